@@ -1,0 +1,1 @@
+"""The shared kernel: the vocabulary (model), errors, configuration and hashing used by every layer."""

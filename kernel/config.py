@@ -1,0 +1,116 @@
+"""Configuration: where data lives and the documented defaults a SIP falls back on.
+
+Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The data directory is
+`--data-dir`, else `$EDEPOT_DATA`, else `./edepot-data` (DESIGN.md, command-line contract).
+
+    [organisation]
+    archiefvormer = "Gemeente Voorbeeldstad"
+    archiefvormer_id = "gm9999"          # e.g. the TOOI/CBS code
+    identificatie_bron = "e-Depot Gemeente Voorbeeldstad"
+
+    [storage]
+    locations = ["/srv/edepot/a", "/mnt/replica/b"]   # default: <data-dir>/storage/location-1 and -2
+
+    [catalogue]
+    url = "sqlite:///srv/edepot/catalogue.sqlite"      # default: <data-dir>/catalogue.sqlite
+
+    [schemas]
+    dir = "/srv/edepot/schemas"   # holds mdto/MDTO-XML1.0.1.xsd and premis/premis-v3-0.xsd
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from kernel.errors import InputError
+
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+DEFAULT_ARCHIEFVORMER = "Onbekende archiefvormer"
+DEFAULT_IDENTIFICATIE_BRON = "edepot"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock, timezone-aware, to the second (tests inject a fixed one)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The archiefvormer whose records these are, and the source of the identifiers it gives."""
+
+    archiefvormer: str = DEFAULT_ARCHIEFVORMER
+    archiefvormer_id: str | None = None
+    identificatie_bron: str = DEFAULT_IDENTIFICATIE_BRON
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a command needs to know about its installation."""
+
+    data_dir: Path
+    storage_locations: tuple[Path, ...]
+    catalogue_url: str
+    schema_dir: Path | None
+    organisation: Organisation = field(default_factory=Organisation)
+    clock: Clock = utc_now
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where work in progress lives; on the same file system as the data, so renames are atomic."""
+        return self.data_dir / "staging"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+
+def default_schema_dir() -> Path | None:
+    """`$EDEPOT_SCHEMA_DIR`, else the official schemas beside a checkout (`../shared/standards`), else None."""
+    env = os.environ.get("EDEPOT_SCHEMA_DIR")
+    if env:
+        return Path(env)
+    beside_checkout = Path(__file__).resolve().parent.parent.parent / "shared" / "standards"
+    return beside_checkout if beside_checkout.is_dir() else None
+
+
+def resolve_data_dir(given: str | os.PathLike[str] | None) -> Path:
+    """The data directory from the flag, the environment, or the default, made absolute."""
+    raw = given or os.environ.get("EDEPOT_DATA") or "edepot-data"
+    return Path(raw).expanduser().resolve()
+
+
+def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = utc_now) -> Config:
+    """Read the configuration for a data directory; a broken `edepot.toml` is an InputError."""
+    root = resolve_data_dir(data_dir)
+    settings: dict = {}
+    config_file = root / "edepot.toml"
+    if config_file.is_file():
+        try:
+            settings = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{config_file}: not valid TOML: {exc}") from None
+    org = settings.get("organisation", {})
+    locations = settings.get("storage", {}).get("locations") or [
+        root / "storage" / "location-1",
+        root / "storage" / "location-2",
+    ]
+    catalogue_url = settings.get("catalogue", {}).get("url") or f"sqlite:///{root / 'catalogue.sqlite'}"
+    schema_dir = settings.get("schemas", {}).get("dir")
+    return Config(
+        data_dir=root,
+        storage_locations=tuple(Path(p).expanduser().resolve() for p in locations),
+        catalogue_url=catalogue_url,
+        schema_dir=Path(schema_dir) if schema_dir else default_schema_dir(),
+        organisation=Organisation(
+            archiefvormer=org.get("archiefvormer", DEFAULT_ARCHIEFVORMER),
+            archiefvormer_id=org.get("archiefvormer_id"),
+            identificatie_bron=org.get("identificatie_bron", DEFAULT_IDENTIFICATIE_BRON),
+        ),
+        clock=clock,
+    )

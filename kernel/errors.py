@@ -1,0 +1,92 @@
+"""Every error edepot reports to a user: one typed tree, each with a stable reference and a hint.
+
+This module is a leaf: it imports nothing of the project. The command line maps the classes to exit
+codes (DESIGN.md, "The command line is a contract"): InputError → 2, InvalidPackage/DamageFound → 1.
+"""
+from __future__ import annotations
+
+
+class EdepotError(Exception):
+    """Base class. `ref` is a stable code a user can search for; `hint` says what to do."""
+
+    ref = "E000"
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The error as a single line for stderr: reference, message and hint."""
+        text = f"edepot: error {self.ref}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split())
+
+
+class InputError(EdepotError):
+    """The user gave something edepot cannot use: a missing file, random bytes, an unsafe archive."""
+
+    ref = "E100"
+
+
+class UnknownExportFormat(InputError):
+    """No parser in the registry recognises the export."""
+
+    ref = "E101"
+
+
+class UnsafeArchive(InputError):
+    """An archive with entries outside the target, links, or sizes that look like a bomb."""
+
+    ref = "E102"
+
+
+class UnsafeXml(InputError):
+    """XML that declares entities or a DTD: refused, never expanded."""
+
+    ref = "E103"
+
+
+class MetadataError(InputError):
+    """A metadata file that cannot be read or holds values edepot cannot use."""
+
+    ref = "E104"
+
+
+class NotFound(InputError):
+    """An AIP, DIP or record identifier that the catalogue does not know."""
+
+    ref = "E105"
+
+
+class AlreadyIngested(InputError):
+    """The same SIP (by payload checksums) was ingested before."""
+
+    ref = "E106"
+
+
+class ToolMissing(EdepotError):
+    """A component edepot needs is not installed; the setup script installs it."""
+
+    ref = "E200"
+    exit_code = 2
+
+
+class InvalidPackage(EdepotError):
+    """A SIP or AIP that fails validation. `problems` lists every finding."""
+
+    ref = "E300"
+    exit_code = 1
+
+    def __init__(self, message: str, problems: list[str] | None = None, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.problems = problems or []
+
+
+class RenderingFailed(EdepotError):
+    """A normaliser could not produce its preservation copy."""
+
+    ref = "E400"
+    exit_code = 1
