@@ -1,0 +1,114 @@
+"""The AIP: a BagIt bag holding the originals, their preservation copies and the metadata (OAIS AIP).
+
+    data/original/<export files>            the SIP's originals, byte-identical
+    data/preservation/conversation.pdf      PDF/A-2b rendering of the conversation
+    data/preservation/conversation.json     the canonical conversation
+    data/preservation/media/<member>        files unpacked from the export container (photos, voice notes, ...)
+    data/metadata/sip/<SIP metadata>        MDTO as received, with the SIP's bag-info.txt
+    data/metadata/premis.xml                PREMIS 3: every object, event and agent of the ingest
+
+Built in a staging folder, then copied to each storage location (preservation/storage.py).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Mapping
+
+from kernel.hashing import digest_file
+from preservation.bag_writer import write_bag_tags
+
+ORIGINAL = "data/original"
+PRESERVATION = "data/preservation"
+MEDIA = "data/preservation/media"
+RENDERING_PDF = "data/preservation/conversation.pdf"
+CONVERSATION_JSON = "data/preservation/conversation.json"
+SIP_METADATA = "data/metadata/sip"
+PREMIS = "data/metadata/premis.xml"
+
+
+@dataclass(frozen=True)
+class SealedFile:
+    """One file of a finished AIP with its digests; `role` is original, preservation, metadata or tag."""
+
+    path: str
+    role: str
+    size: int
+    sha256: str
+    sha512: str
+
+
+class AipBuilder:
+    """Collects the files of one AIP in a staging folder and seals them into a bag."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.roles: dict[str, str] = {}
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, relative: str) -> Path:
+        """The absolute path of a file of the AIP (whether or not it exists yet)."""
+        return self.root / relative
+
+    def add_copy(self, relative: str, source: Path, role: str) -> Path:
+        """Copy a file in, byte for byte."""
+        target = self.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        self.roles[relative] = role
+        return target
+
+    def add_bytes(self, relative: str, data: bytes, role: str) -> Path:
+        target = self.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.roles[relative] = role
+        return target
+
+    def register(self, relative: str, role: str) -> None:
+        """Claim a file some other step wrote into the AIP."""
+        if not self.path(relative).is_file():
+            raise FileNotFoundError(relative)
+        self.roles[relative] = role
+
+    def digest_payload(self) -> dict[str, SealedFile]:
+        """sha256 and sha512 of every registered file, each read once, on all cores."""
+
+        def digest(item: tuple[str, str]) -> SealedFile:
+            relative, role = item
+            digests, size = digest_file(self.path(relative))
+            return SealedFile(relative, role, size, digests["sha256"], digests["sha512"])
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            return {f.path: f for f in pool.map(digest, sorted(self.roles.items()))}
+
+    def seal(
+        self, payload: Mapping[str, SealedFile], bag_info: Mapping[str, str], bagging_date: date
+    ) -> list[SealedFile]:
+        """Write the bag's tag files for `payload`; returns every file of the bag (tag files included)."""
+        unregistered = _files_below(self.root / "data") - set(payload)
+        if unregistered:
+            raise RuntimeError(f"files in the AIP that no step registered: {sorted(unregistered)}")
+        tags = write_bag_tags(
+            self.root,
+            {p: {"size": f.size, "sha256": f.sha256, "sha512": f.sha512} for p, f in payload.items()},
+            bag_info,
+            bagging_date,
+        )
+        tag_files = [
+            SealedFile(name, "tag", int(d["size"]), str(d["sha256"]), str(d["sha512"])) for name, d in tags.items()
+        ]
+        return [*payload.values(), *tag_files]
+
+
+def _files_below(root: Path) -> set[str]:
+    base = root.parent
+    return {
+        Path(dirpath, name).relative_to(base).as_posix()
+        for dirpath, _dirs, names in os.walk(root)
+        for name in names
+    }

@@ -1,0 +1,271 @@
+"""Data Management: the catalogue of AIPs, their replicas, files, PREMIS events and DIPs.
+
+SQLite by default (one file under the data directory). The catalogue is a seam: `open_catalogue`
+picks the implementation from the configured URL, so PostgreSQL can take its place later with the
+same methods. Lifecycle state is stored and queried (AipState), never inferred from where files lie.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from kernel.errors import InputError, NotFound
+from preservation.metadata.premis import PremisEvent
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS aips (
+    aip_id TEXT PRIMARY KEY,
+    sip_digest TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    created TEXT NOT NULL,
+    state TEXT NOT NULL,
+    payload_bytes INTEGER NOT NULL,
+    payload_files INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aips_sip_digest ON aips(sip_digest);
+CREATE TABLE IF NOT EXISTS replicas (
+    aip_id TEXT NOT NULL REFERENCES aips(aip_id),
+    location TEXT NOT NULL,
+    path TEXT NOT NULL,
+    last_verified TEXT,
+    status TEXT NOT NULL,
+    PRIMARY KEY (aip_id, location)
+);
+CREATE TABLE IF NOT EXISTS files (
+    aip_id TEXT NOT NULL REFERENCES aips(aip_id),
+    path TEXT NOT NULL,
+    role TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    puid TEXT,
+    format_name TEXT,
+    mime_type TEXT,
+    PRIMARY KEY (aip_id, path)
+);
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY,
+    aip_id TEXT REFERENCES aips(aip_id),
+    type TEXT NOT NULL,
+    date_time TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    outcome_detail TEXT NOT NULL,
+    agents TEXT NOT NULL,
+    source_objects TEXT NOT NULL,
+    outcome_objects TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_aip ON events(aip_id, date_time);
+CREATE TABLE IF NOT EXISTS dips (
+    dip_id TEXT PRIMARY KEY,
+    aip_id TEXT NOT NULL REFERENCES aips(aip_id),
+    path TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+"""
+
+
+class AipState(str, Enum):
+    """Where an AIP is in its life."""
+
+    STORED = "stored"  # every replica in place and verified at ingest
+    DAMAGED = "damaged"  # a fixity run found damage it could not repair
+
+
+class ReplicaStatus(str, Enum):
+    INTACT = "intact"
+    REPAIRED = "repaired"
+    DAMAGED = "damaged"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class AipRecord:
+    aip_id: str
+    sip_digest: str
+    record_id: str
+    title: str
+    created: datetime
+    state: AipState
+    payload_bytes: int
+    payload_files: int
+
+
+@dataclass(frozen=True)
+class ReplicaRecord:
+    aip_id: str
+    location: str
+    path: str
+    last_verified: datetime | None
+    status: ReplicaStatus
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    aip_id: str
+    path: str  # relative to the bag root, e.g. data/original/x.zip
+    role: str  # original, preservation, metadata
+    size: int
+    sha256: str
+    puid: str | None
+    format_name: str | None
+    mime_type: str | None
+
+
+class SqliteCatalogue:
+    """The catalogue in one SQLite file; each public method is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def aip_for_sip(self, sip_digest: str) -> str | None:
+        """The AIP made from a SIP with this payload digest, if any."""
+        row = self._db.execute("SELECT aip_id FROM aips WHERE sip_digest = ?", (sip_digest,)).fetchone()
+        return row[0] if row else None
+
+    def record_ingest(
+        self,
+        aip: AipRecord,
+        replicas: Sequence[ReplicaRecord],
+        files: Sequence[FileRecord],
+        events: Sequence[PremisEvent],
+    ) -> None:
+        """Record a new AIP with everything about it in one transaction (after every replica is in place)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO aips VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (aip.aip_id, aip.sip_digest, aip.record_id, aip.title, aip.created.isoformat(),
+                 aip.state.value, aip.payload_bytes, aip.payload_files),
+            )
+            db.executemany(
+                "INSERT INTO replicas VALUES (?, ?, ?, ?, ?)",
+                [(r.aip_id, r.location, r.path, _iso(r.last_verified), r.status.value) for r in replicas],
+            )
+            db.executemany(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(f.aip_id, f.path, f.role, f.size, f.sha256, f.puid, f.format_name, f.mime_type) for f in files],
+            )
+            self._insert_events(db, aip.aip_id, events)
+
+    def add_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+        """Append PREMIS events about an AIP (or about the repository, with aip_id None)."""
+        with self._transaction() as db:
+            self._insert_events(db, aip_id, events)
+
+    @staticmethod
+    def _insert_events(db: sqlite3.Connection, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+        db.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (e.identifier, aip_id, e.type, e.date_time.isoformat(), e.outcome, e.detail, e.outcome_detail,
+                 json.dumps(list(e.agents)), json.dumps(list(e.source_objects)), json.dumps(list(e.outcome_objects)))
+                for e in events
+            ],
+        )
+
+    def aip(self, aip_id: str) -> AipRecord:
+        """One AIP; NotFound when the catalogue does not know it."""
+        row = self._db.execute("SELECT * FROM aips WHERE aip_id = ?", (aip_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no AIP {aip_id!r} in the catalogue", hint="list them with 'edepot aip list'")
+        return _aip(row)
+
+    def aips(self) -> list[AipRecord]:
+        """Every AIP, oldest first."""
+        return [_aip(r) for r in self._db.execute("SELECT * FROM aips ORDER BY created, aip_id")]
+
+    def aips_by_last_verified(self) -> list[AipRecord]:
+        """Every AIP, least recently verified first (never verified first of all), for budgeted fixity runs."""
+        rows = self._db.execute(
+            "SELECT a.* FROM aips a LEFT JOIN replicas r ON r.aip_id = a.aip_id "
+            "GROUP BY a.aip_id ORDER BY MIN(COALESCE(r.last_verified, '')), a.created, a.aip_id"
+        )
+        return [_aip(r) for r in rows]
+
+    def replicas(self, aip_id: str) -> list[ReplicaRecord]:
+        rows = self._db.execute("SELECT * FROM replicas WHERE aip_id = ? ORDER BY location", (aip_id,))
+        return [
+            ReplicaRecord(r[0], r[1], r[2], _from_iso(r[3]), ReplicaStatus(r[4])) for r in rows
+        ]
+
+    def files(self, aip_id: str) -> list[FileRecord]:
+        rows = self._db.execute("SELECT * FROM files WHERE aip_id = ? ORDER BY path", (aip_id,))
+        return [FileRecord(*r) for r in rows]
+
+    def events(self, aip_id: str) -> list[PremisEvent]:
+        """The AIP's events in time order."""
+        rows = self._db.execute(
+            "SELECT event_id, type, date_time, detail, outcome, outcome_detail, agents, source_objects, "
+            "outcome_objects FROM events WHERE aip_id = ? ORDER BY date_time, rowid",
+            (aip_id,),
+        )
+        return [
+            PremisEvent(
+                identifier=r[0], type=r[1], date_time=datetime.fromisoformat(r[2]), detail=r[3], outcome=r[4],
+                outcome_detail=r[5], agents=tuple(json.loads(r[6])), source_objects=tuple(json.loads(r[7])),
+                outcome_objects=tuple(json.loads(r[8])),
+            )
+            for r in rows
+        ]
+
+    def record_verification(
+        self, aip_id: str, location: str, when: datetime, status: ReplicaStatus, events: Sequence[PremisEvent]
+    ) -> None:
+        """Store the outcome of verifying one replica, with its events, in one transaction."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE replicas SET last_verified = ?, status = ? WHERE aip_id = ? AND location = ?",
+                (when.isoformat(), status.value, aip_id, location),
+            )
+            self._insert_events(db, aip_id, events)
+
+    def set_state(self, aip_id: str, state: AipState) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE aips SET state = ? WHERE aip_id = ?", (state.value, aip_id))
+
+    def record_dip(self, dip_id: str, aip_id: str, path: Path, created: datetime) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO dips VALUES (?, ?, ?, ?)", (dip_id, aip_id, str(path), created.isoformat()))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _aip(row: tuple) -> AipRecord:
+    return AipRecord(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]), AipState(row[5]), row[6], row[7])
+
+
+def open_catalogue(url: str) -> SqliteCatalogue:
+    """The catalogue behind a URL: `sqlite:////abs/path.sqlite` (four slashes for an absolute path) (PostgreSQL is planned, not yet here)."""
+    if url.startswith("sqlite:///"):
+        return SqliteCatalogue(Path(url.removeprefix("sqlite:///")))
+    raise InputError(f"catalogue URL {url!r} is not supported", hint="use sqlite:///path/to/catalogue.sqlite")

@@ -1,0 +1,87 @@
+"""Archival Storage: the places AIPs are kept. One small seam: local directories now, object stores later.
+
+A location holds each AIP as a BagIt folder at `<root>/<id[0:2]>/<id>/`. Every write goes through a
+staging folder inside the location (same file system), is fsynced, and appears with one rename, so a
+crash leaves either no AIP or the whole AIP (OAIS Archival Storage: "Receive Data", "Replace Media").
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from kernel.atomic import copy_file_atomic, fsync_dir, publish_directory
+
+
+class StorageLocation(Protocol):
+    """What the rest of edepot needs of a place that keeps AIPs."""
+
+    name: str
+
+    def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
+        """Copy a finished bag in under `aip_id`, atomically; replaces a leftover of an interrupted run."""
+
+    def bag_path(self, aip_id: str) -> Path:
+        """Where the AIP's bag root is (whether or not it exists)."""
+
+    def aip_ids(self) -> Iterator[str]:
+        """Every AIP identifier that has a bag here."""
+
+    def replace_file(self, aip_id: str, relative: str, good_copy: Path) -> None:
+        """Put a verified copy of one file of an AIP in place, atomically."""
+
+    def quarantine_file(self, aip_id: str, relative: str, quarantine_root: Path) -> Path:
+        """Move a file that does not belong to an AIP out of it; returns where it went."""
+
+
+@dataclass(frozen=True)
+class LocalDirectoryLocation:
+    """An AIP store on a local or mounted file system."""
+
+    root: Path
+    name: str
+
+    def bag_path(self, aip_id: str) -> Path:
+        return self.root / aip_id[:2] / aip_id
+
+    def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
+        target = self.bag_path(aip_id)
+        incoming = self.root / ".incoming" / uuid.uuid4().hex
+        incoming.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staged_bag, incoming, copy_function=shutil.copy2)
+        if target.exists():
+            # A leftover of an interrupted ingest of the same AIP (not yet in the catalogue): swap it out.
+            trash = self.root / ".incoming" / f"stale-{uuid.uuid4().hex}"
+            target.rename(trash)
+            fsync_dir(target.parent)
+            shutil.rmtree(trash)
+        publish_directory(incoming, target)
+        return target
+
+    def aip_ids(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for shard in sorted(self.root.iterdir()):
+            if shard.name.startswith(".") or not shard.is_dir():
+                continue
+            for bag in sorted(shard.iterdir()):
+                if bag.is_dir() and (bag / "bagit.txt").is_file():
+                    yield bag.name
+
+    def replace_file(self, aip_id: str, relative: str, good_copy: Path) -> None:
+        copy_file_atomic(good_copy, self.bag_path(aip_id) / relative)
+
+    def quarantine_file(self, aip_id: str, relative: str, quarantine_root: Path) -> Path:
+        source = self.bag_path(aip_id) / relative
+        target = quarantine_root / self.name / aip_id / f"{relative}.{uuid.uuid4().hex[:8]}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), str(target))
+        fsync_dir(source.parent)
+        return target
+
+
+def open_locations(roots: tuple[Path, ...]) -> list[LocalDirectoryLocation]:
+    """The configured storage locations, named location-1, location-2, ... in configuration order."""
+    return [LocalDirectoryLocation(root=root, name=f"location-{i}") for i, root in enumerate(roots, start=1)]
