@@ -1,0 +1,256 @@
+"""Format identification with FIDO and PRONOM, in-process (OAIS Ingest: "identify" before normalisation).
+
+Implements the identification step of DESIGN.md's data flow with FIDO 1.6.1 and the PRONOM release it ships
+(read from FIDO's `conf/versions.xml`). FIDO's signatures are loaded once per process, not once per file as
+Archivematica does by starting `fido` for every file. Behaviour follows siegfried's model: every result
+records its basis and warnings, and one unreadable file is a result with basis "fail", never an exception that
+ends the run.
+
+FIDO's own matching looks up each of its ~2,300 regular expressions through Python's `re` cache, which holds
+fewer entries than that, so every file recompiles them all; `_CompiledFido` compiles them once and applies the
+same patterns in the same order with the same priority rules, so it reports the PUIDs `fido` itself reports.
+Deviation from the `fido` command: a zero-byte file is reported as "fail" (there are no bytes to identify),
+where `fido` guesses from the extension.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import threading
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import fido
+from fido.fido import Fido
+
+FIDO_CONF_DIR = Path(fido.CONFIG_DIR)
+TOOL = f"fido {fido.__version__}"
+
+
+@dataclass(frozen=True)
+class Identification:
+    """What one file is, how that was decided, and anything the archivist should know about it."""
+
+    puid: str | None  # PRONOM unique identifier, e.g. "fmt/43"; None when nothing matched
+    format_name: str | None
+    format_version: str | None
+    mime_type: str | None
+    basis: str  # "signature: NAME", "container: NAME", "extension: .EXT" or "fail"
+    tool: str  # e.g. "fido 1.6.1"
+    signature_release: str  # e.g. "PRONOM v109"
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _SignatureFiles:
+    """The signature files of FIDO's configuration, as named by its versions.xml."""
+
+    release: str
+    format_files: tuple[str, ...]
+    container_file: str
+
+
+def _read_signature_files(conf_dir: Path) -> _SignatureFiles:
+    root = ET.parse(conf_dir / "versions.xml").getroot()
+    return _SignatureFiles(
+        release=f"PRONOM v{root.findtext('pronomVersion')}",
+        format_files=(root.findtext("pronomSignature") or "", root.findtext("fidoExtensionSignature") or ""),
+        container_file=root.findtext("pronomContainerSignature") or "",
+    )
+
+
+# One compiled pattern: (position, compiled regex); position is "BOF", "EOF" or "VAR"/"IFB".
+_Pattern = tuple[str, "re.Pattern[bytes]"]
+_Signature = tuple[str, tuple[_Pattern, ...]]
+
+
+@dataclass(frozen=True)
+class _CompiledFormat:
+    puid: str
+    element: ET.Element
+    signatures: tuple[_Signature, ...]
+
+
+class _CompiledFido(Fido):
+    """FIDO with its regular expressions compiled once and its container signatures extracted once.
+
+    `match_formats` is FIDO 1.6.1's algorithm unchanged in its results: formats in file order, a format skipped
+    when one already matched has priority over it, all patterns of a signature must match (BOF anchored at the
+    start of the first buffer, EOF searched in the last buffer, VAR/IFB searched in the first), and inferior
+    matches removed at the end.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._compiled = self._compile_formats()
+        self._container_signatures: dict[str, dict[str, Any]] = {}
+
+    def _compile_formats(self) -> tuple[_CompiledFormat, ...] | None:
+        compiled = []
+        try:
+            for element in self.formats:
+                signatures = tuple(
+                    (
+                        sig.findtext("name") or "",
+                        tuple((self.get_pos(pat), re.compile(self.get_regex(pat))) for pat in self.get_patterns(sig)),
+                    )
+                    for sig in self.get_signatures(element)
+                )
+                compiled.append(_CompiledFormat(self.get_puid(element), element, signatures))
+        except (re.error, AttributeError, TypeError):
+            return None  # a pattern FIDO itself would trip over: keep FIDO's own matching and its error handling
+        return tuple(compiled)
+
+    def match_formats(self, bofbuffer: bytes, eofbuffer: bytes) -> list[tuple[ET.Element, str]]:
+        if self._compiled is None:
+            return super().match_formats(bofbuffer, eofbuffer)
+        self.current_count += 1
+        priority = self.puid_has_priority_over_map
+        result: list[tuple[ET.Element, str]] = []
+        matched_puids: list[str] = []
+        outranked: set[str] = set()  # PUIDs that a format already matched has priority over
+        for fmt in self._compiled:
+            if fmt.puid in outranked:
+                continue
+            for name, patterns in fmt.signatures:
+                if _all_patterns_match(patterns, bofbuffer, eofbuffer):
+                    result.append((fmt.element, name))
+                    if not matched_puids or matched_puids[-1] != fmt.puid:
+                        matched_puids.append(fmt.puid)
+                        outranked |= priority[fmt.puid]
+        if len(matched_puids) < 2:
+            return result
+        return [match for match in result if self.as_good_as_any(match[0], result)]
+
+    def match_container(self, signature_type: str, klass: Any, file: Any, signature_file: Any) -> list:
+        signatures = self._container_signatures.get(signature_type)
+        if signatures is None:
+            signatures = self.extract_signatures(signature_file, signature_type=signature_type)
+            self._container_signatures[signature_type] = signatures
+        return [
+            (self.puid_format_map[puid], self.puid_format_map[puid].findtext("name"))
+            for puid in klass(file, signatures).detect_formats()
+        ]
+
+
+def _all_patterns_match(patterns: tuple[_Pattern, ...], bofbuffer: bytes, eofbuffer: bytes) -> bool:
+    for position, regex in patterns:
+        if position == "BOF":
+            if not regex.match(bofbuffer):
+                return False
+        elif position == "EOF":
+            if not regex.search(eofbuffer):
+                return False
+        elif position in ("VAR", "IFB"):
+            if not regex.search(bofbuffer):
+                return False
+    return True
+
+
+@dataclass
+class _FidoCall:
+    """What FIDO reported for one file through its match handler."""
+
+    matches: list[tuple[ET.Element, str]]
+    matchtype: str
+
+
+class FormatIdentifier:
+    """Identifies files with FIDO's PRONOM signatures, loaded once at construction."""
+
+    def __init__(self) -> None:
+        """Load FIDO's signatures (the slow part, about half a second); identify() is then cheap."""
+        files = _read_signature_files(FIDO_CONF_DIR)
+        self.signature_release = files.release
+        self.tool = TOOL
+        self._calls: list[_FidoCall] = []
+        self._fido = _CompiledFido(
+            quiet=True,
+            handle_matches=self._record_matches,
+            conf_dir=str(FIDO_CONF_DIR),
+            format_files=list(files.format_files),
+        )
+        self._fido.containersignature_file = files.container_file  # FIDO's constructor ignores this argument
+        self._lock = threading.Lock()
+
+    def _record_matches(self, fullname: str, matches: list, delta_t: float, matchtype: str = "") -> None:
+        self._calls.append(_FidoCall(list(matches), matchtype))
+
+    def identify(self, path: Path) -> Identification:
+        """Identify one file. Never raises for a bad file: an unreadable one gives basis "fail" and a warning."""
+        with self._lock:  # FIDO keeps per-file state on the instance
+            self._calls = []
+            stderr = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(stderr):
+                    self._fido.identify_file(os.fspath(path))
+            except Exception as error:  # noqa: BLE001 - one bad file is a row in the report, not the end of the run
+                return self._failed((f"FIDO failed on this file: {type(error).__name__}: {error}",))
+            fido_warnings = tuple(line.strip() for line in stderr.getvalue().splitlines() if line.strip())
+            return self._result(self._calls, self._fido.current_filesize, fido_warnings)
+
+    def identify_many(self, paths: Iterable[Path]) -> Iterator[tuple[Path, Identification]]:
+        """Identify each path in turn with the signatures already loaded, yielding (path, identification)."""
+        for path in paths:
+            yield path, self.identify(path)
+
+    def _result(self, calls: list[_FidoCall], size: int, fido_warnings: tuple[str, ...]) -> Identification:
+        if not calls:
+            return self._failed(fido_warnings or ("FIDO reported nothing for this file",))
+        if size == 0:
+            return self._failed(("zero-byte file: there are no bytes to identify",))
+        call = calls[-1]
+        if not call.matches:
+            return self._failed(fido_warnings + ("no signature, container or extension matched",))
+        return self._matched(call, fido_warnings)
+
+    def _matched(self, call: _FidoCall, fido_warnings: tuple[str, ...]) -> Identification:
+        puids = _unique([self._fido.get_puid(element) for element, _ in call.matches])
+        element, signature_name = call.matches[0]  # FIDO's priority already removed inferior matches
+        warnings = fido_warnings
+        if len(puids) > 1:
+            warnings += (f"{len(puids)} formats matched: {', '.join(puids)}; kept {puids[0]}",)
+        return Identification(
+            puid=puids[0],
+            format_name=_text_or_none(element, "name"),
+            format_version=_text_or_none(element, "version"),
+            mime_type=_text_or_none(element, "mime"),
+            basis=_basis(call.matchtype, signature_name, self._fido.current_file),
+            tool=self.tool,
+            signature_release=self.signature_release,
+            warnings=warnings,
+        )
+
+    def _failed(self, warnings: tuple[str, ...]) -> Identification:
+        return Identification(None, None, None, None, "fail", self.tool, self.signature_release, warnings)
+
+
+def _basis(matchtype: str, signature_name: str, filename: str) -> str:
+    if matchtype == "extension":
+        return f"extension: {os.path.splitext(filename)[1].lower()}"
+    return f"{matchtype or 'signature'}: {signature_name}"
+
+
+def _text_or_none(element: ET.Element, tag: str) -> str | None:
+    return element.findtext(tag) or None
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+_shared: FormatIdentifier | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_identifier(factory: Callable[[], FormatIdentifier] = FormatIdentifier) -> FormatIdentifier:
+    """The process-wide identifier, created on first use so that signatures are loaded at most once."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = factory()
+        return _shared
