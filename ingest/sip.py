@@ -27,7 +27,13 @@ from kernel.model import Conversation
 from ingest.sources import parse_export
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
-from preservation.metadata.record import Identificatie, RecordDescription, describe_conversation, load_metadata_file
+from preservation.metadata.record import (
+    Identificatie,
+    RecordDescription,
+    Verwijzing,
+    describe_conversation,
+    load_metadata_file,
+)
 from preservation.xsd import SchemaName, validate_xml
 
 ORIGINAL_DIR = "data/original"
@@ -124,13 +130,13 @@ def _write_metadata(staging: Path, payload: list[str], record: RecordDescription
     """An MDTO bestand per payload file and the informatieobject, each checked against the XSD when present."""
     identifier = shared_identifier()
     documents: dict[Path, bytes] = {}
-    representations: list[tuple[Identificatie, str]] = []
+    representations: list[Verwijzing] = []
     for n, relative in enumerate(payload, start=1):
         path = staging / relative
         digests, size = digest_file(path, ("sha256",))
         found = identifier.identify(path)
         file_id = Identificatie(kenmerk=f"{record.identificatie.kenmerk}-F{n}", bron=record.identificatie.bron)
-        representations.append((file_id, path.name))
+        representations.append(Verwijzing(naam=path.name, identificatie=file_id))
         description = FileDescription(
             identificatie=file_id,
             naam=path.name,

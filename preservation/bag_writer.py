@@ -15,8 +15,17 @@ BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 
 
 def encode_manifest_path(path: str) -> str:
-    """A path as RFC 8493 §2.1.3 wants it in a manifest line: %, CR and LF percent-encoded."""
-    return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A path for a manifest line with CR and LF percent-encoded (RFC 8493 §2.1.3).
+
+    The RFC also asks for "%" as %25, but bagit-python 1.9 (which most validators use) does not decode
+    %25, so a bag written that way would fail there; edepot writes "%" as is, as bagit-python does.
+    """
+    return path.replace("\r", "%0D").replace("\n", "%0A")
+
+
+def decode_manifest_path(field: str) -> str:
+    """The path a manifest line names (the inverse of `encode_manifest_path`)."""
+    return field.replace("%0D", "\r").replace("%0d", "\r").replace("%0A", "\n").replace("%0a", "\n")
 
 
 def write_bag_tags(

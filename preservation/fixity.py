@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Sequence
 
 from kernel.config import Config
 from kernel.hashing import digest_file
+from preservation.bag_writer import decode_manifest_path
 from preservation.catalogue import AipState, FileRecord, ReplicaStatus, SqliteCatalogue
 from preservation.metadata.premis import PremisEvent
 from preservation.storage import LocalDirectoryLocation
@@ -28,8 +29,8 @@ Progress = Callable[[int], None]
 
 
 class DamageKind(str, Enum):
-    MODIFIED = "modified"  # same size, other bytes
-    TRUNCATED = "truncated"  # other size
+    MODIFIED = "modified"  # other bytes (same size or grown)
+    TRUNCATED = "truncated"  # shorter than it was
     MISSING = "missing"
     EXTRA = "extra"  # a file the AIP never had
     UNREADABLE = "unreadable"
@@ -205,10 +206,10 @@ def _check_replica(
             return FileCheck(record.path, False, DamageKind.UNREADABLE, 0)
         if progress:
             progress(size)
-        if size != record.size:
+        if size < record.size:
             return FileCheck(record.path, False, DamageKind.TRUNCATED, size)
         want512 = sha512.get(record.path)
-        if digests["sha256"] != record.sha256 or (want512 is not None and digests["sha512"] != want512):
+        if size != record.size or digests["sha256"] != record.sha256 or (want512 is not None and digests["sha512"] != want512):
             return FileCheck(record.path, False, DamageKind.MODIFIED, size)
         return FileCheck(record.path, True, None, size)
 
@@ -225,14 +226,13 @@ def _files_below(root: Path) -> set[str]:
 
 
 def read_manifest(path: Path) -> dict[str, str]:
-    """A BagIt manifest as {path: digest}; paths decoded per BagIt 1.0 §2.1.3 (%0A, %0D, %25)."""
+    """A BagIt manifest as {path: digest}, paths decoded as edepot and bagit-python encode them."""
     entries: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         digest, _, name = line.partition(" ")
-        name = name.lstrip(" ").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
-        entries[name] = digest.lower()
+        entries[decode_manifest_path(name.lstrip(" "))] = digest.lower()
     return entries
 
 

@@ -1,0 +1,44 @@
+"""Fixtures every test may use: a configuration on a temporary data directory with a fixed clock, and
+the folder of official standards and real exports beside the checkout (read in place, never copied)."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from kernel.config import Config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXED_NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def shared_or_skip() -> Path:
+    """../shared, or a skip when it is absent outside CI (in CI its absence is a failure)."""
+    if SHARED.is_dir():
+        return SHARED
+    if os.environ.get("CI"):
+        pytest.fail("../shared is missing beside the checkout, and CI is set")
+    pytest.skip("../shared is not beside the checkout")
+
+
+@pytest.fixture
+def shared() -> Path:
+    return shared_or_skip()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """A configuration on an empty data directory, with the official schemas when ../shared is there."""
+    loaded = load_config(tmp_path / "data", clock=lambda: FIXED_NOW)
+    schema_dir = SHARED / "standards" if SHARED.is_dir() else None
+    return Config(
+        data_dir=loaded.data_dir,
+        storage_locations=loaded.storage_locations,
+        catalogue_url=loaded.catalogue_url,
+        schema_dir=schema_dir,
+        organisation=loaded.organisation,
+        clock=loaded.clock,
+    )
