@@ -1,0 +1,306 @@
+"""Opening a chat export as the user hands it over: one zip, or one or more loose files.
+
+Implements `open_export`, which checks every given path and, for a zip, every entry before anything
+is read: entries that would land outside a target (absolute paths, `..`, drive letters), symbolic
+links, encrypted entries and zip bombs are refused with `UnsafeArchive`; missing, unreadable, empty
+or corrupt inputs with `InputError`; bytes that are neither a zip nor text with `UnknownExportFormat`.
+The returned `Export` lists the members and reads or streams them; it never writes outside the
+target it is given.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+import shutil
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Sequence
+
+from kernel.errors import InputError, UnknownExportFormat, UnsafeArchive
+from kernel.model import SourceFile
+
+MAX_TOTAL_UNCOMPRESSED = 4 * 1024**3  # 4 GiB: larger than any phone export we expect
+MAX_COMPRESSION_RATIO = 200  # media barely compress; text reaches ~10:1; bombs reach 1000:1
+RATIO_CHECK_FLOOR = 1024**2  # small members may compress well without harm
+TEXT_SNIFF_BYTES = 64 * 1024
+_CHUNK = 1024**2
+_DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+@dataclass(frozen=True)
+class ExportMember:
+    """One file of the export: its name as the export gives it ('/'-separated) and its size in bytes."""
+
+    name: str
+    size: int
+
+
+class Export:
+    """An opened export. Subclasses hold either one zip or a set of loose files."""
+
+    paths: tuple[Path, ...]
+
+    def members(self) -> list[ExportMember]:
+        """Every file of the export, in a stable order (zip order, or the order the paths were given)."""
+        raise NotImplementedError
+
+    def read(self, name: str) -> bytes:
+        """The whole content of member `name`; InputError if there is no such member or it is corrupt."""
+        with self._open(name) as stream:
+            return _read_all(stream, name)
+
+    def read_head(self, name: str, limit: int) -> bytes:
+        """At most the first `limit` bytes of member `name` (for recognising a format cheaply)."""
+        with self._open(name) as stream:
+            try:
+                return stream.read(limit)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise InputError(f"export member {name!r} is corrupt: {exc}") from None
+
+    def extract(self, name: str, target: Path) -> None:
+        """Stream member `name` to the file `target` (parents created); writes nothing else."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._open(name) as stream, open(target, "wb") as out:
+            try:
+                shutil.copyfileobj(stream, out, _CHUNK)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise InputError(f"export member {name!r} is corrupt: {exc}") from None
+
+    def extract_all(self, directory: Path) -> list[Path]:
+        """Extract every member below `directory`, keeping member names; refuses any path outside it."""
+        root = Path(directory).resolve()
+        written = []
+        for member in self.members():
+            target = (root / member.name).resolve()
+            if not target.is_relative_to(root):
+                raise UnsafeArchive(f"member {member.name!r} would be written outside {root}")
+            self.extract(member.name, target)
+            written.append(target)
+        return written
+
+    def has(self, name: str) -> bool:
+        """Whether the export holds a member called `name`."""
+        return any(m.name == name for m in self.members())
+
+    def source_files(self) -> tuple[SourceFile, ...]:
+        """Name, size and sha256 of each file the user handed over (the zip itself, or each loose file)."""
+        return tuple(_source_file(p) for p in self.paths)
+
+    def _open(self, name: str) -> BinaryIO:
+        raise NotImplementedError
+
+
+class ZipExport(Export):
+    """An export delivered as one zip, as the phone makes it. Entries were checked at opening."""
+
+    def __init__(self, path: Path, infos: list[zipfile.ZipInfo]) -> None:
+        self.paths = (path,)
+        self._infos = {info.filename: info for info in infos}
+        self._members = [ExportMember(info.filename, info.file_size) for info in infos]
+
+    def members(self) -> list[ExportMember]:
+        return list(self._members)
+
+    def has(self, name: str) -> bool:
+        return name in self._infos
+
+    def _open(self, name: str) -> BinaryIO:
+        info = self._infos.get(name)
+        if info is None:
+            raise InputError(f"the export has no member {name!r}")
+        try:
+            archive = zipfile.ZipFile(self.paths[0])
+            return _ClosingStream(archive.open(info), archive)
+        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
+            raise InputError(f"cannot read {name!r} from {self.paths[0].name}: {exc}") from None
+
+
+class FilesExport(Export):
+    """An export delivered as loose files: a chat text, possibly with its media beside it."""
+
+    def __init__(self, paths: tuple[Path, ...]) -> None:
+        self.paths = paths
+        self._by_name = {p.name: p for p in paths}
+        self._members = [ExportMember(p.name, p.stat().st_size) for p in paths]
+
+    def members(self) -> list[ExportMember]:
+        return list(self._members)
+
+    def has(self, name: str) -> bool:
+        return name in self._by_name
+
+    def _open(self, name: str) -> BinaryIO:
+        path = self._by_name.get(name)
+        if path is None:
+            raise InputError(f"the export has no member {name!r}")
+        try:
+            return open(path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _ClosingStream:
+    """A member stream that also closes its zip file when closed."""
+
+    def __init__(self, stream: BinaryIO, archive: zipfile.ZipFile) -> None:
+        self._stream = stream
+        self._archive = archive
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+    def close(self) -> None:
+        self._stream.close()
+        self._archive.close()
+
+    def __enter__(self) -> "_ClosingStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_export(
+    paths: Sequence[Path],
+    max_total: int = MAX_TOTAL_UNCOMPRESSED,
+    max_ratio: int = MAX_COMPRESSION_RATIO,
+) -> Export:
+    """Open the export made of `paths`: one zip, or loose files (a chat text plus optional media).
+
+    Raises InputError for missing, unreadable, empty or corrupt input, UnknownExportFormat when no
+    given file is a zip or text, and UnsafeArchive for zip entries that are unsafe to extract.
+    """
+    checked = tuple(_checked_file(Path(p)) for p in paths)
+    if not checked:
+        raise InputError("no export file given")
+    zips = [p for p in checked if _is_zip(p)]
+    if zips:
+        if len(checked) > 1:
+            raise InputError(f"a zip export must be given on its own, not with other files: {zips[0].name}")
+        return ZipExport(checked[0], _checked_entries(checked[0], max_total, max_ratio))
+    _refuse_duplicate_names(checked)
+    if not any(_looks_like_text(p) for p in checked):
+        names = ", ".join(p.name for p in checked)
+        raise UnknownExportFormat(f"not a zip and not a text export: {names}")
+    return FilesExport(checked)
+
+
+def _checked_file(path: Path) -> Path:
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give the export's files or its zip")
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {path}: permission denied")
+    return path
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return magic in _ZIP_MAGIC
+
+
+def _looks_like_text(path: Path) -> bool:
+    """UTF-8 (with or without BOM) and free of NUL bytes in its first 64 KiB."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(TEXT_SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not head or b"\x00" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _refuse_duplicate_names(paths: tuple[Path, ...]) -> None:
+    seen: set[str] = set()
+    for path in paths:
+        if path.name in seen:
+            raise InputError(f"two given files share the name {path.name!r}")
+        seen.add(path.name)
+
+
+def _checked_entries(path: Path, max_total: int, max_ratio: int) -> list[zipfile.ZipInfo]:
+    """The zip's file entries, after refusing every unsafe one; directories are left out."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        raise InputError(f"{path.name} is not a readable zip: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    files = [info for info in infos if not info.is_dir()]
+    if not files:
+        raise InputError(f"{path.name} is an empty zip: it holds no files")
+    total = 0
+    seen: set[str] = set()
+    for info in infos:
+        _refuse_unsafe_entry(path, info, max_ratio)
+        if info.filename in seen:
+            raise UnsafeArchive(f"{path.name} holds the entry {info.filename!r} twice")
+        seen.add(info.filename)
+        total += info.file_size
+        if total > max_total:
+            raise UnsafeArchive(f"{path.name} unpacks to more than {max_total} bytes (zip bomb?)")
+    return files
+
+
+def _refuse_unsafe_entry(path: Path, info: zipfile.ZipInfo, max_ratio: int) -> None:
+    name = info.filename
+    if _unsafe_name(name):
+        raise UnsafeArchive(f"{path.name} holds an entry with an unsafe path: {name!r}")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise UnsafeArchive(f"{path.name} holds a symbolic link: {name!r}")
+    if info.flag_bits & 0x1:
+        raise InputError(f"{path.name} holds an encrypted entry: {name!r}")
+    if info.file_size > RATIO_CHECK_FLOOR:
+        if info.compress_size == 0 or info.file_size / info.compress_size > max_ratio:
+            raise UnsafeArchive(
+                f"{path.name}: entry {name!r} expands more than {max_ratio}:1 (zip bomb?)"
+            )
+
+
+def _unsafe_name(name: str) -> bool:
+    if not name or "\x00" in name:
+        return True
+    if name.startswith(("/", "\\")) or _DRIVE_LETTER.match(name):
+        return True
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return any(part == ".." for part in parts)
+
+
+def _read_all(stream: BinaryIO, name: str) -> bytes:
+    try:
+        return stream.read()
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise InputError(f"export member {name!r} is corrupt: {exc}") from None
+
+
+def _source_file(path: Path) -> SourceFile:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return SourceFile(name=path.name, size=size, sha256=digest.hexdigest())
