@@ -1,0 +1,711 @@
+"""The conversation's reading copy: a PDF/A-2b (ISO 19005-2, conformance level B) rendering.
+
+This is the copy people will read in fifty years, so it depends on nothing but itself: every font is
+embedded, images are inside the file, and there is no JavaScript, no attachment and no encryption.
+
+How it is made:
+  1. The messages are prepared in Python (grouped into days, labels in Dutch, images checked) and
+     written as JSON next to the static template `conversation.typ`. Chat text only ever reaches
+     typst as JSON strings, which typst sets as plain text: `#`, `*`, `$`, `@`, `\\` stay literal.
+  2. The days are cut into chunks of bounded size; each chunk is compiled by typst in its own short
+     lived process (typst keeps every layout it made in a process-wide cache, so one process per chunk
+     keeps memory bounded for 100,000 messages; two chunks compile at once).
+  3. The chunks are joined with pikepdf; the outline (one bookmark per day) is rebuilt for the whole
+     document and "pagina X van Y" is laid over each page from a small typst document of footers.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Collection, Iterable, Mapping, Sequence
+
+from kernel.errors import RenderingFailed, ToolMissing
+from kernel.model import Attachment, Conversation, Message, MessageKind
+
+TEMPLATE = Path(__file__).with_name("conversation.typ")
+FONT_ROOT = Path("/usr/share/fonts")
+TEXT_FONT_FILE = "DejaVuSans.ttf"
+EMOJI_FONT_FILE = "NotoColorEmoji.ttf"
+SETUP_HINT = "run scripts/setup.sh"
+
+CHUNK_WEIGHT = 4000  # message weight per typst process; bounds the memory of one compile
+IMAGE_WEIGHT = 25  # an image costs about as much to lay out and embed as this many text messages
+PARALLEL_COMPILES = max(1, min(2, os.cpu_count() or 1))
+MAX_IMAGE_CM = 8.0  # longest side of an inline image
+LONG_WORD = 60  # longer words (URLs, hashes) get break opportunities; shorter ones always fit a line
+LONGEST_UNBROKEN = 40  # characters after which a line may break inside a long word
+INLINE_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
+PLAIN_IMAGE_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}  # others (CMYK, 16-bit) are converted to RGB
+
+ZERO_WIDTH_SPACE = "\u200b"
+_GLUE = {"\u200d", "\u200c", "\u2060"}  # joiners: never break next to them
+_BREAK_AFTER = set("/?&=-_.,;:")
+_LONG_TOKEN = re.compile(r"\S{%d,}" % (LONG_WORD + 1))
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+DAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+MONTH_NAMES = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+               "september", "oktober", "november", "december")
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What the PDF says about the record besides the conversation itself."""
+
+    title: str  # the record's naam
+    identifier: str  # the record's identificatie kenmerk
+    archiefvormer: str
+    description_rows: tuple[tuple[str, str], ...] = ()  # extra title-page rows (label, value)
+    created: datetime | None = None  # fixed creation date for the PDF (so output is reproducible)
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    """A run of consecutive messages (in export order) that share one local calendar day."""
+
+    day: date
+    offset: str  # UTC offset of the first message of the run, e.g. "UTC+01:00"
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class DayPiece:
+    """The part of a day that falls into one chunk; `continued` when the day began in an earlier one."""
+
+    group: DayGroup
+    messages: tuple[Message, ...]
+    continued: bool
+
+
+@dataclass
+class _Stage:
+    """The temporary typst root: images staged under it, counted so file names stay unique."""
+
+    root: Path
+    covered: frozenset[int] | None = None  # code points the fonts can show
+    images: int = 0
+    staged: dict[Path, tuple[str, float]] = field(default_factory=dict)  # source → (path in root, width)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data preparation (pure functions)
+
+
+def dutch_date(day: date) -> str:
+    """The day written out in Dutch, e.g. "donderdag 14 maart 2024"."""
+    return f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def utc_offset_label(moment: datetime) -> str:
+    """The UTC offset of an aware datetime as "UTC+01:00" (or "UTC" for zero, "onbekend" if naive)."""
+    offset = moment.utcoffset()
+    if offset is None:
+        return "onbekend"
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def group_by_day(messages: Iterable[Message]) -> list[DayGroup]:
+    """Consecutive messages grouped by their local calendar day (in each message's own offset).
+
+    Export order is kept: if the export jumps back to an earlier day, that day gets a second group.
+    """
+    groups: list[DayGroup] = []
+    current: list[Message] = []
+    for message in messages:
+        if current and message.timestamp.date() != current[0].timestamp.date():
+            groups.append(_day_group(current))
+            current = []
+        current.append(message)
+    if current:
+        groups.append(_day_group(current))
+    return groups
+
+
+def _day_group(messages: list[Message]) -> DayGroup:
+    first = messages[0].timestamp
+    return DayGroup(first.date(), utc_offset_label(first), tuple(messages))
+
+
+def add_break_opportunities(text: str) -> str:
+    """Text with zero-width spaces inside words longer than LONG_WORD characters.
+
+    Typst never breaks a line inside a word, so a long URL would run off the page. Breaks go after URL
+    punctuation where possible, otherwise every LONGEST_UNBROKEN characters, never inside a
+    combining sequence or an emoji joined with ZWJ. Shorter words are left exactly as they were.
+    """
+    return _LONG_TOKEN.sub(lambda match: _break_token(match.group(0)), text)
+
+
+def _break_token(token: str) -> str:
+    pieces: list[str] = []
+    run = 0
+    for index, char in enumerate(token):
+        pieces.append(char)
+        run += 1
+        following = token[index + 1] if index + 1 < len(token) else ""
+        if not following or not _may_break_between(char, following):
+            continue
+        if char in _BREAK_AFTER or run >= LONGEST_UNBROKEN:
+            pieces.append(ZERO_WIDTH_SPACE)
+            run = 0
+    return "".join(pieces)
+
+
+def _may_break_between(before: str, after: str) -> bool:
+    if before in _GLUE or after in _GLUE:
+        return False
+    if unicodedata.category(after).startswith("M"):
+        return False
+    return not ("\ufe00" <= after <= "\ufe0f" or "\U0001f3fb" <= after <= "\U0001f3ff")
+
+
+def is_right_to_left(text: str) -> bool:
+    """Whether the first strongly directional character of the text is Arabic or Hebrew (R or AL)."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
+def clean_text(text: str, covered: Collection[int] | None = None) -> str:
+    """Text safe to set: line ends as LF, other control characters as U+FFFD, lone surrogates replaced,
+    and, when `covered` is given, each character no font covers written as "[U+4E2D]".
+
+    PDF/A forbids showing a glyph a font does not have, so typst refuses such text; writing the code
+    point keeps the information visible (the canonical JSON keeps the character itself).
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("\ufffd", text.replace("\t", "    "))
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    if covered is None:
+        return text
+    missing = {char for char in set(text) if ord(char) not in covered and char != "\n"}
+    if not missing:
+        return text
+    return "".join(f"[U+{ord(char):04X}]" if char in missing else char for char in text)
+
+
+def human_size(size: int) -> str:
+    """A byte count for people, with the exact number kept: "1,2 MB (1234567 bytes)"."""
+    if size < 1024:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit} ({size} bytes)".replace(".", ",", 1)
+
+
+def sender_indexes(conversation: Conversation) -> dict[str, int]:
+    """Each sender's index (stable colour): the participants' order, then senders not listed there."""
+    indexes: dict[str, int] = {}
+    for participant in conversation.participants:
+        indexes.setdefault(participant.name, len(indexes))
+    for message in conversation.messages:
+        if message.sender is not None:
+            indexes.setdefault(message.sender, len(indexes))
+    return indexes
+
+
+def title_page_rows(conversation: Conversation, context: RenderContext,
+                    covered: Collection[int] | None = None) -> list[tuple[str, str]]:
+    """The (label, value) rows of the title page, in Dutch, cleaned with `clean_text`."""
+    counts = Counter(m.sender for m in conversation.messages if m.sender is not None)
+    participants = "\n".join(f"{name} ({counts.get(name, 0)} berichten)"
+                             for name in sender_indexes(conversation))
+    first, last = conversation.first_timestamp, conversation.last_timestamp
+    period = f"{_moment_label(first)} – {_moment_label(last)}" if first and last else "geen berichten"
+    source = conversation.source
+    rows = [
+        ("Naam", context.title),
+        ("Kenmerk", context.identifier),
+        ("Archiefvormer", context.archiefvormer),
+        ("Periode", period),
+        ("Aantal berichten", str(len(conversation.messages))),
+        ("Deelnemers", participants or "geen"),
+        ("Bronformaat", f"{source.format} ({source.platform})"),
+        ("Tijdzone", source.timezone),
+    ]
+    if source.locale:
+        rows.append(("Taal van de export", source.locale))
+    if conversation.title:
+        rows.append(("Naam van het gesprek", conversation.title))
+    rows.extend(context.description_rows)
+    return [(clean_text(label, covered), clean_text(value, covered)) for label, value in rows]
+
+
+def _moment_label(moment: datetime) -> str:
+    return f"{dutch_date(moment.date())} {moment:%H:%M:%S} ({utc_offset_label(moment)})"
+
+
+def message_weight(message: Message) -> int:
+    """Roughly how much a message costs to lay out, in text messages."""
+    images = sum(1 for a in message.attachments if (a.media_type or "").startswith("image/"))
+    return 1 + IMAGE_WEIGHT * images
+
+
+def plan_chunks(days: Sequence[DayGroup], limit: int = CHUNK_WEIGHT) -> list[list[DayPiece]]:
+    """The days cut into chunks of at most `limit` weight (a single heavy message may exceed it).
+
+    A chunk ends at a day boundary when the next day fits in a fresh chunk; a day larger than a chunk
+    is split, and its later pieces are marked `continued`.
+    """
+    chunks: list[list[DayPiece]] = []
+    current: list[DayPiece] = []
+    weight = 0
+    for group in days:
+        weights = [message_weight(m) for m in group.messages]
+        start, continued = 0, False
+        while start < len(group.messages):
+            remaining = sum(weights[start:])
+            if weight + remaining <= limit:
+                current.append(DayPiece(group, group.messages[start:], continued))
+                weight += remaining
+                break
+            if current and remaining <= limit:
+                chunks.append(current)
+                current, weight = [], 0
+                continue
+            end, taken = start, 0
+            while end < len(weights) and (end == start or weight + taken + weights[end] <= limit):
+                taken += weights[end]
+                end += 1
+            current.append(DayPiece(group, group.messages[start:end], continued))
+            chunks.append(current)
+            current, weight = [], 0
+            start, continued = end, True
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+# ---------------------------------------------------------------------------------------------------
+# Attachments and images
+
+
+def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: _Stage) -> dict[str, Any]:
+    name = clean_text(attachment.name, stage.covered)
+    path = media.get(attachment.name)
+    if path is None or not Path(path).is_file():
+        return {"k": "absent", "n": name}
+    path = Path(path)
+    staged = _stage_image(path, stage)
+    if staged is not None:
+        return {"k": "image", "n": name, "p": staged[0], "w": staged[1]}
+    entry = {"k": "file", "n": name, "z": human_size(path.stat().st_size), "h": _sha256(path)}
+    image_format = _image_format(path)
+    if image_format is not None:
+        entry["note"] = f"Afbeelding in formaat {image_format}: wordt in deze weergave niet getoond."
+    return entry
+
+
+def _image_format(path: Path) -> str | None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.format
+    except Exception:  # Pillow raises many kinds for files that are not images it can read
+        return None
+
+
+def _stage_image(path: Path, stage: _Stage) -> tuple[str, float] | None:
+    """The image's path under the typst root and its width in cm, or None when it is not shown inline."""
+    from PIL import Image
+
+    source = path.resolve()
+    if source in stage.staged:
+        return stage.staged[source]
+    try:
+        with Image.open(source) as image:
+            extension = INLINE_IMAGE_FORMATS.get(image.format or "")
+            if extension is None:
+                return None
+            width_px, height_px = image.size
+            stage.images += 1
+            target = stage.root / "media" / f"{stage.images}.{extension}"
+            target.parent.mkdir(exist_ok=True)
+            if image.mode in PLAIN_IMAGE_MODES and not _has_exif_rotation(image):
+                _link_or_copy(source, target)
+            else:
+                target = target.with_suffix(".png")
+                _normalised_image(image).save(target, "PNG")
+                width_px, height_px = Image.open(target).size
+    except Exception:
+        return None
+    if width_px <= 0 or height_px <= 0:
+        return None
+    width_cm = min(MAX_IMAGE_CM, MAX_IMAGE_CM * width_px / height_px)
+    staged = (target.relative_to(stage.root).as_posix(), round(width_cm, 3))
+    stage.staged[source] = staged
+    return staged
+
+
+def _has_exif_rotation(image: Any) -> bool:
+    try:
+        return image.getexif().get(0x0112, 1) not in (1, None)
+    except Exception:
+        return False
+
+
+def _normalised_image(image: Any) -> Any:
+    """An RGB(A) copy, upright: PDF/A with an sRGB output intent wants no CMYK or 16-bit surprises."""
+    from PIL import ImageOps
+
+    image = ImageOps.exif_transpose(image)
+    return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.symlink(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON for the template
+
+
+def _message_data(message: Message, senders: Mapping[str, int], media: Mapping[str, Path],
+                  stage: _Stage) -> dict[str, Any]:
+    text = clean_text(message.text, stage.covered)
+    data: dict[str, Any] = {"k": message.kind.value, "t": f"{message.timestamp:%H:%M:%S}"}
+    if message.kind is MessageKind.SYSTEM or message.sender is None:
+        data["k"] = "system"
+    else:
+        data["s"] = senders[message.sender]
+    data["x"] = add_break_opportunities(text)
+    if message.edited:
+        data["e"] = 1
+    if is_right_to_left(text):
+        data["r"] = 1
+    if message.attachments and message.kind is not MessageKind.DELETED:
+        data["a"] = [_attachment_entry(a, media, stage) for a in message.attachments]
+    return data
+
+
+def _piece_data(piece: DayPiece, senders: Mapping[str, int], media: Mapping[str, Path],
+                stage: _Stage) -> dict[str, Any]:
+    day_offset = piece.group.offset
+    messages = []
+    for message in piece.messages:
+        data = _message_data(message, senders, media, stage)
+        offset = utc_offset_label(message.timestamp)
+        if offset != day_offset:  # e.g. the switch to summer time within a day
+            data["t"] += f" ({offset})"
+        messages.append(data)
+    return {"label": dutch_date(piece.group.day), "offset": day_offset, "cont": piece.continued,
+            "messages": messages}
+
+
+def _document_data(context: RenderContext, covered: Collection[int]) -> dict[str, Any]:
+    """The document metadata (exact text) and the title as shown (with only characters the fonts have)."""
+    title = clean_text(context.title) or "Chatgesprek"
+    return {"title": title, "shown_title": clean_text(title, covered),
+            "author": clean_text(context.archiefvormer), "identifier": clean_text(context.identifier)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fonts and compiling
+
+
+def find_font_dirs(font_root: Path = FONT_ROOT) -> list[Path]:
+    """The directories holding DejaVu Sans and Noto Color Emoji; ToolMissing when either is absent."""
+    known = [font_root / "truetype" / "dejavu" / TEXT_FONT_FILE, font_root / "truetype" / "noto" / EMOJI_FONT_FILE]
+    dirs: list[Path] = []
+    for expected in known:
+        found = expected if expected.is_file() else next(font_root.rglob(expected.name), None)
+        if found is None:
+            raise ToolMissing(f"font {expected.name} is not installed", hint=SETUP_HINT)
+        if found.parent not in dirs:
+            dirs.append(found.parent)
+    return dirs
+
+
+def covered_code_points(font_dirs: Sequence[Path]) -> frozenset[int]:
+    """Every code point some TrueType/OpenType font in `font_dirs` maps to a glyph."""
+    return _covered_code_points(tuple(sorted(str(d) for d in font_dirs)))
+
+
+@lru_cache(maxsize=4)
+def _covered_code_points(font_dirs: tuple[str, ...]) -> frozenset[int]:
+    points: set[int] = set()
+    for directory in font_dirs:
+        for font in sorted(Path(directory).iterdir()):
+            if font.suffix.lower() in (".ttf", ".otf"):
+                try:
+                    points |= _cmap_code_points(font.read_bytes())
+                except (struct.error, KeyError, ValueError):
+                    continue  # a font we cannot read adds nothing; typst will skip it too
+    return frozenset(points)
+
+
+def _cmap_code_points(font: bytes) -> set[int]:
+    """The code points of a font's cmap subtables of format 4 (BMP) and 12 (all planes)."""
+    tables = {font[12 + 16 * i:16 + 16 * i]: struct.unpack_from(">I", font, 12 + 16 * i + 8)[0]
+              for i in range(struct.unpack_from(">H", font, 4)[0])}
+    cmap = tables[b"cmap"]
+    points: set[int] = set()
+    for i in range(struct.unpack_from(">H", font, cmap + 2)[0]):
+        start = cmap + struct.unpack_from(">I", font, cmap + 4 + 8 * i + 4)[0]
+        subtable_format = struct.unpack_from(">H", font, start)[0]
+        if subtable_format == 4:
+            points |= _cmap_format4(font, start)
+        elif subtable_format == 12:
+            for group in range(struct.unpack_from(">I", font, start + 12)[0]):
+                first, last = struct.unpack_from(">II", font, start + 16 + 12 * group)
+                points.update(range(first, last + 1))
+    return points
+
+
+def _cmap_format4(font: bytes, start: int) -> set[int]:
+    doubled = struct.unpack_from(">H", font, start + 6)[0]
+    count = doubled // 2
+    ends = struct.unpack_from(f">{count}H", font, start + 14)
+    starts = struct.unpack_from(f">{count}H", font, start + 16 + doubled)
+    deltas = struct.unpack_from(f">{count}h", font, start + 16 + 2 * doubled)
+    offsets_at = start + 16 + 3 * doubled
+    offsets = struct.unpack_from(f">{count}H", font, offsets_at)
+    points: set[int] = set()
+    for k, (first, last) in enumerate(zip(starts, ends)):
+        for code in range(first, min(last, 0xFFFE) + 1):
+            glyph = (code + deltas[k]) & 0xFFFF
+            if offsets[k]:
+                glyph = struct.unpack_from(">H", font, offsets_at + 2 * k + offsets[k] + 2 * (code - first))[0]
+                glyph = (glyph + deltas[k]) & 0xFFFF if glyph else 0
+            if glyph:
+                points.add(code)
+    return points
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One typst compile: a root holding data.json and conversation.typ, and where the PDF goes."""
+
+    root: Path
+    output: Path
+    font_dirs: tuple[Path, ...]
+    created: datetime | None
+
+    def argv(self) -> list[str]:
+        spec = {"root": str(self.root), "output": str(self.output),
+                "fonts": [str(d) for d in self.font_dirs],
+                "created": self.created.isoformat() if self.created else None}
+        return [sys.executable, "-m", "preservation.normalise.conversation_pdf", json.dumps(spec)]
+
+
+def _prepare_job(root: Path, data: dict[str, Any], output: Path, font_dirs: Sequence[Path],
+                 created: datetime | None) -> _Job:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "data.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    shutil.copyfile(TEMPLATE, root / "conversation.typ")
+    return _Job(root, output, tuple(font_dirs), created)
+
+
+def _run_job(job: _Job) -> None:
+    """Compile one job in a fresh process; RenderingFailed with typst's message when it fails."""
+    env = dict(os.environ)
+    project_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (project_root, env.get("PYTHONPATH")) if p)
+    done = subprocess.run(job.argv(), capture_output=True, text=True, env=env)
+    if done.returncode != 0 or not job.output.is_file():
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise RenderingFailed("typst could not render the conversation: "
+                              + (lines[-1] if lines else f"exit code {done.returncode}"))
+
+
+def compile_typst(root: Path, output: Path, font_dirs: Sequence[Path], created: datetime | None) -> None:
+    """Compile root/conversation.typ to a PDF/A-2b file at `output`, or raise RenderingFailed."""
+    import typst
+
+    try:
+        pdf = typst.compile(str(root / "conversation.typ"), root=str(root),
+                            font_paths=[str(d) for d in font_dirs], ignore_system_fonts=True,
+                            pdf_standards="a-2b", timestamp=created, pdf_tags=False)
+    except Exception as error:  # typst.TypstError, or a panic surfacing as another exception
+        message = " ".join(str(getattr(error, "message", error) or error).split())
+        raise RenderingFailed(f"typst: {message}") from error
+    output.write_bytes(pdf)
+
+
+def _worker_main(argv: Sequence[str]) -> int:
+    spec = json.loads(argv[0])
+    created = datetime.fromisoformat(spec["created"]) if spec["created"] else None
+    try:
+        compile_typst(Path(spec["root"]), Path(spec["output"]), [Path(d) for d in spec["fonts"]], created)
+    except RenderingFailed as error:
+        sys.stderr.write(error.message + "\n")
+        return 3
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Joining the chunks
+
+
+def _outline_entries(pdf: Any, page_offset: int) -> list[tuple[str, int, float | None]]:
+    """(title, page index in the joined document, top) for each top-level bookmark of a chunk."""
+    index_of = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    entries = []
+    with pdf.open_outline() as outline:
+        for item in outline.root:
+            destination = item.destination
+            if destination is None and item.action is not None:
+                destination = item.action.get("/D")
+            if destination is None or len(destination) < 1:
+                continue
+            page_index = index_of.get(destination[0].objgen)
+            if page_index is None:
+                continue
+            top = float(destination[3]) if len(destination) > 3 and destination[1] == "/XYZ" else None
+            entries.append((item.title, page_offset + page_index, top))
+    return entries
+
+
+def _join(chunk_files: Sequence[Path]) -> tuple[Any, list[tuple[str, int, float | None]]]:
+    """The chunks as one pikepdf document (metadata and output intent of the first) and its bookmarks."""
+    import pikepdf
+
+    joined = pikepdf.open(chunk_files[0])
+    entries = _outline_entries(joined, 0)
+    for chunk_file in chunk_files[1:]:
+        with pikepdf.open(chunk_file) as chunk:
+            entries.extend(_outline_entries(chunk, len(joined.pages)))
+            joined.pages.extend(chunk.pages)
+    return joined, entries
+
+
+def _write_outline(pdf: Any, entries: Sequence[tuple[str, int, float | None]]) -> None:
+    import pikepdf
+    from pikepdf import OutlineItem, PageLocation
+
+    if "/Outlines" in pdf.Root:
+        del pdf.Root["/Outlines"]
+    with pdf.open_outline() as outline:
+        for title, page_index, top in entries:
+            if top is None:
+                outline.root.append(OutlineItem(title, page_index))
+            else:
+                outline.root.append(OutlineItem(title, page_index, PageLocation.XYZ, top=top))
+    if entries:
+        pdf.Root.PageMode = pikepdf.Name.UseOutlines
+
+
+def _stamp_footers(pdf: Any, footers_file: Path) -> None:
+    import pikepdf
+
+    # The footer pages have the same size as the chunk pages, so each is drawn as a form XObject at
+    # identity. pikepdf's add_overlay would pick a random resource name, which breaks reproducibility.
+    with pikepdf.open(footers_file) as footers:
+        for page, footer in zip(pdf.pages, footers.pages):
+            form = pdf.copy_foreign(footer.as_form_xobject())
+            name = page.add_resource(form, pikepdf.Name.XObject, name=pikepdf.Name("/EdepotFooter"))
+            page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+            page.contents_add(pdf.make_stream(b"\nQ\nq " + bytes(name.unparse()) + b" Do Q\n"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The public function
+
+
+def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path],
+                            context: RenderContext) -> bytes:
+    """The conversation as a PDF/A-2b document (bytes), ready to be stored as its preservation copy.
+
+    Promises: a title page with the record's metadata; every message in export order under a heading
+    per day (one bookmark per day), sender and HH:MM:SS time on each, text set literally; images from
+    `media` (JPEG, PNG, GIF) shown inline, other attachments listed with size and sha256, absent ones
+    marked "niet aanwezig in de export"; "pagina X van Y" on every page; all fonts embedded. The
+    output depends only on the arguments when `context.created` is given.
+    Raises ToolMissing when the fonts are not installed, RenderingFailed when typst fails.
+    """
+    import pikepdf
+
+    font_dirs = find_font_dirs()
+    covered = covered_code_points(font_dirs)
+    senders = sender_indexes(conversation)
+    chunks = plan_chunks(group_by_day(conversation.messages)) or [[]]
+    with tempfile.TemporaryDirectory(prefix="edepot-pdf-") as tmp:
+        work = Path(tmp)
+        stage = _Stage(work / "root", covered)
+        stage.root.mkdir()
+        names = {v: k for k, v in senders.items()}
+        shown_names = [clean_text(names[i], covered) for i in range(len(names))]
+        base = _document_data(context, covered) | {"mode": "chunk", "senders": shown_names}
+        jobs = []
+        for number, chunk in enumerate(chunks):
+            data = base | {"days": [_piece_data(p, senders, media, stage) for p in chunk]}
+            if number == 0:
+                rows = title_page_rows(conversation, context, covered)
+                data["title_page"] = {"rows": rows, "note": _TITLE_NOTE}
+            jobs.append(_prepare_job(work / f"chunk{number}", data, work / f"chunk{number}.pdf",
+                                     font_dirs, context.created))
+            _share_media(stage.root, work / f"chunk{number}")
+        _run_all(jobs)
+        joined, entries = _join([job.output for job in jobs])
+        with joined:
+            footers = _prepare_job(work / "footers", _document_data(context, covered) | {"mode": "footers",
+                                   "pages": len(joined.pages)}, work / "footers.pdf", font_dirs, context.created)
+            _run_job(footers)
+            _write_outline(joined, entries)
+            _stamp_footers(joined, footers.output)
+            output = work / "conversation.pdf"
+            joined.save(output, deterministic_id=True,
+                        object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return output.read_bytes()
+
+
+_TITLE_NOTE = ("Deze weergave is door het e-Depot gemaakt uit de export van het gesprek. Tijden staan "
+               "zoals de export ze geeft, in de tijdzone hierboven; de UTC-afwijking staat bij elke dag. "
+               "Lange woorden en adressen kunnen over regels zijn afgebroken.")
+
+
+def _share_media(media_root: Path, chunk_root: Path) -> None:
+    """Make the staged images visible under a chunk's typst root (typst reads only below its root)."""
+    target = chunk_root / "media"
+    if (media_root / "media").is_dir() and not target.exists():
+        os.symlink(media_root / "media", target)
+
+
+def _run_all(jobs: Sequence[_Job]) -> None:
+    if len(jobs) == 1:
+        _run_job(jobs[0])
+        return
+    with ThreadPoolExecutor(max_workers=PARALLEL_COMPILES) as pool:
+        for _ in pool.map(_run_job, jobs):
+            pass
+
+
+if __name__ == "__main__":
+    sys.exit(_worker_main(sys.argv[1:]))

@@ -1,0 +1,193 @@
+"""The PDF/A-2b reading copy of a conversation, and the PDF/A check."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from kernel.model import Attachment, Conversation, Message, MessageKind, Source, participants_of
+from preservation.normalise.conversation_pdf import (
+    ZERO_WIDTH_SPACE,
+    RenderContext,
+    add_break_opportunities,
+    clean_text,
+    dutch_date,
+    group_by_day,
+    is_right_to_left,
+    plan_chunks,
+    render_conversation_pdf,
+    utc_offset_label,
+)
+from preservation.pdfa_check import check_pdfa
+
+pypdf = pytest.importorskip("pypdf")
+
+CET = timezone(timedelta(hours=1))
+SPECIAL = "#let x = 1 $math$ *bold* _it_ @ref <label> \\ ]"
+ARABIC = "مرحبا بالعالم"
+
+
+def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2024, 3, day, hour, minute, second, tzinfo=CET)
+
+
+def build_conversation() -> Conversation:
+    messages = [
+        Message(1, at(14, 9, 1, 2), None, MessageKind.SYSTEM, "Berichten zijn end-to-end versleuteld."),
+        Message(2, at(14, 9, 2), "Anna de Vries", MessageKind.TEXT, "Feest! 👍🎉"),
+        Message(3, at(14, 9, 3), "Bram", MessageKind.TEXT, SPECIAL),
+        Message(4, at(14, 9, 4), "Chris", MessageKind.TEXT, ARABIC, edited=True),
+        Message(5, at(14, 9, 5), "Bram", MessageKind.DELETED, ""),
+        Message(6, at(15, 10, 0), "Chris", MessageKind.LOCATION, "https://maps.google.com/?q=52.37,4.89"),
+        Message(7, at(15, 10, 1), "Anna de Vries", MessageKind.MEDIA, "",
+                (Attachment("IMG-0001.jpg", True, "image/jpeg"),)),
+        Message(8, at(15, 10, 2), "Bram", MessageKind.MEDIA, "",
+                (Attachment("PTT-0001.opus", True, "audio/ogg"), Attachment("IMG-0002.jpg", False, "image/jpeg"))),
+        Message(9, at(15, 10, 3), "Anna de Vries", MessageKind.TEXT,
+                "Zie https://example.org/" + "pad/" * 40 + "einde voor de stukken."),
+    ]
+    source = Source(format="whatsapp", platform="ios", locale="nl", timezone="Europe/Amsterdam")
+    return Conversation(source, participants_of(messages), tuple(messages), title="Raadsgroep")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    folder = tmp_path_factory.mktemp("media")
+    Image.new("RGB", (640, 480), (180, 40, 40)).save(folder / "IMG-0001.jpg", "JPEG")
+    (folder / "PTT-0001.opus").write_bytes(b"OggS\x00\x02voice")
+    media = {"IMG-0001.jpg": folder / "IMG-0001.jpg", "PTT-0001.opus": folder / "PTT-0001.opus"}
+    context = RenderContext(title="Chat raadsgroep maart 2024", identifier="NL-GEM-2024-0001",
+                            archiefvormer="Gemeente Voorbeeld",
+                            description_rows=(("Waardering", "Tijdelijk te bewaren"),),
+                            created=datetime(2024, 5, 1, tzinfo=timezone.utc))
+    return render_conversation_pdf(build_conversation(), media, context)
+
+
+@pytest.fixture(scope="module")
+def reader(rendered: bytes) -> "pypdf.PdfReader":
+    return pypdf.PdfReader(io.BytesIO(rendered))
+
+
+@pytest.fixture(scope="module")
+def text(reader: "pypdf.PdfReader") -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_rendering_is_pdfa_2b(rendered: bytes) -> None:
+    report = check_pdfa(rendered)
+    assert (report.part, report.conformance) == (2, "B")
+    assert report.has_output_intent
+    assert report.fonts_embedded and report.unembedded_fonts == ()
+    assert not report.encrypted
+    assert report.ok, report.problems
+
+
+def test_text_holds_senders_special_characters_dates_and_page_numbers(text: str) -> None:
+    for sender in ("Anna de Vries", "Bram", "Chris"):
+        assert sender in text
+    assert SPECIAL in text
+    assert "donderdag 14 maart 2024" in text and "vrijdag 15 maart 2024" in text
+    assert "pagina 1 van" in text
+    assert "09:01:02" in text and "Berichten zijn end-to-end versleuteld." in text
+    assert "Dit bericht is verwijderd" in text
+    assert "bewerkt" in text
+    assert "https://maps.google.com/" in text
+    assert "niet aanwezig in de export" in text and "IMG-0002.jpg" in text
+    assert "PTT-0001.opus" in text and "sha256" in text
+    assert "Gemeente Voorbeeld" in text and "NL-GEM-2024-0001" in text and "Tijdelijk te bewaren" in text
+
+
+def test_arabic_and_emoji_are_present(text: str) -> None:
+    for word in ARABIC.split():
+        assert word in text
+    assert "👍" in text and "🎉" in text
+
+
+def test_outline_has_one_entry_per_day(reader: "pypdf.PdfReader") -> None:
+    titles = [item["/Title"] for item in reader.outline]
+    assert titles == ["donderdag 14 maart 2024", "vrijdag 15 maart 2024"]
+
+
+def test_image_is_embedded_and_page_count_is_sensible(rendered: bytes) -> None:
+    with pikepdf.open(io.BytesIO(rendered)) as pdf:
+        assert 2 <= len(pdf.pages) <= 4
+        images = [
+            xobject
+            for page in pdf.pages
+            for xobject in _xobjects(page.obj.get("/Resources"))
+            if xobject.get("/Subtype") == "/Image" and int(xobject.get("/Width", 0)) == 640
+        ]
+        assert images
+        assert pdf.docinfo.get("/Author") == "Gemeente Voorbeeld"
+        assert pdf.docinfo.get("/Title") == "Chat raadsgroep maart 2024"
+
+
+def _xobjects(resources: object, depth: int = 0) -> list:
+    if resources is None or depth > 4:
+        return []
+    found = []
+    for xobject in (resources.get("/XObject") or {}).values():  # type: ignore[attr-defined]
+        found.append(xobject)
+        if xobject.get("/Subtype") == "/Form":
+            found.extend(_xobjects(xobject.get("/Resources"), depth + 1))
+    return found
+
+
+def test_same_input_gives_same_bytes() -> None:
+    conversation = Conversation(build_conversation().source, (), build_conversation().messages[:3])
+    context = RenderContext("t", "k", "a", created=datetime(2024, 5, 1, tzinfo=timezone.utc))
+    assert render_conversation_pdf(conversation, {}, context) == render_conversation_pdf(conversation, {}, context)
+
+
+def test_check_pdfa_reports_problems_for_a_plain_pdf() -> None:
+    plain = pikepdf.new()
+    plain.add_blank_page()
+    buffer = io.BytesIO()
+    plain.save(buffer)
+    report = check_pdfa(buffer.getvalue())
+    assert not report.ok
+    assert report.part is None and not report.has_output_intent
+    assert any("XMP" in problem for problem in report.problems)
+
+
+def test_check_pdfa_reports_unreadable_bytes() -> None:
+    assert not check_pdfa(b"this is no pdf").ok
+
+
+# Data preparation
+
+
+def test_dutch_date_and_offset() -> None:
+    assert dutch_date(date(2024, 3, 14)) == "donderdag 14 maart 2024"
+    assert utc_offset_label(at(14, 9)) == "UTC+01:00"
+    assert utc_offset_label(datetime(2024, 1, 1, tzinfo=timezone.utc)) == "UTC"
+
+
+def test_group_by_day_keeps_export_order() -> None:
+    groups = group_by_day(build_conversation().messages)
+    assert [g.day for g in groups] == [date(2024, 3, 14), date(2024, 3, 15)]
+    assert [len(g.messages) for g in groups] == [5, 4]
+
+
+def test_plan_chunks_splits_big_days_and_marks_continuations() -> None:
+    messages = [Message(i, at(14, 9) + timedelta(seconds=i), "A", MessageKind.TEXT, "x") for i in range(1, 26)]
+    messages += [Message(100 + i, at(15, 9) + timedelta(seconds=i), "A", MessageKind.TEXT, "y") for i in range(5)]
+    chunks = plan_chunks(group_by_day(messages), limit=10)
+    assert [sum(len(p.messages) for p in c) for c in chunks] == [10, 10, 10]
+    assert [p.continued for c in chunks for p in c] == [False, True, True, False]
+
+
+def test_long_words_get_break_opportunities_short_ones_stay() -> None:
+    assert add_break_opportunities("gewoon een zin") == "gewoon een zin"
+    url = "https://example.org/" + "a" * 200
+    broken = add_break_opportunities(url)
+    assert broken.replace(ZERO_WIDTH_SPACE, "") == url
+    assert all(len(part) <= 40 for part in broken.split(ZERO_WIDTH_SPACE))
+
+
+def test_right_to_left_detection_and_missing_glyphs() -> None:
+    assert is_right_to_left(ARABIC) and is_right_to_left("שלום") and not is_right_to_left("hallo")
+    assert clean_text("a中b\r\nc", covered={ord("a"), ord("b"), ord("c")}) == "a[U+4E2D]b\nc"
