@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Sequence
+from typing import IO, Sequence, cast
 
 from kernel.errors import InputError, UnknownExportFormat, UnsafeArchive
 from kernel.model import SourceFile
@@ -93,7 +93,7 @@ class Export:
         """Name, size and sha256 of each file the user handed over (the zip itself, or each loose file)."""
         return tuple(_source_file(p) for p in self.paths)
 
-    def _open(self, name: str) -> BinaryIO:
+    def _open(self, name: str) -> IO[bytes]:
         raise NotImplementedError
 
 
@@ -111,13 +111,13 @@ class ZipExport(Export):
     def has(self, name: str) -> bool:
         return name in self._infos
 
-    def _open(self, name: str) -> BinaryIO:
+    def _open(self, name: str) -> IO[bytes]:
         info = self._infos.get(name)
         if info is None:
             raise InputError(f"the export has no member {name!r}")
         try:
             archive = zipfile.ZipFile(self.paths[0])
-            return _ClosingStream(archive.open(info), archive)
+            return cast(IO[bytes], _ClosingStream(archive.open(info), archive))
         except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
             raise InputError(f"cannot read {name!r} from {self.paths[0].name}: {exc}") from None
 
@@ -136,7 +136,7 @@ class FilesExport(Export):
     def has(self, name: str) -> bool:
         return name in self._by_name
 
-    def _open(self, name: str) -> BinaryIO:
+    def _open(self, name: str) -> IO[bytes]:
         path = self._by_name.get(name)
         if path is None:
             raise InputError(f"the export has no member {name!r}")
@@ -149,7 +149,7 @@ class FilesExport(Export):
 class _ClosingStream:
     """A member stream that also closes its zip file when closed."""
 
-    def __init__(self, stream: BinaryIO, archive: zipfile.ZipFile) -> None:
+    def __init__(self, stream: IO[bytes], archive: zipfile.ZipFile) -> None:
         self._stream = stream
         self._archive = archive
 
@@ -286,7 +286,7 @@ def _unsafe_name(name: str) -> bool:
     return any(part == ".." for part in parts)
 
 
-def _read_all(stream: BinaryIO, name: str) -> bytes:
+def _read_all(stream: IO[bytes], name: str) -> bytes:
     try:
         return stream.read()
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kernel.config import Config
 from ingest import stages
 from ingest.job import IngestJob, StageListener
+from kernel.config import Config
 from preservation.catalogue import open_catalogue
 from preservation.storage import open_locations
 

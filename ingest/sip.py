@@ -20,11 +20,11 @@ from typing import Sequence
 
 import bagit
 
+from ingest.sources import parse_export
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
 from kernel.model import Conversation
-from ingest.sources import parse_export
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
 from preservation.metadata.record import (

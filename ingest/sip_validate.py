@@ -15,10 +15,10 @@ import bagit
 import jsonschema
 from lxml import etree
 
+from ingest.sip import CONVERSATION_JSON, METADATA_DIR, ORIGINAL_DIR
 from kernel.config import Config
 from kernel.errors import EdepotError, InputError
 from kernel.hashing import digest_file
-from ingest.sip import CONVERSATION_JSON, METADATA_DIR, ORIGINAL_DIR
 from preservation.xsd import SchemaName, validate_xml
 from schemas import schema_path
 

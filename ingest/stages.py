@@ -13,20 +13,27 @@ from pathlib import Path
 
 from lxml import etree
 
-from kernel.errors import AlreadyIngested, InvalidPackage
-from kernel.hashing import digest_file
-from kernel.model import Conversation
 from ingest.export import open_export
 from ingest.job import IngestJob
-from kernel.version import edepot_version
 from ingest.sip import CONVERSATION_JSON as SIP_CONVERSATION_JSON
 from ingest.sip import METADATA_DIR as SIP_METADATA_DIR
 from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
 from ingest.sip_validate import validate_sip
 from ingest.unpack import unpack_transfer
+from kernel.errors import AlreadyIngested, InvalidPackage
+from kernel.hashing import digest_file
+from kernel.model import Conversation
+from kernel.version import edepot_version
 from preservation import aip as layout
 from preservation.aip import AipBuilder, SealedFile
-from preservation.catalogue import AipRecord, AipState, FileRecord, ReplicaRecord, ReplicaStatus, SqliteCatalogue
+from preservation.catalogue import (
+    AipRecord,
+    AipState,
+    FileRecord,
+    ReplicaRecord,
+    ReplicaStatus,
+    SqliteCatalogue,
+)
 from preservation.identify import shared_identifier
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
@@ -192,16 +199,14 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
     job.event("message digest calculation", "sha256 and sha512 of every file of the AIP",
               f"{len(payload)} files", outcomes=tuple(sorted(payload)))
     job.event("ingestion", f"SIP accepted as AIP {job.aip_id}", f"record {record.identifier}")
-    objects = [
-        PremisObject(
+    objects = []
+    for f in payload.values():
+        found = job.identifications.get(f.path)
+        objects.append(PremisObject(
             identifier=f.path, size=f.size, digests={"sha256": f.sha256, "sha512": f.sha512},
-            puid=(found := job.identifications.get(f.path)) and found.puid,
-            format_name=found.format_name if found else None,
-            format_version=found.format_version if found else None,
-            original_name=Path(f.path).name, role=f.role,
-        )
-        for f in payload.values()
-    ]
+            puid=found.puid if found else None, format_name=found.format_name if found else None,
+            format_version=found.format_version if found else None, original_name=Path(f.path).name, role=f.role,
+        ))
     document = premis_xml(objects, job.events, list(job.agents.values()))
     if job.config.schema_dir is not None:
         problems = validate_xml(document, SchemaName.PREMIS, job.config.schema_dir)
@@ -244,10 +249,14 @@ def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[Seale
                   sum(f.size for f in payload), len(payload)),
         [ReplicaRecord(job.aip_id, loc.name, str(path), now, ReplicaStatus.INTACT)
          for loc, path in zip(locations, stored)],
-        [FileRecord(job.aip_id, f.path, f.role, f.size, f.sha256,
-                    (found := job.identifications.get(f.path)) and found.puid,
-                    found.format_name if found else None, found.mime_type if found else None)
-         for f in sealed],
+        [_file_record(job, f) for f in sealed],
         job.events,
     )
 
+
+
+def _file_record(job: IngestJob, sealed: SealedFile) -> FileRecord:
+    found = job.identifications.get(sealed.path)
+    return FileRecord(job.aip_id, sealed.path, sealed.role, sealed.size, sealed.sha256,
+                      found.puid if found else None, found.format_name if found else None,
+                      found.mime_type if found else None)

@@ -158,7 +158,8 @@ def verify_aip(
                 location.replace_file(aip_id, path, locations[donor].bag_path(aip_id) / path)
                 if _check_replica(location.bag_path(aip_id), {path: expected[path]},
                                   _reference_sha512(locations, replicas, aip_id, expected), None)[path].ok:
-                    findings.append(Finding(aip_id, replica.location, path, check.kind, repaired_from=donor))
+                    findings.append(Finding(aip_id, replica.location, path, check.kind or DamageKind.MODIFIED,
+                                           repaired_from=donor))
                     continue
             findings.append(Finding(aip_id, replica.location, path, check.kind or DamageKind.MODIFIED))
         for path in extras[replica.location]:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 from kernel.config import Config
 from preservation.aip import AipBuilder
-from preservation.catalogue import AipRecord, AipState, FileRecord, ReplicaRecord, ReplicaStatus, open_catalogue
+from preservation.catalogue import (
+    AipRecord,
+    AipState,
+    FileRecord,
+    ReplicaRecord,
+    ReplicaStatus,
+    open_catalogue,
+)
 from preservation.storage import open_locations
 
 

@@ -2,7 +2,6 @@
 traceback, and nothing is stored."""
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys

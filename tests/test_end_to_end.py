@@ -101,7 +101,7 @@ def test_the_same_sip_is_not_ingested_twice(config: Config, tmp_path: Path) -> N
 
 
 def test_sip_as_zip_and_7z_transfer_packages(config: Config, tmp_path: Path) -> None:
-    sip = create_sip([SAMPLE], tmp_path / "sip", config)
+    create_sip([SAMPLE], tmp_path / "sip", config)
     as_zip = Path(shutil.make_archive(str(tmp_path / "sip-transfer"), "zip", tmp_path, "sip"))
     assert len(ingest(as_zip, config).locations) == 2
     sip2 = create_sip([SAMPLE], tmp_path / "sip2", Config(**{**config.__dict__, "clock": lambda: config.clock()

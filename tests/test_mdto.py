@@ -14,8 +14,8 @@ from kernel.model import Conversation, Message, MessageKind, Source, SourceFile,
 from preservation.metadata.mdto import MDTO_NS, FileDescription, bestand_xml, informatieobject_xml
 from preservation.metadata.record import Identificatie, RecordDescription, Verwijzing, describe_conversation
 from preservation.xsd import SchemaName, parse_xml_safely, validate_xml
+from tests.conftest import shared_or_skip
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 TODAY = date(2024, 3, 15)
 CHECKED_AT = datetime(2024, 3, 15, 10, 5, tzinfo=timezone(timedelta(hours=1)))
@@ -36,11 +36,7 @@ METADATA = {
 
 @pytest.fixture(scope="module")
 def standards() -> Path:
-    if not SHARED.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"official schemas missing: {SHARED}")
-        pytest.skip(f"official schemas not beside the checkout: {SHARED}")
-    return SHARED / "standards"
+    return shared_or_skip() / "standards"
 
 
 def conversation() -> Conversation:

@@ -19,8 +19,8 @@ from preservation.metadata.premis import (
     premis_xml,
 )
 from preservation.xsd import SchemaName, validate_xml
+from tests.conftest import shared_or_skip
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CET = timezone(timedelta(hours=1))
 SHA256 = "2f678a48779ce6de24fc40e4ed8b50dee23bbabf3e83915fa4ce9350348ee46b"
@@ -66,11 +66,7 @@ FIXITY_AGENT = PremisAgent("sw-fixity", "edepot fixity", "software", "0.1.0")
 
 @pytest.fixture(scope="module")
 def standards() -> Path:
-    if not SHARED.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"official schemas missing: {SHARED}")
-        pytest.skip(f"official schemas not beside the checkout: {SHARED}")
-    return SHARED / "standards"
+    return shared_or_skip() / "standards"
 
 
 def document() -> bytes:

@@ -12,8 +12,8 @@ from kernel.errors import MetadataError
 from kernel.model import Conversation, Message, MessageKind, Source, SourceFile, participants_of
 from preservation.metadata.record import (
     Begrip,
-    Bewaartermijn,
     Betrokkene,
+    Bewaartermijn,
     Identificatie,
     describe_conversation,
     end_of_term,

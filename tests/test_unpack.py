@@ -5,10 +5,10 @@ import io
 import os
 import stat
 import struct
-import warnings
-import zlib
 import tarfile
+import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import bagit

@@ -3,7 +3,6 @@ and property tests. Every parse result is validated against the canonical conver
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from collections import Counter
 from datetime import datetime
@@ -19,9 +18,9 @@ from ingest.sources import FORMATS, parse_export
 from ingest.sources.whatsapp import parse_chat_text, title_of
 from kernel.errors import EdepotError, InputError, UnknownExportFormat
 from kernel.model import Conversation, MessageKind
+from tests.conftest import shared_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 SCHEMA = json.loads((ROOT / "schemas" / "conversation.schema.json").read_text(encoding="utf-8"))
 SAMPLES = ROOT / "samples"
 IOS_NL_ZIP = SAMPLES / "whatsapp-ios-nl" / "WhatsApp Chat - Herinrichting Marktplein.zip"
@@ -31,11 +30,7 @@ AMS = ZoneInfo("Europe/Amsterdam")
 
 @pytest.fixture(scope="module")
 def corpus() -> Path:
-    if not SHARED.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared corpus folder {SHARED} is missing on CI")
-        pytest.skip(f"shared corpus folder {SHARED} is absent")
-    return SHARED / "corpus"
+    return shared_or_skip() / "corpus"
 
 
 def parsed(paths: list[Path], tz: str = "Europe/Amsterdam") -> Conversation:

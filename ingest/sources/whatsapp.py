@@ -23,13 +23,13 @@ import mimetypes
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ingest.export import Export
 from kernel.errors import InputError
 from kernel.model import Attachment, Conversation, Message, MessageKind, Source, participants_of
-from ingest.export import Export
 
 NAME = "whatsapp"
 HEAD_BYTES = 16 * 1024
@@ -171,7 +171,7 @@ class _Header:
     rest: str
 
     @property
-    def signature(self) -> tuple[str, str, bool, bool, int]:
+    def signature(self) -> tuple[str, str, bool, int, bool]:
         return (self.style, self.sep, self.ampm is not None, self.year_digits, self.year_first)
 
 

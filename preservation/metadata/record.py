@@ -452,7 +452,7 @@ def load_metadata_file(path: Path) -> dict[str, Any]:
     path = Path(path)
     text = _read_text(path)
     if path.suffix.lower() == ".json":
-        data, lines = _parse_json(path, text), {}
+        data, lines = _parse_json(path, text), dict[str, int]()
     else:
         data, lines = _parse_yaml(path, text)
     if not isinstance(data, dict):
