@@ -2,6 +2,7 @@
 traceback, and nothing is stored."""
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def test_sip_create_refuses_bad_exports_and_writes_nothing(bad_inputs: dict[str,
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sip.")]
 
 
-@pytest.mark.parametrize("name", ["random bytes", "empty zip", "zip slip", "missing file",
+@pytest.mark.parametrize("name", ["random bytes", "empty zip", "zip slip", "zip bomb", "missing file",
                                   "a folder that is not a bag"])
 def test_ingest_refuses_bad_packages_and_stores_nothing(bad_inputs: dict[str, Path], name: str,
                                                         tmp_path: Path) -> None:
@@ -93,3 +94,19 @@ def test_bad_timezone_is_an_input_error(tmp_path: Path) -> None:
     export = tmp_path / "chat.txt"
     export.write_text("14-03-2024 10:15 - Jan: hoi\n", encoding="utf-8")
     assert_one_line_error(run("parse", export, "--tz", "Mars/Olympus", data_dir=tmp_path), 2)
+
+
+def test_every_command_is_in_the_readme() -> None:
+    """A verb a user cannot find in the README does not exist for them."""
+    from edepot.cli import build_parser
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    verbs = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands = []
+    for verb, sub in verbs.items():
+        actions = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        commands += [f"edepot {verb} {action}" for a in actions for action in a.choices] or [f"edepot {verb}"]
+    missing = [c for c in commands if c not in readme]
+    assert not missing, f"not in the README: {missing}"
