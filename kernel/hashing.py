@@ -1,35 +1,62 @@
-"""Message digests: every file read once, in large blocks, for all the algorithms wanted at once."""
+"""Message digests: every file read once, in large blocks, for all the algorithms wanted at once.
+
+Small files are read in one call and large ones through a 1 MiB buffer kept per thread, so hashing
+20,000 files of 4 KB costs little more than their bytes (a fresh 1 MiB buffer per file would not).
+hashlib releases the GIL while it hashes, so callers may hash several files at once in threads.
+"""
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
 BLOCK = 1 << 20
 DEFAULT_ALGORITHMS = ("sha256", "sha512")
+_buffers = threading.local()
+
+
+def _buffer() -> bytearray:
+    buffer = getattr(_buffers, "block", None)
+    if buffer is None:
+        buffer = _buffers.block = bytearray(BLOCK)
+    return buffer
 
 
 def digest_stream(stream: BinaryIO, algorithms: Iterable[str] = DEFAULT_ALGORITHMS) -> tuple[dict[str, str], int]:
     """Hex digests of everything left in `stream` for each algorithm, and the number of bytes read."""
-    hashers = {name: hashlib.new(name) for name in algorithms}
+    hashers = [hashlib.new(name) for name in algorithms]
     size = 0
-    buffer = bytearray(BLOCK)
+    buffer = _buffer()
     view = memoryview(buffer)
-    while True:
-        n = stream.readinto(buffer)  # type: ignore[attr-defined]
-        if not n:
-            break
+    while n := stream.readinto(buffer):  # type: ignore[attr-defined]
         size += n
         chunk = view[:n]
-        for h in hashers.values():
+        for h in hashers:
             h.update(chunk)
-    return {name: h.hexdigest() for name, h in hashers.items()}, size
+    return {h.name: h.hexdigest() for h in hashers}, size
 
 
-def digest_file(path: Path, algorithms: Iterable[str] = DEFAULT_ALGORITHMS) -> tuple[dict[str, str], int]:
+def digest_file(path: Path | str, algorithms: Iterable[str] = DEFAULT_ALGORITHMS) -> tuple[dict[str, str], int]:
     """Hex digests of a file for each algorithm, and its size in bytes, reading it once."""
-    with open(path, "rb", buffering=0) as stream:
-        return digest_stream(stream, algorithms)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if os.fstat(fd).st_size < BLOCK:
+            data = _read_small(fd)
+            return {name: hashlib.new(name, data).hexdigest() for name in algorithms}, len(data)
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as stream:
+            return digest_stream(stream, algorithms)
+    finally:
+        os.close(fd)
+
+
+def _read_small(fd: int) -> bytes:
+    """All bytes of a file expected to be small (it may have grown since fstat: read to the end)."""
+    parts = []
+    while chunk := os.read(fd, BLOCK):
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS events (
     outcome_objects TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_aip ON events(aip_id, date_time);
+CREATE TABLE IF NOT EXISTS aip_versions (
+    aip_id TEXT PRIMARY KEY REFERENCES aips(aip_id),
+    version INTEGER NOT NULL,
+    previous_aip TEXT REFERENCES aips(aip_id),
+    first_aip TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dips (
     dip_id TEXT PRIMARY KEY,
     aip_id TEXT NOT NULL REFERENCES aips(aip_id),
@@ -118,6 +124,16 @@ class FileRecord:
     mime_type: str | None
 
 
+@dataclass(frozen=True)
+class AipVersion:
+    """An AIP's place in the versions of one record: version 1 has no previous AIP; an AIP without a row is 1."""
+
+    aip_id: str
+    version: int
+    previous_aip: str | None
+    first_aip: str
+
+
 class SqliteCatalogue:
     """The catalogue in one SQLite file; each public method is one transaction."""
 
@@ -153,6 +169,7 @@ class SqliteCatalogue:
         replicas: Sequence[ReplicaRecord],
         files: Sequence[FileRecord],
         events: Sequence[PremisEvent],
+        version: AipVersion | None = None,
     ) -> None:
         """Record a new AIP with everything about it in one transaction (after every replica is in place)."""
         with self._transaction() as db:
@@ -170,6 +187,9 @@ class SqliteCatalogue:
                 [(f.aip_id, f.path, f.role, f.size, f.sha256, f.puid, f.format_name, f.mime_type) for f in files],
             )
             self._insert_events(db, aip.aip_id, events)
+            if version is not None:
+                db.execute("INSERT INTO aip_versions VALUES (?, ?, ?, ?)",
+                           (version.aip_id, version.version, version.previous_aip, version.first_aip))
 
     def add_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
         """Append PREMIS events about an AIP (or about the repository, with aip_id None)."""
@@ -186,6 +206,16 @@ class SqliteCatalogue:
                 for e in events
             ],
         )
+
+    def versions(self, sip_digest: str, record_id: str) -> list[AipVersion]:
+        """The AIPs made from this SIP or holding this record, oldest version first."""
+        rows = self._db.execute(
+            "SELECT a.aip_id, COALESCE(v.version, 1), v.previous_aip, COALESCE(v.first_aip, a.aip_id) "
+            "FROM aips a LEFT JOIN aip_versions v ON v.aip_id = a.aip_id "
+            "WHERE a.sip_digest = ? OR a.record_id = ? ORDER BY 2, a.created",
+            (sip_digest, record_id),
+        )
+        return [AipVersion(r[0], r[1], r[2], r[3]) for r in rows]
 
     def aip(self, aip_id: str) -> AipRecord:
         """One AIP; NotFound when the catalogue does not know it."""
@@ -219,18 +249,19 @@ class SqliteCatalogue:
     def events(self, aip_id: str) -> list[PremisEvent]:
         """The AIP's events in time order."""
         rows = self._db.execute(
-            "SELECT event_id, type, date_time, detail, outcome, outcome_detail, agents, source_objects, "
-            "outcome_objects FROM events WHERE aip_id = ? ORDER BY date_time, rowid",
-            (aip_id,),
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE aip_id = ? ORDER BY date_time, rowid", (aip_id,)
         )
-        return [
-            PremisEvent(
-                identifier=r[0], type=r[1], date_time=datetime.fromisoformat(r[2]), detail=r[3], outcome=r[4],
-                outcome_detail=r[5], agents=tuple(json.loads(r[6])), source_objects=tuple(json.loads(r[7])),
-                outcome_objects=tuple(json.loads(r[8])),
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+    def recent_events(self, types: Sequence[str], limit: int = 500) -> list[tuple[str | None, PremisEvent]]:
+        """The newest events of the given types across all AIPs, newest first, with the AIP of each."""
+        marks = ", ".join("?" for _ in types)
+        rows = self._db.execute(
+            f"SELECT aip_id, {_EVENT_COLUMNS} FROM events WHERE type IN ({marks}) "
+            "ORDER BY date_time DESC, rowid DESC LIMIT ?",
+            (*types, limit),
+        )
+        return [(r[0], _event(r[1:])) for r in rows]
 
     def record_verification(
         self, aip_id: str, location: str, when: datetime, status: ReplicaStatus, events: Sequence[PremisEvent]
@@ -250,6 +281,17 @@ class SqliteCatalogue:
     def record_dip(self, dip_id: str, aip_id: str, path: Path, created: datetime) -> None:
         with self._transaction() as db:
             db.execute("INSERT INTO dips VALUES (?, ?, ?, ?)", (dip_id, aip_id, str(path), created.isoformat()))
+
+
+_EVENT_COLUMNS = "event_id, type, date_time, detail, outcome, outcome_detail, agents, source_objects, outcome_objects"
+
+
+def _event(r: Sequence) -> PremisEvent:
+    return PremisEvent(
+        identifier=r[0], type=r[1], date_time=datetime.fromisoformat(r[2]), detail=r[3], outcome=r[4],
+        outcome_detail=r[5], agents=tuple(json.loads(r[6])), source_objects=tuple(json.loads(r[7])),
+        outcome_objects=tuple(json.loads(r[8])),
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

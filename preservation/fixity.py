@@ -2,8 +2,11 @@
 
 The reference for each AIP is what the catalogue recorded at ingest (every file of the bag, tag files
 included, with size and sha256) together with the bag's own sha512 manifests, taken from a replica whose
-manifests match the catalogue. Each file is read once for both digests (NDSA levels 2-4: fixity on
-ingest and on a schedule, repair from a verified replica, nothing overwritten from an unverified copy).
+manifests match the catalogue. Each file is read once for both digests; files of all replicas are hashed
+together on every core. Damage is repaired only from a replica whose copy verified in this run (NDSA
+Levels of Digital Preservation 2-4: fixity on a schedule, repair from a good copy, never from an
+unverified one). The catalogue is also checked against storage both ways: a replica that is gone, and a
+bag on a location that the catalogue does not know.
 """
 from __future__ import annotations
 
@@ -15,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
+from kernel.atomic import fsync_dir
 from kernel.config import Config
 from kernel.hashing import digest_file
 from preservation.bag_writer import decode_manifest_path
-from preservation.catalogue import AipState, FileRecord, ReplicaStatus, SqliteCatalogue
+from preservation.catalogue import AipState, FileRecord, ReplicaRecord, ReplicaStatus, SqliteCatalogue
 from preservation.metadata.premis import PremisEvent
 from preservation.storage import LocalDirectoryLocation
 
@@ -29,16 +33,21 @@ Progress = Callable[[int], None]
 
 
 class DamageKind(str, Enum):
+    """What is wrong with a file (or a whole bag) of a replica."""
+
     MODIFIED = "modified"  # other bytes (same size or grown)
     TRUNCATED = "truncated"  # shorter than it was
-    MISSING = "missing"
+    MISSING = "missing"  # the file is gone
+    RENAMED = "renamed"  # the file's bytes are there under another name (`found_as`)
     EXTRA = "extra"  # a file the AIP never had
-    UNREADABLE = "unreadable"
+    UNREADABLE = "unreadable"  # the file system refused to read it
+    REPLICA_MISSING = "replica missing"  # the whole bag is gone from a location
+    UNKNOWN_BAG = "unknown bag"  # a bag on a location that the catalogue does not know
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One damaged file in one replica, and what was done about it."""
+    """One damaged file (or bag) in one replica, and what was done about it."""
 
     aip_id: str
     location: str
@@ -46,15 +55,28 @@ class Finding:
     kind: DamageKind
     repaired_from: str | None = None  # the location whose verified copy replaced it
     quarantined_to: str | None = None  # where an extra file was moved
+    found_as: str | None = None  # for a renamed file: the name it had
 
     @property
     def mended(self) -> bool:
         return self.repaired_from is not None or self.quarantined_to is not None
 
+    @property
+    def outcome(self) -> str:
+        """What was done about it, in words."""
+        if self.found_as:
+            return f"renamed back from {self.found_as}"
+        if self.repaired_from:
+            return f"repaired from {self.repaired_from}"
+        if self.quarantined_to:
+            return f"quarantined to {self.quarantined_to}"
+        return "NOT REPAIRED"
+
     def to_dict(self) -> dict[str, object]:
         return {
             "aip_id": self.aip_id, "location": self.location, "path": self.path, "kind": self.kind.value,
-            "repaired_from": self.repaired_from, "quarantined_to": self.quarantined_to, "mended": self.mended,
+            "repaired_from": self.repaired_from, "quarantined_to": self.quarantined_to,
+            "found_as": self.found_as, "mended": self.mended, "outcome": self.outcome,
         }
 
 
@@ -91,6 +113,7 @@ class FixityReport:
 class FileCheck:
     """The result of hashing one expected file of one replica."""
 
+    location: str
     path: str
     ok: bool
     kind: DamageKind | None
@@ -109,6 +132,7 @@ def run_fixity(
     """Verify (and repair) AIPs, least recently verified first, until done or the budget is spent.
 
     At least one AIP is always verified, so a small budget still makes progress night after night.
+    Without `aip_ids`, every location is also searched for bags the catalogue does not know.
     """
     report = FixityReport(started=config.clock())
     began = time.monotonic()
@@ -122,6 +146,12 @@ def run_fixity(
             continue
         verify_aip(config, catalogue, by_name, record.aip_id, report, progress)
         report.aips_checked.append(record.aip_id)
+    if not aip_ids:
+        known = {r.aip_id for r in catalogue.aips()}
+        report.findings += [
+            Finding(aip_id, loc.name, str(loc.bag_path(aip_id)), DamageKind.UNKNOWN_BAG)
+            for loc in locations for aip_id in loc.aip_ids() if aip_id not in known
+        ]
     report.seconds = time.monotonic() - began
     return report
 
@@ -137,45 +167,76 @@ def verify_aip(
     """Verify every replica of one AIP, repair what a verified replica can mend, and record the events."""
     expected = {f.path: f for f in catalogue.files(aip_id)}
     replicas = [r for r in catalogue.replicas(aip_id) if r.location in locations]
-    checks: dict[str, dict[str, FileCheck]] = {}
-    extras: dict[str, list[str]] = {}
-    for replica in replicas:
-        bag = locations[replica.location].bag_path(aip_id)
-        sha512 = _reference_sha512(locations, replicas, aip_id, expected)
-        checks[replica.location] = _check_replica(bag, expected, sha512, progress)
-        extras[replica.location] = sorted(_files_below(bag) - expected.keys()) if bag.is_dir() else []
-        report.files_checked += len(checks[replica.location])
-        report.bytes_checked += sum(c.size for c in checks[replica.location].values())
+    bags = {r.location: locations[r.location].bag_path(aip_id) for r in replicas}
+    sha512 = _reference_sha512(list(bags.values()), expected)
+    checks = _check_replicas(bags, expected, sha512, progress)
+    report.files_checked += sum(len(c) for c in checks.values())
+    report.bytes_checked += sum(c.size for by_path in checks.values() for c in by_path.values())
 
     findings: list[Finding] = []
     for replica in replicas:
-        location = locations[replica.location]
+        bag = bags[replica.location]
+        if not bag.is_dir():
+            findings.append(_rebuild_replica(locations, replica.location, aip_id, checks, expected, sha512))
+            continue
+        extras = sorted(_files_below(bag) - expected.keys())
+        renamed = _find_renamed(bag, checks[replica.location], extras, expected)
         for path, check in checks[replica.location].items():
             if check.ok:
                 continue
-            donor = next((o for o in checks if o != replica.location and checks[o][path].ok), None)
-            if donor is not None:
-                location.replace_file(aip_id, path, locations[donor].bag_path(aip_id) / path)
-                if _check_replica(location.bag_path(aip_id), {path: expected[path]},
-                                  _reference_sha512(locations, replicas, aip_id, expected), None)[path].ok:
-                    findings.append(Finding(aip_id, replica.location, path, check.kind or DamageKind.MODIFIED,
-                                           repaired_from=donor))
-                    continue
-            findings.append(Finding(aip_id, replica.location, path, check.kind or DamageKind.MODIFIED))
-        for path in extras[replica.location]:
-            moved = location.quarantine_file(aip_id, path, config.quarantine_dir)
+            if path in renamed:
+                findings.append(_undo_rename(bag, aip_id, replica.location, path, renamed[path]))
+                extras.remove(renamed[path])
+                continue
+            findings.append(_repair_file(locations, replica.location, aip_id, check, checks, expected, sha512))
+        for path in extras:
+            moved = locations[replica.location].quarantine_file(aip_id, path, config.quarantine_dir)
             findings.append(Finding(aip_id, replica.location, path, DamageKind.EXTRA, quarantined_to=str(moved)))
 
     _record(config, catalogue, aip_id, replicas, findings)
     report.findings.extend(findings)
 
 
-def _reference_sha512(
-    locations: dict[str, LocalDirectoryLocation], replicas: Sequence, aip_id: str, expected: dict[str, FileRecord]
-) -> dict[str, str]:
+def _check_replicas(
+    bags: dict[str, Path], expected: dict[str, FileRecord], sha512: dict[str, str], progress: Progress | None
+) -> dict[str, dict[str, FileCheck]]:
+    """Hash every expected file of every replica, all in one pool so both cores stay busy to the end."""
+    tasks = [(location, record) for location in bags for record in expected.values()]
+
+    def check(task: tuple[str, FileRecord]) -> FileCheck:
+        location, record = task
+        result = check_file(os.path.join(bags[location], record.path), record, sha512.get(record.path), location)
+        if progress:
+            progress(result.size)
+        return result
+
+    checks: dict[str, dict[str, FileCheck]] = {location: {} for location in bags}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for result in pool.map(check, tasks):
+            checks[result.location][result.path] = result
+    return checks
+
+
+def check_file(path: str, record: FileRecord, want_sha512: str | None, location: str = "") -> FileCheck:
+    """Compare one file on disk with what the catalogue (and the sha512 manifest) says it must be."""
+    try:
+        if os.path.islink(path) or not os.path.isfile(path):
+            return FileCheck(location, record.path, False, DamageKind.MISSING, 0)
+        digests, size = digest_file(path, ("sha256", "sha512"))
+    except OSError:
+        return FileCheck(location, record.path, False, DamageKind.UNREADABLE, 0)
+    if size < record.size:
+        return FileCheck(location, record.path, False, DamageKind.TRUNCATED, size)
+    if size != record.size or digests["sha256"] != record.sha256 or (
+        want_sha512 is not None and digests["sha512"] != want_sha512
+    ):
+        return FileCheck(location, record.path, False, DamageKind.MODIFIED, size)
+    return FileCheck(location, record.path, True, None, size)
+
+
+def _reference_sha512(bags: list[Path], expected: dict[str, FileRecord]) -> dict[str, str]:
     """sha512 of every file, from the manifests of a replica whose manifest files match the catalogue."""
-    for replica in replicas:
-        bag = locations[replica.location].bag_path(aip_id)
+    for bag in bags:
         manifests = [bag / "manifest-sha512.txt", bag / "tagmanifest-sha512.txt"]
         if all(_matches_catalogue(m, expected.get(m.name)) for m in manifests):
             reference: dict[str, str] = {}
@@ -192,38 +253,73 @@ def _matches_catalogue(path: Path, record: FileRecord | None) -> bool:
     return size == record.size and digests["sha256"] == record.sha256
 
 
-def _check_replica(
-    bag: Path, expected: dict[str, FileRecord], sha512: dict[str, str], progress: Progress | None
-) -> dict[str, FileCheck]:
-    """Hash every expected file of one replica on all cores (hashlib releases the GIL on large reads)."""
+def _donor(checks: dict[str, dict[str, FileCheck]], path: str, exclude: str) -> str | None:
+    """A location whose copy of `path` verified in this run."""
+    return next((loc for loc, by_path in checks.items() if loc != exclude and by_path[path].ok), None)
 
-    def check(record: FileRecord) -> FileCheck:
-        target = bag / record.path
-        try:
-            if not target.is_file() or target.is_symlink():
-                return FileCheck(record.path, False, DamageKind.MISSING, 0)
-            digests, size = digest_file(target, ("sha256", "sha512"))
-        except OSError:
-            return FileCheck(record.path, False, DamageKind.UNREADABLE, 0)
-        if progress:
-            progress(size)
-        if size < record.size:
-            return FileCheck(record.path, False, DamageKind.TRUNCATED, size)
-        want512 = sha512.get(record.path)
-        if size != record.size or digests["sha256"] != record.sha256 or (want512 is not None and digests["sha512"] != want512):
-            return FileCheck(record.path, False, DamageKind.MODIFIED, size)
-        return FileCheck(record.path, True, None, size)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return {c.path: c for c in pool.map(check, expected.values())}
+def _repair_file(
+    locations: dict[str, LocalDirectoryLocation], location: str, aip_id: str, check: FileCheck,
+    checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str],
+) -> Finding:
+    """Replace one damaged file from a verified copy and verify the result."""
+    kind = check.kind or DamageKind.MODIFIED
+    donor = _donor(checks, check.path, location)
+    if donor is None:
+        return Finding(aip_id, location, check.path, kind)
+    target = locations[location]
+    target.replace_file(aip_id, check.path, locations[donor].bag_path(aip_id) / check.path)
+    result = check_file(str(target.bag_path(aip_id) / check.path), expected[check.path], sha512.get(check.path))
+    return Finding(aip_id, location, check.path, kind, repaired_from=donor if result.ok else None)
+
+
+def _rebuild_replica(
+    locations: dict[str, LocalDirectoryLocation], location: str, aip_id: str,
+    checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str],
+) -> Finding:
+    """A replica whose bag is gone: copy every file from verified copies, reported as one finding."""
+    donors = {path: _donor(checks, path, location) for path in expected}
+    if any(d is None for d in donors.values()):
+        return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING)
+    target = locations[location]
+    for path, donor in donors.items():
+        target.replace_file(aip_id, path, locations[str(donor)].bag_path(aip_id) / path)
+    rebuilt = target.bag_path(aip_id)
+    ok = all(check_file(str(rebuilt / p), r, sha512.get(p)).ok for p, r in expected.items())
+    used = ", ".join(sorted({str(d) for d in donors.values()}))
+    return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING, repaired_from=used if ok else None)
+
+
+def _find_renamed(bag: Path, checks: dict[str, FileCheck], extras: list[str],
+                  expected: dict[str, FileRecord]) -> dict[str, str]:
+    """Missing files whose exact bytes are among the extra files: expected path → the name found."""
+    missing = {c.path for c in checks.values() if c.kind is DamageKind.MISSING}
+    if not missing or not extras:
+        return {}
+    wanted = {(expected[p].size, expected[p].sha256): p for p in missing}
+    found: dict[str, str] = {}
+    for extra in extras:
+        size = os.path.getsize(bag / extra)
+        if not any(s == size for s, _ in wanted):
+            continue
+        key = (size, digest_file(bag / extra, ("sha256",))[0]["sha256"])
+        if key in wanted and wanted[key] not in found:
+            found[wanted[key]] = extra
+    return found
+
+
+def _undo_rename(bag: Path, aip_id: str, location: str, path: str, found_as: str) -> Finding:
+    """Give a renamed file its name back (one rename: the bytes were verified by their digest)."""
+    target = bag / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(bag / found_as, target)
+    fsync_dir(target.parent)
+    return Finding(aip_id, location, path, DamageKind.RENAMED, repaired_from=location, found_as=found_as)
 
 
 def _files_below(root: Path) -> set[str]:
-    found: set[str] = set()
-    for dirpath, _dirs, names in os.walk(root):
-        for name in names:
-            found.add(Path(dirpath, name).relative_to(root).as_posix())
-    return found
+    base = len(str(root)) + 1
+    return {os.path.join(dirpath, name)[base:] for dirpath, _dirs, names in os.walk(root) for name in names}
 
 
 def read_manifest(path: Path) -> dict[str, str]:
@@ -238,40 +334,30 @@ def read_manifest(path: Path) -> dict[str, str]:
 
 
 def _record(
-    config: Config, catalogue: SqliteCatalogue, aip_id: str, replicas: Iterable, findings: list[Finding]
+    config: Config, catalogue: SqliteCatalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
+    findings: list[Finding],
 ) -> None:
+    """One fixity-check event per replica and one repair event per mended finding, with the replica's status."""
     now = config.clock()
     for replica in replicas:
         mine = [f for f in findings if f.location == replica.location]
-        unmended = [f for f in mine if not f.mended]
-        events = [
-            PremisEvent(
-                identifier=str(uuid.uuid4()),
-                type="fixity check",
-                date_time=now,
-                detail=f"sha256 and sha512 of every file of replica {replica.location}",
-                outcome="success" if not mine else "failure",
-                outcome_detail="; ".join(f"{f.kind.value}: {f.path}" for f in mine) or "all files intact",
-                agents=(AGENT,),
-                source_objects=(),
-                outcome_objects=(),
-            )
-        ]
+        events = [_event("fixity check", now, f"sha256 and sha512 of every file of replica {replica.location}",
+                         "failure" if mine else "success",
+                         "; ".join(f"{f.kind.value}: {f.path}" for f in mine) or "all files intact")]
         for f in mine:
             if f.mended:
-                how = f"replaced from {f.repaired_from}" if f.repaired_from else f"quarantined to {f.quarantined_to}"
-                events.append(
-                    PremisEvent(
-                        identifier=str(uuid.uuid4()), type="repair", date_time=now,
-                        detail=f"{f.kind.value} file {f.path} in {replica.location}", outcome="success",
-                        outcome_detail=how, agents=(AGENT,), source_objects=(f.path,), outcome_objects=(f.path,),
-                    )
-                )
-        if unmended:
+                events.append(_event("repair", now, f"{f.kind.value} {f.path or 'bag'} in {replica.location}",
+                                     "success", f.outcome, (f.path,) if f.path else ()))
+        if any(not f.mended for f in mine):
             status = ReplicaStatus.DAMAGED
-        elif mine:
-            status = ReplicaStatus.REPAIRED
         else:
-            status = ReplicaStatus.INTACT
+            status = ReplicaStatus.REPAIRED if mine else ReplicaStatus.INTACT
         catalogue.record_verification(aip_id, replica.location, now, status, events)
     catalogue.set_state(aip_id, AipState.DAMAGED if any(not f.mended for f in findings) else AipState.STORED)
+
+
+def _event(type: str, when: datetime, detail: str, outcome: str, outcome_detail: str,
+           objects: tuple[str, ...] = ()) -> PremisEvent:
+    return PremisEvent(identifier=str(uuid.uuid4()), type=type, date_time=when, detail=detail, outcome=outcome,
+                       outcome_detail=outcome_detail, agents=(AGENT,), source_objects=objects,
+                       outcome_objects=objects)

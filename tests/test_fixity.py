@@ -126,7 +126,8 @@ def test_a_missing_replica_is_rebuilt_from_the_other(config: Config) -> None:
     aip_id = make_aip(config)
     shutil.rmtree(bag_of(config, aip_id, 1))
     report = fixity(config)
-    assert report.intact and {f.kind for f in report.findings} == {DamageKind.MISSING}
+    assert report.intact and [f.kind for f in report.findings] == [DamageKind.REPLICA_MISSING]
+    assert report.findings[0].repaired_from == "location-1"
     bagit.Bag(str(bag_of(config, aip_id, 1))).validate()
 
 
@@ -141,3 +142,76 @@ def test_budget_verifies_least_recently_verified_first(config: Config) -> None:
         assert len(report.aips_checked) == 1 and len(report.aips_skipped) == 2
         seen += report.aips_checked
     assert sorted(seen) == sorted(ids)
+
+
+def test_a_renamed_file_is_named_back_without_copying(config: Config) -> None:
+    aip_id = make_aip(config)
+    bag = bag_of(config, aip_id, 0)
+    (bag / "data/preservation/f2.bin").rename(bag / "data/preservation/f2-renamed.bin")
+    report = fixity(config)
+    assert [(f.kind, f.path, f.found_as) for f in report.findings] == [
+        (DamageKind.RENAMED, "data/preservation/f2.bin", "data/preservation/f2-renamed.bin")]
+    assert report.intact and not list(config.quarantine_dir.rglob("*"))
+    bagit.Bag(str(bag)).validate()
+
+
+def test_a_bag_the_catalogue_does_not_know_is_reported_and_left_alone(config: Config) -> None:
+    aip_id = make_aip(config)
+    stranger = bag_of(config, aip_id, 1).parent.parent / "ff" / "ffffffff-0000-4000-8000-000000000000"
+    shutil.copytree(bag_of(config, aip_id, 1), stranger)
+    report = fixity(config)
+    assert [(f.kind, f.location) for f in report.findings] == [(DamageKind.UNKNOWN_BAG, "location-2")]
+    assert not report.intact and stranger.is_dir()
+    assert [f.kind for f in fixity(config, aip_ids=[aip_id]).findings] == []  # a targeted run looks at its AIP only
+
+
+def test_a_week_of_nightly_budgeted_runs_covers_the_whole_archive(config: Config) -> None:
+    ids = [make_aip(config, files=3, seed=s) for s in range(7)]
+    nights = iter(range(1, 100))
+    base = config.clock()
+    nightly = Config(**{**config.__dict__, "clock": lambda: base + timedelta(days=next(nights))})
+    verified = [aip for _ in range(7) for aip in fixity(nightly, max_bytes=1).aips_checked]
+    assert sorted(verified) == sorted(ids)  # each AIP exactly once in seven nights
+
+
+def test_reports_are_written_and_on_failure_runs_when_damage_remains(config: Config, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    aip_id = make_aip(config)
+    for n in (0, 1):
+        (bag_of(config, aip_id, n) / "data/preservation/f1.bin").write_bytes(b"gone bad")
+    alert = tmp_path / "alert.txt"
+    result = subprocess.run(
+        [sys.executable, "-m", "edepot.cli", "--data-dir", str(config.data_dir), "--json", "fixity", "run",
+         "--on-failure", f'cp "$EDEPOT_FIXITY_REPORT" {alert}'],
+        capture_output=True, text=True, env={**os.environ, "EDEPOT_SCHEMA_DIR": ""},
+    )
+    assert result.returncode == 1, result.stderr
+    output = json.loads(result.stdout)
+    assert json.loads(alert.read_text()) == json.loads(Path(output["report_json"]).read_text())
+    page = Path(output["report_html"]).read_text(encoding="utf-8")
+    assert aip_id in page and "NOT REPAIRED" in page and "data/preservation/f1.bin" in page
+    assert (config.data_dir / "reports" / "fixity" / "latest.html").read_text(encoding="utf-8") == page
+
+
+def test_schedule_prints_and_installs_a_nightly_timer(config: Config, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    units = tmp_path / "units"
+    units.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "edepot.cli", "--data-dir", str(config.data_dir), "fixity", "schedule",
+         "--at", "03:15", "--max-seconds", "7200", "--install", str(units)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    timer = (units / "edepot-fixity.timer").read_text()
+    service = (units / "edepot-fixity.service").read_text()
+    assert "OnCalendar=*-*-* 03:15:00" in timer and "Persistent=true" in timer
+    assert str(config.data_dir) in service and "--max-seconds 7200" in service
+    assert "15 3 * * *" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "edepot.cli", "fixity", "schedule", "--at", "25:00"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -1,42 +1,98 @@
-"""`edepot fixity run`: verify and repair AIPs."""
+"""`edepot fixity run|schedule`: verify and repair AIPs, nightly."""
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from edepot.output import Verbs, byte_progress, emit
 from kernel.config import Config
+from kernel.errors import InputError
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     fixity = verbs.add_parser("fixity", help="verify and repair AIPs").add_subparsers(metavar="ACTION",
                                                                                        parser_class=type(common))
     p = fixity.add_parser("run", parents=[common], help="verify every replica, repair from a verified copy")
-    p.add_argument("--aip", action="append", help="only this AIP (repeatable)")
-    p.add_argument("--max-bytes", type=int, help="stop starting new AIPs after this many bytes")
-    p.add_argument("--max-seconds", type=float, help="stop starting new AIPs after this many seconds")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--aip", action="append", help="only this AIP (repeatable)")
+    scope.add_argument("--all", action="store_true", help="every AIP, whatever the budget")
+    p.add_argument("--max-bytes", type=int, help="start no new AIP after this many bytes were verified")
+    p.add_argument("--max-seconds", type=float, help="start no new AIP after this many seconds")
+    p.add_argument("--on-failure", metavar="CMD",
+                   help="shell command to run when damage remains (gets $EDEPOT_FIXITY_REPORT, the JSON report)")
     p.set_defaults(handler=cmd_fixity_run)
+    p = fixity.add_parser("schedule", parents=[common], help="print (or install) a nightly systemd timer and cron line")
+    p.add_argument("--at", default="02:30", help="time of day to run (HH:MM, default 02:30)")
+    p.add_argument("--max-seconds", type=int, default=4 * 3600, help="nightly budget (default 4 hours)")
+    p.add_argument("--on-failure", metavar="CMD", help="alert command for the nightly run")
+    p.add_argument("--install", type=Path, metavar="DIR", nargs="?", const=Path("/etc/systemd/system"),
+                   help="write the units into DIR (default /etc/systemd/system)")
+    p.set_defaults(handler=cmd_fixity_schedule)
 
 
 def cmd_fixity_run(args: argparse.Namespace, config: Config) -> int:
     from preservation.catalogue import open_catalogue
     from preservation.fixity import run_fixity
+    from preservation.fixity_report import write_fixity_report
     from preservation.storage import open_locations
 
     catalogue = open_catalogue(config.catalogue_url)
     try:
         with byte_progress(args, "verifying") as advance:
             report = run_fixity(config, catalogue, open_locations(config.storage_locations), args.aip,
-                                args.max_bytes, args.max_seconds, advance)
+                                None if args.all else args.max_bytes, None if args.all else args.max_seconds,
+                                advance)
+        json_report, html_report = write_fixity_report(report, catalogue, config.data_dir / "reports" / "fixity")
     finally:
         catalogue.close()
-    lines = [f"{f.kind.value:10} {f.location:12} {f.aip_id} {f.path}"
-             + (f" → repaired from {f.repaired_from}" if f.repaired_from else "")
-             + (f" → quarantined to {f.quarantined_to}" if f.quarantined_to else "")
-             + ("" if f.mended else " → NOT REPAIRED") for f in report.findings]
+    lines = [f"{f.kind.value:15} {f.location:12} {f.aip_id} {f.path}  → {f.outcome}" for f in report.findings]
     lines.append(f"{len(report.aips_checked)} AIPs, {report.files_checked} files, {report.bytes_checked} bytes "
-                 f"checked in {report.seconds:.1f} s; {len(report.findings)} damaged; "
+                 f"verified in {report.seconds:.1f} s; {len(report.findings)} findings; "
                  + ("all intact now" if report.intact else "DAMAGE REMAINS"))
     if report.aips_skipped:
         lines.append(f"{len(report.aips_skipped)} AIPs left for the next run (budget)")
-    emit(args, report.to_dict(), "\n".join(lines))
+    lines.append(f"report: {html_report}")
+    emit(args, {**report.to_dict(), "report_json": str(json_report), "report_html": str(html_report)},
+         "\n".join(lines))
+    if not report.intact and args.on_failure:
+        env = {**os.environ, "EDEPOT_FIXITY_REPORT": str(json_report), "EDEPOT_FIXITY_HTML": str(html_report)}
+        alert = subprocess.run(args.on_failure, shell=True, env=env)
+        if alert.returncode != 0:
+            print(f"edepot: the --on-failure command exited with {alert.returncode}", file=sys.stderr)
     return 0 if report.intact else 1
+
+
+def cmd_fixity_schedule(args: argparse.Namespace, config: Config) -> int:
+    """Units for a nightly, budgeted run: least recently verified AIPs first, so the nights cycle the archive."""
+    hour, _, minute = args.at.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise InputError(f"--at {args.at!r} is not a time of day HH:MM")
+    executable = shutil.which("edepot") or str(Path(sys.argv[0]).resolve())
+    command = [executable, "--data-dir", str(config.data_dir), "fixity", "run", "--max-seconds", str(args.max_seconds)]
+    if args.on_failure:
+        command += ["--on-failure", args.on_failure]
+    line = shlex.join(command)
+    service = ("[Unit]\nDescription=edepot nightly fixity verification\n\n[Service]\nType=oneshot\n"
+               f"ExecStart={line}\nNice=10\nIOSchedulingClass=idle\n")
+    timer = ("[Unit]\nDescription=edepot nightly fixity verification\n\n[Timer]\n"
+             f"OnCalendar=*-*-* {int(hour):02}:{int(minute):02}:00\nPersistent=true\nRandomizedDelaySec=600\n\n"
+             "[Install]\nWantedBy=timers.target\n")
+    cron = f"{int(minute)} {int(hour)} * * * {line}"
+    installed: list[str] = []
+    if args.install:
+        for name, text in (("edepot-fixity.service", service), ("edepot-fixity.timer", timer)):
+            target = args.install / name
+            target.write_text(text, encoding="utf-8")
+            installed.append(str(target))
+    human = (f"# /etc/systemd/system/edepot-fixity.service\n{service}\n# /etc/systemd/system/edepot-fixity.timer\n"
+             f"{timer}\n# or one crontab line:\n{cron}\n")
+    if installed:
+        human += f"\nwritten: {', '.join(installed)}\nnow run: systemctl daemon-reload && " \
+                 "systemctl enable --now edepot-fixity.timer\n"
+    emit(args, {"service": service, "timer": timer, "cron": cron, "installed": installed}, human.rstrip())
+    return 0
