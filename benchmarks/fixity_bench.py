@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,14 +67,14 @@ def build(data_dir: Path, big: int, small: int) -> tuple[str, int]:
     return aip_id, sum(f.size for f in sealed)
 
 
-def timed(command: list[str], **kwargs: object) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB, largest child) of one run of a command in a fresh process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) // 1024
+def timed(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB, by GNU time) of one run of a command in a fresh process."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        start = time.perf_counter()
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *command], check=True,
+                       stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        return seconds, int(peak.read().split()[-1]) // 1024
 
 
 def bagit_python() -> str:

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg)
+system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time)
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for pkg in "${system_packages[@]}"; do
