@@ -1,15 +1,18 @@
-"""Opening a chat export as the user hands it over: one zip, or one or more loose files.
+"""Opening a chat export as the user hands it over: one zip, one export folder, or loose files.
 
 Implements `open_export`, which checks every given path and, for a zip, every entry before anything
 is read: entries that would land outside a target (absolute paths, `..`, drive letters), symbolic
 links, encrypted entries and zip bombs are refused with `UnsafeArchive`; missing, unreadable, empty
-or corrupt inputs with `InputError`; bytes that are neither a zip nor text with `UnknownExportFormat`.
+or corrupt inputs with `InputError`. A folder (Telegram Desktop's export folder with `result.json`
+and its media folders) is read with member names relative to it; links and special files in it are
+refused. Which format the bytes are is not decided here but by the registry (`ingest.sources`).
 The returned `Export` lists the members and reads or streams them; it never writes outside the
 target it is given.
 """
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import os
 import re
@@ -21,13 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Sequence, cast
 
-from kernel.errors import InputError, UnknownExportFormat, UnsafeArchive
+from kernel.errors import InputError, UnsafeArchive
 from kernel.model import SourceFile
 
 MAX_TOTAL_UNCOMPRESSED = 4 * 1024**3  # 4 GiB: larger than any phone export we expect
 MAX_COMPRESSION_RATIO = 200  # media barely compress; text reaches ~10:1; bombs reach 1000:1
 RATIO_CHECK_FLOOR = 1024**2  # small members may compress well without harm
 TEXT_SNIFF_BYTES = 64 * 1024
+HEAD_BYTES = 64 * 1024  # how much of a member format detection may look at
+MAX_FOLDER_FILES = 200_000
 _CHUNK = 1024**2
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -55,8 +60,23 @@ class Export:
         with self._open(name) as stream:
             return _read_all(stream, name)
 
-    def read_head(self, name: str, limit: int) -> bytes:
-        """At most the first `limit` bytes of member `name` (for recognising a format cheaply)."""
+    def read_head(self, name: str, limit: int = HEAD_BYTES) -> bytes:
+        """At most the first `limit` bytes of member `name` (for recognising a format cheaply).
+
+        Heads up to HEAD_BYTES are read once and cached, so every format may sniff the same member."""
+        cache: dict[str, bytes] = self.__dict__.setdefault("_heads", {})
+        if limit <= HEAD_BYTES:
+            if name not in cache:
+                cache[name] = self._read_prefix(name, HEAD_BYTES)
+            return cache[name][:limit]
+        return self._read_prefix(name, limit)
+
+    def open(self, name: str) -> IO[bytes]:
+        """A binary stream of member `name` (close it, or use it in `with`); for reading large members
+        piece by piece. Reading may raise InputError when the member is corrupt."""
+        return cast(IO[bytes], _CheckedStream(self._open(name), name))
+
+    def _read_prefix(self, name: str, limit: int) -> bytes:
         with self._open(name) as stream:
             try:
                 return stream.read(limit)
@@ -146,6 +166,71 @@ class FilesExport(Export):
             raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+class FolderExport(Export):
+    """An export delivered as a folder (Telegram Desktop's export folder): members are the regular
+    files below it, named by their '/'-separated path relative to the folder, sorted."""
+
+    def __init__(self, root: Path, files: list[tuple[str, Path, int]]) -> None:
+        self.paths = (root,)
+        self._by_name = {name: path for name, path, _ in files}
+        self._members = [ExportMember(name, size) for name, _, size in files]
+
+    def members(self) -> list[ExportMember]:
+        return list(self._members)
+
+    def has(self, name: str) -> bool:
+        return name in self._by_name
+
+    def source_files(self) -> tuple[SourceFile, ...]:
+        """Name (relative to the folder, prefixed with the folder's name), size and sha256 of every file."""
+        root = self.paths[0]
+        return tuple(
+            dataclasses.replace(_source_file(path), name=f"{root.name}/{name}") for name, path in self._by_name.items()
+        )
+
+    def _open(self, name: str) -> IO[bytes]:
+        path = self._by_name.get(name)
+        if path is None:
+            raise InputError(f"the export has no member {name!r}")
+        try:
+            return open(path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _CheckedStream:
+    """A member stream whose read errors (a corrupt zip entry) become InputError."""
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        self._stream = stream
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise InputError(f"export member {self._name!r} is corrupt: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {self._name!r}: {exc.strerror or exc}") from None
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> "_CheckedStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class _ClosingStream:
     """A member stream that also closes its zip file when closed."""
 
@@ -172,35 +257,66 @@ def open_export(
     max_total: int = MAX_TOTAL_UNCOMPRESSED,
     max_ratio: int = MAX_COMPRESSION_RATIO,
 ) -> Export:
-    """Open the export made of `paths`: one zip, or loose files (a chat text plus optional media).
+    """Open the export made of `paths`: one zip, one export folder, or loose files (a chat text plus
+    optional media, or screenshots).
 
-    Raises InputError for missing, unreadable, empty or corrupt input, UnknownExportFormat when no
-    given file is a zip or text, and UnsafeArchive for zip entries that are unsafe to extract.
+    Raises InputError for missing, unreadable, empty or corrupt input, and UnsafeArchive for zip
+    entries or folder contents that are unsafe to read. Whether the bytes are a chat export at all is
+    for the registry to decide (UnknownExportFormat there).
     """
-    checked = tuple(_checked_file(Path(p)) for p in paths)
-    if not checked:
+    if not paths:
         raise InputError("no export file given")
+    folders = [Path(p) for p in paths if Path(p).is_dir()]
+    if folders:
+        if len(paths) > 1:
+            raise InputError(f"an export folder must be given on its own, not with other files: {folders[0]}")
+        return _open_folder(folders[0])
+    checked = tuple(_checked_file(Path(p)) for p in paths)
     zips = [p for p in checked if _is_zip(p)]
     if zips:
         if len(checked) > 1:
             raise InputError(f"a zip export must be given on its own, not with other files: {zips[0].name}")
         return ZipExport(checked[0], _checked_entries(checked[0], max_total, max_ratio))
     _refuse_duplicate_names(checked)
-    if not any(_looks_like_text(p) for p in checked):
-        names = ", ".join(p.name for p in checked)
-        raise UnknownExportFormat(f"not a zip and not a text export: {names}")
     return FilesExport(checked)
+
+
+def _open_folder(root: Path) -> FolderExport:
+    """The regular files below `root`; links and special files are refused, empty folders too."""
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise InputError(f"cannot read the folder {root}: permission denied")
+    files: list[tuple[str, Path, int]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        for dirname in dirnames:
+            if (base / dirname).is_symlink():
+                raise UnsafeArchive(f"{root.name} holds a symbolic link: {(base / dirname).relative_to(root)}")
+        for filename in filenames:
+            path = base / filename
+            info = path.lstat()
+            relative = path.relative_to(root).as_posix()
+            if stat.S_ISLNK(info.st_mode):
+                raise UnsafeArchive(f"{root.name} holds a symbolic link: {relative}")
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"{root.name} holds something that is not a regular file: {relative}")
+            files.append((relative, path, info.st_size))
+            if len(files) > MAX_FOLDER_FILES:
+                raise InputError(f"{root} holds more than {MAX_FOLDER_FILES} files; is it an export folder?")
+    if not files:
+        raise InputError(f"{root} is an empty folder: it holds no export")
+    files.sort(key=lambda entry: entry[0])
+    return FolderExport(root, files)
 
 
 def _checked_file(path: Path) -> Path:
     if not path.exists():
         raise InputError(f"no such file: {path}")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory; give the export's files or its zip")
     if not path.is_file():
         raise InputError(f"{path} is not a regular file")
     if not os.access(path, os.R_OK):
         raise InputError(f"cannot read {path}: permission denied")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty")
     return path
 
 
@@ -213,13 +329,9 @@ def _is_zip(path: Path) -> bool:
     return magic in _ZIP_MAGIC
 
 
-def _looks_like_text(path: Path) -> bool:
-    """UTF-8 (with or without BOM) and free of NUL bytes in its first 64 KiB."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(TEXT_SNIFF_BYTES)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+def looks_like_text(head: bytes) -> bool:
+    """Whether `head` (the first bytes of a member) is UTF-8 text, with or without BOM, free of NUL bytes.
+    A multi-byte character cut at the end of `head` does not count against it."""
     if not head or b"\x00" in head:
         return False
     try:

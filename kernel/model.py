@@ -10,7 +10,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from json.encoder import encode_basestring
+from typing import IO, Any, Iterable
+
+CONVERSATION_SCHEMA_ID = "https://edepot.example/schemas/conversation/1"
+CONVERSATIONS_SCHEMA_ID = "https://edepot.example/schemas/conversations/1"
 
 
 class MessageKind(str, Enum):
@@ -24,6 +28,7 @@ class MessageKind(str, Enum):
     CONTACT = "contact"  # a shared contact card
     POLL = "poll"  # a poll with its options
     CALL = "call"  # a missed or made call noted in the chat
+    UNPARSED = "unparsed"  # a damaged line kept as written; its line number is in source.inferred["unparsed_lines"]
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ class Conversation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": "https://edepot.example/schemas/conversation/1",
+            "schema": CONVERSATION_SCHEMA_ID,
             "title": self.title,
             "source": self.source.to_dict(),
             "participants": [p.to_dict() for p in self.participants],
@@ -172,3 +177,98 @@ def participants_of(messages: tuple[Message, ...] | list[Message]) -> tuple[Part
         if m.sender is not None:
             counts[m.sender] = counts.get(m.sender, 0) + 1
     return tuple(Participant(name, n) for name, n in counts.items())
+
+
+@dataclass(frozen=True)
+class ConversationHead:
+    """What is known of a conversation apart from its messages: where it came from, its title, and
+    the participants known in advance (message counts are added while the messages stream past).
+
+    `source.inferred` may still gain keys while the conversation's messages are being produced."""
+
+    source: Source
+    title: str | None = None
+    participants: tuple[Participant, ...] = ()
+
+
+_KIND_JSON = {kind: encode_basestring(kind.value) for kind in MessageKind}
+
+
+def message_json(m: Message) -> str:
+    """One message as compact canonical JSON (same keys and values as `Message.to_dict`), fast."""
+    if m.attachments:
+        attachments = json.dumps([a.to_dict() for a in m.attachments], ensure_ascii=False)
+    else:
+        attachments = "[]"
+    sender = "null" if m.sender is None else encode_basestring(m.sender)
+    return (
+        f'{{"seq": {m.seq}, "timestamp": "{m.timestamp.isoformat()}", "sender": {sender}, '
+        f'"kind": {_KIND_JSON[m.kind]}, "text": {encode_basestring(m.text)}, '
+        f'"attachments": {attachments}, "edited": {"true" if m.edited else "false"}}}'
+    )
+
+
+def write_conversation_json(
+    head: ConversationHead, messages: Iterable[Message], out: IO[str], indent: str = ""
+) -> tuple[Participant, ...]:
+    """Write one canonical conversation document to `out` while `messages` are produced, holding none.
+
+    Messages come first, one per line; participants and source follow them, because participants'
+    counts and some inferred facts are known only at the end (JSON key order is not significant, so
+    the document validates against `schemas/conversation.schema.json` like `Conversation.to_json`'s).
+    Returns the participants with their counts."""
+    counts: dict[str, int] = {p.name: p.message_count for p in head.participants}
+    write = out.write
+    inner = indent + "  "
+    write(f"{{\n{inner}\"schema\": \"{CONVERSATION_SCHEMA_ID}\",\n")
+    write(f"{inner}\"title\": {json.dumps(head.title, ensure_ascii=False)},\n{inner}\"messages\": [")
+    line = "\n" + inner + "  "
+    batch: list[str] = []
+    wrote_any = False
+    for m in messages:
+        if m.sender is not None:
+            counts[m.sender] = counts.get(m.sender, 0) + 1
+        batch.append(message_json(m))
+        if len(batch) >= 2048:
+            write(("," if wrote_any else "") + line + ("," + line).join(batch))
+            wrote_any = True
+            batch.clear()
+    if batch:
+        write(("," if wrote_any else "") + line + ("," + line).join(batch))
+        wrote_any = True
+    write(("\n" + inner if wrote_any else "") + "],\n")
+    participants = tuple(Participant(name, n) for name, n in counts.items())
+    write(f"{inner}\"participants\": {json.dumps([p.to_dict() for p in participants], ensure_ascii=False)},\n")
+    source = json.dumps(head.source.to_dict(), ensure_ascii=False, indent=2).replace("\n", "\n" + inner)
+    write(f"{inner}\"source\": {source}\n{indent}}}")
+    return participants
+
+
+def write_conversations_json(
+    heads_and_messages: Iterable[tuple[ConversationHead, Iterable[Message]]], count: int, out: IO[str]
+) -> None:
+    """Write `count` conversations: one plain conversation document when `count` is 1, else one
+    document `{"schema": CONVERSATIONS_SCHEMA_ID, "conversations": [...]}` (schemas/conversations.schema.json).
+    Each conversation is written while its messages are produced; ends with a newline."""
+    if count == 1:
+        for head, messages in heads_and_messages:
+            write_conversation_json(head, messages, out)
+        out.write("\n")
+        return
+    out.write(f'{{\n  "schema": "{CONVERSATIONS_SCHEMA_ID}",\n  "conversations": [')
+    first = True
+    for head, messages in heads_and_messages:
+        out.write("\n    " if first else ",\n    ")
+        write_conversation_json(head, messages, out, indent="    ")
+        first = False
+    out.write("\n  ]\n}\n" if not first else "]\n}\n")
+
+
+def head_of(conversation: Conversation) -> ConversationHead:
+    """The head of a whole conversation (for writing it as a stream)."""
+    return ConversationHead(
+        source=conversation.source,
+        title=conversation.title,
+        participants=tuple(Participant(p.name, 0) for p in conversation.participants),
+    )
+

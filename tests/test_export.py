@@ -60,13 +60,53 @@ def test_loose_files_export(tmp_path: Path) -> None:
     assert files[0].size == len(CHAT)
 
 
-def test_missing_file_and_directory(tmp_path: Path) -> None:
+def test_missing_file_empty_folder_and_empty_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         open_export([tmp_path / "missing.zip"])
-    with pytest.raises(InputError, match="is a directory"):
-        open_export([tmp_path])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="empty folder"):
+        open_export([tmp_path / "empty"])
     with pytest.raises(InputError):
         open_export([])
+    (tmp_path / "nothing.txt").write_bytes(b"")
+    with pytest.raises(InputError, match="is empty"):
+        open_export([tmp_path / "nothing.txt"])
+
+
+def test_export_folder_members_are_relative_sorted_paths(tmp_path: Path) -> None:
+    root = tmp_path / "ChatExport_2024-03-14"
+    (root / "photos").mkdir(parents=True)
+    (root / "result.json").write_bytes(b'{"chats": {"list": []}}')
+    (root / "photos" / "photo 1.jpg").write_bytes(b"\xff\xd8jpeg")
+    export = open_export([root])
+    assert [m.name for m in export.members()] == ["photos/photo 1.jpg", "result.json"]
+    assert export.read("photos/photo 1.jpg") == b"\xff\xd8jpeg"
+    assert export.read_head("result.json", 8) == b'{"chats"'
+    with export.open("result.json") as stream:
+        assert stream.read() == b'{"chats": {"list": []}}'
+    files = {f.name: f for f in export.source_files()}
+    assert set(files) == {"ChatExport_2024-03-14/result.json", "ChatExport_2024-03-14/photos/photo 1.jpg"}
+    assert files["ChatExport_2024-03-14/result.json"].size == 23
+    with pytest.raises(InputError, match="on its own"):
+        open_export([root, tmp_path / "other.txt"])
+
+
+def test_export_folder_with_a_link_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    root.mkdir()
+    (root / "result.json").write_bytes(b"{}")
+    (root / "passwd").symlink_to("/etc/passwd")
+    with pytest.raises(UnsafeArchive, match="symbolic link"):
+        open_export([root])
+
+
+def test_head_is_read_once_and_cut_to_the_limit(tmp_path: Path) -> None:
+    chat = tmp_path / "chat.txt"
+    chat.write_bytes(CHAT)
+    export = open_export([chat])
+    assert export.read_head(chat.name, 5) == CHAT[:5]
+    chat.write_bytes(b"changed after the first look")
+    assert export.read_head(chat.name) == CHAT  # cached: every format sees the same head
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
@@ -81,10 +121,10 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_random_bytes_are_unknown_format(tmp_path: Path) -> None:
     blob = tmp_path / "blob.bin"
     blob.write_bytes(bytes(range(256)) * 40)
-    with pytest.raises(UnknownExportFormat):
-        open_export([blob])
-    with pytest.raises(UnknownExportFormat):
+    assert [m.name for m in open_export([blob]).members()] == ["blob.bin"]  # the registry decides
+    with pytest.raises(UnknownExportFormat) as refused:
         parse_export([blob])
+    assert "whatsapp 0" in refused.value.one_line()  # names what was tried
 
 
 def test_text_that_is_not_a_chat_is_unknown_format(tmp_path: Path) -> None:

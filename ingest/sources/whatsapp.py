@@ -28,8 +28,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.export import Export
+from ingest.sources.base import ConversationStream, ParseOptions, zone_of
 from kernel.errors import InputError
-from kernel.model import Attachment, Conversation, Message, MessageKind, Source, participants_of
+from kernel.model import Attachment, Conversation, Message, MessageKind, Source, head_of, participants_of
 
 NAME = "whatsapp"
 HEAD_BYTES = 16 * 1024
@@ -180,25 +181,30 @@ class WhatsAppFormat:
 
     name = NAME
 
-    def recognise(self, export: Export) -> bool:
-        """True when the export has a chat text whose first lines carry WhatsApp message headers."""
+    def score(self, export: Export) -> float:
+        """0.95 when the chat text's first lines carry WhatsApp message headers, else 0."""
         member = chat_member(export)
         if member is None:
-            return False
+            return 0.0
         head = export.read_head(member, HEAD_BYTES).decode("utf-8-sig", errors="replace")
         lines = head.replace("\r\n", "\n").split("\n")[:40]
-        return any(_match_header(line) is not None for line in lines)
+        return 0.95 if any(_match_header(line) is not None for line in lines) else 0.0
 
-    def parse(self, export: Export, tz: str) -> Conversation:
-        """The conversation in `export`, wall-clock times read in the IANA zone `tz`."""
+    def parse_all(self, export: Export, options: ParseOptions) -> list[Conversation]:
+        """The one conversation in `export`, wall-clock times read in `options.tz`."""
         member = chat_member(export)
         if member is None:
             raise InputError("the export holds no WhatsApp chat text (_chat.txt or a .txt file)")
         text = decode_chat_text(export.read(member), member)
         names = {m.name for m in export.members()} | {m.name.rsplit("/", 1)[-1] for m in export.members()}
-        conversation = parse_chat_text(text, tz, present=frozenset(names), title=title_of(export.paths))
+        conversation = parse_chat_text(text, options.tz, present=frozenset(names), title=title_of(export.paths))
         source = dataclasses.replace(conversation.source, files=export.source_files())
-        return dataclasses.replace(conversation, source=source)
+        return [dataclasses.replace(conversation, source=source)]
+
+    def stream(self, export: Export, options: ParseOptions) -> list[ConversationStream]:
+        """The conversation as a stream (head, then messages)."""
+        conversation = self.parse_all(export, options)[0]
+        return [ConversationStream(head_of(conversation), iter(conversation.messages))]
 
 
 FORMAT = WhatsAppFormat()
@@ -236,14 +242,6 @@ def title_of(paths: tuple[Path, ...] | list[Path]) -> str | None:
             if match:
                 return match.group("title").strip()
     return None
-
-
-def zone_of(tz: str) -> ZoneInfo:
-    """The IANA zone called `tz`; InputError when there is none by that name."""
-    try:
-        return ZoneInfo(tz)
-    except (ValueError, KeyError, OSError, TypeError) as exc:  # ZoneInfoNotFoundError is a KeyError
-        raise InputError(f"unknown time zone {tz!r}", hint="give an IANA name such as Europe/Amsterdam") from exc
 
 
 def parse_chat_text(
