@@ -1,4 +1,7 @@
-"""SIP creation: a conversation export wrapped into a BagIt bag with MDTO metadata (BagIt RFC 8493, MDTO 1.0.1).
+"""SIP creation: a conversation export wrapped into a BagIt bag with MDTO and/or ToPX metadata.
+
+Standards: BagIt RFC 8493; MDTO 1.0.1 (default) and ToPX 2.3 (`metadata_standard`); the edepot BagIt profile
+(`schemas/bagit-profile-edepot-sip.json`, bagit-profiles specification 1.3).
 
 Layout of an edepot SIP (the bag's payload):
 
@@ -6,40 +9,89 @@ Layout of an edepot SIP (the bag's payload):
     data/derived/conversation.json            the canonical conversation (schemas/conversation.schema.json)
     data/metadata/<kenmerk>.mdto.xml          MDTO informatieobject: the record
     data/metadata/<payload path>.bestand.mdto.xml  MDTO bestand for each original and derived file
+    data/metadata/<kenmerk>.topx.xml          ToPX aggregatie (with --metadata-standard topx or both)
+    data/metadata/<payload path>.bestand.topx.xml  ToPX bestand for each file (idem)
 
-bag-info.txt carries Source-Organization (the archiefvormer), External-Identifier (the record's
-kenmerk), Bagging-Date and Payload-Oxum; manifests in sha256 and sha512.
+When the record is a selection (ingest/selection.py), the SIP holds only what was selected:
+
+    data/original/<media file>                each medium a kept message refers to, byte-identical as extracted
+                                              from the export (the export itself, which holds the left-out
+                                              messages, is not in the SIP; with keep_original it is, whole)
+    data/derived/conversation.json            the selected messages only
+    data/metadata/selection.json              the selection statement: criteria, counts, the export's sha256/size
+
+Ingest renders from conversation.json and finds media by file name among the files under data/original/,
+so both layouts feed it alike. bag-info.txt carries Source-Organization (the archiefvormer),
+External-Identifier (the record's kenmerk), External-Description (its naam), BagIt-Profile-Identifier,
+Edepot-Metadata-Standard, Bag-Software-Agent, Bagging-Date and Payload-Oxum; manifests in sha256 and sha512.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import shutil
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Sequence
 
 import bagit
 
+from ingest.export import open_export
+from ingest.packaging import Package, checksum_path, package_bag, package_path
+from ingest.selection import Criteria, Selection, select
 from ingest.sources import parse_export
+from kernel.atomic import publish_directory
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
 from kernel.model import Conversation
+from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
 from preservation.metadata.record import (
+    EDEPOT_BEGRIPPENLIJST,
+    Begrip,
+    Event,
     Identificatie,
     RecordDescription,
     Verwijzing,
     describe_conversation,
     load_metadata_file,
 )
+from preservation.metadata.selectielijst import load_selectielijst
+from preservation.metadata.topx import topx_aggregatie_xml, topx_bestand_xml
 from preservation.xsd import SchemaName, validate_xml
+from schemas import schema_path
 
 ORIGINAL_DIR = "data/original"
 CONVERSATION_JSON = "data/derived/conversation.json"
 METADATA_DIR = "data/metadata"
+SELECTION_JSON = "data/metadata/selection.json"
 CHECKSUM_ALGORITHMS = ["sha256", "sha512"]
+BAGIT_PROFILE_FILE = "bagit-profile-edepot-sip.json"
+METADATA_STANDARDS = {"mdto": ("MDTO",), "topx": ("ToPX",), "both": ("MDTO", "ToPX")}
+SELECTIE_EVENT = Begrip("Selectie", begrippenlijst=EDEPOT_BEGRIPPENLIJST)
+
+
+@functools.cache
+def edepot_profile() -> dict[str, Any]:
+    """The edepot SIP BagIt profile (a fresh reading each process; callers must not change it)."""
+    profile: dict[str, Any] = json.loads(schema_path(BAGIT_PROFILE_FILE).read_text(encoding="utf-8"))
+    return profile
+
+
+@dataclass(frozen=True)
+class SipOptions:
+    """How a SIP is made beyond the export and its metadata file: selection, standards, packaging."""
+
+    criteria: Criteria = field(default_factory=Criteria)
+    review: Path | None = None  # a review sheet (CSV) whose private marks are added to criteria.private_seqs
+    keep_original: bool = False  # include the whole export even when the record is a selection
+    metadata_standard: str = "mdto"  # mdto, topx or both
+    selectielijst: Path | None = None  # resolves an informatiecategorie code (VNG Selectielijst JSON)
+    package: str | None = None  # zip or 7z: write a transfer package instead of a folder
 
 
 @dataclass(frozen=True)
@@ -51,15 +103,24 @@ class SipResult:
     title: str
     message_count: int
     payload_files: tuple[str, ...]
+    selection: dict[str, Any] | None = None
+    package: Package | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        result: dict[str, object] = {
             "sip": str(self.path),
             "record_id": self.record_id,
             "title": self.title,
             "messages": self.message_count,
             "payload_files": list(self.payload_files),
         }
+        if self.selection is not None:
+            result["selection"] = {"kept": self.selection["kept"]["messages"],
+                                   "excluded": self.selection["excluded"]["messages"],
+                                   "by_reason": self.selection["excluded"]["by_reason"]}
+        if self.package is not None:
+            result.update(self.package.to_dict())
+        return result
 
 
 def create_sip(
@@ -69,67 +130,176 @@ def create_sip(
     metadata_file: Path | None = None,
     tz: str = "Europe/Amsterdam",
     export_format: str | None = None,
+    date_order: str | None = None,
+    options: SipOptions | None = None,
 ) -> SipResult:
-    """Build a valid SIP bag at `out` from one conversation export; `out` appears whole or not at all."""
-    out = out.resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out} already exists and is not an empty folder")
-    conversation = parse_export(exports, tz=tz, format=export_format)
-    metadata = load_metadata_file(metadata_file) if metadata_file else None
-    record = describe_conversation(conversation, config.organisation, metadata, config.clock().date())
+    """Build a valid SIP bag at `out` (or the package `out.zip`/`out.7z`) from one conversation export.
 
-    staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
+    The SIP appears whole or not at all. With selection criteria (or a review sheet) the SIP holds only the
+    selected messages and their media, plus the selection statement (see the module docstring).
+    """
+    options = options or SipOptions()
+    if options.metadata_standard not in METADATA_STANDARDS:
+        raise InputError(f"unknown metadata standard {options.metadata_standard!r}",
+                         hint=f"give one of {', '.join(METADATA_STANDARDS)}")
+    out = out.resolve()
+    target = package_path(out, options.package) if options.package else out
+    _refuse_existing(target, packaged=options.package is not None)
+    extra = {"date_order": date_order} if date_order else {}
+    conversation = parse_export(exports, tz=tz, format=export_format, **extra)
+    criteria = options.criteria
+    if options.review is not None:
+        from ingest.review import read_review_sheet
+
+        private = read_review_sheet(options.review, conversation)
+        criteria = replace(criteria, private_seqs=criteria.private_seqs | private)
+    selection = select(conversation, criteria) if not criteria.empty else None
+    record, statement = _describe(exports, conversation, selection, metadata_file, options, config)
+    selected = selection.conversation if selection else conversation
+
+    staging = target.parent / f".{target.name}.{uuid.uuid4().hex}.partial"
     staging.mkdir(parents=True)
     try:
-        payload = _write_payload(staging, exports, conversation)
-        _write_metadata(staging, payload, record, config)
+        payload = _write_payload(staging, exports, selected, selection, options.keep_original, statement)
+        standards = METADATA_STANDARDS[options.metadata_standard]
+        _write_metadata(staging, payload, record, config, standards)
         bagit.make_bag(
             str(staging),
             bag_info={
                 "Source-Organization": record.archiefvormer,
                 "External-Identifier": record.identificatie.kenmerk,
                 "External-Description": record.naam,
+                "BagIt-Profile-Identifier": edepot_profile()["BagIt-Profile-Info"]["BagIt-Profile-Identifier"],
+                "Edepot-Metadata-Standard": " ".join(standards),
+                "Bag-Software-Agent": f"edepot {edepot_version()}",
             },
             checksums=CHECKSUM_ALGORITHMS,
         )
-        if out.exists():
-            out.rmdir()
-        staging.rename(out)
+        package = None
+        if options.package:
+            package = package_bag(staging, target, options.package)
+            shutil.rmtree(staging)
+        else:
+            if target.exists():
+                target.rmdir()
+            publish_directory(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return SipResult(
-        path=out,
+        path=target,
         record_id=record.identificatie.kenmerk,
         title=record.naam,
-        message_count=len(conversation.messages),
+        message_count=len(selected.messages),
         payload_files=tuple(f"data/{p}" for p in payload),
+        selection=statement,
+        package=package,
     )
 
 
-def _write_payload(staging: Path, exports: Sequence[Path], conversation: Conversation) -> list[str]:
-    """Copy the export byte-identical and write the canonical JSON; returns payload paths below data/."""
+def _refuse_existing(target: Path, packaged: bool) -> None:
+    if packaged:
+        for path in (target, checksum_path(target)):
+            if path.exists():
+                raise InputError(f"{path} already exists")
+    elif target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise InputError(f"{target} already exists and is not an empty folder")
+
+
+def _describe(
+    exports: Sequence[Path],
+    conversation: Conversation,
+    selection: Selection | None,
+    metadata_file: Path | None,
+    options: SipOptions,
+    config: Config,
+) -> tuple[RecordDescription, dict[str, Any] | None]:
+    """The record's description and, for a selection, the selection statement it reports."""
+    metadata = load_metadata_file(metadata_file) if metadata_file else None
+    selectielijst = load_selectielijst(options.selectielijst) if options.selectielijst else None
+    today = config.clock().date()
+    if selection is None:
+        return describe_conversation(conversation, config.organisation, metadata, today, selectielijst), None
+    selected_json = selection.conversation.to_json().encode("utf-8")
+    record = describe_conversation(selection.conversation, config.organisation, metadata, today, selectielijst,
+                                   derived_from=hashlib.sha256(selected_json).hexdigest())
+    export_files = [_file_facts(p) for p in exports]
+    statement = selection.statement(export_files, options.keep_original)
+    source = "; ".join(f"{f['name']} ({f['size']} bytes, sha256 {f['sha256']})" for f in export_files)
+    summary = selection.summary()
+    record = replace(
+        record,
+        events=(*record.events, Event(SELECTIE_EVENT, today, config.organisation.archiefvormer,
+                                      f"{summary} Bron: {source}.")),
+        toelichtingen=(*record.toelichtingen,
+                       f"{summary} Dit record is een selectie uit de export {source}; de selectie staat in "
+                       f"{SELECTION_JSON.removeprefix('data/')}."),
+    )
+    return record, statement
+
+
+def _file_facts(path: Path) -> dict[str, Any]:
+    digests, size = digest_file(path, ("sha256",))
+    return {"name": path.name, "size": size, "sha256": digests["sha256"]}
+
+
+def _write_payload(
+    staging: Path,
+    exports: Sequence[Path],
+    conversation: Conversation,
+    selection: Selection | None,
+    keep_original: bool,
+    statement: dict[str, Any] | None,
+) -> list[str]:
+    """The originals (the export, or the selected media), the canonical JSON and the selection statement.
+
+    Returns the payload paths below data/ that represent the record (the statement is metadata).
+    """
     payload: list[str] = []
-    names: set[str] = set()
-    for export in exports:
-        if export.name in names:
-            raise InputError(f"two export files are both named {export.name!r}")
-        names.add(export.name)
-        target = staging / "original" / export.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(export, target)
-        payload.append(f"original/{export.name}")
+    if selection is None or keep_original:
+        names: set[str] = set()
+        for export in exports:
+            if export.name in names:
+                raise InputError(f"two export files are both named {export.name!r}")
+            names.add(export.name)
+            target = staging / "original" / export.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(export, target)
+            payload.append(f"original/{export.name}")
+    else:
+        payload += _extract_selected_media(staging, exports, selection)
     json_path = staging / "derived" / "conversation.json"
     json_path.parent.mkdir(parents=True)
     json_path.write_text(conversation.to_json(), encoding="utf-8")
     payload.append("derived/conversation.json")
+    if statement is not None:
+        statement_path = staging / "metadata" / "selection.json"
+        statement_path.parent.mkdir(parents=True, exist_ok=True)
+        statement_path.write_text(json.dumps(statement, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return payload
 
 
-def _write_metadata(staging: Path, payload: list[str], record: RecordDescription, config: Config) -> None:
-    """An MDTO bestand per payload file and the informatieobject, each checked against the XSD when present."""
+def _extract_selected_media(staging: Path, exports: Sequence[Path], selection: Selection) -> list[str]:
+    """Each medium a kept message refers to, copied byte-identical out of the export into original/."""
+    wanted = set(selection.kept_attachments)
+    if not wanted:
+        return []
+    export = open_export([Path(p) for p in exports])
+    written: list[str] = []
+    for member in export.members():
+        name = PurePosixPath(member.name).name
+        if name in wanted and f"original/{name}" not in written:
+            export.extract(member.name, staging / "original" / name)
+            written.append(f"original/{name}")
+    return sorted(written)
+
+
+def _write_metadata(
+    staging: Path, payload: list[str], record: RecordDescription, config: Config, standards: tuple[str, ...]
+) -> None:
+    """A bestand per payload file and the record, in each standard, each checked against its XSD when present."""
     identifier = shared_identifier()
-    documents: dict[Path, bytes] = {}
+    documents: dict[Path, tuple[bytes, SchemaName]] = {}
     representations: list[Verwijzing] = []
     for n, relative in enumerate(payload, start=1):
         path = staging / relative
@@ -149,17 +319,27 @@ def _write_metadata(staging: Path, payload: list[str], record: RecordDescription
             is_representatie_van=record.identificatie,
             record_naam=record.naam,
         )
-        documents[staging / "metadata" / f"{relative}.bestand.mdto.xml"] = bestand_xml(description)
-    record_file = staging / "metadata" / f"{_safe_file_name(record.identificatie.kenmerk)}.mdto.xml"
-    documents[record_file] = informatieobject_xml(record, representations)
+        if "MDTO" in standards:
+            documents[staging / "metadata" / f"{relative}.bestand.mdto.xml"] = (bestand_xml(description),
+                                                                                 SchemaName.MDTO)
+        if "ToPX" in standards:
+            genre = "Chatgesprek" if relative.startswith("derived/") or len(payload) == 1 else "Bijlage"
+            documents[staging / "metadata" / f"{relative}.bestand.topx.xml"] = (
+                topx_bestand_xml(description, genre), SchemaName.TOPX)
+    stem = _safe_file_name(record.identificatie.kenmerk)
+    if "MDTO" in standards:
+        documents[staging / "metadata" / f"{stem}.mdto.xml"] = (informatieobject_xml(record, representations),
+                                                                  SchemaName.MDTO)
+    if "ToPX" in standards:
+        documents[staging / "metadata" / f"{stem}.topx.xml"] = (topx_aggregatie_xml(record), SchemaName.TOPX)
     problems: list[str] = []
-    for path, xml in documents.items():
-        if config.schema_dir is not None:
-            problems += [f"{path.name}: {p}" for p in validate_xml(xml, SchemaName.MDTO, config.schema_dir)]
+    for path, (xml, schema) in documents.items():
+        if config.schema_dir is not None and (config.schema_dir / schema.value).is_file():
+            problems += [f"{path.name}: {p}" for p in validate_xml(xml, schema, config.schema_dir)]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(xml)
     if problems:
-        raise InvalidPackage("the MDTO metadata edepot wrote does not validate", problems)
+        raise InvalidPackage("the metadata edepot wrote does not validate", problems)
 
 
 def _safe_file_name(text: str) -> str:

@@ -1,21 +1,38 @@
-"""SIP validation: the checks an e-Depot runs before it trusts a SIP, cheap ones first.
+"""SIP validation: the checks an e-Depot runs before it trusts a SIP, cheap ones first, in two sections.
 
-Order follows bagit-python's checklist (BagIt RFC 8493 §3): bag declaration and bag-info, Payload-Oxum,
-completeness, checksums of every manifest; then edepot's own layout (see ingest/sip.py), the canonical
-JSON against schemas/conversation.schema.json, and every MDTO document against the official MDTO XSD.
-All findings are collected; nothing stops at the first.
+BagIt section (any bag): `ingest.bagit_check` (RFC 8493 and drafts 0.93-0.97, checked against the Library of
+Congress conformance suite): bag declaration, Payload-Oxum, completeness, every checksum, fetch.txt paths;
+errors and warnings apart. `--bagit-only` stops here.
+
+edepot section (only for an edepot SIP, recognised by its BagIt-Profile-Identifier or its layout; any other bag
+gets one finding, "not an edepot SIP", so a BagIt verdict and an edepot verdict never mix): bag-info and
+manifests, the edepot BagIt profile (`schemas/bagit-profile-edepot-sip.json`, checked with the bagit-profile
+package, loaded from the file, never fetched), edepot's layout (see ingest/sip.py), the canonical JSON against
+schemas/conversation.schema.json, the selection statement against the conversation, every MDTO and ToPX document
+against the official XSD (from the configured schema folder), and each bestand's checksum and size against
+its file. All findings are collected; nothing stops at the first.
 """
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import bagit
+import bagit_profile
 import jsonschema
 from lxml import etree
 
-from ingest.sip import CONVERSATION_JSON, METADATA_DIR, ORIGINAL_DIR
+from ingest.bagit_check import check_bagit
+from ingest.sip import (
+    BAGIT_PROFILE_FILE,
+    CONVERSATION_JSON,
+    METADATA_DIR,
+    ORIGINAL_DIR,
+    SELECTION_JSON,
+    edepot_profile,
+)
 from kernel.config import Config
 from kernel.errors import EdepotError, InputError
 from kernel.hashing import digest_file
@@ -24,56 +41,115 @@ from schemas import schema_path
 
 REQUIRED_BAG_INFO = ("Source-Organization", "External-Identifier", "Bagging-Date", "Payload-Oxum")
 MDTO_NS = "{https://www.nationaalarchief.nl/mdto}"
+TOPX_NS = "{http://www.nationaalarchief.nl/ToPX/v2.3}"
+BAGIT = "bagit"
+EDEPOT = "edepot"
+NOT_AN_EDEPOT_SIP = "not an edepot SIP"
 
 
 @dataclass(frozen=True)
 class Check:
-    """One named check and what it found (empty details when it passed)."""
+    """One named check and what it found (empty details when it passed); warnings never fail it."""
 
     name: str
     ok: bool
     details: tuple[str, ...] = ()
     skipped: bool = False
+    section: str = EDEPOT
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"check": self.name, "ok": self.ok, "skipped": self.skipped, "details": list(self.details)}
+        return {"check": self.name, "section": self.section, "ok": self.ok, "skipped": self.skipped,
+                "details": list(self.details), "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)
 class SipValidation:
-    """Every check run on one SIP; `valid` when none failed."""
+    """Every check run on one SIP; `valid` when none failed, `bagit_valid` for the BagIt section alone."""
 
     path: Path
     checks: tuple[Check, ...]
+    edepot_sip: bool | None = None  # None: not looked at (--bagit-only)
 
     @property
     def valid(self) -> bool:
         return all(c.ok for c in self.checks)
 
     @property
+    def bagit_valid(self) -> bool:
+        return all(c.ok for c in self.checks if c.section == BAGIT)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{c.name}: {w}" for c in self.checks for w in c.warnings]
+
+    @property
     def problems(self) -> list[str]:
         return [f"{c.name}: {d}" for c in self.checks if not c.ok for d in (c.details or ("failed",))]
 
     def to_dict(self) -> dict[str, object]:
-        return {"sip": str(self.path), "valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+        return {"sip": str(self.path), "valid": self.valid, "bagit_valid": self.bagit_valid,
+                "edepot_sip": self.edepot_sip, "warnings": self.warnings,
+                "checks": [c.to_dict() for c in self.checks]}
+
+    def report(self) -> str:
+        """The report a human reads: one line a check, its findings indented, the verdicts at the end."""
+        lines = []
+        for section, title in ((BAGIT, "BagIt"), (EDEPOT, "edepot SIP")):
+            checks = [c for c in self.checks if c.section == section]
+            if not checks:
+                continue
+            lines.append(f"{title}:")
+            for c in checks:
+                state = "skip" if c.skipped else ("ok  " if c.ok else "FAIL")
+                lines.append(f"  {state} {c.name}")
+                lines += [f"         {d}" for d in c.details]
+                lines += [f"         warning: {w}" for w in c.warnings]
+        lines.append(f"BagIt: {'valid' if self.bagit_valid else 'INVALID'}"
+                     + (f" ({len(self.warnings)} warnings)" if self.warnings else ""))
+        if self.edepot_sip is not None:
+            verdict = "valid" if self.valid else ("INVALID" if self.edepot_sip else NOT_AN_EDEPOT_SIP)
+            lines.append(f"edepot SIP: {verdict}: {self.path}")
+        return "\n".join(lines)
 
 
-def validate_sip(bag_root: Path, config: Config) -> SipValidation:
-    """Run every SIP check on the bag at `bag_root`; InputError when it is not a BagIt bag at all."""
+def validate_sip(bag_root: Path, config: Config, bagit_only: bool = False) -> SipValidation:
+    """Run every check on the bag at `bag_root`; InputError when it is not a BagIt bag at all (no bagit.txt).
+
+    `bagit_only` runs the BagIt section alone (for bags that are not edepot SIPs).
+    """
     if not bag_root.is_dir() or not (bag_root / "bagit.txt").is_file():
         raise InputError(f"{bag_root} is not a BagIt bag (no bagit.txt)")
+    findings = check_bagit(bag_root)
+    bagit_check = Check("BagIt structure, completeness and checksums", findings.valid, findings.errors,
+                        section=BAGIT, warnings=findings.warnings)
+    if bagit_only:
+        return SipValidation(bag_root, (bagit_check,))
     try:
         bag = bagit.Bag(str(bag_root))
-    except bagit.BagError as exc:
-        return SipValidation(bag_root, (Check("bag declaration", False, (str(exc),)),))
+    except bagit.BagError:
+        return SipValidation(bag_root, (bagit_check, Check(NOT_AN_EDEPOT_SIP, False, (
+            "the bag cannot be read, so it cannot be checked as an edepot SIP",))), edepot_sip=False)
+    if not _is_edepot_sip(bag, bag_root):
+        return SipValidation(bag_root, (bagit_check, Check(NOT_AN_EDEPOT_SIP, False, (
+            "no BagIt-Profile-Identifier of edepot in bag-info.txt and no data/derived/conversation.json; "
+            "the BagIt verdict above stands on its own (use --bagit-only)",))), edepot_sip=False)
     checks = [
+        bagit_check,
         _check_bag_info(bag),
-        _check_bag(bag),
+        _check_profile(bag, bag_root),
         _check_layout(bag_root),
         _check_conversation(bag_root),
-        *_check_mdto(bag_root, config),
+        _check_selection(bag_root),
+        *_check_metadata(bag_root, config),
     ]
-    return SipValidation(bag_root, tuple(checks))
+    return SipValidation(bag_root, tuple(checks), edepot_sip=True)
+
+
+def _is_edepot_sip(bag: bagit.Bag, root: Path) -> bool:
+    declared = bag.info.get("BagIt-Profile-Identifier")
+    return declared == edepot_profile()["BagIt-Profile-Info"]["BagIt-Profile-Identifier"] or (
+        (root / CONVERSATION_JSON).is_file() and (root / METADATA_DIR).is_dir())
 
 
 def _check_bag_info(bag: bagit.Bag) -> Check:
@@ -84,36 +160,38 @@ def _check_bag_info(bag: bagit.Bag) -> Check:
     return Check("bag-info and manifests", not missing, tuple(missing))
 
 
-def _check_bag(bag: bagit.Bag) -> Check:
-    """Structure, Payload-Oxum, completeness and every checksum, by the bagit library.
-
-    `Bag.validate` stops at the first failing step; an archivist wants every finding, so the steps
-    are run one by one (bagit is pinned, so these methods are stable).
-    """
-    details: list[str] = []
-    steps = (bag._validate_structure, bag._validate_bagittxt, bag._validate_oxum, bag._validate_completeness,
-             lambda: bag._validate_entries(2))
-    for step in steps:
+def _check_profile(bag: bagit.Bag, root: Path) -> Check:
+    """The edepot BagIt profile, by the bagit-profile package (its findings are logged, so logging is held)."""
+    profile = edepot_profile()
+    url = profile["BagIt-Profile-Info"]["BagIt-Profile-Identifier"]
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        checker = bagit_profile.Profile(url, profile=profile)
+        problems: list[str] = []
         try:
-            step()
-        except bagit.BagValidationError as exc:
-            details += [str(d) for d in exc.details] or [str(exc.message)]
-        except bagit.BagError as exc:
-            details.append(str(exc))
-            break
-    return Check("bag completeness and checksums", not details, tuple(dict.fromkeys(details)))
+            checker.validate_serialization(str(root))
+        except bagit_profile.ProfileValidationError as exc:
+            problems.append(str(exc.value))
+        checker.validate(bag)
+        problems += [str(e.value) for e in checker.report.errors]
+    finally:
+        logging.disable(previous)
+    details = tuple(p.replace(f"{bag}: ", "").replace(f"{root}: ", "") for p in problems)
+    return Check(f"BagIt profile {BAGIT_PROFILE_FILE}", not details, details)
 
 
 def _check_layout(root: Path) -> Check:
     problems = []
     originals = root / ORIGINAL_DIR
-    if not originals.is_dir() or not any(originals.iterdir()):
-        problems.append(f"{ORIGINAL_DIR}/ holds no original export")
+    selected = (root / SELECTION_JSON).is_file()
+    if not selected and (not originals.is_dir() or not any(originals.iterdir())):
+        problems.append(f"{ORIGINAL_DIR}/ holds no original export (and no {SELECTION_JSON} says why)")
     if not (root / CONVERSATION_JSON).is_file():
         problems.append(f"{CONVERSATION_JSON} is missing")
     metadata = root / METADATA_DIR
-    if not metadata.is_dir() or not any(metadata.rglob("*.mdto.xml")):
-        problems.append(f"{METADATA_DIR}/ holds no MDTO metadata")
+    if not metadata.is_dir() or not (any(metadata.rglob("*.mdto.xml")) or any(metadata.rglob("*.topx.xml"))):
+        problems.append(f"{METADATA_DIR}/ holds no MDTO or ToPX metadata")
     return Check("edepot SIP layout", not problems, tuple(problems))
 
 
@@ -131,43 +209,78 @@ def _check_conversation(root: Path) -> Check:
     return Check("canonical conversation JSON", not errors, details)
 
 
-def _check_mdto(root: Path, config: Config) -> list[Check]:
-    """Each MDTO file against the XSD, and each bestand's checksum against the file it describes."""
+def _check_selection(root: Path) -> Check:
+    """The selection statement, when there is one, agrees with the conversation it describes."""
+    name = "selection statement"
+    path = root / SELECTION_JSON
+    if not path.is_file():
+        return Check(name, True, ("the record is the whole export: no selection",), skipped=True)
+    try:
+        statement = json.loads(path.read_text(encoding="utf-8"))
+        conversation = json.loads((root / CONVERSATION_JSON).read_text(encoding="utf-8"))
+        kept = statement["kept"]["messages"]
+        files = statement["original_export"]["files"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, OSError) as exc:
+        return Check(name, False, (f"not a selection statement: {exc}",))
+    problems = []
+    if kept != len(conversation.get("messages", [])):
+        problems.append(f"says {kept} messages were kept, the conversation holds {len(conversation['messages'])}")
+    if not files or not all(isinstance(f, dict) and len(str(f.get("sha256", ""))) == 64 for f in files):
+        problems.append("does not give the original export's sha256")
+    return Check(name, not problems, tuple(problems))
+
+
+def _check_metadata(root: Path, config: Config) -> list[Check]:
+    """Each MDTO and ToPX file against its XSD, and each bestand's checksum against the file it describes."""
     metadata_dir = root / METADATA_DIR
-    documents = sorted(metadata_dir.rglob("*.mdto.xml")) if metadata_dir.is_dir() else []
+    checks = []
+    for suffix, schema, label in ((".mdto.xml", SchemaName.MDTO, "MDTO"), (".topx.xml", SchemaName.TOPX, "ToPX")):
+        documents = sorted(metadata_dir.rglob(f"*{suffix}")) if metadata_dir.is_dir() else []
+        if not documents and label == "ToPX":
+            continue
+        checks.append(_check_xsd(root, documents, schema, label, config))
+    checks.append(_check_bestand_checksums(root, metadata_dir))
+    return checks
+
+
+def _check_xsd(root: Path, documents: list[Path], schema: SchemaName, label: str, config: Config) -> Check:
+    name = f"{label} against the official XSD"
     if config.schema_dir is None:
-        schema_check = Check("MDTO against the official XSD", True, ("no schema folder configured: set "
-                             "EDEPOT_SCHEMA_DIR",), skipped=True)
-    else:
-        problems: list[str] = []
-        for document in documents:
-            try:
-                found = validate_xml(document, SchemaName.MDTO, config.schema_dir)
-            except EdepotError as exc:
-                found = [exc.message]
-            problems += [f"{document.relative_to(root)}: {p}" for p in found]
-        schema_check = Check("MDTO against the official XSD", not problems, tuple(problems))
-    return [schema_check, _check_bestand_checksums(root, documents)]
+        return Check(name, True, ("no schema folder configured: set EDEPOT_SCHEMA_DIR",), skipped=True)
+    problems: list[str] = []
+    for document in documents:
+        try:
+            found = validate_xml(document, schema, config.schema_dir)
+        except EdepotError as exc:
+            found = [exc.message]
+        problems += [f"{document.relative_to(root)}: {p}" for p in found]
+    return Check(name, not problems, tuple(problems))
 
 
-def _check_bestand_checksums(root: Path, documents: list[Path]) -> Check:
+_BESTAND_FIELDS = {  # suffix → (namespace, checksum path, size path)
+    ".bestand.mdto.xml": (MDTO_NS, "checksumWaarde", "omvang"),
+    ".bestand.topx.xml": (TOPX_NS, "waarde", "omvang"),
+}
+
+
+def _check_bestand_checksums(root: Path, metadata_dir: Path) -> Check:
     problems = []
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    for document in documents:
-        if not document.name.endswith(".bestand.mdto.xml"):
-            continue
-        described = root / "data" / document.relative_to(root / METADATA_DIR).as_posix()[: -len(".bestand.mdto.xml")]
-        try:
-            tree = etree.parse(str(document), parser)
-        except etree.XMLSyntaxError as exc:
-            problems.append(f"{document.name}: not well-formed: {exc}")
-            continue
-        value = tree.findtext(f".//{MDTO_NS}checksumWaarde")
-        size = tree.findtext(f".//{MDTO_NS}omvang")
-        if not described.is_file():
-            problems.append(f"{document.name}: describes {described.relative_to(root)}, which is not in the SIP")
-            continue
-        digests, actual_size = digest_file(described, ("sha256",))
-        if value != digests["sha256"] or size != str(actual_size):
-            problems.append(f"{document.name}: checksum or omvang differs from {described.relative_to(root)}")
-    return Check("MDTO bestand checksums match the payload", not problems, tuple(problems))
+    for suffix, (ns, checksum, size_name) in _BESTAND_FIELDS.items():
+        documents = sorted(metadata_dir.rglob(f"*{suffix}")) if metadata_dir.is_dir() else []
+        for document in documents:
+            described = root / "data" / document.relative_to(metadata_dir).as_posix()[: -len(suffix)]
+            try:
+                tree = etree.parse(str(document), parser)
+            except etree.XMLSyntaxError as exc:
+                problems.append(f"{document.name}: not well-formed: {exc}")
+                continue
+            value = tree.findtext(f".//{ns}{checksum}")
+            size = tree.findtext(f".//{ns}{size_name}")
+            if not described.is_file():
+                problems.append(f"{document.name}: describes {described.relative_to(root)}, which is not in the SIP")
+                continue
+            digests, actual_size = digest_file(described, ("sha256",))
+            if value != digests["sha256"] or size != str(actual_size):
+                problems.append(f"{document.name}: checksum or omvang differs from {described.relative_to(root)}")
+    return Check("bestand checksums match the payload", not problems, tuple(problems))

@@ -1,7 +1,9 @@
-"""`edepot sip create|validate`: making and checking SIPs."""
+"""`edepot sip create|validate|review|batch`: making, checking and reviewing SIPs, one or a hundred at a time."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from edepot.output import Verbs, emit
@@ -11,32 +13,124 @@ from kernel.config import DEFAULT_TIMEZONE, Config
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     sip = verbs.add_parser("sip", help="make and check SIPs").add_subparsers(metavar="ACTION",
                                                                           parser_class=type(common))
-    p = sip.add_parser("create", parents=[common], help="wrap an export into a SIP (BagIt + MDTO)")
+    p = sip.add_parser("create", parents=[common], help="wrap an export into a SIP (BagIt + MDTO/ToPX)")
     p.add_argument("export", nargs="+", type=Path)
     p.add_argument("--out", required=True, type=Path, help="folder to create the SIP bag in")
     p.add_argument("--metadata", type=Path, help="record metadata (YAML or JSON with MDTO's names)")
     p.add_argument("--format")
     p.add_argument("--tz", default=DEFAULT_TIMEZONE)
+    p.add_argument("--metadata-standard", choices=("mdto", "topx", "both"), default="mdto",
+                   help="MDTO 1.0.1 (default), ToPX 2.3, or both")
+    p.add_argument("--selectielijst", type=Path, help="VNG Selectielijst JSON that resolves informatiecategorie codes")
+    p.add_argument("--package", choices=("zip", "7z"), help="write a transfer package with its .sha256 beside it")
+    selection = p.add_argument_group("selection (the SIP then holds only what is kept)")
+    selection.add_argument("--from", dest="date_from", metavar="DATE", help="keep messages from this day or moment")
+    selection.add_argument("--to", dest="date_to", metavar="DATE", help="keep messages up to this day or moment")
+    selection.add_argument("--participant", action="append", default=[], metavar="NAME",
+                           help="keep only messages sent by NAME (repeatable)")
+    selection.add_argument("--exclude-participant", action="append", default=[], metavar="NAME",
+                           help="leave out messages sent by NAME (repeatable)")
+    selection.add_argument("--query", action="append", default=[], metavar="WORDS",
+                           help="keep messages holding all these words (repeatable: any of the queries)")
+    selection.add_argument("--exclude-seq", action="append", default=[], metavar="LIST|FILE",
+                           help="leave out these messages: 3,5,10-12 or a file of such lists")
+    selection.add_argument("--mark-private", action="append", default=[], metavar="LIST|FILE",
+                           help="leave out these messages as private: 3,5,10-12 or a file")
+    selection.add_argument("--review", type=Path, metavar="SHEET.csv",
+                           help="apply a review sheet from `edepot sip review`: its private messages are left out")
+    selection.add_argument("--keep-original", action="store_true",
+                           help="include the whole export as well (when the whole chat is the record)")
     p.set_defaults(handler=cmd_sip_create)
-    p = sip.add_parser("validate", parents=[common], help="check a SIP: bag, checksums, layout, MDTO XSD")
+
+    p = sip.add_parser("validate", parents=[common], help="check a SIP: BagIt, profile, layout, MDTO/ToPX XSD")
     p.add_argument("path", type=Path)
+    p.add_argument("--bagit-only", action="store_true", help="only the BagIt checks (for bags not made by edepot)")
     p.set_defaults(handler=cmd_sip_validate)
+
+    p = sip.add_parser("review", parents=[common], help="write a review sheet (CSV and HTML) to mark private messages")
+    p.add_argument("export", nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path, help="SHEET: writes SHEET.csv and SHEET.html")
+    p.add_argument("--format")
+    p.add_argument("--tz", default=DEFAULT_TIMEZONE)
+    p.set_defaults(handler=cmd_sip_review)
+
+    p = sip.add_parser("batch", parents=[common], help="build a SIP for every row of a manifest CSV")
+    p.add_argument("manifest", type=Path)
+    p.set_defaults(handler=cmd_sip_batch)
 
 
 def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
-    from ingest.sip import create_sip
+    from ingest.selection import Criteria, parse_moment, parse_seqs
+    from ingest.sip import SipOptions, create_sip
 
-    result = create_sip(args.export, args.out, config, args.metadata, tz=args.tz, export_format=args.format)
-    emit(args, result.to_dict(), f"SIP for record {result.record_id} ({result.message_count} messages): {result.path}")
+    criteria = Criteria(
+        date_from=parse_moment(args.date_from, "--from") if args.date_from else None,
+        date_to=parse_moment(args.date_to, "--to") if args.date_to else None,
+        participants=tuple(args.participant),
+        exclude_participants=tuple(args.exclude_participant),
+        queries=tuple(args.query),
+        exclude_seqs=parse_seqs(args.exclude_seq, "--exclude-seq"),
+        private_seqs=parse_seqs(args.mark_private, "--mark-private"),
+    )
+    options = SipOptions(criteria=criteria, review=args.review, keep_original=args.keep_original,
+                         metadata_standard=args.metadata_standard, selectielijst=args.selectielijst,
+                         package=args.package)
+    result = create_sip(args.export, args.out, config, args.metadata, tz=args.tz, export_format=args.format,
+                        date_order=getattr(args, "date_order", None), options=options)
+    human = f"SIP for record {result.record_id} ({result.message_count} messages): {result.path}"
+    if result.selection is not None:
+        human += (f"\nselection: {result.selection['kept']['messages']} messages kept, "
+                  f"{result.selection['excluded']['messages']} left out")
+    if result.package is not None:
+        human += f"\nsha256 {result.package.sha256} in {result.package.checksum_file}"
+    emit(args, result.to_dict(), human)
     return 0
 
 
 def cmd_sip_validate(args: argparse.Namespace, config: Config) -> int:
     from ingest.sip_validate import validate_sip
 
-    report = validate_sip(args.path.resolve(), config)
-    lines = [f"{'ok  ' if c.ok else 'FAIL'} {c.name}{' (skipped)' if c.skipped else ''}"
-             + "".join(f"\n       {d}" for d in c.details) for c in report.checks]
-    lines.append(f"{'valid' if report.valid else 'INVALID'}: {report.path}")
-    emit(args, report.to_dict(), "\n".join(lines))
+    report = validate_sip(args.path.resolve(), config, bagit_only=args.bagit_only)
+    emit(args, report.to_dict(), report.report())
     return 0 if report.valid else 1
+
+
+def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
+    from ingest.review import write_review_sheet
+    from ingest.sources import parse_export
+
+    conversation = parse_export(args.export, tz=args.tz, format=args.format)
+    csv_path, html_path = write_review_sheet(conversation, args.out.resolve())
+    emit(args, {"csv": str(csv_path), "html": str(html_path), "messages": len(conversation.messages)},
+         f"review sheet for {len(conversation.messages)} messages: {csv_path} and {html_path}")
+    return 0
+
+
+def cmd_sip_batch(args: argparse.Namespace, config: Config) -> int:
+    from ingest.batch import RowResult, run_batch
+
+    live = not args.json and sys.stderr.isatty() and not os.environ.get("CI")
+    progress = None
+    if live:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        progress = Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True)
+        progress.start()
+        task = progress.add_task("SIPs", total=None)
+
+    def on_row(result: RowResult, total: int) -> None:
+        if progress is not None:
+            progress.update(task, total=total, advance=1, description=f"SIPs ({result.export[:40]})")
+
+    try:
+        result = run_batch(args.manifest, config, on_row)
+    finally:
+        if progress is not None:
+            progress.stop()
+    lines = [f"{'ok  ' if r.ok else 'FAIL'} row {r.row}: {r.export} → "
+             + (f"{r.sip} ({r.record_id}, {r.messages} messages)" if r.ok else str(r.error)) for r in result.rows]
+    lines.append(f"{len(result.rows) - result.failed} of {len(result.rows)} SIPs made, {result.failed} failed")
+    emit(args, result.to_dict(), "\n".join(lines))
+    return 1 if result.failed else 0

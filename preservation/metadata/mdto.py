@@ -15,10 +15,14 @@ from lxml import etree
 
 from preservation.metadata.record import (
     AGGREGATIENIVEAUS_LIJST,
+    BETROKKENE_RELATIES,
+    BETROKKENE_RELATIES_LIJST,
     EDEPOT_BEGRIPPENLIJST,
     EVENTTYPE_LIJST,
+    RELATIETYPEN_LIJST,
     Begrip,
     Bewaartermijn,
+    Event,
     Identificatie,
     RecordDescription,
     Verwijzing,
@@ -58,35 +62,58 @@ def informatieobject_xml(record: RecordDescription, representations: Sequence[Ve
     _identificatie(obj, "identificatie", record.identificatie)
     _text(obj, "naam", record.naam)
     _begrip(obj, "aggregatieniveau", Begrip(record.aggregatieniveau, begrippenlijst=AGGREGATIENIVEAUS_LIJST))
-    if record.omschrijving:
-        _text(obj, "omschrijving", record.omschrijving)
+    for classificatie in record.classificatie:
+        _begrip(obj, "classificatie", classificatie)
+    for trefwoord in record.trefwoorden:
+        _text(obj, "trefwoord", trefwoord)
+    for omschrijving in (record.omschrijving, *record.toelichtingen):
+        if omschrijving:
+            _text(obj, "omschrijving", omschrijving)
     if record.dekking_begin is not None:
         _dekking_in_tijd(obj, record.dekking_begin, record.dekking_eind)
+    for plaats in record.dekking_in_ruimte:
+        _verwijzing(obj, "dekkingInRuimte", plaats)
     if record.taal:
         _text(obj, "taal", record.taal)
     if record.opname_datum is not None:
         opname = Begrip("Opname", begrippenlijst=EVENTTYPE_LIJST)
-        _event(obj, opname, record.opname_datum, record.opname_door or record.archiefvormer)
+        _event(obj, Event(opname, record.opname_datum, record.opname_door or record.archiefvormer))
+    for event in record.events:
+        _event(obj, event)
     _begrip(obj, "waardering", record.waardering)
     if record.bewaartermijn is not None:
         _termijn(obj, "bewaartermijn", record.bewaartermijn)
     if record.informatiecategorie is not None:
         _begrip(obj, "informatiecategorie", record.informatiecategorie)
+    for zaak in record.zaken:
+        if zaak.relatie is None:
+            _verwijzing(obj, "isOnderdeelVan", zaak.verwijzing)
     for representation in representations:
         _verwijzing(obj, "heeftRepresentatie", representation)
+    for zaak in record.zaken:
+        if zaak.relatie is not None:
+            related = _sub(obj, "gerelateerdInformatieobject")
+            _verwijzing(related, "gerelateerdInformatieobjectVerwijzing", zaak.verwijzing)
+            _begrip(related, "gerelateerdInformatieobjectTypeRelatie",
+                    Begrip(zaak.relatie, begrippenlijst=RELATIETYPEN_LIJST))
     archiefvormer_id = None
     if record.archiefvormer_id:
         archiefvormer_id = Identificatie(record.archiefvormer_id, record.archiefvormer_id_bron)
     _verwijzing(obj, "archiefvormer", Verwijzing(record.archiefvormer, archiefvormer_id))
     for betrokkene in record.betrokkenen:
         element = _sub(obj, "betrokkene")
-        relatie = Begrip(betrokkene.rol, begrippenlijst=EDEPOT_BEGRIPPENLIJST)
-        _begrip(element, "betrokkeneTypeRelatie", relatie)
-        _verwijzing(element, "betrokkeneActor", Verwijzing(betrokkene.naam))
+        lijst = BETROKKENE_RELATIES_LIJST if betrokkene.rol in BETROKKENE_RELATIES else EDEPOT_BEGRIPPENLIJST
+        _begrip(element, "betrokkeneTypeRelatie", Begrip(betrokkene.rol, begrippenlijst=lijst))
+        _verwijzing(element, "betrokkeneActor", Verwijzing(betrokkene.naam, betrokkene.identificatie))
+    restriction = record.beperking_gebruik
     beperking = _sub(obj, "beperkingGebruik")
-    _begrip(beperking, "beperkingGebruikType", record.beperking_gebruik.type)
-    if record.beperking_gebruik.nadere_beschrijving:
-        _text(beperking, "beperkingGebruikNadereBeschrijving", record.beperking_gebruik.nadere_beschrijving)
+    _begrip(beperking, "beperkingGebruikType", restriction.type)
+    if restriction.nadere_beschrijving:
+        _text(beperking, "beperkingGebruikNadereBeschrijving", restriction.nadere_beschrijving)
+    for documentatie in restriction.documentatie:
+        _verwijzing(beperking, "beperkingGebruikDocumentatie", Verwijzing(documentatie))
+    if restriction.termijn is not None:
+        _termijn(beperking, "beperkingGebruikTermijn", restriction.termijn)
     return _serialise(root)
 
 
@@ -153,11 +180,13 @@ def _dekking_in_tijd(parent: etree._Element, begin: date, eind: date | None) -> 
         _text(element, "dekkingInTijdEinddatum", eind.isoformat())
 
 
-def _event(parent: etree._Element, type_: Begrip, when: date, actor: str) -> None:
+def _event(parent: etree._Element, event: Event) -> None:
     element = _sub(parent, "event")
-    _begrip(element, "eventType", type_)
-    _text(element, "eventTijd", when.isoformat())
-    _verwijzing(element, "eventVerantwoordelijkeActor", Verwijzing(actor))
+    _begrip(element, "eventType", event.type)
+    _text(element, "eventTijd", event.tijd.isoformat())
+    _verwijzing(element, "eventVerantwoordelijkeActor", Verwijzing(event.actor))
+    if event.resultaat:
+        _text(element, "eventResultaat", event.resultaat)
 
 
 def _termijn(parent: etree._Element, name: str, termijn: Bewaartermijn) -> None:
@@ -166,7 +195,8 @@ def _termijn(parent: etree._Element, name: str, termijn: Bewaartermijn) -> None:
         _begrip(element, "termijnTriggerStartLooptijd", termijn.trigger)
     if termijn.startdatum is not None:
         _text(element, "termijnStartdatumLooptijd", termijn.startdatum.isoformat())
-    _text(element, "termijnLooptijd", termijn.looptijd)
+    if termijn.looptijd:
+        _text(element, "termijnLooptijd", termijn.looptijd)
     if termijn.einddatum is not None:
         _text(element, "termijnEinddatum", termijn.einddatum.isoformat())
 

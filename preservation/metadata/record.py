@@ -16,11 +16,34 @@ Metadata keys and the defaults used when a key is absent:
 | `omschrijving`       | text                                                     | "Export van een WhatsApp-gesprek met N berichten van M deelnemers." |
 | `taal`               | language tag (`nl`)                                      | absent (the phone's locale is not the conversation's language) |
 | `informatiecategorie`| `{label, code, begrippenlijst}`; label and begrippenlijst required | absent |
-| `beperkingGebruik`   | `{type, nadereBeschrijving}`; type a label of the MDTO BeperkingGebruikTypeLijst | type "Nader te bepalen" |
+| `beperkingGebruik`   | `{type, nadereBeschrijving, documentatie, termijn}`; type a label of the MDTO BeperkingGebruikTypeLijst (or `{label, code, begrippenlijst}` from another list); documentatie the legal ground (text or list, e.g. "Woo art. 5.1 lid 2 sub e"); termijn `{einddatum}` or `{looptijd, startdatum, trigger}` | type "Nader te bepalen" |
+| `classificatie`      | `{label, code, begrippenlijst}` or a list of them        | absent |
+| `trefwoord`          | text or a list of texts (the subject, "onderwerp")       | absent |
+| `dekkingInRuimte`    | place name, `{naam, identificatie}`, or a list (the place, "locatie/plaats") | absent |
+| `zaak`               | `{identificatie: {kenmerk, bron}, naam, relatie}` or a list | absent; see "Zaak" below |
+| `betrokkene`         | list of `{naam, rol, soort, identificatie}`; soort `persoon` or `organisatie` | each participant, rol "Deelnemer gesprek"; a listed betrokkene with a participant's naam replaces that entry |
+| `aggregatieniveau`   | a label of the MDTO list Aggregatieniveaus (Archief, Serie, Dossier, Archiefstuk) | `Archiefstuk` |
+
+`waardering` also takes the Selectielijst's words `vernietigen` (V) and `blijvend bewaren` (B).
+`bewaartermijn` may be written as just the duration (`bewaartermijn: P10Y`).
+
+With a Selectielijst (`describe_conversation(..., selectielijst=...)`, `edepot sip create --selectielijst FILE`),
+an `informatiecategorie` given by `code` alone (e.g. `"11.1.2"`, the resultaat's number) is resolved: its label,
+and, where the file does not say them, waardering and bewaartermijn (looptijd and the trigger the term counts
+from). A code the list does not know is an error.
+
+Zaak: MDTO 1.0.1 has no element for a zaak. A zaak is the zaakdossier in which the chat is filed, so by default
+edepot writes it as `isOnderdeelVan` (MDTO: "de direct bovenliggende aggregatie"), a verwijzing with the zaak's
+naam and identificatie. When the chat is not filed in the zaak but relates to it, give `relatie` a label of the
+MDTO list "Relatietypen (informatieobject)" (e.g. "Refereert aan"): edepot then writes `gerelateerdInformatieobject`
+with that typeRelatie. `heeftRepresentatie` is not used: in MDTO it points to the bestanden of the record.
+
+`soort` of a betrokkene (persoon/organisatie) has no place in MDTO 1.0.1 (a betrokkeneActor is only a verwijzing);
+it is checked and written to ToPX (context/actor/aggregatieniveau) only.
 
 Derived, never taken from metadata: `dekkingInTijd` (dates of the first and last message, each in the
 message's own UTC offset), `betrokkene` (each participant, relation "Deelnemer gesprek"), the event
-"Opname" dated the day of description (by the configured organisation), and aggregatieniveau "Archiefstuk".
+"Opname" dated the day of description (by the configured organisation).
 
 Why waardering defaults to "Nader te bepalen" (N): MDTO requires a waardering, and only the
 archiefvormer's selection decision can say B or V. "Tijdelijk te bewaren" as a default would let a
@@ -44,6 +67,7 @@ import yaml
 from kernel.config import Organisation
 from kernel.errors import MetadataError
 from kernel.model import Conversation
+from preservation.metadata.selectielijst import TRIGGER_LIJST, Selectielijst
 
 EDEPOT_BEGRIPPENLIJST = "Begrippenlijst edepot"
 WAARDERINGEN_LIJST = "Begrippenlijst Waarderingen MDTO"
@@ -52,11 +76,17 @@ BEPERKINGEN_LIJST = "Begrippenlijst Beperkingen MDTO"
 EVENTTYPE_LIJST = "Begrippenlijst EventTypeLijst MDTO"
 TERMIJNTRIGGERS_LIJST = "Begrippenlijst Termijntriggers edepot"
 DEELNEMER_GESPREK = "Deelnemer gesprek"
+BETROKKENE_RELATIES_LIJST = "Begrippenlijst Relatietypen betrokkene MDTO"
+BETROKKENE_RELATIES = ("Belanghebbende", "Indiener", "Rechthebbende")  # the MDTO list; other roles: edepot's list
 DEFAULT_ARCHIEFVORMER_ID_BRON = "TOOI"
 
 # The closed MDTO list "Waarderingen": code → label.
 WAARDERINGEN = {"B": "Blijvend te bewaren", "V": "Tijdelijk te bewaren", "N": "Nader te bepalen"}
+WAARDERING_WORDS = {"vernietigen": "V", "blijvend bewaren": "B", "blijvend_bewaren": "B"}
 BEPERKING_GEBRUIK_TYPES = ("Geen beperking", "Nader te bepalen", "Overig")
+AGGREGATIENIVEAUS = ("Archief", "Serie", "Dossier", "Archiefstuk")
+RELATIETYPEN_LIJST = "Begrippenlijst Relatietypen informatieobject MDTO"
+BETROKKENE_SOORTEN = ("persoon", "organisatie")
 
 # How each export format is named for people, and the prefix of its derived kenmerk.
 FORMAT_NAMES = {"whatsapp": "WhatsApp"}
@@ -98,7 +128,9 @@ class Begrip:
 
 @dataclass(frozen=True)
 class Bewaartermijn:
-    """How long the record is kept: an ISO 8601 duration from a trigger or start date."""
+    """A term (MDTO termijn): an ISO 8601 duration from a trigger or start date, and where it ends.
+
+    `looptijd` is "" for a term known only by its einddatum (a restriction on use until a date)."""
 
     looptijd: str
     trigger: Begrip | None = None
@@ -108,10 +140,30 @@ class Bewaartermijn:
 
 @dataclass(frozen=True)
 class Betrokkene:
-    """A person involved in the record, and how."""
+    """A person or organisation involved in the record, and how (`rol`); `soort` is persoon or organisatie."""
 
     naam: str
     rol: str = DEELNEMER_GESPREK
+    soort: str | None = None
+    identificatie: Identificatie | None = None
+
+
+@dataclass(frozen=True)
+class Zaak:
+    """The zaak the record belongs to (`relatie` None: isOnderdeelVan) or relates to (a Relatietypen label)."""
+
+    verwijzing: Verwijzing
+    relatie: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """An MDTO event in the record's life (e.g. the selection that made it), with its result."""
+
+    type: Begrip
+    tijd: date
+    actor: str
+    resultaat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +172,8 @@ class BeperkingGebruik:
 
     type: Begrip
     nadere_beschrijving: str | None = None
+    documentatie: tuple[str, ...] = ()  # the legal ground, e.g. "Woo art. 5.1 lid 2 sub e"
+    termijn: Bewaartermijn | None = None  # how long the restriction holds (its einddatum)
 
 
 @dataclass(frozen=True)
@@ -143,6 +197,12 @@ class RecordDescription:
     opname_door: str | None = None  # who keeps the e-Depot that took it in: the configured organisation
     archiefvormer_id_bron: str = DEFAULT_ARCHIEFVORMER_ID_BRON
     aggregatieniveau: str = "Archiefstuk"
+    classificatie: tuple[Begrip, ...] = ()
+    trefwoorden: tuple[str, ...] = ()
+    dekking_in_ruimte: tuple[Verwijzing, ...] = ()
+    zaken: tuple[Zaak, ...] = ()
+    events: tuple[Event, ...] = ()  # events besides Opname, e.g. the selection that made this record
+    toelichtingen: tuple[str, ...] = ()  # further omschrijvingen, e.g. the statement of a selection
 
 
 class _Problem(Exception):
@@ -163,38 +223,78 @@ def describe_conversation(
     organisation: Organisation,
     metadata: Mapping[str, Any] | None,
     today: date,
+    selectielijst: Selectielijst | None = None,
+    derived_from: str | None = None,
 ) -> RecordDescription:
     """Describe a conversation as an MDTO informatieobject.
 
     Derives what the conversation tells (coverage in time, participants, default name and kenmerk),
     takes the rest from `metadata` (MDTO key names, see the module's table) and falls back on the
-    documented defaults. Deterministic for equal inputs. MetadataError names the offending key.
+    documented defaults; an informatiecategorie code is resolved in `selectielijst` when given.
+    `derived_from` (a sha256) replaces the export's digest in a derived kenmerk: a selection is a new
+    record. Deterministic for equal inputs. MetadataError names the offending key.
     """
     try:
         fields = _checked_metadata(metadata or {})
+        categorie, waardering, bewaartermijn = _appraisal(fields, selectielijst)
     except _Problem as problem:
         raise MetadataError(f"metadata key '{problem.key}': {problem.message}") from None
     archiefvormer, archiefvormer_id, archiefvormer_id_bron = _archiefvormer(fields, organisation)
     begin, eind = _coverage(conversation)
     return RecordDescription(
-        identificatie=fields.get("identificatie") or _derived_identificatie(conversation, organisation),
+        identificatie=fields.get("identificatie") or _derived_identificatie(conversation, organisation, derived_from),
         naam=fields.get("naam") or _default_naam(conversation),
         archiefvormer=archiefvormer,
         archiefvormer_id=archiefvormer_id,
         archiefvormer_id_bron=archiefvormer_id_bron,
-        waardering=fields.get("waardering") or _waardering_begrip("N"),
-        bewaartermijn=fields.get("bewaartermijn"),
+        waardering=waardering,
+        bewaartermijn=bewaartermijn,
         dekking_begin=begin,
         dekking_eind=eind,
-        betrokkenen=tuple(Betrokkene(p.name) for p in conversation.participants),
+        betrokkenen=_betrokkenen(conversation, fields.get("betrokkene", ())),
         taal=fields.get("taal"),
         omschrijving=fields.get("omschrijving") or _default_omschrijving(conversation),
-        informatiecategorie=fields.get("informatiecategorie"),
+        informatiecategorie=categorie,
         beperking_gebruik=fields.get("beperkingGebruik")
         or BeperkingGebruik(Begrip("Nader te bepalen", begrippenlijst=BEPERKINGEN_LIJST)),
         opname_datum=today,
         opname_door=organisation.archiefvormer,
+        aggregatieniveau=fields.get("aggregatieniveau") or "Archiefstuk",
+        classificatie=fields.get("classificatie", ()),
+        trefwoorden=fields.get("trefwoord", ()),
+        dekking_in_ruimte=fields.get("dekkingInRuimte", ()),
+        zaken=fields.get("zaak", ()),
     )
+
+
+def _appraisal(
+    fields: Mapping[str, Any], selectielijst: Selectielijst | None
+) -> tuple[Begrip | None, Begrip, Bewaartermijn | None]:
+    """informatiecategorie, waardering and bewaartermijn, completed from the selectielijst where it knows them."""
+    categorie: Begrip | None = fields.get("informatiecategorie")
+    waardering: Begrip | None = fields.get("waardering")
+    bewaartermijn: Bewaartermijn | None = fields.get("bewaartermijn")
+    if categorie is not None and categorie.code and selectielijst is not None:
+        lijst_given = categorie.begrippenlijst not in ("", selectielijst.naam)
+        found = None if lijst_given else selectielijst.resultaat(categorie.code)
+        if found is None and not lijst_given:
+            raise _Problem("informatiecategorie.code", f"{categorie.code!r} is not a resultaat of {selectielijst.naam}")
+        if found is not None:
+            categorie = Begrip(categorie.label or found.label, found.code, selectielijst.naam)
+            waardering = waardering or _waardering_begrip(found.waardering)
+            if bewaartermijn is None and found.bewaartermijn:
+                bewaartermijn = Bewaartermijn(found.bewaartermijn, Begrip(found.trigger, begrippenlijst=TRIGGER_LIJST))
+    if categorie is not None and (not categorie.label or not categorie.begrippenlijst):
+        missing = "label" if not categorie.label else "begrippenlijst"
+        raise _Problem(f"informatiecategorie.{missing}", "missing (give it, or a selectielijst that knows the code)")
+    return categorie, waardering or _waardering_begrip("N"), bewaartermijn
+
+
+def _betrokkenen(conversation: Conversation, given: tuple[Betrokkene, ...]) -> tuple[Betrokkene, ...]:
+    """Every participant (rol "Deelnemer gesprek"), a listed betrokkene replacing the participant it names."""
+    by_name = {b.naam: b for b in given}
+    derived = [by_name.pop(p.name, Betrokkene(p.name)) for p in conversation.participants]
+    return tuple(derived + [b for b in given if b.naam in by_name])
 
 
 def _format_name(conversation: Conversation) -> str:
@@ -225,15 +325,17 @@ def _default_omschrijving(conversation: Conversation) -> str:
     )
 
 
-def _derived_identificatie(conversation: Conversation, organisation: Organisation) -> Identificatie:
-    if not conversation.source.files:
+def _derived_identificatie(
+    conversation: Conversation, organisation: Organisation, derived_from: str | None = None
+) -> Identificatie:
+    if not conversation.source.files and not derived_from:
         raise MetadataError(
             "metadata key 'identificatie': not given, and no source file to derive it from",
             hint="give identificatie: {kenmerk, bron} in the metadata file",
         )
     fmt = conversation.source.format
     prefix = KENMERK_PREFIXES.get(fmt, fmt.upper())
-    digest = conversation.source.files[0].sha256.lower()
+    digest = (derived_from or conversation.source.files[0].sha256).lower()
     return Identificatie(f"{prefix}-{digest[:12]}", organisation.identificatie_bron)
 
 
@@ -320,6 +422,8 @@ def _waardering(key: str, value: Any) -> Begrip:
     text = _text(key, value)
     if text.upper() in WAARDERINGEN:
         return _waardering_begrip(text.upper())
+    if text.casefold() in WAARDERING_WORDS:
+        return _waardering_begrip(WAARDERING_WORDS[text.casefold()])
     for code, label in WAARDERINGEN.items():
         if text.casefold() == label.casefold():
             return _waardering_begrip(code)
@@ -355,7 +459,83 @@ def _code(key: str, value: Any) -> str:
 
 
 def _informatiecategorie(key: str, value: Any) -> Begrip:
+    """A begrip; with a code, label and begrippenlijst may be left to the selectielijst (checked later)."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return Begrip("", _code(key, value), "")
+    if isinstance(value, Mapping) and value.get("code") is not None and "label" not in value:
+        fields = _mapping(key, value, {"code"}, {"begrippenlijst"})
+        lijst = _text(f"{key}.begrippenlijst", fields["begrippenlijst"]) if "begrippenlijst" in fields else ""
+        return Begrip("", _code(f"{key}.code", fields["code"]), lijst)
     return _begrip(key, value, default_lijst=None)
+
+
+def _listed(key: str, value: Any, checker: Any) -> tuple[Any, ...]:
+    """One value or a list of them, each checked; the key of an item is `key[i]`."""
+    if isinstance(value, list):
+        if not value:
+            raise _Problem(key, "an empty list; leave the key out instead")
+        return tuple(checker(f"{key}[{i}]", item) for i, item in enumerate(value))
+    return (checker(key, value),)
+
+
+def _classificatie(key: str, value: Any) -> tuple[Begrip, ...]:
+    return _listed(key, value, lambda k, v: _begrip(k, v, default_lijst=None))
+
+
+def _trefwoord(key: str, value: Any) -> tuple[str, ...]:
+    return _listed(key, value, _text)
+
+
+def _plaats(key: str, value: Any) -> Verwijzing:
+    return _archiefvormer_verwijzing(key, value)
+
+
+def _dekking_in_ruimte(key: str, value: Any) -> tuple[Verwijzing, ...]:
+    return _listed(key, value, _plaats)
+
+
+def _one_zaak(key: str, value: Any) -> Zaak:
+    fields = _mapping(key, value, {"identificatie"}, {"naam", "relatie"})
+    ident = _identificatie(f"{key}.identificatie", fields["identificatie"])
+    naam = _text(f"{key}.naam", fields["naam"]) if "naam" in fields else f"Zaak {ident.kenmerk}"
+    relatie = fields.get("relatie")
+    if relatie is not None:
+        relatie = _text(f"{key}.relatie", relatie)
+        if relatie == "isOnderdeelVan":
+            relatie = None
+    return Zaak(Verwijzing(naam, ident), relatie)
+
+
+def _zaak(key: str, value: Any) -> tuple[Zaak, ...]:
+    return _listed(key, value, _one_zaak)
+
+
+def _one_betrokkene(key: str, value: Any) -> Betrokkene:
+    fields = _mapping(key, value, {"naam"}, {"rol", "soort", "identificatie"})
+    soort = fields.get("soort")
+    if soort is not None:
+        soort = _text(f"{key}.soort", soort).casefold()
+        if soort not in BETROKKENE_SOORTEN:
+            raise _Problem(f"{key}.soort", f"{soort!r} is not one of {', '.join(BETROKKENE_SOORTEN)}")
+    ident = fields.get("identificatie")
+    return Betrokkene(
+        naam=_text(f"{key}.naam", fields["naam"]),
+        rol=_text(f"{key}.rol", fields["rol"]) if "rol" in fields else DEELNEMER_GESPREK,
+        soort=soort,
+        identificatie=_identificatie(f"{key}.identificatie", ident) if ident is not None else None,
+    )
+
+
+def _betrokkene(key: str, value: Any) -> tuple[Betrokkene, ...]:
+    return _listed(key, value, _one_betrokkene)
+
+
+def _aggregatieniveau(key: str, value: Any) -> str:
+    text = _text(key, value)
+    for label in AGGREGATIENIVEAUS:
+        if text.casefold() == label.casefold():
+            return label
+    raise _Problem(key, f"{text!r} is not in the MDTO list Aggregatieniveaus: {', '.join(AGGREGATIENIVEAUS)}")
 
 
 def _duration(key: str, value: Any) -> str:
@@ -366,12 +546,21 @@ def _duration(key: str, value: Any) -> str:
 
 
 def _bewaartermijn(key: str, value: Any) -> Bewaartermijn:
-    fields = _mapping(key, value, {"looptijd"}, {"trigger", "startdatum", "einddatum"})
-    looptijd = _duration(f"{key}.looptijd", fields["looptijd"])
+    if isinstance(value, str):
+        return Bewaartermijn(_duration(key, value))
+    return _termijn(key, value, looptijd_required=True)
+
+
+def _termijn(key: str, value: Any, looptijd_required: bool) -> Bewaartermijn:
+    required = {"looptijd"} if looptijd_required else set()
+    fields = _mapping(key, value, required, {"looptijd", "trigger", "startdatum", "einddatum"} - required)
+    if not fields:
+        raise _Problem(key, "give einddatum, or looptijd with startdatum or trigger")
+    looptijd = _duration(f"{key}.looptijd", fields["looptijd"]) if "looptijd" in fields else ""
     trigger = fields.get("trigger")
     start = _date(f"{key}.startdatum", fields["startdatum"]) if "startdatum" in fields else None
     eind = _date(f"{key}.einddatum", fields["einddatum"]) if "einddatum" in fields else None
-    if eind is None and start is not None:
+    if eind is None and start is not None and looptijd:
         eind = end_of_term(start, looptijd)
     if start is not None and eind is not None and eind < start:
         raise _Problem(f"{key}.einddatum", f"{eind.isoformat()} lies before startdatum {start.isoformat()}")
@@ -391,14 +580,23 @@ def _taal(key: str, value: Any) -> str:
 
 
 def _beperking_gebruik(key: str, value: Any) -> BeperkingGebruik:
-    fields = _mapping(key, value, {"type"}, {"nadereBeschrijving"})
-    label = _text(f"{key}.type", fields["type"])
-    if label not in BEPERKING_GEBRUIK_TYPES:
-        raise _Problem(f"{key}.type", f"{label!r} is not one of {', '.join(BEPERKING_GEBRUIK_TYPES)}")
+    fields = _mapping(key, value, {"type"}, {"nadereBeschrijving", "documentatie", "termijn"})
+    if isinstance(fields["type"], Mapping):
+        type_ = _begrip(f"{key}.type", fields["type"], default_lijst=None)
+    else:
+        label = _text(f"{key}.type", fields["type"])
+        if label not in BEPERKING_GEBRUIK_TYPES:
+            raise _Problem(f"{key}.type", f"{label!r} is not one of {', '.join(BEPERKING_GEBRUIK_TYPES)} "
+                           "(or give {label, code, begrippenlijst} of another list)")
+        type_ = Begrip(label, begrippenlijst=BEPERKINGEN_LIJST)
     note = fields.get("nadereBeschrijving")
+    documentatie = fields.get("documentatie")
+    termijn = fields.get("termijn")
     return BeperkingGebruik(
-        Begrip(label, begrippenlijst=BEPERKINGEN_LIJST),
+        type_,
         _text(f"{key}.nadereBeschrijving", note) if note is not None else None,
+        _listed(f"{key}.documentatie", documentatie, _text) if documentatie is not None else (),
+        _termijn(f"{key}.termijn", termijn, looptijd_required=False) if termijn is not None else None,
     )
 
 
@@ -412,6 +610,12 @@ _CHECKERS = {
     "taal": _taal,
     "informatiecategorie": _informatiecategorie,
     "beperkingGebruik": _beperking_gebruik,
+    "classificatie": _classificatie,
+    "trefwoord": _trefwoord,
+    "dekkingInRuimte": _dekking_in_ruimte,
+    "zaak": _zaak,
+    "betrokkene": _betrokkene,
+    "aggregatieniveau": _aggregatieniveau,
 }
 
 
@@ -509,7 +713,14 @@ def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[str, int]]:
 
 
 def _collect_key_lines(path: Path, node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
-    """Record the 1-based line of every mapping key, by dotted path; refuse duplicate keys."""
+    """Record the 1-based line of every mapping key and list item, by dotted path (`betrokkene[0].rol`);
+    refuse duplicate keys."""
+    if isinstance(node, yaml.SequenceNode):
+        base = prefix[:-1]
+        for i, item in enumerate(node.value):
+            lines[f"{base}[{i}]"] = item.start_mark.line + 1
+            _collect_key_lines(path, item, f"{base}[{i}].", lines)
+        return
     if not isinstance(node, yaml.MappingNode):
         return
     for key_node, value_node in node.value:
@@ -526,5 +737,5 @@ def _line_of(key: str, lines: Mapping[str, int]) -> int | None:
     while key:
         if key in lines:
             return lines[key]
-        key = key.rpartition(".")[0]
+        key = key[: key.rindex("[")] if key.endswith("]") else key.rpartition(".")[0]
     return None

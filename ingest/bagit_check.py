@@ -1,0 +1,155 @@
+"""BagIt validation of any bag (RFC 8493 and the earlier drafts 0.93-0.97), with errors and warnings apart.
+
+bagit-python (Library of Congress) does the reading and the checksums; this module runs its steps one by one
+so that every finding is reported, and adds what it leaves out, checked against the Library of Congress BagIt
+conformance suite:
+- errors: a `bagit.txt` whose lines are not exactly `Key: value` (RFC 8493 §2.1.1), a `fetch.txt` naming a path
+  outside the payload (§2.2.3, §5.2), and every structural, completeness and checksum failure of bagit-python;
+- warnings (the bag stays valid): manifest lines written by md5sum-style tools (`*` before the path), paths
+  starting with `./`, a path listed twice with the same checksum (an error from BagIt 1.0 on), two manifest paths
+  that differ only in Unicode normalization or in case, and operating-system litter (.DS_Store, Thumbs.db).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import bagit
+
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+_BAGIT_TXT_LINE = re.compile(r"^(BagIt-Version: \d+\.\d+|Tag-File-Character-Encoding: \S+)$")
+
+
+@dataclass(frozen=True)
+class BagitFindings:
+    """What checking one bag found: errors make it invalid, warnings do not."""
+
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+    version: str | None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def check_bagit(root: Path) -> BagitFindings:
+    """Every BagIt finding for the bag at `root` (which must hold bagit.txt); never raises for a bad bag."""
+    errors: list[str] = []
+    errors += _check_bagit_txt(root)
+    collector = _Collect()
+    logger = logging.getLogger("bagit")
+    logger.addHandler(collector)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        try:
+            bag = bagit.Bag(str(root))
+        except bagit.BagError as exc:
+            return BagitFindings(tuple(errors + [str(exc)]), (), None)
+        errors += _run_steps(bag)
+        errors += _check_fetch(bag)
+    finally:
+        logger.removeHandler(collector)
+        logger.propagate = propagate
+    warnings = _manifest_warnings(root, bag)
+    errors, excused = _excuse_normalization_twins(bag, root, errors)
+    warnings += excused
+    # bagit-python logs each failure it also raises; keep only the logged lines that are warnings alone
+    warnings += [m for m in collector.messages if m not in errors and not any(m in e for e in errors)
+                 and "multiple times" in m]
+    version = ".".join(str(n) for n in bag.version_info)
+    return BagitFindings(tuple(dict.fromkeys(errors)), tuple(dict.fromkeys(warnings)), version)
+
+
+def _check_bagit_txt(root: Path) -> list[str]:
+    try:
+        raw = (root / "bagit.txt").read_bytes()
+    except OSError as exc:
+        return [f"bagit.txt cannot be read: {exc.strerror}"]
+    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    return [f"bagit.txt line {n}: {line!r} is not 'BagIt-Version: M.N' or 'Tag-File-Character-Encoding: NAME'"
+            for n, line in enumerate(text.splitlines(), 1) if line and not _BAGIT_TXT_LINE.match(line)]
+
+
+def _run_steps(bag: bagit.Bag) -> list[str]:
+    """Structure, Payload-Oxum, completeness and every checksum; `Bag.validate` would stop at the first."""
+    details: list[str] = []
+    steps = (bag._validate_structure, bag._validate_bagittxt, bag._validate_oxum, bag._validate_completeness,
+             lambda: bag._validate_entries(2))
+    for step in steps:
+        try:
+            step()
+        except bagit.BagValidationError as exc:
+            details += [str(d) for d in exc.details] or [str(exc.message)]
+        except bagit.BagError as exc:
+            details.append(str(exc))
+            break
+    return details
+
+
+def _check_fetch(bag: bagit.Bag) -> list[str]:
+    try:
+        list(bag.fetch_entries())
+    except bagit.BagError as exc:
+        return [str(exc)]
+    except ValueError:
+        return ["fetch.txt has a line that is not 'URL LENGTH PATH'"]
+    return []
+
+
+def _manifest_warnings(root: Path, bag: bagit.Bag) -> list[str]:
+    warnings: list[str] = []
+    for manifest in sorted(root.glob("manifest-*.txt")) + sorted(root.glob("tagmanifest-*.txt")):
+        try:
+            lines = manifest.read_text(encoding=bag.encoding or "utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            _, _, path = line.strip().partition(" ")
+            path = path.strip()
+            if path.startswith("*"):
+                warnings.append(f"{manifest.name}: '{path}' carries md5sum's binary marker '*'")
+            elif path.startswith("./"):
+                warnings.append(f"{manifest.name}: '{path}' starts with './'")
+    listed = sorted(bag.entries)
+    by_case: dict[str, list[str]] = {}
+    for path in listed:
+        by_case.setdefault(unicodedata.normalize("NFC", path).casefold(), []).append(path)
+    for paths in by_case.values():
+        if len({unicodedata.normalize("NFC", p) for p in paths}) > 1:
+            warnings.append(f"manifest paths differ only in case: {', '.join(paths)}")
+    for path in listed:
+        if Path(path).name in SYSTEM_FILES:
+            warnings.append(f"{path} is an operating system's file, not a record")
+    return warnings
+
+
+def _excuse_normalization_twins(bag: bagit.Bag, root: Path, errors: list[str]) -> tuple[list[str], list[str]]:
+    """A path listed in two Unicode normalizations of which one is on disk: a warning, not two failures."""
+    groups: dict[str, list[str]] = {}
+    for path in bag.entries:
+        groups.setdefault(unicodedata.normalize("NFC", path), []).append(path)
+    excused_paths: set[str] = set()
+    warnings: list[str] = []
+    for paths in groups.values():
+        if len(paths) < 2:
+            continue
+        on_disk = [p for p in paths if (root / p).is_file()]
+        hashes = {tuple(sorted(bag.entries[p].items())) for p in paths}
+        if on_disk and len(hashes) == 1:
+            excused_paths.update(p for p in paths if p not in on_disk)
+            warnings.append(f"{paths[0]!r} is listed {len(paths)} times in different Unicode normalizations")
+    kept = [e for e in errors if not any(e.startswith(f"{p} ") for p in excused_paths)]
+    return kept, warnings
