@@ -200,21 +200,37 @@ def verify_aip(
 def _check_replicas(
     bags: dict[str, Path], expected: dict[str, FileRecord], sha512: dict[str, str], progress: Progress | None
 ) -> dict[str, dict[str, FileCheck]]:
-    """Hash every expected file of every replica, all in one pool so both cores stay busy to the end."""
-    tasks = [(location, record) for location in bags for record in expected.values()]
+    """Hash every expected file of every replica, all in one pool so both cores stay busy to the end.
 
-    def check(task: tuple[str, FileRecord]) -> FileCheck:
-        location, record = task
-        result = check_file(os.path.join(bags[location], record.path), record, sha512.get(record.path), location)
-        if progress:
-            progress(result.size)
-        return result
-
+    Small files go to the pool in batches: a task per 4 KB file would cost more than hashing it.
+    """
     checks: dict[str, dict[str, FileCheck]] = {location: {} for location in bags}
+
+    def check(batch: list[tuple[str, FileRecord]]) -> list[FileCheck]:
+        results = [check_file(os.path.join(bags[loc], rec.path), rec, sha512.get(rec.path), loc) for loc, rec in batch]
+        if progress:
+            progress(sum(r.size for r in results))
+        return results
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for result in pool.map(check, tasks):
-            checks[result.location][result.path] = result
+        for results in pool.map(check, _batches([(loc, rec) for loc in bags for rec in expected.values()])):
+            for result in results:
+                checks[result.location][result.path] = result
     return checks
+
+
+def _batches(tasks: list[tuple[str, FileRecord]], batch_bytes: int = 8 << 20, batch_files: int = 256
+             ) -> list[list[tuple[str, FileRecord]]]:
+    """Tasks grouped so that each group holds about `batch_bytes` or `batch_files`, whichever comes first."""
+    batches: list[list[tuple[str, FileRecord]]] = [[]]
+    size = 0
+    for task in tasks:
+        if batches[-1] and (size >= batch_bytes or len(batches[-1]) >= batch_files):
+            batches.append([])
+            size = 0
+        batches[-1].append(task)
+        size += task[1].size
+    return batches
 
 
 def check_file(path: str, record: FileRecord, want_sha512: str | None, location: str = "") -> FileCheck:
