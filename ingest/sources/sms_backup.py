@@ -30,14 +30,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
+import marshal
 import re
-from dataclasses import dataclass
-from typing import IO, Callable, Iterator
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator
 
 from lxml import etree
 
+from ingest.export import Export
+from ingest.sources.base import ConversationStream, ParseOptions
 from ingest.sources.xml_stream import RepairingReader, Repairs
 from kernel.errors import InputError
+from kernel.model import Attachment, Conversation, ConversationHead, Message, MessageKind, Source, participants_of
 
 NAME = "sms-backup"
 OWNER = "Ik"
@@ -79,6 +87,10 @@ class Record:
     parts: tuple[Part, ...] = ()
     addrs: tuple[tuple[str, str], ...] = ()  # (address, type code)
     problem: str | None = None  # why the element cannot be read as a message, if it cannot
+    written: str = ""  # the element as XML, for a damaged one (at most WRITTEN_LIMIT characters)
+
+
+WRITTEN_LIMIT = 64 * 1024
 
 
 @dataclass
@@ -98,7 +110,25 @@ def iter_records(raw: IO[bytes], name: str, facts: BackupFacts | None = None) ->
     or its root is not `<smses>`. A damaged element (no date, a non-number) comes as a Record whose
     `problem` says what is wrong.
     """
-    facts = facts if facts is not None else BackupFacts()
+    for position, element in _message_elements(raw, name, facts if facts is not None else BackupFacts()):
+        yield _record(element, position)
+
+
+def iter_part_data(raw: IO[bytes], name: str) -> Iterator[tuple[str, bytes]]:
+    """(attachment name, decoded bytes) of every MMS part whose base64 decodes, in file order, one at a
+    time: the binary parts as files, under the names the conversation's attachments carry."""
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    for position, element in _message_elements(raw, name, BackupFacts()):
+        if element.tag != "mms":
+            continue
+        for index, part_element in enumerate(element.iterfind("parts/part"), 1):
+            part = _part(part_element, index)
+            if part.data_state == "ok":
+                yield part_file_name(stem, position, part), decode_part_data(part_element.get("data") or "")
+
+
+def _message_elements(raw: IO[bytes], name: str, facts: BackupFacts) -> Iterator[tuple[int, etree._Element]]:
+    """(position, element) of each `<sms>`/`<mms>` child of the root, cleared after the caller is done."""
     reader = RepairingReader(raw, name)
     facts.repairs = reader.repairs
     context = etree.iterparse(
@@ -124,7 +154,7 @@ def iter_records(raw: IO[bytes], name: str, facts: BackupFacts | None = None) ->
                 continue
             if element.tag in ("sms", "mms"):
                 facts.elements += 1
-                yield _record(element, facts.elements)
+                yield facts.elements, element
             element.clear(keep_tail=False)
             parent = element.getparent()
             if parent is not None:
@@ -154,11 +184,12 @@ def _record(element: etree._Element, position: int) -> Record:
     if date_ms is None and "date" not in " ".join(problems):
         problems.append("no date")
     box = _integer(get("type") if tag == "sms" else get("msg_box"), "type" if tag == "sms" else "msg_box", problems)
+    written = _written(element) if problems else ""
     if tag == "sms":
         return Record(
             element=tag, position=position, line=line, date_ms=date_ms, box=box, address=get("address"),
             contact_name=_contact_name(get("contact_name")), body=element.get("body"), subject=get("subject"),
-            problem="; ".join(problems) or None,
+            problem="; ".join(problems) or None, written=written,
         )
     parts = tuple(_part(p, i) for i, p in enumerate(element.iterfind("parts/part"), 1))
     addrs = tuple(
@@ -167,8 +198,16 @@ def _record(element: etree._Element, position: int) -> Record:
     return Record(
         element=tag, position=position, line=line, date_ms=date_ms, box=box, address=get("address"),
         contact_name=_contact_name(get("contact_name")), body=None, subject=get("sub"), parts=parts,
-        addrs=addrs, problem="; ".join(problems) or None,
+        addrs=addrs, problem="; ".join(problems) or None, written=written,
     )
+
+
+def _written(element: etree._Element) -> str:
+    """The element as XML text (as read, after the reference repair), cut at WRITTEN_LIMIT characters."""
+    text = etree.tostring(element, encoding="unicode", with_tail=False)
+    if len(text) > WRITTEN_LIMIT:
+        return text[:WRITTEN_LIMIT] + f"… ({len(text) - WRITTEN_LIMIT} more characters)"
+    return text
 
 
 def _getter(element: etree._Element) -> Callable[[str], str | None]:
@@ -237,3 +276,289 @@ def part_file_name(stem: str, position: int, part: Part) -> str:
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
+
+
+# --- from records to conversations -------------------------------------------------------------------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+RUN_SIZE = 20_000  # messages held before they are spilled, sorted, to a run file
+_SECONDS_NOT_MS = 10**11  # a `date` below this (March 1973 in ms) is seconds, as Android's MMS table stores
+
+
+@dataclass
+class _Entry:
+    """One message as spooled: what is needed to make the Message and its notes, in plain values."""
+
+    date_ms: int
+    position: int
+    sender: str | None
+    kind: str
+    text: str
+    attachments: list[tuple[str, bool, str | None]]
+    notes: list[tuple[str, Any]]  # (inferred key, value for this message) added when the seq is known
+
+    def dump(self) -> tuple[Any, ...]:
+        return (self.date_ms, self.position, self.sender, self.kind, self.text, self.attachments, self.notes)
+
+
+@dataclass
+class _Thread:
+    """What pass one learns about a thread: its title and addresses, and how many messages it has."""
+
+    key: str
+    names: dict[str, str] = field(default_factory=dict)  # address → contact name
+    title: str | None = None
+    count: int = 0
+    last_date: int | None = None
+
+
+class _Spool:
+    """Messages of every thread, spilled in sorted runs to one temporary folder, read back per thread in
+    time order by merging the runs: memory holds at most RUN_SIZE messages, whatever the file's size."""
+
+    def __init__(self) -> None:
+        self._buffer: dict[str, list[tuple[Any, ...]]] = {}
+        self._held = 0
+        self._runs: list[tuple[Path, dict[str, tuple[int, int]]]] = []
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+
+    def add(self, key: str, entry: _Entry) -> None:
+        self._buffer.setdefault(key, []).append(entry.dump())
+        self._held += 1
+        if self._held >= RUN_SIZE:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="edepot-sms-")
+        path = Path(self._dir.name) / f"run-{len(self._runs):05d}"
+        index: dict[str, tuple[int, int]] = {}
+        with open(path, "wb") as out:
+            for key, rows in self._buffer.items():
+                rows.sort(key=lambda row: (row[0], row[1]))
+                start = out.tell()
+                for row in rows:
+                    marshal.dump(row, out)
+                index[key] = (start, len(rows))
+        self._runs.append((path, index))
+        self._buffer = {}
+        self._held = 0
+
+    def read(self, key: str) -> Iterator[tuple[Any, ...]]:
+        """The thread's spooled rows in (date, position) order."""
+        held = sorted(self._buffer.pop(key, []), key=lambda row: (row[0], row[1]))
+        sources: list[Iterator[tuple[Any, ...]]] = [iter(held)]
+        for path, index in self._runs:
+            if key in index:
+                sources.append(_run_rows(path, *index[key]))
+        if len(sources) == 1:
+            yield from held
+        else:
+            yield from heapq.merge(*sources, key=lambda row: (row[0], row[1]))
+
+    def close(self) -> None:
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+
+def _run_rows(path: Path, offset: int, count: int) -> Iterator[tuple[Any, ...]]:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        for _ in range(count):
+            yield marshal.load(handle)
+
+
+class SmsBackupFormat:
+    """The registry entry for SMS Backup & Restore XML backups."""
+
+    name = NAME
+
+    def score(self, export: Export) -> float:
+        """1.0 when an .xml member's head opens `<smses`, else 0."""
+        return 1.0 if backup_member(export) is not None else 0.0
+
+    def parse_all(self, export: Export, options: ParseOptions) -> list[Conversation]:
+        """One conversation per thread, in order of each thread's first element in the file."""
+        conversations = []
+        for stream in self.stream(export, options):
+            messages = tuple(stream.messages)
+            head = stream.head
+            conversations.append(
+                Conversation(source=head.source, participants=participants_of(messages), messages=messages, title=head.title)
+            )
+        return conversations
+
+    def stream(self, export: Export, options: ParseOptions) -> list[ConversationStream]:
+        """The threads as streams. The whole file is read once before this returns (to know the threads);
+        messages are spooled to a temporary folder and read back per thread while consumed."""
+        member = backup_member(export)
+        if member is None:
+            raise InputError("the export holds no SMS Backup & Restore XML file (<smses>)")
+        facts = BackupFacts()
+        spool = _Spool()
+        threads: dict[str, _Thread] = {}
+        stem = member.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        try:
+            with export.open(member) as raw:
+                for record in iter_records(raw, member, facts):
+                    key, entry = _entry(record, stem, threads, facts)
+                    spool.add(key, entry)
+        except BaseException:
+            spool.close()
+            raise
+        if not threads:
+            spool.close()
+            raise InputError(f"{member} holds no <sms> or <mms> element")
+        files = export.source_files()
+        base = _file_facts(facts)
+        streams = []
+        remaining = [len(threads)]
+        for thread in threads.values():
+            inferred: dict[str, Any] = {**base, "thread": thread.key or "(no address)"}
+            source = Source(format=NAME, platform="android", locale=None, timezone=options.tz, files=files, inferred=inferred)
+            head = ConversationHead(source=source, title=thread.title or thread.key or None)
+            streams.append(ConversationStream(head, _messages(spool, thread.key, inferred, options.zone, remaining)))
+        return streams
+
+
+FORMAT = SmsBackupFormat()
+
+
+def backup_member(export: Export) -> str | None:
+    """The first member whose head is an SMS Backup & Restore document (`<smses` before any other element)."""
+    for member in export.members():
+        if not member.name.lower().endswith(".xml"):
+            continue
+        try:
+            head = export.read_head(member.name, 4096)
+        except InputError:
+            continue
+        if _SMSES_ROOT.search(head):
+            return member.name
+    return None
+
+
+# a DTD is allowed here so that such a file is taken for a backup and then refused as unsafe
+_SMSES_ROOT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*<smses[\s>]", re.S
+)
+
+
+def _file_facts(facts: BackupFacts) -> dict[str, Any]:
+    found: dict[str, Any] = {"elements": facts.elements, "time_basis": "date column (milliseconds since 1970, UTC)"}
+    if facts.declared_count is not None and facts.declared_count != facts.elements:
+        found["count_attribute"] = {
+            "declared": facts.declared_count,
+            "read": facts.elements,
+            "evidence": "the root's count attribute differs from the elements in the file",
+        }
+    if facts.repairs is not None and facts.repairs.total():
+        found["xml_repairs"] = facts.repairs.to_dict()
+    return found
+
+
+def _entry(record: Record, stem: str, threads: dict[str, _Thread], facts: BackupFacts) -> tuple[str, _Entry]:
+    """The thread key and spool entry of one record (pass one)."""
+    key = thread_key(record.address)
+    thread = threads.get(key)
+    if thread is None:
+        thread = threads[key] = _Thread(key)
+    names = _names(record)
+    thread.names.update(names)
+    if thread.title is None and record.contact_name:
+        thread.title = record.contact_name
+    thread.count += 1
+    notes: list[tuple[str, Any]] = []
+    date_ms = record.date_ms
+    if date_ms is not None and 0 < date_ms < _SECONDS_NOT_MS:
+        date_ms *= 1000
+        notes.append(("date_in_seconds", {"line": record.line}))
+    if record.problem is not None or date_ms is None:
+        when = thread.last_date if thread.last_date is not None else 0
+        written = record.written or f"<{record.element}> at line {record.line}"
+        notes.append(("unparsed_lines", {"line": record.line, "text": written, "reason": record.problem or "no date"}))
+        return key, _Entry(when, record.position, None, MessageKind.UNPARSED.value, written, [], notes)
+    thread.last_date = date_ms
+    received = record.box == 1
+    if record.box not in (1, 2):
+        notes.append(("not_sent", {"type": SMS_TYPES.get(record.box or 0, str(record.box))}))
+    if record.element == "sms":
+        sender = (record.contact_name or record.address) if received else OWNER
+        body = record.body
+        if body is None or body == NULL:
+            notes.append(("null_body", True))
+            body = ""
+        return key, _Entry(date_ms, record.position, sender, MessageKind.TEXT.value, body, [], notes)
+    return key, _mms_entry(record, stem, date_ms, received, names, notes)
+
+
+def _names(record: Record) -> dict[str, str]:
+    """Address → contact name, where the `~`-joined addresses and ", "-joined names line up."""
+    if not record.address or not record.contact_name:
+        return {}
+    addresses = [_ADDRESS_NOISE.sub("", a) for a in record.address.split("~")]
+    names = [n.strip() for n in record.contact_name.split(", ")] if len(addresses) > 1 else [record.contact_name]
+    return dict(zip(addresses, names)) if len(names) == len(addresses) else {}
+
+
+def _mms_entry(
+    record: Record, stem: str, date_ms: int, received: bool, names: dict[str, str], notes: list[tuple[str, Any]]
+) -> _Entry:
+    sender: str | None = OWNER
+    if received:
+        senders = [a for a, kind in record.addrs if kind == ADDRESS_FROM and a]
+        address = senders[0] if senders else (record.address or "")
+        sender = names.get(_ADDRESS_NOISE.sub("", address)) or (
+            record.contact_name if "~" not in (record.address or "") else None
+        ) or address or None
+    texts: list[str] = []
+    attachments: list[tuple[str, bool, str | None]] = []
+    for part in record.parts:
+        if part.content_type in _SKIPPED_PART_TYPES:
+            continue
+        if part.content_type.startswith("text/plain") and part.data_state == "absent":
+            if part.text:
+                texts.append(part.text)
+            continue
+        name = part_file_name(stem, record.position, part)
+        attachments.append((name, part.data_state == "ok", part.content_type))
+        if part.data_state == "damaged":
+            notes.append(("damaged_attachments", {"name": name, "reason": part.problem}))
+        elif part.data_state == "absent":
+            notes.append(("attachments_not_in_backup", {"name": name}))
+    if record.subject:
+        notes.append(("subjects", record.subject))
+    if len(record.addrs) > 2 or "~" in (record.address or ""):
+        notes.append(("group_mms", [f"{a} ({ADDRESS_TYPES.get(k, k)})" for a, k in record.addrs]))
+    kind = MessageKind.MEDIA.value if attachments else MessageKind.TEXT.value
+    return _Entry(date_ms, record.position, sender, kind, "\n".join(texts), attachments, notes)
+
+
+_LIST_NOTES = ("unparsed_lines", "damaged_attachments", "attachments_not_in_backup", "not_sent", "date_in_seconds")
+
+
+def _messages(
+    spool: _Spool, key: str, inferred: dict[str, Any], zone: Any, remaining: list[int]
+) -> Iterator[Message]:
+    """Pass two for one thread: its messages in time order, seqs from 1; notes go into `inferred`."""
+    try:
+        for seq, row in enumerate(spool.read(key), 1):
+            date_ms, position, sender, kind, text, attachments, notes = row
+            for name, value in notes:
+                if name in _LIST_NOTES:
+                    entry = {"seq": seq, **value} if isinstance(value, dict) else {"seq": seq, "value": value}
+                    inferred.setdefault(name, []).append(entry)
+                elif name in ("null_body",):
+                    inferred.setdefault(name, []).append(seq)
+                else:
+                    inferred.setdefault(name, {})[str(seq)] = value
+            when = (EPOCH + timedelta(milliseconds=date_ms)).astimezone(zone)
+            yield Message(
+                seq, when, sender, MessageKind(kind), text,
+                tuple(Attachment(name=n, present=p, media_type=t) for n, p, t in attachments),
+            )
+    finally:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            spool.close()

@@ -157,16 +157,21 @@ class RepairingReader:
 
 
 def _safe_cut(data: bytes) -> int:
-    """Where `data` may be cut so that no character reference, nor a surrogate pair, is split."""
+    """Where `data` may be cut so that no character reference, nor a surrogate pair, is split: before
+    the last '&' near the end, and before a high-surrogate reference just ahead of it (its low half
+    may follow in the carry)."""
     start = max(0, len(data) - _CARRY_WINDOW)
     amp = data.rfind(b"&", start)
     if amp == -1:
         return len(data)
     before = data[max(0, amp - 32) : amp]
-    previous = re.search(rb"&#(?:[xX][0-9A-Fa-f]{1,16}|[0-9]{1,20});$", before)
-    if previous is not None:
+    previous = _LAST_REF.search(before)
+    if previous is not None and 0xD800 <= _ref_value(previous) <= 0xDBFF:
         return amp - (len(before) - previous.start())
     return amp
+
+
+_LAST_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,16})|([0-9]{1,20}));$")
 
 
 def _ref_value(match: re.Match[bytes]) -> int:
