@@ -10,12 +10,28 @@ from typing import Callable, Iterator
 
 from kernel.config import Config
 from kernel.version import EDEPOT_AGENT_ID, edepot_version
+from preservation.catalogue import AipVersion
 from preservation.identify import Identification
 from preservation.metadata.premis import PremisAgent, PremisEvent
+from preservation.normalise import NormaliseOutcome
+from preservation.scan import ScanResult
+from preservation.validate_formats import FormatCheck
 
 # AIP identifiers are derived from the SIP's manifest, so a re-run after a crash finishes the same AIP.
 AIP_NAMESPACE = uuid.UUID("6f0d1c2a-6a53-4d0e-9a57-0e3f1f2b7c41")
 StageListener = Callable[[str], None]
+ProgressListener = Callable[[str, int, int], None]  # (stage, done, total) for per-file stages
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """One policy action on one file of the AIP, for the report."""
+
+    source: str
+    puid: str | None
+    rule: str
+    outcome: NormaliseOutcome
+    derived: tuple[str, ...]  # AIP paths of the files written
 
 
 EDEPOT_AGENT = PremisAgent(identifier=EDEPOT_AGENT_ID, name="edepot", type="software", version=edepot_version())
@@ -32,10 +48,27 @@ class IngestJob:
     agents: dict[str, PremisAgent] = field(default_factory=lambda: {EDEPOT_AGENT.identifier: EDEPOT_AGENT})
     identifications: dict[str, Identification] = field(default_factory=dict)
     on_stage: StageListener = lambda _stage: None
+    on_progress: ProgressListener = lambda _stage, _done, _total: None
+    new_version: bool = False
+    version: AipVersion | None = None
+    stage: str = ""  # the stage running now (named in a rejection report)
+    scan: ScanResult | None = None
+    sip_checks: list[dict[str, object]] = field(default_factory=list)
+    format_checks: dict[str, FormatCheck] = field(default_factory=dict)
+    second_opinions: dict[str, str | None] = field(default_factory=dict)  # path → siegfried's PUID
+    normalisations: list[Normalisation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    quarantined: Path | None = None
 
-    def set_sip_digest(self, digest: str) -> None:
+    def begin(self, stage: str) -> None:
+        """Name the stage now running, for progress and for the report."""
+        self.stage = stage
+        self.on_stage(stage)
+
+    def set_sip_digest(self, digest: str, version: int = 1) -> None:
+        """Fix the AIP identifier: derived from the SIP's digest (and the version number after the first)."""
         self.sip_digest = digest
-        self.aip_id = str(uuid.uuid5(AIP_NAMESPACE, digest))
+        self.aip_id = str(uuid.uuid5(AIP_NAMESPACE, digest if version == 1 else f"{digest}:v{version}"))
 
     def agent(self, agent: PremisAgent) -> str:
         """Register an agent (once) and return its identifier, for an event's linking agents."""

@@ -3,6 +3,8 @@
 This function is the whole flow; each stage is in ingest/stages.py and leaves its PREMIS events.
 A crash at any point leaves no AIP in the catalogue; a re-run of the same SIP finishes the job
 (the AIP identifier is derived from the SIP, and stores replace leftovers of an interrupted run).
+Whatever the outcome, an ingest report (JSON and HTML, ingest/report.py) is written under
+`<data>/reports/`; a rejected SIP's report says which stage refused it and why.
 """
 from __future__ import annotations
 
@@ -10,15 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import stages
-from ingest.job import IngestJob, StageListener
+from ingest.job import IngestJob, ProgressListener, StageListener
+from ingest.report import write_rejection_report, write_report
 from kernel.config import Config
+from kernel.errors import EdepotError
 from preservation.catalogue import open_catalogue
+from preservation.format_policy import load_policy
 from preservation.storage import open_locations
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    """The AIP an ingest made and where its replicas are."""
+    """The AIP an ingest made, where its replicas are, and where its report is."""
 
     aip_id: str
     record_id: str
@@ -27,6 +32,10 @@ class IngestResult:
     files: int
     bytes: int
     events: int
+    version: int = 1
+    previous_aip: str | None = None
+    warnings: tuple[str, ...] = ()
+    report: tuple[Path, ...] = ()  # the JSON and the HTML report
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -37,31 +46,55 @@ class IngestResult:
             "files": self.files,
             "bytes": self.bytes,
             "events": self.events,
+            "version": self.version,
+            "previous_aip": self.previous_aip,
+            "warnings": list(self.warnings),
+            "report": [str(p) for p in self.report],
         }
 
 
-def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage: None) -> IngestResult:
-    """Turn the SIP at `source` (folder, .zip, .7z or .tar) into an AIP; raises before storing on any problem."""
-    job = IngestJob(config, on_stage=on_stage)
+def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage: None,
+           new_version: bool = False, on_progress: ProgressListener = lambda _s, _d, _t: None) -> IngestResult:
+    """Turn the SIP at `source` (folder, .zip, .7z or .tar) into an AIP; raises before storing on any problem.
+
+    With `new_version`, a SIP ingested before (or another SIP of a record held) becomes the next version of
+    that AIP instead of being refused. A rejection raises the EdepotError after writing its report.
+    """
+    job = IngestJob(config, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
+    try:
+        result = _run(source, job)
+    except EdepotError as error:
+        write_rejection_report(source, job, error)
+        raise
+    return result
+
+
+def _run(source: Path, job: IngestJob) -> IngestResult:
+    config = job.config
+    policy = load_policy()
     catalogue = open_catalogue(config.catalogue_url)
     locations = open_locations(config.storage_locations)
     try:
         with job.staging() as staging:
             sip = stages.receive(source, staging, job)
             stages.refuse_duplicate(sip, catalogue, job)
+            stages.scan(sip, source, job)
             stages.validate(sip, job)
             aip = stages.AipBuilder(staging / "aip")
             conversation, record = stages.keep_originals(sip, aip, job)
             media = stages.unpack_export(aip, job)
             stages.identify(aip, job)
-            stages.normalise(aip, conversation, media, record, job)
+            stages.validate_formats(aip, job)
+            shown = stages.normalise_files(aip, media, policy, job)
+            stages.render_conversation(aip, conversation, shown, record, job)
+            stages.update_metadata(sip, aip, job)
             sealed = stages.seal(aip, record, job)
             stored = stages.replicate(aip, sealed, locations, job)
             stages.record(catalogue, record, sealed, locations, stored, job)
     finally:
         catalogue.close()
     payload = [f for f in sealed if f.role != "tag"]
-    return IngestResult(
+    result = IngestResult(
         aip_id=job.aip_id,
         record_id=record.identifier,
         title=record.title,
@@ -69,4 +102,8 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
         files=len(payload),
         bytes=sum(f.size for f in payload),
         events=len(job.events),
+        version=job.version.version if job.version else 1,
+        previous_aip=job.version.previous_aip if job.version else None,
+        warnings=tuple(job.warnings),
     )
+    return IngestResult(**{**result.__dict__, "report": write_report(source, job, result.to_dict(), payload)})

@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
+from ingest.aip_metadata import DerivedCopy, bestand_name, copy_bestand, record_identificatie, updated_informatieobject
 from ingest.export import open_export
-from ingest.job import IngestJob
+from ingest.job import IngestJob, Normalisation
 from ingest.sip import CONVERSATION_JSON as SIP_CONVERSATION_JSON
 from ingest.sip import METADATA_DIR as SIP_METADATA_DIR
 from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
 from ingest.sip_validate import validate_sip
 from ingest.unpack import unpack_transfer
-from kernel.errors import AlreadyIngested, InvalidPackage
+from kernel.atomic import fsync_tree, write_bytes_atomic
+from kernel.errors import AlreadyIngested, EdepotError, InfectedPackage, InvalidPackage, RenderingFailed, ToolMissing
 from kernel.hashing import digest_file
 from kernel.model import Conversation
 from kernel.version import edepot_version
@@ -29,19 +33,25 @@ from preservation.aip import AipBuilder, SealedFile
 from preservation.catalogue import (
     AipRecord,
     AipState,
+    AipVersion,
     FileRecord,
     ReplicaRecord,
     ReplicaStatus,
     SqliteCatalogue,
 )
+from preservation.format_policy import FormatPolicy
 from preservation.identify import shared_identifier
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
+from preservation.normalise import NormaliseOutcome, Status, normaliser
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.pdfa_check import check_pdfa
+from preservation.scan import scan_tree
 from preservation.storage import LocalDirectoryLocation
+from preservation.validate_formats import validate_format
 from preservation.xsd import SchemaName, validate_xml
 
 MDTO = "{https://www.nationaalarchief.nl/mdto}"
+AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class RecordSummary:
 
 def receive(source: Path, staging: Path, job: IngestJob) -> Path:
     """Unpack a transfer package (folder, .zip, .7z, .tar) safely into staging; returns the bag root."""
-    job.on_stage("receive")
+    job.begin("receive")
     bag = unpack_transfer(source, staging / "sip")
     if source.is_file():
         job.event("unpacking", f"transfer package {source.name} unpacked into staging", "no unsafe entries")
@@ -64,19 +74,93 @@ def receive(source: Path, staging: Path, job: IngestJob) -> Path:
 
 
 def refuse_duplicate(sip: Path, catalogue: SqliteCatalogue, job: IngestJob) -> None:
-    """Derive the AIP identifier from the SIP's payload manifest; refuse a SIP ingested before."""
+    """Derive the AIP identifier from the SIP's payload manifest; refuse a SIP ingested before.
+
+    With `job.new_version`, a SIP ingested before (or another SIP of a record already held) becomes the next
+    version instead: its AIP is linked to the previous and the first version of that record.
+    """
     manifest = sip / "manifest-sha256.txt"
     lines = sorted(manifest.read_bytes().splitlines()) if manifest.is_file() else []
-    job.set_sip_digest(hashlib.sha256(b"\n".join(lines)).hexdigest())
-    existing = catalogue.aip_for_sip(job.sip_digest)
-    if existing:
-        raise AlreadyIngested(f"this SIP was ingested before as AIP {existing}")
+    digest = hashlib.sha256(b"\n".join(lines)).hexdigest()
+    if not job.new_version:
+        job.set_sip_digest(digest)
+        existing = catalogue.aip_for_sip(digest)
+        if existing:
+            raise AlreadyIngested(f"this SIP was ingested before as AIP {existing}",
+                                  hint="add --new-version to keep it as a new version of that AIP")
+        return
+    try:
+        record_id = read_record_summary(sip).identifier
+    except (EdepotError, OSError, etree.XMLSyntaxError):
+        record_id = ""  # validation will say what is wrong with the SIP
+    versions = catalogue.versions(digest, record_id)
+    if not versions:
+        job.set_sip_digest(digest)
+        return
+    latest = versions[-1]
+    job.set_sip_digest(digest, latest.version + 1)
+    job.version = AipVersion(job.aip_id, latest.version + 1, latest.aip_id, latest.first_aip)
+
+
+def scan(sip: Path, source: Path, job: IngestJob) -> None:
+    """Virus check of every file of the SIP (archives inside included); an infected SIP is quarantined whole.
+
+    Raises InfectedPackage (exit 1) after copying the received package and a report into
+    `<data>/quarantine/<id>/`; nothing of it reaches storage. A SIP that could not be scanned (no signature
+    database) gets a "warning" event, or is refused when `[scan] required` is set.
+    """
+    job.begin("virus scan")
+    result = scan_tree(sip, job.config.scan_database)
+    job.scan = result
+    engine_version = result.engine.split()[-1]
+    agent = job.agent(PremisAgent(identifier=f"clamav-{engine_version}-{hashlib.sha256(result.signatures.encode()).hexdigest()[:12]}",
+                                  name="ClamAV", type="software", version=f"{engine_version}; signatures: {result.signatures}"))
+    if result.infections:
+        where = quarantine(source, result, job)
+        raise InfectedPackage(f"virus found in the SIP ({len(result.infections)} file(s)); the SIP is quarantined in "
+                              f"{where}", [f"{i.path}: {i.signature}" for i in result.infections],
+                              hint="nothing of it was stored; ask the producer for a clean SIP")
+    if result.errors and result.scanned:
+        raise InvalidPackage("the virus scan did not complete", list(result.errors))
+    if not result.scanned:
+        if job.config.scan_required:
+            raise ToolMissing(result.errors[0], hint="run freshclam, or set [scan] database in edepot.toml")
+        job.warnings.append(f"not scanned for viruses: {result.errors[0]}")
+        job.event("virus check", "ClamAV virus scan of every file of the SIP", result.errors[0], outcome="warning",
+                  agents=(agent,))
+        return
+    job.event("virus check", f"ClamAV virus scan of every file of the SIP ({result.method})",
+              f"{result.files} files scanned, no virus found", agents=(agent,))
+
+
+def quarantine(source: Path, result: object, job: IngestJob) -> Path:
+    """Copy the received package, as received, with a JSON report into `<data>/quarantine/<id>/`, atomically."""
+    root = job.config.quarantine_dir
+    name = f"{job.config.clock():%Y%m%dT%H%M%SZ}-{(job.sip_digest or uuid.uuid4().hex)[:12]}"
+    incoming = root / ".incoming" / uuid.uuid4().hex
+    incoming.mkdir(parents=True)
+    if source.is_dir():
+        shutil.copytree(source, incoming / "package" / source.name, symlinks=True)
+    else:
+        (incoming / "package").mkdir()
+        shutil.copy2(source, incoming / "package" / source.name)
+    report = {"received": str(source), "quarantined": job.config.clock().isoformat(), "sip_digest": job.sip_digest,
+              "reason": "virus found", "scan": result.to_dict() if hasattr(result, "to_dict") else str(result)}
+    write_bytes_atomic(incoming / "report.json", json.dumps(report, ensure_ascii=False, indent=2).encode() + b"\n")
+    fsync_tree(incoming)
+    target = root / name
+    if target.exists():
+        target = root / f"{name}-{uuid.uuid4().hex[:6]}"
+    incoming.rename(target)
+    job.quarantined = target
+    return target
 
 
 def validate(sip: Path, job: IngestJob) -> None:
     """Bag, layout, conversation JSON and MDTO checks; an invalid SIP stops the ingest (exit 1)."""
-    job.on_stage("validate")
+    job.begin("validate SIP")
     report = validate_sip(sip, job.config)
+    job.sip_checks = [c.to_dict() for c in report.checks]
     outcome = "; ".join(f"{c.name}: {'ok' if c.ok else 'FAILED'}{' (skipped)' if c.skipped else ''}"
                         for c in report.checks)
     if not report.valid:
@@ -87,7 +171,7 @@ def validate(sip: Path, job: IngestJob) -> None:
 
 def keep_originals(sip: Path, aip: AipBuilder, job: IngestJob) -> tuple[Conversation, RecordSummary]:
     """Copy the originals byte-identical, keep the SIP's metadata as received, read the conversation."""
-    job.on_stage("keep originals")
+    job.begin("keep originals")
     for source in sorted((sip / SIP_ORIGINAL_DIR).rglob("*")):
         if source.is_file():
             relative = source.relative_to(sip / SIP_ORIGINAL_DIR).as_posix()
@@ -137,7 +221,7 @@ def _mdto_path(path: str) -> str:
 
 def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
     """Unpack each zipped export into the AIP's media folder; returns file name → path for rendering."""
-    job.on_stage("unpack export")
+    job.begin("unpack export")
     media: dict[str, Path] = {}
     for relative in sorted(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/")):
         path = aip.path(relative)
@@ -159,22 +243,139 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
 
 def identify(aip: AipBuilder, job: IngestJob) -> None:
     """FIDO identification of every file, in this process, one event per file."""
-    job.on_stage("identify formats")
-    identifier = shared_identifier()
-    for relative in sorted(aip.roles):
-        found = identifier.identify(aip.path(relative))
-        job.identifications[relative] = found
-        agent = job.agent(PremisAgent(identifier=found.tool.replace(" ", "-"), name=found.tool,
-                                      type="software", version=found.signature_release))
-        outcome = f"{found.puid or 'unknown'} ({found.format_name or 'no match'}) by {found.basis}; {found.signature_release}"
-        job.event("format identification", f"identified {relative}", outcome,
-                  outcome="success" if found.puid else "failure", sources=(relative,), agents=(agent,))
+    job.begin("identify formats")
+    paths = sorted(aip.roles)
+    siegfried = _siegfried() if job.config.siegfried else None
+    for done, relative in enumerate(paths, start=1):
+        _identify_one(aip, relative, job)
+        if siegfried is not None:
+            _second_opinion(siegfried, aip, relative, job)
+        job.on_progress(job.stage, done, len(paths))
 
 
-def normalise(aip: AipBuilder, conversation: Conversation, media: dict[str, Path], record: RecordSummary,
-              job: IngestJob) -> None:
+def _identify_one(aip: AipBuilder, relative: str, job: IngestJob) -> None:
+    found = shared_identifier().identify(aip.path(relative))
+    job.identifications[relative] = found
+    agent = job.agent(PremisAgent(identifier=found.tool.replace(" ", "-"), name=found.tool,
+                                  type="software", version=found.signature_release))
+    outcome = f"{found.puid or 'unknown'} ({found.format_name or 'no match'}) by {found.basis}; {found.signature_release}"
+    job.event("format identification", f"identified {relative}", outcome,
+              outcome="success" if found.puid else "failure", sources=(relative,), agents=(agent,))
+
+
+def _siegfried() -> object:
+    try:
+        import pygfried
+    except ImportError:
+        raise ToolMissing("siegfried (pygfried) is not installed but [identify] siegfried is on",
+                          hint="pip install pygfried, or turn the setting off") from None
+    return pygfried.Scanner()
+
+
+def _second_opinion(scanner: object, aip: AipBuilder, relative: str, job: IngestJob) -> None:
+    """siegfried's identification beside FIDO's; a different PUID is an event with outcome "warning"."""
+    result = scanner.identify(str(aip.path(relative)), detailed=True)  # type: ignore[attr-defined]
+    match = (result.get("files") or [{}])[0].get("matches", [{}])[0]
+    puid = match.get("id") if match.get("id") not in (None, "", "UNKNOWN") else None
+    release = "; ".join(i.get("details", "") for i in result.get("identifiers", []))
+    agent = job.agent(PremisAgent(identifier=f"siegfried-{result.get('siegfried')}", name="siegfried",
+                                  type="software", version=f"{result.get('siegfried')}; {release}"))
+    job.second_opinions[relative] = puid
+    fido_puid = job.identifications[relative].puid
+    agrees = puid == fido_puid
+    if not agrees:
+        job.warnings.append(f"{relative}: FIDO says {fido_puid or 'unknown'}, siegfried says {puid or 'unknown'}")
+    job.event("format identification", f"second opinion on {relative}",
+              f"{puid or 'unknown'} ({match.get('format') or 'no match'}) by {match.get('basis') or 'no basis'}"
+              + ("" if agrees else f"; disagrees with FIDO ({fido_puid or 'unknown'})"),
+              outcome="success" if agrees else "warning", sources=(relative,), agents=(agent,))
+
+
+def validate_formats(aip: AipBuilder, job: IngestJob) -> None:
+    """Validate each file whose format has a validator; a failure is an event and a report row, not fatal."""
+    job.begin("validate formats")
+    paths = sorted(p for p, role in aip.roles.items() if role in ("original", "preservation"))
+    for done, relative in enumerate(paths, start=1):
+        found = job.identifications.get(relative)
+        check = validate_format(aip.path(relative), found.puid if found else None, found.mime_type if found else None)
+        job.on_progress(job.stage, done, len(paths))
+        if check is None:
+            continue
+        job.format_checks[relative] = check
+        name, _, version = check.validator.partition(" ")
+        agent = job.agent(PremisAgent(identifier=check.validator.split(" (")[0].replace(" ", "-"), name=name,
+                                      type="software", version=version or None))
+        if not check.ok:
+            job.warnings.append(f"{relative} did not validate: {check.detail}")
+        job.event("validation", f"format validation of {relative}", check.detail,
+                  outcome="success" if check.ok else "failure", sources=(relative,), agents=(agent,))
+
+
+def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolicy, job: IngestJob) -> dict[str, Path]:
+    """Run the policy's actions on every original and media file; returns the media map for the rendering.
+
+    Originals are never touched: derived files go to data/preservation/media/ beside their source's name
+    (voice.opus → voice.opus.flac). Each action other than a plain "keep" leaves a PREMIS event linking
+    source and outcome with the tool as agent; a tool that fails or is missing is an event with outcome
+    "failure" or "warning" and the original stays the preservation copy.
+    """
+    job.begin("normalise by policy")
+    shown = dict(media)
+    skip = {layout.CONVERSATION_JSON, layout.RENDERING_PDF}
+    paths = sorted(p for p, role in aip.roles.items() if role in ("original", "preservation") and p not in skip)
+    for done, relative in enumerate(paths, start=1):
+        found = job.identifications.get(relative)
+        rule = policy.rule_for(found.puid if found else None)
+        for action in rule.actions:
+            outcome = _run_action(action, aip.path(relative), aip.path(_derived_base(aip, relative)))
+            derived = tuple(d.relative_to(aip.root).as_posix() for d in outcome.derived)
+            for path in derived:
+                aip.register(path, "preservation")
+                _identify_one(aip, path, job)
+            job.normalisations.append(Normalisation(relative, found.puid if found else None, rule.name, outcome, derived))
+            if outcome.status is Status.KEPT and outcome.action == "keep":
+                continue
+            _normalisation_event(relative, outcome, derived, job)
+            if outcome.action == "image-png" and derived:
+                shown[Path(relative).name] = aip.path(derived[0])  # shown inline in the rendering
+        job.on_progress(job.stage, done, len(paths))
+    return shown
+
+
+def _derived_base(aip: AipBuilder, relative: str) -> str:
+    if relative.startswith(layout.MEDIA + "/"):
+        return relative
+    name = Path(relative).name
+    base = f"{layout.MEDIA}/{name}"
+    return base if not aip.path(base).exists() else f"{layout.MEDIA}/original-{name}"
+
+
+def _run_action(action: str, source: Path, target: Path) -> NormaliseOutcome:
+    try:
+        return normaliser(action)(source, target)
+    except RenderingFailed as error:
+        return NormaliseOutcome(action, Status.FAILED, error.message)
+    except ToolMissing as error:
+        return NormaliseOutcome(action, Status.SKIPPED, error.one_line())
+
+
+def _normalisation_event(relative: str, outcome: NormaliseOutcome, derived: tuple[str, ...], job: IngestJob) -> None:
+    agents: tuple[str, ...] = ()
+    if outcome.tool:
+        name, _, version = outcome.tool.partition(" ")
+        agents = (job.agent(PremisAgent(identifier=outcome.tool.replace(" ", "-").replace(",", ""), name=name,
+                                        type="software", version=version or None)),)
+    result = {Status.DERIVED: "success", Status.KEPT: "success", Status.SKIPPED: "warning", Status.FAILED: "failure"}
+    if outcome.status in (Status.SKIPPED, Status.FAILED):
+        job.warnings.append(f"{relative}: {outcome.action} {outcome.status.value}: {outcome.note}")
+    job.event(outcome.event_type, f"{outcome.action} on {relative} (format policy)", outcome.note,
+              outcome=result[outcome.status], sources=(relative,), outcomes=derived, agents=agents)
+
+
+def render_conversation(aip: AipBuilder, conversation: Conversation, media: dict[str, Path], record: RecordSummary,
+                        job: IngestJob) -> None:
     """The conversation → PDF/A-2b rendering (checked) beside the canonical JSON."""
-    job.on_stage("render PDF/A")
+    job.begin("render PDF/A")
     context = RenderContext(title=record.title, identifier=record.identifier, archiefvormer=record.archiefvormer,
                             description_rows=record.rows, created=job.config.clock())
     pdf = render_conversation_pdf(conversation, media, context)
@@ -192,13 +393,50 @@ def normalise(aip: AipBuilder, conversation: Conversation, media: dict[str, Path
     job.identifications[layout.RENDERING_PDF] = found
 
 
+def update_metadata(sip: Path, aip: AipBuilder, job: IngestJob) -> None:
+    """The SIP's informatieobject updated with the ingest (MDTO "Import"/"Conversie" events and a
+    heeftRepresentatie per preservation copy) in data/metadata/, with a bestand per copy; XSD-checked."""
+    job.begin("update MDTO")
+    documents = [d for d in sorted((sip / SIP_METADATA_DIR).rglob("*.mdto.xml")) if not d.name.endswith(".bestand.mdto.xml")]
+    if not documents:
+        return
+    received = documents[0].read_bytes()
+    record_id, record_name = record_identificatie(received)
+    copies = []
+    derived = [p for n in job.normalisations for p in n.derived]
+    for path in ([layout.RENDERING_PDF] if layout.RENDERING_PDF in aip.roles else []) + derived:
+        digests, size = digest_file(aip.path(path), ("sha256",))
+        found = job.identifications.get(path)
+        copies.append(DerivedCopy(path, size, digests["sha256"], found.puid if found else None,
+                                  found.format_name if found else None, found.mime_type if found else None))
+    now = job.config.clock()
+    written = {f"{AIP_METADATA}/{documents[0].name}": updated_informatieobject(
+        received, job.aip_id, now, f"edepot {edepot_version()}", copies, job.config.organisation.identificatie_bron)}
+    for copy in copies:
+        written[f"{AIP_METADATA}/bestanden/{bestand_name(copy.path)}"] = copy_bestand(copy, record_id, record_name, now)
+    for relative, document in written.items():
+        if job.config.schema_dir is not None:
+            problems = validate_xml(document, SchemaName.MDTO, job.config.schema_dir)
+            if problems:
+                raise InvalidPackage(f"the MDTO edepot wrote for {relative} does not validate", problems)
+        aip.add_bytes(relative, document, "metadata")
+        _identify_one(aip, relative, job)
+    job.event("metadata modification", "MDTO informatieobject updated with the ingest and the preservation copies",
+              f"{len(copies)} preservation copies described", sources=(f"{layout.SIP_METADATA}/{documents[0].name}",),
+              outcomes=tuple(sorted(written)))
+
+
 def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedFile]:
     """Digests of every file, the PREMIS document, and the bag's manifests; returns every sealed file."""
-    job.on_stage("seal AIP")
+    job.begin("seal AIP")
     payload = aip.digest_payload()
     job.event("message digest calculation", "sha256 and sha512 of every file of the AIP",
               f"{len(payload)} files", outcomes=tuple(sorted(payload)))
-    job.event("ingestion", f"SIP accepted as AIP {job.aip_id}", f"record {record.identifier}")
+    version = ""
+    if job.version is not None:
+        version = (f"; version {job.version.version} of the record, previous AIP {job.version.previous_aip}, "
+                   f"first AIP {job.version.first_aip}")
+    job.event("ingestion", f"SIP accepted as AIP {job.aip_id}", f"record {record.identifier}{version}")
     objects = []
     for f in payload.values():
         found = job.identifications.get(f.path)
@@ -229,7 +467,7 @@ def replicate(aip: AipBuilder, sealed: list[SealedFile], locations: list[LocalDi
     """Copy the sealed AIP to every storage location and verify each copy against its digests."""
     stored = []
     for location in locations:
-        job.on_stage(f"store in {location.name}")
+        job.begin(f"store in {location.name}")
         bag = location.store_bag(aip.root, job.aip_id)
         bad = [f.path for f in sealed if digest_file(bag / f.path, ("sha256",))[0]["sha256"] != f.sha256]
         if bad:
@@ -251,6 +489,7 @@ def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[Seale
          for loc, path in zip(locations, stored)],
         [_file_record(job, f) for f in sealed],
         job.events,
+        job.version or AipVersion(job.aip_id, 1, None, job.aip_id),
     )
 
 

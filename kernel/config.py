@@ -16,6 +16,13 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
 
     [schemas]
     dir = "/srv/edepot/schemas"   # holds mdto/MDTO-XML1.0.1.xsd and premis/premis-v3-0.xsd
+
+    [scan]
+    database = "/var/lib/clamav"  # ClamAV signatures (freshclam's); default: a running clamd, else clamscan's
+    required = true               # refuse to ingest when there is no signature database (default false)
+
+    [identify]
+    siegfried = true              # a second opinion from siegfried (pygfried); disagreements are reported
 """
 from __future__ import annotations
 
@@ -59,6 +66,9 @@ class Config:
     schema_dir: Path | None
     organisation: Organisation = field(default_factory=Organisation)
     clock: Clock = utc_now
+    scan_database: Path | None = None  # [scan] database; None: a running clamd, else clamscan's own
+    scan_required: bool = False  # [scan] required: refuse a SIP that could not be scanned
+    siegfried: bool = False  # [identify] siegfried: second opinion on every identification
 
     @property
     def staging_dir(self) -> Path:
@@ -102,6 +112,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
     ]
     catalogue_url = settings.get("catalogue", {}).get("url") or f"sqlite:///{root / 'catalogue.sqlite'}"
     schema_dir = settings.get("schemas", {}).get("dir")
+    scan = settings.get("scan", {})
     return Config(
         data_dir=root,
         storage_locations=tuple(Path(p).expanduser().resolve() for p in locations),
@@ -113,4 +124,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
             identificatie_bron=org.get("identificatie_bron", DEFAULT_IDENTIFICATIE_BRON),
         ),
         clock=clock,
+        scan_database=Path(scan["database"]).expanduser() if scan.get("database") else None,
+        scan_required=bool(scan.get("required", False)),
+        siegfried=bool(settings.get("identify", {}).get("siegfried", False)),
     )

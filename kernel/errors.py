@@ -85,6 +85,12 @@ class InvalidPackage(EdepotError):
         self.problems = problems or []
 
 
+class InfectedPackage(InvalidPackage):
+    """A SIP in which the virus scanner found malware; it is quarantined whole, nothing of it is stored."""
+
+    ref = "E301"
+
+
 class RenderingFailed(EdepotError):
     """A normaliser could not produce its preservation copy."""
 

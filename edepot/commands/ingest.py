@@ -1,24 +1,68 @@
-"""`edepot ingest`: a SIP becomes an AIP."""
+"""`edepot ingest`: a SIP becomes an AIP (progress per stage on a terminal, a report per SIP)."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
+from typing import Any
 
-from edepot.output import Verbs, emit, stage_display
+from edepot.output import Verbs, emit
 from kernel.config import Config
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p = verbs.add_parser("ingest", parents=[common], help="SIP (folder, .zip, .7z, .tar) → AIP on every location")
     p.add_argument("path", type=Path)
+    p.add_argument("--new-version", action="store_true",
+                   help="keep a SIP ingested before (or another SIP of a record held) as a new version of its AIP")
     p.set_defaults(handler=cmd_ingest)
+
+
+class _StageProgress:
+    """One rich progress bar per stage on a terminal (files done of total where a stage counts files)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.live = not args.json and sys.stderr.isatty() and not os.environ.get("CI")
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _StageProgress:
+        if self.live:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
+
+            self.progress = Progress(SpinnerColumn(), "{task.description}", BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=Console(stderr=True))
+            self.progress.start()
+        return self
+
+    def stage(self, name: str) -> None:
+        if self.progress is None:
+            return
+        for task in self.tasks.values():  # the stage before is done
+            self.progress.update(task, total=self.progress.tasks[task].total or 1,
+                                 completed=self.progress.tasks[task].total or 1)
+        self.tasks[name] = self.progress.add_task(name, total=None)
+
+    def advance(self, name: str, done: int, total: int) -> None:
+        if self.progress is not None and name in self.tasks:
+            self.progress.update(self.tasks[name], completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
     from ingest.pipeline import ingest
 
-    with stage_display(args) as on_stage:
-        result = ingest(args.path.resolve(), config, on_stage=on_stage)
-    emit(args, result.to_dict(), f"AIP {result.aip_id} ({result.files} files, {result.bytes} bytes) stored in:\n"
-         + "\n".join(f"  {p}" for p in result.locations))
+    with _StageProgress(args) as progress:
+        result = ingest(args.path.resolve(), config, on_stage=progress.stage, new_version=args.new_version,
+                        on_progress=progress.advance)
+    version = f" version {result.version} (previous {result.previous_aip})" if result.previous_aip else ""
+    warnings = "".join(f"\n  warning: {w}" for w in result.warnings)
+    emit(args, result.to_dict(), f"AIP {result.aip_id}{version} ({result.files} files, {result.bytes} bytes) stored in:\n"
+         + "\n".join(f"  {p}" for p in result.locations) + warnings
+         + "\nreport: " + "  ".join(str(p) for p in result.report))
     return 0

@@ -1,0 +1,265 @@
+"""Ingest as a trusted digital repository does it, with the real ClamAV, FIDO, ffmpeg and media made here:
+virus check and quarantine, format validation, normalisation by policy, updated MDTO, versions, reports."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import bagit
+import pytest
+from lxml import etree
+from pypdf import PdfReader
+
+from ingest.pipeline import ingest
+from ingest.sip import create_sip
+from kernel.config import Config
+from kernel.errors import AlreadyIngested, InfectedPackage, ToolMissing
+from preservation import scan as scan_module
+from preservation.catalogue import open_catalogue
+from preservation.metadata.premis import parse_premis_events
+from tests.conftest import REPO
+from tests.media_factory import EICAR, eicar_database, make_media, whatsapp_export
+
+IOS_SAMPLE = next((REPO / "samples" / "whatsapp-ios-nl").glob("*.zip"))
+ANDROID_SAMPLE = next((REPO / "samples" / "whatsapp-android-nl").glob("*.txt"))
+MDTO = "{https://www.nationaalarchief.nl/mdto}"
+
+
+@pytest.fixture
+def scanned(config: Config, tmp_path: Path) -> Config:
+    """The test configuration with ClamAV reading a signature database made here (the EICAR pattern)."""
+    return dataclasses.replace(config, scan_database=eicar_database(tmp_path / "clamav"))
+
+
+@pytest.fixture(scope="module")
+def media_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("media")
+    made = make_media(folder / "made")
+    attachments = {f"0000{n}-{name}": path.read_bytes() for n, (name, path) in enumerate(sorted(made.items()))}
+    attachments["00099-damaged.jpg"] = made["photo.jpg"].read_bytes()[:200]  # cut short: fails validation
+    return whatsapp_export(folder / "WhatsApp Chat - Media.zip", attachments, "Media")
+
+
+@pytest.fixture
+def media_aip(scanned: Config, media_export: Path, tmp_path: Path) -> tuple[Path, object]:
+    result = ingest(create_sip([media_export], tmp_path / "sip", scanned).path, scanned)
+    return result.locations[0], result
+
+
+def premis_events(bag: Path) -> list:
+    return parse_premis_events((bag / "data" / "metadata" / "premis.xml").read_bytes())
+
+
+def test_media_are_normalised_by_policy_with_a_migration_event_each(media_aip: tuple[Path, object]) -> None:
+    bag, _ = media_aip
+    bagit.Bag(str(bag)).validate()
+    media = bag / "data" / "preservation" / "media"
+    derived = {p.name for p in media.iterdir()}
+    for name in ("voice.opus.flac", "voice.m4a.flac", "sticker.webp.png", "photo.heic.png", "mpeg4.mp4.mp4",
+                 "contact.vcf.json"):
+        assert any(d.endswith(name) for d in derived), name
+    assert not any(d.endswith("h264.mp4.mp4") for d in derived)  # MP4/H.264 is kept as it is
+    manifest = (bag / "manifest-sha256.txt").read_text()
+    events = premis_events(bag)
+    migrations = [e for e in events if e.type == "migration" and e.outcome_objects]
+    for event in migrations:
+        assert len(event.source_objects) >= 1 and event.outcome == "success"
+        for outcome in event.outcome_objects:
+            assert outcome in manifest  # every derived file has its own checksum
+    sources = {Path(e.source_objects[0]).name.split("-", 1)[1] for e in migrations if "media/" in e.source_objects[0]}
+    assert {"voice.opus", "voice.m4a", "sticker.webp", "photo.heic", "mpeg4.mp4"} <= sources
+    premis = (bag / "data" / "metadata" / "premis.xml").read_text()
+    assert "<agentName>ffmpeg</agentName>" in premis and "<agentName>Pillow</agentName>" in premis
+    # originals stay byte-identical
+    original = next((bag / "data" / "original").iterdir())
+    with zipfile.ZipFile(original) as archive:
+        for info in archive.infolist():
+            if info.filename != "_chat.txt":
+                assert (media / info.filename).read_bytes() == archive.read(info)
+
+
+def test_formats_are_validated_and_a_damaged_photo_is_reported_not_fatal(media_aip: tuple[Path, object]) -> None:
+    bag, result = media_aip
+    validations = [e for e in premis_events(bag) if e.type == "validation" and e.source_objects]
+    by_source = {Path(e.source_objects[0]).name: e for e in validations}
+    assert by_source["00099-damaged.jpg"].outcome == "failure"
+    for name in ("00004-photo.jpg", "00007-voice.opus", "00000-contact.vcf.json"):
+        if name in by_source:
+            assert by_source[name].outcome == "success", name
+    assert by_source["00004-photo.jpg"].outcome == "success"
+    assert any("00099-damaged.jpg did not validate" in w for w in result.warnings)  # type: ignore[attr-defined]
+
+
+def test_the_rendering_shows_stickers_and_heic_photos_inline(media_aip: tuple[Path, object]) -> None:
+    bag, _ = media_aip
+    reader = PdfReader(bag / "data" / "preservation" / "conversation.pdf")
+    images = sum(len(page.images) for page in reader.pages)
+    assert images >= 3  # the JPEG, and the PNG copies of the WebP sticker and the HEIC photo
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "00007-voice.opus" in text and "sha256" in text
+
+
+def test_mdto_is_updated_with_the_ingest_and_the_preservation_copies(media_aip: tuple[Path, object],
+                                                                       config: Config) -> None:
+    bag, result = media_aip
+    metadata = bag / "data" / "metadata"
+    (updated,) = [p for p in metadata.glob("*.mdto.xml")]
+    received = metadata / "sip" / updated.name
+    assert received.is_file() and received.read_bytes() != updated.read_bytes()
+    info = etree.parse(str(updated)).getroot().find(f"{MDTO}informatieobject")
+    labels = [e.findtext(f"{MDTO}eventType/{MDTO}begripLabel") for e in info.iterfind(f"{MDTO}event")]
+    assert "Import" in labels and "Conversie" in labels
+    representations = {r.findtext(f"{MDTO}verwijzingIdentificatie/{MDTO}identificatieKenmerk")
+                       for r in info.iterfind(f"{MDTO}heeftRepresentatie")}
+    assert "data/preservation/conversation.pdf" in representations
+    assert any(r and r.endswith("voice.opus.flac") for r in representations)
+    bestanden = list((metadata / "bestanden").glob("*.bestand.mdto.xml"))
+    assert len(bestanden) == len([r for r in representations if r and r.startswith("data/preservation/")])
+    if config.schema_dir is not None:
+        from preservation.xsd import SchemaName, validate_xml
+
+        for document in [updated, *bestanden]:
+            assert validate_xml(document, SchemaName.MDTO, config.schema_dir) == [], document
+            assert validate_xml(bag / "data" / "metadata" / "premis.xml", SchemaName.PREMIS, config.schema_dir) == []
+
+
+def test_an_infected_sip_is_quarantined_whole_and_nothing_is_stored(scanned: Config, tmp_path: Path) -> None:
+    export = whatsapp_export(tmp_path / "WhatsApp Chat - Besmet.zip", {"00001-bijlage.com": EICAR}, "Besmet")
+    sip = create_sip([export], tmp_path / "sip", scanned).path
+    with pytest.raises(InfectedPackage) as caught:
+        ingest(sip, scanned)
+    assert any("Edepot.Test.EICAR" in p for p in caught.value.problems)
+    (quarantined,) = [p for p in scanned.quarantine_dir.iterdir() if not p.name.startswith(".")]
+    report = json.loads((quarantined / "report.json").read_text())
+    assert report["reason"] == "virus found" and report["scan"]["infections"]
+    assert (quarantined / "package" / "sip" / "bagit.txt").is_file()
+    assert not any(p.is_file() for loc in scanned.storage_locations if loc.exists() for p in loc.rglob("*"))
+    catalogue = open_catalogue(scanned.catalogue_url)
+    assert catalogue.aips() == []
+    catalogue.close()
+    assert "report: " in caught.value.hint
+
+
+def test_a_clean_sip_gets_a_virus_check_event_naming_clamav_and_its_signatures(scanned: Config, tmp_path: Path) -> None:
+    result = ingest(create_sip([IOS_SAMPLE], tmp_path / "sip", scanned).path, scanned)
+    bag = result.locations[0]
+    (event,) = [e for e in premis_events(bag) if e.type == "virus check"]
+    assert event.outcome == "success" and "no virus found" in event.outcome_detail
+    premis = (bag / "data" / "metadata" / "premis.xml").read_text()
+    assert "<agentName>ClamAV</agentName>" in premis and "custom edepot-test.hdb sha256" in premis
+
+
+def test_a_required_scan_without_signatures_refuses(config: Config, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_module, "DEFAULT_DATABASE_DIR", tmp_path / "empty")
+    monkeypatch.setattr(scan_module, "CLAMD_SOCKETS", ())
+    sip = create_sip([IOS_SAMPLE], tmp_path / "sip", config).path
+    with pytest.raises(ToolMissing, match="no ClamAV signature database"):
+        ingest(sip, dataclasses.replace(config, scan_required=True))
+    result = ingest(sip, config)  # not required: ingested, with the warning in the result and the events
+    assert any("not scanned for viruses" in w for w in result.warnings)
+
+
+def test_new_version_links_to_the_first_and_plain_reingest_is_refused(scanned: Config, tmp_path: Path) -> None:
+    sip = create_sip([IOS_SAMPLE], tmp_path / "sip", scanned).path
+    first = ingest(sip, scanned)
+    with pytest.raises(AlreadyIngested) as caught:
+        ingest(sip, scanned)
+    assert "--new-version" in caught.value.hint
+    second = ingest(sip, scanned, new_version=True)
+    third = ingest(sip, scanned, new_version=True)
+    assert len({first.aip_id, second.aip_id, third.aip_id}) == 3
+    assert (second.version, second.previous_aip) == (2, first.aip_id)
+    assert (third.version, third.previous_aip) == (3, second.aip_id)
+    catalogue = open_catalogue(scanned.catalogue_url)
+    versions = catalogue.versions("", first.record_id)
+    catalogue.close()
+    assert [(v.aip_id, v.version, v.first_aip) for v in versions] == [
+        (first.aip_id, 1, first.aip_id), (second.aip_id, 2, first.aip_id), (third.aip_id, 3, first.aip_id)]
+    (ingestion,) = [e for e in premis_events(third.locations[0]) if e.type == "ingestion"]
+    assert f"previous AIP {second.aip_id}" in ingestion.outcome_detail
+
+
+def test_siegfried_gives_a_second_opinion_and_disagreements_are_reported(scanned: Config, media_export: Path,
+                                                                           tmp_path: Path) -> None:
+    config = dataclasses.replace(scanned, siegfried=True)
+    result = ingest(create_sip([media_export], tmp_path / "sip", config).path, config)
+    events = [e for e in premis_events(result.locations[0]) if e.type == "format identification"
+              and e.detail.startswith("second opinion")]
+    assert events and all(e.source_objects for e in events)
+    # FIDO's PRONOM v109 calls a vCard fmt/395 where siegfried's newer release says fmt/1880
+    assert any("contact.vcf" in w and "siegfried says fmt/1880" in w for w in result.warnings)
+    report = json.loads(result.report[0].read_text())
+    row = next(f for f in report["files"] if f["path"].endswith("contact.vcf"))
+    assert row["puid"] == "fmt/395" and row["siegfried"] == "fmt/1880"
+
+
+def test_the_report_says_per_file_what_was_checked_and_done(media_aip: tuple[Path, object], scanned: Config) -> None:
+    _, result = media_aip
+    json_path, html_path = result.report  # type: ignore[attr-defined]
+    assert json_path.parent == scanned.data_dir / "reports" and html_path.suffix == ".html"
+    report = json.loads(json_path.read_text())
+    assert report["status"] == "accepted" and report["scan"]["clean"]
+    assert all(check["ok"] for check in report["sip_checks"])
+    by_name = {Path(f["path"]).name: f for f in report["files"]}
+    opus = next(f for n, f in by_name.items() if n.endswith("voice.opus"))
+    assert opus["puid"] == "fmt/946" and opus["validation"]["verdict"] == "valid"
+    assert opus["actions"][0]["action"] == "audio-flac" and opus["actions"][0]["status"] == "derived"
+    damaged = by_name["00099-damaged.jpg"]
+    assert damaged["validation"]["verdict"] == "invalid"
+    page = html_path.read_text()
+    assert "geaccepteerd" in page and "00099-damaged.jpg" in page and "<script" not in page
+
+
+def edepot(data: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "EDEPOT_DATA"}
+    return subprocess.run([sys.executable, "-m", "edepot.cli", "--data-dir", str(data), *map(str, args)],
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_an_archivist_ingests_a_batch_with_one_infected_and_one_damaged_sip(tmp_path: Path,
+                                                                           media_export: Path) -> None:
+    """Five SIPs from different sources: two clear rejections (exit 1, one line each), the rest AIPs."""
+    data = tmp_path / "data"
+    data.mkdir()
+    db = eicar_database(tmp_path / "clamav")
+    (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{db}"\nrequired = true\n')
+    infected_export = whatsapp_export(tmp_path / "WhatsApp Chat - Besmet.zip", {"00001-factuur.pdf.exe": EICAR},
+                                      "Besmet")
+    exports = {"ios": IOS_SAMPLE, "android": ANDROID_SAMPLE, "media": media_export, "infected": infected_export,
+               "damaged": whatsapp_export(tmp_path / "WhatsApp Chat - Beschadigd.zip", {}, "Beschadigd")}
+    sips = {}
+    for name, export in exports.items():
+        made = edepot(data, "sip", "create", export, "--out", tmp_path / "sips" / name)
+        assert made.returncode == 0, made.stderr
+        sips[name] = tmp_path / "sips" / name
+    original = next((sips["damaged"] / "data" / "original").iterdir())
+    damaged = bytearray(original.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01  # one bit flipped in transit
+    original.write_bytes(bytes(damaged))
+
+    outcomes = {name: edepot(data, "ingest", "--json", sip) for name, sip in sips.items()}
+    for name in ("ios", "android", "media"):
+        assert outcomes[name].returncode == 0, (name, outcomes[name].stderr)
+        assert len(json.loads(outcomes[name].stdout)["locations"]) == 2
+    for name, ref in (("infected", "E301"), ("damaged", "E300")):
+        result = outcomes[name]
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        first, *details = [line for line in result.stderr.splitlines() if line.strip()]
+        assert first.startswith(f"edepot: error {ref}:") and "report: " in first
+        assert all(line.startswith("  - ") for line in details) and details
+    assert "quarantine" in outcomes["infected"].stderr and "Edepot.Test.EICAR" in outcomes["infected"].stderr
+    assert "checksum" in outcomes["damaged"].stderr.lower() or "oxum" in outcomes["damaged"].stderr.lower()
+
+    listed = json.loads(edepot(data, "aip", "list", "--json").stdout)
+    aips = listed["aips"] if isinstance(listed, dict) else listed
+    assert len(aips) == 3
+    reports = sorted((data / "reports").glob("*.json"))
+    statuses = sorted(json.loads(p.read_text())["status"] for p in reports)
+    assert statuses == ["accepted"] * 3 + ["rejected"] * 2
+    assert len([p for p in (data / "quarantine").iterdir() if not p.name.startswith(".")]) == 1

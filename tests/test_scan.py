@@ -1,0 +1,71 @@
+"""The virus check with the real ClamAV: clamscan with a signature database the test makes (EICAR), and a
+real clamd started on its own socket with that database."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from preservation.scan import scan_tree, signature_release
+from tests.media_factory import EICAR, eicar_database
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "clean.txt").write_text("hallo")
+    with zipfile.ZipFile(root / "data" / "export.zip", "w") as archive:
+        archive.writestr("_chat.txt", "[14-03-2024 10:00:00] A: hoi\n")
+        archive.writestr("nested/eicar.com", EICAR)
+    (root / "data" / "eicar.com").write_bytes(EICAR)
+    return root
+
+
+def test_clamscan_finds_eicar_loose_and_inside_a_zip(tree: Path, tmp_path: Path) -> None:
+    db = eicar_database(tmp_path / "db")
+    result = scan_tree(tree, db)
+    assert result.method == "clamscan" and result.scanned and not result.clean
+    assert {i.path for i in result.infections} == {"data/eicar.com", "data/export.zip"}
+    assert all("Edepot.Test.EICAR" in i.signature for i in result.infections)
+    assert result.engine.startswith("ClamAV ") and "edepot-test.hdb" in result.signatures
+
+
+def test_a_clean_tree_is_clean(tree: Path, tmp_path: Path) -> None:
+    (tree / "data" / "eicar.com").unlink()
+    (tree / "data" / "export.zip").unlink()
+    result = scan_tree(tree, eicar_database(tmp_path / "db"))
+    assert result.clean and result.files == 1
+
+
+def test_signature_release_reads_cvd_headers_and_names_custom_databases(tmp_path: Path) -> None:
+    cvd = tmp_path / "daily.cvd"
+    cvd.write_bytes(b"ClamAV-VDB:23 Nov 2026 08-00 +0000:27480:2000000:90:X:Y:raynman:1700000000".ljust(512))
+    eicar_database(tmp_path)
+    release = signature_release(tmp_path)
+    assert "daily 27480" in release and "custom edepot-test.hdb sha256 " in release
+
+
+@pytest.mark.skipif(shutil.which("clamd") is None, reason="clamd (Debian clamav-daemon) is not installed")
+def test_a_running_clamd_is_used_over_its_socket(tree: Path, tmp_path: Path) -> None:
+    db_dir = tmp_path / "clamd-db"
+    eicar_database(db_dir)
+    sock = tmp_path / "clamd.sock"
+    conf = tmp_path / "clamd.conf"
+    conf.write_text(f"LocalSocket {sock}\nDatabaseDirectory {db_dir}\nForeground yes\nLogFile {tmp_path / 'log'}\n")
+    daemon = subprocess.Popen(["clamd", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.1)
+        result = scan_tree(tree, None, clamd_socket=sock)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+    assert result.method == "clamd"
+    assert {i.path for i in result.infections} == {"data/eicar.com", "data/export.zip"}
