@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import bagit
@@ -25,6 +26,7 @@ import jsonschema
 from lxml import etree
 
 from ingest.bagit_check import check_bagit
+from ingest.packaging import checksum_path
 from ingest.sip import (
     BAGIT_PROFILE_FILE,
     CONVERSATION_JSON,
@@ -44,6 +46,7 @@ MDTO_NS = "{https://www.nationaalarchief.nl/mdto}"
 TOPX_NS = "{http://www.nationaalarchief.nl/ToPX/v2.3}"
 BAGIT = "bagit"
 EDEPOT = "edepot"
+PACKAGE = "package"
 NOT_AN_EDEPOT_SIP = "not an edepot SIP"
 
 
@@ -77,7 +80,7 @@ class SipValidation:
 
     @property
     def bagit_valid(self) -> bool:
-        return all(c.ok for c in self.checks if c.section == BAGIT)
+        return all(c.ok for c in self.checks if c.section in (BAGIT, PACKAGE))
 
     @property
     def warnings(self) -> list[str]:
@@ -95,7 +98,7 @@ class SipValidation:
     def report(self) -> str:
         """The report a human reads: one line a check, its findings indented, the verdicts at the end."""
         lines = []
-        for section, title in ((BAGIT, "BagIt"), (EDEPOT, "edepot SIP")):
+        for section, title in ((PACKAGE, "transfer package"), (BAGIT, "BagIt"), (EDEPOT, "edepot SIP")):
             checks = [c for c in self.checks if c.section == section]
             if not checks:
                 continue
@@ -144,6 +147,40 @@ def validate_sip(bag_root: Path, config: Config, bagit_only: bool = False) -> Si
         *_check_metadata(bag_root, config),
     ]
     return SipValidation(bag_root, tuple(checks), edepot_sip=True)
+
+
+def validate_transfer(path: Path, config: Config, bagit_only: bool = False) -> SipValidation:
+    """Validate a SIP given as a folder or as a transfer package (.zip, .7z, .tar).
+
+    A package is checked against the `<package>.sha256` beside it when there is one, then unpacked safely
+    (ingest.unpack) into a temporary folder that is removed afterwards, and its bag validated.
+    """
+    if path.is_dir():
+        return validate_sip(path, config, bagit_only)
+    from ingest.unpack import unpack_transfer
+
+    checks = [_check_package_checksum(path)]
+    config.staging_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=config.staging_dir, prefix="validate-") as temp:
+        bag = unpack_transfer(path, Path(temp))
+        report = validate_sip(bag, config, bagit_only)
+    return replace(report, path=path, checks=(*checks, *report.checks))
+
+
+def _check_package_checksum(package: Path) -> Check:
+    name = "package checksum"
+    beside = checksum_path(package)
+    if not beside.is_file():
+        return Check(name, True, (f"no {beside.name} beside the package",), skipped=True, section=PACKAGE)
+    try:
+        expected = beside.read_text(encoding="utf-8").split()[0].lower()
+    except (OSError, UnicodeDecodeError, IndexError):
+        return Check(name, False, (f"{beside.name} is not in sha256sum format",), section=PACKAGE)
+    actual = digest_file(package, ("sha256",))[0]["sha256"]
+    if actual != expected:
+        return Check(name, False, (f"{package.name} has sha256 {actual}, {beside.name} says {expected}",),
+                     section=PACKAGE)
+    return Check(name, True, section=PACKAGE)
 
 
 def _is_edepot_sip(bag: bagit.Bag, root: Path) -> bool:

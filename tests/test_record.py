@@ -12,13 +12,19 @@ from kernel.errors import MetadataError
 from kernel.model import Conversation, Message, MessageKind, Source, SourceFile, participants_of
 from preservation.metadata.record import (
     Begrip,
+    BeperkingGebruik,
     Betrokkene,
     Bewaartermijn,
     Identificatie,
+    Verwijzing,
+    Zaak,
     describe_conversation,
     end_of_term,
     load_metadata_file,
 )
+from preservation.metadata.selectielijst import SELECTIELIJST_2020, load_selectielijst
+from tests.conftest import shared_or_skip
+from tests.metadata_examples import EVERY_KEY_YAML
 
 TODAY = date(2024, 3, 15)
 SHA = "2f678a48779ce6de24fc40e4ed8b50dee23bbabf3e83915fa4ce9350348ee46b"
@@ -234,3 +240,120 @@ def test_yaml_boolean_where_text_is_expected(tmp_path: Path) -> None:
     path.write_text("naam: Gesprek\ntaal: no\n", encoding="utf-8")
     with pytest.raises(MetadataError, match="line 2.*'taal'.*quotes"):
         load_metadata_file(path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every key of a metadata file, the Selectielijst, errors in lists
+
+
+@pytest.fixture
+def every_key(tmp_path: Path) -> dict:
+    path = tmp_path / "zaak.yaml"
+    path.write_text(EVERY_KEY_YAML, encoding="utf-8")
+    return load_metadata_file(path)
+
+
+def participants_conversation() -> Conversation:
+    messages = (
+        Message(1, datetime(2024, 3, 14, 10, 0, tzinfo=CET), "Wethouder Jansen", MessageKind.TEXT, "Marktplein?"),
+        Message(2, datetime(2024, 3, 14, 10, 5, tzinfo=CET), "Petra de Vries", MessageKind.TEXT, "Ja."),
+    )
+    source = Source("whatsapp", "ios", "nl", "Europe/Amsterdam", (SourceFile("chat.zip", 282, SHA),))
+    return Conversation(source, participants_of(messages), messages)
+
+
+def test_every_key_reaches_the_record(every_key: dict) -> None:
+    record = describe_conversation(participants_conversation(), ORG, every_key, TODAY)
+    assert record.naam.startswith("WhatsApp-gesprek wethouder Jansen")
+    assert record.identificatie == Identificatie("WA-2024-000123", "Zaaksysteem Gemeente Voorbeeldstad")
+    assert (record.archiefvormer, record.archiefvormer_id) == ("Gemeente Voorbeeldstad", "gm9999")
+    assert record.aggregatieniveau == "Archiefstuk"
+    assert record.classificatie == (Begrip("Ruimtelijke ordening", "RO-03", "Zaaktypecatalogus Voorbeeldstad"),)
+    assert record.informatiecategorie == Begrip("Adviseren - Verstrekt", "21.1", SELECTIELIJST_2020)
+    assert record.trefwoorden == ("Marktplein", "herinrichting")
+    assert record.omschrijving.startswith("Zakelijk chatgesprek")
+    assert record.dekking_in_ruimte == (
+        Verwijzing("Voorbeeldstad"), Verwijzing("Marktplein", Identificatie("0999300000000001", "BAG")))
+    assert record.taal == "nl"
+    assert record.zaken == (
+        Zaak(Verwijzing("Herinrichting Marktplein", Identificatie("ZAAK-2024-0017", "Zaaksysteem Gemeente Voorbeeldstad"))),
+        Zaak(Verwijzing("Marktverordening", Identificatie("ZAAK-2023-0412", "Zaaksysteem Gemeente Voorbeeldstad")),
+             "Refereert aan"),
+    )
+    # a listed betrokkene replaces the participant it names; the other participant stays; a new one is added
+    assert record.betrokkenen == (
+        Betrokkene("Wethouder Jansen", "Belanghebbende", "persoon"),
+        Betrokkene("Petra de Vries"),
+        Betrokkene("Marktvereniging Voorbeeldstad", "Indiener", "organisatie", Identificatie("40123456", "KvK")),
+    )
+    assert record.waardering.code == "V"
+    assert record.bewaartermijn is not None and record.bewaartermijn.einddatum == date(2029, 3, 14)
+    assert record.beperking_gebruik == BeperkingGebruik(
+        Begrip("Overig", None, "Begrippenlijst Beperkingen MDTO"), "Bevat persoonsgegevens van marktkooplieden.",
+        ("Woo art. 5.1 lid 2 sub e",), Bewaartermijn("", None, None, date(2034, 3, 14)))
+    assert record.dekking_begin == date(2024, 3, 14)  # derived, never from the file
+
+
+def test_selectielijst_resolves_a_code_to_label_waardering_and_term() -> None:
+    lijst = load_selectielijst(shared_or_skip() / "standards/selectielijst/selectielijst_2020.json")
+    record = describe_conversation(conversation(), ORG, {"informatiecategorie": "11.1"}, TODAY, lijst)
+    assert record.informatiecategorie == Begrip("Toestemming verlenen - Verleend", "11.1", SELECTIELIJST_2020)
+    assert record.waardering.code == "V"
+    assert record.bewaartermijn is not None and record.bewaartermijn.looptijd == "P1Y"
+    assert record.bewaartermijn.trigger is not None and "procesobject" in record.bewaartermijn.trigger.label
+    permanent = describe_conversation(conversation(), ORG, {"informatiecategorie": {"code": "1.1.2"}}, TODAY, lijst)
+    assert permanent.waardering.code == "B" and permanent.bewaartermijn is None
+    given = {"informatiecategorie": "21.1", "waardering": "N", "bewaartermijn": "P7Y"}
+    kept = describe_conversation(conversation(), ORG, given, TODAY, lijst)
+    assert (kept.waardering.code, kept.bewaartermijn.looptijd if kept.bewaartermijn else None) == ("N", "P7Y")
+    with pytest.raises(MetadataError, match="'informatiecategorie.code'.*99.9"):
+        describe_conversation(conversation(), ORG, {"informatiecategorie": "99.9"}, TODAY, lijst)
+    with pytest.raises(MetadataError, match="'informatiecategorie.label'"):
+        describe_conversation(conversation(), ORG, {"informatiecategorie": "21.1"}, TODAY)
+
+
+def test_a_broken_selectielijst_file_is_a_metadata_error(tmp_path: Path) -> None:
+    path = tmp_path / "lijst.json"
+    path.write_text('[{"model": "iets"}]', encoding="utf-8")
+    with pytest.raises(MetadataError, match="not a VNG selectielijst"):
+        load_selectielijst(path)
+
+
+@pytest.mark.parametrize(
+    "metadata,key",
+    [
+        ({"classificatie": [{"label": "x"}]}, "classificatie[0].begrippenlijst"),
+        ({"trefwoord": []}, "trefwoord"),
+        ({"trefwoord": ["ok", 3]}, "trefwoord[1]"),
+        ({"dekkingInRuimte": {"plaats": "x"}}, "dekkingInRuimte.plaats"),
+        ({"zaak": {"naam": "x"}}, "zaak.identificatie"),
+        ({"zaak": [{"identificatie": {"kenmerk": "Z"}}]}, "zaak[0].identificatie.bron"),
+        ({"betrokkene": [{"naam": "A", "soort": "robot"}]}, "betrokkene[0].soort"),
+        ({"betrokkene": [{"rol": "x"}]}, "betrokkene[0].naam"),
+        ({"aggregatieniveau": "Map"}, "aggregatieniveau"),
+        ({"waardering": "weggooien"}, "waardering"),
+        ({"bewaartermijn": "tien jaar"}, "bewaartermijn"),
+        ({"beperkingGebruik": {"type": "Overig", "termijn": {}}}, "beperkingGebruik.termijn"),
+        ({"beperkingGebruik": {"type": "Overig", "termijn": {"einddatum": "morgen"}}}, "beperkingGebruik.termijn.einddatum"),
+        ({"beperkingGebruik": {"type": {"label": "Woo 5.1"}}}, "beperkingGebruik.type.begrippenlijst"),
+    ],
+)
+def test_bad_values_of_the_new_keys_name_the_key(metadata: dict, key: str) -> None:
+    with pytest.raises(MetadataError) as caught:
+        describe_conversation(conversation(), ORG, metadata, TODAY)
+    assert f"'{key}'" in caught.value.message
+
+
+def test_an_error_inside_a_list_names_item_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(EVERY_KEY_YAML.replace("soort: organisatie", "soort: stichting"), encoding="utf-8")
+    line = EVERY_KEY_YAML.splitlines().index("    soort: organisatie") + 1
+    with pytest.raises(MetadataError) as caught:
+        load_metadata_file(path)
+    assert f"line {line}" in caught.value.message and "'betrokkene[1].soort'" in caught.value.message
+
+
+def test_a_selection_digest_makes_a_new_derived_kenmerk() -> None:
+    whole = describe_conversation(conversation(), ORG, None, TODAY)
+    part = describe_conversation(conversation(), ORG, None, TODAY, derived_from="ab" * 32)
+    assert whole.identificatie.kenmerk == "WA-2f678a48779c" and part.identificatie.kenmerk == "WA-abababababab"

@@ -43,7 +43,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_sip_create)
 
     p = sip.add_parser("validate", parents=[common], help="check a SIP: BagIt, profile, layout, MDTO/ToPX XSD")
-    p.add_argument("path", type=Path)
+    p.add_argument("path", type=Path, help="a SIP folder, or a .zip/.7z package (its .sha256 beside it is checked)")
     p.add_argument("--bagit-only", action="store_true", help="only the BagIt checks (for bags not made by edepot)")
     p.set_defaults(handler=cmd_sip_validate)
 
@@ -88,9 +88,9 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_sip_validate(args: argparse.Namespace, config: Config) -> int:
-    from ingest.sip_validate import validate_sip
+    from ingest.sip_validate import validate_transfer
 
-    report = validate_sip(args.path.resolve(), config, bagit_only=args.bagit_only)
+    report = validate_transfer(args.path.resolve(), config, bagit_only=args.bagit_only)
     emit(args, report.to_dict(), report.report())
     return 0 if report.valid else 1
 
