@@ -133,7 +133,8 @@ def _message_elements(raw: IO[bytes], name: str, facts: BackupFacts) -> Iterator
     facts.repairs = reader.repairs
     context = etree.iterparse(
         reader,
-        events=("start", "end"),
+        events=("end",),
+        tag=("sms", "mms"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -141,29 +142,25 @@ def _message_elements(raw: IO[bytes], name: str, facts: BackupFacts) -> Iterator
         remove_comments=True,
         remove_pis=True,
     )
-    depth = 0
     try:
-        for event, element in context:
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    _check_root(element, name, facts)
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
-            if element.tag in ("sms", "mms"):
-                facts.elements += 1
-                yield facts.elements, element
-            element.clear(keep_tail=False)
+        for _, element in context:
             parent = element.getparent()
-            if parent is not None:
-                while element.getprevious() is not None:
-                    del parent[0]
+            if parent is None or parent.getparent() is not None:
+                continue  # an <sms> nested deeper than the root's children is not a message of the backup
+            if facts.root is None:
+                _check_root(parent, name, facts)
+            facts.elements += 1
+            yield facts.elements, element
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:  # also drops siblings of other names
+                del parent[0]
+        root = context.root
     except etree.XMLSyntaxError as exc:
         raise InputError(f"{name} is not well-formed XML (truncated or damaged?): {_one_line(exc)}") from None
     if facts.root is None:
-        raise InputError(f"{name} holds no XML element")
+        if root is None:
+            raise InputError(f"{name} holds no XML element")
+        _check_root(root, name, facts)
 
 
 def _check_root(element: etree._Element, name: str, facts: BackupFacts) -> None:

@@ -91,7 +91,7 @@ def looks_like_threema(head: str) -> float:
                 for line in lines if (m := ANDROID.match(line)))
     if android and media:
         return 0.97  # `<uuid.jpg>` is Threema's own way to name a media file
-    return 0.9 if android else 0.0
+    return 0.5 if android else 0.0  # the same line form as WhatsApp on iPhone: plausible, not distinctive
 
 
 def title_of(member: str) -> str | None:
@@ -251,7 +251,7 @@ class ThreemaFormat:
     name = NAME
 
     def score(self, export: Export) -> float:
-        """0.97 for Threema's own marks (messages-<chat>.txt, >>>/<<< lines, `<uuid.jpg>` media), 0.9 for
+        """0.97 for Threema's own marks (messages-<chat>.txt, >>>/<<< lines, `<uuid.jpg>` media), 0.5 for
         its Android line form alone (WhatsApp's 0.95 then wins: the same line form), else 0."""
         member = chat_member(export)
         if member is None:

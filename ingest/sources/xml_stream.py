@@ -30,6 +30,7 @@ _CHUNK = 1024 * 1024
 _CARRY_WINDOW = 64  # longer than two references of the longest legal spelling
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,16})|([0-9]{1,20}));")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_SET = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20))
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 _ROOT_START = re.compile(rb"<[A-Za-z_:]")
 _PROLOG_LIMIT = 64 * 1024  # a prolog (declaration, stylesheet PI, comments) longer than this is not an export
@@ -96,8 +97,9 @@ class RepairingReader:
             self._check_prolog(data)
         if b"&#" in data:
             data = self._repair_references(data)
-        data, controls = _CONTROL_BYTES.subn(REPLACEMENT_UTF8, data)
-        self.repairs.control_bytes_replaced += controls
+        if len(data.translate(None, _CONTROL_SET)) != len(data):  # a C scan; the regex only when needed
+            data, controls = _CONTROL_BYTES.subn(REPLACEMENT_UTF8, data)
+            self.repairs.control_bytes_replaced += controls
         return data
 
     def _check_prolog(self, data: bytes) -> None:
