@@ -273,3 +273,22 @@ def test_repair_gives_the_same_bytes_for_any_chunking(tokens: list[bytes], chunk
     pieces = RepairingReader(io.BytesIO(document), chunk=chunk)
     assert pieces.read() == whole.read()
     assert pieces.repairs == whole.repairs
+
+
+def test_damaged_first_element_takes_the_next_time_and_huge_dates_are_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "edge.xml"
+    path.write_text(
+        '<smses count="3" backup_date="1700000900000">'
+        + _sms("+31600000001", "99999999999999999999999", 1, "te groot")
+        + _sms("+31600000001", "1700000000000", 1, "goed")
+        + _sms("+31600000002", "-5", 1, "negatief")
+        + "</smses>",
+        encoding="utf-8",
+    )
+    first, second = parse(path)
+    assert [(m.kind.value, m.timestamp) for m in first.messages] == [
+        ("unparsed", at_ms(1700000000000)), ("text", at_ms(1700000000000))
+    ]
+    assert first.source.inferred["unparsed_lines"][0]["reason"] == "date 99999999999999999999999 is outside the calendar"
+    # a thread with no readable message at all: the backup's own date
+    assert [(m.kind.value, m.timestamp) for m in second.messages] == [("unparsed", at_ms(1700000900000))]

@@ -8,9 +8,9 @@ elements (one attribute per column of Android's `content://sms` table) and `<mms
 
 Decisions a records manager should know:
 - One conversation per thread: the set of other parties' addresses (for group MMS the `~`-joined
-  `address`), spaces, dashes and brackets removed. Within a thread, messages are in time order (the
-  backup lists all sms first, then all mms); `source.inferred["element_positions"]` maps each seq to
-  the element's position in the file.
+  `address`), spaces, dashes and brackets removed; threads in the order they first appear in the file.
+  Within a thread, messages are in time order, equal times in file order (the backup lists all sms
+  first, then all mms, so file order would put every MMS after every SMS).
 - `type` 1 / `msg_box` 1 is received: the sender is the contact's name as the phone knew it, else its
   address. Every other type (2 sent, 3 draft, 4 outbox, 5 failed, 6 queued) was written on this phone:
   the sender is `OWNER` ("Ik"); drafts, failed and queued messages are listed in
@@ -20,9 +20,15 @@ Decisions a records manager should know:
 - The `count` attribute is not trusted: every element is read, and a wrong count is recorded.
 - Emoji written as surrogate character references are repaired while streaming
   (`ingest/sources/xml_stream.py`), counted under `xml_repairs`; the original file is never changed.
-- Binary MMS parts are attachments named `<backup stem>.parts/<element position>-<part index>-<name>`;
-  base64 that does not decode keeps the message, the attachment gets `present` False and is listed
-  under `damaged_attachments` with the reason.
+- Binary MMS parts are attachments named `<backup stem>.parts/<element position>-<part index>-<name>`
+  (`iter_part_data` yields their decoded bytes under those names, one at a time); base64 that does not
+  decode keeps the message, the attachment gets `present` False and is listed under
+  `damaged_attachments` with the reason. A part the backup holds no data for (the app's option to
+  leave MMS media out) is `present` False and listed under `attachments_not_in_backup`.
+- A message element that cannot be read (its date is not a number) is an `unparsed` message holding
+  the element as XML, timed like the thread's message before it.
+- MMS `sub` (subject) is kept under `subjects` per seq; group MMS list every address with its role
+  under `group_mms`. A `date` below 10^11 is taken as seconds and noted under `date_in_seconds`.
 - Timestamps are the `date` column (milliseconds since 1970 UTC), shown in the `--tz` zone.
 - The file is streamed (lxml iterparse with elements cleared): memory does not grow with its size.
 """
@@ -98,6 +104,7 @@ class BackupFacts:
     """What the root element says and what reading found, filled while records are streamed."""
 
     declared_count: int | None = None
+    backup_date_ms: int | None = None  # the root's backup_date: when the backup was made
     root: str | None = None
     elements: int = 0
     repairs: Repairs | None = None
@@ -170,6 +177,9 @@ def _check_root(element: etree._Element, name: str, facts: BackupFacts) -> None:
     count = element.get("count")
     if count is not None and count.strip().isdigit():
         facts.declared_count = int(count)
+    backup_date = element.get("backup_date")
+    if backup_date is not None and backup_date.strip().isdigit() and int(backup_date) <= _LATEST_MS:
+        facts.backup_date_ms = int(backup_date)
 
 
 def _record(element: etree._Element, position: int) -> Record:
@@ -180,6 +190,9 @@ def _record(element: etree._Element, position: int) -> Record:
     date_ms = _integer(get("date"), "date", problems)
     if date_ms is None and "date" not in " ".join(problems):
         problems.append("no date")
+    if date_ms is not None and not _EARLIEST_MS <= date_ms <= _LATEST_MS:
+        problems.append(f"date {date_ms} is outside the calendar")
+        date_ms = None
     box = _integer(get("type") if tag == "sms" else get("msg_box"), "type" if tag == "sms" else "msg_box", problems)
     written = _written(element) if problems else ""
     if tag == "sms":
@@ -280,6 +293,9 @@ def _one_line(exc: Exception) -> str:
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 RUN_SIZE = 20_000  # messages held before they are spilled, sorted, to a run file
 _SECONDS_NOT_MS = 10**11  # a `date` below this (March 1973 in ms) is seconds, as Android's MMS table stores
+_UNTIMED = -1  # spool date of a damaged element that comes before any readable one in its thread
+_EARLIEST_MS = 0  # 1970: no phone stored an earlier time
+_LATEST_MS = 253402300799000  # 9999-12-31T23:59:59Z, the last instant a datetime holds
 
 
 @dataclass
@@ -415,7 +431,8 @@ class SmsBackupFormat:
             inferred: dict[str, Any] = {**base, "thread": thread.key or "(no address)"}
             source = Source(format=NAME, platform="android", locale=None, timezone=options.tz, files=files, inferred=inferred)
             head = ConversationHead(source=source, title=thread.title or thread.key or None)
-            streams.append(ConversationStream(head, _messages(spool, thread.key, inferred, options.zone, remaining)))
+            messages = _messages(spool, thread.key, inferred, options.zone, remaining, facts.backup_date_ms)
+            streams.append(ConversationStream(head, messages))
         return streams
 
 
@@ -468,13 +485,15 @@ def _entry(record: Record, stem: str, threads: dict[str, _Thread], facts: Backup
     thread.count += 1
     notes: list[tuple[str, Any]] = []
     date_ms = record.date_ms
+    problem = record.problem
     if date_ms is not None and 0 < date_ms < _SECONDS_NOT_MS:
         date_ms *= 1000
         notes.append(("date_in_seconds", {"line": record.line}))
-    if record.problem is not None or date_ms is None:
-        when = thread.last_date if thread.last_date is not None else 0
+    if problem is not None or date_ms is None:
+        # timed like the thread's message before it; the first of a thread waits for the one after it
+        when = thread.last_date if thread.last_date is not None else _UNTIMED
         written = record.written or f"<{record.element}> at line {record.line}"
-        notes.append(("unparsed_lines", {"line": record.line, "text": written, "reason": record.problem or "no date"}))
+        notes.append(("unparsed_lines", {"line": record.line, "text": written, "reason": problem or "no date"}))
         return key, _Entry(when, record.position, None, MessageKind.UNPARSED.value, written, [], notes)
     thread.last_date = date_ms
     received = record.box == 1
@@ -536,26 +555,43 @@ _LIST_NOTES = ("unparsed_lines", "damaged_attachments", "attachments_not_in_back
 
 
 def _messages(
-    spool: _Spool, key: str, inferred: dict[str, Any], zone: Any, remaining: list[int]
+    spool: _Spool, key: str, inferred: dict[str, Any], zone: Any, remaining: list[int], fallback_ms: int | None
 ) -> Iterator[Message]:
-    """Pass two for one thread: its messages in time order, seqs from 1; notes go into `inferred`."""
+    """Pass two for one thread: its messages in time order, seqs from 1; notes go into `inferred`.
+    Damaged elements before the thread's first readable one take its time (the backup's date when the
+    thread has none)."""
     try:
-        for seq, row in enumerate(spool.read(key), 1):
-            date_ms, position, sender, kind, text, attachments, notes = row
-            for name, value in notes:
-                if name in _LIST_NOTES:
-                    entry = {"seq": seq, **value} if isinstance(value, dict) else {"seq": seq, "value": value}
-                    inferred.setdefault(name, []).append(entry)
-                elif name in ("null_body",):
-                    inferred.setdefault(name, []).append(seq)
-                else:
-                    inferred.setdefault(name, {})[str(seq)] = value
-            when = (EPOCH + timedelta(milliseconds=date_ms)).astimezone(zone)
-            yield Message(
-                seq, when, sender, MessageKind(kind), text,
-                tuple(Attachment(name=n, present=p, media_type=t) for n, p, t in attachments),
-            )
+        waiting: list[tuple[int, tuple[Any, ...]]] = []
+        seq = 0
+        for row in spool.read(key):
+            seq += 1
+            if row[0] == _UNTIMED:
+                waiting.append((seq, row))
+                continue
+            for early_seq, early in waiting:
+                yield _message(early_seq, (row[0], *early[1:]), inferred, zone)
+            waiting.clear()
+            yield _message(seq, row, inferred, zone)
+        for early_seq, early in waiting:
+            yield _message(early_seq, (fallback_ms or 0, *early[1:]), inferred, zone)
     finally:
         remaining[0] -= 1
         if remaining[0] == 0:
             spool.close()
+
+
+def _message(seq: int, row: tuple[Any, ...], inferred: dict[str, Any], zone: Any) -> Message:
+    date_ms, _, sender, kind, text, attachments, notes = row
+    for name, value in notes:
+        if name in _LIST_NOTES:
+            entry = {"seq": seq, **value} if isinstance(value, dict) else {"seq": seq, "value": value}
+            inferred.setdefault(name, []).append(entry)
+        elif name == "null_body":
+            inferred.setdefault(name, []).append(seq)
+        else:
+            inferred.setdefault(name, {})[str(seq)] = value
+    when = (EPOCH + timedelta(milliseconds=date_ms)).astimezone(zone)
+    return Message(
+        seq, when, sender, MessageKind(kind), text,
+        tuple(Attachment(name=n, present=p, media_type=t) for n, p, t in attachments),
+    )
