@@ -22,6 +22,9 @@ Decisions a records manager should know:
   text on its own line. Reactions are listed in `source.inferred["reactions"]` per seq.
 - `is_unsent` True → kind deleted; `type` "Call" → kind call; "Subscribe"/"Unsubscribe" → system.
 - One conversation per `message_N.json` folder (thread), in the order their folders sort.
+- A message object without `timestamp_ms` cannot be placed in time: it is kept as an `unparsed`
+  message at the end of the conversation (timed like the last message), with its file and record
+  number under `unparsed_lines`.
 """
 from __future__ import annotations
 
