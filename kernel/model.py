@@ -179,12 +179,13 @@ def participants_of(messages: tuple[Message, ...] | list[Message]) -> tuple[Part
     return tuple(Participant(name, n) for name, n in counts.items())
 
 
-@dataclass(frozen=True)
+@dataclass
 class ConversationHead:
     """What is known of a conversation apart from its messages: where it came from, its title, and
     the participants known in advance (message counts are added while the messages stream past).
 
-    `source.inferred` may still gain keys while the conversation's messages are being produced."""
+    A producer may still replace `source` (e.g. with the locale it inferred) or add keys to
+    `source.inferred` until the conversation's messages are exhausted; readers read it after that."""
 
     source: Source
     title: str | None = None
@@ -225,11 +226,25 @@ def write_conversation_json(
     line = "\n" + inner + "  "
     batch: list[str] = []
     wrote_any = False
+    senders: dict[str, str] = {}  # sender → its JSON string, encoded once
+    last_time: datetime | None = None
+    last_iso = ""
     for m in messages:
-        if m.sender is not None:
-            counts[m.sender] = counts.get(m.sender, 0) + 1
-        batch.append(message_json(m))
-        if len(batch) >= 2048:
+        sender = m.sender
+        if sender is None:
+            sender_json = "null"
+        else:
+            counts[sender] = counts.get(sender, 0) + 1
+            sender_json = senders.get(sender) or senders.setdefault(sender, encode_basestring(sender))
+        if m.timestamp is not last_time:
+            last_time, last_iso = m.timestamp, m.timestamp.isoformat()
+        attachments = json.dumps([a.to_dict() for a in m.attachments], ensure_ascii=False) if m.attachments else "[]"
+        batch.append(
+            f'{{"seq": {m.seq}, "timestamp": "{last_iso}", "sender": {sender_json}, '
+            f'"kind": {_KIND_JSON[m.kind]}, "text": {encode_basestring(m.text)}, '
+            f'"attachments": {attachments}, "edited": {"true" if m.edited else "false"}}}'
+        )
+        if len(batch) >= 4096:
             write(("," if wrote_any else "") + line + ("," + line).join(batch))
             wrote_any = True
             batch.clear()

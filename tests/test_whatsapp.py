@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.export import open_export
 from ingest.sources import FORMATS, parse_export
-from ingest.sources.whatsapp import parse_chat_text, title_of
-from kernel.errors import EdepotError, InputError, UnknownExportFormat
+from ingest.sources.whatsapp import FORMAT, parse_chat_text, title_of
+from kernel.errors import EdepotError, InputError
 from kernel.model import Conversation, MessageKind
 from tests.conftest import shared_or_skip
 
@@ -163,9 +164,23 @@ def test_chat_miner_synthetic(corpus: Path, name: str) -> None:
     assert got == target
 
 
-def test_arabic_digits_not_recognised(corpus: Path) -> None:
-    with pytest.raises(UnknownExportFormat):
-        parse_export([corpus / "whatsapp-ios-ar-whats_json" / "arabic_ios.txt"])
+def test_arabic_ios_with_arabic_indic_digits_and_rtl_marks(corpus: Path) -> None:
+    conv = parsed([corpus / "whatsapp-ios-ar-whats_json" / "arabic_ios.txt"])
+    assert len(conv.messages) == 23
+    # whats_json: 4 text, 2 location, 17 system (= our 1 system + 13 omitted media + 1 contact card + 2 deleted)
+    assert kinds(conv) == {"system": 1, "text": 4, "media": 13, "contact": 1, "location": 2, "deleted": 2}
+    assert (conv.source.platform, conv.source.locale) == ("ios", "ar")
+    assert conv.source.inferred["date_order"] == "DMY"
+    # [١٨‏/٣‏/٢٠٢٢، ٢:٥٦:٠٠ م]: 18 March 2022, 2:56:00 PM; the English export of the same chat says 14:56:01
+    assert conv.messages[0].timestamp == at("2022-03-18T14:56:00")
+    assert conv.messages[0].sender is None and conv.messages[0].text.startswith("الرسائل والمكالمات مشفرة")
+    assert (conv.messages[1].sender, conv.messages[1].text) == ("Dmitry S", "Hello World")
+    assert conv.messages[1].timestamp == at("2022-03-27T21:41:35")
+    assert conv.messages[2].attachments[0].name == "لم يتم إدراج الصورة"  # image omitted
+    assert conv.messages[12].text == "Resume-Dmitry-Starkov.pdf • صفحتان ٢"  # digits in text kept as written
+    assert conv.messages[20].sender == "+40\u00a0521\u00a0028\u00a061\u00a088"  # U+202A/U+202C dropped
+    assert conv.messages[22].kind is MessageKind.LOCATION
+    assert conv.messages[-1].timestamp == at("2022-03-27T21:56:45")
 
 
 # --- our samples -----------------------------------------------------------------------------------
@@ -315,10 +330,17 @@ def test_date_order_from_sequence_when_no_value_above_12() -> None:
     assert "backward" in conv.source.inferred["evidence"]
 
 
-def test_crlf_bom_and_invalid_date_continuation() -> None:
-    text = "\ufeff14-03-2024 10:15 - Ann: regel een\r\n31-02-2024 10:16 - dit is geen kop\r\n15-03-2024 09:00 - Bob: ja\r\n"
+def test_crlf_bom_and_impossible_date_kept_as_unparsed_line() -> None:
+    text = ("\ufeff14-03-2024 10:15 - Ann: regel een\r\n31-02-2024 10:16 - dit is geen kop\r\nvervolg\r\n"
+            "15-03-2024 09:00 - Bob: ja\r\n")
     conv = parse_chat_text(text.lstrip("\ufeff"), "Europe/Amsterdam")
-    assert [m.text for m in conv.messages] == ["regel een\n31-02-2024 10:16 - dit is geen kop", "ja"]
+    assert [(m.kind.value, m.sender, m.text) for m in conv.messages] == [
+        ("text", "Ann", "regel een"), ("unparsed", None, "31-02-2024 10:16 - dit is geen kop\nvervolg"), ("text", "Bob", "ja"),
+    ]
+    assert conv.messages[1].timestamp == conv.messages[0].timestamp  # an unparsed line takes the time before it
+    assert conv.source.inferred["unparsed_lines"] == [
+        {"seq": 2, "line": 2, "text": "31-02-2024 10:16 - dit is geen kop\nvervolg"}]
+    jsonschema.validate(conv.to_dict(), SCHEMA)
     data = text.encode("utf-8")
     from ingest.sources.whatsapp import decode_chat_text
 
@@ -349,9 +371,9 @@ def test_bad_timezone_and_format_name(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="time zone"):
         parse_export([chat], tz="Mars/Olympus")
     with pytest.raises(InputError, match="whatsapp"):
-        parse_export([chat], format="threema")
+        parse_export([chat], format="no-such-format")
     assert parse_export([chat], format="whatsapp").messages[0].sender == "Ann"
-    assert [f.name for f in FORMATS] == ["whatsapp"]
+    assert "whatsapp" in [f.name for f in FORMATS]
 
 
 def test_iphone_group_event_needs_app_mark() -> None:
@@ -373,12 +395,13 @@ def test_titles() -> None:
     assert title_of([Path("_chat.txt")]) is None
 
 
-def test_zip_without_chat_text_is_unknown(tmp_path: Path) -> None:
+def test_zip_without_chat_text_is_not_whatsapp(tmp_path: Path) -> None:
     archive = tmp_path / "photos.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("a.jpg", b"\xff\xd8\xff")
-    with pytest.raises(UnknownExportFormat):
-        parse_export([archive])
+    assert FORMAT.score(open_export([archive])) == 0.0
+    with pytest.raises(InputError, match="no WhatsApp chat text"):
+        parse_export([archive], format="whatsapp")
 
 
 # --- properties ------------------------------------------------------------------------------------

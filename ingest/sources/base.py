@@ -17,8 +17,9 @@ A format module defines one object, `FORMAT`, with:
   streams, for exports too large to hold (a million WhatsApp messages, gigabytes of SMS XML). The
   list's length is the number of conversations and must be known when `stream` returns; each
   `ConversationStream.messages` is a lazy iterator (a generator) that does its work only while it is
-  consumed, and the consumer exhausts them in list order. `head.source.inferred` may still gain keys
-  until its iterator is exhausted (unparsed lines, DST cases found on the way); `head.participants`
+  consumed, and the consumer exhausts them in list order. `head.source` may still be replaced, and
+  `head.source.inferred` gain keys, until its iterator is exhausted (the locale, unparsed lines, DST
+  cases found on the way): consumers read the head after the messages. `head.participants`
   lists names known in advance (their counts are added by the consumer), possibly none.
   A format without `stream` is streamed by the registry from `parse_all`.
 
