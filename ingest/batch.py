@@ -100,16 +100,20 @@ def read_manifest(manifest: Path) -> list[tuple[int, dict[str, str]]]:
 
 
 def run_batch(
-    manifest: Path, config: Config, on_row: Callable[[RowResult, int], None] = lambda _r, _n: None
+    manifest: Path,
+    config: Config,
+    on_row: Callable[[RowResult, int], None] = lambda _r, _n: None,
+    on_start: Callable[[int, str], None] = lambda _line, _export: None,
 ) -> BatchResult:
     """Build a SIP for every row of `manifest`; a failing row is recorded and the next one is built.
 
-    `on_row(result, total)` is called after each row (for progress).
+    For progress: `on_start(line, export)` before each row, `on_row(result, total)` after it.
     """
     manifest = manifest.resolve()
     rows = read_manifest(manifest)
     results = []
     for line, row in rows:
+        on_start(line, row.get("export", ""))
         try:
             made = _build_row(row, manifest.parent, config)
             result = RowResult(line, row.get("export", ""), True, str(made.path), made.record_id, made.message_count)

@@ -281,7 +281,9 @@ def _write_payload(
 
 def _extract_selected_media(staging: Path, exports: Sequence[Path], selection: Selection) -> list[str]:
     """Each medium a kept message refers to, copied byte-identical out of the export into original/."""
-    wanted = set(selection.kept_attachments)
+    # attachments are named as the export names them, with or without a folder ("photos/x.jpg"); ingest
+    # finds media by file name, so they are matched, and written, by file name
+    wanted = {PurePosixPath(name).name for name in selection.kept_attachments}
     if not wanted:
         return []
     export = open_export([Path(p) for p in exports])

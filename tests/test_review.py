@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,42 @@ def test_sheet_paths_and_no_overwrite(tmp_path: Path) -> None:
     write_review_sheet(chat, tmp_path / "s")
     with pytest.raises(InputError, match="already exists"):
         write_review_sheet(chat, tmp_path / "s")
+
+
+NODE_HARNESS = r"""
+const fs = require("fs");
+const html = fs.readFileSync(process.argv[2], "utf8");
+const data = html.match(/<script type="application\/json" id="sheet">([\s\S]*?)<\/script>/)[1];
+const code = html.match(/<script>([\s\S]*?)<\/script>/)[1];
+const marked = new Set(JSON.parse(process.argv[3]));
+const rows = JSON.parse(data).rows.map(r => {
+  const select = {value: "business", listeners: [], addEventListener(t, f) { this.listeners.push(f); }};
+  const row = {seq: r[0], select, classList: {toggle() {}}, querySelector: () => select};
+  return row;
+});
+let saved = null, clicked = null;
+global.document = {
+  getElementById: id => id === "sheet" ? {textContent: data} : {addEventListener: (t, f) => { clicked = f; }},
+  querySelectorAll: q => q === "tr[data-seq]" ? rows : rows.map(r => r.select),
+  createElement: () => ({click() {}}),
+};
+global.URL = {createObjectURL: b => b};
+global.Blob = class { constructor(parts) { saved = parts.join(""); } };
+eval(code);
+for (const r of rows) if (marked.has(Number(r.seq))) { r.select.value = "private"; r.select.listeners.forEach(f => f({target: r.select})); }
+clicked();
+process.stdout.write(saved);
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_the_html_page_saves_a_csv_that_create_reads(tmp_path: Path) -> None:
+    chat = parse_export([IOS_SAMPLE])
+    _, html_path = write_review_sheet(chat, tmp_path / "sheet")
+    harness = tmp_path / "harness.js"
+    harness.write_text(NODE_HARNESS, encoding="utf-8")
+    result = subprocess.run(["node", str(harness), str(html_path), "[5, 17]"], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    saved = tmp_path / "saved.csv"
+    saved.write_bytes(result.stdout)
+    assert read_review_sheet(saved, chat) == {5, 17}

@@ -109,23 +109,30 @@ def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
 def cmd_sip_batch(args: argparse.Namespace, config: Config) -> int:
     from ingest.batch import RowResult, run_batch
 
+    from ingest.batch import read_manifest
+
     live = not args.json and sys.stderr.isatty() and not os.environ.get("CI")
     progress = None
     if live:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+        total = len(read_manifest(args.manifest.resolve()))
         progress = Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=Console(stderr=True), transient=True)
         progress.start()
-        task = progress.add_task("SIPs", total=None)
+        task = progress.add_task("SIPs", total=total)
+
+    def on_start(line: int, export: str) -> None:
+        if progress is not None:
+            progress.update(task, description=f"row {line}: {Path(export.split(';')[0]).name[:40]}")
 
     def on_row(result: RowResult, total: int) -> None:
         if progress is not None:
-            progress.update(task, total=total, advance=1, description=f"SIPs ({result.export[:40]})")
+            progress.update(task, total=total, advance=1)
 
     try:
-        result = run_batch(args.manifest, config, on_row)
+        result = run_batch(args.manifest, config, on_row, on_start)
     finally:
         if progress is not None:
             progress.stop()
