@@ -17,12 +17,12 @@ from pypdf import PdfReader
 
 from ingest.pipeline import ingest
 from ingest.sip import create_sip
-from kernel.config import Config
+from kernel.config import Config, load_config
 from kernel.errors import AlreadyIngested, InfectedPackage, ToolMissing
 from preservation import scan as scan_module
 from preservation.catalogue import open_catalogue
 from preservation.metadata.premis import parse_premis_events
-from tests.conftest import REPO
+from tests.conftest import FIXED_NOW, REPO, SHARED
 from tests.media_factory import EICAR, eicar_database, make_media, whatsapp_export
 
 IOS_SAMPLE = next((REPO / "samples" / "whatsapp-ios-nl").glob("*.zip"))
@@ -45,9 +45,19 @@ def media_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return whatsapp_export(folder / "WhatsApp Chat - Media.zip", attachments, "Media")
 
 
-@pytest.fixture
-def media_aip(scanned: Config, media_export: Path, tmp_path: Path) -> tuple[Path, object]:
-    result = ingest(create_sip([media_export], tmp_path / "sip", scanned).path, scanned)
+@pytest.fixture(scope="module")
+def media_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """One data directory for the module's media AIP (ingesting it, with transcoding, is the slow part)."""
+    folder = tmp_path_factory.mktemp("media-aip")
+    loaded = load_config(folder / "data", clock=lambda: FIXED_NOW)
+    return dataclasses.replace(loaded, schema_dir=SHARED / "standards" if SHARED.is_dir() else None,
+                               scan_database=eicar_database(folder / "clamav"))
+
+
+@pytest.fixture(scope="module")
+def media_aip(media_config: Config, media_export: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    sip = create_sip([media_export], tmp_path_factory.mktemp("media-sip") / "sip", media_config)
+    result = ingest(sip.path, media_config)
     return result.locations[0], result
 
 
@@ -105,7 +115,8 @@ def test_the_rendering_shows_stickers_and_heic_photos_inline(media_aip: tuple[Pa
 
 
 def test_mdto_is_updated_with_the_ingest_and_the_preservation_copies(media_aip: tuple[Path, object],
-                                                                       config: Config) -> None:
+                                                                       media_config: Config) -> None:
+    config = media_config
     bag, result = media_aip
     metadata = bag / "data" / "metadata"
     (updated,) = [p for p in metadata.glob("*.mdto.xml")]
@@ -199,7 +210,9 @@ def test_siegfried_gives_a_second_opinion_and_disagreements_are_reported(scanned
     assert row["puid"] == "fmt/395" and row["siegfried"] == "fmt/1880"
 
 
-def test_the_report_says_per_file_what_was_checked_and_done(media_aip: tuple[Path, object], scanned: Config) -> None:
+def test_the_report_says_per_file_what_was_checked_and_done(media_aip: tuple[Path, object],
+                                                            media_config: Config) -> None:
+    scanned = media_config
     _, result = media_aip
     json_path, html_path = result.report  # type: ignore[attr-defined]
     assert json_path.parent == scanned.data_dir / "reports" and html_path.suffix == ".html"

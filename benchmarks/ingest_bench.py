@@ -1,0 +1,141 @@
+"""Benchmark: ingest a 1 GB SIP end to end, against `sha256sum` over the same bytes (hashing is the floor).
+
+Target (shared/BENCHMARKS.md; issue 6 says < 4×): edepot ingest < 3× the time of `sha256sum` over every
+file of the SIP, measured in the same run, each the median of `--runs`. The SIP holds a WhatsApp export of
+photos (real JPEGs), documents (PDFs) and voice notes (Opus, normalised to FLAC by the policy); no video, as
+the target excludes video normalisation. Ingest runs as the command a user runs (`edepot ingest`, a fresh
+process each time, a fresh data directory), with ClamAV's clamscan reading a one-signature database made
+here (the bytes are all read and archives opened as with freshclam's, but loading the full database, about
+10 s with clamscan and nothing with a running clamd, is left out). The page cache is warm for both.
+
+    .venv/bin/python benchmarks/ingest_bench.py [--megabytes 1024] [--runs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def jpeg(rng: random.Random, megabytes: float) -> bytes:
+    from PIL import Image
+
+    side = int((megabytes * 2**20 / 3 * 1.6) ** 0.5)  # noise at quality 92 keeps about 60% of raw RGB
+    image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def pdf(rng: random.Random, megabytes: float) -> bytes:
+    payload = rng.randbytes(int(megabytes * 2**20))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+               b"<< /Length 44 >>\nstream\nBT /F1 12 Tf 20 100 Td (Stukken) Tj ET      \nendstream",
+               b"<< /Length %d >>\nstream\n" % len(payload) + payload + b"\nendstream"]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def opus(seconds: int, folder: Path) -> bytes:
+    target = folder / "voice.opus"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency=440:duration={seconds}", "-c:a", "libopus", str(target)], check=True)
+    return target.read_bytes()
+
+
+def make_export(folder: Path, megabytes: int, seed: int = 5) -> Path:
+    """A Dutch iOS WhatsApp export zip of about `megabytes` MiB: half photos, half PDFs, a few voice notes."""
+    rng = random.Random(seed)
+    voice = opus(60, folder)
+    members: dict[str, bytes] = {}
+    lines = ["[14-03-2024 09:58:12] Benchmark: \u200eWethouder Jansen heeft deze groep aangemaakt"]
+    total, n = 0, 0
+    while total < megabytes * 2**20:
+        n += 1
+        kind = n % 8
+        if kind == 0:
+            name, data = f"{n:08d}-AUDIO.opus", voice
+        elif kind % 2:
+            name, data = f"{n:08d}-PHOTO.jpg", jpeg(rng, rng.uniform(1.5, 4))
+        else:
+            name, data = f"{n:08d}-Stukken {n}.pdf", pdf(rng, rng.uniform(4, 12))
+        members[name] = data
+        total += len(data)
+        lines.append(f"\u200e[14-03-2024 {10 + n // 3600 % 12:02d}:{n // 60 % 60:02d}:{n % 60:02d}] Petra de Vries: "
+                     f"\u200e<bijgevoegd: {name}>")
+        lines.append(f"[14-03-2024 {10 + n // 3600 % 12:02d}:{n // 60 % 60:02d}:{n % 60:02d}] Wethouder Jansen: "
+                     f"Dank je, ontvangen ({n}).")
+    export = folder / "WhatsApp Chat - Benchmark.zip"
+    with zipfile.ZipFile(export, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("_chat.txt", "\n".join(lines) + "\n")
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return export
+
+
+def edepot(data: Path, *args: str | Path) -> None:
+    subprocess.run([sys.executable, "-m", "edepot.cli", "--data-dir", str(data), "--json", *map(str, args)],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--megabytes", type=int, default=1024)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    work_root = ROOT / "benchmarks" / ".work"
+    work_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ingest-bench-", dir=work_root) as temp:
+        folder = Path(temp)
+        export = make_export(folder, args.megabytes)
+        db = folder / "clamav" / "bench.hdb"
+        db.parent.mkdir()
+        db.write_text(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Edepot.Bench.EICAR\n")
+        edepot(folder / "sip-data", "sip", "create", export, "--out", folder / "sip")
+        files = sorted(str(p) for p in (folder / "sip").rglob("*") if p.is_file())
+        size = sum(Path(f).stat().st_size for f in files)
+        floors, ours = [], []
+        for run in range(1, args.runs + 1):
+            started = time.perf_counter()
+            subprocess.run(["sha256sum", *files], check=True, stdout=subprocess.DEVNULL)
+            floor = time.perf_counter() - started
+            data = folder / f"data-{run}"
+            data.mkdir()
+            (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{db}"\nrequired = true\n')
+            started = time.perf_counter()
+            edepot(data, "ingest", folder / "sip")
+            seconds = time.perf_counter() - started
+            shutil.rmtree(data)
+            floors.append(floor)
+            ours.append(seconds)
+            print(f"run {run}: SIP {size / 2**20:.0f} MiB in {len(files)} files; sha256sum {floor:.1f} s "
+                  f"({size / 2**20 / floor:.0f} MiB/s), edepot ingest {seconds:.1f} s; ratio {seconds / floor:.2f}")
+        ratio = statistics.median(ours) / statistics.median(floors)
+        verdict = "meets" if ratio < 3 else "MISSES"
+        print(f"median: sha256sum {statistics.median(floors):.1f} s, ingest {statistics.median(ours):.1f} s, "
+              f"ratio {ratio:.2f} ({verdict} the target < 3× the floor)")
+
+
+if __name__ == "__main__":
+    main()
