@@ -17,6 +17,7 @@ from typing import Iterator, Sequence
 
 from kernel.errors import InputError, NotFound
 from preservation.metadata.premis import PremisEvent
+from preservation.retention_catalogue import RETENTION_SCHEMA, RetentionTables
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS aips (
@@ -82,6 +83,11 @@ class AipState(str, Enum):
 
     STORED = "stored"  # every replica in place and verified at ingest
     DAMAGED = "damaged"  # a fixity run found damage it could not repair
+    DESTROYING = "destroying"  # on an approved destruction list, being removed (preservation/destruction.py)
+    DESTROYED = "destroyed"  # destroyed: no replica or file is left; the tombstone says what was there
+
+
+GONE_STATES = (AipState.DESTROYING.value, AipState.DESTROYED.value)  # not kept any more: fixity, DIPs pass them by
 
 
 class ReplicaStatus(str, Enum):
@@ -134,7 +140,7 @@ class AipVersion:
     first_aip: str
 
 
-class SqliteCatalogue:
+class SqliteCatalogue(RetentionTables):
     """The catalogue in one SQLite file; each public method is one transaction."""
 
     def __init__(self, path: Path) -> None:
@@ -144,6 +150,7 @@ class SqliteCatalogue:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._db.executescript(RETENTION_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -222,17 +229,21 @@ class SqliteCatalogue:
         row = self._db.execute("SELECT * FROM aips WHERE aip_id = ?", (aip_id,)).fetchone()
         if row is None:
             raise NotFound(f"no AIP {aip_id!r} in the catalogue", hint="list them with 'edepot aip list'")
+        if row[5] in GONE_STATES:
+            raise NotFound(f"AIP {aip_id!r} was destroyed under an approved destruction list ({row[5]})",
+                           hint="see 'edepot retention show --record " + row[2] + "'")
         return _aip(row)
 
     def aips(self) -> list[AipRecord]:
-        """Every AIP, oldest first."""
-        return [_aip(r) for r in self._db.execute("SELECT * FROM aips ORDER BY created, aip_id")]
+        """Every AIP still kept (not destroyed or being destroyed), oldest first."""
+        return [_aip(r) for r in self._db.execute(
+            "SELECT * FROM aips WHERE state NOT IN (?, ?) ORDER BY created, aip_id", GONE_STATES)]
 
     def aips_by_last_verified(self) -> list[AipRecord]:
         """Every AIP, least recently verified first (never verified first of all), for budgeted fixity runs."""
         rows = self._db.execute(
-            "SELECT a.* FROM aips a LEFT JOIN replicas r ON r.aip_id = a.aip_id "
-            "GROUP BY a.aip_id ORDER BY MIN(COALESCE(r.last_verified, '')), a.created, a.aip_id"
+            "SELECT a.* FROM aips a LEFT JOIN replicas r ON r.aip_id = a.aip_id WHERE a.state NOT IN (?, ?) "
+            "GROUP BY a.aip_id ORDER BY MIN(COALESCE(r.last_verified, '')), a.created, a.aip_id", GONE_STATES
         )
         return [_aip(r) for r in rows]
 
@@ -276,7 +287,9 @@ class SqliteCatalogue:
 
     def set_state(self, aip_id: str, state: AipState) -> None:
         with self._transaction() as db:
-            db.execute("UPDATE aips SET state = ? WHERE aip_id = ?", (state.value, aip_id))
+            # A destruction under way or done is never undone by a fixity run that started before it.
+            db.execute("UPDATE aips SET state = ? WHERE aip_id = ? AND state NOT IN (?, ?)",
+                       (state.value, aip_id, *GONE_STATES))
 
     def record_dip(self, dip_id: str, aip_id: str, path: Path, created: datetime) -> None:
         with self._transaction() as db:

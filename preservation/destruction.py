@@ -1,0 +1,508 @@
+"""Destruction (vernietiging) of records whose bewaartermijn has passed: the list, its approval, its execution
+and the proof (Archiefwet 1995 art. 3; Archiefbesluit 1995 art. 6-8: a destruction list (vernietigingslijst)
+and a statement of destruction (verklaring van vernietiging) naming what was destroyed).
+
+1. `draw_up_list` writes the vernietigingslijst (JSON, CSV, PDF/A-2b) of records due before a date, grouped by
+   selectielijst category, and stores it in the catalogue with the sha256 of its canonical JSON (the digest).
+2. `approve_list` records who approved it, in what role, when, bound to that digest: a list changed after it
+   was drawn up (in the file or in the catalogue) is refused, and so is its approval.
+3. `destroy_list` refuses a list without approval (and, with `[retention] required_roles`, without an approval
+   of each role). For each record still due and not held it removes every replica, quarantined file, DIP and
+   search-index entry, then replaces the AIPs' files and replicas in the catalogue by a tombstone (what was
+   there, with checksums, and the approval). Each step is journalled in the catalogue before it is done, so an
+   interrupted run finishes on the next; only the AIPs named on the list are ever touched.
+   Finally the catalogue file is vacuumed (no freed page keeps deleted bytes) and the certificate is written as
+   XML and PDF/A-2b.
+
+Files are unlinked, not overwritten: on journalling file systems and SSDs overwriting in place does not reach
+every copy of a block; erasing media is the job of the storage (encrypted volumes, TRIM), outside edepot.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from lxml import etree
+
+from kernel.atomic import fsync_dir, write_bytes_atomic
+from kernel.config import Config
+from kernel.errors import InputError, NotFound
+from preservation.catalogue import GONE_STATES, AipState, SqliteCatalogue
+from preservation.metadata.record import WAARDERINGEN
+from preservation.retention import (
+    RetentionSettings,
+    RetentionStatus,
+    Schedule,
+    compute_schedule,
+    due_cutoff,
+    due_for_destruction,
+    held_records,
+    local_today,
+    premis_event,
+)
+from preservation.retention_catalogue import Approval, StoredList
+from preservation.retention_render import render_pdf
+from preservation.storage import open_locations
+
+LIST_SCHEMA = "edepot/vernietigingslijst/1"
+CERTIFICATE_NS = "urn:edepot:verklaring-van-vernietiging:1"
+TRASH = ".destroying"  # inside each storage location: a bag being removed is renamed here first
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DrawnUpList:
+    """A destruction list as stored, with the files written for it."""
+
+    list_id: str
+    digest: str
+    content: dict[str, Any]
+    files: tuple[Path, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"list_id": self.list_id, "digest": self.digest, "records": len(self.content["items"]),
+                "before": self.content["before"], "files": [str(p) for p in self.files],
+                "items": self.content["items"]}
+
+
+@dataclass
+class DestructionResult:
+    """What one run of `destroy_list` did: records destroyed (now or in an earlier run), and passed over."""
+
+    list_id: str
+    destroyed: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    certificate: tuple[Path, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.skipped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"list_id": self.list_id, "destroyed": self.destroyed, "skipped": self.skipped,
+                "complete": self.complete, "certificate": [str(p) for p in self.certificate]}
+
+
+def reports_dir(config: Config, list_id: str) -> Path:
+    """Where a list's files and its certificate go by default."""
+    return config.data_dir / "reports" / "retention" / list_id
+
+
+def list_digest(content: dict[str, Any]) -> str:
+    """sha256 of the list's canonical JSON (keys sorted, no whitespace, UTF-8): what approval binds to."""
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. Drawing up the list
+
+
+def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: RetentionSettings, before: date | None,
+                 out: Path | None = None) -> DrawnUpList | None:
+    """The vernietigingslijst of every record due before `before` (default: due today or earlier), stored
+    and written as JSON, CSV and PDF/A; None when nothing is due."""
+    now = config.clock()
+    today = local_today(now, settings)
+    cutoff = before or due_cutoff(now, settings)
+    due = due_for_destruction(catalogue, settings, cutoff)
+    if not due:
+        return None
+    prefix = f"VL-{today:%Y%m%d}-"
+    list_id = f"{prefix}{len(catalogue.destruction_list_ids_since(prefix)) + 1}"
+    content: dict[str, Any] = {
+        "schema": LIST_SCHEMA,
+        "list_id": list_id,
+        "created": now.isoformat(),
+        "before": cutoff.isoformat(),
+        "archiefvormer": config.organisation.archiefvormer,
+        "items": [_item(catalogue, s) for s in due],
+    }
+    digest = list_digest(content)
+    catalogue.save_destruction_list(StoredList(list_id, now, digest, content))
+    for item in content["items"]:
+        for aip_id in item["aips"]:
+            catalogue.add_events(aip_id, [premis_event(
+                "appraisal", now, f"placed on destruction list {list_id}", item["why"], ())])
+    return DrawnUpList(list_id, digest, content, write_list_files(content, digest, out or reports_dir(config, list_id)))
+
+
+def _item(catalogue: SqliteCatalogue, schedule: Schedule) -> dict[str, Any]:
+    aips = [a for a, state in catalogue.aips_of_record(schedule.record_id) if state not in GONE_STATES]
+    files = [f for a in aips for f in catalogue.files(a) if f.role != "tag"]
+    return {**schedule.to_dict(), "aips": aips, "files": len(files), "bytes": sum(f.size for f in files)}
+
+
+def write_list_files(content: dict[str, Any], digest: str, out: Path) -> tuple[Path, ...]:
+    """Write the list as `<id>.json` (content plus digest), `<id>.csv` and `<id>.pdf` (PDF/A-2b) in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"vernietigingslijst-{content['list_id']}"
+    document = {**content, "digest": digest}
+    json_path, csv_path, pdf_path = out / f"{name}.json", out / f"{name}.csv", out / f"{name}.pdf"
+    write_bytes_atomic(json_path, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    write_bytes_atomic(csv_path, _csv(content).encode("utf-8"))
+    write_bytes_atomic(pdf_path, render_pdf("vernietigingslijst", {**document, "groups": _groups(content["items"])},
+                                            created=datetime.fromisoformat(content["created"])))
+    return json_path, csv_path, pdf_path
+
+
+CSV_COLUMNS = ("categorie_code", "categorie", "selectielijst", "record_id", "titel", "waardering", "bewaartermijn",
+               "start", "start_basis", "vernietigingsdatum", "dekking_begin", "dekking_eind", "aips", "bestanden",
+               "bytes", "reden")
+
+
+def _csv(content: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for i in content["items"]:
+        c = i["category"]
+        writer.writerow([c.get("code") or "", c.get("label") or "", c.get("list") or "", i["record_id"], i["title"],
+                         i["waardering"], i["bewaartermijn"] or "", i["start"] or "", i["start_basis"],
+                         i["destruction_date"], i["dekking_begin"] or "", i["dekking_eind"] or "",
+                         " ".join(i["aips"]), i["files"], i["bytes"], i["why"]])
+    return buffer.getvalue()
+
+
+def _groups(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[str, dict[str, Any]] = {}
+    for item in items:
+        c = item["category"]
+        key = c.get("code") or c.get("label") or ""
+        groups.setdefault(key, {"code": c.get("code") or "", "label": c.get("label") or "zonder categorie",
+                                "list": c.get("list") or "", "items": []})["items"].append(item)
+    return list(groups.values())
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. Approval
+
+
+def resolve_list(catalogue: SqliteCatalogue, reference: str) -> StoredList:
+    """The stored list named by its id, or by the path of its JSON file; refused when the file or the stored
+    content no longer has the digest it was drawn up with."""
+    path = Path(reference)
+    given: dict[str, Any] | None = None
+    if path.suffix == ".json" and path.is_file():
+        try:
+            given = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not a destruction list (JSON): {exc}") from None
+        if not isinstance(given, dict) or given.get("schema") != LIST_SCHEMA:
+            raise InputError(f"{path}: not an edepot destruction list")
+        reference = str(given.get("list_id"))
+    stored = catalogue.destruction_list(reference)
+    if stored is None:
+        raise NotFound(f"no destruction list {reference!r}", hint="draw one up with 'edepot retention due'")
+    if list_digest(stored.content) != stored.digest:
+        raise InputError(f"destruction list {stored.list_id} was changed in the catalogue after it was drawn up",
+                         hint="draw up a new list with 'edepot retention due'")
+    if given is not None:
+        given = {k: v for k, v in given.items() if k != "digest"}
+        if list_digest(given) != stored.digest:
+            raise InputError(f"{path} differs from destruction list {stored.list_id} as drawn up "
+                             f"(digest {list_digest(given)[:12]}… ≠ {stored.digest[:12]}…)",
+                             hint="approve and destroy only the list edepot drew up; draw up a new one")
+    return stored
+
+
+def approve_list(config: Config, catalogue: SqliteCatalogue, reference: str, by: str, role: str) -> Approval:
+    """Record an approval of the list (bound to its digest) by a named person in a role."""
+    if not by.strip() or not role.strip():
+        raise InputError("--by and --role must not be empty")
+    stored = resolve_list(catalogue, reference)
+    if catalogue.tombstones(stored.list_id) and _all_done(catalogue, stored):
+        raise InputError(f"destruction list {stored.list_id} was already executed")
+    now = config.clock()
+    approval = Approval(stored.list_id, stored.digest, by.strip(), role.strip(), now)
+    events = [(aip_id, premis_event("appraisal", now, f"destruction list {stored.list_id} approved by {by} ({role})",
+                                    f"list digest sha256:{stored.digest}", (f"person:{by}",)))
+              for item in stored.content["items"] for aip_id in item["aips"]]
+    catalogue.add_approval(approval, events)
+    return approval
+
+
+def valid_approvals(catalogue: SqliteCatalogue, stored: StoredList, settings: RetentionSettings) -> list[Approval]:
+    """The approvals of the list as it stands; InputError when they do not suffice."""
+    approvals = [a for a in catalogue.approvals(stored.list_id) if a.digest == stored.digest]
+    if not approvals:
+        raise InputError(f"destruction list {stored.list_id} is not approved; nothing was destroyed",
+                         hint=f"approve it first: 'edepot retention approve {stored.list_id} --by NAME --role ROLE'")
+    roles = {a.role.casefold() for a in approvals}
+    missing = [r for r in settings.required_roles if r.casefold() not in roles]
+    if missing:
+        raise InputError(f"destruction list {stored.list_id} lacks the approval of: {', '.join(missing)}; "
+                         "nothing was destroyed", hint="[retention] required_roles in edepot.toml")
+    return approvals
+
+
+def _all_done(catalogue: SqliteCatalogue, stored: StoredList) -> bool:
+    return all(catalogue.tombstone(i["record_id"]) is not None for i in stored.content["items"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. Destruction
+
+
+def destroy_list(config: Config, catalogue: SqliteCatalogue, reference: str, settings: RetentionSettings,
+                 by: str = "", out: Path | None = None, progress: Progress = lambda _s: None) -> DestructionResult:
+    """Destroy every record of an approved list that is still due and not held; resumable; writes the
+    certificate of everything this list destroyed. See the module docstring."""
+    stored = resolve_list(catalogue, reference)
+    approvals = valid_approvals(catalogue, stored, settings)
+    now = config.clock()
+    today = local_today(now, settings)
+    held = held_records(catalogue)
+    result = DestructionResult(stored.list_id)
+    for item in stored.content["items"]:
+        record_id = item["record_id"]
+        tomb = catalogue.tombstone(record_id)
+        if tomb is not None:
+            if tomb["list_id"] == stored.list_id:
+                result.destroyed.append(record_id)
+            else:
+                result.skipped.append({"record_id": record_id, "reason": f"destroyed under list {tomb['list_id']}"})
+            continue
+        started = bool(catalogue.journal_entries(stored.list_id, record_id))
+        reason = None if started else _why_not(catalogue, item, settings, today, held)
+        if reason:
+            result.skipped.append({"record_id": record_id, "reason": reason})
+            continue
+        progress(f"destroying {record_id}")
+        _destroy_record(config, catalogue, stored, item, approvals, by or _user(), now)
+        result.destroyed.append(record_id)
+    if result.destroyed:
+        catalogue.scrub()
+        result.certificate = write_certificate(config, catalogue, stored, approvals,
+                                               out or reports_dir(config, stored.list_id))
+    return result
+
+
+def _why_not(catalogue: SqliteCatalogue, item: dict[str, Any], settings: RetentionSettings, today: date,
+             held: set[str]) -> str | None:
+    """Why a listed record is not destroyed now, or None when it may be."""
+    record_id = item["record_id"]
+    if record_id in held:
+        hold = next(h for h in catalogue.holds(record_id, active_only=True))
+        return f"held since {hold.placed_at.date()} by {hold.placed_by}: {hold.reason}"
+    row = catalogue.retention_row(record_id)
+    if row is None:
+        return "no retention schedule"
+    schedule = compute_schedule(row, settings)
+    if schedule.status is not RetentionStatus.DESTROY or schedule.destruction_date is None:
+        return f"no longer to be destroyed: {schedule.why}"
+    if schedule.destruction_date > today:
+        return f"not due before {schedule.destruction_date}"
+    kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
+    if sorted(kept) != sorted(item["aips"]):
+        return "the record's AIPs changed since the list was drawn up (a new version?): draw up a new list"
+    return None
+
+
+def _destroy_record(config: Config, catalogue: SqliteCatalogue, stored: StoredList, item: dict[str, Any],
+                    approvals: Sequence[Approval], by: str, now: datetime) -> None:
+    list_id, record_id, aip_ids = stored.list_id, item["record_id"], list(item["aips"])
+    done = {(e["step"], e["target"]) for e in catalogue.journal_entries(list_id, record_id) if e["state"] == "done"}
+
+    def step(name: str, target: str, action: Callable[[], str | None], aip_id: str | None = None) -> None:
+        if (name, target) in done:
+            return
+        catalogue.journal(list_id, record_id, name, target, "started", config.clock())
+        detail = action()
+        catalogue.journal(list_id, record_id, name, target, "done", config.clock())
+        if detail and aip_id:
+            catalogue.add_events(aip_id, [premis_event("deletion", config.clock(), detail,
+                                                       f"under destruction list {list_id}", (f"person:{by}",))])
+
+    step("begin", record_id, partial(_mark, catalogue, aip_ids))
+    locations = open_locations(config.storage_locations)
+    snapshot: list[dict[str, Any]] = []
+    for aip_id in aip_ids:
+        files = [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256} for f in catalogue.files(aip_id)]
+        replicas = [{"location": r.location, "path": r.path} for r in catalogue.replicas(aip_id)]
+        dips = catalogue.dip_paths(aip_id)
+        snapshot.append({"aip_id": aip_id, "files": files, "replicas": replicas,
+                         "dips": [{"dip_id": d, "path": p} for d, p in dips]})
+        # The search index first: it may read the AIP's record while it removes it.
+        step("index", aip_id, partial(_remove_from_index, config, aip_id), aip_id)
+        bags = {loc.name: loc.bag_path(aip_id) for loc in locations}
+        for replica in replicas:
+            bags.setdefault(replica["location"], Path(replica["path"]))
+        for name, bag in sorted(bags.items()):
+            step("replica", f"{aip_id}@{name}", partial(_remove_bag, bag, aip_id), aip_id)
+        for folder in sorted(config.quarantine_dir.glob(f"*/{aip_id}")):
+            step("quarantine", str(folder), partial(_remove_tree, folder, folder.name), aip_id)
+        for dip_id, path in dips:
+            step("dip", dip_id, partial(_remove_dip, Path(path), dip_id), aip_id)
+    tombstone = {
+        **{k: item[k] for k in ("record_id", "title", "category", "waardering", "bewaartermijn", "start",
+                                "start_basis", "destruction_date", "dekking_begin", "dekking_eind", "why")},
+        "list_id": list_id, "list_digest": stored.digest,
+        "approvals": [{"by": a.by, "role": a.role, "at": a.at.isoformat()} for a in approvals],
+        "destroyed_at": now.isoformat(), "destroyed_by": by, "aips": snapshot,
+    }
+    events = [(aip_id, premis_event("deaccession", config.clock(), f"record {record_id} destroyed under destruction "
+                                    f"list {list_id} (sha256:{stored.digest})", "every replica, DIP and index entry "
+                                    "removed; the tombstone keeps identifier, title, category, dates and checksums",
+                                    (f"person:{by}",))) for aip_id in aip_ids]
+    catalogue.complete_destruction(record_id, list_id, now, tombstone, aip_ids, AipState.DESTROYED.value, events)
+    catalogue.journal(list_id, record_id, "end", record_id, "done", config.clock())
+
+
+def _mark(catalogue: SqliteCatalogue, aip_ids: Sequence[str]) -> str | None:
+    catalogue.mark_destroying(aip_ids, AipState.DESTROYING.value)
+    return None
+
+
+def _remove_bag(bag: Path, aip_id: str) -> str | None:
+    """Remove one replica's bag: renamed into the location's trash first (one atomic step), then deleted."""
+    if bag.name != aip_id:
+        raise RuntimeError(f"refusing to remove {bag}: not the bag of AIP {aip_id}")
+    root = bag.parent.parent
+    detail = _remove_tree(bag, aip_id, root / TRASH)
+    if bag.parent.is_dir() and not any(bag.parent.iterdir()):
+        bag.parent.rmdir()
+    return detail
+
+
+def _remove_tree(folder: Path, name: str, trash: Path | None = None) -> str | None:
+    """Delete `folder` (renamed to `trash/name` first, so a crash leaves it where a re-run finds it);
+    returns what was done, or None when there was nothing left to remove."""
+    trash = trash or folder.parent / TRASH
+    parked = trash / name
+    removed = None
+    if folder.exists():
+        trash.mkdir(parents=True, exist_ok=True)
+        if parked.exists():
+            shutil.rmtree(parked)
+        os.rename(folder, parked)
+        fsync_dir(folder.parent)
+        removed = f"removed {folder}"
+    if parked.exists():
+        shutil.rmtree(parked)
+        fsync_dir(trash)
+        removed = removed or f"removed the remains of {folder}"
+    if trash.is_dir() and not any(trash.iterdir()):
+        trash.rmdir()
+    return removed
+
+
+def _remove_dip(path: Path, dip_id: str) -> str | None:
+    """Remove a delivered DIP: every file its manifest lists, its inventory and manifest; the folder when empty.
+
+    Files the DIP did not hold (someone's notes beside it) are left where they are."""
+    if not path.is_dir():
+        return None
+    listed = ["manifest-sha256.txt", "INVENTARIS.txt"]
+    manifest = path / "manifest-sha256.txt"
+    if manifest.is_file():
+        for line in manifest.read_text(encoding="utf-8", errors="replace").splitlines():
+            _digest, _sep, relative = line.partition("  ")
+            if relative and ".." not in Path(relative).parts and not Path(relative).is_absolute():
+                listed.append(relative)
+    for relative in listed:
+        target = path / relative
+        if target.is_file():
+            target.unlink()
+    for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda w: -len(w[0])):
+        if not os.listdir(dirpath):
+            os.rmdir(dirpath)
+    return f"removed DIP {dip_id} at {path}"
+
+
+def _remove_from_index(config: Config, aip_id: str) -> str | None:
+    """Remove the AIP's entries from the search index, when the index module exists."""
+    try:
+        from preservation import search_index  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+    remove = getattr(search_index, "remove_aip_from_index", None)
+    if remove is None:
+        return None
+    removed = remove(config.catalogue_url, aip_id)
+    return f"removed AIP {aip_id} from the search index ({removed} messages)" if removed else None
+
+
+def _user() -> str:
+    return os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. The certificate of destruction
+
+
+def certificate_data(config: Config, catalogue: SqliteCatalogue, stored: StoredList,
+                     approvals: Sequence[Approval]) -> dict[str, Any]:
+    """Everything the certificate states: the list, its approvals and each destroyed record with its files."""
+    tombs = catalogue.tombstones(stored.list_id)
+    return {
+        "list_id": stored.list_id, "digest": stored.digest, "list_created": stored.created.isoformat(),
+        "archiefvormer": config.organisation.archiefvormer,
+        "approvals": [{"by": a.by, "role": a.role, "at": a.at.isoformat()} for a in approvals],
+        "records": tombs,
+        "listed": len(stored.content["items"]),
+        "files": sum(len(a["files"]) for t in tombs for a in t["aips"]),
+        "bytes": sum(f["size"] for t in tombs for a in t["aips"] for f in a["files"]),
+    }
+
+
+def write_certificate(config: Config, catalogue: SqliteCatalogue, stored: StoredList,
+                      approvals: Sequence[Approval], out: Path) -> tuple[Path, Path]:
+    """The verklaring van vernietiging as XML and PDF/A-2b in `out`; returns both paths."""
+    data = certificate_data(config, catalogue, stored, approvals)
+    name = f"verklaring-van-vernietiging-{stored.list_id}"
+    xml_path, pdf_path = out / f"{name}.xml", out / f"{name}.pdf"
+    out.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(xml_path, certificate_xml(data))
+    latest = max((t["destroyed_at"] for t in data["records"]), default=stored.created.isoformat())
+    pdf_data = {**data, "waarderingen": WAARDERINGEN, "generated": latest}
+    write_bytes_atomic(pdf_path, render_pdf("verklaring", pdf_data, created=datetime.fromisoformat(latest)))
+    return xml_path, pdf_path
+
+
+def certificate_xml(data: dict[str, Any]) -> bytes:
+    """The certificate as XML (namespace urn:edepot:verklaring-van-vernietiging:1): list, approvals, records,
+    and for each destroyed AIP every file with its size and sha256 and every copy removed."""
+    def sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{CERTIFICATE_NS}}}{tag}",
+                                   {k: str(v) for k, v in attrs.items() if v is not None})
+        if text is not None:
+            element.text = text
+        return element
+
+    root = etree.Element(f"{{{CERTIFICATE_NS}}}verklaringVanVernietiging", nsmap={None: CERTIFICATE_NS})
+    sub(root, "vernietigingslijst", data["list_id"], digest=f"sha256:{data['digest']}", opgesteld=data["list_created"],
+        records=data["listed"])
+    sub(root, "archiefvormer", data["archiefvormer"])
+    for a in data["approvals"]:
+        sub(root, "goedkeuring", naam=a["by"], rol=a["role"], datum=a["at"])
+    for t in data["records"]:
+        record = sub(root, "record", identificatie=t["record_id"])
+        sub(record, "naam", t["title"])
+        c = t.get("category") or {}
+        sub(record, "informatiecategorie", c.get("label"), code=c.get("code"), lijst=c.get("list"))
+        sub(record, "waardering", t["waardering"])
+        sub(record, "bewaartermijn", t["bewaartermijn"], start=t["start"])
+        sub(record, "dekkingInTijd", begin=t["dekking_begin"], eind=t["dekking_eind"])
+        sub(record, "vernietigingsdatum", t["destruction_date"])
+        sub(record, "vernietigd", t["destroyed_at"], door=t["destroyed_by"])
+        for a in t["aips"]:
+            aip = sub(record, "aip", identificatie=a["aip_id"])
+            for f in a["files"]:
+                sub(aip, "bestand", f["path"], omvang=f["size"], sha256=f["sha256"])
+            for r in a["replicas"]:
+                sub(aip, "replica", r["path"], locatie=r["location"])
+            for d in a["dips"]:
+                sub(aip, "dip", d["path"], identificatie=d["dip_id"])
+    etree.indent(root, space="  ")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8") + b"\n"

@@ -1,0 +1,470 @@
+"""Retention: when each record is due for destruction or transfer, from its MDTO waardering and bewaartermijn.
+
+Archiefwet 1995 art. 3 and 5 (and the Archiefbesluit 1995 art. 2-8): a record with waardering V ("Tijdelijk te
+bewaren") is destroyed when its bewaartermijn has passed; B ("Blijvend te bewaren") is kept and transferred
+(overgebracht) to the archive repository; N ("Nader te bepalen") is never due: it waits on the "to appraise" list.
+
+The term (MDTO `bewaartermijn`) counts from, in this order:
+  1. a start date set later (`edepot retention set-start`, recorded with who and why);
+  2. `termijnEinddatum` when the MDTO gives the end of the term itself;
+  3. `termijnStartdatumLooptijd` (e.g. the date the zaak was closed, for trigger "Afsluiting zaak");
+  4. the last message (`dekkingInTijdEinddatum`) when the trigger is absent or says "Laatste bericht".
+A term with another trigger and no start date is "start unknown" and also waits on the to-appraise list.
+The destruction date is start + looptijd in calendar terms (xs:duration addition, as `end_of_term`: 29 February
+plus P1Y is 28 February); the record is due from that day on, judged on the calendar of the configured time
+zone (default Europe/Amsterdam), so a record due on 29 March is due from 00:00 local time whether that is
+23:00 or 22:00 UTC the day before.
+
+Transfer (overbrenging) of B records: Archiefwet 1995 art. 12 required transfer of records older than twenty
+years; the amendment (the new Archiefwet, wetsvoorstel 2021) lowers that to ten. edepot counts the transfer
+term from the same start as a bewaartermijn and defaults to ten years; `[retention] transfer_term = "P20Y"` in
+`edepot.toml` sets another. The other settings: `required_roles` (roles whose approval a destruction list
+needs, default: any one approval) and `timezone`.
+
+Every change (schedule computed at ingest or refresh, re-appraisal, start set, hold placed or lifted) is kept
+in the catalogue's appraisal history or holds table and leaves a PREMIS event on the record's newest AIP.
+"""
+from __future__ import annotations
+
+import tomllib
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lxml import etree
+
+from kernel.config import Config
+from kernel.errors import InputError, NotFound
+from kernel.hashing import digest_file
+from kernel.version import EDEPOT_AGENT_ID
+from preservation.catalogue import GONE_STATES, SqliteCatalogue
+from preservation.metadata.premis import PremisEvent
+from preservation.metadata.record import WAARDERINGEN, end_of_term
+from preservation.retention_catalogue import Hold, RetentionRow
+from preservation.storage import open_locations
+
+MDTO = "{https://www.nationaalarchief.nl/mdto}"
+SIP_METADATA_PREFIX = "data/metadata/sip/"
+DEFAULT_TRANSFER_TERM = "P10Y"
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+LAST_MESSAGE_TRIGGERS = {"", "laatste bericht", "datum laatste bericht", "einde gesprek", "einde looptijd gesprek"}
+SYSTEM = "edepot"
+
+
+class RetentionStatus(str, Enum):
+    """What the retention schedule says of a record."""
+
+    DESTROY = "destroy"  # V with a destruction date
+    TRANSFER = "transfer"  # B with a transfer date
+    TO_APPRAISE = "to-appraise"  # N: appraisal pending, never due
+    START_UNKNOWN = "start-unknown"  # V or B whose term counts from an event whose date is not known yet
+    NO_TERM = "no-term"  # V without a bewaartermijn: cannot be destroyed until one is given
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """The `[retention]` settings of edepot.toml."""
+
+    transfer_term: str = DEFAULT_TRANSFER_TERM
+    required_roles: tuple[str, ...] = ()
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A record's retention schedule: its appraisal, the date the term counts from and what follows."""
+
+    record_id: str
+    aip_id: str
+    title: str
+    waardering: str
+    looptijd: str | None
+    trigger: str | None
+    start: date | None
+    start_basis: str  # where `start` came from, in words
+    destruction_date: date | None
+    transfer_date: date | None
+    status: RetentionStatus
+    category: Mapping[str, str | None]
+    dekking_begin: str | None
+    dekking_eind: str | None
+    why: str  # one sentence: why this date (or why none)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id, "aip_id": self.aip_id, "title": self.title,
+            "waardering": self.waardering, "waardering_label": WAARDERINGEN.get(self.waardering, self.waardering),
+            "bewaartermijn": self.looptijd, "trigger": self.trigger,
+            "start": _iso(self.start), "start_basis": self.start_basis,
+            "destruction_date": _iso(self.destruction_date), "transfer_date": _iso(self.transfer_date),
+            "status": self.status.value, "category": dict(self.category),
+            "dekking_begin": self.dekking_begin, "dekking_eind": self.dekking_eind, "why": self.why,
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Settings and the calendar
+
+
+def load_retention_settings(config: Config) -> RetentionSettings:
+    """The `[retention]` table of `<data-dir>/edepot.toml` over the defaults; InputError for bad values."""
+    path = config.data_dir / "edepot.toml"
+    table: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("retention", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid TOML: {exc}") from None
+    term = str(table.get("transfer_term", DEFAULT_TRANSFER_TERM))
+    if end_of_term(date(2000, 1, 1), term) is None:
+        raise InputError(f"{path}: [retention] transfer_term {term!r} is not a duration such as P10Y")
+    zone = str(table.get("timezone", DEFAULT_TIMEZONE))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"{path}: [retention] timezone {zone!r} is not an IANA time zone") from None
+    roles = table.get("required_roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
+        raise InputError(f"{path}: [retention] required_roles must be a list of role names")
+    return RetentionSettings(term, tuple(r.strip() for r in roles), zone)
+
+
+def local_today(now: datetime, settings: RetentionSettings) -> date:
+    """The calendar day it is at `now` (aware) in the configured time zone."""
+    return now.astimezone(settings.zone).date()
+
+
+def due_cutoff(now: datetime, settings: RetentionSettings) -> date:
+    """The exclusive `before` date of "due now": tomorrow in the configured time zone."""
+    return date.fromordinal(local_today(now, settings).toordinal() + 1)
+
+
+def parse_day(text: str, what: str = "date") -> date:
+    """A YYYY-MM-DD date given by a user; InputError otherwise."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a date YYYY-MM-DD") from None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading the appraisal from MDTO, and computing the schedule (pure)
+
+
+def appraisal_from_mdto(mdto_xml: bytes) -> dict[str, Any]:
+    """What the record's MDTO informatieobject says about its appraisal, as plain JSON-able data.
+
+    InputError when the document holds no informatieobject.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(mdto_xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"the MDTO is not well-formed XML: {exc}") from None
+    node = root.find(f"{MDTO}informatieobject")
+    if node is None:
+        raise InputError("the MDTO document holds no informatieobject")
+
+    def text(path: str) -> str | None:
+        value = node.findtext("/".join(f"{MDTO}{p}" for p in path.split("/")))
+        return value.strip() if value and value.strip() else None
+
+    code = text("waardering/begripCode")
+    if code is None:
+        label = (text("waardering/begripLabel") or "").casefold()
+        code = next((c for c, lab in WAARDERINGEN.items() if lab.casefold() == label), "N")
+    return {
+        "record_id": text("identificatie/identificatieKenmerk") or "",
+        "title": text("naam") or "",
+        "waardering": code.upper() if code.upper() in WAARDERINGEN else "N",
+        "looptijd": text("bewaartermijn/termijnLooptijd"),
+        "trigger": text("bewaartermijn/termijnTriggerStartLooptijd/begripLabel"),
+        "startdatum": text("bewaartermijn/termijnStartdatumLooptijd"),
+        "einddatum": text("bewaartermijn/termijnEinddatum"),
+        "dekking_begin": text("dekkingInTijd/dekkingInTijdBegindatum"),
+        "dekking_eind": text("dekkingInTijd/dekkingInTijdEinddatum"),
+        "category": {
+            "code": text("informatiecategorie/begripCode"),
+            "label": text("informatiecategorie/begripLabel"),
+            "list": text("informatiecategorie/begripBegrippenlijst/verwijzingNaam"),
+        },
+    }
+
+
+def compute_schedule(row: RetentionRow, settings: RetentionSettings) -> Schedule:
+    """The record's schedule from its appraisal as read from MDTO with the later changes over it."""
+    a = {**row.mdto, **row.override}
+    waardering = a.get("waardering") or "N"
+    looptijd, trigger = a.get("looptijd"), a.get("trigger")
+    start, basis = _start(a)
+    destruction = transfer = None
+    if waardering == "N":
+        status, why = RetentionStatus.TO_APPRAISE, "waardering N (nader te bepalen): appraise before anything is due"
+    elif waardering == "V" and a.get("einddatum") and not a.get("start_override"):
+        destruction = date.fromisoformat(a["einddatum"])
+        status, why = RetentionStatus.DESTROY, f"bewaartermijn ends on {destruction} (termijnEinddatum)"
+    elif waardering == "V" and not looptijd:
+        status, why = RetentionStatus.NO_TERM, "waardering V without a bewaartermijn: give one (reappraise)"
+    elif start is None:
+        status = RetentionStatus.START_UNKNOWN
+        why = f"the term counts from '{trigger}', whose date is not known: set it with 'retention set-start'"
+    elif waardering == "V":
+        destruction = end_of_term(start, str(looptijd))
+        status = RetentionStatus.DESTROY if destruction else RetentionStatus.NO_TERM
+        why = f"bewaartermijn {looptijd} from {basis} {start}, so destroy from {destruction}"
+    else:
+        transfer = end_of_term(start, settings.transfer_term)
+        status = RetentionStatus.TRANSFER
+        why = f"blijvend te bewaren: transfer within {settings.transfer_term} from {basis} {start}, by {transfer}"
+    return Schedule(
+        record_id=row.record_id, aip_id=row.aip_id, title=row.title, waardering=waardering, looptijd=looptijd,
+        trigger=trigger, start=start, start_basis=basis, destruction_date=destruction, transfer_date=transfer,
+        status=status, category=dict(a.get("category") or {}), dekking_begin=a.get("dekking_begin"),
+        dekking_eind=a.get("dekking_eind"), why=why,
+    )
+
+
+def _start(a: Mapping[str, Any]) -> tuple[date | None, str]:
+    if a.get("start_override"):
+        return date.fromisoformat(a["start_override"]), "the date set later"
+    if a.get("startdatum"):
+        trigger = a.get("trigger") or "startdatum"
+        return date.fromisoformat(a["startdatum"]), f"'{trigger}' on"
+    if (a.get("trigger") or "").strip().casefold() in LAST_MESSAGE_TRIGGERS and a.get("dekking_eind"):
+        return date.fromisoformat(a["dekking_eind"]), "the last message on"
+    return None, "unknown"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Recording schedules: at ingest, on refresh
+
+
+def schedule_retention(catalogue: SqliteCatalogue, aip_id: str, mdto_xml: bytes, now: datetime,
+                       action: str = "ingest") -> RetentionRow:
+    """Record the retention schedule of the AIP's record from its MDTO informatieobject (at ingest, or refresh).
+
+    The newest AIP of a record is the one read; changes made since (re-appraisal, a start date set later)
+    are kept. Leaves a PREMIS "policy assignment" event; does nothing when nothing changed.
+    """
+    aip = catalogue.aip(aip_id)
+    mdto = appraisal_from_mdto(mdto_xml)
+    previous = catalogue.retention_row(aip.record_id)
+    if previous is not None and previous.mdto == mdto and previous.aip_id == aip_id:
+        return previous
+    if previous is not None and previous.aip_id != aip_id:
+        newer = [a for a, _state in catalogue.aips_of_record(aip.record_id)]
+        if previous.aip_id in newer and newer.index(previous.aip_id) > newer.index(aip_id):
+            return previous  # an older version's MDTO never replaces the newest one's
+    row = RetentionRow(aip.record_id, aip_id, aip.title, mdto, previous.override if previous else {}, now)
+    schedule = compute_schedule(row, RetentionSettings())
+    event = premis_event("policy assignment", now, f"retention schedule from the MDTO of AIP {aip_id}",
+                         schedule.why, (SYSTEM,))
+    catalogue.save_retention(row, action, SYSTEM, "read from the MDTO informatieobject",
+                             {**previous.mdto, **previous.override} if previous else None, [event])
+    return row
+
+
+def schedule_retention_from_aip(catalogue: SqliteCatalogue, aip_id: str, bag_root: Path, now: datetime) -> RetentionRow:
+    """`schedule_retention` with the informatieobject found under the bag's data/metadata/sip/."""
+    return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now)
+
+
+def _informatieobject(bag_root: Path) -> Path:
+    folder = bag_root / SIP_METADATA_PREFIX
+    found = sorted(p for p in folder.glob("*.mdto.xml") if not p.name.endswith(".bestand.mdto.xml"))
+    if not found:
+        raise InputError(f"{bag_root}: no MDTO informatieobject under {SIP_METADATA_PREFIX}")
+    return found[0]
+
+
+def refresh_schedules(config: Config, catalogue: SqliteCatalogue) -> list[RetentionRow]:
+    """Compute every kept record's schedule from the MDTO of its newest stored AIP (read from a replica
+    whose copy matches the catalogue's sha256); returns the rows, changed or not."""
+    newest: dict[str, str] = {}
+    for aip in catalogue.aips():  # oldest first: the last one seen of a record is its newest
+        newest[aip.record_id] = aip.aip_id
+    now = config.clock()
+    rows = []
+    for aip_id in newest.values():
+        rows.append(schedule_retention(catalogue, aip_id, _read_verified_mdto(config, catalogue, aip_id), now,
+                                       action="refresh"))
+    return rows
+
+
+def _read_verified_mdto(config: Config, catalogue: SqliteCatalogue, aip_id: str) -> bytes:
+    candidates = [f for f in catalogue.files(aip_id) if f.path.startswith(SIP_METADATA_PREFIX)
+                  and f.path.endswith(".mdto.xml") and not f.path.endswith(".bestand.mdto.xml")
+                  and "/" not in f.path[len(SIP_METADATA_PREFIX):]]
+    for record in sorted(candidates, key=lambda f: f.path):
+        for location in open_locations(config.storage_locations):
+            path = location.bag_path(aip_id) / record.path
+            if path.is_file() and digest_file(path, ("sha256",))[0]["sha256"] == record.sha256:
+                return path.read_bytes()
+    raise InputError(f"AIP {aip_id}: no replica holds an intact MDTO informatieobject",
+                     hint="run 'edepot fixity run' to repair it")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lists
+
+
+def schedules(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[Schedule]:
+    """The schedule of every record still kept (no tombstone, some AIP not destroyed)."""
+    result = []
+    for row in catalogue.retention_rows():
+        states = [state for _aip, state in catalogue.aips_of_record(row.record_id)]
+        if catalogue.tombstone(row.record_id) is not None or not states or all(s in GONE_STATES for s in states):
+            continue
+        result.append(compute_schedule(row, settings))
+    return result
+
+
+def held_records(catalogue: SqliteCatalogue) -> set[str]:
+    """Identifiers of records with a hold that has not been lifted."""
+    return {h.record_id for h in catalogue.holds(active_only=True)}
+
+
+def due_for_destruction(catalogue: SqliteCatalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
+    """Records with waardering V whose destruction date lies before `before`, not held, not destroyed;
+    by selectielijst category, then date."""
+    held = held_records(catalogue)
+    due = [s for s in schedules(catalogue, settings)
+           if s.status is RetentionStatus.DESTROY and s.destruction_date is not None
+           and s.destruction_date < before and s.record_id not in held]
+    return sorted(due, key=lambda s: (s.category.get("code") or "", s.destruction_date or date.min, s.record_id))
+
+
+def due_for_transfer(catalogue: SqliteCatalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
+    """Permanent (B) records whose transfer date lies before `before`."""
+    due = [s for s in schedules(catalogue, settings)
+           if s.status is RetentionStatus.TRANSFER and s.transfer_date is not None and s.transfer_date < before]
+    return sorted(due, key=lambda s: (s.transfer_date or date.min, s.record_id))
+
+
+def to_appraise(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[Schedule]:
+    """Records nobody can act on until someone appraises them or sets the start of their term."""
+    waiting = (RetentionStatus.TO_APPRAISE, RetentionStatus.START_UNKNOWN, RetentionStatus.NO_TERM)
+    return [s for s in schedules(catalogue, settings) if s.status in waiting]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Changes by people: re-appraisal, the start of the term, holds
+
+
+def reappraise(catalogue: SqliteCatalogue, record_id: str, now: datetime, by: str, reason: str,
+               waardering: str | None = None, bewaartermijn: str | None = None) -> Schedule:
+    """Change a record's waardering and/or bewaartermijn, recorded with who and why (event "appraisal")."""
+    row = _row(catalogue, record_id)
+    _require(by, "--by")
+    _require(reason, "--reason")
+    if waardering is None and bewaartermijn is None:
+        raise InputError("nothing to change", hint="give --waardering and/or --bewaartermijn")
+    override = dict(row.override)
+    if waardering is not None:
+        code = waardering.strip().upper()
+        if code not in WAARDERINGEN:
+            raise InputError(f"waardering {waardering!r} is not B, V or N")
+        override["waardering"] = code
+    if bewaartermijn is not None:
+        term = bewaartermijn.strip()
+        if term.startswith("-") or end_of_term(date(2000, 1, 1), term) is None:
+            raise InputError(f"bewaartermijn {bewaartermijn!r} is not a duration such as P10Y or P6M")
+        override["looptijd"] = term
+        override["einddatum"] = None  # an end date given with the old term no longer holds
+    return _save_change(catalogue, row, override, now, "reappraisal", by, reason)
+
+
+def set_start(catalogue: SqliteCatalogue, record_id: str, day: date, now: datetime, by: str,
+              reason: str) -> Schedule:
+    """Set the date a record's term counts from (e.g. the zaak closed later), recorded with who and why."""
+    row = _row(catalogue, record_id)
+    _require(by, "--by")
+    _require(reason, "--reason")
+    override = {**row.override, "start_override": day.isoformat()}
+    return _save_change(catalogue, row, override, now, "set-start", by, reason)
+
+
+def _save_change(catalogue: SqliteCatalogue, row: RetentionRow, override: dict[str, Any], now: datetime,
+                 action: str, by: str, reason: str) -> Schedule:
+    _refuse_if_destroying(catalogue, row.record_id)
+    before = {**row.mdto, **row.override}
+    changed = RetentionRow(row.record_id, row.aip_id, row.title, row.mdto, override, now)
+    schedule = compute_schedule(changed, RetentionSettings())
+    event = premis_event("appraisal", now, f"{action} by {by}: {reason}", schedule.why, (f"person:{by}",))
+    catalogue.save_retention(changed, action, by, reason, before, [event])
+    return schedule
+
+
+def add_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, now: datetime) -> Hold:
+    """Place a hold: the record appears on no destruction list and is not destroyed until it is lifted."""
+    _require(by, "--by")
+    _require(reason, "--reason")
+    _refuse_if_destroying(catalogue, record_id)
+    aip_id = _newest_aip(catalogue, record_id)
+    hold = Hold(str(uuid.uuid4()), record_id, reason.strip(), by.strip(), now)
+    event = premis_event("hold", now, f"hold placed by {by}: {reason}", "no destruction until the hold is lifted",
+                         (f"person:{by}",))
+    catalogue.add_hold(hold, aip_id, [event])
+    return hold
+
+
+def lift_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, now: datetime) -> int:
+    """Lift every active hold on the record, recorded with who and why; InputError when none is active."""
+    _require(by, "--by")
+    _require(reason, "--reason")
+    aip_id = _newest_aip(catalogue, record_id)
+    event = premis_event("hold release", now, f"hold lifted by {by}: {reason}", "destruction may follow its schedule",
+                         (f"person:{by}",))
+    lifted = catalogue.lift_holds(record_id, by.strip(), reason.strip(), now, aip_id, [event])
+    if not lifted:
+        raise InputError(f"record {record_id!r} has no active hold")
+    return lifted
+
+
+def _row(catalogue: SqliteCatalogue, record_id: str) -> RetentionRow:
+    row = catalogue.retention_row(record_id)
+    if row is None or catalogue.tombstone(record_id) is not None:
+        _newest_aip(catalogue, record_id)  # raises the right NotFound
+        raise NotFound(f"record {record_id!r} has no retention schedule yet", hint="run 'edepot retention refresh'")
+    return row
+
+
+def _newest_aip(catalogue: SqliteCatalogue, record_id: str) -> str:
+    if catalogue.tombstone(record_id) is not None:
+        raise NotFound(f"record {record_id!r} was destroyed", hint=f"see 'edepot retention show --record {record_id}'")
+    kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
+    if not kept:
+        raise NotFound(f"no record {record_id!r} in the catalogue", hint="list them with 'edepot aip list'")
+    return kept[-1]
+
+
+def _refuse_if_destroying(catalogue: SqliteCatalogue, record_id: str) -> None:
+    started = catalogue.journal_entries(record_id=record_id)
+    if started:
+        raise InputError(f"record {record_id!r} is being destroyed under list {started[0]['list_id']}",
+                         hint=f"finish it with 'edepot retention destroy {started[0]['list_id']}'")
+
+
+def _require(value: str, flag: str) -> None:
+    if not value or not value.strip():
+        raise InputError(f"{flag} must not be empty")
+
+
+def premis_event(kind: str, now: datetime, detail: str, outcome_detail: str, agents: tuple[str, ...],
+                 outcome: str = "success", sources: tuple[str, ...] = ()) -> PremisEvent:
+    """A PREMIS event of a retention step, by edepot and the people named in `agents`."""
+    return PremisEvent(identifier=str(uuid.uuid4()), type=kind, date_time=now, detail=detail, outcome=outcome,
+                       outcome_detail=outcome_detail, agents=(EDEPOT_AGENT_ID, *agents), source_objects=sources,
+                       outcome_objects=())
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,318 @@
+"""Destruction on real AIPs (made by the real ingest from SIPs with waardering V and a short bewaartermijn): the
+list, approval bound to its content, holds, resumable destruction, nothing of the record left anywhere, and the
+certificate naming exactly what was destroyed."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import preservation.destruction as destruction
+from access.dip import create_dip
+from ingest.pipeline import IngestResult, ingest
+from ingest.sip import create_sip
+from kernel.config import Config
+from kernel.errors import InputError, NotFound
+from preservation.catalogue import AipState, SqliteCatalogue, open_catalogue
+from preservation.destruction import approve_list, destroy_list, draw_up_list
+from preservation.fixity import run_fixity
+from preservation.pdfa_check import check_pdfa
+from preservation.retention import (
+    RetentionSettings,
+    add_hold,
+    due_for_transfer,
+    lift_hold,
+    reappraise,
+    refresh_schedules,
+    set_start,
+    to_appraise,
+)
+from preservation.storage import open_locations
+
+SETTINGS = RetentionSettings()
+
+
+def write_export(folder: Path, token: str, last_day: str = "15-03-2024") -> Path:
+    """A small WhatsApp (Android, Dutch) export whose messages carry `token`, a text found nowhere else."""
+    folder.mkdir(parents=True, exist_ok=True)
+    # The token is in the messages only: the title and file names are kept in the tombstone and ingest report.
+    path = folder / f"WhatsApp-chat met {uuid.uuid4().hex[:8]}.txt"
+    path.write_text(f"14-03-2024 09:12 - Wethouder Jansen: Goedemorgen, over dossier {token}\n"
+                    f"{last_day} 10:00 - Petra de Vries: Bericht {token} over de vergunning\n", encoding="utf-8")
+    return path
+
+
+def ingest_record(config: Config, tmp: Path, metadata: dict[str, Any] | None = None) -> tuple[IngestResult, str]:
+    """Ingest a new record through the real pipeline (waardering V, P1Y by default); returns it and its token."""
+    token, name = f"ZQX{uuid.uuid4().hex}", uuid.uuid4().hex[:8]
+    export = write_export(tmp / f"export-{name}", token)
+    meta = tmp / f"meta-{name}.yaml"
+    meta.write_text(yaml.safe_dump(metadata or {
+        "waardering": "V", "bewaartermijn": "P1Y",
+        "informatiecategorie": {"code": "1.1", "label": "Correspondentie", "begrippenlijst": "Selectielijst 2020"},
+    }), encoding="utf-8")
+    sip = create_sip([export], tmp / f"sip-{name}", config, metadata_file=meta)
+    result = ingest(sip.path, config)
+    with catalogue_of(config) as catalogue:
+        refresh_schedules(config, catalogue)
+    return result, token
+
+
+class catalogue_of:
+    def __init__(self, config: Config) -> None:
+        self.catalogue = open_catalogue(config.catalogue_url)
+
+    def __enter__(self) -> SqliteCatalogue:
+        return self.catalogue
+
+    def __exit__(self, *exc: object) -> None:
+        self.catalogue.close()
+
+
+def files_holding(root: Path, needle: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def index_if_search_exists(config: Config, result: IngestResult) -> bool:
+    """Put the record's messages in the full-text index (in the catalogue's file), where the index exists."""
+    try:
+        from preservation import search_index  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return False
+    from kernel.model import Conversation
+
+    bag = Path(result.locations[0])
+    conversation = Conversation.from_dict(json.loads((bag / "data/preservation/conversation.json").read_bytes()))
+    search_index.index_aip(config.catalogue_url, result.aip_id, conversation, bag / "data" / "metadata" / "sip")
+    return True
+
+
+def test_held_record_is_never_destroyed(config: Config, tmp_path: Path) -> None:
+    first, _ = ingest_record(config, tmp_path)
+    second, _ = ingest_record(config, tmp_path)
+    with catalogue_of(config) as catalogue:
+        add_hold(catalogue, second.record_id, "Woo-verzoek 2024-17", "W. Woo", config.clock())
+        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        assert drawn is not None
+        assert [i["record_id"] for i in drawn.content["items"]] == [first.record_id]
+        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
+        # A hold placed after approval still stops destruction.
+        add_hold(catalogue, first.record_id, "Rechtszaak 2026/3", "J. Jurist", config.clock())
+        result = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        assert result.destroyed == [] and "Rechtszaak 2026/3" in result.skipped[0]["reason"]
+        assert all(Path(r).is_dir() for r in first.locations) and all(Path(r).is_dir() for r in second.locations)
+        assert draw_up_list(config, catalogue, SETTINGS, None) is None  # both held: nothing due
+        lift_hold(catalogue, first.record_id, "zaak geschikt", "J. Jurist", config.clock())
+        result = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        assert result.destroyed == [first.record_id] and result.complete
+        assert not any(Path(r).exists() for r in first.locations)
+        assert all(Path(r).is_dir() for r in second.locations)
+        events = [e.type for e in catalogue.events(second.aip_id)]
+        assert "hold" in events and "deaccession" not in events
+        holds = catalogue.holds(first.record_id)
+        assert holds[0].lifted_by == "J. Jurist" and holds[0].lift_reason == "zaak geschikt"
+        with pytest.raises(InputError):
+            lift_hold(catalogue, second.record_id, "", "x", config.clock())
+
+
+def test_unapproved_or_changed_list_is_refused(config: Config, tmp_path: Path) -> None:
+    result, _ = ingest_record(config, tmp_path)
+    with catalogue_of(config) as catalogue:
+        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        assert drawn is not None
+        with pytest.raises(InputError, match="not approved"):
+            destroy_list(config, catalogue, drawn.list_id, SETTINGS)
+        json_file = next(p for p in drawn.files if p.suffix == ".json")
+        document = json.loads(json_file.read_text(encoding="utf-8"))
+        approve_list(config, catalogue, str(json_file), "A. Archivaris", "archivaris")  # the file as written: fine
+        document["items"][0]["destruction_date"] = "2020-01-01"
+        changed = tmp_path / "changed.json"
+        changed.write_text(json.dumps(document), encoding="utf-8")
+        with pytest.raises(InputError, match="differs"):
+            approve_list(config, catalogue, str(changed), "A. Archivaris", "archivaris")
+        with pytest.raises(InputError, match="differs"):
+            destroy_list(config, catalogue, str(changed), SETTINGS)
+        # Roles required by the settings: one approval is not enough.
+        strict = RetentionSettings(required_roles=("archivaris", "gemeentesecretaris"))
+        with pytest.raises(InputError, match="gemeentesecretaris"):
+            destroy_list(config, catalogue, drawn.list_id, strict)
+        # The stored list changed behind edepot's back: its approval no longer counts.
+        stored = catalogue.destruction_list(drawn.list_id)
+        assert stored is not None
+        tampered = {**stored.content, "before": "2099-01-01"}
+        catalogue._db.execute("UPDATE destruction_lists SET content = ? WHERE list_id = ?",
+                              (json.dumps(tampered), drawn.list_id))
+        with pytest.raises(InputError, match="changed"):
+            destroy_list(config, catalogue, drawn.list_id, SETTINGS)
+        catalogue._db.execute("UPDATE destruction_lists SET content = ? WHERE list_id = ?",
+                              (json.dumps(stored.content), drawn.list_id))
+        assert all(Path(r).is_dir() for r in result.locations)
+        assert catalogue.tombstone(result.record_id) is None
+        approve_list(config, catalogue, drawn.list_id, "G. Secretaris", "gemeentesecretaris")
+        assert destroy_list(config, catalogue, drawn.list_id, strict).destroyed == [result.record_id]
+
+
+def test_interrupted_destruction_completes_and_touches_nothing_else(config: Config, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    due, token = ingest_record(config, tmp_path)
+    kept, kept_token = ingest_record(config, tmp_path, {"waardering": "V", "bewaartermijn": "P50Y"})
+    with catalogue_of(config) as catalogue:
+        before = {f.path: f.sha256 for f in catalogue.files(due.aip_id)}
+        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        assert drawn is not None and [i["record_id"] for i in drawn.content["items"]] == [due.record_id]
+        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
+
+        real_remove, calls = destruction._remove_bag, []
+
+        def crash_on_second_replica(bag: Path, aip_id: str) -> str | None:
+            calls.append(bag)
+            if len(calls) == 2:
+                raise RuntimeError("power cut")
+            return real_remove(bag, aip_id)
+
+        monkeypatch.setattr(destruction, "_remove_bag", crash_on_second_replica)
+        with pytest.raises(RuntimeError, match="power cut"):
+            destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        monkeypatch.setattr(destruction, "_remove_bag", real_remove)
+        assert sum(Path(r).exists() for r in due.locations) == 1
+        assert catalogue.aips_of_record(due.record_id)[0][1] == AipState.DESTROYING.value
+        # Fixity, run in between, neither checks nor rebuilds the half-destroyed AIP.
+        report = run_fixity(config, catalogue, open_locations(config.storage_locations))
+        assert sum(Path(r).exists() for r in due.locations) == 1
+        # It reports the remaining bag as one the catalogue does not keep (an unfinished destruction) and
+        # leaves it alone.
+        assert {f.kind.value for f in report.findings if f.aip_id == due.aip_id} <= {"unknown bag"}
+        assert all(f.repaired_from is None for f in report.findings)
+        with pytest.raises(InputError, match="being destroyed"):
+            add_hold(catalogue, due.record_id, "te laat", "x", config.clock())
+
+        result = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        assert result.destroyed == [due.record_id] and result.complete
+        assert not any(Path(r).exists() for r in due.locations)
+        assert all(e["state"] == "done" for e in catalogue.journal_entries(drawn.list_id))
+        assert {e["record_id"] for e in catalogue.journal_entries()} == {due.record_id}
+        assert catalogue.files(due.aip_id) == [] and catalogue.replicas(due.aip_id) == []
+        assert due.aip_id not in {a.aip_id for a in catalogue.aips()}
+        with pytest.raises(NotFound):
+            catalogue.aip(due.aip_id)
+        # The record outside the list is whole: every file verifies.
+        assert run_fixity(config, catalogue, open_locations(config.storage_locations)).findings == []
+        assert {a.aip_id for a in catalogue.aips()} == {kept.aip_id}
+        xml = result.certificate[0].read_text(encoding="utf-8")
+        listed = {line.split(">")[1].split("<")[0] for line in xml.splitlines() if "<bestand " in line}
+        assert listed == set(before)
+        assert all(sha in xml for sha in before.values())
+    assert files_holding(config.data_dir, token.encode()) == []
+    assert files_holding(config.data_dir, kept_token.encode())  # the kept record is still there
+
+
+def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config: Config, tmp_path: Path) -> None:
+    result, token = ingest_record(config, tmp_path)
+    indexed = index_if_search_exists(config, result)
+    if indexed:  # the messages are now in the catalogue's file (or its WAL) as well
+        assert any(p.name.startswith("catalogue") for p in files_holding(config.data_dir, token.encode()))
+    dip = create_dip(result.aip_id, tmp_path / "delivered" / "dip", config)
+    (tmp_path / "delivered" / "dip" / "notes-of-the-researcher.txt").write_text("mine", encoding="utf-8")
+    quarantined = config.quarantine_dir / "location-1" / result.aip_id / "data" / "stray.txt.1234"
+    quarantined.parent.mkdir(parents=True)
+    quarantined.write_text(f"stray copy {token}", encoding="utf-8")
+    with catalogue_of(config) as catalogue:
+        destroyed_files = {f.path: (f.size, f.sha256) for f in catalogue.files(result.aip_id)}
+        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        assert drawn is not None
+        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
+        outcome = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        tomb = catalogue.tombstone(result.record_id)
+        events = [e.type for e in catalogue.events(result.aip_id)]
+        deletion_details = [e.detail for e in catalogue.events(result.aip_id) if e.type == "deletion"]
+    if indexed:
+        assert any("search index" in d for d in deletion_details)
+    assert files_holding(config.data_dir, token.encode()) == []  # the catalogue file (and its index) too
+    assert files_holding(tmp_path / "delivered", token.encode()) == []
+    assert not (dip.path / "conversation.json").exists()
+    assert (dip.path / "notes-of-the-researcher.txt").read_text(encoding="utf-8") == "mine"
+    content_digests = {sha for path, (_size, sha) in destroyed_files.items() if path.startswith("data/")}
+    for root in (config.data_dir, tmp_path / "delivered"):
+        for path in (p for p in root.rglob("*") if p.is_file()):
+            from kernel.hashing import digest_file
+
+            assert digest_file(path, ("sha256",))[0]["sha256"] not in content_digests, path
+    assert tomb is not None and tomb["title"] == result.title and tomb["category"]["code"] == "1.1"
+    assert tomb["approvals"][0]["by"] == "A. Archivaris" and tomb["destroyed_by"] == "B. Beheer"
+    assert {f["path"]: (f["size"], f["sha256"]) for f in tomb["aips"][0]["files"]} == destroyed_files
+    assert [d["dip_id"] for d in tomb["aips"][0]["dips"]] == [dip.dip_id]
+    assert {"policy assignment", "appraisal", "deletion", "deaccession"} <= set(events)
+    xml_path, pdf_path = outcome.certificate
+    assert check_pdfa(pdf_path).ok
+    xml = xml_path.read_text(encoding="utf-8")
+    assert xml.count("<bestand ") == len(destroyed_files) and result.record_id in xml
+    assert xml.count("<record ") == 1 and "A. Archivaris" in xml
+
+
+def test_reappraisal_and_start_dates_are_recorded_events(config: Config, tmp_path: Path) -> None:
+    zaak = {"waardering": "V", "bewaartermijn": {"looptijd": "P1Y", "trigger": "Afsluiting zaak"}}
+    result, _ = ingest_record(config, tmp_path, zaak)
+    with catalogue_of(config) as catalogue:
+        assert [s.record_id for s in to_appraise(catalogue, SETTINGS)] == [result.record_id]
+        assert draw_up_list(config, catalogue, SETTINGS, None) is None
+        now = config.clock()
+        schedule = set_start(catalogue, result.record_id, date(2024, 2, 29),
+                             now, "R. Beheer", "zaak gesloten op 29-02-2024")
+        assert str(schedule.destruction_date) == "2025-02-28"
+        permanent = reappraise(catalogue, result.record_id, now, "A. Archivaris", "toch van blijvende waarde",
+                               waardering="B")
+        assert permanent.transfer_date is not None and str(permanent.transfer_date) == "2034-02-28"
+        assert draw_up_list(config, catalogue, SETTINGS, None) is None
+        assert due_for_transfer(catalogue, SETTINGS, permanent.transfer_date) == []
+        assert [s.record_id for s in due_for_transfer(catalogue, RetentionSettings(transfer_term="P1Y"),
+                                                      now.date())] == [result.record_id]
+        history = catalogue.appraisal_history(result.record_id)
+        assert [h["action"] for h in history] == ["refresh", "set-start", "reappraisal"]
+        assert history[-1]["by"] == "A. Archivaris" and history[-1]["before"]["waardering"] == "V"
+        events = catalogue.events(result.aip_id)
+        assert sum(e.type == "appraisal" for e in events) == 2
+        assert any("toch van blijvende waarde" in e.detail for e in events)
+        with pytest.raises(InputError):
+            reappraise(catalogue, result.record_id, now, "x", "y", bewaartermijn="ten years")
+
+
+def test_a_new_user_destroys_what_is_due_this_year_with_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from edepot.cli import main
+    from kernel.config import load_config
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("EDEPOT_DATA", str(data))
+    result, token = ingest_record(load_config(data), tmp_path)
+
+    def run(*argv: str) -> tuple[int, Any]:
+        code = main([*argv, "--json"])
+        out = capsys.readouterr().out
+        return code, json.loads(out) if out.strip() else None
+
+    assert run("retention", "refresh")[0] == 0
+    code, listed = run("retention", "due", "--before", "2027-01-01")
+    assert code == 0 and [i["record_id"] for i in listed["items"]] == [result.record_id]
+    assert {Path(f).suffix for f in listed["files"]} == {".json", ".csv", ".pdf"}
+    assert all(check_pdfa(f).ok for f in listed["files"] if f.endswith(".pdf"))
+    csv_text = next(Path(f) for f in listed["files"] if f.endswith(".csv")).read_text(encoding="utf-8")
+    assert result.record_id in csv_text and "Correspondentie" in csv_text
+    assert main(["retention", "destroy", listed["list_id"]]) == 2  # not approved: refused, one line
+    assert "not approved" in capsys.readouterr().err
+    assert run("retention", "approve", listed["list_id"], "--by", "A. Archivaris", "--role", "archivaris")[0] == 0
+    code, done = run("retention", "destroy", listed["list_id"], "--by", "B. Beheer")
+    assert code == 0 and done["destroyed"] == [result.record_id] and done["complete"]
+    code, lists = run("retention", "lists")
+    assert lists["lists"][0]["destroyed"] == 1 and len(lists["lists"][0]["certificate"]) == 2
+    assert check_pdfa(next(c for c in lists["lists"][0]["certificate"] if c.endswith(".pdf"))).ok
+    code, shown = run("retention", "show", "--record", result.record_id)
+    assert shown["tombstone"]["list_id"] == listed["list_id"]
+    assert main(["hold", "add", "--record", result.record_id, "--reason", "Woo", "--by", "x"]) == 2
+    assert files_holding(data, token.encode()) == []
+    assert run("hold", "list")[1] == {"holds": []}
+    assert run("retention", "transfer-due")[0] == 0 and run("retention", "to-appraise")[0] == 0
