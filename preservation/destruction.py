@@ -48,6 +48,7 @@ from preservation.retention import (
     held_records,
     local_today,
     premis_event,
+    refresh_schedules,
 )
 from preservation.retention_catalogue import Approval, StoredList
 from preservation.retention_render import render_pdf
@@ -113,6 +114,7 @@ def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: Retention
     """The vernietigingslijst of every record due before `before` (default: due today or earlier), stored
     and written as JSON, CSV and PDF/A; None when nothing is due."""
     now = config.clock()
+    refresh_schedules(config, catalogue, only_missing=True)
     today = local_today(now, settings)
     cutoff = before or due_cutoff(now, settings)
     due = due_for_destruction(catalogue, settings, cutoff)

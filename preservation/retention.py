@@ -285,15 +285,18 @@ def _informatieobject(bag_root: Path) -> Path:
     return found[0]
 
 
-def refresh_schedules(config: Config, catalogue: SqliteCatalogue) -> list[RetentionRow]:
+def refresh_schedules(config: Config, catalogue: SqliteCatalogue, only_missing: bool = False) -> list[RetentionRow]:
     """Compute every kept record's schedule from the MDTO of its newest stored AIP (read from a replica
-    whose copy matches the catalogue's sha256); returns the rows, changed or not."""
+    whose copy matches the catalogue's sha256); returns the rows, changed or not. With `only_missing`,
+    only for records that have no schedule yet (AIPs ingested before retention was computed at ingest)."""
     newest: dict[str, str] = {}
     for aip in catalogue.aips():  # oldest first: the last one seen of a record is its newest
         newest[aip.record_id] = aip.aip_id
     now = config.clock()
     rows = []
-    for aip_id in newest.values():
+    for record_id, aip_id in newest.items():
+        if only_missing and catalogue.retention_row(record_id) is not None:
+            continue
         rows.append(schedule_retention(catalogue, aip_id, _read_verified_mdto(config, catalogue, aip_id), now,
                                        action="refresh"))
     return rows

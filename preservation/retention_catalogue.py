@@ -265,6 +265,8 @@ class RetentionTables:
                 db.execute("DELETE FROM replicas WHERE aip_id = ?", (aip_id,))
                 db.execute("DELETE FROM files WHERE aip_id = ?", (aip_id,))
                 db.execute("DELETE FROM dips WHERE aip_id = ?", (aip_id,))
+                if self._has_tables("identifications"):
+                    db.execute("DELETE FROM identifications WHERE aip_id = ?", (aip_id,))
                 db.execute("UPDATE aips SET state = ? WHERE aip_id = ?", (state, aip_id))
             db.execute("INSERT INTO tombstones VALUES (?, ?, ?, ?) ON CONFLICT(record_id) DO NOTHING",
                        (record_id, list_id, at.isoformat(), _dump(tombstone)))
@@ -288,8 +290,20 @@ class RetentionTables:
         return [(r[0], r[1]) for r in rows]
 
     def dip_paths(self, aip_id: str) -> list[tuple[str, str]]:
-        """(dip_id, path) of every DIP made of the AIP that the catalogue still lists."""
-        return [(r[0], r[1]) for r in self._db.execute("SELECT dip_id, path FROM dips WHERE aip_id = ?", (aip_id,))]
+        """(dip_id, path) of every DIP holding the AIP that the catalogue lists: its own `dips` table and,
+        where access keeps its register in the same file, every DIP that register says holds it."""
+        found = {r[0]: r[1] for r in self._db.execute("SELECT dip_id, path FROM dips WHERE aip_id = ?", (aip_id,))}
+        if self._has_tables("access_dips", "access_dip_aips"):
+            rows = self._db.execute(
+                "SELECT d.dip_id, d.path FROM access_dips d JOIN access_dip_aips a ON a.dip_id = d.dip_id "
+                "WHERE a.aip_id = ?", (aip_id,))
+            found.update({r[0]: r[1] for r in rows})
+        return sorted(found.items())
+
+    def _has_tables(self, *names: str) -> bool:
+        marks = ", ".join("?" for _ in names)
+        rows = self._db.execute(f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})", names)
+        return bool(rows.fetchone()[0] == len(names))
 
     def scrub(self) -> None:
         """Rewrite the database file so no freed page still holds deleted bytes, and empty the WAL."""

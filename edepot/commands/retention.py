@@ -155,11 +155,12 @@ def cmd_lists(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_transfer_due(args: argparse.Namespace, config: Config) -> int:
-    from preservation.retention import due_for_transfer, load_retention_settings
+    from preservation.retention import due_for_transfer, load_retention_settings, refresh_schedules
 
     settings = load_retention_settings(config)
     before = _today_or(config, args.before, settings)
     with _catalogue(config) as catalogue:
+        refresh_schedules(config, catalogue, only_missing=True)
         due = [s.to_dict() for s in due_for_transfer(catalogue, settings, before)]
     emit(args, {"before": before.isoformat(), "transfer_term": settings.transfer_term, "records": due},
          "\n".join(f"{s['record_id']}  transfer by {s['transfer_date']}  {s['title']}" for s in due)
@@ -168,10 +169,11 @@ def cmd_transfer_due(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_to_appraise(args: argparse.Namespace, config: Config) -> int:
-    from preservation.retention import load_retention_settings, to_appraise
+    from preservation.retention import load_retention_settings, refresh_schedules, to_appraise
 
     settings = load_retention_settings(config)
     with _catalogue(config) as catalogue:
+        refresh_schedules(config, catalogue, only_missing=True)
         waiting = [s.to_dict() for s in to_appraise(catalogue, settings)]
     emit(args, {"records": waiting}, "\n".join(f"{s['record_id']}  {s['status']:13} {s['why']}" for s in waiting)
          or "nothing waits for appraisal")
