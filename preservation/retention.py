@@ -96,7 +96,7 @@ class Schedule:
     category: Mapping[str, str | None]
     dekking_begin: str | None
     dekking_eind: str | None
-    why: str  # one sentence: why this date (or why none)
+    why: str  # one sentence, in Dutch (it goes on the vernietigingslijst): why this date, or why none
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,23 +207,23 @@ def compute_schedule(row: RetentionRow, settings: RetentionSettings) -> Schedule
     start, basis = _start(a)
     destruction = transfer = None
     if waardering == "N":
-        status, why = RetentionStatus.TO_APPRAISE, "waardering N (nader te bepalen): appraise before anything is due"
+        status, why = RetentionStatus.TO_APPRAISE, "waardering N (nader te bepalen): eerst waarderen"
     elif waardering == "V" and a.get("einddatum") and not a.get("start_override"):
         destruction = date.fromisoformat(a["einddatum"])
-        status, why = RetentionStatus.DESTROY, f"bewaartermijn ends on {destruction} (termijnEinddatum)"
+        status, why = RetentionStatus.DESTROY, f"bewaartermijn eindigt op {destruction} (termijnEinddatum)"
     elif waardering == "V" and not looptijd:
-        status, why = RetentionStatus.NO_TERM, "waardering V without a bewaartermijn: give one (reappraise)"
+        status, why = RetentionStatus.NO_TERM, "waardering V zonder bewaartermijn: geef er een (retention reappraise)"
     elif start is None:
         status = RetentionStatus.START_UNKNOWN
-        why = f"the term counts from '{trigger}', whose date is not known: set it with 'retention set-start'"
+        why = f"de termijn telt vanaf '{trigger}', waarvan de datum niet bekend is (retention set-start)"
     elif waardering == "V":
         destruction = end_of_term(start, str(looptijd))
         status = RetentionStatus.DESTROY if destruction else RetentionStatus.NO_TERM
-        why = f"bewaartermijn {looptijd} from {basis} {start}, so destroy from {destruction}"
+        why = f"bewaartermijn {looptijd} vanaf {basis} {start}: vernietigen vanaf {destruction}"
     else:
         transfer = end_of_term(start, settings.transfer_term)
         status = RetentionStatus.TRANSFER
-        why = f"blijvend te bewaren: transfer within {settings.transfer_term} from {basis} {start}, by {transfer}"
+        why = f"blijvend te bewaren: overbrengen binnen {settings.transfer_term} vanaf {basis} {start}, uiterlijk {transfer}"
     return Schedule(
         record_id=row.record_id, aip_id=row.aip_id, title=row.title, waardering=waardering, looptijd=looptijd,
         trigger=trigger, start=start, start_basis=basis, destruction_date=destruction, transfer_date=transfer,
@@ -234,13 +234,13 @@ def compute_schedule(row: RetentionRow, settings: RetentionSettings) -> Schedule
 
 def _start(a: Mapping[str, Any]) -> tuple[date | None, str]:
     if a.get("start_override"):
-        return date.fromisoformat(a["start_override"]), "the date set later"
+        return date.fromisoformat(a["start_override"]), "de later vastgestelde datum"
     if a.get("startdatum"):
         trigger = a.get("trigger") or "startdatum"
-        return date.fromisoformat(a["startdatum"]), f"'{trigger}' on"
+        return date.fromisoformat(a["startdatum"]), f"'{trigger}' op"
     if (a.get("trigger") or "").strip().casefold() in LAST_MESSAGE_TRIGGERS and a.get("dekking_eind"):
-        return date.fromisoformat(a["dekking_eind"]), "the last message on"
-    return None, "unknown"
+        return date.fromisoformat(a["dekking_eind"]), "het laatste bericht op"
+    return None, "onbekend"
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,10 @@ def write_export(folder: Path, token: str, last_day: str = "15-03-2024") -> Path
 
 
 def ingest_record(config: Config, tmp: Path, metadata: dict[str, Any] | None = None,
-                  refresh: bool = True) -> tuple[IngestResult, str]:
+                  refresh: bool = True, last_day: str = "15-03-2024") -> tuple[IngestResult, str]:
     """Ingest a new record through the real pipeline (waardering V, P1Y by default); returns it and its token."""
     token, name = f"ZQX{uuid.uuid4().hex}", uuid.uuid4().hex[:8]
-    export = write_export(tmp / f"export-{name}", token)
+    export = write_export(tmp / f"export-{name}", token, last_day)
     meta = tmp / f"meta-{name}.yaml"
     meta.write_text(yaml.safe_dump(metadata or {
         "waardering": "V", "bewaartermijn": "P1Y",
@@ -319,3 +320,20 @@ def test_a_new_user_destroys_what_is_due_this_year_with_the_cli(tmp_path: Path, 
     assert run("retention", "transfer-due")[0] == 0 and run("retention", "to-appraise")[0] == 0
     code, refreshed = run("retention", "refresh")
     assert code == 0 and refreshed == {"records": []}  # the destroyed record is not scheduled again
+
+
+@pytest.mark.parametrize("moment, listed", [
+    ("2026-03-28T22:59:59+00:00", False),  # 23:59:59 CET on the 28th
+    ("2026-03-28T23:00:00+00:00", True),  # 00:00 on the 29th, the night the clocks go forward
+])
+def test_a_record_becomes_due_at_local_midnight_across_dst(config: Config, tmp_path: Path, moment: str,
+                                                           listed: bool) -> None:
+    # Last message on 29 March 2025, P1Y: due from 29 March 2026 (the day of the switch to CEST).
+    result, _ = ingest_record(config, tmp_path, last_day="29-03-2025")
+    at = replace(config, clock=lambda: datetime.fromisoformat(moment))
+    with catalogue_of(config) as catalogue:
+        drawn = draw_up_list(at, catalogue, SETTINGS, None)
+    assert (drawn is not None) is listed
+    if drawn is not None:
+        assert drawn.content["items"][0]["destruction_date"] == "2026-03-29"
+        assert drawn.content["items"][0]["record_id"] == result.record_id

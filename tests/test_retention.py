@@ -52,7 +52,7 @@ def test_destruction_date_from_start_and_term_across_leap_years(start: str, loop
 def test_term_counts_from_the_last_message_without_a_trigger() -> None:
     schedule = compute_schedule(row(looptijd="P1Y", dekking_eind="2024-02-29"), SETTINGS)
     assert schedule.destruction_date == date(2025, 2, 28)
-    assert "last message" in schedule.why
+    assert "laatste bericht" in schedule.why
 
 
 def test_einddatum_in_the_mdto_is_the_destruction_date() -> None:
