@@ -107,9 +107,7 @@ def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_sip_batch(args: argparse.Namespace, config: Config) -> int:
-    from ingest.batch import RowResult, run_batch
-
-    from ingest.batch import read_manifest
+    from ingest.batch import RowResult, read_manifest, run_batch
 
     live = not args.json and sys.stderr.isatty() and not os.environ.get("CI")
     progress = None
