@@ -145,8 +145,7 @@ def create_sip(
     out = out.resolve()
     target = package_path(out, options.package) if options.package else out
     _refuse_existing(target, packaged=options.package is not None)
-    extra = {"date_order": date_order} if date_order else {}
-    conversation = parse_export(exports, tz=tz, format=export_format, **extra)
+    conversation = parse_export(exports, tz=tz, format=export_format, date_order=date_order)
     criteria = options.criteria
     if options.review is not None:
         from ingest.review import read_review_sheet

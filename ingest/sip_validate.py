@@ -14,6 +14,7 @@ its file. All findings are collected; nothing stops at the first.
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import tempfile
@@ -204,7 +205,7 @@ def _check_profile(bag: bagit.Bag, root: Path) -> Check:
     previous = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
     try:
-        checker = bagit_profile.Profile(url, profile=profile)
+        checker = bagit_profile.Profile(url, profile=copy.deepcopy(profile))  # it fills in defaults in place
         problems: list[str] = []
         try:
             checker.validate_serialization(str(root))
@@ -284,6 +285,8 @@ def _check_xsd(root: Path, documents: list[Path], schema: SchemaName, label: str
     name = f"{label} against the official XSD"
     if config.schema_dir is None:
         return Check(name, True, ("no schema folder configured: set EDEPOT_SCHEMA_DIR",), skipped=True)
+    if not (config.schema_dir / schema.value).is_file():
+        return Check(name, True, (f"{schema.value} is not in the schema folder {config.schema_dir}",), skipped=True)
     problems: list[str] = []
     for document in documents:
         try:

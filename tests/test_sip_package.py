@@ -168,3 +168,13 @@ def test_an_existing_package_is_not_overwritten(config: Config, tmp_path: Path) 
     with pytest.raises(InputError, match="already exists"):
         create_sip([ANDROID_SAMPLE], tmp_path / "sip", config, options=SipOptions(package="zip"))
     assert (tmp_path / "sip.zip").read_bytes() == b"mine"
+
+
+def test_a_schema_folder_without_topx_skips_that_check(config: Config, tmp_path: Path, shared: Path) -> None:
+    made = create_sip([ANDROID_SAMPLE], tmp_path / "sip", config, options=SipOptions(metadata_standard="both"))
+    only_mdto = tmp_path / "schemas"
+    only_mdto.mkdir()
+    (only_mdto / "mdto").symlink_to(shared / "standards/mdto")  # read in place, not copied
+    report = validate_sip(made.path, Config(**{**config.__dict__, "schema_dir": only_mdto}))
+    topx = next(c for c in report.checks if c.name == "ToPX against the official XSD")
+    assert report.valid and topx.skipped and "topx/ToPX-2.3_2.xsd" in topx.details[0]
