@@ -153,15 +153,17 @@ def create_sip(
         private = read_review_sheet(options.review, conversation)
         criteria = replace(criteria, private_seqs=criteria.private_seqs | private)
     selection = select(conversation, criteria) if not criteria.empty else None
+    if selection is not None and not selection.conversation.messages:
+        raise InputError("the selection keeps no message of the export", hint="loosen the selection flags")
     record, statement = _describe(exports, conversation, selection, metadata_file, options, config)
     selected = selection.conversation if selection else conversation
 
     staging = target.parent / f".{target.name}.{uuid.uuid4().hex}.partial"
     staging.mkdir(parents=True)
     try:
-        payload = _write_payload(staging, exports, selected, selection, options.keep_original, statement)
+        payload, media = _write_payload(staging, exports, selected, selection, options.keep_original, statement)
         standards = METADATA_STANDARDS[options.metadata_standard]
-        _write_metadata(staging, payload, record, config, standards)
+        _write_metadata(staging, payload, record, config, standards, media)
         bagit.make_bag(
             str(staging),
             bag_info={
@@ -249,12 +251,14 @@ def _write_payload(
     selection: Selection | None,
     keep_original: bool,
     statement: dict[str, Any] | None,
-) -> list[str]:
+) -> tuple[list[str], set[str]]:
     """The originals (the export, or the selected media), the canonical JSON and the selection statement.
 
-    Returns the payload paths below data/ that represent the record (the statement is metadata).
+    Returns the payload paths below data/ that represent the record (the statement is metadata), and which
+    of them are media taken out of the export.
     """
     payload: list[str] = []
+    media: set[str] = set()
     if selection is None or keep_original:
         names: set[str] = set()
         for export in exports:
@@ -266,7 +270,8 @@ def _write_payload(
             shutil.copyfile(export, target)
             payload.append(f"original/{export.name}")
     else:
-        payload += _extract_selected_media(staging, exports, selection)
+        media = set(_extract_selected_media(staging, exports, selection))
+        payload += sorted(media)
     json_path = staging / "derived" / "conversation.json"
     json_path.parent.mkdir(parents=True)
     json_path.write_text(conversation.to_json(), encoding="utf-8")
@@ -275,7 +280,7 @@ def _write_payload(
         statement_path = staging / "metadata" / "selection.json"
         statement_path.parent.mkdir(parents=True, exist_ok=True)
         statement_path.write_text(json.dumps(statement, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return payload
+    return payload, media
 
 
 def _extract_selected_media(staging: Path, exports: Sequence[Path], selection: Selection) -> list[str]:
@@ -296,7 +301,12 @@ def _extract_selected_media(staging: Path, exports: Sequence[Path], selection: S
 
 
 def _write_metadata(
-    staging: Path, payload: list[str], record: RecordDescription, config: Config, standards: tuple[str, ...]
+    staging: Path,
+    payload: list[str],
+    record: RecordDescription,
+    config: Config,
+    standards: tuple[str, ...],
+    media: set[str],
 ) -> None:
     """A bestand per payload file and the record, in each standard, each checked against its XSD when present."""
     identifier = shared_identifier()
@@ -324,7 +334,7 @@ def _write_metadata(
             documents[staging / "metadata" / f"{relative}.bestand.mdto.xml"] = (bestand_xml(description),
                                                                                  SchemaName.MDTO)
         if "ToPX" in standards:
-            genre = "Chatgesprek" if relative.startswith("derived/") or len(payload) == 1 else "Bijlage"
+            genre = "Bijlage" if relative in media else "Chatgesprek"
             documents[staging / "metadata" / f"{relative}.bestand.topx.xml"] = (
                 topx_bestand_xml(description, genre), SchemaName.TOPX)
     stem = _safe_file_name(record.identificatie.kenmerk)

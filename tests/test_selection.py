@@ -234,3 +234,9 @@ def test_a_selected_sip_is_ingested_with_its_media(config: Config, tmp_path: Pat
     assert any(p.name == "selection.json" for p in stored.rglob("*"))
     kept = {m.seq for m in select(parse_export([IOS_SAMPLE]), criteria).conversation.messages}
     assert leaks(stored, parse_export([IOS_SAMPLE]), kept) == []
+
+
+def test_a_selection_that_keeps_nothing_is_refused(config: Config, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="keeps no message"):
+        create_sip([IOS_SAMPLE], tmp_path / "sip", config, options=SipOptions(criteria=Criteria(queries=("zebra",))))
+    assert not (tmp_path / "sip").exists() and not list(tmp_path.glob(".*partial"))
