@@ -55,7 +55,7 @@ class IngestJob:
     scan: ScanResult | None = None
     sip_checks: list[dict[str, object]] = field(default_factory=list)
     format_checks: dict[str, FormatCheck] = field(default_factory=dict)
-    second_opinions: dict[str, str | None] = field(default_factory=dict)  # path → siegfried's PUID
+    second_opinions: dict[str, Identification] = field(default_factory=dict)  # path → siegfried's
     normalisations: list[Normalisation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     quarantined: Path | None = None

@@ -70,7 +70,7 @@ def _files(job: IngestJob, payload: Sequence[SealedFile]) -> list[dict[str, Any]
             "actions": actions.get(f.path, []),
         }
         if f.path in job.second_opinions:
-            row["siegfried"] = job.second_opinions[f.path]
+            row["siegfried"] = job.second_opinions[f.path].puid
         rows.append(row)
     return rows
 

@@ -35,17 +35,18 @@ from preservation.catalogue import (
     AipState,
     AipVersion,
     FileRecord,
+    IdentificationRecord,
     ReplicaRecord,
     ReplicaStatus,
     SqliteCatalogue,
 )
 from preservation.format_policy import FormatPolicy
-from preservation.identify import shared_identifier
+from preservation.identify import Identification, shared_identifier
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
 from preservation.normalise import NormaliseOutcome, Status, normaliser
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.pdfa_check import check_pdfa
-from preservation.scan import scan_tree
+from preservation.scan import ScanResult, scan_tree
 from preservation.storage import LocalDirectoryLocation
 from preservation.validate_formats import validate_format
 from preservation.xsd import SchemaName, validate_xml
@@ -133,7 +134,7 @@ def scan(sip: Path, source: Path, job: IngestJob) -> None:
               f"{result.files} files scanned, no virus found", agents=(agent,))
 
 
-def quarantine(source: Path, result: object, job: IngestJob) -> Path:
+def quarantine(source: Path, result: ScanResult, job: IngestJob) -> Path:
     """Copy the received package, as received, with a JSON report into `<data>/quarantine/<id>/`, atomically."""
     root = job.config.quarantine_dir
     name = f"{job.config.clock():%Y%m%dT%H%M%SZ}-{(job.sip_digest or uuid.uuid4().hex)[:12]}"
@@ -145,7 +146,7 @@ def quarantine(source: Path, result: object, job: IngestJob) -> Path:
         (incoming / "package").mkdir()
         shutil.copy2(source, incoming / "package" / source.name)
     report = {"received": str(source), "quarantined": job.config.clock().isoformat(), "sip_digest": job.sip_digest,
-              "reason": "virus found", "scan": result.to_dict() if hasattr(result, "to_dict") else str(result)}
+              "reason": "virus found", "scan": result.to_dict()}
     write_bytes_atomic(incoming / "report.json", json.dumps(report, ensure_ascii=False, indent=2).encode() + b"\n")
     fsync_tree(incoming)
     target = root / name
@@ -280,7 +281,10 @@ def _second_opinion(scanner: object, aip: AipBuilder, relative: str, job: Ingest
     release = "; ".join(i.get("details", "") for i in result.get("identifiers", []))
     agent = job.agent(PremisAgent(identifier=f"siegfried-{result.get('siegfried')}", name="siegfried",
                                   type="software", version=f"{result.get('siegfried')}; {release}"))
-    job.second_opinions[relative] = puid
+    job.second_opinions[relative] = Identification(
+        puid, match.get("format") or None, match.get("version") or None, match.get("mime") or None,
+        match.get("basis") or "fail", f"siegfried {result.get('siegfried')}", release,
+        tuple(w for w in [match.get("warning")] if w))
     fido_puid = job.identifications[relative].puid
     agrees = puid == fido_puid
     if not agrees:
@@ -482,6 +486,7 @@ def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[Seale
     """Commit the AIP to the catalogue: the last step, after every replica is in place."""
     now = job.config.clock()
     payload = [f for f in sealed if f.role != "tag"]
+    sealed_paths = {f.path for f in payload}
     catalogue.record_ingest(
         AipRecord(job.aip_id, job.sip_digest, record.identifier, record.title, now, AipState.STORED,
                   sum(f.size for f in payload), len(payload)),
@@ -490,6 +495,10 @@ def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[Seale
         [_file_record(job, f) for f in sealed],
         job.events,
         job.version or AipVersion(job.aip_id, 1, None, job.aip_id),
+        [IdentificationRecord(job.aip_id, path, found.tool, found.signature_release, found.puid, found.format_name,
+                              found.format_version, found.mime_type, found.basis)
+         for identified in (job.identifications, job.second_opinions) for path, found in sorted(identified.items())
+         if path in sealed_paths],
     )
 
 

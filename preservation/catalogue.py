@@ -63,6 +63,18 @@ CREATE TABLE IF NOT EXISTS events (
     outcome_objects TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_aip ON events(aip_id, date_time);
+CREATE TABLE IF NOT EXISTS identifications (
+    aip_id TEXT NOT NULL REFERENCES aips(aip_id),
+    path TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    signature_release TEXT NOT NULL,
+    puid TEXT,
+    format_name TEXT,
+    format_version TEXT,
+    mime_type TEXT,
+    basis TEXT NOT NULL,
+    PRIMARY KEY (aip_id, path, tool)
+);
 CREATE TABLE IF NOT EXISTS aip_versions (
     aip_id TEXT PRIMARY KEY REFERENCES aips(aip_id),
     version INTEGER NOT NULL,
@@ -140,6 +152,21 @@ class AipVersion:
     first_aip: str
 
 
+@dataclass(frozen=True)
+class IdentificationRecord:
+    """What one identification tool (with its signature release) said a file of an AIP is."""
+
+    aip_id: str
+    path: str
+    tool: str  # e.g. "fido 1.6.1", "siegfried 1.11.9"
+    signature_release: str  # e.g. "PRONOM v109"
+    puid: str | None
+    format_name: str | None
+    format_version: str | None
+    mime_type: str | None
+    basis: str
+
+
 class SqliteCatalogue(RetentionTables):
     """The catalogue in one SQLite file; each public method is one transaction."""
 
@@ -177,6 +204,7 @@ class SqliteCatalogue(RetentionTables):
         files: Sequence[FileRecord],
         events: Sequence[PremisEvent],
         version: AipVersion | None = None,
+        identifications: Sequence[IdentificationRecord] = (),
     ) -> None:
         """Record a new AIP with everything about it in one transaction (after every replica is in place)."""
         with self._transaction() as db:
@@ -197,6 +225,11 @@ class SqliteCatalogue(RetentionTables):
             if version is not None:
                 db.execute("INSERT INTO aip_versions VALUES (?, ?, ?, ?)",
                            (version.aip_id, version.version, version.previous_aip, version.first_aip))
+            db.executemany(
+                "INSERT INTO identifications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(i.aip_id, i.path, i.tool, i.signature_release, i.puid, i.format_name, i.format_version,
+                  i.mime_type, i.basis) for i in identifications],
+            )
 
     def add_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
         """Append PREMIS events about an AIP (or about the repository, with aip_id None)."""
@@ -252,6 +285,11 @@ class SqliteCatalogue(RetentionTables):
         return [
             ReplicaRecord(r[0], r[1], r[2], _from_iso(r[3]), ReplicaStatus(r[4])) for r in rows
         ]
+
+    def identifications(self, aip_id: str) -> list[IdentificationRecord]:
+        """Every identification of the AIP's files, by path, then tool."""
+        rows = self._db.execute("SELECT * FROM identifications WHERE aip_id = ? ORDER BY path, tool", (aip_id,))
+        return [IdentificationRecord(*r) for r in rows]
 
     def files(self, aip_id: str) -> list[FileRecord]:
         rows = self._db.execute("SELECT * FROM files WHERE aip_id = ? ORDER BY path", (aip_id,))

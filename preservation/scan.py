@@ -20,6 +20,8 @@ import shutil
 import socket
 import struct
 import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ SIGNATURE_SUFFIXES = (".cvd", ".cld", ".cud", ".hdb", ".hsb", ".ndb", ".ldb", ".
 SETUP_HINT = "run scripts/setup.sh (Debian package clamav)"
 _FOUND = re.compile(r"^(?P<path>.*): (?P<signature>\S+) FOUND$")
 _CHUNK = 1 << 20
+SMALL_DATABASE = 64 << 20  # below this a database loads in well under a second: scan with one clamscan per core
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ def scan_tree(root: Path, database: Path | None = None, clamd_socket: Path | Non
     elif not database.exists():
         raise ToolMissing(f"the ClamAV signature database {database} does not exist",
                           hint="check [scan] database in edepot.toml")
+    if database is not None and _database_bytes(database) <= SMALL_DATABASE and len(files) > 1:
+        return _scan_in_parallel(root, files, database)
     return _scan_with_clamscan(root, [root], len(files), database)
 
 
@@ -121,6 +126,29 @@ def _has_signatures(directory: Path) -> bool:
     return directory.is_dir() and any(p.suffix in SIGNATURE_SUFFIXES for p in directory.iterdir())
 
 
+def _database_bytes(database: Path) -> int:
+    if database.is_file():
+        return database.stat().st_size
+    return sum(p.stat().st_size for p in database.iterdir() if p.is_file())
+
+
+def _scan_in_parallel(root: Path, files: list[Path], database: Path) -> ScanResult:
+    """One clamscan per core over shares of the files (balanced by size): worth it when loading the
+    database costs little, as a small custom one does; freshclam's full one costs ~1 GB per process."""
+    workers = max(1, min(os.cpu_count() or 1, len(files)))
+    shares: list[list[Path]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True):
+        least = loads.index(min(loads))
+        shares[least].append(path)
+        loads[least] += path.stat().st_size
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(lambda share: _scan_with_clamscan(root, share, len(share), database), shares))
+    return ScanResult(parts[0].engine, parts[0].signatures, "clamscan", len(files),
+                      tuple(i for part in parts for i in part.infections),
+                      errors=tuple(e for part in parts for e in part.errors))
+
+
 def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: Path | None) -> ScanResult:
     clamscan = shutil.which("clamscan")
     if clamscan is None:
@@ -128,7 +156,10 @@ def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: P
     argv = [clamscan, "--no-summary", "--infected", "--recursive", "--stdout"]
     if database is not None:
         argv.append(f"--database={database}")
-    done = subprocess.run([*argv, "--", *map(str, targets)], capture_output=True, text=True, check=False)
+    with tempfile.NamedTemporaryFile("w", suffix=".list", encoding="utf-8") as listing:
+        listing.write("".join(f"{target}\n" for target in targets))  # no argv limit on the number of files
+        listing.flush()
+        done = subprocess.run([*argv, f"--file-list={listing.name}"], capture_output=True, text=True, check=False)
     # clamscan: 0 clean, 1 virus found, 2 an error (which may come with findings too)
     infections, errors = [], []
     for line in done.stdout.splitlines():
@@ -176,22 +207,34 @@ def _clamd_ping(sock_path: Path) -> bool:
 def _scan_with_clamd(root: Path, files: list[Path], sock_path: Path) -> ScanResult:
     version = _clamd_command(sock_path, b"VERSION").decode("utf-8", "replace")  # "ClamAV 1.4.6/27480/Mon ..."
     engine, _, rest = version.partition("/")
-    infections, errors, oversized = [], [], []
-    for path in files:
-        reply = _instream(sock_path, path).decode("utf-8", "replace")  # "stream: OK" / "stream: Eicar FOUND"
-        if "size limit exceeded" in reply:  # clamd's StreamMaxLength (25 MB by default)
-            oversized.append(path)
-        elif reply.endswith(" FOUND"):
-            infections.append(Infection(path.relative_to(root).as_posix(),
-                                        reply.removeprefix("stream: ").removesuffix(" FOUND")))
-        elif not reply.endswith(" OK"):
-            errors.append(f"{path.relative_to(root).as_posix()}: {reply}")
-    if oversized:  # too big to stream: clamscan reads them in place with the system database
-        big = _scan_with_clamscan(root, oversized, len(oversized), None)
-        infections += big.infections
-        errors += big.errors
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:  # clamd scans on several threads
+        replies = list(pool.map(lambda path: _clamd_scan_one(sock_path, path), files))
+    infections, errors, unreadable = [], [], []
+    for path, reply in zip(files, replies):
+        relative = path.relative_to(root).as_posix()
+        if reply.endswith(" FOUND"):
+            infections.append(Infection(relative, reply.rpartition(": ")[2].removesuffix(" FOUND")))
+        elif reply.endswith(" OK"):
+            continue
+        elif "Access denied" in reply or "lstat() failed" in reply or "Permission denied" in reply:
+            unreadable.append(path)
+        else:
+            errors.append(f"{relative}: {reply}")
+    if unreadable:  # too big to stream and unreadable for clamd's user: clamscan reads them with the system database
+        fallback = _scan_with_clamscan(root, unreadable, len(unreadable), None)
+        infections += fallback.infections
+        errors += fallback.errors
     release = f"daily {rest.split('/')[0]} (clamd)" if rest else "the database clamd loaded (no daily release)"
     return ScanResult(engine, release, "clamd", len(files), tuple(infections), errors=tuple(errors))
+
+
+def _clamd_scan_one(sock_path: Path, path: Path) -> str:
+    """clamd's reply for one file: streamed (INSTREAM), or by path when larger than clamd's StreamMaxLength."""
+    reply = _instream(sock_path, path).decode("utf-8", "replace")  # "stream: OK" / "stream: Eicar FOUND"
+    if "size limit exceeded" in reply:  # StreamMaxLength, 25 MB by default: let clamd read the file itself
+        reply = _clamd_command(sock_path, b"SCAN " + os.fsencode(path.resolve()), timeout=3600).decode(
+            "utf-8", "replace")
+    return reply
 
 
 def _instream(sock_path: Path, path: Path) -> bytes:
@@ -199,7 +242,13 @@ def _instream(sock_path: Path, path: Path) -> bytes:
         sock.settimeout(300)
         sock.connect(os.fspath(sock_path))
         sock.sendall(b"zINSTREAM\0")
-        for block in iter(lambda: handle.read(_CHUNK), b""):
-            sock.sendall(struct.pack(">I", len(block)) + block)
-        sock.sendall(struct.pack(">I", 0))
-        return _read_reply(sock)
+        try:
+            for block in iter(lambda: handle.read(_CHUNK), b""):
+                sock.sendall(struct.pack(">I", len(block)) + block)
+            sock.sendall(struct.pack(">I", 0))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # clamd hangs up on a stream over StreamMaxLength, after saying so (or without a word)
+        try:
+            return _read_reply(sock) or b"INSTREAM size limit exceeded (connection closed)"
+        except (ConnectionResetError, OSError):
+            return b"INSTREAM size limit exceeded (connection closed)"

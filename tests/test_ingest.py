@@ -208,6 +208,25 @@ def test_siegfried_gives_a_second_opinion_and_disagreements_are_reported(scanned
     report = json.loads(result.report[0].read_text())
     row = next(f for f in report["files"] if f["path"].endswith("contact.vcf"))
     assert row["puid"] == "fmt/395" and row["siegfried"] == "fmt/1880"
+    catalogue = open_catalogue(config.catalogue_url)
+    rows = [i for i in catalogue.identifications(result.aip_id) if i.path.endswith("contact.vcf")]
+    catalogue.close()
+    assert {(i.tool.split()[0], i.puid) for i in rows} == {("fido", "fmt/395"), ("siegfried", "fmt/1880")}
+    assert any("V1" in i.signature_release for i in rows if i.tool.startswith("siegfried"))  # DROID_SignatureFile_V125
+
+
+def test_the_catalogue_holds_each_files_format_version_mime_type_and_signature_release(
+        media_aip: tuple[Path, object], media_config: Config) -> None:
+    _, result = media_aip
+    catalogue = open_catalogue(media_config.catalogue_url)
+    rows = {Path(i.path).name: i for i in catalogue.identifications(result.aip_id)}  # type: ignore[attr-defined]
+    files = {f.path for f in catalogue.files(result.aip_id)}  # type: ignore[attr-defined]
+    catalogue.close()
+    jpeg = rows["00004-photo.jpg"]
+    assert (jpeg.puid, jpeg.format_version, jpeg.mime_type) == ("fmt/43", "1.01", "image/jpeg")
+    assert jpeg.tool.startswith("fido ") and jpeg.signature_release.startswith("PRONOM v")
+    assert rows["conversation.pdf"].puid == "fmt/477"  # PDF/A-2b
+    assert {i.path for i in rows.values()} <= files
 
 
 def test_the_report_says_per_file_what_was_checked_and_done(media_aip: tuple[Path, object],

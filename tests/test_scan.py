@@ -54,9 +54,13 @@ def test_signature_release_reads_cvd_headers_and_names_custom_databases(tmp_path
 def test_a_running_clamd_is_used_over_its_socket(tree: Path, tmp_path: Path) -> None:
     db_dir = tmp_path / "clamd-db"
     eicar_database(db_dir)
+    # a body signature too, so EICAR is found inside a bigger file; clamd gets it by path, not by stream
+    (db_dir / "edepot-test.ndb").write_text(f"Edepot.Test.EICAR.Body:0:*:{EICAR.hex()}\n")
+    (tree / "data" / "big.bin").write_bytes(bytes(3 << 20) + EICAR + bytes(1000))
     sock = tmp_path / "clamd.sock"
     conf = tmp_path / "clamd.conf"
-    conf.write_text(f"LocalSocket {sock}\nDatabaseDirectory {db_dir}\nForeground yes\nLogFile {tmp_path / 'log'}\n")
+    conf.write_text(f"LocalSocket {sock}\nDatabaseDirectory {db_dir}\nForeground yes\nLogFile {tmp_path / 'log'}\n"
+                    "StreamMaxLength 1M\n")
     daemon = subprocess.Popen(["clamd", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
@@ -67,5 +71,5 @@ def test_a_running_clamd_is_used_over_its_socket(tree: Path, tmp_path: Path) -> 
     finally:
         daemon.terminate()
         daemon.wait(timeout=10)
-    assert result.method == "clamd"
-    assert {i.path for i in result.infections} == {"data/eicar.com", "data/export.zip"}
+    assert result.method == "clamd" and result.errors == ()
+    assert {i.path for i in result.infections} == {"data/eicar.com", "data/export.zip", "data/big.bin"}
