@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ingest.export import Export, open_export
-from ingest.sources import whatsapp
+from ingest.sources import meta_dyi, screenshots, signal, sms_backup, telegram, threema, whatsapp
 from ingest.sources.base import (
     HEAD_BYTES,
     ConversationStream,
@@ -54,7 +54,9 @@ __all__ = [
     "zone_of",
 ]
 
-FORMATS: tuple[ExportFormat, ...] = (whatsapp.FORMAT,)
+FORMATS: tuple[ExportFormat, ...] = (
+    whatsapp.FORMAT, telegram.FORMAT, signal.FORMAT, meta_dyi.FORMAT, sms_backup.FORMAT, threema.FORMAT, screenshots.FORMAT,
+)
 
 
 @dataclass(frozen=True)
