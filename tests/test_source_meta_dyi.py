@@ -185,3 +185,22 @@ def test_random_bytes_raise_only_input_errors(tmp_path: Path, data: bytes) -> No
 
 def test_kind_enum_has_unparsed() -> None:
     assert MessageKind("unparsed") is MessageKind.UNPARSED
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chat=st.lists(st.tuples(st.integers(min_value=0, max_value=4_000_000_000_000),
+                               st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=15),
+                               st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)),
+                     min_size=1, max_size=15))
+def test_random_chats_as_meta_writes_them_parse_back(tmp_path: Path, chat: list) -> None:
+    # Meta writes newest first and every non-ASCII character as its UTF-8 bytes in Latin-1 escapes
+    newest_first = sorted(enumerate(chat), key=lambda item: (-item[1][0], -item[0]))
+    document = {"participants": [], "messages": [
+        {"sender_name": mojibake(sender), "timestamp_ms": ms, "content": mojibake(text)}
+        for _, (ms, sender, text) in newest_first
+    ]}
+    path = tmp_path / "message_1.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    (conv,) = meta_dyi.FORMAT.parse_all(open_export([path]), ParseOptions(tz="UTC"))
+    expected = [(ms, sender, text) for _, (ms, sender, text) in sorted(enumerate(chat), key=lambda i: (i[1][0], i[0]))]
+    assert [(round(m.timestamp.timestamp() * 1000), m.sender, m.text) for m in conv.messages] == expected

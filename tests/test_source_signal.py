@@ -143,3 +143,23 @@ def test_random_bytes_raise_only_input_errors(tmp_path: Path, data: bytes) -> No
             signal.FORMAT.parse_all(export, ParseOptions())
         except InputError:
             pass
+
+
+_LINE = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" .,!?'é€😀"),
+                min_size=1, max_size=30).map(str.strip).filter(bool)
+_SENDER = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20).map(
+    str.strip).filter(bool)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chat=st.lists(st.tuples(st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2030, 1, 1)),
+                               _SENDER, st.lists(_LINE, min_size=1, max_size=3)), min_size=1, max_size=12))
+def test_random_chats_written_as_signal_export_parse_back(tmp_path: Path, chat: list) -> None:
+    # written exactly as signal-export's Message.to_md plus print(): "[date] sender: body  \n" + "\n"
+    text = "".join(f"[{when:%Y-%m-%d %H:%M:%S}] {sender}: {chr(10).join(lines)}  \n\n" for when, sender, lines in chat)
+    path = tmp_path / "chat.md"
+    path.write_text(text, encoding="utf-8")
+    (conv,) = signal.FORMAT.parse_all(open_export([path]), ParseOptions(tz="UTC"))
+    assert [(m.timestamp.replace(tzinfo=None), m.sender, m.text) for m in conv.messages] == [
+        (when.replace(microsecond=0), sender, "\n".join(lines)) for when, sender, lines in chat
+    ]

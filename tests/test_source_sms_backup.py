@@ -292,3 +292,37 @@ def test_damaged_first_element_takes_the_next_time_and_huge_dates_are_damaged(tm
     assert first.source.inferred["unparsed_lines"][0]["reason"] == "date 99999999999999999999999 is outside the calendar"
     # a thread with no readable message at all: the backup's own date
     assert [(m.kind.value, m.timestamp) for m in second.messages] == [("unparsed", at_ms(1700000900000))]
+
+
+def _as_the_app_writes(text: str) -> str:
+    """An attribute value as SMS Backup & Restore writes it: XML escapes, and characters beyond the BMP as
+    two surrogate character references."""
+    out = []
+    for ch in text:
+        if ord(ch) > 0xFFFF:
+            high, low = divmod(ord(ch) - 0x10000, 0x400)
+            out.append(f"&#{0xD800 + high};&#{0xDC00 + low};")
+        elif ch in '&<>"\n':
+            out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;"}[ch])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_BODY = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff") | st.just("\n"),
+                max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chat=st.lists(st.tuples(st.integers(min_value=10**11, max_value=4_000_000_000_000), st.sampled_from([1, 2]),
+                               _BODY), min_size=1, max_size=20))
+def test_random_chats_written_as_the_app_writes_parse_back(tmp_path: Path, chat: list) -> None:
+    body = "".join(_sms("+31600000001", str(ms), kind, _as_the_app_writes(text)) for ms, kind, text in chat)
+    path = tmp_path / "sms.xml"
+    path.write_text(HEAD + f'<smses count="{len(chat)}">\n{body}</smses>\n', encoding="utf-8")
+    (conv,) = parse(path, tz="UTC")
+    expected = sorted(((ms, i, kind, text) for i, (ms, kind, text) in enumerate(chat)))
+    assert [(m.timestamp, m.sender, m.text) for m in conv.messages] == [
+        (at_ms(ms), "Petra de Vries" if kind == 1 else "Ik", "" if text == "null" else text)
+        for ms, _, kind, text in expected
+    ]

@@ -228,3 +228,22 @@ def test_random_bytes_raise_only_input_errors(tmp_path: Path, data: bytes) -> No
         telegram.FORMAT.parse_all(export, ParseOptions())
     except InputError:
         pass
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chat=st.lists(st.tuples(st.integers(min_value=0, max_value=2_000_000_000), st.text(min_size=1, max_size=15),
+                               st.lists(_TEXT, min_size=1, max_size=4), st.booleans()), min_size=1, max_size=15))
+def test_random_chats_as_telegram_json_parse_back(tmp_path: Path, chat: list) -> None:
+    messages = []
+    for n, (unix, sender, pieces, as_entities) in enumerate(chat, 1):
+        text = [{"type": "plain", "text": p} if i % 2 else p for i, p in enumerate(pieces)] if as_entities else "".join(pieces)
+        messages.append({"id": n, "type": "message", "date_unixtime": str(unix), "from": sender, "text": text})
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"name": "x", "type": "personal_chat", "id": 1, "messages": messages}), encoding="utf-8")
+    (conv,) = telegram.FORMAT.parse_all(open_export([path]), ParseOptions(tz="Europe/Amsterdam"))
+    assert [(m.timestamp, m.sender, m.text) for m in conv.messages] == [
+        (datetime.fromtimestamp(unix, timezone.utc), sender, "".join(pieces)) for unix, sender, pieces, _ in chat
+    ]

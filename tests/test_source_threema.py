@@ -138,3 +138,31 @@ def test_random_bytes_raise_only_input_errors(tmp_path: Path, data: bytes) -> No
     except InputError:
         return
     assert conv.messages[0].kind in (MessageKind.TEXT, MessageKind.MEDIA, MessageKind.CONTACT)
+
+
+_LINE = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" .,!?'äöüß😀"),
+                min_size=1, max_size=30).map(str.strip).filter(bool)
+_SENDER = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20).map(
+    str.strip).filter(bool)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chat=st.lists(st.tuples(st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2030, 1, 1)),
+                               _SENDER, st.lists(_LINE, min_size=1, max_size=3)), min_size=1, max_size=12),
+       ios=st.booleans())
+def test_random_chats_written_in_both_threema_forms_parse_back(tmp_path: Path, chat: list, ios: bool) -> None:
+    months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+              "November", "Dezember"]
+    if ios:
+        text = "".join(f"{'>>>' if sender < 'N' else '<<<'} {when.day}. {months[when.month - 1]} {when.year} um "
+                       f"{when:%H:%M:%S} UTC: {chr(10).join(lines)}\n" for when, sender, lines in chat)
+        expected = [(when.replace(microsecond=0), "Ik" if sender < "N" else "Partner", "\n".join(lines))
+                    for when, sender, lines in chat]
+    else:
+        text = "".join(f"[{when:%d.%m.%Y, %H:%M}] {sender}: {chr(10).join(lines)}\n" for when, sender, lines in chat)
+        expected = [(when.replace(second=0, microsecond=0), sender, "\n".join(lines)) for when, sender, lines in chat]
+    path = tmp_path / "messages-Partner.txt"
+    path.write_text(text, encoding="utf-8")
+    options = {"date_order": "DMY"} if not ios else {}
+    (conv,) = threema.FORMAT.parse_all(open_export([path]), ParseOptions(tz="UTC", **options))
+    assert [(m.timestamp.replace(tzinfo=None), m.sender, m.text) for m in conv.messages] == expected
