@@ -178,3 +178,16 @@ def test_a_schema_folder_without_topx_skips_that_check(config: Config, tmp_path:
     report = validate_sip(made.path, Config(**{**config.__dict__, "schema_dir": only_mdto}))
     topx = next(c for c in report.checks if c.name == "ToPX against the official XSD")
     assert report.valid and topx.skipped and "topx/ToPX-2.3_2.xsd" in topx.details[0]
+
+
+def test_the_readme_metadata_example_makes_a_valid_sip(config: Config, tmp_path: Path, shared: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    metadata = tmp_path / "zaak.yaml"
+    metadata.write_text(example, encoding="utf-8")
+    lijst = shared / "standards/selectielijst/selectielijst_2020.json"
+    made = create_sip([IOS_SAMPLE], tmp_path / "sip", config, metadata,
+                      options=SipOptions(selectielijst=lijst, metadata_standard="both"))
+    assert validate_sip(made.path, config).valid
+    record = (made.path / "data/metadata/WA-2024-000123.mdto.xml").read_text(encoding="utf-8")
+    assert "<begripLabel>Adviseren - Verstrekt</begripLabel>" in record and "<isOnderdeelVan>" in record
