@@ -28,19 +28,21 @@ Decisions a records manager should know:
 """
 from __future__ import annotations
 
-import dataclasses
 import json
+import marshal
 import mimetypes
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
-from typing import Any
+from typing import IO, Any, Iterator
+
+import ijson
 
 from ingest.export import Export
-from ingest.sources.base import ParseOptions
-from ingest.sources.unparsed import fill_unparsed
+from ingest.sources.base import ConversationStream, ParseOptions
 from kernel.errors import InputError
-from kernel.model import Attachment, Conversation, Message, MessageKind, Source, participants_of
+from kernel.model import Attachment, Conversation, ConversationHead, Message, MessageKind, Source, participants_of
 
 NAME = "telegram"
 NOT_INCLUDED_PREFIXES = ("(File not included.", "(File exceeds maximum size.", "(File unavailable")
@@ -91,71 +93,6 @@ def looks_like_telegram(head: bytes) -> float:
     if b'"messages"' in text and hits == 1 and b'"type": "message"' in text.replace(b'":"', b'": "'):
         return 0.9
     return 0.0
-
-
-def chats_of(document: Any, name: str) -> list[dict[str, Any]]:
-    """The chat objects of an export document: the single chat, or every chat of a full export."""
-    if not isinstance(document, dict):
-        raise InputError(f"{name} is JSON but not a Telegram export (not an object)")
-    chats: list[dict[str, Any]] = []
-    if isinstance(document.get("messages"), list):
-        chats.append(document)
-    for section in ("chats", "left_chats"):
-        block = document.get(section)
-        if isinstance(block, dict) and isinstance(block.get("list"), list):
-            chats.extend(c for c in block["list"] if isinstance(c, dict) and isinstance(c.get("messages"), list))
-    if not chats:
-        raise InputError(f"{name} is JSON but holds no Telegram chat (no \"messages\" list)")
-    return chats
-
-
-def load_document(data: bytes, name: str) -> Any:
-    """The JSON document of `data`; InputError for bytes that are not UTF-8 JSON (truncated, damaged)."""
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{name} is not valid JSON (truncated?): {exc.msg} at line {exc.lineno}") from None
-    except RecursionError:
-        raise InputError(f"{name} nests JSON too deeply to be a chat export") from None
-
-
-def chat_to_conversation(
-    chat: dict[str, Any], tz: Any, tz_name: str, base: str, members: frozenset[str]
-) -> Conversation:
-    """One Telegram chat object as a Conversation; `base` is the folder of result.json in the export."""
-    notes = _ChatNotes()
-    ids: dict[Any, int] = {}
-    messages: list[Message | None] = []
-    damaged: dict[int, str] = {}
-    for index, obj in enumerate(chat["messages"]):
-        seq = len(messages) + 1
-        message = _message(obj, seq, tz, base, members, notes) if isinstance(obj, dict) else None
-        if message is None:
-            reason = _unreadable_reason(obj) if isinstance(obj, dict) else "not a JSON object"
-            written = json.dumps(obj, ensure_ascii=False)
-            # "line" is the record number: the position of the object in the chat's "messages" list
-            notes.unparsed_lines.append({"seq": seq, "line": index + 1, "text": written, "reason": reason})
-            damaged[seq] = written
-            messages.append(None)
-            continue
-        if "id" in obj:
-            ids[obj["id"]] = message.seq
-        messages.append(message)
-    complete = fill_unparsed(messages, damaged)
-    for seq_key, target in list(notes.replies.items()):
-        if target in ids:
-            notes.replies[seq_key] = ids[target]
-        else:
-            notes.replies[seq_key] = f"message id {target} (not in this chat)"
-    inferred = notes.to_inferred(tz_name)
-    inferred["chat"] = {"type": chat.get("type"), "id": chat.get("id")}
-    source = Source(format=NAME, platform="desktop", locale=None, timezone=tz_name, files=(), inferred=inferred)
-    title = chat.get("name") if isinstance(chat.get("name"), str) else None
-    if title is None and chat.get("type") == "saved_messages":
-        title = "Saved Messages"
-    return Conversation(source=source, participants=participants_of(complete), messages=tuple(complete), title=title)
 
 
 def _unreadable_reason(obj: dict[str, Any]) -> str:
@@ -373,17 +310,240 @@ class TelegramFormat:
 
     def parse_all(self, export: Export, options: ParseOptions) -> list[Conversation]:
         """One conversation per chat of the export, in the export's order."""
+        conversations = []
+        for stream in self.stream(export, options):
+            messages = tuple(stream.messages)
+            head = stream.head
+            conversations.append(Conversation(head.source, participants_of(messages), messages, head.title))
+        return conversations
+
+    def stream(self, export: Export, options: ParseOptions) -> list[ConversationStream]:
+        """The chats as streams. result.json is read once, incrementally (ijson), before this returns;
+        each chat's messages wait in a temporary spool file, so memory does not grow with the export."""
         member = result_member(export)
         if member is None:
             raise InputError("the export holds no Telegram result.json")
-        chats = chats_of(load_document(export.read(member), member), member)
-        members = frozenset(m.name for m in export.members())
+        reading = _Reading(options, base_of(member), frozenset(m.name for m in export.members()))
+        try:
+            with export.open(member) as raw:
+                for kind, value in _walk(_SkipBom(raw), member):
+                    reading.take(kind, value)
+            reading.finish()
+        except BaseException:
+            reading.spool.close()
+            raise
+        if not reading.chats:
+            reading.spool.close()
+            raise InputError(f"{member} is JSON but holds no Telegram chat (no \"messages\" list)")
         files = export.source_files()
-        conversations = []
-        for chat in chats:
-            conversation = chat_to_conversation(chat, options.zone, options.tz, base_of(member), members)
-            conversations.append(dataclasses.replace(conversation, source=dataclasses.replace(conversation.source, files=files)))
-        return conversations
+        remaining = [len(reading.chats)]
+        streams = []
+        for chat in reading.chats:
+            inferred = chat.notes.to_inferred(options.tz)
+            inferred["chat"] = {"type": chat.fields.get("type"), "id": chat.fields.get("id")}
+            source = Source(format=NAME, platform="desktop", locale=None, timezone=options.tz, files=files,
+                            inferred=inferred)
+            head = ConversationHead(source=source, title=chat.title())
+            streams.append(ConversationStream(head, _replay(reading.spool, chat, options.zone, remaining)))
+        return streams
 
 
 FORMAT = TelegramFormat()
+
+
+# --- incremental reading ------------------------------------------------------------------------------
+
+_CHAT_PREFIXES = ("chats.list.item", "left_chats.list.item")
+_MESSAGE_PREFIXES = ("messages.item", "chats.list.item.messages.item", "left_chats.list.item.messages.item")
+_CHAT_FIELDS = ("name", "type", "id")
+
+
+class _SkipBom:
+    """A binary stream without a leading UTF-8 byte order mark (yajl does not accept one)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._first = True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if self._first:
+            self._first = False
+            if data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:] or self._raw.read(size)
+        return data
+
+
+def _walk(raw: Any, name: str) -> Iterator[tuple[str, Any]]:
+    """('chat', None) when a chat begins, ('field', (key, value)) for its name/type/id, ('message', obj)
+    for each element of its messages list, in file order; InputError for JSON that is not readable."""
+    builder: ijson.ObjectBuilder | None = None
+    building = ""
+    top_chat = False
+    try:
+        for prefix, event, value in ijson.parse(raw, use_float=True):
+            if builder is not None:
+                builder.event(event, value)
+                if prefix == building and event == "end_map":
+                    yield "message", builder.value
+                    builder = None
+                continue
+            if prefix in _MESSAGE_PREFIXES:
+                if event == "start_map":
+                    builder, building = ijson.ObjectBuilder(), prefix
+                    builder.event(event, value)
+                elif event not in ("end_array",):
+                    yield "message", value  # not an object: kept as an unparsed entry
+            elif prefix in _CHAT_PREFIXES and event == "start_map":
+                yield "chat", None
+            elif prefix == "messages" and event == "start_array" and not top_chat:
+                top_chat = True
+                yield "chat", None
+            elif event in ("string", "number", "integer", "double") and (
+                prefix in _CHAT_FIELDS or (prefix.rpartition(".")[0] in _CHAT_PREFIXES and prefix.rpartition(".")[2] in _CHAT_FIELDS)
+            ):
+                yield "field", (prefix.rpartition(".")[2], value, prefix in _CHAT_FIELDS)
+            elif prefix == "" and event == "start_array":
+                raise InputError(f"{name} is JSON but not a Telegram export (not an object)")
+    except ijson.JSONError as exc:
+        raise InputError(f"{name} is not valid JSON (truncated?): {_one_line(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+@dataclass
+class _Chat:
+    """A chat being read: its fields, notes, and where its messages are in the spool."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    notes: _ChatNotes = field(default_factory=_ChatNotes)
+    ids: dict[Any, int] = field(default_factory=dict)
+    first_row: int = 0  # byte offset of its first row in the spool
+    rows: int = 0
+    last_when: datetime | None = None
+
+    def title(self) -> str | None:
+        name = self.fields.get("name")
+        if isinstance(name, str):
+            return name
+        return "Saved Messages" if self.fields.get("type") == "saved_messages" else None
+
+
+class _Spool:
+    """Rows (one per message) in one temporary file, in file order; each chat reads back its own run."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+
+    def position(self) -> int:
+        """Where the next row will be written."""
+        return self._file.tell() if self._file is not None else 0
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="edepot-telegram-")
+        marshal.dump(row, self._file)
+
+    def rows(self, offset: int, count: int) -> Iterator[tuple[Any, ...]]:
+        """`count` rows from `offset`; safe to interleave with other readers of the same spool."""
+        if self._file is None or count == 0:
+            return
+        self._file.flush()
+        position = offset
+        for _ in range(count):
+            if self._file.tell() != position:
+                self._file.seek(position)
+            row = marshal.load(self._file)
+            position = self._file.tell()
+            yield row
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class _Reading:
+    """Pass one: turns the walk's events into spooled rows and per-chat notes."""
+
+    def __init__(self, options: ParseOptions, base: str, members: frozenset[str]) -> None:
+        self.options = options
+        self.base = base
+        self.members = members
+        self.spool = _Spool()
+        self.chats: list[_Chat] = []
+
+    def take(self, kind: str, value: Any) -> None:
+        if kind == "chat":
+            self._close_chat()
+            self.chats.append(_Chat(first_row=self.spool.position()))
+        elif kind == "field":
+            key, item, top_level = value
+            if top_level and (not self.chats or self.chats[0].fields.get(key) is not None):
+                return
+            if self.chats:
+                self.chats[-1].fields.setdefault(key, item)
+        elif kind == "message" and self.chats:
+            self._message(self.chats[-1], value)
+
+    def _message(self, chat: _Chat, obj: Any) -> None:
+        seq = chat.rows + 1
+        message = _message(obj, seq, self.options.zone, self.base, self.members, chat.notes) if isinstance(obj, dict) else None
+        if message is None:
+            reason = _unreadable_reason(obj) if isinstance(obj, dict) else "not a JSON object"
+            written = json.dumps(obj, ensure_ascii=False)
+            chat.notes.unparsed_lines.append({"seq": seq, "line": seq, "text": written, "reason": reason})
+            when = chat.last_when.isoformat() if chat.last_when is not None else None
+            self.spool.add((when, None, MessageKind.UNPARSED.value, written, [], False))
+        else:
+            if isinstance(obj.get("id"), (int, str)):
+                chat.ids[obj["id"]] = seq
+            chat.last_when = message.timestamp
+            self.spool.add((
+                message.timestamp.isoformat(), message.sender, message.kind.value, message.text,
+                [(a.name, a.present, a.media_type) for a in message.attachments], message.edited,
+            ))
+        chat.rows += 1
+
+    def _close_chat(self) -> None:
+        if not self.chats:
+            return
+        chat = self.chats[-1]
+        for seq_key, target in list(chat.notes.replies.items()):
+            chat.notes.replies[seq_key] = chat.ids.get(target, f"message id {target} (not in this chat)")
+        chat.ids = {}
+
+    def finish(self) -> None:
+        self._close_chat()
+
+
+def _replay(spool: _Spool, chat: _Chat, zone: Any, remaining: list[int]) -> Iterator[Message]:
+    """Pass two for one chat: its rows as Messages; an unparsed row before any timed one takes the time
+    of the first message after it."""
+    try:
+        waiting: list[tuple[int, tuple[Any, ...]]] = []
+        for seq, row in enumerate(spool.rows(chat.first_row, chat.rows), 1):
+            if row[0] is None:
+                waiting.append((seq, row))
+                continue
+            when = datetime.fromisoformat(row[0]).astimezone(zone)
+            for early_seq, early in waiting:
+                yield _row_message(early_seq, when, early)
+            waiting.clear()
+            yield _row_message(seq, when, row)
+        if waiting:
+            raise InputError("a Telegram chat holds no message that could be read; every entry is damaged")
+    finally:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            spool.close()
+
+
+def _row_message(seq: int, when: datetime, row: tuple[Any, ...]) -> Message:
+    _, sender, kind, text, attachments, edited = row
+    return Message(seq, when, sender, MessageKind(kind), text,
+                   tuple(Attachment(name=n, present=p, media_type=t) for n, p, t in attachments), edited)
