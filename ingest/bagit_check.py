@@ -4,7 +4,9 @@ bagit-python (Library of Congress) does the reading and the checksums; this modu
 so that every finding is reported, and adds what it leaves out, checked against the Library of Congress BagIt
 conformance suite:
 - errors: a `bagit.txt` whose lines are not exactly `Key: value` (RFC 8493 §2.1.1), a `fetch.txt` naming a path
-  outside the payload (§2.2.3, §5.2), and every structural, completeness and checksum failure of bagit-python;
+  outside the payload (§2.2.3, §5.2), a manifest or fetch path that points outside the bag on Windows (a drive
+  letter, a UNC prefix, a %VARIABLE%: bags move between systems, so the verdict must not depend on the machine
+  that checks it), and every structural, completeness and checksum failure of bagit-python;
 - warnings (the bag stays valid): manifest lines written by md5sum-style tools (`*` before the path), paths
   starting with `./`, a path listed twice with the same checksum (an error from BagIt 1.0 on), two manifest paths
   that differ only in Unicode normalization or in case, and operating-system litter (.DS_Store, Thumbs.db).
@@ -20,6 +22,7 @@ from pathlib import Path
 import bagit
 
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+_WINDOWS_OUT_OF_SCOPE = re.compile(r"^(?:[A-Za-z]:|\\\\|%[^%]+%)")
 _BAGIT_TXT_LINE = re.compile(r"^(BagIt-Version: \d+\.\d+|Tag-File-Character-Encoding: \S+)$")
 
 
@@ -60,6 +63,7 @@ def check_bagit(root: Path) -> BagitFindings:
             return BagitFindings(tuple(errors + [str(exc)]), (), None)
         errors += _run_steps(bag)
         errors += _check_fetch(bag)
+        errors += _check_windows_paths(root, bag)
     finally:
         logger.removeHandler(collector)
         logger.propagate = propagate
@@ -107,6 +111,18 @@ def _check_fetch(bag: bagit.Bag) -> list[str]:
     except ValueError:
         return ["fetch.txt has a line that is not 'URL LENGTH PATH'"]
     return []
+
+
+def _check_windows_paths(root: Path, bag: bagit.Bag) -> list[str]:
+    paths = [(path, "a manifest") for path in bag.entries]
+    fetch = root / "fetch.txt"
+    if fetch.is_file():
+        for line in fetch.read_text(encoding=bag.encoding or "utf-8", errors="replace").splitlines():
+            parts = line.strip().split(None, 2)
+            if len(parts) == 3:
+                paths.append((parts[2], "fetch.txt"))
+    return [f'Path "{path}" in {where} is outside the bag on Windows' for path, where in paths
+            if _WINDOWS_OUT_OF_SCOPE.match(path)]
 
 
 def _manifest_warnings(root: Path, bag: bagit.Bag) -> list[str]:
