@@ -40,6 +40,7 @@ import bagit
 
 from ingest.export import open_export
 from ingest.packaging import Package, checksum_path, package_bag, package_path
+from ingest.review import read_review_sheet
 from ingest.selection import Criteria, Selection, select
 from ingest.sources import parse_export
 from kernel.atomic import publish_directory
@@ -148,8 +149,6 @@ def create_sip(
     conversation = parse_export(exports, tz=tz, format=export_format, date_order=date_order)
     criteria = options.criteria
     if options.review is not None:
-        from ingest.review import read_review_sheet
-
         private = read_review_sheet(options.review, conversation)
         criteria = replace(criteria, private_seqs=criteria.private_seqs | private)
     selection = select(conversation, criteria) if not criteria.empty else None
