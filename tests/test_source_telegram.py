@@ -247,3 +247,20 @@ def test_random_chats_as_telegram_json_parse_back(tmp_path: Path, chat: list) ->
     assert [(m.timestamp, m.sender, m.text) for m in conv.messages] == [
         (datetime.fromtimestamp(unix, timezone.utc), sender, "".join(pieces)) for unix, sender, pieces, _ in chat
     ]
+
+
+def test_replies_map_to_seqs_whatever_the_ids(tmp_path: Path) -> None:
+    def chat(ids: list) -> Path:
+        messages = [{"id": i, "type": "message", "date_unixtime": str(1700000000 + n), "from": "A", "text": f"m{n}"}
+                    for n, i in enumerate(ids)]
+        messages.append({"id": "last", "type": "message", "date_unixtime": "1700000100", "from": "B", "text": "re",
+                         "reply_to_message_id": ids[1]})
+        messages.append({"id": "x", "type": "message", "date_unixtime": "1700000101", "from": "B", "text": "re",
+                         "reply_to_message_id": 999})
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({"name": "c", "type": "personal_chat", "id": 1, "messages": messages}), encoding="utf-8")
+        return path
+
+    for ids in ([10, 20, 30], [30, 20, 10], ["a", "b", "c"]):
+        (conv,) = parse([chat(ids)])
+        assert conv.source.inferred["replies"] == {"4": 2, "5": "message id 999 (not in this chat)"}

@@ -32,6 +32,8 @@ import json
 import marshal
 import mimetypes
 import tempfile
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -421,10 +423,35 @@ class _Chat:
 
     fields: dict[str, Any] = field(default_factory=dict)
     notes: _ChatNotes = field(default_factory=_ChatNotes)
-    ids: dict[Any, int] = field(default_factory=dict)
+    ids: dict[Any, int] = field(default_factory=dict)  # message id → seq, when ids are not increasing ints
+    int_ids: array[int] = field(default_factory=lambda: array("q"))  # increasing int ids; seq = index + 1
+    dense: bool = True  # every id so far an int, increasing, one per seq: int_ids holds them compactly
     first_row: int = 0  # byte offset of its first row in the spool
     rows: int = 0
     last_when: datetime | None = None
+
+    def remember(self, message_id: Any, seq: int) -> None:
+        """Note that `message_id` is the message at `seq` (so replies can name the seq)."""
+        if self.dense:
+            if isinstance(message_id, int) and len(self.int_ids) == seq - 1 and (
+                not self.int_ids or message_id > self.int_ids[-1]
+            ):
+                self.int_ids.append(message_id)
+                return
+            self.dense = False
+            self.ids = {value: index for index, value in enumerate(self.int_ids, 1)}
+            self.int_ids = array("q")
+        if isinstance(message_id, (int, str)):
+            self.ids[message_id] = seq
+
+    def seq_of(self, message_id: Any) -> int | None:
+        """The seq of the message with `message_id` in this chat, if it is in it."""
+        if self.dense:
+            if not isinstance(message_id, int):
+                return None
+            index = bisect_left(self.int_ids, message_id)
+            return index + 1 if index < len(self.int_ids) and self.int_ids[index] == message_id else None
+        return self.ids.get(message_id)
 
     def title(self) -> str | None:
         name = self.fields.get("name")
@@ -500,8 +527,7 @@ class _Reading:
             when = chat.last_when.isoformat() if chat.last_when is not None else None
             self.spool.add((when, None, MessageKind.UNPARSED.value, written, [], False))
         else:
-            if isinstance(obj.get("id"), (int, str)):
-                chat.ids[obj["id"]] = seq
+            chat.remember(obj.get("id"), seq)
             chat.last_when = message.timestamp
             self.spool.add((
                 message.timestamp.isoformat(), message.sender, message.kind.value, message.text,
@@ -514,8 +540,9 @@ class _Reading:
             return
         chat = self.chats[-1]
         for seq_key, target in list(chat.notes.replies.items()):
-            chat.notes.replies[seq_key] = chat.ids.get(target, f"message id {target} (not in this chat)")
-        chat.ids = {}
+            found = chat.seq_of(target)
+            chat.notes.replies[seq_key] = found if found is not None else f"message id {target} (not in this chat)"
+        chat.ids, chat.int_ids = {}, array("q")
 
     def finish(self) -> None:
         self._close_chat()
