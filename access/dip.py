@@ -1,39 +1,88 @@
-"""Access (OAIS): a DIP of one AIP, for a researcher or Woo officer to open without edepot.
+"""Access (OAIS): a DIP for a named requester and purpose: whole records or a search selection,
+restricted by the access rules, redacted, with a Woo inventory list, for permanent or time-limited use.
 
-    <out>/conversation.pdf        the PDF/A-2b rendering
-    <out>/conversation.json       the canonical conversation
-    <out>/media/<files>           photos, voice notes, documents from the export
-    <out>/original/<files>        the export exactly as received (byte-identical to SIP and AIP)
-    <out>/INVENTARIS.txt          what each file is, its size and sha256, and the record it belongs to
-    <out>/manifest-sha256.txt     sha256sum-compatible checksum list (`sha256sum -c manifest-sha256.txt`)
+One record (the files at the top):
 
-Every file is copied from a replica whose copy verifies against the catalogue's sha256; a damaged
-replica is passed over, never delivered.
+    conversation.pdf        PDF/A-2b rendering of the delivered (selected, redacted) messages
+    conversation.json       the same messages as a canonical conversation (schemas/conversation.schema.json)
+    media/<files>           the media of delivered messages that were not redacted (with derived copies)
+    original/<files>        the export as received, only when the whole record is delivered unredacted
+    viewer.html             the conversation as a chat, one self-contained HTML file (no network)
+    inventarislijst.csv     the Woo inventory: document, date, decision, grounds (access/inventory.py)
+    inventarislijst.pdf     the same as PDF/A-2b
+    dip.json                the DIP's own description: requester, purpose, dates, records, decisions
+    INVENTARIS.txt          what each file is, with size and sha256
+    manifest-sha256.txt     `sha256sum -c manifest-sha256.txt`
+
+Several records: the per-record files under `records/<n>-<kenmerk>/`, the rest at the top.
+
+Nothing restricted leaves: a record the requester may not have on the request date is not delivered
+and appears only as rows "niet openbaar" of the inventory (kenmerk, message number, date, reason). Every
+string of a delivered record (text, sender, title, attachment and file names, the query) goes through
+the same `Redactor` before anything is written or rendered; media of a message with any redaction are
+withheld. Every file is copied from a replica whose copy verifies against the catalogue's sha256.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
+from access import inventory, viewer
+from access.access_log import DeliveredAip, DipEntry, DipState, current_actor, open_register
+from access.aip_files import file_of, informatieobject_file, read_verified
+from access.redaction import (
+    ManualRedaction,
+    NameList,
+    Passage,
+    Redactor,
+    Withholding,
+    short_ground,
+)
+from access.rules import AccessDecision, Role, decide
 from kernel.atomic import publish_directory
 from kernel.config import Config
-from kernel.errors import InputError, InvalidPackage
+from kernel.errors import AccessDenied, InputError, InvalidPackage
+from kernel.model import Conversation, Message, MessageKind, Source, SourceFile, participants_of
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
 from preservation.catalogue import FileRecord, open_catalogue
 from preservation.metadata.premis import PremisEvent
+from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
+from preservation.record_access import RecordAccess, record_access_from_mdto
+from preservation.search_index import Filters, connect, find_messages, matching_records, parse_query, sqlite_path
 from preservation.storage import open_locations
 
-DIP_PLACES = {  # AIP folder or file → where it goes in the DIP
-    layout.RENDERING_PDF: "conversation.pdf",
-    layout.CONVERSATION_JSON: "conversation.json",
-    layout.MEDIA + "/": "media/",
-    layout.ORIGINAL + "/": "original/",
-}
+OWN_USE = "eigen gebruik archief"
+
+
+@dataclass(frozen=True)
+class DipRequest:
+    """Who asks, why, as what, on which date, and how the delivery is to be redacted and limited."""
+
+    requester: str
+    purpose: str
+    role: Role = Role.RESEARCHER
+    on: date | None = None  # the request date (default: today by the configured clock)
+    expires: date | None = None  # the DIP is purged after this day
+    redact_names: tuple[Path, ...] = ()
+    manual: tuple[ManualRedaction, ...] = ()
+    withhold: tuple[Withholding, ...] = ()
+    auto_redact: bool | None = None  # None: on for researchers, off for archivists
+    query: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    context: int = 0  # messages before and after each hit that come along
+    actor: str = ""
+
+    @property
+    def automatic(self) -> bool:
+        return self.auto_redact if self.auto_redact is not None else self.role is Role.RESEARCHER
 
 
 @dataclass(frozen=True)
@@ -41,61 +90,445 @@ class DipFile:
     path: str
     size: int
     sha256: str
-    source: str  # the AIP file it was copied from
+    source: str  # the AIP file it was copied from, or "edepot" for what the DIP made
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What one record contributed: its decision for the inventory, and the counts."""
+
+    aip_id: str
+    record_id: str
+    title: str  # redacted; "" for a refused record
+    decision: AccessDecision
+    messages: int
+    redactions: int
+    withheld_messages: int
+    folder: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"record_id": self.record_id, "delivered": self.decision.allowed}
+        if self.decision.allowed:
+            data |= {"aip_id": self.aip_id, "title": self.title, "folder": self.folder or ".",
+                     "messages": self.messages, "redactions": self.redactions,
+                     "withheld_messages": self.withheld_messages}
+        else:
+            data |= {"reason": self.decision.reason,
+                     "opens_on": self.decision.opens_on.isoformat() if self.decision.opens_on else None}
+        return data
 
 
 @dataclass(frozen=True)
 class DipResult:
     dip_id: str
-    aip_id: str
+    aip_id: str  # the first delivered AIP (kept for callers of the one-AIP DIP)
     path: Path
     files: tuple[DipFile, ...]
+    records: tuple[RecordOutcome, ...] = ()
+    expires: date | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "dip_id": self.dip_id,
             "aip_id": self.aip_id,
             "path": str(self.path),
+            "expires": self.expires.isoformat() if self.expires else None,
+            "records": [r.to_dict() for r in self.records],
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
         }
 
 
-def dip_path_for(aip_file: str) -> str | None:
-    """Where a file of the AIP goes in a DIP, or None when it is not delivered (metadata, tag files)."""
-    for prefix, place in DIP_PLACES.items():
-        if prefix.endswith("/") and aip_file.startswith(prefix):
-            return place + aip_file[len(prefix):]
-        if aip_file == prefix:
-            return place
-    return None
+@dataclass
+class _Source:
+    """One AIP read for delivery: facts, the whole conversation, and its catalogued files."""
+
+    aip_id: str
+    facts: RecordAccess
+    conversation: Conversation
+    files: list[FileRecord]
+    archiefvormer: str
 
 
 def create_dip(aip_id: str, out: Path, config: Config) -> DipResult:
-    """Build the DIP of one AIP at `out` (which must not exist or be empty); it appears whole or not at all."""
+    """The archive's own DIP of one whole AIP, unredacted, with the export as received (as before)."""
+    request = DipRequest(requester=OWN_USE, purpose=OWN_USE, role=Role.ARCHIVIST)
+    return build_dip(out, request, config, aip_ids=(aip_id,))
+
+
+def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[str] = ()) -> DipResult:
+    """Build a DIP of whole AIPs (`aip_ids`) or of a search selection (`request.query`) at `out` (absent or
+    empty); it appears whole or not at all, is recorded in the access register and leaves a PREMIS
+    dissemination event on every AIP it holds. AccessDenied when a named AIP is not open to the requester."""
+    if bool(aip_ids) == bool(request.query):
+        raise InputError("give --aip or --query (one of them)")
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty folder")
+    now = config.clock()
+    on = request.on or now.date()
+    if request.expires is not None and request.expires < on:
+        raise InputError(f"--expires {request.expires.isoformat()} lies before the request date {on.isoformat()}")
+    selection, times = _selection(request, config, aip_ids)
+    with open_register(config.catalogue_url) as register:
+        permitted = register.permitted_records(request.requester, on)
     catalogue = open_catalogue(config.catalogue_url)
     try:
-        record = catalogue.aip(aip_id)
-        wanted = [(f, place) for f in catalogue.files(aip_id) if (place := dip_path_for(f.path))]
-        staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
-        staging.mkdir(parents=True)
-        try:
-            files = [_copy_verified(f, staging / place, place, aip_id, config) for f, place in wanted]
-            _write_inventory(staging, record.record_id, record.title, aip_id, files, config.clock())
-            if out.exists():
-                out.rmdir()
-            publish_directory(staging, out)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        dip_id = str(uuid.uuid4())
-        catalogue.record_dip(dip_id, aip_id, out, config.clock())
-        catalogue.add_events(aip_id, [_dissemination_event(dip_id, out, len(files), config)])
+        sources = []
+        for aip_id in selection:
+            record = catalogue.aip(aip_id)
+            files = catalogue.files(aip_id)
+            facts = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, config))
+            decision = decide(facts, request.role, on, permitted)
+            if aip_ids and not decision.allowed:
+                opens = f"; open from {decision.opens_on.isoformat()}" if decision.opens_on else ""
+                raise AccessDenied(f"record {facts.record_id} is not open to {request.requester} on {on.isoformat()}: "
+                                   f"{decision.reason}{opens}", hint="an archivist can grant a permit: "
+                                   "edepot access permit --record ID --to NAME --until DATE --reason TEXT")
+            conversation = Conversation.from_dict({"source": {"format": "", "platform": "", "timezone": "UTC"},
+                                                   "participants": [], "messages": []})
+            if decision.allowed:
+                conversation = Conversation.from_dict(json.loads(read_verified(
+                    file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config)))
+            sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title), decision))
+        result = _build(out, request, config, sources, selection, times, on, now)
+        for outcome in result.records:
+            if outcome.decision.allowed:
+                catalogue.add_events(outcome.aip_id, [_dissemination_event(result, outcome, request, config)])
+        delivered = [r for r in result.records if r.decision.allowed]
+        if len(delivered) == 1:
+            catalogue.record_dip(result.dip_id, delivered[0].aip_id, out, now)
     finally:
         catalogue.close()
-    return DipResult(dip_id, aip_id, out, tuple(files))
+    return result
+
+
+def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conversation, Mapping[str, Path]]],
+                                 out: Path, request: DipRequest, now: datetime) -> list[DipFile]:
+    """The DIP's files from conversations in memory (no catalogue, no register, no media copied): for the
+    benchmark of redaction and rendering. Every record is treated as open; the folder is published whole."""
+    staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
+    staging.mkdir(parents=True)
+    redactor = _redactor(request)
+    written: list[DipFile] = []
+    outcomes: list[RecordOutcome] = []
+    shown: list[tuple[RecordOutcome, Conversation, str, Mapping[str, Path]]] = []
+    rows: list[inventory.Row] = []
+    for n, (aip_id, facts, conversation, media) in enumerate(records):
+        folder = _folder_name(n, facts.record_id) if len(records) > 1 else ""
+        delivered, count, withheld, record_rows = _redacted_conversation(
+            conversation, None, request, redactor, aip_id, facts)
+        rows += record_rows
+        target = staging / folder if folder else staging
+        target.mkdir(parents=True, exist_ok=True)
+        written += _write_record(target, folder, delivered, media, facts, redactor, request, "", now)
+        outcome = RecordOutcome(aip_id, facts.record_id, redactor.clean(facts.title),
+                                AccessDecision(True, "openbaar"), len(delivered.messages), count, withheld, folder)
+        outcomes.append(outcome)
+        shown.append((outcome, delivered, folder, media))
+    written += _write_viewer(staging, shown, request)
+    written += inventory.write(staging, rows, _inventory_heading(request, now), now)
+    return _finish(staging, out, written, request, outcomes, "bench", now, redactor=redactor)
+
+
+def _redactor(request: DipRequest) -> Redactor:
+    names = [name for path in request.redact_names for name in NameList.from_file(path).names]
+    return Redactor(NameList(tuple(names)) if names else None, automatic=request.automatic)
+
+
+def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str]
+               ) -> tuple[dict[str, set[int] | None], dict[tuple[str, int], datetime]]:
+    """AIP id → the seqs selected (None: every message), and the time of each hit (for the inventory)."""
+    times: dict[tuple[str, int], datetime] = {}
+    if aip_ids:
+        return {aip_id: None for aip_id in dict.fromkeys(aip_ids)}, times
+    terms = parse_query(request.query or "")
+    db = connect(sqlite_path(config.catalogue_url))
+    try:
+        records = matching_records(db, request.filters)
+        hits = find_messages(db, terms, request.filters, records, None)
+        by_key = {r.record_key: r for r in records}
+        chosen: dict[str, set[int] | None] = {}
+        for hit in hits:
+            times[(by_key[hit.record_key].aip_id, hit.seq)] = hit.timestamp
+            seqs = chosen.setdefault(by_key[hit.record_key].aip_id, set())
+            assert seqs is not None
+            seqs.update(range(hit.seq - request.context, hit.seq + request.context + 1))
+    finally:
+        db.close()
+    if not chosen:
+        raise InputError(f"the query {request.query!r} finds no message with these filters")
+    return chosen, times
+
+
+def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
+           selection: Mapping[str, set[int] | None], times: Mapping[tuple[str, int], datetime], on: date,
+           now: datetime) -> DipResult:
+    staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
+    staging.mkdir(parents=True)
+    try:
+        redactor = _redactor(request)
+        written: list[DipFile] = []
+        outcomes: list[RecordOutcome] = []
+        rows: list[inventory.Row] = []
+        shown: list[tuple[RecordOutcome, Conversation, str, Mapping[str, Path]]] = []
+        several = len(sources) > 1
+        for n, (source, decision) in enumerate(sources):
+            seqs = selection[source.aip_id]
+            if not decision.allowed:
+                rows += _refused_rows(source, seqs, decision, times)
+                outcomes.append(RecordOutcome(source.aip_id, source.facts.record_id, "", decision, 0, 0, 0, ""))
+                continue
+            folder = _folder_name(n, source.facts.record_id) if several else ""
+            delivered, count, withheld, record_rows = _redacted_conversation(
+                source.conversation, seqs, request, redactor, source.aip_id, source.facts)
+            rows += record_rows
+            target = staging / folder if folder else staging
+            target.mkdir(parents=True, exist_ok=True)
+            media = _copy_media(source, delivered, target, folder, config)
+            whole = seqs is None and count == 0 and withheld == 0 and not _withheld_media(delivered)
+            written += [f for f, _ in media.values()]
+            if whole:  # the whole record unredacted: the export as received, and everything unpacked from it
+                written += _copy_originals(source, target, folder, config)
+                written += _copy_remaining_media(source, target, folder, config, {f.path for f, _ in media.values()})
+            shown_media = {name: p for name, (_, p) in media.items()}
+            written += _write_record(target, folder, delivered, shown_media, source.facts, redactor, request,
+                                     source.archiefvormer, now)
+            outcome = RecordOutcome(source.aip_id, source.facts.record_id, redactor.clean(source.facts.title),
+                                    decision, len(delivered.messages), count, withheld, folder)
+            outcomes.append(outcome)
+            shown.append((outcome, delivered, folder, shown_media))
+        written += _write_viewer(staging, shown, request)
+        written += inventory.write(staging, rows, _inventory_heading(request, now), now)
+        dip_id = str(uuid.uuid4())
+        files = _finish(staging, out, written, request, outcomes, dip_id, now, on=on,
+                        redactor=redactor)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    entry = DipEntry(dip_id, str(out), request.requester, request.purpose, request.role.value, on, now,
+                     request.expires, DipState.DELIVERED, None, _selection_record(request, redactor), len(files))
+    with open_register(config.catalogue_url) as register:
+        register.record_delivery(entry, [DeliveredAip(o.aip_id, o.record_id, _record_decision(o), o.messages,
+                                                      o.redactions) for o in outcomes],
+                                 request.actor or current_actor())
+    first = next((o.aip_id for o in outcomes if o.decision.allowed), "")
+    return DipResult(dip_id, first, out, tuple(files), tuple(outcomes), request.expires)
+
+
+def _record_decision(outcome: RecordOutcome) -> str:
+    if not outcome.decision.allowed:
+        return inventory.NOT_PUBLIC
+    return inventory.PARTLY_PUBLIC if outcome.redactions or outcome.withheld_messages else inventory.PUBLIC
+
+
+def _folder_name(n: int, record_id: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", record_id).strip("._") or "record"
+    return f"records/{n + 1:02d}-{safe[:60]}"
+
+
+def _refused_rows(source: _Source, seqs: set[int] | None, decision: AccessDecision,
+                 times: Mapping[tuple[str, int], datetime]) -> list[inventory.Row]:
+    """Inventory rows for a record not delivered: kenmerk, message number, date, reason; no content."""
+    grounds = decision.reason + (f" ({'; '.join(decision.grounds)})" if decision.grounds else "")
+    if seqs is None:
+        return [inventory.Row(source.facts.record_id, None, None, inventory.NOT_PUBLIC, grounds, 0, "")]
+    return [inventory.Row(source.facts.record_id, seq, times[(source.aip_id, seq)], inventory.NOT_PUBLIC, grounds,
+                          0, "") for seq in sorted(seqs) if (source.aip_id, seq) in times]
+
+
+def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, request: DipRequest,
+                           redactor: Redactor, aip_id: str, facts: RecordAccess
+                           ) -> tuple[Conversation, int, int, list[inventory.Row]]:
+    """The delivered conversation (selected messages, redacted), the counts of passages and withheld
+    messages, and an inventory row per message."""
+    known = {m.seq for m in conversation.messages}
+    manual: dict[int, list[Passage]] = {}
+    for item in request.manual:
+        if item.aip in (None, aip_id, facts.record_id):
+            if item.seq not in known:
+                raise InputError(f"--redact: record {facts.record_id} has no message {item.seq}")
+            manual.setdefault(item.seq, []).append(Passage(item.start, item.end, item.ground, "manual"))
+    withheld = {w.seq: w.ground for w in request.withhold if w.aip in (None, aip_id, facts.record_id)}
+    for seq in withheld:
+        if seq not in known:
+            raise InputError(f"--withhold: record {facts.record_id} has no message {seq}")
+    messages: list[Message] = []
+    rows: list[inventory.Row] = []
+    passages = withheld_count = 0
+    for message in conversation.messages:
+        if seqs is not None and message.seq not in seqs:
+            continue
+        sender = redactor.person(message.sender)
+        if message.seq in withheld:
+            ground = withheld[message.seq]
+            withheld_count += 1
+            messages.append(Message(message.seq, message.timestamp, sender, MessageKind.TEXT,
+                                    f"[niet openbaar: {short_ground(ground)}]"))
+            rows.append(inventory.Row(facts.record_id, message.seq, message.timestamp, inventory.NOT_PUBLIC,
+                                      ground, 0, ""))
+            continue
+        redacted = redactor.text(message.text, manual.get(message.seq, ()))
+        text, attachments = redacted.text, message.attachments
+        grounds = {p.ground for p in redacted.passages}
+        count = len(redacted.passages)
+        for attachment in attachments:  # a file name that must be redacted takes its file along
+            found = redactor.passages(attachment.name)
+            grounds |= {p.ground for p in found}
+            count += len(found)
+        if sender != message.sender:
+            grounds |= {p.ground for p in redactor.passages(message.sender or "")}
+            count += 1
+        if count and attachments and (redacted.changed or any(redactor.passages(a.name) for a in attachments)):
+            shorts = ", ".join(sorted(short_ground(g) for g in grounds))
+            text = (text + " " if text else "") + f"[bijlage achtergehouden: {shorts}]"
+            attachments = ()
+        passages += count
+        messages.append(Message(message.seq, message.timestamp, sender, message.kind, text, attachments,
+                                message.edited))
+        decision = inventory.PARTLY_PUBLIC if grounds else inventory.PUBLIC
+        rows.append(inventory.Row(facts.record_id, message.seq, message.timestamp, decision,
+                                  ", ".join(sorted(grounds)), count, ""))
+    source = conversation.source
+    delivered = Conversation(
+        source=Source(source.format, source.platform, source.locale, source.timezone,
+                      tuple(SourceFile(redactor.clean(f.name), f.size, f.sha256) for f in source.files), {}),
+        participants=participants_of(messages),
+        messages=tuple(messages),
+        title=redactor.clean(conversation.title) if conversation.title else None,
+    )
+    return delivered, passages, withheld_count, rows
+
+
+def _withheld_media(conversation: Conversation) -> bool:
+    return any("[bijlage achtergehouden" in m.text for m in conversation.messages)
+
+
+def _media_files(files: Sequence[FileRecord], name: str) -> list[FileRecord]:
+    """The AIP's files for an attachment name: the unpacked member, loose originals, derived copies."""
+    found = []
+    for f in files:
+        base = f.path.rsplit("/", 1)[-1]
+        if f.path.startswith(layout.MEDIA + "/") and (base == name or base.startswith(name + ".")):
+            found.append(f)
+        elif f.path.startswith(layout.ORIGINAL + "/") and base == name:
+            found.append(f)
+    return found
+
+
+def _copy_media(source: _Source, delivered: Conversation, target: Path, folder: str,
+                config: Config) -> dict[str, tuple[DipFile, Path]]:
+    """Copy the media of delivered attachments; name → (file, path shown in the rendering)."""
+    copied: dict[str, tuple[DipFile, Path]] = {}
+    shown: dict[str, tuple[DipFile, Path]] = {}
+    for message in delivered.messages:
+        for attachment in message.attachments:
+            for record in _media_files(source.files, attachment.name):
+                base = record.path.rsplit("/", 1)[-1]
+                if base in copied:
+                    continue
+                place = f"media/{base}"
+                copied[base] = (_copy_verified(record, target / place, _join(folder, place), source.aip_id, config),
+                                target / place)
+            derived_png = copied.get(attachment.name + ".png")
+            if attachment.name in copied:
+                shown[attachment.name] = derived_png or copied[attachment.name]
+    return {**{k: v for k, v in copied.items() if k not in shown}, **shown}
+
+
+def _copy_originals(source: _Source, target: Path, folder: str, config: Config) -> list[DipFile]:
+    files = []
+    for record in source.files:
+        if record.path.startswith(layout.ORIGINAL + "/"):
+            place = "original/" + record.path[len(layout.ORIGINAL) + 1:]
+            files.append(_copy_verified(record, target / place, _join(folder, place), source.aip_id, config))
+    return files
+
+
+def _copy_remaining_media(source: _Source, target: Path, folder: str, config: Config,
+                          done: set[str]) -> list[DipFile]:
+    files = []
+    for record in source.files:
+        if record.path.startswith(layout.MEDIA + "/"):
+            place = "media/" + record.path[len(layout.MEDIA) + 1:]
+            if _join(folder, place) not in done and not (target / place).exists():
+                files.append(_copy_verified(record, target / place, _join(folder, place), source.aip_id, config))
+    return files
+
+
+def _join(folder: str, place: str) -> str:
+    return f"{folder}/{place}" if folder else place
+
+
+def _write_record(target: Path, folder: str, conversation: Conversation, media: Mapping[str, Path],
+                  facts: RecordAccess, redactor: Redactor, request: DipRequest,
+                  archiefvormer: str, now: datetime) -> list[DipFile]:
+    rows = [("Verstrekt aan", request.requester), ("Doel", request.purpose), ("Datum verzoek",
+            (request.on or now.date()).isoformat())]
+    if request.expires:
+        rows.append(("Te gebruiken tot en met", request.expires.isoformat()))
+    if request.query:
+        rows.append(("Selectie", f"berichten gevonden met: {redactor.clean(request.query)}"))
+    context = RenderContext(title=redactor.clean(facts.title) or "Chatgesprek", identifier=facts.record_id,
+                            archiefvormer=redactor.clean(archiefvormer) or "onbekend",
+                            description_rows=tuple(rows), created=now)
+    pdf = render_conversation_pdf(conversation, media, context)
+    written = [_write(target / "conversation.pdf", pdf, _join(folder, "conversation.pdf"))]
+    written.append(_write(target / "conversation.json", conversation.to_json().encode("utf-8"),
+                          _join(folder, "conversation.json")))
+    return written
+
+
+def _write_viewer(staging: Path, shown: Sequence[tuple[RecordOutcome, Conversation, str, Mapping[str, Path]]],
+                  request: DipRequest) -> list[DipFile]:
+    html = viewer.render_html([viewer.ViewerRecord(o.record_id, o.title, c, folder, media)
+                               for o, c, folder, media in shown],
+                              heading=f"Verstrekt aan {request.requester}: {request.purpose}")
+    return [_write(staging / "viewer.html", html.encode("utf-8"), "viewer.html")]
+
+
+def _inventory_heading(request: DipRequest, now: datetime) -> inventory.Heading:
+    return inventory.Heading(requester=request.requester, purpose=request.purpose,
+                             on=(request.on or now.date()), expires=request.expires)
+
+
+def _selection_record(request: DipRequest, redactor: Redactor) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": request.role.value, "automatic_redaction": request.automatic,
+                            "manual_redactions": len(request.manual), "withheld": len(request.withhold),
+                            "name_lists": len(request.redact_names)}
+    if request.query:
+        data |= {"query": redactor.clean(request.query),
+                 "filters": {k: redactor.clean(str(v)) for k, v in request.filters.to_dict().items()},
+                 "context": request.context}
+    return data
+
+
+def _finish(staging: Path, out: Path, written: list[DipFile], request: DipRequest,
+            outcomes: Sequence[RecordOutcome], dip_id: str, now: datetime, on: date | None = None,
+            redactor: Redactor | None = None) -> list[DipFile]:
+    """dip.json, INVENTARIS.txt and the manifest; then the folder is published with one rename."""
+    redactor = redactor or _redactor(request)
+    description = {
+        "dip_id": dip_id, "requester": request.requester, "purpose": request.purpose,
+        "request_date": (on or request.on or now.date()).isoformat(), "created": now.isoformat(),
+        "expires": request.expires.isoformat() if request.expires else None,
+        "selection": _selection_record(request, redactor), "records": [o.to_dict() for o in outcomes],
+    }
+    written.append(_write(staging / "dip.json", (json.dumps(description, ensure_ascii=False, indent=2) + "\n")
+                          .encode("utf-8"), "dip.json"))
+    written.sort(key=lambda f: f.path)
+    _write_inventory_txt(staging, written, request, dip_id, now)
+    (staging / "manifest-sha256.txt").write_text("".join(f"{f.sha256}  {f.path}\n" for f in written),
+                                                 encoding="utf-8")
+    if out.exists():
+        out.rmdir()
+    publish_directory(staging, out)
+    return written
+
+
+def _write(path: Path, data: bytes, place: str) -> DipFile:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return DipFile(place, len(data), hashlib.sha256(data).hexdigest(), "edepot")
 
 
 def _copy_verified(record: FileRecord, target: Path, place: str, aip_id: str, config: Config) -> DipFile:
@@ -116,19 +549,23 @@ def _copy_verified(record: FileRecord, target: Path, place: str, aip_id: str, co
                          hint="run 'edepot fixity run' to see and repair the damage")
 
 
-def _write_inventory(root: Path, record_id: str, title: str, aip_id: str, files: list[DipFile],
-                     created: datetime) -> None:
+def _write_inventory_txt(root: Path, files: list[DipFile], request: DipRequest, dip_id: str,
+                         created: datetime) -> None:
     width = max((len(f.path) for f in files), default=10)
     lines = [
         "INVENTARIS",
         "",
-        f"Record (identificatie): {record_id}",
-        f"Titel:                  {title}",
-        f"AIP:                    {aip_id}",
+        f"DIP:                    {dip_id}",
+        f"Verstrekt aan:          {request.requester}",
+        f"Doel:                   {request.purpose}",
         f"Samengesteld op:        {created.isoformat()}",
+        f"Te gebruiken tot:       {request.expires.isoformat() if request.expires else 'onbeperkt'}",
         "",
         "conversation.pdf is de leesbare weergave (PDF/A-2b); conversation.json het gesprek als gegevens;",
-        "original/ bevat de export precies zoals ontvangen; media/ de bestanden uit de export.",
+        "viewer.html toont het gesprek als chat in een browser (zonder internet); inventarislijst.csv/.pdf",
+        "geeft per bericht het besluit (openbaar, deels openbaar, niet openbaar) en de gronden;",
+        "original/ bevat de export precies zoals ontvangen (alleen bij een volledig, ongelakt gesprek);",
+        "media/ de bestanden bij de verstrekte berichten. Gelakte passages zijn verwijderd, niet afgedekt.",
         "Controleer de bestanden met: sha256sum -c manifest-sha256.txt",
         "",
         f"{'bestand'.ljust(width)}  {'bytes':>12}  sha256",
@@ -136,17 +573,18 @@ def _write_inventory(root: Path, record_id: str, title: str, aip_id: str, files:
         "",
     ]
     (root / "INVENTARIS.txt").write_text("\n".join(lines), encoding="utf-8")
-    (root / "manifest-sha256.txt").write_text("".join(f"{f.sha256}  {f.path}\n" for f in files), encoding="utf-8")
 
 
-def _dissemination_event(dip_id: str, out: Path, count: int, config: Config) -> PremisEvent:
+def _dissemination_event(result: DipResult, outcome: RecordOutcome, request: DipRequest,
+                         config: Config) -> PremisEvent:
     return PremisEvent(
         identifier=str(uuid.uuid4()),
         type="dissemination",
         date_time=config.clock(),
-        detail=f"DIP {dip_id} created at {out}",
+        detail=f"DIP {result.dip_id} created at {result.path} for {request.requester} ({request.purpose})",
         outcome="success",
-        outcome_detail=f"{count} files, each verified against its sha256 while copied",
+        outcome_detail=(f"{outcome.messages} messages, {outcome.redactions} passages redacted, "
+                        f"{outcome.withheld_messages} withheld; every file verified against its sha256 while copied"),
         agents=(EDEPOT_AGENT_ID,),
         source_objects=(),
         outcome_objects=(),

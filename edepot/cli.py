@@ -9,12 +9,12 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from edepot.commands import aip, demo, dip, fixity, hold, ingest, parse, retention, sip
+from edepot.commands import access, aip, demo, dip, fixity, hold, ingest, parse, retention, search, sip
 from kernel.config import Config, load_config
 from kernel.errors import EdepotError, InputError
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold)
+AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

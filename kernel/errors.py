@@ -67,6 +67,12 @@ class AlreadyIngested(InputError):
     ref = "E106"
 
 
+class AccessDenied(InputError):
+    """The requester may not have this record on the request date (a restriction, no permit)."""
+
+    ref = "E107"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 

@@ -1,24 +1,98 @@
-"""`edepot dip create`: deliver a DIP."""
+"""`edepot dip create|purge|list`: deliver DIPs, remove expired ones, see what was delivered."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from edepot.commands.search import add_filters, filters_of, iso_date
 from edepot.output import Verbs, emit
 from kernel.config import Config
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     dip = verbs.add_parser("dip", help="deliver DIPs").add_subparsers(metavar="ACTION", parser_class=type(common))
-    p = dip.add_parser("create", parents=[common], help="build a DIP of one AIP")
-    p.add_argument("--aip", required=True, help="AIP identifier")
+    p = dip.add_parser("create", parents=[common], help="build a DIP of AIPs or of a search selection")
+    p.add_argument("--aip", action="append", default=[],
+                   help="AIP identifier (repeat for several); with --query: search only this AIP or record")
+    p.add_argument("--query", help="deliver the messages this search finds (with the search filters)")
+    add_filters(p, aip=False)
+    p.add_argument("--context", type=int, default=0, help="with --query: messages before and after each hit")
     p.add_argument("--out", required=True, type=Path, help="folder to create the DIP in")
-    p.set_defaults(handler=cmd_dip_create)
+    p.add_argument("--requester", help="who gets the DIP (without it: the archive's own full copy)")
+    p.add_argument("--purpose", help="why (required with --requester)")
+    p.add_argument("--expires", type=iso_date, help="last day the DIP may be used; 'dip purge' removes it after")
+    p.add_argument("--redact-names", action="append", default=[], type=Path, metavar="FILE",
+                   help="a file of names to redact, one a line")
+    p.add_argument("--redact", action="append", default=[], metavar="[AIP:]SEQ:START-END:GROUND",
+                   help="redact characters START to END (exclusive) of message SEQ, e.g. 12:5-17:5.1.2e")
+    p.add_argument("--withhold", action="append", default=[], metavar="[AIP:]SEQ:GROUND",
+                   help="refuse a whole message, e.g. 14:5.2")
+    p.add_argument("--no-auto-redact", action="store_true",
+                   help="no automatic redaction of phone numbers, e-mail, IBAN, BSN (archivist only)")
+    p.add_argument("--auto-redact", action="store_true", help="automatic redaction also for an archivist")
+    p.add_argument("--by", default="", help="who delivers (default: the system user)")
+    p.set_defaults(handler=cmd_dip_create, usage_error=p.error)
+    p = dip.add_parser("purge", parents=[common], help="remove DIPs whose --expires day has passed")
+    p.add_argument("--date", dest="on", type=iso_date, help="purge as of this day (default today)")
+    p.set_defaults(handler=cmd_dip_purge)
+    p = dip.add_parser("list", parents=[common], help="delivered DIPs with requester, purpose and expiry")
+    p.set_defaults(handler=cmd_dip_list)
 
 
 def cmd_dip_create(args: argparse.Namespace, config: Config) -> int:
-    from access.dip import create_dip
+    from access.dip import DipRequest, build_dip, create_dip
+    from access.redaction import ManualRedaction, Withholding
+    from access.rules import Role, role_of
+    from kernel.errors import InputError
 
-    result = create_dip(args.aip, args.out, config)
-    emit(args, result.to_dict(), f"DIP {result.dip_id} of AIP {result.aip_id}: {result.path}")
+    if not args.aip and not args.query:
+        args.usage_error("give --aip ID (repeatable) or --query WORDS")
+    if args.aip and args.query and len(args.aip) > 1:
+        args.usage_error("with --query, give at most one --aip (the conversation to search in)")
+    plain = not (args.requester or args.query or args.redact or args.withhold or args.redact_names or args.expires)
+    if plain and len(args.aip) == 1:
+        result = create_dip(args.aip[0], args.out, config)
+        emit(args, result.to_dict(), f"DIP {result.dip_id} of AIP {result.aip_id}: {result.path}")
+        return 0
+    if not args.requester or not args.purpose:
+        raise InputError("give --requester NAME and --purpose TEXT for this DIP")
+    role = role_of(args.role)
+    if args.no_auto_redact and role is Role.RESEARCHER:
+        raise InputError("--no-auto-redact is for an archivist's own use (--as archivist)")
+    request = DipRequest(
+        requester=args.requester, purpose=args.purpose, role=role, on=args.on, expires=args.expires,
+        redact_names=tuple(args.redact_names), manual=tuple(ManualRedaction.parse(s) for s in args.redact),
+        withhold=tuple(Withholding.parse(s) for s in args.withhold),
+        auto_redact=False if args.no_auto_redact else True if args.auto_redact else None,
+        query=args.query, filters=filters_of(args, args.aip[0] if args.query and args.aip else None),
+        context=max(0, args.context), actor=args.by)
+    result = build_dip(args.out, request, config, aip_ids=() if args.query else tuple(args.aip))
+    delivered = [r for r in result.records if r.decision.allowed]
+    refused = len(result.records) - len(delivered)
+    emit(args, result.to_dict(),
+         f"DIP {result.dip_id} for {args.requester}: {result.path}\n"
+         f"  {sum(r.messages for r in delivered)} messages of {len(delivered)} records, "
+         f"{sum(r.redactions for r in delivered)} passages redacted"
+         + (f", {refused} records not open to the requester (listed as niet openbaar)" if refused else "")
+         + (f"\n  expires after {args.expires.isoformat()}" if args.expires else ""))
+    return 0
+
+
+def cmd_dip_purge(args: argparse.Namespace, config: Config) -> int:
+    from access.purge import purge_expired
+
+    removals = purge_expired(config, args.on)
+    emit(args, {"purged": [r.to_dict() for r in removals]},
+         "\n".join(f"{r.dip_id}  {r.path}: {r.note}" for r in removals) or "no expired DIPs")
+    return 0
+
+
+def cmd_dip_list(args: argparse.Namespace, config: Config) -> int:
+    from access.access_log import open_register
+
+    with open_register(config.catalogue_url) as register:
+        dips = register.dips()
+    emit(args, {"dips": [d.to_dict() for d in dips]},
+         "\n".join(f"{d.created:%Y-%m-%d}  {d.state.value:9} {d.dip_id}  {d.requester} ({d.purpose})  "
+                   f"until {d.expires.isoformat() if d.expires else '-'}  {d.path}" for d in dips) or "no DIPs yet")
     return 0

@@ -1,0 +1,178 @@
+"""Access: `edepot search`: full-text search over every message, as a researcher or as an archivist.
+
+A researcher sees hits only in records open to them on the request date (`access.rules`): nothing of a
+record that is not, not its title, not a count. Their snippets are cut from the message text after the
+automatic redaction (`access.redaction`: phone numbers, e-mail addresses, IBANs, BSNs), so a snippet
+boundary can never split a number past its detector. An archivist sees every record, unredacted.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Sequence
+
+from access.access_log import open_register
+from access.aip_files import file_of, informatieobject_file, read_verified
+from access.redaction import Redactor
+from access.rules import AccessDecision, Role, decide, role_of
+from kernel.config import Config
+from kernel.model import Conversation
+from preservation.aip import CONVERSATION_JSON
+from preservation.catalogue import open_catalogue
+from preservation.record_access import record_access_from_mdto
+from preservation.search_index import (
+    Filters,
+    IndexedRecord,
+    Term,
+    connect,
+    find_messages,
+    index_aip,
+    matches_terms,
+    matching_records,
+    parse_query,
+    sqlite_path,
+)
+
+SNIPPET_CHARS = 160
+MARK_OPEN, MARK_CLOSE = "«", "»"
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search: the query, the filters, and who asks on which date."""
+
+    query: str
+    filters: Filters = field(default_factory=Filters)
+    role: Role | str = Role.RESEARCHER
+    on: date | None = None  # the request date; default today
+    requester: str | None = None  # whose permits count
+    limit: int = 20
+    offset: int = 0
+    sort: str = "chat"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    aip_id: str
+    record_id: str
+    title: str
+    seq: int
+    timestamp: datetime
+    sender: str | None
+    kind: str
+    snippet: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"aip_id": self.aip_id, "record_id": self.record_id, "title": self.title, "seq": self.seq,
+                "timestamp": self.timestamp.isoformat(), "sender": self.sender, "kind": self.kind,
+                "snippet": self.snippet}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    role: Role
+    on: date
+    filters: Filters
+    hits: tuple[SearchHit, ...]
+    more: bool  # further hits beyond this page
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "role": self.role.value, "date": self.on.isoformat(),
+                "filters": self.filters.to_dict(), "hits": [h.to_dict() for h in self.hits], "more": self.more}
+
+
+def visible_records(catalogue_url: str, records: Sequence[IndexedRecord], role: Role, on: date,
+                    requester: str | None) -> list[tuple[IndexedRecord, AccessDecision]]:
+    """Each record with the access decision for this requester on this date."""
+    permitted: set[str] = set()
+    if requester and role is Role.RESEARCHER:
+        with open_register(catalogue_url) as register:
+            permitted = register.permitted_records(requester, on)
+    return [(r, decide(r.access, role, on, permitted)) for r in records]
+
+
+def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
+    """One page of hits for the request, in the request's sort order."""
+    role = role_of(request.role) if isinstance(request.role, str) else request.role
+    on = request.on or date.today()
+    terms = parse_query(request.query)
+    db = connect(sqlite_path(catalogue_url))
+    try:
+        candidates = matching_records(db, request.filters)
+        decided = visible_records(catalogue_url, candidates, role, on, request.requester)
+        allowed = [r for r, decision in decided if decision.allowed]
+        by_key = {r.record_key: r for r in allowed}
+        total = db.execute("SELECT COUNT(*) FROM search_records").fetchone()[0]
+        within = None if len(allowed) == total else allowed  # no record condition needed at all
+        found = find_messages(db, terms, request.filters, within, request.limit + 1, request.sort, request.offset)
+    finally:
+        db.close()
+    redactor = Redactor() if role is Role.RESEARCHER else None
+    hits = []
+    for message in found[:request.limit]:
+        record = by_key[message.record_key]
+        text, title, sender = message.text, record.title, message.sender
+        if redactor is not None:
+            text, title, sender = redactor.clean(text), redactor.clean(title), redactor.person(sender)
+        hits.append(SearchHit(record.aip_id, record.record_id, title, message.seq, message.timestamp, sender,
+                              message.kind, snippet(text, terms)))
+    return SearchResult(request.query, role, on, request.filters, tuple(hits), len(found) > request.limit)
+
+
+def snippet(text: str, terms: Sequence[Term], width: int = SNIPPET_CHARS) -> str:
+    """The part of `text` around the first matched word, matched words marked «so», cut at word ends."""
+    spans = matches_terms(text, terms)
+    if len(text) <= width:
+        start, end = 0, len(text)
+    else:
+        centre = spans[0][0] if spans else 0
+        start = max(0, centre - width // 3)
+        end = min(len(text), start + width)
+        start = max(0, min(start, end - width))
+        if start > 0:
+            found = re.search(r"\s", text[start:])
+            start = start + found.end() if found and found.end() < 30 else start
+        if end < len(text):
+            cut = text.rfind(" ", start, end)
+            end = cut if cut > start + width // 2 else end
+    out, last = [], start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [text[last:s], MARK_OPEN, text[s:e], MARK_CLOSE]
+        last = e
+    out.append(text[last:end])
+    body = " ".join("".join(out).split())
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+@dataclass(frozen=True)
+class Reindexed:
+    aip_id: str
+    record_id: str
+    messages: int
+
+
+def reindex(config: Config, aip_id: str | None = None, on_progress: Callable[[int, int], None] | None = None
+            ) -> list[Reindexed]:
+    """(Re)build the index of every AIP in the catalogue (or one) from its stored conversation.json and MDTO,
+    each read from a replica that verifies. Works whether or not ingest indexed the AIP."""
+    catalogue = open_catalogue(config.catalogue_url)
+    try:
+        aips = [catalogue.aip(aip_id)] if aip_id else catalogue.aips()
+        done = []
+        for n, aip in enumerate(aips, start=1):
+            files = catalogue.files(aip.aip_id)
+            facts = record_access_from_mdto(read_verified(informatieobject_file(files, aip.aip_id), aip.aip_id, config))
+            conversation = Conversation.from_dict(json.loads(read_verified(
+                file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, config)))
+            count = index_aip(config.catalogue_url, aip.aip_id, conversation, facts, config.clock())
+            done.append(Reindexed(aip.aip_id, facts.record_id, count))
+            if on_progress:
+                on_progress(n, len(aips))
+    finally:
+        catalogue.close()
+    return done

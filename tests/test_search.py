@@ -1,0 +1,198 @@
+"""Full-text search: Dutch words and accents, query syntax, every filter, access per role and date,
+snippets that never show restricted or personal data to a researcher, index maintenance."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, shared_archive
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from access.access_log import open_register
+from access.search import SearchRequest, search
+from kernel.errors import InputError
+from kernel.model import Message, MessageKind
+from preservation.record_access import Openness, RecordAccess
+from preservation.search_index import (
+    Filters,
+    connect,
+    find_messages,
+    index_conversation,
+    parse_query,
+    records,
+    remove_aip_from_index,
+    sqlite_path,
+)
+
+BEFORE = date(2026, 11, 23)
+AFTER = date(2031, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return shared_archive(tmp_path_factory)
+
+
+def hits(archive: Archive, query: str, role: str = "archivist", on: date = BEFORE, requester: str | None = None,
+         **filters: object) -> list:
+    request = SearchRequest(query, Filters(**filters), role=role, on=on, requester=requester, limit=100)  # type: ignore[arg-type]
+    return list(search(archive.config.catalogue_url, request).hits)
+
+
+def seqs(found: list, aip: str) -> list[int]:
+    return sorted(h.seq for h in found if h.aip_id == aip)
+
+
+def test_dutch_inflections_accents_and_case(archive: Archive) -> None:
+    assert seqs(hits(archive, "vergunningen"), archive.personal) == [1, 5]  # vergunning and vergunningen
+    assert seqs(hits(archive, "vergunning"), archive.personal) == [1, 5]
+    assert seqs(hits(archive, "cafe"), archive.personal) == [1]  # Café
+    assert seqs(hits(archive, "CAFÉ"), archive.personal) == [1]
+    assert seqs(hits(archive, "wethouders"), archive.personal) == [6]
+
+
+def test_query_syntax_phrase_prefix_or_and_not(archive: Archive) -> None:
+    assert seqs(hits(archive, '"de terrassen"'), archive.personal) == [5]
+    assert seqs(hits(archive, '"terrassen de"'), archive.personal) == []
+    assert seqs(hits(archive, "kapverg*"), archive.personal) == [7]
+    assert seqs(hits(archive, "terrassen OR kapvergunning"), archive.personal) == [5, 7]
+    assert seqs(hits(archive, "vergunning marktplein"), archive.personal) == [1]
+    assert seqs(hits(archive, "vergunning -marktplein"), archive.personal) == [5]
+    with pytest.raises(InputError):
+        hits(archive, "-alleen -uitsluiten")
+
+
+def test_filters_date_participant_conversation_zaak_classification_kind(archive: Archive) -> None:
+    everything = hits(archive, "vergunning")
+    assert {h.aip_id for h in everything} >= {archive.personal, archive.restricted, archive.closed}
+    assert seqs(hits(archive, "vergunning", date_from=date(2024, 3, 15)), archive.personal) == [5]
+    assert seqs(hits(archive, "vergunning", date_to=date(2024, 3, 14)), archive.personal) == [1]
+    assert {h.sender for h in hits(archive, "vergunning", participant="jansen")} == {"Jan Jansen"}
+    assert {h.aip_id for h in hits(archive, "vergunning", aip=archive.restricted)} == {archive.restricted}
+    record_id = hits(archive, "vergunning", aip=archive.restricted)[0].record_id
+    assert {h.aip_id for h in hits(archive, "vergunning", aip=record_id)} == {archive.restricted}
+    assert {h.aip_id for h in hits(archive, "marktplein", zaak="z-2024-017")} == {archive.open, archive.personal}
+    assert {h.aip_id for h in hits(archive, "marktplein", zaak="herinrichting")} == {archive.open, archive.personal}
+    assert {h.aip_id for h in hits(archive, "vergunning", classification="11.1")} == {archive.personal}
+    assert {h.kind for h in hits(archive, "schetsontwerp", kind="media")} == {"media"}
+    assert hits(archive, "schetsontwerp", kind="system") == []
+
+
+def test_researcher_sees_only_open_records_until_the_restriction_ends(archive: Archive) -> None:
+    researcher = {h.aip_id for h in hits(archive, "vergunning", role="researcher", on=BEFORE)}
+    assert archive.personal in researcher and not researcher & {archive.restricted, archive.closed}
+    later = {h.aip_id for h in hits(archive, "vergunning", role="researcher", on=AFTER)}
+    assert archive.restricted in later and archive.closed not in later  # niet openbaar stays closed
+    assert hits(archive, "zwaluwnest", role="researcher", on=date(2030, 12, 31)) == []
+    assert len(hits(archive, "zwaluwnest", role="researcher", on=AFTER)) == 2
+
+
+def test_snippets_of_a_researcher_hold_no_personal_or_restricted_data(archive: Archive) -> None:
+    request = SearchRequest("bel OR iban OR buurman OR vergunning OR zwaluwnest OR ijsvogel", role="researcher",
+                            on=BEFORE, limit=100)
+    document = json.dumps(search(archive.config.catalogue_url, request).to_dict()["hits"], ensure_ascii=False)
+    for secret in [*PERSONAL_SECRETS[:6], *RESTRICTED_SECRETS]:
+        assert secret not in document, secret
+    assert "[gelakt: 5.1.2e]" in document and "[gelakt: 5.1.1e]" in document
+    archivist = SearchRequest("bel", role="archivist", on=BEFORE, limit=100)
+    assert "06-12345678" in json.dumps(search(archive.config.catalogue_url, archivist).to_dict())
+
+
+def test_a_permit_opens_a_restricted_record_to_its_holder_only(archive: Archive) -> None:
+    with open_register(archive.config.catalogue_url) as register:
+        record_id = next(r.access.record_id for r in _records(archive) if r.aip_id == archive.restricted)
+        register.grant_permit(record_id, "Dr. Onderzoeker", date(2027, 1, 31), "promotieonderzoek", "archivaris",
+                              datetime(2026, 11, 23, tzinfo=timezone.utc))
+    assert len(hits(archive, "zwaluwnest", role="researcher", requester="Dr. Onderzoeker")) == 2
+    assert hits(archive, "zwaluwnest", role="researcher", requester="Iemand Anders") == []
+    assert hits(archive, "zwaluwnest", role="researcher", requester="Dr. Onderzoeker", on=date(2027, 2, 1)) == []
+
+
+def _records(archive: Archive) -> list:
+    db = connect(sqlite_path(archive.config.catalogue_url))
+    try:
+        return records(db)
+    finally:
+        db.close()
+
+
+def test_sorting_and_paging(archive: Archive) -> None:
+    url = archive.config.catalogue_url
+    newest = search(url, SearchRequest("vergunning", role="archivist", on=BEFORE, sort="newest", limit=100)).hits
+    assert [h.timestamp for h in newest] == sorted((h.timestamp for h in newest), reverse=True)
+    first = search(url, SearchRequest("vergunning", role="archivist", on=BEFORE, limit=2))
+    second = search(url, SearchRequest("vergunning", role="archivist", on=BEFORE, limit=2, offset=2))
+    assert first.more and len(first.hits) == 2
+    assert {(h.aip_id, h.seq) for h in first.hits}.isdisjoint({(h.aip_id, h.seq) for h in second.hits})
+
+
+def make_messages(texts: list[str]) -> list[Message]:
+    start = datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=1)))
+    return [Message(i + 1, start + timedelta(minutes=i), "A", MessageKind.TEXT, t) for i, t in enumerate(texts)]
+
+
+def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_old(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    db = connect(sqlite_path(url))
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    open_facts = RecordAccess("R-1", "een", Openness.OPEN)
+    index_conversation(db, "aip-1", make_messages(["de vergunningen zijn er", "niets"]), open_facts, now)
+    index_conversation(db, "aip-2", make_messages(["vergunning twee"]), RecordAccess("R-2", "twee", Openness.OPEN), now)
+    terms = parse_query("vergunning")
+    assert len(find_messages(db, terms, Filters(), None, None)) == 2
+    db.close()
+    assert remove_aip_from_index(url, "aip-1") == 2
+    assert remove_aip_from_index(url, "aip-1") == 0
+    db = connect(sqlite_path(url))
+    assert [m.text for m in find_messages(db, terms, Filters(), None, None)] == ["vergunning twee"]
+    db.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    # A second AIP of record R-2 (a new version) hides the first from searches without --aip.
+    index_conversation(db, "aip-3", make_messages(["vergunning drie"]), RecordAccess("R-2", "twee", Openness.OPEN),
+                       now)
+    current = [r for r in records(db) if r.current]
+    found = find_messages(db, terms, Filters(), current, None)
+    assert [m.text for m in found] == ["vergunning drie"]
+    db.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_any_query_text_is_either_refused_cleanly_or_searched(tmp_path_factory: pytest.TempPathFactory,
+                                                             query: str) -> None:
+    path = tmp_path_factory.getbasetemp() / "hypothesis-index.sqlite"
+    db = connect(path)
+    if not records(db):
+        index_conversation(db, "a", make_messages(['zeg "NEAR(a b)" OR AND * ^ : {x}', "gewoon"]),
+                           RecordAccess("R", "r", Openness.OPEN), datetime(2026, 1, 1, tzinfo=timezone.utc))
+    try:
+        terms = parse_query(query)
+    except InputError:
+        db.close()
+        return
+    find_messages(db, terms, Filters(), None, 10)  # must not raise: user text never becomes FTS syntax
+    db.close()
+
+
+def test_command_line_search_and_reindex(archive: Archive) -> None:
+    def edepot(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "edepot.cli", "--data-dir", str(archive.config.data_dir),
+                               *args], capture_output=True, text=True, timeout=300)
+
+    result = edepot("search", "vergunningen", "--json", "--date", "2026-11-23")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    found = {h["aip_id"] for h in document["hits"]}
+    assert archive.personal in found and not found & {archive.restricted, archive.closed}
+    assert all("«" in h["snippet"] for h in document["hits"])
+    human = edepot("search", "vergunningen", "--as", "archivist")
+    assert "zwaluwnest" in human.stdout and human.returncode == 0
+    reindexed = edepot("search", "reindex", "--json")
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert {r["aip_id"] for r in json.loads(reindexed.stdout)["reindexed"]} >= {archive.open, archive.closed}
+    bad = edepot("search", "-x", "--from", "gisteren")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
