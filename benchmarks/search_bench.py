@@ -153,6 +153,13 @@ def measure(path: Path, n: int, seed: int) -> dict[str, float]:
             began = time.perf_counter()
             search(url, SearchRequest(query, Filters(**filters), role=role, on=date(2026, 11, 23), limit=20))
             latencies[role].append((time.perf_counter() - began) * 1000)
+    relevance = []
+    for query, filters in queries(rng, n // 4):  # the slower orders, for the record (not the target)
+        began = time.perf_counter()
+        search(url, SearchRequest(query, Filters(**filters), role="researcher", on=date(2026, 11, 23), limit=20,
+                                  sort="relevance"))
+        relevance.append((time.perf_counter() - began) * 1000)
+    latencies["researcher, --sort relevance"] = relevance
     result = {}
     for role, values in latencies.items():
         values.sort()
@@ -197,7 +204,8 @@ def dip_benchmark(path: Path, size: int, out: Path) -> float:
     began = time.perf_counter()
     build_dip_from_conversations(
         [("bench", open_facts, conversation, {})], out,
-        DipRequest(requester="Benchmark", purpose="benchmark", redact_names=(names,)), datetime.now(timezone.utc))
+        DipRequest(requester="Benchmark", purpose="benchmark", redact_names=(names,)),
+        datetime.now(timezone.utc).replace(microsecond=0))
     return time.perf_counter() - began
 
 
