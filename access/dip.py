@@ -256,7 +256,8 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str]
     finally:
         db.close()
     if not chosen:
-        raise InputError(f"the query {request.query!r} finds no message with these filters")
+        raise InputError(f"the query {request.query!r} finds no message with these filters",
+                         hint="AIPs ingested before the index existed are found after 'edepot search reindex'")
     return chosen, times
 
 

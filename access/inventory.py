@@ -106,7 +106,7 @@ def render_pdf(rows: Sequence[Row], heading: Heading, created: datetime) -> byte
                                    f"{counts[NOT_PUBLIC]} niet openbaar"]],
         "columns": list(COLUMNS),
         "rows": [[str(n), document_name(r), r.record_id, "" if r.seq is None else str(r.seq),
-                  r.timestamp.isoformat() if r.timestamp else "", r.decision, r.grounds, str(r.redactions)]
+                  f"{r.timestamp:%Y-%m-%d %H:%M}" if r.timestamp else "", r.decision, r.grounds, str(r.redactions)]
                  for n, r in enumerate(rows, start=1)],
         "legend": [f"Woo art. {g}: {WOO_GROUNDS[g][1]} (label {WOO_GROUNDS[g][0]})" for g in used]
                   or ["Geen passages gelakt."],
