@@ -131,3 +131,65 @@ def _representatie(copy: DerivedCopy, bron: str) -> etree._Element:
     _sub(identificatie, "identificatieKenmerk", copy.path)
     _sub(identificatie, "identificatieBron", bron)
     return element
+
+
+# ---------------------------------------------------------------------------------------------------
+# ToPX 2.3 (a SIP described in ToPX instead of MDTO)
+
+TOPX = "{http://www.nationaalarchief.nl/ToPX/v2.3}"
+_TOPX_AFTER_EVENT = ("eventPlan", "relatie", "context", "gebruiksrechten", "vertrouwelijkheid", "openbaarheid",
+                     "vorm", "integriteit", "generiekeMetadata")
+
+
+def topx_record(received: bytes) -> tuple[str, str, str]:
+    """The ToPX aggregatie's identificatiekenmerk, naam, and the name of its archiving organisation."""
+    aggregatie = parse_xml_safely(received).getroot().find(f"{TOPX}aggregatie")
+    if aggregatie is None:
+        raise ValueError("the document holds no ToPX aggregatie")
+    organisation = ""
+    for actor in aggregatie.iterfind(f"{TOPX}context/{TOPX}actor"):
+        if actor.findtext(f"{TOPX}aggregatieniveau") == "Organisatie":
+            organisation = actor.findtext(f"{TOPX}geautoriseerdeNaam") or ""
+            break
+    return (aggregatie.findtext(f"{TOPX}identificatiekenmerk") or "", aggregatie.findtext(f"{TOPX}naam") or "",
+            organisation)
+
+
+def updated_topx(received: bytes, aip_id: str, when: datetime, actor: str, copies: list[DerivedCopy]) -> bytes:
+    """The ToPX aggregatie with eventGeschiedenis entries for the ingest and, when copies were made, the
+    conversion (naming each preservation copy), placed where ToPX 2.3's sequence wants them."""
+    tree = parse_xml_safely(received)
+    aggregatie = tree.getroot().find(f"{TOPX}aggregatie")
+    if aggregatie is None:
+        raise ValueError("the document holds no ToPX aggregatie")
+    events = [_topx_event(when, "Opname in e-Depot", f"Opgenomen in het e-Depot als AIP {aip_id}", actor)]
+    if copies:
+        events.append(_topx_event(when, "Conversie", "Bewaarkopieën volgens het formatenbeleid: "
+                                  + ", ".join(c.path for c in copies), actor))
+    existing = aggregatie.findall(f"{TOPX}eventGeschiedenis")
+    if existing:
+        anchor = existing[-1]
+        for event in events:
+            anchor.addnext(event)
+            anchor = event
+    else:
+        following = next((child for child in aggregatie if isinstance(child.tag, str)
+                          and child.tag.removeprefix(TOPX) in _TOPX_AFTER_EVENT), None)
+        for event in events:
+            if following is None:
+                aggregatie.append(event)
+            else:
+                following.addprevious(event)
+    etree.indent(tree.getroot(), space="  ")
+    body = etree.tostring(tree.getroot(), encoding="UTF-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+
+
+def _topx_event(when: datetime, kind: str, description: str, actor: str) -> etree._Element:
+    event = etree.Element(f"{TOPX}eventGeschiedenis")
+    period = etree.SubElement(event, f"{TOPX}datumOfPeriode")
+    etree.SubElement(period, f"{TOPX}datum").text = when.date().isoformat()
+    etree.SubElement(event, f"{TOPX}type").text = kind
+    etree.SubElement(event, f"{TOPX}beschrijving").text = description
+    etree.SubElement(event, f"{TOPX}verantwoordelijkeFunctionaris").text = actor
+    return event

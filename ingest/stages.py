@@ -15,7 +15,15 @@ from pathlib import Path
 
 from lxml import etree
 
-from ingest.aip_metadata import DerivedCopy, bestand_name, copy_bestand, record_identificatie, updated_informatieobject
+from ingest.aip_metadata import (
+    DerivedCopy,
+    bestand_name,
+    copy_bestand,
+    record_identificatie,
+    topx_record,
+    updated_informatieobject,
+    updated_topx,
+)
 from ingest.export import open_export
 from ingest.job import IngestJob, Normalisation
 from ingest.sip import CONVERSATION_JSON as SIP_CONVERSATION_JSON
@@ -213,7 +221,17 @@ def read_record_summary(sip: Path) -> RecordSummary:
             archiefvormer=node.findtext(_mdto_path("archiefvormer/verwijzingNaam")) or info.get("Source-Organization", ""),
             rows=tuple(rows),
         )
-    raise InvalidPackage(f"the SIP at {sip} holds no MDTO informatieobject")
+    for document in sorted((sip / SIP_METADATA_DIR).rglob("*.topx.xml")):
+        if document.name.endswith(".bestand.topx.xml"):
+            continue
+        try:
+            identifier, title, organisation = topx_record(document.read_bytes())
+        except ValueError:
+            continue
+        return RecordSummary(identifier or info.get("External-Identifier", ""),
+                             title or info.get("External-Description", ""),
+                             organisation or info.get("Source-Organization", ""), ())
+    raise InvalidPackage(f"the SIP at {sip} holds no MDTO informatieobject and no ToPX aggregatie")
 
 
 def _mdto_path(path: str) -> str:
@@ -402,10 +420,7 @@ def update_metadata(sip: Path, aip: AipBuilder, job: IngestJob) -> None:
     heeftRepresentatie per preservation copy) in data/metadata/, with a bestand per copy; XSD-checked."""
     job.begin("update MDTO")
     documents = [d for d in sorted((sip / SIP_METADATA_DIR).rglob("*.mdto.xml")) if not d.name.endswith(".bestand.mdto.xml")]
-    if not documents:
-        return
-    received = documents[0].read_bytes()
-    record_id, record_name = record_identificatie(received)
+    topx = [d for d in sorted((sip / SIP_METADATA_DIR).rglob("*.topx.xml")) if not d.name.endswith(".bestand.topx.xml")]
     copies = []
     derived = [p for n in job.normalisations for p in n.derived]
     for path in ([layout.RENDERING_PDF] if layout.RENDERING_PDF in aip.roles else []) + derived:
@@ -414,20 +429,32 @@ def update_metadata(sip: Path, aip: AipBuilder, job: IngestJob) -> None:
         copies.append(DerivedCopy(path, size, digests["sha256"], found.puid if found else None,
                                   found.format_name if found else None, found.mime_type if found else None))
     now = job.config.clock()
-    written = {f"{AIP_METADATA}/{documents[0].name}": updated_informatieobject(
-        received, job.aip_id, now, f"edepot {edepot_version()}", copies, job.config.organisation.identificatie_bron)}
-    for copy in copies:
-        written[f"{AIP_METADATA}/bestanden/{bestand_name(copy.path)}"] = copy_bestand(copy, record_id, record_name, now)
-    for relative, document in written.items():
+    written: dict[str, tuple[bytes, SchemaName]] = {}
+    if documents:
+        received = documents[0].read_bytes()
+        record_id, record_name = record_identificatie(received)
+        written[f"{AIP_METADATA}/{documents[0].name}"] = (updated_informatieobject(
+            received, job.aip_id, now, f"edepot {edepot_version()}", copies,
+            job.config.organisation.identificatie_bron), SchemaName.MDTO)
+        for copy in copies:
+            written[f"{AIP_METADATA}/bestanden/{bestand_name(copy.path)}"] = (
+                copy_bestand(copy, record_id, record_name, now), SchemaName.MDTO)
+    if topx:
+        written[f"{AIP_METADATA}/{topx[0].name}"] = (updated_topx(
+            topx[0].read_bytes(), job.aip_id, now, f"edepot {edepot_version()}", copies), SchemaName.TOPX)
+    if not written:
+        return
+    for relative, (document, schema) in written.items():
         if job.config.schema_dir is not None:
-            problems = validate_xml(document, SchemaName.MDTO, job.config.schema_dir)
+            problems = validate_xml(document, schema, job.config.schema_dir)
             if problems:
                 raise InvalidPackage(f"the MDTO edepot wrote for {relative} does not validate", problems)
         aip.add_bytes(relative, document, "metadata")
         _identify_one(aip, relative, job)
-    job.event("metadata modification", "MDTO informatieobject updated with the ingest and the preservation copies",
-              f"{len(copies)} preservation copies described", sources=(f"{layout.SIP_METADATA}/{documents[0].name}",),
-              outcomes=tuple(sorted(written)))
+    received_names = tuple(f"{layout.SIP_METADATA}/{d.relative_to(sip / SIP_METADATA_DIR).as_posix()}"
+                           for d in (documents[:1] + topx[:1]))
+    job.event("metadata modification", "the record's MDTO/ToPX updated with the ingest and the preservation copies",
+              f"{len(copies)} preservation copies described", sources=received_names, outcomes=tuple(sorted(written)))
 
 
 def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedFile]:

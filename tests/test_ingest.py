@@ -295,3 +295,23 @@ def test_an_archivist_ingests_a_batch_with_one_infected_and_one_damaged_sip(tmp_
     statuses = sorted(json.loads(p.read_text())["status"] for p in reports)
     assert statuses == ["accepted"] * 3 + ["rejected"] * 2
     assert len([p for p in (data / "quarantine").iterdir() if not p.name.startswith(".")]) == 1
+
+
+def test_a_sip_described_in_topx_is_ingested_and_its_topx_updated(scanned: Config, tmp_path: Path) -> None:
+    from ingest.sip import SipOptions
+    from preservation.xsd import SchemaName, validate_xml
+
+    sip = create_sip([IOS_SAMPLE], tmp_path / "sip", scanned, options=SipOptions(metadata_standard="topx")).path
+    assert not list((sip / "data" / "metadata").rglob("*.mdto.xml"))
+    result = ingest(sip, scanned)
+    metadata = result.locations[0] / "data" / "metadata"
+    (updated,) = metadata.glob("*.topx.xml")
+    received = metadata / "sip" / updated.name
+    topx = "{http://www.nationaalarchief.nl/ToPX/v2.3}"
+    before = etree.parse(str(received)).getroot().findall(f"{topx}aggregatie/{topx}eventGeschiedenis")
+    after = etree.parse(str(updated)).getroot().findall(f"{topx}aggregatie/{topx}eventGeschiedenis")
+    kinds = [e.findtext(f"{topx}type") for e in after[len(before):]]
+    assert kinds == ["Opname in e-Depot", "Conversie"]
+    assert result.aip_id in (after[len(before)].findtext(f"{topx}beschrijving") or "")
+    if scanned.schema_dir is not None:
+        assert validate_xml(updated, SchemaName.TOPX, scanned.schema_dir) == []
