@@ -165,6 +165,8 @@ def test_media_of_redacted_messages_are_withheld_and_the_chat_file_never_deliver
     assert "http://" not in viewer and "https://" not in viewer.replace("https://maps.google.com", "")
     assert "<script src" not in viewer and "default-src 'none'" in viewer
     assert "data:image/jpeg;base64," in viewer and "[gelakt: 5.1.2i]" in viewer
+    assert all(f'id="m{m["seq"]}"' in viewer for m in delivered["messages"] if m["sender"])  # every message shown
+    assert viewer.count('class="day"') == len({m["timestamp"][:10] for m in delivered["messages"]})
 
 
 def test_the_archives_own_dip_is_whole_and_unredacted(archive: Archive, tmp_path: Path) -> None:

@@ -72,9 +72,22 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, config: Config) -> int:
+    import os
+    import sys
+
     from access.search import reindex
 
-    done = reindex(config, args.filter_aip)
+    if args.json or not sys.stderr.isatty() or os.environ.get("CI"):
+        done = reindex(config, args.filter_aip)
+    else:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress("indexing AIPs", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("reindex", total=None)
+            done = reindex(config, args.filter_aip,
+                           on_progress=lambda n, total: progress.update(task, completed=n, total=total))
     emit(args, {"reindexed": [{"aip_id": d.aip_id, "record_id": d.record_id, "messages": d.messages} for d in done]},
          f"indexed {sum(d.messages for d in done)} messages of {len(done)} AIPs")
     return 0
