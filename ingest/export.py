@@ -113,6 +113,11 @@ class Export:
         """Name, size and sha256 of each file the user handed over (the zip itself, or each loose file)."""
         return tuple(_source_file(p) for p in self.paths)
 
+    def local_path(self, name: str) -> Path | None:
+        """The file on disk that holds member `name` as is (loose files, folders), so it can be read
+        from any offset; None when the member is packed (a zip entry)."""
+        return None
+
     def _open(self, name: str) -> IO[bytes]:
         raise NotImplementedError
 
@@ -156,6 +161,9 @@ class FilesExport(Export):
     def has(self, name: str) -> bool:
         return name in self._by_name
 
+    def local_path(self, name: str) -> Path | None:
+        return self._by_name.get(name)
+
     def _open(self, name: str) -> IO[bytes]:
         path = self._by_name.get(name)
         if path is None:
@@ -187,6 +195,9 @@ class FolderExport(Export):
         return tuple(
             dataclasses.replace(_source_file(path), name=f"{root.name}/{name}") for name, path in self._by_name.items()
         )
+
+    def local_path(self, name: str) -> Path | None:
+        return self._by_name.get(name)
 
     def _open(self, name: str) -> IO[bytes]:
         path = self._by_name.get(name)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from json.encoder import encode_basestring
-from typing import IO, Any, Iterable
+from typing import IO, Any, Callable, Iterable
 
 CONVERSATION_SCHEMA_ID = "https://edepot.example/schemas/conversation/1"
 CONVERSATIONS_SCHEMA_ID = "https://edepot.example/schemas/conversations/1"
@@ -224,25 +224,64 @@ def write_conversation_json(
     write(f"{{\n{inner}\"schema\": \"{CONVERSATION_SCHEMA_ID}\",\n")
     write(f"{inner}\"title\": {json.dumps(head.title, ensure_ascii=False)},\n{inner}\"messages\": [")
     line = "\n" + inner + "  "
-    batch: list[str] = []
-    wrote_any = False
-    senders: dict[str, str] = {}  # sender → its JSON string, encoded once
+    fast = getattr(messages, "write_json_messages", None)  # a producer that encodes its own messages
+    if fast is not None:
+        wrote_any = bool(fast(write, line, counts))
+    else:
+        wrote_any = encode_messages(messages, write, line, counts)
+    write(("\n" + inner if wrote_any else "") + "],\n")
+    participants = tuple(Participant(name, n) for name, n in counts.items())
+    write(f"{inner}\"participants\": {json.dumps([p.to_dict() for p in participants], ensure_ascii=False)},\n")
+    source = json.dumps(head.source.to_dict(), ensure_ascii=False, indent=2).replace("\n", "\n" + inner)
+    write(f"{inner}\"source\": {source}\n{indent}}}")
+    return participants
+
+
+# A message as the JSON writer takes it: (seq, ISO 8601 time, sender, kind, text, attachments, edited).
+Record = tuple[int, str, "str | None", MessageKind, str, "tuple[Attachment, ...]", bool]
+
+
+def records_of(messages: Iterable[Message]) -> Iterable[Record]:
+    """`messages` as records (the timestamp written once per distinct time object)."""
     last_time: datetime | None = None
     last_iso = ""
     for m in messages:
-        sender = m.sender
+        if m.timestamp is not last_time:
+            last_time, last_iso = m.timestamp, m.timestamp.isoformat()
+        yield (m.seq, last_iso, m.sender, m.kind, m.text, m.attachments, m.edited)
+
+
+def encode_messages(
+    messages: Iterable[Message], write: Callable[[str], object], line: str, counts: dict[str, int],
+    wrote_any: bool = False,
+) -> bool:
+    """`encode_records` of `messages`."""
+    return encode_records(records_of(messages), write, line, counts, wrote_any)
+
+
+def encode_records(
+    records: Iterable[Record], write: Callable[[str], object], line: str, counts: dict[str, int],
+    wrote_any: bool = False,
+) -> bool:
+    """Write `records` as the items of a canonical `messages` array: each as `Message.to_dict` would
+    give it, compact, preceded by `line` and separated by commas (a first comma too when `wrote_any`).
+    Counts each sender's messages into `counts` (in order of first appearance). Returns whether
+    anything was written in all."""
+    batch: list[str] = []
+    senders: dict[str, str] = {}  # sender → its JSON string, encoded once
+    kinds = _KIND_JSON
+    encode = encode_basestring
+    append = batch.append
+    for seq, iso, sender, kind, text, attachments, edited in records:
         if sender is None:
             sender_json = "null"
         else:
             counts[sender] = counts.get(sender, 0) + 1
-            sender_json = senders.get(sender) or senders.setdefault(sender, encode_basestring(sender))
-        if m.timestamp is not last_time:
-            last_time, last_iso = m.timestamp, m.timestamp.isoformat()
-        attachments = json.dumps([a.to_dict() for a in m.attachments], ensure_ascii=False) if m.attachments else "[]"
-        batch.append(
-            f'{{"seq": {m.seq}, "timestamp": "{last_iso}", "sender": {sender_json}, '
-            f'"kind": {_KIND_JSON[m.kind]}, "text": {encode_basestring(m.text)}, '
-            f'"attachments": {attachments}, "edited": {"true" if m.edited else "false"}}}'
+            sender_json = senders.get(sender) or senders.setdefault(sender, encode(sender))
+        files = json.dumps([a.to_dict() for a in attachments], ensure_ascii=False) if attachments else "[]"
+        append(
+            f'{{"seq": {seq}, "timestamp": "{iso}", "sender": {sender_json}, "kind": {kinds[kind]}, '
+            f'"text": {encode(text)}, "attachments": {files}, "edited": {"true" if edited else "false"}}}'
         )
         if len(batch) >= 4096:
             write(("," if wrote_any else "") + line + ("," + line).join(batch))
@@ -251,12 +290,7 @@ def write_conversation_json(
     if batch:
         write(("," if wrote_any else "") + line + ("," + line).join(batch))
         wrote_any = True
-    write(("\n" + inner if wrote_any else "") + "],\n")
-    participants = tuple(Participant(name, n) for name, n in counts.items())
-    write(f"{inner}\"participants\": {json.dumps([p.to_dict() for p in participants], ensure_ascii=False)},\n")
-    source = json.dumps(head.source.to_dict(), ensure_ascii=False, indent=2).replace("\n", "\n" + inner)
-    write(f"{inner}\"source\": {source}\n{indent}}}")
-    return participants
+    return wrote_any
 
 
 def write_conversations_json(

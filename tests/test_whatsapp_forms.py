@@ -246,3 +246,38 @@ def test_cli_streams_the_document_the_parser_builds(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "edepot.cli", "parse", str(chat), "--date-order", "DDMM"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_two_core_reading_writes_the_same_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from ingest.sources import ParseOptions, stream_export
+    from ingest.sources.whatsapp_parallel import MessageStream
+    from kernel.model import write_conversations_json
+
+    rows = []
+    for i in range(3000):
+        day, minute = 23 + i // 600, i % 60
+        rows.append(f"{day:02d}/10/2024, 02:{minute:02d} - {'Ann' if i % 3 else 'Bob'}: regel {i}")
+        if i % 7 == 0:
+            rows.append("vervolg met 27/10/2024 erin")
+        if i % 500 == 250:
+            rows.append(f"{day:02d}/10/2024, 26:{minute:02d} - Ann: kapot")
+        if i % 400 == 3:
+            rows.append(f"{day:02d}/10/2024, 02:{minute:02d} - Bob: null")
+    chat = tmp_path / "chat.txt"
+    chat.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    def document(threshold: int) -> dict:
+        monkeypatch.setattr(MessageStream, "threshold", threshold)
+        streams = stream_export([chat], ParseOptions(tz="Europe/Amsterdam"))
+        out = io.StringIO()
+        write_conversations_json(((s.head, s.messages) for s in streams), len(streams), out)
+        return json.loads(out.getvalue())
+
+    one, two = document(10**12), document(1000)
+    assert two == one
+    assert len(one["messages"]) == len(rows) - 3000 // 7 - 1
+    assert len(one["source"]["inferred"]["unparsed_lines"]) == 6
+    assert one["source"]["inferred"]["dst"]  # 27 October 02:xx happens twice in Amsterdam
+    assert [m["seq"] for m in one["messages"]] == list(range(1, len(one["messages"]) + 1))

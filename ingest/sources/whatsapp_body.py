@@ -178,7 +178,7 @@ class BodyReader:
                 sender = rest[:colon]
                 if '"' not in sender and sender[0] != " " and sender[-1] != " " and not (
                         self.ios and sender == self.title):
-                    return Body(sender, _TEXT, body)
+                    return (sender, _TEXT, body, (), False)  # type: ignore[return-value]  # a plain tuple is cheaper
         return self._read(rest)
 
     def _read(self, rest: str) -> Body:
@@ -322,12 +322,17 @@ class BodyReader:
 
     def locale(self) -> tuple[str | None, str]:
         """The phone's language as shown by the phrases the app wrote, with its evidence."""
-        votes = {lang: n for lang, n in self.languages.items() if n}
-        if not votes:
-            return None, "no app-written phrase recognised"
-        ranked = sorted(votes.items(), key=lambda item: (-item[1], item[0]))
-        lang, n = ranked[0]
-        return lang, f"{n} app-written phrase(s) in {lang}; all counts {dict(ranked)}"
+        return locale_of(self.languages)
+
+
+def locale_of(languages: Counter[str]) -> tuple[str | None, str]:
+    """The language most app-written phrases were in (ties: alphabetical), with its evidence."""
+    votes = {lang: n for lang, n in languages.items() if n}
+    if not votes:
+        return None, "no app-written phrase recognised"
+    ranked = sorted(votes.items(), key=lambda item: (-item[1], item[0]))
+    lang, n = ranked[0]
+    return lang, f"{n} app-written phrase(s) in {lang}; all counts {dict(ranked)}"
 
 
 def _has_mark(text: str) -> bool:

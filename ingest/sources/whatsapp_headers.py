@@ -179,6 +179,13 @@ def _with_regex(form: HeaderForm) -> HeaderForm:
     return HeaderForm(**{**form.__dict__, "regex": re.compile(pattern, re.M)})
 
 
+def field_groups(form: HeaderForm) -> tuple[int, ...]:
+    """The group numbers of (a, b, c, H, M, S, marker) in `form.regex`, for `match.group(*numbers)`."""
+    if form.time_first:
+        return (5, 6, 7, 2, 3, 4, 1) if form.ampm == "before" else (5, 6, 7, 1, 2, 3, 4)
+    return (1, 2, 3, 5, 6, 7, 4) if form.ampm == "before" else (1, 2, 3, 4, 5, 6, 7)
+
+
 def fields_of(form: HeaderForm, m: re.Match[str]) -> tuple[str, str, str, str, str, str, str]:
     """(a, b, c, H, M, S, marker) of a match of `form.regex`, in date-then-time order."""
     g = m.groups()
