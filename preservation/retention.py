@@ -285,10 +285,13 @@ def _informatieobject(bag_root: Path) -> Path:
     return found[0]
 
 
-def refresh_schedules(config: Config, catalogue: SqliteCatalogue, only_missing: bool = False) -> list[RetentionRow]:
+def refresh_schedules(config: Config, catalogue: SqliteCatalogue, only_missing: bool = False,
+                      problems: list[str] | None = None) -> list[RetentionRow]:
     """Compute every kept record's schedule from the MDTO of its newest stored AIP (read from a replica
     whose copy matches the catalogue's sha256); returns the rows, changed or not. With `only_missing`,
-    only for records that have no schedule yet (AIPs ingested before retention was computed at ingest)."""
+    only for records that have no schedule yet (AIPs ingested before retention was computed at ingest).
+    An AIP whose MDTO cannot be read (e.g. a SIP described in ToPX only) is passed over with a line in
+    `problems`: its record gets no schedule, so it is never due."""
     newest: dict[str, str] = {}
     for aip in catalogue.aips():  # oldest first: the last one seen of a record is its newest
         newest[aip.record_id] = aip.aip_id
@@ -297,8 +300,12 @@ def refresh_schedules(config: Config, catalogue: SqliteCatalogue, only_missing: 
     for record_id, aip_id in newest.items():
         if only_missing and catalogue.retention_row(record_id) is not None:
             continue
-        rows.append(schedule_retention(catalogue, aip_id, _read_verified_mdto(config, catalogue, aip_id), now,
-                                       action="refresh"))
+        try:
+            mdto = _read_verified_mdto(config, catalogue, aip_id)
+            rows.append(schedule_retention(catalogue, aip_id, mdto, now, action="refresh"))
+        except InputError as problem:
+            if problems is not None:
+                problems.append(f"{record_id} (AIP {aip_id}): {problem.message}")
     return rows
 
 
@@ -311,8 +318,9 @@ def _read_verified_mdto(config: Config, catalogue: SqliteCatalogue, aip_id: str)
             path = location.bag_path(aip_id) / record.path
             if path.is_file() and digest_file(path, ("sha256",))[0]["sha256"] == record.sha256:
                 return path.read_bytes()
-    raise InputError(f"AIP {aip_id}: no replica holds an intact MDTO informatieobject",
-                     hint="run 'edepot fixity run' to repair it")
+    if not candidates:
+        raise InputError("no MDTO informatieobject in the AIP (a ToPX-only SIP is not scheduled yet)")
+    raise InputError("no replica holds an intact MDTO informatieobject", hint="run 'edepot fixity run'")
 
 
 # ---------------------------------------------------------------------------------------------------

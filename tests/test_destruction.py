@@ -319,7 +319,7 @@ def test_a_new_user_destroys_what_is_due_this_year_with_the_cli(tmp_path: Path, 
     assert run("hold", "list")[1] == {"holds": []}
     assert run("retention", "transfer-due")[0] == 0 and run("retention", "to-appraise")[0] == 0
     code, refreshed = run("retention", "refresh")
-    assert code == 0 and refreshed == {"records": []}  # the destroyed record is not scheduled again
+    assert code == 0 and refreshed == {"records": [], "not_scheduled": []}  # the destroyed one is not scheduled again
 
 
 @pytest.mark.parametrize("moment, listed", [
@@ -337,3 +337,22 @@ def test_a_record_becomes_due_at_local_midnight_across_dst(config: Config, tmp_p
     if drawn is not None:
         assert drawn.content["items"][0]["destruction_date"] == "2026-03-29"
         assert drawn.content["items"][0]["record_id"] == result.record_id
+
+
+def test_an_aip_without_mdto_is_reported_and_never_due(config: Config, tmp_path: Path) -> None:
+    from ingest.sip import SipOptions
+
+    export = write_export(tmp_path / "export", f"ZQX{uuid.uuid4().hex}")
+    meta = tmp_path / "meta.yaml"
+    meta.write_text(yaml.safe_dump({"waardering": "V", "bewaartermijn": "P1Y"}), encoding="utf-8")
+    sip = create_sip([export], tmp_path / "sip", config, metadata_file=meta,
+                     options=SipOptions(metadata_standard="topx"))
+    topx_only = ingest(sip.path, config)
+    described, _ = ingest_record(config, tmp_path)
+    problems: list[str] = []
+    with catalogue_of(config) as catalogue:
+        rows = refresh_schedules(config, catalogue, problems=problems)
+        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+    assert [r.record_id for r in rows] == [described.record_id]
+    assert len(problems) == 1 and topx_only.record_id in problems[0] and "ToPX" in problems[0]
+    assert drawn is not None and [i["record_id"] for i in drawn.content["items"]] == [described.record_id]

@@ -77,11 +77,13 @@ def cmd_refresh(args: argparse.Namespace, config: Config) -> int:
     from preservation.retention import compute_schedule, load_retention_settings, refresh_schedules
 
     settings = load_retention_settings(config)
+    problems: list[str] = []
     with _catalogue(config) as catalogue:
-        rows = refresh_schedules(config, catalogue)
+        rows = refresh_schedules(config, catalogue, problems=problems)
     found = [compute_schedule(r, settings).to_dict() for r in rows]
-    emit(args, {"records": found}, "\n".join(f"{s['record_id']}  {s['status']:13} {s['why']}" for s in found)
-         or "no records")
+    human = [f"{s['record_id']}  {s['status']:13} {s['why']}" for s in found]
+    human += [f"not scheduled: {p}" for p in problems]
+    emit(args, {"records": found, "not_scheduled": problems}, "\n".join(human) or "no records")
     return 0
 
 
