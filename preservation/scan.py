@@ -33,6 +33,12 @@ SIGNATURE_SUFFIXES = (".cvd", ".cld", ".cud", ".hdb", ".hsb", ".ndb", ".ldb", ".
 SETUP_HINT = "run scripts/setup.sh (Debian package clamav)"
 _FOUND = re.compile(r"^(?P<path>.*): (?P<signature>\S+) FOUND$")
 _CHUNK = 1 << 20
+# ClamAV's defaults skip files over 100 MB (and archives with over 10,000 members) *without a word*, so a big
+# chat export would pass unscanned. The limits are raised to what libclamav can do (files up to 2 GiB) and
+# anything still over them is alerted (Heuristics.Limits.Exceeded), which edepot counts as an incomplete scan.
+SCAN_LIMITS = ("--max-filesize=2047M", "--max-scansize=4000M", "--max-files=1000000", "--max-recursion=64",
+               "--alert-exceeds-max=yes")
+LIMITS_EXCEEDED = "Heuristics.Limits.Exceeded"
 SMALL_DATABASE = 64 << 20  # below this a database loads in well under a second: scan with one clamscan per core
 
 
@@ -153,7 +159,7 @@ def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: P
     clamscan = shutil.which("clamscan")
     if clamscan is None:
         raise ToolMissing("ClamAV (clamscan) is not installed", hint=SETUP_HINT)
-    argv = [clamscan, "--no-summary", "--infected", "--recursive", "--stdout"]
+    argv = [clamscan, "--no-summary", "--infected", "--recursive", "--stdout", *SCAN_LIMITS]
     if database is not None:
         argv.append(f"--database={database}")
     with tempfile.NamedTemporaryFile("w", suffix=".list", encoding="utf-8") as listing:
@@ -164,10 +170,13 @@ def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: P
     infections, errors = [], []
     for line in done.stdout.splitlines():
         match = _FOUND.match(line)
-        if match:
+        if match and match["signature"].startswith(LIMITS_EXCEEDED):
+            errors.append(f"{_relative(match['path'], root)}: not fully scanned ({match['signature']}; ClamAV "
+                          "scans files up to 2 GiB)")
+        elif match:
             infections.append(Infection(_relative(match["path"], root), match["signature"]))
     if done.returncode not in (0, 1):
-        errors = [line for line in done.stderr.splitlines() if line.strip()] or [f"clamscan exit {done.returncode}"]
+        errors += [line for line in done.stderr.splitlines() if line.strip()] or [f"clamscan exit {done.returncode}"]
     return ScanResult(clamav_version(), signature_release(database or DEFAULT_DATABASE_DIR), "clamscan", files,
                       tuple(infections), errors=tuple(errors))
 
@@ -212,7 +221,10 @@ def _scan_with_clamd(root: Path, files: list[Path], sock_path: Path) -> ScanResu
     infections, errors, unreadable = [], [], []
     for path, reply in zip(files, replies):
         relative = path.relative_to(root).as_posix()
-        if reply.endswith(" FOUND"):
+        if reply.endswith(" FOUND") and LIMITS_EXCEEDED in reply:
+            errors.append(f"{relative}: not fully scanned ({reply.rpartition(': ')[2]}); raise clamd's MaxFileSize, "
+                          "MaxScanSize and MaxFiles")
+        elif reply.endswith(" FOUND"):
             infections.append(Infection(relative, reply.rpartition(": ")[2].removesuffix(" FOUND")))
         elif reply.endswith(" OK"):
             continue

@@ -59,8 +59,9 @@ def test_a_running_clamd_is_used_over_its_socket(tree: Path, tmp_path: Path) -> 
     (tree / "data" / "big.bin").write_bytes(bytes(3 << 20) + EICAR + bytes(1000))
     sock = tmp_path / "clamd.sock"
     conf = tmp_path / "clamd.conf"
+    (tree / "data" / "huge.bin").write_bytes(bytes(5 << 20))  # over clamd's MaxFileSize below: not fully scanned
     conf.write_text(f"LocalSocket {sock}\nDatabaseDirectory {db_dir}\nForeground yes\nLogFile {tmp_path / 'log'}\n"
-                    "StreamMaxLength 1M\n")
+                    "StreamMaxLength 1M\nMaxFileSize 4M\nMaxScanSize 4M\nAlertExceedsMax yes\n")
     daemon = subprocess.Popen(["clamd", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
@@ -71,5 +72,21 @@ def test_a_running_clamd_is_used_over_its_socket(tree: Path, tmp_path: Path) -> 
     finally:
         daemon.terminate()
         daemon.wait(timeout=10)
-    assert result.method == "clamd" and result.errors == ()
+    assert result.method == "clamd"
     assert {i.path for i in result.infections} == {"data/eicar.com", "data/export.zip", "data/big.bin"}
+    assert len(result.errors) == 1 and result.errors[0].startswith("data/huge.bin: not fully scanned")
+    assert not result.clean
+
+
+def test_files_over_clamavs_default_limits_are_scanned_not_skipped(tmp_path: Path) -> None:
+    """clamscan skips files over 100 MB silently by default; edepot raises the limits so a big export is read."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    with open(root / "big-export.bin", "wb") as out:
+        out.write(bytes(110 << 20))
+        out.write(EICAR)
+    db = tmp_path / "db" / "body.ndb"
+    db.parent.mkdir()
+    db.write_text(f"Edepot.Test.EICAR.Body:0:*:{EICAR.hex()}\n")
+    result = scan_tree(root, db)
+    assert [i.path for i in result.infections] == ["big-export.bin"]
