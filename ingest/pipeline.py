@@ -91,6 +91,7 @@ def _run(source: Path, job: IngestJob) -> IngestResult:
             sealed = stages.seal(aip, record, job)
             stored = stages.replicate(aip, sealed, locations, job)
             stages.record(catalogue, record, sealed, locations, stored, job)
+            stages.index_and_schedule(catalogue, aip, conversation, job)
     finally:
         catalogue.close()
     payload = [f for f in sealed if f.role != "tag"]

@@ -54,7 +54,9 @@ from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
 from preservation.normalise import NormaliseOutcome, Status, normaliser
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.pdfa_check import check_pdfa
+from preservation.retention import schedule_retention_from_aip
 from preservation.scan import ScanResult, scan_tree
+from preservation.search_index import index_aip
 from preservation.storage import LocalDirectoryLocation
 from preservation.validate_formats import validate_format
 from preservation.xsd import SchemaName, validate_xml
@@ -535,3 +537,18 @@ def _file_record(job: IngestJob, sealed: SealedFile) -> FileRecord:
     return FileRecord(job.aip_id, sealed.path, sealed.role, sealed.size, sealed.sha256,
                       found.puid if found else None, found.format_name if found else None,
                       found.mime_type if found else None)
+
+
+def index_and_schedule(catalogue: SqliteCatalogue, aip: AipBuilder, conversation: Conversation, job: IngestJob) -> None:
+    """After the commit: index the messages for search and compute the record's retention schedule.
+
+    Both read the record's MDTO informatieobject; a ToPX-only SIP gets neither (a warning says so). Should
+    this step be interrupted, `edepot search reindex` and `edepot retention refresh` do it again.
+    """
+    job.on_stage("index and schedule")
+    metadata = aip.path(layout.SIP_METADATA)
+    if not any(p for p in metadata.glob("*.mdto.xml") if not p.name.endswith(".bestand.mdto.xml")):
+        job.warnings.append("no MDTO informatieobject: not indexed for search, no retention schedule")
+        return
+    index_aip(job.config.catalogue_url, job.aip_id, conversation, metadata, job.config.clock())
+    schedule_retention_from_aip(catalogue, job.aip_id, aip.root, job.config.clock())

@@ -170,3 +170,21 @@ def test_exports_never_seen_go_through_the_command_line_chain(relative: str, tmp
     assert check_pdfa(Path(dip["path"]) / "conversation.pdf").ok
     if zipfile.is_zipfile(export):
         assert (Path(dip["path"]) / "media").is_dir()
+
+
+def test_an_ingested_record_is_searchable_and_scheduled_without_further_steps(tmp_path: Path) -> None:
+    """Ingest alone makes the messages findable and gives the record its retention schedule."""
+    data = tmp_path / "data"
+
+    def edepot(*args: str | Path) -> dict:
+        result = subprocess.run([sys.executable, "-m", "edepot.cli", "--data-dir", str(data), "--json",
+                                 *map(str, args)], capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    sip = edepot("sip", "create", SAMPLE, "--out", tmp_path / "sip")
+    aip = edepot("ingest", tmp_path / "sip")
+    hits = edepot("search", "Marktplein", "--as", "archivist")
+    assert hits["hits"] and {h["aip_id"] for h in hits["hits"]} == {aip["aip_id"]}
+    schedule = edepot("retention", "show", "--record", sip["record_id"])
+    assert aip["aip_id"] in json.dumps(schedule)
