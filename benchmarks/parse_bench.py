@@ -58,7 +58,7 @@ def generate(path: Path, messages: int, seed: int = 20261123) -> None:
             elif roll < 0.045:
                 body = "This message was deleted"
             else:
-                body = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(3, 30)))
+                body = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(4, 37)))
                 if rng.random() < 0.10:
                     extra = rng.randint(1, 3)
                     body += "".join("\n" + " ".join(rng.choice(_WORDS) for _ in range(rng.randint(2, 15)))

@@ -142,7 +142,15 @@ def test_german_ios_and_russian_zip(corpus: Path) -> None:
 
 def test_buddhist_calendar(corpus: Path) -> None:
     conv = parsed([corpus / "whatsapp-ios-en-buddhist-calendar-whats_json" / "Buddhist iOS.txt"])
-    assert conv.messages[0].timestamp == at("2022-03-18T14:56:01")
+    assert conv.messages[0].timestamp == at("2022-03-18T14:56:01")  # [3/18/2565 BE, 14:56:01]: 2565 BE = 2022
+    assert conv.source.inferred["header_form"] == "[a/b/y BE, H:MM:SS] "
+    assert conv.source.inferred["date_order"] == "MDY"
+    assert len(conv.messages) == 28
+    assert kinds(conv) == {"system": 3, "text": 4, "media": 15, "location": 2, "contact": 1, "deleted": 3}
+    last = conv.messages[-1]  # [1/12/2566 BE, 15:35:15] Dmitry S: audio omitted
+    assert (last.timestamp, last.sender, last.attachments[0].name) == (
+        at("2023-01-12T15:35:15"), "Dmitry S", "audio omitted")
+    assert conv.source.locale == "en"
 
 
 @pytest.mark.parametrize(

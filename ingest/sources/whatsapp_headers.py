@@ -107,7 +107,11 @@ class HeaderForm:
     def describe(self) -> str:
         """The form as a pattern a person can read, e.g. '[d/m/yy, H:MM:SS] ' (order still open)."""
         year = "yyyy" if self.year_first else "y"
+        if self.era == "JP":
+            year = "era+y"
         date_part = f"{year}{self.date_sep}m{self.date_sep}d" if self.year_first else f"a{self.date_sep}b{self.date_sep}{year}"
+        if self.era == "BE":
+            date_part += " BE"
         time_part = f"H{self.time_sep}MM" + (f"{self.time_sep}SS" if self.seconds else "")
         if self.ampm == "after":
             time_part += " AM/PM"

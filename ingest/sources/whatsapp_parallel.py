@@ -29,7 +29,7 @@ from kernel.model import Message, encode_records, records_of
 
 PARALLEL_BYTES = 32 * 1024 * 1024
 _WINDOW = 4 * 1024 * 1024
-_SPLIT_AT = 0.46  # the worker first counts the first part's messages, so it gets a little less to read
+_SPLIT_AT = 0.5
 
 
 class MessageStream:
