@@ -30,9 +30,18 @@ from ingest.sip import CONVERSATION_JSON as SIP_CONVERSATION_JSON
 from ingest.sip import METADATA_DIR as SIP_METADATA_DIR
 from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
 from ingest.sip_validate import validate_sip
+from ingest.sources import embedded_files
 from ingest.unpack import unpack_transfer
 from kernel.atomic import fsync_tree, write_bytes_atomic
-from kernel.errors import AlreadyIngested, EdepotError, InfectedPackage, InvalidPackage, RenderingFailed, ToolMissing
+from kernel.errors import (
+    AlreadyIngested,
+    EdepotError,
+    InfectedPackage,
+    InputError,
+    InvalidPackage,
+    RenderingFailed,
+    ToolMissing,
+)
 from kernel.hashing import digest_file
 from kernel.model import Conversation
 from kernel.version import edepot_version
@@ -259,7 +268,27 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
             written.append(target_rel)
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
                   f"{len(written)} files", sources=(relative,), outcomes=tuple(written))
+    _unpack_embedded(aip, media, job)
     return media
+
+
+def _unpack_embedded(aip: AipBuilder, media: dict[str, Path], job: IngestJob) -> None:
+    """Attachments carried inside the originals (MMS parts, e-mailed images) written out as media files."""
+    originals = sorted(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/"))
+    written: list[str] = []
+    try:
+        for name, data in embedded_files([aip.path(p) for p in originals]):
+            target_rel = f"{layout.MEDIA}/{name}"
+            aip.add_bytes(target_rel, data, "preservation")
+            media[name] = media[Path(name).name] = aip.path(target_rel)
+            written.append(target_rel)
+    except InputError:
+        if written:
+            raise
+        return  # not an export edepot reads (e.g. a selection's media only): nothing is embedded
+    if written:
+        job.event("unpacking", "attachments carried inside the export's files written out as files",
+                  f"{len(written)} files", sources=tuple(originals), outcomes=tuple(written))
 
 
 def identify(aip: AipBuilder, job: IngestJob) -> None:

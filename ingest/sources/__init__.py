@@ -30,6 +30,7 @@ from ingest.sources import meta_dyi, screenshots, signal, sms_backup, telegram, 
 from ingest.sources.base import (
     HEAD_BYTES,
     ConversationStream,
+    EmbeddingFormat,
     ExportFormat,
     ParseOptions,
     StreamingFormat,
@@ -164,6 +165,14 @@ def stream_export(
     if not streams:
         raise InputError(f"the {fmt.name} export holds no conversation")
     return streams
+
+
+def embedded_files(paths: Sequence[Path], format: str | None = None) -> Iterator[tuple[str, bytes]]:
+    """(attachment name, bytes) of attachments carried inside the export's files, such as MMS parts in
+    an SMS backup or images in e-mails, one at a time; nothing for formats whose media are files."""
+    export, fmt = _open_and_pick(paths, format, ParseOptions())
+    if isinstance(fmt, EmbeddingFormat):
+        yield from fmt.embedded_files(export)
 
 
 def _messages_of(conversation: Conversation) -> Iterator[Message]:

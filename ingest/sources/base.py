@@ -22,6 +22,10 @@ A format module defines one object, `FORMAT`, with:
   cases found on the way): consumers read the head after the messages. `head.participants`
   lists names known in advance (their counts are added by the consumer), possibly none.
   A format without `stream` is streamed by the registry from `parse_all`.
+- optionally `embedded_files(export) -> Iterator[(attachment name, bytes)]`: for formats whose export
+  carries attachment bytes inside a file (base64 MMS parts in SMS XML, images in e-mails), the bytes of
+  every attachment marked present that is not a file of the export itself, one at a time, under the
+  name the attachment carries. Ingest writes them beside the unpacked media.
 
 Bad input raises only kernel.errors.InputError and its subclasses, with one line that says what is
 wrong; never a traceback.
@@ -44,6 +48,7 @@ __all__ = [
     "ExportFormat",
     "ParseOptions",
     "StreamingFormat",
+    "EmbeddingFormat",
     "zone_of",
 ]
 
@@ -97,3 +102,10 @@ class StreamingFormat(ExportFormat, Protocol):
     """A format that can also deliver its conversations without holding all messages in memory."""
 
     def stream(self, export: Export, options: ParseOptions) -> list[ConversationStream]: ...
+
+
+@runtime_checkable
+class EmbeddingFormat(ExportFormat, Protocol):
+    """A format whose export carries attachment bytes inside its files (MMS parts, e-mailed images)."""
+
+    def embedded_files(self, export: Export) -> Iterator[tuple[str, bytes]]: ...

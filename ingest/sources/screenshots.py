@@ -160,6 +160,10 @@ class ScreenshotsFormat:
         title = titles[0] if titles else None
         return [Conversation(source=source, participants=participants_of(messages), messages=tuple(messages), title=title)]
 
+    def embedded_files(self, export: Export) -> Iterator[tuple[str, bytes]]:
+        """The images inside the export's e-mails."""
+        return iter_part_data(export)
+
 
 FORMAT = ScreenshotsFormat()
 

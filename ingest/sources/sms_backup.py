@@ -435,6 +435,13 @@ class SmsBackupFormat:
             streams.append(ConversationStream(head, messages))
         return streams
 
+    def embedded_files(self, export: Export) -> Iterator[tuple[str, bytes]]:
+        """The decoded MMS parts of every backup file of the export, one at a time."""
+        for member in export.members():
+            if member.name.lower().endswith(".xml"):
+                with export.open(member.name) as raw:
+                    yield from iter_part_data(raw, member.name)
+
 
 FORMAT = SmsBackupFormat()
 
