@@ -115,3 +115,20 @@ def test_out_that_exists_is_refused(config: Config, tmp_path: Path) -> None:
     with pytest.raises(InputError):
         create_sip([IOS_SAMPLE], tmp_path / "sip", config)
     assert (tmp_path / "sip" / "keep.txt").read_text() == "mine"
+
+
+def test_sip_create_and_review_take_the_archivists_date_order(tmp_path: Path) -> None:
+    """Dates that fit both orders are read as the archivist says, and the override is recorded."""
+    export = tmp_path / "WhatsApp-chat met Jan.txt"
+    export.write_text("03-04-2024 10:15 - Jan: eerste\n05-04-2024 10:16 - Piet: tweede\n", encoding="utf-8")
+    for order, month in (("DMY", "04"), ("MDY", "03")):
+        out = tmp_path / f"sip-{order}"
+        result = subprocess.run([sys.executable, "-m", "edepot.cli", "--data-dir", str(tmp_path / "d"), "sip",
+                                 "create", str(export), "--out", str(out), "--date-order", order],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        conversation = json.loads((out / "data/derived/conversation.json").read_text(encoding="utf-8"))
+        assert conversation["messages"][0]["timestamp"][5:7] == month
+        sheet = subprocess.run([sys.executable, "-m", "edepot.cli", "sip", "review", str(export), "--out",
+                                str(tmp_path / f"sheet-{order}"), "--date-order", order], capture_output=True, text=True)
+        assert sheet.returncode == 0, sheet.stderr

@@ -19,6 +19,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--metadata", type=Path, help="record metadata (YAML or JSON with MDTO's names)")
     p.add_argument("--format")
     p.add_argument("--tz", default=DEFAULT_TIMEZONE)
+    p.add_argument("--date-order", choices=("DMY", "MDY", "YMD"),
+                   help="day/month order of the export's dates, when the inferred one is wrong")
     p.add_argument("--metadata-standard", choices=("mdto", "topx", "both"), default="mdto",
                    help="MDTO 1.0.1 (default), ToPX 2.3, or both")
     p.add_argument("--selectielijst", type=Path, help="VNG Selectielijst JSON that resolves informatiecategorie codes")
@@ -52,6 +54,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="SHEET: writes SHEET.csv and SHEET.html")
     p.add_argument("--format")
     p.add_argument("--tz", default=DEFAULT_TIMEZONE)
+    p.add_argument("--date-order", choices=("DMY", "MDY", "YMD"),
+                   help="day/month order of the export's dates, when the inferred one is wrong")
     p.set_defaults(handler=cmd_sip_review)
 
     p = sip.add_parser("batch", parents=[common], help="build a SIP for every row of a manifest CSV")
@@ -76,7 +80,7 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
                          metadata_standard=args.metadata_standard, selectielijst=args.selectielijst,
                          package=args.package)
     result = create_sip(args.export, args.out, config, args.metadata, tz=args.tz, export_format=args.format,
-                        date_order=getattr(args, "date_order", None), options=options)
+                        date_order=args.date_order, options=options)
     human = f"SIP for record {result.record_id} ({result.message_count} messages): {result.path}"
     if result.selection is not None:
         human += (f"\nselection: {result.selection['kept']['messages']} messages kept, "
@@ -99,7 +103,7 @@ def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
     from ingest.review import write_review_sheet
     from ingest.sources import parse_export
 
-    conversation = parse_export(args.export, tz=args.tz, format=args.format)
+    conversation = parse_export(args.export, tz=args.tz, format=args.format, date_order=args.date_order)
     csv_path, html_path = write_review_sheet(conversation, args.out.resolve())
     emit(args, {"csv": str(csv_path), "html": str(html_path), "messages": len(conversation.messages)},
          f"review sheet for {len(conversation.messages)} messages: {csv_path} and {html_path}")
