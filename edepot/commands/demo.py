@@ -35,6 +35,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     say(f"3. AIP:     {result.aip_id}, {result.files} files, in {len(result.locations)} locations:")
     for location in result.locations:
         say(f"              {location}")
+    for warning in result.warnings:
+        say(f"   warning: {warning}")
     catalogue = open_catalogue(config.catalogue_url)
     try:
         report = run_fixity(config, catalogue, open_locations(config.storage_locations), [result.aip_id])
