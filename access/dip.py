@@ -379,7 +379,7 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
         if sender != message.sender:
             grounds |= {p.ground for p in redactor.passages(message.sender or "")}
             count += 1
-        if count and attachments and (redacted.changed or any(redactor.passages(a.name) for a in attachments)):
+        if count and attachments:  # any redaction, the sender's name too: the media may show what was redacted
             shorts = ", ".join(sorted(short_ground(g) for g in grounds))
             text = (text + " " if text else "") + f"[bijlage achtergehouden: {shorts}]"
             attachments = ()

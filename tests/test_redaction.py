@@ -125,3 +125,26 @@ def test_text_without_digits_or_at_signs_is_never_changed(text: str) -> None:
     text = "".join(c for c in text if not c.isdigit() and c != "@")
     assert Redactor().clean(text) == text
     assert apply(text, []).text == text
+
+
+def test_media_of_a_message_whose_sender_is_redacted_are_withheld(tmp_path: Path) -> None:
+    """A photo sent by a person whose name must go may show that person: it stays out of the DIP."""
+    from datetime import datetime, timezone
+
+    from access.dip import DipRequest, _redacted_conversation
+    from access.redaction import NameList, Redactor
+    from kernel.model import Attachment, Conversation, Message, MessageKind, Source
+    from preservation.record_access import RecordAccess
+
+    when = datetime(2024, 3, 14, 10, 0, tzinfo=timezone.utc)
+    photo = Attachment("IMG-1.jpg", True, "image/jpeg")
+    conversation = Conversation(
+        source=Source("whatsapp", "android", "nl", "Europe/Amsterdam"), participants=(),
+        messages=(Message(1, when, "Jan Jansen", MessageKind.MEDIA, "", (photo,)),
+                  Message(2, when, "Petra", MessageKind.MEDIA, "", (photo,))))
+    redactor = Redactor(NameList(("Jan Jansen",)))
+    request = DipRequest(requester="Woo-verzoeker", purpose="Woo")
+    delivered, *_ = _redacted_conversation(conversation, None, request, redactor, "aip",
+                                           RecordAccess("R-1", "gesprek"))
+    assert delivered.messages[0].attachments == () and "Jan Jansen" not in (delivered.messages[0].sender or "")
+    assert delivered.messages[1].attachments == (photo,)
