@@ -127,7 +127,7 @@ def test_text_without_digits_or_at_signs_is_never_changed(text: str) -> None:
     assert apply(text, []).text == text
 
 
-def test_media_of_a_message_whose_sender_is_redacted_are_withheld(tmp_path: Path) -> None:
+def test_media_of_a_message_whose_sender_is_redacted_are_withheld() -> None:
     """A photo sent by a person whose name must go may show that person: it stays out of the DIP."""
     from datetime import datetime, timezone
 
