@@ -275,7 +275,7 @@ def test_reappraisal_and_start_dates_are_recorded_events(config: Config, tmp_pat
         assert [s.record_id for s in due_for_transfer(catalogue, RetentionSettings(transfer_term="P1Y"),
                                                       now.date())] == [result.record_id]
         history = catalogue.appraisal_history(result.record_id)
-        assert [h["action"] for h in history] == ["refresh", "set-start", "reappraisal"]
+        assert [h["action"] for h in history] == ["ingest", "set-start", "reappraisal"]  # scheduled at ingest
         assert history[-1]["by"] == "A. Archivaris" and history[-1]["before"]["waardering"] == "V"
         events = catalogue.events(result.aip_id)
         assert sum(e.type == "appraisal" for e in events) == 2
