@@ -1,0 +1,1 @@
+"""Access (OAIS): search, access rules, redaction and DIPs for researchers and Woo officers."""

@@ -1,0 +1,2 @@
+"""Archival storage, data management and preservation planning (OAIS): identification, normalisation, AIPs,
+storage locations, the catalogue, PREMIS, fixity and retention."""

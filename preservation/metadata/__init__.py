@@ -1,0 +1,1 @@
+"""Metadata the archive writes and reads: MDTO, ToPX and PREMIS documents, and the record description."""
