@@ -147,13 +147,11 @@ class ZipExport(Export):
             raise InputError(f"cannot read {name!r} from {self.paths[0].name}: {exc}") from None
 
 
-class FilesExport(Export):
-    """An export delivered as loose files: a chat text, possibly with its media beside it."""
+class _LocalExport(Export):
+    """An export whose members are files on disk, looked up by member name."""
 
-    def __init__(self, paths: tuple[Path, ...]) -> None:
-        self.paths = paths
-        self._by_name = {p.name: p for p in paths}
-        self._members = [ExportMember(p.name, p.stat().st_size) for p in paths]
+    _by_name: dict[str, Path]
+    _members: list[ExportMember]
 
     def members(self) -> list[ExportMember]:
         return list(self._members)
@@ -174,7 +172,16 @@ class FilesExport(Export):
             raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-class FolderExport(Export):
+class FilesExport(_LocalExport):
+    """An export delivered as loose files: a chat text, possibly with its media beside it."""
+
+    def __init__(self, paths: tuple[Path, ...]) -> None:
+        self.paths = paths
+        self._by_name = {p.name: p for p in paths}
+        self._members = [ExportMember(p.name, p.stat().st_size) for p in paths]
+
+
+class FolderExport(_LocalExport):
     """An export delivered as a folder (Telegram Desktop's export folder): members are the regular
     files below it, named by their '/'-separated path relative to the folder, sorted."""
 
@@ -183,30 +190,12 @@ class FolderExport(Export):
         self._by_name = {name: path for name, path, _ in files}
         self._members = [ExportMember(name, size) for name, _, size in files]
 
-    def members(self) -> list[ExportMember]:
-        return list(self._members)
-
-    def has(self, name: str) -> bool:
-        return name in self._by_name
-
     def source_files(self) -> tuple[SourceFile, ...]:
         """Name (relative to the folder, prefixed with the folder's name), size and sha256 of every file."""
         root = self.paths[0]
         return tuple(
             dataclasses.replace(_source_file(path), name=f"{root.name}/{name}") for name, path in self._by_name.items()
         )
-
-    def local_path(self, name: str) -> Path | None:
-        return self._by_name.get(name)
-
-    def _open(self, name: str) -> IO[bytes]:
-        path = self._by_name.get(name)
-        if path is None:
-            raise InputError(f"the export has no member {name!r}")
-        try:
-            return open(path, "rb")
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 class _CheckedStream:
