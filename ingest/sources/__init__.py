@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ingest.export import Export, open_export
-from ingest.sources import meta_dyi, screenshots, signal, sms_backup, telegram, threema, whatsapp
+from ingest.sources import (
+    meta_dyi,
+    screenshots,
+    signal,
+    sms_backup,
+    sms_backup_calls,
+    telegram,
+    threema,
+    whatsapp,
+)
 from ingest.sources.base import (
     HEAD_BYTES,
     ConversationStream,
@@ -57,6 +66,7 @@ __all__ = [
 
 FORMATS: tuple[ExportFormat, ...] = (
     whatsapp.FORMAT, telegram.FORMAT, signal.FORMAT, meta_dyi.FORMAT, sms_backup.FORMAT, threema.FORMAT, screenshots.FORMAT,
+    sms_backup_calls.FORMAT,
 )
 
 
