@@ -28,6 +28,7 @@ from typing import Iterator, Sequence
 from ingest.export import Export, open_export
 from ingest.sources import (
     meta_dyi,
+    meta_e2ee,
     screenshots,
     signal,
     sms_backup,
@@ -66,7 +67,7 @@ __all__ = [
 
 FORMATS: tuple[ExportFormat, ...] = (
     whatsapp.FORMAT, telegram.FORMAT, signal.FORMAT, meta_dyi.FORMAT, sms_backup.FORMAT, threema.FORMAT, screenshots.FORMAT,
-    sms_backup_calls.FORMAT,
+    sms_backup_calls.FORMAT, meta_e2ee.FORMAT,
 )
 
 
