@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,11 +60,23 @@ class IngestJob:
     normalisations: list[Normalisation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     quarantined: Path | None = None
+    unpacked_from: dict[str, str] = field(default_factory=dict)  # AIP path of an export member → its container
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage, for the report
+    _stage_started: float = 0.0
 
     def begin(self, stage: str) -> None:
-        """Name the stage now running, for progress and for the report."""
+        """Name the stage now running, for progress and for the report; the previous stage's time is kept."""
+        self.end_stage()
         self.stage = stage
+        self._stage_started = time.perf_counter()
         self.on_stage(stage)
+
+    def end_stage(self) -> None:
+        """Close the running stage's clock (begin does this for the one before it)."""
+        if self.stage and self._stage_started:
+            self.stage_seconds[self.stage] = self.stage_seconds.get(self.stage, 0.0) + (
+                time.perf_counter() - self._stage_started)
+        self._stage_started = 0.0
 
     def set_sip_digest(self, digest: str, version: int = 1) -> None:
         """Fix the AIP identifier: derived from the SIP's digest (and the version number after the first)."""

@@ -64,6 +64,7 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     try:
         result = _run(source, job)
     except EdepotError as error:
+        job.end_stage()
         write_rejection_report(source, job, error)
         raise
     return result
@@ -78,11 +79,11 @@ def _run(source: Path, job: IngestJob) -> IngestResult:
         with job.staging() as staging:
             sip = stages.receive(source, staging, job)
             stages.refuse_duplicate(sip, catalogue, job)
-            stages.scan(sip, source, job)
             stages.validate(sip, job)
             aip = stages.AipBuilder(staging / "aip")
             conversation, record = stages.keep_originals(sip, aip, job)
             media = stages.unpack_export(aip, job)
+            stages.scan(aip, source, job)
             stages.identify(aip, job)
             stages.validate_formats(aip, job)
             shown = stages.normalise_files(aip, media, policy, job)
@@ -107,4 +108,5 @@ def _run(source: Path, job: IngestJob) -> IngestResult:
         previous_aip=job.version.previous_aip if job.version else None,
         warnings=tuple(job.warnings),
     )
+    job.end_stage()
     return IngestResult(**{**result.__dict__, "report": write_report(source, job, result.to_dict(), payload)})

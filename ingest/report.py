@@ -49,6 +49,7 @@ def _common(source: Path, job: IngestJob, status: str) -> dict[str, Any]:
         "sip_checks": job.sip_checks,
         "warnings": list(job.warnings),
         "events": dict(sorted(Counter(e.type for e in job.events).items())),
+        "stage_seconds": {stage: round(seconds, 3) for stage, seconds in job.stage_seconds.items()},
     }
 
 

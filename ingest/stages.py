@@ -10,7 +10,7 @@ import json
 import shutil
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
@@ -32,6 +32,7 @@ from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
 from ingest.sip_validate import validate_sip
 from ingest.sources import embedded_files
 from ingest.unpack import unpack_transfer
+from ingest.zip_coverage import zip_hides_nothing
 from kernel.atomic import fsync_tree, write_bytes_atomic
 from kernel.errors import (
     AlreadyIngested,
@@ -64,7 +65,7 @@ from preservation.normalise import NormaliseOutcome, Status, normaliser
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.pdfa_check import check_pdfa
 from preservation.retention import schedule_retention_from_aip
-from preservation.scan import ScanResult, scan_tree
+from preservation.scan import ScanResult, scan_files
 from preservation.search_index import index_aip
 from preservation.storage import LocalDirectoryLocation
 from preservation.validate_formats import validate_format
@@ -122,15 +123,24 @@ def refuse_duplicate(sip: Path, catalogue: SqliteCatalogue, job: IngestJob) -> N
     job.version = AipVersion(job.aip_id, latest.version + 1, latest.aip_id, latest.first_aip)
 
 
-def scan(sip: Path, source: Path, job: IngestJob) -> None:
-    """Virus check of every file of the SIP (archives inside included); an infected SIP is quarantined whole.
+def scan(aip: AipBuilder, source: Path, job: IngestJob) -> None:
+    """Virus check of every file the AIP will hold (members of archives included); an infected SIP is
+    quarantined whole.
 
-    Raises InfectedPackage (exit 1) after copying the received package and a report into
-    `<data>/quarantine/<id>/`; nothing of it reaches storage. A SIP that could not be scanned (no signature
-    database) gets a "warning" event, or is refused when `[scan] required` is set.
+    An export zip edepot unpacked is not scanned as such when its bytes are exactly its members and zip
+    structure (ingest/zip_coverage.py): its members are, file by file, on every core. Raises InfectedPackage
+    (exit 1) after copying the received package and a report into `<data>/quarantine/<id>/`; nothing of it
+    reaches storage. A SIP that could not be scanned (no signature database) gets a "warning" event, or is
+    refused when `[scan] required` is set.
     """
     job.begin("virus scan")
-    result = scan_tree(sip, job.config.scan_database)
+    containers = set(job.unpacked_from.values())
+    covered = {c for c in containers if zip_hides_nothing(aip.path(c))}
+    files = [aip.path(p) for p in sorted(aip.roles) if p not in covered]
+    result = scan_files(aip.root, files, job.config.scan_database)
+    result = replace(result, infections=tuple(
+        replace(i, path=f"{job.unpacked_from[i.path]} → {i.path[len(layout.MEDIA) + 1:]}") if i.path in job.unpacked_from
+        else i for i in result.infections))
     job.scan = result
     engine_version = result.engine.split()[-1]
     agent = job.agent(PremisAgent(identifier=f"clamav-{engine_version}-{hashlib.sha256(result.signatures.encode()).hexdigest()[:12]}",
@@ -149,7 +159,9 @@ def scan(sip: Path, source: Path, job: IngestJob) -> None:
         job.event("virus check", "ClamAV virus scan of every file of the SIP", result.errors[0], outcome="warning",
                   agents=(agent,))
         return
-    job.event("virus check", f"ClamAV virus scan of every file of the SIP ({result.method})",
+    how = (f"; {len(covered)} export container(s) scanned as their unpacked members, the containers holding "
+           "nothing else" if covered else "")
+    job.event("virus check", f"ClamAV virus scan of every file of the SIP ({result.method}){how}",
               f"{result.files} files scanned, no virus found", agents=(agent,))
 
 
@@ -264,6 +276,7 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
             target_rel = f"{layout.MEDIA}/{member.name}"
             export.extract(member.name, aip.path(target_rel))
             aip.register(target_rel, "preservation")
+            job.unpacked_from[target_rel] = relative
             media[Path(member.name).name] = aip.path(target_rel)
             written.append(target_rel)
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
@@ -542,6 +555,7 @@ def replicate(aip: AipBuilder, sealed: list[SealedFile], locations: list[LocalDi
 def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[SealedFile],
            locations: list[LocalDirectoryLocation], stored: list[Path], job: IngestJob) -> None:
     """Commit the AIP to the catalogue: the last step, after every replica is in place."""
+    job.begin("record in catalogue")
     now = job.config.clock()
     payload = [f for f in sealed if f.role != "tag"]
     sealed_paths = {f.path for f in payload}
@@ -574,7 +588,7 @@ def index_and_schedule(catalogue: SqliteCatalogue, aip: AipBuilder, conversation
     Both read the record's MDTO informatieobject; a ToPX-only SIP gets neither (a warning says so). Should
     this step be interrupted, `edepot search reindex` and `edepot retention refresh` do it again.
     """
-    job.on_stage("index and schedule")
+    job.begin("index and schedule")
     metadata = aip.path(layout.SIP_METADATA)
     if not any(p for p in metadata.glob("*.mdto.xml") if not p.name.endswith(".bestand.mdto.xml")):
         job.warnings.append("no MDTO informatieobject: not indexed for search, no retention schedule")

@@ -6,7 +6,8 @@ Two ways to the same engine, picked per scan:
   * `clamscan`, one process over the whole tree, when no clamd answers or when a signature database is
     configured explicitly (`[scan] database` in edepot.toml: a directory or a single .cvd/.cld/.hdb/.ndb
     file; tests make a one-line EICAR database so the real scanner runs without freshclam).
-Archives inside the SIP (the chat export is a zip) are scanned into by ClamAV itself.
+Archives are scanned into by ClamAV itself; ingest hands it the members of a chat export zip it unpacked
+instead of the zip, so they are scanned on every core (see ingest/zip_coverage.py for when that is safe).
 
 The scan result names the engine and the signature release (from the .cvd/.cld headers, or the digest of
 a custom database), which becomes the PREMIS agent of the "virus check" event.
@@ -73,14 +74,20 @@ class ScanResult:
 
 
 def scan_tree(root: Path, database: Path | None = None, clamd_socket: Path | None = None) -> ScanResult:
-    """Scan every file below `root` with ClamAV.
+    """Scan every file below `root` with ClamAV (see `scan_files`)."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    return scan_files(root, files, database, clamd_socket)
+
+
+def scan_files(root: Path, files: list[Path], database: Path | None = None,
+               clamd_socket: Path | None = None) -> ScanResult:
+    """Scan `files` (below `root`, which infections are named relative to) with ClamAV.
 
     With `database` given, `clamscan -d database` is used (the database is what the caller chose). Without it,
     a clamd answering on `clamd_socket` (or Debian's default socket) is used, else `clamscan` with the system
     database. Returns scanned=False when there is no database at all (freshclam never ran); raises
     ToolMissing when ClamAV is not installed.
     """
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
     if database is None:
         for candidate in ([clamd_socket] if clamd_socket else list(CLAMD_SOCKETS)):
             if candidate.exists() and _clamd_ping(candidate):
@@ -94,7 +101,7 @@ def scan_tree(root: Path, database: Path | None = None, clamd_socket: Path | Non
                           hint="check [scan] database in edepot.toml")
     if database is not None and _database_bytes(database) <= SMALL_DATABASE and len(files) > 1:
         return _scan_in_parallel(root, files, database)
-    return _scan_with_clamscan(root, [root], len(files), database)
+    return _scan_with_clamscan(root, files, len(files), database)
 
 
 def clamav_version() -> str:

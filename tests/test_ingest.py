@@ -139,12 +139,29 @@ def test_mdto_is_updated_with_the_ingest_and_the_preservation_copies(media_aip: 
             assert validate_xml(bag / "data" / "metadata" / "premis.xml", SchemaName.PREMIS, config.schema_dir) == []
 
 
+def test_a_payload_hidden_after_the_export_zip_is_found(config: Config, tmp_path: Path) -> None:
+    """The export's members are scanned unpacked; bytes outside them make ClamAV scan the zip as received."""
+    database = tmp_path / "clamav"
+    database.mkdir()
+    (database / "edepot-test.ndb").write_text(f"Edepot.Test.EICAR.Body:0:*:{EICAR.hex()}\n", encoding="ascii")
+    export = whatsapp_export(tmp_path / "WhatsApp Chat - Aanhangsel.zip", {"00001-foto.jpg": b"\xff\xd8 jpeg"},
+                             "Aanhangsel")
+    export.write_bytes(export.read_bytes() + EICAR)  # zip readers skip what follows the end record
+    sip = create_sip([export], tmp_path / "sip", config).path
+    with pytest.raises(InfectedPackage) as caught:
+        ingest(sip, dataclasses.replace(config, scan_database=database))
+    assert any(p.startswith("data/original/WhatsApp Chat - Aanhangsel.zip: Edepot.Test.EICAR.Body")
+               for p in caught.value.problems), caught.value.problems
+
+
 def test_an_infected_sip_is_quarantined_whole_and_nothing_is_stored(scanned: Config, tmp_path: Path) -> None:
     export = whatsapp_export(tmp_path / "WhatsApp Chat - Besmet.zip", {"00001-bijlage.com": EICAR}, "Besmet")
     sip = create_sip([export], tmp_path / "sip", scanned).path
     with pytest.raises(InfectedPackage) as caught:
         ingest(sip, scanned)
     assert any("Edepot.Test.EICAR" in p for p in caught.value.problems)
+    # the member was scanned unpacked, and is named inside its container
+    assert any("WhatsApp Chat - Besmet.zip → 00001-bijlage.com" in p for p in caught.value.problems)
     (quarantined,) = [p for p in scanned.quarantine_dir.iterdir() if not p.name.startswith(".")]
     report = json.loads((quarantined / "report.json").read_text())
     assert report["reason"] == "virus found" and report["scan"]["infections"]
