@@ -6,6 +6,7 @@ Columns (a header row names them; only `export` and `out` are required; paths ar
 | ------------------- | ----- |
 | export              | the export file; several files of one export separated by `;` |
 | out                 | the SIP folder (or package) to write |
+| conversation        | for an export holding several conversations: the one this row makes a SIP of (its id or index, as `edepot sip conversations` lists them); one row per conversation |
 | metadata            | the metadata file (YAML or JSON with MDTO's names) |
 | from, to            | selection period (YYYY-MM-DD or ISO 8601 moment) |
 | participant, exclude_participant, query | selection; several separated by `;` |
@@ -33,7 +34,7 @@ from ingest.sip import SipOptions, SipResult, create_sip
 from kernel.config import DEFAULT_TIMEZONE, Config
 from kernel.errors import EdepotError, InputError
 
-COLUMNS = ("export", "out", "metadata", "from", "to", "participant", "exclude_participant", "query", "exclude_seq",
+COLUMNS = ("export", "out", "conversation", "metadata", "from", "to", "participant", "exclude_participant", "query", "exclude_seq",
            "mark_private", "review", "keep_original", "metadata_standard", "package", "selectielijst", "tz",
            "format", "date_order")
 MAX_MANIFEST_BYTES = 50_000_000
@@ -157,6 +158,7 @@ def _build_row(row: dict[str, str], base: Path, config: Config) -> SipResult:
         metadata_standard=row.get("metadata_standard") or "mdto",
         selectielijst=path(row["selectielijst"]) if row.get("selectielijst") else None,
         package=row.get("package") or None,
+        conversation=row.get("conversation") or None,
     )
     return create_sip(
         [path(p) for p in listed("export")],

@@ -7,6 +7,12 @@ can be traced back), and a statement of what was done: the criteria, how many me
 the others were excluded, and the original export's sha256 and size. The statement is provenance
 (OAIS PDI): it goes into the SIP as `data/metadata/selection.json` and into the MDTO record as an event.
 
+A conversation taken out of an export holding several (an SMS backup with many threads, a Telegram account
+export with many chats) is a selection too: the record is that one conversation, and the statement names it
+(`conversation`: its id, its place in the export, its title) and how many conversations the export holds
+(`original_export.conversations`). `original_export.messages` counts the messages the selection was made
+from: with a conversation taken from such an export, that conversation's.
+
 Criteria (all optional, all combined with AND):
 - `date_from`/`date_to`: a day (YYYY-MM-DD, inclusive, in the message's own offset) or a moment (ISO 8601).
 - `participants`: keep only messages sent by one of these names (system lines have no sender and go too).
@@ -66,6 +72,25 @@ class Criteria:
 
 
 @dataclass(frozen=True)
+class ExportPart:
+    """Which conversation of an export holding several the record was taken from."""
+
+    id: str  # stable within the export (ingest/conversations.py says how it is made)
+    index: int  # 1-based, in the export's order
+    of: int  # how many conversations the export holds
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "index": self.index, "of": self.of, "title": self.title}
+
+    def sentence(self) -> str:
+        """One Dutch sentence for the MDTO record saying which conversation this is."""
+        named = f"{self.title}, id {self.id}" if self.title else f"id {self.id}"
+        return (f"Gesprek {self.index} van {self.of} uit een export met meerdere gesprekken ({named}); "
+                f"de andere gesprekken zijn niet in dit record opgenomen.")
+
+
+@dataclass(frozen=True)
 class Selection:
     """The conversation as selected, and the counts a selection statement reports."""
 
@@ -75,38 +100,47 @@ class Selection:
     excluded: dict[str, int] = field(default_factory=dict)  # reason → messages left out for it
     kept_attachments: tuple[str, ...] = ()
     excluded_attachments: int = 0
+    part: ExportPart | None = None  # set when the conversation was taken from an export holding several
 
     @property
     def kept_messages(self) -> int:
         return len(self.conversation.messages)
 
     def statement(self, export_files: Iterable[dict[str, Any]], original_included: bool) -> dict[str, Any]:
-        """The selection statement (JSON-ready): criteria, counts, and the original export's digest and size."""
-        return {
-            "schema": SELECTION_SCHEMA_ID,
-            "criteria": self.criteria.to_dict(),
-            "original_export": {"files": list(export_files), "messages": self.total_messages,
-                                "included_in_sip": original_included},
-            "kept": {"messages": self.kept_messages, "attachments": list(self.kept_attachments)},
-            "excluded": {"messages": self.total_messages - self.kept_messages,
-                         "by_reason": {r: self.excluded.get(r, 0) for r in REASONS},
-                         "attachments": self.excluded_attachments},
-        }
+        """The selection statement (JSON-ready): criteria, counts, the original export's digest and size, and
+        for a conversation taken from an export holding several, which one."""
+        original: dict[str, Any] = {"files": list(export_files), "messages": self.total_messages,
+                                    "included_in_sip": original_included}
+        statement: dict[str, Any] = {"schema": SELECTION_SCHEMA_ID, "criteria": self.criteria.to_dict(),
+                                     "original_export": original}
+        if self.part is not None:
+            original["conversations"] = self.part.of
+            statement["conversation"] = {**self.part.to_dict(), "messages": self.total_messages}
+        statement["kept"] = {"messages": self.kept_messages, "attachments": list(self.kept_attachments)}
+        statement["excluded"] = {"messages": self.total_messages - self.kept_messages,
+                                 "by_reason": {r: self.excluded.get(r, 0) for r in REASONS},
+                                 "attachments": self.excluded_attachments}
+        return statement
 
     def summary(self) -> str:
-        """One Dutch sentence for the MDTO record: how many messages were kept, and why others were not."""
+        """Dutch sentences for the MDTO record: which conversation (when taken from an export holding several),
+        how many messages were kept, and why others were not."""
         left_out = self.total_messages - self.kept_messages
         reasons = ", ".join(f"{n} {_REASON_NL[r]}" for r in REASONS if (n := self.excluded.get(r, 0)))
         text = f"Selectie: {self.kept_messages} van {self.total_messages} berichten behouden"
-        return text + (f"; {left_out} weggelaten ({reasons})." if left_out else ".")
+        text += f"; {left_out} weggelaten ({reasons})." if left_out else "."
+        return f"{self.part.sentence()} {text}" if self.part is not None else text
 
 
 _REASON_NL = {"private": "privé", "excluded_seq": "handmatig uitgesloten", "period": "buiten de periode",
               "participant": "op deelnemer", "query": "zonder de zoekwoorden"}
 
 
-def select(conversation: Conversation, criteria: Criteria) -> Selection:
+def select(conversation: Conversation, criteria: Criteria, part: ExportPart | None = None) -> Selection:
     """Apply `criteria`: the kept messages (their media with them) as a new conversation, and the counts.
+
+    `part` names the conversation when it was taken from an export holding several (then even empty
+    criteria make a selection: the record is that conversation, not the export).
 
     InputError when a named participant or seq does not occur in the conversation (a typo would otherwise
     silently select nothing or keep what was meant to go).
@@ -131,7 +165,7 @@ def select(conversation: Conversation, criteria: Criteria) -> Selection:
         source=replace(conversation.source, inferred=_inferred_for(conversation.source.inferred, kept_seqs)),
     )
     return Selection(selected, criteria, len(conversation.messages), excluded, tuple(sorted(kept_names)),
-                     len(all_names - kept_names))
+                     len(all_names - kept_names), part)
 
 
 def _exclusion_reason(message: Message, criteria: Criteria) -> str | None:

@@ -20,6 +20,14 @@ When the record is a selection (ingest/selection.py), the SIP holds only what wa
     data/derived/conversation.json            the selected messages only
     data/metadata/selection.json              the selection statement: criteria, counts, the export's sha256/size
 
+A media file keeps the path the export gives it (`data/original/chats/chat_001/photos/photo_1.jpg`;
+MMS parts `data/original/<backup>.parts/…`, decoded as sent; ingest/selected_media.py).
+
+An export holding several conversations (an SMS backup's threads, a Telegram account's chats) makes one SIP
+per conversation (ingest/conversations.py names them): the conversation taken is a selection as above, and
+the statement says which conversation of how many it is. The export is not in the SIP, since it holds the
+other conversations, unless keep_original (then it holds them, whole).
+
 Ingest renders from conversation.json and finds media by file name among the files under data/original/,
 so both layouts feed it alike. bag-info.txt carries Source-Organization (the archiefvormer),
 External-Identifier (the record's kenmerk), External-Description (its naam), BagIt-Profile-Identifier,
@@ -33,21 +41,22 @@ import json
 import shutil
 import uuid
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import bagit
 
-from ingest.export import open_export
+from ingest.conversations import conversation_ids, pick_index, several_conversations_error
 from ingest.packaging import Package, checksum_path, package_bag, package_path
 from ingest.review import read_review_sheet
-from ingest.selection import Criteria, Selection, select
-from ingest.sources import parse_export
+from ingest.selected_media import SelectedMedia
+from ingest.selection import Criteria, ExportPart, Selection, select
+from ingest.sources import ParseOptions, parse_all_exports
 from kernel.atomic import publish_directory
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
-from kernel.model import Conversation
+from kernel.model import Conversation, head_of
 from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
@@ -93,6 +102,7 @@ class SipOptions:
     metadata_standard: str = "mdto"  # mdto, topx or both
     selectielijst: Path | None = None  # resolves an informatiecategorie code (VNG Selectielijst JSON)
     package: str | None = None  # zip or 7z: write a transfer package instead of a folder
+    conversation: str | None = None  # id or index of the conversation to take from an export holding several
 
 
 @dataclass(frozen=True)
@@ -137,32 +147,52 @@ def create_sip(
     """Build a valid SIP bag at `out` (or the package `out.zip`/`out.7z`) from one conversation export.
 
     The SIP appears whole or not at all. With selection criteria (or a review sheet) the SIP holds only the
-    selected messages and their media, plus the selection statement (see the module docstring).
+    selected messages and their media, plus the selection statement (see the module docstring). An export
+    holding several conversations needs `options.conversation` (its id or index, ingest/conversations.py):
+    the SIP then holds that conversation alone, as a selection; without it, InputError naming the ways out.
     """
     options = options or SipOptions()
-    if options.metadata_standard not in METADATA_STANDARDS:
-        raise InputError(f"unknown metadata standard {options.metadata_standard!r}",
-                         hint=f"give one of {', '.join(METADATA_STANDARDS)}")
-    out = out.resolve()
-    target = package_path(out, options.package) if options.package else out
-    _refuse_existing(target, packaged=options.package is not None)
-    conversation = parse_export(exports, tz=tz, format=export_format, date_order=date_order)
+    target = _checked_target(out, options)
+    conversations = parse_all_exports(exports, ParseOptions(tz=tz, date_order=date_order), export_format)
+    conversation, part = pick_conversation(conversations, options.conversation)
+    metadata = load_metadata_file(metadata_file) if metadata_file else None
+    with SelectedMedia(exports, export_format, spool_parent=target.parent) as media:
+        return build_sip(conversation, exports, out, config, metadata, options, part, media)
+
+
+def build_sip(
+    conversation: Conversation,
+    exports: Sequence[Path],
+    out: Path,
+    config: Config,
+    metadata: Mapping[str, Any] | None,
+    options: SipOptions,
+    part: ExportPart | None,
+    media: SelectedMedia,
+) -> SipResult:
+    """Build the SIP of one parsed `conversation` of the export made of `exports` (see create_sip).
+
+    `metadata` is a metadata file as read by load_metadata_file; `part` names the conversation when the
+    export holds several (the SIP is then a selection, the export is left out unless keep_original);
+    `media` writes the media the record keeps. The SIP appears whole or not at all."""
+    target = _checked_target(out, options)
     criteria = options.criteria
     if options.review is not None:
         private = read_review_sheet(options.review, conversation)
         criteria = replace(criteria, private_seqs=criteria.private_seqs | private)
-    selection = select(conversation, criteria) if not criteria.empty else None
+    selection = select(conversation, criteria, part) if part is not None or not criteria.empty else None
     if selection is not None and not selection.conversation.messages:
         raise InputError("the selection keeps no message of the export", hint="loosen the selection flags")
-    record, statement = _describe(exports, conversation, selection, metadata_file, options, config)
+    record, statement = _describe(exports, conversation, selection, metadata, options, config)
     selected = selection.conversation if selection else conversation
 
     staging = target.parent / f".{target.name}.{uuid.uuid4().hex}.partial"
     staging.mkdir(parents=True)
     try:
-        payload, media = _write_payload(staging, exports, selected, selection, options.keep_original, statement)
+        payload, taken = _write_payload(staging, exports, selected, selection, options.keep_original, statement,
+                                        media)
         standards = METADATA_STANDARDS[options.metadata_standard]
-        _write_metadata(staging, payload, record, config, standards, media)
+        _write_metadata(staging, payload, record, config, standards, taken)
         bagit.make_bag(
             str(staging),
             bag_info={
@@ -197,6 +227,33 @@ def create_sip(
     )
 
 
+def _checked_target(out: Path, options: SipOptions) -> Path:
+    """Where the SIP (or its package) goes, refused when something is there already."""
+    if options.metadata_standard not in METADATA_STANDARDS:
+        raise InputError(f"unknown metadata standard {options.metadata_standard!r}",
+                         hint=f"give one of {', '.join(METADATA_STANDARDS)}")
+    out = out.resolve()
+    target = package_path(out, options.package) if options.package else out
+    _refuse_existing(target, packaged=options.package is not None)
+    return target
+
+
+def pick_conversation(conversations: Sequence[Conversation], wanted: str | None
+                      ) -> tuple[Conversation, ExportPart | None]:
+    """The conversation `wanted` names (id or index), and which part of the export it is when there are several;
+    InputError for an unknown name, or for an export holding several when `wanted` is None."""
+    ids = conversation_ids([head_of(c) for c in conversations])
+    if len(conversations) == 1:
+        if wanted is not None:
+            pick_index(ids, wanted)  # a misnamed conversation is refused even when there is only one
+        return conversations[0], None
+    if wanted is None:
+        raise several_conversations_error(len(conversations))
+    index = pick_index(ids, wanted)
+    chosen = conversations[index]
+    return chosen, ExportPart(ids[index], index + 1, len(conversations), chosen.title)
+
+
 def _refuse_existing(target: Path, packaged: bool) -> None:
     if packaged:
         for path in (target, checksum_path(target)):
@@ -210,12 +267,11 @@ def _describe(
     exports: Sequence[Path],
     conversation: Conversation,
     selection: Selection | None,
-    metadata_file: Path | None,
+    metadata: Mapping[str, Any] | None,
     options: SipOptions,
     config: Config,
 ) -> tuple[RecordDescription, dict[str, Any] | None]:
     """The record's description and, for a selection, the selection statement it reports."""
-    metadata = load_metadata_file(metadata_file) if metadata_file else None
     selectielijst = load_selectielijst(options.selectielijst) if options.selectielijst else None
     today = config.clock().date()
     if selection is None:
@@ -223,16 +279,17 @@ def _describe(
     selected_json = selection.conversation.to_json().encode("utf-8")
     record = describe_conversation(selection.conversation, config.organisation, metadata, today, selectielijst,
                                    derived_from=hashlib.sha256(selected_json).hexdigest())
-    export_files = [_file_facts(p) for p in exports]
+    export_files = [f.to_dict() for f in conversation.source.files] or [_file_facts(p) for p in exports]
     statement = selection.statement(export_files, options.keep_original)
     source = "; ".join(f"{f['name']} ({f['size']} bytes, sha256 {f['sha256']})" for f in export_files)
     summary = selection.summary()
+    what = "een gesprek" if selection.part is not None and selection.criteria.empty else "een selectie"
     record = replace(
         record,
         events=(*record.events, Event(SELECTIE_EVENT, today, config.organisation.archiefvormer,
                                       f"{summary} Bron: {source}.")),
         toelichtingen=(*record.toelichtingen,
-                       f"{summary} Dit record is een selectie uit de export {source}; de selectie staat in "
+                       f"{summary} Dit record is {what} uit de export {source}; de selectie staat in "
                        f"{SELECTION_JSON.removeprefix('data/')}."),
     )
     return record, statement
@@ -250,6 +307,7 @@ def _write_payload(
     selection: Selection | None,
     keep_original: bool,
     statement: dict[str, Any] | None,
+    media: SelectedMedia,
 ) -> tuple[list[str], set[str]]:
     """The originals (the export, or the selected media), the canonical JSON and the selection statement.
 
@@ -257,20 +315,19 @@ def _write_payload(
     of them are media taken out of the export.
     """
     payload: list[str] = []
-    media: set[str] = set()
+    taken: set[str] = set()
     if selection is None or keep_original:
         names: set[str] = set()
         for export in exports:
             if export.name in names:
                 raise InputError(f"two export files are both named {export.name!r}")
             names.add(export.name)
-            target = staging / "original" / export.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(export, target)
-            payload.append(f"original/{export.name}")
+            payload += _copy_export(export, staging / "original")
     else:
-        media = set(_extract_selected_media(staging, exports, selection))
-        payload += sorted(media)
+        # an export of one conversation may name media by file name alone (WhatsApp); several never do
+        written = media.write(selection.kept_attachments, staging / "original", by_file_name=selection.part is None)
+        taken = {f"original/{p}" for p in written}
+        payload += sorted(taken)
     json_path = staging / "derived" / "conversation.json"
     json_path.parent.mkdir(parents=True)
     json_path.write_text(conversation.to_json(), encoding="utf-8")
@@ -279,24 +336,23 @@ def _write_payload(
         statement_path = staging / "metadata" / "selection.json"
         statement_path.parent.mkdir(parents=True, exist_ok=True)
         statement_path.write_text(json.dumps(statement, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return payload, media
+    return payload, taken
 
 
-def _extract_selected_media(staging: Path, exports: Sequence[Path], selection: Selection) -> list[str]:
-    """Each medium a kept message refers to, copied byte-identical out of the export into original/."""
-    # attachments are named as the export names them, with or without a folder ("photos/x.jpg"); ingest
-    # finds media by file name, so they are matched, and written, by file name
-    wanted = {PurePosixPath(name).name for name in selection.kept_attachments}
-    if not wanted:
-        return []
-    export = open_export([Path(p) for p in exports])
-    written: list[str] = []
-    for member in export.members():
-        name = PurePosixPath(member.name).name
-        if name in wanted and f"original/{name}" not in written:
-            export.extract(member.name, staging / "original" / name)
-            written.append(f"original/{name}")
-    return sorted(written)
+def _copy_export(export: Path, folder: Path) -> list[str]:
+    """The export as handed over, byte-identical below `folder` (a folder export with its name and tree);
+    returns the payload paths written."""
+    if export.is_dir():
+        written = []
+        for source in sorted(p for p in export.rglob("*") if p.is_file() and not p.is_symlink()):
+            relative = f"{export.name}/{source.relative_to(export).as_posix()}"
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, folder / relative)
+            written.append(f"original/{relative}")
+        return written
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(export, folder / export.name)
+    return [f"original/{export.name}"]
 
 
 def _write_metadata(

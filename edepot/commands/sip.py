@@ -1,13 +1,20 @@
-"""`edepot sip create|validate|review|batch`: making, checking and reviewing SIPs, one or a hundred at a time."""
+"""`edepot sip create|conversations|validate|review|batch`: making, checking and reviewing SIPs, one or a hundred
+at a time, one per conversation of an export holding several."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edepot.output import Verbs, emit
 from kernel.config import DEFAULT_TIMEZONE, Config
+from kernel.errors import InputError
+
+if TYPE_CHECKING:
+    from ingest.sip import SipOptions, SipResult
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
@@ -15,8 +22,13 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
                                                                           parser_class=type(common))
     p = sip.add_parser("create", parents=[common], help="wrap an export into a SIP (BagIt + MDTO/ToPX)")
     p.add_argument("export", nargs="+", type=Path)
-    p.add_argument("--out", required=True, type=Path, help="folder to create the SIP bag in")
+    p.add_argument("--out", type=Path, help="folder to create the SIP bag in")
     p.add_argument("--metadata", type=Path, help="record metadata (YAML or JSON with MDTO's names)")
+    several = p.add_argument_group("exports holding several conversations (see `edepot sip conversations`)")
+    several.add_argument("--conversation", action="append", default=[], metavar="ID",
+                         help="make the SIP of this conversation only (its id or index); repeatable with --split")
+    several.add_argument("--split", type=Path, metavar="OUTDIR",
+                         help="one SIP per conversation in OUTDIR (only those named by --conversation, if any)")
     p.add_argument("--format")
     p.add_argument("--tz", default=DEFAULT_TIMEZONE)
     p.add_argument("--date-order", choices=("DMY", "MDY", "YMD"),
@@ -44,6 +56,14 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
                            help="include the whole export as well (when the whole chat is the record)")
     p.set_defaults(handler=cmd_sip_create)
 
+    p = sip.add_parser("conversations", parents=[common], help="list the conversations an export holds")
+    p.add_argument("export", nargs="+", type=Path)
+    p.add_argument("--format")
+    p.add_argument("--tz", default=DEFAULT_TIMEZONE)
+    p.add_argument("--date-order", choices=("DMY", "MDY", "YMD"),
+                   help="day/month order of the export's dates, when the inferred one is wrong")
+    p.set_defaults(handler=cmd_sip_conversations)
+
     p = sip.add_parser("validate", parents=[common], help="check a SIP: BagIt, profile, layout, MDTO/ToPX XSD")
     p.add_argument("path", type=Path, help="a SIP folder, or a .zip/.7z package (its .sha256 beside it is checked)")
     p.add_argument("--bagit-only", action="store_true", help="only the BagIt checks (for bags not made by edepot)")
@@ -52,6 +72,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p = sip.add_parser("review", parents=[common], help="write a review sheet (CSV and HTML) to mark private messages")
     p.add_argument("export", nargs="+", type=Path)
     p.add_argument("--out", required=True, type=Path, help="SHEET: writes SHEET.csv and SHEET.html")
+    p.add_argument("--conversation", metavar="ID", help="the conversation to review, in an export holding several")
     p.add_argument("--format")
     p.add_argument("--tz", default=DEFAULT_TIMEZONE)
     p.add_argument("--date-order", choices=("DMY", "MDY", "YMD"),
@@ -67,6 +88,11 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
     from ingest.selection import Criteria, parse_moment, parse_seqs
     from ingest.sip import SipOptions, create_sip
 
+    if (args.out is None) == (args.split is None):
+        raise InputError("sip create needs --out DIR (one SIP) or --split OUTDIR (one SIP per conversation)")
+    if args.out is not None and len(args.conversation) > 1:
+        raise InputError("several --conversation make several SIPs",
+                         hint="give --split OUTDIR instead of --out: one SIP per named conversation")
     criteria = Criteria(
         date_from=parse_moment(args.date_from, "--from") if args.date_from else None,
         date_to=parse_moment(args.date_to, "--to") if args.date_to else None,
@@ -78,16 +104,90 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
     )
     options = SipOptions(criteria=criteria, review=args.review, keep_original=args.keep_original,
                          metadata_standard=args.metadata_standard, selectielijst=args.selectielijst,
-                         package=args.package)
+                         package=args.package, conversation=args.conversation[0] if args.conversation else None)
+    if args.split is not None:
+        return _split(args, config, options)
     result = create_sip(args.export, args.out, config, args.metadata, tz=args.tz, export_format=args.format,
                         date_order=args.date_order, options=options)
+    emit(args, result.to_dict(), _made(result))
+    return 0
+
+
+def _made(result: SipResult) -> str:
     human = f"SIP for record {result.record_id} ({result.message_count} messages): {result.path}"
     if result.selection is not None:
         human += (f"\nselection: {result.selection['kept']['messages']} messages kept, "
                   f"{result.selection['excluded']['messages']} left out")
     if result.package is not None:
         human += f"\nsha256 {result.package.sha256} in {result.package.checksum_file}"
-    emit(args, result.to_dict(), human)
+    return human
+
+
+def _split(args: argparse.Namespace, config: Config, options: SipOptions) -> int:
+    from dataclasses import replace
+
+    from ingest.sources import ParseOptions
+    from ingest.split import SplitRow, split_export
+    from preservation.metadata.record import load_metadata_file
+
+    metadata = load_metadata_file(args.metadata) if args.metadata else None
+    progress = _progress_bar(args)
+    task = progress.add_task("SIPs", total=None) if progress is not None else None
+
+    def on_start(number: int, total: int, label: str) -> None:
+        if progress is not None:
+            progress.update(task, total=total, description=f"{number}/{total}: {label[:40]}")
+
+    def on_done(row: SplitRow) -> None:
+        if progress is not None:
+            progress.advance(task)
+
+    try:
+        result = split_export(args.export, args.split, config, metadata, ParseOptions(args.tz, args.date_order),
+                              args.format, replace(options, conversation=None), args.conversation, on_start, on_done)
+    finally:
+        if progress is not None:
+            progress.stop()
+    lines = [f"{'ok  ' if r.ok else 'FAIL'} {r.index} {r.id}: "
+             + (_made(r.sip).replace("\n", "\n     ") if r.sip is not None else str(r.error)) for r in result.rows]
+    lines.append(f"{len(result.rows) - result.failed} of {len(result.rows)} SIPs made in {result.out}, "
+                 f"{result.failed} failed")
+    emit(args, result.to_dict(), "\n".join(lines))
+    return 1 if result.failed else 0
+
+
+def _progress_bar(args: argparse.Namespace) -> Any:
+    """A started rich progress bar on a terminal; None with --json, in CI or when stderr is not a terminal."""
+    if args.json or not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
+    progress.start()
+    return progress
+
+
+def cmd_sip_conversations(args: argparse.Namespace, config: Config) -> int:
+    from ingest.conversations import list_conversations
+    from ingest.sources import ParseOptions
+
+    entries = list_conversations(args.export, ParseOptions(args.tz, args.date_order), args.format)
+
+    def day(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    width = max(len(e.id) for e in entries)
+    lines = [f"{len(entries)} conversation{'s' if len(entries) != 1 else ''} in "
+             f"{', '.join(p.name for p in args.export)}:"]
+    lines += [f"{e.index:>4}  {e.id:<{width}}  {e.messages:>7} message{'s' if e.messages != 1 else ' '}  {day(e.first)} – {day(e.last)}  {e.label()}"
+              + (f" ({', '.join(e.participants)})" if e.title and e.participants else "") for e in entries]
+    if len(entries) > 1:
+        lines.append("make a SIP of one with `edepot sip create EXPORT --conversation ID --out DIR`, "
+                     "or of each with `--split OUTDIR`")
+    emit(args, {"export": [str(p) for p in args.export], "conversations": [e.to_dict() for e in entries]},
+         "\n".join(lines))
     return 0
 
 
@@ -101,9 +201,11 @@ def cmd_sip_validate(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
     from ingest.review import write_review_sheet
-    from ingest.sources import parse_export
+    from ingest.sip import pick_conversation
+    from ingest.sources import ParseOptions, parse_all_exports
 
-    conversation = parse_export(args.export, tz=args.tz, format=args.format, date_order=args.date_order)
+    conversations = parse_all_exports(args.export, ParseOptions(args.tz, args.date_order), args.format)
+    conversation, _ = pick_conversation(conversations, args.conversation)
     csv_path, html_path = write_review_sheet(conversation, args.out.resolve())
     emit(args, {"csv": str(csv_path), "html": str(html_path), "messages": len(conversation.messages)},
          f"review sheet for {len(conversation.messages)} messages: {csv_path} and {html_path}")
@@ -113,17 +215,9 @@ def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
 def cmd_sip_batch(args: argparse.Namespace, config: Config) -> int:
     from ingest.batch import RowResult, read_manifest, run_batch
 
-    live = not args.json and sys.stderr.isatty() and not os.environ.get("CI")
-    progress = None
-    if live:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        total = len(read_manifest(args.manifest.resolve()))
-        progress = Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            console=Console(stderr=True), transient=True)
-        progress.start()
-        task = progress.add_task("SIPs", total=total)
+    progress = _progress_bar(args)
+    if progress is not None:
+        task = progress.add_task("SIPs", total=len(read_manifest(args.manifest.resolve())))
 
     def on_start(line: int, export: str) -> None:
         if progress is not None:

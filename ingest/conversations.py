@@ -1,0 +1,132 @@
+"""Exports that hold several conversations: naming each one, listing them, and picking one as a record.
+
+An SMS Backup & Restore file holds one conversation per thread, a Telegram full-account export one per chat
+(issue 4). A SIP is one record, and one record is one conversation (VNG guidance: a conversation is
+registered with its own participants, zaak and retention), so `sip create` takes one conversation out of
+such an export, or makes one SIP for each (`--split`).
+
+Each conversation gets an id that stays the same for the same export, whatever else is picked:
+- Telegram: `chat-<id>` from the chat's own `id` in result.json;
+- SMS Backup & Restore: `thread-<addresses>`, the thread's addresses as the parser keys them
+  (`thread-+31612345678`, a group `thread-+31611111111~+31622222222`; `thread-unknown` without address);
+- SMS Backup & Restore call logs: `calls-<number>`;
+- any other format: `conversation-<n>`, its place in the export.
+Characters outside letters, digits and `+~._-` become `_`; a second conversation with the same id gets
+`-2`, `-3`, ... (in export order). A conversation may also be named by its 1-based index in the listing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+from ingest.sources import ConversationStream, ParseOptions, stream_export
+from kernel.errors import InputError
+from kernel.model import Conversation, ConversationHead, participants_of
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9+~._-]")
+MAX_SHOWN_IDS = 8
+
+
+@dataclass(frozen=True)
+class ConversationEntry:
+    """One conversation of an export as a listing shows it."""
+
+    index: int  # 1-based, in the export's order
+    id: str
+    title: str | None
+    participants: tuple[str, ...]
+    messages: int
+    first: datetime | None
+    last: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "title": self.title, "participants": list(self.participants),
+                "messages": self.messages, "first": self.first.isoformat() if self.first else None,
+                "last": self.last.isoformat() if self.last else None}
+
+    def label(self) -> str:
+        """The title, else the participants, else the id: what a person calls this conversation."""
+        return self.title or " - ".join(self.participants) or self.id
+
+
+def natural_id(head: ConversationHead, index: int) -> str:
+    """The id the format itself gives the conversation (see the module docstring), before deduplication."""
+    inferred = head.source.inferred
+    chat = inferred.get("chat")
+    if head.source.format == "telegram" and isinstance(chat, dict) and chat.get("id") is not None:
+        return "chat-" + _UNSAFE.sub("_", str(chat["id"]))
+    for fmt, key, prefix in (("sms-backup", "thread", "thread-"), ("sms-backup-calls", "number", "calls-")):
+        value = inferred.get(key)
+        if head.source.format == fmt and isinstance(value, str):
+            return prefix + ("unknown" if value.startswith("(") else _UNSAFE.sub("_", value))
+    return f"conversation-{index}"
+
+
+def conversation_ids(heads: Sequence[ConversationHead]) -> list[str]:
+    """Every conversation's id, in export order, unique within the export."""
+    seen: dict[str, int] = {}
+    ids = []
+    for index, head in enumerate(heads, start=1):
+        base = natural_id(head, index)
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
+def pick_index(ids: Sequence[str], wanted: str) -> int:
+    """The 0-based position of the conversation `wanted` names (its id, or its 1-based index);
+    InputError naming the known ids otherwise."""
+    if wanted in ids:
+        return ids.index(wanted)
+    folded = [i.casefold() for i in ids]
+    if wanted.casefold() in folded:
+        return folded.index(wanted.casefold())
+    if wanted.strip().isdigit() and 1 <= int(wanted) <= len(ids):
+        return int(wanted) - 1
+    shown = ", ".join(ids[:MAX_SHOWN_IDS]) + (f" and {len(ids) - MAX_SHOWN_IDS} more" if len(ids) > MAX_SHOWN_IDS
+                                              else "")
+    raise InputError(f"the export holds no conversation {wanted!r}",
+                     hint=f"its conversations are {shown} (or 1 to {len(ids)}); "
+                          "`edepot sip conversations EXPORT` lists them")
+
+
+def several_conversations_error(count: int) -> InputError:
+    """The refusal for an export holding several conversations when none was picked: it names the ways out."""
+    return InputError(f"the export holds {count} conversations and a SIP is one record (one conversation)",
+                      hint="list them with `edepot sip conversations EXPORT`, then make a SIP of one with "
+                           "--conversation ID, or one SIP each with --split OUTDIR")
+
+
+def materialise(stream: ConversationStream) -> Conversation:
+    """The whole conversation of a stream (its messages read to the end, the head completed)."""
+    messages = tuple(stream.messages)
+    head = stream.head
+    return Conversation(source=head.source, participants=participants_of(messages), messages=messages,
+                        title=head.title)
+
+
+def list_conversations(exports: Sequence[Path], options: ParseOptions | None = None,
+                       export_format: str | None = None) -> list[ConversationEntry]:
+    """Every conversation of the export with its id, title, participants, message count and first/last time.
+
+    Streams the export: one message at a time is held, whatever its size. Raises what parsing raises."""
+    streams = stream_export(exports, options, export_format)
+    ids = conversation_ids([s.head for s in streams])
+    return [_entry(n, ids[n - 1], stream) for n, stream in enumerate(streams, start=1)]
+
+
+def _entry(index: int, conversation_id: str, stream: ConversationStream) -> ConversationEntry:
+    count = 0
+    first = last = None
+    senders: dict[str, None] = {}
+    for message in stream.messages:
+        count += 1
+        first = message.timestamp if first is None or message.timestamp < first else first
+        last = message.timestamp if last is None or message.timestamp > last else last
+        if message.sender is not None:
+            senders.setdefault(message.sender)
+    return ConversationEntry(index, conversation_id, stream.head.title, tuple(senders), count, first, last)
+

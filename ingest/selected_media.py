@@ -1,0 +1,112 @@
+"""The media a selected record keeps, copied byte-identical out of the export into the SIP.
+
+Implements the "media follow their messages" rule of issue 5's selection, for every way an export carries
+its media:
+- as files of the export (a zip's members, an export folder, loose files): copied by the attachment's name,
+  which is the member's path (Telegram: `chats/chat_001/photos/photo_1@….jpg`), keeping that path under
+  `data/original/` so that two chats' `photo_1.jpg` never meet; WhatsApp names an attachment by its file
+  name alone, so for an export of one conversation a member with that file name is taken when no member
+  has the exact name;
+- inside the export's files (MMS parts in an SMS backup, images in e-mails): written from one pass over the
+  export (`ingest.sources.embedded_files`), decoded bytes as sent, under their attachment name.
+
+Only names asked for are written: nothing of a left-out message or of another conversation reaches the SIP.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Iterable, Sequence
+
+from ingest.export import Export, open_export
+from ingest.sources import embedded_files
+
+
+class SelectedMedia:
+    """Writes attachments out of one export. Embedded attachments are spooled to a temporary folder in one
+    pass, at the first need: only the names asked for then, or all of them with `spool_all` (for writing many
+    SIPs from one export without reading it again for each). Use it in `with`, or call `close`."""
+
+    def __init__(self, exports: Sequence[Path], export_format: str | None = None, spool_all: bool = False,
+                 spool_parent: Path | None = None) -> None:
+        self._paths = [Path(p) for p in exports]
+        self._format = export_format
+        self._spool_all = spool_all
+        self._spool_parent = spool_parent
+        self._export: Export | None = None
+        self._spool: Path | None = None
+        self._spooled: dict[str, Path] = {}
+
+    def write(self, names: Iterable[str], folder: Path, by_file_name: bool) -> list[str]:
+        """Write each attachment called one of `names` below `folder`; returns the paths written, relative to
+        `folder`, sorted. `by_file_name` also takes a member by its file name alone (see the module
+        docstring). A name found nowhere is left out (the conversation lists it as an absent attachment)."""
+        export = self._opened()
+        members = [m.name for m in export.members()]
+        exact = set(members)
+        by_base: dict[str, str] = {}
+        for member in members:
+            by_base.setdefault(PurePosixPath(member).name, member)
+        written: set[str] = set()
+        rest: list[str] = []
+        for name in sorted(set(names)):
+            if name in exact:
+                relative = _safe_relative(name)
+                export.extract(name, folder / relative)
+            elif by_file_name and PurePosixPath(name).name in by_base:
+                relative = PurePosixPath(name).name
+                if relative not in written:
+                    export.extract(by_base[relative], folder / relative)
+            else:
+                rest.append(name)
+                continue
+            written.add(relative)
+        for name in rest:
+            spooled = self._embedded(rest).get(name)
+            if spooled is not None:
+                relative = _safe_relative(name)
+                target = folder / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(spooled, target)
+                written.add(relative)
+        return sorted(written)
+
+    def close(self) -> None:
+        """Remove the temporary spool of embedded attachments."""
+        if self._spool is not None:
+            shutil.rmtree(self._spool, ignore_errors=True)
+            self._spool = None
+
+    def __enter__(self) -> "SelectedMedia":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    def _opened(self) -> Export:
+        if self._export is None:
+            self._export = open_export(self._paths)
+        return self._export
+
+    def _embedded(self, wanted: Sequence[str]) -> dict[str, Path]:
+        if self._spool is None:
+            self._spool = Path(tempfile.mkdtemp(prefix=".edepot-media-", dir=self._spool_parent))
+            keep = None if self._spool_all else set(wanted)
+            for n, (name, data) in enumerate(embedded_files(self._paths, self._format)):
+                if keep is None or name in keep:
+                    path = self._spool / str(n)
+                    path.write_bytes(data)
+                    self._spooled[name] = path
+        return self._spooled
+
+
+def _safe_relative(name: str) -> str:
+    """The attachment's path as a relative path below the SIP's original/ (its file name alone should the
+    path climb out or be absolute; export members and embedded names are checked before, this is a guard)."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or any(part in ("", ".", "..") for part in path.parts):
+        return path.name or "attachment"
+    return str(path)
