@@ -8,6 +8,20 @@ the test data of other parsers (whats_json, whatsapp-chat-parser, chat-miner), c
 corpus exports. Structural rules do most of the work (an iPhone attachment file name always starts with
 eight digits; an Android system line has no "Name: "); these phrases name the rest and tell the
 phone's language. Matching is on text with invisible direction marks removed, case-insensitive.
+
+Where the Spanish, Italian, Portuguese and Turkish entries come from (the comments on those entries use
+these tags; an entry without a tag is not confirmed by any source found and stays as a best reading):
+- [ios-strings]: starkdmi/whats_json `lib/src/patterns.dart`, every language of WhatsApp iOS 22.24.81
+  `Localizable.strings` for the key named there (attached `zQ+5d`, deleted `qBly]`, you deleted `GHe7G`,
+  image `n*sq0`, video `I4|vp`, audio `a86Wu`, sticker `2K_mB`, GIF `~.KLq`, contact card `Sk+0p`,
+  document `StaLC`, missed calls `A),w/`, `PnA`x`, encryption notice `_i3PG`).
+- [android-strings]: the same file, from WhatsApp Android 2.8.4278 `strings.xml` (`export_media_omitted`,
+  `email_file_attached`, `email_location_message`, `email_live_location_message`, `revoked_msg_*`,
+  `missed_voice_call`, `video_missed_call`).
+- [export]: real iPhone exports in starkdmi/whats_json `test/data/languages/` (spanish_ios.txt,
+  italian_ios.txt, portugal_ios.txt; Portugal's Portuguese).
+- [peers]: the text as written in two or more other parsers' tables or test chats (Brazilian Portuguese
+  and Turkish Android exports, edited markers); [peer]: one such parser only.
 """
 from __future__ import annotations
 
@@ -123,51 +137,72 @@ PHRASES: dict[str, Phrases] = {
                 "lien d'invitation", "a changé de numéro"),
     ),
     "es": Phrases(
-        media_omitted=("<Multimedia omitido>", "<Archivo omitido>"),
-        file_attached=("archivo adjunto", "archivo adjuntado"),
-        attached=("adjunto",),
-        omitted={
+        media_omitted=("<Multimedia omitido>",  # [peers]
+                       "<Archivo omitido>"),  # [android-strings]
+        file_attached=("archivo adjunto",  # [peers]
+                       "archivo adjuntado"),  # [android-strings]
+        attached=("adjunto",),  # [ios-strings]
+        omitted={  # [ios-strings]; image, video, audio, contact card, sticker, document, GIF also [export]
             "image": ("imagen omitida",), "video": ("video omitido", "vídeo omitido"), "audio": ("audio omitido",),
             "sticker": ("sticker omitido",), "gif": ("GIF omitido",), "document": ("documento omitido",),
             "contact": ("Tarjeta de contacto omitida",),
         },
-        deleted=("Se eliminó este mensaje", "Este mensaje fue eliminado", "Eliminaste este mensaje"),
-        edited=("<Se editó este mensaje.>", "<Se editó este mensaje>"),
-        location=("ubicación", "Ubicación"),
-        live_location=("ubicación en tiempo real compartida",),
-        calls=("Llamada perdida", "Llamada de voz perdida", "Videollamada perdida", "Llamada de voz", "Videollamada"),
+        deleted=("Se eliminó este mensaje",  # [ios-strings] [export]
+                 "Este mensaje fue eliminado",  # [android-strings]
+                 "Eliminaste este mensaje"),  # [ios-strings] [android-strings] [export]
+        edited=("<Se editó este mensaje.>",  # [peers]
+                "<Se editó este mensaje>", "<Este mensaje fue editado>"),  # [peer]
+        location=("ubicación", "Ubicación"),  # [android-strings] [export]
+        live_location=("ubicación en tiempo real compartida",),  # [android-strings]
+        calls=("Llamada perdida",  # [ios-strings]
+               "Llamada de voz perdida", "Videollamada perdida",  # [android-strings]
+               "Llamada de voz", "Videollamada"),
         poll=("ENCUESTA:",),
-        system=("Los mensajes y las llamadas están cifrados de extremo a extremo", "creó el grupo", "creaste el grupo",
-                "código de seguridad", "cambió el asunto", "cambió el nombre del grupo", "cambió el ícono",
+        system=("Los mensajes y las llamadas están cifrados de extremo a extremo",  # [ios-strings] [export]
+                "están protegidos con cifrado de extremo a extremo",  # older notice, same collected list
+                "creó el grupo", "creaste el grupo",
+                "código de seguridad",  # [ios-strings]
+                "cambió el asunto", "cambió el nombre del grupo", "cambió el ícono",
                 "cambió la descripción", "ahora es admin", "Ahora eres admin", "mensajes temporales",
                 "enlace de invitación", "cambió su número"),
     ),
     "it": Phrases(
-        media_omitted=("<Media omessi>", "<Media omesso>"),
-        file_attached=("file allegato",),
-        attached=("allegato",),
-        omitted={
+        media_omitted=("<Media omessi>",  # [peers]
+                       "<Media omesso>"),  # [android-strings]
+        file_attached=("file allegato",),  # [android-strings]
+        attached=("allegato",),  # [ios-strings] [peer]
+        omitted={  # [ios-strings]; all but GIF's second form also [export]
             "image": ("immagine omessa",), "video": ("video omesso",), "audio": ("audio omesso",),
             "sticker": ("sticker non incluso", "sticker omesso"), "gif": ("GIF esclusa", "GIF omessa"),
             "document": ("documento omesso",), "contact": ("Scheda contatto omessa",),
         },
-        deleted=("Questo messaggio è stato eliminato", "Hai eliminato questo messaggio"),
-        edited=("<Questo messaggio è stato modificato>",),
-        location=("posizione", "Posizione"),
-        live_location=("posizione attuale condivisa", "posizione in tempo reale condivisa"),
-        calls=("Chiamata vocale persa", "Videochiamata persa", "Chiamata vocale", "Videochiamata"),
+        deleted=("Questo messaggio è stato eliminato",  # [ios-strings] [export]
+                 "Hai eliminato questo messaggio"),  # [ios-strings] [export]
+        edited=("<Questo messaggio è stato modificato>",),  # [peers]
+        location=("posizione", "Posizione"),  # [android-strings] [export]
+        live_location=("posizione attuale condivisa",  # [android-strings]
+                       "posizione in tempo reale condivisa"),
+        calls=("Chiamata vocale persa", "Videochiamata persa",  # [ios-strings] [android-strings]
+               "Chiamata vocale", "Videochiamata"),
         poll=("SONDAGGIO:",),
-        system=("I messaggi e le chiamate sono crittografati end-to-end", "ha creato il gruppo", "hai creato il gruppo",
-                "codice di sicurezza", "ha cambiato l'oggetto", "ha modificato l'oggetto", "ha cambiato il nome",
+        system=("I messaggi e le chiamate sono crittografati end-to-end",  # [ios-strings] [export] [peer]
+                "protetti con la crittografia end-to-end",  # older notice, same collected list
+                "ha creato il gruppo", "hai creato il gruppo",
+                "codice di sicurezza",  # [ios-strings] [export]
+                "ha cambiato l'oggetto", "ha modificato l'oggetto", "ha cambiato il nome",
                 "ha cambiato l'immagine", "è ora amministratore", "Ora sei amministratore", "messaggi effimeri",
                 "link d'invito", "ha cambiato numero"),
     ),
-    "pt": Phrases(
-        media_omitted=("<Arquivo de mídia oculto>", "<Mídia omitida>", "<Ficheiro não revelado>",
-                       "<Multimédia omitida>"),
-        file_attached=("arquivo anexado", "ficheiro anexado"),
-        attached=("anexado", "anexo"),
-        omitted={
+    "pt": Phrases(  # Brazil (BR) and Portugal (PT) write different words
+        media_omitted=("<Mídia oculta>",  # BR [peers]
+                       "<Arquivo de mídia oculto>",  # BR [peers]
+                       "<Mídia omitida>",  # BR [android-strings]
+                       "<Ficheiro não revelado>",  # PT [android-strings]
+                       "<Multimédia omitida>", "<Multimédia omitido>"),  # [peer] (second form)
+        file_attached=("arquivo anexado",  # BR [android-strings] [peers]
+                       "ficheiro anexado"),  # PT [android-strings]
+        attached=("anexado", "anexo"),  # [ios-strings]
+        omitted={  # [ios-strings]: PT "não revelado" forms also [export]; BR "ocultado"/"omitido" forms
             "image": ("imagem ocultada", "imagem não revelada", "imagem omitida"),
             "video": ("vídeo omitido", "vídeo não revelado", "vídeo ocultado"),
             "audio": ("áudio ocultado", "ficheiro de áudio não revelado", "áudio omitido"),
@@ -176,36 +211,56 @@ PHRASES: dict[str, Phrases] = {
             "document": ("documento omitido", "documento não revelado"),
             "contact": ("Cartão do contato omitido", "Contacto não revelado"),
         },
-        deleted=("Esta mensagem foi apagada", "Mensagem apagada", "Você apagou esta mensagem", "Apagou esta mensagem"),
-        edited=("<Esta mensagem foi editada>",),
-        location=("localização", "Localização"),
-        live_location=("localização em tempo real compartilhada", "localização em tempo real partilhada"),
-        calls=("Chamada de voz perdida", "Chamada de vídeo perdida", "Videochamada perdida", "Chamada de voz",
-               "Chamada de vídeo"),
+        deleted=("Esta mensagem foi apagada",  # [ios-strings] [export]
+                 "Esta mensagem foi apagada pelo remetente",  # [android-strings]
+                 "Mensagem apagada",  # BR [ios-strings] [peers]
+                 "Você apagou esta mensagem",  # BR [android-strings] [peers]
+                 "Apagou esta mensagem"),  # PT [ios-strings] [export]
+        edited=("<Esta mensagem foi editada>",  # [peers]
+                "<Mensagem editada>"),  # BR [peers]
+        location=("localização", "Localização"),  # [android-strings] [export]
+        live_location=("localização atual compartilhada",  # BR [android-strings]
+                       "Está a partilhar a sua localização",  # PT [android-strings]
+                       "localização em tempo real compartilhada", "localização em tempo real partilhada"),
+        calls=("Chamada de voz perdida", "Videochamada perdida",  # [ios-strings] [android-strings]
+               "Chamada de vídeo perdida",  # [android-strings]
+               "Ligação de voz perdida",  # BR [peer]
+               "Ligação de vídeo perdida", "Chamada de voz", "Chamada de vídeo"),
         poll=("ENQUETE:", "SONDAGEM:"),
-        system=("As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta",
-                "As mensagens e chamadas são encriptadas ponto a ponto", "criou o grupo", "criou este grupo",
-                "código de segurança", "mudou o assunto", "alterou o assunto", "mudou o nome do grupo",
+        system=("As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta",  # BR [ios-strings]
+                "As mensagens e chamadas são encriptadas ponto a ponto",  # PT [ios-strings] [export]
+                "criou o grupo", "criou este grupo",
+                "código de segurança",  # [ios-strings]
+                "mudou o assunto", "alterou o assunto", "mudou o nome do grupo",
                 "alterou o nome do grupo", "mudou a imagem", "agora é admin", "Agora você é admin",
                 "mensagens temporárias", "link de convite", "mudou de número"),
     ),
     "tr": Phrases(
-        media_omitted=("<Medya dahil edilmedi>", "<Medya atlanmış>"),
-        file_attached=("dosya ekli",),
-        attached=("eklendi",),
-        omitted={
+        media_omitted=("<Medya dahil edilmedi>",  # [peers]
+                       "<Medya atlanmış>",  # [android-strings]
+                       "<Medya çıkarıldı>", "<Medya atlandı>"),  # [peer] each
+        file_attached=("dosya ekli",),  # [android-strings] [peers]
+        attached=("eklendi",),  # [ios-strings]
+        omitted={  # [ios-strings] [peers]
             "image": ("görüntü dahil edilmedi",), "video": ("video dahil edilmedi",), "audio": ("ses dahil edilmedi",),
             "sticker": ("Çıkartma dahil edilmedi",), "gif": ("GIF dahil edilmedi",),
             "document": ("belge dahil edilmedi",), "contact": ("Kişi kartı dahil edilmedi",),
         },
-        deleted=("Bu mesaj silindi", "Bu mesajı sildiniz", "Bu mesajı sildin"),
-        edited=("<Bu mesaj düzenlendi>",),
-        location=("konum", "Konum"),
-        live_location=("canlı konum paylaşıldı",),
-        calls=("Cevapsız sesli arama", "Cevapsız görüntülü arama", "Sesli arama", "Görüntülü arama"),
-        poll=("ANKET:",),
-        system=("Mesajlar ve aramalar uçtan uca şifrelidir", "grubunu oluşturdu", "grubu oluşturdu",
-                "güvenlik kodu", "konuyu", "grup adını", "grup simgesini", "artık yönetici",
+        deleted=("Bu mesaj silindi",  # [ios-strings] [android-strings] [peers]
+                 "Bu mesajı sildiniz",  # [ios-strings] [android-strings] [peers]
+                 "Bu mesajı sildin"),
+        edited=("<Bu mesaj düzenlendi>",),  # [peers]
+        location=("konum", "Konum"),  # [android-strings] [peers]
+        live_location=("Mevcut konum paylaşıldı",  # [android-strings]
+                       "canlı konum paylaşıldı"),
+        calls=("Cevapsız sesli arama", "Cevapsız görüntülü arama",  # [ios-strings] [android-strings]
+               "Sesli arama", "Görüntülü arama"),
+        poll=("ANKET:",),  # [peer]
+        system=("Mesajlar ve aramalar uçtan uca şifrelidir",  # [ios-strings] [peers]
+                "uçtan uca şifreleme ile korunmaktadır",  # older notice, same collected list
+                "grubunu oluşturdu", "grubu oluşturdu",
+                "güvenlik kodu",  # [ios-strings]
+                "konuyu", "grup adını", "grup simgesini", "artık yönetici",
                 "süreli mesajlar", "davet bağlantısı", "telefon numarasını"),
     ),
     "ru": Phrases(
