@@ -16,7 +16,6 @@ import dataclasses
 import hashlib
 import os
 import re
-import shutil
 import stat
 import zipfile
 import zlib
@@ -83,15 +82,21 @@ class Export:
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise InputError(f"export member {name!r} is corrupt: {exc}") from None
 
-    def extract(self, name: str, target: Path) -> None:
-        """Stream member `name` to the file `target` (parents created); writes nothing else."""
+    def extract(self, name: str, target: Path, algorithms: Sequence[str] = ()) -> dict[str, str]:
+        """Stream member `name` to the file `target` (parents created); writes nothing else. Returns the
+        hex digests of the bytes written for each of `algorithms` (computed on the way, no second read)."""
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
+        hashers = [hashlib.new(a) for a in algorithms]
         with self._open(name) as stream, open(target, "wb") as out:
             try:
-                shutil.copyfileobj(stream, out, _CHUNK)
+                while block := stream.read(_CHUNK):
+                    out.write(block)
+                    for hasher in hashers:
+                        hasher.update(block)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise InputError(f"export member {name!r} is corrupt: {exc}") from None
+        return {h.name: h.hexdigest() for h in hashers}
 
     def extract_all(self, directory: Path) -> list[Path]:
         """Extract every member below `directory`, keeping member names; refuses any path outside it."""

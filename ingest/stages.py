@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,6 +50,7 @@ from kernel.model import Conversation
 from kernel.version import edepot_version
 from preservation import aip as layout
 from preservation.aip import AipBuilder, SealedFile
+from preservation.bag_writer import read_manifest
 from preservation.catalogue import (
     AipRecord,
     AipState,
@@ -202,12 +205,18 @@ def validate(sip: Path, job: IngestJob) -> None:
 
 
 def keep_originals(sip: Path, aip: AipBuilder, job: IngestJob) -> tuple[Conversation, RecordSummary]:
-    """Copy the originals byte-identical, keep the SIP's metadata as received, read the conversation."""
+    """Copy the originals byte-identical, keep the SIP's metadata as received, read the conversation.
+
+    The digests the validated SIP manifests state are carried over, not computed again: every replica of
+    the AIP is verified against them, so the originals are checked end to end from the producer's bag.
+    """
     job.begin("keep originals")
+    known = _validated_digests(sip)
     for source in sorted((sip / SIP_ORIGINAL_DIR).rglob("*")):
         if source.is_file():
             relative = source.relative_to(sip / SIP_ORIGINAL_DIR).as_posix()
-            aip.add_copy(f"{layout.ORIGINAL}/{relative}", source, "original")
+            aip.add_copy(f"{layout.ORIGINAL}/{relative}", source, "original",
+                         known.get(source.relative_to(sip).as_posix()))
     for source in sorted((sip / SIP_METADATA_DIR).rglob("*")):
         if source.is_file():
             relative = source.relative_to(sip / SIP_METADATA_DIR).as_posix()
@@ -216,6 +225,17 @@ def keep_originals(sip: Path, aip: AipBuilder, job: IngestJob) -> tuple[Conversa
     aip.add_copy(layout.CONVERSATION_JSON, sip / SIP_CONVERSATION_JSON, "preservation")
     conversation = Conversation.from_dict(json.loads((sip / SIP_CONVERSATION_JSON).read_text(encoding="utf-8")))
     return conversation, read_record_summary(sip)
+
+
+def _validated_digests(sip: Path) -> dict[str, dict[str, str]]:
+    """sha256 and sha512 of each payload file as the SIP's manifests state them (checked by `validate`)."""
+    known: dict[str, dict[str, str]] = {}
+    for algorithm in ("sha256", "sha512"):
+        manifest = sip / f"manifest-{algorithm}.txt"
+        if manifest.is_file():
+            for path, digest in read_manifest(manifest).items():
+                known.setdefault(path, {})[algorithm] = digest
+    return known
 
 
 def read_record_summary(sip: Path) -> RecordSummary:
@@ -271,14 +291,15 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
         if not zipfile.is_zipfile(path):
             continue
         export = open_export([path])
-        written = []
-        for member in export.members():
-            target_rel = f"{layout.MEDIA}/{member.name}"
-            export.extract(member.name, aip.path(target_rel))
-            aip.register(target_rel, "preservation")
-            job.unpacked_from[target_rel] = relative
-            media[Path(member.name).name] = aip.path(target_rel)
-            written.append(target_rel)
+        targets = {member.name: f"{layout.MEDIA}/{member.name}" for member in export.members()}
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # inflating and hashing free the GIL
+            digests = pool.map(lambda name: export.extract(name, aip.path(targets[name]), ("sha256", "sha512")),
+                               targets)
+            for (name, target_rel), digest in zip(targets.items(), digests):
+                aip.register(target_rel, "preservation", digest)
+                job.unpacked_from[target_rel] = relative
+                media[Path(name).name] = aip.path(target_rel)
+        written = list(targets.values())
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
                   f"{len(written)} files", sources=(relative,), outcomes=tuple(written))
     _unpack_embedded(aip, media, job)

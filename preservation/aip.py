@@ -48,40 +48,52 @@ class AipBuilder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.roles: dict[str, str] = {}
+        self._digests: dict[str, SealedFile] = {}  # digests already known (from a validated manifest or a copy)
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, relative: str) -> Path:
         """The absolute path of a file of the AIP (whether or not it exists yet)."""
         return self.root / relative
 
-    def add_copy(self, relative: str, source: Path, role: str) -> Path:
-        """Copy a file in, byte for byte."""
+    def add_copy(self, relative: str, source: Path, role: str, digests: Mapping[str, str] | None = None) -> Path:
+        """Copy a file in, byte for byte; `digests` (sha256 and sha512 of the source, e.g. from a validated
+        manifest) spare hashing it again. Every replica is verified against them, so a bad copy is caught."""
         target = self.path(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-        self.roles[relative] = role
+        self.register(relative, role, digests)
         return target
 
     def add_bytes(self, relative: str, data: bytes, role: str) -> Path:
+        """Write a file of the AIP from bytes in memory."""
         target = self.path(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.roles[relative] = role
+        self.register(relative, role)
         return target
 
-    def register(self, relative: str, role: str) -> None:
-        """Claim a file some other step wrote into the AIP."""
-        if not self.path(relative).is_file():
+    def register(self, relative: str, role: str, digests: Mapping[str, str] | None = None) -> None:
+        """Claim a file some other step wrote into the AIP (with its sha256 and sha512 when known)."""
+        path = self.path(relative)
+        if not path.is_file():
             raise FileNotFoundError(relative)
         self.roles[relative] = role
+        self._digests.pop(relative, None)
+        if digests is not None and "sha256" in digests and "sha512" in digests:
+            self._digests[relative] = SealedFile(relative, role, path.stat().st_size, digests["sha256"],
+                                                 digests["sha512"])
 
     def digest_payload(self) -> dict[str, SealedFile]:
-        """sha256 and sha512 of every registered file, each read once, on all cores."""
+        """sha256 and sha512 of every registered file: those not known yet read once each, on all cores."""
 
         def digest(item: tuple[str, str]) -> SealedFile:
             relative, role = item
-            digests, size = digest_file(self.path(relative))
-            return SealedFile(relative, role, size, digests["sha256"], digests["sha512"])
+            known = self._digests.get(relative)
+            if known is None:
+                digests, size = digest_file(self.path(relative))
+                known = self._digests[relative] = SealedFile(relative, role, size, digests["sha256"],
+                                                             digests["sha512"])
+            return known
 
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             return {f.path: f for f in pool.map(digest, sorted(self.roles.items()))}

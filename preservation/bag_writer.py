@@ -1,4 +1,4 @@
-"""Writing the tag files of a BagIt bag whose payload is already in place (RFC 8493 §2).
+"""Writing the tag files of a BagIt bag whose payload is already in place, and reading manifests (RFC 8493 §2).
 
 edepot hashes every payload file once for all algorithms (the digests also go into PREMIS and the
 catalogue), so it writes the manifests from those digests instead of hashing again.
@@ -26,6 +26,17 @@ def encode_manifest_path(path: str) -> str:
 def decode_manifest_path(field: str) -> str:
     """The path a manifest line names (the inverse of `encode_manifest_path`)."""
     return field.replace("%0D", "\r").replace("%0d", "\r").replace("%0A", "\n").replace("%0a", "\n")
+
+
+def read_manifest(path: Path) -> dict[str, str]:
+    """A BagIt manifest as {path: digest}, paths decoded as edepot and bagit-python encode them."""
+    entries: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        digest, _, name = line.partition(" ")
+        entries[decode_manifest_path(name.lstrip(" "))] = digest.lower()
+    return entries
 
 
 def write_bag_tags(

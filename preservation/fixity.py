@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 from kernel.atomic import fsync_dir
 from kernel.config import Config
 from kernel.hashing import digest_file
-from preservation.bag_writer import decode_manifest_path
+from preservation.bag_writer import read_manifest
 from preservation.catalogue import AipState, FileRecord, ReplicaRecord, ReplicaStatus, SqliteCatalogue
 from preservation.metadata.premis import PremisEvent
 from preservation.storage import LocalDirectoryLocation
@@ -336,17 +336,6 @@ def _undo_rename(bag: Path, aip_id: str, location: str, path: str, found_as: str
 def _files_below(root: Path) -> set[str]:
     base = len(str(root)) + 1
     return {os.path.join(dirpath, name)[base:] for dirpath, _dirs, names in os.walk(root) for name in names}
-
-
-def read_manifest(path: Path) -> dict[str, str]:
-    """A BagIt manifest as {path: digest}, paths decoded as edepot and bagit-python encode them."""
-    entries: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        digest, _, name = line.partition(" ")
-        entries[decode_manifest_path(name.lstrip(" "))] = digest.lower()
-    return entries
 
 
 def _record(

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import bagit
 import pytest
@@ -18,7 +19,7 @@ from pypdf import PdfReader
 from ingest.pipeline import ingest
 from ingest.sip import create_sip
 from kernel.config import Config, load_config
-from kernel.errors import AlreadyIngested, InfectedPackage, ToolMissing
+from kernel.errors import AlreadyIngested, InfectedPackage, InvalidPackage, ToolMissing
 from preservation import scan as scan_module
 from preservation.catalogue import open_catalogue
 from preservation.metadata.premis import parse_premis_events
@@ -332,3 +333,26 @@ def test_a_sip_described_in_topx_is_ingested_and_its_topx_updated(scanned: Confi
     assert result.aip_id in (after[len(before)].findtext(f"{topx}beschrijving") or "")
     if scanned.schema_dir is not None:
         assert validate_xml(updated, SchemaName.TOPX, scanned.schema_dir) == []
+
+
+def test_originals_carry_the_sip_digests_and_a_bad_copy_is_caught(config: Config, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest does not hash the originals again: it takes the validated SIP manifest's digests, and every
+    replica is verified against them, so a copy that went wrong on the way never becomes an AIP."""
+    sip = create_sip([ANDROID_SAMPLE], tmp_path / "sip", config).path
+    from preservation import aip as aip_module
+
+    def copy_with_a_flipped_byte(source: Path, target: Path) -> None:
+        data = bytearray(Path(source).read_bytes())
+        if Path(source).suffix == ".txt":
+            data[len(data) // 2] ^= 0x01
+        Path(target).write_bytes(bytes(data))
+
+    monkeypatch.setattr(aip_module, "shutil", SimpleNamespace(copyfile=copy_with_a_flipped_byte))
+    with pytest.raises(InvalidPackage) as caught:
+        ingest(sip, config)
+    assert "does not verify" in caught.value.message
+    assert caught.value.problems == [f"data/original/{ANDROID_SAMPLE.name}"]
+    catalogue = open_catalogue(config.catalogue_url)
+    assert catalogue.aips() == []
+    catalogue.close()
