@@ -1,7 +1,7 @@
 """What a record's MDTO says about who may see it, and what search filters on (MDTO 1.0.1 informatieobject).
 
 Read from the AIP's MDTO informatieobject (`data/metadata/*.mdto.xml`, else the SIP's as received in
-`data/metadata/sip/`) with lxml, entities and network off:
+`data/metadata/sip/`) with the one MDTO reader (preservation/metadata/informatieobject.py):
 
 - `beperkingGebruik` (one or more): `beperkingGebruikType/begripLabel`, `beperkingGebruikDocumentatie`
   (the legal ground), `beperkingGebruikNadereBeschrijving`, `beperkingGebruikTermijn/termijnEinddatum`;
@@ -30,11 +30,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from kernel.errors import MetadataError
-
-MDTO = "{https://www.nationaalarchief.nl/mdto}"
+from preservation.metadata.informatieobject import Informatieobject, informatieobject_files
 
 
 class Openness(str, Enum):
@@ -112,22 +109,15 @@ def classify_label(label: str, has_end_date: bool) -> Openness:
 
 def record_access_from_mdto(document: bytes) -> RecordAccess:
     """The access facts of the informatieobject in an MDTO document; MetadataError when it holds none."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(document, parser)
-    except etree.XMLSyntaxError as error:
-        raise MetadataError(f"MDTO document is not well-formed XML: {error}") from None
-    node = root.find(f"{MDTO}informatieobject")
-    if node is None:
-        raise MetadataError("the MDTO document holds no informatieobject")
+    node = Informatieobject.parse(document)
     openness, until, grounds, labels = Openness.OPEN, None, [], []
-    restrictions = node.findall(f"{MDTO}beperkingGebruik")
+    restrictions = node.all("beperkingGebruik")
     if not restrictions:
         openness = Openness.UNDETERMINED
     for restriction in restrictions:
-        label = _text(restriction, "beperkingGebruikType/begripLabel")
-        code = _text(restriction, "beperkingGebruikType/begripCode")
-        end = _text(restriction, "beperkingGebruikTermijn/termijnEinddatum")
+        label = restriction.words("beperkingGebruikType/begripLabel")
+        code = restriction.words("beperkingGebruikType/begripCode")
+        end = restriction.words("beperkingGebruikTermijn/termijnEinddatum")
         end_date = _date(end) if end else None
         found = classify_label(f"{label} {code}", end_date is not None)
         if found is Openness.RESTRICTED and end_date is None:
@@ -137,25 +127,23 @@ def record_access_from_mdto(document: bytes) -> RecordAccess:
         if found is Openness.RESTRICTED and end_date is not None:
             until = max(until, end_date) if until else end_date
         labels.append(label)
-        for documentatie in restriction.findall(f"{MDTO}beperkingGebruikDocumentatie"):
-            grounds.append(_text(documentatie, "verwijzingNaam"))
-        grounds.append(_text(restriction, "beperkingGebruikNadereBeschrijving"))
-    zaken = [Zaak(_text(v, "verwijzingNaam"), _text(v, "verwijzingIdentificatie/identificatieKenmerk") or None)
-             for v in node.findall(f"{MDTO}isOnderdeelVan")]
-    zaken += [Zaak(_text(v, "verwijzingNaam"), _text(v, "verwijzingIdentificatie/identificatieKenmerk") or None)
-              for v in node.findall(f"{MDTO}gerelateerdInformatieobject/{MDTO}gerelateerdInformatieobjectVerwijzing")]
-    classificatie = [" ".join(filter(None, (_text(c, "begripCode"), _text(c, "begripLabel"))))
-                     for c in node.findall(f"{MDTO}classificatie")]
+        for documentatie in restriction.all("beperkingGebruikDocumentatie"):
+            grounds.append(documentatie.words("verwijzingNaam"))
+        grounds.append(restriction.words("beperkingGebruikNadereBeschrijving"))
+    zaken = [_zaak(v) for v in node.all("isOnderdeelVan")]
+    zaken += [_zaak(v) for v in node.all("gerelateerdInformatieobject/gerelateerdInformatieobjectVerwijzing")]
+    classificatie = [" ".join(filter(None, (c.words("begripCode"), c.words("begripLabel"))))
+                     for c in node.all("classificatie")]
     return RecordAccess(
-        record_id=_text(node, "identificatie/identificatieKenmerk"),
-        title=_text(node, "naam"),
+        record_id=node.words("identificatie/identificatieKenmerk"),
+        title=node.words("naam"),
         openness=openness,
         until=until if openness is Openness.RESTRICTED else None,
         grounds=tuple(g for g in dict.fromkeys(grounds) if g),
         restriction_label="; ".join(label for label in labels if label),
         zaken=tuple(z for z in zaken if z.naam or z.kenmerk),
         classificatie=tuple(c for c in classificatie if c),
-        archiefvormer=_text(node, "archiefvormer/verwijzingNaam"),
+        archiefvormer=node.words("archiefvormer/verwijzingNaam"),
     )
 
 
@@ -163,20 +151,16 @@ def informatieobject_document(metadata_dir: Path) -> bytes:
     """The MDTO informatieobject document in an AIP's (or SIP's) metadata folder: the AIP's updated one
     (directly in the folder) before the SIP's as received (in `sip/`); bestand documents are passed over."""
     for folder in (metadata_dir, metadata_dir / "sip"):
-        if not folder.is_dir():
-            continue
-        for candidate in sorted(folder.glob("*.mdto.xml")):
-            if candidate.name.endswith(".bestand.mdto.xml"):
-                continue
+        for candidate in informatieobject_files(folder):
             data = candidate.read_bytes()
             if b"informatieobject" in data:
                 return data
     raise MetadataError(f"no MDTO informatieobject in {metadata_dir}")
 
 
-def _text(node: Any, path: str) -> str:
-    value = node.findtext("/".join(f"{MDTO}{part}" for part in path.split("/")))
-    return " ".join((value or "").split())
+def _zaak(verwijzing: Informatieobject) -> Zaak:
+    return Zaak(verwijzing.words("verwijzingNaam"),
+                verwijzing.words("verwijzingIdentificatie/identificatieKenmerk") or None)
 
 
 def _date(value: str) -> date:

@@ -35,19 +35,17 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lxml import etree
-
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
 from kernel.hashing import digest_file
 from kernel.version import EDEPOT_AGENT_ID
 from preservation.catalogue import GONE_STATES, SqliteCatalogue
+from preservation.metadata.informatieobject import Informatieobject, informatieobject_files
 from preservation.metadata.premis import PremisEvent
 from preservation.metadata.record import WAARDERINGEN, end_of_term
 from preservation.retention_catalogue import Hold, RetentionRow
 from preservation.storage import open_locations
 
-MDTO = "{https://www.nationaalarchief.nl/mdto}"
 SIP_METADATA_PREFIX = "data/metadata/sip/"
 DEFAULT_TRANSFER_TERM = "P10Y"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -162,21 +160,10 @@ def parse_day(text: str, what: str = "date") -> date:
 def appraisal_from_mdto(mdto_xml: bytes) -> dict[str, Any]:
     """What the record's MDTO informatieobject says about its appraisal, as plain JSON-able data.
 
-    InputError when the document holds no informatieobject.
+    MetadataError (an InputError) when the document is not XML or holds no informatieobject.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        root = etree.fromstring(mdto_xml, parser)
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"the MDTO is not well-formed XML: {exc}") from None
-    node = root.find(f"{MDTO}informatieobject")
-    if node is None:
-        raise InputError("the MDTO document holds no informatieobject")
-
-    def text(path: str) -> str | None:
-        value = node.findtext("/".join(f"{MDTO}{p}" for p in path.split("/")))
-        return value.strip() if value and value.strip() else None
-
+    node = Informatieobject.parse(mdto_xml)
+    text = node.text
     code = text("waardering/begripCode")
     if code is None:
         label = (text("waardering/begripLabel") or "").casefold()
@@ -278,8 +265,7 @@ def schedule_retention_from_aip(catalogue: SqliteCatalogue, aip_id: str, bag_roo
 
 
 def _informatieobject(bag_root: Path) -> Path:
-    folder = bag_root / SIP_METADATA_PREFIX
-    found = sorted(p for p in folder.glob("*.mdto.xml") if not p.name.endswith(".bestand.mdto.xml"))
+    found = informatieobject_files(bag_root / SIP_METADATA_PREFIX)
     if not found:
         raise InputError(f"{bag_root}: no MDTO informatieobject under {SIP_METADATA_PREFIX}")
     return found[0]
