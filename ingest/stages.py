@@ -61,7 +61,7 @@ from preservation.catalogue import (
     ReplicaStatus,
     SqliteCatalogue,
 )
-from preservation.format_policy import FormatPolicy
+from preservation.format_policy import FormatPolicy, PolicyRule
 from preservation.identify import Identification, shared_identifier
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
 from preservation.normalise import NormaliseOutcome, Status, normaliser
@@ -71,7 +71,7 @@ from preservation.retention import schedule_retention_from_aip
 from preservation.scan import ScanResult, scan_files
 from preservation.search_index import index_aip
 from preservation.storage import LocalDirectoryLocation
-from preservation.validate_formats import validate_format
+from preservation.validate_formats import FormatCheck, validate_format
 from preservation.xsd import SchemaName, validate_xml
 
 MDTO = "{https://www.nationaalarchief.nl/mdto}"
@@ -382,20 +382,24 @@ def validate_formats(aip: AipBuilder, job: IngestJob) -> None:
     """Validate each file whose format has a validator; a failure is an event and a report row, not fatal."""
     job.begin("validate formats")
     paths = sorted(p for p, role in aip.roles.items() if role in ("original", "preservation"))
-    for done, relative in enumerate(paths, start=1):
+
+    def check_one(relative: str) -> FormatCheck | None:
         found = job.identifications.get(relative)
-        check = validate_format(aip.path(relative), found.puid if found else None, found.mime_type if found else None)
-        job.on_progress(job.stage, done, len(paths))
-        if check is None:
-            continue
-        job.format_checks[relative] = check
-        name, _, version = check.validator.partition(" ")
-        agent = job.agent(PremisAgent(identifier=check.validator.split(" (")[0].replace(" ", "-"), name=name,
-                                      type="software", version=version or None))
-        if not check.ok:
-            job.warnings.append(f"{relative} did not validate: {check.detail}")
-        job.event("validation", f"format validation of {relative}", check.detail,
-                  outcome="success" if check.ok else "failure", sources=(relative,), agents=(agent,))
+        return validate_format(aip.path(relative), found.puid if found else None, found.mime_type if found else None)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # decoders and ffprobe free the GIL
+        for done, (relative, check) in enumerate(zip(paths, pool.map(check_one, paths)), start=1):
+            job.on_progress(job.stage, done, len(paths))
+            if check is None:
+                continue
+            job.format_checks[relative] = check
+            name, _, version = check.validator.partition(" ")
+            agent = job.agent(PremisAgent(identifier=check.validator.split(" (")[0].replace(" ", "-"), name=name,
+                                          type="software", version=version or None))
+            if not check.ok:
+                job.warnings.append(f"{relative} did not validate: {check.detail}")
+            job.event("validation", f"format validation of {relative}", check.detail,
+                      outcome="success" if check.ok else "failure", sources=(relative,), agents=(agent,))
 
 
 def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolicy, job: IngestJob) -> dict[str, Path]:
@@ -410,22 +414,30 @@ def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolic
     shown = dict(media)
     skip = {layout.CONVERSATION_JSON, layout.RENDERING_PDF}
     paths = sorted(p for p, role in aip.roles.items() if role in ("original", "preservation") and p not in skip)
-    for done, relative in enumerate(paths, start=1):
+    planned = []  # every action's target is fixed before any runs, so they may run at once
+    for relative in paths:
         found = job.identifications.get(relative)
         rule = policy.rule_for(found.puid if found else None)
-        for action in rule.actions:
-            outcome = _run_action(action, aip.path(relative), aip.path(_derived_base(aip, relative)))
+        planned += [(relative, found, rule, action, _derived_base(aip, relative)) for action in rule.actions]
+
+    def run(plan: tuple[str, Identification | None, PolicyRule, str, str]) -> NormaliseOutcome:
+        relative, _found, _rule, action, base = plan
+        return _run_action(action, aip.path(relative), aip.path(base))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # the tools run as their own processes
+        for done, (plan, outcome) in enumerate(zip(planned, pool.map(run, planned)), start=1):
+            relative, found, rule, _action, _base = plan
             derived = tuple(d.relative_to(aip.root).as_posix() for d in outcome.derived)
             for path in derived:
                 aip.register(path, "preservation")
                 _identify_one(aip, path, job)
             job.normalisations.append(Normalisation(relative, found.puid if found else None, rule.name, outcome, derived))
+            job.on_progress(job.stage, done, len(planned))
             if outcome.status is Status.KEPT and outcome.action == "keep":
                 continue
             _normalisation_event(relative, outcome, derived, job)
             if outcome.action == "image-png" and derived:
                 shown[Path(relative).name] = aip.path(derived[0])  # shown inline in the rendering
-        job.on_progress(job.stage, done, len(paths))
     return shown
 
 
@@ -565,7 +577,9 @@ def replicate(aip: AipBuilder, sealed: list[SealedFile], locations: list[LocalDi
     for location in locations:
         job.begin(f"store in {location.name}")
         bag = location.store_bag(aip.root, job.aip_id)
-        bad = [f.path for f in sealed if digest_file(bag / f.path, ("sha256",))[0]["sha256"] != f.sha256]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            stored_digests = pool.map(lambda f: digest_file(bag / f.path, ("sha256",))[0]["sha256"], sealed)
+            bad = [f.path for f, digest in zip(sealed, stored_digests) if digest != f.sha256]
         if bad:
             raise InvalidPackage(f"the copy in {location.name} does not verify", bad)
         job.event("replication", f"AIP stored in {location.name} ({bag})", f"{len(sealed)} files verified")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from kernel.atomic import copy_file_atomic, fsync_dir, publish_directory
+from kernel.atomic import copy_file_atomic, copy_tree_durably, fsync_dir, publish_directory
 
 
 class StorageLocation(Protocol):
@@ -50,7 +50,7 @@ class LocalDirectoryLocation:
         target = self.bag_path(aip_id)
         incoming = self.root / ".incoming" / uuid.uuid4().hex
         incoming.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(staged_bag, incoming, copy_function=shutil.copy2)
+        copy_tree_durably(staged_bag, incoming)
         if target.exists():
             # A leftover of an interrupted ingest of the same AIP (not yet in the catalogue): swap it out.
             trash = self.root / ".incoming" / f"stale-{uuid.uuid4().hex}"

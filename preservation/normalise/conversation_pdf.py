@@ -43,6 +43,7 @@ EMOJI_FONT_FILE = "NotoColorEmoji.ttf"
 SETUP_HINT = "run scripts/setup.sh"
 
 CHUNK_WEIGHT = 4000  # message weight per typst process; bounds the memory of one compile
+MIN_CHUNK_WEIGHT = 500  # below this a second typst process costs more (start, fonts) than it saves
 IMAGE_WEIGHT = 25  # an image costs about as much to lay out and embed as this many text messages
 PARALLEL_COMPILES = max(1, min(2, os.cpu_count() or 1))
 MAX_IMAGE_CM = 8.0  # longest side of an inline image
@@ -264,6 +265,12 @@ def message_weight(message: Message) -> int:
     """Roughly how much a message costs to lay out, in text messages."""
     images = sum(1 for a in message.attachments if (a.media_type or "").startswith("image/"))
     return 1 + IMAGE_WEIGHT * images
+
+
+def chunk_limit(total_weight: int) -> int:
+    """The weight per typst process: CHUNK_WEIGHT for big chats, less for middling ones so that every
+    core gets a share, one process for small ones."""
+    return max(MIN_CHUNK_WEIGHT, min(CHUNK_WEIGHT, -(-total_weight // PARALLEL_COMPILES)))
 
 
 def plan_chunks(days: Sequence[DayGroup], limit: int = CHUNK_WEIGHT) -> list[list[DayPiece]]:
@@ -655,7 +662,8 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     font_dirs = find_font_dirs()
     covered = covered_code_points(font_dirs)
     senders = sender_indexes(conversation)
-    chunks = plan_chunks(group_by_day(conversation.messages)) or [[]]
+    days = group_by_day(conversation.messages)
+    chunks = plan_chunks(days, chunk_limit(sum(message_weight(m) for m in conversation.messages))) or [[]]
     with tempfile.TemporaryDirectory(prefix="edepot-pdf-") as tmp:
         work = Path(tmp)
         stage = _Stage(work / "root", covered)
