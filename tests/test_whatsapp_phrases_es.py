@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.whatsapp_phrase_chats import LRM, Expect, android_export, check, iphone_export
+from tests.whatsapp_phrase_chats import LRM, Expect, android_export, check, iphone_export, notice_without_marks
 
 ANDROID = [
     ("Los mensajes y las llamadas están cifrados de extremo a extremo. Nadie fuera de este chat, ni siquiera "
@@ -72,3 +72,10 @@ def test_iphone_export_in_spanish(tmp_path: Path) -> None:
     export = iphone_export(tmp_path, IPHONE, {
         "00000012-PHOTO-2024-03-14-10-10-00.jpg": b"\xff\xd8\xff", "00000013-Juan Pérez.vcf": b"BEGIN:VCARD"})
     check(export, IPHONE, "es", "ios")
+
+
+def test_iphone_encryption_notice_without_marks_is_a_system_line(tmp_path: Path) -> None:
+    notice = "Los mensajes y las llamadas están cifrados de extremo a extremo. Nadie fuera de este chat, ni siquiera WhatsApp, puede leerlos ni escucharlos."
+    conversation = notice_without_marks(tmp_path, notice)
+    assert [(m.sender, m.kind.value, m.text) for m in conversation.messages] == [
+        (None, "system", notice), ("Elon", "text", "Hola")]

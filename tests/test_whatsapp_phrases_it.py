@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.whatsapp_phrase_chats import LRM, Expect, android_export, check, iphone_export
+from tests.whatsapp_phrase_chats import LRM, Expect, android_export, check, iphone_export, notice_without_marks
 
 ANDROID = [
     ("I messaggi e le chiamate sono crittografati end-to-end. Nessuno al di fuori di questa chat, nemmeno "
@@ -75,3 +75,10 @@ def test_iphone_export_in_italian(tmp_path: Path) -> None:
     export = iphone_export(tmp_path, IPHONE, {
         "00000012-PHOTO-2024-03-14-10-10-00.jpg": b"\xff\xd8\xff", "00000013-Luca Bianchi.vcf": b"BEGIN:VCARD"})
     check(export, IPHONE, "it", "ios")
+
+
+def test_iphone_encryption_notice_without_marks_is_a_system_line(tmp_path: Path) -> None:
+    notice = "I messaggi e le chiamate sono crittografati end-to-end. Nessuno al di fuori di questa chat, nemmeno WhatsApp, può leggerne o ascoltarne il contenuto."
+    conversation = notice_without_marks(tmp_path, notice)
+    assert [(m.sender, m.kind.value, m.text) for m in conversation.messages] == [
+        (None, "system", notice), ("Elon", "text", "Hola")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.whatsapp_phrase_chats import LRM, Expect, android_export, check, iphone_export
+from tests.whatsapp_phrase_chats import LRM, Expect, android_export, check, iphone_export, notice_without_marks
 
 ANDROID_BRAZIL = [
     ("As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta e ficam somente entre você e "
@@ -108,3 +108,10 @@ def test_iphone_export_from_portugal(tmp_path: Path) -> None:
 
 def test_iphone_export_from_brazil(tmp_path: Path) -> None:
     check(iphone_export(tmp_path, IPHONE_BRAZIL, {}), IPHONE_BRAZIL, "pt", "ios")
+
+
+def test_iphone_encryption_notice_without_marks_is_a_system_line(tmp_path: Path) -> None:
+    notice = "As mensagens e chamadas são encriptadas ponto a ponto. Ninguém fora desta conversa, nem mesmo o WhatsApp, pode ler ou ouvi-las."
+    conversation = notice_without_marks(tmp_path, notice)
+    assert [(m.sender, m.kind.value, m.text) for m in conversation.messages] == [
+        (None, "system", notice), ("Elon", "text", "Hola")]

@@ -49,6 +49,17 @@ def iphone_export(tmp_path: Path, lines: list[tuple[str, Expect]], media: dict[s
     return _zip(tmp_path / "WhatsApp Chat - Raad.zip", "_chat.txt", "\r\n".join(rows) + "\r\n", media)
 
 
+def notice_without_marks(tmp_path: Path, notice: str) -> Conversation:
+    """A loose iPhone `_chat.txt` (no chat name to go by) whose encryption notice lost its U+200E, as
+    after copying the text: the notice must still be told apart from a participant's words."""
+    chat = tmp_path / "_chat.txt"
+    chat.write_text(f"[14/03/2024, 10:00:00] Elon: {notice}\r\n[14/03/2024, 10:01:00] Elon: Hola\r\n",
+                    encoding="utf-8")
+    conversation = parse_export([chat], tz="UTC")
+    jsonschema.validate(conversation.to_dict(), SCHEMA)
+    return conversation
+
+
 def _zip(path: Path, chat_name: str, text: str, media: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(chat_name, text.encode("utf-8"))

@@ -103,10 +103,7 @@ _LOCATION = re.compile(
 )
 _POLL = {t.lower() for p in _ALL.values() for t in p.poll}
 _SYSTEM = re.compile(_alternation({t for p in _ALL.values() for t in p.system}), re.I)
-_ENCRYPTION_PREFIXES = tuple(
-    t for p in _ALL.values() for t in p.system if "crypt" in t.lower() or "versleuteld" in t or "şifreli" in t
-    or "шифрованием" in t or "مشفرة" in t
-)
+_ENCRYPTION_PREFIXES = tuple(t for p in _ALL.values() for t in p.encryption)
 # Group events in the languages most exports here come in; on iPhone they count only where the app
 # marked the line or the sender is the chat's own name.
 _GROUP_EVENT = re.compile(

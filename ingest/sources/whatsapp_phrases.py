@@ -44,6 +44,7 @@ class Phrases:
     poll: tuple[str, ...] = ()  # "POLL:" on the first line of a poll
     view_once: tuple[str, ...] = ()  # bodies written for view-once media
     system: tuple[str, ...] = ()  # distinctive parts of system lines (encryption notice, group events)
+    encryption: tuple[str, ...] = ()  # how the end-to-end encryption notice starts: a system line even unmarked
 
 
 PHRASES: dict[str, Phrases] = {
@@ -72,6 +73,7 @@ PHRASES: dict[str, Phrases] = {
                 "You're no longer an admin", "turned on disappearing messages",
                 "turned off disappearing messages", "This chat is with a business account",
                 "deleted this group's icon", "changed this group's settings"),
+        encryption=("Messages and calls are end-to-end encrypted",),  # [ios-strings]
     ),
     "nl": Phrases(
         media_omitted=("<Media weggelaten>",),
@@ -95,6 +97,8 @@ PHRASES: dict[str, Phrases] = {
                 "is nu beheerder", "bent nu beheerder", "verdwijnende berichten", "zelf-verwijderende berichten",
                 "heeft de groepsnaam", "heeft het onderwerp", "hebt het onderwerp", "groepsafbeelding",
                 "groepsbeschrijving", "Deze chat is met een zakelijk account"),
+        encryption=("Berichten en oproepen worden end-to-end versleuteld",
+                    "Berichten en gesprekken worden end-to-end versleuteld"),  # [ios-strings]
     ),
     "de": Phrases(
         media_omitted=("<Medien ausgeschlossen>", "<Medien weggelassen>"),
@@ -115,6 +119,7 @@ PHRASES: dict[str, Phrases] = {
                 "Sicherheitsnummer", "hat den Betreff", "hat den Gruppennamen", "hat das Gruppenbild",
                 "ist jetzt Admin", "bist jetzt Admin", "selbstlöschende Nachrichten", "Einladungslink",
                 "hat die Gruppenbeschreibung", "Telefonnummer"),
+        encryption=("Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt",),  # [ios-strings]
     ),
     "fr": Phrases(
         media_omitted=("<Médias omis>", "<Fichier omis>", "<Média omis>"),
@@ -135,6 +140,7 @@ PHRASES: dict[str, Phrases] = {
                 "code de sécurité", "a modifié le sujet", "a changé le sujet", "a changé le nom du groupe",
                 "a modifié l'icône", "est maintenant admin", "êtes maintenant admin", "messages éphémères",
                 "lien d'invitation", "a changé de numéro"),
+        encryption=("Les messages et les appels sont chiffrés de bout en bout",),  # [ios-strings]
     ),
     "es": Phrases(
         media_omitted=("<Multimedia omitido>",  # [peers]
@@ -165,6 +171,7 @@ PHRASES: dict[str, Phrases] = {
                 "cambió el asunto", "cambió el nombre del grupo", "cambió el ícono",
                 "cambió la descripción", "ahora es admin", "Ahora eres admin", "mensajes temporales",
                 "enlace de invitación", "cambió su número"),
+        encryption=("Los mensajes y las llamadas están cifrados de extremo a extremo",),  # [ios-strings] [export]
     ),
     "it": Phrases(
         media_omitted=("<Media omessi>",  # [peers]
@@ -192,6 +199,7 @@ PHRASES: dict[str, Phrases] = {
                 "ha cambiato l'oggetto", "ha modificato l'oggetto", "ha cambiato il nome",
                 "ha cambiato l'immagine", "è ora amministratore", "Ora sei amministratore", "messaggi effimeri",
                 "link d'invito", "ha cambiato numero"),
+        encryption=("I messaggi e le chiamate sono crittografati end-to-end",),  # [ios-strings] [export]
     ),
     "pt": Phrases(  # Brazil (BR) and Portugal (PT) write different words
         media_omitted=("<Mídia oculta>",  # BR [peers]
@@ -234,6 +242,8 @@ PHRASES: dict[str, Phrases] = {
                 "mudou o assunto", "alterou o assunto", "mudou o nome do grupo",
                 "alterou o nome do grupo", "mudou a imagem", "agora é admin", "Agora você é admin",
                 "mensagens temporárias", "link de convite", "mudou de número"),
+        encryption=("As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta",  # BR
+                    "As mensagens e chamadas são encriptadas ponto a ponto"),  # PT [ios-strings] [export]
     ),
     "tr": Phrases(
         media_omitted=("<Medya dahil edilmedi>",  # [peers]
@@ -262,6 +272,7 @@ PHRASES: dict[str, Phrases] = {
                 "güvenlik kodu",  # [ios-strings]
                 "konuyu", "grup adını", "grup simgesini", "artık yönetici",
                 "süreli mesajlar", "davet bağlantısı", "telefon numarasını"),
+        encryption=("Mesajlar ve aramalar uçtan uca şifrelidir",),  # [ios-strings]
     ),
     "ru": Phrases(
         media_omitted=("<Без медиафайлов>", "<Файл пропущен>"),
@@ -278,6 +289,7 @@ PHRASES: dict[str, Phrases] = {
         location=("местоположение", "Местоположение"),
         calls=("Пропущенный аудиозвонок", "Пропущенный видеозвонок"),
         system=("Сообщения и звонки защищены сквозным шифрованием", "код безопасности", "создал(-а) группу"),
+        encryption=("Сообщения и звонки защищены сквозным шифрованием",),  # [ios-strings]
     ),
     "ar": Phrases(
         media_omitted=("<تم استبعاد الوسائط>",),
@@ -293,6 +305,7 @@ PHRASES: dict[str, Phrases] = {
         location=("موقع", "الموقع"),
         calls=("مكالمة صوتية فائتة", "مكالمة فيديو فائتة"),
         system=("الرسائل والمكالمات مشفرة تمامًا بين الطرفين", "تغيّر رمز الأمان", "رمز الأمان"),
+        encryption=("الرسائل والمكالمات مشفرة تمامًا بين الطرفين",),  # [ios-strings]
     ),
 }
 
