@@ -5,6 +5,7 @@ export shows them (not taken from the parser's own phrase table)."""
 from __future__ import annotations
 
 import json
+import zipfile
 import subprocess
 import sys
 from datetime import datetime
@@ -267,16 +268,28 @@ def test_two_core_reading_writes_the_same_document(tmp_path: Path, monkeypatch: 
             rows.append(f"{day:02d}/10/2024, 02:{minute:02d} - Bob: null")
     chat = tmp_path / "chat.txt"
     chat.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    zipped = tmp_path / "WhatsApp Chat - Ann.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(chat, "_chat.txt")
 
-    def document(threshold: int) -> dict:
+    def document(threshold: int, export: Path = chat) -> dict:
         monkeypatch.setattr(MessageStream, "threshold", threshold)
-        streams = stream_export([chat], ParseOptions(tz="Europe/Amsterdam"))
+        streams = stream_export([export], ParseOptions(tz="Europe/Amsterdam"))
         out = io.StringIO()
         write_conversations_json(((s.head, s.messages) for s in streams), len(streams), out)
         return json.loads(out.getvalue())
 
     one, two = document(10**12), document(1000)
     assert two == one
+    from ingest.sources import whatsapp_parallel
+
+    halves = []
+    two_halves = whatsapp_parallel._two_halves
+    monkeypatch.setattr(whatsapp_parallel, "_two_halves", lambda *args: halves.append(args[1]) or two_halves(*args))
+    zipped_one, zipped_two = document(10**12, zipped), document(1000, zipped)  # a zipped text is unpacked first
+    assert len(halves) == 1 and halves[0].name == "chat.txt" and not halves[0].exists()  # temporary, removed
+    assert zipped_two == zipped_one
+    assert zipped_one["messages"] == one["messages"]
     assert len(one["messages"]) == len(rows) - 3000 // 7 - 1
     assert len(one["source"]["inferred"]["unparsed_lines"]) == 6
     assert one["source"]["inferred"]["dst"]  # 27 October 02:xx happens twice in Amsterdam

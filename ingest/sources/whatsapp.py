@@ -91,7 +91,9 @@ class WhatsAppFormat:
 
         reader = ChatReader(blocks, options, frozenset(names), title_of(export.paths))
         head = reader.prepare(export.source_files())
-        return [ConversationStream(head, MessageStream(reader, export.local_path(member)))]
+        size = next(m.size for m in export.members() if m.name == member)
+        packed = (size, lambda target: export.extract(member, target))
+        return [ConversationStream(head, MessageStream(reader, export.local_path(member), packed))]
 
 
 FORMAT = WhatsAppFormat()

@@ -3,7 +3,7 @@ canonical JSON at ≥ 5× whatstk's throughput, memory flat).
 
 `MessageStream` is what `whatsapp.FORMAT.stream` hands out: an iterator of messages like any other, and
 also `write_json_messages`, which `kernel.model.write_conversation_json` uses when present. For a chat
-text on disk larger than PARALLEL_BYTES it splits the text at a header line near the middle; a forked
+text on disk larger than PARALLEL_BYTES (a text in a zip is unpacked to a temporary file first) it splits the text at a header line near the middle; a forked
 worker counts the first half's messages and lines (so its sequence numbers and line numbers run on),
 reads the second half and encodes it into a temporary file, while this process reads and writes the
 first half; then the second half is copied after it and the worker's counts and inferred facts are
@@ -38,9 +38,11 @@ class MessageStream:
 
     threshold = PARALLEL_BYTES  # smaller texts are read on one core
 
-    def __init__(self, reader: ChatReader, path: Path | None) -> None:
+    def __init__(self, reader: ChatReader, path: Path | None,
+                 packed: tuple[int, Callable[[Path], object]] | None = None) -> None:
         self.reader = reader
         self.path = path
+        self.packed = packed  # (size, extract to a path) of a chat text inside a zip
         self._iterator: Iterator[Message] | None = None
 
     def __iter__(self) -> "MessageStream":
@@ -53,6 +55,15 @@ class MessageStream:
 
     def write_json_messages(self, write: Callable[[str], object], line: str, counts: dict[str, int]) -> bool:
         """Write every message as an item of the `messages` array (see `kernel.model.encode_messages`)."""
+        if self._iterator is None and self.path is None and self.packed is not None and _fork_available() \
+                and self.packed[0] >= self.threshold:
+            with tempfile.TemporaryDirectory(prefix="edepot-parse-") as folder:
+                self.path = Path(folder) / "chat.txt"  # a zipped text is unpacked once, to be read from two offsets
+                self.packed[1](self.path)
+                try:
+                    return self.write_json_messages(write, line, counts)
+                finally:
+                    self.path = None
         split = None
         if self._iterator is None and self.path is not None and _fork_available():
             split = find_split(self.path, self.reader, self.threshold)
