@@ -5,9 +5,9 @@ export shows them (not taken from the parser's own phrase table)."""
 from __future__ import annotations
 
 import json
-import zipfile
 import subprocess
 import sys
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
