@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
+from ingest.selection import ExportPart
 from ingest.sources import ConversationStream, ParseOptions, stream_export
 from kernel.errors import InputError
 from kernel.model import Conversation, ConversationHead, participants_of
@@ -91,6 +92,21 @@ def pick_index(ids: Sequence[str], wanted: str) -> int:
     raise InputError(f"the export holds no conversation {wanted!r}",
                      hint=f"its conversations are {shown} (or 1 to {len(ids)}); "
                           "`edepot sip conversations EXPORT` lists them")
+
+
+def choose(heads: Sequence[ConversationHead], wanted: str | None) -> tuple[int, ExportPart | None]:
+    """The 0-based position of the conversation `wanted` names (id or index) among the export's `heads`, and
+    which part of the export it is when the export holds several. InputError for an unknown name (even when
+    the export holds one conversation), and for an export holding several when `wanted` is None."""
+    ids = conversation_ids(heads)
+    if len(heads) == 1:
+        if wanted is not None:
+            pick_index(ids, wanted)
+        return 0, None
+    if wanted is None:
+        raise several_conversations_error(len(heads))
+    index = pick_index(ids, wanted)
+    return index, ExportPart(ids[index], index + 1, len(heads), heads[index].title)
 
 
 def several_conversations_error(count: int) -> InputError:

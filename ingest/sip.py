@@ -46,17 +46,17 @@ from typing import Any, Mapping, Sequence
 
 import bagit
 
-from ingest.conversations import conversation_ids, pick_index, several_conversations_error
+from ingest.conversations import choose, materialise
 from ingest.packaging import Package, checksum_path, package_bag, package_path
 from ingest.review import read_review_sheet
 from ingest.selected_media import SelectedMedia
 from ingest.selection import Criteria, ExportPart, Selection, select
-from ingest.sources import ParseOptions, parse_all_exports
+from ingest.sources import ParseOptions, stream_export
 from kernel.atomic import publish_directory
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
-from kernel.model import Conversation, head_of
+from kernel.model import Conversation
 from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
@@ -153,8 +153,9 @@ def create_sip(
     """
     options = options or SipOptions()
     target = _checked_target(out, options)
-    conversations = parse_all_exports(exports, ParseOptions(tz=tz, date_order=date_order), export_format)
-    conversation, part = pick_conversation(conversations, options.conversation)
+    streams = stream_export(exports, ParseOptions(tz=tz, date_order=date_order), export_format)
+    index, part = choose([s.head for s in streams], options.conversation)
+    conversation = materialise(streams[index])  # the others are never read into memory
     metadata = load_metadata_file(metadata_file) if metadata_file else None
     with SelectedMedia(exports, export_format, spool_parent=target.parent) as media:
         return build_sip(conversation, exports, out, config, metadata, options, part, media)
@@ -236,22 +237,6 @@ def _checked_target(out: Path, options: SipOptions) -> Path:
     target = package_path(out, options.package) if options.package else out
     _refuse_existing(target, packaged=options.package is not None)
     return target
-
-
-def pick_conversation(conversations: Sequence[Conversation], wanted: str | None
-                      ) -> tuple[Conversation, ExportPart | None]:
-    """The conversation `wanted` names (id or index), and which part of the export it is when there are several;
-    InputError for an unknown name, or for an export holding several when `wanted` is None."""
-    ids = conversation_ids([head_of(c) for c in conversations])
-    if len(conversations) == 1:
-        if wanted is not None:
-            pick_index(ids, wanted)  # a misnamed conversation is refused even when there is only one
-        return conversations[0], None
-    if wanted is None:
-        raise several_conversations_error(len(conversations))
-    index = pick_index(ids, wanted)
-    chosen = conversations[index]
-    return chosen, ExportPart(ids[index], index + 1, len(conversations), chosen.title)
 
 
 def _refuse_existing(target: Path, packaged: bool) -> None:

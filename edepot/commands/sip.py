@@ -200,12 +200,12 @@ def cmd_sip_validate(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
+    from ingest.conversations import choose, materialise
     from ingest.review import write_review_sheet
-    from ingest.sip import pick_conversation
-    from ingest.sources import ParseOptions, parse_all_exports
+    from ingest.sources import ParseOptions, stream_export
 
-    conversations = parse_all_exports(args.export, ParseOptions(args.tz, args.date_order), args.format)
-    conversation, _ = pick_conversation(conversations, args.conversation)
+    streams = stream_export(args.export, ParseOptions(args.tz, args.date_order), args.format)
+    conversation = materialise(streams[choose([s.head for s in streams], args.conversation)[0]])
     csv_path, html_path = write_review_sheet(conversation, args.out.resolve())
     emit(args, {"csv": str(csv_path), "html": str(html_path), "messages": len(conversation.messages)},
          f"review sheet for {len(conversation.messages)} messages: {csv_path} and {html_path}")
