@@ -125,6 +125,23 @@ def test_image_is_embedded_and_page_count_is_sensible(rendered: bytes) -> None:
         assert pdf.docinfo.get("/Title") == "Chat raadsgroep maart 2024"
 
 
+def test_a_big_photo_is_shown_reduced_with_a_note_and_stays_whole_in_the_media(tmp_path) -> None:
+    photo = tmp_path / "IMG-0001.jpg"
+    Image.new("RGB", (4000, 3000), (40, 90, 160)).save(photo, "JPEG", quality=95)
+    original = photo.read_bytes()
+    conversation = Conversation(build_conversation().source, (), build_conversation().messages[6:7])
+    pdf_bytes = render_conversation_pdf(conversation, {"IMG-0001.jpg": photo},
+                                        RenderContext(title="Foto", identifier="X", archiefvormer="Gemeente"))
+    assert photo.read_bytes() == original
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        sizes = [(int(x["/Width"]), int(x["/Height"])) for page in pdf.pages
+                 for x in _xobjects(page.obj.get("/Resources")) if x.get("/Subtype") == "/Image"]
+    assert (1600, 1200) in sizes and not any(w > 1600 for w, _h in sizes)
+    shown = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf_bytes)).pages)
+    assert "verkleind weergegeven; origineel 4000×3000 pixels" in shown
+    assert check_pdfa(pdf_bytes).ok
+
+
 def _xobjects(resources: object, depth: int = 0) -> list:
     if resources is None or depth > 4:
         return []

@@ -47,6 +47,9 @@ MIN_CHUNK_WEIGHT = 500  # below this a second typst process costs more (start, f
 IMAGE_WEIGHT = 25  # an image costs about as much to lay out and embed as this many text messages
 PARALLEL_COMPILES = max(1, min(2, os.cpu_count() or 1))
 MAX_IMAGE_CM = 8.0  # longest side of an inline image
+# Photos are shown at most this many pixels on their longest side (about 500 dpi at 8 cm): a 12-megapixel
+# photo is not copied whole into the rendering, whose job is reading; the original stays in the AIP.
+MAX_INLINE_PIXELS = 1600
 LONG_WORD = 60  # longer words (URLs, hashes) get break opportunities; shorter ones always fit a line
 LONGEST_UNBROKEN = 40  # characters after which a line may break inside a long word
 INLINE_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
@@ -99,7 +102,7 @@ class _Stage:
     root: Path
     covered: frozenset[int] | None = None  # code points the fonts can show
     images: int = 0
-    staged: dict[Path, tuple[str, float]] = field(default_factory=dict)  # source → (path in root, width)
+    staged: dict[Path, tuple[str, float, str]] = field(default_factory=dict)  # source → (path in root, width, note)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -320,7 +323,10 @@ def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: 
     path = Path(path)
     staged = _stage_image(path, stage)
     if staged is not None:
-        return {"k": "image", "n": name, "p": staged[0], "w": staged[1]}
+        entry = {"k": "image", "n": name, "p": staged[0], "w": staged[1]}
+        if staged[2]:
+            entry["note"] = staged[2]
+        return entry
     entry = {"k": "file", "n": name, "z": human_size(path.stat().st_size), "h": _sha256(path)}
     image_format = _image_format(path)
     if image_format is not None:
@@ -338,13 +344,15 @@ def _image_format(path: Path) -> str | None:
         return None
 
 
-def _stage_image(path: Path, stage: _Stage) -> tuple[str, float] | None:
-    """The image's path under the typst root and its width in cm, or None when it is not shown inline."""
+def _stage_image(path: Path, stage: _Stage) -> tuple[str, float, str] | None:
+    """The image's path under the typst root, its width in cm and a note when it is shown reduced; None when
+    it is not shown inline."""
     from PIL import Image
 
     source = path.resolve()
     if source in stage.staged:
         return stage.staged[source]
+    note = ""
     try:
         with Image.open(source) as image:
             extension = INLINE_IMAGE_FORMATS.get(image.format or "")
@@ -354,7 +362,18 @@ def _stage_image(path: Path, stage: _Stage) -> tuple[str, float] | None:
             stage.images += 1
             target = stage.root / "media" / f"{stage.images}.{extension}"
             target.parent.mkdir(exist_ok=True)
-            if image.mode in PLAIN_IMAGE_MODES and not _has_exif_rotation(image):
+            if max(width_px, height_px) > MAX_INLINE_PIXELS:
+                note = f"verkleind weergegeven; origineel {width_px}×{height_px} pixels"
+                image.thumbnail((MAX_INLINE_PIXELS, MAX_INLINE_PIXELS))  # JPEG: decoded at 1/2, 1/4… when it can
+                shown = _normalised_image(image)
+                if shown.mode == "RGB":
+                    target = target.with_suffix(".jpg")
+                    shown.save(target, "JPEG", quality=88)
+                else:
+                    target = target.with_suffix(".png")
+                    shown.save(target, "PNG")
+                width_px, height_px = shown.size
+            elif image.mode in PLAIN_IMAGE_MODES and not _has_exif_rotation(image):
                 _link_or_copy(source, target)
             else:
                 target = target.with_suffix(".png")
@@ -365,7 +384,7 @@ def _stage_image(path: Path, stage: _Stage) -> tuple[str, float] | None:
     if width_px <= 0 or height_px <= 0:
         return None
     width_cm = min(MAX_IMAGE_CM, MAX_IMAGE_CM * width_px / height_px)
-    staged = (target.relative_to(stage.root).as_posix(), round(width_cm, 3))
+    staged = (target.relative_to(stage.root).as_posix(), round(width_cm, 3), note)
     stage.staged[source] = staged
     return staged
 
