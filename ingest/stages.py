@@ -288,6 +288,8 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
     for relative in sorted(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/")):
         path = aip.path(relative)
         media.setdefault(path.name, path)
+        # by its path too: a selection's media keep the export's path (`chats/chat_001/photos/…`, MMS parts)
+        media.setdefault(relative.removeprefix(layout.ORIGINAL + "/"), path)
         if not zipfile.is_zipfile(path):
             continue
         export = open_export([path])

@@ -448,3 +448,17 @@ def test_a_telegram_export_folder_of_one_chat_is_kept_whole(tmp_path: Path, conf
     assert kept == {f"{folder.name}/{p.relative_to(folder).as_posix()}": p.read_bytes()
                     for p in folder.rglob("*") if p.is_file()}
     assert made.selection is None and validate_sip(made.path, config).valid
+
+
+def test_the_rendering_shows_the_photo_of_the_conversation(sms: Path, config: Config, tmp_path: Path) -> None:
+    """Media keep the export's path in the SIP (`sms-20240314.parts/…`); ingest finds them by that name."""
+    from pypdf import PdfReader
+
+    from ingest.pipeline import ingest
+
+    made = create_sip([sms], tmp_path / "sip", config, options=SipOptions(conversation="2"))
+    stored = ingest(made.path, config).locations[0]
+    pages = PdfReader(stored / "data/preservation/conversation.pdf").pages
+    text = "".join(page.extract_text() for page in pages)
+    assert "Foto voor Karel Wouters" in text and "niet aanwezig" not in text
+    assert sum(len(page.images) for page in pages) == 1  # the photo, inline
