@@ -26,7 +26,7 @@ import sys
 import tempfile
 import unicodedata
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -619,14 +619,20 @@ def _outline_entries(pdf: Any, page_offset: int) -> list[tuple[str, int, float |
     return entries
 
 
-def _join(chunk_files: Sequence[Path]) -> tuple[Any, list[tuple[str, int, float | None]]]:
-    """The chunks as one pikepdf document (metadata and output intent of the first) and its bookmarks."""
+def _join_when_compiled(
+    compiling: Sequence[tuple[_Job, Future[None]]],
+) -> tuple[Any, list[tuple[str, int, float | None]]]:
+    """The chunks as one pikepdf document (metadata and output intent of the first) and its bookmarks,
+    each chunk joined as soon as its compile is done (raises what a failed compile raised)."""
     import pikepdf
 
-    joined = pikepdf.open(chunk_files[0])
+    first_job, first = compiling[0]
+    first.result()
+    joined = pikepdf.open(first_job.output)
     entries = _outline_entries(joined, 0)
-    for chunk_file in chunk_files[1:]:
-        with pikepdf.open(chunk_file) as chunk:
+    for job, done in compiling[1:]:
+        done.result()
+        with pikepdf.open(job.output) as chunk:
             entries.extend(_outline_entries(chunk, len(joined.pages)))
             joined.pages.extend(chunk.pages)
     return joined, entries
@@ -690,17 +696,24 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
         names = {v: k for k, v in senders.items()}
         shown_names = [clean_text(names[i], covered) for i in range(len(names))]
         base = _document_data(context, covered) | {"mode": "chunk", "senders": shown_names}
-        jobs = []
-        for number, chunk in enumerate(chunks):
-            data = base | {"days": [_piece_data(p, senders, media, stage) for p in chunk]}
-            if number == 0:
-                rows = title_page_rows(conversation, context, covered)
-                data["title_page"] = {"rows": rows, "note": _TITLE_NOTE}
-            jobs.append(_prepare_job(work / f"chunk{number}", data, work / f"chunk{number}.pdf",
-                                     font_dirs, context.created))
-            _share_media(stage.root, work / f"chunk{number}")
-        _run_all(jobs)
-        joined, entries = _join([job.output for job in jobs])
+        # Each chunk is compiled as soon as its data is written, while the next one's is prepared, and
+        # joined as soon as it is done, while later ones compile: the processor is never left waiting.
+        with ThreadPoolExecutor(max_workers=PARALLEL_COMPILES) as pool:
+            compiling = []
+            try:
+                for number, chunk in enumerate(chunks):
+                    data = base | {"days": [_piece_data(p, senders, media, stage) for p in chunk]}
+                    if number == 0:
+                        rows = title_page_rows(conversation, context, covered)
+                        data["title_page"] = {"rows": rows, "note": _TITLE_NOTE}
+                    job = _prepare_job(work / f"chunk{number}", data, work / f"chunk{number}.pdf",
+                                       font_dirs, context.created)
+                    _share_media(stage.root, work / f"chunk{number}")
+                    compiling.append((job, pool.submit(_run_job, job)))
+                joined, entries = _join_when_compiled(compiling)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
         with joined:
             footers = _prepare_job(work / "footers", _document_data(context, covered) | {"mode": "footers",
                                    "pages": len(joined.pages)}, work / "footers.pdf", font_dirs, context.created)
@@ -723,15 +736,6 @@ def _share_media(media_root: Path, chunk_root: Path) -> None:
     target = chunk_root / "media"
     if (media_root / "media").is_dir() and not target.exists():
         os.symlink(media_root / "media", target)
-
-
-def _run_all(jobs: Sequence[_Job]) -> None:
-    if len(jobs) == 1:
-        _run_job(jobs[0])
-        return
-    with ThreadPoolExecutor(max_workers=PARALLEL_COMPILES) as pool:
-        for _ in pool.map(_run_job, jobs):
-            pass
 
 
 if __name__ == "__main__":
