@@ -42,6 +42,7 @@ from kernel.errors import (
     InfectedPackage,
     InputError,
     InvalidPackage,
+    MetadataError,
     RenderingFailed,
     ToolMissing,
 )
@@ -63,6 +64,7 @@ from preservation.catalogue import (
 )
 from preservation.format_policy import FormatPolicy, PolicyRule
 from preservation.identify import Identification, shared_identifier
+from preservation.metadata.informatieobject import BESTAND_SUFFIX, Informatieobject
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
 from preservation.normalise import NormaliseOutcome, Status, normaliser
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
@@ -74,7 +76,6 @@ from preservation.storage import LocalDirectoryLocation
 from preservation.validate_formats import FormatCheck, validate_format
 from preservation.xsd import SchemaName, validate_xml
 
-MDTO = "{https://www.nationaalarchief.nl/mdto}"
 AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
 
 
@@ -240,28 +241,28 @@ def _validated_digests(sip: Path) -> dict[str, dict[str, str]]:
 
 def read_record_summary(sip: Path) -> RecordSummary:
     """The record's identifier, title, archiefvormer and appraisal from the SIP's MDTO informatieobject."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     info = {}
     bag_info = (sip / "bag-info.txt").read_text(encoding="utf-8", errors="replace")
     for line in bag_info.splitlines():
         key, _, value = line.partition(":")
         info[key.strip()] = value.strip()
     for document in sorted((sip / SIP_METADATA_DIR).rglob("*.mdto.xml")):
-        if document.name.endswith(".bestand.mdto.xml"):
+        if document.name.endswith(BESTAND_SUFFIX):
             continue
-        node = etree.parse(str(document), parser).find(f"{MDTO}informatieobject")
-        if node is None:
+        try:
+            node = Informatieobject.parse(document.read_bytes())
+        except MetadataError:
             continue
         rows = []
         for label, path in (("Waardering", "waardering/begripLabel"), ("Bewaartermijn", "bewaartermijn/termijnLooptijd"),
                             ("Informatiecategorie", "informatiecategorie/begripLabel"), ("Taal", "taal")):
-            value = node.findtext(_mdto_path(path))
-            if value:
-                rows.append((label, value))
+            found = node.text(path)
+            if found:
+                rows.append((label, found))
         return RecordSummary(
-            identifier=node.findtext(_mdto_path("identificatie/identificatieKenmerk")) or info.get("External-Identifier", ""),
-            title=node.findtext(_mdto_path("naam")) or info.get("External-Description", ""),
-            archiefvormer=node.findtext(_mdto_path("archiefvormer/verwijzingNaam")) or info.get("Source-Organization", ""),
+            identifier=node.text("identificatie/identificatieKenmerk") or info.get("External-Identifier", ""),
+            title=node.text("naam") or info.get("External-Description", ""),
+            archiefvormer=node.text("archiefvormer/verwijzingNaam") or info.get("Source-Organization", ""),
             rows=tuple(rows),
         )
     for document in sorted((sip / SIP_METADATA_DIR).rglob("*.topx.xml")):
@@ -275,10 +276,6 @@ def read_record_summary(sip: Path) -> RecordSummary:
                              title or info.get("External-Description", ""),
                              organisation or info.get("Source-Organization", ""), ())
     raise InvalidPackage(f"the SIP at {sip} holds no MDTO informatieobject and no ToPX aggregatie")
-
-
-def _mdto_path(path: str) -> str:
-    return "/".join(f"{MDTO}{part}" for part in path.split("/"))
 
 
 def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
