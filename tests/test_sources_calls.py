@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ingest.export import open_export
 from ingest.sources import detect, parse_all_exports, sms_backup, sms_backup_calls
 from ingest.sources.base import ParseOptions
-from kernel.errors import InputError, UnsafeXml
+from kernel.errors import InputError, UnknownExportFormat, UnsafeXml
 from kernel.model import Conversation, MessageKind
 from tests.conftest import shared_or_skip
 
@@ -78,23 +78,21 @@ def test_every_call_type_null_strings_wrong_count_and_emoji(tmp_path: Path) -> N
 
     assert petra.title == "Petra de Vries"  # the name of the number's first call in the file
     assert [(m.sender, m.kind, m.text) for m in petra.messages] == [
-        ("Petra 😀 de Vries", MessageKind.CALL, "incoming call, 83 s"),  # the surrogate pair joined
-        ("Ik", MessageKind.CALL, "outgoing call, 12 s"),
-        ("Petra de Vries", MessageKind.CALL, "missed call"),
-        ("Petra de Vries", MessageKind.CALL, "voicemail, 21 s"),
-        ("Petra de Vries", MessageKind.CALL, "rejected call"),
-        ("Petra de Vries", MessageKind.CALL, "blocked call (refused list)"),
-        ("Petra de Vries", MessageKind.CALL, "call answered on another device, 40 s"),
-        ("Petra de Vries", MessageKind.CALL, "type 9 call, 5 s"),
+        ("Petra 😀 de Vries", MessageKind.CALL, "incoming call, 83 s, +31612345678"),  # the surrogate pair joined
+        ("Ik", MessageKind.CALL, "outgoing call, 12 s, +31 6 1234 5678"),  # the number as written in that call
+        ("Petra de Vries", MessageKind.CALL, "missed call, +31612345678"),
+        ("Petra de Vries", MessageKind.CALL, "voicemail, 21 s, +31612345678"),
+        ("Petra de Vries", MessageKind.CALL, "rejected call, +31612345678"),  # duration "null"
+        ("Petra de Vries", MessageKind.CALL, "blocked call (refused list), +31612345678"),
+        ("Petra de Vries", MessageKind.CALL, "call answered on another device, 40 s, +31612345678"),
+        ("Petra de Vries", MessageKind.CALL, "type 9 call, 5 s, +31612345678"),
     ]
     assert [m.timestamp for m in petra.messages][:2] == [at_ms(T0), at_ms(T0 + 5 * 60_000)]
     assert petra.messages[0].timestamp.isoformat() == "2024-03-14T10:15:00+01:00"
-    facts = petra.source.inferred["calls"]
-    assert facts["1"] == {"direction": "incoming", "type": 1, "duration_s": 83, "number": "+31612345678",
-                          "presentation": "allowed"}
-    assert facts["2"]["number"] == "+31 6 1234 5678" and facts["2"]["direction"] == "outgoing"  # kept as written
-    assert facts["5"]["duration_s"] is None  # "null"
-    assert facts["8"]["direction"] == "type 9"
+    assert petra.source.inferred["calls"] == {
+        "outgoing": 1, "incoming": 1, "missed": 1, "voicemail": 1, "rejected": 1, "refused list": 1,
+        "answered externally": 1, "type 9": 1}
+    assert petra.source.inferred["unknown_call_types"] == {"8": {"type": 9}}
     assert petra.source.inferred["number"] == "+31612345678"
     assert petra.source.inferred["count_attribute"] == {
         "declared": 99, "read": 11, "evidence": "the root's count attribute differs from the elements in the file"}
@@ -103,11 +101,12 @@ def test_every_call_type_null_strings_wrong_count_and_emoji(tmp_path: Path) -> N
         "Petra 😀 de Vries": 1, "Ik": 1, "Petra de Vries": 6}
 
     assert withheld.title is None and withheld.source.inferred["number"] == "(no number)"
-    assert [(m.sender, m.text) for m in withheld.messages] == [("(number withheld)", "missed call")]
-    assert withheld.source.inferred["calls"]["1"]["presentation"] == "restricted"
+    assert [(m.sender, m.text) for m in withheld.messages] == [("(number withheld)", "missed call, (number withheld)")]
+    assert withheld.source.inferred["calls"] == {"missed": 1}
 
     assert helpdesk.title == "08001234"  # no contact name ("(Unknown)"): the number as keyed
     assert [(m.sender, m.kind.value) for m in helpdesk.messages] == [("0800-1234", "call"), (None, "unparsed")]
+    assert helpdesk.messages[0].text == "incoming call, 300 s, 0800-1234"
     assert helpdesk.messages[1].timestamp == helpdesk.messages[0].timestamp  # timed like the call before it
     (damaged,) = helpdesk.source.inferred["unparsed_lines"]
     assert damaged["seq"] == 2 and damaged["line"] == 14 and "'kapot' is not a number" in damaged["reason"]
@@ -140,6 +139,18 @@ def test_detected_beside_the_sms_backup_and_never_confused_with_it(tmp_path: Pat
         parse_all_exports([sms], format="sms-backup-calls")
 
 
+def test_sms_and_calls_backup_in_one_folder_is_refused_loudly_not_half_read(tmp_path: Path) -> None:
+    folder = tmp_path / "SMSBackupRestore"
+    folder.mkdir()
+    write_log(folder / "calls-1.xml", call("+31612345678", str(T0), "1", "5"), count=1)
+    (folder / "sms-1.xml").write_text(HEAD + '<smses count="1"><sms address="+31612345678" date="1" type="1" body="hoi" /></smses>\n')
+    with pytest.raises(UnknownExportFormat, match="could be .* equally") as raised:
+        detect(open_export([folder]))
+    assert "sms-backup 1" in raised.value.hint and "sms-backup-calls 1" in raised.value.hint
+    (calls,) = parse_all_exports([folder / "calls-1.xml"])  # each file on its own is read
+    assert calls.messages[0].text == "incoming call, 5 s, +31612345678"
+
+
 def test_corpus_sms_backups_are_not_call_logs() -> None:
     folder = shared_or_skip() / "corpus" / "sms-backup-restore-devadvance"
     files = sorted(folder.glob("*.xml"))
@@ -160,7 +171,7 @@ def test_command_line_prints_the_log_and_refuses_bad_input_in_one_line(tmp_path:
     jsonschema.validate(document, SCHEMA)
     assert document["source"]["format"] == "sms-backup-calls"
     assert [(m["sender"], m["kind"], m["text"], m["timestamp"]) for m in document["messages"]] == [
-        ("Ik", "call", "outgoing call, 61 s", "2024-03-14T09:15:00+00:00")]
+        ("Ik", "call", "outgoing call, 61 s, +31612345678", "2024-03-14T09:15:00+00:00")]
     truncated = tmp_path / "calls-cut.xml"
     truncated.write_bytes(log.read_bytes()[:-40])
     bad = subprocess.run([sys.executable, "-m", "edepot.cli", "parse", str(truncated)],

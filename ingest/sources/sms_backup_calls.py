@@ -15,9 +15,12 @@ Decisions a records manager should know:
   `OWNER` ("Ik"); every other type came from the other party: the sender is the contact's name, else the
   number, else "(number withheld)"/"(unknown number)" from `presentation` (1 allowed, 2 restricted,
   3 unknown, 4 payphone).
-- The text says what happened in words ("incoming call, 83 s"); every call's facts are kept as written
-  in `source.inferred["calls"]` by seq: `direction`, `type`, `duration_s`, `number`, `presentation`.
-  An unknown type is kept as `"type N"`, never guessed.
+- The text keeps every fact of the call, in one form: `<what>[, <duration> s], <number>`, e.g.
+  "incoming call, 83 s, +31 6 1234 5678", "missed call, (number withheld)"; the number as written in
+  that call, the duration when the call lasted or was answered. `source.inferred["calls"]` counts the
+  calls by direction. An unknown type is written "type N call" and listed under `unknown_call_types`,
+  never guessed. (Facts are kept in the streamed text, not per call in `inferred`, which is held until
+  the end: a log of millions of calls must not grow memory.)
 - The app writes absent values as the string "null" (and "(Unknown)" for a contact it had no name
   for): read as absent. The `count` attribute is not trusted; a wrong count is recorded.
 - Emoji written as surrogate character references (contact names) are repaired while streaming
@@ -30,7 +33,7 @@ Decisions a records manager should know:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any, Iterator
 
 from lxml import etree
@@ -60,7 +63,6 @@ _CALL_WORDS = {
     1: "incoming call", 2: "outgoing call", 3: "missed call", 4: "voicemail", 5: "rejected call",
     6: "blocked call (refused list)", 7: "call answered on another device",
 }
-PRESENTATIONS = {1: "allowed", 2: "restricted", 3: "unknown", 4: "payphone"}
 _NO_NUMBER = {2: "(number withheld)", 3: "(unknown number)", 4: "(payphone)"}
 WRITTEN_LIMIT = 64 * 1024
 # a DTD is allowed here so that such a file is taken for a call log and then refused as unsafe
@@ -182,22 +184,20 @@ def _call(element: etree._Element, position: int) -> Call:
 
 
 def call_text(call: Call) -> str:
-    """What happened, in words: "incoming call, 83 s", "missed call", "type 9 call, 12 s"."""
+    """Every fact of the call in one form: "incoming call, 83 s, +31 6 1234 5678", "missed call, (number
+    withheld)", "type 9 call, 12 s, 0800-1234" (the number as written; the duration when the call lasted
+    or was answered)."""
     words = _CALL_WORDS.get(call.type or 0, f"type {call.type} call" if call.type is not None else "call")
+    parts = [words]
     if call.duration_s is not None and (call.duration_s > 0 or call.type in (1, 2)):
-        return f"{words}, {call.duration_s} s"
-    return words
+        parts.append(f"{call.duration_s} s")
+    parts.append(call.number or _NO_NUMBER.get(call.presentation or 0, "(unknown number)"))
+    return ", ".join(parts)
 
 
-def call_facts(call: Call) -> dict[str, Any]:
-    """The call's facts as written, for `source.inferred["calls"]`."""
-    return {
-        "direction": CALL_TYPES.get(call.type or 0, f"type {call.type}" if call.type is not None else None),
-        "type": call.type,
-        "duration_s": call.duration_s,
-        "number": call.number,
-        "presentation": PRESENTATIONS.get(call.presentation or 0, call.presentation),
-    }
+def direction_of(call: Call) -> str:
+    """The call's direction as the log's `type` says: "incoming", "outgoing", "missed", ... or "type N"."""
+    return CALL_TYPES.get(call.type or 0, f"type {call.type}" if call.type is not None else "no type")
 
 
 def _other_party(call: Call) -> str:
@@ -211,6 +211,7 @@ class _Log:
     key: str
     title: str | None = None
     last_date: int | None = None
+    directions: dict[str, int] = field(default_factory=dict)
 
 
 def _entry(call: Call, logs: dict[str, _Log]) -> tuple[str, _Entry]:
@@ -220,15 +221,19 @@ def _entry(call: Call, logs: dict[str, _Log]) -> tuple[str, _Entry]:
         log = logs[key] = _Log(key)
     if log.title is None and call.contact_name:
         log.title = call.contact_name
+    notes: list[tuple[str, Any]] = []
     if call.problem is not None or call.date_ms is None:
         when = log.last_date if log.last_date is not None else _UNTIMED
         written = call.written or f"<call> at line {call.line}"
-        notes = [("unparsed_lines", {"line": call.line, "text": written, "reason": call.problem or "no date"})]
+        notes.append(("unparsed_lines", {"line": call.line, "text": written, "reason": call.problem or "no date"}))
         return key, _Entry(when, call.position, None, MessageKind.UNPARSED.value, written, [], notes)
     log.last_date = call.date_ms
+    direction = direction_of(call)
+    log.directions[direction] = log.directions.get(direction, 0) + 1
+    if call.type not in CALL_TYPES:
+        notes.append(("unknown_call_types", {"type": call.type}))
     sender = OWNER if call.type == 2 else _other_party(call)
-    return key, _Entry(call.date_ms, call.position, sender, MessageKind.CALL.value, call_text(call), [],
-                       [("calls", call_facts(call))])
+    return key, _Entry(call.date_ms, call.position, sender, MessageKind.CALL.value, call_text(call), [], notes)
 
 
 def _file_facts(facts: CallLogFacts) -> dict[str, Any]:
@@ -301,7 +306,7 @@ class SmsBackupCallsFormat:
         streams = []
         remaining = [len(logs)]
         for log in logs.values():
-            inferred: dict[str, Any] = {**base, "number": log.key or "(no number)"}
+            inferred: dict[str, Any] = {**base, "number": log.key or "(no number)", "calls": dict(log.directions)}
             source = Source(format=NAME, platform="android", locale=None, timezone=options.tz, files=files,
                             inferred=inferred)
             head = ConversationHead(source=source, title=log.title or log.key or None)
