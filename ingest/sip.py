@@ -184,13 +184,14 @@ def build_sip(
     selection = select(conversation, criteria, part) if part is not None or not criteria.empty else None
     if selection is not None and not selection.conversation.messages:
         raise InputError("the selection keeps no message of the export", hint="loosen the selection flags")
-    record, statement = _describe(exports, conversation, selection, metadata, options, config)
     selected = selection.conversation if selection else conversation
+    canonical = selected.to_json().encode("utf-8")  # written once, and a selection's kenmerk derives from it
+    record, statement = _describe(exports, conversation, selection, canonical, metadata, options, config)
 
     staging = target.parent / f".{target.name}.{uuid.uuid4().hex}.partial"
     staging.mkdir(parents=True)
     try:
-        payload, taken = _write_payload(staging, exports, selected, selection, options.keep_original, statement,
+        payload, taken = _write_payload(staging, exports, canonical, selection, options.keep_original, statement,
                                         media)
         standards = METADATA_STANDARDS[options.metadata_standard]
         _write_metadata(staging, payload, record, config, standards, taken)
@@ -252,6 +253,7 @@ def _describe(
     exports: Sequence[Path],
     conversation: Conversation,
     selection: Selection | None,
+    canonical: bytes,
     metadata: Mapping[str, Any] | None,
     options: SipOptions,
     config: Config,
@@ -261,9 +263,8 @@ def _describe(
     today = config.clock().date()
     if selection is None:
         return describe_conversation(conversation, config.organisation, metadata, today, selectielijst), None
-    selected_json = selection.conversation.to_json().encode("utf-8")
     record = describe_conversation(selection.conversation, config.organisation, metadata, today, selectielijst,
-                                   derived_from=hashlib.sha256(selected_json).hexdigest())
+                                   derived_from=hashlib.sha256(canonical).hexdigest())
     export_files = [f.to_dict() for f in conversation.source.files] or [_file_facts(p) for p in exports]
     statement = selection.statement(export_files, options.keep_original)
     source = "; ".join(f"{f['name']} ({f['size']} bytes, sha256 {f['sha256']})" for f in export_files)
@@ -288,13 +289,14 @@ def _file_facts(path: Path) -> dict[str, Any]:
 def _write_payload(
     staging: Path,
     exports: Sequence[Path],
-    conversation: Conversation,
+    canonical: bytes,
     selection: Selection | None,
     keep_original: bool,
     statement: dict[str, Any] | None,
     media: SelectedMedia,
 ) -> tuple[list[str], set[str]]:
-    """The originals (the export, or the selected media), the canonical JSON and the selection statement.
+    """The originals (the export, or the selected media), the canonical JSON (`canonical`, its UTF-8 bytes)
+    and the selection statement.
 
     Returns the payload paths below data/ that represent the record (the statement is metadata), and which
     of them are media taken out of the export.
@@ -315,7 +317,7 @@ def _write_payload(
         payload += sorted(taken)
     json_path = staging / "derived" / "conversation.json"
     json_path.parent.mkdir(parents=True)
-    json_path.write_text(conversation.to_json(), encoding="utf-8")
+    json_path.write_bytes(canonical)
     payload.append("derived/conversation.json")
     if statement is not None:
         statement_path = staging / "metadata" / "selection.json"

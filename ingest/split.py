@@ -12,6 +12,8 @@ The metadata file applies to every SIP, per conversation: a `naam` it gives beco
 `identificatie.kenmerk` gets `-<index>` (`WA-2024-000123-003`), since each SIP is a record of its own; without
 them, naam and kenmerk are derived per conversation as always.
 
+An export holding one conversation gives one SIP, as `sip create --out` would make it (the export in it).
+
 Every SIP appears whole or not at all. One that cannot be made (its folder exists, its selection keeps
 nothing) is reported with its one-line error and the others are still made.
 """
@@ -115,8 +117,9 @@ def _one(conversation: Conversation, part: ExportPart, exports: Sequence[Path], 
          metadata: Mapping[str, Any] | None, options: SipOptions, media: SelectedMedia) -> SplitRow:
     target = out / sip_name(part, conversation)
     try:
+        # an export of one conversation is that record whole: the export itself goes into the SIP, as always
         made = build_sip(conversation, exports, target, config, metadata_for(metadata, part, conversation), options,
-                         part, media)
+                         part if part.of > 1 else None, media)
     except EdepotError as exc:
         return SplitRow(part.index, part.id, part.title, error=exc.one_line())
     except OSError as exc:  # a disk or permission problem on one SIP must not end the others

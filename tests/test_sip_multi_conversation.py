@@ -25,6 +25,7 @@ from ingest.split import split_export
 from kernel.config import Config
 from kernel.errors import InputError
 from kernel.model import Conversation
+from tests.conftest import shared_or_skip
 from tests.test_selection import all_bytes, needles
 
 EDEPOT = [sys.executable, "-m", "edepot.cli"]
@@ -462,3 +463,34 @@ def test_the_rendering_shows_the_photo_of_the_conversation(sms: Path, config: Co
     text = "".join(page.extract_text() for page in pages)
     assert "Foto voor Karel Wouters" in text and "niet aanwezig" not in text
     assert sum(len(page.images) for page in pages) == 1  # the photo, inline
+
+
+def test_the_corpus_backup_of_three_threads_splits_into_three_records(config: Config, tmp_path: Path) -> None:
+    backup = shared_or_skip() / "corpus" / "sms-backup-restore-devadvance" / "sms_small.xml"  # 12 sms (SOURCES.md)
+    result = split_export([backup], tmp_path / "out", config)
+    assert [(r.id, r.sip.message_count if r.sip else None) for r in result.rows] == [
+        ("thread-+15550000001", 4), ("thread-+15550000003", 1), ("thread-+15550000004", 7)]
+    parsed = parse_all_exports([backup])
+    for row, conversation in zip(result.rows, parsed):
+        assert row.sip is not None and validate_sip(row.sip.path, config).valid
+        written = json.loads((row.sip.path / "data/derived/conversation.json").read_text(encoding="utf-8"))
+        assert written["messages"] == json.loads(conversation.to_json())["messages"]
+        statement = json.loads((row.sip.path / SELECTION_JSON).read_text(encoding="utf-8"))
+        assert statement["original_export"]["files"][0]["sha256"] == (
+            "2ff9b02b6562a52ec48f75c6d94bb7d5a9dcc6ba2d3ef82f7b00867b3ef41abb")
+        contents = all_bytes(row.sip.path)
+        for other in parsed:  # the corpus bodies repeat ("Body text 1" in "Body text 10"): names and numbers
+            if other is not conversation:
+                for trace in (str(other.title), other.source.inferred["thread"]):
+                    assert not [name for name, data in contents.items() if trace.encode() in data]
+
+
+def test_split_of_an_export_of_one_conversation_is_the_whole_export(config: Config, tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    sample = next((REPO / "samples" / "whatsapp-ios-nl").glob("*.zip"))
+    result = split_export([sample], tmp_path / "out", config)
+    (row,) = result.rows
+    assert row.sip is not None and row.id == "conversation-1" and row.sip.selection is None
+    assert (row.sip.path / "data/original" / sample.name).read_bytes() == sample.read_bytes()
+    assert row.sip.path.name.startswith("001-")

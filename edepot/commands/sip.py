@@ -115,9 +115,14 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
 
 def _made(result: SipResult) -> str:
     human = f"SIP for record {result.record_id} ({result.message_count} messages): {result.path}"
-    if result.selection is not None:
-        human += (f"\nselection: {result.selection['kept']['messages']} messages kept, "
-                  f"{result.selection['excluded']['messages']} left out")
+    statement = result.selection
+    if statement is not None and "conversation" in statement:
+        part = statement["conversation"]
+        human += (f"\nconversation {part['index']} of {part['of']} ({part['id']}); the export itself is "
+                  + ("in the SIP too" if statement["original_export"]["included_in_sip"] else "not in the SIP"))
+    if statement is not None:
+        human += (f"\nselection: {statement['kept']['messages']} messages kept, "
+                  f"{statement['excluded']['messages']} left out")
     if result.package is not None:
         human += f"\nsha256 {result.package.sha256} in {result.package.checksum_file}"
     return human
