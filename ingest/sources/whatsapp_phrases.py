@@ -49,7 +49,8 @@ class Phrases:
 
 PHRASES: dict[str, Phrases] = {
     "en": Phrases(
-        media_omitted=("<Media omitted>",),
+        media_omitted=("<Media omitted>",
+                       "<Video note omitted>", "<Sticker omitted>", "<Audio omitted>"),  # [peers] (newer Android)
         file_attached=("file attached",),
         attached=("attached",),
         omitted={
@@ -64,7 +65,9 @@ PHRASES: dict[str, Phrases] = {
         calls=("Missed voice call", "Missed video call", "Voice call", "Video call", "Missed group voice call",
                "Missed group video call"),
         poll=("POLL:",),
-        view_once=("<View once voice message omitted>", "View once message"),
+        view_once=("<View once voice message omitted>",  # [peers]
+                   "<View once photo omitted>", "<View once message omitted>",  # [peer] each
+                   "View once message"),
         system=("Messages and calls are end-to-end encrypted", "Messages to this group are now secured",
                 "created group", "created this group", "joined using this group's invite link",
                 "changed the subject from", "changed the subject to", "changed this group's icon",
@@ -112,7 +115,7 @@ PHRASES: dict[str, Phrases] = {
         deleted=("Diese Nachricht wurde gelöscht", "Du hast diese Nachricht gelöscht"),
         edited=("<Diese Nachricht wurde bearbeitet>",),
         location=("Standort",),
-        live_location=("Live-Standort geteilt",),
+        live_location=("Live-Standort geteilt", "Live-Standort wird geteilt"),  # second: [android-strings]
         calls=("Verpasster Sprachanruf", "Verpasster Videoanruf", "Sprachanruf", "Videoanruf"),
         poll=("UMFRAGE:",),
         system=("Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt", "hat die Gruppe", "hast die Gruppe",
@@ -133,7 +136,7 @@ PHRASES: dict[str, Phrases] = {
         deleted=("Ce message a été supprimé", "Vous avez supprimé ce message"),
         edited=("<Ce message a été modifié>",),
         location=("localisation", "position", "Position"),
-        live_location=("position en direct partagée",),
+        live_location=("position en direct partagée", "Localisation en direct partagée"),  # second: [android-strings]
         calls=("Appel vocal manqué", "Appel vidéo manqué", "Appel vocal", "Appel vidéo"),
         poll=("SONDAGE :", "SONDAGE:"),
         system=("Les messages et les appels sont chiffrés de bout en bout", "a créé le groupe", "avez créé le groupe",
