@@ -405,13 +405,16 @@ def _withheld_media(conversation: Conversation) -> bool:
 
 
 def _media_files(files: Sequence[FileRecord], name: str) -> list[FileRecord]:
-    """The AIP's files for an attachment name: the unpacked member, loose originals, derived copies."""
+    """The AIP's files for an attachment name: the unpacked member, loose originals, derived copies. The name
+    is a file name, or a path the export gives (an MMS part `backup.parts/…`, a Telegram `chats/…/photo.jpg`)."""
     found = []
     for f in files:
         base = f.path.rsplit("/", 1)[-1]
-        if f.path.startswith(layout.MEDIA + "/") and (base == name or base.startswith(name + ".")):
-            found.append(f)
-        elif f.path.startswith(layout.ORIGINAL + "/") and base == name:
+        if f.path.startswith(layout.MEDIA + "/"):
+            relative = f.path[len(layout.MEDIA) + 1:]
+            if name in (base, relative) or base.startswith(name + ".") or relative.startswith(name + "."):
+                found.append(f)
+        elif f.path.startswith(layout.ORIGINAL + "/") and name in (base, f.path[len(layout.ORIGINAL) + 1:]):
             found.append(f)
     return found
 
@@ -421,6 +424,7 @@ def _copy_media(source: _Source, delivered: Conversation, target: Path, folder: 
     """Copy the media of delivered attachments; name → (file, path shown in the rendering)."""
     copied: dict[str, tuple[DipFile, Path]] = {}
     shown: dict[str, tuple[DipFile, Path]] = {}
+    shown_keys: set[str] = set()
     for message in delivered.messages:
         for attachment in message.attachments:
             for record in _media_files(source.files, attachment.name):
@@ -430,10 +434,12 @@ def _copy_media(source: _Source, delivered: Conversation, target: Path, folder: 
                 place = f"media/{base}"
                 copied[base] = (_copy_verified(record, target / place, _join(folder, place), source.aip_id, config),
                                 target / place)
-            derived_png = copied.get(attachment.name + ".png")
-            if attachment.name in copied:
-                shown[attachment.name] = derived_png or copied[attachment.name]
-    return {**{k: v for k, v in copied.items() if k not in shown}, **shown}
+            key = attachment.name.rsplit("/", 1)[-1]  # media/ is flat: an attachment named by a path is found by its file name
+            derived_png = copied.get(key + ".png")
+            if key in copied:
+                shown[attachment.name] = derived_png or copied[key]
+                shown_keys.add(key)
+    return {**{k: v for k, v in copied.items() if k not in shown and k not in shown_keys}, **shown}
 
 
 def _copy_originals(source: _Source, target: Path, folder: str, config: Config) -> list[DipFile]:

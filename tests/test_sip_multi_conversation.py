@@ -437,6 +437,13 @@ def test_a_conversation_sip_is_ingested_and_delivered_with_its_media(sms: Path, 
     assert [m["text"] for m in delivered["messages"]] == [m.text for m in parsed[0].messages]
     assert any(p.read_bytes() == image for p in dip.rglob("*.png"))
     assert leaks(dip, parsed[1:], sms_media(sms)) == []
+    # the DIP's own rendering and viewer find the photo by the name the export gives it (`….parts/…png`)
+    from pypdf import PdfReader
+
+    pages = PdfReader(dip / "conversation.pdf").pages
+    assert sum(len(page.images) for page in pages) == 1
+    assert "niet aanwezig" not in "".join(page.extract_text() for page in pages)
+    assert "niet in deze levering" not in (dip / "viewer.html").read_text(encoding="utf-8")
 
 
 def test_a_telegram_export_folder_of_one_chat_is_kept_whole(tmp_path: Path, config: Config) -> None:
