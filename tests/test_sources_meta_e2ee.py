@@ -17,8 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.export import open_export
+from ingest.sip import SipOptions, create_sip
+from ingest.sip_validate import validate_sip
 from ingest.sources import detect, meta_e2ee, parse_all_exports
 from ingest.sources.base import ParseOptions
+from kernel.config import Config
 from kernel.errors import InputError
 from kernel.model import Conversation, MessageKind
 
@@ -132,10 +135,26 @@ def test_zip_with_a_top_folder_and_a_single_thread_file(tmp_path: Path) -> None:
             if path.is_file():
                 z.write(path, "messenger-e2ee/" + path.relative_to(root).as_posix())
     renee = parse([archive])[1]
-    assert [a.present for a in renee.messages[5].attachments] == [True, False]
-    assert renee.messages[5].attachments[0].name == "media/3f1c9a2e-aaaa-4bbb-8ccc-000000000001.jpeg"
+    assert [(a.name, a.present) for a in renee.messages[5].attachments] == [  # the member's path in the zip
+        ("messenger-e2ee/media/3f1c9a2e-aaaa-4bbb-8ccc-000000000001.jpeg", True),
+        ("messenger-e2ee/media/3f1c9a2e-aaaa-4bbb-8ccc-000000000002.mp4", False)]
+    assert renee.messages[2].attachments[0].name == "Failed to download media"
     (alone,) = parse([root / "Piet Müller_7.json"])
     assert alone.title == "Piet Müller" and len(alone.messages) == 2
+
+
+def test_a_sip_of_one_thread_of_a_zipped_download_holds_its_photo(tmp_path: Path, config: Config) -> None:
+    root = download(tmp_path / "messenger-e2ee")
+    archive = tmp_path / "e2ee.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                z.write(path, "messenger-e2ee/" + path.relative_to(root).as_posix())
+    made = create_sip([archive], tmp_path / "sip", config, options=SipOptions(conversation="2"))
+    originals = sorted(p.relative_to(made.path / "data/original").as_posix()
+                       for p in (made.path / "data/original").rglob("*") if p.is_file())
+    assert originals == ["messenger-e2ee/media/3f1c9a2e-aaaa-4bbb-8ccc-000000000001.jpeg"]  # the other is missing
+    assert validate_sip(made.path, config).valid
 
 
 def test_download_your_information_is_not_taken_for_an_encrypted_chat(tmp_path: Path) -> None:

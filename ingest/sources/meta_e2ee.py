@@ -18,8 +18,9 @@ Decisions a records manager should know:
   `order` with its evidence.
 - The Latin-1 mojibake of "Download your information" is judged as `meta-dyi` judges it: repaired only
   when every non-ASCII string of the file survives the repair (`source.inferred["mojibake"]`).
-- `media` entries are attachments named by their `uri` without "./" (relative to the thread file);
-  `present` says whether the download holds the file. "Failed to download media" is an attachment with
+- `media` entries are attachments named by the file's path in the export: the thread file's folder and
+  the `uri` without "./" (`media/<uuid>.jpeg`, or `<top folder>/media/<uuid>.jpeg` in a zip with a top
+  folder); `present` says whether the download holds the file. "Failed to download media" is an attachment with
   that name, `present` False, and its seq is listed under `media_not_downloaded`.
 - `isUnsent` True → kind deleted. `type` "placeholder" (Meta's stand-in for content it could not
   export) keeps its text and is listed under `placeholders`; any other type is text, or media when the
@@ -72,10 +73,12 @@ def thread_members(export: Export) -> list[str]:
     return sorted(found)
 
 
-def thread_to_conversation(document: Any, name: str, tz: Any, tz_name: str, present: Callable[[str], bool]) -> Conversation:
+def thread_to_conversation(document: Any, name: str, tz: Any, tz_name: str,
+                           locate: Callable[[str], tuple[str, bool]]) -> Conversation:
     """One thread file's document as a Conversation (see the module for the decisions).
 
-    `present(path)` tells whether the export holds the file at `path` (relative to the thread file)."""
+    `locate(path)` gives, for a media path relative to the thread file, its path in the export and whether
+    the export holds it."""
     if not isinstance(document, dict) or not isinstance(document.get("messages"), list):
         raise InputError(f"{name} holds no \"messages\" list; not a Messenger encrypted-chat thread file")
     verdict: MojibakeVerdict = judge_mojibake(document)
@@ -95,7 +98,7 @@ def thread_to_conversation(document: Any, name: str, tz: Any, tz_name: str, pres
     for stamp, _, obj in timed:
         seq = len(messages) + 1
         when = datetime.fromtimestamp(stamp / 1000, tz=timezone.utc).astimezone(tz)
-        messages.append(_message(obj, seq, when, present, inferred))
+        messages.append(_message(obj, seq, when, locate, inferred))
     if untimed and not messages:
         raise InputError(f"{name}: no message could be read; every entry lacks a numeric timestamp")
     for record, text in untimed:
@@ -125,7 +128,7 @@ def _file_order(stamps: list[int]) -> tuple[bool, str]:
     return False, f"sorted by timestamp; the file runs oldest first ({rises} steps forward in time, {falls} back)"
 
 
-def _message(obj: dict[str, Any], seq: int, when: datetime, present: Callable[[str], bool],
+def _message(obj: dict[str, Any], seq: int, when: datetime, locate: Callable[[str], tuple[str, bool]],
              inferred: dict[str, Any]) -> Message:
     named = obj.get("senderName")
     sender: str | None = named if isinstance(named, str) and named else None
@@ -141,9 +144,9 @@ def _message(obj: dict[str, Any], seq: int, when: datetime, present: Callable[[s
             attachments.append(Attachment(FAILED_MEDIA, False, None))
             inferred.setdefault("media_not_downloaded", []).append(seq)
             continue
-        path = uri[2:] if uri.startswith("./") else uri
+        path, present = locate(uri[2:] if uri.startswith("./") else uri)
         guessed, _ = _MEDIA_TYPES.guess_type(path, strict=False)
-        attachments.append(Attachment(path, present(path), guessed))
+        attachments.append(Attachment(path, present, guessed))
     listed = obj.get("reactions")
     reactions = [
         f"{r.get('actor', '')}: {r.get('reaction', '')}" for r in (listed if isinstance(listed, list) else [])
@@ -182,11 +185,11 @@ class MetaE2eeFormat:
         for member in members:
             folder = member.rsplit("/", 1)[0] + "/" if "/" in member else ""
 
-            def present(path: str, folder: str = folder) -> bool:
-                return folder + path in names
+            def locate(path: str, folder: str = folder) -> tuple[str, bool]:
+                return folder + path, folder + path in names
 
             conversation = thread_to_conversation(
-                load_document(export.read(member), member), member, options.zone, options.tz, present)
+                load_document(export.read(member), member), member, options.zone, options.tz, locate)
             source = dataclasses.replace(conversation.source, files=files)
             conversations.append(dataclasses.replace(conversation, source=source))
         return conversations
