@@ -70,13 +70,14 @@ from preservation.normalise import NormaliseOutcome, Status, normaliser
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.pdfa_check import check_pdfa
 from preservation.retention import schedule_retention_from_aip
-from preservation.scan import ScanResult, scan_files
+from preservation.scan import Infection, ScanResult, scan_files
 from preservation.search_index import index_aip
 from preservation.storage import LocalDirectoryLocation
 from preservation.validate_formats import FormatCheck, validate_format
 from preservation.xsd import SchemaName, validate_xml
 
-AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
+AIP_METADATA = "data/metadata"
+LINK_ORIGINALS_FROM = 16 << 20  # larger originals are read from the SIP by the replica copies, not staged again  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
 
 
 @dataclass(frozen=True)
@@ -140,11 +141,18 @@ def scan(aip: AipBuilder, source: Path, job: IngestJob) -> None:
     job.begin("virus scan")
     containers = set(job.unpacked_from.values())
     covered = {c for c in containers if zip_hides_nothing(aip.path(c))}
-    files = [aip.path(p) for p in sorted(aip.roles) if p not in covered]
-    result = scan_files(aip.root, files, job.config.scan_database)
-    result = replace(result, infections=tuple(
-        replace(i, path=f"{job.unpacked_from[i.path]} → {i.path[len(layout.MEDIA) + 1:]}") if i.path in job.unpacked_from
-        else i for i in result.infections))
+    # ClamAV is given each file's real path: originals staged by reference are links to the SIP's files
+    named = {aip.path(p).resolve(): p for p in sorted(aip.roles) if p not in covered}
+    result = scan_files(aip.root, list(named), job.config.scan_database)
+    by_path = {str(path): relative for path, relative in named.items()}
+
+    def in_sip_terms(infection: Infection) -> Infection:
+        relative = by_path.get(infection.path, infection.path)
+        if relative in job.unpacked_from:
+            return replace(infection, path=f"{job.unpacked_from[relative]} → {relative[len(layout.MEDIA) + 1:]}")
+        return replace(infection, path=relative)
+
+    result = replace(result, infections=tuple(in_sip_terms(i) for i in result.infections))
     job.scan = result
     engine_version = result.engine.split()[-1]
     agent = job.agent(PremisAgent(identifier=f"clamav-{engine_version}-{hashlib.sha256(result.signatures.encode()).hexdigest()[:12]}",
@@ -216,8 +224,11 @@ def keep_originals(sip: Path, aip: AipBuilder, job: IngestJob) -> tuple[Conversa
     for source in sorted((sip / SIP_ORIGINAL_DIR).rglob("*")):
         if source.is_file():
             relative = source.relative_to(sip / SIP_ORIGINAL_DIR).as_posix()
-            aip.add_copy(f"{layout.ORIGINAL}/{relative}", source, "original",
-                         known.get(source.relative_to(sip).as_posix()))
+            digests = known.get(source.relative_to(sip).as_posix())
+            if digests is not None and len(digests) == 2 and source.stat().st_size >= LINK_ORIGINALS_FROM:
+                aip.add_link(f"{layout.ORIGINAL}/{relative}", source, "original", digests)
+            else:
+                aip.add_copy(f"{layout.ORIGINAL}/{relative}", source, "original", digests)
     for source in sorted((sip / SIP_METADATA_DIR).rglob("*")):
         if source.is_file():
             relative = source.relative_to(sip / SIP_METADATA_DIR).as_posix()

@@ -64,10 +64,22 @@ class AipBuilder:
         self.register(relative, role, digests)
         return target
 
-    def add_bytes(self, relative: str, data: bytes, role: str) -> Path:
-        """Write a file of the AIP from bytes in memory."""
+    def add_link(self, relative: str, source: Path, role: str, digests: Mapping[str, str]) -> Path:
+        """Take a file in by reference: the staging folder holds a link to `source`, which the copies to the
+        storage locations read through. For large originals of a SIP that stays in place during ingest; the
+        SIP's validated `digests` are required, as every replica is verified against them."""
         target = self.path(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(Path(source).resolve(), target)
+        self.register(relative, role, digests)
+        return target
+
+    def add_bytes(self, relative: str, data: bytes, role: str) -> Path:
+        """Write a file of the AIP from bytes in memory (never through a link: the linked file is not ours)."""
+        target = self.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            target.unlink()
         target.write_bytes(data)
         self.register(relative, role)
         return target

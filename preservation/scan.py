@@ -227,7 +227,7 @@ def _scan_with_clamd(root: Path, files: list[Path], sock_path: Path) -> ScanResu
         replies = list(pool.map(lambda path: _clamd_scan_one(sock_path, path), files))
     infections, errors, unreadable = [], [], []
     for path, reply in zip(files, replies):
-        relative = path.relative_to(root).as_posix()
+        relative = _relative(str(path), root)
         if reply.endswith(" FOUND") and LIMITS_EXCEEDED in reply:
             errors.append(f"{relative}: not fully scanned ({reply.rpartition(': ')[2]}); raise clamd's MaxFileSize, "
                           "MaxScanSize and MaxFiles")

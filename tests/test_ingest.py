@@ -356,3 +356,40 @@ def test_originals_carry_the_sip_digests_and_a_bad_copy_is_caught(config: Config
     catalogue = open_catalogue(config.catalogue_url)
     assert catalogue.aips() == []
     catalogue.close()
+
+
+def test_large_originals_are_staged_by_reference_and_stored_as_real_files(config: Config, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large originals are not copied into staging: the replicas are copied from the SIP itself and verified
+    against its manifest; what reaches storage is a plain file, never a link, and the SIP is left as it was."""
+    from ingest import stages
+
+    monkeypatch.setattr(stages, "LINK_ORIGINALS_FROM", 0)
+    sip = create_sip([IOS_SAMPLE], tmp_path / "sip", config).path
+    before = {p: p.read_bytes() for p in sip.rglob("*") if p.is_file()}
+    result = ingest(sip, config)
+    assert {p: p.read_bytes() for p in sip.rglob("*") if p.is_file()} == before
+    for bag in result.locations:
+        original = bag / "data" / "original" / IOS_SAMPLE.name
+        assert original.is_file() and not original.is_symlink()
+        assert original.read_bytes() == IOS_SAMPLE.read_bytes()
+        assert not any(p.is_symlink() for p in bag.rglob("*"))
+        bagit.Bag(str(bag)).validate()
+
+
+def test_a_linked_original_is_still_scanned_and_named_as_in_the_sip(config: Config, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import stages
+
+    monkeypatch.setattr(stages, "LINK_ORIGINALS_FROM", 0)
+    database = tmp_path / "clamav"
+    database.mkdir()
+    (database / "edepot-test.ndb").write_text(f"Edepot.Test.EICAR.Body:0:*:{EICAR.hex()}\n", encoding="ascii")
+    export = whatsapp_export(tmp_path / "WhatsApp Chat - Aanhangsel.zip", {"00001-foto.jpg": b"\xff\xd8 jpeg"},
+                             "Aanhangsel")
+    export.write_bytes(export.read_bytes() + EICAR)
+    sip = create_sip([export], tmp_path / "sip", config).path
+    with pytest.raises(InfectedPackage) as caught:
+        ingest(sip, dataclasses.replace(config, scan_database=database))
+    assert any(p.startswith("data/original/WhatsApp Chat - Aanhangsel.zip: ") for p in caught.value.problems), \
+        caught.value.problems
