@@ -582,19 +582,24 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
 
 def replicate(aip: AipBuilder, sealed: list[SealedFile], locations: list[LocalDirectoryLocation],
               job: IngestJob) -> list[Path]:
-    """Copy the sealed AIP to every storage location and verify each copy against its digests."""
-    stored = []
-    for location in locations:
-        job.begin(f"store in {location.name}")
+    """Copy the sealed AIP to every storage location at once (they are usually different disks) and
+    verify each copy against its digests; returns each location's bag, in configuration order."""
+    job.begin(f"store in {len(locations)} location{'s' if len(locations) != 1 else ''}")
+
+    def store(location: LocalDirectoryLocation) -> tuple[Path, list[str]]:
         bag = location.store_bag(aip.root, job.aip_id)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             stored_digests = pool.map(lambda f: digest_file(bag / f.path, ("sha256",))[0]["sha256"], sealed)
-            bad = [f.path for f, digest in zip(sealed, stored_digests) if digest != f.sha256]
+            return bag, [f.path for f, digest in zip(sealed, stored_digests) if digest != f.sha256]
+
+    with ThreadPoolExecutor(max_workers=max(1, len(locations))) as pool:
+        outcomes = list(pool.map(store, locations))
+    for location, (bag, bad) in zip(locations, outcomes):
         if bad:
             raise InvalidPackage(f"the copy in {location.name} does not verify", bad)
+    for location, (bag, _bad) in zip(locations, outcomes):
         job.event("replication", f"AIP stored in {location.name} ({bag})", f"{len(sealed)} files verified")
-        stored.append(bag)
-    return stored
+    return [bag for bag, _bad in outcomes]
 
 
 def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[SealedFile],
