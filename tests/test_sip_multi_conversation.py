@@ -501,3 +501,37 @@ def test_split_of_an_export_of_one_conversation_is_the_whole_export(config: Conf
     assert row.sip is not None and row.id == "conversation-1" and row.sip.selection is None
     assert (row.sip.path / "data/original" / sample.name).read_bytes() == sample.read_bytes()
     assert row.sip.path.name.startswith("001-")
+
+
+def test_split_shows_progress_on_a_terminal_and_none_with_json(sms: Path, tmp_path: Path) -> None:
+    import pty
+    import threading
+
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"EDEPOT_DATA": str(tmp_path / "data"),
+                                                               "COLUMNS": "100"}
+    shown = {}
+    for label, extra in (("terminal", []), ("json", ["--json"])):
+        master, slave = pty.openpty()
+        seen = bytearray()
+
+        def read(fd: int = master, into: bytearray = seen) -> None:
+            while True:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                into.extend(chunk)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        done = subprocess.run([*EDEPOT, *extra, "sip", "create", str(sms), "--split", str(tmp_path / label)],
+                              stdout=subprocess.PIPE, stderr=slave, env=env, timeout=300)
+        os.close(slave)
+        reader.join(timeout=10)
+        os.close(master)
+        assert done.returncode == 0
+        shown[label] = seen.decode("utf-8", errors="replace")
+    assert "3/3" in shown["terminal"] and "Raadsgriffie" in shown["terminal"]  # the bar names each conversation
+    assert shown["json"] == ""
