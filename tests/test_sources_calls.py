@@ -200,3 +200,30 @@ def test_random_bytes_raise_only_input_errors(tmp_path: Path, data: bytes) -> No
         parse_all_exports([path], format="sms-backup-calls")
     except InputError:
         pass
+
+
+WORDS = {1: "incoming call", 2: "outgoing call", 3: "missed call", 4: "voicemail", 5: "rejected call",
+         6: "blocked call (refused list)", 7: "call answered on another device"}
+_NAMES = st.text(st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters='<>&"'), min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["+31611111111", "+31622222222", "0800-1234"]),
+                               st.integers(0, 10**9), st.sampled_from([1, 2, 3, 4, 5, 6, 7]),
+                               st.integers(0, 10**5), _NAMES.filter(lambda n: n.strip() not in ("", "null", "(Unknown)"))),
+                     min_size=1, max_size=30))
+def test_random_logs_written_as_the_app_writes_parse_back(tmp_path: Path, rows: list) -> None:
+    calls = "".join(call(number, str(T0 + at), str(kind), str(duration), name=name)
+                    for number, at, kind, duration, name in rows)
+    conversations = parse(write_log(tmp_path / "calls-random.xml", calls, count=len(rows)))
+    by_number: dict[str, list] = {}
+    for number, at, kind, duration, name in rows:
+        by_number.setdefault(number.replace("-", ""), []).append((number, at, kind, duration, name))
+    assert [c.source.inferred["number"] for c in conversations] == list(by_number)
+    for conversation in conversations:
+        expected = sorted(by_number[conversation.source.inferred["number"]], key=lambda r: r[1])  # stable
+        got = [(m.timestamp, m.sender, m.text) for m in conversation.messages]
+        assert got == [
+            (at_ms(T0 + at), "Ik" if kind == 2 else name.strip(),
+             ", ".join([WORDS[kind]] + ([f"{duration} s"] if duration or kind in (1, 2) else []) + [number]))
+            for number, at, kind, duration, name in expected]
