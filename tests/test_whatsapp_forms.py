@@ -281,6 +281,11 @@ def test_two_core_reading_writes_the_same_document(tmp_path: Path, monkeypatch: 
 
     one, two = document(10**12), document(1000)
     assert two == one
+    monkeypatch.setattr(MessageStream, "threshold", 1000)  # into a real file: the second half is sendfile'd
+    streams = stream_export([chat], ParseOptions(tz="Europe/Amsterdam"))
+    with open(tmp_path / "out.json", "w", encoding="utf-8") as out:
+        write_conversations_json(((s.head, s.messages) for s in streams), len(streams), out)
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8")) == one
     from ingest.sources import whatsapp_parallel
 
     halves = []

@@ -29,7 +29,7 @@ from kernel.model import Message, encode_records, records_of
 
 PARALLEL_BYTES = 32 * 1024 * 1024
 _WINDOW = 4 * 1024 * 1024
-_SPLIT_AT = 0.5
+_SPLIT_AT = 0.535  # the worker first counts the messages before its half (about 13% of reading them): it gets less
 
 
 class MessageStream:
@@ -192,8 +192,7 @@ def _two_halves(
         if status[0] == "error":
             raise InputError(status[1], hint=status[2])
         _, counts2, inferred2, languages2 = status
-        with open(target, encoding="utf-8", newline="\n") as part:
-            _copy(part, write)
+        _copy(target, write)
         for name, n in counts2.items():
             counts[name] = counts.get(name, 0) + n
         _merge_inferred(reader.inferred, inferred2)
@@ -208,9 +207,33 @@ def _two_halves(
         os.unlink(target)
 
 
-def _copy(source: IO[str], write: Callable[[str], object]) -> None:
-    while chunk := source.read(8 * 1024 * 1024):
-        write(chunk)
+def _copy(path: str, write: Callable[[str], object]) -> None:
+    """Append the worker's JSON to what `write` writes: by the kernel (sendfile) when `write` is the write
+    method of a text file with a descriptor (stdout, a file), else as text."""
+    stream = getattr(write, "__self__", None)
+    fd = _descriptor_of(stream)
+    if stream is not None and fd is not None and getattr(stream, "encoding", "").lower().replace("-", "") == "utf8":
+        stream.flush()
+        with open(path, "rb") as part:
+            size, offset = os.fstat(part.fileno()).st_size, 0
+            while offset < size:
+                sent = os.sendfile(fd, part.fileno(), offset, size - offset)
+                if sent == 0:
+                    break
+                offset += sent
+            if offset == size:
+                return
+            raise OSError(f"could not write the second half of the chat ({offset} of {size} bytes)")
+    with open(path, encoding="utf-8", newline="\n") as text:
+        while chunk := text.read(8 * 1024 * 1024):
+            write(chunk)
+
+
+def _descriptor_of(stream: object) -> int | None:
+    try:
+        return int(stream.fileno()) if isinstance(stream, io.TextIOBase) else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 def _merge_inferred(first: dict[str, Any], second: dict[str, Any]) -> None:
