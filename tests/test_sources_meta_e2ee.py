@@ -157,6 +157,19 @@ def test_a_sip_of_one_thread_of_a_zipped_download_holds_its_photo(tmp_path: Path
     assert validate_sip(made.path, config).valid
 
 
+def test_a_thread_file_whose_name_comes_after_its_messages_is_still_found(tmp_path: Path) -> None:
+    late = tmp_path / "Late_2.json"
+    messages = [message("Ik", T0 + n, f"bericht {n}") for n in range(60)]  # pushes threadName past the head
+    late.write_text(json.dumps({"messages": messages, "participants": ["Ik"], "threadName": "Late_2"}),
+                    encoding="utf-8")
+    assert late.read_bytes().index(b'"threadName"') > 4096
+    export = open_export([late])
+    assert meta_e2ee.FORMAT.score(export) == 0.9
+    assert detect(export).format.name == "meta-e2ee"
+    (conv,) = meta_e2ee.FORMAT.parse_all(export, ParseOptions(tz="UTC"))
+    assert conv.title == "Late" and [m.text for m in conv.messages] == [f"bericht {n}" for n in range(60)]
+
+
 def test_download_your_information_is_not_taken_for_an_encrypted_chat(tmp_path: Path) -> None:
     old = tmp_path / "message_1.json"
     old.write_text(json.dumps({"participants": [{"name": "Ik"}], "title": "Ik", "thread_path": "inbox/ik_1",

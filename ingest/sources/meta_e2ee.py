@@ -51,15 +51,20 @@ _KEYS = (b'"senderName"', b'"isUnsent"', b'"timestamp"', b'"participants"')
 
 
 def looks_like_e2ee(head: bytes) -> float:
-    """How surely the first bytes of a JSON file are an encrypted-chat thread file (0.0 .. 1.0)."""
+    """How surely the first bytes of a JSON file are an encrypted-chat thread file (0.0 .. 1.0): 1.0 with
+    `threadName`, `messages` and two camelCase message keys; 0.9 with the message keys alone (a file whose
+    `threadName` comes after its messages); 0.5 with `threadName` and `messages` alone."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text.startswith(b"{") or b'"threadName"' not in text or b'"messages"' not in text:
+    if not text.startswith(b"{") or b'"messages"' not in text:
         return 0.0
-    return 1.0 if sum(1 for key in _KEYS if key in text) >= 2 else 0.5
+    keys = sum(1 for key in _KEYS if key in text)
+    if b'"threadName"' in text:
+        return 1.0 if keys >= 2 else 0.5
+    return 0.9 if b'"senderName"' in text and keys >= 3 else 0.0
 
 
 def thread_members(export: Export) -> list[str]:
-    """The export's thread files: every .json member whose head carries `threadName`, paths sorted."""
+    """The export's thread files: every .json member whose head looks like one (`looks_like_e2ee`), sorted."""
     found = []
     for member in export.members():
         if not member.name.lower().endswith(".json"):
@@ -168,7 +173,7 @@ class MetaE2eeFormat:
     name = NAME
 
     def score(self, export: Export) -> float:
-        """1.0 when a .json member opens with `threadName` and the camelCase message keys, else 0."""
+        """The best `looks_like_e2ee` of the export's .json members (1.0 for a thread file as Meta writes it)."""
         best = 0.0
         for member in thread_members(export):
             best = max(best, looks_like_e2ee(export.read_head(member, 4096)))
