@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ingest.selection import ExportPart
 from ingest.sources import ConversationStream, ParseOptions, stream_export
@@ -94,23 +94,28 @@ def pick_index(ids: Sequence[str], wanted: str) -> int:
                           "`edepot sip conversations EXPORT` lists them")
 
 
-def choose(heads: Sequence[ConversationHead], wanted: str | None) -> tuple[int, ExportPart | None]:
+def choose(heads: Sequence[ConversationHead], wanted: str | None, can_split: bool = True
+           ) -> tuple[int, ExportPart | None]:
     """The 0-based position of the conversation `wanted` names (id or index) among the export's `heads`, and
     which part of the export it is when the export holds several. InputError for an unknown name (even when
-    the export holds one conversation), and for an export holding several when `wanted` is None."""
+    the export holds one conversation), and for an export holding several when `wanted` is None (naming
+    --split too when the command has it)."""
     ids = conversation_ids(heads)
     if len(heads) == 1:
         if wanted is not None:
             pick_index(ids, wanted)
         return 0, None
     if wanted is None:
-        raise several_conversations_error(len(heads))
+        raise several_conversations_error(len(heads), can_split)
     index = pick_index(ids, wanted)
     return index, ExportPart(ids[index], index + 1, len(heads), heads[index].title)
 
 
-def several_conversations_error(count: int) -> InputError:
+def several_conversations_error(count: int, can_split: bool = True) -> InputError:
     """The refusal for an export holding several conversations when none was picked: it names the ways out."""
+    if not can_split:
+        return InputError(f"the export holds {count} conversations",
+                          hint="list them with `edepot sip conversations EXPORT`, then pick one with --conversation ID")
     return InputError(f"the export holds {count} conversations and a SIP is one record (one conversation)",
                       hint="list them with `edepot sip conversations EXPORT`, then make a SIP of one with "
                            "--conversation ID, or one SIP each with --split OUTDIR")
@@ -125,13 +130,20 @@ def materialise(stream: ConversationStream) -> Conversation:
 
 
 def list_conversations(exports: Sequence[Path], options: ParseOptions | None = None,
-                       export_format: str | None = None) -> list[ConversationEntry]:
+                       export_format: str | None = None,
+                       on_entry: Callable[[ConversationEntry, int], None] = lambda _entry, _total: None,
+                       ) -> list[ConversationEntry]:
     """Every conversation of the export with its id, title, participants, message count and first/last time.
 
-    Streams the export: one message at a time is held, whatever its size. Raises what parsing raises."""
+    Streams the export: one message at a time is held, whatever its size. `on_entry(entry, total)` after each
+    conversation is counted (for progress). Raises what parsing raises."""
     streams = stream_export(exports, options, export_format)
     ids = conversation_ids([s.head for s in streams])
-    return [_entry(n, ids[n - 1], stream) for n, stream in enumerate(streams, start=1)]
+    entries = []
+    for n, stream in enumerate(streams, start=1):
+        entries.append(_entry(n, ids[n - 1], stream))
+        on_entry(entries[-1], len(streams))
+    return entries
 
 
 def _entry(index: int, conversation_id: str, stream: ConversationStream) -> ConversationEntry:

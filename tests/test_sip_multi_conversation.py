@@ -400,6 +400,8 @@ def test_batch_rows_name_a_conversation(sms: Path, config: Config, tmp_path: Pat
 
 
 def test_review_sheet_of_one_conversation_applies_to_its_sip(sms: Path, config: Config, tmp_path: Path) -> None:
+    unpicked = run(["sip", "review", str(sms), "--out", str(tmp_path / "sheet")], tmp_path)
+    assert unpicked.returncode == 2 and "--conversation ID" in unpicked.stderr and "--split" not in unpicked.stderr
     result = run(["sip", "review", str(sms), "--conversation", "2", "--out", str(tmp_path / "sheet")], tmp_path)
     assert result.returncode == 0, result.stderr
     sheet = (tmp_path / "sheet.csv").read_text(encoding="utf-8")
@@ -503,35 +505,38 @@ def test_split_of_an_export_of_one_conversation_is_the_whole_export(config: Conf
     assert row.sip.path.name.startswith("001-")
 
 
-def test_split_shows_progress_on_a_terminal_and_none_with_json(sms: Path, tmp_path: Path) -> None:
+def on_a_terminal(args: list[str], tmp_path: Path) -> tuple[int, str]:
+    """Run edepot with stderr on a pseudo-terminal (as a person at a terminal would): exit code, what it showed."""
     import pty
     import threading
 
     env = {k: v for k, v in os.environ.items() if k != "CI"} | {"EDEPOT_DATA": str(tmp_path / "data"),
                                                                "COLUMNS": "100"}
-    shown = {}
-    for label, extra in (("terminal", []), ("json", ["--json"])):
-        master, slave = pty.openpty()
-        seen = bytearray()
+    master, slave = pty.openpty()
+    seen = bytearray()
 
-        def read(fd: int = master, into: bytearray = seen) -> None:
-            while True:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                into.extend(chunk)
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
 
-        reader = threading.Thread(target=read)
-        reader.start()
-        done = subprocess.run([*EDEPOT, *extra, "sip", "create", str(sms), "--split", str(tmp_path / label)],
-                              stdout=subprocess.PIPE, stderr=slave, env=env, timeout=300)
-        os.close(slave)
-        reader.join(timeout=10)
-        os.close(master)
-        assert done.returncode == 0
-        shown[label] = seen.decode("utf-8", errors="replace")
-    assert "3/3" in shown["terminal"] and "Raadsgriffie" in shown["terminal"]  # the bar names each conversation
-    assert shown["json"] == ""
+    reader = threading.Thread(target=read)
+    reader.start()
+    done = subprocess.run([*EDEPOT, *args], stdout=subprocess.PIPE, stderr=slave, env=env, timeout=300)
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    return done.returncode, seen.decode("utf-8", errors="replace")
+
+
+def test_split_and_listing_show_progress_on_a_terminal_and_none_with_json(sms: Path, tmp_path: Path) -> None:
+    code, shown = on_a_terminal(["sip", "create", str(sms), "--split", str(tmp_path / "a")], tmp_path)
+    assert code == 0 and "3/3" in shown and "Raadsgriffie" in shown  # the bar names each conversation
+    assert on_a_terminal(["--json", "sip", "create", str(sms), "--split", str(tmp_path / "b")], tmp_path) == (0, "")
+    code, shown = on_a_terminal(["sip", "conversations", str(sms)], tmp_path)
+    assert code == 0 and "reading sms-20240314.xml" in shown and "3/3" in shown

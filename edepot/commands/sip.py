@@ -175,10 +175,21 @@ def _progress_bar(args: argparse.Namespace) -> Any:
 
 
 def cmd_sip_conversations(args: argparse.Namespace, config: Config) -> int:
-    from ingest.conversations import list_conversations
+    from ingest.conversations import ConversationEntry, list_conversations
     from ingest.sources import ParseOptions
 
-    entries = list_conversations(args.export, ParseOptions(args.tz, args.date_order), args.format)
+    progress = _progress_bar(args)
+    task = progress.add_task(f"reading {args.export[0].name[:40]}", total=None) if progress is not None else None
+
+    def on_entry(entry: ConversationEntry, total: int) -> None:
+        if progress is not None:
+            progress.update(task, total=total, advance=1, description=f"counting {entry.label()[:40]}")
+
+    try:
+        entries = list_conversations(args.export, ParseOptions(args.tz, args.date_order), args.format, on_entry)
+    finally:
+        if progress is not None:
+            progress.stop()
 
     def day(moment: datetime | None) -> str:
         return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
@@ -210,7 +221,7 @@ def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
     from ingest.sources import ParseOptions, stream_export
 
     streams = stream_export(args.export, ParseOptions(args.tz, args.date_order), args.format)
-    conversation = materialise(streams[choose([s.head for s in streams], args.conversation)[0]])
+    conversation = materialise(streams[choose([s.head for s in streams], args.conversation, can_split=False)[0]])
     csv_path, html_path = write_review_sheet(conversation, args.out.resolve())
     emit(args, {"csv": str(csv_path), "html": str(html_path), "messages": len(conversation.messages)},
          f"review sheet for {len(conversation.messages)} messages: {csv_path} and {html_path}")
