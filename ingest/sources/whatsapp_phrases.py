@@ -12,12 +12,15 @@ phone's language. Matching is on text with invisible direction marks removed, ca
 Where the Spanish, Italian, Portuguese and Turkish entries come from (the comments on those entries use
 these tags; an entry without a tag is not confirmed by any source found and stays as a best reading):
 - [ios-strings]: starkdmi/whats_json `lib/src/patterns.dart`, every language of WhatsApp iOS 22.24.81
-  `Localizable.strings` for the key named there (attached `zQ+5d`, deleted `qBly]`, you deleted `GHe7G`,
-  image `n*sq0`, video `I4|vp`, audio `a86Wu`, sticker `2K_mB`, GIF `~.KLq`, contact card `Sk+0p`,
-  document `StaLC`, missed calls `A),w/`, `PnA`x`, encryption notice `_i3PG`).
+  `Localizable.strings` for the key named there (attached `zQ+5d`, image `n*sq0`, video `I4|vp`, audio
+  `a86Wu`, sticker `2K_mB`, GIF `~.KLq`, contact card `Sk+0p`, document `StaLC`, security code changed
+  `G)W)p`/`7<vSf`).
 - [android-strings]: the same file, from WhatsApp Android 2.8.4278 `strings.xml` (`export_media_omitted`,
-  `email_file_attached`, `email_location_message`, `email_live_location_message`, `revoked_msg_*`,
-  `missed_voice_call`, `video_missed_call`).
+  `email_file_attached`, `email_location_message`, `email_live_location_message`).
+- [strings]: the same file, in a list it combines from both tables (deleted `qBly]`/`revoked_msg_incoming`,
+  you deleted `GHe7G`/`revoked_msg_outgoing`, missed calls `A),w/`/`missed_voice_call` and
+  "PnA`x"/`video_missed_call`, the encryption notice `_i3PG`/`settings_security_info`), so which
+  platform writes it is not known.
 - [export]: real iPhone exports in starkdmi/whats_json `test/data/languages/` (spanish_ios.txt,
   italian_ios.txt, portugal_ios.txt; Portugal's Portuguese).
 - [peers]: the text as written in two or more other parsers' tables or test chats (Brazilian Portuguese
@@ -156,25 +159,25 @@ PHRASES: dict[str, Phrases] = {
             "sticker": ("sticker omitido",), "gif": ("GIF omitido",), "document": ("documento omitido",),
             "contact": ("Tarjeta de contacto omitida",),
         },
-        deleted=("Se eliminó este mensaje",  # [ios-strings] [export]
-                 "Este mensaje fue eliminado",  # [android-strings]
-                 "Eliminaste este mensaje"),  # [ios-strings] [android-strings] [export]
+        deleted=("Se eliminó este mensaje",  # [strings] [export]
+                 "Este mensaje fue eliminado",  # [strings]
+                 "Eliminaste este mensaje"),  # [strings] [export]
         edited=("<Se editó este mensaje.>",  # [peers]
                 "<Se editó este mensaje>", "<Este mensaje fue editado>"),  # [peer]
         location=("ubicación", "Ubicación"),  # [android-strings] [export]
         live_location=("ubicación en tiempo real compartida",),  # [android-strings]
-        calls=("Llamada perdida",  # [ios-strings]
-               "Llamada de voz perdida", "Videollamada perdida",  # [android-strings]
+        calls=("Llamada perdida",  # [strings]
+               "Llamada de voz perdida", "Videollamada perdida",  # [strings]
                "Llamada de voz", "Videollamada"),
         poll=("ENCUESTA:",),
-        system=("Los mensajes y las llamadas están cifrados de extremo a extremo",  # [ios-strings] [export]
+        system=("Los mensajes y las llamadas están cifrados de extremo a extremo",  # [strings] [export]
                 "están protegidos con cifrado de extremo a extremo",  # older notice, same collected list
                 "creó el grupo", "creaste el grupo",
                 "código de seguridad",  # [ios-strings]
                 "cambió el asunto", "cambió el nombre del grupo", "cambió el ícono",
                 "cambió la descripción", "ahora es admin", "Ahora eres admin", "mensajes temporales",
                 "enlace de invitación", "cambió su número"),
-        encryption=("Los mensajes y las llamadas están cifrados de extremo a extremo",),  # [ios-strings] [export]
+        encryption=("Los mensajes y las llamadas están cifrados de extremo a extremo",),  # [strings] [export]
     ),
     "it": Phrases(
         media_omitted=("<Media omessi>",  # [peers]
@@ -186,23 +189,23 @@ PHRASES: dict[str, Phrases] = {
             "sticker": ("sticker non incluso", "sticker omesso"), "gif": ("GIF esclusa", "GIF omessa"),
             "document": ("documento omesso",), "contact": ("Scheda contatto omessa",),
         },
-        deleted=("Questo messaggio è stato eliminato",  # [ios-strings] [export]
-                 "Hai eliminato questo messaggio"),  # [ios-strings] [export]
+        deleted=("Questo messaggio è stato eliminato",  # [strings] [export]
+                 "Hai eliminato questo messaggio"),  # [strings] [export]
         edited=("<Questo messaggio è stato modificato>",),  # [peers]
         location=("posizione", "Posizione"),  # [android-strings] [export]
         live_location=("posizione attuale condivisa",  # [android-strings]
                        "posizione in tempo reale condivisa"),
-        calls=("Chiamata vocale persa", "Videochiamata persa",  # [ios-strings] [android-strings]
+        calls=("Chiamata vocale persa", "Videochiamata persa",  # [strings]
                "Chiamata vocale", "Videochiamata"),
         poll=("SONDAGGIO:",),
-        system=("I messaggi e le chiamate sono crittografati end-to-end",  # [ios-strings] [export] [peer]
+        system=("I messaggi e le chiamate sono crittografati end-to-end",  # [strings] [export] [peer]
                 "protetti con la crittografia end-to-end",  # older notice, same collected list
                 "ha creato il gruppo", "hai creato il gruppo",
                 "codice di sicurezza",  # [ios-strings] [export]
                 "ha cambiato l'oggetto", "ha modificato l'oggetto", "ha cambiato il nome",
                 "ha cambiato l'immagine", "è ora amministratore", "Ora sei amministratore", "messaggi effimeri",
                 "link d'invito", "ha cambiato numero"),
-        encryption=("I messaggi e le chiamate sono crittografati end-to-end",),  # [ios-strings] [export]
+        encryption=("I messaggi e le chiamate sono crittografati end-to-end",),  # [strings] [export]
     ),
     "pt": Phrases(  # Brazil (BR) and Portugal (PT) write different words
         media_omitted=("<Mídia oculta>",  # BR [peers]
@@ -222,31 +225,31 @@ PHRASES: dict[str, Phrases] = {
             "document": ("documento omitido", "documento não revelado"),
             "contact": ("Cartão do contato omitido", "Contacto não revelado"),
         },
-        deleted=("Esta mensagem foi apagada",  # [ios-strings] [export]
-                 "Esta mensagem foi apagada pelo remetente",  # [android-strings]
-                 "Mensagem apagada",  # BR [ios-strings] [peers]
-                 "Você apagou esta mensagem",  # BR [android-strings] [peers]
-                 "Apagou esta mensagem"),  # PT [ios-strings] [export]
+        deleted=("Esta mensagem foi apagada",  # [strings] [export]
+                 "Esta mensagem foi apagada pelo remetente",  # [strings]
+                 "Mensagem apagada",  # BR [strings] [peers]
+                 "Você apagou esta mensagem",  # BR [strings] [peers]
+                 "Apagou esta mensagem"),  # PT [strings] [export]
         edited=("<Esta mensagem foi editada>",  # [peers]
                 "<Mensagem editada>"),  # BR [peers]
         location=("localização", "Localização"),  # [android-strings] [export]
         live_location=("localização atual compartilhada",  # BR [android-strings]
                        "Está a partilhar a sua localização",  # PT [android-strings]
                        "localização em tempo real compartilhada", "localização em tempo real partilhada"),
-        calls=("Chamada de voz perdida", "Videochamada perdida",  # [ios-strings] [android-strings]
-               "Chamada de vídeo perdida",  # [android-strings]
+        calls=("Chamada de voz perdida", "Videochamada perdida",  # [strings]
+               "Chamada de vídeo perdida",  # [strings]
                "Ligação de voz perdida",  # BR [peer]
                "Ligação de vídeo perdida", "Chamada de voz", "Chamada de vídeo"),
         poll=("ENQUETE:", "SONDAGEM:"),
-        system=("As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta",  # BR [ios-strings]
-                "As mensagens e chamadas são encriptadas ponto a ponto",  # PT [ios-strings] [export]
+        system=("As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta",  # BR [strings]
+                "As mensagens e chamadas são encriptadas ponto a ponto",  # PT [strings] [export]
                 "criou o grupo", "criou este grupo",
                 "código de segurança",  # [ios-strings]
                 "mudou o assunto", "alterou o assunto", "mudou o nome do grupo",
                 "alterou o nome do grupo", "mudou a imagem", "agora é admin", "Agora você é admin",
                 "mensagens temporárias", "link de convite", "mudou de número"),
         encryption=("As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta",  # BR
-                    "As mensagens e chamadas são encriptadas ponto a ponto"),  # PT [ios-strings] [export]
+                    "As mensagens e chamadas são encriptadas ponto a ponto"),  # PT [strings] [export]
     ),
     "tr": Phrases(
         media_omitted=("<Medya dahil edilmedi>",  # [peers]
@@ -259,23 +262,23 @@ PHRASES: dict[str, Phrases] = {
             "sticker": ("Çıkartma dahil edilmedi",), "gif": ("GIF dahil edilmedi",),
             "document": ("belge dahil edilmedi",), "contact": ("Kişi kartı dahil edilmedi",),
         },
-        deleted=("Bu mesaj silindi",  # [ios-strings] [android-strings] [peers]
-                 "Bu mesajı sildiniz",  # [ios-strings] [android-strings] [peers]
+        deleted=("Bu mesaj silindi",  # [strings] [peers]
+                 "Bu mesajı sildiniz",  # [strings] [peers]
                  "Bu mesajı sildin"),
         edited=("<Bu mesaj düzenlendi>",),  # [peers]
         location=("konum", "Konum"),  # [android-strings] [peers]
         live_location=("Mevcut konum paylaşıldı",  # [android-strings]
                        "canlı konum paylaşıldı"),
-        calls=("Cevapsız sesli arama", "Cevapsız görüntülü arama",  # [ios-strings] [android-strings]
+        calls=("Cevapsız sesli arama", "Cevapsız görüntülü arama",  # [strings]
                "Sesli arama", "Görüntülü arama"),
         poll=("ANKET:",),  # [peer]
-        system=("Mesajlar ve aramalar uçtan uca şifrelidir",  # [ios-strings] [peers]
+        system=("Mesajlar ve aramalar uçtan uca şifrelidir",  # [strings] [peers]
                 "uçtan uca şifreleme ile korunmaktadır",  # older notice, same collected list
                 "grubunu oluşturdu", "grubu oluşturdu",
                 "güvenlik kodu",  # [ios-strings]
                 "konuyu", "grup adını", "grup simgesini", "artık yönetici",
                 "süreli mesajlar", "davet bağlantısı", "telefon numarasını"),
-        encryption=("Mesajlar ve aramalar uçtan uca şifrelidir",),  # [ios-strings]
+        encryption=("Mesajlar ve aramalar uçtan uca şifrelidir",),  # [strings]
     ),
     "ru": Phrases(
         media_omitted=("<Без медиафайлов>", "<Файл пропущен>"),
