@@ -150,15 +150,9 @@ def main() -> None:
 
 def clamscan_alone(paths: list[Path], database: Path, folder: Path) -> float:
     """Seconds for clamscan over `paths`, one process per core on shares balanced by size, as edepot does."""
-    from preservation.scan import SCAN_LIMITS
+    from preservation.scan import SCAN_LIMITS, shares_by_size
 
-    workers = max(1, os.cpu_count() or 1)
-    shares: list[list[Path]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for path in sorted(paths, key=lambda p: p.stat().st_size, reverse=True):
-        least = loads.index(min(loads))
-        shares[least].append(path)
-        loads[least] += path.stat().st_size
+    shares = shares_by_size(paths, os.cpu_count() or 1)
     lists = []
     for n, share in enumerate(shares):
         listing = folder / f"clamscan-{n}.list"

@@ -145,17 +145,24 @@ def _database_bytes(database: Path) -> int:
     return sum(p.stat().st_size for p in database.iterdir() if p.is_file())
 
 
-def _scan_in_parallel(root: Path, files: list[Path], database: Path) -> ScanResult:
-    """One clamscan per core over shares of the files (balanced by size): worth it when loading the
-    database costs little, as a small custom one does; freshclam's full one costs ~1 GB per process."""
-    workers = max(1, min(os.cpu_count() or 1, len(files)))
-    shares: list[list[Path]] = [[] for _ in range(workers)]
-    loads = [0] * workers
+def shares_by_size(files: list[Path], workers: int) -> list[list[Path]]:
+    """`files` dealt into at most `workers` non-empty shares of about equal bytes (largest first, each to
+    the lightest share)."""
+    count = max(1, min(workers, len(files)))
+    shares: list[list[Path]] = [[] for _ in range(count)]
+    loads = [0] * count
     for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True):
         least = loads.index(min(loads))
         shares[least].append(path)
         loads[least] += path.stat().st_size
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    return shares
+
+
+def _scan_in_parallel(root: Path, files: list[Path], database: Path) -> ScanResult:
+    """One clamscan per core over shares of the files (balanced by size): worth it when loading the
+    database costs little, as a small custom one does; freshclam's full one costs ~1 GB per process."""
+    shares = shares_by_size(files, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
         parts = list(pool.map(lambda share: _scan_with_clamscan(root, share, len(share), database), shares))
     return ScanResult(parts[0].engine, parts[0].signatures, "clamscan", len(files),
                       tuple(i for part in parts for i in part.infections),
