@@ -10,6 +10,8 @@ Each conversation gets an id that stays the same for the same export, whatever e
 - SMS Backup & Restore: `thread-<addresses>`, the thread's addresses as the parser keys them
   (`thread-+31612345678`, a group `thread-+31611111111~+31622222222`; `thread-unknown` without address);
 - SMS Backup & Restore call logs: `calls-<number>`;
+- Messenger/Instagram downloads: `thread-<thread folder>` (`thread-raadsgriffie_123`), end-to-end encrypted
+  Messenger downloads `thread-<threadName>`;
 - any other format: `conversation-<n>`, its place in the export.
 Characters outside letters, digits and `+~._-` become `_`; a second conversation with the same id gets
 `-2`, `-3`, ... (in export order). A conversation may also be named by its 1-based index in the listing.
@@ -59,9 +61,11 @@ def natural_id(head: ConversationHead, index: int) -> str:
     chat = inferred.get("chat")
     if head.source.format == "telegram" and isinstance(chat, dict) and chat.get("id") is not None:
         return "chat-" + _UNSAFE.sub("_", str(chat["id"]))
-    for fmt, key, prefix in (("sms-backup", "thread", "thread-"), ("sms-backup-calls", "number", "calls-")):
+    for fmt, key, prefix in (("sms-backup", "thread", "thread-"), ("sms-backup-calls", "number", "calls-"),
+                             ("meta-dyi", "thread_path", "thread-"), ("meta-e2ee", "thread_name", "thread-")):
         value = inferred.get(key)
-        if head.source.format == fmt and isinstance(value, str):
+        if head.source.format == fmt and isinstance(value, str) and value.strip("/"):
+            value = value.strip("/").rsplit("/", 1)[-1]  # Meta's thread_path "inbox/<thread folder>"
             return prefix + ("unknown" if value.startswith("(") else _UNSAFE.sub("_", value))
     return f"conversation-{index}"
 

@@ -3,7 +3,7 @@
 Implements the "media follow their messages" rule of issue 5's selection, for every way an export carries
 its media:
 - as files of the export (a zip's members, an export folder, loose files): copied by the attachment's name,
-  which is the member's path (Telegram: `chats/chat_001/photos/photo_1@….jpg`), keeping that path under
+  which is the member's path, or the end of it when the export was zipped with a folder around it (Telegram: `chats/chat_001/photos/photo_1@….jpg`), keeping that path under
   `data/original/` so that two chats' `photo_1.jpg` never meet; WhatsApp names an attachment by its file
   name alone, so for an export of one conversation a member with that file name is taken when no member
   has the exact name;
@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 
 from ingest.export import Export, open_export
 from ingest.sources import embedded_files
+from kernel.errors import InputError
 
 
 class SelectedMedia:
@@ -40,9 +41,11 @@ class SelectedMedia:
         self._spooled: dict[str, Path] = {}
 
     def write(self, names: Iterable[str], folder: Path, by_file_name: bool) -> list[str]:
-        """Write each attachment called one of `names` below `folder`; returns the paths written, relative to
-        `folder`, sorted. `by_file_name` also takes a member by its file name alone (see the module
-        docstring). A name found nowhere is left out (the conversation lists it as an absent attachment)."""
+        """Write each attachment called one of `names` (attachments the parser found present) below `folder`;
+        returns the paths written, relative to `folder`, sorted. A name is found as a member's exact name, as
+        the end of exactly one member's path (an export zipped with a top folder), with `by_file_name` by its
+        file name alone (see the module docstring), or among the attachments carried inside the export's
+        files. InputError naming any that is found nowhere."""
         export = self._opened()
         members = [m.name for m in export.members()]
         exact = set(members)
@@ -52,9 +55,10 @@ class SelectedMedia:
         written: set[str] = set()
         rest: list[str] = []
         for name in sorted(set(names)):
-            if name in exact:
+            below = [m for m in members if m.endswith("/" + name)] if "/" in name else []
+            if name in exact or len(below) == 1:
                 relative = _safe_relative(name)
-                export.extract(name, folder / relative)
+                export.extract(name if name in exact else below[0], folder / relative)
             elif by_file_name and PurePosixPath(name).name in by_base:
                 relative = PurePosixPath(name).name
                 if relative not in written:
@@ -63,14 +67,20 @@ class SelectedMedia:
                 rest.append(name)
                 continue
             written.add(relative)
+        missing = []
         for name in rest:
             spooled = self._embedded(rest).get(name)
-            if spooled is not None:
-                relative = _safe_relative(name)
-                target = folder / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(spooled, target)
-                written.add(relative)
+            if spooled is None:
+                missing.append(name)
+                continue
+            relative = _safe_relative(name)
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(spooled, target)
+            written.add(relative)
+        if missing:  # the parser saw these files: a record must not lose them without a word
+            raise InputError(f"{len(missing)} attachment(s) the export holds could not be taken out of it: "
+                             + ", ".join(missing[:3]), hint="make the SIP with --keep-original to keep them")
         return sorted(written)
 
     def close(self) -> None:

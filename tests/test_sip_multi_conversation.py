@@ -540,3 +540,44 @@ def test_split_and_listing_show_progress_on_a_terminal_and_none_with_json(sms: P
     assert on_a_terminal(["--json", "sip", "create", str(sms), "--split", str(tmp_path / "b")], tmp_path) == (0, "")
     code, shown = on_a_terminal(["sip", "conversations", str(sms)], tmp_path)
     assert code == 0 and "reading sms-20240314.xml" in shown and "3/3" in shown
+
+
+def test_a_call_log_is_listed_by_number_and_one_number_makes_a_record(config: Config, tmp_path: Path) -> None:
+    from tests.test_sources_calls import T0, call, write_log
+
+    log = write_log(tmp_path / "calls-20240314.xml",
+                    call("+31612345678", str(T0), "1", "61") + call("+31687654321", str(T0 + 60_000), "2", "30",
+                                                                  name="Karel Wouters")
+                    + call("+31612345678", str(T0 + 120_000), "3"), count=3)
+    entries = list_conversations([log])
+    assert [(e.id, e.title, e.messages) for e in entries] == [("calls-+31612345678", "Petra de Vries", 2),
+                                                              ("calls-+31687654321", "Karel Wouters", 1)]
+    made = create_sip([log], tmp_path / "sip", config, options=SipOptions(conversation="calls-+31687654321"))
+    contents = all_bytes(made.path)
+    assert made.message_count == 1 and not [n for n, data in contents.items() if b"+31612345678" in data]
+    assert validate_sip(made.path, config).valid
+
+
+def test_a_messenger_download_zipped_with_a_top_folder(config: Config, tmp_path: Path) -> None:
+    from tests.test_source_meta_dyi import _messenger_download
+
+    root = _messenger_download(tmp_path / "facebook-ik-2024")
+    archive = zipped(root, tmp_path / "facebook.zip")
+    entries = list_conversations([archive])
+    assert [e.id for e in entries] == ["thread-raadsgriffie_123", "thread-zz_tweede_9"]
+    made = create_sip([archive], tmp_path / "sip", config, options=SipOptions(conversation="thread-raadsgriffie_123"))
+    photo = "your_facebook_activity/messages/inbox/raadsgriffie_123/photos/agenda.jpg"
+    assert (made.path / "data/original" / photo).read_bytes() == (root / photo).read_bytes()
+    other = parse_all_exports([archive])[1]
+    assert leaks(made.path, [other], {}) == [] and validate_sip(made.path, config).valid
+
+
+def test_an_attachment_that_cannot_be_taken_out_stops_the_sip(config: Config, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import selected_media
+
+    sms = sms_backup(tmp_path / "export")
+    monkeypatch.setattr(selected_media, "embedded_files", lambda _paths, _format: iter(()))  # parts unreadable
+    with pytest.raises(InputError, match="1 attachment.*could not be taken out.*foto-5678.png"):
+        create_sip([sms], tmp_path / "sip", config, options=SipOptions(conversation="1"))
+    assert not (tmp_path / "sip").exists() and not list(tmp_path.glob(".*"))
