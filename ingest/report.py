@@ -142,5 +142,10 @@ def render_html(document: dict[str, Any]) -> str:
                          f"<td>{fmt}</td><td>{v}</td><td>{acts}</td><td><code>{e(f['sha256'])}</code></td></tr>")
         parts.append("</table>")
     parts.append("<h2>PREMIS-events</h2><ul>" + "".join(f"<li>{e(k)}: {v}</li>" for k, v in document["events"].items())
-                 + "</ul></body></html>\n")
+                 + "</ul>")
+    if document["stage_seconds"]:
+        parts.append("<h2>Duur per stap</h2><table><tr><th>stap</th><th>seconden</th></tr>" + "".join(
+            f"<tr><td>{e(stage)}</td><td>{seconds:.1f}</td></tr>" for stage, seconds in document["stage_seconds"].items())
+            + "</table>")
+    parts.append("</body></html>\n")
     return "".join(parts)
