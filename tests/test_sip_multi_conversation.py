@@ -581,3 +581,17 @@ def test_an_attachment_that_cannot_be_taken_out_stops_the_sip(config: Config, tm
     with pytest.raises(InputError, match="1 attachment.*could not be taken out.*foto-5678.png"):
         create_sip([sms], tmp_path / "sip", config, options=SipOptions(conversation="1"))
     assert not (tmp_path / "sip").exists() and not list(tmp_path.glob(".*"))
+
+
+def test_ids_are_unique_and_safe_on_a_command_line() -> None:
+    from ingest.conversations import conversation_ids
+    from kernel.model import ConversationHead, Source
+
+    def head(fmt: str, **inferred: object) -> ConversationHead:
+        return ConversationHead(Source(fmt, "x", None, "UTC", (), dict(inferred)))
+
+    heads = [head("telegram", chat={"id": 7}), head("telegram", chat={"id": 7}),  # a chat left and listed again
+             head("sms-backup", thread="(no address)"), head("sms-backup", thread="+31 6 'x'; rm"),
+             head("whatsapp"), head("telegram", chat={"type": "saved_messages"})]
+    assert conversation_ids(heads) == ["chat-7", "chat-7-2", "thread-unknown", "thread-+31_6__x___rm",
+                                       "conversation-5", "conversation-6"]
