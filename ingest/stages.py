@@ -296,8 +296,12 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
     for relative in sorted(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/")):
         path = aip.path(relative)
         media.setdefault(path.name, path)
-        # by its path too: a selection's media keep the export's path (`chats/chat_001/photos/…`, MMS parts)
-        media.setdefault(relative.removeprefix(layout.ORIGINAL + "/"), path)
+        # by its path too: a selection's media keep the export's path (`chats/chat_001/photos/…`, MMS parts),
+        # and an export folder's files are named below the folder (`<folder>/photos/…` holds `photos/…`)
+        below = relative.removeprefix(layout.ORIGINAL + "/")
+        media.setdefault(below, path)
+        if "/" in below:
+            media.setdefault(below.split("/", 1)[1], path)
         if not zipfile.is_zipfile(path):
             continue
         export = open_export([path])
@@ -309,6 +313,7 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
                 aip.register(target_rel, "preservation", digest)
                 job.unpacked_from[target_rel] = relative
                 media[Path(name).name] = aip.path(target_rel)
+                media.setdefault(name, aip.path(target_rel))  # attachments named by their path (Telegram)
         written = list(targets.values())
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
                   f"{len(written)} files", sources=(relative,), outcomes=tuple(written))

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -595,3 +596,22 @@ def test_ids_are_unique_and_safe_on_a_command_line() -> None:
              head("whatsapp"), head("telegram", chat={"type": "saved_messages"})]
     assert conversation_ids(heads) == ["chat-7", "chat-7-2", "thread-unknown", "thread-+31_6__x___rm",
                                        "conversation-5", "conversation-6"]
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_a_whole_telegram_export_shows_its_photo_in_the_rendering(as_zip: bool, config: Config,
+                                                                  tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from ingest.pipeline import ingest
+
+    folder = telegram_export(tmp_path / "ChatExport_2024-04-02")
+    document = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    (folder / "result.json").write_text(json.dumps(document["chats"]["list"][0]), encoding="utf-8")  # one chat
+    shutil.rmtree(folder / "chats" / "chat_002")
+    export = zipped(folder, tmp_path / "telegram.zip") if as_zip else folder
+    made = create_sip([export], tmp_path / "sip", config)
+    stored = ingest(made.path, config).locations[0]
+    pages = PdfReader(stored / "data/preservation/conversation.pdf").pages
+    assert "niet aanwezig" not in "".join(page.extract_text() for page in pages)
+    assert sum(len(page.images) for page in pages) == 1
