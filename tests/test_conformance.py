@@ -86,3 +86,22 @@ def test_a_foreign_bag_is_not_an_edepot_sip_apart_from_its_bagit_verdict(config:
                              str(SUITE / "v0.97/warning/made-with-md5sum-tools")], capture_output=True, text=True,
                             env=env, timeout=120)
     assert warned.returncode == 0 and json.loads(warned.stdout)["warnings"]
+
+
+@pytest.mark.parametrize("split_from", [0, 1 << 40])  # every file hashed per algorithm, or all at once
+def test_each_damaged_file_and_algorithm_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  split_from: int) -> None:
+    import bagit
+
+    from ingest import bagit_check
+
+    monkeypatch.setattr(bagit_check, "SPLIT_ALGORITHMS_FROM", split_from)
+    (tmp_path / "bag").mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / "bag" / name).write_text(f"inhoud van {name}\n")
+    bagit.make_bag(str(tmp_path / "bag"), checksums=["sha256", "sha512"])
+    (tmp_path / "bag" / "data" / "b.txt").write_text("INHOUD VAN b.txt\n")  # same length: only the digests tell
+    findings = bagit_check.check_bagit(tmp_path / "bag")
+    assert not findings.valid
+    named = sorted(e.split(" validation failed")[0] for e in findings.errors if "validation failed" in e)
+    assert named == ["data/b.txt sha256", "data/b.txt sha512"], findings.errors
