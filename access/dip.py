@@ -414,8 +414,11 @@ def _media_files(files: Sequence[FileRecord], name: str) -> list[FileRecord]:
             relative = f.path[len(layout.MEDIA) + 1:]
             if name in (base, relative) or base.startswith(name + ".") or relative.startswith(name + "."):
                 found.append(f)
-        elif f.path.startswith(layout.ORIGINAL + "/") and name in (base, f.path[len(layout.ORIGINAL) + 1:]):
-            found.append(f)
+        elif f.path.startswith(layout.ORIGINAL + "/"):
+            relative = f.path[len(layout.ORIGINAL) + 1:]
+            # an export folder's files are named below the folder (`<folder>/photos/…` holds `photos/…`)
+            if name in (base, relative, relative.split("/", 1)[-1]):
+                found.append(f)
     return found
 
 

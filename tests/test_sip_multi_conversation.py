@@ -603,6 +603,7 @@ def test_a_whole_telegram_export_shows_its_photo_in_the_rendering(as_zip: bool, 
                                                                   tmp_path: Path) -> None:
     from pypdf import PdfReader
 
+    from access.dip import create_dip
     from ingest.pipeline import ingest
 
     folder = telegram_export(tmp_path / "ChatExport_2024-04-02")
@@ -611,7 +612,9 @@ def test_a_whole_telegram_export_shows_its_photo_in_the_rendering(as_zip: bool, 
     shutil.rmtree(folder / "chats" / "chat_002")
     export = zipped(folder, tmp_path / "telegram.zip") if as_zip else folder
     made = create_sip([export], tmp_path / "sip", config)
-    stored = ingest(made.path, config).locations[0]
-    pages = PdfReader(stored / "data/preservation/conversation.pdf").pages
-    assert "niet aanwezig" not in "".join(page.extract_text() for page in pages)
-    assert sum(len(page.images) for page in pages) == 1
+    result = ingest(made.path, config)
+    dip = create_dip(result.aip_id, tmp_path / "dip", config).path
+    for pdf in (result.locations[0] / "data/preservation/conversation.pdf", dip / "conversation.pdf"):
+        pages = PdfReader(pdf).pages
+        assert "niet aanwezig" not in "".join(page.extract_text() for page in pages)
+        assert sum(len(page.images) for page in pages) == 1
