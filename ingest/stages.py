@@ -492,7 +492,7 @@ def render_conversation(aip: AipBuilder, conversation: Conversation, media: dict
     job.begin("render PDF/A")
     context = RenderContext(title=record.title, identifier=record.identifier, archiefvormer=record.archiefvormer,
                             description_rows=record.rows, created=job.config.clock())
-    pdf = render_conversation_pdf(conversation, media, context)
+    pdf = render_conversation_pdf(conversation, media, context, aip.known_sha256())
     aip.add_bytes(layout.RENDERING_PDF, pdf, "preservation")
     originals = tuple(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/"))
     job.event("migration", "conversation rendered to PDF/A-2b (typst), images inline, media listed with checksums",
@@ -516,9 +516,9 @@ def update_metadata(sip: Path, aip: AipBuilder, job: IngestJob) -> None:
     copies = []
     derived = [p for n in job.normalisations for p in n.derived]
     for path in ([layout.RENDERING_PDF] if layout.RENDERING_PDF in aip.roles else []) + derived:
-        digests, size = digest_file(aip.path(path), ("sha256",))
+        sealed = aip.digest(path)
         found = job.identifications.get(path)
-        copies.append(DerivedCopy(path, size, digests["sha256"], found.puid if found else None,
+        copies.append(DerivedCopy(path, sealed.size, sealed.sha256, found.puid if found else None,
                                   found.format_name if found else None, found.mime_type if found else None))
     now = job.config.clock()
     written: dict[str, tuple[bytes, SchemaName]] = {}

@@ -95,20 +95,23 @@ class AipBuilder:
             self._digests[relative] = SealedFile(relative, role, path.stat().st_size, digests["sha256"],
                                                  digests["sha512"])
 
+    def digest(self, relative: str) -> SealedFile:
+        """sha256 and sha512 of one registered file, read at most once (until the file is registered anew)."""
+        known = self._digests.get(relative)
+        if known is None:
+            digests, size = digest_file(self.path(relative))
+            known = self._digests[relative] = SealedFile(relative, self.roles[relative], size, digests["sha256"],
+                                                         digests["sha512"])
+        return known
+
+    def known_sha256(self) -> dict[Path, str]:
+        """The sha256 of every file whose digests are known already, by its path in staging."""
+        return {self.path(relative): sealed.sha256 for relative, sealed in self._digests.items()}
+
     def digest_payload(self) -> dict[str, SealedFile]:
         """sha256 and sha512 of every registered file: those not known yet read once each, on all cores."""
-
-        def digest(item: tuple[str, str]) -> SealedFile:
-            relative, role = item
-            known = self._digests.get(relative)
-            if known is None:
-                digests, size = digest_file(self.path(relative))
-                known = self._digests[relative] = SealedFile(relative, role, size, digests["sha256"],
-                                                             digests["sha512"])
-            return known
-
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            return {f.path: f for f in pool.map(digest, sorted(self.roles.items()))}
+            return {f.path: f for f in pool.map(self.digest, sorted(self.roles))}
 
     def seal(
         self, payload: Mapping[str, SealedFile], bag_info: Mapping[str, str], bagging_date: date

@@ -103,6 +103,7 @@ class _Stage:
     covered: frozenset[int] | None = None  # code points the fonts can show
     images: int = 0
     staged: dict[Path, tuple[str, float, str]] = field(default_factory=dict)  # source → (path in root, width, note)
+    known_sha256: dict[Path, str] = field(default_factory=dict)  # digests the caller knows already
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -327,7 +328,8 @@ def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: 
         if staged[2]:
             entry["note"] = staged[2]
         return entry
-    entry = {"k": "file", "n": name, "z": human_size(path.stat().st_size), "h": _sha256(path)}
+    digest = stage.known_sha256.get(path) or _sha256(path)
+    entry = {"k": "file", "n": name, "z": human_size(path.stat().st_size), "h": digest}
     image_format = _image_format(path)
     if image_format is not None:
         entry["note"] = f"Afbeelding in formaat {image_format}: wordt in deze weergave niet getoond."
@@ -672,14 +674,15 @@ def _stamp_footers(pdf: Any, footers_file: Path) -> None:
 
 
 def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path],
-                            context: RenderContext) -> bytes:
+                            context: RenderContext, known_sha256: Mapping[Path, str] | None = None) -> bytes:
     """The conversation as a PDF/A-2b document (bytes), ready to be stored as its preservation copy.
 
     Promises: a title page with the record's metadata; every message in export order under a heading
     per day (one bookmark per day), sender and HH:MM:SS time on each, text set literally; images from
     `media` (JPEG, PNG, GIF) shown inline, other attachments listed with size and sha256, absent ones
     marked "niet aanwezig in de export"; "pagina X van Y" on every page; all fonts embedded. The
-    output depends only on the arguments when `context.created` is given.
+    output depends only on the arguments when `context.created` is given. `known_sha256` (path → digest)
+    spares hashing attachments whose digest the caller has already.
     Raises ToolMissing when the fonts are not installed, RenderingFailed when typst fails.
     """
     import pikepdf
@@ -691,7 +694,7 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     chunks = plan_chunks(days, chunk_limit(sum(message_weight(m) for m in conversation.messages))) or [[]]
     with tempfile.TemporaryDirectory(prefix="edepot-pdf-") as tmp:
         work = Path(tmp)
-        stage = _Stage(work / "root", covered)
+        stage = _Stage(work / "root", covered, known_sha256=dict(known_sha256 or {}))
         stage.root.mkdir()
         names = {v: k for k, v in senders.items()}
         shown_names = [clean_text(names[i], covered) for i in range(len(names))]
