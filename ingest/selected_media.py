@@ -55,7 +55,7 @@ class SelectedMedia:
         written: set[str] = set()
         rest: list[str] = []
         for name in sorted(set(names)):
-            below = [m for m in members if m.endswith("/" + name)] if "/" in name else []
+            below = [m for m in members if m.endswith("/" + name)] if "/" in name and name not in exact else []
             if name in exact or len(below) == 1:
                 relative = _safe_relative(name)
                 export.extract(name if name in exact else below[0], folder / relative)
