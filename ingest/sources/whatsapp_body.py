@@ -149,6 +149,10 @@ _OMITTED_LAST_WORDS = frozenset(
 _POLL_PREFIXES = tuple(t for lang in PHRASES.values() for t in lang.poll)
 _TEXT = MessageKind.TEXT
 _MARK_RE = re.compile(f"[{MARKS}]")
+# Android quotes a group's name in system lines ("changed the subject from “A” to “B: c”"), with straight,
+# curly, low-9 or angle quotes by language; a colon inside the name must not make its start a sender.
+# A non-ASCII quote can only be in a non-ASCII sender, so the fast path tests `isascii()` (O(1)) first.
+_QUOTE_RE = re.compile('["\u201c\u201d\u201e\u00ab\u00bb]')
 
 
 class BodyReader:
@@ -173,8 +177,8 @@ class BodyReader:
                     and not (newline > 0 and body.startswith(_POLL_PREFIXES))
                     and not (self.ios and body.startswith(_ENCRYPTION_PREFIXES))):
                 sender = rest[:colon]
-                if '"' not in sender and sender[0] != " " and sender[-1] != " " and not (
-                        self.ios and sender == self.title):
+                if ('"' not in sender and (sender.isascii() or _QUOTE_RE.search(sender) is None)
+                        and sender[0] != " " and sender[-1] != " " and not (self.ios and sender == self.title)):
                     return (sender, _TEXT, body, (), False)  # type: ignore[return-value]  # a plain tuple is cheaper
         return self._read(rest)
 
@@ -186,7 +190,7 @@ class BodyReader:
             return Body(None, MessageKind.SYSTEM, rest.translate(STRIP_MARKS))
         sender_part = first[:colon]
         body = rest[colon + 2:]
-        if not self.ios and ('"' in sender_part or "“" in sender_part) and _SYSTEM.search(first):
+        if not self.ios and _QUOTE_RE.search(sender_part) is not None and _SYSTEM.search(first):
             return Body(None, MessageKind.SYSTEM, rest.translate(STRIP_MARKS))
         sender = sender_part.translate(STRIP_MARKS).strip() if _has_mark(sender_part) else sender_part.strip()
         if not sender:
