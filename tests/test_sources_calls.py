@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ingest.export import open_export
 from ingest.sources import detect, parse_all_exports, sms_backup, sms_backup_calls
 from ingest.sources.base import ParseOptions
-from kernel.errors import InputError, UnknownExportFormat, UnsafeXml
+from kernel.errors import InputError, UnsafeXml
 from kernel.model import Conversation, MessageKind
 from tests.conftest import shared_or_skip
 
@@ -139,14 +139,15 @@ def test_detected_beside_the_sms_backup_and_never_confused_with_it(tmp_path: Pat
         parse_all_exports([sms], format="sms-backup-calls")
 
 
-def test_sms_and_calls_backup_in_one_folder_is_refused_loudly_not_half_read(tmp_path: Path) -> None:
+def test_sms_and_calls_backup_in_one_folder_are_read_together_not_half(tmp_path: Path) -> None:
     folder = tmp_path / "SMSBackupRestore"
     folder.mkdir()
     write_log(folder / "calls-1.xml", call("+31612345678", str(T0), "1", "5"), count=1)
     (folder / "sms-1.xml").write_text(HEAD + '<smses count="1"><sms address="+31612345678" date="1" type="1" body="hoi" /></smses>\n')
-    with pytest.raises(UnknownExportFormat, match="could be .* equally") as raised:
-        detect(open_export([folder]))
-    assert "sms-backup 1" in raised.value.hint and "sms-backup-calls 1" in raised.value.hint
+    assert detect(open_export([folder])).format.name == "sms-backup"  # which reads the call log beside it
+    (thread,) = parse_all_exports([folder])
+    assert [(m.kind, m.text) for m in thread.messages] == [
+        (MessageKind.TEXT, "hoi"), (MessageKind.CALL, "incoming call, 5 s, +31612345678")]
     (calls,) = parse_all_exports([folder / "calls-1.xml"])  # each file on its own is read
     assert calls.messages[0].text == "incoming call, 5 s, +31612345678"
 
