@@ -12,7 +12,8 @@ The metadata file applies to every SIP, per conversation: a `naam` it gives beco
 `identificatie.kenmerk` gets `-<index>` (`WA-2024-000123-003`), since each SIP is a record of its own; without
 them, naam and kenmerk are derived per conversation as always.
 
-An export holding one conversation gives one SIP, as `sip create --out` would make it (the export in it).
+An export holding one conversation gives one SIP, as `sip create --out` would make it (the export in it, the
+metadata file as written).
 
 Every SIP appears whole or not at all. One that cannot be made (its folder exists, its selection keeps
 nothing) is reported with its one-line error and the others are still made.
@@ -136,8 +137,8 @@ def sip_name(part: ExportPart, conversation: Conversation) -> str:
 def metadata_for(metadata: Mapping[str, Any] | None, part: ExportPart,
                  conversation: Conversation) -> Mapping[str, Any] | None:
     """The metadata file's values for this conversation's record: naam and kenmerk made its own."""
-    if metadata is None:
-        return None
+    if metadata is None or part.of == 1:  # an export of one conversation: the file describes that record
+        return metadata
     own = copy.deepcopy(dict(metadata))
     if isinstance(own.get("naam"), str):
         own["naam"] = f"{own['naam']} – {_label(conversation, part)}"

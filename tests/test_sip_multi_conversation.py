@@ -499,11 +499,13 @@ def test_split_of_an_export_of_one_conversation_is_the_whole_export(config: Conf
     from tests.conftest import REPO
 
     sample = next((REPO / "samples" / "whatsapp-ios-nl").glob("*.zip"))
-    result = split_export([sample], tmp_path / "out", config)
+    metadata = {"naam": "Overleg Marktplein", "identificatie": {"kenmerk": "WA-1", "bron": "Zaaksysteem"}}
+    result = split_export([sample], tmp_path / "out", config, metadata)
     (row,) = result.rows
     assert row.sip is not None and row.id == "conversation-1" and row.sip.selection is None
     assert (row.sip.path / "data/original" / sample.name).read_bytes() == sample.read_bytes()
     assert row.sip.path.name.startswith("001-")
+    assert (row.sip.record_id, row.sip.title) == ("WA-1", "Overleg Marktplein")
 
 
 def on_a_terminal(args: list[str], tmp_path: Path) -> tuple[int, str]:
