@@ -11,20 +11,16 @@ the child's own (wait4 ru_maxrss). Medians of --runs runs.
 """
 from __future__ import annotations
 
-import argparse
 import base64
-import os
 import random
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from flat_memory import EDEPOT, median_parse, size_arguments, verdict  # noqa: E402,F401  (EDEPOT: split_bench imports it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work" / "sms"
-EDEPOT = Path(sys.executable).with_name("edepot")
-TARGET_ADDED_MB = 150
 
 
 def generate(path: Path, megabytes: int, seed: int = 4) -> tuple[int, int]:
@@ -79,33 +75,14 @@ def generate(path: Path, megabytes: int, seed: int = 4) -> tuple[int, int]:
     return sms, mms
 
 
-def run_parse(path: Path) -> tuple[float, int]:
-    """(seconds, peak RSS in bytes) of one `edepot parse` of `path` in a fresh process."""
-    start = time.perf_counter()
-    with open(os.devnull, "wb") as null:
-        process = subprocess.Popen([str(EDEPOT), "parse", "--format", "sms-backup", str(path)], stdout=null)
-        _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"edepot parse {path.name} exited with {process.returncode}")
-    return seconds, usage.ru_maxrss * 1024
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--small-mb", type=int, default=100)
-    parser.add_argument("--large-mb", type=int, default=1000)
-    args = parser.parse_args()
+    args = size_arguments(__doc__ or "", 100, 1000)
     WORK.mkdir(parents=True, exist_ok=True)
     results = {}
     for megabytes in (args.small_mb, args.large_mb):
         path = WORK / f"sms-{megabytes}mb.xml"
         sms, mms = generate(path, megabytes)
-        runs = [run_parse(path) for _ in range(args.runs)]
-        seconds = statistics.median(r[0] for r in runs)
-        rss = statistics.median(r[1] for r in runs)
+        seconds, rss = median_parse([path], "sms-backup", args.runs)
         size = path.stat().st_size
         results[megabytes] = rss
         print(
@@ -113,11 +90,7 @@ def main() -> int:
             f"median {seconds:.1f} s ({size / 1e6 / seconds:.0f} MB/s, {(sms + mms) / seconds:,.0f} messages/s), "
             f"peak RSS {rss / 2**20:.0f} MiB"
         )
-    added = (results[args.large_mb] - results[args.small_mb]) / 2**20
-    factor = args.large_mb / args.small_mb
-    verdict = "meets" if added < TARGET_ADDED_MB else "MISSES"
-    print(f"{factor:.0f}x larger file adds {added:.0f} MiB peak RSS (target < {TARGET_ADDED_MB} MiB): {verdict} the target")
-    return 0 if added < TARGET_ADDED_MB else 1
+    return verdict(results[args.small_mb], results[args.large_mb], args.large_mb / args.small_mb)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import jsonschema
@@ -27,7 +26,7 @@ from tests.conftest import REPO, shared_or_skip
 from tests.test_selection import all_bytes
 from tests.test_sip_multi_conversation import HEAD, THREADS, zipped
 from tests.test_sip_multi_conversation import sms_backup as write_sms_backup
-from tests.test_sources_calls import T0, call, write_log
+from tests.test_sources_calls import T0, at_ms, call, write_log
 
 SCHEMA = json.loads((REPO / "schemas" / "conversation.schema.json").read_text(encoding="utf-8"))
 MANY = jsonschema.Draft202012Validator(
@@ -54,10 +53,6 @@ def checked(conversations: list[Conversation]) -> list[Conversation]:
         jsonschema.validate(conversation.to_dict(), SCHEMA)
         assert Conversation.from_dict(json.loads(conversation.to_json())) == conversation
     return conversations
-
-
-def at_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
 
 def test_sms_and_calls_of_a_number_are_one_conversation_in_time_order(tmp_path: Path) -> None:

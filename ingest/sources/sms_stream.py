@@ -274,20 +274,21 @@ def _run_rows(path: Path, offset: int, count: int) -> Iterator[tuple[Any, ...]]:
 
 
 def read_messages(
-    spool: Spool, key: str, inferred: dict[str, Any], zone: Any, remaining: list[int], fallback_ms: int | None
+    spool: Spool, key: str, inferred: dict[str, Any], zone: Any, remaining: list[int], fallback_ms: int | None,
+    several_files: bool = False,
 ) -> Iterator[Message]:
     """Pass two for one thread: its messages in time order, seqs from 1; notes go into `inferred`.
     Damaged elements before the thread's first readable one take its time (the backup's date when the
-    thread has none). A message that another file of the export already gave (same time, sender, kind, text
-    and attachments' state: two dated backups of one phone overlap) is left out and counted under
-    `duplicates_across_files`. The spool is closed when the last of `remaining` threads is done."""
+    thread has none). With `several_files`, a message that another file of the export already gave (same
+    time, sender, kind, text and attachments' state: two dated backups of one phone overlap) is left out and
+    counted under `duplicates_across_files`. The spool is closed when the last of `remaining` threads is done."""
     try:
         waiting: list[tuple[int, tuple[Any, ...]]] = []
         seq = 0
         same_time: dict[tuple[Any, ...], int] = {}  # message → file index, among those of the current time
         current = None
         for row in spool.read(key):
-            if row[0] != UNTIMED and row[3] != MessageKind.UNPARSED.value:
+            if several_files and row[0] != UNTIMED and row[3] != MessageKind.UNPARSED.value:
                 if row[0] != current:
                     current, same_time = row[0], {}
                 identity = (row[2], row[3], row[4], tuple((a[1], a[2]) for a in row[5]))
@@ -380,7 +381,7 @@ def stream_threads(
         source = Source(format=format_name, platform="android", locale=None, timezone=options.tz, files=sources,
                         inferred=inferred)
         head = ConversationHead(source=source, title=thread.title or thread.key or None)
-        messages = read_messages(spool, thread.key, inferred, options.zone, remaining, fallback)
+        messages = read_messages(spool, thread.key, inferred, options.zone, remaining, fallback, len(files) > 1)
         streams.append(ConversationStream(head, messages))
     return streams
 
