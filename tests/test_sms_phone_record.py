@@ -13,6 +13,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from referencing import Registry, Resource
 
 from ingest.conversations import list_conversations
@@ -199,3 +201,40 @@ def test_sip_create_of_a_single_conversation_from_a_direct_api(config: Config, t
     folder = phone_folder(tmp_path / "SMSBackupRestore")
     made = create_sip([folder], tmp_path / "sip", config, options=SipOptions(conversation=f"thread-{ONLY_CALLED}"))
     assert made.message_count == 1 and validate_sip(made.path, config).valid
+
+
+NUMBERS = ["+31611111111", "+31622222222", "+31633333333"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(st.tuples(st.sampled_from(range(len(NUMBERS))), st.booleans(), st.integers(0, 5 * 60_000),
+                                 st.sampled_from([1, 2])), min_size=1, max_size=30),
+       run_size=st.sampled_from([2, 5, 20_000]))
+def test_random_sms_and_calls_merge_per_number_in_time_order(tmp_path_factory: pytest.TempPathFactory,
+                                                            events: list[tuple[int, bool, int, int]],
+                                                            run_size: int) -> None:
+    folder = tmp_path_factory.mktemp("SMSBackupRestore")
+    sms = [f'<sms address="{NUMBERS[n]}" date="{T0 + at}" type="{kind}" body="sms {i}" contact_name="null" />'
+           for i, (n, is_call, at, kind) in enumerate(events) if not is_call]
+    (folder / "sms-1.xml").write_text(HEAD + f'<smses count="{len(sms)}">\n' + "\n".join(sms) + "\n</smses>\n",
+                                      encoding="utf-8")
+    write_log(folder / "calls-1.xml", "".join(call(NUMBERS[n], str(T0 + at), str(kind), str(i), name="null")
+                                              for i, (n, is_call, at, kind) in enumerate(events) if is_call),
+              count=sum(1 for e in events if e[1]))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sms_backup, "RUN_SIZE", run_size)
+        conversations = checked(parse_all_exports([folder])) if sms else checked(
+            parse_all_exports([folder], format="sms-backup-calls"))
+    keys = [c.source.inferred["thread" if sms else "number"] for c in conversations]
+    sms_first = [NUMBERS[n] for n, is_call, _, _ in events if not is_call]
+    calls_first = [NUMBERS[n] for n, is_call, _, _ in events if is_call]
+    assert keys == list(dict.fromkeys(sms_first + calls_first))  # SMS threads in file order, then numbers only called
+    for key, conversation in zip(keys, conversations):
+        mine = [(at, not is_call, i) for i, (n, is_call, at, _) in enumerate(events) if NUMBERS[n] == key]
+        # time order; at equal times the SMS file's messages first (it is read first), each file in its own order
+        expected = [f"sms {i}" if is_sms else f"call {i}" for at, is_sms, i in sorted(mine, key=lambda e: (e[0], not e[1]))]
+        got = [m.text if m.kind is MessageKind.TEXT else f"call {m.text.split(', ')[1].split()[0]}"
+               for m in conversation.messages]
+        assert got == expected
+        assert [m.seq for m in conversation.messages] == list(range(1, len(mine) + 1))
+        assert sum(conversation.source.inferred["calls"].values()) == sum(1 for _, is_sms, _ in mine if not is_sms)
