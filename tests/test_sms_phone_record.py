@@ -238,3 +238,16 @@ def test_random_sms_and_calls_merge_per_number_in_time_order(tmp_path_factory: p
         assert got == expected
         assert [m.seq for m in conversation.messages] == list(range(1, len(mine) + 1))
         assert sum(conversation.source.inferred["calls"].values()) == sum(1 for _, is_sms, _ in mine if not is_sms)
+
+
+def test_the_corpus_folder_splits_into_valid_records_in_place(config: Config, tmp_path: Path) -> None:
+    from ingest.split import split_export
+
+    folder = shared_or_skip() / "corpus" / "sms-backup-restore-devadvance"
+    threads = parse_all_exports([folder])
+    result = split_export([folder], tmp_path / "out", config)
+    assert [r.id for r in result.rows] == [f"thread-{c.source.inferred['thread']}" for c in threads]
+    assert result.failed == 0
+    for row, conversation in zip(result.rows, threads):
+        assert row.sip is not None and row.sip.message_count == len(conversation.messages)
+        assert validate_sip(row.sip.path, config).valid
