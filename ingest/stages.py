@@ -76,8 +76,8 @@ from preservation.storage import LocalDirectoryLocation
 from preservation.validate_formats import FormatCheck, validate_format
 from preservation.xsd import SchemaName, validate_xml
 
-AIP_METADATA = "data/metadata"
-LINK_ORIGINALS_FROM = 16 << 20  # larger originals are read from the SIP by the replica copies, not staged again  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
+AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
+LINK_ORIGINALS_FROM = 16 << 20  # larger originals are read from the SIP by the replica copies, not staged again
 
 
 @dataclass(frozen=True)
