@@ -12,8 +12,10 @@ import shutil
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterator
 
 from lxml import etree
 
@@ -28,6 +30,7 @@ from ingest.aip_metadata import (
 )
 from ingest.export import open_export
 from ingest.job import IngestJob, Normalisation
+from ingest.replication import Replication
 from ingest.sip import CONVERSATION_JSON as SIP_CONVERSATION_JSON
 from ingest.sip import METADATA_DIR as SIP_METADATA_DIR
 from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
@@ -46,7 +49,6 @@ from kernel.errors import (
     RenderingFailed,
     ToolMissing,
 )
-from kernel.hashing import digest_file
 from kernel.model import Conversation
 from kernel.version import edepot_version
 from preservation import aip as layout
@@ -585,26 +587,27 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
     return aip.seal({**payload, layout.PREMIS: premis_digest}, bag_info, job.config.clock().date())
 
 
-def replicate(aip: AipBuilder, sealed: list[SealedFile], locations: list[LocalDirectoryLocation],
-              job: IngestJob) -> list[Path]:
-    """Copy the sealed AIP to every storage location at once (they are usually different disks) and
-    verify each copy against its digests; returns each location's bag, in configuration order."""
-    job.begin(f"store in {len(locations)} location{'s' if len(locations) != 1 else ''}")
+@contextmanager
+def start_replication(aip: AipBuilder, locations: list[LocalDirectoryLocation], job: IngestJob) -> Iterator[Replication]:
+    """Begin copying the AIP's files that are final already (originals, SIP metadata, unpacked members) to every
+    storage location in the background (ingest/replication.py); nothing is visible there until `replicate`.
+    Leaving the block without `replicate` having finished removes what was copied."""
+    replication = Replication(aip, locations, job.aip_id)
+    try:
+        replication.send(sorted(aip.roles))
+        yield replication
+    finally:
+        replication.abandon()
 
-    def store(location: LocalDirectoryLocation) -> tuple[Path, list[str]]:
-        bag = location.store_bag(aip.root, job.aip_id)
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            stored_digests = pool.map(lambda f: digest_file(bag / f.path, ("sha256",))[0]["sha256"], sealed)
-            return bag, [f.path for f, digest in zip(sealed, stored_digests) if digest != f.sha256]
 
-    with ThreadPoolExecutor(max_workers=max(1, len(locations))) as pool:
-        outcomes = list(pool.map(store, locations))
-    for location, (bag, bad) in zip(locations, outcomes):
-        if bad:
-            raise InvalidPackage(f"the copy in {location.name} does not verify", bad)
-    for location, (bag, _bad) in zip(locations, outcomes):
+def replicate(sealed: list[SealedFile], replication: Replication, job: IngestJob) -> list[Path]:
+    """Finish the copies of the sealed AIP on every storage location, verify each copy against its digests,
+    and make each bag visible; returns each location's bag, in configuration order."""
+    job.begin(f"store in {len(replication.locations)} location{'s' if len(replication.locations) != 1 else ''}")
+    bags = replication.finish(sealed)
+    for location, bag in zip(replication.locations, bags):
         job.event("replication", f"AIP stored in {location.name} ({bag})", f"{len(sealed)} files verified")
-    return [bag for bag, _bad in outcomes]
+    return bags
 
 
 def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[SealedFile],

@@ -56,8 +56,21 @@ def copy_file_atomic(source: Path, target: Path) -> None:
     fsync_dir(target.parent)
 
 
+def copy_file_durably(source: Path, target: Path) -> None:
+    """Copy `source` (through a link, if it is one) over `target`, its data on disk when this returns; not
+    atomic by itself: for files in a folder that `publish_directory` makes appear later."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def copy_tree_durably(source: Path, target: Path) -> None:
-    """Copy the tree at `source` to the new folder `target` with every file's data on disk when this returns.
+    """Copy the tree at `source` into the folder `target` (new or empty) with every file's data on disk
+    when this returns.
 
     Files are copied and fsynced several at a time, so the disk writes one file while the next is copied;
     `publish_directory` (which fsyncs the folders) then makes the tree appear with one rename.
@@ -65,19 +78,10 @@ def copy_tree_durably(source: Path, target: Path) -> None:
     files = []
     for dirpath, _dirnames, filenames in os.walk(source):
         folder = target / Path(dirpath).relative_to(source)
-        folder.mkdir(parents=True, exist_ok=False)
+        folder.mkdir(parents=True, exist_ok=folder == target)
         files += [(Path(dirpath, name), folder / name) for name in filenames]
-
-    def copy(pair: tuple[Path, Path]) -> None:
-        shutil.copy2(*pair)
-        fd = os.open(pair[1], os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
     with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
-        for _ in pool.map(copy, sorted(files, key=lambda pair: -pair[0].stat().st_size)):
+        for _ in pool.map(lambda pair: copy_file_durably(*pair), sorted(files, key=lambda p: -p[0].stat().st_size)):
             pass
 
 

@@ -23,6 +23,12 @@ class StorageLocation(Protocol):
     def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
         """Copy a finished bag in under `aip_id`, atomically; replaces a leftover of an interrupted run."""
 
+    def open_incoming(self, aip_id: str) -> Path:
+        """A new private folder on this location in which a bag of `aip_id` is assembled before `publish_bag`."""
+
+    def publish_bag(self, incoming: Path, aip_id: str) -> Path:
+        """Make the bag assembled in `incoming` the AIP's bag with one rename; returns where it is."""
+
     def bag_path(self, aip_id: str) -> Path:
         """Where the AIP's bag root is (whether or not it exists)."""
 
@@ -47,10 +53,21 @@ class LocalDirectoryLocation:
         return self.root / aip_id[:2] / aip_id
 
     def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
-        target = self.bag_path(aip_id)
-        incoming = self.root / ".incoming" / uuid.uuid4().hex
-        incoming.parent.mkdir(parents=True, exist_ok=True)
+        incoming = self.open_incoming(aip_id)
         copy_tree_durably(staged_bag, incoming)
+        return self.publish_bag(incoming, aip_id)
+
+    def open_incoming(self, aip_id: str) -> Path:
+        incoming_root = self.root / ".incoming"
+        incoming_root.mkdir(parents=True, exist_ok=True)
+        for stale in incoming_root.glob(f"{aip_id}.*"):  # left by an interrupted ingest of the same AIP
+            shutil.rmtree(stale, ignore_errors=True)
+        incoming = incoming_root / f"{aip_id}.{uuid.uuid4().hex}"
+        incoming.mkdir()
+        return incoming
+
+    def publish_bag(self, incoming: Path, aip_id: str) -> Path:
+        target = self.bag_path(aip_id)
         if target.exists():
             # A leftover of an interrupted ingest of the same AIP (not yet in the catalogue): swap it out.
             trash = self.root / ".incoming" / f"stale-{uuid.uuid4().hex}"

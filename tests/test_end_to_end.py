@@ -14,7 +14,6 @@ import pytest
 from pypdf import PdfReader
 
 from access.dip import create_dip
-from ingest import stages
 from ingest.pipeline import ingest
 from ingest.sip import create_sip
 from ingest.sip_validate import validate_sip
@@ -24,7 +23,7 @@ from kernel.errors import AlreadyIngested
 from preservation.catalogue import open_catalogue
 from preservation.fixity import run_fixity
 from preservation.pdfa_check import check_pdfa
-from preservation.storage import open_locations
+from preservation.storage import LocalDirectoryLocation, open_locations
 from tests.conftest import REPO, shared_or_skip
 
 SAMPLE = next((REPO / "samples" / "whatsapp-ios-nl").glob("*.zip"))
@@ -115,21 +114,25 @@ def test_sip_as_zip_and_7z_transfer_packages(config: Config, tmp_path: Path) -> 
 def test_a_crash_between_replicas_leaves_no_aip_and_a_rerun_finishes(config: Config, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     sip = create_sip([SAMPLE], tmp_path / "sip", config)
-    real_replicate = stages.replicate
+    real_publish = LocalDirectoryLocation.publish_bag
+    published: list[str] = []
 
-    def crash_after_first(aip, sealed, locations, job):  # noqa: ANN001, ANN202
-        real_replicate(aip, sealed, locations[:1], job)
-        raise KeyboardInterrupt("power cut")
+    def crash_after_first(self, incoming, aip_id):  # noqa: ANN001, ANN202
+        if published:
+            raise KeyboardInterrupt("power cut")
+        published.append(self.name)
+        return real_publish(self, incoming, aip_id)
 
-    monkeypatch.setattr(stages, "replicate", crash_after_first)
+    monkeypatch.setattr(LocalDirectoryLocation, "publish_bag", crash_after_first)
     with pytest.raises(KeyboardInterrupt):
         ingest(sip.path, config)
+    assert published == ["location-1"]
     catalogue = open_catalogue(config.catalogue_url)
     assert catalogue.aips() == []
     catalogue.close()
     assert not list(config.staging_dir.iterdir())
 
-    monkeypatch.setattr(stages, "replicate", real_replicate)
+    monkeypatch.setattr(LocalDirectoryLocation, "publish_bag", real_publish)
     result = ingest(sip.path, config)
     for bag in result.locations:
         bagit.Bag(str(bag)).validate()

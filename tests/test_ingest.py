@@ -357,6 +357,8 @@ def test_originals_carry_the_sip_digests_and_a_bad_copy_is_caught(config: Config
         ingest(sip, config)
     assert "does not verify" in caught.value.message
     assert caught.value.problems == [f"data/original/{ANDROID_SAMPLE.name}"]
+    for location in config.storage_locations:  # the copies made in the background are gone, nothing is visible
+        assert not [p for p in location.rglob("*") if p.is_file()]
     catalogue = open_catalogue(config.catalogue_url)
     assert catalogue.aips() == []
     catalogue.close()
@@ -397,3 +399,19 @@ def test_a_linked_original_is_still_scanned_and_named_as_in_the_sip(config: Conf
         ingest(sip, dataclasses.replace(config, scan_database=database))
     assert any(p.startswith("data/original/WhatsApp Chat - Aanhangsel.zip: ") for p in caught.value.problems), \
         caught.value.problems
+
+
+def test_an_ingest_stopped_after_the_background_copies_began_leaves_nothing_in_storage(
+        config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import stages
+
+    sip = create_sip([IOS_SAMPLE], tmp_path / "sip", config).path
+
+    def refuse(*_args: object) -> None:
+        raise InvalidPackage("stopped on purpose after the originals went out to storage")
+
+    monkeypatch.setattr(stages, "seal", refuse)
+    with pytest.raises(InvalidPackage):
+        ingest(sip, config)
+    for location in config.storage_locations:
+        assert location.is_dir() and not [p for p in location.rglob("*") if p.is_file()]

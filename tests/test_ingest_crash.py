@@ -74,5 +74,7 @@ def test_ingest_killed_at_random_moments_leaves_no_half_aip_and_a_rerun_finishes
     catalogue.close()
     bags = visible_bags(config)
     assert len(bags) == 2 and all(b.name == aip.aip_id for b in bags)
+    for location in config.storage_locations:  # what killed runs left half-copied was cleared by the re-run
+        assert not list((location / ".incoming").glob(f"{aip.aip_id}.*"))
     for bag in bags:
         bagit.Bag(str(bag)).validate()

@@ -1,0 +1,80 @@
+"""Writing an AIP to every storage location while ingest still works on it (OAIS Archival Storage, "Receive Data").
+
+As soon as the virus check has passed, the files that are final already (the originals, the SIP's metadata and
+the export's unpacked members: the bulk of the bytes) are copied into a private incoming folder on every
+location and fsynced, in the background, while identification, validation, normalisation and rendering keep
+the processor busy. `finish` copies what came after (preservation copies, metadata, PREMIS, tag files), reads
+every copy back and checks it against the sealed digests, and only then makes each bag visible with one rename.
+A failure leaves nothing visible and removes the incoming folders; a crash leaves only incoming folders, which
+the next ingest of the same AIP removes (preservation/storage.py).
+"""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from kernel.atomic import COPY_THREADS, copy_file_durably
+from kernel.errors import InvalidPackage
+from kernel.hashing import digest_file
+from preservation.aip import AipBuilder, SealedFile
+from preservation.storage import LocalDirectoryLocation
+
+
+class Replication:
+    """The copies of one AIP on its way to every storage location."""
+
+    def __init__(self, aip: AipBuilder, locations: Sequence[LocalDirectoryLocation], aip_id: str) -> None:
+        self.aip = aip
+        self.locations = list(locations)
+        self.aip_id = aip_id
+        self.incoming = {location.name: location.open_incoming(aip_id) for location in self.locations}
+        self._pool = ThreadPoolExecutor(max_workers=COPY_THREADS)
+        self._copies: dict[tuple[str, str], Future[str]] = {}  # (location, AIP path) → sha256 of the copy
+        self._published = False
+
+    def send(self, relatives: Iterable[str]) -> None:
+        """Start copying these files of the AIP (paths as in the bag) to every location, if not sent yet."""
+        for relative in relatives:
+            for location in self.locations:
+                if (location.name, relative) not in self._copies:
+                    target = self.incoming[location.name] / relative
+                    self._copies[(location.name, relative)] = self._pool.submit(_copy, self.aip.path(relative), target)
+
+    def finish(self, sealed: Sequence[SealedFile]) -> list[Path]:
+        """Send what is left of the sealed bag, verify every copy against its sha256 and publish each bag;
+        returns the bags in location order. Raises InvalidPackage, publishing nothing, when a copy is bad."""
+        self.send(f.path for f in sealed)
+        wanted = {f.path for f in sealed}
+        for location in self.locations:
+            bad = [f.path for f in sealed if not self._verified(location, f)]
+            if bad:
+                raise InvalidPackage(f"the copy in {location.name} does not verify", bad)
+            for (name, relative), _copy_done in self._copies.items():
+                if name == location.name and relative not in wanted:  # sent early, not part of the bag after all
+                    (self.incoming[name] / relative).unlink(missing_ok=True)
+        self._pool.shutdown()
+        bags = [location.publish_bag(self.incoming[location.name], self.aip_id) for location in self.locations]
+        self._published = True
+        return bags
+
+    def abandon(self) -> None:
+        """Stop and remove the incoming folders, unless `finish` published the bags."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if not self._published:
+            for folder in self.incoming.values():
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _verified(self, location: LocalDirectoryLocation, sealed: SealedFile) -> bool:
+        if self._copies[(location.name, sealed.path)].result() == sealed.sha256:
+            return True
+        # copied before its last change (or damaged on the way): copy it once more from the sealed staging file
+        target = self.incoming[location.name] / sealed.path
+        return _copy(self.aip.path(sealed.path), target) == sealed.sha256
+
+
+def _copy(source: Path, target: Path) -> str:
+    """Copy, fsync, and read the copy back: the sha256 of what the location holds."""
+    copy_file_durably(source, target)
+    return digest_file(target, ("sha256",))[0]["sha256"]
