@@ -212,6 +212,26 @@ class ChatReader:
             unparsed.append({"seq": seq, "line": line, "text": raw})
             return (seq, when, None, unparsed_kind, raw, no_files, False)
 
+        def close_carried(item: tuple[str | None, dict[str, Any] | None, int, str | None, list[str]]) -> Iterator[Record]:
+            """The message carried over from earlier blocks (see `carried` below), now that its text is whole."""
+            nonlocal seq
+            p_when, p_dst, p_line, p_raw, p_pieces = item
+            text = "\n".join(p_pieces)
+            if p_raw is not None:
+                if p_when is None:
+                    waiting.append((p_line, text))
+                else:
+                    yield unparsed_message(p_line, text, p_when)
+                return
+            assert p_when is not None
+            seq += 1
+            if p_dst is not None:
+                dst.append({"seq": seq, **p_dst})
+            body = read(text)
+            if body[1] is media and body[3] and not body[3][0].name:
+                view_once.append(seq)
+            yield (seq, p_when, *body)
+
         # A message's header is found in one block, its text may go on in the next ones: `carried` is
         # (header time, dst case, line, raw header line or None, text pieces) of that message.
         carried: tuple[str | None, dict[str, Any] | None, int, str | None, list[str]] | None = None
@@ -242,22 +262,7 @@ class ChatReader:
                     pending = None
                     text = block[previous.start(8): start - 1]
                 if pending is not None:  # the message carried over from the last block ends here
-                    p_when, p_dst, p_line, p_raw, p_pieces = pending
-                    text = "\n".join(p_pieces)
-                    if p_raw is not None:
-                        if p_when is None:
-                            waiting.append((p_line, text))
-                        else:
-                            yield unparsed_message(p_line, text, p_when)
-                    else:
-                        assert p_when is not None
-                        seq += 1
-                        if p_dst is not None:
-                            dst.append({"seq": seq, **p_dst})
-                        body = read(text)
-                        if body[1] is media and body[3] and not body[3][0].name:
-                            view_once.append(seq)
-                        yield (seq, p_when, *body)
+                    yield from close_carried(pending)
                 elif previous is not None:  # the message of the previous header in this block
                     if previous_when is None:
                         counted_line += block.count("\n", counted_at, previous.start())
@@ -302,22 +307,7 @@ class ChatReader:
                     carried = (previous_when, previous_dst, counted_line, None, [block[previous.start(8):]])
             line_base += block.count("\n") + 1
         if carried is not None:
-            p_when, p_dst, p_line, p_raw, p_pieces = carried
-            text = "\n".join(p_pieces)
-            if p_raw is not None:
-                if p_when is None:
-                    waiting.append((p_line, text))
-                else:
-                    yield unparsed_message(p_line, text, p_when)
-            else:
-                assert p_when is not None
-                seq += 1
-                if p_dst is not None:
-                    dst.append({"seq": seq, **p_dst})
-                body = read(text)
-                if body[1] is media and body[3] and not body[3][0].name:
-                    view_once.append(seq)
-                yield (seq, p_when, *body)
+            yield from close_carried(carried)
         if waiting:
             raise InputError("no readable WhatsApp message header in the chat text",
                              hint=f"line {waiting[0][0]} looks like one but its date or time cannot be read")
