@@ -27,6 +27,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.media_factory import pdf_of_objects  # noqa: E402  (the project's maker of real media files)
 
 
 def _jpeg(rng: random.Random) -> bytes:
@@ -57,16 +59,7 @@ def _pdf(rng: random.Random) -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1." + str(rng.choice([4, 5, 7])).encode() + b"\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(out)
+    return pdf_of_objects(objects, f"1.{rng.choice([4, 5, 7])}")
 
 
 def _chat_lines(rng: random.Random, count: int) -> list[str]:
@@ -190,7 +183,6 @@ def run_ours(folder: Path) -> tuple[float, dict[str, list[str]]]:
 
 def ours_main(folder: Path) -> None:
     """The child process: identify every file and print {name: [kept PUID, other PUIDs matched...]}."""
-    sys.path.insert(0, str(ROOT))
     from preservation.identify import FormatIdentifier
 
     identifier = FormatIdentifier()

@@ -13,6 +13,7 @@ from PIL import Image
 
 from preservation import identify
 from preservation.identify import FormatIdentifier, Identification, shared_identifier
+from tests.media_factory import pdf_of_objects
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +28,7 @@ def _make_pdf(path: Path) -> None:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    path.write_bytes(bytes(out))
+    path.write_bytes(pdf_of_objects(objects, "1.4"))
 
 
 def _make_wav(path: Path) -> None:
