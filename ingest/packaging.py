@@ -17,7 +17,7 @@ from pathlib import Path
 
 import py7zr
 
-from kernel.atomic import fsync_dir
+from kernel.atomic import write_bytes_atomic
 from kernel.errors import InputError
 from kernel.hashing import digest_file
 
@@ -73,13 +73,7 @@ def package_bag(bag: Path, target: Path, kind: str) -> Package:
         raise
     line = f"{digests['sha256']}  {target.name}\n".encode("utf-8")
     checksum = checksum_path(target)
-    staged_sum = checksum.with_name(f".{checksum.name}.{uuid.uuid4().hex}.partial")
-    with open(staged_sum, "wb") as out:
-        out.write(line)
-        out.flush()
-        os.fsync(out.fileno())
-    os.rename(staged_sum, checksum)
-    fsync_dir(target.parent)
+    write_bytes_atomic(checksum, line)
     return Package(target, size, digests["sha256"], checksum)
 
 

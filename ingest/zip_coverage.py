@@ -25,13 +25,13 @@ def zip_hides_nothing(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive, open(path, "rb") as handle:
             size = handle.seek(0, 2)
-            directory_start, directory_end = _central_directory(handle, size, len(archive.comment))
+            directory_start = _central_directory_start(handle, size, len(archive.comment))
             position = 0
             for info in sorted(archive.infolist(), key=lambda i: i.header_offset):
                 if info.header_offset != position:
                     return False
                 position = _member_end(handle, info)
-            return position == directory_start and directory_end is not None
+            return position == directory_start
     except (OSError, zipfile.BadZipFile, struct.error, ValueError):
         return False
 
@@ -55,8 +55,9 @@ def _is_zip64(info: zipfile.ZipInfo) -> bool:
     return info.file_size >= 0xFFFFFFFF or info.compress_size >= 0xFFFFFFFF or info.header_offset >= 0xFFFFFFFF
 
 
-def _central_directory(handle: BinaryIO, size: int, comment_length: int) -> tuple[int, int | None]:
-    """Where the central directory starts, and whether it runs without a gap into the end records."""
+def _central_directory_start(handle: BinaryIO, size: int, comment_length: int) -> int:
+    """Where the central directory starts; ValueError unless it runs without a gap into the end records and
+    those end the file."""
     end_offset = size - _END_RECORD.size - comment_length
     handle.seek(end_offset)
     record = _END_RECORD.unpack(handle.read(_END_RECORD.size))
@@ -75,5 +76,6 @@ def _central_directory(handle: BinaryIO, size: int, comment_length: int) -> tupl
             raise ValueError("the zip64 end record is not followed by its locator")
         directory_size, directory_start = record64[8], record64[9]
         structures_start = locator[2]
-    return directory_start, (directory_start + directory_size if directory_start + directory_size == structures_start
-                             else None)
+    if directory_start + directory_size != structures_start:
+        raise ValueError("bytes between the central directory and the end records")
+    return directory_start
