@@ -1,7 +1,8 @@
 """Every error edepot reports to a user: one typed tree, each with a stable reference and a hint.
 
 This module is a leaf: it imports nothing of the project. The command line maps the classes to exit
-codes (DESIGN.md, "The command line is a contract"): InputError → 2, InvalidPackage/DamageFound → 1.
+codes (DESIGN.md, "The command line is a contract"): InputError → 2, InvalidPackage/DamageFound → 1,
+StorageFailure → 3 (a location that is full, read-only or gone: the system, not the input, is at fault).
 """
 from __future__ import annotations
 
@@ -73,6 +74,12 @@ class AccessDenied(InputError):
     ref = "E107"
 
 
+class RecordExists(InputError):
+    """A different SIP of a record that is already archived, submitted without asking for a new version."""
+
+    ref = "E108"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 
@@ -102,3 +109,18 @@ class RenderingFailed(EdepotError):
 
     ref = "E400"
     exit_code = 1
+
+
+class StorageFailure(EdepotError):
+    """A storage location or the data directory could not be written or read (full, read-only, gone).
+
+    `location` names the storage location or folder that failed, never a staging path inside it.
+    Nothing half stored is kept; run the command again once the location is fixed.
+    """
+
+    ref = "E500"
+    exit_code = 3
+
+    def __init__(self, message: str, location: str = "", hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.location = location
