@@ -46,7 +46,7 @@ from access.redaction import (
     short_ground,
 )
 from access.rules import AccessDecision, Role, decide
-from kernel.atomic import publish_directory
+from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import AccessDenied, InputError, InvalidPackage
 from kernel.model import Conversation, Message, MessageKind, Source, SourceFile, participants_of
@@ -206,7 +206,7 @@ def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conv
                                  out: Path, request: DipRequest, now: datetime) -> list[DipFile]:
     """The DIP's files from conversations in memory (no catalogue, no register, no media copied): for the
     benchmark of redaction and rendering. Every record is treated as open; the folder is published whole."""
-    staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
+    staging = out.parent / temporary_name(out.name, "partial")
     staging.mkdir(parents=True)
     redactor = _redactor(request)
     written: list[DipFile] = []
@@ -264,7 +264,7 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str]
 def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
            selection: Mapping[str, set[int] | None], times: Mapping[tuple[str, int], datetime], on: date,
            now: datetime) -> DipResult:
-    staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
+    staging = out.parent / temporary_name(out.name, "partial")
     staging.mkdir(parents=True)
     try:
         redactor = _redactor(request)

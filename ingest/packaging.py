@@ -10,14 +10,13 @@ Both files are written beside their target, fsynced and renamed into place.
 from __future__ import annotations
 
 import os
-import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import py7zr
 
-from kernel.atomic import write_bytes_atomic
+from kernel.atomic import temporary_name, write_bytes_atomic
 from kernel.errors import InputError
 from kernel.hashing import digest_file
 
@@ -58,7 +57,7 @@ def package_bag(bag: Path, target: Path, kind: str) -> Package:
             raise InputError(f"{path} already exists")
     top = target.name[: -len(f".{kind}")] or "sip"
     files = sorted(p for p in bag.rglob("*") if p.is_file())
-    staged = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+    staged = target.with_name(temporary_name(target.name, "partial"))
     try:
         if kind == "zip":
             _write_zip(bag, files, staged, top)

@@ -39,7 +39,6 @@ import functools
 import hashlib
 import json
 import shutil
-import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -52,7 +51,7 @@ from ingest.review import read_review_sheet
 from ingest.selected_media import SelectedMedia
 from ingest.selection import Criteria, ExportPart, Selection, select
 from ingest.sources import ParseOptions, stream_export
-from kernel.atomic import publish_directory
+from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
@@ -188,7 +187,7 @@ def build_sip(
     canonical = selected.to_json().encode("utf-8")  # written once, and a selection's kenmerk derives from it
     record, statement = _describe(exports, conversation, selection, canonical, metadata, options, config)
 
-    staging = target.parent / f".{target.name}.{uuid.uuid4().hex}.partial"
+    staging = target.parent / temporary_name(target.name, "partial")
     staging.mkdir(parents=True)
     try:
         payload, taken = _write_payload(staging, exports, canonical, selection, options.keep_original, statement,

@@ -2,12 +2,30 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 COPY_THREADS = 4  # copies wait on the disk, not the processor: a few more than cores keeps it busy
+NAME_MAX_BYTES = 255  # the limit of ext4, xfs, btrfs, tmpfs and most others for one name in a folder
+_TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{32}\.(tmp|partial)$", re.DOTALL)
+
+
+def temporary_name(final_name: str, suffix: str = "tmp") -> str:
+    """A hidden, unique name beside `final_name` for staging it: `.<name>.<32 hex>.<suffix>`, with the
+    name shortened (never inside a UTF-8 character) so the whole stays within NAME_MAX_BYTES whatever
+    `final_name` is. `is_temporary_name` recognises every name this returns."""
+    tail = f".{uuid.uuid4().hex}.{suffix}"
+    room = NAME_MAX_BYTES - 1 - len(tail.encode())
+    stem = final_name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
+    return f".{stem}{tail}"
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether `name` is a staging name made by `temporary_name` (a leftover when no writer is running)."""
+    return bool(_TEMPORARY.match(name))
 
 
 def fsync_dir(path: Path) -> None:
@@ -34,7 +52,7 @@ def fsync_tree(root: Path) -> None:
 def write_bytes_atomic(target: Path, data: bytes) -> None:
     """Replace `target` with `data` so that readers see the old file or the whole new one."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp = target.with_name(temporary_name(target.name))
     with open(tmp, "wb") as out:
         out.write(data)
         out.flush()
@@ -46,7 +64,7 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
 def copy_file_atomic(source: Path, target: Path) -> None:
     """Copy `source` over `target` atomically (temp file in the target's directory, fsync, rename)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp = target.with_name(temporary_name(target.name))
     with open(source, "rb") as src, open(tmp, "wb") as out:
         shutil.copyfileobj(src, out, 1 << 20)
         out.flush()
