@@ -6,7 +6,6 @@ from pathlib import Path
 
 from edepot.output import Verbs, emit, stage_display
 from kernel.config import Config
-from kernel.errors import InputError
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
@@ -16,15 +15,16 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
-    """Export → SIP → ingest → fixity → DIP on the bundled sample, printing where the DIP is."""
+    """Export → SIP → ingest → fixity → DIP, printing where the DIP is; the sample is written to <data-dir>/demo."""
     from access.dip import create_dip
+    from edepot.sample_exports import write_ios_sample
     from ingest.pipeline import ingest
     from ingest.sip import create_sip
     from preservation.catalogue import open_catalogue
     from preservation.fixity import run_fixity
     from preservation.storage import open_locations
 
-    exports = args.export or [sample_export()]
+    exports = args.export or [write_ios_sample(config.data_dir / "demo")]
     stamp = config.clock().strftime("%Y%m%dT%H%M%S")
     say = (lambda _text: None) if args.json else print
     say(f"1. export:  {', '.join(str(e) for e in exports)}")
@@ -51,11 +51,3 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
                     "dip": dip.to_dict()}, "")
     return 0 if report.intact else 1
 
-
-def sample_export() -> Path:
-    """The bundled sample: a Dutch iPhone export with a photo, a voice note and a PDF."""
-    samples = Path(__file__).resolve().parents[2] / "samples" / "whatsapp-ios-nl"
-    found = sorted(samples.glob("*.zip"))
-    if not found:
-        raise InputError(f"the bundled sample is missing in {samples}", hint="run from a checkout of edepot")
-    return found[0]
