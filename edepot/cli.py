@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 from edepot.commands import access, aip, demo, dip, fixity, hold, ingest, parse, retention, search, sip
 from kernel.config import Config, load_config
 from kernel.errors import EdepotError, InputError
+from kernel.version import edepot_version
 
 Handler = Callable[[argparse.Namespace, Config], int]
 AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access)
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="edepot", description="An e-Depot for chat records: export → SIP → AIP → DIP.",
                      parents=[common])
+    parser.add_argument("--version", action="version", version=f"edepot {edepot_version()}")
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for area in AREAS:
         area.register(verbs, common)
