@@ -356,15 +356,15 @@ class SqliteCatalogue(RetentionTables):
             db.execute("UPDATE aips SET state = ? WHERE aip_id = ? AND state NOT IN (?, ?)",
                        (state.value, aip_id, *GONE_STATES))
 
-    def declare_loss(self, loss: FileLoss, event: PremisEvent) -> None:
-        """Record a file as lost, with the PREMIS event of the declaration, in one transaction."""
+    def declare_losses(self, aip_id: str, losses: Sequence[FileLoss], events: Sequence[PremisEvent]) -> None:
+        """Record files of one AIP as lost, with the PREMIS events of the declaration, in one transaction."""
         with self._transaction() as db:
-            db.execute("INSERT INTO file_losses VALUES (?, ?, ?, ?, ?)",
-                       (loss.aip_id, loss.path, loss.declared.isoformat(), loss.declared_by, loss.reason))
-            self._insert_events(db, loss.aip_id, [event])
+            db.executemany("INSERT INTO file_losses VALUES (?, ?, ?, ?, ?)",
+                           [(x.aip_id, x.path, x.declared.isoformat(), x.declared_by, x.reason) for x in losses])
+            self._insert_events(db, aip_id, events)
 
-    def lift_losses(self, aip_id: str, paths: Sequence[str], events: Sequence[PremisEvent]) -> None:
-        """Files restored from an outside copy are no longer lost; recorded with the recovery events."""
+    def record_recovery(self, aip_id: str, paths: Sequence[str], events: Sequence[PremisEvent]) -> None:
+        """Files restored from an outside copy, with their recovery events; a loss declared for one is lifted."""
         with self._transaction() as db:
             db.executemany("DELETE FROM file_losses WHERE aip_id = ? AND path = ?", [(aip_id, p) for p in paths])
             self._insert_events(db, aip_id, events)

@@ -184,8 +184,8 @@ def verify_aip(
     lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
     replicas = [r for r in catalogue.replicas(aip_id) if r.location in locations]
     bags = {r.location: locations[r.location].bag_path(aip_id) for r in replicas}
-    sha512 = _reference_sha512(list(bags.values()), expected)
-    checks = _check_replicas(bags, expected, sha512, progress)
+    sha512 = reference_sha512(list(bags.values()), expected)
+    checks = check_replicas(bags, expected, sha512, progress)
     report.files_checked += sum(len(c) for c in checks.values())
     report.bytes_checked += sum(c.size for by_path in checks.values() for c in by_path.values())
 
@@ -216,7 +216,7 @@ def verify_aip(
     report.known_losses.extend(lost.values())
 
 
-def _check_replicas(
+def check_replicas(
     bags: dict[str, Path], expected: dict[str, FileRecord], sha512: dict[str, str], progress: Progress | None
 ) -> dict[str, dict[str, FileCheck]]:
     """Hash every expected file of every replica, all in one pool so both cores stay busy to the end.
@@ -269,7 +269,7 @@ def check_file(path: str, record: FileRecord, want_sha512: str | None, location:
     return FileCheck(location, record.path, True, None, size)
 
 
-def _reference_sha512(bags: list[Path], expected: dict[str, FileRecord]) -> dict[str, str]:
+def reference_sha512(bags: list[Path], expected: dict[str, FileRecord]) -> dict[str, str]:
     """sha512 of every file, from the manifests of a replica whose manifest files match the catalogue."""
     for bag in bags:
         manifests = [bag / "manifest-sha512.txt", bag / "tagmanifest-sha512.txt"]
