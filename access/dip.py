@@ -537,7 +537,7 @@ def _finish(staging: Path, out: Path, written: list[DipFile], request: DipReques
     written.append(_write(staging / "dip.json", (json.dumps(description, ensure_ascii=False, indent=2) + "\n")
                           .encode("utf-8"), "dip.json"))
     written.sort(key=lambda f: f.path)
-    _write_inventory_txt(staging, written, request, dip_id, now, outcomes)
+    _write_inventory_txt(staging, written, request, dip_id, now, outcomes=outcomes)
     (staging / "manifest-sha256.txt").write_text("".join(f"{f.sha256}  {f.path}\n" for f in written),
                                                  encoding="utf-8")
     if out.exists():
@@ -572,7 +572,7 @@ def _copy_verified(record: FileRecord, target: Path, place: str, aip_id: str, co
 
 
 def _write_inventory_txt(root: Path, files: list[DipFile], request: DipRequest, dip_id: str,
-                         created: datetime, outcomes: Sequence[RecordOutcome] = ()) -> None:
+                         created: datetime, *, outcomes: Sequence[RecordOutcome] = ()) -> None:
     missing = [f"{o.record_id}: {path}" for o in outcomes if o.decision.allowed for path in o.missing]
     width = max((len(f.path) for f in files), default=10)
     lines = [

@@ -193,7 +193,7 @@ def verify_aip(
     for replica in replicas:
         bag = bags[replica.location]
         if not bag.is_dir():
-            findings.append(_rebuild_replica(locations, replica.location, aip_id, checks, expected, sha512, lost))
+            findings.append(_rebuild_replica(locations, replica.location, aip_id, checks, expected, sha512, lost=lost))
             continue
         extras = sorted(_files_below(bag) - expected.keys())
         renamed = _find_renamed(bag, checks[replica.location], extras, expected)
@@ -210,7 +210,7 @@ def verify_aip(
         for path in extras:
             findings.append(_quarantine(locations[replica.location], aip_id, path, config.quarantine_dir))
 
-    _record(config, catalogue, aip_id, replicas, findings, {
+    _record(config, catalogue, aip_id, replicas, findings, known_losses={
         r.location: sorted(p for p in lost if not checks[r.location][p].ok) for r in replicas})
     report.findings.extend(findings)
     report.known_losses.extend(lost.values())
@@ -316,7 +316,7 @@ def _repair_file(
 
 def _rebuild_replica(
     locations: dict[str, LocalDirectoryLocation], location: str, aip_id: str,
-    checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str],
+    checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str], *,
     lost: Mapping[str, FileLoss],
 ) -> Finding:
     """A replica whose bag is gone: copy every file (but those declared lost) from verified copies, reported as
@@ -389,7 +389,7 @@ def _files_below(root: Path) -> set[str]:
 
 def _record(
     config: Config, catalogue: SqliteCatalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
-    findings: list[Finding], known_losses: Mapping[str, list[str]],
+    findings: list[Finding], *, known_losses: Mapping[str, list[str]],
 ) -> None:
     """One fixity-check event per replica and one repair event per repair tried, with the replica's status.
 

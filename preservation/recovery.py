@@ -64,8 +64,8 @@ class _AipCheck:
         return sorted(bad | self.lost.keys())
 
 
-def restore_files(config: Config, catalogue: SqliteCatalogue, locations: Sequence[LocalDirectoryLocation],
-                  aip_id: str, source: Path, *, person: str) -> RestoreResult:
+def restore_files(config: Config, catalogue: SqliteCatalogue, *, locations: Sequence[LocalDirectoryLocation],
+                  aip_id: str, source: Path, person: str) -> RestoreResult:
     """Write the AIP's damaged (or lost) files back from `source`: one file, or a folder (a bag, a copy of the
     AIP) holding them by their path in the AIP. Every file taken must match the catalogue's size and sha256 and
     the bag's sha512; any mismatch refuses the whole restore (InputError) before anything is written. A restored
@@ -78,13 +78,13 @@ def restore_files(config: Config, catalogue: SqliteCatalogue, locations: Sequenc
     damaged = state.damaged()
     if not damaged:
         return RestoreResult(aip_id, (), ())
-    taken = _outside_copies(state, damaged, source, aip_id)
+    taken = _outside_copies(state, damaged, source=source, aip_id=aip_id)
     by_name = {location.name: location for location in locations}
     restored: list[RestoredFile] = []
     for path, copy in taken.items():
         written = [name for name, by_path in state.checks.items() if not by_path[path].ok]
         for name in written:
-            _write_back(by_name[name], aip_id, path, copy, state)
+            _write_back(by_name[name], aip_id, path=path, copy=copy, state=state)
         restored.append(RestoredFile(path, tuple(written), path in state.lost))
     now = config.clock()
     events = [PremisEvent(
@@ -103,8 +103,8 @@ def restore_files(config: Config, catalogue: SqliteCatalogue, locations: Sequenc
     return RestoreResult(aip_id, tuple(restored), still)
 
 
-def declare_loss(config: Config, catalogue: SqliteCatalogue, locations: Sequence[LocalDirectoryLocation],
-                 aip_id: str, paths: Sequence[str], *, reason: str, person: str) -> list[FileLoss]:
+def declare_loss(config: Config, catalogue: SqliteCatalogue, *, locations: Sequence[LocalDirectoryLocation],
+                 aip_id: str, paths: Sequence[str], reason: str, person: str) -> list[FileLoss]:
     """Declare files of an AIP lost, with who and why, after checking that no replica holds an intact copy of
     any of them (InputError otherwise, or for an unknown path, no reason, or a loss declared before)."""
     catalogue.aip(aip_id)
@@ -146,7 +146,7 @@ def _check_aip(catalogue: SqliteCatalogue, locations: Sequence[LocalDirectoryLoc
     return _AipCheck(expected, sha512, checks, {loss.path: loss for loss in catalogue.losses(aip_id)})
 
 
-def _outside_copies(state: _AipCheck, damaged: list[str], source: Path, aip_id: str) -> dict[str, Path]:
+def _outside_copies(state: _AipCheck, damaged: list[str], *, source: Path, aip_id: str) -> dict[str, Path]:
     """AIP path → the outside file to restore it from, each checked against the manifest; InputError when
     `source` holds none of the damaged files or any of its candidates does not match."""
     if source.is_dir():
@@ -176,7 +176,7 @@ def _outside_copies(state: _AipCheck, damaged: list[str], source: Path, aip_id: 
     return candidates
 
 
-def _write_back(location: LocalDirectoryLocation, aip_id: str, path: str, copy: Path, state: _AipCheck) -> None:
+def _write_back(location: LocalDirectoryLocation, aip_id: str, *, path: str, copy: Path, state: _AipCheck) -> None:
     try:
         location.replace_file(aip_id, path, copy)
     except OSError as error:

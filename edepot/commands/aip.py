@@ -85,8 +85,8 @@ def cmd_aip_restore(args: argparse.Namespace, config: Config) -> int:
 
     catalogue = open_catalogue(config.catalogue_url)
     try:
-        result = restore_files(config, catalogue, open_locations(config.storage_locations), args.aip_id,
-                               args.source.resolve(), person=args.user or current_actor())
+        result = restore_files(config, catalogue, locations=open_locations(config.storage_locations),
+                               aip_id=args.aip_id, source=args.source.resolve(), person=args.user or current_actor())
     finally:
         catalogue.close()
     human = [f"restored {r.path} into {', '.join(r.locations) or 'no replica'}"
@@ -104,8 +104,9 @@ def cmd_aip_declare_loss(args: argparse.Namespace, config: Config) -> int:
 
     catalogue = open_catalogue(config.catalogue_url)
     try:
-        losses = declare_loss(config, catalogue, open_locations(config.storage_locations), args.aip_id, args.files,
-                              reason=args.reason, person=args.user or current_actor())
+        losses = declare_loss(config, catalogue, locations=open_locations(config.storage_locations),
+                              aip_id=args.aip_id, paths=args.files, reason=args.reason,
+                              person=args.user or current_actor())
     finally:
         catalogue.close()
     emit(args, {"declared": [loss.to_dict() for loss in losses]},
