@@ -43,4 +43,5 @@ def read_verified(record: FileRecord, aip_id: str, config: Config) -> bytes:
             if hashlib.sha256(data).hexdigest() == record.sha256:
                 return data
     raise InvalidPackage(f"no replica holds an intact copy of {record.path} of AIP {aip_id}",
-                         hint="run 'edepot fixity run' to see and repair the damage")
+                         hint="run 'edepot fixity run' to see and repair the damage; when no replica is intact, "
+                              "'edepot aip restore' or 'edepot aip declare-loss'")

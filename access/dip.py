@@ -20,7 +20,9 @@ Nothing restricted leaves: a record the requester may not have on the request da
 and appears only as rows "niet openbaar" of the inventory (kenmerk, message number, date, reason). Every
 string of a delivered record (text, sender, title, attachment and file names, the query) goes through
 the same `Redactor` before anything is written or rendered; media of a message with any redaction are
-withheld. Every file is copied from a replica whose copy verifies against the catalogue's sha256.
+withheld. Every file is copied from a replica whose copy verifies against the catalogue's sha256. A file
+declared lost in the archive (`edepot aip declare-loss`) is left out and named in dip.json ("missing") and
+INVENTARIS.txt; a record whose conversation is lost is not delivered.
 """
 from __future__ import annotations
 
@@ -105,13 +107,14 @@ class RecordOutcome:
     redactions: int
     withheld_messages: int
     folder: str
+    missing: tuple[str, ...] = ()  # the record's files declared lost in the archive: not in the DIP
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"record_id": self.record_id, "delivered": self.decision.allowed}
         if self.decision.allowed:
             data |= {"aip_id": self.aip_id, "title": self.title, "folder": self.folder or ".",
                      "messages": self.messages, "redactions": self.redactions,
-                     "withheld_messages": self.withheld_messages}
+                     "withheld_messages": self.withheld_messages, "missing": list(self.missing)}
         else:
             data |= {"reason": self.decision.reason,
                      "opens_on": self.decision.opens_on.isoformat() if self.decision.opens_on else None}
@@ -145,8 +148,9 @@ class _Source:
     aip_id: str
     facts: RecordAccess
     conversation: Conversation
-    files: list[FileRecord]
+    files: list[FileRecord]  # those not declared lost
     archiefvormer: str
+    missing: tuple[str, ...] = ()  # files declared lost
 
 
 def create_dip(aip_id: str, out: Path, config: Config) -> DipResult:
@@ -176,7 +180,8 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
         sources = []
         for aip_id in selection:
             record = catalogue.aip(aip_id)
-            files = catalogue.files(aip_id)
+            lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
+            files = [f for f in catalogue.files(aip_id) if f.path not in lost]
             facts = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, config))
             decision = decide(facts, request.role, on, permitted)
             if aip_ids and not decision.allowed:
@@ -186,10 +191,16 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
                                    "edepot access permit --record ID --to NAME --until DATE --reason TEXT")
             conversation = Conversation.from_dict({"source": {"format": "", "platform": "", "timezone": "UTC"},
                                                    "participants": [], "messages": []})
+            if decision.allowed and layout.CONVERSATION_JSON in lost:
+                if aip_ids:
+                    raise InvalidPackage(f"the conversation of AIP {aip_id} was declared lost; there is nothing to "
+                                         f"deliver ({lost[layout.CONVERSATION_JSON].reason})")
+                decision = AccessDecision(False, "niet te verstrekken: het gesprek is in het archief verloren")
             if decision.allowed:
                 conversation = Conversation.from_dict(json.loads(read_verified(
                     file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config)))
-            sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title), decision))
+            sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title,
+                                    tuple(lost)), decision))
         result = _build(out, request, config, sources, selection, times, on, now)
         for outcome in result.records:
             if outcome.decision.allowed:
@@ -295,7 +306,7 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
             written += _write_record(target, folder, delivered, shown_media, source.facts, redactor, request,
                                      source.archiefvormer, now)
             outcome = RecordOutcome(source.aip_id, source.facts.record_id, redactor.clean(source.facts.title),
-                                    decision, len(delivered.messages), count, withheld, folder)
+                                    decision, len(delivered.messages), count, withheld, folder, source.missing)
             outcomes.append(outcome)
             shown.append((outcome, delivered, folder, shown_media))
         written += _write_viewer(staging, shown, request)
@@ -526,7 +537,7 @@ def _finish(staging: Path, out: Path, written: list[DipFile], request: DipReques
     written.append(_write(staging / "dip.json", (json.dumps(description, ensure_ascii=False, indent=2) + "\n")
                           .encode("utf-8"), "dip.json"))
     written.sort(key=lambda f: f.path)
-    _write_inventory_txt(staging, written, request, dip_id, now)
+    _write_inventory_txt(staging, written, request, dip_id, now, outcomes=outcomes)
     (staging / "manifest-sha256.txt").write_text("".join(f"{f.sha256}  {f.path}\n" for f in written),
                                                  encoding="utf-8")
     if out.exists():
@@ -556,11 +567,13 @@ def _copy_verified(record: FileRecord, target: Path, place: str, aip_id: str, co
         if digest.hexdigest() == record.sha256:
             return DipFile(place, record.size, record.sha256, record.path)
     raise InvalidPackage(f"no replica holds an intact copy of {record.path} of AIP {aip_id}",
-                         hint="run 'edepot fixity run' to see and repair the damage")
+                         hint="run 'edepot fixity run' to see and repair the damage; when no replica is intact, "
+                              "'edepot aip restore' or 'edepot aip declare-loss'")
 
 
 def _write_inventory_txt(root: Path, files: list[DipFile], request: DipRequest, dip_id: str,
-                         created: datetime) -> None:
+                         created: datetime, *, outcomes: Sequence[RecordOutcome] = ()) -> None:
+    missing = [f"{o.record_id}: {path}" for o in outcomes if o.decision.allowed for path in o.missing]
     width = max((len(f.path) for f in files), default=10)
     lines = [
         "INVENTARIS",
@@ -581,6 +594,8 @@ def _write_inventory_txt(root: Path, files: list[DipFile], request: DipRequest, 
         f"{'bestand'.ljust(width)}  {'bytes':>12}  sha256",
         *(f"{f.path.ljust(width)}  {f.size:>12}  {f.sha256}" for f in files),
         "",
+        *(["Ontbreekt: in het archief verloren verklaard (geen kopie meer), daarom niet in deze levering:",
+           *missing, ""] if missing else []),
     ]
     (root / "INVENTARIS.txt").write_text("\n".join(lines), encoding="utf-8")
 

@@ -18,9 +18,10 @@ from access.aip_files import file_of, informatieobject_file, read_verified
 from access.redaction import Redactor
 from access.rules import AccessDecision, Role, decide, role_of
 from kernel.config import Config
+from kernel.errors import InvalidPackage
 from kernel.model import Conversation
 from preservation.aip import CONVERSATION_JSON
-from preservation.catalogue import open_catalogue
+from preservation.catalogue import FileRecord, open_catalogue
 from preservation.record_access import record_access_from_mdto
 from preservation.search_index import (
     Filters,
@@ -32,6 +33,7 @@ from preservation.search_index import (
     matches_terms,
     matching_records,
     parse_query,
+    remove_aip_from_index,
     sqlite_path,
 )
 
@@ -154,25 +156,42 @@ class Reindexed:
     aip_id: str
     record_id: str
     messages: int
+    missing: tuple[str, ...] = ()  # files declared lost: indexed from what is intact, or not at all
+    not_indexed: str = ""  # why the AIP is not in the index: its conversation (or every MDTO) is lost
 
 
 def reindex(config: Config, aip_id: str | None = None, on_progress: Callable[[int, int], None] | None = None
             ) -> list[Reindexed]:
     """(Re)build the index of every AIP in the catalogue (or one) from its stored conversation.json and MDTO,
-    each read from a replica that verifies. Works whether or not ingest indexed the AIP."""
+    each read from a replica that verifies. Works whether or not ingest indexed the AIP. Files declared lost are
+    passed by (the AIP's own MDTO by the SIP's as received); an AIP whose conversation is lost leaves the index."""
     catalogue = open_catalogue(config.catalogue_url)
     try:
         aips = [catalogue.aip(aip_id)] if aip_id else catalogue.aips()
         done = []
         for n, aip in enumerate(aips, start=1):
-            files = catalogue.files(aip.aip_id)
-            facts = record_access_from_mdto(read_verified(informatieobject_file(files, aip.aip_id), aip.aip_id, config))
+            missing = tuple(loss.path for loss in catalogue.losses(aip.aip_id))
+            files = [f for f in catalogue.files(aip.aip_id) if f.path not in missing]
+            metadata = informatieobject_file(files, aip.aip_id) if not missing else _informatieobject_left(files)
+            if CONVERSATION_JSON in missing or metadata is None:
+                remove_aip_from_index(config.catalogue_url, aip.aip_id)
+                done.append(Reindexed(aip.aip_id, aip.record_id, 0, missing,
+                                      "its conversation or its MDTO informatieobject was declared lost"))
+                continue
+            facts = record_access_from_mdto(read_verified(metadata, aip.aip_id, config))
             conversation = Conversation.from_dict(json.loads(read_verified(
                 file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, config)))
             count = index_aip(config.catalogue_url, aip.aip_id, conversation, facts, config.clock())
-            done.append(Reindexed(aip.aip_id, facts.record_id, count))
+            done.append(Reindexed(aip.aip_id, facts.record_id, count, missing))
             if on_progress:
                 on_progress(n, len(aips))
     finally:
         catalogue.close()
     return done
+
+
+def _informatieobject_left(files: Sequence[FileRecord]) -> FileRecord | None:
+    try:
+        return informatieobject_file(files, "")
+    except InvalidPackage:
+        return None

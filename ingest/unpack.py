@@ -15,7 +15,6 @@ import re
 import shutil
 import stat
 import tarfile
-import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import py7zr
 import py7zr.exceptions
 import py7zr.io
 
+from kernel.atomic import temporary_name
 from kernel.errors import InputError, UnsafeArchive
 
 KiB = 1024
@@ -61,7 +61,8 @@ def unpack_transfer(source: Path, staging: Path, limits: UnpackLimits = UnpackLi
         return find_bag_root(source)
     kind = _archive_kind(source)
     staging.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix=_stem(source) + "-", dir=staging))
+    target = staging / temporary_name(_stem(source), "partial")  # within a name's limit, however long the source's
+    target.mkdir()
     try:
         _EXTRACTORS[kind](source, target, _Budget(limits))
         return find_bag_root(target)

@@ -87,6 +87,14 @@ CREATE TABLE IF NOT EXISTS dips (
     path TEXT NOT NULL,
     created TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS file_losses (
+    aip_id TEXT NOT NULL REFERENCES aips(aip_id),
+    path TEXT NOT NULL,
+    declared TEXT NOT NULL,
+    declared_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (aip_id, path)
+);
 """
 
 
@@ -95,6 +103,7 @@ class AipState(str, Enum):
 
     STORED = "stored"  # every replica in place and verified at ingest
     DAMAGED = "damaged"  # a fixity run found damage it could not repair
+    INCOMPLETE = "incomplete"  # files declared lost (no copy left anywhere); every other file verified
     DESTROYING = "destroying"  # on an approved destruction list, being removed (preservation/destruction.py)
     DESTROYED = "destroyed"  # destroyed: no replica or file is left; the tombstone says what was there
 
@@ -165,6 +174,24 @@ class IdentificationRecord:
     format_version: str | None
     mime_type: str | None
     basis: str
+
+
+@dataclass(frozen=True)
+class FileLoss:
+    """A file of an AIP declared lost: no replica holds an intact copy and no outside copy exists.
+
+    Fixity reports it as a known loss, DIPs and the search index go on without it; `aip restore` lifts it.
+    """
+
+    aip_id: str
+    path: str
+    declared: datetime
+    declared_by: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"aip_id": self.aip_id, "path": self.path, "declared": self.declared.isoformat(),
+                "declared_by": self.declared_by, "reason": self.reason}
 
 
 class SqliteCatalogue(RetentionTables):
@@ -328,6 +355,24 @@ class SqliteCatalogue(RetentionTables):
             # A destruction under way or done is never undone by a fixity run that started before it.
             db.execute("UPDATE aips SET state = ? WHERE aip_id = ? AND state NOT IN (?, ?)",
                        (state.value, aip_id, *GONE_STATES))
+
+    def declare_losses(self, aip_id: str, losses: Sequence[FileLoss], events: Sequence[PremisEvent]) -> None:
+        """Record files of one AIP as lost, with the PREMIS events of the declaration, in one transaction."""
+        with self._transaction() as db:
+            db.executemany("INSERT INTO file_losses VALUES (?, ?, ?, ?, ?)",
+                           [(x.aip_id, x.path, x.declared.isoformat(), x.declared_by, x.reason) for x in losses])
+            self._insert_events(db, aip_id, events)
+
+    def record_recovery(self, aip_id: str, paths: Sequence[str], events: Sequence[PremisEvent]) -> None:
+        """Files restored from an outside copy, with their recovery events; a loss declared for one is lifted."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM file_losses WHERE aip_id = ? AND path = ?", [(aip_id, p) for p in paths])
+            self._insert_events(db, aip_id, events)
+
+    def losses(self, aip_id: str) -> list[FileLoss]:
+        """The AIP's files declared lost, by path."""
+        rows = self._db.execute("SELECT * FROM file_losses WHERE aip_id = ? ORDER BY path", (aip_id,))
+        return [FileLoss(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4]) for r in rows]
 
     def record_dip(self, dip_id: str, aip_id: str, path: Path, created: datetime) -> None:
         with self._transaction() as db:

@@ -7,9 +7,15 @@ together on every core. Damage is repaired only from a replica whose copy verifi
 Levels of Digital Preservation 2-4: fixity on a schedule, repair from a good copy, never from an
 unverified one). The catalogue is also checked against storage both ways: a replica that is gone, and a
 bag on a location that the catalogue does not know.
+
+A repair the file system refuses (a read-only or full location, a name it cannot hold) is a finding
+with the OS error and a failed repair event; the run goes on with every other file and AIP. A file
+declared lost (`aip declare-loss`: no replica and no outside copy holds it) is a known loss, listed in
+the report, not new damage.
 """
 from __future__ import annotations
 
+import errno
 import os
 import time
 import uuid
@@ -18,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from kernel.atomic import fsync_dir
 from kernel.config import Config
 from kernel.hashing import digest_file
 from preservation.bag_writer import read_manifest
-from preservation.catalogue import AipState, FileRecord, ReplicaRecord, ReplicaStatus, SqliteCatalogue
+from preservation.catalogue import AipState, FileLoss, FileRecord, ReplicaRecord, ReplicaStatus, SqliteCatalogue
 from preservation.metadata.premis import PremisEvent
 from preservation.storage import LocalDirectoryLocation
 
@@ -56,6 +62,7 @@ class Finding:
     repaired_from: str | None = None  # the location whose verified copy replaced it
     quarantined_to: str | None = None  # where an extra file was moved
     found_as: str | None = None  # for a renamed file: the name it had
+    error: str | None = None  # why a repair failed: the OS error
 
     @property
     def mended(self) -> bool:
@@ -70,13 +77,13 @@ class Finding:
             return f"repaired from {self.repaired_from}"
         if self.quarantined_to:
             return f"quarantined to {self.quarantined_to}"
-        return "NOT REPAIRED"
+        return f"NOT REPAIRED: {self.error}" if self.error else "NOT REPAIRED"
 
     def to_dict(self) -> dict[str, object]:
         return {
             "aip_id": self.aip_id, "location": self.location, "path": self.path, "kind": self.kind.value,
             "repaired_from": self.repaired_from, "quarantined_to": self.quarantined_to,
-            "found_as": self.found_as, "mended": self.mended, "outcome": self.outcome,
+            "found_as": self.found_as, "error": self.error, "mended": self.mended, "outcome": self.outcome,
         }
 
 
@@ -91,9 +98,11 @@ class FixityReport:
     bytes_checked: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
+    known_losses: list[FileLoss] = field(default_factory=list)  # declared lost in the AIPs checked: not new damage
 
     @property
     def intact(self) -> bool:
+        """No new damage remains (known losses aside)."""
         return all(f.mended for f in self.findings)
 
     def to_dict(self) -> dict[str, object]:
@@ -106,6 +115,7 @@ class FixityReport:
             "bytes_checked": self.bytes_checked,
             "seconds": round(self.seconds, 3),
             "findings": [f.to_dict() for f in self.findings],
+            "known_losses": [loss.to_dict() for loss in self.known_losses],
         }
 
 
@@ -144,7 +154,12 @@ def run_fixity(
         if report.aips_checked and (over_bytes or over_time):
             report.aips_skipped.append(record.aip_id)
             continue
-        verify_aip(config, catalogue, by_name, record.aip_id, report, progress)
+        try:
+            verify_aip(config, catalogue, by_name, record.aip_id, report, progress)
+        except OSError as error:  # e.g. a manifest that cannot be read: a row in the report, not the end of the run
+            report.findings.append(Finding(record.aip_id, "", "", DamageKind.UNREADABLE, error=os_error(error)))
+            catalogue.add_events(record.aip_id, [_event("fixity check", config.clock(), "sha256 and sha512 of every "
+                                                        "file", "failure", os_error(error))])
         report.aips_checked.append(record.aip_id)
     if not aip_ids:
         known = {r.aip_id for r in catalogue.aips()}
@@ -166,10 +181,11 @@ def verify_aip(
 ) -> None:
     """Verify every replica of one AIP, repair what a verified replica can mend, and record the events."""
     expected = {f.path: f for f in catalogue.files(aip_id)}
+    lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
     replicas = [r for r in catalogue.replicas(aip_id) if r.location in locations]
     bags = {r.location: locations[r.location].bag_path(aip_id) for r in replicas}
-    sha512 = _reference_sha512(list(bags.values()), expected)
-    checks = _check_replicas(bags, expected, sha512, progress)
+    sha512 = reference_sha512(list(bags.values()), expected)
+    checks = check_replicas(bags, expected, sha512, progress)
     report.files_checked += sum(len(c) for c in checks.values())
     report.bytes_checked += sum(c.size for by_path in checks.values() for c in by_path.values())
 
@@ -177,27 +193,30 @@ def verify_aip(
     for replica in replicas:
         bag = bags[replica.location]
         if not bag.is_dir():
-            findings.append(_rebuild_replica(locations, replica.location, aip_id, checks, expected, sha512))
+            findings.append(_rebuild_replica(locations, replica.location, aip_id, checks, expected, sha512, lost=lost))
             continue
         extras = sorted(_files_below(bag) - expected.keys())
         renamed = _find_renamed(bag, checks[replica.location], extras, expected)
         for path, check in checks[replica.location].items():
             if check.ok:
                 continue
+            if path in lost and path not in renamed and _donor(checks, path, replica.location) is None:
+                continue  # a known loss: in the report's list, not a new finding
             if path in renamed:
                 findings.append(_undo_rename(bag, aip_id, replica.location, path, renamed[path]))
                 extras.remove(renamed[path])
                 continue
             findings.append(_repair_file(locations, replica.location, aip_id, check, checks, expected, sha512))
         for path in extras:
-            moved = locations[replica.location].quarantine_file(aip_id, path, config.quarantine_dir)
-            findings.append(Finding(aip_id, replica.location, path, DamageKind.EXTRA, quarantined_to=str(moved)))
+            findings.append(_quarantine(locations[replica.location], aip_id, path, config.quarantine_dir))
 
-    _record(config, catalogue, aip_id, replicas, findings)
+    _record(config, catalogue, aip_id, replicas, findings, known_losses={
+        r.location: sorted(p for p in lost if not checks[r.location][p].ok) for r in replicas})
     report.findings.extend(findings)
+    report.known_losses.extend(lost.values())
 
 
-def _check_replicas(
+def check_replicas(
     bags: dict[str, Path], expected: dict[str, FileRecord], sha512: dict[str, str], progress: Progress | None
 ) -> dict[str, dict[str, FileCheck]]:
     """Hash every expected file of every replica, all in one pool so both cores stay busy to the end.
@@ -250,7 +269,7 @@ def check_file(path: str, record: FileRecord, want_sha512: str | None, location:
     return FileCheck(location, record.path, True, None, size)
 
 
-def _reference_sha512(bags: list[Path], expected: dict[str, FileRecord]) -> dict[str, str]:
+def reference_sha512(bags: list[Path], expected: dict[str, FileRecord]) -> dict[str, str]:
     """sha512 of every file, from the manifests of a replica whose manifest files match the catalogue."""
     for bag in bags:
         manifests = [bag / "manifest-sha512.txt", bag / "tagmanifest-sha512.txt"]
@@ -265,7 +284,10 @@ def _reference_sha512(bags: list[Path], expected: dict[str, FileRecord]) -> dict
 def _matches_catalogue(path: Path, record: FileRecord | None) -> bool:
     if record is None or not path.is_file():
         return False
-    digests, size = digest_file(path, ("sha256",))
+    try:
+        digests, size = digest_file(path, ("sha256",))
+    except OSError:
+        return False
     return size == record.size and digests["sha256"] == record.sha256
 
 
@@ -284,24 +306,33 @@ def _repair_file(
     if donor is None:
         return Finding(aip_id, location, check.path, kind)
     target = locations[location]
-    target.replace_file(aip_id, check.path, locations[donor].bag_path(aip_id) / check.path)
+    try:
+        target.replace_file(aip_id, check.path, locations[donor].bag_path(aip_id) / check.path)
+    except OSError as error:
+        return Finding(aip_id, location, check.path, kind, error=os_error(error))
     result = check_file(str(target.bag_path(aip_id) / check.path), expected[check.path], sha512.get(check.path))
     return Finding(aip_id, location, check.path, kind, repaired_from=donor if result.ok else None)
 
 
 def _rebuild_replica(
     locations: dict[str, LocalDirectoryLocation], location: str, aip_id: str,
-    checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str],
+    checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str], *,
+    lost: Mapping[str, FileLoss],
 ) -> Finding:
-    """A replica whose bag is gone: copy every file from verified copies, reported as one finding."""
+    """A replica whose bag is gone: copy every file (but those declared lost) from verified copies, reported as
+    one finding."""
     donors = {path: _donor(checks, path, location) for path in expected}
+    donors = {path: donor for path, donor in donors.items() if donor is not None or path not in lost}
     if any(d is None for d in donors.values()):
         return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING)
     target = locations[location]
-    for path, donor in donors.items():
-        target.replace_file(aip_id, path, locations[str(donor)].bag_path(aip_id) / path)
+    try:
+        for path, donor in donors.items():
+            target.replace_file(aip_id, path, locations[str(donor)].bag_path(aip_id) / path)
+    except OSError as error:
+        return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING, error=os_error(error))
     rebuilt = target.bag_path(aip_id)
-    ok = all(check_file(str(rebuilt / p), r, sha512.get(p)).ok for p, r in expected.items())
+    ok = all(check_file(str(rebuilt / p), expected[p], sha512.get(p)).ok for p in donors)
     used = ", ".join(sorted({str(d) for d in donors.values()}))
     return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING, repaired_from=used if ok else None)
 
@@ -327,10 +358,28 @@ def _find_renamed(bag: Path, checks: dict[str, FileCheck], extras: list[str],
 def _undo_rename(bag: Path, aip_id: str, location: str, path: str, found_as: str) -> Finding:
     """Give a renamed file its name back (one rename: the bytes were verified by their digest)."""
     target = bag / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(bag / found_as, target)
-    fsync_dir(target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(bag / found_as, target)
+        fsync_dir(target.parent)
+    except OSError as error:
+        return Finding(aip_id, location, path, DamageKind.MISSING, error=os_error(error))
     return Finding(aip_id, location, path, DamageKind.RENAMED, repaired_from=location, found_as=found_as)
+
+
+def _quarantine(location: LocalDirectoryLocation, aip_id: str, path: str, quarantine_root: Path) -> Finding:
+    """Move a file the AIP never had out of the bag."""
+    try:
+        moved = location.quarantine_file(aip_id, path, quarantine_root)
+    except OSError as error:
+        return Finding(aip_id, location.name, path, DamageKind.EXTRA, error=os_error(error))
+    return Finding(aip_id, location.name, path, DamageKind.EXTRA, quarantined_to=str(moved))
+
+
+def os_error(error: OSError) -> str:
+    """An OS error in words, with its symbolic code: "Read-only file system (EROFS)"."""
+    code = errno.errorcode.get(error.errno or 0)
+    return f"{error.strerror or error}" + (f" ({code})" if code else "")
 
 
 def _files_below(root: Path) -> set[str]:
@@ -340,25 +389,32 @@ def _files_below(root: Path) -> set[str]:
 
 def _record(
     config: Config, catalogue: SqliteCatalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
-    findings: list[Finding],
+    findings: list[Finding], *, known_losses: Mapping[str, list[str]],
 ) -> None:
-    """One fixity-check event per replica and one repair event per mended finding, with the replica's status."""
+    """One fixity-check event per replica and one repair event per repair tried, with the replica's status.
+
+    `known_losses`: per location, the files declared lost whose copy there does not verify."""
     now = config.clock()
     for replica in replicas:
         mine = [f for f in findings if f.location == replica.location]
+        known = known_losses.get(replica.location, [])
+        details = [f"{f.kind.value}: {f.path}" for f in mine] + [f"known loss: {path}" for path in known]
         events = [_event("fixity check", now, f"sha256 and sha512 of every file of replica {replica.location}",
-                         "failure" if mine else "success",
-                         "; ".join(f"{f.kind.value}: {f.path}" for f in mine) or "all files intact")]
+                         "failure" if mine else "warning" if known else "success",
+                         "; ".join(details) or "all files intact")]
         for f in mine:
-            if f.mended:
+            if f.mended or f.error:
                 events.append(_event("repair", now, f"{f.kind.value} {f.path or 'bag'} in {replica.location}",
-                                     "success", f.outcome, (f.path,) if f.path else ()))
-        if any(not f.mended for f in mine):
+                                     "success" if f.mended else "failure", f.outcome, (f.path,) if f.path else ()))
+        if known or any(not f.mended for f in mine):
             status = ReplicaStatus.DAMAGED
         else:
             status = ReplicaStatus.REPAIRED if mine else ReplicaStatus.INTACT
         catalogue.record_verification(aip_id, replica.location, now, status, events)
-    catalogue.set_state(aip_id, AipState.DAMAGED if any(not f.mended for f in findings) else AipState.STORED)
+    if any(not f.mended for f in findings):
+        catalogue.set_state(aip_id, AipState.DAMAGED)
+    else:
+        catalogue.set_state(aip_id, AipState.INCOMPLETE if any(known_losses.values()) else AipState.STORED)
 
 
 def _event(type: str, when: datetime, detail: str, outcome: str, outcome_detail: str,

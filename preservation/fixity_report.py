@@ -35,13 +35,22 @@ def write_fixity_report(report: FixityReport, catalogue: SqliteCatalogue, report
 def render_html(report: FixityReport, catalogue: SqliteCatalogue) -> str:
     """The HTML page: this run's verdict and findings, the state of every AIP, and recent history."""
     e = html.escape
-    verdict = ('<p class="ok">All intact at the end of the run.</p>' if report.intact
-               else '<p class="bad">Damage remains: see the findings marked NOT REPAIRED.</p>')
+    if not report.intact:
+        verdict = '<p class="bad">Damage remains: see the findings marked NOT REPAIRED.</p>'
+    elif report.known_losses:
+        verdict = (f'<p class="ok">No new damage at the end of the run; {len(report.known_losses)} files were '
+                   'declared lost before (see the known losses).</p>')
+    else:
+        verdict = '<p class="ok">All intact at the end of the run.</p>'
     findings = "".join(
         f"<tr><td>{e(f.kind.value)}</td><td>{e(f.location)}</td><td>{e(f.aip_id)}</td><td>{e(f.path)}</td>"
         f"<td>{e(f.outcome)}</td></tr>"
         for f in report.findings
     ) or '<tr><td colspan="5">no damage found</td></tr>'
+    losses = "".join(
+        f"<tr><td>{e(x.aip_id)}</td><td>{e(x.path)}</td><td>{e(x.declared.isoformat())}</td><td>{e(x.declared_by)}</td>"
+        f"<td>{e(x.reason)}</td></tr>" for x in report.known_losses
+    ) or '<tr><td colspan="5">none</td></tr>'
     aips = []
     for aip in catalogue.aips():
         replicas = "<br>".join(
@@ -54,7 +63,7 @@ def render_html(report: FixityReport, catalogue: SqliteCatalogue) -> str:
     history = "".join(
         f"<tr><td>{e(ev.date_time.isoformat())}</td><td>{e(aip_id or '')}</td><td>{e(ev.type)}</td>"
         f"<td>{e(ev.outcome)}</td><td>{e(ev.outcome_detail)}</td></tr>"
-        for aip_id, ev in catalogue.recent_events(("fixity check", "repair"), limit=500)
+        for aip_id, ev in catalogue.recent_events(("fixity check", "repair", "recovery", "loss declaration"), limit=500)
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>edepot fixity report {e(report.started.isoformat())}</title>
@@ -65,6 +74,8 @@ def render_html(report: FixityReport, catalogue: SqliteCatalogue) -> str:
 {verdict}
 <h2>Findings of this run</h2>
 <table><tr><th>kind</th><th>location</th><th>AIP</th><th>file</th><th>outcome</th></tr>{findings}</table>
+<h2>Known losses (declared lost: no copy left; not new damage)</h2>
+<table><tr><th>AIP</th><th>file</th><th>declared</th><th>by</th><th>reason</th></tr>{losses}</table>
 <h2>Every AIP, and when each replica was last verified</h2>
 <table><tr><th>AIP</th><th>record</th><th>title</th><th>state</th><th>replicas</th></tr>{''.join(aips)}</table>
 <h2>History (newest first)</h2>

@@ -265,8 +265,9 @@ class RetentionTables:
                 db.execute("DELETE FROM replicas WHERE aip_id = ?", (aip_id,))
                 db.execute("DELETE FROM files WHERE aip_id = ?", (aip_id,))
                 db.execute("DELETE FROM dips WHERE aip_id = ?", (aip_id,))
-                if self._has_tables("identifications"):
-                    db.execute("DELETE FROM identifications WHERE aip_id = ?", (aip_id,))
+                for table in ("identifications", "file_losses"):
+                    if self._has_tables(table):
+                        db.execute(f"DELETE FROM {table} WHERE aip_id = ?", (aip_id,))
                 db.execute("UPDATE aips SET state = ? WHERE aip_id = ?", (state, aip_id))
             db.execute("INSERT INTO tombstones VALUES (?, ?, ?, ?) ON CONFLICT(record_id) DO NOTHING",
                        (record_id, list_id, at.isoformat(), _dump(tombstone)))

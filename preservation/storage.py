@@ -92,7 +92,9 @@ class LocalDirectoryLocation:
 
     def quarantine_file(self, aip_id: str, relative: str, quarantine_root: Path) -> Path:
         source = self.bag_path(aip_id) / relative
-        target = quarantine_root / self.name / aip_id / f"{relative}.{uuid.uuid4().hex[:8]}"
+        # A folder per move keeps the file's own name (which may be as long as a name can be) and apart from
+        # an earlier one of the same name.
+        target = quarantine_root / self.name / aip_id / uuid.uuid4().hex[:8] / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(source), str(target))
         fsync_dir(source.parent)

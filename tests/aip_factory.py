@@ -18,14 +18,15 @@ from preservation.catalogue import (
 from preservation.storage import open_locations
 
 
-def make_aip(config: Config, files: int = 6, seed: int = 0) -> str:
-    """An AIP of `files` random payload files stored in every location and recorded in the catalogue."""
+def make_aip(config: Config, files: int = 6, seed: int = 0, *, original_name: str = "file 0%.bin") -> str:
+    """An AIP of `files` random payload files stored in every location and recorded in the catalogue; the first is
+    `data/original/<original_name>`."""
     rng = random.Random(seed)
     aip_id = str(uuid.UUID(int=rng.getrandbits(128)))
     builder = AipBuilder(config.staging_dir / f"build-{aip_id}")
     for n in range(files):
         size = rng.choice([0, 1, 100, 4096, 70_000])
-        name = f"data/original/file {n}%.bin" if n == 0 else f"data/preservation/f{n}.bin"
+        name = f"data/original/{original_name}" if n == 0 else f"data/preservation/f{n}.bin"
         builder.add_bytes(name, rng.randbytes(size), "original" if n == 0 else "preservation")
     payload = builder.digest_payload()
     sealed = builder.seal(payload, {"External-Identifier": aip_id}, config.clock().date())

@@ -1,7 +1,9 @@
-"""`edepot aip list|show`: what the catalogue knows of AIPs."""
+"""`edepot aip list|show|restore|declare-loss`: what the catalogue knows of AIPs, and recovery from damage to
+every replica of a file."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from edepot.output import Verbs, emit
 from kernel.config import Config
@@ -14,6 +16,21 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p = aip.add_parser("show", parents=[common], help="one AIP: replicas, files, PREMIS events")
     p.add_argument("aip_id")
     p.set_defaults(handler=cmd_aip_show)
+    p = aip.add_parser("restore", parents=[common],
+                       help="restore damaged files from an outside copy that matches the manifest")
+    p.add_argument("aip_id")
+    p.add_argument("--from", dest="source", type=Path, required=True, metavar="PATH",
+                   help="one file, or a folder (a bag) holding the damaged files under their path in the AIP")
+    p.add_argument("--user", default="", help="who restores (default: the login name)")
+    p.set_defaults(handler=cmd_aip_restore)
+    p = aip.add_parser("declare-loss", parents=[common],
+                       help="declare a file lost when no replica and no outside copy holds it")
+    p.add_argument("aip_id")
+    p.add_argument("--file", dest="files", action="append", required=True, metavar="REL",
+                   help="the file's path in the AIP, e.g. data/original/x.zip (repeatable)")
+    p.add_argument("--reason", required=True, help="why no copy can be had")
+    p.add_argument("--user", default="", help="who declares it (default: the login name)")
+    p.set_defaults(handler=cmd_aip_declare_loss)
 
 
 def cmd_aip_list(args: argparse.Namespace, config: Config) -> int:
@@ -38,10 +55,12 @@ def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
     try:
         aip = catalogue.aip(args.aip_id)
         replicas, files, events = catalogue.replicas(aip.aip_id), catalogue.files(aip.aip_id), catalogue.events(aip.aip_id)
+        losses = catalogue.losses(aip.aip_id)
     finally:
         catalogue.close()
     document = {
         "aip_id": aip.aip_id, "record_id": aip.record_id, "title": aip.title, "state": aip.state.value,
+        "lost_files": [loss.to_dict() for loss in losses],
         "replicas": [{"location": r.location, "path": r.path, "status": r.status.value,
                       "last_verified": r.last_verified.isoformat() if r.last_verified else None} for r in replicas],
         "files": [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256, "puid": f.puid,
@@ -52,6 +71,46 @@ def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
     human = [f"AIP {aip.aip_id} — {aip.record_id} — {aip.title} [{aip.state.value}]"]
     human += [f"  replica {r.location}: {r.status.value}, verified {r.last_verified}, {r.path}" for r in replicas]
     human += [f"  {f.role:12} {f.puid or '-':10} {f.size:>10}  {f.path}" for f in files]
+    human += [f"  LOST {x.path}: declared {x.declared.date()} by {x.declared_by}: {x.reason}" for x in losses]
     human += [f"  {e.date_time.isoformat()}  {e.type:26} {e.outcome:8} {e.outcome_detail}" for e in events]
     emit(args, document, "\n".join(human))
+    return 0
+
+
+def cmd_aip_restore(args: argparse.Namespace, config: Config) -> int:
+    from access.access_log import current_actor
+    from preservation.catalogue import open_catalogue
+    from preservation.recovery import restore_files
+    from preservation.storage import open_locations
+
+    catalogue = open_catalogue(config.catalogue_url)
+    try:
+        result = restore_files(config, catalogue, locations=open_locations(config.storage_locations),
+                               aip_id=args.aip_id, source=args.source.resolve(), person=args.user or current_actor())
+    finally:
+        catalogue.close()
+    human = [f"restored {r.path} into {', '.join(r.locations) or 'no replica'}"
+             + (" (its declared loss is lifted)" if r.lifted_loss else "") for r in result.restored]
+    human += [f"still damaged (not in {args.source}): {path}" for path in result.still_damaged]
+    emit(args, result.to_dict(), "\n".join(human) or f"nothing to restore: every replica of {args.aip_id} verifies")
+    return 0
+
+
+def cmd_aip_declare_loss(args: argparse.Namespace, config: Config) -> int:
+    from access.access_log import current_actor
+    from preservation.catalogue import open_catalogue
+    from preservation.recovery import declare_loss
+    from preservation.storage import open_locations
+
+    catalogue = open_catalogue(config.catalogue_url)
+    try:
+        losses = declare_loss(config, catalogue, locations=open_locations(config.storage_locations),
+                              aip_id=args.aip_id, paths=args.files, reason=args.reason,
+                              person=args.user or current_actor())
+    finally:
+        catalogue.close()
+    emit(args, {"declared": [loss.to_dict() for loss in losses]},
+         "\n".join(f"declared lost: {x.path} of AIP {x.aip_id}, by {x.declared_by}" for x in losses)
+         + "\nfixity now reports it as a known loss; DIPs and the search index go on without it, naming it; "
+           f"'edepot aip restore {args.aip_id} --from PATH' lifts it when a copy turns up")
     return 0

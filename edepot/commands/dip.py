@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edepot.commands.search import add_filters, filters_of, iso_date
 from edepot.output import Verbs, emit
 from kernel.config import Config
+
+if TYPE_CHECKING:
+    from access.dip import DipResult
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
@@ -52,7 +56,7 @@ def cmd_dip_create(args: argparse.Namespace, config: Config) -> int:
     plain = not (args.requester or args.query or args.redact or args.withhold or args.redact_names or args.expires)
     if plain and len(args.aip) == 1:
         result = create_dip(args.aip[0], args.out, config)
-        emit(args, result.to_dict(), f"DIP {result.dip_id} of AIP {result.aip_id}: {result.path}")
+        emit(args, result.to_dict(), f"DIP {result.dip_id} of AIP {result.aip_id}: {result.path}" + _missing(result))
         return 0
     if not args.requester or not args.purpose:
         raise InputError("give --requester NAME and --purpose TEXT for this DIP")
@@ -74,8 +78,14 @@ def cmd_dip_create(args: argparse.Namespace, config: Config) -> int:
          f"  {sum(r.messages for r in delivered)} messages of {len(delivered)} records, "
          f"{sum(r.redactions for r in delivered)} passages redacted"
          + (f", {refused} records not open to the requester (listed as niet openbaar)" if refused else "")
-         + (f"\n  expires after {args.expires.isoformat()}" if args.expires else ""))
+         + (f"\n  expires after {args.expires.isoformat()}" if args.expires else "") + _missing(result))
     return 0
+
+
+def _missing(result: DipResult) -> str:
+    """The lines naming files left out because the archive declared them lost."""
+    return "".join(f"\n  missing (declared lost in the archive): {r.record_id} {path}"
+                   for r in result.records if r.decision.allowed for path in r.missing)
 
 
 def cmd_dip_purge(args: argparse.Namespace, config: Config) -> int:

@@ -51,9 +51,12 @@ def cmd_fixity_run(args: argparse.Namespace, config: Config) -> int:
     finally:
         catalogue.close()
     lines = [f"{f.kind.value:15} {f.location:12} {f.aip_id} {f.path}  → {f.outcome}" for f in report.findings]
+    lines += [f"{'known loss':15} {'':12} {x.aip_id} {x.path}  (declared {x.declared.date()} by {x.declared_by}: "
+              f"{x.reason})" for x in report.known_losses]
+    verdict = "DAMAGE REMAINS" if not report.intact else "all intact now" if not report.known_losses else \
+        f"no new damage; files known lost: {len(report.known_losses)}"
     lines.append(f"{len(report.aips_checked)} AIPs, {report.files_checked} files, {report.bytes_checked} bytes "
-                 f"verified in {report.seconds:.1f} s; {len(report.findings)} findings; "
-                 + ("all intact now" if report.intact else "DAMAGE REMAINS"))
+                 f"verified in {report.seconds:.1f} s; {len(report.findings)} findings; {verdict}")
     if report.aips_skipped:
         lines.append(f"{len(report.aips_skipped)} AIPs left for the next run (budget)")
     lines.append(f"report: {html_report}")

@@ -88,6 +88,11 @@ def cmd_reindex(args: argparse.Namespace, config: Config) -> int:
             task = progress.add_task("reindex", total=None)
             done = reindex(config, args.filter_aip,
                            on_progress=lambda n, total: progress.update(task, completed=n, total=total))
-    emit(args, {"reindexed": [{"aip_id": d.aip_id, "record_id": d.record_id, "messages": d.messages} for d in done]},
-         f"indexed {sum(d.messages for d in done)} messages of {len(done)} AIPs")
+    indexed = [d for d in done if not d.not_indexed]
+    lines = [f"indexed {sum(d.messages for d in indexed)} messages of {len(indexed)} AIPs"]
+    lines += [f"  {d.aip_id} ({d.record_id}): missing (declared lost) {', '.join(d.missing)}"
+              + (f"; not indexed: {d.not_indexed}" if d.not_indexed else "") for d in done if d.missing]
+    emit(args, {"reindexed": [{"aip_id": d.aip_id, "record_id": d.record_id, "messages": d.messages,
+                               "missing": list(d.missing), "not_indexed": d.not_indexed or None} for d in done]},
+         "\n".join(lines))
     return 0
