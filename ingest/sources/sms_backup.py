@@ -367,7 +367,7 @@ def _mms_entry(
             record.contact_name if "~" not in (record.address or "") else None
         ) or address or None
     texts: list[str] = []
-    attachments: list[tuple[str, bool, str | None]] = []
+    attachments: list[tuple[Any, ...]] = []
     for part in record.parts:
         if part.content_type in _SKIPPED_PART_TYPES:
             continue
@@ -376,7 +376,7 @@ def _mms_entry(
                 texts.append(part.text)
             continue
         name = part_file_name(stem, record.position, part)
-        attachments.append((name, part.data_state == "ok", part.content_type))
+        attachments.append((name, part.data_state == "ok", part.content_type, part.data_state == "absent"))
         if part.data_state == "damaged":
             notes.append(("damaged_attachments", {"name": name, "reason": part.problem}))
         elif part.data_state == "absent":

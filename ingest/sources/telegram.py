@@ -205,7 +205,7 @@ def _attachments(obj: dict[str, Any], base: str, members: frozenset[str]) -> tup
         if value.startswith(NOT_INCLUDED_PREFIXES):
             file_name = obj.get("file_name") if key == "file" else None
             name = file_name if isinstance(file_name, str) and file_name else value
-            found.append(Attachment(name=name, present=False, media_type=mime or _guess(name)))
+            found.append(Attachment(name=name, present=False, media_type=mime or _guess(name), omitted=True))
             continue
         member = _member_name(base, value)
         found.append(Attachment(name=member, present=member in members, media_type=mime or _guess(value)))
