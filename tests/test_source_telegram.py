@@ -99,7 +99,8 @@ def test_full_export_2023_prefers_unixtime(corpus: Path) -> None:
     photo = conv.messages[5]
     assert photo.kind is MessageKind.SYSTEM
     assert [a.to_dict() for a in photo.attachments] == [
-        {"name": "(File not included. Change data exporting settings to download.)", "present": False, "media_type": None}
+        {"name": "(File not included. Change data exporting settings to download.)", "present": False, "media_type": None,
+         "omitted": True}
     ]
     assert conv.source.files[0].name == "telegram_2023-01/result.json"
     assert conv.source.inferred["chat"] == {"type": "private_group", "id": 123123123}
