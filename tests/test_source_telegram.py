@@ -179,7 +179,8 @@ def test_folder_export_with_several_chats(tmp_path: Path) -> None:
     assert photo.attachments[0].to_dict() == {
         "name": "chats/chat_001/photos/photo_1@31-03-2024_03-01-00.jpg", "present": True, "media_type": "image/jpeg"
     }
-    assert pdf.attachments[0].to_dict() == {"name": "begroting.pdf", "present": False, "media_type": "application/pdf"}
+    assert pdf.attachments[0].to_dict() == {"name": "begroting.pdf", "present": False, "media_type": "application/pdf",
+                                              "omitted": True}
     assert (call.sender, call.text) == ("Jansen", "phone_call; duration_seconds: 65")
     assert damaged.sender is None and json.loads(damaged.text)["text"] == "kapot: geen datum"
     assert damaged.timestamp == call.timestamp
