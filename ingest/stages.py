@@ -306,6 +306,8 @@ def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -
     job.begin("unpack export")
     job.warnings += Findings.of(conversation).warnings()
     exported = {bag_path(f.name) for f in conversation.source.files if "/" not in f.name}  # not a folder's files
+    for short, original in conversation.source.renamed:  # files the SIP holds under a shortened name
+        job.original_names[f"{layout.ORIGINAL}/{short}"] = original.rsplit("/", 1)[-1]
     media: dict[str, Path] = {}
     for relative in sorted(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/")):
         path = aip.path(relative)
@@ -331,6 +333,8 @@ def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -
             for (name, target_rel), digest in zip(targets.items(), digests):
                 aip.register(target_rel, "preservation", digest)
                 job.unpacked_from[target_rel] = relative
+                if target_rel != f"{layout.MEDIA}/{name}":
+                    job.original_names[target_rel] = Path(name).name
                 media[Path(name).name] = media[Path(target_rel).name] = aip.path(target_rel)
                 media.setdefault(name, aip.path(target_rel))  # attachments named by their path (Telegram)
         written = list(targets.values())
@@ -624,7 +628,8 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
         objects.append(PremisObject(
             identifier=f.path, size=f.size, digests={"sha256": f.sha256, "sha512": f.sha512},
             puid=found.puid if found else None, format_name=found.format_name if found else None,
-            format_version=found.format_version if found else None, original_name=Path(f.path).name, role=f.role,
+            format_version=found.format_version if found else None, role=f.role,
+            original_name=job.original_names.get(f.path, Path(f.path).name),
         ))
     document = premis_xml(objects, job.events, list(job.agents.values()))
     if job.config.schema_dir is not None:

@@ -244,6 +244,8 @@ def test_over_long_attachment_name_is_shortened_so_the_sip_ingests_and_the_dip_s
     assert long in informatieobject(sip.path)
     result = ingest(sip.path, config)
     assert (result.locations[0] / "data" / "preservation" / "media" / short).read_bytes() == photo
+    premis = (result.locations[0] / "data" / "metadata" / "premis.xml").read_text(encoding="utf-8")
+    assert f"originalName>{long}</" in premis  # the member's name as the export gave it
     dip = create_dip(result.aip_id, tmp_path / "dip", config)
     assert (dip.path / "media" / short).read_bytes() == photo
     delivered = json.loads((dip.path / "conversation.json").read_text(encoding="utf-8"))
@@ -265,6 +267,8 @@ def test_selected_media_with_an_over_long_name_keep_their_bytes_and_their_name_i
     assert f"<naam>{long}</naam>" in bestand
     result = ingest(sip.path, config)
     assert (result.locations[0] / "data" / "original" / short).read_bytes() == photo
+    premis = (result.locations[0] / "data" / "metadata" / "premis.xml").read_text(encoding="utf-8")
+    assert f"originalName>{long}</" in premis
 
 
 # --- an SMS backup cut off by a full phone --------------------------------------------------------------

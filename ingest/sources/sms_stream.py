@@ -140,7 +140,9 @@ def iter_rows(
     """Each child of the root whose tag is in `tags`, in file order, streamed; the element is cleared once the
     caller is done with it. `check_root(root)` is called once, on the first such child's parent (or the root
     of a file without one) and raises InputError for a foreign root. `facts` counts the elements and holds
-    the reference repairs. Raises UnsafeXml for a DTD, InputError for a file that is not well-formed."""
+    the reference repairs. A file cut short (the parser's error at the very end of the data) ends the rows after
+    the last whole one, noted in `facts.cut_short`. Raises UnsafeXml for a DTD, InputError for a file that is not
+    well-formed before its end, or cut before its first whole row."""
     reader = RepairingReader(raw, name)
     facts.repairs = reader.repairs
     context = etree.iterparse(
