@@ -196,9 +196,9 @@ def build_sip(
     selection = select(conversation, criteria, part) if part is not None or not criteria.empty else None
     if selection is not None and not selection.conversation.messages:
         raise InputError("the selection keeps no message of the export", hint="loosen the selection flags")
-    whole_export = selection is None or options.keep_original
+    export_files = _export_files(exports) if selection is None or options.keep_original else None
     selected = with_bag_names(selection.conversation if selection else conversation,
-                              [relative for _, relative in _export_files(exports)] if whole_export else ())
+                              [relative for _, relative in export_files or ()])
     findings = Findings.of(selected)
     if options.require_media:
         findings.require_media()
@@ -213,7 +213,7 @@ def build_sip(
     staging = target.parent / temporary_name(target.name, "partial")
     staging.mkdir(parents=True)
     try:
-        payload, taken = _write_payload(staging, exports, canonical, selection, whole_export, statement, media)
+        payload, taken = _write_payload(staging, export_files, canonical, selection, statement, media)
         standards = METADATA_STANDARDS[options.metadata_standard]
         _write_metadata(staging, payload, record, config, standards, taken, dict(selected.source.renamed))
         bagit.make_bag(
@@ -318,23 +318,22 @@ def _file_facts(path: Path) -> dict[str, Any]:
 
 def _write_payload(
     staging: Path,
-    exports: Sequence[Path],
+    export_files: list[tuple[Path, str]] | None,
     canonical: bytes,
     selection: Selection | None,
-    whole_export: bool,
     statement: dict[str, Any] | None,
     media: SelectedMedia,
 ) -> tuple[list[str], set[str]]:
-    """The originals (the export, or the selected media), the canonical JSON (`canonical`, its UTF-8 bytes)
-    and the selection statement.
+    """The originals (the export's files when `export_files` is given, see _export_files, else the selected
+    media), the canonical JSON (`canonical`, its UTF-8 bytes) and the selection statement.
 
     Returns the payload paths below data/ that represent the record (the statement is metadata), and which
     of them are media taken out of the export.
     """
     payload: list[str] = []
     taken: set[str] = set()
-    if whole_export:
-        payload += _copy_export(exports, staging / "original")
+    if export_files is not None:
+        payload += _copy_export(export_files, staging / "original")
     else:
         assert selection is not None
         # an export of one conversation may name media by file name alone (WhatsApp); several never do
@@ -369,11 +368,11 @@ def _export_files(exports: Sequence[Path]) -> list[tuple[Path, str]]:
     return found
 
 
-def _copy_export(exports: Sequence[Path], folder: Path) -> list[str]:
-    """The export as handed over, byte-identical below `folder`, each name cut to the SIP's limit
+def _copy_export(export_files: list[tuple[Path, str]], folder: Path) -> list[str]:
+    """The export's files as handed over, byte-identical below `folder`, each name cut to the SIP's limit
     (ingest/bag_names.py); returns the payload paths written."""
     written = []
-    for source, relative in _export_files(exports):
+    for source, relative in export_files:
         target = folder / bag_path(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

@@ -362,14 +362,13 @@ def _opened_export(path: Path, relative: str, conversation: Conversation, job: I
         raise InvalidPackage(f"the export {path.name} in the SIP cannot be unpacked", [f"{relative}: {problem}"],
                              hint="a damaged export must be declared so when the SIP is made: "
                                   "sip create --damaged-export REASON")
+    salvaged: SalvagedZipExport | None = None
     try:
-        salvaged: Export | None = salvage_zip(path, problem)
-    except InputError as error:
-        salvaged, lost = None, error.message
-    else:
-        assert isinstance(salvaged, SalvagedZipExport)
+        salvaged = salvage_zip(path, problem)
         lost = (f"{salvaged.damage.complete} whole members unpacked; could not be unpacked: "
                 + (", ".join(salvaged.damage.unreadable) or "the rest of the file"))
+    except InputError as error:
+        lost = error.message
     detail = f"cannot be unpacked whole: {problem}; {lost}; the producer declared the export damaged: {damage.reason}"
     job.warnings.append(f"{relative}: {detail}")
     job.event("unpacking", f"export container {path.name} unpacked for access to its members (declared damaged)",
