@@ -35,6 +35,8 @@ MAX_FOLDER_FILES = 200_000
 _CHUNK = 1024**2
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+DAMAGED_ZIP_HINT = ("a zip cut short (a broken transfer, a full phone) can still be read in part: "
+                    "make the SIP with --damaged-export REASON to keep what is whole")
 
 
 @dataclass(frozen=True)
@@ -360,12 +362,18 @@ def _checked_entries(path: Path, max_total: int, max_ratio: int) -> list[zipfile
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
-        raise InputError(f"{path.name} is not a readable zip: {exc}") from None
+        raise InputError(f"{path.name} is not a readable zip: {exc}", hint=DAMAGED_ZIP_HINT) from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     files = [info for info in infos if not info.is_dir()]
     if not files:
         raise InputError(f"{path.name} is an empty zip: it holds no files")
+    return refuse_unsafe_entries(path, infos, max_total, max_ratio)
+
+
+def refuse_unsafe_entries(path: Path, infos: list[zipfile.ZipInfo], max_total: int, max_ratio: int) -> list[zipfile.ZipInfo]:
+    """The file entries of `infos` (the zip at `path`), after refusing every unsafe one (UnsafeArchive)."""
+    files = [info for info in infos if not info.is_dir()]
     total = 0
     seen: set[str] = set()
     for info in infos:

@@ -61,6 +61,7 @@ class IngestJob:
     warnings: list[str] = field(default_factory=list)
     quarantined: Path | None = None
     unpacked_from: dict[str, str] = field(default_factory=dict)  # AIP path of an export member → its container
+    original_names: dict[str, str] = field(default_factory=dict)  # AIP path → the export's name, when shortened
     stage_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage, for the report
     _stage_started: float = 0.0
 

@@ -82,7 +82,7 @@ def _run(source: Path, job: IngestJob) -> IngestResult:
             stages.validate(sip, job)
             aip = stages.AipBuilder(staging / "aip")
             conversation, record = stages.keep_originals(sip, aip, job)
-            media = stages.unpack_export(aip, job)
+            media = stages.unpack_export(aip, conversation, job)
             stages.scan(aip, source, job)
             with stages.start_replication(aip, locations, job) as replication:  # copies run in the background
                 stages.identify(aip, job)

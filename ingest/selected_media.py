@@ -20,8 +20,10 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Iterable, Sequence
 
+from ingest.bag_names import bag_path
 from ingest.export import Export, open_export
 from ingest.sources import embedded_files
+from ingest.zip_salvage import open_salvaged
 from kernel.errors import InputError
 
 
@@ -31,8 +33,9 @@ class SelectedMedia:
     SIPs from one export without reading it again for each). Use it in `with`, or call `close`."""
 
     def __init__(self, exports: Sequence[Path], export_format: str | None = None, spool_all: bool = False,
-                 spool_parent: Path | None = None) -> None:
+                 spool_parent: Path | None = None, salvage: bool = False) -> None:
         self._paths = [Path(p) for p in exports]
+        self._salvage = salvage  # a zip cut short: take what is whole (ingest/zip_salvage.py)
         self._format = export_format
         self._spool_all = spool_all
         self._spool_parent = spool_parent
@@ -45,7 +48,8 @@ class SelectedMedia:
         returns the paths written, relative to `folder`, sorted. A name is found as a member's exact name, as
         the end of exactly one member's path (an export zipped with a top folder), with `by_file_name` by its
         file name alone (see the module docstring), or among the attachments carried inside the export's
-        files. InputError naming any that is found nowhere."""
+        files. InputError naming any that is found nowhere. A file is written under its name cut to the SIP's
+        limit (ingest/bag_names.py), its bytes unchanged."""
         export = self._opened()
         members = [m.name for m in export.members()]
         exact = set(members)
@@ -57,12 +61,13 @@ class SelectedMedia:
         for name in sorted(set(names)):
             below = [m for m in members if m.endswith("/" + name)] if "/" in name and name not in exact else []
             if name in exact or len(below) == 1:
-                relative = _safe_relative(name)
+                relative = bag_path(_safe_relative(name))
                 export.extract(name if name in exact else below[0], folder / relative)
             elif by_file_name and PurePosixPath(name).name in by_base:
-                relative = PurePosixPath(name).name
+                base = PurePosixPath(name).name
+                relative = bag_path(base)
                 if relative not in written:
-                    export.extract(by_base[relative], folder / relative)
+                    export.extract(by_base[base], folder / relative)
             else:
                 rest.append(name)
                 continue
@@ -73,7 +78,7 @@ class SelectedMedia:
             if spooled is None:
                 missing.append(name)
                 continue
-            relative = _safe_relative(name)
+            relative = bag_path(_safe_relative(name))
             target = folder / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(spooled, target)
@@ -98,7 +103,7 @@ class SelectedMedia:
 
     def _opened(self) -> Export:
         if self._export is None:
-            self._export = open_export(self._paths)
+            self._export = (open_salvaged if self._salvage else open_export)(self._paths)
         return self._export
 
     def _embedded(self, wanted: Sequence[str]) -> dict[str, Path]:

@@ -45,17 +45,19 @@ from typing import Any, Mapping, Sequence
 
 import bagit
 
+from ingest.bag_names import bag_path, with_bag_names
 from ingest.conversations import choose, materialise
 from ingest.packaging import Package, checksum_path, package_bag, package_path
 from ingest.review import read_review_sheet
 from ingest.selected_media import SelectedMedia
 from ingest.selection import Criteria, ExportPart, Selection, select
+from ingest.sip_findings import Findings
 from ingest.sources import ParseOptions, stream_export
 from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
-from kernel.model import Conversation
+from kernel.model import Conversation, Damage
 from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
@@ -102,6 +104,8 @@ class SipOptions:
     selectielijst: Path | None = None  # resolves an informatiecategorie code (VNG Selectielijst JSON)
     package: str | None = None  # zip or 7z: write a transfer package instead of a folder
     conversation: str | None = None  # id or index of the conversation to take from an export holding several
+    damaged_export: str | None = None  # the producer's reason: the export is damaged, take what can be read
+    require_media: bool = False  # refuse (MediaMissing) an export that lacks media its conversation names
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class SipResult:
     payload_files: tuple[str, ...]
     selection: dict[str, Any] | None = None
     package: Package | None = None
+    warnings: tuple[str, ...] = ()  # what the export lacks (ingest/sip_findings.py)
 
     def to_dict(self) -> dict[str, object]:
         result: dict[str, object] = {
@@ -123,6 +128,7 @@ class SipResult:
             "title": self.title,
             "messages": self.message_count,
             "payload_files": list(self.payload_files),
+            "warnings": list(self.warnings),
         }
         if self.selection is not None:
             result["selection"] = {"kept": self.selection["kept"]["messages"],
@@ -152,11 +158,12 @@ def create_sip(
     """
     options = options or SipOptions()
     target = _checked_target(out, options)
-    streams = stream_export(exports, ParseOptions(tz=tz, date_order=date_order), export_format)
+    salvage = options.damaged_export is not None
+    streams = stream_export(exports, ParseOptions(tz=tz, date_order=date_order), export_format, salvage=salvage)
     index, part = choose([s.head for s in streams], options.conversation)
     conversation = materialise(streams[index])  # the others are never read into memory
     metadata = load_metadata_file(metadata_file) if metadata_file else None
-    with SelectedMedia(exports, export_format, spool_parent=target.parent) as media:
+    with SelectedMedia(exports, export_format, spool_parent=target.parent, salvage=salvage) as media:
         return build_sip(conversation, exports, out, config, metadata, options, part, media)
 
 
@@ -174,8 +181,14 @@ def build_sip(
 
     `metadata` is a metadata file as read by load_metadata_file; `part` names the conversation when the
     export holds several (the SIP is then a selection, the export is left out unless keep_original);
-    `media` writes the media the record keeps. The SIP appears whole or not at all."""
+    `media` writes the media the record keeps. The SIP appears whole or not at all. What the export lacks
+    (media, a file cut short) is said in the result's warnings, the selection statement and the MDTO
+    (ingest/sip_findings.py); with `options.require_media` an export lacking media is refused (MediaMissing).
+    File names longer than the SIP allows are shortened (ingest/bag_names.py), the originals kept in the
+    metadata."""
     target = _checked_target(out, options)
+    if options.damaged_export is not None:
+        conversation = _declared_damaged(conversation, options.damaged_export)
     criteria = options.criteria
     if options.review is not None:
         private = read_review_sheet(options.review, conversation)
@@ -183,17 +196,26 @@ def build_sip(
     selection = select(conversation, criteria, part) if part is not None or not criteria.empty else None
     if selection is not None and not selection.conversation.messages:
         raise InputError("the selection keeps no message of the export", hint="loosen the selection flags")
-    selected = selection.conversation if selection else conversation
+    export_files = _export_files(exports) if selection is None or options.keep_original else None
+    selected = with_bag_names(selection.conversation if selection else conversation,
+                              [relative for _, relative in export_files or ()])
+    findings = Findings.of(selected)
+    if options.require_media:
+        findings.require_media()
     canonical = selected.to_json().encode("utf-8")  # written once, and a selection's kenmerk derives from it
     record, statement = _describe(exports, conversation, selection, canonical, metadata, options, config)
+    record = replace(record, events=(*record.events, *findings.events(config.clock().date(),
+                                                                       config.organisation.archiefvormer)),
+                     toelichtingen=(*record.toelichtingen, *findings.toelichtingen()))
+    if statement is not None and findings.warnings():
+        statement["export_findings"] = findings.to_dict()
 
     staging = target.parent / temporary_name(target.name, "partial")
     staging.mkdir(parents=True)
     try:
-        payload, taken = _write_payload(staging, exports, canonical, selection, options.keep_original, statement,
-                                        media)
+        payload, taken = _write_payload(staging, export_files, canonical, selection, statement, media)
         standards = METADATA_STANDARDS[options.metadata_standard]
-        _write_metadata(staging, payload, record, config, standards, taken)
+        _write_metadata(staging, payload, record, config, standards, taken, dict(selected.source.renamed))
         bagit.make_bag(
             str(staging),
             bag_info={
@@ -225,6 +247,7 @@ def build_sip(
         payload_files=tuple(f"data/{p}" for p in payload),
         selection=statement,
         package=package,
+        warnings=tuple(findings.warnings()),
     )
 
 
@@ -280,6 +303,14 @@ def _describe(
     return record, statement
 
 
+def _declared_damaged(conversation: Conversation, reason: str) -> Conversation:
+    """`conversation` with the producer's statement that its export is damaged in `source.damaged`."""
+    if not reason.strip():
+        raise InputError("--damaged-export needs a reason", hint='say what happened, e.g. "the transfer broke off"')
+    found = conversation.source.damaged or Damage()
+    return replace(conversation, source=replace(conversation.source, damaged=replace(found, reason=reason.strip())))
+
+
 def _file_facts(path: Path) -> dict[str, Any]:
     digests, size = digest_file(path, ("sha256",))
     return {"name": path.name, "size": size, "sha256": digests["sha256"]}
@@ -287,29 +318,24 @@ def _file_facts(path: Path) -> dict[str, Any]:
 
 def _write_payload(
     staging: Path,
-    exports: Sequence[Path],
+    export_files: list[tuple[Path, str]] | None,
     canonical: bytes,
     selection: Selection | None,
-    keep_original: bool,
     statement: dict[str, Any] | None,
     media: SelectedMedia,
 ) -> tuple[list[str], set[str]]:
-    """The originals (the export, or the selected media), the canonical JSON (`canonical`, its UTF-8 bytes)
-    and the selection statement.
+    """The originals (the export's files when `export_files` is given, see _export_files, else the selected
+    media), the canonical JSON (`canonical`, its UTF-8 bytes) and the selection statement.
 
     Returns the payload paths below data/ that represent the record (the statement is metadata), and which
     of them are media taken out of the export.
     """
     payload: list[str] = []
     taken: set[str] = set()
-    if selection is None or keep_original:
-        names: set[str] = set()
-        for export in exports:
-            if export.name in names:
-                raise InputError(f"two export files are both named {export.name!r}")
-            names.add(export.name)
-            payload += _copy_export(export, staging / "original")
+    if export_files is not None:
+        payload += _copy_export(export_files, staging / "original")
     else:
+        assert selection is not None
         # an export of one conversation may name media by file name alone (WhatsApp); several never do
         written = media.write(selection.kept_attachments, staging / "original", by_file_name=selection.part is None)
         taken = {f"original/{p}" for p in written}
@@ -325,20 +351,33 @@ def _write_payload(
     return payload, taken
 
 
-def _copy_export(export: Path, folder: Path) -> list[str]:
-    """The export as handed over, byte-identical below `folder` (a folder export with its name and tree);
-    returns the payload paths written."""
-    if export.is_dir():
-        written = []
-        for source in sorted(p for p in export.rglob("*") if p.is_file() and not p.is_symlink()):
-            relative = f"{export.name}/{source.relative_to(export).as_posix()}"
-            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, folder / relative)
-            written.append(f"original/{relative}")
-        return written
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(export, folder / export.name)
-    return [f"original/{export.name}"]
+def _export_files(exports: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Each file of the export as handed over, with its path below the SIP's original/ as the export names it
+    (a folder export with its name and tree)."""
+    found: list[tuple[Path, str]] = []
+    names: set[str] = set()
+    for export in exports:
+        if export.name in names:
+            raise InputError(f"two export files are both named {export.name!r}")
+        names.add(export.name)
+        if export.is_dir():
+            found += [(source, f"{export.name}/{source.relative_to(export).as_posix()}")
+                      for source in sorted(p for p in export.rglob("*") if p.is_file() and not p.is_symlink())]
+        else:
+            found.append((export, export.name))
+    return found
+
+
+def _copy_export(export_files: list[tuple[Path, str]], folder: Path) -> list[str]:
+    """The export's files as handed over, byte-identical below `folder`, each name cut to the SIP's limit
+    (ingest/bag_names.py); returns the payload paths written."""
+    written = []
+    for source, relative in export_files:
+        target = folder / bag_path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        written.append(f"original/{bag_path(relative)}")
+    return written
 
 
 def _write_metadata(
@@ -348,8 +387,11 @@ def _write_metadata(
     config: Config,
     standards: tuple[str, ...],
     media: set[str],
+    renamed: Mapping[str, str],
 ) -> None:
-    """A bestand per payload file and the record, in each standard, each checked against its XSD when present."""
+    """A bestand per payload file and the record, in each standard, each checked against its XSD when present.
+    A file whose name was shortened (`renamed`: path below original/ → name in the export) is described by its
+    name in the export."""
     identifier = shared_identifier()
     documents: dict[Path, tuple[bytes, SchemaName]] = {}
     representations: list[Verwijzing] = []
@@ -359,9 +401,10 @@ def _write_metadata(
         found = identifier.identify(path)
         file_id = Identificatie(kenmerk=f"{record.identificatie.kenmerk}-F{n}", bron=record.identificatie.bron)
         representations.append(Verwijzing(naam=path.name, identificatie=file_id))
+        original = renamed.get(relative.removeprefix("original/"))
         description = FileDescription(
             identificatie=file_id,
-            naam=path.name,
+            naam=original.rsplit("/", 1)[-1] if original else path.name,
             omvang=size,
             sha256=digests["sha256"],
             checksum_datum=config.clock(),

@@ -95,12 +95,13 @@ def split_export(
     Raises InputError before any SIP is made for an unreadable export or an unknown conversation in `only`."""
     options = options or SipOptions()
     out = out.resolve()
-    streams = stream_export(exports, parse_options, export_format)
+    salvage = options.damaged_export is not None
+    streams = stream_export(exports, parse_options, export_format, salvage=salvage)
     ids = conversation_ids([s.head for s in streams])
     chosen = sorted({pick_index(ids, wanted) for wanted in only}) if only else list(range(len(streams)))
     out.mkdir(parents=True, exist_ok=True)
     rows: list[SplitRow] = []
-    with SelectedMedia(exports, export_format, spool_all=True, spool_parent=out) as media:
+    with SelectedMedia(exports, export_format, spool_all=True, spool_parent=out, salvage=salvage) as media:
         for position, stream in enumerate(streams):
             if position not in chosen:
                 for _ in stream.messages:  # a stream left unread would keep its spool open

@@ -28,16 +28,19 @@ from ingest.aip_metadata import (
     updated_informatieobject,
     updated_topx,
 )
-from ingest.export import open_export
+from ingest.bag_names import bag_path
+from ingest.export import Export, open_export
 from ingest.job import IngestJob, Normalisation
 from ingest.replication import Replication
 from ingest.sip import CONVERSATION_JSON as SIP_CONVERSATION_JSON
 from ingest.sip import METADATA_DIR as SIP_METADATA_DIR
 from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
+from ingest.sip_findings import Findings
 from ingest.sip_validate import validate_sip
 from ingest.sources import embedded_files
 from ingest.unpack import unpack_transfer
 from ingest.zip_coverage import zip_hides_nothing
+from ingest.zip_salvage import SalvagedZipExport, salvage_zip
 from kernel.atomic import fsync_tree, write_bytes_atomic
 from kernel.errors import (
     AlreadyIngested,
@@ -48,6 +51,7 @@ from kernel.errors import (
     MetadataError,
     RenderingFailed,
     ToolMissing,
+    UnsafeArchive,
 )
 from kernel.model import Conversation
 from kernel.version import edepot_version
@@ -291,9 +295,19 @@ def read_record_summary(sip: Path) -> RecordSummary:
     raise InvalidPackage(f"the SIP at {sip} holds no MDTO informatieobject and no ToPX aggregatie")
 
 
-def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
-    """Unpack each zipped export into the AIP's media folder; returns file name → path for rendering."""
+def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -> dict[str, Path]:
+    """Unpack each zipped export into the AIP's media folder; returns file name → path for rendering.
+
+    Members are written under their names cut to the SIP's limit (ingest/bag_names.py), as the canonical
+    conversation names them. An export zip of the SIP that cannot be unpacked (cut short, empty) is a
+    "unpacking" event with outcome failure and refuses the SIP (InvalidPackage), unless the producer declared
+    the export damaged (`source.damaged.reason`): then its whole members are unpacked and the ingest goes on
+    with a warning. What the export lacks (ingest/sip_findings.py) becomes warnings of the report."""
     job.begin("unpack export")
+    job.warnings += Findings.of(conversation).warnings()
+    exported = {bag_path(f.name) for f in conversation.source.files if "/" not in f.name}  # not a folder's files
+    for short, original in conversation.source.renamed:  # files the SIP holds under a shortened name
+        job.original_names[f"{layout.ORIGINAL}/{short}"] = original.rsplit("/", 1)[-1]
     media: dict[str, Path] = {}
     for relative in sorted(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/")):
         path = aip.path(relative)
@@ -304,23 +318,68 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
         media.setdefault(below, path)
         if "/" in below:
             media.setdefault(below.split("/", 1)[1], path)
-        if not zipfile.is_zipfile(path):
+        if below in exported and _looks_like_zip(path):
+            export = _opened_export(path, relative, conversation, job)
+        elif zipfile.is_zipfile(path):
+            export = open_export([path])
+        else:
             continue
-        export = open_export([path])
-        targets = {member.name: f"{layout.MEDIA}/{member.name}" for member in export.members()}
+        if export is None:
+            continue
+        targets = {member.name: f"{layout.MEDIA}/{bag_path(member.name)}" for member in export.members()}
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # inflating and hashing free the GIL
             digests = pool.map(lambda name: export.extract(name, aip.path(targets[name]), ("sha256", "sha512")),
                                targets)
             for (name, target_rel), digest in zip(targets.items(), digests):
                 aip.register(target_rel, "preservation", digest)
                 job.unpacked_from[target_rel] = relative
-                media[Path(name).name] = aip.path(target_rel)
+                if target_rel != f"{layout.MEDIA}/{name}":
+                    job.original_names[target_rel] = Path(name).name
+                media[Path(name).name] = media[Path(target_rel).name] = aip.path(target_rel)
                 media.setdefault(name, aip.path(target_rel))  # attachments named by their path (Telegram)
         written = list(targets.values())
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
                   f"{len(written)} files", sources=(relative,), outcomes=tuple(written))
     _unpack_embedded(aip, media, job)
     return media
+
+
+def _opened_export(path: Path, relative: str, conversation: Conversation, job: IngestJob) -> Export | None:
+    """The export zip at `path` opened, or what is whole of it when the producer declared the export damaged.
+
+    A zip that cannot be opened is an "unpacking" event with outcome failure; InvalidPackage unless the export
+    was declared damaged. None when nothing of it can be read (the declared damage says so)."""
+    try:
+        return open_export([path])
+    except UnsafeArchive:
+        raise
+    except InputError as error:
+        problem = error.message
+    damage = conversation.source.damaged
+    if damage is None or not damage.reason:
+        job.event("unpacking", f"export container {path.name} unpacked for access to its members",
+                  f"cannot be unpacked: {problem}", outcome="failure", sources=(relative,))
+        raise InvalidPackage(f"the export {path.name} in the SIP cannot be unpacked", [f"{relative}: {problem}"],
+                             hint="a damaged export must be declared so when the SIP is made: "
+                                  "sip create --damaged-export REASON")
+    salvaged: SalvagedZipExport | None = None
+    try:
+        salvaged = salvage_zip(path, problem)
+        lost = (f"{salvaged.damage.complete} whole members unpacked; could not be unpacked: "
+                + (", ".join(salvaged.damage.unreadable) or "the rest of the file"))
+    except InputError as error:
+        lost = error.message
+    detail = f"cannot be unpacked whole: {problem}; {lost}; the producer declared the export damaged: {damage.reason}"
+    job.warnings.append(f"{relative}: {detail}")
+    job.event("unpacking", f"export container {path.name} unpacked for access to its members (declared damaged)",
+              detail, outcome="failure", sources=(relative,))
+    return salvaged
+
+
+def _looks_like_zip(path: Path) -> bool:
+    """A file named .zip, or starting like one: an export zip to unpack (an empty or cut one fails later)."""
+    with open(path, "rb") as handle:
+        return path.suffix.lower() == ".zip" or handle.read(2) == b"PK"
 
 
 def _unpack_embedded(aip: AipBuilder, media: dict[str, Path], job: IngestJob) -> None:
@@ -568,7 +627,8 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
         objects.append(PremisObject(
             identifier=f.path, size=f.size, digests={"sha256": f.sha256, "sha512": f.sha512},
             puid=found.puid if found else None, format_name=found.format_name if found else None,
-            format_version=found.format_version if found else None, original_name=Path(f.path).name, role=f.role,
+            format_version=found.format_version if found else None, role=f.role,
+            original_name=job.original_names.get(f.path, Path(f.path).name),
         ))
     document = premis_xml(objects, job.events, list(job.agents.values()))
     if job.config.schema_dir is not None:

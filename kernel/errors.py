@@ -80,6 +80,12 @@ class RecordExists(InputError):
     ref = "E108"
 
 
+class MediaMissing(InputError):
+    """A SIP asked to hold all its media (`--require-media`) from an export that lacks some."""
+
+    ref = "E110"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 

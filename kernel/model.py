@@ -33,14 +33,20 @@ class MessageKind(str, Enum):
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file a message refers to. `present` says whether the export holds the file itself."""
+    """A file a message refers to. `present` says whether the export holds the file itself; `omitted` that
+    the export says it left the file out on purpose (WhatsApp "<Media weggelaten>", exported without media),
+    as opposed to a file it names but does not hold (lost)."""
 
     name: str
     present: bool
     media_type: str | None = None  # IANA media type guessed from the name; identification comes later
+    omitted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "present": self.present, "media_type": self.media_type}
+        found: dict[str, Any] = {"name": self.name, "present": self.present, "media_type": self.media_type}
+        if self.omitted:  # written only when true, so the JSON of every other attachment stays as it was
+            found["omitted"] = True
+        return found
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,49 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class DamagedFile:
+    """A file of the export that could be read only in part (cut short): what is wrong, how many of its
+    elements or members were whole (and kept), where the file ends, and what could not be read."""
+
+    name: str
+    problem: str
+    complete: int
+    end_byte: int | None = None
+    end_line: int | None = None
+    unreadable: tuple[str, ...] = ()  # names of members that could not be read (a zip cut short)
+
+    def to_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"name": self.name, "problem": self.problem, "complete": self.complete}
+        if self.end_byte is not None:
+            found["end"] = {"byte": self.end_byte, "line": self.end_line}
+        if self.unreadable:
+            found["unreadable"] = list(self.unreadable)
+        return found
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DamagedFile":
+        end = data.get("end") or {}
+        return cls(data["name"], data["problem"], data["complete"], end.get("byte"), end.get("line"),
+                   tuple(data.get("unreadable", ())))
+
+
+@dataclass(frozen=True)
+class Damage:
+    """That the export is damaged: the files found damaged while reading it, and the producer's own statement
+    (`reason`) when the producer declared the export damaged."""
+
+    files: tuple[DamagedFile, ...] = ()
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "files": [f.to_dict() for f in self.files]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Damage":
+        return cls(tuple(DamagedFile.from_dict(f) for f in data.get("files", ())), data.get("reason"))
+
+
+@dataclass(frozen=True)
 class Source:
     """Where the conversation came from and what the parser had to infer to read it."""
 
@@ -100,9 +149,11 @@ class Source:
     timezone: str  # IANA zone the wall-clock times were read in
     files: tuple[SourceFile, ...] = ()
     inferred: dict[str, Any] = field(default_factory=dict)  # e.g. date order and its evidence
+    damaged: Damage | None = None  # the export was read only in part
+    renamed: tuple[tuple[str, str], ...] = ()  # (name in the SIP, name in the export) of files whose names were cut
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "format": self.format,
             "platform": self.platform,
             "locale": self.locale,
@@ -110,6 +161,11 @@ class Source:
             "files": [f.to_dict() for f in self.files],
             "inferred": self.inferred,
         }
+        if self.damaged is not None:
+            found["damaged"] = self.damaged.to_dict()
+        if self.renamed:
+            found["renamed"] = [{"name": name, "original": original} for name, original in self.renamed]
+        return found
 
 
 @dataclass(frozen=True)
@@ -153,6 +209,8 @@ class Conversation:
             timezone=src["timezone"],
             files=tuple(SourceFile(**f) for f in src.get("files", [])),
             inferred=dict(src.get("inferred", {})),
+            damaged=Damage.from_dict(src["damaged"]) if src.get("damaged") else None,
+            renamed=tuple((r["name"], r["original"]) for r in src.get("renamed", ())),
         )
         messages = tuple(
             Message(

@@ -1,6 +1,6 @@
 """SMS Backup & Restore XML: the corpus backups read in place, our own backups with every construct the
 issue names (sent/received, group MMS, "null" strings, wrong count, surrogate-pair emoji, damaged
-base64, damaged elements), DTDs refused, truncation refused, spilled runs merged in time order, and
+base64, damaged elements), DTDs refused, damage inside the file refused, spilled runs merged in time order, and
 random bytes refused with the project's own error only."""
 from __future__ import annotations
 
@@ -222,10 +222,10 @@ def test_dtd_and_entities_are_refused(tmp_path: Path) -> None:
         sms_backup.FORMAT.parse_all(export, ParseOptions())
 
 
-def test_truncated_backup_is_one_input_error(tmp_path: Path) -> None:
+def test_backup_damaged_before_its_end_is_one_input_error(tmp_path: Path) -> None:
     path = _backup(tmp_path)
     data = path.read_bytes()
-    path.write_bytes(data[: int(len(data) * 0.7)])
+    path.write_bytes(data.replace(b'body="Goedemorgen', b'body=Goedemorgen', 1))  # not cut short: damaged inside
     export = open_export([path])
     with pytest.raises(InputError, match="not well-formed XML"):
         sms_backup.FORMAT.parse_all(export, ParseOptions())

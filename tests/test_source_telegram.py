@@ -99,7 +99,8 @@ def test_full_export_2023_prefers_unixtime(corpus: Path) -> None:
     photo = conv.messages[5]
     assert photo.kind is MessageKind.SYSTEM
     assert [a.to_dict() for a in photo.attachments] == [
-        {"name": "(File not included. Change data exporting settings to download.)", "present": False, "media_type": None}
+        {"name": "(File not included. Change data exporting settings to download.)", "present": False, "media_type": None,
+         "omitted": True}
     ]
     assert conv.source.files[0].name == "telegram_2023-01/result.json"
     assert conv.source.inferred["chat"] == {"type": "private_group", "id": 123123123}
@@ -178,7 +179,8 @@ def test_folder_export_with_several_chats(tmp_path: Path) -> None:
     assert photo.attachments[0].to_dict() == {
         "name": "chats/chat_001/photos/photo_1@31-03-2024_03-01-00.jpg", "present": True, "media_type": "image/jpeg"
     }
-    assert pdf.attachments[0].to_dict() == {"name": "begroting.pdf", "present": False, "media_type": "application/pdf"}
+    assert pdf.attachments[0].to_dict() == {"name": "begroting.pdf", "present": False, "media_type": "application/pdf",
+                                              "omitted": True}
     assert (call.sender, call.text) == ("Jansen", "phone_call; duration_seconds: 65")
     assert damaged.sender is None and json.loads(damaged.text)["text"] == "kapot: geen datum"
     assert damaged.timestamp == call.timestamp

@@ -273,7 +273,7 @@ def test_android_nl_sample_message_by_message() -> None:
     assert got == [(s, at(t).isoformat(), who, kind, text) for s, t, who, kind, text in ANDROID_EXPECTED]
     assert [m.seq for m in conv.messages if m.edited] == [15]
     assert [a.to_dict() for a in conv.messages[3].attachments] == [
-        {"name": "<Media weggelaten>", "present": False, "media_type": None}
+        {"name": "<Media weggelaten>", "present": False, "media_type": None, "omitted": True}
     ]
     assert conv.title == "Petra de Vries"
     assert (conv.source.platform, conv.source.locale) == ("android", "nl")

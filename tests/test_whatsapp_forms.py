@@ -102,7 +102,8 @@ def test_android_markers_in_eight_languages(lang: str) -> None:
         ("Ann", "media", ""),
         (None, "system", "Bob toegevoegd / added / hinzugefügt"),
     ]
-    assert conv.messages[1].attachments[0].to_dict() == {"name": omitted, "present": False, "media_type": None}
+    assert conv.messages[1].attachments[0].to_dict() == {"name": omitted, "present": False, "media_type": None,
+                                                       "omitted": True}
     assert conv.messages[2].attachments[0].to_dict() == {
         "name": "IMG-20240314-WA0001.jpg", "present": True, "media_type": "image/jpeg"}
     assert conv.messages[3].attachments[0].media_type == "text/vcard"

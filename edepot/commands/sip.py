@@ -37,6 +37,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
                    help="MDTO 1.0.1 (default), ToPX 2.3, or both")
     p.add_argument("--selectielijst", type=Path, help="VNG Selectielijst JSON that resolves informatiecategorie codes")
     p.add_argument("--package", choices=("zip", "7z"), help="write a transfer package with its .sha256 beside it")
+    p.add_argument("--damaged-export", metavar="REASON",
+                   help="the export is damaged (e.g. a zip cut short): take what can be read, and record REASON")
+    p.add_argument("--require-media", action="store_true",
+                   help="refuse an export that lacks media its chat names (missing, or exported without media)")
     selection = p.add_argument_group("selection (the SIP then holds only what is kept)")
     selection.add_argument("--from", dest="date_from", metavar="DATE", help="keep messages from this day or moment")
     selection.add_argument("--to", dest="date_to", metavar="DATE", help="keep messages up to this day or moment")
@@ -104,13 +108,21 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
     )
     options = SipOptions(criteria=criteria, review=args.review, keep_original=args.keep_original,
                          metadata_standard=args.metadata_standard, selectielijst=args.selectielijst,
-                         package=args.package, conversation=args.conversation[0] if args.conversation else None)
+                         package=args.package, conversation=args.conversation[0] if args.conversation else None,
+                         damaged_export=args.damaged_export, require_media=args.require_media)
     if args.split is not None:
         return _split(args, config, options)
     result = create_sip(args.export, args.out, config, args.metadata, tz=args.tz, export_format=args.format,
                         date_order=args.date_order, options=options)
+    _warn(result.warnings)
     emit(args, result.to_dict(), _made(result))
     return 0
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    """Each warning as one line on stderr (also with --json, whose document lists them too)."""
+    for warning in warnings:
+        print(" ".join(f"edepot: warning: {warning}".split()), file=sys.stderr)
 
 
 def _made(result: SipResult) -> str:
@@ -153,6 +165,8 @@ def _split(args: argparse.Namespace, config: Config, options: SipOptions) -> int
     finally:
         if progress is not None:
             progress.stop()
+    for row in result.rows:
+        _warn(tuple(f"{row.index} {row.id}: {w}" for w in (row.sip.warnings if row.sip is not None else ())))
     lines = [f"{'ok  ' if r.ok else 'FAIL'} {r.index} {r.id}: "
              + (_made(r.sip).replace("\n", "\n     ") if r.sip is not None else str(r.error)) for r in result.rows]
     lines.append(f"{len(result.rows) - result.failed} of {len(result.rows)} SIPs made in {result.out}, "

@@ -21,7 +21,7 @@ it holds several. Bad input raises only InputError and its subclasses.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -46,8 +46,9 @@ from ingest.sources.base import (
     StreamingFormat,
     zone_of,
 )
+from ingest.zip_salvage import SalvagedZipExport, open_salvaged
 from kernel.errors import InputError, UnknownExportFormat
-from kernel.model import Conversation, Message, head_of
+from kernel.model import Conversation, Damage, DamagedFile, Message, head_of
 
 __all__ = [
     "FORMATS",
@@ -117,10 +118,10 @@ def detect(export: Export, formats: Sequence[ExportFormat] = FORMATS) -> Detecti
 
 
 def _open_and_pick(
-    paths: Sequence[Path], format: str | None, options: ParseOptions
+    paths: Sequence[Path], format: str | None, options: ParseOptions, salvage: bool = False
 ) -> tuple[Export, ExportFormat]:
     fmt = format_named(format) if format is not None else None
-    export = open_export([Path(p) for p in paths])
+    export = (open_salvaged if salvage else open_export)([Path(p) for p in paths])
     if fmt is None:
         return export, detect(export).format
     return export, fmt
@@ -161,21 +162,34 @@ def parse_export(
 
 
 def stream_export(
-    paths: Sequence[Path], options: ParseOptions | None = None, format: str | None = None
+    paths: Sequence[Path], options: ParseOptions | None = None, format: str | None = None, *, salvage: bool = False
 ) -> list[ConversationStream]:
     """Every conversation in the export as a lazy stream (head, then messages while consumed).
 
     Formats with `stream` never hold all messages; others are parsed whole and handed out as
-    streams. Raises what parse_all_exports raises, when called or while a stream is consumed."""
+    streams. With `salvage`, a zip cut short is read for its whole members (ingest/zip_salvage.py) and
+    each conversation's `source.damaged` says what was lost. Raises what parse_all_exports raises, when
+    called or while a stream is consumed."""
     options = options or ParseOptions()
-    export, fmt = _open_and_pick(paths, format, options)
+    export, fmt = _open_and_pick(paths, format, options, salvage)
     if isinstance(fmt, StreamingFormat):
         streams = fmt.stream(export, options)
     else:
         streams = [ConversationStream(head_of(c), _messages_of(c)) for c in fmt.parse_all(export, options)]
     if not streams:
         raise InputError(f"the {fmt.name} export holds no conversation")
+    if isinstance(export, SalvagedZipExport):
+        streams = [ConversationStream(s.head, _marked_damaged(s, export.damage)) for s in streams]
     return streams
+
+
+def _marked_damaged(stream: ConversationStream, damage: DamagedFile) -> Iterator[Message]:
+    """The stream's messages; once they are exhausted (when the format has settled its source), the head's
+    source names `damage` too."""
+    yield from stream.messages
+    source = stream.head.source
+    found = source.damaged or Damage()
+    stream.head.source = replace(source, damaged=replace(found, files=(*found.files, damage)))
 
 
 def embedded_files(paths: Sequence[Path], format: str | None = None) -> Iterator[tuple[str, bytes]]:

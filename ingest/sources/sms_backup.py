@@ -31,6 +31,10 @@ Decisions a records manager should know:
   under `group_mms`. A `date` below 10^11 is taken as seconds and noted under `date_in_seconds`.
 - Timestamps are the `date` column (milliseconds since 1970 UTC), shown in the `--tz` zone.
 - The file is streamed (lxml iterparse with elements cleared): memory does not grow with its size.
+- A file cut short (a phone that ran out of space ends it inside its last element, without closing
+  `</smses>`) keeps every whole message; `source.damaged` names the file, where it ends (byte, line) and
+  how many elements were whole, and the file itself is kept as it is. A file cut before its first whole
+  message, or not well-formed before its end (damaged, not cut), is refused.
 
 The phone's whole record. The app writes `sms-<date>.xml` and `calls-<date>.xml` into one backup folder, and
 that folder (or a zip of it) is what a municipality receives. Such an export is this format's (the call log
@@ -367,7 +371,7 @@ def _mms_entry(
             record.contact_name if "~" not in (record.address or "") else None
         ) or address or None
     texts: list[str] = []
-    attachments: list[tuple[str, bool, str | None]] = []
+    attachments: list[tuple[Any, ...]] = []
     for part in record.parts:
         if part.content_type in _SKIPPED_PART_TYPES:
             continue
@@ -376,7 +380,7 @@ def _mms_entry(
                 texts.append(part.text)
             continue
         name = part_file_name(stem, record.position, part)
-        attachments.append((name, part.data_state == "ok", part.content_type))
+        attachments.append((name, part.data_state == "ok", part.content_type, part.data_state == "absent"))
         if part.data_state == "damaged":
             notes.append(("damaged_attachments", {"name": name, "reason": part.problem}))
         elif part.data_state == "absent":

@@ -32,7 +32,17 @@ from ingest.export import Export
 from ingest.sources.base import ConversationStream, ParseOptions
 from ingest.sources.xml_stream import RepairingReader, Repairs
 from kernel.errors import InputError
-from kernel.model import Attachment, Conversation, ConversationHead, Message, MessageKind, Source, participants_of
+from kernel.model import (
+    Attachment,
+    Conversation,
+    ConversationHead,
+    Damage,
+    DamagedFile,
+    Message,
+    MessageKind,
+    Source,
+    participants_of,
+)
 
 OWNER = "Ik"
 NULL = "null"
@@ -88,6 +98,7 @@ class FileFacts:
     root: str | None = None
     elements: int = 0
     repairs: Repairs | None = None
+    cut_short: DamagedFile | None = None  # the file ends inside an element: only the whole ones before it were read
 
     def to_inferred(self) -> dict[str, Any]:
         """The facts as `source.inferred` shows them: elements read, a wrong count, XML repairs."""
@@ -129,7 +140,9 @@ def iter_rows(
     """Each child of the root whose tag is in `tags`, in file order, streamed; the element is cleared once the
     caller is done with it. `check_root(root)` is called once, on the first such child's parent (or the root
     of a file without one) and raises InputError for a foreign root. `facts` counts the elements and holds
-    the reference repairs. Raises UnsafeXml for a DTD, InputError for a file that is not well-formed."""
+    the reference repairs. A file cut short (the parser's error at the very end of the data) ends the rows after
+    the last whole one, noted in `facts.cut_short`. Raises UnsafeXml for a DTD, InputError for a file that is not
+    well-formed before its end, or cut before its first whole row."""
     reader = RepairingReader(raw, name)
     facts.repairs = reader.repairs
     context = etree.iterparse(
@@ -159,7 +172,16 @@ def iter_rows(
                 del parent[0]
         root = context.root
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"{name} is not well-formed XML (truncated or damaged?): {one_line(exc)}") from None
+        line = exc.position[0] if exc.position else 0
+        if not reader.ends_at(line):
+            raise InputError(f"{name} is not well-formed XML (damaged?): {one_line(exc)}") from None
+        if not facts.elements:
+            raise InputError(f"{name} is cut short (it ends at byte {reader.bytes_read}, line {reader.lines}) before "
+                             f"any whole {' or '.join(f'<{t}>' for t in tags)}: nothing of it can be read") from None
+        facts.cut_short = DamagedFile(
+            name=name, problem=f"the file ends inside an element, without closing its root: {one_line(exc)}",
+            complete=facts.elements, end_byte=reader.bytes_read, end_line=reader.lines)
+        return
     if not checked:
         if root is None:
             raise InputError(f"{name} holds no XML element")
@@ -189,7 +211,7 @@ class Entry:
     sender: str | None
     kind: str
     text: str
-    attachments: list[tuple[str, bool, str | None]]
+    attachments: list[tuple[Any, ...]]  # (name, present, media type[, omitted by the export])
     notes: list[tuple[str, Any]]  # (inferred key, value for this message) added when the seq is known
 
     def dump(self) -> tuple[Any, ...]:
@@ -328,7 +350,7 @@ def message_of(seq: int, row: tuple[Any, ...], inferred: dict[str, Any], zone: A
     when = (EPOCH + timedelta(milliseconds=date_ms)).astimezone(zone)
     return Message(
         seq, when, sender, MessageKind(kind), text,
-        tuple(Attachment(name=n, present=p, media_type=t) for n, p, t in attachments),
+        tuple(Attachment(name=a[0], present=a[1], media_type=a[2], omitted=len(a) > 3 and a[3]) for a in attachments),
     )
 
 
@@ -374,12 +396,14 @@ def stream_threads(
         raise InputError(f"{', '.join(b.member for b in files)} holds no {what} element")
     sources = export.source_files()
     fallback = next((f.backup_date_ms for _, f in facts if f.backup_date_ms is not None), None)
+    cut = tuple(f.cut_short for _, f in facts if f.cut_short is not None)
+    damage = Damage(files=cut) if cut else None
     streams = []
     remaining = [len(threads)]
     for thread in threads.values():
         inferred = thread_inferred(thread, facts)
         source = Source(format=format_name, platform="android", locale=None, timezone=options.tz, files=sources,
-                        inferred=inferred)
+                        inferred=inferred, damaged=damage)
         head = ConversationHead(source=source, title=thread.title or thread.key or None)
         messages = read_messages(spool, thread.key, inferred, options.zone, remaining, fallback, len(files) > 1)
         streams.append(ConversationStream(head, messages))

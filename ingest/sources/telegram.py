@@ -18,7 +18,8 @@ Decisions a records manager should know:
 - Media: `photo`, `file` (voice, video, audio, sticker, document) and `contact_vcard` are attachments;
   a path that exists in the export is `present` True. Telegram writes "(File not included. Change data
   exporting settings to download.)" (and "File exceeds maximum size", "File unavailable") when the file
-  was not exported: `present` False, the attachment named by `file_name` if known, else by the marker.
+  was not exported: `present` False and `omitted` True (the export says it left the file out), the attachment
+  named by `file_name` if known, else by the marker.
 - `edited` is True when the message carries `edited`. Forwarded messages (`forwarded_from`), replies
   (`reply_to_message_id`, mapped to the seq of the message replied to when it is in the chat) and
   `via_bot` are listed in `source.inferred` per seq; the text is kept as written.
@@ -205,7 +206,7 @@ def _attachments(obj: dict[str, Any], base: str, members: frozenset[str]) -> tup
         if value.startswith(NOT_INCLUDED_PREFIXES):
             file_name = obj.get("file_name") if key == "file" else None
             name = file_name if isinstance(file_name, str) and file_name else value
-            found.append(Attachment(name=name, present=False, media_type=mime or _guess(name)))
+            found.append(Attachment(name=name, present=False, media_type=mime or _guess(name), omitted=True))
             continue
         member = _member_name(base, value)
         found.append(Attachment(name=member, present=member in members, media_type=mime or _guess(value)))
@@ -531,7 +532,7 @@ class _Reading:
             chat.last_when = message.timestamp
             self.spool.add((
                 message.timestamp.isoformat(), message.sender, message.kind.value, message.text,
-                [(a.name, a.present, a.media_type) for a in message.attachments], message.edited,
+                [(a.name, a.present, a.media_type, a.omitted) for a in message.attachments], message.edited,
             ))
         chat.rows += 1
 
@@ -573,4 +574,4 @@ def _replay(spool: _Spool, chat: _Chat, zone: Any, remaining: list[int]) -> Iter
 def _row_message(seq: int, when: datetime, row: tuple[Any, ...]) -> Message:
     _, sender, kind, text, attachments, edited = row
     return Message(seq, when, sender, MessageKind(kind), text,
-                   tuple(Attachment(name=n, present=p, media_type=t) for n, p, t in attachments), edited)
+                   tuple(Attachment(name=n, present=p, media_type=t, omitted=o) for n, p, t, o in attachments), edited)

@@ -9,8 +9,8 @@ app-written text (markers, system lines, deleted notices) is stored without them
 
 Decisions a records manager should know:
 - Omitted media (`<Media weggelaten>`, `image omitted`, ...) become kind media with one attachment
-  whose `present` is False and whose `name` is the marker as written, so what is missing stays
-  readable; a caption or document title is kept as the text.
+  whose `present` is False, `omitted` True and whose `name` is the marker as written, so what is missing
+  stays readable; a caption or document title is kept as the text.
 - Android writes the body `null` for a view-once photo or video: kind media, text "", one attachment
   with name "" and present False (listed in `source.inferred["view_once"]`).
 - On iPhone the app marks what it writes with a direction mark (U+200E, Arabic phones U+200F) at the
@@ -214,17 +214,17 @@ class BodyReader:
                 hit = self._android_omitted_with_caption(bare)
                 if hit is not None:
                     return Body(sender, MessageKind.MEDIA, _caption(bare.split("\n", 1)[1]),
-                                (Attachment(bare.split("\n", 1)[0], False, None),), edited)
+                                (Attachment(bare.split("\n", 1)[0], False, None, omitted=True),), edited)
             if hit is not None:
                 kind, what, langs = hit
                 self._count(langs)
                 if what == "omitted":
-                    return Body(sender, kind, "", (Attachment(bare, False, None),), edited)
+                    return Body(sender, kind, "", (Attachment(bare, False, None, omitted=True),), edited)
                 if what == "view_once":
-                    return Body(sender, kind, "", (Attachment("", False, None),), edited)
+                    return Body(sender, kind, "", (Attachment("", False, None, omitted=True),), edited)
                 return Body(sender, kind, bare, (), edited)
         if not self.ios and bare == "null":
-            return Body(sender, MessageKind.MEDIA, "", (Attachment("", False, None),), edited)
+            return Body(sender, MessageKind.MEDIA, "", (Attachment("", False, None, omitted=True),), edited)
         attached = self._attachment(body)
         if attached is not None:
             kind, caption, attachment = attached
@@ -295,7 +295,7 @@ class BodyReader:
         kind, _, langs = hit
         self._count(langs)
         rest = bare_first[: match.start()] + (body[newline:] if newline >= 0 else "")
-        return kind, _caption(rest), Attachment(marker, False, None)
+        return kind, _caption(rest), Attachment(marker, False, None, omitted=True)
 
     def _android_omitted_with_caption(self, bare: str) -> tuple[MessageKind, str, tuple[str, ...]] | None:
         first = bare.split("\n", 1)[0].strip()

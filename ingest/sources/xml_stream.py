@@ -69,6 +69,18 @@ class RepairingReader:
         self._eof = False
         self._prolog: bytes | None = b""  # None once the root element has been seen
         self.repairs = Repairs()
+        self.bytes_read = 0  # of the file as written
+        self.lines = 1  # the line the file's last byte read is on
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether the whole file has been read and handed on."""
+        return self._eof and not self._ready
+
+    def ends_at(self, line: int) -> bool:
+        """Whether a parser error on `line` (1-based) is at the end of the data: the file ended before the
+        document did (cut short), rather than holding something wrong before its end."""
+        return self.exhausted and line >= self.lines
 
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes of the repaired document (all of the rest when size < 0)."""
@@ -82,6 +94,8 @@ class RepairingReader:
 
     def _fill(self) -> None:
         data = self._raw.read(self._chunk)
+        self.bytes_read += len(data)
+        self.lines += data.count(b"\n")
         if not data:
             self._eof = True
             tail, self._carry = self._carry, b""
