@@ -95,7 +95,7 @@ def test_text_holds_senders_special_characters_dates_and_page_numbers(text: str)
     assert "Dit bericht is verwijderd" in text
     assert "bewerkt" in text
     assert "https://maps.google.com/" in text
-    assert "niet aanwezig in de export" in text and "IMG-0002.jpg" in text
+    assert "IMG-0002.jpg: niet meegeëxporteerd" in text
     assert "PTT-0001.opus" in text and "sha256" in text
     assert "Gemeente Voorbeeld" in text and "NL-GEM-2024-0001" in text and "Tijdelijk te bewaren" in text
 
