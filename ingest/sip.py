@@ -45,7 +45,7 @@ from typing import Any, Mapping, Sequence
 
 import bagit
 
-from ingest.conversations import choose, materialise
+from ingest.conversations import choose, materialise, metadata_for
 from ingest.packaging import Package, checksum_path, package_bag, package_path
 from ingest.review import read_review_sheet
 from ingest.selected_media import SelectedMedia
@@ -55,7 +55,7 @@ from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
-from kernel.model import Conversation
+from kernel.model import Conversation, Custodian
 from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
@@ -68,6 +68,7 @@ from preservation.metadata.record import (
     Verwijzing,
     describe_conversation,
     load_metadata_file,
+    metadata_custodian,
 )
 from preservation.metadata.selectielijst import load_selectielijst
 from preservation.metadata.topx import topx_aggregatie_xml, topx_bestand_xml
@@ -102,6 +103,7 @@ class SipOptions:
     selectielijst: Path | None = None  # resolves an informatiecategorie code (VNG Selectielijst JSON)
     package: str | None = None  # zip or 7z: write a transfer package instead of a folder
     conversation: str | None = None  # id or index of the conversation to take from an export holding several
+    custodian: Custodian | None = None  # whose phone or account (else the metadata file's `custodian`, if any)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ def create_sip(
     index, part = choose([s.head for s in streams], options.conversation)
     conversation = materialise(streams[index])  # the others are never read into memory
     metadata = load_metadata_file(metadata_file) if metadata_file else None
+    if part is not None:  # one record of several in the export: its naam and kenmerk are its own
+        metadata = metadata_for(metadata, part, conversation)
     with SelectedMedia(exports, export_format, spool_parent=target.parent) as media:
         return build_sip(conversation, exports, out, config, metadata, options, part, media)
 
@@ -176,6 +180,9 @@ def build_sip(
     export holds several (the SIP is then a selection, the export is left out unless keep_original);
     `media` writes the media the record keeps. The SIP appears whole or not at all."""
     target = _checked_target(out, options)
+    custodian = options.custodian or metadata_custodian(metadata)
+    if custodian is not None:
+        conversation = conversation.with_custodian(custodian)
     criteria = options.criteria
     if options.review is not None:
         private = read_review_sheet(options.review, conversation)
