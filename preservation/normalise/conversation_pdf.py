@@ -75,7 +75,7 @@ class RenderContext:
     archiefvormer: str
     description_rows: tuple[tuple[str, str], ...] = ()  # extra title-page rows (label, value)
     created: datetime | None = None  # fixed creation date for the PDF (so output is reproducible)
-    export_messages: int | None = None  # messages in the whole export, when known: a gap at the end shows too
+    export_messages: int | None = None  # the number of the export's last message, when known: a gap at the end shows
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,7 @@ def title_page_rows(conversation: Conversation, context: RenderContext,
     source = conversation.source
     count = str(len(conversation.messages))
     if context.export_messages is not None and context.export_messages != len(conversation.messages):
-        count += f" (van {context.export_messages} in de export; de nummers zijn die van de export)"
+        count += f" (genummerd zoals in de export, tot en met {context.export_messages})"
     rows = [
         ("Naam", context.title),
         ("Kenmerk", context.identifier),
