@@ -267,7 +267,7 @@ def test_the_report_says_per_file_what_was_checked_and_done(media_aip: tuple[Pat
     stages = report["stage_seconds"]  # every stage timed, in the order they ran
     assert list(stages)[:5] == ["receive", "validate SIP", "keep originals", "unpack export", "virus scan"]
     assert "store in 2 locations" in stages and all(seconds >= 0 for seconds in stages.values())
-    assert "Duur per stap" in page and "virus scan" in page
+    assert "Duur per stap" in page and "viruscontrole" in page and "opslaan in 2 locaties" in page
 
 
 def edepot(data: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -359,7 +359,7 @@ def is_file_name(name: str) -> bool:
 
 
 def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: _Stage) -> dict[str, Any]:
-    name = clean_text(attachment.name, stage.covered)
+    name = add_break_opportunities(clean_text(attachment.name, stage.covered))
     path = media.get(attachment.name)
     if path is None or not Path(path).is_file():
         return {"k": "absent", "n": name} if is_file_name(attachment.name) else {"k": "placeholder"}
