@@ -49,7 +49,7 @@ from access.rules import AccessDecision, Role, decide
 from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import AccessDenied, InputError, InvalidPackage
-from kernel.model import Conversation, Message, MessageKind, Source, SourceFile, participants_of
+from kernel.model import Conversation, Custodian, Message, MessageKind, Source, SourceFile, participants_of
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
 from preservation.catalogue import FileRecord, open_catalogue
@@ -420,8 +420,17 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
         participants=participants_of(messages),
         messages=tuple(messages),
         title=redactor.clean(conversation.title) if conversation.title else None,
+        custodian=_redacted_custodian(conversation.custodian, redactor),
     )
     return delivered, passages, withheld_count, rows
+
+
+def _redacted_custodian(custodian: Custodian | None, redactor: Redactor) -> Custodian | None:
+    """The custodian under the same pseudonym as their messages when their name must go."""
+    if custodian is None:
+        return None
+    return Custodian(redactor.person(custodian.name) or custodian.name,
+                     redactor.clean(custodian.function) if custodian.function else None, custodian.export_name)
 
 
 def _withheld_media(conversation: Conversation) -> bool:

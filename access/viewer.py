@@ -138,13 +138,15 @@ def _message(m: Message, senders: dict[str, int], owner: str | None, record: Vie
     searchable = _e(_fold(f"{m.sender or ''} {m.text}"))
     when = f"{m.timestamp.strftime(shown)} · bericht {m.seq}"
     if m.kind is MessageKind.SYSTEM or m.sender is None:
-        return f'<div class="system" data-text="{searchable}" id="m{m.seq}">{_text(m.text)} · {when}</div>'
+        return (f'<div class="system" data-text="{searchable}" id="m{m.seq}"><bdi>{_text(m.text)}</bdi> · {when}'
+                '</div>')
     index = senders[m.sender] % len(_FILLS)
     side = " own" if m.sender == owner else ""
     attachments = "".join(_attachment(a, record) for a in m.attachments)
     edited = " · bewerkt" if m.edited else ""
     return (f'<div class="msg{side}" style="background:{_FILLS[index]}" data-text="{searchable}" id="m{m.seq}">'
-            f'<div class="who" style="color:{_INKS[index]}">{_e(m.sender)}</div>{_text(m.text)}{attachments}'
+            f'<div class="who" style="color:{_INKS[index]}">{_e(m.sender)}</div><div dir="auto">{_text(m.text)}</div>'
+            f'{attachments}'
             f'<div class="when">{when}{edited}</div></div>')
 
 
