@@ -172,6 +172,13 @@ def test_an_infected_sip_is_quarantined_whole_and_nothing_is_stored(scanned: Con
     assert catalogue.aips() == []
     catalogue.close()
     assert "report: " in caught.value.hint
+    rejection = json.loads(Path(caught.value.hint.split("report: ")[-1]).read_text())
+    events = {e["type"]: e for e in rejection["premis_events"]}  # what was done before the refusal, each event
+    assert events["validation"]["outcome"] == "success" and "2 files" in events["unpacking"]["outcome_detail"]
+    page = Path(caught.value.hint.split("report: ")[-1]).with_suffix(".html").read_text(encoding="utf-8")
+    assert "<td>validatie</td><td>geslaagd</td>" in page and "<td>uitpakken</td>" in page
+    assert "virusdefinities" in page and "(stap: viruscontrole)" in page
+    assert "handtekeningen" not in page and "none" not in page
 
 
 def test_a_clean_sip_gets_a_virus_check_event_naming_clamav_and_its_signatures(scanned: Config, tmp_path: Path) -> None:
