@@ -157,7 +157,7 @@ def create_sip(
     streams = stream_export(exports, ParseOptions(tz=tz, date_order=date_order), export_format)
     index, part = choose([s.head for s in streams], options.conversation)
     conversation = materialise(streams[index])  # the others are never read into memory
-    metadata = load_metadata_file(metadata_file) if metadata_file else None
+    metadata: Mapping[str, Any] | None = load_metadata_file(metadata_file) if metadata_file else None
     if part is not None:  # one record of several in the export: its naam and kenmerk are its own
         metadata = metadata_for(metadata, part, conversation)
     with SelectedMedia(exports, export_format, spool_parent=target.parent) as media:

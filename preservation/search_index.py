@@ -532,6 +532,8 @@ class _Query:
         """The query, or None when it can find nothing (no record within, no sender with that name)."""
         if within is not None and not within:
             return None
+        where: list[str]
+        params: list[Any]
         if terms:
             source = "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid"
             where, params = ["search_fts MATCH ?"], [fts_expression(terms)]

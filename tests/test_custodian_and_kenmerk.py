@@ -16,6 +16,7 @@ from ingest.sources import parse_export
 from kernel.config import Config
 from kernel.model import Custodian
 from preservation.metadata.record import HOUDER_TOESTEL
+from preservation.metadata.selectielijst import load_selectielijst
 from preservation.record_access import informatieobject_document, record_access_from_mdto
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,3 +107,12 @@ def test_a_telegram_chat_keeps_its_title_whatever_the_order_of_its_keys(tmp_path
     conversation = parse_export([tmp_path / "result.json"])
     assert conversation.title == "College"
     assert conversation.messages[1].text == "Wethouder Bakker heeft de groep „College” aangemaakt met Griffier de Wit"
+
+
+def test_the_readmes_selectielijst_example_is_a_selectielijst(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = readme.split("**Selectielijst file**", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "lijst.json").write_text(example, encoding="utf-8")
+    found = load_selectielijst(tmp_path / "lijst.json").resultaat("11.1")
+    assert found is not None and (found.label, found.waardering, found.bewaartermijn, found.trigger) == (
+        "Verlenen vergunning - Verleend", "V", "P10Y", "Afsluiting zaak")
