@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -276,3 +277,18 @@ def test_no_sender_line_stays_alone_at_the_foot_of_a_page(selection_pages: list[
         lines = [line.strip() for line in page.splitlines()
                  if line.strip() and not line.startswith(("Kenmerk ", "pagina "))]
         assert not header.match(lines[-1]), lines[-3:]
+
+
+def test_an_arabic_iphone_export_shows_its_left_out_files_as_not_exported(shared: Path) -> None:
+    from ingest.sources import parse_export
+
+    conversation = parse_export([shared / "corpus" / "whatsapp-ios-ar-whats_json" / "arabic_ios.txt"])
+    markers = {a.name for m in conversation.messages for a in m.attachments if not a.present}
+    context = RenderContext(title="Arabisch", identifier="AR-1", archiefvormer="Gemeente Voorbeeld",
+                            created=datetime(2024, 5, 1, tzinfo=timezone.utc))
+    pdf = render_conversation_pdf(conversation, {}, context)
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert text.count("Bijlage niet meegeëxporteerd") == sum(
+        1 for m in conversation.messages for a in m.attachments if not a.present) >= 10
+    assert markers and not any(marker in text for marker in markers)
+    assert "21:41:35 · bericht 2" in text  # this export gives seconds, so they are shown
