@@ -51,7 +51,7 @@ from access.rules import AccessDecision, Role, decide
 from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import AccessDenied, InputError, InvalidPackage
-from kernel.model import Conversation, Message, MessageKind, Source, SourceFile, participants_of
+from kernel.model import Conversation, Custodian, Message, MessageKind, Source, SourceFile, participants_of
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
 from preservation.catalogue import FileRecord, open_catalogue
@@ -165,6 +165,7 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
     dissemination event on every AIP it holds. AccessDenied when a named AIP is not open to the requester."""
     if bool(aip_ids) == bool(request.query):
         raise InputError("give --aip or --query (one of them)")
+    aip_ids = resolve_aips(aip_ids, config)
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty folder")
@@ -211,6 +212,28 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
     finally:
         catalogue.close()
     return result
+
+
+def resolve_aips(names: Sequence[str], config: Config) -> tuple[str, ...]:
+    """AIP ids for names that are AIP ids or record kenmerken (a kenmerk: the newest kept AIP of that
+    record); NotFound for a name that is neither."""
+    if not names:
+        return ()
+    catalogue = open_catalogue(config.catalogue_url)
+    try:
+        kept = catalogue.aips()  # oldest first
+        ids = {a.aip_id for a in kept}
+        newest = {a.record_id: a.aip_id for a in kept}
+        resolved = []
+        for name in names:
+            if name not in ids and name in newest:
+                resolved.append(newest[name])
+            else:
+                catalogue.aip(name)  # NotFound, or why it is gone
+                resolved.append(name)
+    finally:
+        catalogue.close()
+    return tuple(resolved)
 
 
 def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conversation, Mapping[str, Path]]],
@@ -304,7 +327,8 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
                 written += _copy_remaining_media(source, target, folder, config, {f.path for f, _ in media.values()})
             shown_media = {name: p for name, (_, p) in media.items()}
             written += _write_record(target, folder, delivered, shown_media, source.facts, redactor, request,
-                                     source.archiefvormer, now)
+                                     source.archiefvormer, now,
+                                     export_messages=max((m.seq for m in source.conversation.messages), default=0))
             outcome = RecordOutcome(source.aip_id, source.facts.record_id, redactor.clean(source.facts.title),
                                     decision, len(delivered.messages), count, withheld, folder, source.missing)
             outcomes.append(outcome)
@@ -407,8 +431,17 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
         participants=participants_of(messages),
         messages=tuple(messages),
         title=redactor.clean(conversation.title) if conversation.title else None,
+        custodian=_redacted_custodian(conversation.custodian, redactor),
     )
     return delivered, passages, withheld_count, rows
+
+
+def _redacted_custodian(custodian: Custodian | None, redactor: Redactor) -> Custodian | None:
+    """The custodian under the same pseudonym as their messages when their name must go."""
+    if custodian is None:
+        return None
+    return Custodian(redactor.person(custodian.name) or custodian.name,
+                     redactor.clean(custodian.function) if custodian.function else None, custodian.export_name)
 
 
 def _withheld_media(conversation: Conversation) -> bool:
@@ -482,16 +515,18 @@ def _join(folder: str, place: str) -> str:
 
 def _write_record(target: Path, folder: str, conversation: Conversation, media: Mapping[str, Path],
                   facts: RecordAccess, redactor: Redactor, request: DipRequest,
-                  archiefvormer: str, now: datetime) -> list[DipFile]:
-    rows = [("Verstrekt aan", request.requester), ("Doel", request.purpose), ("Datum verzoek",
-            (request.on or now.date()).isoformat())]
+                  archiefvormer: str, now: datetime, export_messages: int | None = None) -> list[DipFile]:
+    rows = [("Verstrekt aan", request.requester), ("Doel", request.purpose)]
+    if request.requester == OWN_USE and request.purpose == OWN_USE:
+        rows = [("Verstrekt voor", OWN_USE)]
+    rows.append(("Datum verzoek", (request.on or now.date()).isoformat()))
     if request.expires:
         rows.append(("Te gebruiken tot en met", request.expires.isoformat()))
     if request.query:
         rows.append(("Selectie", f"berichten gevonden met: {redactor.clean(request.query)}"))
     context = RenderContext(title=redactor.clean(facts.title) or "Chatgesprek", identifier=facts.record_id,
                             archiefvormer=redactor.clean(archiefvormer) or "onbekend",
-                            description_rows=tuple(rows), created=now)
+                            description_rows=tuple(rows), created=now, export_messages=export_messages)
     pdf = render_conversation_pdf(conversation, media, context)
     written = [_write(target / "conversation.pdf", pdf, _join(folder, "conversation.pdf"))]
     written.append(_write(target / "conversation.json", conversation.to_json().encode("utf-8"),
@@ -503,8 +538,15 @@ def _write_viewer(staging: Path, shown: Sequence[tuple[RecordOutcome, Conversati
                   request: DipRequest) -> list[DipFile]:
     html = viewer.render_html([viewer.ViewerRecord(o.record_id, o.title, c, folder, media)
                                for o, c, folder, media in shown],
-                              heading=f"Verstrekt aan {request.requester}: {request.purpose}")
+                              heading=_heading(request))
     return [_write(staging / "viewer.html", html.encode("utf-8"), "viewer.html")]
+
+
+def _heading(request: DipRequest) -> str:
+    """What the viewer's heading says the delivery is: the archive's own copy, or for whom and why."""
+    if request.requester == OWN_USE and request.purpose == OWN_USE:
+        return "Eigen gebruik archief"
+    return f"Verstrekt aan {request.requester}: {request.purpose}"
 
 
 def _inventory_heading(request: DipRequest, now: datetime) -> inventory.Heading:

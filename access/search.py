@@ -18,7 +18,7 @@ from access.aip_files import file_of, informatieobject_file, read_verified
 from access.redaction import Redactor
 from access.rules import AccessDecision, Role, decide, role_of
 from kernel.config import Config
-from kernel.errors import InvalidPackage
+from kernel.errors import InputError, InvalidPackage
 from kernel.model import Conversation
 from preservation.aip import CONVERSATION_JSON
 from preservation.catalogue import FileRecord, open_catalogue
@@ -28,6 +28,7 @@ from preservation.search_index import (
     IndexedRecord,
     Term,
     connect,
+    count_messages,
     find_messages,
     index_aip,
     matches_terms,
@@ -80,10 +81,12 @@ class SearchResult:
     filters: Filters
     hits: tuple[SearchHit, ...]
     more: bool  # further hits beyond this page
+    total: int = 0  # every hit the requester may see, on all pages
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "role": self.role.value, "date": self.on.isoformat(),
-                "filters": self.filters.to_dict(), "hits": [h.to_dict() for h in self.hits], "more": self.more}
+                "filters": self.filters.to_dict(), "total": self.total, "hits": [h.to_dict() for h in self.hits],
+                "more": self.more}
 
 
 def visible_records(catalogue_url: str, records: Sequence[IndexedRecord], role: Role, on: date,
@@ -97,10 +100,14 @@ def visible_records(catalogue_url: str, records: Sequence[IndexedRecord], role: 
 
 
 def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
-    """One page of hits for the request, in the request's sort order."""
+    """One page of hits for the request, in the request's sort order, with the number of hits on all pages.
+    Without words (an empty query) every message the filters let through is a hit; InputError when there
+    are neither words nor filters."""
     role = role_of(request.role) if isinstance(request.role, str) else request.role
     on = request.on or date.today()
-    terms = parse_query(request.query)
+    if not request.query.strip() and not request.filters.narrows():
+        raise InputError("give words to search for, or a filter (--kind, --participant, --custodian, --aip, …)")
+    terms = parse_query(request.query) if request.query.strip() else []
     db = connect(sqlite_path(catalogue_url))
     try:
         candidates = matching_records(db, request.filters)
@@ -110,6 +117,7 @@ def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
         total = db.execute("SELECT COUNT(*) FROM search_records").fetchone()[0]
         within = None if len(allowed) == total else allowed  # no record condition needed at all
         found = find_messages(db, terms, request.filters, within, request.limit + 1, request.sort, request.offset)
+        count = count_messages(db, terms, request.filters, within) if allowed else 0
     finally:
         db.close()
     redactor = Redactor() if role is Role.RESEARCHER else None
@@ -121,7 +129,7 @@ def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
             text, title, sender = redactor.clean(text), redactor.clean(title), redactor.person(sender)
         hits.append(SearchHit(record.aip_id, record.record_id, title, message.seq, message.timestamp, sender,
                               message.kind, snippet(text, terms)))
-    return SearchResult(request.query, role, on, request.filters, tuple(hits), len(found) > request.limit)
+    return SearchResult(request.query, role, on, request.filters, tuple(hits), len(found) > request.limit, count)
 
 
 def snippet(text: str, terms: Sequence[Term], width: int = SNIPPET_CHARS) -> str:

@@ -1,11 +1,16 @@
 """Access: the offline viewer of a DIP: one self-contained HTML file that shows each chat as a chat.
 
-Bubbles per sender (own colour, name and time), a heading per day, redaction labels shown as labels, a
-filter box that hides messages without the typed words. Everything is inside the file (styles, the
-small script); a Content-Security-Policy forbids every network request, so it opens the same on a
-laptop without internet in twenty years. Text is HTML-escaped, never interpreted. Media are linked by
-their relative path in the DIP (media/...); images up to 2 MB are also embedded (data: URIs), so
-they show even when the HTML file is opened on its own.
+The phone's or account's owner (the custodian, else the export's "Ik"/"Me"/"You") on the right, everyone
+else on the left, each bubble with the sender's name, colour, time and message number; a heading per day;
+a line where messages were left out; redaction labels shown as labels. Voice notes play in an <audio>
+element (the FLAC preservation copy when the DIP holds one). A filter box hides messages without the typed
+words, with the day headings left empty, and says how many messages of each chat it shows.
+
+Everything is inside the file (styles, the small script); a Content-Security-Policy forbids every network
+request (media only from the DIP's own folder), so it opens the same on a laptop without internet in twenty
+years. Text is HTML-escaped, never interpreted. Media are linked by their relative path in the DIP
+(media/...); images up to 2 MB are also embedded (data: URIs), so they show even when the HTML file is
+opened on its own.
 """
 from __future__ import annotations
 
@@ -16,8 +21,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from kernel.model import Conversation, Message, MessageKind
-from preservation.normalise.conversation_pdf import dutch_date
+from kernel.model import Attachment, Conversation, Message, MessageKind
+from preservation.normalise.conversation_pdf import berichten, dutch_date, gaps_before, is_file_name, time_format
 
 _FILLS = ("#e3efff", "#e4f6e4", "#fff1d9", "#f6e3f5", "#e0f5f5", "#f5ecdf", "#ececec", "#fde4e4")
 _INKS = ("#1f4e9c", "#1d6b2a", "#8a5300", "#7a2a78", "#146b6b", "#6b4a1d", "#333333", "#9c1f1f")
@@ -35,7 +40,9 @@ section.chat>h2{font-size:16px;background:#fff;padding:8px 12px;border-radius:8p
 .day span{background:#e1f2fb;color:#333;font-size:12px;padding:4px 10px;border-radius:8px}
 .msg{max-width:78%;margin:4px 0;padding:6px 9px 4px;border-radius:8px;box-shadow:0 1px .5px rgba(0,0,0,.13);
  white-space:pre-wrap;overflow-wrap:anywhere;font-size:14px}
-.msg.right{margin-left:auto}
+.msg.own{margin-left:auto}
+.gap{text-align:center;font-size:12px;color:#555;margin:8px auto}
+.att audio{display:block;width:100%;max-width:320px}
 .msg .who{font-size:12px;font-weight:600;margin-bottom:2px}
 .msg .when{font-size:11px;color:#667;text-align:right;margin-top:2px}
 .system{text-align:center;font-size:12px;color:#555;margin:6px auto;max-width:80%}
@@ -46,16 +53,28 @@ section.chat>h2{font-size:16px;background:#fff;padding:8px 12px;border-radius:8p
 """
 
 _SCRIPT = """
+function fold(t){return t.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');}
+function words(n){return n===1?'1 bericht':n+' berichten';}
 document.getElementById('filter').addEventListener('input',function(e){
- var q=e.target.value.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');
- document.querySelectorAll('[data-text]').forEach(function(m){
-  m.classList.toggle('hidden', q!=='' && m.getAttribute('data-text').indexOf(q)<0);});
+ var q=fold(e.target.value);
+ document.querySelectorAll('section.chat').forEach(function(chat){
+  var shown=0;
+  chat.querySelectorAll('.dayblock').forEach(function(day){
+   var n=0;
+   day.querySelectorAll('[data-text]').forEach(function(m){
+    var hit=q===''||m.getAttribute('data-text').indexOf(q)>=0;
+    m.classList.toggle('hidden',!hit);if(hit){n++;}});
+   day.querySelectorAll('.gap').forEach(function(g){g.classList.toggle('hidden',q!=='');});
+   day.classList.toggle('hidden',n===0);shown+=n;});
+  var c=chat.querySelector('.count'),total=+c.getAttribute('data-total');
+  c.textContent=q===''?words(total):shown+' van '+words(total);});
 });
 """
 
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+_CSP = "default-src 'none'; img-src data:; media-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 _IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
                 ".webp": "image/webp"}
+_AUDIO_SUFFIXES = {".opus", ".ogg", ".oga", ".m4a", ".aac", ".amr", ".mp3", ".wav", ".flac"}
 EMBED_UP_TO = 2 << 20
 
 
@@ -88,45 +107,75 @@ def render_html(records: Sequence[ViewerRecord], heading: str) -> str:
 
 def _chat(record: ViewerRecord) -> str:
     conversation = record.conversation
+    owner = conversation.owner()
     senders: dict[str, int] = {}
     for m in conversation.messages:
         if m.sender is not None:
             senders.setdefault(m.sender, len(senders))
-    first = next(iter(senders), None)
+    count = len(conversation.messages)
+    meta = [f"Kenmerk {_e(record.record_id)}",
+            f'<span class="count" data-total="{count}">{_e(berichten(count))}</span>']
+    if conversation.custodian is not None:
+        meta.append(f"houder toestel of account: {_e(conversation.custodian.label())} (rechts)")
+    elif owner is not None:
+        meta.append(f"{_e(owner)}: de houder van het toestel (rechts)")
     out = [f'<section class="chat"><h2>{_e(record.title or record.record_id)}</h2>',
-           f'<div class="meta">Kenmerk {_e(record.record_id)} · {len(conversation.messages)} berichten</div>']
+           f'<div class="meta">{" · ".join(meta)}</div>']
+    shown = time_format(conversation.messages)
+    gaps = gaps_before(conversation.messages)
     for day, messages in groupby(conversation.messages, key=lambda m: m.timestamp.date()):
-        out.append(f'<div class="day"><span>{_e(dutch_date(day))}</span></div>')
+        out.append(f'<div class="dayblock"><div class="day"><span>{_e(dutch_date(day))}</span></div>')
         for message in messages:
-            out.append(_message(message, senders, first, record))
+            if message.seq in gaps:
+                out.append(f'<div class="gap">— {_e(berichten(gaps[message.seq]))} niet opgenomen —</div>')
+            out.append(_message(message, senders, owner, record, shown))
+        out.append("</div>")
     out.append("</section>")
     return "\n".join(out)
 
 
-def _message(m: Message, senders: dict[str, int], first: str | None, record: ViewerRecord) -> str:
+def _message(m: Message, senders: dict[str, int], owner: str | None, record: ViewerRecord, shown: str) -> str:
     searchable = _e(_fold(f"{m.sender or ''} {m.text}"))
+    when = f"{m.timestamp.strftime(shown)} · bericht {m.seq}"
     if m.kind is MessageKind.SYSTEM or m.sender is None:
-        return f'<div class="system" data-text="{searchable}">{_text(m.text)} · {m.timestamp:%H:%M}</div>'
+        return (f'<div class="system" data-text="{searchable}" id="m{m.seq}"><bdi>{_text(m.text)}</bdi> · {when}'
+                '</div>')
     index = senders[m.sender] % len(_FILLS)
-    side = " right" if m.sender != first else ""
-    attachments = "".join(_attachment(a.name, a.present, record) for a in m.attachments)
+    side = " own" if m.sender == owner else ""
+    attachments = "".join(_attachment(a, record) for a in m.attachments)
     edited = " · bewerkt" if m.edited else ""
     return (f'<div class="msg{side}" style="background:{_FILLS[index]}" data-text="{searchable}" id="m{m.seq}">'
-            f'<div class="who" style="color:{_INKS[index]}">{_e(m.sender)}</div>{_text(m.text)}{attachments}'
-            f'<div class="when">{m.timestamp:%H:%M:%S} · #{m.seq}{edited}</div></div>')
+            f'<div class="who" style="color:{_INKS[index]}">{_e(m.sender)}</div><div dir="auto">{_text(m.text)}</div>'
+            f'{attachments}'
+            f'<div class="when">{when}{edited}</div></div>')
 
 
-def _attachment(name: str, present: bool, record: ViewerRecord) -> str:
+def _attachment(attachment: Attachment, record: ViewerRecord) -> str:
+    name = attachment.name
     shown = record.media.get(name)
-    if not present or shown is None:
+    if not attachment.present and not is_file_name(name):
+        return '<span class="att">Bijlage niet meegeëxporteerd</span>'
+    if not attachment.present:
+        return f'<span class="att">Bijlage {_e(name)}: niet meegeëxporteerd</span>'
+    if shown is None:
         return f'<span class="att">Bijlage {_e(name)}: niet in deze levering</span>'
+    audio = _is_audio(attachment, shown)
+    if audio and shown.with_name(shown.name + ".flac").is_file():
+        shown = shown.with_name(shown.name + ".flac")  # the preservation copy plays in every browser
     relative = f"media/{shown.name}"
     href = _e(f"{record.folder}/{relative}" if record.folder else relative)
+    if audio:
+        return (f'<span class="att"><audio controls preload="metadata" src="{href}" title="{_e(name)}"></audio>'
+                f'<a href="{href}">Bijlage: {_e(name)}</a></span>')
     image_type = _IMAGE_TYPES.get(shown.suffix.lower())
     if image_type and shown.stat().st_size <= EMBED_UP_TO:
         data = base64.b64encode(shown.read_bytes()).decode("ascii")
         return f'<a class="att" href="{href}"><img src="data:{image_type};base64,{data}" alt="{_e(name)}"></a>'
     return f'<a class="att" href="{href}">Bijlage: {_e(name)}</a>'
+
+
+def _is_audio(attachment: Attachment, shown: Path) -> bool:
+    return (attachment.media_type or "").startswith("audio/") or shown.suffix.lower() in _AUDIO_SUFFIXES
 
 
 def _text(text: str) -> str:

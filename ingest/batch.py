@@ -1,6 +1,8 @@
 """Many SIPs from one manifest: a CSV with one row per export, its metadata file and its options.
 
-Columns (a header row names them; only `export` and `out` are required; paths are relative to the manifest):
+Columns (a header row names them; only `export` and `out` are required). Every path in the manifest (export,
+out, metadata, review, selectielijst, seq files) is taken relative to the folder holding the manifest, not to the
+folder the command runs in; an absolute path (or `~/…`) is taken as written.
 
 | column              | holds |
 | ------------------- | ----- |
@@ -8,6 +10,7 @@ Columns (a header row names them; only `export` and `out` are required; paths ar
 | out                 | the SIP folder (or package) to write |
 | conversation        | for an export holding several conversations: the one this row makes a SIP of (its id or index, as `edepot sip conversations` lists them); one row per conversation |
 | metadata            | the metadata file (YAML or JSON with MDTO's names) |
+| custodian, custodian_function | whose phone or account the export came from, and their function |
 | from, to            | selection period (YYYY-MM-DD or ISO 8601 moment) |
 | participant, exclude_participant, query | selection; several separated by `;` |
 | exclude_seq, mark_private | seq lists (`3,5,10-12`) or files with them |
@@ -33,8 +36,9 @@ from ingest.selection import Criteria, parse_moment, parse_seqs
 from ingest.sip import SipOptions, SipResult, create_sip
 from kernel.config import DEFAULT_TIMEZONE, Config
 from kernel.errors import EdepotError, InputError
+from kernel.model import Custodian
 
-COLUMNS = ("export", "out", "conversation", "metadata", "from", "to", "participant", "exclude_participant", "query", "exclude_seq",
+COLUMNS = ("export", "out", "conversation", "metadata", "custodian", "custodian_function", "from", "to", "participant", "exclude_participant", "query", "exclude_seq",
            "mark_private", "review", "keep_original", "metadata_standard", "package", "selectielijst", "tz",
            "format", "date_order")
 MAX_MANIFEST_BYTES = 50_000_000
@@ -159,6 +163,7 @@ def _build_row(row: dict[str, str], base: Path, config: Config) -> SipResult:
         selectielijst=path(row["selectielijst"]) if row.get("selectielijst") else None,
         package=row.get("package") or None,
         conversation=row.get("conversation") or None,
+        custodian=Custodian(row["custodian"], row.get("custodian_function") or None) if row.get("custodian") else None,
     )
     return create_sip(
         [path(p) for p in listed("export")],

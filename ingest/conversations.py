@@ -18,11 +18,12 @@ Characters outside letters, digits and `+~._-` become `_`; a second conversation
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ingest.selection import ExportPart
 from ingest.sources import ConversationStream, ParseOptions, stream_export
@@ -162,3 +163,21 @@ def _entry(index: int, conversation_id: str, stream: ConversationStream) -> Conv
             senders.setdefault(message.sender)
     return ConversationEntry(index, conversation_id, stream.head.title, tuple(senders), count, first, last)
 
+
+def metadata_for(metadata: Mapping[str, Any] | None, part: ExportPart,
+                 conversation: Conversation) -> Mapping[str, Any] | None:
+    """The metadata file's values for this conversation's record: naam and kenmerk made its own."""
+    if metadata is None or part.of == 1:  # an export of one conversation: the file describes that record
+        return metadata
+    own = copy.deepcopy(dict(metadata))
+    if isinstance(own.get("naam"), str):
+        own["naam"] = f"{own['naam']} – {conversation_label(conversation, part)}"
+    identificatie = own.get("identificatie")
+    if isinstance(identificatie, dict) and isinstance(identificatie.get("kenmerk"), str):
+        identificatie["kenmerk"] = f"{identificatie['kenmerk']}-{part.padded_index()}"
+    return own
+
+
+def conversation_label(conversation: Conversation, part: ExportPart) -> str:
+    """What a person calls the conversation: its title, else its first participants, else its id."""
+    return conversation.title or " - ".join(p.name for p in conversation.participants[:3]) or part.id

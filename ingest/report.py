@@ -4,7 +4,9 @@ One report per SIP, accepted or rejected, written atomically under `<data>/repor
 `<UTC time>-<AIP id | rejected-<SIP digest>>.json` and `.html` (the HTML is one self-contained page with no
 scripts). It holds: the outcome (and for a rejection the stage and every problem), the virus scan with
 engine and signature release, each SIP check, and per file its role, size, sha256, PUID (with siegfried's
-second opinion when enabled), format validation and the policy actions with their outcome.
+second opinion when enabled), format validation and the policy actions with their outcome; a rejection also
+lists each PREMIS event recorded before it (`premis_events`). The HTML speaks Dutch with the terms of
+preservation/wording.py; the JSON keeps the codes.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from ingest.job import IngestJob
 from kernel.atomic import write_bytes_atomic
 from kernel.errors import EdepotError
 from preservation.aip import SealedFile
+from preservation.wording import dutch
 
 
 def write_report(source: Path, job: IngestJob, result: dict[str, Any], payload: Sequence[SealedFile]) -> tuple[Path, Path]:
@@ -33,6 +36,8 @@ def write_rejection_report(source: Path, job: IngestJob, error: EdepotError) -> 
         "problems": list(getattr(error, "problems", []))}}
     if job.quarantined is not None:
         document["quarantined"] = str(job.quarantined)
+    document["premis_events"] = [{"type": ev.type, "date": ev.date_time.isoformat(), "outcome": ev.outcome,
+                                  "detail": ev.detail, "outcome_detail": ev.outcome_detail} for ev in job.events]
     paths = _write(job, document, f"rejected-{(job.sip_digest or 'unreadable')[:12]}")
     error.hint = f"{error.hint}; report: {paths[0]}" if error.hint else f"report: {paths[0]}"
     return paths
@@ -93,12 +98,13 @@ def render_html(document: dict[str, Any]) -> str:
         "<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>Ingestrapport</title><style>",
         "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%}"
         "td,th{border:1px solid #ccc;padding:.3em;text-align:left;vertical-align:top;font-size:.9em}"
-        ".ok{color:#1d6b2a}.bad{color:#9c1f1f;font-weight:bold}.warn{color:#8a5300}code{font-size:.85em}",
+        ".ok{color:#1d6b2a}.bad{color:#9c1f1f;font-weight:bold}.warn{color:#8a5300}"
+        "code{font-size:.85em;overflow-wrap:anywhere;word-break:break-all}",
         "</style></head><body>",
         f"<h1>Ingestrapport: <span class='{'ok' if accepted else 'bad'}'>"
         f"{'geaccepteerd' if accepted else 'geweigerd'}</span></h1>",
         f"<p>Bron: <code>{e(document['source'])}</code><br>Datum: {e(document['date'])}<br>"
-        f"SIP-digest: <code>{e(document.get('sip_digest') or '-')}</code></p>",
+        f"Controlegetal SIP (sha256): <code>{e(document.get('sip_digest') or '-')}</code></p>",
     ]
     if accepted:
         aip = document["aip"]
@@ -107,21 +113,23 @@ def render_html(document: dict[str, Any]) -> str:
                      + "".join(f"<li><code>{e(p)}</code></li>" for p in aip["locations"]) + "</ul>")
     else:
         err = document["error"]
-        parts.append(f"<p class='bad'>{e(err['ref'])}: {e(err['message'])} (stap: {e(err['stage'])})</p><ul>"
+        parts.append(f"<p class='bad'>{e(err['ref'])}: {e(err['message'])} (stap: {e(dutch('stage', err['stage']))})</p><ul>"
                      + "".join(f"<li>{e(p)}</li>" for p in err["problems"]) + "</ul>")
         if document.get("quarantined"):
             parts.append(f"<p class='bad'>In quarantaine: <code>{e(document['quarantined'])}</code></p>")
     scan = document.get("scan")
     if scan:
         verdict = "schoon" if scan["clean"] else ("niet gescand" if not scan["scanned"] else "VIRUS GEVONDEN")
-        parts.append(f"<h2>Virusscan</h2><p class='{'ok' if scan['clean'] else 'bad'}'>{verdict}: {scan['files']} "
-                     f"bestanden, {e(scan['engine'])} ({e(scan['method'])}), handtekeningen {e(scan['signatures'])}</p>"
+        parts.append(f"<h2>Viruscontrole</h2><p class='{'ok' if scan['clean'] else 'bad'}'>{verdict}: {scan['files']} "
+                     f"bestanden, {e(scan['engine'])} ({e(scan['method'])}), "
+                     f"virusdefinities {e(scan['signatures'] or 'onbekend')}</p>"
                      + "".join(f"<p class='bad'>{e(i['path'])}: {e(i['signature'])}</p>" for i in scan["infections"]))
     if document["sip_checks"]:
         parts.append("<h2>Controles van de SIP</h2><table><tr><th>controle</th><th>uitkomst</th><th>details</th></tr>")
         for check in document["sip_checks"]:
             mark = "overgeslagen" if check["skipped"] else ("in orde" if check["ok"] else "FOUT")
-            parts.append(f"<tr><td>{e(check['check'])}</td><td class='{'ok' if check['ok'] else 'bad'}'>{mark}</td>"
+            parts.append(f"<tr><td>{e(dutch('check', check['check']))}</td>"
+                         f"<td class='{'ok' if check['ok'] else 'bad'}'>{mark}</td>"
                          f"<td>{'<br>'.join(e(d) for d in check['details'])}</td></tr>")
         parts.append("</table>")
     if document["warnings"]:
@@ -132,20 +140,28 @@ def render_html(document: dict[str, Any]) -> str:
                      "<th>validatie</th><th>beleid</th><th>sha256</th></tr>")
         for f in document["files"]:
             validation = f["validation"]
-            v = (f"<span class='{'ok' if validation['verdict'] == 'valid' else 'bad'}'>{e(validation['verdict'])}</span> "
+            v = (f"<span class='{'ok' if validation['verdict'] == 'valid' else 'bad'}'>"
+                 f"{e(dutch('outcome', validation['verdict']))}</span> "
                  f"{e(validation['detail'])}") if validation else "-"
             fmt = f"{e(f['puid'] or 'onbekend')} {e(f['format'] or '')}"
             if "siegfried" in f and f["siegfried"] != f["puid"]:
                 fmt += f" <span class='warn'>(siegfried: {e(f['siegfried'] or 'onbekend')})</span>"
-            acts = "<br>".join(f"{e(a['action'])}: {e(a['status'])} {e(a['note'])}" for a in f["actions"]) or "-"
-            parts.append(f"<tr><td><code>{e(f['path'])}</code></td><td>{e(f['role'])}</td><td>{f['size']}</td>"
+            acts = "<br>".join(f"{e(a['action'])}: {e(dutch('outcome', a['status']))} {e(a['note'])}"
+                               for a in f["actions"]) or "-"
+            parts.append(f"<tr><td><code>{e(f['path'])}</code></td><td>{e(dutch('role', f['role']))}</td><td>{f['size']}</td>"
                          f"<td>{fmt}</td><td>{v}</td><td>{acts}</td><td><code>{e(f['sha256'])}</code></td></tr>")
         parts.append("</table>")
-    parts.append("<h2>PREMIS-events</h2><ul>" + "".join(f"<li>{e(k)}: {v}</li>" for k, v in document["events"].items())
-                 + "</ul>")
+    parts.append("<h2>PREMIS-gebeurtenissen</h2><ul>" + "".join(
+        f"<li>{e(dutch('event', k))}: {v}</li>" for k, v in document["events"].items()) + "</ul>")
+    if "premis_events" in document:
+        parts.append("<table><tr><th>wanneer</th><th>gebeurtenis</th><th>uitkomst</th><th>toelichting</th></tr>" + "".join(
+            f"<tr><td>{e(ev['date'])}</td><td>{e(dutch('event', ev['type']))}</td>"
+            f"<td>{e(dutch('outcome', ev['outcome']))}</td><td>{e(ev['detail'])}<br>{e(ev['outcome_detail'])}</td></tr>"
+            for ev in document["premis_events"]) + "</table>"
+            if document["premis_events"] else "<p>Geen PREMIS-gebeurtenissen vastgelegd voor de weigering.</p>")
     if document["stage_seconds"]:
         parts.append("<h2>Duur per stap</h2><table><tr><th>stap</th><th>seconden</th></tr>" + "".join(
-            f"<tr><td>{e(stage)}</td><td>{seconds:.1f}</td></tr>" for stage, seconds in document["stage_seconds"].items())
-            + "</table>")
+            f"<tr><td>{e(dutch('stage', stage))}</td><td>{seconds:.1f}</td></tr>"
+            for stage, seconds in document["stage_seconds"].items()) + "</table>")
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -83,6 +83,10 @@ class ExportPart:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "index": self.index, "of": self.of, "title": self.title}
 
+    def padded_index(self) -> str:
+        """The index with leading zeros (at least 3 digits), so names and kenmerken sort in export order."""
+        return f"{self.index:0{max(3, len(str(self.of)))}d}"
+
     def sentence(self) -> str:
         """One Dutch sentence for the MDTO record saying which conversation this is."""
         named = f"{self.title}, id {self.id}" if self.title else f"id {self.id}"

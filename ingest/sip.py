@@ -46,7 +46,7 @@ from typing import Any, Mapping, Sequence
 import bagit
 
 from ingest.bag_names import bag_path, with_bag_names
-from ingest.conversations import choose, materialise
+from ingest.conversations import choose, materialise, metadata_for
 from ingest.packaging import Package, checksum_path, package_bag, package_path
 from ingest.review import read_review_sheet
 from ingest.selected_media import SelectedMedia
@@ -57,7 +57,7 @@ from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
-from kernel.model import Conversation, Damage
+from kernel.model import Conversation, Custodian, Damage
 from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
@@ -70,6 +70,7 @@ from preservation.metadata.record import (
     Verwijzing,
     describe_conversation,
     load_metadata_file,
+    metadata_custodian,
 )
 from preservation.metadata.selectielijst import load_selectielijst
 from preservation.metadata.topx import topx_aggregatie_xml, topx_bestand_xml
@@ -106,6 +107,7 @@ class SipOptions:
     conversation: str | None = None  # id or index of the conversation to take from an export holding several
     damaged_export: str | None = None  # the producer's reason: the export is damaged, take what can be read
     require_media: bool = False  # refuse (MediaMissing) an export that lacks media its conversation names
+    custodian: Custodian | None = None  # whose phone or account (else the metadata file's `custodian`, if any)
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,9 @@ def create_sip(
     streams = stream_export(exports, ParseOptions(tz=tz, date_order=date_order), export_format, salvage=salvage)
     index, part = choose([s.head for s in streams], options.conversation)
     conversation = materialise(streams[index])  # the others are never read into memory
-    metadata = load_metadata_file(metadata_file) if metadata_file else None
+    metadata: Mapping[str, Any] | None = load_metadata_file(metadata_file) if metadata_file else None
+    if part is not None:  # one record of several in the export: its naam and kenmerk are its own
+        metadata = metadata_for(metadata, part, conversation)
     with SelectedMedia(exports, export_format, spool_parent=target.parent, salvage=salvage) as media:
         return build_sip(conversation, exports, out, config, metadata, options, part, media)
 
@@ -189,6 +193,9 @@ def build_sip(
     target = _checked_target(out, options)
     if options.damaged_export is not None:
         conversation = _declared_damaged(conversation, options.damaged_export)
+    custodian = options.custodian or metadata_custodian(metadata)
+    if custodian is not None:
+        conversation = conversation.with_custodian(custodian)
     criteria = options.criteria
     if options.review is not None:
         private = read_review_sheet(options.review, conversation)

@@ -20,13 +20,12 @@ nothing) is reported with its one-line error and the others are still made.
 """
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ingest.conversations import conversation_ids, materialise, pick_index
+from ingest.conversations import conversation_ids, conversation_label, materialise, metadata_for, pick_index
 from ingest.selected_media import SelectedMedia
 from ingest.selection import ExportPart
 from ingest.sip import SipOptions, SipResult, build_sip
@@ -109,7 +108,7 @@ def split_export(
                 continue
             conversation = materialise(stream)
             part = ExportPart(ids[position], position + 1, len(streams), conversation.title)
-            on_start(len(rows) + 1, len(chosen), _label(conversation, part))
+            on_start(len(rows) + 1, len(chosen), conversation_label(conversation, part))
             rows.append(_one(conversation, part, exports, out, config, metadata, options, media))
             on_done(rows[-1])
     return SplitResult(out, len(streams), tuple(rows))
@@ -131,23 +130,7 @@ def _one(conversation: Conversation, part: ExportPart, exports: Sequence[Path], 
 
 def sip_name(part: ExportPart, conversation: Conversation) -> str:
     """The SIP's folder name in OUTDIR: `<index>-<title>` (module docstring)."""
-    label = _UNSAFE_NAME.sub("_", _label(conversation, part)).strip("_.")[:MAX_NAME] or part.id
-    return f"{part.index:0{max(3, len(str(part.of)))}d}-{label}"
+    label = _UNSAFE_NAME.sub("_", conversation_label(conversation, part)).strip("_.")[:MAX_NAME] or part.id
+    return f"{part.padded_index()}-{label}"
 
 
-def metadata_for(metadata: Mapping[str, Any] | None, part: ExportPart,
-                 conversation: Conversation) -> Mapping[str, Any] | None:
-    """The metadata file's values for this conversation's record: naam and kenmerk made its own."""
-    if metadata is None or part.of == 1:  # an export of one conversation: the file describes that record
-        return metadata
-    own = copy.deepcopy(dict(metadata))
-    if isinstance(own.get("naam"), str):
-        own["naam"] = f"{own['naam']} – {_label(conversation, part)}"
-    identificatie = own.get("identificatie")
-    if isinstance(identificatie, dict) and isinstance(identificatie.get("kenmerk"), str):
-        identificatie["kenmerk"] = f"{identificatie['kenmerk']}-{part.index:0{max(3, len(str(part.of)))}d}"
-    return own
-
-
-def _label(conversation: Conversation, part: ExportPart) -> str:
-    return conversation.title or " - ".join(p.name for p in conversation.participants[:3]) or part.id

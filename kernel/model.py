@@ -7,7 +7,7 @@ Timestamps are timezone-aware: exports carry wall-clock time, which the parser r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from json.encoder import encode_basestring
@@ -168,6 +168,28 @@ class Source:
         return found
 
 
+# How exports name the phone's or account's owner (SMS Backup & Restore and Threema "Ik", Signal "Me", …).
+OWNER_NAMES = ("Ik", "Me", "You")
+
+
+@dataclass(frozen=True)
+class Custodian:
+    """Whose phone or account the conversation came from: a person's name and function (e.g. "wethouder").
+
+    `export_name` is the sender name the export gives that person ("Ik", "Me"), when it is another name."""
+
+    name: str
+    function: str | None = None
+    export_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "function": self.function, "export_name": self.export_name}
+
+    def label(self) -> str:
+        """The name with the function: "J. de Vries (wethouder)"."""
+        return f"{self.name} ({self.function})" if self.function else self.name
+
+
 @dataclass(frozen=True)
 class Conversation:
     """A whole conversation: its source, who took part, and every message in export order."""
@@ -176,15 +198,36 @@ class Conversation:
     participants: tuple[Participant, ...]
     messages: tuple[Message, ...]
     title: str | None = None  # the chat's name where the export gives it (zip name, group subject)
+    custodian: Custodian | None = None  # whose phone or account; given when the SIP was made
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": CONVERSATION_SCHEMA_ID,
-            "title": self.title,
+        data: dict[str, Any] = {"schema": CONVERSATION_SCHEMA_ID, "title": self.title}
+        if self.custodian is not None:
+            data["custodian"] = self.custodian.to_dict()
+        return data | {
             "source": self.source.to_dict(),
             "participants": [p.to_dict() for p in self.participants],
             "messages": [m.to_dict() for m in self.messages],
         }
+
+    def owner(self) -> str | None:
+        """The sender name of the phone's or account's owner: the custodian's, else a name the export gives
+        the owner ("Ik", "Me") when one of the senders has it; None when the export does not say."""
+        if self.custodian is not None:
+            return self.custodian.name
+        senders = {p.name for p in self.participants}
+        return next((name for name in OWNER_NAMES if name in senders), None)
+
+    def with_custodian(self, custodian: Custodian) -> "Conversation":
+        """This conversation with its custodian named: the messages the export ascribes to the owner ("Ik",
+        "You", …) carry the custodian's name, and `custodian.export_name` records what the export wrote."""
+        senders = {p.name for p in self.participants} | {m.sender for m in self.messages if m.sender}
+        alias = next((name for name in OWNER_NAMES if name in senders and name != custodian.name), None)
+        named = Custodian(custodian.name, custodian.function, alias)
+        if alias is None:
+            return replace(self, custodian=named)
+        messages = tuple(replace(m, sender=custodian.name) if m.sender == alias else m for m in self.messages)
+        return replace(self, custodian=named, messages=messages, participants=participants_of(messages))
 
     def to_json(self) -> str:
         """The canonical JSON text: UTF-8 characters kept as written, stable key order, 2-space indent."""
@@ -225,7 +268,9 @@ class Conversation:
             for m in data["messages"]
         )
         participants = tuple(Participant(**p) for p in data["participants"])
-        return cls(source=source, participants=participants, messages=messages, title=data.get("title"))
+        custodian = Custodian(**data["custodian"]) if data.get("custodian") else None
+        return cls(source=source, participants=participants, messages=messages, title=data.get("title"),
+                   custodian=custodian)
 
 
 def participants_of(messages: tuple[Message, ...] | list[Message]) -> tuple[Participant, ...]:

@@ -1,4 +1,5 @@
-"""Fixity reports kept on disk: the run as JSON, and an HTML page with the archive's verification history.
+"""Fixity reports kept on disk: the run as JSON, and an HTML page (in Dutch, preservation/wording.py) with the
+archive's verification history.
 
 Each run writes `<data-dir>/reports/fixity/<started>.json` and `.html`, and refreshes `latest.html`.
 The HTML shows what this run found, then every AIP with when each replica was last verified and its
@@ -13,11 +14,12 @@ from pathlib import Path
 
 from kernel.atomic import write_bytes_atomic
 from preservation.catalogue import SqliteCatalogue
-from preservation.fixity import FixityReport
+from preservation.fixity import Finding, FixityReport
+from preservation.wording import dutch
 
 STYLE = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}
-.bad{color:#a00;font-weight:bold}.ok{color:#070}"""
+.bad{color:#a00;font-weight:bold}.ok{color:#070}code{overflow-wrap:anywhere;word-break:break-all}"""
 
 
 def write_fixity_report(report: FixityReport, catalogue: SqliteCatalogue, reports_dir: Path) -> tuple[Path, Path]:
@@ -33,53 +35,66 @@ def write_fixity_report(report: FixityReport, catalogue: SqliteCatalogue, report
 
 
 def render_html(report: FixityReport, catalogue: SqliteCatalogue) -> str:
-    """The HTML page: this run's verdict and findings, the state of every AIP, and recent history."""
+    """The HTML page, in Dutch: this run's verdict and findings, the state of every AIP, and recent history."""
     e = html.escape
     if not report.intact:
-        verdict = '<p class="bad">Damage remains: see the findings marked NOT REPAIRED.</p>'
+        verdict = '<p class="bad">Er blijft schade over: zie de bevindingen gemarkeerd NIET HERSTELD.</p>'
     elif report.known_losses:
-        verdict = (f'<p class="ok">No new damage at the end of the run; {len(report.known_losses)} files were '
-                   'declared lost before (see the known losses).</p>')
+        verdict = (f'<p class="ok">Geen nieuwe schade aan het eind van de controle; {len(report.known_losses)} '
+                   'bestanden zijn eerder verloren verklaard (zie de bekende verliezen).</p>')
     else:
-        verdict = '<p class="ok">All intact at the end of the run.</p>'
+        verdict = '<p class="ok">Alles intact aan het eind van de controle.</p>'
     findings = "".join(
-        f"<tr><td>{e(f.kind.value)}</td><td>{e(f.location)}</td><td>{e(f.aip_id)}</td><td>{e(f.path)}</td>"
-        f"<td>{e(f.outcome)}</td></tr>"
+        f"<tr><td>{e(dutch('damage', f.kind.value))}</td><td>{e(f.location)}</td><td><code>{e(f.aip_id)}</code></td>"
+        f"<td><code>{e(f.path)}</code></td><td>{e(_outcome(f))}</td></tr>"
         for f in report.findings
-    ) or '<tr><td colspan="5">no damage found</td></tr>'
+    ) or '<tr><td colspan="5">geen schade gevonden</td></tr>'
     losses = "".join(
-        f"<tr><td>{e(x.aip_id)}</td><td>{e(x.path)}</td><td>{e(x.declared.isoformat())}</td><td>{e(x.declared_by)}</td>"
-        f"<td>{e(x.reason)}</td></tr>" for x in report.known_losses
-    ) or '<tr><td colspan="5">none</td></tr>'
+        f"<tr><td><code>{e(x.aip_id)}</code></td><td><code>{e(x.path)}</code></td><td>{e(x.declared.isoformat())}</td>"
+        f"<td>{e(x.declared_by)}</td><td>{e(x.reason)}</td></tr>" for x in report.known_losses
+    ) or '<tr><td colspan="5">geen</td></tr>'
     aips = []
     for aip in catalogue.aips():
         replicas = "<br>".join(
-            f"{e(r.location)}: {e(r.status.value)}, {e(r.last_verified.isoformat() if r.last_verified else 'never')}"
+            f"{e(r.location)}: {e(dutch('state', r.status.value))}, "
+            f"{e(r.last_verified.isoformat() if r.last_verified else 'nooit gecontroleerd')}"
             for r in catalogue.replicas(aip.aip_id)
         )
-        state = f'<span class="{"bad" if aip.state.value == "damaged" else "ok"}">{e(aip.state.value)}</span>'
-        aips.append(f"<tr><td>{e(aip.aip_id)}</td><td>{e(aip.record_id)}</td><td>{e(aip.title)}</td>"
+        state = (f'<span class="{"bad" if aip.state.value == "damaged" else "ok"}">'
+                 f'{e(dutch("state", aip.state.value))}</span>')
+        aips.append(f"<tr><td><code>{e(aip.aip_id)}</code></td><td>{e(aip.record_id)}</td><td>{e(aip.title)}</td>"
                     f"<td>{state}</td><td>{replicas}</td></tr>")
     history = "".join(
-        f"<tr><td>{e(ev.date_time.isoformat())}</td><td>{e(aip_id or '')}</td><td>{e(ev.type)}</td>"
-        f"<td>{e(ev.outcome)}</td><td>{e(ev.outcome_detail)}</td></tr>"
+        f"<tr><td>{e(ev.date_time.isoformat())}</td><td><code>{e(aip_id or '')}</code></td>"
+        f"<td>{e(dutch('event', ev.type))}</td><td>{e(dutch('outcome', ev.outcome))}</td><td>{e(ev.outcome_detail)}</td></tr>"
         for aip_id, ev in catalogue.recent_events(("fixity check", "repair", "recovery", "loss declaration"), limit=500)
     )
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>edepot fixity report {e(report.started.isoformat())}</title>
+<html lang="nl"><head><meta charset="utf-8"><title>Integriteitscontrole {e(report.started.isoformat())}</title>
 <style>{STYLE}</style></head><body>
-<h1>Fixity report</h1>
-<p>Run started {e(report.started.isoformat())}: {len(report.aips_checked)} AIPs, {report.files_checked} files,
-{report.bytes_checked} bytes verified in {report.seconds:.1f} s; {len(report.aips_skipped)} AIPs left for the next run.</p>
+<h1>Integriteitscontrole</h1>
+<p>Gestart {e(report.started.isoformat())}: {len(report.aips_checked)} AIP's, {report.files_checked} bestanden,
+{report.bytes_checked} bytes gecontroleerd in {report.seconds:.1f} s; {len(report.aips_skipped)} AIP's blijven voor
+de volgende controle.</p>
 {verdict}
-<h2>Findings of this run</h2>
-<table><tr><th>kind</th><th>location</th><th>AIP</th><th>file</th><th>outcome</th></tr>{findings}</table>
-<h2>Known losses (declared lost: no copy left; not new damage)</h2>
-<table><tr><th>AIP</th><th>file</th><th>declared</th><th>by</th><th>reason</th></tr>{losses}</table>
-<h2>Every AIP, and when each replica was last verified</h2>
-<table><tr><th>AIP</th><th>record</th><th>title</th><th>state</th><th>replicas</th></tr>{''.join(aips)}</table>
-<h2>History (newest first)</h2>
-<table><tr><th>when</th><th>AIP</th><th>event</th><th>outcome</th><th>detail</th></tr>{history}</table>
+<h2>Bevindingen van deze controle</h2>
+<table><tr><th>soort</th><th>opslaglocatie</th><th>AIP</th><th>bestand</th><th>afhandeling</th></tr>{findings}</table>
+<h2>Bekende verliezen (verloren verklaard: geen kopie meer; geen nieuwe schade)</h2>
+<table><tr><th>AIP</th><th>bestand</th><th>verklaard</th><th>door</th><th>reden</th></tr>{losses}</table>
+<h2>Elke AIP, en wanneer elke replica het laatst is gecontroleerd</h2>
+<table><tr><th>AIP</th><th>kenmerk</th><th>naam</th><th>toestand</th><th>replica's</th></tr>{''.join(aips)}</table>
+<h2>Geschiedenis (nieuwste eerst)</h2>
+<table><tr><th>wanneer</th><th>AIP</th><th>gebeurtenis</th><th>uitkomst</th><th>toelichting</th></tr>{history}</table>
 </body></html>
 """
 
+
+def _outcome(finding: Finding) -> str:
+    """What was done about a finding, in Dutch (Finding.outcome says it in English for the command line)."""
+    if finding.found_as:
+        return f"teruggezet onder de juiste naam (was {finding.found_as})"
+    if finding.repaired_from:
+        return f"hersteld vanuit {finding.repaired_from}"
+    if finding.quarantined_to:
+        return f"in quarantaine geplaatst: {finding.quarantined_to}"
+    return "NIET HERSTELD"

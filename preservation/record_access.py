@@ -6,7 +6,8 @@ Read from the AIP's MDTO informatieobject (`data/metadata/*.mdto.xml`, else the 
 - `beperkingGebruik` (one or more): `beperkingGebruikType/begripLabel`, `beperkingGebruikDocumentatie`
   (the legal ground), `beperkingGebruikNadereBeschrijving`, `beperkingGebruikTermijn/termijnEinddatum`;
 - `isOnderdeelVan` and `gerelateerdInformatieobject` (the zaak: naam and kenmerk);
-- `classificatie` (label and code); `identificatie` and `naam` of the record.
+- `classificatie` (label and code); `identificatie` and `naam` of the record;
+- each `betrokkene` with rol "Houder toestel of account": whose phone or account the chat came from.
 
 How a restriction label is read (case and accents ignored; the most restrictive of several wins):
 
@@ -32,6 +33,7 @@ from typing import Any
 
 from kernel.errors import MetadataError
 from preservation.metadata.informatieobject import Informatieobject, informatieobject_files
+from preservation.metadata.record import HOUDER_TOESTEL
 
 
 class Openness(str, Enum):
@@ -65,6 +67,7 @@ class RecordAccess:
     zaken: tuple[Zaak, ...] = ()
     classificatie: tuple[str, ...] = field(default=())  # "code label" of each
     archiefvormer: str = ""
+    custodians: tuple[str, ...] = ()  # whose phone or account the chat came from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,7 @@ class RecordAccess:
             "restriction_label": self.restriction_label,
             "zaken": [{"naam": z.naam, "kenmerk": z.kenmerk} for z in self.zaken],
             "classificatie": list(self.classificatie), "archiefvormer": self.archiefvormer,
+            "custodians": list(self.custodians),
         }
 
     @classmethod
@@ -83,6 +87,7 @@ class RecordAccess:
             grounds=tuple(data.get("grounds", ())), restriction_label=data.get("restriction_label", ""),
             zaken=tuple(Zaak(z["naam"], z.get("kenmerk")) for z in data.get("zaken", ())),
             classificatie=tuple(data.get("classificatie", ())), archiefvormer=data.get("archiefvormer", ""),
+            custodians=tuple(data.get("custodians", ())),
         )
 
     def to_json(self) -> str:
@@ -144,6 +149,8 @@ def record_access_from_mdto(document: bytes) -> RecordAccess:
         zaken=tuple(z for z in zaken if z.naam or z.kenmerk),
         classificatie=tuple(c for c in classificatie if c),
         archiefvormer=node.words("archiefvormer/verwijzingNaam"),
+        custodians=tuple(b.words("betrokkeneActor/verwijzingNaam") for b in node.all("betrokkene")
+                         if b.words("betrokkeneTypeRelatie/begripLabel") == HOUDER_TOESTEL),
     )
 
 

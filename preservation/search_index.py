@@ -177,9 +177,15 @@ class Filters:
     classification: str | None = None  # part of a classificatie code or label
     kind: str | None = None  # a MessageKind value
     timezone: str = "Europe/Amsterdam"
+    custodians: tuple[str, ...] = ()  # parts of custodians' names: chats from these people's phones or accounts
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items() if v is not None}
+        return {k: (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple) else v)
+                for k, v in self.__dict__.items() if v is not None and v != ()}
+
+    def narrows(self) -> bool:
+        """Whether any condition besides the time zone is given (a search without words needs one)."""
+        return any(v not in (None, ()) for k, v in self.__dict__.items() if k != "timezone")
 
 
 @dataclass(frozen=True)
@@ -334,8 +340,8 @@ def records(db: sqlite3.Connection) -> list[IndexedRecord]:
 
 
 def matching_records(db: sqlite3.Connection, filters: Filters) -> list[IndexedRecord]:
-    """The indexed AIPs the record-level filters (aip, zaak, classification) let through; without `aip`,
-    only the current version of each record."""
+    """The indexed AIPs the record-level filters (aip, zaak, classification, custodians) let through; without
+    `aip`, only the current version of each record."""
     found = []
     for record in records(db):
         if filters.aip:
@@ -350,6 +356,9 @@ def matching_records(db: sqlite3.Connection, filters: Filters) -> list[IndexedRe
             continue
         if filters.classification and fold(filters.classification) not in fold(" | ".join(
                 record.access.classificatie)):
+            continue
+        if filters.custodians and not any(fold(wanted) in fold(name) for wanted in filters.custodians
+                                          for name in record.access.custodians):
             continue
         found.append(record)
     return found
@@ -461,43 +470,28 @@ RANGE_QUERIES_UP_TO = 64  # records: up to this many, each record's id range is 
 def find_messages(db: sqlite3.Connection, terms: Sequence[Term], filters: Filters,
                   within: Sequence[IndexedRecord] | None, limit: int | None, sort: str = "chat",
                   offset: int = 0) -> list[IndexedMessage]:
-    """Messages matching every term and filter, in the records `within` (None: every record).
+    """Messages matching every term and filter, in the records `within` (None: every record). Without
+    terms, every message the filters let through (e.g. all media of a chat).
 
     Sort "chat" (the default) lists hits conversation by conversation in message order; FTS5 yields
     them in that order, so a page costs the same however many messages match. "relevance" (bm25),
     "newest" and "oldest" sort every match first: slower for words found in millions of messages."""
     if sort not in SORTS:
         raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
-    if within is not None and not within:
+    query = _Query.of(db, terms, filters, within)
+    if query is None:
         return []
-    where = ["search_fts MATCH ?"]
-    params: list[Any] = [fts_expression(terms)]
-    zone = ZoneInfo(filters.timezone)
-    if filters.date_from:
-        where.append("m.ts >= ?")
-        params.append(int(datetime.combine(filters.date_from, time(), zone).timestamp()))
-    if filters.date_to:
-        where.append("m.ts < ?")
-        params.append(int(datetime.combine(filters.date_to + timedelta(days=1), time(), zone).timestamp()))
-    if filters.kind:
-        where.append("m.kind = ?")
-        params.append(filters.kind)
-    if filters.participant:
-        wanted = fold(filters.participant)
-        keys = [k for k, name in db.execute("SELECT sender_key, name FROM search_senders") if wanted in fold(name)]
-        if not keys:
-            return []
-        where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
-    order = {"chat": "f.rowid", "relevance": "f.rank", "newest": "m.ts DESC, m.message_id DESC",
-             "oldest": "m.ts, m.message_id"}[sort]
+    identity = "f.rowid" if terms else "m.message_id"
+    order = {"chat": identity, "relevance": "f.rank" if terms else identity,
+             "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}[sort]
     select = ("SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
-              "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid "
-              "LEFT JOIN search_senders s ON s.sender_key = m.sender_key WHERE ")
+              + query.source + " LEFT JOIN search_senders s ON s.sender_key = m.sender_key WHERE ")
+    where, params = query.where, query.params
     wanted_total = None if limit is None else limit + offset
     if within is not None and sort == "chat" and len(within) <= RANGE_QUERIES_UP_TO:
         rows: list[Any] = []
         for record in sorted(within, key=lambda r: r.first_id):
-            sql = select + " AND ".join(where + ["f.rowid BETWEEN ? AND ?"]) + f" ORDER BY {order}"
+            sql = select + " AND ".join(where + [f"{identity} BETWEEN ? AND ?"]) + f" ORDER BY {order}"
             extra: list[Any] = [record.first_id, record.last_id]
             if wanted_total is not None:
                 sql += " LIMIT ?"
@@ -506,14 +500,69 @@ def find_messages(db: sqlite3.Connection, terms: Sequence[Term], filters: Filter
             if wanted_total is not None and len(rows) >= wanted_total:
                 break
         return [_message(r) for r in rows[offset:wanted_total]]
-    if within is not None:
-        where.append("m.record_key IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps([r.record_key for r in within]))
+    where, params = query.within_records(within)
     sql = select + " AND ".join(where) + f" ORDER BY {order}"
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params += [limit, offset]
     return [_message(r) for r in _run(db, sql, params)]
+
+
+def count_messages(db: sqlite3.Connection, terms: Sequence[Term], filters: Filters,
+                   within: Sequence[IndexedRecord] | None) -> int:
+    """How many messages `find_messages` would find with no limit."""
+    query = _Query.of(db, terms, filters, within)
+    if query is None:
+        return 0
+    where, params = query.within_records(within)
+    return int(_run(db, "SELECT COUNT(*) " + query.source + " WHERE " + " AND ".join(where), params)[0][0])
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The FROM part and the conditions of a message search (terms, dates, kind, participant)."""
+
+    source: str
+    where: list[str]
+    params: list[Any]
+
+    @classmethod
+    def of(cls, db: sqlite3.Connection, terms: Sequence[Term], filters: Filters,
+           within: Sequence[IndexedRecord] | None) -> "_Query | None":
+        """The query, or None when it can find nothing (no record within, no sender with that name)."""
+        if within is not None and not within:
+            return None
+        where: list[str]
+        params: list[Any]
+        if terms:
+            source = "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid"
+            where, params = ["search_fts MATCH ?"], [fts_expression(terms)]
+        else:
+            source, where, params = "FROM search_messages m", ["1"], []
+        zone = ZoneInfo(filters.timezone)
+        if filters.date_from:
+            where.append("m.ts >= ?")
+            params.append(int(datetime.combine(filters.date_from, time(), zone).timestamp()))
+        if filters.date_to:
+            where.append("m.ts < ?")
+            params.append(int(datetime.combine(filters.date_to + timedelta(days=1), time(), zone).timestamp()))
+        if filters.kind:
+            where.append("m.kind = ?")
+            params.append(filters.kind)
+        if filters.participant:
+            wanted = fold(filters.participant)
+            keys = [k for k, name in db.execute("SELECT sender_key, name FROM search_senders") if wanted in fold(name)]
+            if not keys:
+                return None
+            where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
+        return cls(source, where, params)
+
+    def within_records(self, within: Sequence[IndexedRecord] | None) -> tuple[list[str], list[Any]]:
+        """The conditions, limited to the records `within` (None: every record)."""
+        if within is None:
+            return list(self.where), list(self.params)
+        return (self.where + ["m.record_key IN (SELECT value FROM json_each(?))"],
+                self.params + [json.dumps([r.record_key for r in within])])
 
 
 def _run(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:

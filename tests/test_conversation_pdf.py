@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pikepdf
 import pytest
 from PIL import Image
 
-from kernel.model import Attachment, Conversation, Message, MessageKind, Source, participants_of
+from kernel.model import Attachment, Conversation, Custodian, Message, MessageKind, Source, participants_of
 from preservation.normalise.conversation_pdf import (
     ZERO_WIDTH_SPACE,
     RenderContext,
@@ -95,7 +97,7 @@ def test_text_holds_senders_special_characters_dates_and_page_numbers(text: str)
     assert "Dit bericht is verwijderd" in text
     assert "bewerkt" in text
     assert "https://maps.google.com/" in text
-    assert "niet aanwezig in de export" in text and "IMG-0002.jpg" in text
+    assert "IMG-0002.jpg: niet meegeëxporteerd" in text
     assert "PTT-0001.opus" in text and "sha256" in text
     assert "Gemeente Voorbeeld" in text and "NL-GEM-2024-0001" in text and "Tijdelijk te bewaren" in text
 
@@ -208,3 +210,85 @@ def test_long_words_get_break_opportunities_short_ones_stay() -> None:
 def test_right_to_left_detection_and_missing_glyphs() -> None:
     assert is_right_to_left(ARABIC) and is_right_to_left("שלום") and not is_right_to_left("hallo")
     assert clean_text("a中b\r\nc", covered={ord("a"), ord("b"), ord("c")}) == "a[U+4E2D]b\nc"
+
+
+ALDERMEN = ("Wethouder Bakker", "Wethouder Claes", "Wethouder Dekker")
+ARABIC_PLACEHOLDER = "لم يتم إدراج المستند"  # an iPhone in Arabic: "document omitted"
+
+
+def selection_of_a_long_group_chat() -> Conversation:
+    """A group chat from the phone of the burgemeester ("Ik"), to the minute (no seconds), in which messages
+    4-6 and the last one were left out; lengths vary so that many messages meet the foot of a page."""
+    import random
+
+    rng = random.Random(15)
+    messages = [Message(1, at(14, 8, 0), "Ik", MessageKind.TEXT, "Goedemorgen college."),
+                Message(2, at(14, 8, 1), "Griffier", MessageKind.TEXT, "Ik stuur de stukken."),
+                Message(3, at(14, 8, 2), ALDERMEN[0], MessageKind.MEDIA, "Begroting.pdf",
+                        (Attachment(ARABIC_PLACEHOLDER, False, None),))]
+    for seq in range(7, 110):
+        words = " ".join(rng.choice(("marktplein", "vergunning", "raad", "begroting")) for _ in range(
+            rng.choice((2, 12, 40, 90))))
+        messages.append(Message(seq, at(14 + seq // 60, 9 + (seq % 60) // 10, seq % 10 * 5),
+                                rng.choice(("Ik", *ALDERMEN)), MessageKind.TEXT, words.capitalize()))
+    source = Source(format="whatsapp", platform="ios", locale="nl", timezone="Europe/Amsterdam")
+    conversation = Conversation(source, participants_of(messages), tuple(messages), title="College")
+    return conversation.with_custodian(Custodian("A. de Burgemeester", "burgemeester"))
+
+
+@pytest.fixture(scope="module")
+def selection_pages() -> list[str]:
+    context = RenderContext(title="College", identifier="GM-2024-0042", archiefvormer="Gemeente Voorbeeld",
+                            created=datetime(2024, 5, 1, tzinfo=timezone.utc), export_messages=110)
+    pdf = render_conversation_pdf(selection_of_a_long_group_chat(), {}, context)
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_every_message_shows_its_number_and_every_page_the_kenmerk(selection_pages: list[str]) -> None:
+    text = "\n".join(selection_pages)
+    assert len(selection_pages) > 5 and all("Kenmerk GM-2024-0042" in page for page in selection_pages)
+    for seq in (1, 2, 3, 7, 100, 109):
+        assert f"· bericht {seq}" in text
+    assert "08:02 · bericht 3" in text and "08:02:00" not in text  # to the minute, as the export gives it
+
+
+def test_left_out_messages_show_as_a_gap_with_their_number(selection_pages: list[str]) -> None:
+    text = "\n".join(selection_pages)
+    assert "— 3 berichten niet opgenomen —" in text  # 4, 5 and 6
+    assert selection_pages[-1].rstrip().splitlines()[-3:].count("— 1 bericht niet opgenomen —") == 1  # 110, at the end
+    assert "genummerd zoals in de export, tot en met 110" in text
+
+
+def test_the_title_page_names_the_custodian_and_counts_in_good_dutch(selection_pages: list[str]) -> None:
+    title = selection_pages[0]
+    assert "A. de Burgemeester (burgemeester) (in de export: Ik)" in title
+    assert "Griffier (1 bericht)" in title and "(1 berichten)" not in title
+    assert "Ik (" not in title  # the export's "Ik" is the custodian by name everywhere
+
+
+def test_a_placeholder_in_another_language_is_not_shown_as_a_file_name(selection_pages: list[str]) -> None:
+    text = "\n".join(selection_pages)
+    assert "Bijlage niet meegeëxporteerd" in text and ARABIC_PLACEHOLDER not in text
+
+
+def test_no_sender_line_stays_alone_at_the_foot_of_a_page(selection_pages: list[str]) -> None:
+    header = re.compile(r"^(A\. de Burgemeester|Griffier|Wethouder \w+)\s*\d\d:\d\d · bericht \d+$")
+    for page in selection_pages[1:-1]:
+        lines = [line.strip() for line in page.splitlines()
+                 if line.strip() and not line.startswith(("Kenmerk ", "pagina "))]
+        assert not header.match(lines[-1]), lines[-3:]
+
+
+def test_an_arabic_iphone_export_shows_its_left_out_files_as_not_exported(shared: Path) -> None:
+    from ingest.sources import parse_export
+
+    conversation = parse_export([shared / "corpus" / "whatsapp-ios-ar-whats_json" / "arabic_ios.txt"])
+    markers = {a.name for m in conversation.messages for a in m.attachments if not a.present}
+    context = RenderContext(title="Arabisch", identifier="AR-1", archiefvormer="Gemeente Voorbeeld",
+                            created=datetime(2024, 5, 1, tzinfo=timezone.utc))
+    pdf = render_conversation_pdf(conversation, {}, context)
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert text.count("Bijlage niet meegeëxporteerd") == sum(
+        1 for m in conversation.messages for a in m.attachments if not a.present) >= 10
+    assert markers and not any(marker in text for marker in markers)
+    assert "21:41:35 · bericht 2" in text  # this export gives seconds, so they are shown

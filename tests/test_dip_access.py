@@ -228,3 +228,37 @@ def test_command_line_dip_create_purge_and_log(archive: Archive, names: Path, tm
     assert [e["action"] for e in log] == ["dip-delivered"] and log[0]["until"] == "2099-01-01"
     assert edepot("dip", "purge", "--json").returncode == 0
     assert edepot("access", "permits", "--json").returncode == 0
+
+
+def test_the_own_dip_is_found_by_kenmerk_and_its_pdf_and_viewer_say_what_they_hold(archive: Archive,
+                                                                                   tmp_path: Path) -> None:
+    catalogue = open_catalogue(archive.config.catalogue_url)
+    kenmerk = catalogue.aip(archive.open).record_id
+    catalogue.close()
+    result = create_dip(kenmerk, tmp_path / "own", archive.config)  # the kenmerk, not the AIP id
+    assert result.aip_id == archive.open
+    page = (result.path / "viewer.html").read_text(encoding="utf-8")
+    assert "<h1>Eigen gebruik archief</h1>" in page and "Verstrekt aan eigen gebruik archief" not in page
+    assert '<audio controls preload="metadata" src="media/00000008-AUDIO-2024-03-14-10-25-33.opus.flac"' in page
+    text = "\n".join(p.extract_text() for p in PdfReader(result.path / "conversation.pdf").pages)
+    assert "Verstrekt aan" not in text and "Verstrekt voor" in text
+    pages = PdfReader(result.path / "conversation.pdf").pages
+    assert all(f"Kenmerk {kenmerk}" in p.extract_text() for p in pages)  # on every page, the title page too
+    assert "10:25:33 · bericht 9" in text and "niet opgenomen" not in text  # the whole chat: no gap
+
+
+def test_a_selection_shows_each_messages_number_and_the_gaps_between(archive: Archive, tmp_path: Path) -> None:
+    request = DipRequest(requester="K. Journalist", purpose="Woo-verzoek", role=Role.ARCHIVIST,
+                         on=date(2026, 11, 23), query="schetsontwerp", filters=Filters(aip=archive.open))
+    result = build_dip(tmp_path / "dip", request, archive.config)
+    text = "\n".join(p.extract_text() for p in PdfReader(result.path / "conversation.pdf").pages)
+    delivered = json.loads((result.path / "conversation.json").read_text(encoding="utf-8"))["messages"]
+    numbers = [m["seq"] for m in delivered]
+    assert numbers and numbers[0] > 1
+    for seq in numbers:
+        assert f"bericht {seq}\n" in text or f"bericht {seq} " in text
+    missing_before = numbers[0] - 1
+    assert f"— {missing_before} bericht{'en' if missing_before != 1 else ''} niet opgenomen —" in text
+    assert "tot en met" in text  # the title page says up to which number the export goes
+    viewer_page = (result.path / "viewer.html").read_text(encoding="utf-8")
+    assert "niet opgenomen —</div>" in viewer_page

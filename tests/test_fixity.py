@@ -193,7 +193,7 @@ def test_reports_are_written_and_on_failure_runs_when_damage_remains(config: Con
     output = json.loads(result.stdout)
     assert json.loads(alert.read_text()) == json.loads(Path(output["report_json"]).read_text())
     page = Path(output["report_html"]).read_text(encoding="utf-8")
-    assert aip_id in page and "NOT REPAIRED" in page and "data/preservation/f1.bin" in page
+    assert aip_id in page and "NIET HERSTELD" in page and "data/preservation/f1.bin" in page
     assert (config.data_dir / "reports" / "fixity" / "latest.html").read_text(encoding="utf-8") == page
 
 
@@ -212,6 +212,10 @@ def test_schedule_prints_and_installs_a_nightly_timer(config: Config, tmp_path: 
     assert "OnCalendar=*-*-* 03:15:00" in timer and "Persistent=true" in timer
     assert str(config.data_dir) in service and "--max-seconds 7200" in service
     assert "15 3 * * *" in result.stdout
+    purge = (units / "edepot-dip-purge.service").read_text()  # expired DIPs are removed daily as well
+    assert "dip purge" in purge and str(config.data_dir) in purge
+    assert "OnCalendar=*-*-* 00:15:00" in (units / "edepot-dip-purge.timer").read_text()
+    assert "dip purge" in result.stdout.split("crontab")[-1]
     bad = subprocess.run([sys.executable, "-m", "edepot.cli", "fixity", "schedule", "--at", "25:00"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -172,6 +172,13 @@ def test_an_infected_sip_is_quarantined_whole_and_nothing_is_stored(scanned: Con
     assert catalogue.aips() == []
     catalogue.close()
     assert "report: " in caught.value.hint
+    rejection = json.loads(Path(caught.value.hint.split("report: ")[-1]).read_text())
+    events = {e["type"]: e for e in rejection["premis_events"]}  # what was done before the refusal, each event
+    assert events["validation"]["outcome"] == "success" and "2 files" in events["unpacking"]["outcome_detail"]
+    page = Path(caught.value.hint.split("report: ")[-1]).with_suffix(".html").read_text(encoding="utf-8")
+    assert "<td>validatie</td><td>geslaagd</td>" in page and "<td>uitpakken</td>" in page
+    assert "virusdefinities" in page and "(stap: viruscontrole)" in page
+    assert "handtekeningen" not in page and "none" not in page
 
 
 def test_a_clean_sip_gets_a_virus_check_event_naming_clamav_and_its_signatures(scanned: Config, tmp_path: Path) -> None:
@@ -267,7 +274,7 @@ def test_the_report_says_per_file_what_was_checked_and_done(media_aip: tuple[Pat
     stages = report["stage_seconds"]  # every stage timed, in the order they ran
     assert list(stages)[:5] == ["receive", "validate SIP", "keep originals", "unpack export", "virus scan"]
     assert "store in 2 locations" in stages and all(seconds >= 0 for seconds in stages.values())
-    assert "Duur per stap" in page and "virus scan" in page
+    assert "Duur per stap" in page and "viruscontrole" in page and "opslaan in 2 locaties" in page
 
 
 def edepot(data: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:

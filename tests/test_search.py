@@ -191,8 +191,49 @@ def test_command_line_search_and_reindex(archive: Archive) -> None:
     assert all("«" in h["snippet"] for h in document["hits"])
     human = edepot("search", "vergunningen", "--as", "archivist")
     assert "zwaluwnest" in human.stdout and human.returncode == 0
+    assert human.stdout.startswith(f"{json.loads(edepot('search', 'vergunningen', '--as', 'archivist', '--json').stdout)['total']} hits")
+    media = edepot("search", "--kind", "media", "--as", "archivist", "--json", "--custodian", "niemand")
+    assert media.returncode == 0 and json.loads(media.stdout)["total"] == 0, media.stderr
+    assert json.loads(edepot("search", "--kind", "media", "--as", "archivist", "--json").stdout)["total"] >= 3
     reindexed = edepot("search", "reindex", "--json")
     assert reindexed.returncode == 0, reindexed.stderr
     assert {r["aip_id"] for r in json.loads(reindexed.stdout)["reindexed"]} >= {archive.open, archive.closed}
     bad = edepot("search", "-x", "--from", "gisteren")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_total_counts_every_hit_and_a_filter_alone_searches_without_words(archive: Archive) -> None:
+    def page(query: str, limit: int, **filters: object):  # noqa: ANN202
+        request = SearchRequest(query, Filters(**filters), role="archivist", on=BEFORE, limit=limit)  # type: ignore[arg-type]
+        return search(archive.config.catalogue_url, request)
+
+    everything = page("vergunning", 100)
+    first = page("vergunning", 2)
+    assert len(first.hits) == 2 and first.more and first.total == everything.total == len(everything.hits) > 2
+    assert first.to_dict()["total"] == everything.total
+    media = page("", 100, kind="media")  # every media message, no words needed
+    assert media.total == len(media.hits) >= 3 and {h.kind for h in media.hits} == {"media"}
+    assert {h.aip_id for h in media.hits} >= {archive.open}
+    with pytest.raises(InputError, match="a filter"):
+        page("", 10)
+    researcher = search(archive.config.catalogue_url, SearchRequest("vergunning", role="researcher", on=BEFORE))
+    assert researcher.total == len(hits(archive, "vergunning", role="researcher"))  # counts only what one may see
+
+
+def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    db = connect(sqlite_path(url))
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for n, custodian in enumerate(("Wethouder Bakker", "Wethouder Claes", "Griffier de Wit"), start=1):
+        facts = RecordAccess(f"R-{n}", f"gesprek {n}", Openness.OPEN, custodians=(custodian,))
+        index_conversation(db, f"aip-{n}", make_messages(["vergunning marktplein"]), facts, now)
+    db.close()
+
+    def found(*custodians: str) -> set[str]:
+        request = SearchRequest("marktplein", Filters(custodians=custodians), role="archivist", on=BEFORE)
+        return {h.record_id for h in search(url, request).hits}
+
+    assert found() == {"R-1", "R-2", "R-3"}
+    assert found("wethouder") == {"R-1", "R-2"}  # "the aldermen's chats"
+    assert found("bakker", "de wit") == {"R-1", "R-3"}
+    assert found("niemand") == set()

@@ -74,7 +74,7 @@ def test_supergroup_2021_without_unixtime_is_read_in_the_zone(corpus: Path) -> N
     assert conv.title == "My Supergroup"
     assert kinds(conv) == {"system": 1, "text": 2, "contact": 1}
     assert [m.sender for m in conv.messages] == [None, "Tttttt Yyyyyyy", "Vvvvvvvv Bbbbbbb", "Aaaaa Aaaaaaaaaaa"]
-    assert conv.messages[0].text == "Sssss Pppppp: invite_members (Vvvvvvvv Bbbbbbb)"
+    assert conv.messages[0].text == "Sssss Pppppp heeft Vvvvvvvv Bbbbbbb toegevoegd"
     assert conv.messages[1].text == "Message text with emoji 🙂"
     assert conv.messages[3].text == "Aaaaa, +998 91 1234567"
     # "date" only (exported before Telegram wrote date_unixtime): wall clock read in --tz
@@ -95,7 +95,7 @@ def test_full_export_2023_prefers_unixtime(corpus: Path) -> None:
     assert conv.messages[2].timestamp.isoformat() == "2016-11-17T13:57:40+01:00"
     assert conv.messages[2].sender == "Eeeee Eeeeeeeeee"
     assert conv.messages[2].text == "this contains a lot of stuff: 😁http://mylink.org/HIDE ME"
-    assert conv.messages[3].text == "Aaaaa Aaaaaaaaaaa: invite_members ((unknown))"
+    assert conv.messages[3].text == "Aaaaa Aaaaaaaaaaa heeft (onbekend) toegevoegd"
     photo = conv.messages[5]
     assert photo.kind is MessageKind.SYSTEM
     assert [a.to_dict() for a in photo.attachments] == [

@@ -17,7 +17,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     dip = verbs.add_parser("dip", help="deliver DIPs").add_subparsers(metavar="ACTION", parser_class=type(common))
     p = dip.add_parser("create", parents=[common], help="build a DIP of AIPs or of a search selection")
     p.add_argument("--aip", action="append", default=[],
-                   help="AIP identifier (repeat for several); with --query: search only this AIP or record")
+                   help="AIP identifier or record kenmerk (the newest AIP of that record; repeat for several); "
+                        "with --query: search only this AIP or record")
     p.add_argument("--query", help="deliver the messages this search finds (with the search filters)")
     add_filters(p, aip=False)
     p.add_argument("--context", type=int, default=0, help="with --query: messages before and after each hit")

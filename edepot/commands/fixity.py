@@ -26,7 +26,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--on-failure", metavar="CMD",
                    help="shell command to run when damage remains (gets $EDEPOT_FIXITY_REPORT, the JSON report)")
     p.set_defaults(handler=cmd_fixity_run)
-    p = fixity.add_parser("schedule", parents=[common], help="print (or install) a nightly systemd timer and cron line")
+    p = fixity.add_parser("schedule", parents=[common],
+                          help="print (or install) systemd timers and cron lines: nightly fixity, daily dip purge")
     p.add_argument("--at", default="02:30", help="time of day to run (HH:MM, default 02:30)")
     p.add_argument("--max-seconds", type=int, default=4 * 3600, help="nightly budget (default 4 hours)")
     p.add_argument("--on-failure", metavar="CMD", help="alert command for the nightly run")
@@ -86,16 +87,26 @@ def cmd_fixity_schedule(args: argparse.Namespace, config: Config) -> int:
              f"OnCalendar=*-*-* {int(hour):02}:{int(minute):02}:00\nPersistent=true\nRandomizedDelaySec=600\n\n"
              "[Install]\nWantedBy=timers.target\n")
     cron = f"{int(minute)} {int(hour)} * * * {line}"
+    # Expired DIPs go daily just after midnight, once their last day of use has passed.
+    purge_line = shlex.join([executable, "--data-dir", str(config.data_dir), "dip", "purge"])
+    purge_service = ("[Unit]\nDescription=edepot daily removal of expired DIPs\n\n[Service]\nType=oneshot\n"
+                     f"ExecStart={purge_line}\n")
+    purge_timer = ("[Unit]\nDescription=edepot daily removal of expired DIPs\n\n[Timer]\n"
+                   "OnCalendar=*-*-* 00:15:00\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n")
+    purge_cron = f"15 0 * * * {purge_line}"
+    units = {"edepot-fixity.service": service, "edepot-fixity.timer": timer,
+             "edepot-dip-purge.service": purge_service, "edepot-dip-purge.timer": purge_timer}
     installed: list[str] = []
     if args.install:
-        for name, text in (("edepot-fixity.service", service), ("edepot-fixity.timer", timer)):
+        for name, text in units.items():
             target = args.install / name
             target.write_text(text, encoding="utf-8")
             installed.append(str(target))
-    human = (f"# /etc/systemd/system/edepot-fixity.service\n{service}\n# /etc/systemd/system/edepot-fixity.timer\n"
-             f"{timer}\n# or one crontab line:\n{cron}\n")
+    human = "".join(f"# /etc/systemd/system/{name}\n{text}\n" for name, text in units.items())
+    human += f"# or two crontab lines:\n{cron}\n{purge_cron}\n"
     if installed:
         human += f"\nwritten: {', '.join(installed)}\nnow run: systemctl daemon-reload && " \
-                 "systemctl enable --now edepot-fixity.timer\n"
-    emit(args, {"service": service, "timer": timer, "cron": cron, "installed": installed}, human.rstrip())
+                 "systemctl enable --now edepot-fixity.timer edepot-dip-purge.timer\n"
+    emit(args, {"service": service, "timer": timer, "cron": cron, "purge_service": purge_service,
+                "purge_timer": purge_timer, "purge_cron": purge_cron, "installed": installed}, human.rstrip())
     return 0

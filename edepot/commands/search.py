@@ -21,6 +21,8 @@ def add_filters(p: argparse.ArgumentParser, aip: bool = True) -> None:
     p.add_argument("--from", dest="date_from", type=iso_date, help="first day (YYYY-MM-DD, local time)")
     p.add_argument("--to", dest="date_to", type=iso_date, help="last day (YYYY-MM-DD, local time)")
     p.add_argument("--participant", help="part of the sender's name (case and accents ignored)")
+    p.add_argument("--custodian", action="append", default=[], metavar="NAME",
+                   help="only chats from this person's phone or account (part of the name; repeatable: any of them)")
     if aip:
         p.add_argument("--aip", dest="filter_aip", metavar="ID", help="one conversation: AIP id or record kenmerk")
     p.add_argument("--zaak", help="part of the zaak's kenmerk or naam")
@@ -37,7 +39,8 @@ def filters_of(args: argparse.Namespace, aip: str | None = None):  # noqa: ANN20
     from preservation.search_index import Filters
 
     return Filters(date_from=args.date_from, date_to=args.date_to, participant=args.participant,
-                   aip=aip or getattr(args, "filter_aip", None), zaak=args.zaak, classification=args.classification, kind=args.kind)
+                   aip=aip or getattr(args, "filter_aip", None), zaak=args.zaak, classification=args.classification,
+                   kind=args.kind, custodians=tuple(args.custodian))
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
@@ -45,7 +48,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
                          description="Words (all must occur, any inflection), \"a phrase\", word* (prefix), "
                                      "a OR b, -word (excluded). 'edepot search reindex [--aip ID]' rebuilds "
                                      "the index from the stored AIPs.")
-    p.add_argument("query", nargs="+", help="the words to find (or: reindex)")
+    p.add_argument("query", nargs="*", help="the words to find (or: reindex); none with a filter: every message "
+                                            "it lets through, e.g. --kind media")
     add_filters(p)
     p.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
     p.add_argument("--offset", type=int, default=0, help="hits to skip (for the next page)")
@@ -65,9 +69,13 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
     result = search(config.catalogue_url, request)
     lines = [f"{h.timestamp:%Y-%m-%d %H:%M}  {h.record_id} #{h.seq}  {h.sender or '(systeem)'}: {h.snippet}"
              for h in result.hits]
+    if result.hits:
+        shown = f"{request.offset + 1}–{request.offset + len(result.hits)}"
+        lines.insert(0, f"{result.total} hit{'s' if result.total != 1 else ''} (showing {shown})")
     if result.more:
         lines.append(f"… more hits: --offset {request.offset + request.limit}")
-    emit(args, result.to_dict(), "\n".join(lines) or "no hits")
+    emit(args, result.to_dict(), "\n".join(lines) or ("no hits" if not result.total
+                                                       else f"no hits on this page ({result.total} in total)"))
     return 0
 
 

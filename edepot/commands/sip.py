@@ -24,6 +24,9 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("export", nargs="+", type=Path)
     p.add_argument("--out", type=Path, help="folder to create the SIP bag in")
     p.add_argument("--metadata", type=Path, help="record metadata (YAML or JSON with MDTO's names)")
+    p.add_argument("--custodian", metavar="NAME",
+                   help="whose phone or account the export came from; the export's \"Ik\"/\"You\" becomes NAME")
+    p.add_argument("--custodian-function", metavar="TEXT", help="the custodian's function, e.g. wethouder")
     several = p.add_argument_group("exports holding several conversations (see `edepot sip conversations`)")
     several.add_argument("--conversation", action="append", default=[], metavar="ID",
                          help="make the SIP of this conversation only (its id or index); repeatable with --split")
@@ -91,6 +94,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
     from ingest.selection import Criteria, parse_moment, parse_seqs
     from ingest.sip import SipOptions, create_sip
+    from kernel.model import Custodian
 
     if (args.out is None) == (args.split is None):
         raise InputError("sip create needs --out DIR (one SIP) or --split OUTDIR (one SIP per conversation)")
@@ -106,10 +110,13 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
         exclude_seqs=parse_seqs(args.exclude_seq, "--exclude-seq"),
         private_seqs=parse_seqs(args.mark_private, "--mark-private"),
     )
+    if args.custodian_function and not args.custodian:
+        raise InputError("--custodian-function needs --custodian NAME")
     options = SipOptions(criteria=criteria, review=args.review, keep_original=args.keep_original,
                          metadata_standard=args.metadata_standard, selectielijst=args.selectielijst,
                          package=args.package, conversation=args.conversation[0] if args.conversation else None,
-                         damaged_export=args.damaged_export, require_media=args.require_media)
+                         damaged_export=args.damaged_export, require_media=args.require_media,
+                         custodian=Custodian(args.custodian, args.custodian_function) if args.custodian else None)
     if args.split is not None:
         return _split(args, config, options)
     result = create_sip(args.export, args.out, config, args.metadata, tz=args.tz, export_format=args.format,

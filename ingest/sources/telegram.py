@@ -13,8 +13,10 @@ Decisions a records manager should know:
   and `source.inferred["time_basis"]` says so.
 - Text is the string, or the concatenation of the `text` of each entity of the array (links, bold,
   mentions are kept as the characters shown; a `text_link`'s address is listed under `links`).
-- Service messages (joined, invited, title changed, ...) are kind system with a text built from the
-  actor, the action and its members or title; `phone_call` and `group_call` are kind call.
+- Service messages (joined, invited, title changed, ...) are kind system with a text in Dutch words built
+  from the actor, the action and its members or title ("Jan heeft de groep „Raad” aangemaakt met Piet");
+  an action without words keeps its code ("Jan: Telegram-actie game_score (…)"); `phone_call` and
+  `group_call` are kind call. A one-chat export's `name` is its title, before or after its messages.
 - Media: `photo`, `file` (voice, video, audio, sticker, document) and `contact_vcard` are attachments;
   a path that exists in the export is `present` True. Telegram writes "(File not included. Change data
   exporting settings to download.)" (and "File exceeds maximum size", "File unavailable") when the file
@@ -223,22 +225,48 @@ def _guess(name: str) -> str | None:
     return guessed
 
 
+# Service lines as Telegram shows them, in Dutch (result.json gives only the action's code and its fields).
+_SERVICE_WORDS = {
+    "create_group": "{actor} heeft de groep „{title}” aangemaakt{with_members}",
+    "create_channel": "{actor} heeft het kanaal „{title}” aangemaakt",
+    "edit_group_title": "{actor} heeft de naam van de groep gewijzigd in „{title}”",
+    "edit_group_photo": "{actor} heeft de groepsfoto gewijzigd",
+    "delete_group_photo": "{actor} heeft de groepsfoto verwijderd",
+    "invite_members": "{actor} heeft {members} toegevoegd",
+    "remove_members": "{actor} heeft {members} verwijderd",
+    "join_group_by_link": "{actor} is lid geworden via een uitnodigingslink{by_inviter}",
+    "join_group_by_request": "{actor} is lid geworden na een verzoek",
+    "migrate_to_supergroup": "{actor} heeft de groep omgezet in een supergroep",
+    "migrate_from_group": "{actor} heeft de supergroep „{title}” gemaakt uit een gewone groep",
+    "pin_message": "{actor} heeft een bericht vastgezet",
+    "clear_history": "{actor} heeft de geschiedenis gewist",
+    "screenshot_taken": "{actor} heeft een schermafbeelding gemaakt",
+    "contact_sign_up": "{actor} gebruikt nu Telegram",
+    "suggest_profile_photo": "{actor} heeft een profielfoto voorgesteld",
+    "set_messages_ttl": "{actor} heeft de tijd voor zelfverwijderende berichten ingesteld",
+    "topic_created": "{actor} heeft het onderwerp „{title}” aangemaakt",
+}
+
+
 def _service_text(obj: dict[str, Any], actor: str | None, action: str, text: str) -> str:
-    details: list[str] = []
+    """The service line in words ("Jan heeft Piet toegevoegd"); an action without words keeps its code and
+    fields ("Jan: Telegram-actie game_score (score: 3)")."""
     members = obj.get("members")
-    if isinstance(members, list):
-        names = [m if isinstance(m, str) else "(unknown)" for m in members]
-        details.append(", ".join(names))
-    for key in ("title", "message_id", "inviter", "discard_reason", "duration_seconds", "amount", "currency"):
-        value = obj.get(key)
-        if value not in (None, "", []):
-            details.append(f"{key}: {value}")
-    line = f"{actor or '(unknown)'}: {action}"
-    if details:
-        line += " (" + "; ".join(details) + ")"
-    if text:
-        line += "\n" + text
-    return line
+    names = ", ".join(m if isinstance(m, str) else "(onbekend)" for m in members) if isinstance(members, list) else ""
+    template = _SERVICE_WORDS.get(action)
+    if template is not None:
+        inviter = obj.get("inviter")
+        line = template.format(actor=actor or "Iemand", title=obj.get("title") or "", members=names or "(onbekend)",
+                               with_members=f" met {names}" if names else "",
+                               by_inviter=f" van {inviter}" if isinstance(inviter, str) and inviter else "")
+    else:
+        details = [names] if names else []
+        for key in ("title", "message_id", "inviter", "discard_reason", "duration_seconds", "amount", "currency"):
+            value = obj.get(key)
+            if value not in (None, "", []):
+                details.append(f"{key}: {value}")
+        line = f"{actor or '(onbekend)'}: Telegram-actie {action}" + (" (" + "; ".join(details) + ")" if details else "")
+    return line + ("\n" + text if text else "")
 
 
 def _call_text(obj: dict[str, Any], text: str) -> str:
@@ -378,7 +406,8 @@ class _SkipBom:
 
 
 def _walk(raw: Any, name: str) -> Iterator[tuple[str, Any]]:
-    """('chat', None) when a chat begins, ('field', (key, value)) for its name/type/id, ('message', obj)
+    """('chat', top) when a chat begins (top: the single chat of a one-chat export, whose name, type and id
+    are top-level keys, before or after its messages), ('field', (key, value, top)) for a name/type/id, ('message', obj)
     for each element of its messages list, in file order; InputError for JSON that is not readable."""
     builder: ijson.ObjectBuilder | None = None
     building = ""
@@ -398,10 +427,10 @@ def _walk(raw: Any, name: str) -> Iterator[tuple[str, Any]]:
                 elif event not in ("end_array",):
                     yield "message", value  # not an object: kept as an unparsed entry
             elif prefix in _CHAT_PREFIXES and event == "start_map":
-                yield "chat", None
+                yield "chat", False
             elif prefix == "messages" and event == "start_array" and not top_chat:
                 top_chat = True
-                yield "chat", None
+                yield "chat", True
             elif event in ("string", "number", "integer", "double") and (
                 prefix in _CHAT_FIELDS or (prefix.rpartition(".")[0] in _CHAT_PREFIXES and prefix.rpartition(".")[2] in _CHAT_FIELDS)
             ):
@@ -504,16 +533,22 @@ class _Reading:
         self.members = members
         self.spool = _Spool()
         self.chats: list[_Chat] = []
+        self.top_fields: dict[str, Any] = {}  # a one-chat export's name, type and id (they may precede its messages)
+        self.top_chat: _Chat | None = None
 
     def take(self, kind: str, value: Any) -> None:
         if kind == "chat":
             self._close_chat()
-            self.chats.append(_Chat(first_row=self.spool.position()))
+            self.chats.append(_Chat(fields=dict(self.top_fields) if value else {}, first_row=self.spool.position()))
+            if value:
+                self.top_chat = self.chats[-1]
         elif kind == "field":
             key, item, top_level = value
-            if top_level and (not self.chats or self.chats[0].fields.get(key) is not None):
-                return
-            if self.chats:
+            if top_level:
+                self.top_fields.setdefault(key, item)
+                if self.top_chat is not None:
+                    self.top_chat.fields.setdefault(key, item)
+            elif self.chats:
                 self.chats[-1].fields.setdefault(key, item)
         elif kind == "message" and self.chats:
             self._message(self.chats[-1], value)

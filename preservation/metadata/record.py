@@ -23,6 +23,7 @@ Metadata keys and the defaults used when a key is absent:
 | `zaak`               | `{identificatie: {kenmerk, bron}, naam, relatie}` or a list | absent; see "Zaak" below |
 | `betrokkene`         | list of `{naam, rol, soort, identificatie}`; soort `persoon` or `organisatie` | each participant, rol "Deelnemer gesprek"; a listed betrokkene with a participant's naam replaces that entry |
 | `aggregatieniveau`   | a label of the MDTO list Aggregatieniveaus (Archief, Serie, Dossier, Archiefstuk) | `Archiefstuk` |
+| `custodian`          | a name, or `{naam, functie}`: whose phone or account the export came from (`sip create --custodian`) | absent |
 
 `waardering` also takes the Selectielijst's words `vernietigen` (V) and `blijvend bewaren` (B).
 `bewaartermijn` may be written as just the duration (`bewaartermijn: P10Y`).
@@ -40,6 +41,10 @@ with that typeRelatie. `heeftRepresentatie` is not used: in MDTO it points to th
 
 `soort` of a betrokkene (persoon/organisatie) has no place in MDTO 1.0.1 (a betrokkeneActor is only a verwijzing);
 it is checked and written to ToPX (context/actor/aggregatieniveau) only.
+
+The custodian is written as a betrokkene with rol "Houder toestel of account" (edepot's list: MDTO's open list
+Relatietypen (betrokkene) has no term for it) beside their "Deelnemer gesprek" entry, and the function in an
+omschrijving ("Afkomstig van het toestel of account van J. de Vries (wethouder).").
 
 Derived, never taken from metadata: `dekkingInTijd` (dates of the first and last message, each in the
 message's own UTC offset), `betrokkene` (each participant, relation "Deelnemer gesprek"), the event
@@ -66,7 +71,7 @@ import yaml
 
 from kernel.config import Organisation
 from kernel.errors import MetadataError
-from kernel.model import Conversation
+from kernel.model import Conversation, Custodian
 from preservation.metadata.selectielijst import TRIGGER_LIJST, Selectielijst
 
 EDEPOT_BEGRIPPENLIJST = "Begrippenlijst edepot"
@@ -76,6 +81,7 @@ BEPERKINGEN_LIJST = "Begrippenlijst Beperkingen MDTO"
 EVENTTYPE_LIJST = "Begrippenlijst EventTypeLijst MDTO"
 TERMIJNTRIGGERS_LIJST = "Begrippenlijst Termijntriggers edepot"
 DEELNEMER_GESPREK = "Deelnemer gesprek"
+HOUDER_TOESTEL = "Houder toestel of account"  # the custodian: whose phone or account the export came from
 BETROKKENE_RELATIES_LIJST = "Begrippenlijst Relatietypen betrokkene MDTO"
 BETROKKENE_RELATIES = ("Belanghebbende", "Indiener", "Rechthebbende")  # the MDTO list; other roles: edepot's list
 DEFAULT_ARCHIEFVORMER_ID_BRON = "TOOI"
@@ -251,7 +257,7 @@ def describe_conversation(
         bewaartermijn=bewaartermijn,
         dekking_begin=begin,
         dekking_eind=eind,
-        betrokkenen=_betrokkenen(conversation, fields.get("betrokkene", ())),
+        betrokkenen=_betrokkenen(conversation, fields.get("betrokkene", ())) + _custodian_betrokkene(conversation),
         taal=fields.get("taal"),
         omschrijving=fields.get("omschrijving") or _default_omschrijving(conversation),
         informatiecategorie=categorie,
@@ -264,7 +270,24 @@ def describe_conversation(
         trefwoorden=fields.get("trefwoord", ()),
         dekking_in_ruimte=fields.get("dekkingInRuimte", ()),
         zaken=fields.get("zaak", ()),
+        toelichtingen=(f"Afkomstig van het toestel of account van {conversation.custodian.label()}.",)
+        if conversation.custodian else (),
     )
+
+
+def metadata_custodian(metadata: Mapping[str, Any] | None) -> Custodian | None:
+    """The custodian a metadata file names (key `custodian`), or None; MetadataError for a bad value."""
+    if not metadata or "custodian" not in metadata:
+        return None
+    try:
+        return _custodian("custodian", metadata["custodian"])
+    except _Problem as problem:
+        raise MetadataError(f"metadata key '{problem.key}': {problem.message}") from None
+
+
+def _custodian_betrokkene(conversation: Conversation) -> tuple[Betrokkene, ...]:
+    custodian = conversation.custodian
+    return (Betrokkene(custodian.name, rol=HOUDER_TOESTEL, soort="persoon"),) if custodian else ()
 
 
 def _appraisal(
@@ -530,6 +553,15 @@ def _betrokkene(key: str, value: Any) -> tuple[Betrokkene, ...]:
     return _listed(key, value, _one_betrokkene)
 
 
+def _custodian(key: str, value: Any) -> Custodian:
+    if isinstance(value, str):
+        return Custodian(_text(key, value))
+    fields = _mapping(key, value, {"naam"}, {"functie"})
+    functie = fields.get("functie")
+    return Custodian(_text(f"{key}.naam", fields["naam"]),
+                     _text(f"{key}.functie", functie) if functie is not None else None)
+
+
 def _aggregatieniveau(key: str, value: Any) -> str:
     text = _text(key, value)
     for label in AGGREGATIENIVEAUS:
@@ -616,6 +648,7 @@ _CHECKERS = {
     "zaak": _zaak,
     "betrokkene": _betrokkene,
     "aggregatieniveau": _aggregatieniveau,
+    "custodian": _custodian,
 }
 
 

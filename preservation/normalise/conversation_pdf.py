@@ -75,6 +75,7 @@ class RenderContext:
     archiefvormer: str
     description_rows: tuple[tuple[str, str], ...] = ()  # extra title-page rows (label, value)
     created: datetime | None = None  # fixed creation date for the PDF (so output is reproducible)
+    export_messages: int | None = None  # the number of the export's last message, when known: a gap at the end shows
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class _Stage:
     images: int = 0
     staged: dict[Path, tuple[str, float, str]] = field(default_factory=dict)  # source → (path in root, width, note)
     known_sha256: dict[Path, str] = field(default_factory=dict)  # digests the caller knows already
+    time_format: str = "%H:%M:%S"  # see time_format()
+    gaps: dict[int, int] = field(default_factory=dict)  # see gaps_before()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -234,21 +237,47 @@ def sender_indexes(conversation: Conversation) -> dict[str, int]:
     return indexes
 
 
+def berichten(count: int) -> str:
+    """"1 bericht", "2 berichten"."""
+    return f"{count} bericht" if count == 1 else f"{count} berichten"
+
+
+def time_format(messages: Iterable[Message]) -> str:
+    """"%H:%M:%S" when the export gives seconds (some message has them), else "%H:%M": an export that
+    gives the minute (WhatsApp, most phones) is not shown with invented ":00"."""
+    return "%H:%M:%S" if any(m.timestamp.second or m.timestamp.microsecond for m in messages) else "%H:%M"
+
+
+def gaps_before(messages: Iterable[Message]) -> dict[int, int]:
+    """seq → how many messages of the export lie between the message before (or the start) and this one,
+    for each message with such a gap: the messages a selection or delivery left out."""
+    gaps: dict[int, int] = {}
+    previous = 0
+    for message in messages:
+        if message.seq > previous + 1:
+            gaps[message.seq] = message.seq - previous - 1
+        previous = max(previous, message.seq)
+    return gaps
+
+
 def title_page_rows(conversation: Conversation, context: RenderContext,
                     covered: Collection[int] | None = None) -> list[tuple[str, str]]:
     """The (label, value) rows of the title page, in Dutch, cleaned with `clean_text`."""
     counts = Counter(m.sender for m in conversation.messages if m.sender is not None)
-    participants = "\n".join(f"{name} ({counts.get(name, 0)} berichten)"
-                             for name in sender_indexes(conversation))
+    participants = "\n".join(f"{name} ({berichten(counts.get(name, 0))})" for name in sender_indexes(conversation))
     first, last = conversation.first_timestamp, conversation.last_timestamp
-    period = f"{_moment_label(first)} – {_moment_label(last)}" if first and last else "geen berichten"
+    shown = time_format(conversation.messages)
+    period = f"{_moment_label(first, shown)} – {_moment_label(last, shown)}" if first and last else "geen berichten"
     source = conversation.source
+    count = str(len(conversation.messages))
+    if context.export_messages is not None and context.export_messages != len(conversation.messages):
+        count += f" (genummerd zoals in de export, tot en met {context.export_messages})"
     rows = [
         ("Naam", context.title),
         ("Kenmerk", context.identifier),
         ("Archiefvormer", context.archiefvormer),
         ("Periode", period),
-        ("Aantal berichten", str(len(conversation.messages))),
+        ("Aantal berichten", count),
         ("Deelnemers", participants or "geen"),
         ("Bronformaat", f"{source.format} ({source.platform})"),
         ("Tijdzone", source.timezone),
@@ -257,12 +286,16 @@ def title_page_rows(conversation: Conversation, context: RenderContext,
         rows.append(("Taal van de export", source.locale))
     if conversation.title:
         rows.append(("Naam van het gesprek", conversation.title))
+    if conversation.custodian is not None:
+        custodian = conversation.custodian
+        named = f" (in de export: {custodian.export_name})" if custodian.export_name else ""
+        rows.append(("Houder toestel of account", custodian.label() + named))
     rows.extend(context.description_rows)
     return [(clean_text(label, covered), clean_text(value, covered)) for label, value in rows]
 
 
-def _moment_label(moment: datetime) -> str:
-    return f"{dutch_date(moment.date())} {moment:%H:%M:%S} ({utc_offset_label(moment)})"
+def _moment_label(moment: datetime, shown: str) -> str:
+    return f"{dutch_date(moment.date())} {moment.strftime(shown)} ({utc_offset_label(moment)})"
 
 
 def message_weight(message: Message) -> int:
@@ -316,11 +349,20 @@ def plan_chunks(days: Sequence[DayGroup], limit: int = CHUNK_WEIGHT) -> list[lis
 # Attachments and images
 
 
+_FILE_NAME = re.compile(r"^[^<>\n]*[^\s<>]\.[A-Za-z0-9]{1,5}$")
+
+
+def is_file_name(name: str) -> bool:
+    """Whether an attachment's name is a file name ("IMG_0001.jpg"), not the words an export writes in place
+    of a file it left out ("image omitted", "<Media weggelaten>", "لم يتم إدراج المستند")."""
+    return bool(_FILE_NAME.match(name.strip("\u200e\u200f\u202a\u202c ")))
+
+
 def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: _Stage) -> dict[str, Any]:
-    name = clean_text(attachment.name, stage.covered)
+    name = add_break_opportunities(clean_text(attachment.name, stage.covered))
     path = media.get(attachment.name)
     if path is None or not Path(path).is_file():
-        return {"k": "absent", "n": name}
+        return {"k": "absent", "n": name} if is_file_name(attachment.name) else {"k": "placeholder"}
     path = Path(path)
     staged = _stage_image(path, stage)
     if staged is not None:
@@ -428,7 +470,10 @@ def _sha256(path: Path) -> str:
 def _message_data(message: Message, senders: Mapping[str, int], media: Mapping[str, Path],
                   stage: _Stage) -> dict[str, Any]:
     text = clean_text(message.text, stage.covered)
-    data: dict[str, Any] = {"k": message.kind.value, "t": f"{message.timestamp:%H:%M:%S}"}
+    data: dict[str, Any] = {"k": message.kind.value, "t": message.timestamp.strftime(stage.time_format),
+                            "n": message.seq}
+    if message.seq in stage.gaps:
+        data["g"] = stage.gaps[message.seq]
     if message.kind is MessageKind.SYSTEM or message.sender is None:
         data["k"] = "system"
     else:
@@ -461,7 +506,8 @@ def _document_data(context: RenderContext, covered: Collection[int]) -> dict[str
     """The document metadata (exact text) and the title as shown (with only characters the fonts have)."""
     title = clean_text(context.title) or "Chatgesprek"
     return {"title": title, "shown_title": clean_text(title, covered),
-            "author": clean_text(context.archiefvormer), "identifier": clean_text(context.identifier)}
+            "author": clean_text(context.archiefvormer), "identifier": clean_text(context.identifier),
+            "shown_identifier": clean_text(context.identifier, covered)}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -678,9 +724,12 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     """The conversation as a PDF/A-2b document (bytes), ready to be stored as its preservation copy.
 
     Promises: a title page with the record's metadata; every message in export order under a heading
-    per day (one bookmark per day), sender and HH:MM:SS time on each, text set literally; images from
-    `media` (JPEG, PNG, GIF) shown inline, other attachments listed with size and sha256, absent ones
-    marked "niet aanwezig in de export"; "pagina X van Y" on every page; all fonts embedded. The
+    per day (one bookmark per day), sender, time (HH:MM, or HH:MM:SS when the export gives seconds) and
+    "bericht N" (its number in the export) on each, the name never alone at the foot of a page, text set
+    literally; where numbers are missing a line "N berichten niet opgenomen"; images from `media` (JPEG,
+    PNG, GIF) shown inline, other attachments listed with size and sha256, absent ones marked "niet
+    meegeëxporteerd" (by name when the export names a file); the kenmerk at the top and "pagina X van Y"
+    at the foot of every page; all fonts embedded. The
     output depends only on the arguments when `context.created` is given. `known_sha256` (path → digest)
     spares hashing attachments whose digest the caller has already.
     Raises ToolMissing when the fonts are not installed, RenderingFailed when typst fails.
@@ -694,7 +743,9 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     chunks = plan_chunks(days, chunk_limit(sum(message_weight(m) for m in conversation.messages))) or [[]]
     with tempfile.TemporaryDirectory(prefix="edepot-pdf-") as tmp:
         work = Path(tmp)
-        stage = _Stage(work / "root", covered, known_sha256=dict(known_sha256 or {}))
+        stage = _Stage(work / "root", covered, known_sha256=dict(known_sha256 or {}),
+                       time_format=time_format(conversation.messages), gaps=gaps_before(conversation.messages))
+        last_seq = max((m.seq for m in conversation.messages), default=0)
         stage.root.mkdir()
         names = {v: k for k, v in senders.items()}
         shown_names = [clean_text(names[i], covered) for i in range(len(names))]
@@ -709,6 +760,8 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
                     if number == 0:
                         rows = title_page_rows(conversation, context, covered)
                         data["title_page"] = {"rows": rows, "note": _TITLE_NOTE}
+                    if number == len(chunks) - 1 and context.export_messages and context.export_messages > last_seq:
+                        data["end_gap"] = context.export_messages - last_seq
                     job = _prepare_job(work / f"chunk{number}", data, work / f"chunk{number}.pdf",
                                        font_dirs, context.created)
                     _share_media(stage.root, work / f"chunk{number}")
@@ -731,7 +784,8 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
 
 _TITLE_NOTE = ("Deze weergave is door het e-Depot gemaakt uit de export van het gesprek. Tijden staan "
                "zoals de export ze geeft, in de tijdzone hierboven; de UTC-afwijking staat bij elke dag. "
-               "Lange woorden en adressen kunnen over regels zijn afgebroken.")
+               "Elk bericht draagt zijn nummer in de export; waar nummers ontbreken staat hoeveel berichten "
+               "niet zijn opgenomen. Lange woorden en adressen kunnen over regels zijn afgebroken.")
 
 
 def _share_media(media_root: Path, chunk_root: Path) -> None:
