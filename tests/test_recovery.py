@@ -119,7 +119,7 @@ def test_a_declared_loss_is_known_to_fixity_and_dips_and_reindex_go_on_naming_it
     assert code == 0 and report["intact"] and report["findings"] == []
     assert sorted((x["path"], x["declared_by"]) for x in report["known_losses"]) == [
         (mdto, "B. Beheerder"), (PHOTO, "B. Beheerder")]
-    assert "Known losses" in Path(report["report_html"]).read_text(encoding="utf-8")
+    assert "Bekende verliezen" in Path(report["report_html"]).read_text(encoding="utf-8")
 
     code, out, err = edepot(config, capsys, "dip", "create", "--aip", aip_id, "--out", tmp_path / "dip")
     assert code == 0, err
