@@ -187,8 +187,8 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
             conversation = Conversation.from_dict({"source": {"format": "", "platform": "", "timezone": "UTC"},
                                                    "participants": [], "messages": []})
             if decision.allowed:
-                conversation = Conversation.from_dict(json.loads(read_verified(
-                    file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config)))
+                conversation = Conversation.from_json(read_verified(
+                    file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config))
             sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title), decision))
         result = _build(out, request, config, sources, selection, times, on, now)
         for outcome in result.records:

@@ -56,6 +56,7 @@ from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
 from kernel.model import Conversation
+from kernel.names import escaped, unsafe_name_reason
 from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
@@ -192,6 +193,7 @@ def build_sip(
     try:
         payload, taken = _write_payload(staging, exports, canonical, selection, options.keep_original, statement,
                                         media)
+        _refuse_unsafe_names(payload)
         standards = METADATA_STANDARDS[options.metadata_standard]
         _write_metadata(staging, payload, record, config, standards, taken)
         bagit.make_bag(
@@ -323,6 +325,15 @@ def _write_payload(
         statement_path.parent.mkdir(parents=True, exist_ok=True)
         statement_path.write_text(json.dumps(statement, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return payload, taken
+
+
+def _refuse_unsafe_names(payload: list[str]) -> None:
+    """InputError naming the first file whose name ingest would refuse (kernel/names.py), shown escaped."""
+    for relative in payload:
+        if reason := unsafe_name_reason(relative):
+            raise InputError(f"the export holds a file whose name {reason}: {escaped(relative.removeprefix('original/'))}",
+                             hint="rename the file; a SIP holds no names with control characters or bytes that are "
+                                  "not UTF-8")
 
 
 def _copy_export(export: Path, folder: Path) -> list[str]:
