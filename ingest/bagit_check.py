@@ -8,6 +8,8 @@ leaves out, checked against the Library of Congress BagIt conformance suite:
   with a byte-order mark (RFC 8493 §2.1.1), a bag-info.txt over `[sip] max_bag_info_bytes`, a line of a tag
   file it parses (bagit.txt, bag-info.txt, manifests, fetch.txt) over `[sip] max_tag_line_bytes`, and such a
   tag file that is not in the bag's declared encoding;
+- refusals before any file is hashed: a manifest path that climbs out of the bag (bagit-python's own check lets
+  a sibling folder whose name starts with the bag's pass);
 - errors: a `bagit.txt` whose lines are not exactly `Key: value` (RFC 8493 §2.1.1), a `fetch.txt` naming a path
   outside the payload (§2.2.3, §5.2), a manifest or fetch path that points outside the bag on Windows (a drive
   letter, a UNC prefix, a %VARIABLE%: bags move between systems, so the verdict must not depend on the machine
@@ -89,6 +91,9 @@ def check_bagit(root: Path, limits: TagFileLimits = TagFileLimits()) -> BagitFin
             bag = bagit.Bag(str(root))
         except bagit.BagError as exc:
             return BagitFindings(tuple(errors + [str(exc)]), (), None)
+        outside = _paths_outside(bag)
+        if outside:  # bagit-python would hash them: a checksum oracle on the files beside the bag
+            return BagitFindings(tuple(errors + outside), (), None, readable=False)
         errors += _run_steps(bag)
         errors += _check_fetch(bag)
         errors += _check_windows_paths(root, bag)
@@ -172,6 +177,13 @@ def _check_lines(path: Path, encoding: str, max_line_bytes: int) -> None:
             line_number += len(lines)
             if not block:
                 return
+
+
+def _paths_outside(bag: bagit.Bag) -> list[str]:
+    """Manifest paths that climb out of the bag. bagit-python lets `data/../../<bag name>-x/file` pass (it
+    compares the resolved path with the bag's as strings, and `/in/bag-x` starts with `/in/bag`)."""
+    return [f'Path "{path}" in a manifest is outside the bag' for path in sorted(bag.entries)
+            if os.path.isabs(path) or ".." in path.split("/")]
 
 
 def _run_steps(bag: bagit.Bag) -> list[str]:

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Sequence, cast
 
 from kernel.errors import InputError, UnsafeArchive
+from kernel.names import unsafe_name_reason
 from kernel.model import SourceFile
 
 MAX_TOTAL_UNCOMPRESSED = 4 * 1024**3  # 4 GiB: larger than any phone export we expect
@@ -395,7 +396,7 @@ def _refuse_unsafe_entry(path: Path, info: zipfile.ZipInfo, max_ratio: int) -> N
 
 
 def _unsafe_name(name: str) -> bool:
-    if not name or "\x00" in name:
+    if not name or unsafe_name_reason(name):  # control characters: no file, XML or terminal can hold them
         return True
     if name.startswith(("/", "\\")) or _DRIVE_LETTER.match(name):
         return True

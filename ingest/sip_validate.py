@@ -20,6 +20,7 @@ import copy
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,6 +56,7 @@ BAGIT = "bagit"
 EDEPOT = "edepot"
 PACKAGE = "package"
 NOT_AN_EDEPOT_SIP = "not an edepot SIP"
+_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab and folded lines allowed
 MAX_DETAIL_CHARACTERS = 500  # a schema error quotes the value it refuses, which may be megabytes long
 
 
@@ -204,6 +206,10 @@ def _is_edepot_sip(bag: bagit.Bag, root: Path) -> bool:
 
 def _check_bag_info(bag: bagit.Bag) -> Check:
     missing = [f"bag-info.txt lacks {key}" for key in REQUIRED_BAG_INFO if not bag.info.get(key)]
+    for key, values in bag.info.items():
+        for value in values if isinstance(values, list) else [values]:
+            if found := _CONTROL_IN_VALUE.search(f"{key}{value}"):
+                missing.append(f"bag-info.txt {key}: holds the control character {escaped(found.group())}")
     algorithms = sorted(bag.algorithms)
     if not {"sha256", "sha512"} <= set(algorithms):
         missing.append(f"manifests in sha256 and sha512 are required, found {', '.join(algorithms)}")

@@ -1,7 +1,8 @@
 """File names edepot refuses, and how it shows any name safely in a message, a report or a terminal.
 
-A name is refused when it holds a control character (C0, DEL or C1: tab, newline, BEL, ESC...) or bytes that
-are not UTF-8. Such names cannot be written in XML 1.0 (PREMIS, MDTO), break CSV and HTML, and steer
+A name is refused when it holds a control character (C0, DEL or C1: tab, newline, BEL, ESC...), a Unicode
+line or paragraph separator (U+2028, U+2029: line breaks to bagit-python's manifest reader) or bytes that are
+not UTF-8. Such names cannot be written in XML 1.0 (PREMIS, MDTO), break CSV and HTML, and steer
 terminals; an archive has no use for them. Undecodable bytes reach Python as surrogate escapes (U+DC80-U+DCFF,
 PEP 383), which is how they are recognised here.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
@@ -20,6 +21,8 @@ def unsafe_name_reason(name: str) -> str | None:
         return None
     if "\ud800" <= found.group() <= "\udfff":
         return "is not valid UTF-8"
+    if found.group() in "\u2028\u2029":
+        return f"holds the line separator {escaped(found.group())}"
     return f"holds the control character {escaped(found.group())}"
 
 
