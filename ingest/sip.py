@@ -331,7 +331,8 @@ def _refuse_unsafe_names(payload: list[str]) -> None:
     """InputError naming the first file whose name ingest would refuse (kernel/names.py), shown escaped."""
     for relative in payload:
         if reason := unsafe_name_reason(relative):
-            raise InputError(f"the export holds a file whose name {reason}: {escaped(relative.removeprefix('original/'))}",
+            raise InputError(f"the file {escaped(relative.removeprefix('original/'))} of the export cannot be kept in "
+                             f"a SIP: its name {reason}",
                              hint="rename the file; a SIP holds no names with control characters or bytes that are "
                                   "not UTF-8")
 
