@@ -24,8 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Sequence, cast
 
 from kernel.errors import InputError, UnsafeArchive
-from kernel.names import unsafe_name_reason
 from kernel.model import SourceFile
+from kernel.names import unsafe_name_reason
 
 MAX_TOTAL_UNCOMPRESSED = 4 * 1024**3  # 4 GiB: larger than any phone export we expect
 MAX_COMPRESSION_RATIO = 200  # media barely compress; text reaches ~10:1; bombs reach 1000:1

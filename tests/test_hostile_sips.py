@@ -5,6 +5,7 @@ bag-info value and over-long tag lines; manifest paths outside the bag; control 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -163,7 +164,7 @@ def test_an_export_member_with_a_control_character_inside_a_valid_sip_is_refused
     sip = create_sip([export], tmp_path / "sip", config).path
     original = sip / "data" / "original" / export.name
     original.write_bytes(original.read_bytes().replace(b"foto-X.jpg", b"foto\x07X.jpg"))  # same length
-    digest = __import__("hashlib").sha256(original.read_bytes()).hexdigest()
+    digest = hashlib.sha256(original.read_bytes()).hexdigest()
     for bestand in (sip / "data" / "metadata").rglob("*.zip.bestand.mdto.xml"):
         bestand.write_text(re.sub(r"<checksumWaarde>\w+<", f"<checksumWaarde>{digest}<", bestand.read_text()))
     bagit.Bag(str(sip)).save(manifests=True)
@@ -310,7 +311,8 @@ def test_a_manifest_path_into_a_folder_beside_the_bag_is_refused_before_hashing(
     (tmp_path / "bag-secret").mkdir()
     (tmp_path / "bag-secret" / "key").write_text("secret\n")
     manifest = bag / "manifest-sha256.txt"
-    manifest.write_text(manifest.read_text() + "0" * 64 + "  data/../../bag-secret/key\n")
+    secret = hashlib.sha256(b"secret\n").hexdigest()  # right: the bag would be valid, the file read
+    manifest.write_text(manifest.read_text() + f"{secret}  data/../../bag-secret/key\n")
     bagit.Bag(str(bag)).save(manifests=False)
     report = validate_sip(bag, config, bagit_only=True)
     assert report.problems == ['BagIt structure, completeness and checksums: Path "../bag-secret/key" in a manifest '
