@@ -147,8 +147,13 @@ class Conversation:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "Conversation":
-        """Rebuild a conversation from its canonical JSON text (InputError as `load_json` says)."""
-        return cls.from_dict(load_json(text, what="the conversation JSON"))
+        """Rebuild a conversation from its canonical JSON text; InputError as `load_json` says, or when the
+        JSON is not a conversation (a value of the wrong type, a date that does not exist)."""
+        data = load_json(text, what="the conversation JSON")
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"the conversation JSON is not a conversation: {exc!r}") from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Conversation":

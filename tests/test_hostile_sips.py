@@ -202,6 +202,22 @@ def test_every_reader_of_the_canonical_json_refuses_deep_nesting_in_one_line() -
         Conversation.from_json(b"\xff\xfe\xfd")
 
 
+def test_a_timestamp_of_the_right_pattern_but_no_real_date_is_a_finding(base_sip: Path, tmp_path: Path,
+                                                                       config: Config) -> None:
+    """The schema's pattern lets month 13 through; reading the conversation at ingest would raise."""
+    def month_13(sip: Path) -> None:
+        path = sip / "data" / "derived" / "conversation.json"
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document["messages"][0]["timestamp"] = "2024-13-45T10:00:00+01:00"
+        path.write_text(json.dumps(document), encoding="utf-8")
+
+    report = validate_sip(variant(base_sip, tmp_path / "sip", month_13), config)
+    assert ("canonical conversation JSON: not a conversation edepot can read: ValueError('month must be in 1..12')"
+            in report.problems)
+    with pytest.raises(InputError, match="is not a conversation"):
+        Conversation.from_json((tmp_path / "sip" / "data" / "derived" / "conversation.json").read_bytes())
+
+
 def test_a_selection_statement_of_the_wrong_shape_is_a_finding(base_sip: Path, tmp_path: Path,
                                                                config: Config) -> None:
     def statement(sip: Path) -> None:
