@@ -39,7 +39,6 @@ SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"}
 _WINDOWS_OUT_OF_SCOPE = re.compile(r"^(?:[A-Za-z]:|\\\\|%[^%]+%)")
 _BAGIT_TXT_LINE = re.compile(r"^(BagIt-Version: \d+\.\d+|Tag-File-Character-Encoding: \S+)$")
 _DECLARED_ENCODING = re.compile(r"^Tag-File-Character-Encoding\s*:\s*(\S+)\s*$", re.MULTILINE)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 INFO_FILES = ("bag-info.txt", "package-info.txt")  # package-info.txt in BagIt 0.93-0.95
 READ_BLOCK = 1 << 20
 
@@ -140,9 +139,9 @@ def _check_bagit_txt(root: Path, limits: TagFileLimits) -> tuple[list[str], str 
 def _check_tag_files(root: Path, encoding: str, limits: TagFileLimits) -> None:
     """The tag files bagit-python parses line by line, checked before it does: size, line length, encoding."""
     for name in INFO_FILES:
-        path = root / name
-        if path.is_file() and path.stat().st_size > limits.max_bag_info_bytes:
-            raise _Refused(f"{name} is {path.stat().st_size} bytes, over the limit of {limits.max_bag_info_bytes} "
+        size = (root / name).stat().st_size if (root / name).is_file() else 0
+        if size > limits.max_bag_info_bytes:
+            raise _Refused(f"{name} is {size} bytes, over the limit of {limits.max_bag_info_bytes} "
                            "([sip] max_bag_info_bytes)")
     parsed = [root / name for name in (*INFO_FILES, "fetch.txt")] + sorted(root.glob("manifest-*.txt")) + sorted(
         root.glob("tagmanifest-*.txt"))
@@ -169,11 +168,14 @@ def _check_lines(path: Path, encoding: str, max_line_bytes: int) -> None:
             except UnicodeDecodeError as exc:
                 raise _Refused(f"{path.name} is not {encoding} (byte {offset + exc.start})") from None
             offset += len(block)
-            *lines, unfinished = _LINE_BREAK.split(unfinished + text)
-            longer = next((n for n, line in enumerate([*lines, unfinished]) if too_long(line)), None)
+            # the line breaks of bagit-python's reader (str.splitlines); a line's own break counts towards it
+            lines = (unfinished + text).splitlines(keepends=True)
+            longer = next((n for n, line in enumerate(lines) if too_long(line)), None) if (
+                lines and max(map(len, lines)) * 4 > max_line_bytes) else None
             if longer is not None:
                 raise _Refused(f"{path.name} line {line_number + longer} is longer than {max_line_bytes} bytes "
                                "([sip] max_tag_line_bytes)")
+            unfinished = lines.pop() if lines and lines[-1].splitlines() == [lines[-1]] and block else ""
             line_number += len(lines)
             if not block:
                 return

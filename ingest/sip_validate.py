@@ -304,7 +304,8 @@ def _check_selection(root: Path) -> Check:
     problems = []
     if kept != messages:
         problems.append(f"says {kept} messages were kept, the conversation holds {messages}")
-    if not isinstance(files, list) or not files or not all(isinstance(f, dict) and len(str(f.get("sha256", ""))) == 64 for f in files):
+    if not isinstance(files, list) or not files or not all(
+            isinstance(f, dict) and len(str(f.get("sha256", ""))) == 64 for f in files):
         problems.append("does not give the original export's sha256")
     return Check(name, not problems, tuple(problems))
 
