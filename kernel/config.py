@@ -148,11 +148,11 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
     )
 
 
-def _tag_file_limits(sip: dict, config_file: Path) -> TagFileLimits:
-    limits = TagFileLimits()
-    values = {}
-    for key, default in (("max_bag_info_bytes", limits.max_bag_info_bytes),
-                         ("max_tag_line_bytes", limits.max_tag_line_bytes)):
+def _tag_file_limits(sip: dict[str, object], config_file: Path) -> TagFileLimits:
+    """[sip] max_bag_info_bytes and max_tag_line_bytes, each a positive whole number, else InputError."""
+    values: dict[str, int] = {}
+    for key, default in (("max_bag_info_bytes", DEFAULT_MAX_BAG_INFO_BYTES),
+                         ("max_tag_line_bytes", DEFAULT_MAX_TAG_LINE_BYTES)):
         value = sip.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise InputError(f"{config_file}: [sip] {key} must be a positive number of bytes, not {value!r}")
