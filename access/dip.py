@@ -198,8 +198,8 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
                                          f"deliver ({lost[layout.CONVERSATION_JSON].reason})")
                 decision = AccessDecision(False, "niet te verstrekken: het gesprek is in het archief verloren")
             if decision.allowed:
-                conversation = Conversation.from_dict(json.loads(read_verified(
-                    file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config)))
+                conversation = Conversation.from_json(read_verified(
+                    file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config))
             sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title,
                                     tuple(lost)), decision))
         result = _build(out, request, config, sources, selection, times, on, now)

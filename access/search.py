@@ -7,7 +7,6 @@ boundary can never split a number past its detector. An archivist sees every rec
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -187,8 +186,8 @@ def reindex(config: Config, aip_id: str | None = None, on_progress: Callable[[in
                                       "its conversation or its MDTO informatieobject was declared lost"))
                 continue
             facts = record_access_from_mdto(read_verified(metadata, aip.aip_id, config))
-            conversation = Conversation.from_dict(json.loads(read_verified(
-                file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, config)))
+            conversation = Conversation.from_json(read_verified(
+                file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, config))
             count = index_aip(config.catalogue_url, aip.aip_id, conversation, facts, config.clock())
             done.append(Reindexed(aip.aip_id, facts.record_id, count, missing))
             if on_progress:

@@ -25,6 +25,7 @@ from typing import IO, Sequence, cast
 
 from kernel.errors import InputError, UnsafeArchive
 from kernel.model import SourceFile
+from kernel.names import unsafe_name_reason
 
 MAX_TOTAL_UNCOMPRESSED = 4 * 1024**3  # 4 GiB: larger than any phone export we expect
 MAX_COMPRESSION_RATIO = 200  # media barely compress; text reaches ~10:1; bombs reach 1000:1
@@ -403,7 +404,7 @@ def _refuse_unsafe_entry(path: Path, info: zipfile.ZipInfo, max_ratio: int) -> N
 
 
 def _unsafe_name(name: str) -> bool:
-    if not name or "\x00" in name:
+    if not name or unsafe_name_reason(name):  # control characters: no file, XML or terminal can hold them
         return True
     if name.startswith(("/", "\\")) or _DRIVE_LETTER.match(name):
         return True

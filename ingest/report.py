@@ -7,6 +7,8 @@ engine and signature release, each SIP check, and per file its role, size, sha25
 second opinion when enabled), format validation and the policy actions with their outcome; a rejection also
 lists each PREMIS event recorded before it (`premis_events`). The HTML speaks Dutch with the terms of
 preservation/wording.py; the JSON keeps the codes.
+Names holding control characters or bytes that are not UTF-8 (a hostile SIP's) are written escaped
+(kernel/names.py).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any, Sequence
 from ingest.job import IngestJob
 from kernel.atomic import write_bytes_atomic
 from kernel.errors import EdepotError
+from kernel.names import escaped
 from preservation.aip import SealedFile
 from preservation.wording import dutch
 
@@ -85,9 +88,20 @@ def _write(job: IngestJob, document: dict[str, Any], name: str) -> tuple[Path, P
     folder = job.config.data_dir / "reports"
     stem = f"{job.config.clock():%Y%m%dT%H%M%SZ}-{name}"
     json_path, html_path = folder / f"{stem}.json", folder / f"{stem}.html"
+    document = _printable(document)
     write_bytes_atomic(json_path, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
     write_bytes_atomic(html_path, render_html(document).encode("utf-8"))
     return json_path, html_path
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return escaped(value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(v) for v in value]
+    return value
 
 
 def render_html(document: dict[str, Any]) -> str:

@@ -58,6 +58,7 @@ from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.hashing import digest_file
 from kernel.model import Conversation, Custodian, Damage
+from kernel.names import escaped, unsafe_name_reason
 from kernel.version import edepot_version
 from preservation.identify import shared_identifier
 from preservation.metadata.mdto import FileDescription, bestand_xml, informatieobject_xml
@@ -221,6 +222,7 @@ def build_sip(
     staging.mkdir(parents=True)
     try:
         payload, taken = _write_payload(staging, export_files, canonical, selection, statement, media)
+        _refuse_unsafe_names(payload)
         standards = METADATA_STANDARDS[options.metadata_standard]
         _write_metadata(staging, payload, record, config, standards, taken, dict(selected.source.renamed))
         bagit.make_bag(
@@ -356,6 +358,16 @@ def _write_payload(
         statement_path.parent.mkdir(parents=True, exist_ok=True)
         statement_path.write_text(json.dumps(statement, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return payload, taken
+
+
+def _refuse_unsafe_names(payload: list[str]) -> None:
+    """InputError naming the first file whose name ingest would refuse (kernel/names.py), shown escaped."""
+    for relative in payload:
+        if reason := unsafe_name_reason(relative):
+            raise InputError(f"the file {escaped(relative.removeprefix('original/'))} of the export cannot be kept in "
+                             f"a SIP: its name {reason}",
+                             hint="rename the file; a SIP holds no names with control characters or bytes that are "
+                                  "not UTF-8")
 
 
 def _export_files(exports: Sequence[Path]) -> list[tuple[Path, str]]:

@@ -9,14 +9,18 @@ gets one finding, "not an edepot SIP", so a BagIt verdict and an edepot verdict 
 manifests, the edepot BagIt profile (`schemas/bagit-profile-edepot-sip.json`, checked with the bagit-profile
 package, loaded from the file, never fetched), edepot's layout (see ingest/sip.py), the canonical JSON against
 schemas/conversation.schema.json, the selection statement against the conversation, every MDTO and ToPX document
-against the official XSD (from the configured schema folder), and each bestand's checksum and size against
-its file. All findings are collected; nothing stops at the first.
+against the official XSD (from the configured schema folder), each bestand's checksum and size against
+its file, and every file name (kernel/names.py: no control characters, UTF-8 only). All findings are collected;
+nothing stops at the first, except that a bag whose tag files were refused unread (ingest/bagit_check.py) is not
+read further. Every finding shows names with control characters and undecodable bytes escaped.
 """
 from __future__ import annotations
 
 import copy
 import json
 import logging
+import os
+import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,6 +43,8 @@ from ingest.sip import (
 from kernel.config import Config
 from kernel.errors import EdepotError, InputError
 from kernel.hashing import digest_file
+from kernel.model import Conversation, load_json
+from kernel.names import escaped, unsafe_name_reason
 from preservation.bag_writer import read_manifest
 from preservation.xsd import SchemaName, validate_xml
 from schemas import schema_path
@@ -50,6 +56,8 @@ BAGIT = "bagit"
 EDEPOT = "edepot"
 PACKAGE = "package"
 NOT_AN_EDEPOT_SIP = "not an edepot SIP"
+_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab and folded lines allowed
+MAX_DETAIL_CHARACTERS = 500  # a schema error quotes the value it refuses, which may be megabytes long
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,10 @@ class Check:
     skipped: bool = False
     section: str = EDEPOT
     warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:  # a finding may quote a name with control characters or undecodable bytes
+        object.__setattr__(self, "details", tuple(escaped(d) for d in self.details))
+        object.__setattr__(self, "warnings", tuple(escaped(w) for w in self.warnings))
 
     def to_dict(self) -> dict[str, object]:
         return {"check": self.name, "section": self.section, "ok": self.ok, "skipped": self.skipped,
@@ -125,10 +137,10 @@ def validate_sip(bag_root: Path, config: Config, bagit_only: bool = False) -> Si
     """
     if not bag_root.is_dir() or not (bag_root / "bagit.txt").is_file():
         raise InputError(f"{bag_root} is not a BagIt bag (no bagit.txt)")
-    findings = check_bagit(bag_root)
+    findings = check_bagit(bag_root, config.tag_file_limits)
     bagit_check = Check("BagIt structure, completeness and checksums", findings.valid, findings.errors,
                         section=BAGIT, warnings=findings.warnings)
-    if bagit_only:
+    if bagit_only or not findings.readable:  # tag files refused unread: nothing may read the bag further
         return SipValidation(bag_root, (bagit_check,))
     try:
         bag = bagit.Bag(str(bag_root))
@@ -144,6 +156,7 @@ def validate_sip(bag_root: Path, config: Config, bagit_only: bool = False) -> Si
         _check_bag_info(bag),
         _check_profile(bag, bag_root),
         _check_layout(bag_root),
+        _check_names(bag, bag_root),
         _check_conversation(bag_root),
         _check_selection(bag_root),
         *_check_metadata(bag_root, config),
@@ -193,6 +206,10 @@ def _is_edepot_sip(bag: bagit.Bag, root: Path) -> bool:
 
 def _check_bag_info(bag: bagit.Bag) -> Check:
     missing = [f"bag-info.txt lacks {key}" for key in REQUIRED_BAG_INFO if not bag.info.get(key)]
+    for key, values in bag.info.items():
+        for value in values if isinstance(values, list) else [values]:
+            if found := _CONTROL_IN_VALUE.search(f"{key}{value}"):
+                missing.append(f"bag-info.txt {key}: holds the control character {escaped(found.group())}")
     algorithms = sorted(bag.algorithms)
     if not {"sha256", "sha512"} <= set(algorithms):
         missing.append(f"manifests in sha256 and sha512 are required, found {', '.join(algorithms)}")
@@ -234,18 +251,38 @@ def _check_layout(root: Path) -> Check:
     return Check("edepot SIP layout", not problems, tuple(problems))
 
 
+def _check_names(bag: bagit.Bag, root: Path) -> Check:
+    """Every file name in the manifests and in the bag on disk is UTF-8 without control characters."""
+    names = set(bag.entries)
+    for directory, _folders, files in os.walk(root):
+        names.update(Path(directory, name).relative_to(root).as_posix() for name in files)
+    problems = tuple(f"{escaped(name)}: the file name {reason}" for name in sorted(names)
+                     if (reason := unsafe_name_reason(name)))
+    return Check("file names", not problems, problems)
+
+
 def _check_conversation(root: Path) -> Check:
     path = root / CONVERSATION_JSON
     if not path.is_file():
         return Check("canonical conversation JSON", False, ("missing",))
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        schema = json.loads(schema_path("conversation.schema.json").read_text(encoding="utf-8"))
-        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document), key=lambda e: e.path)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return Check("canonical conversation JSON", False, (f"not JSON: {exc}",))
-    details = tuple(f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}" for e in errors[:20])
-    return Check("canonical conversation JSON", not errors, details)
+        document = load_json(path.read_bytes(), what=CONVERSATION_JSON)
+    except InputError as exc:
+        return Check("canonical conversation JSON", False, (exc.message,))
+    schema = json.loads(schema_path("conversation.schema.json").read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document), key=lambda e: e.path)
+    details = tuple(_shortened(f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}")
+                    for e in errors[:20])
+    if not errors:  # the schema's patterns let through what ingest cannot read, such as month 13
+        try:
+            Conversation.from_dict(document)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            details = (_shortened(f"not a conversation edepot can read: {exc!r}"),)
+    return Check("canonical conversation JSON", not details, details)
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL_CHARACTERS else f"{text[:MAX_DETAIL_CHARACTERS]}… ({len(text)} characters)"
 
 
 def _check_selection(root: Path) -> Check:
@@ -255,16 +292,20 @@ def _check_selection(root: Path) -> Check:
     if not path.is_file():
         return Check(name, True, ("the record is the whole export: no selection",), skipped=True)
     try:
-        statement = json.loads(path.read_text(encoding="utf-8"))
-        conversation = json.loads((root / CONVERSATION_JSON).read_text(encoding="utf-8"))
+        statement = load_json(path.read_bytes(), what=SELECTION_JSON)
+        conversation = load_json((root / CONVERSATION_JSON).read_bytes(), what=CONVERSATION_JSON)
         kept = statement["kept"]["messages"]
         files = statement["original_export"]["files"]
-    except (ValueError, UnicodeDecodeError, KeyError, TypeError, OSError) as exc:
+        messages = len(conversation["messages"])
+    except InputError as exc:
+        return Check(name, False, (exc.message,))
+    except (KeyError, TypeError, OSError) as exc:
         return Check(name, False, (f"not a selection statement: {exc}",))
     problems = []
-    if kept != len(conversation.get("messages", [])):
-        problems.append(f"says {kept} messages were kept, the conversation holds {len(conversation['messages'])}")
-    if not files or not all(isinstance(f, dict) and len(str(f.get("sha256", ""))) == 64 for f in files):
+    if kept != messages:
+        problems.append(f"says {kept} messages were kept, the conversation holds {messages}")
+    if not isinstance(files, list) or not files or not all(
+            isinstance(f, dict) and len(str(f.get("sha256", ""))) == 64 for f in files):
         problems.append("does not give the original export's sha256")
     return Check(name, not problems, tuple(problems))
 

@@ -241,7 +241,7 @@ def keep_originals(sip: Path, aip: AipBuilder, job: IngestJob) -> tuple[Conversa
             aip.add_copy(f"{layout.SIP_METADATA}/{relative}", source, "metadata")
     aip.add_copy(f"{layout.SIP_METADATA}/bag-info.txt", sip / "bag-info.txt", "metadata")
     aip.add_copy(layout.CONVERSATION_JSON, sip / SIP_CONVERSATION_JSON, "preservation")
-    conversation = Conversation.from_dict(json.loads((sip / SIP_CONVERSATION_JSON).read_text(encoding="utf-8")))
+    conversation = Conversation.from_json((sip / SIP_CONVERSATION_JSON).read_bytes())
     return conversation, read_record_summary(sip)
 
 

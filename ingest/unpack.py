@@ -27,6 +27,7 @@ import py7zr.io
 
 from kernel.atomic import temporary_name
 from kernel.errors import InputError, UnsafeArchive
+from kernel.names import escaped, unsafe_name_reason
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -86,15 +87,16 @@ def find_bag_root(top: Path) -> Path:
 def safe_member_path(name: str) -> PurePosixPath:
     """The relative path an archive entry name stands for, or UnsafeArchive if it could land outside the target.
 
-    Refuses absolute paths, `..`, drive letters, backslashes, NUL and other control characters. "." and empty
-    components are dropped; the result may be empty (the archive's top).
+    Refuses absolute paths, `..`, drive letters, backslashes, NUL and other control characters, and names that
+    are not UTF-8 (kernel/names.py). "." and empty components are dropped; the result may be empty (the
+    archive's top).
     """
     if not name:
         raise UnsafeArchive("archive entry with an empty name")
     if "\\" in name:
         raise UnsafeArchive(f"archive entry with a backslash in its name: {name!r}")
-    if _CONTROL_CHARACTERS.search(name):
-        raise UnsafeArchive(f"archive entry with a control character in its name: {name!r}")
+    if reason := unsafe_name_reason(name):
+        raise UnsafeArchive(f"archive entry whose name {reason}: {escaped(name)}")
     if name.startswith("/"):
         raise UnsafeArchive(f"archive entry with an absolute path: {name!r}")
     if _DRIVE_LETTER.match(name):
@@ -105,7 +107,6 @@ def safe_member_path(name: str) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 
 
@@ -220,8 +221,9 @@ def _extract_zip(source: Path, root: Path, budget: _Budget) -> None:
             _check_zip_headers(members, budget)
             for info in members:
                 _extract_zip_member(archive, info, root, budget)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError) as error:
-        # RuntimeError is zipfile's "encrypted, password required"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError,
+            UnicodeDecodeError) as error:
+        # RuntimeError is zipfile's "encrypted, password required"; UnicodeDecodeError a name flagged UTF-8 that is not
         raise InputError(f"corrupt or unsupported zip archive {source.name}: {error}") from error
 
 

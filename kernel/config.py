@@ -23,6 +23,10 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
 
     [identify]
     siegfried = true              # a second opinion from siegfried (pygfried); disagreements are reported
+
+    [sip]
+    max_bag_info_bytes = 1048576  # a SIP whose bag-info.txt is larger is refused (default 1 MiB)
+    max_tag_line_bytes = 65536    # ... or whose bagit.txt, bag-info, manifest or fetch.txt has a longer line
 """
 from __future__ import annotations
 
@@ -38,6 +42,8 @@ from kernel.errors import InputError
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 DEFAULT_ARCHIEFVORMER = "Onbekende archiefvormer"
 DEFAULT_IDENTIFICATIE_BRON = "edepot"
+DEFAULT_MAX_BAG_INFO_BYTES = 1 << 20
+DEFAULT_MAX_TAG_LINE_BYTES = 64 << 10
 
 Clock = Callable[[], datetime]
 
@@ -57,6 +63,16 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class TagFileLimits:
+    """How large the tag files of a SIP may be before it is refused unread ([sip] in edepot.toml).
+
+    The BagIt reader's time grows with the square of a line's length, so these are checked first."""
+
+    max_bag_info_bytes: int = DEFAULT_MAX_BAG_INFO_BYTES
+    max_tag_line_bytes: int = DEFAULT_MAX_TAG_LINE_BYTES
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a command needs to know about its installation."""
 
@@ -69,6 +85,7 @@ class Config:
     scan_database: Path | None = None  # [scan] database; None: a running clamd, else clamscan's own
     scan_required: bool = False  # [scan] required: refuse a SIP that could not be scanned
     siegfried: bool = False  # [identify] siegfried: second opinion on every identification
+    tag_file_limits: TagFileLimits = field(default_factory=TagFileLimits)  # [sip]
 
     @property
     def staging_dir(self) -> Path:
@@ -127,4 +144,17 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         scan_database=Path(scan["database"]).expanduser() if scan.get("database") else None,
         scan_required=bool(scan.get("required", False)),
         siegfried=bool(settings.get("identify", {}).get("siegfried", False)),
+        tag_file_limits=_tag_file_limits(settings.get("sip", {}), config_file),
     )
+
+
+def _tag_file_limits(sip: dict[str, object], config_file: Path) -> TagFileLimits:
+    """[sip] max_bag_info_bytes and max_tag_line_bytes, each a positive whole number, else InputError."""
+    values: dict[str, int] = {}
+    for key, default in (("max_bag_info_bytes", DEFAULT_MAX_BAG_INFO_BYTES),
+                         ("max_tag_line_bytes", DEFAULT_MAX_TAG_LINE_BYTES)):
+        value = sip.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise InputError(f"{config_file}: [sip] {key} must be a positive number of bytes, not {value!r}")
+        values[key] = value
+    return TagFileLimits(**values)

@@ -7,9 +7,13 @@ agents that carried those out. Controlled values carry the id.loc.gov preservati
 
 An object's role in the AIP (original, preservation copy, metadata) is written as a
 significantProperties pair of type "edepot role", since PREMIS has no semantic unit for it.
+
+Text XML 1.0 cannot hold (control characters a tool's message may quote from a file, bytes that are not
+UTF-8) is written escaped as in kernel/names.py (`\x07`), so no value can make the document unwritable.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping, Sequence
@@ -17,6 +21,7 @@ from typing import Mapping, Sequence
 from lxml import etree
 
 from kernel.errors import MetadataError
+from kernel.names import escaped
 from preservation.xsd import parse_xml_safely
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
@@ -54,6 +59,7 @@ EVENT_TYPE_CODES = {
 OUTCOME_CODES = {"success": "suc", "failure": "fai", "warning": "war"}
 AGENT_TYPE_CODES = {"software": "sof", "organization": "org", "person": "per", "hardware": "har"}
 OBJECT_ROLE_CODES = {"source": "sou", "outcome": "out"}
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -353,8 +359,13 @@ def _sub(parent: etree._Element, name: str) -> etree._Element:
 
 def _text(parent: etree._Element, name: str, value: str) -> etree._Element:
     element = _sub(parent, name)
-    element.text = value
+    element.text = _NOT_XML.sub(_escape, value) if _NOT_XML.search(value) else value
     return element
+
+
+def _escape(found: re.Match[str]) -> str:
+    character = found.group()
+    return escaped(character) if character != escaped(character) else f"\\u{ord(character):04x}"
 
 
 def _datetime(moment: datetime) -> str:
