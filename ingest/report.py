@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from ingest.job import IngestJob
 from kernel.atomic import write_bytes_atomic
-from kernel.errors import EdepotError
+from kernel.errors import EdepotError, StorageFailure
 from preservation.aip import SealedFile
 
 
@@ -31,6 +31,8 @@ def write_rejection_report(source: Path, job: IngestJob, error: EdepotError) -> 
     document = _common(source, job, "rejected") | {"error": {
         "ref": error.ref, "message": error.message, "stage": job.stage,
         "problems": list(getattr(error, "problems", []))}}
+    if isinstance(error, StorageFailure):
+        document["error"]["location"] = error.location
     if job.quarantined is not None:
         document["quarantined"] = str(job.quarantined)
     paths = _write(job, document, f"rejected-{(job.sip_digest or 'unreadable')[:12]}")
