@@ -51,9 +51,9 @@ def clear_leftovers(config: Config, *, kinds: Collection[str] = (), dry_run: boo
     """Remove the leftovers of interrupted work (only list them with `dry_run`); returns every entry found, live
     work included (state IN_USE, left alone).
 
-    With `kinds` (e.g. {"ingest"}), only what dead claims of work of those kinds list: what the next run of a
-    command clears of its own. Without, everything: dead claims and locks of every kind, and staging no claim
-    covers (`edepot doctor`).
+    With `kinds` (e.g. {"ingest"}), only the dead claims and locks of work of those kinds, with what they list:
+    what the next run of a command clears of its own. Without, everything: dead claims and locks of every kind,
+    and staging no claim covers (`edepot doctor`).
     """
     areas = staging_areas(config)
     # listed before the claims are read: whatever is made after this has its claim there already
@@ -68,16 +68,15 @@ def clear_leftovers(config: Config, *, kinds: Collection[str] = (), dry_run: boo
         else:
             dead.append((held, read_lock(path)))
     for held, info in dead:
-        if info.is_claim and (not kinds or info.header.get("kind") in kinds):
-            found += [_remove(path, f"{info.describe()}, ended without finishing", areas, dry_run)
-                      for path in info.paths if os.path.lexists(path)]
-            held.release(remove=not dry_run)
-        elif not kinds and not info.is_claim:
+        if kinds and info.header.get("kind") not in kinds:
+            held.release(remove=False)
+            continue
+        found += [_remove(path, f"{info.describe()}, ended without finishing", areas, dry_run)
+                  for path in info.paths if os.path.lexists(path)]
+        if not info.is_claim:
             found.append(Leftover(info.path, info.describe(), WOULD_REMOVE if dry_run else REMOVED,
                                   "a lock no process holds"))
-            held.release(remove=not dry_run)
-        else:
-            held.release(remove=False)
+        held.release(remove=not dry_run)
     for info in live:
         if not kinds or info.header.get("kind") in kinds:
             found += [Leftover(path, info.describe(), IN_USE) for path in info.paths if os.path.lexists(path)]

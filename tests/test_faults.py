@@ -1,6 +1,7 @@
-"""Ingest when the system fails or two runs meet: a full disk is a storage failure with a report and nothing
-stored, the same SIP twice at once gives one AIP, a second SIP of a record needs --new-version, and the duplicate
-check comes after validation with a digest that tells every file name apart."""
+"""Faults: a full disk is a storage failure with a report and nothing stored; the same SIP twice at once gives one
+AIP; a second SIP of a record needs --new-version; the duplicate check comes after validation with a digest that
+tells every file name apart; and what a killed `dip create` or `ingest` left is removed by the next run of the
+same command, `dip purge` and `edepot doctor`, never the staging of a run still going."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,12 +9,14 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import bagit
 import pytest
@@ -21,13 +24,18 @@ import pytest
 from edepot.cli import main
 from ingest.pipeline import ingest
 from ingest.sip import create_sip
+from kernel.atomic import is_temporary_name
 from kernel.config import Config, load_config
 from kernel.errors import AlreadyIngested, InvalidPackage, RecordExists
+from kernel.locks import claim_work
 from preservation.catalogue import open_catalogue
+from preservation.doctor import Status, run_doctor
+from preservation.leftovers import NOT_REMOVED, clear_leftovers
 from preservation.storage import open_locations
 from tests.conftest import FIXED_NOW, REPO
 
 SAMPLE = next((REPO / "samples" / "whatsapp-ios-nl").glob("*.zip"))
+T = TypeVar("T")
 
 
 @contextmanager
@@ -189,3 +197,108 @@ def test_a_sip_known_by_the_digest_of_an_older_catalogue_is_still_refused(held: 
         with db:
             db.execute("UPDATE aips SET sip_digest = ? WHERE aip_id = ?", (now, aip_id))
         db.close()
+
+
+def start(config: Config, *args: str | Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "EDEPOT_DATA"}
+    return subprocess.Popen([sys.executable, "-m", "edepot.cli", "--data-dir", str(config.data_dir), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+                            start_new_session=True)
+
+
+def wait_for(found: Callable[[], T], process: subprocess.Popen[str]) -> T:
+    """Poll until `found` returns something, while the process runs."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        if process.poll() is not None:
+            pytest.fail(f"the command ended before the moment awaited: {process.communicate()}")
+        time.sleep(0.005)
+    pytest.fail("the moment awaited never came")
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def partials(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if is_temporary_name(p.name)]
+
+
+def edepot_json(config: Config, capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, dict]:
+    code = main(["--data-dir", str(config.data_dir), "--json", *map(str, args)])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else {}
+
+
+def test_a_killed_dip_create_leaves_staging_that_purge_doctor_and_the_next_run_remove(
+        held: tuple[Config, Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, _sip, aip_id = held
+    out = tmp_path / "deliveries" / "dip"
+    out.parent.mkdir()
+
+    def killed_half_way() -> Path:
+        process = start(config, "dip", "create", "--aip", aip_id, "--out", out)
+        (partial,) = wait_for(lambda: partials(out.parent), process)
+        kill(process)
+        assert partial.is_dir() and not out.exists()
+        return partial
+
+    running = start(config, "dip", "create", "--aip", aip_id, "--out", out)
+    (partial,) = wait_for(lambda: partials(out.parent), running)
+    os.killpg(running.pid, signal.SIGSTOP)  # still running, only paused: its staging is not touched
+    try:
+        findings = run_doctor(config)
+        assert [f.status for f in findings if f.subject == str(partial)] == [Status.IN_USE]
+        assert partial.is_dir()
+    finally:
+        kill(running)
+
+    code, purged = edepot_json(config, capsys, "dip", "purge")
+    assert code == 0 and [(f["path"], f["state"]) for f in purged["leftovers"]] == [(str(partial), "removed")]
+    assert not partials(out.parent)
+
+    partial = killed_half_way()
+    code, report = edepot_json(config, capsys, "doctor", "--dry-run")
+    assert [f["status"] for f in report["findings"] if f["subject"] == str(partial)] == ["found"] and partial.is_dir()
+    code, report = edepot_json(config, capsys, "doctor")
+    assert code == 0 and [f["status"] for f in report["findings"] if f["subject"] == str(partial)] == ["removed"]
+    assert not partials(out.parent)
+
+    killed_half_way()
+    code, made = edepot_json(config, capsys, "dip", "create", "--aip", aip_id, "--out", out)
+    assert code == 0 and (out / "dip.json").is_file()
+    assert partials(out.parent) == [] and not list(config.locks_dir.iterdir())
+
+
+def test_a_killed_ingest_leaves_staging_that_doctor_lists_and_the_next_ingest_removes(
+        config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sip = create_sip([SAMPLE], tmp_path / "sip", config).path
+    incoming = [root / ".incoming" for root in config.storage_locations]
+    process = start(config, "ingest", sip)  # killed once its copies to storage have begun
+    wait_for(lambda: all(folder.is_dir() and any(folder.iterdir()) for folder in incoming), process)
+    kill(process)
+    left = list(config.staging_dir.iterdir()) + [p for folder in incoming for p in folder.iterdir()]
+    assert len(left) == 3 and any(p.name.startswith("ingest-") for p in left)
+
+    code, report = edepot_json(config, capsys, "doctor", "--dry-run")
+    listed = sorted(f["subject"] for f in report["findings"]
+                    if f["status"] == "found" and not f["subject"].startswith(str(config.locks_dir)))
+    assert code == 0 and listed == sorted(map(str, left)) and all(p.exists() for p in left)
+
+    code, _ = edepot_json(config, capsys, "ingest", tmp_path / "not-a-sip")  # the next run, however it ends
+    assert code == 2 and not any(p.exists() for p in left) and not list(config.locks_dir.iterdir())
+
+
+def test_a_claim_naming_a_path_outside_the_staging_areas_never_has_it_removed(config: Config, tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    claim = claim_work(config.locks_dir, "dip create")
+    claim.note(precious)
+    claim.release(remove=False)  # as a killed process lets go: the claim stays, dead
+    (found,) = clear_leftovers(config)
+    assert (found.path, found.state) == (precious, NOT_REMOVED) and precious.is_dir()
+    assert not list(config.locks_dir.iterdir())
