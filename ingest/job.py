@@ -20,7 +20,7 @@ from preservation.normalise import NormaliseOutcome
 from preservation.scan import ScanResult
 from preservation.validate_formats import FormatCheck
 
-# AIP identifiers are derived from the SIP's manifest, so a re-run after a crash finishes the same AIP.
+# AIP identifiers are derived from the SIP digest (stages.sip_digest), so a re-run after a crash finishes the same AIP.
 AIP_NAMESPACE = uuid.UUID("6f0d1c2a-6a53-4d0e-9a57-0e3f1f2b7c41")
 WORK_KIND = "ingest"  # the kind of its claim and locks in <data>/locks (kernel/locks.py)
 StageListener = Callable[[str], None]

@@ -146,7 +146,8 @@ def sip_digest(sip: Path) -> str:
     The paths are the files' own names, each matched to its (validated) manifest line: a manifest line alone
     cannot tell `a<LF>b.txt` from `a%0Ab.txt`, since "%" is written as is (preservation/bag_writer.py).
     """
-    listed = read_manifest(sip / "manifest-sha256.txt")
+    manifest = sip / "manifest-sha256.txt"
+    listed = read_manifest(manifest) if manifest.is_file() else {}
     pairs = sorted(
         [path, listed.get(decode_manifest_path(encode_manifest_path(path)), "")]
         for path in (p.relative_to(sip).as_posix() for p in (sip / "data").rglob("*") if p.is_file()))
