@@ -51,9 +51,9 @@ def clear_leftovers(config: Config, *, kinds: Collection[str] = (), dry_run: boo
     """Remove the leftovers of interrupted work (only list them with `dry_run`); returns every entry found, live
     work included (state IN_USE, left alone).
 
-    With `kinds` (e.g. {"ingest"}), only the dead claims and locks of work of those kinds, with what they list:
-    what the next run of a command clears of its own. Without, everything: dead claims and locks of every kind,
-    and staging no claim covers (`edepot doctor`).
+    With `kinds` (e.g. {"ingest"}), only the claims of work of those kinds, with what they list: what the next
+    run of a command clears of its own. Without, everything: claims and named locks of every kind, and staging no
+    claim covers (`edepot doctor`).
     """
     areas = staging_areas(config)
     # listed before the claims are read: whatever is made after this has its claim there already
@@ -62,15 +62,15 @@ def clear_leftovers(config: Config, *, kinds: Collection[str] = (), dry_run: boo
     live: list[LockInfo] = []
     dead: list[tuple[HeldLock, LockInfo]] = []
     for path in lock_files(config.locks_dir):
+        info = read_lock(path)
+        if kinds and not (info.is_claim and info.header.get("kind") in kinds):
+            continue  # not even taken for a moment: a run about to take that lock would find it busy
         held = take_if_dead(path)
         if held is None:
-            live.append(read_lock(path))
+            live.append(info)
         else:
             dead.append((held, read_lock(path)))
     for held, info in dead:
-        if kinds and info.header.get("kind") not in kinds:
-            held.release(remove=False)
-            continue
         found += [_remove(path, f"{info.describe()}, ended without finishing", areas, dry_run)
                   for path in info.paths if os.path.lexists(path)]
         if not info.is_claim:
@@ -78,8 +78,7 @@ def clear_leftovers(config: Config, *, kinds: Collection[str] = (), dry_run: boo
                                   "a lock no process holds"))
         held.release(remove=not dry_run)
     for info in live:
-        if not kinds or info.header.get("kind") in kinds:
-            found += [Leftover(path, info.describe(), IN_USE) for path in info.paths if os.path.lexists(path)]
+        found += [Leftover(path, info.describe(), IN_USE) for path in info.paths if os.path.lexists(path)]
     listed = {p for _held, info in dead for p in info.paths} | {p for info in live for p in info.paths}
     found += [_remove(entry, "no claim", areas, dry_run) for entry in unclaimed
               if entry not in listed and os.path.lexists(entry)]
