@@ -90,9 +90,10 @@ def take_if_dead(path: Path) -> HeldLock | None:
 
 def claim_work(locks_dir: Path, kind: str, started: str = "") -> HeldLock:
     """A new work claim under `locks_dir`, held until released; `note` each staging path before making it."""
-    held = try_lock(locks_dir / f"{CLAIM_PREFIX}{uuid.uuid4().hex}{SUFFIX}", kind, started)
-    assert held is not None, "a new claim file is nobody else's"
-    return held
+    while True:  # a cleaner may take a claim in the instant between its making and its locking: make another
+        held = try_lock(locks_dir / f"{CLAIM_PREFIX}{uuid.uuid4().hex}{SUFFIX}", kind, started)
+        if held is not None:
+            return held
 
 
 @contextmanager
