@@ -302,3 +302,15 @@ def test_a_claim_naming_a_path_outside_the_staging_areas_never_has_it_removed(co
     (found,) = clear_leftovers(config)
     assert (found.path, found.state) == (precious, NOT_REMOVED) and precious.is_dir()
     assert not list(config.locks_dir.iterdir())
+
+
+def test_doctor_names_a_read_only_location_as_a_problem(config: Config, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    with tmpfs(tmp_path / "replica", "1m") as replica:
+        config = with_locations(config, tmp_path / "first", replica)
+        (tmp_path / "first").mkdir()
+        subprocess.run(["mount", "-o", "remount,ro", str(replica)], check=True)
+        code, report = edepot_json(config, capsys, "doctor")
+        problems = [(f["check"], f["subject"]) for f in report["findings"] if f["status"] == "problem"]
+        assert code == 1 and problems == [("storage location location-2", str(replica))]
+        assert "read-only" in next(f["detail"] for f in report["findings"] if f["subject"] == str(replica))
