@@ -39,6 +39,7 @@ from typing import Any, Mapping, Sequence
 from access import inventory, viewer
 from access.access_log import DeliveredAip, DipEntry, DipState, current_actor, open_register
 from access.aip_files import file_of, informatieobject_file, read_verified
+from access.purge import DIP_WORK, clear_dip_leftovers
 from access.redaction import (
     ManualRedaction,
     NameList,
@@ -51,6 +52,7 @@ from access.rules import AccessDecision, Role, decide
 from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import AccessDenied, InputError, InvalidPackage
+from kernel.locks import claim_work
 from kernel.model import Conversation, Custodian, Message, MessageKind, Source, SourceFile, participants_of
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
@@ -298,9 +300,12 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str]
 def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
            selection: Mapping[str, set[int] | None], times: Mapping[tuple[str, int], datetime], on: date,
            now: datetime) -> DipResult:
+    clear_dip_leftovers(config)
     staging = out.parent / temporary_name(out.name, "partial")
-    staging.mkdir(parents=True)
+    claim = claim_work(config.locks_dir, DIP_WORK, now.isoformat())
+    claim.note(staging)  # a killed run's staging is then found and removed (access/purge.py)
     try:
+        staging.mkdir(parents=True)
         redactor = _redactor(request)
         written: list[DipFile] = []
         outcomes: list[RecordOutcome] = []
@@ -341,6 +346,8 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        claim.release()
     entry = DipEntry(dip_id, str(out), request.requester, request.purpose, request.role.value, on, now,
                      request.expires, DipState.DELIVERED, None, _selection_record(request, redactor), len(files))
     with open_register(config.catalogue_url) as register:

@@ -7,6 +7,10 @@ moved or reused path is never emptied by mistake (it is then logged as gone, and
 
 Destruction of a record (retention) calls `withdraw_dips_of_aip` so no delivered copy of a destroyed
 record stays behind in the DIP area.
+
+A DIP is made in a hidden `.<name>.<hex>.partial` folder beside its place, claimed in `<data>/locks/` while it
+is made (kernel/locks.py); `clear_dip_leftovers` removes those of runs that were killed (they hold unredacted
+originals), and the next `dip create`, `dip purge` and `edepot doctor` call it.
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ from typing import Any
 
 from access.access_log import DipEntry, DipState, current_actor, open_register
 from kernel.config import Config
+from preservation.leftovers import Leftover, clear_leftovers
+
+DIP_WORK = "dip create"  # the kind of a DIP's claim on its staging
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,11 @@ def purge_expired(config: Config, on: date | None = None, actor: str = "") -> li
             register.mark_removed(entry, DipState.PURGED, config.clock(), actor or current_actor(), removal.note)
             removals.append(removal)
     return removals
+
+
+def clear_dip_leftovers(config: Config) -> list[Leftover]:
+    """Remove the staging folders of DIPs whose making was killed; returns what was found (live ones left alone)."""
+    return clear_leftovers(config, kinds={DIP_WORK})
 
 
 def withdraw_dips_of_aip(config: Config, aip_id: str, reason: str, actor: str = "") -> list[Removal]:

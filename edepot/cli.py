@@ -1,7 +1,8 @@
 """The `edepot` command: wires the verbs of DESIGN.md's command-line contract to ingest, preservation, access.
 
 Every verb takes --data-dir and --json. Exit codes: 0 ok, 1 the thing checked is bad (invalid SIP,
-damaged AIP), 2 usage or input error with one line on stderr. Never a traceback for bad input.
+damaged AIP), 2 usage or input error, 3 storage failure (a full, read-only or failing file system), each with
+one line on stderr. Never a traceback for bad input.
 """
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from edepot.commands import access, aip, demo, dip, fixity, hold, ingest, parse, retention, search, sip
+from edepot.commands import access, aip, demo, dip, doctor, fixity, hold, ingest, parse, retention, search, sip
 from kernel.config import Config, load_config
-from kernel.errors import EdepotError, InputError
+from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fault
 from kernel.version import edepot_version
+from preservation.storage import storage_failure
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access)
+AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
+    config: Config | None = None
     try:
         config = load_config(args.data_dir)
         return args.handler(args, config)
@@ -36,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
+        if is_storage_fault(exc):  # full, read-only or failing: the system's fault, not the input's
+            failure = storage_failure(exc, config) if config else StorageFailure(f"{exc.strerror}: {exc.filename}")
+            print(failure.one_line(), file=sys.stderr)
+            return failure.exit_code
         print(InputError(f"{exc.strerror or exc}: {exc.filename or ''}").one_line(), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

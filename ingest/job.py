@@ -10,16 +10,19 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kernel.config import Config
+from kernel.locks import HeldLock, LockInfo, claimed_work, read_lock, try_lock
 from kernel.version import EDEPOT_AGENT_ID, edepot_version
 from preservation.catalogue import AipVersion
 from preservation.identify import Identification
+from preservation.leftovers import clear_leftovers
 from preservation.metadata.premis import PremisAgent, PremisEvent
 from preservation.normalise import NormaliseOutcome
 from preservation.scan import ScanResult
 from preservation.validate_formats import FormatCheck
 
-# AIP identifiers are derived from the SIP's manifest, so a re-run after a crash finishes the same AIP.
+# AIP identifiers are derived from the SIP digest (stages.sip_digest), so a re-run after a crash finishes the same AIP.
 AIP_NAMESPACE = uuid.UUID("6f0d1c2a-6a53-4d0e-9a57-0e3f1f2b7c41")
+WORK_KIND = "ingest"  # the kind of its claim and locks in <data>/locks (kernel/locks.py)
 StageListener = Callable[[str], None]
 ProgressListener = Callable[[str, int, int], None]  # (stage, done, total) for per-file stages
 
@@ -63,6 +66,8 @@ class IngestJob:
     unpacked_from: dict[str, str] = field(default_factory=dict)  # AIP path of an export member → its container
     original_names: dict[str, str] = field(default_factory=dict)  # AIP path → the export's name, when shortened
     stage_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage, for the report
+    claim: HeldLock | None = None  # this run's claim on its staging, while it runs
+    locks: list[HeldLock] = field(default_factory=list)  # held until the ingest ends
     _stage_started: float = 0.0
 
     def begin(self, stage: str) -> None:
@@ -114,12 +119,37 @@ class IngestJob:
         self.events.append(event)
         return event
 
+    def hold(self, name: str) -> LockInfo | None:
+        """Take the lock `name` under `<data>/locks/` until this ingest ends; when another process holds it, returns
+        what that lock says (who, since when) instead."""
+        path = self.config.locks_dir / f"{name}.lock"
+        held = try_lock(path, WORK_KIND, self.config.clock().isoformat())
+        if held is None:
+            return read_lock(path)
+        self.locks.append(held)
+        return None
+
+    def announce(self, path: Path) -> None:
+        """Claim a staging path of this ingest before it is made, so a killed run's leftovers can be found."""
+        if self.claim is not None:
+            self.claim.note(path)
+
     @contextmanager
     def staging(self) -> Iterator[Path]:
-        """A private staging folder under the data directory, removed afterwards whatever happens."""
+        """A private staging folder under the data directory, claimed for this run (kernel/locks.py): the staging of
+        an ingest that was killed is removed first. Afterwards, whatever happens, the folder is removed and every
+        lock the job took let go."""
+        clear_leftovers(self.config, kinds={WORK_KIND})
         folder = self.config.staging_dir / f"ingest-{uuid.uuid4().hex}"
-        folder.mkdir(parents=True)
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        with claimed_work(self.config.locks_dir, WORK_KIND, self.config.clock().isoformat()) as claim:
+            self.claim = claim
+            claim.note(folder)
+            try:
+                folder.mkdir(parents=True)
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+                for lock in reversed(self.locks):
+                    lock.release()
+                self.locks.clear()
+                self.claim = None

@@ -3,8 +3,11 @@
 This function is the whole flow; each stage is in ingest/stages.py and leaves its PREMIS events.
 A crash at any point leaves no AIP in the catalogue; a re-run of the same SIP finishes the job
 (the AIP identifier is derived from the SIP, and stores replace leftovers of an interrupted run).
+A SIP and its record are locked while they are ingested (`<data>/locks/`, released even by a killed run),
+so a second run of the same SIP or record at once is refused, not mixed in.
 Whatever the outcome, an ingest report (JSON and HTML, ingest/report.py) is written under
-`<data>/reports/`; a rejected SIP's report says which stage refused it and why.
+`<data>/reports/`; a rejected SIP's report says which stage refused it and why. A full, read-only or
+failing file system is a StorageFailure (E500, exit 3) naming the storage location or data directory.
 """
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from ingest import stages
 from ingest.job import IngestJob, ProgressListener, StageListener
 from ingest.report import write_rejection_report, write_report
 from kernel.config import Config
-from kernel.errors import EdepotError
+from kernel.errors import EdepotError, is_storage_fault
 from preservation.catalogue import open_catalogue
 from preservation.format_policy import load_policy
-from preservation.storage import open_locations
+from preservation.storage import open_locations, storage_failure
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,25 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     """
     job = IngestJob(config, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
     try:
-        result = _run(source, job)
+        return _run(source, job)
     except EdepotError as error:
-        job.end_stage()
-        write_rejection_report(source, job, error)
+        _reject(source, job, error)
         raise
-    return result
+    except OSError as error:
+        if not is_storage_fault(error):
+            raise
+        failure = storage_failure(error, config, unnamed=f"the data directory ({config.data_dir})")
+        _reject(source, job, failure)
+        raise failure from error
+
+
+def _reject(source: Path, job: IngestJob, error: EdepotError) -> None:
+    """Write the rejection report (after the staging is gone, so a full data directory has room for it again)."""
+    job.end_stage()
+    try:
+        write_rejection_report(source, job, error)
+    except OSError as failed:
+        error.hint = f"{error.hint}; no report could be written: {failed.strerror or failed}".lstrip("; ")
 
 
 def _run(source: Path, job: IngestJob) -> IngestResult:
@@ -78,8 +94,8 @@ def _run(source: Path, job: IngestJob) -> IngestResult:
     try:
         with job.staging() as staging:
             sip = stages.receive(source, staging, job)
-            stages.refuse_duplicate(sip, catalogue, job)
             stages.validate(sip, job)
+            stages.refuse_duplicate(sip, catalogue, job)
             aip = stages.AipBuilder(staging / "aip")
             conversation, record = stages.keep_originals(sip, aip, job)
             media = stages.unpack_export(aip, conversation, job)

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from kernel.atomic import COPY_THREADS, copy_file_durably
 from kernel.errors import InvalidPackage
@@ -21,15 +22,19 @@ from kernel.hashing import digest_file
 from preservation.aip import AipBuilder, SealedFile
 from preservation.storage import LocalDirectoryLocation
 
+T = TypeVar("T")
+
 
 class Replication:
     """The copies of one AIP on its way to every storage location."""
 
-    def __init__(self, aip: AipBuilder, locations: Sequence[LocalDirectoryLocation], aip_id: str) -> None:
+    def __init__(self, aip: AipBuilder, locations: Sequence[LocalDirectoryLocation], aip_id: str,
+                 announce: Callable[[Path], None] = lambda _path: None) -> None:
+        """`announce` is told each incoming folder's path before it is made (to claim it, kernel/locks.py)."""
         self.aip = aip
         self.locations = list(locations)
         self.aip_id = aip_id
-        self.incoming = {location.name: location.open_incoming(aip_id) for location in self.locations}
+        self.incoming = {location.name: location.open_incoming(aip_id, announce) for location in self.locations}
         self._pool = ThreadPoolExecutor(max_workers=COPY_THREADS)
         self._copies: dict[tuple[str, str], Future[str]] = {}  # (location, AIP path) → sha256 of the copy
         self._published = False
@@ -55,7 +60,14 @@ class Replication:
                 if name == location.name and relative not in wanted:  # sent early, not part of the bag after all
                     (self.incoming[name] / relative).unlink(missing_ok=True)
         self._pool.shutdown()
-        bags = [location.publish_bag(self.incoming[location.name], self.aip_id) for location in self.locations]
+        bags: list[Path] = []
+        try:
+            for location in self.locations:
+                bags.append(_named(location.root, location.publish_bag, self.incoming[location.name], self.aip_id))
+        except BaseException:  # all or none: a bag in some locations only is not kept either
+            for bag in bags:
+                shutil.rmtree(bag, ignore_errors=True)
+            raise
         self._published = True
         return bags
 
@@ -76,5 +88,16 @@ class Replication:
 
 def _copy(source: Path, target: Path) -> str:
     """Copy, fsync, and read the copy back: the sha256 of what the location holds."""
-    copy_file_durably(source, target)
+    _named(target, copy_file_durably, source, target)
     return digest_file(target, ("sha256",))[0]["sha256"]
+
+
+def _named(place: Path, step: Callable[..., T], *args: Any) -> T:
+    """Run `step`; an OS error that names no file (a failed write or fsync) is given `place`, so that a storage
+    failure can say which location it was."""
+    try:
+        return step(*args)
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(place)
+        raise

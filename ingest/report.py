@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from ingest.job import IngestJob
 from kernel.atomic import write_bytes_atomic
-from kernel.errors import EdepotError
+from kernel.errors import EdepotError, StorageFailure
 from kernel.names import escaped
 from preservation.aip import SealedFile
 from preservation.wording import dutch
@@ -37,6 +37,8 @@ def write_rejection_report(source: Path, job: IngestJob, error: EdepotError) -> 
     document = _common(source, job, "rejected") | {"error": {
         "ref": error.ref, "message": error.message, "stage": job.stage,
         "problems": list(getattr(error, "problems", []))}}
+    if isinstance(error, StorageFailure):
+        document["error"]["location"] = error.location
     if job.quarantined is not None:
         document["quarantined"] = str(job.quarantined)
     document["premis_events"] = [{"type": ev.type, "date": ev.date_time.isoformat(), "outcome": ev.outcome,

@@ -21,7 +21,8 @@ import json
 import logging
 import os
 import re
-import tempfile
+import shutil
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from ingest.sip import (
 from kernel.config import Config
 from kernel.errors import EdepotError, InputError
 from kernel.hashing import digest_file
+from kernel.locks import claimed_work
 from kernel.model import Conversation, load_json
 from kernel.names import escaped, unsafe_name_reason
 from preservation.bag_writer import read_manifest
@@ -175,10 +177,13 @@ def validate_transfer(path: Path, config: Config, bagit_only: bool = False) -> S
     from ingest.unpack import unpack_transfer
 
     checks = [_check_package_checksum(path)]
-    config.staging_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=config.staging_dir, prefix="validate-") as temp:
-        bag = unpack_transfer(path, Path(temp))
-        report = validate_sip(bag, config, bagit_only)
+    temp = config.staging_dir / f"validate-{uuid.uuid4().hex}"
+    with claimed_work(config.locks_dir, "sip validate") as claim:  # a killed run's staging is then found
+        claim.note(temp)
+        try:
+            report = validate_sip(unpack_transfer(path, temp), config, bagit_only)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
     return replace(report, path=path, checks=(*checks, *report.checks))
 
 

@@ -17,8 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from lxml import etree
-
 from ingest.aip_metadata import (
     DerivedCopy,
     bestand_name,
@@ -44,11 +42,11 @@ from ingest.zip_salvage import SalvagedZipExport, salvage_zip
 from kernel.atomic import fsync_tree, write_bytes_atomic
 from kernel.errors import (
     AlreadyIngested,
-    EdepotError,
     InfectedPackage,
     InputError,
     InvalidPackage,
     MetadataError,
+    RecordExists,
     RenderingFailed,
     ToolMissing,
     UnsafeArchive,
@@ -57,7 +55,7 @@ from kernel.model import Conversation
 from kernel.version import edepot_version
 from preservation import aip as layout
 from preservation.aip import AipBuilder, SealedFile
-from preservation.bag_writer import read_manifest
+from preservation.bag_writer import decode_manifest_path, encode_manifest_path, read_manifest
 from preservation.catalogue import (
     AipRecord,
     AipState,
@@ -106,32 +104,65 @@ def receive(source: Path, staging: Path, job: IngestJob) -> Path:
 
 
 def refuse_duplicate(sip: Path, catalogue: SqliteCatalogue, job: IngestJob) -> None:
-    """Derive the AIP identifier from the SIP's payload manifest; refuse a SIP ingested before.
+    """Derive the AIP identifier from the validated SIP; refuse a SIP ingested before or being ingested now
+    (AlreadyIngested, E106), and a different SIP of a record held or being ingested (RecordExists, E108).
 
-    With `job.new_version`, a SIP ingested before (or another SIP of a record already held) becomes the next
-    version instead: its AIP is linked to the previous and the first version of that record.
+    The SIP and its record stay locked (`<data>/locks/`) until the ingest ends, so two runs never work on one AIP
+    or one record at once. With `job.new_version`, a SIP ingested before (or another SIP of a record already
+    held) becomes the next version instead: its AIP is linked to the previous and the first version of that record.
+    """
+    digest = sip_digest(sip)
+    job.set_sip_digest(digest)
+    record_id = read_record_summary(sip).identifier
+    holder = job.hold(f"aip-{job.aip_id}")
+    if holder is not None:
+        raise AlreadyIngested(f"this SIP is being ingested now, by {holder.describe()}",
+                              hint="being ingested, or ingested before: see 'edepot aip list' once that run has ended")
+    holder = job.hold(f"record-{hashlib.sha256(record_id.encode()).hexdigest()[:32]}") if record_id else None
+    if holder is not None:
+        raise RecordExists(f"another SIP of record {record_id} is being ingested now, by {holder.describe()}",
+                           hint="run this one again once that run has ended, with --new-version to keep it as the "
+                                "next version")
+    # Catalogues from before the digest of `sip_digest` hold `legacy_sip_digest`; comparing with both keeps a SIP
+    # ingested then known, without rewriting those rows (the catalogue does not keep the SIP's file names again).
+    legacy = legacy_sip_digest(sip)
+    before = catalogue.aip_for_sip(digest) or catalogue.aip_for_sip(legacy)
+    versions = catalogue.versions(digest, record_id) or catalogue.versions(legacy, record_id)
+    if not job.new_version:
+        if before:
+            raise AlreadyIngested(f"this SIP was ingested before as AIP {before}",
+                                  hint="add --new-version to keep it as a new version of that AIP")
+        if versions:
+            latest = versions[-1]
+            raise RecordExists(f"record {record_id} is archived already (AIP {latest.aip_id}, version "
+                               f"{latest.version}); this is a different SIP of it",
+                               hint=f"add --new-version to keep it as version {latest.version + 1} of the record")
+        return
+    if versions:
+        latest = versions[-1]
+        job.set_sip_digest(digest, latest.version + 1)
+        job.version = AipVersion(job.aip_id, latest.version + 1, latest.aip_id, latest.first_aip)
+
+
+def sip_digest(sip: Path) -> str:
+    """The SIP's identity: the sha256 of the JSON list of [path, sha256] of every payload file, sorted.
+
+    The paths are the files' own names, each matched to its (validated) manifest line: a manifest line alone
+    cannot tell `a<LF>b.txt` from `a%0Ab.txt`, since "%" is written as is (preservation/bag_writer.py).
     """
     manifest = sip / "manifest-sha256.txt"
+    listed = read_manifest(manifest) if manifest.is_file() else {}
+    pairs = sorted(
+        [path, listed.get(decode_manifest_path(encode_manifest_path(path)), "")]
+        for path in (p.relative_to(sip).as_posix() for p in (sip / "data").rglob("*") if p.is_file()))
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=True).encode()).hexdigest()
+
+
+def legacy_sip_digest(sip: Path) -> str:
+    """The SIP digest catalogues held before `sip_digest`: the sha256 of the manifest's sorted lines."""
+    manifest = sip / "manifest-sha256.txt"
     lines = sorted(manifest.read_bytes().splitlines()) if manifest.is_file() else []
-    digest = hashlib.sha256(b"\n".join(lines)).hexdigest()
-    if not job.new_version:
-        job.set_sip_digest(digest)
-        existing = catalogue.aip_for_sip(digest)
-        if existing:
-            raise AlreadyIngested(f"this SIP was ingested before as AIP {existing}",
-                                  hint="add --new-version to keep it as a new version of that AIP")
-        return
-    try:
-        record_id = read_record_summary(sip).identifier
-    except (EdepotError, OSError, etree.XMLSyntaxError):
-        record_id = ""  # validation will say what is wrong with the SIP
-    versions = catalogue.versions(digest, record_id)
-    if not versions:
-        job.set_sip_digest(digest)
-        return
-    latest = versions[-1]
-    job.set_sip_digest(digest, latest.version + 1)
-    job.version = AipVersion(job.aip_id, latest.version + 1, latest.aip_id, latest.first_aip)
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
 def scan(aip: AipBuilder, source: Path, job: IngestJob) -> None:
@@ -188,6 +219,7 @@ def quarantine(source: Path, result: ScanResult, job: IngestJob) -> Path:
     root = job.config.quarantine_dir
     name = f"{job.config.clock():%Y%m%dT%H%M%SZ}-{(job.sip_digest or uuid.uuid4().hex)[:12]}"
     incoming = root / ".incoming" / uuid.uuid4().hex
+    job.announce(incoming)
     incoming.mkdir(parents=True)
     if source.is_dir():
         shutil.copytree(source, incoming / "package" / source.name, symlinks=True)
@@ -652,7 +684,7 @@ def start_replication(aip: AipBuilder, locations: list[LocalDirectoryLocation], 
     """Begin copying the AIP's files that are final already (originals, SIP metadata, unpacked members) to every
     storage location in the background (ingest/replication.py); nothing is visible there until `replicate`.
     Leaving the block without `replicate` having finished removes what was copied."""
-    replication = Replication(aip, locations, job.aip_id)
+    replication = Replication(aip, locations, job.aip_id, job.announce)
     try:
         replication.send(sorted(aip.roles))
         yield replication

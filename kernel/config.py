@@ -96,6 +96,11 @@ class Config:
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
 
+    @property
+    def locks_dir(self) -> Path:
+        """Where running commands hold their locks and claims (kernel/locks.py)."""
+        return self.data_dir / "locks"
+
 
 def default_schema_dir() -> Path | None:
     """`$EDEPOT_SCHEMA_DIR`, else the official schemas beside a checkout (`../shared/standards`), else None."""

@@ -6,6 +6,11 @@ StorageFailure → 3 (a location that is full, read-only or gone: the system, no
 """
 from __future__ import annotations
 
+import errno
+
+# OS errors that say the storage failed (full, over quota, read-only, failing), not that the input is bad
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
 
 class EdepotError(Exception):
     """Base class. `ref` is a stable code a user can search for; `hint` says what to do."""
@@ -130,3 +135,8 @@ class StorageFailure(EdepotError):
     def __init__(self, message: str, location: str = "", hint: str = "") -> None:
         super().__init__(message, hint)
         self.location = location
+
+
+def is_storage_fault(error: BaseException) -> bool:
+    """Whether `error` is an OS error of a full, read-only or failing file system (a StorageFailure, exit 3)."""
+    return isinstance(error, OSError) and error.errno in STORAGE_ERRNOS

@@ -6,13 +6,16 @@ crash leaves either no AIP or the whole AIP (OAIS Archival Storage: "Receive Dat
 """
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from kernel.atomic import copy_file_atomic, copy_tree_durably, fsync_dir, publish_directory
+from kernel.config import Config
+from kernel.errors import StorageFailure
 
 
 class StorageLocation(Protocol):
@@ -23,8 +26,9 @@ class StorageLocation(Protocol):
     def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
         """Copy a finished bag in under `aip_id`, atomically; replaces a leftover of an interrupted run."""
 
-    def open_incoming(self, aip_id: str) -> Path:
-        """A new private folder on this location in which a bag of `aip_id` is assembled before `publish_bag`."""
+    def open_incoming(self, aip_id: str, announce: Callable[[Path], None] = lambda _path: None) -> Path:
+        """A new private folder on this location in which a bag of `aip_id` is assembled before `publish_bag`;
+        `announce` is told its path before it is made (to claim it, kernel/locks.py)."""
 
     def publish_bag(self, incoming: Path, aip_id: str) -> Path:
         """Make the bag assembled in `incoming` the AIP's bag with one rename; returns where it is."""
@@ -57,12 +61,13 @@ class LocalDirectoryLocation:
         copy_tree_durably(staged_bag, incoming)
         return self.publish_bag(incoming, aip_id)
 
-    def open_incoming(self, aip_id: str) -> Path:
+    def open_incoming(self, aip_id: str, announce: Callable[[Path], None] = lambda _path: None) -> Path:
         incoming_root = self.root / ".incoming"
         incoming_root.mkdir(parents=True, exist_ok=True)
         for stale in incoming_root.glob(f"{aip_id}.*"):  # left by an interrupted ingest of the same AIP
             shutil.rmtree(stale, ignore_errors=True)
         incoming = incoming_root / f"{aip_id}.{uuid.uuid4().hex}"
+        announce(incoming)
         incoming.mkdir()
         return incoming
 
@@ -104,3 +109,21 @@ class LocalDirectoryLocation:
 def open_locations(roots: tuple[Path, ...]) -> list[LocalDirectoryLocation]:
     """The configured storage locations, named location-1, location-2, ... in configuration order."""
     return [LocalDirectoryLocation(root=root, name=f"location-{i}") for i, root in enumerate(roots, start=1)]
+
+
+def storage_failure(error: OSError, config: Config, *, unnamed: str = "") -> StorageFailure:
+    """The StorageFailure (E500, exit 3) an OS error of a full, read-only or failing file system amounts to, naming
+    the storage location (its configured name and root) or the data directory the failed path lies in, else the
+    path itself, else `unnamed` (what was being written when the error names no path).
+
+    A copy names its source and its target; the target is judged first, since writing is what fails on a full
+    or read-only file system.
+    """
+    places = [(f"storage location {location.name} ({location.root})", location.root)
+              for location in open_locations(config.storage_locations)]
+    places.append((f"the data directory ({config.data_dir})", config.data_dir))
+    paths = [Path(os.path.abspath(p)) for p in (error.filename2, error.filename) if isinstance(p, (str, Path))]
+    where = next((name for path in paths for name, root in places if path.is_relative_to(root)), "")
+    where = where or (str(paths[0]) if paths else unnamed or "a file system edepot writes to")
+    return StorageFailure(f"{where} failed: {error.strerror or error}", location=where,
+                          hint="nothing half-written was kept; run the command again once it has room or is writable")

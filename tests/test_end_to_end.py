@@ -108,7 +108,8 @@ def test_sip_as_zip_and_7z_transfer_packages(config: Config, tmp_path: Path) -> 
     as_7z = tmp_path / "sip2.7z"
     with py7zr.SevenZipFile(as_7z, "w") as archive:
         archive.writeall(sip2.path, "sip2")
-    assert len(ingest(as_7z, config).locations) == 2
+    second = ingest(as_7z, config, new_version=True)  # another SIP of the same record: only as its next version
+    assert len(second.locations) == 2 and second.version == 2
 
 
 def test_a_crash_between_replicas_leaves_no_aip_and_a_rerun_finishes(config: Config, tmp_path: Path,

@@ -90,11 +90,14 @@ def _missing(result: DipResult) -> str:
 
 
 def cmd_dip_purge(args: argparse.Namespace, config: Config) -> int:
-    from access.purge import purge_expired
+    from access.purge import clear_dip_leftovers, purge_expired
 
     removals = purge_expired(config, args.on)
-    emit(args, {"purged": [r.to_dict() for r in removals]},
-         "\n".join(f"{r.dip_id}  {r.path}: {r.note}" for r in removals) or "no expired DIPs")
+    leftovers = clear_dip_leftovers(config)
+    emit(args, {"purged": [r.to_dict() for r in removals], "leftovers": [f.to_dict() for f in leftovers]},
+         "\n".join([f"{r.dip_id}  {r.path}: {r.note}" for r in removals]
+                   + [f"{f.path}: staging of {f.origin}: {f.state}" for f in leftovers])
+         or "no expired DIPs")
     return 0
 
 

@@ -1,0 +1,138 @@
+"""`edepot doctor`: is this installation fit to work? The data directory, each storage location and the catalogue
+are checked, and the leftovers of interrupted work (preservation/leftovers.py) are listed and removed.
+
+Each check is one function in CHECKS that takes the configuration and whether to repair, and returns typed
+findings; a new check is one more function there. Nothing is repaired but leftovers of work that died.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable
+
+from kernel.config import Config
+from kernel.errors import EdepotError
+from preservation.catalogue import open_catalogue
+from preservation.leftovers import IN_USE, REMOVED, WOULD_REMOVE, clear_leftovers
+from preservation.storage import open_locations
+
+
+class Status(str, Enum):
+    OK = "ok"
+    REMOVED = "removed"  # a leftover of interrupted work, removed
+    FOUND = "found"  # a leftover of interrupted work, listed only (dry run)
+    IN_USE = "in use"  # staging of a command that is running: left alone
+    PROBLEM = "problem"  # needs an administrator; `edepot doctor` exits 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a check found: which check, how it stands, what it is about, and the details."""
+
+    check: str
+    status: Status
+    subject: str
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "status": self.status.value, "subject": self.subject, "detail": self.detail}
+
+
+Check = Callable[[Config, bool], list[Finding]]  # (configuration, repair) → findings
+
+
+def check_data_dir(config: Config, repair: bool) -> list[Finding]:
+    """The data directory exists and can be written, with its free space."""
+    return [_file_system("data directory", config.data_dir)]
+
+
+def check_locations(config: Config, repair: bool) -> list[Finding]:
+    """Each storage location exists (once an AIP is held), can be written, and has a bag of every AIP held."""
+    held = _catalogued_aips(config)
+    findings = []
+    for location in open_locations(config.storage_locations):
+        name = f"storage location {location.name}"
+        if not location.root.is_dir() and not held:
+            findings.append(Finding(name, Status.OK, str(location.root), "not made yet (the first ingest makes it)"))
+            continue
+        findings.append(_file_system(name, location.root))
+        missing = held - set(location.aip_ids())
+        if missing:
+            findings.append(Finding(name, Status.PROBLEM, str(location.root),
+                                    f"{len(missing)} AIP(s) of the catalogue have no bag here, e.g. {min(missing)}; "
+                                    "run 'edepot fixity run --all'"))
+    return findings
+
+
+def check_catalogue(config: Config, repair: bool) -> list[Finding]:
+    """The catalogue's SQLite file passes SQLite's own consistency check."""
+    path = _catalogue_path(config)
+    if path is None:
+        return [Finding("catalogue", Status.OK, config.catalogue_url, "not a local SQLite file: not checked here")]
+    if not path.is_file():
+        return [Finding("catalogue", Status.OK, str(path), "no catalogue yet (the first ingest makes it)")]
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        return [Finding("catalogue", Status.PROBLEM, str(path), f"cannot be read: {error}")]
+    if verdict != ["ok"]:
+        return [Finding("catalogue", Status.PROBLEM, str(path), "; ".join(verdict[:5]))]
+    return [Finding("catalogue", Status.OK, str(path), f"consistent; {len(_catalogued_aips(config))} AIP(s)")]
+
+
+def check_leftovers(config: Config, repair: bool) -> list[Finding]:
+    """Staging of commands that were killed (removed when repairing) and of commands running now (left alone)."""
+    states = {REMOVED: Status.REMOVED, WOULD_REMOVE: Status.FOUND, IN_USE: Status.IN_USE}
+    findings = []
+    for leftover in clear_leftovers(config, dry_run=not repair):
+        detail = f"left by {leftover.origin}" + (f"; {leftover.note}" if leftover.note else "")
+        findings.append(Finding("leftovers", states.get(leftover.state, Status.PROBLEM), str(leftover.path), detail))
+    return findings or [Finding("leftovers", Status.OK, str(config.data_dir), "no leftovers of interrupted work")]
+
+
+CHECKS: tuple[Check, ...] = (check_data_dir, check_locations, check_catalogue, check_leftovers)
+
+
+def run_doctor(config: Config, *, dry_run: bool = False) -> list[Finding]:
+    """Every check's findings in CHECKS order; leftovers are only listed with `dry_run`."""
+    return [finding for check in CHECKS for finding in check(config, not dry_run)]
+
+
+def _file_system(name: str, path: Path) -> Finding:
+    if not path.is_dir():
+        return Finding(name, Status.PROBLEM, str(path), "does not exist")
+    stats = os.statvfs(path)
+    free = f"{stats.f_bavail * stats.f_frsize / 2**30:.1f} GiB free"
+    if stats.f_flag & os.ST_RDONLY:
+        return Finding(name, Status.PROBLEM, str(path), f"read-only file system; {free}")
+    if stats.f_bavail == 0:
+        return Finding(name, Status.PROBLEM, str(path), "full: no space left")
+    return Finding(name, Status.OK, str(path), f"writable; {free}")
+
+
+def _catalogue_path(config: Config) -> Path | None:
+    url = config.catalogue_url
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def _catalogued_aips(config: Config) -> set[str]:
+    path = _catalogue_path(config)
+    if path is None or not path.is_file():
+        return set()
+    try:
+        catalogue = open_catalogue(config.catalogue_url)
+    except (EdepotError, sqlite3.Error):
+        return set()
+    try:
+        return {aip.aip_id for aip in catalogue.aips()}
+    except sqlite3.Error:
+        return set()
+    finally:
+        catalogue.close()
