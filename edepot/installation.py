@@ -8,9 +8,11 @@ without importing any of them.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from importlib.metadata import Distribution, distributions
+from pathlib import Path
 
 DISTRIBUTION = "edepot"
 TOP_LEVEL_NAMES = ("access", "edepot", "ingest", "kernel", "preservation", "schemas")
@@ -63,3 +65,26 @@ def top_level_names(dist: Distribution) -> set[str]:
 def _canonical(name: str) -> str:
     """A distribution name as PEP 503 compares them: `Other_Kernel` and `other-kernel` are one."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def foreign_import_locations() -> dict[str, str]:
+    """Each of edepot's top-level names that Python would import from another folder than `edepot` itself
+    (a folder named `kernel` in the working directory, say), with where it would import it from.
+
+    edepot's six packages are installed side by side, in site-packages or in a checkout, so all six resolve
+    to one parent folder; an empty dict means they do. Finds the modules without running them.
+    """
+    home = _parent_of("edepot")
+    found = {}
+    for name in TOP_LEVEL_NAMES:
+        parent = _parent_of(name)
+        if parent != home:
+            found[name] = str(parent) if parent else "nowhere (not importable)"
+    return found
+
+
+def _parent_of(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return Path(spec.origin).parent if spec and spec.origin else None
+    return Path(next(iter(spec.submodule_search_locations))).parent

@@ -217,3 +217,19 @@ def test_the_installed_code_writes_the_samples_of_the_checkout(tmp_path: Path) -
         assert made.read("_chat.txt") == kept.read("_chat.txt")
         for name in made.namelist():
             assert made.read(name)[:4] == kept.read(name)[:4], name
+
+
+def test_doctor_names_an_import_name_taken_from_another_folder(tmp_path: Path) -> None:
+    """A package folder called `schemas` in the working directory comes first on `python -m edepot`'s path."""
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "__init__.py").write_text("")
+    done = run([sys.executable, "-m", "edepot", "--data-dir", tmp_path / "data", "--json", "doctor", "--dry-run"],
+               cwd=tmp_path)
+    report = json.loads(done.stdout)
+    [problem] = [f for f in report["findings"] if f["check"] == "installation"]
+    assert problem["status"] == "problem" and problem["subject"] == "schemas"
+    assert str(tmp_path) in problem["detail"]
+    (tmp_path / "elsewhere").mkdir()
+    clean = run([sys.executable, "-m", "edepot", "--data-dir", tmp_path / "data", "--json", "doctor", "--dry-run"],
+                cwd=tmp_path / "elsewhere")
+    assert [f["status"] for f in json.loads(clean.stdout)["findings"] if f["check"] == "installation"] == ["ok"]
