@@ -1,9 +1,11 @@
 """Access: `edepot search`: full-text search over every message, as a researcher or as an archivist.
 
 A researcher sees hits only in records open to them on the request date (`access.rules`): nothing of a
-record that is not, not its title, not a count. Their snippets are cut from the message text after the
-automatic redaction (`access.redaction`: phone numbers, e-mail addresses, IBANs, BSNs), so a snippet
-boundary can never split a number past its detector. An archivist sees every record, unredacted.
+record that is not, not its title, not a count. A message is their hit only when the query matches it as it
+would be delivered (`access.query_guard`: without what redaction removes, the sender as shown), and their
+snippets are cut from the message text after the redaction (`access.redaction`: phone numbers, e-mail
+addresses, IBANs, BSNs, names on the organisation's list), so a snippet boundary can never split a number
+past its detector. An archivist sees every record, unredacted.
 """
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 
-from access.access_log import open_register
 from access.aip_files import file_of, informatieobject_file, read_verified
-from access.redaction import Redactor
-from access.rules import AccessDecision, Role, decide, role_of
+from access.query_guard import QueryGuard, guarded_page
+from access.redaction import NameList, Redactor
+from access.rules import AccessDecision, Role, current_facts, decide, role_of, viewer_for
 from kernel.config import Config
 from kernel.model import Conversation
 from preservation.aip import CONVERSATION_JSON
@@ -87,18 +89,18 @@ class SearchResult:
 def visible_records(catalogue_url: str, records: Sequence[IndexedRecord], role: Role, on: date,
                     requester: str | None) -> list[tuple[IndexedRecord, AccessDecision]]:
     """Each record with the access decision for this requester on this date."""
-    permitted: set[str] = set()
-    if requester and role is Role.RESEARCHER:
-        with open_register(catalogue_url) as register:
-            permitted = register.permitted_records(requester, on)
-    return [(r, decide(r.access, role, on, permitted)) for r in records]
+    who = viewer_for(catalogue_url, on, requester, archive=role is Role.ARCHIVIST)
+    facts = current_facts((r.access for r in records), catalogue_url)
+    return [(r, decide(facts[r.record_id], who)) for r in records]
 
 
-def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
-    """One page of hits for the request, in the request's sort order."""
+def search(catalogue_url: str, request: SearchRequest, *, names: NameList | None = None) -> SearchResult:
+    """One page of hits for the request, in the request's sort order. A researcher's hits are judged on the
+    text as delivered to them (redacted, also of the `names` of the organisation's list)."""
     role = role_of(request.role) if isinstance(request.role, str) else request.role
     on = request.on or date.today()
     terms = parse_query(request.query)
+    redactor = Redactor(names) if role is Role.RESEARCHER else None
     db = connect(sqlite_path(catalogue_url))
     try:
         candidates = matching_records(db, request.filters)
@@ -107,10 +109,17 @@ def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
         by_key = {r.record_key: r for r in allowed}
         total = db.execute("SELECT COUNT(*) FROM search_records").fetchone()[0]
         within = None if len(allowed) == total else allowed  # no record condition needed at all
-        found = find_messages(db, terms, request.filters, within, request.limit + 1, request.sort, request.offset)
+        if redactor is None:
+            found = find_messages(db, terms, request.filters, within, request.limit + 1, request.sort,
+                                  request.offset)
+            more = len(found) > request.limit
+        else:
+            guard = QueryGuard(terms, redactor, request.filters.participant)
+            found, more = guarded_page(
+                lambda at, size: find_messages(db, guard.index_terms, request.filters, within, size, request.sort,
+                                               at), guard, request.limit, request.offset)
     finally:
         db.close()
-    redactor = Redactor() if role is Role.RESEARCHER else None
     hits = []
     for message in found[:request.limit]:
         record = by_key[message.record_key]
@@ -119,7 +128,7 @@ def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
             text, title, sender = redactor.clean(text), redactor.clean(title), redactor.person(sender)
         hits.append(SearchHit(record.aip_id, record.record_id, title, message.seq, message.timestamp, sender,
                               message.kind, snippet(text, terms)))
-    return SearchResult(request.query, role, on, request.filters, tuple(hits), len(found) > request.limit)
+    return SearchResult(request.query, role, on, request.filters, tuple(hits), more)
 
 
 def snippet(text: str, terms: Sequence[Term], width: int = SNIPPET_CHARS) -> str:

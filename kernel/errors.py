@@ -80,6 +80,12 @@ class RecordExists(InputError):
     ref = "E108"
 
 
+class DecisionNeeded(InputError):
+    """A Woo delivery whose scope holds records whose openness nobody decided (or withheld without a ground)."""
+
+    ref = "E109"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 
