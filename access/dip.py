@@ -367,6 +367,7 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
             outcomes.append(outcome)
             shown.append((outcome, delivered, folder, shown_media))
         written += _write_viewer(staging, shown, request)
+        rows.sort(key=lambda r: (r.record_id, r.seq or 0))
         written += inventory.write(staging, rows, _inventory_heading(request, now), now)
         dip_id = str(uuid.uuid4())
         files = _finish(staging, out, written, request, outcomes, dip_id, now, on=on,

@@ -123,13 +123,16 @@ def render_pdf(rows: Sequence[Row], heading: Heading, created: datetime) -> byte
 
     counts = {d: sum(1 for r in rows if r.decision == d) for d in (PUBLIC, PARTLY_PUBLIC, NOT_PUBLIC)}
     used = sorted({g for r in rows for g in legal_grounds(r.grounds)})
+    # A Woo inventory is published with the besluit: it names the request, not the requester, and a
+    # disclosure under the Woo is to everybody, so it has no end date of use.
+    delivery = [["Verstrekt aan", heading.requester],
+                ["Te gebruiken tot en met", heading.expires.isoformat() if heading.expires else "onbeperkt"]]
     data = {
-        "title": "Inventarislijst",
+        "title": f"Inventarislijst Woo-verzoek {heading.woo_request}" if heading.woo_request else "Inventarislijst",
         "author": "edepot",
-        "heading": [*([["Woo-verzoek", heading.woo_request]] if heading.woo_request else []),
-                    ["Verstrekt aan", heading.requester], ["Doel", heading.purpose],
-                    ["Datum verzoek", heading.on.isoformat()],
-                    ["Te gebruiken tot en met", heading.expires.isoformat() if heading.expires else "onbeperkt"],
+        "heading": [*([["Woo-verzoek", heading.woo_request]] if heading.woo_request else delivery[:1]),
+                    ["Onderwerp" if heading.woo_request else "Doel", heading.purpose],
+                    ["Datum verzoek", heading.on.isoformat()], *([] if heading.woo_request else delivery[1:]),
                     ["Documenten", f"{len(rows)}: {counts[PUBLIC]} openbaar, {counts[PARTLY_PUBLIC]} deels openbaar, "
                                    f"{counts[NOT_PUBLIC]} niet openbaar"]],
         "columns": list(COLUMNS),
