@@ -162,7 +162,10 @@ def with_restriction(facts: RecordAccess, restriction: Restriction) -> RecordAcc
 def record_access_from_mdto(document: bytes) -> RecordAccess:
     """The access facts of the informatieobject in an MDTO document; MetadataError when it holds none."""
     node = Informatieobject.parse(document)
-    read, grounds, labels, notes = [], [], [], []
+    read: list[Restriction] = []
+    grounds: list[str] = []
+    labels: list[str] = []
+    notes: list[str] = []
     for restriction in node.all("beperkingGebruik"):
         label = restriction.words("beperkingGebruikType/begripLabel")
         end = restriction.words("beperkingGebruikTermijn/termijnEinddatum")
