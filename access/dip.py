@@ -249,7 +249,8 @@ def _refuse_undecided(sources: Sequence[tuple[_Source, AccessDecision]]) -> None
 
 def _hold_scope(catalogue: SqliteCatalogue, sources: Sequence[tuple[_Source, AccessDecision]],
                 request: DipRequest, now: datetime) -> None:
-    """A hold "Woo-verzoek ID" on every record in scope (once): none is destroyed until it is lifted."""
+    """A hold "Woo-verzoek ID" on every record in scope (once): none is destroyed until it is lifted. Placed
+    before the DIP is built, so a delivery never exists without its holds (a failed build leaves them)."""
     reason = WOO_HOLD.format(request.woo_request)
     for record_id in dict.fromkeys(s.facts.record_id for s, _ in sources):
         if not any(h.reason == reason for h in catalogue.holds(record_id, active_only=True)):
@@ -319,8 +320,9 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who:
             assert seqs is not None
             seqs.update(range(hit.seq - request.context, hit.seq + request.context + 1))
         if request.woo_request:
+            seen = {r.record_key for r in shown}
             for record in records:
-                if record not in shown and find_messages(db, terms, request.filters, [record], 1):
+                if record.record_key not in seen and find_messages(db, terms, request.filters, [record], 1):
                     chosen[record.aip_id] = None
     finally:
         db.close()

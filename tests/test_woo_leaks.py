@@ -12,7 +12,6 @@ import html
 import io
 import json
 import re
-import shutil
 import subprocess
 import zipfile
 from dataclasses import dataclass
@@ -232,8 +231,6 @@ def test_a_woo_delivery_waits_for_decisions_lists_grounds_and_holds_its_records(
                    for e in events)
     finally:
         catalogue.close()
-    assert cli(archive.config, *woo[:-1], str(tmp_path / "again"), capsys=capsys)[0] == 0  # held once, not twice
-    assert len(cli(archive.config, "hold", "list", "--json", capsys=capsys)[1].split('"hold_id"')) == 6
 
 
 def csv_rows(path: Path) -> list[dict[str, str]]:
@@ -255,4 +252,5 @@ def test_the_archives_own_dip_is_labelled_and_never_a_requesters(archive: Archiv
                            "--requester", "J. Jansen", "--purpose", "p", "--out", str(tmp_path / "x"), capsys=capsys)
         assert (code == 0) == (extra[0] == "--woo"), err  # --as is gone; a Woo delivery lists the record
     assert "kanariegesloten" not in delivered_text(tmp_path / "x")
-    shutil.rmtree(tmp_path / "x")
+    holds = json.loads(cli(archive.config, "hold", "list", "--json", capsys=capsys)[1])["holds"]
+    assert [h["reason"] for h in holds if h["record_id"] == "WA-2024-0103"] == ["Woo-verzoek 2026-041"]  # once
