@@ -16,13 +16,19 @@ One record (the files at the top):
 
 Several records: the per-record files under `records/<n>-<kenmerk>/`, the rest at the top.
 
-Nothing restricted leaves: a record the requester may not have on the request date is not delivered
-and appears only as rows "niet openbaar" of the inventory (kenmerk, message number, date, reason). Every
-string of a delivered record (text, sender, title, attachment and file names, the query) goes through
-the same `Redactor` before anything is written or rendered; media of a message with any redaction are
-withheld. Every file is copied from a replica whose copy verifies against the catalogue's sha256. A file
-declared lost in the archive (`edepot aip declare-loss`) is left out and named in dip.json ("missing") and
-INVENTARIS.txt; a record whose conversation is lost is not delivered.
+Nothing restricted leaves, whoever runs the command: what a requester gets depends on the requester
+(`access.rules`: content open on the request date, or permitted to them by name), never on who makes the
+DIP. A query selects only what it finds in that content as delivered (`access.query_guard`), so a word found
+only in a closed record, or only in a redacted passage, finds nothing, exactly like a word found nowhere.
+Only a DIP for a Woo request (`woo_request`) lists the closed records in its scope, one row each with the
+legal ground from the metadata; it is refused while any record in scope awaits a decision on its openness
+(`DecisionNeeded`), and it puts a hold on every record in scope. The archive's own DIP (`own_use`) is
+whole and unredacted, labelled as such, and never made for a requester. Every string of a delivered
+record (text, sender, title, attachment and file names, the query) goes through the same `Redactor`
+(with the organisation's name list) before anything is written or rendered; media of a message with any
+redaction are withheld. Every file is copied from a replica whose copy verifies against the catalogue's
+sha256. A file declared lost in the archive (`edepot aip declare-loss`) is left out and named in
+dip.json ("missing") and INVENTARIS.txt; a record whose conversation is lost is not delivered.
 """
 from __future__ import annotations
 
@@ -40,53 +46,66 @@ from access import inventory, viewer
 from access.access_log import DeliveredAip, DipEntry, DipState, current_actor, open_register
 from access.aip_files import file_of, informatieobject_file, read_verified
 from access.purge import DIP_WORK, clear_dip_leftovers
+from access.query_guard import QueryGuard, guarded_page
 from access.redaction import (
     ManualRedaction,
     NameList,
     Passage,
     Redactor,
     Withholding,
+    organisation_names,
     short_ground,
 )
-from access.rules import AccessDecision, Role, decide
+from access.rules import AccessDecision, Viewer, current_facts, decide, needs_decision, viewer_for, withheld_ground
 from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
-from kernel.errors import AccessDenied, InputError, InvalidPackage
+from kernel.errors import AccessDenied, DecisionNeeded, InputError, InvalidPackage
 from kernel.locks import claim_work
 from kernel.model import Conversation, Custodian, Message, MessageKind, Source, SourceFile, participants_of
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
-from preservation.catalogue import FileRecord, open_catalogue
+from preservation.catalogue import FileRecord, SqliteCatalogue, open_catalogue
 from preservation.metadata.premis import PremisEvent
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.record_access import RecordAccess, record_access_from_mdto
+from preservation.retention import add_hold
 from preservation.search_index import Filters, connect, find_messages, matching_records, parse_query, sqlite_path
 from preservation.storage import open_locations
 
 OWN_USE = "eigen gebruik archief"
+OWN_USE_LABEL = "Eigen gebruik archief: niet voor verstrekking aan derden"
+WOO_HOLD = "Woo-verzoek {}"  # the reason of the hold a Woo delivery puts on each record in its scope
 
 
 @dataclass(frozen=True)
 class DipRequest:
-    """Who asks, why, as what, on which date, and how the delivery is to be redacted and limited."""
+    """Who asks, why, on which date, and how the delivery is to be redacted and limited. `own_use`: the
+    archive's own copy (whole, unredacted unless `auto_redact`), never for a requester; `woo_request`: the
+    identifier of the Woo request the delivery answers."""
 
     requester: str
     purpose: str
-    role: Role = Role.RESEARCHER
     on: date | None = None  # the request date (default: today by the configured clock)
     expires: date | None = None  # the DIP is purged after this day
     redact_names: tuple[Path, ...] = ()
     manual: tuple[ManualRedaction, ...] = ()
     withhold: tuple[Withholding, ...] = ()
-    auto_redact: bool | None = None  # None: on for researchers, off for archivists
+    auto_redact: bool | None = None  # own use only: redact automatically after all (a requester's always is)
     query: str | None = None
     filters: Filters = field(default_factory=Filters)
     context: int = 0  # messages before and after each hit that come along
     actor: str = ""
+    own_use: bool = False
+    woo_request: str | None = None
 
     @property
     def automatic(self) -> bool:
-        return self.auto_redact if self.auto_redact is not None else self.role is Role.RESEARCHER
+        return bool(self.auto_redact) if self.own_use else True
+
+    @property
+    def kind(self) -> str:
+        """What the register records as the DIP's role."""
+        return "own-use" if self.own_use else "woo" if self.woo_request else "requester"
 
 
 @dataclass(frozen=True)
@@ -112,13 +131,14 @@ class RecordOutcome:
     missing: tuple[str, ...] = ()  # the record's files declared lost in the archive: not in the DIP
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"record_id": self.record_id, "delivered": self.decision.allowed}
+        data: dict[str, Any] = {"record_id": self.record_id, "delivered": self.decision.allowed,
+                                "title": self.title}
         if self.decision.allowed:
-            data |= {"aip_id": self.aip_id, "title": self.title, "folder": self.folder or ".",
+            data |= {"aip_id": self.aip_id, "folder": self.folder or ".",
                      "messages": self.messages, "redactions": self.redactions,
                      "withheld_messages": self.withheld_messages, "missing": list(self.missing)}
         else:
-            data |= {"reason": self.decision.reason,
+            data |= {"decision": inventory.NOT_PUBLIC, "grounds": withheld_ground(self.decision),
                      "opens_on": self.decision.opens_on.isoformat() if self.decision.opens_on else None}
         return data
 
@@ -157,17 +177,19 @@ class _Source:
 
 def create_dip(aip_id: str, out: Path, config: Config) -> DipResult:
     """The archive's own DIP of one whole AIP, unredacted, with the export as received (as before)."""
-    request = DipRequest(requester=OWN_USE, purpose=OWN_USE, role=Role.ARCHIVIST)
+    request = DipRequest(requester=OWN_USE, purpose=OWN_USE, own_use=True)
     return build_dip(out, request, config, aip_ids=(aip_id,))
 
 
 def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[str] = ()) -> DipResult:
     """Build a DIP of whole AIPs (`aip_ids`) or of a search selection (`request.query`) at `out` (absent or
     empty); it appears whole or not at all, is recorded in the access register and leaves a PREMIS
-    dissemination event on every AIP it holds. AccessDenied when a named AIP is not open to the requester."""
+    dissemination event on every AIP it delivers. AccessDenied when a named AIP is not open to the requester
+    (outside a Woo request); DecisionNeeded when a Woo request's scope holds a record nobody decided on."""
     if bool(aip_ids) == bool(request.query):
         raise InputError("give --aip or --query (one of them)")
     aip_ids = resolve_aips(aip_ids, config)
+    _check_kind(request)
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty folder")
@@ -175,9 +197,9 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
     on = request.on or now.date()
     if request.expires is not None and request.expires < on:
         raise InputError(f"--expires {request.expires.isoformat()} lies before the request date {on.isoformat()}")
-    selection, times = _selection(request, config, aip_ids)
-    with open_register(config.catalogue_url) as register:
-        permitted = register.permitted_records(request.requester, on)
+    who = viewer_for(config.catalogue_url, on, request.requester, archive=request.own_use)
+    redactor = _redactor(request, organisation_names(config))
+    selection = _selection(request, config, aip_ids, who, redactor)
     catalogue = open_catalogue(config.catalogue_url)
     try:
         sources = []
@@ -185,9 +207,10 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
             record = catalogue.aip(aip_id)
             lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
             files = [f for f in catalogue.files(aip_id) if f.path not in lost]
-            facts = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, config))
-            decision = decide(facts, request.role, on, permitted)
-            if aip_ids and not decision.allowed:
+            read = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, config))
+            facts = current_facts([read], config.catalogue_url)[read.record_id]
+            decision = decide(facts, who)
+            if aip_ids and not decision.allowed and not request.woo_request:
                 opens = f"; open from {decision.opens_on.isoformat()}" if decision.opens_on else ""
                 raise AccessDenied(f"record {facts.record_id} is not open to {request.requester} on {on.isoformat()}: "
                                    f"{decision.reason}{opens}", hint="an archivist can grant a permit: "
@@ -204,7 +227,10 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
                     file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config))
             sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title,
                                     tuple(lost)), decision))
-        result = _build(out, request, config, sources, selection, times, on, now)
+        if request.woo_request:
+            _refuse_undecided(sources)
+            _hold_scope(catalogue, sources, request, now)
+        result = _build(out, request, config, sources, selection, on, now, redactor)
         for outcome in result.records:
             if outcome.decision.allowed:
                 catalogue.add_events(outcome.aip_id, [_dissemination_event(result, outcome, request, config)])
@@ -238,6 +264,34 @@ def resolve_aips(names: Sequence[str], config: Config) -> tuple[str, ...]:
     return tuple(resolved)
 
 
+def _check_kind(request: DipRequest) -> None:
+    """The archive's own DIP is never a requester's, and only a requester's DIP answers a Woo request."""
+    if request.own_use and (request.woo_request or request.requester != OWN_USE):
+        raise InputError("the archive's own DIP is for the archive only, not for a requester or a Woo request")
+    if not request.own_use and request.requester.strip().casefold() == OWN_USE:
+        raise InputError(f"{request.requester!r} is not a requester", hint="the archive's own DIP has no --requester")
+    if request.woo_request is not None and not request.woo_request.strip():
+        raise InputError("--woo needs the Woo request's identifier")
+
+
+def _refuse_undecided(sources: Sequence[tuple[_Source, AccessDecision]]) -> None:
+    waiting = [(s.facts.record_id, why) for s, decision in sources if (why := needs_decision(s.facts, decision))]
+    if waiting:
+        raise DecisionNeeded(f"{len(waiting)} record(s) in scope need a decision on their openness first: "
+                             + "; ".join(f"{record}: {why}" for record, why in waiting),
+                             hint="decide each with 'edepot access set --record ID --type ... --reason R --by NAME'")
+
+
+def _hold_scope(catalogue: SqliteCatalogue, sources: Sequence[tuple[_Source, AccessDecision]],
+                request: DipRequest, now: datetime) -> None:
+    """A hold "Woo-verzoek ID" on every record in scope (once): none is destroyed until it is lifted. Placed
+    before the DIP is built, so a delivery never exists without its holds (a failed build leaves them)."""
+    reason = WOO_HOLD.format(request.woo_request)
+    for record_id in dict.fromkeys(s.facts.record_id for s, _ in sources):
+        if not any(h.reason == reason for h in catalogue.holds(record_id, active_only=True)):
+            add_hold(catalogue, record_id, reason, request.actor or current_actor(), now)
+
+
 def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conversation, Mapping[str, Path]]],
                                  out: Path, request: DipRequest, now: datetime) -> list[DipFile]:
     """The DIP's files from conversations in memory (no catalogue, no register, no media copied): for the
@@ -266,47 +320,61 @@ def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conv
     return _finish(staging, out, written, request, outcomes, "bench", now, redactor=redactor)
 
 
-def _redactor(request: DipRequest) -> Redactor:
+def _redactor(request: DipRequest, organisation: NameList | None = None) -> Redactor:
+    """The DIP's redactor: automatic detection and every name list (the organisation's too, except for the
+    archive's own use)."""
     names = [name for path in request.redact_names for name in NameList.from_file(path).names]
+    if organisation is not None and not request.own_use:
+        names += organisation.names
     return Redactor(NameList(tuple(names)) if names else None, automatic=request.automatic)
 
 
-def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str]
-               ) -> tuple[dict[str, set[int] | None], dict[tuple[str, int], datetime]]:
-    """AIP id → the seqs selected (None: every message), and the time of each hit (for the inventory)."""
-    times: dict[tuple[str, int], datetime] = {}
+def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who: Viewer,
+               redactor: Redactor) -> dict[str, set[int] | None]:
+    """AIP id → the seqs selected (None: every message). A requester's query finds only what they may see
+    as it is delivered to them; a Woo request's scope also takes in, whole, each record whose content is
+    withheld and where the query finds anything."""
     if aip_ids:
-        return {aip_id: None for aip_id in dict.fromkeys(aip_ids)}, times
+        return {aip_id: None for aip_id in dict.fromkeys(aip_ids)}
     terms = parse_query(request.query or "")
     db = connect(sqlite_path(config.catalogue_url))
     try:
         records = matching_records(db, request.filters)
-        hits = find_messages(db, terms, request.filters, records, None)
-        by_key = {r.record_key: r for r in records}
+        facts = current_facts((r.access for r in records), config.catalogue_url)
+        shown = [r for r in records if decide(facts[r.record_id], who).allowed]
+        if who.archive:
+            hits = find_messages(db, terms, request.filters, shown, None)
+        else:
+            guard = QueryGuard(terms, redactor, request.filters.participant)
+            hits, _ = guarded_page(lambda at, size: find_messages(db, guard.index_terms, request.filters, shown,
+                                                                  size, "chat", at), guard, None)
+        by_key = {r.record_key: r for r in shown}
         chosen: dict[str, set[int] | None] = {}
         for hit in hits:
-            times[(by_key[hit.record_key].aip_id, hit.seq)] = hit.timestamp
             seqs = chosen.setdefault(by_key[hit.record_key].aip_id, set())
             assert seqs is not None
             seqs.update(range(hit.seq - request.context, hit.seq + request.context + 1))
+        if request.woo_request:
+            seen = {r.record_key for r in shown}
+            for record in records:
+                if record.record_key not in seen and find_messages(db, terms, request.filters, [record], 1):
+                    chosen[record.aip_id] = None
     finally:
         db.close()
     if not chosen:
         raise InputError(f"the query {request.query!r} finds no message with these filters",
                          hint="AIPs ingested before the index existed are found after 'edepot search reindex'")
-    return chosen, times
+    return chosen
 
 
 def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
-           selection: Mapping[str, set[int] | None], times: Mapping[tuple[str, int], datetime], on: date,
-           now: datetime) -> DipResult:
+           selection: Mapping[str, set[int] | None], on: date, now: datetime, redactor: Redactor) -> DipResult:
     clear_dip_leftovers(config)
     staging = out.parent / temporary_name(out.name, "partial")
     claim = claim_work(config.locks_dir, DIP_WORK, now.isoformat())
     claim.note(staging)  # a killed run's staging is then found and removed (access/purge.py)
     try:
         staging.mkdir(parents=True)
-        redactor = _redactor(request)
         written: list[DipFile] = []
         outcomes: list[RecordOutcome] = []
         rows: list[inventory.Row] = []
@@ -315,8 +383,9 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
         for n, (source, decision) in enumerate(sources):
             seqs = selection[source.aip_id]
             if not decision.allowed:
-                rows += _refused_rows(source, seqs, decision, times)
-                outcomes.append(RecordOutcome(source.aip_id, source.facts.record_id, "", decision, 0, 0, 0, ""))
+                title = redactor.clean(source.facts.title)
+                rows.append(_withheld_row(source.facts, title, decision))
+                outcomes.append(RecordOutcome(source.aip_id, source.facts.record_id, title, decision, 0, 0, 0, ""))
                 continue
             folder = _folder_name(n, source.facts.record_id) if several else ""
             delivered, count, withheld, record_rows = _redacted_conversation(
@@ -339,6 +408,7 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
             outcomes.append(outcome)
             shown.append((outcome, delivered, folder, shown_media))
         written += _write_viewer(staging, shown, request)
+        rows.sort(key=lambda r: (r.record_id, r.seq or 0))
         written += inventory.write(staging, rows, _inventory_heading(request, now), now)
         dip_id = str(uuid.uuid4())
         files = _finish(staging, out, written, request, outcomes, dip_id, now, on=on,
@@ -348,7 +418,7 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
         raise
     finally:
         claim.release()
-    entry = DipEntry(dip_id, str(out), request.requester, request.purpose, request.role.value, on, now,
+    entry = DipEntry(dip_id, str(out), request.requester, request.purpose, request.kind, on, now,
                      request.expires, DipState.DELIVERED, None, _selection_record(request, redactor), len(files))
     with open_register(config.catalogue_url) as register:
         register.record_delivery(entry, [DeliveredAip(o.aip_id, o.record_id, _record_decision(o), o.messages,
@@ -369,14 +439,12 @@ def _folder_name(n: int, record_id: str) -> str:
     return f"records/{n + 1:02d}-{safe[:60]}"
 
 
-def _refused_rows(source: _Source, seqs: set[int] | None, decision: AccessDecision,
-                 times: Mapping[tuple[str, int], datetime]) -> list[inventory.Row]:
-    """Inventory rows for a record not delivered: kenmerk, message number, date, reason; no content."""
-    grounds = decision.reason + (f" ({'; '.join(decision.grounds)})" if decision.grounds else "")
-    if seqs is None:
-        return [inventory.Row(source.facts.record_id, None, None, inventory.NOT_PUBLIC, grounds, 0, "")]
-    return [inventory.Row(source.facts.record_id, seq, times[(source.aip_id, seq)], inventory.NOT_PUBLIC, grounds,
-                          0, "") for seq in sorted(seqs) if (source.aip_id, seq) in times]
+def _withheld_row(facts: RecordAccess, title: str, decision: AccessDecision) -> inventory.Row:
+    """The one inventory row of a record whose content is withheld: its description and legal ground."""
+    begin, end = facts.period
+    period = " t/m ".join(dict.fromkeys(d.isoformat() for d in (begin, end) if d))
+    return inventory.Row(facts.record_id, None, None, inventory.NOT_PUBLIC, withheld_ground(decision), 0, "",
+                         title=title, period=period)
 
 
 def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, request: DipRequest,
@@ -523,9 +591,12 @@ def _join(folder: str, place: str) -> str:
 def _write_record(target: Path, folder: str, conversation: Conversation, media: Mapping[str, Path],
                   facts: RecordAccess, redactor: Redactor, request: DipRequest,
                   archiefvormer: str, now: datetime, export_messages: int | None = None) -> list[DipFile]:
-    rows = [("Verstrekt aan", request.requester), ("Doel", request.purpose)]
-    if request.requester == OWN_USE and request.purpose == OWN_USE:
-        rows = [("Verstrekt voor", OWN_USE)]
+    if request.own_use:
+        rows = [("Verstrekt voor", OWN_USE_LABEL)]
+    else:
+        rows = [("Verstrekt aan", request.requester), ("Doel", request.purpose)]
+    if request.woo_request:
+        rows.insert(0, ("Woo-verzoek", request.woo_request))
     rows.append(("Datum verzoek", (request.on or now.date()).isoformat()))
     if request.expires:
         rows.append(("Te gebruiken tot en met", request.expires.isoformat()))
@@ -550,19 +621,22 @@ def _write_viewer(staging: Path, shown: Sequence[tuple[RecordOutcome, Conversati
 
 
 def _heading(request: DipRequest) -> str:
-    """What the viewer's heading says the delivery is: the archive's own copy, or for whom and why."""
-    if request.requester == OWN_USE and request.purpose == OWN_USE:
-        return "Eigen gebruik archief"
-    return f"Verstrekt aan {request.requester}: {request.purpose}"
+    """What the viewer's heading says the delivery is: the archive's own copy, or for whom, why, and for
+    which Woo request."""
+    if request.own_use:
+        return OWN_USE_LABEL
+    return (f"Verstrekt aan {request.requester}: {request.purpose}"
+            + (f" (Woo-verzoek {request.woo_request})" if request.woo_request else ""))
 
 
 def _inventory_heading(request: DipRequest, now: datetime) -> inventory.Heading:
-    return inventory.Heading(requester=request.requester, purpose=request.purpose,
-                             on=(request.on or now.date()), expires=request.expires)
+    return inventory.Heading(requester=OWN_USE_LABEL if request.own_use else request.requester,
+                             purpose=request.purpose, on=(request.on or now.date()), expires=request.expires,
+                             woo_request=request.woo_request)
 
 
 def _selection_record(request: DipRequest, redactor: Redactor) -> dict[str, Any]:
-    data: dict[str, Any] = {"role": request.role.value, "automatic_redaction": request.automatic,
+    data: dict[str, Any] = {"role": request.kind, "automatic_redaction": request.automatic,
                             "manual_redactions": len(request.manual), "withheld": len(request.withhold),
                             "name_lists": len(request.redact_names)}
     if request.query:
@@ -579,6 +653,7 @@ def _finish(staging: Path, out: Path, written: list[DipFile], request: DipReques
     redactor = redactor or _redactor(request)
     description = {
         "dip_id": dip_id, "requester": request.requester, "purpose": request.purpose,
+        "own_use": request.own_use, "woo_request": request.woo_request,
         "request_date": (on or request.on or now.date()).isoformat(), "created": now.isoformat(),
         "expires": request.expires.isoformat() if request.expires else None,
         "selection": _selection_record(request, redactor), "records": [o.to_dict() for o in outcomes],
@@ -628,7 +703,8 @@ def _write_inventory_txt(root: Path, files: list[DipFile], request: DipRequest, 
         "INVENTARIS",
         "",
         f"DIP:                    {dip_id}",
-        f"Verstrekt aan:          {request.requester}",
+        *([f"Woo-verzoek:            {request.woo_request}"] if request.woo_request else []),
+        f"Verstrekt aan:          {OWN_USE_LABEL if request.own_use else request.requester}",
         f"Doel:                   {request.purpose}",
         f"Samengesteld op:        {created.isoformat()}",
         f"Te gebruiken tot:       {request.expires.isoformat() if request.expires else 'onbeperkt'}",
@@ -655,11 +731,12 @@ def _dissemination_event(result: DipResult, outcome: RecordOutcome, request: Dip
         identifier=str(uuid.uuid4()),
         type="dissemination",
         date_time=config.clock(),
-        detail=f"DIP {result.dip_id} created at {result.path} for {request.requester} ({request.purpose})",
+        detail=f"DIP {result.dip_id} created at {result.path} for {request.requester} ({request.purpose})"
+               + (f", Woo request {request.woo_request}" if request.woo_request else ""),
         outcome="success",
         outcome_detail=(f"{outcome.messages} messages, {outcome.redactions} passages redacted, "
                         f"{outcome.withheld_messages} withheld; every file verified against its sha256 while copied"),
-        agents=(EDEPOT_AGENT_ID,),
+        agents=(EDEPOT_AGENT_ID, f"person:{request.actor or current_actor()}"),
         source_objects=(),
         outcome_objects=(),
     )

@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from access.redaction import WOO_GROUNDS
+from access.redaction import WOO_GROUNDS, woo_ground
+from kernel.errors import InputError
 
 if TYPE_CHECKING:
     from access.dip import DipFile
@@ -46,6 +48,8 @@ class Row:
     grounds: str
     redactions: int
     note: str
+    title: str = ""  # a whole record's title (its description, public)
+    period: str = ""  # a whole record's period ("2024-03-14 t/m 2024-05-20")
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,20 @@ class Heading:
     purpose: str
     on: date
     expires: date | None
+    woo_request: str | None = None
 
 
 def document_name(row: Row) -> str:
-    return f"{row.record_id} bericht {row.seq}" if row.seq is not None else row.record_id
+    if row.seq is not None:
+        return f"{row.record_id} bericht {row.seq}"
+    return f"{row.record_id} (gesprek: {row.title})" if row.title else f"{row.record_id} (gesprek)"
+
+
+def date_text(row: Row, *, precise: bool) -> str:
+    """A message's time (ISO 8601 when `precise`, else to the minute), or a whole record's period."""
+    if row.timestamp is None:
+        return row.period
+    return row.timestamp.isoformat() if precise else f"{row.timestamp:%Y-%m-%d %H:%M}"
 
 
 def csv_text(rows: Sequence[Row]) -> str:
@@ -67,7 +81,7 @@ def csv_text(rows: Sequence[Row]) -> str:
     writer.writerow(COLUMNS)
     for n, row in enumerate(rows, start=1):
         writer.writerow([n, document_name(row), row.record_id, "" if row.seq is None else row.seq,
-                         row.timestamp.isoformat() if row.timestamp else "", row.decision, row.grounds,
+                         date_text(row, precise=True), row.decision, row.grounds,
                          row.redactions])
     return buffer.getvalue()
 
@@ -90,23 +104,40 @@ def write(root: Path, rows: Sequence[Row], heading: Heading, created: datetime) 
             DipFile("inventarislijst.pdf", len(pdf), hashlib.sha256(pdf).hexdigest(), "edepot")]
 
 
+def legal_grounds(grounds: str) -> list[str]:
+    """The Woo grounds (canonical, as in WOO_GROUNDS) a grounds column cites, for the legend."""
+    found = []
+    for part in (p for chunk in grounds.split(";") for p in (chunk, *chunk.split(","))):
+        text = re.sub(r"\s*\(.*\)\s*$", "", part.strip())  # "(tot en met …)"
+        text = re.sub(r"^(?:woo|wet open overheid)\s*,?\s*", "", text, flags=re.IGNORECASE)
+        try:
+            found.append(woo_ground(text))
+        except InputError:
+            continue
+    return found
+
+
 def render_pdf(rows: Sequence[Row], heading: Heading, created: datetime) -> bytes:
     """The inventory as PDF/A-2b (typst, fonts embedded)."""
     from preservation.normalise.conversation_pdf import compile_typst, find_font_dirs
 
     counts = {d: sum(1 for r in rows if r.decision == d) for d in (PUBLIC, PARTLY_PUBLIC, NOT_PUBLIC)}
-    used = sorted({g.strip() for r in rows for g in r.grounds.split(",") if g.strip() in WOO_GROUNDS})
+    used = sorted({g for r in rows for g in legal_grounds(r.grounds)})
+    # A Woo inventory is published with the besluit: it names the request, not the requester, and a
+    # disclosure under the Woo is to everybody, so it has no end date of use.
+    delivery = [["Verstrekt aan", heading.requester],
+                ["Te gebruiken tot en met", heading.expires.isoformat() if heading.expires else "onbeperkt"]]
     data = {
-        "title": "Inventarislijst",
+        "title": f"Inventarislijst Woo-verzoek {heading.woo_request}" if heading.woo_request else "Inventarislijst",
         "author": "edepot",
-        "heading": [["Verstrekt aan", heading.requester], ["Doel", heading.purpose],
-                    ["Datum verzoek", heading.on.isoformat()],
-                    ["Te gebruiken tot en met", heading.expires.isoformat() if heading.expires else "onbeperkt"],
+        "heading": [*([["Woo-verzoek", heading.woo_request]] if heading.woo_request else delivery[:1]),
+                    ["Onderwerp" if heading.woo_request else "Doel", heading.purpose],
+                    ["Datum verzoek", heading.on.isoformat()], *([] if heading.woo_request else delivery[1:]),
                     ["Documenten", f"{len(rows)}: {counts[PUBLIC]} openbaar, {counts[PARTLY_PUBLIC]} deels openbaar, "
                                    f"{counts[NOT_PUBLIC]} niet openbaar"]],
         "columns": list(COLUMNS),
         "rows": [[str(n), document_name(r), r.record_id, "" if r.seq is None else str(r.seq),
-                  f"{r.timestamp:%Y-%m-%d %H:%M}" if r.timestamp else "", r.decision, r.grounds, str(r.redactions)]
+                  date_text(r, precise=False), r.decision, r.grounds, str(r.redactions)]
                  for n, r in enumerate(rows, start=1)],
         "legend": [f"Woo art. {g}: {WOO_GROUNDS[g][1]} (label {WOO_GROUNDS[g][0]})" for g in used]
                   or ["Geen passages gelakt."],

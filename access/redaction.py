@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from kernel.config import Config
 from kernel.errors import InputError
+
+NAMES_SETTING = "names"  # [redaction] names = "FILE" in edepot.toml, relative to the data directory
 
 # The grounds of Woo art. 5.1 and 5.2 a redaction may cite: canonical text → short label and meaning.
 WOO_GROUNDS: dict[str, tuple[str, str]] = {
@@ -210,6 +213,27 @@ class NameList:
         return [Passage(m.start(), m.end(), PERSONAL, "name") for m in self.pattern.finditer(fold_keep_length(text))]
 
 
+def organisation_names(config: Config) -> NameList | None:
+    """The organisation's redaction list: `[redaction] names = "FILE"` in `<data-dir>/edepot.toml` (a path
+    relative to the data directory, one name a line), applied to every delivery to a requester and to
+    every researcher's search; None when not configured. InputError when it is configured but unreadable."""
+    import tomllib
+
+    path = config.data_dir / "edepot.toml"
+    if not path.is_file():
+        return None
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("redaction", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    given = table.get(NAMES_SETTING)
+    if given is None:
+        return None
+    if not isinstance(given, str) or not given.strip():
+        raise InputError(f"{path}: [redaction] {NAMES_SETTING} must be the path of a file of names")
+    return NameList.from_file(config.data_dir / Path(given).expanduser())
+
+
 @dataclass(frozen=True)
 class Redacted:
     """A text after redaction and the grounds of each passage removed from it."""
@@ -312,6 +336,16 @@ class Redactor:
     def clean(self, text: str) -> str:
         """Any other string that goes into the DIP (titles, file names, the query), redacted."""
         return self.text(text).text
+
+    def visible(self, text: str) -> str:
+        """The text with every passage removed (a space in its place, no label): what a query may match."""
+        out, last = [], 0
+        for p in sorted(self.passages(text), key=lambda p: (p.start, p.end)):
+            if p.end <= last:
+                continue
+            out += [text[last:max(last, p.start)], " "]
+            last = p.end
+        return "".join(out) + text[last:]
 
     def person(self, name: str | None) -> str | None:
         """A sender or participant name: as it is, or a labelled pseudonym when any of it must go."""

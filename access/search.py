@@ -1,9 +1,11 @@
 """Access: `edepot search`: full-text search over every message, as a researcher or as an archivist.
 
 A researcher sees hits only in records open to them on the request date (`access.rules`): nothing of a
-record that is not, not its title, not a count. Their snippets are cut from the message text after the
-automatic redaction (`access.redaction`: phone numbers, e-mail addresses, IBANs, BSNs), so a snippet
-boundary can never split a number past its detector. An archivist sees every record, unredacted.
+record that is not, not its title, not a count. A message is their hit only when the query matches it as it
+would be delivered (`access.query_guard`: without what redaction removes, the sender as shown), and their
+snippets are cut from the message text after the redaction (`access.redaction`: phone numbers, e-mail
+addresses, IBANs, BSNs, names on the organisation's list), so a snippet boundary can never split a number
+past its detector. An archivist sees every record, unredacted.
 """
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 
-from access.access_log import open_register
 from access.aip_files import file_of, informatieobject_file, read_verified
-from access.redaction import Redactor
-from access.rules import AccessDecision, Role, decide, role_of
+from access.query_guard import QueryGuard, guarded_count, guarded_page
+from access.redaction import NameList, Redactor
+from access.rules import AccessDecision, Role, current_facts, decide, role_of, viewer_for
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
 from kernel.model import Conversation
@@ -24,6 +26,7 @@ from preservation.catalogue import FileRecord, open_catalogue
 from preservation.record_access import record_access_from_mdto
 from preservation.search_index import (
     Filters,
+    IndexedMessage,
     IndexedRecord,
     Term,
     connect,
@@ -91,22 +94,22 @@ class SearchResult:
 def visible_records(catalogue_url: str, records: Sequence[IndexedRecord], role: Role, on: date,
                     requester: str | None) -> list[tuple[IndexedRecord, AccessDecision]]:
     """Each record with the access decision for this requester on this date."""
-    permitted: set[str] = set()
-    if requester and role is Role.RESEARCHER:
-        with open_register(catalogue_url) as register:
-            permitted = register.permitted_records(requester, on)
-    return [(r, decide(r.access, role, on, permitted)) for r in records]
+    who = viewer_for(catalogue_url, on, requester, archive=role is Role.ARCHIVIST)
+    facts = current_facts((r.access for r in records), catalogue_url)
+    return [(r, decide(facts[r.record_id], who)) for r in records]
 
 
-def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
+def search(catalogue_url: str, request: SearchRequest, *, names: NameList | None = None) -> SearchResult:
     """One page of hits for the request, in the request's sort order, with the number of hits on all pages.
     Without words (an empty query) every message the filters let through is a hit; InputError when there
-    are neither words nor filters."""
+    are neither words nor filters. A researcher's hits, and their number, are judged on the text as delivered
+    to them (redacted, also of the `names` of the organisation's list)."""
     role = role_of(request.role) if isinstance(request.role, str) else request.role
     on = request.on or date.today()
     if not request.query.strip() and not request.filters.narrows():
         raise InputError("give words to search for, or a filter (--kind, --participant, --custodian, --aip, …)")
     terms = parse_query(request.query) if request.query.strip() else []
+    redactor = Redactor(names) if role is Role.RESEARCHER else None
     db = connect(sqlite_path(catalogue_url))
     try:
         candidates = matching_records(db, request.filters)
@@ -115,11 +118,21 @@ def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
         by_key = {r.record_key: r for r in allowed}
         total = db.execute("SELECT COUNT(*) FROM search_records").fetchone()[0]
         within = None if len(allowed) == total else allowed  # no record condition needed at all
-        found = find_messages(db, terms, request.filters, within, request.limit + 1, request.sort, request.offset)
-        count = count_messages(db, terms, request.filters, within) if allowed else 0
+        if redactor is None:
+            found = find_messages(db, terms, request.filters, within, request.limit + 1, request.sort,
+                                  request.offset)
+            more = len(found) > request.limit
+            count = count_messages(db, terms, request.filters, within) if allowed else 0
+        else:
+            guard = QueryGuard(terms, redactor, request.filters.participant)
+
+            def fetch(at: int, size: int) -> list[IndexedMessage]:
+                return find_messages(db, guard.index_terms, request.filters, within, size, request.sort, at)
+
+            found, more = guarded_page(fetch, guard, request.limit, request.offset)
+            count = guarded_count(fetch, guard) if allowed else 0  # an index count would tell of hidden text
     finally:
         db.close()
-    redactor = Redactor() if role is Role.RESEARCHER else None
     hits = []
     for message in found[:request.limit]:
         record = by_key[message.record_key]
@@ -128,7 +141,7 @@ def search(catalogue_url: str, request: SearchRequest) -> SearchResult:
             text, title, sender = redactor.clean(text), redactor.clean(title), redactor.person(sender)
         hits.append(SearchHit(record.aip_id, record.record_id, title, message.seq, message.timestamp, sender,
                               message.kind, snippet(text, terms)))
-    return SearchResult(request.query, role, on, request.filters, tuple(hits), len(found) > request.limit, count)
+    return SearchResult(request.query, role, on, request.filters, tuple(hits), more, count)
 
 
 def snippet(text: str, terms: Sequence[Term], width: int = SNIPPET_CHARS) -> str:

@@ -85,6 +85,12 @@ class RecordExists(InputError):
     ref = "E108"
 
 
+class DecisionNeeded(InputError):
+    """A Woo delivery whose scope holds records whose openness nobody decided (or withheld without a ground)."""
+
+    ref = "E109"
+
+
 class MediaMissing(InputError):
     """A SIP asked to hold all its media (`--require-media`) from an export that lacks some."""
 

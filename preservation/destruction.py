@@ -5,9 +5,11 @@ and a statement of destruction (verklaring van vernietiging) naming what was des
 1. `draw_up_list` writes the vernietigingslijst (JSON, CSV, PDF/A-2b) of records due before a date, grouped by
    selectielijst category, and stores it in the catalogue with the sha256 of its canonical JSON (the digest).
 2. `approve_list` records who approved it, in what role, when, bound to that digest: a list changed after it
-   was drawn up (in the file or in the catalogue) is refused, and so is its approval.
+   was drawn up (in the file or in the catalogue) is refused, and so is its approval. Four eyes
+   (`four_eyes_problem`): the person who drew the list up never approves it, and one name approves once,
+   in one role; approvals for the configured roles come from distinct names.
 3. `destroy_list` refuses a list without approval (and, with `[retention] required_roles`, without an approval
-   of each role). For each record still due and not held it removes every replica, quarantined file, DIP and
+   of each role by distinct names, none of them the drafter). For each record still due and not held it removes every replica, quarantined file, DIP and
    search-index entry, then replaces the AIPs' files and replicas in the catalogue by a tombstone (what was
    there, with checksums, and the approval). Each step is journalled in the catalogue before it is done, so an
    interrupted run finishes on the next; only the AIPs named on the list are ever touched.
@@ -110,9 +112,10 @@ def list_digest(content: dict[str, Any]) -> str:
 
 
 def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: RetentionSettings, before: date | None,
-                 out: Path | None = None) -> DrawnUpList | None:
-    """The vernietigingslijst of every record due before `before` (default: due today or earlier), stored
-    and written as JSON, CSV and PDF/A; None when nothing is due."""
+                 out: Path | None = None, *, by: str = "") -> DrawnUpList | None:
+    """The vernietigingslijst of every record due before `before` (default: due today or earlier), drawn up by
+    `by` (default: the login name; that person may not approve it), stored and written as JSON, CSV and
+    PDF/A; None when nothing is due."""
     now = config.clock()
     refresh_schedules(config, catalogue, only_missing=True)
     today = local_today(now, settings)
@@ -128,6 +131,7 @@ def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: Retention
         "created": now.isoformat(),
         "before": cutoff.isoformat(),
         "archiefvormer": config.organisation.archiefvormer,
+        "drawn_up_by": " ".join(by.split()) or _user(),
         "items": [_item(catalogue, s) for s in due],
     }
     digest = list_digest(content)
@@ -226,7 +230,12 @@ def approve_list(config: Config, catalogue: SqliteCatalogue, reference: str, by:
     if catalogue.tombstones(stored.list_id) and _all_done(catalogue, stored):
         raise InputError(f"destruction list {stored.list_id} was already executed")
     now = config.clock()
-    approval = Approval(stored.list_id, stored.digest, by.strip(), role.strip(), now)
+    approval = Approval(stored.list_id, stored.digest, " ".join(by.split()), role.strip(), now)
+    given = [a for a in catalogue.approvals(stored.list_id) if a.digest == stored.digest]
+    problem = four_eyes_problem(stored, [*given, approval])
+    if problem:
+        raise InputError(f"destruction list {stored.list_id}: {problem}; the approval is not recorded",
+                         hint="another person approves (four eyes)")
     events = [(aip_id, premis_event("appraisal", now, f"destruction list {stored.list_id} approved by {by} ({role})",
                                     f"list digest sha256:{stored.digest}", (f"person:{by}",)))
               for item in stored.content["items"] for aip_id in item["aips"]]
@@ -240,12 +249,35 @@ def valid_approvals(catalogue: SqliteCatalogue, stored: StoredList, settings: Re
     if not approvals:
         raise InputError(f"destruction list {stored.list_id} is not approved; nothing was destroyed",
                          hint=f"approve it first: 'edepot retention approve {stored.list_id} --by NAME --role ROLE'")
+    problem = four_eyes_problem(stored, approvals)
+    if problem:
+        raise InputError(f"destruction list {stored.list_id}: {problem}; nothing was destroyed",
+                         hint="draw up a new list and have it approved by other people (four eyes)")
     roles = {a.role.casefold() for a in approvals}
     missing = [r for r in settings.required_roles if r.casefold() not in roles]
     if missing:
         raise InputError(f"destruction list {stored.list_id} lacks the approval of: {', '.join(missing)}; "
                          "nothing was destroyed", hint="[retention] required_roles in edepot.toml")
     return approvals
+
+
+def four_eyes_problem(stored: StoredList, approvals: Sequence[Approval]) -> str | None:
+    """What breaks four eyes in these approvals of the list, or None: the drafter approving, or one name
+    approving twice (in two roles, or in one). Names are compared with case and spacing ignored."""
+    drafter = _person(stored.content.get("drawn_up_by", ""))
+    seen: dict[str, str] = {}
+    for approval in approvals:
+        name = _person(approval.by)
+        if drafter and name == drafter:
+            return f"{approval.by} drew the list up and may not approve it"
+        if name in seen:
+            return f"{approval.by} already approved it (as {seen[name]}); each approval needs another person"
+        seen[name] = approval.role
+    return None
+
+
+def _person(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def _all_done(catalogue: SqliteCatalogue, stored: StoredList) -> bool:

@@ -9,23 +9,31 @@ Read from the AIP's MDTO informatieobject (`data/metadata/*.mdto.xml`, else the 
 - `classificatie` (label and code); `identificatie` and `naam` of the record;
 - each `betrokkene` with rol "Houder toestel of account": whose phone or account the chat came from.
 
-How a restriction label is read (case and accents ignored; the most restrictive of several wins):
+How a restriction is read (labels of the MDTO BeperkingGebruikTypeLijst first; labels of another list by
+their words; case and accents ignored; the most restrictive of several wins):
 
-| label holds                                  | status        |
-| -------------------------------------------- | ------------- |
-| "niet openbaar"                              | closed        |
-| "beperkt openbaar", or any label with a termijnEinddatum | restricted until that date (closed when no date) |
-| "openbaar", "geen beperking"                 | open          |
-| anything else ("Nader te bepalen", "Overig") | undetermined (not open until somebody decides) |
+| type label                                   | with                                 | status        |
+| -------------------------------------------- | ------------------------------------ | ------------- |
+| "Geen beperking" (or a label "openbaar")     |                                      | open          |
+| "Nader te bepalen"                           |                                      | undetermined  |
+| "Overig"                                     | a ground (documentatie) and a termijnEinddatum | restricted until that date |
+| "Overig"                                     | a ground, no termijnEinddatum        | closed        |
+| "Overig"                                     | no ground and no termijnEinddatum    | undetermined (nobody named a ground) |
+| a label "niet openbaar"                      |                                      | closed        |
+| a label "beperkt openbaar", or any label with a termijnEinddatum | | restricted until that date (closed when no date) |
+| anything else                                |                                      | undetermined (not open until somebody decides) |
 
 A record restricted until D is open from the day after D (the termijnEinddatum is the last day of the
-term). The decision for one requester on one date is `access.rules`; this module only reads the facts.
+term). Only `beperkingGebruikDocumentatie` is a legal ground (`grounds`); the free-text
+`beperkingGebruikNadereBeschrijving` may quote content and is kept apart (`notes`), never shown as a ground.
+A restriction decided after ingest (`Restriction`, from `edepot access set`) replaces the MDTO's. The
+decision for one requester on one date is `access.rules`; this module only reads the facts.
 """
 from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -62,12 +70,14 @@ class RecordAccess:
     title: str
     openness: Openness = Openness.UNDETERMINED
     until: date | None = None  # last day of a restriction
-    grounds: tuple[str, ...] = ()  # legal grounds and descriptions as the metadata gives them
+    grounds: tuple[str, ...] = ()  # legal grounds (beperkingGebruikDocumentatie) as the metadata gives them
     restriction_label: str = ""
     zaken: tuple[Zaak, ...] = ()
     classificatie: tuple[str, ...] = field(default=())  # "code label" of each
     archiefvormer: str = ""
     custodians: tuple[str, ...] = ()  # whose phone or account the chat came from
+    notes: tuple[str, ...] = ()  # beperkingGebruikNadereBeschrijving: free text that may quote content
+    period: tuple[date | None, date | None] = (None, None)  # dekkingInTijd begin and end
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,10 +87,12 @@ class RecordAccess:
             "zaken": [{"naam": z.naam, "kenmerk": z.kenmerk} for z in self.zaken],
             "classificatie": list(self.classificatie), "archiefvormer": self.archiefvormer,
             "custodians": list(self.custodians),
+            "notes": list(self.notes), "period": [d.isoformat() if d else None for d in self.period],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RecordAccess":
+        begin, end = (data.get("period") or [None, None])[:2]
         return cls(
             record_id=data["record_id"], title=data["title"], openness=Openness(data["openness"]),
             until=date.fromisoformat(data["until"]) if data.get("until") else None,
@@ -88,6 +100,8 @@ class RecordAccess:
             zaken=tuple(Zaak(z["naam"], z.get("kenmerk")) for z in data.get("zaken", ())),
             classificatie=tuple(data.get("classificatie", ())), archiefvormer=data.get("archiefvormer", ""),
             custodians=tuple(data.get("custodians", ())),
+            notes=tuple(data.get("notes", ())),
+            period=(date.fromisoformat(begin) if begin else None, date.fromisoformat(end) if end else None),
         )
 
     def to_json(self) -> str:
@@ -100,7 +114,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def classify_label(label: str, has_end_date: bool) -> Openness:
+def classify_label(label: str, has_end_date: bool, has_ground: bool = False) -> Openness:
     """The openness a beperkingGebruikType label stands for (see the module's table)."""
     folded = " ".join(fold(label).replace("-", " ").split())
     if "niet openbaar" in folded:
@@ -109,32 +123,65 @@ def classify_label(label: str, has_end_date: bool) -> Openness:
         return Openness.RESTRICTED
     if "openbaar" in folded or "geen beperking" in folded:
         return Openness.OPEN
+    if folded.split()[:1] == ["overig"] and has_ground:
+        return Openness.CLOSED  # MDTO: "Overig" is a restriction its documentatie describes
     return Openness.UNDETERMINED
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """One beperkingGebruik: its type label, legal grounds and last day, as read or as decided later."""
+
+    label: str
+    grounds: tuple[str, ...] = ()
+    until: date | None = None
+    code: str = ""
+
+    @property
+    def openness(self) -> Openness:
+        found = classify_label(f"{self.label} {self.code}", self.until is not None, bool(self.grounds))
+        if found is Openness.RESTRICTED and self.until is None:
+            return Openness.CLOSED  # restricted with no end: nothing says when it opens
+        return found
+
+
+def combine(restrictions: list[Restriction]) -> tuple[Openness, date | None]:
+    """The openness of several restrictions together (the most restrictive wins) and the last day."""
+    openness, until = (Openness.OPEN, None) if restrictions else (Openness.UNDETERMINED, None)
+    for restriction in restrictions:
+        found = restriction.openness
+        if _SEVERITY[found] > _SEVERITY[openness]:
+            openness = found
+        if found is Openness.RESTRICTED and restriction.until is not None:
+            until = max(until, restriction.until) if until else restriction.until
+    return openness, until if openness is Openness.RESTRICTED else None
+
+
+def with_restriction(facts: RecordAccess, restriction: Restriction) -> RecordAccess:
+    """The facts of a record whose restriction was decided after ingest: it replaces the MDTO's."""
+    openness, until = combine([restriction])
+    return replace(facts, openness=openness, until=until, grounds=restriction.grounds,
+                   restriction_label=restriction.label, notes=())
 
 
 def record_access_from_mdto(document: bytes) -> RecordAccess:
     """The access facts of the informatieobject in an MDTO document; MetadataError when it holds none."""
     node = Informatieobject.parse(document)
-    openness, until, grounds, labels = Openness.OPEN, None, [], []
-    restrictions = node.all("beperkingGebruik")
-    if not restrictions:
-        openness = Openness.UNDETERMINED
-    for restriction in restrictions:
+    read: list[Restriction] = []
+    grounds: list[str] = []
+    labels: list[str] = []
+    notes: list[str] = []
+    for restriction in node.all("beperkingGebruik"):
         label = restriction.words("beperkingGebruikType/begripLabel")
-        code = restriction.words("beperkingGebruikType/begripCode")
         end = restriction.words("beperkingGebruikTermijn/termijnEinddatum")
-        end_date = _date(end) if end else None
-        found = classify_label(f"{label} {code}", end_date is not None)
-        if found is Openness.RESTRICTED and end_date is None:
-            found = Openness.CLOSED  # restricted with no end: nothing says when it opens
-        if _SEVERITY[found] > _SEVERITY[openness]:
-            openness = found
-        if found is Openness.RESTRICTED and end_date is not None:
-            until = max(until, end_date) if until else end_date
+        own = tuple(g for g in (d.words("verwijzingNaam") for d in restriction.all("beperkingGebruikDocumentatie"))
+                    if g)
+        read.append(Restriction(label, own, _date(end) if end else None,
+                                restriction.words("beperkingGebruikType/begripCode")))
         labels.append(label)
-        for documentatie in restriction.all("beperkingGebruikDocumentatie"):
-            grounds.append(documentatie.words("verwijzingNaam"))
-        grounds.append(restriction.words("beperkingGebruikNadereBeschrijving"))
+        grounds += own
+        notes.append(restriction.words("beperkingGebruikNadereBeschrijving"))
+    openness, until = combine(read)
     zaken = [_zaak(v) for v in node.all("isOnderdeelVan")]
     zaken += [_zaak(v) for v in node.all("gerelateerdInformatieobject/gerelateerdInformatieobjectVerwijzing")]
     classificatie = [" ".join(filter(None, (c.words("begripCode"), c.words("begripLabel"))))
@@ -143,14 +190,17 @@ def record_access_from_mdto(document: bytes) -> RecordAccess:
         record_id=node.words("identificatie/identificatieKenmerk"),
         title=node.words("naam"),
         openness=openness,
-        until=until if openness is Openness.RESTRICTED else None,
-        grounds=tuple(g for g in dict.fromkeys(grounds) if g),
+        until=until,
+        grounds=tuple(dict.fromkeys(grounds)),
         restriction_label="; ".join(label for label in labels if label),
         zaken=tuple(z for z in zaken if z.naam or z.kenmerk),
         classificatie=tuple(c for c in classificatie if c),
         archiefvormer=node.words("archiefvormer/verwijzingNaam"),
         custodians=tuple(b.words("betrokkeneActor/verwijzingNaam") for b in node.all("betrokkene")
                          if b.words("betrokkeneTypeRelatie/begripLabel") == HOUDER_TOESTEL),
+        notes=tuple(n for n in dict.fromkeys(notes) if n),
+        period=(_optional_date(node.words("dekkingInTijd/dekkingInTijdBegindatum")),
+                _optional_date(node.words("dekkingInTijd/dekkingInTijdEinddatum"))),
     )
 
 
@@ -168,6 +218,13 @@ def informatieobject_document(metadata_dir: Path) -> bytes:
 def _zaak(verwijzing: Informatieobject) -> Zaak:
     return Zaak(verwijzing.words("verwijzingNaam"),
                 verwijzing.words("verwijzingIdentificatie/identificatieKenmerk") or None)
+
+
+def _optional_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
 
 
 def _date(value: str) -> date:

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time clamav clamav-daemon tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng chromium)
+system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time clamav clamav-daemon tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng chromium poppler-utils)
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for pkg in "${system_packages[@]}"; do

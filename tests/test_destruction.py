@@ -160,6 +160,33 @@ def test_unapproved_or_changed_list_is_refused(config: Config, tmp_path: Path) -
         assert destroy_list(config, catalogue, drawn.list_id, strict).destroyed == [result.record_id]
 
 
+def test_four_eyes_the_drafter_and_one_name_in_two_roles_are_refused_and_nothing_is_destroyed(
+        config: Config, tmp_path: Path) -> None:
+    result, _ = ingest_record(config, tmp_path)
+    strict = RetentionSettings(required_roles=("archivaris", "gemeentesecretaris"))
+    with catalogue_of(config) as catalogue:
+        drawn = draw_up_list(config, catalogue, strict, None, by="D. Opsteller")
+        assert drawn is not None and drawn.content["drawn_up_by"] == "D. Opsteller"
+        with pytest.raises(InputError, match="drew the list up"):
+            approve_list(config, catalogue, drawn.list_id, " d.  opsteller ", "archivaris")
+        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
+        with pytest.raises(InputError, match="already approved"):
+            approve_list(config, catalogue, drawn.list_id, "a. archivaris", "gemeentesecretaris")
+        assert [a.by for a in catalogue.approvals(drawn.list_id)] == ["A. Archivaris"]  # the refusals left nothing
+        with pytest.raises(InputError, match="gemeentesecretaris"):
+            destroy_list(config, catalogue, drawn.list_id, strict)
+        # Approvals recorded another way (an older edepot, the database) are judged again before destroying.
+        for by, role in (("D. Opsteller", "gemeentesecretaris"), ("A. Archivaris", "gemeentesecretaris")):
+            catalogue._db.execute("INSERT INTO destruction_approvals VALUES (?, ?, ?, ?, ?)",
+                                  (drawn.list_id, drawn.digest, by, role, config.clock().isoformat()))
+            with pytest.raises(InputError, match="nothing was destroyed"):
+                destroy_list(config, catalogue, drawn.list_id, strict)
+            catalogue._db.execute("DELETE FROM destruction_approvals WHERE by = ? AND role = ?", (by, role))
+        assert all(Path(r).is_dir() for r in result.locations) and catalogue.tombstone(result.record_id) is None
+        approve_list(config, catalogue, drawn.list_id, "G. Secretaris", "gemeentesecretaris")
+        assert destroy_list(config, catalogue, drawn.list_id, strict).destroyed == [result.record_id]
+
+
 def test_interrupted_destruction_completes_and_touches_nothing_else(config: Config, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     due, token = ingest_record(config, tmp_path)

@@ -20,7 +20,6 @@ from access.dip import DipRequest, build_dip, create_dip
 from access.inventory import read_csv
 from access.purge import purge_expired
 from access.redaction import ManualRedaction, Withholding
-from access.rules import Role
 from kernel.errors import AccessDenied
 from preservation.catalogue import open_catalogue
 from preservation.pdfa_check import check_pdfa
@@ -54,8 +53,7 @@ def everything_in(folder: Path) -> bytes:
 
 
 def woo_request(names: Path, **changes: object) -> DipRequest:
-    request = DipRequest(requester="K. Journalist", purpose="Woo-verzoek marktplein", role=Role.RESEARCHER,
-                         on=date(2026, 11, 23), redact_names=(names,), query="vergunning OR bel OR iban OR buurman "
+    request = DipRequest(requester="K. Journalist", purpose="Woo-verzoek marktplein", on=date(2026, 11, 23), redact_names=(names,), query="vergunning OR bel OR iban OR buurman "
                          "OR schetsontwerp OR foto OR persoonlijk OR kapvergunning")
     return replace(request, **changes)  # type: ignore[arg-type]
 
@@ -84,7 +82,7 @@ def test_redacted_strings_are_absent_from_every_file_of_the_dip(archive: Archive
 
 
 def test_the_inventory_matches_the_dip(archive: Archive, names: Path, tmp_path: Path) -> None:
-    request = woo_request(names, withhold=(Withholding(5, "5.1 lid 2 sub i", archive.personal),))
+    request = woo_request(names, withhold=(Withholding(5, "5.1 lid 2 sub i", archive.personal),), woo_request="2026-041")
     result = build_dip(tmp_path / "dip", request, archive.config)
     rows = read_csv(result.path / "inventarislijst.csv")
     assert [int(r["nr"]) for r in rows] == list(range(1, len(rows) + 1))
@@ -99,9 +97,10 @@ def test_the_inventory_matches_the_dip(archive: Archive, names: Path, tmp_path: 
                                                       if m["text"].startswith("[niet openbaar"))
     for row in rows:
         record = by_record[row["kenmerk"]]
-        if not record.decision.allowed:
-            assert row["besluit"] == "niet openbaar" and "beperkt openbaar" in row["gronden"] or \
-                "niet openbaar" in row["gronden"]
+        if not record.decision.allowed:  # one row for the whole record, its legal ground from the metadata
+            assert row["besluit"] == "niet openbaar" and row["bericht"] == "" and row["lakkingen"] == "0"
+            assert row["gronden"] in ("Woo art. 5.1 lid 2 sub i", "Archiefwet 1995 art. 15 lid 1 sub b (tot en met "
+                                                                   "2030-12-31)"), row
             continue
         folder = result.path / record.folder if record.folder else result.path
         message = delivered[(folder, int(row["bericht"]))]
@@ -113,7 +112,7 @@ def test_the_inventory_matches_the_dip(archive: Archive, names: Path, tmp_path: 
             assert message["text"].count("[gelakt") <= int(row["lakkingen"])
         else:
             assert message["text"] == "[niet openbaar: 5.1.2i]" and row["gronden"] == "5.1 lid 2 sub i"
-    refused = {r["kenmerk"] for r in rows if r["besluit"] == "niet openbaar" and "openbaar" in r["gronden"]}
+    refused = {r["kenmerk"] for r in rows if r["besluit"] == "niet openbaar" and not r["bericht"]}
     assert refused == {r.record_id for r in result.records if not r.decision.allowed} and len(refused) == 2
     assert check_pdfa(result.path / "inventarislijst.pdf").ok
     pdf_text = "".join(p.extract_text() for p in PdfReader(result.path / "inventarislijst.pdf").pages)
@@ -215,7 +214,9 @@ def test_command_line_dip_create_purge_and_log(archive: Archive, names: Path, tm
                   "--out", tmp_path / "dip")
     assert made.returncode == 0, made.stderr
     document = json.loads(made.stdout)
-    assert document["expires"] == "2099-01-01" and any(not r["delivered"] for r in document["records"])
+    assert document["expires"] == "2099-01-01" and all(r["delivered"] for r in document["records"])  # no Woo request:
+    listed = {r["aip_id"] for r in document["records"]}
+    assert archive.personal in listed and not listed & {archive.restricted, archive.closed}  # not even listed
     refused = edepot("dip", "create", "--aip", archive.restricted, "--requester", "CLI", "--purpose", "test",
                      "--out", tmp_path / "refused")
     assert refused.returncode == 2 and "E107" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
@@ -238,7 +239,8 @@ def test_the_own_dip_is_found_by_kenmerk_and_its_pdf_and_viewer_say_what_they_ho
     result = create_dip(kenmerk, tmp_path / "own", archive.config)  # the kenmerk, not the AIP id
     assert result.aip_id == archive.open
     page = (result.path / "viewer.html").read_text(encoding="utf-8")
-    assert "<h1>Eigen gebruik archief</h1>" in page and "Verstrekt aan eigen gebruik archief" not in page
+    assert "<h1>Eigen gebruik archief: niet voor verstrekking aan derden</h1>" in page
+    assert "Verstrekt aan eigen gebruik archief" not in page
     assert '<audio controls preload="metadata" src="media/00000008-AUDIO-2024-03-14-10-25-33.opus.flac"' in page
     text = "\n".join(p.extract_text() for p in PdfReader(result.path / "conversation.pdf").pages)
     assert "Verstrekt aan" not in text and "Verstrekt voor" in text
@@ -248,7 +250,7 @@ def test_the_own_dip_is_found_by_kenmerk_and_its_pdf_and_viewer_say_what_they_ho
 
 
 def test_a_selection_shows_each_messages_number_and_the_gaps_between(archive: Archive, tmp_path: Path) -> None:
-    request = DipRequest(requester="K. Journalist", purpose="Woo-verzoek", role=Role.ARCHIVIST,
+    request = DipRequest(requester="K. Journalist", purpose="Woo-verzoek",
                          on=date(2026, 11, 23), query="schetsontwerp", filters=Filters(aip=archive.open))
     result = build_dip(tmp_path / "dip", request, archive.config)
     text = "\n".join(p.extract_text() for p in PdfReader(result.path / "conversation.pdf").pages)

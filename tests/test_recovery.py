@@ -133,8 +133,7 @@ def test_a_declared_loss_is_known_to_fixity_and_dips_and_reindex_go_on_naming_it
     assert code == 0, err
     assert "indexed 25 messages of 1 AIPs" in out and PHOTO in out and mdto in out
     code, out, err = edepot(config, capsys, "dip", "create", "--query", "noordkant", "--context", "1",
-                            "--as", "archivist", "--requester", "Woo-team", "--purpose", "Woo-verzoek",
-                            "--out", tmp_path / "woo")
+                            "--out", tmp_path / "woo")  # the archive's own query DIP: every record in scope
     assert code == 0, err
     assert PHOTO in out and not list((tmp_path / "woo").rglob(PHOTO.rsplit("/", 1)[1]))
 

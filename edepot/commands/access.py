@@ -1,4 +1,4 @@
-"""`edepot access permit|permits|log`: permits for restricted records, and the access log."""
+"""`edepot access set|permit|permits|log`: deciding a record's openness, permits, and the access log."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,16 @@ from kernel.config import Config
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     access = verbs.add_parser("access", help="permits and the access log").add_subparsers(
         metavar="ACTION", parser_class=type(common))
+    p = access.add_parser("set", parents=[common], help="decide a record's openness (its beperkingGebruik)")
+    p.add_argument("--record", required=True, help="record kenmerk or AIP id")
+    p.add_argument("--type", dest="label", required=True, metavar="TYPE",
+                   help='"Geen beperking", "Nader te bepalen" or "Overig" (MDTO BeperkingGebruikTypeLijst)')
+    p.add_argument("--ground", action="append", default=[],
+                   help='with Overig: the legal ground, e.g. "Woo art. 5.1 lid 2 sub e" (repeatable)')
+    p.add_argument("--until", type=iso_date, help="with Overig: the last day of the restriction (YYYY-MM-DD)")
+    p.add_argument("--reason", required=True, help="why (recorded with the decision and its PREMIS event)")
+    p.add_argument("--by", required=True, help="who decides")
+    p.set_defaults(handler=cmd_set)
     p = access.add_parser("permit", parents=[common], help="let a named person have a restricted record")
     p.add_argument("--record", required=True, help="record kenmerk or AIP id")
     p.add_argument("--to", dest="grantee", required=True, help="the person, by the name used as --requester")
@@ -25,6 +35,18 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--requester", help="only this requester's entries")
     p.add_argument("--dip", help="only this DIP's entries")
     p.set_defaults(handler=cmd_log)
+
+
+def cmd_set(args: argparse.Namespace, config: Config) -> int:
+    from access.restrictions import restriction_of, set_restriction
+
+    change = set_restriction(config, args.record, restriction_of(args.label, args.ground, args.until),
+                             by=args.by, reason=args.reason)
+    r = change.restriction
+    emit(args, change.to_dict(), f"record {change.record_id}: {r.label}"
+         + (f", {'; '.join(r.grounds)}" if r.grounds else "") + (f", until {r.until.isoformat()}" if r.until else "")
+         + f" ({r.openness.value}), decided by {change.by}")
+    return 0
 
 
 def cmd_permit(args: argparse.Namespace, config: Config) -> int:

@@ -23,8 +23,11 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     add_filters(p, aip=False)
     p.add_argument("--context", type=int, default=0, help="with --query: messages before and after each hit")
     p.add_argument("--out", required=True, type=Path, help="folder to create the DIP in")
-    p.add_argument("--requester", help="who gets the DIP (without it: the archive's own full copy)")
+    p.add_argument("--requester", help="who gets the DIP; without it: the archive's own copy (eigen gebruik)")
     p.add_argument("--purpose", help="why (required with --requester)")
+    p.add_argument("--woo", metavar="REQUEST-ID",
+                   help="the DIP answers this Woo request: withheld records in scope are listed with their "
+                        "ground, undecided ones refuse it, and every record in scope is put on hold")
     p.add_argument("--expires", type=iso_date, help="last day the DIP may be used; 'dip purge' removes it after")
     p.add_argument("--redact-names", action="append", default=[], type=Path, metavar="FILE",
                    help="a file of names to redact, one a line")
@@ -32,9 +35,9 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
                    help="redact characters START to END (exclusive) of message SEQ, e.g. 12:5-17:5.1.2e")
     p.add_argument("--withhold", action="append", default=[], metavar="[AIP:]SEQ:GROUND",
                    help="refuse a whole message, e.g. 14:5.2")
-    p.add_argument("--no-auto-redact", action="store_true",
-                   help="no automatic redaction of phone numbers, e-mail, IBAN, BSN (archivist only)")
-    p.add_argument("--auto-redact", action="store_true", help="automatic redaction also for an archivist")
+    p.add_argument("--auto-redact", action="store_true",
+                   help="the archive's own DIP redacted automatically too (a requester's always is)")
+    p.add_argument("--as", dest="role", help=argparse.SUPPRESS)
     p.add_argument("--by", default="", help="who delivers (default: the system user)")
     p.set_defaults(handler=cmd_dip_create, usage_error=p.error)
     p = dip.add_parser("purge", parents=[common], help="remove DIPs whose --expires day has passed")
@@ -45,40 +48,37 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_dip_create(args: argparse.Namespace, config: Config) -> int:
-    from access.dip import DipRequest, build_dip, create_dip
+    from access.dip import OWN_USE, DipRequest, build_dip
     from access.redaction import ManualRedaction, Withholding
-    from access.rules import Role, role_of
     from kernel.errors import InputError
 
     if not args.aip and not args.query:
         args.usage_error("give --aip ID (repeatable) or --query WORDS")
     if args.aip and args.query and len(args.aip) > 1:
         args.usage_error("with --query, give at most one --aip (the conversation to search in)")
-    plain = not (args.requester or args.query or args.redact or args.withhold or args.redact_names or args.expires)
-    if plain and len(args.aip) == 1:
-        result = create_dip(args.aip[0], args.out, config)
-        emit(args, result.to_dict(), f"DIP {result.dip_id} of AIP {result.aip_id}: {result.path}" + _missing(result))
-        return 0
-    if not args.requester or not args.purpose:
+    if args.role is not None:
+        raise InputError("--as is gone: a requester gets the same DIP whoever makes it",
+                         hint="leave out --requester for the archive's own DIP; --woo ID answers a Woo request")
+    own_use = not args.requester
+    if not own_use and not args.purpose:
         raise InputError("give --requester NAME and --purpose TEXT for this DIP")
-    role = role_of(args.role)
-    if args.no_auto_redact and role is Role.RESEARCHER:
-        raise InputError("--no-auto-redact is for an archivist's own use (--as archivist)")
     request = DipRequest(
-        requester=args.requester, purpose=args.purpose, role=role, on=args.on, expires=args.expires,
-        redact_names=tuple(args.redact_names), manual=tuple(ManualRedaction.parse(s) for s in args.redact),
-        withhold=tuple(Withholding.parse(s) for s in args.withhold),
-        auto_redact=False if args.no_auto_redact else True if args.auto_redact else None,
+        requester=OWN_USE if own_use else args.requester, purpose=args.purpose or OWN_USE, on=args.on,
+        expires=args.expires, redact_names=tuple(args.redact_names),
+        manual=tuple(ManualRedaction.parse(s) for s in args.redact),
+        withhold=tuple(Withholding.parse(s) for s in args.withhold), auto_redact=args.auto_redact or None,
         query=args.query, filters=filters_of(args, args.aip[0] if args.query and args.aip else None),
-        context=max(0, args.context), actor=args.by)
+        context=max(0, args.context), actor=args.by, own_use=own_use, woo_request=args.woo)
     result = build_dip(args.out, request, config, aip_ids=() if args.query else tuple(args.aip))
     delivered = [r for r in result.records if r.decision.allowed]
-    refused = len(result.records) - len(delivered)
+    withheld = len(result.records) - len(delivered)
     emit(args, result.to_dict(),
-         f"DIP {result.dip_id} for {args.requester}: {result.path}\n"
+         f"DIP {result.dip_id} " + ("for the archive's own use" if own_use else f"for {args.requester}")
+         + f": {result.path}\n"
          f"  {sum(r.messages for r in delivered)} messages of {len(delivered)} records, "
          f"{sum(r.redactions for r in delivered)} passages redacted"
-         + (f", {refused} records not open to the requester (listed as niet openbaar)" if refused else "")
+         + (f", {withheld} records withheld (listed with their ground)" if withheld else "")
+         + (f"\n  every record in scope is on hold: Woo-verzoek {args.woo}" if args.woo else "")
          + (f"\n  expires after {args.expires.isoformat()}" if args.expires else "") + _missing(result))
     return 0
 

@@ -18,6 +18,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p = actions.add_parser("due", parents=[common], help="draw up the destruction list (CSV, JSON, PDF/A)")
     p.add_argument("--before", help="records due before this date YYYY-MM-DD (default: due today or earlier)")
     p.add_argument("--out", type=Path, help="folder for the list's files (default <data-dir>/reports/retention/ID)")
+    p.add_argument("--by", default="", help="who draws the list up (default: the login name); may not approve it")
     p.set_defaults(handler=cmd_due)
     p = actions.add_parser("approve", parents=[common], help="approve a destruction list")
     p.add_argument("list", metavar="LIST", help="the list's id, or its JSON file")
@@ -95,7 +96,7 @@ def cmd_due(args: argparse.Namespace, config: Config) -> int:
     before = _today_or(config, args.before, settings)
     with _catalogue(config) as catalogue, stage_display(args) as show:
         show("drawing up the destruction list")
-        drawn = draw_up_list(config, catalogue, settings, before, args.out)
+        drawn = draw_up_list(config, catalogue, settings, before, args.out, by=args.by)
     if drawn is None:
         emit(args, {"list_id": None, "records": 0, "before": before.isoformat(), "items": []},
              f"nothing due for destruction before {before}")

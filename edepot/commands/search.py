@@ -28,10 +28,10 @@ def add_filters(p: argparse.ArgumentParser, aip: bool = True) -> None:
     p.add_argument("--zaak", help="part of the zaak's kenmerk or naam")
     p.add_argument("--classification", help="part of a classificatie code or label")
     p.add_argument("--kind", help="message kind: text, media, system, deleted, location, contact, poll, call")
-    p.add_argument("--as", dest="role", default="researcher", choices=("researcher", "archivist"),
-                   help="whose view: a researcher sees open records only (default), an archivist all")
     p.add_argument("--date", dest="on", type=iso_date, help="request date for the access rules (default today)")
-    if aip:  # dip create has --aip and --requester of its own
+    if aip:  # dip create has --aip and --requester of its own, and delivers as the requester may see
+        p.add_argument("--as", dest="role", default="researcher", choices=("researcher", "archivist"),
+                       help="whose view: a researcher sees open records only (default), an archivist all")
         p.add_argument("--requester", help="the researcher by name, so their permits count")
 
 
@@ -61,12 +61,13 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
     if args.query == ["reindex"]:
         return cmd_reindex(args, config)
+    from access.redaction import organisation_names
     from access.search import SearchRequest, search
 
     request = SearchRequest(" ".join(args.query), filters_of(args), role=args.role,
                             on=args.on or config.clock().date(), requester=args.requester,
                             limit=max(1, args.limit), offset=max(0, args.offset), sort=args.sort)
-    result = search(config.catalogue_url, request)
+    result = search(config.catalogue_url, request, names=organisation_names(config))
     lines = [f"{h.timestamp:%Y-%m-%d %H:%M}  {h.record_id} #{h.seq}  {h.sender or '(systeem)'}: {h.snippet}"
              for h in result.hits]
     if result.hits:

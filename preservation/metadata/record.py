@@ -632,6 +632,15 @@ def _beperking_gebruik(key: str, value: Any) -> BeperkingGebruik:
     )
 
 
+def check_beperking_gebruik(value: Mapping[str, Any]) -> BeperkingGebruik:
+    """A beperkingGebruik given as the metadata file gives it (`{type, documentatie, termijn}`), checked as
+    at ingest; MetadataError naming the key otherwise."""
+    try:
+        return _beperking_gebruik("beperkingGebruik", value)
+    except _Problem as problem:
+        raise MetadataError(f"metadata key '{problem.key}': {problem.message}") from None
+
+
 _CHECKERS = {
     "naam": _text,
     "identificatie": _identificatie,

@@ -1,0 +1,81 @@
+"""Access: a query answers only from what its asker may see (DESIGN.md: "a query never tells anyone anything
+about content they may not see").
+
+The full-text index holds every message as written. For anybody but the archive itself, a message counts as
+a hit only when the query matches the message *as it would be delivered*: with every passage the redaction
+would remove (phone numbers, e-mail addresses, IBANs, BSNs, names on the organisation's list) taken out, and
+its sender as shown (a redacted name is a pseudonym, so `--participant` cannot test a hidden name). The
+index is asked for the positive terms only; each term, excluded ones too, is then judged on the delivered
+text, so `-0612345678` cannot tell which messages hold that number either. Records whose content the asker
+may not see are never searched (`access.rules`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from access.redaction import Redactor
+from preservation.record_access import fold
+from preservation.search_index import IndexedMessage, Term, matches_terms
+
+FIRST_BATCH = 200
+
+
+@dataclass
+class QueryGuard:
+    """Judges index hits for one asker: the query's terms, their redactor, the participant filter."""
+
+    terms: Sequence[Term]
+    redactor: Redactor
+    participant: str | None = None
+
+    @property
+    def index_terms(self) -> list[Term]:
+        """What the index is asked: the positive terms (excluded ones are judged on the delivered text)."""
+        return [t for t in self.terms if not t.negated]
+
+    def keeps(self, message: IndexedMessage) -> bool:
+        """Whether the message is a hit as the asker would see it."""
+        if self.participant and fold(self.participant) not in fold(self.redactor.person(message.sender) or ""):
+            return False
+        return delivered_text_matches(self.redactor.visible(message.text), self.terms)
+
+
+def delivered_text_matches(text: str, terms: Sequence[Term]) -> bool:
+    """Every positive term occurs in `text` and no excluded one does (words, stems, phrases, prefixes)."""
+    for term in terms:
+        found = bool(matches_terms(text, [Term(term.words, term.prefix, False, term.either)]))
+        if found == term.negated:
+            return False
+    return True
+
+
+def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: QueryGuard, limit: int | None,
+                 offset: int = 0) -> tuple[list[IndexedMessage], bool]:
+    """One page of the hits `guard` keeps (`limit` None: all), and whether more follow. `fetch(offset, size)`
+    reads raw index hits in a stable order; batches grow until the page is full or the hits run out."""
+    kept: list[IndexedMessage] = []
+    wanted = None if limit is None else offset + limit + 1
+    position, size = 0, FIRST_BATCH
+    while True:
+        batch = fetch(position, size)
+        kept += [m for m in batch if guard.keeps(m)]
+        position += len(batch)
+        if len(batch) < size or (wanted is not None and len(kept) >= wanted):
+            break
+        size *= 2
+    end = None if limit is None else offset + limit
+    return kept[offset:end], limit is not None and len(kept) > offset + limit
+
+
+def guarded_count(fetch: Callable[[int, int], list[IndexedMessage]], guard: QueryGuard) -> int:
+    """How many hits `guard` keeps on all pages: the same number paging through `guarded_page` would give,
+    read in growing batches without keeping them."""
+    kept, position, size = 0, 0, FIRST_BATCH
+    while True:
+        batch = fetch(position, size)
+        kept += sum(1 for m in batch if guard.keeps(m))
+        position += len(batch)
+        if len(batch) < size:
+            return kept
+        size = min(size * 2, 20_000)

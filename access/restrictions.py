@@ -1,0 +1,140 @@
+"""Access: deciding a record's openness after ingest (`edepot access set`), with who and why.
+
+A record's MDTO beperkingGebruik is kept as received (AIPs are not rewritten). A decision taken later (the
+record was "Nader te bepalen", or a term turned out to be longer) is a row of `access_restrictions` in the
+catalogue's file, appended, never updated: the newest row of a record replaces what its MDTO says
+(`preservation.record_access.with_restriction`), and every row leaves a PREMIS event ("metadata
+modification") on the record's newest AIP naming the person, the reason and what it was before.
+
+The type is one of the MDTO BeperkingGebruikTypeLijst labels the metadata check accepts
+(`preservation.metadata.record.BEPERKING_GEBRUIK_TYPES`): "Geen beperking" (open), "Nader te bepalen"
+(undecided), "Overig" with the legal ground (beperkingGebruikDocumentatie) and, for a restriction with a
+term, its last day.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Sequence
+
+from kernel.config import Config
+from kernel.errors import InputError, NotFound
+from preservation.catalogue import GONE_STATES, SqliteCatalogue, open_catalogue
+from preservation.metadata.record import BEPERKING_GEBRUIK_TYPES, check_beperking_gebruik
+from preservation.record_access import Restriction
+from preservation.retention import premis_event
+from preservation.search_index import sqlite_path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS access_restrictions (
+    entry_id INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    label TEXT NOT NULL,
+    grounds TEXT NOT NULL,
+    until TEXT
+);
+CREATE INDEX IF NOT EXISTS access_restrictions_record ON access_restrictions(record_id, entry_id);
+"""
+
+
+@dataclass(frozen=True)
+class RestrictionChange:
+    """One decision: the record, its new restriction, who took it, when and why."""
+
+    record_id: str
+    restriction: Restriction
+    by: str
+    reason: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.restriction
+        return {"record_id": self.record_id, "type": r.label, "grounds": list(r.grounds),
+                "until": r.until.isoformat() if r.until else None, "openness": r.openness.value,
+                "by": self.by, "reason": self.reason, "at": self.at.isoformat()}
+
+
+def _connect(catalogue_url: str) -> sqlite3.Connection:
+    db = sqlite3.connect(sqlite_path(catalogue_url), isolation_level=None, timeout=60)
+    db.executescript(SCHEMA)
+    return db
+
+
+def current_restrictions(catalogue_url: str) -> dict[str, Restriction]:
+    """Record kenmerk → the restriction decided last after ingest (records never decided again are absent)."""
+    db = _connect(catalogue_url)
+    try:
+        rows = db.execute("SELECT record_id, label, grounds, until FROM access_restrictions ORDER BY entry_id")
+        return {r[0]: Restriction(r[1], tuple(json.loads(r[2])), date.fromisoformat(r[3]) if r[3] else None)
+                for r in rows}
+    finally:
+        db.close()
+
+
+def restriction_of(label: str, grounds: Sequence[str], until: date | None) -> Restriction:
+    """A restriction checked as the metadata check checks a SIP's beperkingGebruik, and complete enough to
+    decide something: "Overig" needs a ground; a term only goes with "Overig"."""
+    label = label.strip()
+    mapping: dict[str, Any] = {"type": label}
+    if grounds:
+        mapping["documentatie"] = list(grounds)
+    if until:
+        mapping["termijn"] = {"einddatum": until.isoformat()}
+    checked = check_beperking_gebruik(mapping)
+    if label == "Overig" and not checked.documentatie:
+        raise InputError("type Overig needs its legal ground", hint='give --ground, e.g. "Woo art. 5.1 lid 2 sub e"')
+    if label != "Overig" and (grounds or until):
+        raise InputError(f"type {label!r} takes no ground or end date",
+                         hint=f"a restriction is type Overig; the types are {', '.join(BEPERKING_GEBRUIK_TYPES)}")
+    return Restriction(label, checked.documentatie, until)
+
+
+def set_restriction(config: Config, record: str, restriction: Restriction, *, by: str,
+                    reason: str) -> RestrictionChange:
+    """Record a decided restriction for a record (given by kenmerk or AIP id) with who and why, and its
+    PREMIS event on the record's newest AIP. NotFound for an unknown or destroyed record."""
+    if not by.strip() or not reason.strip():
+        raise InputError("--by and --reason must not be empty")
+    now = config.clock()
+    catalogue = open_catalogue(config.catalogue_url)
+    try:
+        found = [a for a in catalogue.aips() if record in (a.aip_id, a.record_id)]
+        if not found:
+            raise NotFound(f"no record or AIP {record!r} in the catalogue", hint="list them with 'edepot aip list'")
+        record_id = found[0].record_id
+        kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
+        if not kept:
+            raise NotFound(f"record {record_id!r} was destroyed")
+        before = current_restrictions(config.catalogue_url).get(record_id)
+        change = RestrictionChange(record_id, restriction, by.strip(), reason.strip(), now)
+        was = (f"{before.label} {'; '.join(before.grounds)}".strip() if before else "as its MDTO beperkingGebruik")
+        event = premis_event("metadata modification", now,
+                             f"access restriction set by {change.by}: {change.reason}",
+                             f"beperkingGebruik now {restriction.label}"
+                             + (f", ground {'; '.join(restriction.grounds)}" if restriction.grounds else "")
+                             + (f", until {restriction.until.isoformat()}" if restriction.until else "")
+                             + f" ({restriction.openness.value}); before: {was}", (f"person:{change.by}",))
+        db = _connect(config.catalogue_url)
+        try:  # the decision and its event in one transaction: neither is ever there without the other
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO access_restrictions (record_id, at, by, reason, label, grounds, until) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (record_id, now.isoformat(), change.by, change.reason, restriction.label,
+                        json.dumps(list(restriction.grounds), ensure_ascii=False),
+                        restriction.until.isoformat() if restriction.until else None))
+            SqliteCatalogue._insert_events(db, kept[-1], [event])
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+    finally:
+        catalogue.close()
+    return change
