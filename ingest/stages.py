@@ -306,11 +306,11 @@ def unpack_export(aip: AipBuilder, job: IngestJob) -> dict[str, Path]:
             media.setdefault(below.split("/", 1)[1], path)
         if not zipfile.is_zipfile(path):
             continue
-        export = open_export([path])
-        targets = {member.name: f"{layout.MEDIA}/{member.name}" for member in export.members()}
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # inflating and hashing free the GIL
-            digests = pool.map(lambda name: export.extract(name, aip.path(targets[name]), ("sha256", "sha512")),
-                               targets)
+        with open_export([path]) as export, ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            targets = {member.name: f"{layout.MEDIA}/{member.name}" for member in export.members()}
+            # inflating and hashing free the GIL; list() so every member is written before the export closes
+            digests = list(pool.map(lambda name: export.extract(name, aip.path(targets[name]),
+                                                                ("sha256", "sha512")), targets))
             for (name, target_rel), digest in zip(targets.items(), digests):
                 aip.register(target_rel, "preservation", digest)
                 job.unpacked_from[target_rel] = relative
