@@ -27,7 +27,8 @@ class StorageLocation(Protocol):
         """A new private folder on this location in which a bag of `aip_id` is assembled before `publish_bag`."""
 
     def publish_bag(self, incoming: Path, aip_id: str) -> Path:
-        """Make the bag assembled in `incoming` the AIP's bag with one rename; returns where it is."""
+        """Make the bag assembled in `incoming` (every file of it fsynced when written) the AIP's bag with one
+        rename; returns where it is."""
 
     def bag_path(self, aip_id: str) -> Path:
         """Where the AIP's bag root is (whether or not it exists)."""
@@ -74,7 +75,7 @@ class LocalDirectoryLocation:
             target.rename(trash)
             fsync_dir(target.parent)
             shutil.rmtree(trash)
-        publish_directory(incoming, target)
+        publish_directory(incoming, target, files_durable=True)
         return target
 
     def aip_ids(self) -> Iterator[str]:
