@@ -13,6 +13,10 @@ Most signatures fix the first byte of the file (a magic number at offset 0); the
 start with such a byte, which leaves about a sixth of the patterns to try on a typical file.
 Deviation from the `fido` command: a zero-byte file is reported as "fail" (there are no bytes to identify),
 where `fido` guesses from the extension.
+
+A file edepot wrote itself in a format it knows (the canonical conversation JSON, a selection statement) is
+recorded as that format (`as_written`), not as what a signature tool guesses: FIDO calls any `.json` "Tweet
+JSON" (fmt/1311) for want of a signature. The tool's verdict is kept beside it by the caller.
 """
 from __future__ import annotations
 
@@ -47,6 +51,25 @@ class Identification:
     tool: str  # e.g. "fido 1.6.1"
     signature_release: str  # e.g. "PRONOM v109"
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WrittenFormat:
+    """A PRONOM format edepot writes files in."""
+
+    puid: str
+    format_name: str
+    mime_type: str
+
+
+JSON = WrittenFormat("fmt/817", "JSON Data Interchange Format", "application/json")
+
+
+def as_written(found: Identification, written: WrittenFormat, *, writer: str, why: str) -> Identification:
+    """The identification of a file `writer` (e.g. "edepot 1.2") wrote in the format `written`: that format,
+    declared, with `why` as its basis; `found` (the tool's own verdict) gives the PRONOM release."""
+    return Identification(written.puid, written.format_name, None, written.mime_type, f"declared: {why}", writer,
+                          found.signature_release)
 
 
 @dataclass(frozen=True)
@@ -135,16 +158,14 @@ class _CompiledFido(Fido):
 
     def _candidates(self, first: int) -> tuple[_CompiledFormat, ...]:
         """The formats, in order, with only their signatures that can match a file starting with byte `first`."""
-        found = self._by_first_byte.get(first)
-        if found is None:
-            assert self._compiled is not None
-            found = []
-            for fmt in self._compiled:
+        if first not in self._by_first_byte:
+            candidates = []
+            for fmt in self._compiled or ():
                 signatures = tuple(sig for sig in fmt.signatures if self._can_start_with(sig, first))
                 if signatures:
-                    found.append(_CompiledFormat(fmt.puid, fmt.element, signatures))
-            found = self._by_first_byte[first] = tuple(found)
-        return found
+                    candidates.append(_CompiledFormat(fmt.puid, fmt.element, signatures))
+            self._by_first_byte[first] = tuple(candidates)
+        return self._by_first_byte[first]
 
     def _can_start_with(self, signature: _Signature, first: int) -> bool:
         if signature not in self._first_bytes:
