@@ -21,6 +21,7 @@ from ingest.selection import Criteria
 from ingest.sip import SipOptions, create_sip
 from kernel.config import Config, load_config
 from kernel.errors import AlreadyIngested, InfectedPackage, InvalidPackage
+from preservation import scan as scan_module
 from preservation.catalogue import open_catalogue
 from preservation.metadata.premis import parse_premis_events
 from tests.conftest import FIXED_NOW, REPO, SHARED
@@ -233,6 +234,22 @@ def test_the_demo_runs_without_a_database_and_says_so_loudly(tmp_path: Path, no_
     assert ran.code == 0, ran.stderr
     assert ran.stderr.count("WARNING: NO VIRUS CHECK") == 2  # before and after
     assert "NOT SCANNED for viruses" in ran.stdout
+
+
+def test_a_trial_database_from_the_command_catches_eicar(tmp_path: Path, no_scan_database: None) -> None:
+    """`edepot trial-database` writes the test database; pointed at it as told, ingest quarantines EICAR."""
+    data = tmp_path / "data"
+    made = edepot(data, "trial-database", "--json")
+    assert made.returncode == 0, made.stderr
+    database = Path(json.loads(made.stdout)["database"])
+    assert scan_module.is_test_database(database) and database.is_relative_to(data)
+    told = edepot(data, "trial-database").stdout
+    assert "NOT a real one" in told and f'database = "{database}"' in told
+    (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\n', encoding="utf-8")
+    export = whatsapp_export(tmp_path / "WhatsApp Chat - Proef.zip", {"00001-bijlage.com": EICAR}, "Proef")
+    assert edepot(data, "sip", "create", export, "--out", tmp_path / "sip").returncode == 0
+    refused = edepot(data, "ingest", tmp_path / "sip")
+    assert refused.returncode == 1 and "E301" in refused.stderr and "Edepot.Test.EICAR" in refused.stderr
 
 
 def run_cli_in_process(data: Path, *args: str | Path) -> SimpleNamespace:
