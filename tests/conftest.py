@@ -6,6 +6,7 @@ Ingest refuses SIPs it cannot scan for viruses, and the test machine has no fres
 $EDEPOT_SCAN_DATABASE. A test of what happens without any database removes it (`no_scan_database`)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,13 +60,4 @@ def shared() -> Path:
 def config(tmp_path: Path) -> Config:
     """A configuration on an empty data directory, with the official schemas when ../shared is there."""
     loaded = load_config(tmp_path / "data", clock=lambda: FIXED_NOW)
-    schema_dir = SHARED / "standards" if SHARED.is_dir() else None
-    return Config(
-        data_dir=loaded.data_dir,
-        storage_locations=loaded.storage_locations,
-        catalogue_url=loaded.catalogue_url,
-        schema_dir=schema_dir,
-        organisation=loaded.organisation,
-        clock=loaded.clock,
-        scan_database=loaded.scan_database,
-    )
+    return dataclasses.replace(loaded, schema_dir=SHARED / "standards" if SHARED.is_dir() else None)
