@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import stat
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -126,17 +127,35 @@ class Export:
         from any offset; None when the member is packed (a zip entry)."""
         return None
 
+    def close(self) -> None:
+        """Release what the export holds open (a zip's file handle); reading again opens it anew."""
+
+    def __enter__(self) -> "Export":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _open(self, name: str) -> IO[bytes]:
         raise NotImplementedError
 
 
 class ZipExport(Export):
-    """An export delivered as one zip, as the phone makes it. Entries were checked at opening."""
+    """An export delivered as one zip, as the phone makes it. Entries were checked at opening.
+
+    The zip is opened once: its central directory is read once and every member is read through the same
+    open file (zipfile serialises the reads, so members may be read from several threads at once). Opening
+    the zip again for each member would read the whole central directory each time, quadratic in the number
+    of members. A process forked from this one opens its own handle, since a shared file offset is not safe."""
 
     def __init__(self, path: Path, infos: list[zipfile.ZipInfo]) -> None:
         self.paths = (path,)
         self._infos = {info.filename: info for info in infos}
         self._members = [ExportMember(info.filename, info.file_size) for info in infos]
+        self._archive: zipfile.ZipFile | None = None
+        self._handle: IO[bytes] | None = None
+        self._owner = 0  # the process that opened `_archive`
+        self._lock = threading.Lock()
 
     def members(self) -> list[ExportMember]:
         return list(self._members)
@@ -144,15 +163,29 @@ class ZipExport(Export):
     def has(self, name: str) -> bool:
         return name in self._infos
 
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+            self._archive = self._handle = None
+
     def _open(self, name: str) -> IO[bytes]:
         info = self._infos.get(name)
         if info is None:
             raise InputError(f"the export has no member {name!r}")
         try:
-            archive = zipfile.ZipFile(self.paths[0])
-            return cast(IO[bytes], _ClosingStream(archive.open(info), archive))
+            return self._opened().open(info)
         except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
             raise InputError(f"cannot read {name!r} from {self.paths[0].name}: {exc}") from None
+
+    def _opened(self) -> zipfile.ZipFile:
+        with self._lock:
+            if self._archive is None or self._owner != os.getpid():
+                # a file object of our own: zipfile then never closes it behind a member's back
+                self._handle = open(self.paths[0], "rb")
+                self._archive = zipfile.ZipFile(self._handle)
+                self._owner = os.getpid()
+            return self._archive
 
 
 class _LocalExport(Export):
@@ -233,27 +266,6 @@ class _CheckedStream:
         self._stream.close()
 
     def __enter__(self) -> "_CheckedStream":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class _ClosingStream:
-    """A member stream that also closes its zip file when closed."""
-
-    def __init__(self, stream: IO[bytes], archive: zipfile.ZipFile) -> None:
-        self._stream = stream
-        self._archive = archive
-
-    def read(self, size: int = -1) -> bytes:
-        return self._stream.read(size)
-
-    def close(self) -> None:
-        self._stream.close()
-        self._archive.close()
-
-    def __enter__(self) -> "_ClosingStream":
         return self
 
     def __exit__(self, *exc: object) -> None:

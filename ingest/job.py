@@ -60,6 +60,7 @@ class IngestJob:
     sip_checks: list[dict[str, object]] = field(default_factory=list)
     format_checks: dict[str, FormatCheck] = field(default_factory=dict)
     second_opinions: dict[str, Identification] = field(default_factory=dict)  # path → siegfried's
+    overruled: dict[str, Identification] = field(default_factory=dict)  # path → FIDO's, where edepot declared
     normalisations: list[Normalisation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     quarantined: Path | None = None

@@ -7,8 +7,9 @@ engine and signature release, each SIP check, and per file its role, size, sha25
 second opinion when enabled), format validation and the policy actions with their outcome; a rejection also
 lists each PREMIS event recorded before it (`premis_events`). The HTML speaks Dutch with the terms of
 preservation/wording.py; the JSON keeps the codes.
-Names holding control characters or bytes that are not UTF-8 (a hostile SIP's) are written escaped
-(kernel/names.py).
+Names holding control characters or bytes that are not UTF-8 (a hostile SIP's) are written escaped (kernel/names.py).
+Every file on which the identifications differ (FIDO and siegfried, or FIDO and the format edepot wrote the
+file in) is listed with each verdict, the one recorded, and why.
 """
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ from kernel.atomic import write_bytes_atomic
 from kernel.errors import EdepotError, StorageFailure
 from kernel.names import escaped
 from preservation.aip import SealedFile
+from preservation.identify import Identification
 from preservation.wording import dutch
 
 
 def write_report(source: Path, job: IngestJob, result: dict[str, Any], payload: Sequence[SealedFile]) -> tuple[Path, Path]:
     """Write the report of an accepted SIP; returns the JSON and the HTML path."""
-    document = _common(source, job, "accepted") | {"aip": result, "files": _files(job, payload)}
+    document = _common(source, job, "accepted") | {"aip": result, "files": _files(job, payload),
+                                                    "identification_disagreements": _disagreements(job, payload)}
     return _write(job, document, job.aip_id)
 
 
@@ -82,8 +85,30 @@ def _files(job: IngestJob, payload: Sequence[SealedFile]) -> list[dict[str, Any]
         }
         if f.path in job.second_opinions:
             row["siegfried"] = job.second_opinions[f.path].puid
+        if f.path in job.overruled:
+            row["fido"] = job.overruled[f.path].puid
         rows.append(row)
     return rows
+
+
+def _disagreements(job: IngestJob, payload: Sequence[SealedFile]) -> list[dict[str, Any]]:
+    """Each file whose tools' verdicts differ: FIDO's, siegfried's, the one recorded, and why that one."""
+    rows = []
+    for path in sorted({f.path for f in payload} & (set(job.overruled) | set(job.second_opinions))):
+        recorded = job.identifications[path]
+        fido = job.overruled.get(path, recorded)
+        siegfried = job.second_opinions.get(path)
+        if len({recorded.puid, fido.puid} | ({siegfried.puid} if siegfried else set())) == 1:
+            continue
+        why = (recorded.basis.removeprefix("declared: ") if path in job.overruled else
+               "FIDO's identification is the one of record; siegfried gives a second opinion")
+        rows.append({"path": path, "recorded": _verdict(recorded), "fido": _verdict(fido),
+                     "siegfried": _verdict(siegfried) if siegfried else None, "why": why})
+    return rows
+
+
+def _verdict(found: Identification) -> dict[str, Any]:
+    return {"puid": found.puid, "format": found.format_name, "basis": found.basis, "tool": found.tool}
 
 
 def _write(job: IngestJob, document: dict[str, Any], name: str) -> tuple[Path, Path]:
@@ -151,6 +176,14 @@ def render_html(document: dict[str, Any]) -> str:
     if document["warnings"]:
         parts.append("<h2>Waarschuwingen</h2><ul>" + "".join(f"<li class='warn'>{e(w)}</li>" for w in document["warnings"])
                      + "</ul>")
+    if document.get("identification_disagreements"):
+        def said(verdict: dict[str, Any] | None) -> str:
+            return "-" if verdict is None else f"{e(verdict['puid'] or 'onbekend')} {e(verdict['format'] or '')}"
+        parts.append("<h2>Identificatie: oordelen die verschillen</h2><table><tr><th>pad</th><th>vastgelegd</th>"
+                     "<th>FIDO</th><th>siegfried</th><th>waarom dit is vastgelegd</th></tr>" + "".join(
+                         f"<tr><td><code>{e(d['path'])}</code></td><td>{said(d['recorded'])}</td>"
+                         f"<td>{said(d['fido'])}</td><td>{said(d['siegfried'])}</td><td>{e(d['why'])}</td></tr>"
+                         for d in document["identification_disagreements"]) + "</table>")
     if accepted:
         parts.append("<h2>Bestanden</h2><table><tr><th>pad</th><th>rol</th><th>bytes</th><th>formaat</th>"
                      "<th>validatie</th><th>beleid</th><th>sha256</th></tr>")

@@ -54,12 +54,16 @@ class SelectedMedia:
         members = [m.name for m in export.members()]
         exact = set(members)
         by_base: dict[str, str] = {}
+        by_tail: dict[str, list[str]] = {}  # every end of a member's path after a "/", to its members
         for member in members:
             by_base.setdefault(PurePosixPath(member).name, member)
+            parts = member.split("/")
+            for start in range(1, len(parts)):
+                by_tail.setdefault("/".join(parts[start:]), []).append(member)
         written: set[str] = set()
         rest: list[str] = []
         for name in sorted(set(names)):
-            below = [m for m in members if m.endswith("/" + name)] if "/" in name and name not in exact else []
+            below = by_tail.get(name, []) if "/" in name and name not in exact else []
             if name in exact or len(below) == 1:
                 relative = bag_path(_safe_relative(name))
                 export.extract(name if name in exact else below[0], folder / relative)

@@ -67,7 +67,7 @@ from preservation.catalogue import (
     SqliteCatalogue,
 )
 from preservation.format_policy import FormatPolicy, PolicyRule
-from preservation.identify import Identification, shared_identifier
+from preservation.identify import JSON, Identification, WrittenFormat, as_written, shared_identifier
 from preservation.metadata.informatieobject import BESTAND_SUFFIX, Informatieobject
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
 from preservation.normalise import NormaliseOutcome, Status, normaliser
@@ -172,8 +172,9 @@ def scan(aip: AipBuilder, source: Path, job: IngestJob) -> None:
     An export zip edepot unpacked is not scanned as such when its bytes are exactly its members and zip
     structure (ingest/zip_coverage.py): its members are, file by file, on every core. Raises InfectedPackage
     (exit 1) after copying the received package and a report into `<data>/quarantine/<id>/`; nothing of it
-    reaches storage. A SIP that could not be scanned (no signature database) gets a "warning" event, or is
-    refused when `[scan] required` is set.
+    reaches storage. A SIP that could not be scanned (no signature database) is refused (ToolMissing, exit 2)
+    unless `[scan] required = false`, when its event says "not scanned"; a scan with edepot's test database
+    is a "warning" event saying it was a trial, not a virus check.
     """
     job.begin("virus scan")
     containers = set(job.unpacked_from.values())
@@ -203,13 +204,24 @@ def scan(aip: AipBuilder, source: Path, job: IngestJob) -> None:
         raise InvalidPackage("the virus scan did not complete", list(result.errors))
     if not result.scanned:
         if job.config.scan_required:
-            raise ToolMissing(result.errors[0], hint="run freshclam, or set [scan] database in edepot.toml")
-        job.warnings.append(f"not scanned for viruses: {result.errors[0]}")
-        job.event("virus check", "ClamAV virus scan of every file of the SIP", result.errors[0], outcome="warning",
+            raise ToolMissing(f"not scanned for viruses, so not ingested: {result.errors[0]}",
+                              hint="run freshclam (Debian clamav-freshclam) or clamd, or set [scan] database in "
+                                   "edepot.toml; see the README on a trial without a real database")
+        job.warnings.append(f"NOT SCANNED for viruses: {result.errors[0]}")
+        job.event("virus check", "not scanned: no ClamAV signature database, so no file of the SIP was checked for "
+                  "viruses ([scan] required = false)", f"not scanned: {result.errors[0]}", outcome="not scanned",
                   agents=(agent,))
         return
     how = (f"; {len(covered)} export container(s) scanned as their unpacked members, the containers holding "
            "nothing else" if covered else "")
+    if result.test_database:
+        trial = (f"scanned with edepot's TEST signature database ({result.signatures}), not a real one: it "
+                 "detects only the EICAR test file, so this was a trial, not a virus check")
+        job.warnings.append(trial)
+        job.event("virus check", f"ClamAV run over every file of the SIP ({result.method}){how}; {trial}",
+                  f"{result.files} files scanned with a test database, not a real one: not checked for viruses",
+                  outcome="warning", agents=(agent,))
+        return
     job.event("virus check", f"ClamAV virus scan of every file of the SIP ({result.method}){how}",
               f"{result.files} files scanned, no virus found", agents=(agent,))
 
@@ -358,10 +370,11 @@ def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -
             continue
         if export is None:
             continue
-        targets = {member.name: f"{layout.MEDIA}/{bag_path(member.name)}" for member in export.members()}
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # inflating and hashing free the GIL
-            digests = pool.map(lambda name: export.extract(name, aip.path(targets[name]), ("sha256", "sha512")),
-                               targets)
+        with export, ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            targets = {member.name: f"{layout.MEDIA}/{bag_path(member.name)}" for member in export.members()}
+            # inflating and hashing free the GIL; list() so every member is written before the export closes
+            digests = list(pool.map(lambda name: export.extract(name, aip.path(targets[name]),
+                                                                ("sha256", "sha512")), targets))
             for (name, target_rel), digest in zip(targets.items(), digests):
                 aip.register(target_rel, "preservation", digest)
                 job.unpacked_from[target_rel] = relative
@@ -434,25 +447,43 @@ def _unpack_embedded(aip: AipBuilder, media: dict[str, Path], job: IngestJob) ->
 
 
 def identify(aip: AipBuilder, job: IngestJob) -> None:
-    """FIDO identification of every file, in this process, one event per file."""
+    """FIDO identification of every file, in this process, one event per file; the JSON edepot wrote itself
+    is recorded as JSON (fmt/817), FIDO's verdict beside it (see `_identify_one`)."""
     job.begin("identify formats")
     paths = sorted(aip.roles)
     siegfried = _siegfried() if job.config.siegfried else None
     for done, relative in enumerate(paths, start=1):
-        _identify_one(aip, relative, job)
+        _identify_one(aip, relative, job, written=WRITTEN_BY_EDEPOT.get(relative))
         if siegfried is not None:
             _second_opinion(siegfried, aip, relative, job)
         job.on_progress(job.stage, done, len(paths))
 
 
-def _identify_one(aip: AipBuilder, relative: str, job: IngestJob) -> None:
+# Files of the AIP that edepot wrote itself, in a format it knows, checked against their schema at validation
+WRITTEN_BY_EDEPOT = {
+    layout.CONVERSATION_JSON: (JSON, "edepot wrote it as the canonical conversation JSON"),
+    f"{layout.SIP_METADATA}/selection.json": (JSON, "edepot wrote it as the selection statement (JSON)"),
+}
+
+
+def _identify_one(aip: AipBuilder, relative: str, job: IngestJob,
+                  written: tuple[WrittenFormat, str] | None = None) -> None:
+    """Identify one file with FIDO and record it with its event. A file edepot `written` in a known format is
+    recorded as that format; when FIDO says otherwise, its verdict is kept in `job.overruled` and in the event."""
     found = shared_identifier().identify(aip.path(relative))
+    fido_agent = job.agent(PremisAgent(identifier=found.tool.replace(" ", "-"), name=found.tool,
+                                       type="software", version=found.signature_release))
+    said = f"{found.puid or 'unknown'} ({found.format_name or 'no match'}) by {found.basis}"
+    if written is not None and written[0].puid != found.puid:
+        job.overruled[relative] = found
+        found = as_written(found, written[0], writer=f"edepot {edepot_version()}", why=written[1])
+        outcome = (f"{found.puid} ({found.format_name}), {found.basis}; {found.signature_release}; "
+                   f"FIDO said {said}, not recorded")
+    else:
+        outcome = f"{said}; {found.signature_release}"
     job.identifications[relative] = found
-    agent = job.agent(PremisAgent(identifier=found.tool.replace(" ", "-"), name=found.tool,
-                                  type="software", version=found.signature_release))
-    outcome = f"{found.puid or 'unknown'} ({found.format_name or 'no match'}) by {found.basis}; {found.signature_release}"
     job.event("format identification", f"identified {relative}", outcome,
-              outcome="success" if found.puid else "failure", sources=(relative,), agents=(agent,))
+              outcome="success" if found.puid else "failure", sources=(relative,), agents=(fido_agent,))
 
 
 def _siegfried() -> object:
@@ -476,13 +507,13 @@ def _second_opinion(scanner: object, aip: AipBuilder, relative: str, job: Ingest
         puid, match.get("format") or None, match.get("version") or None, match.get("mime") or None,
         match.get("basis") or "fail", f"siegfried {result.get('siegfried')}", release,
         tuple(w for w in [match.get("warning")] if w))
-    fido_puid = job.identifications[relative].puid
-    agrees = puid == fido_puid
+    recorded = job.identifications[relative].puid  # FIDO's, or the format edepot wrote the file in
+    agrees = puid == recorded
     if not agrees:
-        job.warnings.append(f"{relative}: FIDO says {fido_puid or 'unknown'}, siegfried says {puid or 'unknown'}")
+        job.warnings.append(f"{relative}: recorded {recorded or 'unknown'}, siegfried says {puid or 'unknown'}")
     job.event("format identification", f"second opinion on {relative}",
               f"{puid or 'unknown'} ({match.get('format') or 'no match'}) by {match.get('basis') or 'no basis'}"
-              + ("" if agrees else f"; disagrees with FIDO ({fido_puid or 'unknown'})"),
+              + ("" if agrees else f"; disagrees with the recorded {recorded or 'unknown'}"),
               outcome="success" if agrees else "warning", sources=(relative,), agents=(agent,))
 
 
@@ -538,7 +569,9 @@ def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolic
             derived = tuple(d.relative_to(aip.root).as_posix() for d in outcome.derived)
             for path in derived:
                 aip.register(path, "preservation")
-                _identify_one(aip, path, job)
+                # the only JSON edepot derives is its own rendering of a file (vcard-json)
+                _identify_one(aip, path, job, written=(JSON, f"edepot wrote it as the JSON rendering of {relative}")
+                              if path.endswith(".json") else None)
             job.normalisations.append(Normalisation(relative, found.puid if found else None, rule.name, outcome, derived))
             job.on_progress(job.stage, done, len(planned))
             if outcome.status is Status.KEPT and outcome.action == "keep":
@@ -719,7 +752,8 @@ def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[Seale
         job.version or AipVersion(job.aip_id, 1, None, job.aip_id),
         [IdentificationRecord(job.aip_id, path, found.tool, found.signature_release, found.puid, found.format_name,
                               found.format_version, found.mime_type, found.basis)
-         for identified in (job.identifications, job.second_opinions) for path, found in sorted(identified.items())
+         for identified in (job.identifications, job.overruled, job.second_opinions)
+         for path, found in sorted(identified.items())
          if path in sealed_paths],
     )
 

@@ -37,10 +37,11 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def fsync_tree(root: Path) -> None:
-    """fsync every file and directory below `root`, and `root` itself."""
+def fsync_tree(root: Path, *, files: bool = True) -> None:
+    """fsync every file (unless `files` is False: they are on disk already) and directory below `root`, and
+    `root` itself."""
     for dirpath, _dirnames, filenames in os.walk(root):
-        for name in filenames:
+        for name in filenames if files else ():
             fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
             try:
                 os.fsync(fd)
@@ -103,11 +104,12 @@ def copy_tree_durably(source: Path, target: Path) -> None:
             pass
 
 
-def publish_directory(staged: Path, target: Path) -> None:
-    """Move a fully written, fsynced directory into place with one rename; refuses to overwrite."""
+def publish_directory(staged: Path, target: Path, *, files_durable: bool = False) -> None:
+    """Move a fully written directory into place with one rename, after fsyncing it (only its folders when
+    `files_durable`: every file was fsynced when written, as `copy_file_durably` does); refuses to overwrite."""
     if target.exists():
         raise FileExistsError(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fsync_tree(staged)
+    fsync_tree(staged, files=not files_durable)
     os.rename(staged, target)
     fsync_dir(target.parent)

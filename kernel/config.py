@@ -18,8 +18,9 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
     dir = "/srv/edepot/schemas"   # holds mdto/MDTO-XML1.0.1.xsd and premis/premis-v3-0.xsd
 
     [scan]
-    database = "/var/lib/clamav"  # ClamAV signatures (freshclam's); default: a running clamd, else clamscan's
-    required = true               # refuse to ingest when there is no signature database (default false)
+    database = "/var/lib/clamav"  # ClamAV signatures (freshclam's); default: $EDEPOT_SCAN_DATABASE, else a
+                                  # running clamd, else clamscan's own
+    required = false              # ingest unscanned when there is no signature database (default true: refuse)
 
     [identify]
     siegfried = true              # a second opinion from siegfried (pygfried); disagreements are reported
@@ -83,7 +84,7 @@ class Config:
     organisation: Organisation = field(default_factory=Organisation)
     clock: Clock = utc_now
     scan_database: Path | None = None  # [scan] database; None: a running clamd, else clamscan's own
-    scan_required: bool = False  # [scan] required: refuse a SIP that could not be scanned
+    scan_required: bool = True  # [scan] required: refuse a SIP that could not be scanned (no signatures)
     siegfried: bool = False  # [identify] siegfried: second opinion on every identification
     tag_file_limits: TagFileLimits = field(default_factory=TagFileLimits)  # [sip]
 
@@ -135,6 +136,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
     catalogue_url = settings.get("catalogue", {}).get("url") or f"sqlite:///{root / 'catalogue.sqlite'}"
     schema_dir = settings.get("schemas", {}).get("dir")
     scan = settings.get("scan", {})
+    scan_database = scan.get("database") or os.environ.get("EDEPOT_SCAN_DATABASE")
     return Config(
         data_dir=root,
         storage_locations=tuple(Path(p).expanduser().resolve() for p in locations),
@@ -146,8 +148,8 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
             identificatie_bron=org.get("identificatie_bron", DEFAULT_IDENTIFICATIE_BRON),
         ),
         clock=clock,
-        scan_database=Path(scan["database"]).expanduser() if scan.get("database") else None,
-        scan_required=bool(scan.get("required", False)),
+        scan_database=Path(scan_database).expanduser() if scan_database else None,
+        scan_required=bool(scan.get("required", True)),
         siegfried=bool(settings.get("identify", {}).get("siegfried", False)),
         tag_file_limits=_tag_file_limits(settings.get("sip", {}), config_file),
     )

@@ -9,8 +9,14 @@ ends the run.
 FIDO's own matching looks up each of its ~2,300 regular expressions through Python's `re` cache, which holds
 fewer entries than that, so every file recompiles them all; `_CompiledFido` compiles them once and applies the
 same patterns in the same order with the same priority rules, so it reports the PUIDs `fido` itself reports.
+Most signatures fix the first byte of the file (a magic number at offset 0); they are only tried on files that
+start with such a byte, which leaves about a sixth of the patterns to try on a typical file.
 Deviation from the `fido` command: a zero-byte file is reported as "fail" (there are no bytes to identify),
 where `fido` guesses from the extension.
+
+A file edepot wrote itself in a format it knows (the canonical conversation JSON, a selection statement) is
+recorded as that format (`as_written`), not as what a signature tool guesses: FIDO calls any `.json` "Tweet
+JSON" (fmt/1311) for want of a signature. The tool's verdict is kept beside it by the caller.
 """
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ import contextlib
 import io
 import os
 import re
+import re._constants as sre_constants  # the parsed form of a pattern, to read which bytes it can start with
+import re._parser as sre_parser
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -43,6 +51,25 @@ class Identification:
     tool: str  # e.g. "fido 1.6.1"
     signature_release: str  # e.g. "PRONOM v109"
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WrittenFormat:
+    """A PRONOM format edepot writes files in."""
+
+    puid: str
+    format_name: str
+    mime_type: str
+
+
+JSON = WrittenFormat("fmt/817", "JSON Data Interchange Format", "application/json")
+
+
+def as_written(found: Identification, written: WrittenFormat, *, writer: str, why: str) -> Identification:
+    """The identification of a file `writer` (e.g. "edepot 1.2") wrote in the format `written`: that format,
+    declared, with `why` as its basis; `found` (the tool's own verdict) gives the PRONOM release."""
+    return Identification(written.puid, written.format_name, None, written.mime_type, f"declared: {why}", writer,
+                          found.signature_release)
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,8 @@ class _CompiledFido(Fido):
         super().__init__(**kwargs)
         self._compiled = self._compile_formats()
         self._container_signatures: dict[str, dict[str, Any]] = {}
+        self._first_bytes: dict[_Signature, frozenset[int] | None] = {}
+        self._by_first_byte: dict[int, tuple[_CompiledFormat, ...]] = {}
 
     def _compile_formats(self) -> tuple[_CompiledFormat, ...] | None:
         compiled = []
@@ -113,7 +142,8 @@ class _CompiledFido(Fido):
         result: list[tuple[ET.Element, str]] = []
         matched_puids: list[str] = []
         outranked: set[str] = set()  # PUIDs that a format already matched has priority over
-        for fmt in self._compiled:
+        # a format left out cannot match, so skipping it changes neither the results nor what outranks what
+        for fmt in self._candidates(bofbuffer[0]) if bofbuffer else self._compiled:
             if fmt.puid in outranked:
                 continue
             for name, patterns in fmt.signatures:
@@ -126,6 +156,23 @@ class _CompiledFido(Fido):
             return result
         return [match for match in result if self.as_good_as_any(match[0], result)]
 
+    def _candidates(self, first: int) -> tuple[_CompiledFormat, ...]:
+        """The formats, in order, with only their signatures that can match a file starting with byte `first`."""
+        if first not in self._by_first_byte:
+            candidates = []
+            for fmt in self._compiled or ():
+                signatures = tuple(sig for sig in fmt.signatures if self._can_start_with(sig, first))
+                if signatures:
+                    candidates.append(_CompiledFormat(fmt.puid, fmt.element, signatures))
+            self._by_first_byte[first] = tuple(candidates)
+        return self._by_first_byte[first]
+
+    def _can_start_with(self, signature: _Signature, first: int) -> bool:
+        if signature not in self._first_bytes:
+            self._first_bytes[signature] = _first_bytes(signature)
+        allowed = self._first_bytes[signature]
+        return allowed is None or first in allowed
+
     def match_container(self, signature_type: str, klass: Any, file: Any, signature_file: Any) -> list:
         signatures = self._container_signatures.get(signature_type)
         if signatures is None:
@@ -135,6 +182,52 @@ class _CompiledFido(Fido):
             (self.puid_format_map[puid], self.puid_format_map[puid].findtext("name"))
             for puid in klass(file, signatures).detect_formats()
         ]
+
+
+def _first_bytes(signature: _Signature) -> frozenset[int] | None:
+    """The bytes a file matching `signature` can start with, read from its first BOF pattern that fixes them;
+    None when no pattern does (the signature is then tried on every file)."""
+    for position, regex in signature[1]:
+        if position != "BOF":
+            continue
+        parsed = sre_parser.parse(regex.pattern, regex.flags)
+        if parsed.state.flags & sre_constants.SRE_FLAG_IGNORECASE:
+            continue
+        found = _starts_with(list(parsed.data))
+        if found is not None:
+            return found
+    return None
+
+
+def _starts_with(items: list[Any]) -> frozenset[int] | None:
+    """The bytes a match of the parsed pattern `items` must start with (None: any byte, or not known)."""
+    for op, value in items:
+        if op is sre_constants.AT:  # \A: BOF patterns are matched at the start anyway
+            continue
+        if op is sre_constants.LITERAL:
+            return frozenset((value,))
+        if op is sre_constants.IN:
+            allowed: set[int] = set()
+            for kind, item in value:
+                if kind is sre_constants.LITERAL:
+                    allowed.add(item)
+                elif kind is sre_constants.RANGE:
+                    allowed.update(range(item[0], item[1] + 1))
+                else:
+                    return None
+            return frozenset(allowed)
+        if op is sre_constants.SUBPATTERN:
+            _group, add_flags, _del_flags, inner = value
+            return None if add_flags & sre_constants.SRE_FLAG_IGNORECASE else _starts_with(list(inner.data))
+        if op is sre_constants.BRANCH:
+            branches = [_starts_with(list(branch.data)) for branch in value[1]]
+            if any(b is None for b in branches):
+                return None
+            return frozenset().union(*[b for b in branches if b is not None])
+        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and value[0] >= 1:
+            return _starts_with(list(value[2].data))
+        return None
+    return None
 
 
 def _all_patterns_match(patterns: tuple[_Pattern, ...], bofbuffer: bytes, eofbuffer: bytes) -> bool:

@@ -11,6 +11,11 @@ instead of the zip, so they are scanned on every core (see ingest/zip_coverage.p
 
 The scan result names the engine and the signature release (from the .cvd/.cld headers, or the digest of
 a custom database), which becomes the PREMIS agent of the "virus check" event.
+
+Where no real signature database can be had (a machine without network), `write_test_database` writes
+edepot's test database: one signature, for the EICAR test file only. A scan with it runs the real engine
+over every file, but it is a trial, not a virus check, and the result says so (`test_database`): a
+database is a test database when every signature in it is named `Edepot.Test.…`.
 """
 from __future__ import annotations
 
@@ -41,6 +46,10 @@ SCAN_LIMITS = ("--max-filesize=2047M", "--max-scansize=4000M", "--max-files=1000
                "--alert-exceeds-max=yes")
 LIMITS_EXCEEDED = "Heuristics.Limits.Exceeded"
 SMALL_DATABASE = 64 << 20  # below this a database loads in well under a second: scan with one clamscan per core
+TEST_SIGNATURE_PREFIX = "Edepot.Test."
+TEST_DATABASE_NAME = "edepot-test.hdb"
+# md5:size of the EICAR anti-virus test file (eicar.org), so this source file does not hold the test string
+_EICAR_HASH_SIGNATURE = f"44d88612fea8a8f36de82e1278abb02f:68:{TEST_SIGNATURE_PREFIX}EICAR"
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class ScanResult:
     infections: tuple[Infection, ...] = ()
     scanned: bool = True  # False when no signature database was there to scan with
     errors: tuple[str, ...] = field(default=())
+    test_database: bool = False  # scanned with edepot's test database (EICAR only): a trial, not a virus check
 
     @property
     def clean(self) -> bool:
@@ -69,7 +79,8 @@ class ScanResult:
 
     def to_dict(self) -> dict[str, object]:
         return {"engine": self.engine, "signatures": self.signatures, "method": self.method, "files": self.files,
-                "scanned": self.scanned, "clean": self.clean, "errors": list(self.errors),
+                "scanned": self.scanned, "test_database": self.test_database, "clean": self.clean,
+                "errors": list(self.errors),
                 "infections": [{"path": i.path, "signature": i.signature} for i in self.infections]}
 
 
@@ -89,19 +100,64 @@ def scan_files(root: Path, files: list[Path], database: Path | None = None,
     ToolMissing when ClamAV is not installed.
     """
     if database is None:
-        for candidate in ([clamd_socket] if clamd_socket else list(CLAMD_SOCKETS)):
-            if candidate.exists() and _clamd_ping(candidate):
-                return _scan_with_clamd(root, files, candidate)
+        clamd = _running_clamd(clamd_socket)
+        if clamd is not None:
+            return _scan_with_clamd(root, files, clamd)
         if not _has_signatures(DEFAULT_DATABASE_DIR):
             return ScanResult(clamav_version(), "none", "clamscan", len(files), scanned=False,
-                              errors=(f"no ClamAV signature database in {DEFAULT_DATABASE_DIR}; run freshclam, "
-                                      "or set [scan] database in edepot.toml",))
+                              errors=(f"no ClamAV signature database in {DEFAULT_DATABASE_DIR} and no clamd running",))
     elif not database.exists():
         raise ToolMissing(f"the ClamAV signature database {database} does not exist",
                           hint="check [scan] database in edepot.toml")
     if database is not None and _database_bytes(database) <= SMALL_DATABASE and len(files) > 1:
         return _scan_in_parallel(root, files, database)
     return _scan_with_clamscan(root, files, len(files), database)
+
+
+def has_signature_database(database: Path | None = None) -> bool:
+    """Whether `scan_files` would find signatures to scan with: `database` when given (it must exist), else a
+    running clamd, else the system database."""
+    if database is not None:
+        return database.exists()
+    return _running_clamd(None) is not None or _has_signatures(DEFAULT_DATABASE_DIR)
+
+
+def write_test_database(folder: Path) -> Path:
+    """Write edepot's test signature database (one signature: the EICAR test file) into `folder`; returns the
+    file, to be named as `[scan] database`. For a trial where no real database can be had: scans with it say
+    they used a test database."""
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / TEST_DATABASE_NAME
+    database.write_text(_EICAR_HASH_SIGNATURE + "\n", encoding="ascii")
+    return database
+
+
+def is_test_database(database: Path) -> bool:
+    """Whether every signature in `database` (a file or a folder of them) is one of edepot's test signatures."""
+    paths = sorted(database.iterdir()) if database.is_dir() else [database]
+    names = []
+    for path in paths:
+        if path.suffix not in SIGNATURE_SUFFIXES or not path.is_file():
+            continue
+        if path.suffix in (".cvd", ".cld", ".cud") or path.stat().st_size > SMALL_DATABASE:
+            return False  # freshclam's databases, or anything that large, are real ones
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.strip() and not line.startswith("#"):
+                names.append(_signature_name(path.suffix, line))
+    return bool(names) and all(name.startswith(TEST_SIGNATURE_PREFIX) for name in names)
+
+
+def _signature_name(suffix: str, line: str) -> str:
+    """The name in one line of a ClamAV text database (.hdb/.hsb/.mdb/.msb: hash:size:Name; others: Name first)."""
+    fields = line.split(":")
+    return fields[2] if suffix in (".hdb", ".hsb", ".mdb", ".msb") and len(fields) > 2 else fields[0]
+
+
+def _running_clamd(clamd_socket: Path | None) -> Path | None:
+    for candidate in ([clamd_socket] if clamd_socket else list(CLAMD_SOCKETS)):
+        if candidate.exists() and _clamd_ping(candidate):
+            return candidate
+    return None
 
 
 def clamav_version() -> str:
@@ -166,7 +222,7 @@ def _scan_in_parallel(root: Path, files: list[Path], database: Path) -> ScanResu
         parts = list(pool.map(lambda share: _scan_with_clamscan(root, share, len(share), database), shares))
     return ScanResult(parts[0].engine, parts[0].signatures, "clamscan", len(files),
                       tuple(i for part in parts for i in part.infections),
-                      errors=tuple(e for part in parts for e in part.errors))
+                      errors=tuple(e for part in parts for e in part.errors), test_database=parts[0].test_database)
 
 
 def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: Path | None) -> ScanResult:
@@ -192,7 +248,8 @@ def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: P
     if done.returncode not in (0, 1):
         errors += [line for line in done.stderr.splitlines() if line.strip()] or [f"clamscan exit {done.returncode}"]
     return ScanResult(clamav_version(), signature_release(database or DEFAULT_DATABASE_DIR), "clamscan", files,
-                      tuple(infections), errors=tuple(errors))
+                      tuple(infections), errors=tuple(errors),
+                      test_database=database is not None and is_test_database(database))
 
 
 def _relative(path: str, root: Path) -> str:

@@ -31,7 +31,8 @@ class StorageLocation(Protocol):
         `announce` is told its path before it is made (to claim it, kernel/locks.py)."""
 
     def publish_bag(self, incoming: Path, aip_id: str) -> Path:
-        """Make the bag assembled in `incoming` the AIP's bag with one rename; returns where it is."""
+        """Make the bag assembled in `incoming` (every file of it fsynced when written) the AIP's bag with one
+        rename; returns where it is."""
 
     def bag_path(self, aip_id: str) -> Path:
         """Where the AIP's bag root is (whether or not it exists)."""
@@ -79,7 +80,7 @@ class LocalDirectoryLocation:
             target.rename(trash)
             fsync_dir(target.parent)
             shutil.rmtree(trash)
-        publish_directory(incoming, target)
+        publish_directory(incoming, target, files_durable=True)
         return target
 
     def aip_ids(self) -> Iterator[str]:

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,9 +64,7 @@ class Archive:
 def make_config(root: Path) -> Config:
     loaded = load_config(root / "data", clock=lambda: FIXED_NOW)
     shared = REPO.parent / "shared" / "standards"
-    return Config(data_dir=loaded.data_dir, storage_locations=loaded.storage_locations,
-                  catalogue_url=loaded.catalogue_url, schema_dir=shared if shared.is_dir() else None,
-                  organisation=loaded.organisation, clock=loaded.clock)
+    return dataclasses.replace(loaded, schema_dir=shared if shared.is_dir() else None)
 
 
 def _ingest(root: Path, config: Config, name: str, export: Path, metadata: dict) -> str:

@@ -1,10 +1,16 @@
 """Fixtures every test may use: a configuration on a temporary data directory with a fixed clock, and
-the folder of official standards and real exports beside the checkout (read in place, never copied)."""
+the folder of official standards and real exports beside the checkout (read in place, never copied).
+
+Ingest refuses SIPs it cannot scan for viruses, and the test machine has no freshclam database: every test
+(and every `edepot` it starts) scans with the real ClamAV and edepot's test database (EICAR only), named in
+$EDEPOT_SCAN_DATABASE. A test of what happens without any database removes it (`no_scan_database`)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -24,6 +30,27 @@ def shared_or_skip() -> Path:
     pytest.skip("../shared is not beside the checkout")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scan_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """edepot's test ClamAV database, named in $EDEPOT_SCAN_DATABASE for the whole session."""
+    from preservation.scan import write_test_database
+
+    database = write_test_database(tmp_path_factory.mktemp("clamav"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EDEPOT_SCAN_DATABASE", str(database))
+        yield database
+
+
+@pytest.fixture
+def no_scan_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No signature database anywhere: none named, no clamd, none in the system folder."""
+    import preservation.scan as scan_module
+
+    monkeypatch.delenv("EDEPOT_SCAN_DATABASE", raising=False)
+    monkeypatch.setattr(scan_module, "DEFAULT_DATABASE_DIR", tmp_path / "no-clamav-database")
+    monkeypatch.setattr(scan_module, "CLAMD_SOCKETS", ())
+
+
 @pytest.fixture
 def shared() -> Path:
     return shared_or_skip()
@@ -33,12 +60,4 @@ def shared() -> Path:
 def config(tmp_path: Path) -> Config:
     """A configuration on an empty data directory, with the official schemas when ../shared is there."""
     loaded = load_config(tmp_path / "data", clock=lambda: FIXED_NOW)
-    schema_dir = SHARED / "standards" if SHARED.is_dir() else None
-    return Config(
-        data_dir=loaded.data_dir,
-        storage_locations=loaded.storage_locations,
-        catalogue_url=loaded.catalogue_url,
-        schema_dir=schema_dir,
-        organisation=loaded.organisation,
-        clock=loaded.clock,
-    )
+    return dataclasses.replace(loaded, schema_dir=SHARED / "standards" if SHARED.is_dir() else None)

@@ -11,13 +11,10 @@ EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
 def eicar_database(folder: Path) -> Path:
-    """A one-signature ClamAV database (.hdb: md5:size:name) that flags the EICAR test file."""
-    import hashlib
+    """edepot's test ClamAV database (.hdb, one signature: the EICAR test file), as users may write it too."""
+    from preservation.scan import write_test_database
 
-    folder.mkdir(parents=True, exist_ok=True)
-    db = folder / "edepot-test.hdb"
-    db.write_text(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Edepot.Test.EICAR\n", encoding="ascii")
-    return db
+    return write_test_database(folder)
 
 
 def pdf_of_objects(objects: list[bytes], version: str = "1.7") -> bytes:

@@ -17,9 +17,10 @@ from lxml import etree
 from pypdf import PdfReader
 
 from ingest.pipeline import ingest
-from ingest.sip import create_sip
+from ingest.selection import Criteria
+from ingest.sip import SipOptions, create_sip
 from kernel.config import Config, load_config
-from kernel.errors import AlreadyIngested, InfectedPackage, InvalidPackage, ToolMissing
+from kernel.errors import AlreadyIngested, InfectedPackage, InvalidPackage
 from preservation import scan as scan_module
 from preservation.catalogue import open_catalogue
 from preservation.metadata.premis import parse_premis_events
@@ -181,24 +182,95 @@ def test_an_infected_sip_is_quarantined_whole_and_nothing_is_stored(scanned: Con
     assert "handtekeningen" not in page and "none" not in page
 
 
-def test_a_clean_sip_gets_a_virus_check_event_naming_clamav_and_its_signatures(scanned: Config, tmp_path: Path) -> None:
-    result = ingest(create_sip([IOS_SAMPLE], tmp_path / "sip", scanned).path, scanned)
+def test_a_clean_sip_gets_a_virus_check_event_naming_clamav_and_its_signatures(config: Config, tmp_path: Path) -> None:
+    database = tmp_path / "clamav" / "local.hdb"  # a database of the archive's own: not edepot's test one
+    database.parent.mkdir()
+    database.write_text(eicar_database(tmp_path / "test-db").read_text().replace("Edepot.Test.", "Gemeente.Eigen."))
+    own = dataclasses.replace(config, scan_database=database)
+    result = ingest(create_sip([IOS_SAMPLE], tmp_path / "sip", own).path, own)
     bag = result.locations[0]
     (event,) = [e for e in premis_events(bag) if e.type == "virus check"]
     assert event.outcome == "success" and "no virus found" in event.outcome_detail
     premis = (bag / "data" / "metadata" / "premis.xml").read_text()
-    assert "<agentName>ClamAV</agentName>" in premis and "custom edepot-test.hdb sha256" in premis
+    assert "<agentName>ClamAV</agentName>" in premis and "custom local.hdb sha256" in premis
+    assert not any("test" in w.lower() for w in result.warnings)
 
 
-def test_a_required_scan_without_signatures_refuses(config: Config, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan_module, "DEFAULT_DATABASE_DIR", tmp_path / "empty")
-    monkeypatch.setattr(scan_module, "CLAMD_SOCKETS", ())
-    sip = create_sip([IOS_SAMPLE], tmp_path / "sip", config).path
-    with pytest.raises(ToolMissing, match="no ClamAV signature database"):
-        ingest(sip, dataclasses.replace(config, scan_required=True))
-    result = ingest(sip, config)  # not required: ingested, with the warning in the result and the events
-    assert any("not scanned for viruses" in w for w in result.warnings)
+def test_a_trial_with_the_test_database_says_it_was_no_virus_check(scanned: Config, tmp_path: Path) -> None:
+    result = ingest(create_sip([IOS_SAMPLE], tmp_path / "sip", scanned).path, scanned)
+    (event,) = [e for e in premis_events(result.locations[0]) if e.type == "virus check"]
+    assert event.outcome == "warning"
+    assert "TEST signature database" in event.detail and "not a real one" in event.detail
+    assert "not checked for viruses" in event.outcome_detail
+    report = json.loads(result.report[0].read_text())
+    assert report["scan"]["test_database"] is True
+    assert any("TEST signature database" in w for w in report["warnings"])
+    assert "TEST signature database" in result.report[1].read_text()
+
+
+def test_without_signatures_ingest_refuses_by_default(tmp_path: Path, no_scan_database: None) -> None:
+    """The default (no [scan] section): a SIP that cannot be scanned is refused with one line, exit 2, a report."""
+    data = tmp_path / "data"
+    assert load_config(data).scan_required and load_config(data).scan_database is None
+    made = edepot(data, "sip", "create", IOS_SAMPLE, "--out", tmp_path / "sip")
+    assert made.returncode == 0, made.stderr
+    sip = tmp_path / "sip"
+    refused = run_cli_in_process(data, "ingest", sip)
+    assert refused.code == 2 and refused.stdout == ""
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith("edepot: error E200: not scanned for viruses") and "report: " in line
+    (report,) = (data / "reports").glob("*-rejected-*.json")
+    rejected = json.loads(report.read_text())
+    assert rejected["status"] == "rejected" and rejected["error"]["ref"] == "E200"
+    assert rejected["error"]["stage"] == "virus scan"
+    assert not any((data / "storage").rglob("bagit.txt"))
+
+
+def test_not_required_ingests_unscanned_and_says_not_scanned(config: Config, tmp_path: Path,
+                                                             no_scan_database: None) -> None:
+    unscanned = dataclasses.replace(config, scan_database=None, scan_required=False)
+    result = ingest(create_sip([IOS_SAMPLE], tmp_path / "sip", unscanned).path, unscanned)
+    assert any("NOT SCANNED for viruses" in w for w in result.warnings)
+    (event,) = [e for e in premis_events(result.locations[0]) if e.type == "virus check"]
+    assert event.outcome == "not scanned"
+    assert event.detail.startswith("not scanned") and event.outcome_detail.startswith("not scanned")
+
+
+def test_the_demo_runs_without_a_database_and_says_so_loudly(tmp_path: Path, no_scan_database: None) -> None:
+    ran = run_cli_in_process(tmp_path / "data", "demo")
+    assert ran.code == 0, ran.stderr
+    assert ran.stderr.count("WARNING: NO VIRUS CHECK") == 2  # before and after
+    assert "NOT SCANNED for viruses" in ran.stdout
+
+
+def test_a_trial_database_from_the_command_catches_eicar(tmp_path: Path, no_scan_database: None) -> None:
+    """`edepot trial-database` writes the test database; pointed at it as told, ingest quarantines EICAR."""
+    data = tmp_path / "data"
+    made = edepot(data, "trial-database", "--json")
+    assert made.returncode == 0, made.stderr
+    database = Path(json.loads(made.stdout)["database"])
+    assert scan_module.is_test_database(database) and database.is_relative_to(data)
+    told = edepot(data, "trial-database").stdout
+    assert "NOT a real one" in told and f'database = "{database}"' in told
+    (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\n', encoding="utf-8")
+    export = whatsapp_export(tmp_path / "WhatsApp Chat - Proef.zip", {"00001-bijlage.com": EICAR}, "Proef")
+    assert edepot(data, "sip", "create", export, "--out", tmp_path / "sip").returncode == 0
+    refused = edepot(data, "ingest", tmp_path / "sip")
+    assert refused.returncode == 1 and "E301" in refused.stderr and "Edepot.Test.EICAR" in refused.stderr
+
+
+def run_cli_in_process(data: Path, *args: str | Path) -> SimpleNamespace:
+    """`edepot --data-dir DATA ARGS` run in this process (so the test's view of ClamAV holds), with its exit
+    code, stdout and stderr."""
+    import contextlib
+    import io
+
+    from edepot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--data-dir", str(data), *map(str, args)])
+    return SimpleNamespace(code=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def test_new_version_links_to_the_first_and_plain_reingest_is_refused(scanned: Config, tmp_path: Path) -> None:
@@ -238,6 +310,39 @@ def test_siegfried_gives_a_second_opinion_and_disagreements_are_reported(scanned
     catalogue.close()
     assert {(i.tool.split()[0], i.puid) for i in rows} == {("fido", "fmt/395"), ("siegfried", "fmt/1880")}
     assert any("V1" in i.signature_release for i in rows if i.tool.startswith("siegfried"))  # DROID_SignatureFile_V125
+
+
+def test_json_edepot_wrote_is_recorded_as_json_with_each_tools_verdict_beside_it(scanned: Config,
+                                                                                 tmp_path: Path) -> None:
+    """conversation.json and selection.json: fmt/817 recorded, FIDO's "Tweet JSON" kept beside it, and the
+    report lists every file the tools disagree on with the verdict recorded and why."""
+    config = dataclasses.replace(scanned, siegfried=True)
+    options = SipOptions(criteria=Criteria(exclude_participants=("Petra de Vries",)))
+    result = ingest(create_sip([IOS_SAMPLE], tmp_path / "sip", config, options=options).path, config)
+    written = ("data/preservation/conversation.json", "data/metadata/sip/selection.json")
+    catalogue = open_catalogue(config.catalogue_url)
+    files = {f.path: f for f in catalogue.files(result.aip_id)}
+    tools = {(i.path, i.tool.split()[0]): i for i in catalogue.identifications(result.aip_id)}
+    catalogue.close()
+    premis = (result.locations[0] / "data" / "metadata" / "premis.xml").read_text()
+    events = {e.source_objects[0]: e for e in premis_events(result.locations[0])
+              if e.type == "format identification" and e.detail.startswith("identified")}
+    report = json.loads(result.report[0].read_text())
+    disagreements = {d["path"]: d for d in report["identification_disagreements"]}
+    for path in written:
+        assert files[path].puid == "fmt/817"
+        assert tools[(path, "edepot")].puid == "fmt/817" and tools[(path, "fido")].puid == "fmt/1311"
+        assert "FIDO said fmt/1311 (Tweet JSON)" in events[path].outcome_detail
+        assert f"<objectIdentifierValue>{path}</objectIdentifierValue>" in premis
+        row = disagreements[path]
+        assert (row["recorded"]["puid"], row["fido"]["puid"]) == ("fmt/817", "fmt/1311")
+        assert row["siegfried"]["puid"] == "fmt/817" and row["why"].startswith("edepot wrote it as")
+        assert next(f for f in report["files"] if f["path"] == path)["fido"] == "fmt/1311"
+    assert "fmt/1311" not in premis.split("<event>")[0]  # no object is described as Tweet JSON
+    others = [d for path, d in disagreements.items() if path not in written]
+    assert all(d["recorded"] == d["fido"] and "FIDO's identification is the one of record" in d["why"]
+               for d in others)
+    assert "Identificatie: oordelen die verschillen" in result.report[1].read_text()
 
 
 def test_the_catalogue_holds_each_files_format_version_mime_type_and_signature_release(

@@ -1,4 +1,5 @@
-"""`edepot ingest`: a SIP becomes an AIP (progress per stage on a terminal, a report per SIP)."""
+"""`edepot ingest`: a SIP becomes an AIP (progress per stage on a terminal, a report per SIP); and
+`edepot trial-database`, the test virus-signature database for a trial of ingest without a real one."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,22 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--new-version", action="store_true",
                    help="keep a SIP ingested before (or another SIP of a record held) as a new version of its AIP")
     p.set_defaults(handler=cmd_ingest)
+    p = verbs.add_parser("trial-database", parents=[common],
+                         help="write edepot's TEST ClamAV database (EICAR only) for a trial without a real one")
+    p.add_argument("--out", type=Path, help="folder to write it in (default: <data-dir>/trial-clamav)")
+    p.set_defaults(handler=cmd_trial_database)
+
+
+def cmd_trial_database(args: argparse.Namespace, config: Config) -> int:
+    """Write the test database and say how to point ingest at it, and that it is no virus check."""
+    from preservation.scan import write_test_database
+
+    database = write_test_database((args.out or config.data_dir / "trial-clamav").resolve())
+    emit(args, {"database": str(database), "test_database": True},
+         f"wrote edepot's TEST signature database (it detects only the EICAR test file; it is NOT a real one):\n"
+         f"  {database}\nfor a trial, add to {config.data_dir / 'edepot.toml'}:\n  [scan]\n  database = \"{database}\"\n"
+         f"or set EDEPOT_SCAN_DATABASE={database}. Every scan with it is recorded as a trial, not a virus check.")
+    return 0
 
 
 class _StageProgress:
