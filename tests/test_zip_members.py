@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest import stages
 from ingest.export import open_export
 from ingest.job import IngestJob
+from ingest.sources import parse_export
 from kernel.config import Config
 from preservation.aip import MEDIA, ORIGINAL, AipBuilder
 from tests.media_factory import whatsapp_export
@@ -32,11 +33,12 @@ def test_a_zip_of_thousands_of_members_is_unpacked_whole_reading_the_zip_once(co
     export = whatsapp_export(tmp_path / "WhatsApp Chat - Veel.zip", attachments, "Veel")
     aip = AipBuilder(tmp_path / "aip")
     aip.add_copy(f"{ORIGINAL}/{export.name}", export, "original")
+    conversation = parse_export([export])  # names the zip as the export's file: unpacked as the export
     job = IngestJob(config)
     _opened.clear()
     _listening.append(True)
     try:
-        media = stages.unpack_export(aip, job)
+        media = stages.unpack_export(aip, conversation, job)
     finally:
         _listening.clear()
     assert sum(1 for path in _opened if Path(path).name == export.name) <= 10  # a few times, not once per member
