@@ -110,3 +110,17 @@ def test_every_command_is_in_the_readme() -> None:
         commands += [f"edepot {verb} {action}" for a in actions for action in a.choices] or [f"edepot {verb}"]
     missing = [c for c in commands if c not in readme]
     assert not missing, f"not in the README: {missing}"
+
+
+def test_every_error_reference_is_in_the_readme_with_its_exit_code() -> None:
+    """A user who reads `error E109` on stderr finds it, and the exit code scripts see, in the README's table."""
+    import re
+
+    import kernel.errors as errors
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = dict(re.findall(r"^\| (E\d{3}) \| (\d) \|", readme, flags=re.M))
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.EdepotError)]
+    expected = {c.ref: str(c.exit_code) for c in classes if c is not errors.EdepotError}
+    assert table == expected
