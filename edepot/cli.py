@@ -7,6 +7,7 @@ one line on stderr. Never a traceback for bad input.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -38,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in getattr(exc, "problems", [])[:50]:
             print(f"  - {problem}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # the reader of our output went away (`edepot aip list | head`): no error of ours to report; stdout
+        # is pointed at /dev/null so Python's own flush at exit does not complain either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:
         if is_storage_fault(exc):  # full, read-only or failing: the system's fault, not the input's
             failure = storage_failure(exc, config) if config else StorageFailure(f"{exc.strerror}: {exc.filename}")

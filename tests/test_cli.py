@@ -124,3 +124,18 @@ def test_every_error_reference_is_in_the_readme_with_its_exit_code() -> None:
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.EdepotError)]
     expected = {c.ref: str(c.exit_code) for c in classes if c is not errors.EdepotError}
     assert table == expected
+
+
+def test_a_reader_that_stops_early_gets_no_error_from_edepot(tmp_path: Path) -> None:
+    """`edepot parse EXPORT | head` is ordinary use: the closed pipe is not an input error, and no traceback."""
+    chat = tmp_path / "WhatsApp-chat met Petra de Vries.txt"
+    chat.write_text("".join(f"14-03-2024 09:{n % 60:02d} - Wethouder Jansen: bericht {n}\n" for n in range(20000)),
+                    encoding="utf-8")
+    edepot = Path(sys.executable).with_name("edepot")
+    process = subprocess.Popen([str(edepot), "parse", str(chat)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(100)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert stderr == ""
