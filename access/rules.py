@@ -19,11 +19,13 @@ delivery (`needs_decision`): the Woo knows no ground "not decided yet".
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 from typing import Iterable, Mapping
 
+from access.redaction import woo_ground
 from access.restrictions import current_restrictions
 from kernel.errors import InputError
 from preservation.record_access import Openness, RecordAccess, Restriction, with_restriction
@@ -127,8 +129,19 @@ def needs_decision(record: RecordAccess, decision: AccessDecision) -> str | None
 
 def withheld_ground(decision: AccessDecision) -> str:
     """The grounds column of a withheld record in a Woo inventory: the legal grounds from the metadata, and
-    until when for a restriction with a term. Never free text."""
-    grounds = "; ".join(decision.grounds)
+    until when for a restriction with a term. Never free text. A Woo ground is written as redactions cite
+    theirs ("5.1 lid 2 sub h", however the metadata wrote it), so one inventory uses one notation."""
+    grounds = "; ".join(_as_cited(g) for g in decision.grounds)
     if decision.opens_on is not None:
         grounds += f" (tot en met {(decision.opens_on - timedelta(days=1)).isoformat()})"
     return grounds
+
+
+def _as_cited(ground: str) -> str:
+    """A Woo ground in its canonical notation ("Woo art. 5.1 lid 2 sub h" → "5.1 lid 2 sub h"); any other
+    legal ground (Archiefwet, AVG) as the metadata gives it."""
+    bare = re.sub(r"^(?:woo|wet open overheid)\s*,?\s*", "", ground.strip(), flags=re.IGNORECASE)
+    try:
+        return woo_ground(bare)
+    except InputError:
+        return ground
