@@ -104,6 +104,7 @@ class _Stage:
     covered: frozenset[int] | None = None  # code points the fonts can show
     images: int = 0
     staged: dict[Path, tuple[str, float, str]] = field(default_factory=dict)  # source → (path in root, width, note)
+    image_formats: dict[Path, str | None] = field(default_factory=dict)  # source → Pillow's format, None: no image
     known_sha256: dict[Path, str] = field(default_factory=dict)  # digests the caller knows already
     time_format: str = "%H:%M:%S"  # see time_format()
     gaps: dict[int, int] = field(default_factory=dict)  # see gaps_before()
@@ -372,33 +373,25 @@ def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: 
         return entry
     digest = stage.known_sha256.get(path) or _sha256(path)
     entry = {"k": "file", "n": name, "z": human_size(path.stat().st_size), "h": digest}
-    image_format = _image_format(path)
+    image_format = stage.image_formats.get(path.resolve())
     if image_format is not None:
         entry["note"] = f"Afbeelding in formaat {image_format}: wordt in deze weergave niet getoond."
     return entry
 
 
-def _image_format(path: Path) -> str | None:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            return image.format
-    except Exception:  # Pillow raises many kinds for files that are not images it can read
-        return None
-
-
 def _stage_image(path: Path, stage: _Stage) -> tuple[str, float, str] | None:
     """The image's path under the typst root, its width in cm and a note when it is shown reduced; None when
-    it is not shown inline."""
+    it is not shown inline. Pillow's format of every file it opens is kept in `stage.image_formats`."""
     from PIL import Image
 
     source = path.resolve()
     if source in stage.staged:
         return stage.staged[source]
     note = ""
+    stage.image_formats[source] = None
     try:
         with Image.open(source) as image:
+            stage.image_formats[source] = image.format
             extension = INLINE_IMAGE_FORMATS.get(image.format or "")
             if extension is None:
                 return None
