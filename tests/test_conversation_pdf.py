@@ -144,6 +144,27 @@ def test_a_big_photo_is_shown_reduced_with_a_note_and_stays_whole_in_the_media(t
     assert check_pdfa(pdf_bytes).ok
 
 
+def test_photos_of_several_folders_and_names_are_all_shown_inline(tmp_path: Path) -> None:
+    """Photos are reached through a link to their folder when the name gives their format, through their own
+    link otherwise: every kind is shown."""
+    photos = {"IMG 0001 (kopie) #2.jpg": ("a", "JPEG", 301), "IMG-0002.jpeg": ("a", "JPEG", 302),
+              "STICKER.png": ("b", "PNG", 303), "IMG-0003.jpg": ("b", "JPEG", 304), "photo": ("b", "JPEG", 305)}
+    media = {}
+    for name, (folder, kind, width) in photos.items():
+        (tmp_path / folder).mkdir(exist_ok=True)
+        Image.new("RGB", (width, 200), (width % 256, 60, 90)).save(tmp_path / folder / name, kind)
+        media[name] = tmp_path / folder / name
+    messages = tuple(Message(n, at(15, 10, n), "Anna", MessageKind.MEDIA, "", (Attachment(name, True, "image/jpeg"),))
+                     for n, name in enumerate(photos, start=1))
+    conversation = Conversation(build_conversation().source, participants_of(messages), messages)
+    pdf_bytes = render_conversation_pdf(conversation, media, RenderContext(title="Foto's", identifier="X",
+                                                                           archiefvormer="Gemeente"))
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        widths = {int(x["/Width"]) for page in pdf.pages for x in _xobjects(page.obj.get("/Resources"))
+                  if x.get("/Subtype") == "/Image"}
+    assert {width for _folder, _kind, width in photos.values()} <= widths
+
+
 def _xobjects(resources: object, depth: int = 0) -> list:
     if resources is None or depth > 4:
         return []

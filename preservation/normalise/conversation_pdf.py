@@ -105,6 +105,7 @@ class _Stage:
     images: int = 0
     staged: dict[Path, tuple[str, float, str]] = field(default_factory=dict)  # source → (path in root, width, note)
     image_formats: dict[Path, str | None] = field(default_factory=dict)  # source → Pillow's format, None: no image
+    linked_folders: dict[Path, Path | None] = field(default_factory=dict)  # see _linked_folder_path()
     known_sha256: dict[Path, str] = field(default_factory=dict)  # digests the caller knows already
     time_format: str = "%H:%M:%S"  # see time_format()
     gaps: dict[int, int] = field(default_factory=dict)  # see gaps_before()
@@ -411,7 +412,11 @@ def _stage_image(path: Path, stage: _Stage) -> tuple[str, float, str] | None:
                     shown.save(target, "PNG")
                 width_px, height_px = shown.size
             elif image.mode in PLAIN_IMAGE_MODES and not _has_exif_rotation(image):
-                _link_or_copy(source, target)
+                linked = _linked_folder_path(source, extension, stage)
+                if linked is None:
+                    _link_or_copy(source, target)
+                else:
+                    target = linked
             else:
                 target = target.with_suffix(".png")
                 _normalised_image(image).save(target, "PNG")
@@ -424,6 +429,29 @@ def _stage_image(path: Path, stage: _Stage) -> tuple[str, float, str] | None:
     staged = (target.relative_to(stage.root).as_posix(), round(width_cm, 3), note)
     stage.staged[source] = staged
     return staged
+
+
+def _linked_folder_path(source: Path, extension: str, stage: _Stage) -> Path | None:
+    """The image `source` under the typst root through one link to its folder (`media/folders/N/<name>`), so
+    that a chat of thousands of photos makes a link per folder, not per photo; None when its name does not end
+    in `extension` (typst reads the format from the name) or the folder cannot be linked."""
+    if source.suffix != f".{extension}":
+        return None
+    folder = source.parent
+    if folder not in stage.linked_folders:
+        stage.linked_folders[folder] = _link_folder(folder, stage.root / "media" / "folders" /
+                                                    str(len(stage.linked_folders)))
+    linked = stage.linked_folders[folder]
+    return None if linked is None else linked / source.name
+
+
+def _link_folder(folder: Path, link: Path) -> Path | None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.symlink(folder, link, target_is_directory=True)
+    except OSError:
+        return None
+    return link
 
 
 def _has_exif_rotation(image: Any) -> bool:
