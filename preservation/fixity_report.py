@@ -97,4 +97,4 @@ def _outcome(finding: Finding) -> str:
         return f"hersteld vanuit {finding.repaired_from}"
     if finding.quarantined_to:
         return f"in quarantaine geplaatst: {finding.quarantined_to}"
-    return "NIET HERSTELD"
+    return f"NIET HERSTELD: {finding.error}" if finding.error else "NIET HERSTELD"

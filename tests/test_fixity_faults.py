@@ -119,4 +119,4 @@ def test_a_read_only_location_fails_the_repair_and_the_run_goes_on(tmp_path: Pat
     assert len(repairs) == 2 and {e.outcome for e in repairs} == {"failure"}
     assert all("Read-only file system" in e.outcome_detail for e in repairs)
     page = Path(output["report_html"]).read_text(encoding="utf-8")
-    assert "NOT REPAIRED: Read-only file system (EROFS)" in page
+    assert "NIET HERSTELD: Read-only file system (EROFS)" in page  # the findings row names the OS error
