@@ -109,7 +109,6 @@ def legal_grounds(grounds: str) -> list[str]:
     found = []
     for part in (p for chunk in grounds.split(";") for p in (chunk, *chunk.split(","))):
         text = re.sub(r"\s*\(.*\)\s*$", "", part.strip())  # "(tot en met …)"
-        text = re.sub(r"^(?:woo|wet open overheid)\s*,?\s*", "", text, flags=re.IGNORECASE)
         try:
             found.append(woo_ground(text))
         except InputError:

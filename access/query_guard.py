@@ -51,31 +51,22 @@ def delivered_text_matches(text: str, terms: Sequence[Term]) -> bool:
 
 
 def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: QueryGuard, limit: int | None,
-                 offset: int = 0) -> tuple[list[IndexedMessage], bool]:
-    """One page of the hits `guard` keeps (`limit` None: all), and whether more follow. `fetch(offset, size)`
-    reads raw index hits in a stable order; batches grow until the page is full or the hits run out."""
-    kept: list[IndexedMessage] = []
-    wanted = None if limit is None else offset + limit + 1
-    position, size = 0, FIRST_BATCH
-    while True:
-        batch = fetch(position, size)
-        kept += [m for m in batch if guard.keeps(m)]
-        position += len(batch)
-        if len(batch) < size or (wanted is not None and len(kept) >= wanted):
-            break
-        size *= 2
+                 offset: int = 0) -> tuple[list[IndexedMessage], int]:
+    """One page of the hits `guard` keeps (`limit` None: all from `offset`), and how many it keeps on all pages
+    (counted here, on the delivered text: an index count would tell of hidden text). `fetch(offset, size)`
+    reads raw index hits in a stable order, in growing batches, each once; only the page's hits are kept."""
+    page: list[IndexedMessage] = []
     end = None if limit is None else offset + limit
-    return kept[offset:end], limit is not None and len(kept) > offset + limit
-
-
-def guarded_count(fetch: Callable[[int, int], list[IndexedMessage]], guard: QueryGuard) -> int:
-    """How many hits `guard` keeps on all pages: the same number paging through `guarded_page` would give,
-    read in growing batches without keeping them."""
-    kept, position, size = 0, 0, FIRST_BATCH
+    kept = position = 0
+    size = FIRST_BATCH
     while True:
         batch = fetch(position, size)
-        kept += sum(1 for m in batch if guard.keeps(m))
+        for message in batch:
+            if guard.keeps(message):
+                if kept >= offset and (end is None or kept < end):
+                    page.append(message)
+                kept += 1
         position += len(batch)
         if len(batch) < size:
-            return kept
+            return page, kept
         size = min(size * 2, 20_000)

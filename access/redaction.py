@@ -53,6 +53,7 @@ WOO_GROUNDS: dict[str, tuple[str, str]] = {
 PERSONAL = "5.1 lid 2 sub e"
 NATIONAL_ID = "5.1 lid 1 sub e"
 
+_LAW = re.compile(r"^(?:woo|wet open overheid)\s*,?\s*")
 _GROUND_SHAPES = (
     re.compile(r"^(?:art(?:ikel)?\.?\s*)?5\.1(?:\s*,?\s*lid\s*|\.)([125])(?:\s*,?\s*(?:sub|onder)\s*|\.?)([a-i])?$"),
     re.compile(r"^(?:art(?:ikel)?\.?\s*)?5\.2(?:(?:\s*,?\s*lid\s*|\.)(1))?$"),
@@ -61,8 +62,9 @@ _GROUND_SHAPES = (
 
 def woo_ground(text: str) -> str:
     """The canonical form of a Woo ground written as "5.1 lid 2 sub e", "5.1.2e", "art. 5.1, lid 2, onder e"
-    or "5.2"; InputError for anything else."""
-    cleaned = " ".join(text.strip().lower().split())
+    or "5.2", with or without the law's name before it ("Woo art. 5.1 lid 2 sub h"); InputError for anything
+    else."""
+    cleaned = _LAW.sub("", " ".join(text.strip().lower().split()))
     if cleaned in WOO_GROUNDS:
         return cleaned
     for canonical, (short, _) in WOO_GROUNDS.items():

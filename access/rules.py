@@ -19,7 +19,6 @@ delivery (`needs_decision`): the Woo knows no ground "not decided yet".
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
@@ -140,8 +139,7 @@ def withheld_ground(decision: AccessDecision) -> str:
 def _as_cited(ground: str) -> str:
     """A Woo ground in its canonical notation ("Woo art. 5.1 lid 2 sub h" → "5.1 lid 2 sub h"); any other
     legal ground (Archiefwet, AVG) as the metadata gives it."""
-    bare = re.sub(r"^(?:woo|wet open overheid)\s*,?\s*", "", ground.strip(), flags=re.IGNORECASE)
     try:
-        return woo_ground(bare)
+        return woo_ground(ground)
     except InputError:
         return ground
