@@ -97,6 +97,13 @@ class MediaMissing(InputError):
     ref = "E110"
 
 
+class CatalogueUpgradeNeeded(InputError):
+    """A catalogue written by another edepot version: older ones are upgraded in place on request (after a
+    backup), newer ones are left alone."""
+
+    ref = "E111"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 

@@ -1,0 +1,200 @@
+"""Django, set up lazily, and one database alias per catalogue URL.
+
+A process may work on several data directories (a test run does), so each catalogue URL becomes a database
+alias of its own, added to Django's connections on first use; every query names it (`using=alias`).
+SQLite runs in WAL mode with IMMEDIATE transactions and a busy timeout, so a command, a web process and a
+worker write side by side without "database is locked".
+
+A new catalogue is a copy of a template made once per process by running the migrations, so opening a
+fresh data directory costs a file copy, not a migration run. An existing catalogue must be at the current
+migration: one written by an older edepot (0.2.0 had no migrations) is upgraded only on request
+(`preservation.catalogue_db.upgrade`), one written by a newer edepot is refused.
+"""
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from kernel.errors import CatalogueUpgradeNeeded, InputError
+
+APP_LABEL = "catalogue"
+MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4}_\w+)\.py$")
+_SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 60,
+    "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL",
+}
+
+_lock = threading.RLock()
+_aliases: dict[str, str] = {}
+_template: Path | None = None
+
+
+def sqlite_path(url: str) -> Path:
+    """The file behind a catalogue URL `sqlite:///path` (four slashes for an absolute path)."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    raise InputError(f"catalogue URL {url!r} is not supported", hint="use sqlite:///path/to/catalogue.sqlite")
+
+
+def ensure_django() -> None:
+    """Set Django up once per process: with the caller's settings module when one is named, else the
+    catalogue's own minimal settings (no web application, no default database)."""
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    import django
+    from django.conf import settings
+
+    if not os.environ.get("DJANGO_SETTINGS_MODULE") and not settings.configured:
+        settings.configure(
+            INSTALLED_APPS=["preservation.catalogue_db"],
+            DATABASES={},
+            USE_TZ=True,
+            TIME_ZONE="UTC",
+            LOGGING_CONFIG=None,
+        )
+    django.setup()
+
+
+def catalogue_alias(url: str) -> str:
+    """The Django database alias of the catalogue at `url`, ready to use: a new catalogue is created at the
+    current migration; CatalogueUpgradeNeeded when the file was written by another edepot version."""
+    with _lock:
+        alias = _aliases.get(url)
+        if alias is not None:
+            return alias
+        ensure_django()
+        path = sqlite_path(url)
+        alias = _register(path)
+        _create_if_absent(path)
+        check_current(alias, path)
+        _aliases[url] = alias
+        return alias
+
+
+def forget(url: str) -> None:
+    """Close this thread's connection to the catalogue at `url` and drop its alias (the next use opens it again)."""
+    from django.db import connections
+
+    with _lock:
+        alias = _aliases.pop(url, None)
+        if alias is not None:
+            connections[alias].close()
+
+
+def _register(path: Path, *, options: dict[str, Any] | None = None) -> str:
+    from django.db import connections
+
+    alias = "catalogue-" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    if alias not in connections.settings:
+        configured = connections.configure_settings({
+            "default": {"ENGINE": "django.db.backends.dummy"},
+            alias: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path),
+                    "OPTIONS": dict(_SQLITE_OPTIONS if options is None else options)},
+        })
+        connections.settings[alias] = configured[alias]
+    return alias
+
+
+def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Give every SQLite connection the SQL function the full-text index computes its stems with."""
+    if connection.vendor == "sqlite":
+        from preservation.search_index import stems_of
+
+        connection.connection.create_function("edepot_stems", 1, stems_of, deterministic=True)
+
+
+def migration_names() -> list[str]:
+    """The catalogue's migrations this edepot ships, in order."""
+    return sorted(m.group(1) for f in MIGRATIONS.iterdir() if (m := _MIGRATION_NAME.match(f.name)))
+
+
+def applied_migrations(path: Path) -> tuple[bool, list[str]]:
+    """(whether the file holds catalogue tables, the catalogue migrations recorded as applied), read without
+    Django so that an old or foreign file is never changed by looking at it."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "django_migrations" not in tables:
+            return "aips" in tables, []
+        rows = db.execute("SELECT name FROM django_migrations WHERE app = ? ORDER BY id", (APP_LABEL,))
+        return True, [r[0] for r in rows]
+    finally:
+        db.close()
+
+
+def check_current(alias: str, path: Path) -> None:
+    """Refuse a catalogue that is not at this edepot's newest migration (CatalogueUpgradeNeeded)."""
+    has_tables, applied = applied_migrations(path)
+    shipped = migration_names()
+    if applied == shipped:
+        return
+    if has_tables and not applied:
+        raise CatalogueUpgradeNeeded(
+            f"the catalogue {path} was written by edepot 0.2.0 and must be upgraded before use",
+            hint="upgrade the data directory in place; the old catalogue is kept beside it")
+    unknown = [name for name in applied if name not in shipped]
+    if unknown:
+        raise CatalogueUpgradeNeeded(
+            f"the catalogue {path} was written by a newer edepot (migration {unknown[-1]})",
+            hint="use that edepot version or newer")
+    raise CatalogueUpgradeNeeded(
+        f"the catalogue {path} needs {len(shipped) - len(applied)} migration(s) before use",
+        hint="upgrade the data directory in place; the old catalogue is kept beside it")
+
+
+def migrate(alias: str) -> None:
+    """Apply every catalogue migration not yet applied to the database behind `alias`."""
+    from django.core.management import call_command
+
+    call_command("migrate", APP_LABEL, database=alias, verbosity=0, interactive=False)
+
+
+def _create_if_absent(path: Path) -> None:
+    if path.exists() and path.stat().st_size > 0:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+    data = _template_file().read_bytes()
+    with open(staged, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    try:
+        if path.exists():  # an empty file, left by a connection opened before: nothing to lose
+            os.replace(staged, path)
+        else:
+            try:
+                os.link(staged, path)  # never overwrites a catalogue another process just created
+            except FileExistsError:
+                pass
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _template_file() -> Path:
+    """A catalogue at the newest migration, made once per process (journal in one file, so it copies whole)."""
+    global _template
+    if _template is None:
+        from django.db import connections
+
+        folder = Path(tempfile.mkdtemp(prefix="edepot-catalogue-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        file = folder / "catalogue.sqlite"
+        alias = _register(file, options={"timeout": 60})
+        migrate(alias)
+        connections[alias].close()
+        del connections.settings[alias]
+        _template = file
+    return _template

@@ -1,0 +1,345 @@
+"""The catalogue's tables as Django models (OAIS Data Management and the access register).
+
+Table names are the catalogue's own since 0.2.0 (`aips`, `events`, …), so that reports, the search index's SQL
+and an operator's own queries keep working. Rows whose order of writing matters (events, history, journal, log)
+have an integer key that keeps that order; natural keys (AIP id, event id, list id) are unique columns.
+Times are stored as timestamps with time zone (UTC); JSON columns hold what the engine writes as JSON.
+"""
+from __future__ import annotations
+
+from django.db import models
+
+
+class Aip(models.Model):
+    aip_id = models.CharField(primary_key=True, max_length=100)
+    sip_digest = models.CharField(max_length=200, db_index=True)
+    record_id = models.CharField(max_length=500, db_index=True)
+    title = models.TextField()
+    created = models.DateTimeField()
+    state = models.CharField(max_length=20)
+    payload_bytes = models.BigIntegerField()
+    payload_files = models.IntegerField()
+
+    class Meta:
+        db_table = "aips"
+
+
+class Replica(models.Model):
+    aip = models.ForeignKey(Aip, on_delete=models.PROTECT, db_column="aip_id", related_name="+")
+    location = models.CharField(max_length=200)
+    path = models.TextField()
+    last_verified = models.DateTimeField(null=True)
+    status = models.CharField(max_length=20)
+
+    class Meta:
+        db_table = "replicas"
+        constraints = [models.UniqueConstraint(fields=["aip", "location"], name="replicas_aip_location")]
+
+
+class File(models.Model):
+    aip = models.ForeignKey(Aip, on_delete=models.PROTECT, db_column="aip_id", related_name="+")
+    path = models.TextField()
+    role = models.CharField(max_length=20)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    puid = models.CharField(max_length=50, null=True)
+    format_name = models.TextField(null=True)
+    mime_type = models.CharField(max_length=200, null=True)
+
+    class Meta:
+        db_table = "files"
+        constraints = [models.UniqueConstraint(fields=["aip", "path"], name="files_aip_path")]
+
+
+class Event(models.Model):
+    """A PREMIS event; about one AIP, or about the repository itself (no AIP)."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    aip = models.ForeignKey(Aip, on_delete=models.PROTECT, db_column="aip_id", null=True, related_name="+")
+    type = models.CharField(max_length=100)
+    date_time = models.DateTimeField()
+    outcome = models.CharField(max_length=50)
+    detail = models.TextField()
+    outcome_detail = models.TextField()
+    agents = models.JSONField()
+    source_objects = models.JSONField()
+    outcome_objects = models.JSONField()
+
+    class Meta:
+        db_table = "events"
+        indexes = [models.Index(fields=["aip", "date_time"], name="events_aip"),
+                   models.Index(fields=["type", "date_time"], name="events_type")]
+
+
+class Identification(models.Model):
+    aip = models.ForeignKey(Aip, on_delete=models.PROTECT, db_column="aip_id", related_name="+")
+    path = models.TextField()
+    tool = models.CharField(max_length=100)
+    signature_release = models.CharField(max_length=100)
+    puid = models.CharField(max_length=50, null=True)
+    format_name = models.TextField(null=True)
+    format_version = models.CharField(max_length=100, null=True)
+    mime_type = models.CharField(max_length=200, null=True)
+    basis = models.TextField()
+
+    class Meta:
+        db_table = "identifications"
+        constraints = [models.UniqueConstraint(fields=["aip", "path", "tool"], name="identifications_aip_path_tool")]
+
+
+class AipVersion(models.Model):
+    aip = models.OneToOneField(Aip, on_delete=models.PROTECT, primary_key=True, db_column="aip_id",
+                               related_name="+")
+    version = models.IntegerField()
+    previous_aip = models.ForeignKey(Aip, on_delete=models.PROTECT, null=True, db_column="previous_aip",
+                                     related_name="+")
+    first_aip = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "aip_versions"
+
+
+class Dip(models.Model):
+    """A DIP made of one AIP (the access register's `AccessDip` says who received it)."""
+
+    dip_id = models.CharField(primary_key=True, max_length=200)
+    aip = models.ForeignKey(Aip, on_delete=models.PROTECT, db_column="aip_id", related_name="+")
+    path = models.TextField()
+    created = models.DateTimeField()
+
+    class Meta:
+        db_table = "dips"
+
+
+class FileLoss(models.Model):
+    aip = models.ForeignKey(Aip, on_delete=models.PROTECT, db_column="aip_id", related_name="+")
+    path = models.TextField()
+    declared = models.DateTimeField()
+    declared_by = models.CharField(max_length=200)
+    reason = models.TextField()
+
+    class Meta:
+        db_table = "file_losses"
+        constraints = [models.UniqueConstraint(fields=["aip", "path"], name="file_losses_aip_path")]
+
+
+# -- retention: schedules, appraisal history, holds, destruction
+
+
+class Retention(models.Model):
+    record_id = models.CharField(primary_key=True, max_length=500)
+    aip_id = models.CharField(max_length=100)
+    title = models.TextField()
+    mdto = models.JSONField()
+    override = models.JSONField()
+    updated = models.DateTimeField()
+
+    class Meta:
+        db_table = "retention"
+
+
+class AppraisalChange(models.Model):
+    record_id = models.CharField(max_length=500)
+    at = models.DateTimeField()
+    action = models.CharField(max_length=100)
+    by = models.CharField(max_length=200)
+    reason = models.TextField()
+    before = models.JSONField(null=True)
+    after = models.JSONField()
+
+    class Meta:
+        db_table = "appraisal_history"
+        indexes = [models.Index(fields=["record_id", "at"], name="appraisal_history_record")]
+
+
+class Hold(models.Model):
+    hold_id = models.CharField(max_length=100, unique=True)
+    record_id = models.CharField(max_length=500, db_index=True)
+    reason = models.TextField()
+    placed_by = models.CharField(max_length=200)
+    placed_at = models.DateTimeField()
+    lifted_by = models.CharField(max_length=200, null=True)
+    lifted_at = models.DateTimeField(null=True)
+    lift_reason = models.TextField(null=True)
+
+    class Meta:
+        db_table = "holds"
+
+
+class DestructionList(models.Model):
+    list_id = models.CharField(primary_key=True, max_length=100)
+    created = models.DateTimeField()
+    digest = models.CharField(max_length=200)
+    content = models.JSONField()
+
+    class Meta:
+        db_table = "destruction_lists"
+
+
+class DestructionApproval(models.Model):
+    destruction_list = models.ForeignKey(DestructionList, on_delete=models.PROTECT, db_column="list_id",
+                                         related_name="+")
+    digest = models.CharField(max_length=200)
+    by = models.CharField(max_length=200)
+    role = models.CharField(max_length=100)
+    at = models.DateTimeField()
+
+    class Meta:
+        db_table = "destruction_approvals"
+
+
+class DestructionStep(models.Model):
+    """One step of a destruction in its journal: written "started" before the step and "done" after."""
+
+    list_id = models.CharField(max_length=100)
+    record_id = models.CharField(max_length=500)
+    step = models.CharField(max_length=100)
+    target = models.TextField()
+    state = models.CharField(max_length=20)
+    at = models.DateTimeField()
+
+    class Meta:
+        db_table = "destruction_journal"
+        constraints = [models.UniqueConstraint(fields=["list_id", "record_id", "step", "target"],
+                                               name="destruction_journal_step")]
+
+
+class Tombstone(models.Model):
+    record_id = models.CharField(primary_key=True, max_length=500)
+    list_id = models.CharField(max_length=100)
+    destroyed = models.DateTimeField()
+    content = models.JSONField()
+
+    class Meta:
+        db_table = "tombstones"
+
+
+# -- access register: permits, delivered DIPs, the access log, restriction decisions
+
+
+class AccessPermit(models.Model):
+    permit_id = models.CharField(primary_key=True, max_length=100)
+    record_id = models.CharField(max_length=500)
+    grantee = models.CharField(max_length=200)
+    until = models.DateField()
+    reason = models.TextField()
+    granted_by = models.CharField(max_length=200)
+    granted = models.DateTimeField()
+
+    class Meta:
+        db_table = "access_permits"
+        indexes = [models.Index(fields=["record_id", "grantee"], name="access_permits_record")]
+
+
+class AccessDip(models.Model):
+    dip_id = models.CharField(primary_key=True, max_length=200)
+    path = models.TextField()
+    requester = models.CharField(max_length=200)
+    purpose = models.TextField()
+    role = models.CharField(max_length=100)
+    request_date = models.DateField()
+    created = models.DateTimeField()
+    expires = models.DateField(null=True)
+    state = models.CharField(max_length=20)
+    purged = models.DateTimeField(null=True)
+    selection = models.JSONField()
+    files = models.IntegerField()
+
+    class Meta:
+        db_table = "access_dips"
+
+
+class AccessDipAip(models.Model):
+    dip = models.ForeignKey(AccessDip, on_delete=models.PROTECT, db_column="dip_id", related_name="+")
+    aip_id = models.CharField(max_length=100, db_index=True)
+    record_id = models.CharField(max_length=500)
+    decision = models.CharField(max_length=50)
+    messages = models.IntegerField()
+    redactions = models.IntegerField()
+
+    class Meta:
+        db_table = "access_dip_aips"
+        constraints = [models.UniqueConstraint(fields=["dip", "aip_id"], name="access_dip_aips_dip_aip")]
+
+
+class AccessLogEntry(models.Model):
+    entry_id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField()
+    action = models.CharField(max_length=50)
+    actor = models.CharField(max_length=200)
+    requester = models.CharField(max_length=200)
+    purpose = models.TextField()
+    dip_id = models.CharField(max_length=200, null=True)
+    records = models.JSONField()
+    until = models.DateField(null=True)
+    detail = models.TextField()
+
+    class Meta:
+        db_table = "access_log"
+
+
+class RestrictionDecision(models.Model):
+    entry_id = models.BigAutoField(primary_key=True)
+    record_id = models.CharField(max_length=500)
+    at = models.DateTimeField()
+    by = models.CharField(max_length=200)
+    reason = models.TextField()
+    label = models.CharField(max_length=100)
+    grounds = models.JSONField()
+    until = models.DateField(null=True)
+
+    class Meta:
+        db_table = "access_restrictions"
+        indexes = [models.Index(fields=["record_id", "entry_id"], name="access_restrictions_record")]
+
+
+# -- the search index's plain tables (its full-text part is in the migrations, per database)
+
+
+class SearchMeta(models.Model):
+    key = models.CharField(primary_key=True, max_length=100)
+    value = models.TextField()
+
+    class Meta:
+        db_table = "search_meta"
+
+
+class SearchRecord(models.Model):
+    record_key = models.BigAutoField(primary_key=True)
+    aip_id = models.CharField(max_length=100, unique=True)
+    record_id = models.CharField(max_length=500, db_index=True)
+    title = models.TextField()
+    access = models.TextField()
+    zaak_folded = models.TextField()
+    classificatie_folded = models.TextField()
+    current = models.IntegerField()
+    messages = models.IntegerField()
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    indexed = models.TextField()
+
+    class Meta:
+        db_table = "search_records"
+
+
+class SearchSender(models.Model):
+    sender_key = models.BigAutoField(primary_key=True)
+    name = models.TextField(unique=True)
+
+    class Meta:
+        db_table = "search_senders"
+
+
+class SearchMessage(models.Model):
+    message_id = models.BigAutoField(primary_key=True)
+    record_key = models.BigIntegerField()
+    seq = models.IntegerField()
+    ts = models.BigIntegerField()
+    utc_offset = models.IntegerField()
+    sender_key = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=50)
+    body = models.TextField()
+
+    class Meta:
+        db_table = "search_messages"
+        indexes = [models.Index(fields=["record_key", "seq"], name="search_messages_record")]
