@@ -28,6 +28,7 @@ from preservation.search_index import (
     records,
     remove_aip_from_index,
 )
+from preservation.search_stems import stemmer_version
 
 BEFORE = date(2026, 11, 23)
 AFTER = date(2031, 1, 1)
@@ -227,3 +228,24 @@ def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(tmp_path:
     assert found("wethouder") == {"R-1", "R-2"}  # "the aldermen's chats"
     assert found("bakker", "de wit") == {"R-1", "R-3"}
     assert found("niemand") == set()
+
+
+def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    db = open_index(url)
+    index_conversation(db, "aip-1", make_messages(["de wethouders"]), RecordAccess("R-1", "een", Openness.OPEN),
+                       datetime(2026, 1, 1, tzinfo=timezone.utc))
+    with connections[db].cursor() as cursor:  # as an older PyStemmer left it: no stems in the FTS index
+        cursor.execute("INSERT INTO search_fts(search_fts, rowid, body, stems) SELECT 'delete', message_id, body, "
+                       "edepot_stems(body) FROM search_messages")
+        cursor.execute("INSERT INTO search_fts(rowid, body, stems) SELECT message_id, body, '' FROM search_messages")
+        cursor.execute("UPDATE search_meta SET value = 'dutch_porter PyStemmer 0.0' WHERE key = 'stemmer'")
+    assert find_messages(db, parse_query("wethouder"), Filters(), None, None) == []
+    script = ("import sys; from preservation.search_index import find_messages, open_index, parse_query, Filters; "
+              "print(len(find_messages(open_index(sys.argv[1]), parse_query('wethouder'), Filters(), None, None)))")
+    found = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True, timeout=120)
+    assert found.stdout.strip() == "1", found.stderr
+    with connections[db].cursor() as cursor:
+        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        cursor.execute("SELECT value FROM search_meta WHERE key = 'stemmer'")
+        assert cursor.fetchone()[0] == stemmer_version()
