@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
-from preservation.catalogue import GONE_STATES, SqliteCatalogue, open_catalogue
+from preservation.catalogue import GONE_STATES, Catalogue, open_catalogue
 from preservation.metadata.record import BEPERKING_GEBRUIK_TYPES, check_beperking_gebruik
 from preservation.record_access import Restriction
 from preservation.retention import premis_event
@@ -127,7 +127,7 @@ def set_restriction(config: Config, record: str, restriction: Restriction, *, by
                        (record_id, now.isoformat(), change.by, change.reason, restriction.label,
                         json.dumps(list(restriction.grounds), ensure_ascii=False),
                         restriction.until.isoformat() if restriction.until else None))
-            SqliteCatalogue._insert_events(db, kept[-1], [event])
+            Catalogue._insert_events(db, kept[-1], [event])
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:

@@ -60,11 +60,11 @@ from preservation.catalogue import (
     AipRecord,
     AipState,
     AipVersion,
+    Catalogue,
     FileRecord,
     IdentificationRecord,
     ReplicaRecord,
     ReplicaStatus,
-    SqliteCatalogue,
 )
 from preservation.format_policy import FormatPolicy, PolicyRule
 from preservation.identify import JSON, Identification, WrittenFormat, as_written, shared_identifier
@@ -103,7 +103,7 @@ def receive(source: Path, staging: Path, job: IngestJob) -> Path:
     return bag
 
 
-def refuse_duplicate(sip: Path, catalogue: SqliteCatalogue, job: IngestJob) -> None:
+def refuse_duplicate(sip: Path, catalogue: Catalogue, job: IngestJob) -> None:
     """Derive the AIP identifier from the validated SIP; refuse a SIP ingested before or being ingested now
     (AlreadyIngested, E106), and a different SIP of a record held or being ingested (RecordExists, E108).
 
@@ -735,7 +735,7 @@ def replicate(sealed: list[SealedFile], replication: Replication, job: IngestJob
     return bags
 
 
-def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[SealedFile],
+def record(catalogue: Catalogue, record: RecordSummary, sealed: list[SealedFile],
            locations: list[LocalDirectoryLocation], stored: list[Path], job: IngestJob) -> None:
     """Commit the AIP to the catalogue: the last step, after every replica is in place."""
     job.begin("record in catalogue")
@@ -766,7 +766,7 @@ def _file_record(job: IngestJob, sealed: SealedFile) -> FileRecord:
                       found.mime_type if found else None)
 
 
-def index_and_schedule(catalogue: SqliteCatalogue, aip: AipBuilder, conversation: Conversation, job: IngestJob) -> None:
+def index_and_schedule(catalogue: Catalogue, aip: AipBuilder, conversation: Conversation, job: IngestJob) -> None:
     """After the commit: index the messages for search and compute the record's retention schedule.
 
     Both read the record's MDTO informatieobject; a ToPX-only SIP gets neither (a warning says so). Should

@@ -38,7 +38,7 @@ from lxml import etree
 from kernel.atomic import fsync_dir, write_bytes_atomic
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
-from preservation.catalogue import GONE_STATES, AipState, SqliteCatalogue
+from preservation.catalogue import GONE_STATES, AipState, Catalogue
 from preservation.metadata.record import WAARDERINGEN
 from preservation.retention import (
     RetentionSettings,
@@ -111,7 +111,7 @@ def list_digest(content: dict[str, Any]) -> str:
 # 1. Drawing up the list
 
 
-def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: RetentionSettings, before: date | None,
+def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettings, before: date | None,
                  out: Path | None = None, *, by: str = "") -> DrawnUpList | None:
     """The vernietigingslijst of every record due before `before` (default: due today or earlier), drawn up by
     `by` (default: the login name; that person may not approve it), stored and written as JSON, CSV and
@@ -143,7 +143,7 @@ def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: Retention
     return DrawnUpList(list_id, digest, content, write_list_files(content, digest, out or reports_dir(config, list_id)))
 
 
-def _item(catalogue: SqliteCatalogue, schedule: Schedule) -> dict[str, Any]:
+def _item(catalogue: Catalogue, schedule: Schedule) -> dict[str, Any]:
     aips = [a for a, state in catalogue.aips_of_record(schedule.record_id) if state not in GONE_STATES]
     files = [f for a in aips for f in catalogue.files(a) if f.role != "tag"]
     return {**schedule.to_dict(), "aips": aips, "files": len(files), "bytes": sum(f.size for f in files)}
@@ -194,7 +194,7 @@ def _groups(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 # 2. Approval
 
 
-def resolve_list(catalogue: SqliteCatalogue, reference: str) -> StoredList:
+def resolve_list(catalogue: Catalogue, reference: str) -> StoredList:
     """The stored list named by its id, or by the path of its JSON file; refused when the file or the stored
     content no longer has the digest it was drawn up with."""
     path = Path(reference)
@@ -222,7 +222,7 @@ def resolve_list(catalogue: SqliteCatalogue, reference: str) -> StoredList:
     return stored
 
 
-def approve_list(config: Config, catalogue: SqliteCatalogue, reference: str, by: str, role: str) -> Approval:
+def approve_list(config: Config, catalogue: Catalogue, reference: str, by: str, role: str) -> Approval:
     """Record an approval of the list (bound to its digest) by a named person in a role."""
     if not by.strip() or not role.strip():
         raise InputError("--by and --role must not be empty")
@@ -243,7 +243,7 @@ def approve_list(config: Config, catalogue: SqliteCatalogue, reference: str, by:
     return approval
 
 
-def valid_approvals(catalogue: SqliteCatalogue, stored: StoredList, settings: RetentionSettings) -> list[Approval]:
+def valid_approvals(catalogue: Catalogue, stored: StoredList, settings: RetentionSettings) -> list[Approval]:
     """The approvals of the list as it stands; InputError when they do not suffice."""
     approvals = [a for a in catalogue.approvals(stored.list_id) if a.digest == stored.digest]
     if not approvals:
@@ -280,7 +280,7 @@ def _person(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _all_done(catalogue: SqliteCatalogue, stored: StoredList) -> bool:
+def _all_done(catalogue: Catalogue, stored: StoredList) -> bool:
     return all(catalogue.tombstone(i["record_id"]) is not None for i in stored.content["items"])
 
 
@@ -288,7 +288,7 @@ def _all_done(catalogue: SqliteCatalogue, stored: StoredList) -> bool:
 # 3. Destruction
 
 
-def destroy_list(config: Config, catalogue: SqliteCatalogue, reference: str, settings: RetentionSettings,
+def destroy_list(config: Config, catalogue: Catalogue, reference: str, settings: RetentionSettings,
                  by: str = "", out: Path | None = None, progress: Progress = lambda _s: None) -> DestructionResult:
     """Destroy every record of an approved list that is still due and not held; resumable; writes the
     certificate of everything this list destroyed. See the module docstring."""
@@ -322,7 +322,7 @@ def destroy_list(config: Config, catalogue: SqliteCatalogue, reference: str, set
     return result
 
 
-def _why_not(catalogue: SqliteCatalogue, item: dict[str, Any], settings: RetentionSettings, today: date,
+def _why_not(catalogue: Catalogue, item: dict[str, Any], settings: RetentionSettings, today: date,
              held: set[str]) -> str | None:
     """Why a listed record is not destroyed now, or None when it may be."""
     record_id = item["record_id"]
@@ -343,7 +343,7 @@ def _why_not(catalogue: SqliteCatalogue, item: dict[str, Any], settings: Retenti
     return None
 
 
-def _destroy_record(config: Config, catalogue: SqliteCatalogue, stored: StoredList, item: dict[str, Any],
+def _destroy_record(config: Config, catalogue: Catalogue, stored: StoredList, item: dict[str, Any],
                     approvals: Sequence[Approval], by: str, now: datetime) -> None:
     list_id, record_id, aip_ids = stored.list_id, item["record_id"], list(item["aips"])
     done = {(e["step"], e["target"]) for e in catalogue.journal_entries(list_id, record_id) if e["state"] == "done"}
@@ -393,7 +393,7 @@ def _destroy_record(config: Config, catalogue: SqliteCatalogue, stored: StoredLi
     catalogue.journal(list_id, record_id, "end", record_id, "done", config.clock())
 
 
-def _mark(catalogue: SqliteCatalogue, aip_ids: Sequence[str]) -> str | None:
+def _mark(catalogue: Catalogue, aip_ids: Sequence[str]) -> str | None:
     catalogue.mark_destroying(aip_ids, AipState.DESTROYING.value)
     return None
 
@@ -475,7 +475,7 @@ def _user() -> str:
 # 4. The certificate of destruction
 
 
-def certificate_data(config: Config, catalogue: SqliteCatalogue, stored: StoredList,
+def certificate_data(config: Config, catalogue: Catalogue, stored: StoredList,
                      approvals: Sequence[Approval]) -> dict[str, Any]:
     """Everything the certificate states: the list, its approvals and each destroyed record with its files."""
     tombs = catalogue.tombstones(stored.list_id)
@@ -490,7 +490,7 @@ def certificate_data(config: Config, catalogue: SqliteCatalogue, stored: StoredL
     }
 
 
-def write_certificate(config: Config, catalogue: SqliteCatalogue, stored: StoredList,
+def write_certificate(config: Config, catalogue: Catalogue, stored: StoredList,
                       approvals: Sequence[Approval], out: Path) -> tuple[Path, Path]:
     """The verklaring van vernietiging as XML and PDF/A-2b in `out`; returns both paths."""
     data = certificate_data(config, catalogue, stored, approvals)

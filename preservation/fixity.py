@@ -30,7 +30,7 @@ from kernel.atomic import fsync_dir
 from kernel.config import Config
 from kernel.hashing import digest_file
 from preservation.bag_writer import read_manifest
-from preservation.catalogue import AipState, FileLoss, FileRecord, ReplicaRecord, ReplicaStatus, SqliteCatalogue
+from preservation.catalogue import AipState, Catalogue, FileLoss, FileRecord, ReplicaRecord, ReplicaStatus
 from preservation.metadata.premis import PremisEvent
 from preservation.storage import LocalDirectoryLocation
 
@@ -132,7 +132,7 @@ class FileCheck:
 
 def run_fixity(
     config: Config,
-    catalogue: SqliteCatalogue,
+    catalogue: Catalogue,
     locations: Sequence[LocalDirectoryLocation],
     aip_ids: Sequence[str] | None = None,
     max_bytes: int | None = None,
@@ -173,7 +173,7 @@ def run_fixity(
 
 def verify_aip(
     config: Config,
-    catalogue: SqliteCatalogue,
+    catalogue: Catalogue,
     locations: dict[str, LocalDirectoryLocation],
     aip_id: str,
     report: FixityReport,
@@ -388,7 +388,7 @@ def _files_below(root: Path) -> set[str]:
 
 
 def _record(
-    config: Config, catalogue: SqliteCatalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
+    config: Config, catalogue: Catalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
     findings: list[Finding], *, known_losses: Mapping[str, list[str]],
 ) -> None:
     """One fixity-check event per replica and one repair event per repair tried, with the replica's status.

@@ -39,7 +39,7 @@ from kernel.config import Config
 from kernel.errors import InputError, NotFound
 from kernel.hashing import digest_file
 from kernel.version import EDEPOT_AGENT_ID
-from preservation.catalogue import GONE_STATES, SqliteCatalogue
+from preservation.catalogue import GONE_STATES, Catalogue
 from preservation.metadata.informatieobject import Informatieobject, informatieobject_files
 from preservation.metadata.premis import PremisEvent
 from preservation.metadata.record import WAARDERINGEN, end_of_term
@@ -234,7 +234,7 @@ def _start(a: Mapping[str, Any]) -> tuple[date | None, str]:
 # Recording schedules: at ingest, on refresh
 
 
-def schedule_retention(catalogue: SqliteCatalogue, aip_id: str, mdto_xml: bytes, now: datetime,
+def schedule_retention(catalogue: Catalogue, aip_id: str, mdto_xml: bytes, now: datetime,
                        action: str = "ingest") -> RetentionRow:
     """Record the retention schedule of the AIP's record from its MDTO informatieobject (at ingest, or refresh).
 
@@ -259,7 +259,7 @@ def schedule_retention(catalogue: SqliteCatalogue, aip_id: str, mdto_xml: bytes,
     return row
 
 
-def schedule_retention_from_aip(catalogue: SqliteCatalogue, aip_id: str, bag_root: Path, now: datetime) -> RetentionRow:
+def schedule_retention_from_aip(catalogue: Catalogue, aip_id: str, bag_root: Path, now: datetime) -> RetentionRow:
     """`schedule_retention` with the informatieobject found under the bag's data/metadata/sip/."""
     return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now)
 
@@ -271,7 +271,7 @@ def _informatieobject(bag_root: Path) -> Path:
     return found[0]
 
 
-def refresh_schedules(config: Config, catalogue: SqliteCatalogue, only_missing: bool = False,
+def refresh_schedules(config: Config, catalogue: Catalogue, only_missing: bool = False,
                       problems: list[str] | None = None) -> list[RetentionRow]:
     """Compute every kept record's schedule from the MDTO of its newest stored AIP (read from a replica
     whose copy matches the catalogue's sha256); returns the rows, changed or not. With `only_missing`,
@@ -295,7 +295,7 @@ def refresh_schedules(config: Config, catalogue: SqliteCatalogue, only_missing: 
     return rows
 
 
-def _read_verified_mdto(config: Config, catalogue: SqliteCatalogue, aip_id: str) -> bytes:
+def _read_verified_mdto(config: Config, catalogue: Catalogue, aip_id: str) -> bytes:
     candidates = [f for f in catalogue.files(aip_id) if f.path.startswith(SIP_METADATA_PREFIX)
                   and f.path.endswith(".mdto.xml") and not f.path.endswith(".bestand.mdto.xml")
                   and "/" not in f.path[len(SIP_METADATA_PREFIX):]]
@@ -313,7 +313,7 @@ def _read_verified_mdto(config: Config, catalogue: SqliteCatalogue, aip_id: str)
 # Lists
 
 
-def schedules(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[Schedule]:
+def schedules(catalogue: Catalogue, settings: RetentionSettings) -> list[Schedule]:
     """The schedule of every record still kept (no tombstone, some AIP not destroyed)."""
     result = []
     for row in catalogue.retention_rows():
@@ -324,12 +324,12 @@ def schedules(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[S
     return result
 
 
-def held_records(catalogue: SqliteCatalogue) -> set[str]:
+def held_records(catalogue: Catalogue) -> set[str]:
     """Identifiers of records with a hold that has not been lifted."""
     return {h.record_id for h in catalogue.holds(active_only=True)}
 
 
-def due_for_destruction(catalogue: SqliteCatalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
+def due_for_destruction(catalogue: Catalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
     """Records with waardering V whose destruction date lies before `before`, not held, not destroyed;
     by selectielijst category, then date."""
     held = held_records(catalogue)
@@ -339,14 +339,14 @@ def due_for_destruction(catalogue: SqliteCatalogue, settings: RetentionSettings,
     return sorted(due, key=lambda s: (s.category.get("code") or "", s.destruction_date or date.min, s.record_id))
 
 
-def due_for_transfer(catalogue: SqliteCatalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
+def due_for_transfer(catalogue: Catalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
     """Permanent (B) records whose transfer date lies before `before`."""
     due = [s for s in schedules(catalogue, settings)
            if s.status is RetentionStatus.TRANSFER and s.transfer_date is not None and s.transfer_date < before]
     return sorted(due, key=lambda s: (s.transfer_date or date.min, s.record_id))
 
 
-def to_appraise(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[Schedule]:
+def to_appraise(catalogue: Catalogue, settings: RetentionSettings) -> list[Schedule]:
     """Records nobody can act on until someone appraises them or sets the start of their term."""
     waiting = (RetentionStatus.TO_APPRAISE, RetentionStatus.START_UNKNOWN, RetentionStatus.NO_TERM)
     return [s for s in schedules(catalogue, settings) if s.status in waiting]
@@ -356,7 +356,7 @@ def to_appraise(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list
 # Changes by people: re-appraisal, the start of the term, holds
 
 
-def reappraise(catalogue: SqliteCatalogue, record_id: str, now: datetime, by: str, reason: str,
+def reappraise(catalogue: Catalogue, record_id: str, now: datetime, by: str, reason: str,
                waardering: str | None = None, bewaartermijn: str | None = None) -> Schedule:
     """Change a record's waardering and/or bewaartermijn, recorded with who and why (event "appraisal")."""
     row = _row(catalogue, record_id)
@@ -379,7 +379,7 @@ def reappraise(catalogue: SqliteCatalogue, record_id: str, now: datetime, by: st
     return _save_change(catalogue, row, override, now, "reappraisal", by, reason)
 
 
-def set_start(catalogue: SqliteCatalogue, record_id: str, day: date, now: datetime, by: str,
+def set_start(catalogue: Catalogue, record_id: str, day: date, now: datetime, by: str,
               reason: str) -> Schedule:
     """Set the date a record's term counts from (e.g. the zaak closed later), recorded with who and why."""
     row = _row(catalogue, record_id)
@@ -389,7 +389,7 @@ def set_start(catalogue: SqliteCatalogue, record_id: str, day: date, now: dateti
     return _save_change(catalogue, row, override, now, "set-start", by, reason)
 
 
-def _save_change(catalogue: SqliteCatalogue, row: RetentionRow, override: dict[str, Any], now: datetime,
+def _save_change(catalogue: Catalogue, row: RetentionRow, override: dict[str, Any], now: datetime,
                  action: str, by: str, reason: str) -> Schedule:
     _refuse_if_destroying(catalogue, row.record_id)
     before = {**row.mdto, **row.override}
@@ -400,7 +400,7 @@ def _save_change(catalogue: SqliteCatalogue, row: RetentionRow, override: dict[s
     return schedule
 
 
-def add_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, now: datetime) -> Hold:
+def add_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: datetime) -> Hold:
     """Place a hold: the record appears on no destruction list and is not destroyed until it is lifted."""
     _require(by, "--by")
     _require(reason, "--reason")
@@ -413,7 +413,7 @@ def add_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, n
     return hold
 
 
-def lift_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, now: datetime) -> int:
+def lift_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: datetime) -> int:
     """Lift every active hold on the record, recorded with who and why; InputError when none is active."""
     _require(by, "--by")
     _require(reason, "--reason")
@@ -426,7 +426,7 @@ def lift_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, 
     return lifted
 
 
-def _row(catalogue: SqliteCatalogue, record_id: str) -> RetentionRow:
+def _row(catalogue: Catalogue, record_id: str) -> RetentionRow:
     row = catalogue.retention_row(record_id)
     if row is None or catalogue.tombstone(record_id) is not None:
         _newest_aip(catalogue, record_id)  # raises the right NotFound
@@ -434,7 +434,7 @@ def _row(catalogue: SqliteCatalogue, record_id: str) -> RetentionRow:
     return row
 
 
-def _newest_aip(catalogue: SqliteCatalogue, record_id: str) -> str:
+def _newest_aip(catalogue: Catalogue, record_id: str) -> str:
     if catalogue.tombstone(record_id) is not None:
         raise NotFound(f"record {record_id!r} was destroyed", hint=f"see 'edepot retention show --record {record_id}'")
     kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
@@ -443,7 +443,7 @@ def _newest_aip(catalogue: SqliteCatalogue, record_id: str) -> str:
     return kept[-1]
 
 
-def _refuse_if_destroying(catalogue: SqliteCatalogue, record_id: str) -> None:
+def _refuse_if_destroying(catalogue: Catalogue, record_id: str) -> None:
     started = catalogue.journal_entries(record_id=record_id)
     if started:
         raise InputError(f"record {record_id!r} is being destroyed under list {started[0]['list_id']}",

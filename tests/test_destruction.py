@@ -4,6 +4,7 @@ certificate naming exactly what was destroyed."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from dataclasses import replace
 from datetime import date, datetime
@@ -19,7 +20,8 @@ from ingest.pipeline import IngestResult, ingest
 from ingest.sip import create_sip
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
-from preservation.catalogue import AipState, SqliteCatalogue, open_catalogue
+from preservation.catalogue import AipState, Catalogue, open_catalogue
+from preservation.catalogue_db.database import sqlite_path
 from preservation.destruction import approve_list, destroy_list, draw_up_list
 from preservation.fixity import run_fixity
 from preservation.pdfa_check import check_pdfa
@@ -70,7 +72,7 @@ class catalogue_of:
     def __init__(self, config: Config) -> None:
         self.catalogue = open_catalogue(config.catalogue_url)
 
-    def __enter__(self) -> SqliteCatalogue:
+    def __enter__(self) -> Catalogue:
         return self.catalogue
 
     def __exit__(self, *exc: object) -> None:
@@ -93,6 +95,15 @@ def index_if_search_exists(config: Config, result: IngestResult) -> bool:
     conversation = Conversation.from_dict(json.loads((bag / "data/preservation/conversation.json").read_bytes()))
     search_index.index_aip(config.catalogue_url, result.aip_id, conversation, bag / "data" / "metadata" / "sip")
     return True
+
+
+def behind_edepots_back(config: Config, sql: str, params: tuple[str, ...]) -> None:
+    """Change the catalogue the way someone with the database file, not edepot, would."""
+    db = sqlite3.connect(sqlite_path(config.catalogue_url), isolation_level=None, timeout=60)
+    try:
+        db.execute(sql, params)
+    finally:
+        db.close()
 
 
 def test_held_record_is_never_destroyed(config: Config, tmp_path: Path) -> None:
@@ -148,12 +159,12 @@ def test_unapproved_or_changed_list_is_refused(config: Config, tmp_path: Path) -
         stored = catalogue.destruction_list(drawn.list_id)
         assert stored is not None
         tampered = {**stored.content, "before": "2099-01-01"}
-        catalogue._db.execute("UPDATE destruction_lists SET content = ? WHERE list_id = ?",
-                              (json.dumps(tampered), drawn.list_id))
+        behind_edepots_back(config, "UPDATE destruction_lists SET content = ? WHERE list_id = ?",
+                            (json.dumps(tampered), drawn.list_id))
         with pytest.raises(InputError, match="changed"):
             destroy_list(config, catalogue, drawn.list_id, SETTINGS)
-        catalogue._db.execute("UPDATE destruction_lists SET content = ? WHERE list_id = ?",
-                              (json.dumps(stored.content), drawn.list_id))
+        behind_edepots_back(config, "UPDATE destruction_lists SET content = ? WHERE list_id = ?",
+                            (json.dumps(stored.content), drawn.list_id))
         assert all(Path(r).is_dir() for r in result.locations)
         assert catalogue.tombstone(result.record_id) is None
         approve_list(config, catalogue, drawn.list_id, "G. Secretaris", "gemeentesecretaris")
@@ -177,11 +188,12 @@ def test_four_eyes_the_drafter_and_one_name_in_two_roles_are_refused_and_nothing
             destroy_list(config, catalogue, drawn.list_id, strict)
         # Approvals recorded another way (an older edepot, the database) are judged again before destroying.
         for by, role in (("D. Opsteller", "gemeentesecretaris"), ("A. Archivaris", "gemeentesecretaris")):
-            catalogue._db.execute("INSERT INTO destruction_approvals VALUES (?, ?, ?, ?, ?)",
-                                  (drawn.list_id, drawn.digest, by, role, config.clock().isoformat()))
+            behind_edepots_back(config, "INSERT INTO destruction_approvals (list_id, digest, by, role, at) "
+                                "VALUES (?, ?, ?, ?, ?)", (drawn.list_id, drawn.digest, by, role,
+                                                           config.clock().isoformat()))
             with pytest.raises(InputError, match="nothing was destroyed"):
                 destroy_list(config, catalogue, drawn.list_id, strict)
-            catalogue._db.execute("DELETE FROM destruction_approvals WHERE by = ? AND role = ?", (by, role))
+            behind_edepots_back(config, "DELETE FROM destruction_approvals WHERE by = ? AND role = ?", (by, role))
         assert all(Path(r).is_dir() for r in result.locations) and catalogue.tombstone(result.record_id) is None
         approve_list(config, catalogue, drawn.list_id, "G. Secretaris", "gemeentesecretaris")
         assert destroy_list(config, catalogue, drawn.list_id, strict).destroyed == [result.record_id]
