@@ -11,14 +11,30 @@ import os
 import sys
 from typing import Callable, Sequence
 
-from edepot.commands import access, aip, demo, dip, doctor, fixity, hold, ingest, parse, retention, search, sip
+from edepot.commands import (
+    access,
+    aip,
+    demo,
+    dip,
+    doctor,
+    fixity,
+    hold,
+    ingest,
+    parse,
+    retention,
+    search,
+    sip,
+    upgrade,
+)
 from kernel.config import Config, load_config
 from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fault
 from kernel.version import edepot_version
 from preservation.storage import storage_failure
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor)
+AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade)
+# What to do about an error, in this adapter's words (the engine's own hints name no command)
+COMMAND_HINTS = {"E111": "run 'edepot upgrade' on this data directory first (the old catalogue is kept beside it)"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.data_dir)
         return args.handler(args, config)
     except EdepotError as exc:
+        exc.hint = COMMAND_HINTS.get(exc.ref, exc.hint)
         print(exc.one_line(), file=sys.stderr)
         for problem in getattr(exc, "problems", [])[:50]:
             print(f"  - {problem}", file=sys.stderr)

@@ -1,0 +1,83 @@
+"""The catalogue on Django: migrations match the models, a new catalogue is current, writers side by side
+never meet "database is locked", and an unknown catalogue is refused rather than changed."""
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from kernel.errors import CatalogueUpgradeNeeded
+from preservation.catalogue import open_catalogue
+from preservation.metadata.premis import PremisEvent
+
+
+def test_the_migrations_hold_every_model_change() -> None:
+    from django.core.management import call_command
+
+    from preservation.catalogue_db.database import ensure_django
+
+    ensure_django()
+    try:
+        call_command("makemigrations", "catalogue", check=True, dry_run=True, verbosity=0)
+    except SystemExit as exit_:  # --check exits 1 when a model change has no migration
+        pytest.fail(f"a model change has no migration (makemigrations --check exited {exit_.code})")
+
+
+def test_a_new_catalogue_is_made_at_the_newest_migration_with_wal(tmp_path: Path) -> None:
+    from preservation.catalogue_db.database import applied_migrations, migration_names
+
+    catalogue = open_catalogue(f"sqlite:///{tmp_path / 'catalogue.sqlite'}")
+    try:
+        assert catalogue.aips() == []
+    finally:
+        catalogue.close()
+    has_tables, applied = applied_migrations(tmp_path / "catalogue.sqlite")
+    assert has_tables and applied == migration_names() and len(applied) >= 2
+    db = sqlite3.connect(tmp_path / "catalogue.sqlite")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'search_fts'").fetchone()[0] == 1
+
+
+def test_a_catalogue_from_a_newer_edepot_is_refused_and_left_alone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    open_catalogue(url).close()
+    db = sqlite3.connect(tmp_path / "catalogue.sqlite")
+    db.execute("INSERT INTO django_migrations (app, name, applied) VALUES ('catalogue', '9999_future', '2030-01-01')")
+    db.commit()
+    db.close()
+    before = (tmp_path / "catalogue.sqlite").read_bytes()
+    from preservation.catalogue_db.database import forget
+
+    forget(url)
+    with pytest.raises(CatalogueUpgradeNeeded, match="newer edepot"):
+        open_catalogue(url)
+    assert (tmp_path / "catalogue.sqlite").read_bytes() == before
+
+
+def _write_events(url: str, writer: int, count: int, start: "multiprocessing.synchronize.Event") -> None:
+    start.wait()
+    catalogue = open_catalogue(url)
+    for n in range(count):
+        at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        catalogue.add_events(None, [PremisEvent(f"w{writer}-{n}", "fixity check", at, "", "success", "", ("x",),
+                                                (), ())])
+    catalogue.close()
+
+
+def test_writers_in_separate_processes_never_meet_a_locked_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    open_catalogue(url).close()
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    writers = [context.Process(target=_write_events, args=(url, w, 100, start)) for w in range(3)]
+    for w in writers:
+        w.start()
+    start.set()
+    for w in writers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in writers] == [0, 0, 0]
+    db = sqlite3.connect(tmp_path / "catalogue.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 300
