@@ -34,7 +34,10 @@ from preservation.storage import storage_failure
 Handler = Callable[[argparse.Namespace, Config], int]
 AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade)
 # What to do about an error, in this adapter's words (the engine's own hints name no command)
-COMMAND_HINTS = {"E111": "run 'edepot upgrade' on this data directory first (the old catalogue is kept beside it)"}
+COMMAND_HINTS = {
+    "E111": "run 'edepot upgrade' on this data directory first (the old catalogue is kept beside it)",
+    "E112": "give --user NAME, set $EDEPOT_USER, or set [operator] name in the data directory's edepot.toml",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.data_dir = getattr(args, "data_dir", None)
     args.json = getattr(args, "json", False)
+    args.user = getattr(args, "user", None)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
@@ -88,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data directory (default: $EDEPOT_DATA, else ./edepot-data)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print a JSON document on stdout")
+    common.add_argument("--user", default=argparse.SUPPRESS, metavar="NAME",
+                        help="the person acting (default: $EDEPOT_USER, else [operator] name in edepot.toml)")
 
     parser = _Parser(prog="edepot", description="An e-Depot for chat records: export → SIP → AIP → DIP.",
                      parents=[common])

@@ -104,6 +104,12 @@ class CatalogueUpgradeNeeded(InputError):
     ref = "E111"
 
 
+class NoActingPerson(InputError):
+    """An action that must name the person who does it (a PREMIS agent, an approver), and nobody was named."""
+
+    ref = "E112"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 

@@ -81,3 +81,23 @@ def test_writers_in_separate_processes_never_meet_a_locked_database(tmp_path: Pa
     assert [w.exitcode for w in writers] == [0, 0, 0]
     db = sqlite3.connect(tmp_path / "catalogue.sqlite")
     assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 300
+
+
+def test_an_action_without_a_named_person_is_refused_with_its_reference(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from edepot.cli import main
+
+    monkeypatch.delenv("EDEPOT_USER")
+    data = tmp_path / "data"
+    code = main(["hold", "add", "--data-dir", str(data), "--record", "WA-1", "--reason", "Woo-verzoek 7"])
+    err = capsys.readouterr().err
+    assert code == 2 and "E112" in err and "--user" in err and "Traceback" not in err
+    (data / "edepot.toml").write_text('[operator]\nname = "Nachtelijke controle"\n', encoding="utf-8")
+    assert main(["hold", "add", "--data-dir", str(data), "--record", "WA-1", "--reason", "Woo-verzoek 7"]) == 2
+    assert "E105" in capsys.readouterr().err  # the operator acts: what is missing now is the record
+    from edepot.service import acting_person
+    from kernel.config import load_config
+
+    config = load_config(data)
+    assert acting_person(config) == acting_person(config, "  Nachtelijke   controle ")
+    assert acting_person(config, "A. Archivaris").agent_id == "person:A. Archivaris"

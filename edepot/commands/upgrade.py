@@ -14,10 +14,9 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_upgrade(args: argparse.Namespace, config: Config) -> int:
-    from access.access_log import current_actor
-    from preservation.catalogue_db.upgrade import upgrade_catalogue
+    from edepot.commands import open_depot
 
-    result = upgrade_catalogue(config.catalogue_url, by=current_actor(), now=config.clock())
+    result = open_depot(args, config).upgrade_catalogue()
     if result.upgraded_from == "current":
         message = f"the catalogue {result.catalogue} is current ({result.upgraded_to}); nothing to do"
     else:
