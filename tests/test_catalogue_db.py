@@ -101,3 +101,21 @@ def test_an_action_without_a_named_person_is_refused_with_its_reference(
     config = load_config(data)
     assert acting_person(config) == acting_person(config, "  Nachtelijke   controle ")
     assert acting_person(config, "A. Archivaris").agent_id == "person:A. Archivaris"
+
+
+def test_a_catalogue_without_migrations_is_refused_untouched_and_doctor_names_it(tmp_path: Path) -> None:
+    from kernel.config import load_config
+    from preservation.doctor import check_catalogue
+
+    config = load_config(tmp_path)
+    path = tmp_path / "catalogue.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE aips (aip_id TEXT PRIMARY KEY)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(CatalogueUpgradeNeeded, match="0.2.0"):
+        open_catalogue(config.catalogue_url)
+    assert path.read_bytes() == before
+    [finding] = check_catalogue(config, repair=False)
+    assert finding.status.name == "PROBLEM" and "0.2.0" in finding.detail and "upgrade" in finding.detail
