@@ -119,3 +119,17 @@ def test_a_catalogue_without_migrations_is_refused_untouched_and_doctor_names_it
     assert path.read_bytes() == before
     [finding] = check_catalogue(config, repair=False)
     assert finding.status.name == "PROBLEM" and "0.2.0" in finding.detail and "upgrade" in finding.detail
+
+
+def test_version_and_parse_start_without_django(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    export = next((Path(__file__).parents[1] / "samples" / "whatsapp-android-nl").glob("*.txt"))
+    probe = ("import sys, contextlib, io\nfrom edepot.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             f"    code = main(['parse', {str(export)!r}, '--data-dir', {str(tmp_path)!r}])\n"
+             "assert code == 0, code\n"
+             "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
