@@ -111,7 +111,7 @@ _LOG_FIELDS = ("entry_id", "at", "action", "actor", "requester", "purpose", "dip
 
 class AccessRegister:
     """Permits, DIPs and the log in the catalogue behind a Django database alias; each public method is one
-    transaction."""
+    transaction, or part of the caller's when one runs (`transaction.atomic(using=alias)`)."""
 
     def __init__(self, alias: str) -> None:
         self._alias = alias
