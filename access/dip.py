@@ -69,7 +69,7 @@ from preservation.metadata.premis import PremisEvent
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.record_access import RecordAccess, record_access_from_mdto
 from preservation.retention import add_hold
-from preservation.search_index import Filters, connect, find_messages, matching_records, parse_query, sqlite_path
+from preservation.search_index import Filters, find_messages, matching_records, open_index, parse_query
 from preservation.storage import open_locations
 
 OWN_USE = "eigen gebruik archief"
@@ -337,30 +337,27 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who:
     if aip_ids:
         return {aip_id: None for aip_id in dict.fromkeys(aip_ids)}
     terms = parse_query(request.query or "")
-    db = connect(sqlite_path(config.catalogue_url))
-    try:
-        records = matching_records(db, request.filters)
-        facts = current_facts((r.access for r in records), config.catalogue_url)
-        shown = [r for r in records if decide(facts[r.record_id], who).allowed]
-        if who.archive:
-            hits = find_messages(db, terms, request.filters, shown, None)
-        else:
-            guard = QueryGuard(terms, redactor, request.filters.participant)
-            hits, _ = guarded_page(lambda at, size: find_messages(db, guard.index_terms, request.filters, shown,
-                                                                  size, "chat", at), guard, None)
-        by_key = {r.record_key: r for r in shown}
-        chosen: dict[str, set[int] | None] = {}
-        for hit in hits:
-            seqs = chosen.setdefault(by_key[hit.record_key].aip_id, set())
-            assert seqs is not None
-            seqs.update(range(hit.seq - request.context, hit.seq + request.context + 1))
-        if request.woo_request:
-            seen = {r.record_key for r in shown}
-            for record in records:
-                if record.record_key not in seen and find_messages(db, terms, request.filters, [record], 1):
-                    chosen[record.aip_id] = None
-    finally:
-        db.close()
+    alias = open_index(config.catalogue_url)
+    records = matching_records(alias, request.filters)
+    facts = current_facts((r.access for r in records), config.catalogue_url)
+    shown = [r for r in records if decide(facts[r.record_id], who).allowed]
+    if who.archive:
+        hits = find_messages(alias, terms, request.filters, shown, None)
+    else:
+        guard = QueryGuard(terms, redactor, request.filters.participant)
+        hits, _ = guarded_page(lambda at, size: find_messages(alias, guard.index_terms, request.filters, shown,
+                                                              size, "chat", at), guard, None)
+    by_key = {r.record_key: r for r in shown}
+    chosen: dict[str, set[int] | None] = {}
+    for hit in hits:
+        seqs = chosen.setdefault(by_key[hit.record_key].aip_id, set())
+        assert seqs is not None
+        seqs.update(range(hit.seq - request.context, hit.seq + request.context + 1))
+    if request.woo_request:
+        seen = {r.record_key for r in shown}
+        for record in records:
+            if record.record_key not in seen and find_messages(alias, terms, request.filters, [record], 1):
+                chosen[record.aip_id] = None
     if not chosen:
         raise InputError(f"the query {request.query!r} finds no message with these filters",
                          hint="AIPs ingested before the index existed are found after 'edepot search reindex'")

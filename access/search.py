@@ -29,15 +29,15 @@ from preservation.search_index import (
     IndexedMessage,
     IndexedRecord,
     Term,
-    connect,
     count_messages,
     find_messages,
     index_aip,
+    indexed_count,
     matches_terms,
     matching_records,
+    open_index,
     parse_query,
     remove_aip_from_index,
-    sqlite_path,
 )
 
 SNIPPET_CHARS = 160
@@ -110,29 +110,24 @@ def search(catalogue_url: str, request: SearchRequest, *, names: NameList | None
         raise InputError("give words to search for, or a filter (--kind, --participant, --custodian, --aip, …)")
     terms = parse_query(request.query) if request.query.strip() else []
     redactor = Redactor(names) if role is Role.RESEARCHER else None
-    db = connect(sqlite_path(catalogue_url))
-    try:
-        candidates = matching_records(db, request.filters)
-        decided = visible_records(catalogue_url, candidates, role, on, request.requester)
-        allowed = [r for r, decision in decided if decision.allowed]
-        by_key = {r.record_key: r for r in allowed}
-        total = db.execute("SELECT COUNT(*) FROM search_records").fetchone()[0]
-        within = None if len(allowed) == total else allowed  # no record condition needed at all
-        if redactor is None:
-            found = find_messages(db, terms, request.filters, within, request.limit + 1, request.sort,
-                                  request.offset)
-            more = len(found) > request.limit
-            count = count_messages(db, terms, request.filters, within) if allowed else 0
-        else:
-            guard = QueryGuard(terms, redactor, request.filters.participant)
+    alias = open_index(catalogue_url)
+    candidates = matching_records(alias, request.filters)
+    decided = visible_records(catalogue_url, candidates, role, on, request.requester)
+    allowed = [r for r, decision in decided if decision.allowed]
+    by_key = {r.record_key: r for r in allowed}
+    within = None if len(allowed) == indexed_count(alias) else allowed  # no record condition needed at all
+    if redactor is None:
+        found = find_messages(alias, terms, request.filters, within, request.limit + 1, request.sort, request.offset)
+        more = len(found) > request.limit
+        count = count_messages(alias, terms, request.filters, within) if allowed else 0
+    else:
+        guard = QueryGuard(terms, redactor, request.filters.participant)
 
-            def fetch(at: int, size: int) -> list[IndexedMessage]:
-                return find_messages(db, guard.index_terms, request.filters, within, size, request.sort, at)
+        def fetch(at: int, size: int) -> list[IndexedMessage]:
+            return find_messages(alias, guard.index_terms, request.filters, within, size, request.sort, at)
 
-            found, count = guarded_page(fetch, guard, request.limit, request.offset) if allowed else ([], 0)
-            more = count > request.offset + request.limit
-    finally:
-        db.close()
+        found, count = guarded_page(fetch, guard, request.limit, request.offset) if allowed else ([], 0)
+        more = count > request.offset + request.limit
     hits = []
     for message in found[:request.limit]:
         record = by_key[message.record_key]

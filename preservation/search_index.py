@@ -1,23 +1,25 @@
 """Data Management: the full-text index of every message (DESIGN.md, "catalogue: … messages full-text index").
 
-SQLite FTS5, in the catalogue's own file (found by the catalogue URL), in tables of its own:
+The index lives in the catalogue (its models and migrations, `preservation.catalogue_db`), in tables of its own:
 
     search_records   one row per indexed AIP: record kenmerk, title, the access facts read from its MDTO
                      (preservation.record_access), zaak and classification for filters
     search_senders   each sender name once
     search_messages  one row per message: record, seq, time (UTC seconds and the offset it was written
                      in), sender, kind, text
-    search_fts       FTS5 over two columns, `body` (the text) and `stems` (Dutch stems), both with the
+    search_fts       SQLite FTS5 over two columns, `body` (the text) and `stems` (Dutch stems), both with the
                      unicode61 tokenizer and remove_diacritics 2 (case and accents folded: "cafe" finds
                      "Café"). The text itself is kept once, in search_messages (external content).
 
 Dutch words: each word is also indexed by its Snowball Dutch (Porter) stem, where the stem differs from
 the word, so "vergunningen" finds "vergunning" and "wethouder" finds "wethouders". The stem column is
-computed (the SQL function `edepot_stems`), never stored twice. Query syntax (`parse_query`):
-words (all must occur, in any inflection), "a phrase" (exact words in order), word* (prefix: finds
-compounds, e.g. vergunning* → vergunningaanvraag), OR between two terms, -word (must not occur).
+computed (the SQL function `edepot_stems`, `preservation.search_stems`), never stored twice. Query syntax
+(`parse_query`): words (all must occur, in any inflection), "a phrase" (exact words in order), word* (prefix:
+finds compounds, e.g. vergunning* → vergunningaanvraag), OR between two terms, -word (must not occur).
 User text never reaches FTS5 as syntax: every term is quoted.
 
+Functions take the catalogue's database alias (`open_index`). Records and senders go through the ORM; the
+messages, FTS5 MATCH with bm25, and the FTS commands are SQL on that alias's connection (millions of rows).
 Called at ingest (`index_aip`), by `edepot search reindex` (from the stored AIPs), and by destruction
 (`remove_aip_from_index`, which the retention stage must call before the AIP is gone).
 """
@@ -25,129 +27,53 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
-from importlib.metadata import version as package_version
+from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from kernel.errors import InputError
 from kernel.model import Conversation, Message
+from preservation.catalogue_db.database import sqlite_path  # noqa: F401 (the access register's modules import it from here)
 from preservation.record_access import RecordAccess, fold, informatieobject_document, record_access_from_mdto
+from preservation.search_stems import TOKEN, fold_fast, stem, stemmer_version, stems_of, words
 
-STEMMER_ALGORITHM = "dutch_porter"
-TOKENIZER = "unicode61 remove_diacritics 2"
-_TOKEN = re.compile(r"[^\W_]+")
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS search_records (
-    record_key INTEGER PRIMARY KEY,
-    aip_id TEXT NOT NULL UNIQUE,
-    record_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    access TEXT NOT NULL,
-    zaak_folded TEXT NOT NULL,
-    classificatie_folded TEXT NOT NULL,
-    current INTEGER NOT NULL,
-    messages INTEGER NOT NULL,
-    first_id INTEGER NOT NULL,
-    last_id INTEGER NOT NULL,
-    indexed TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS search_records_record ON search_records(record_id);
-CREATE TABLE IF NOT EXISTS search_senders (sender_key INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS search_messages (
-    message_id INTEGER PRIMARY KEY,
-    record_key INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    utc_offset INTEGER NOT NULL,
-    sender_key INTEGER,
-    kind TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS search_messages_record ON search_messages(record_key, seq);
-CREATE VIEW IF NOT EXISTS search_content AS
-    SELECT message_id, body, edepot_stems(body) AS stems FROM search_messages;
-CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-    body, stems, content='search_content', content_rowid='message_id', tokenize='{TOKENIZER}'
-);
-"""
+_stems_checked: set[str] = set()
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
+def open_index(catalogue_url: str) -> str:
+    """The database alias of the catalogue at `catalogue_url`, its index ready to search and write to; once per
+    process, stems made by another stemmer version are re-derived from the stored texts."""
+    from preservation.catalogue_db.database import catalogue_alias
 
-    return Stemmer.Stemmer(STEMMER_ALGORITHM, 100_000)
-
-
-def stemmer_version() -> str:
-    return f"{STEMMER_ALGORITHM} PyStemmer {package_version('PyStemmer')}"
-
-
-def fold_fast(text: str) -> str:
-    """`fold` with a fast path for ASCII text."""
-    return text.lower() if text.isascii() else fold(text)
+    alias = catalogue_alias(catalogue_url)
+    if alias not in _stems_checked:
+        _check_stems(alias)
+        _stems_checked.add(alias)
+    return alias
 
 
-def words(text: str) -> list[str]:
-    """The folded words of a text, split as FTS5's unicode61 tokenizer splits them."""
-    return _TOKEN.findall(fold_fast(text))
+def _check_stems(alias: str) -> None:
+    from django.db import connections, transaction
 
+    from preservation.catalogue_db.models import SearchMeta
 
-def stem(word: str) -> str:
-    """The Dutch stem of one folded word."""
-    return str(_stemmer().stemWord(word))
-
-
-def stems_of(text: str) -> str:
-    """The stems of a text's words that differ from the word itself, each once (the `stems` column)."""
-    tokens = words(text)
-    if not tokens:
-        return ""
-    seen = dict.fromkeys(s for t, s in zip(tokens, _stemmer().stemWords(tokens)) if s != t)
-    return " ".join(seen)
-
-
-def sqlite_path(url: str) -> Path:
-    """The file behind a catalogue URL `sqlite:///path` (the catalogue's own convention)."""
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///"))
-    raise InputError(f"catalogue URL {url!r} is not supported for search",
-                     hint="use sqlite:///path/to/catalogue.sqlite")
-
-
-def connect(path: Path, bulk: bool = False) -> sqlite3.Connection:
-    """A connection to the SQLite file with the index's tables and its stem function ready.
-
-    `bulk` (benchmarks only) turns off fsync: a crash may then lose the index, never the catalogue."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, timeout=60)
-    db.create_function("edepot_stems", 1, stems_of, deterministic=True)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=OFF" if bulk else "PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA cache_size=-262144")
-    db.executescript(SCHEMA)
-    found = db.execute("SELECT value FROM search_meta WHERE key = 'stemmer'").fetchone()
-    if found is None:
-        db.execute("INSERT OR REPLACE INTO search_meta VALUES ('stemmer', ?)", (stemmer_version(),))
-    elif found[0] != stemmer_version():
-        _rebuild(db)
-    return db
-
-
-def _rebuild(db: sqlite3.Connection) -> None:
-    """Re-derive the FTS index from the stored texts (after a stemmer upgrade the old stems would not
-    match what a delete recomputes)."""
-    db.execute("BEGIN IMMEDIATE")
-    db.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
-    db.execute("INSERT OR REPLACE INTO search_meta VALUES ('stemmer', ?)", (stemmer_version(),))
-    db.execute("COMMIT")
+    version = stemmer_version()
+    meta = SearchMeta.objects.using(alias)
+    if meta.filter(key="stemmer", value=version).exists():
+        return
+    with transaction.atomic(using=alias):
+        found = meta.filter(key="stemmer").values_list("value", flat=True).first()
+        if found is not None and found != version:
+            # the old stems would not match what a delete recomputes
+            with connections[alias].cursor() as cursor:
+                cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        meta.update_or_create(key="stemmer", defaults={"value": version})
 
 
 @dataclass(frozen=True)
@@ -219,77 +145,77 @@ def index_aip(catalogue_url: str, aip_id: str, conversation: Conversation,
     SIP's metadata folder), or RecordAccess facts. Earlier AIPs of the same record stop being "current"
     (search shows the newest version unless asked for an AIP by id). One transaction."""
     facts = record_access_of(record_metadata)
-    db = connect(sqlite_path(catalogue_url))
-    try:
-        return index_conversation(db, aip_id, conversation.messages, facts, indexed or datetime.now(timezone.utc))
-    finally:
-        db.close()
+    return index_conversation(open_index(catalogue_url), aip_id, conversation.messages, facts,
+                              indexed or datetime.now(timezone.utc))
 
 
-def index_conversation(db: sqlite3.Connection, aip_id: str, messages: Iterable[Message], facts: RecordAccess,
+def index_conversation(alias: str, aip_id: str, messages: Iterable[Message], facts: RecordAccess,
                        indexed: datetime, batch: int = 50_000) -> int:
-    """Index messages of one AIP in the open connection, in one transaction."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        _delete_record(db, aip_id)
-        db.execute("UPDATE search_records SET current = 0 WHERE record_id = ?", (facts.record_id,))
-        cursor = db.execute(
-            "INSERT INTO search_records (aip_id, record_id, title, access, zaak_folded, classificatie_folded, "
-            "current, messages, first_id, last_id, indexed) VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, 0, ?)",
-            (aip_id, facts.record_id, facts.title, facts.to_json(),
-             fold(" | ".join(f"{z.kenmerk or ''} {z.naam}" for z in facts.zaken)),
-             fold(" | ".join(facts.classificatie)), indexed.isoformat()),
-        )
-        record_key = int(cursor.lastrowid or 0)
-        count = 0
-        senders = _SenderKeys(db)
-        rows: list[tuple] = []
-        for message in messages:
-            moment = message.timestamp
-            offset = moment.utcoffset()
-            rows.append((record_key, message.seq, int(moment.timestamp()),
-                         int(offset.total_seconds() // 60) if offset is not None else 0,
-                         senders.key(message.sender), message.kind.value, message.text))
-            if len(rows) >= batch:
-                count += _insert_messages(db, rows)
-                rows = []
-        count += _insert_messages(db, rows)
-        db.execute("UPDATE search_records SET messages = ?1, "
-                   "first_id = (SELECT COALESCE(MIN(message_id), 0) FROM search_messages WHERE record_key = ?2), "
-                   "last_id = (SELECT COALESCE(MAX(message_id), -1) FROM search_messages WHERE record_key = ?2) "
-                   "WHERE record_key = ?2", (count, record_key))
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+    """Index messages of one AIP in the catalogue behind `alias`, in one transaction."""
+    from django.db import connections, transaction
+
+    from preservation.catalogue_db.models import SearchRecord
+
+    records = SearchRecord.objects.using(alias)
+    with transaction.atomic(using=alias):
+        _delete_record(alias, aip_id)
+        records.filter(record_id=facts.record_id).update(current=0)
+        record_key = records.create(
+            aip_id=aip_id, record_id=facts.record_id, title=facts.title, access=facts.to_json(),
+            zaak_folded=fold(" | ".join(f"{z.kenmerk or ''} {z.naam}" for z in facts.zaken)),
+            classificatie_folded=fold(" | ".join(facts.classificatie)), current=1, messages=0, first_id=0,
+            last_id=-1, indexed=indexed.isoformat()).record_key
+        db = connections[alias].connection  # the DB-API connection, in the transaction atomic began
+        senders = _SenderKeys(alias)
+        first_id, count = None, 0
+        iterator = iter(messages)
+        while chunk := list(islice(iterator, batch)):
+            keys = senders.keys({m.sender for m in chunk})
+            rows = []
+            for message in chunk:
+                moment = message.timestamp
+                offset = moment.utcoffset()
+                rows.append((record_key, message.seq, int(moment.timestamp()),
+                             int(offset.total_seconds() // 60) if offset is not None else 0,
+                             keys[message.sender], message.kind.value, message.text))
+            first = _insert_messages(db, rows)
+            first_id = first if first_id is None else first_id
+            count += len(rows)
+        if first_id is not None:
+            records.filter(record_key=record_key).update(messages=count, first_id=first_id,
+                                                          last_id=first_id + count - 1)
     return count
 
 
 class _SenderKeys:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.known: dict[str, int] = {}
+    """Each sender name's key, the names not yet known added in bulk."""
 
-    def key(self, name: str | None) -> int | None:
-        if name is None:
-            return None
-        found = self.known.get(name)
-        if found is None:
-            self.db.execute("INSERT OR IGNORE INTO search_senders (name) VALUES (?)", (name,))
-            found = self.db.execute("SELECT sender_key FROM search_senders WHERE name = ?", (name,)).fetchone()[0]
-            self.known[name] = found
-        return found
+    def __init__(self, alias: str) -> None:
+        from preservation.catalogue_db.models import SearchSender
+
+        self.senders = SearchSender.objects.using(alias)
+        self.known: dict[str | None, int | None] = {None: None}
+
+    def keys(self, names: set[str | None]) -> dict[str | None, int | None]:
+        """The key of every name in `names` (None for None)."""
+        new = [name for name in names if name not in self.known]
+        for at in range(0, len(new), 500):
+            part = new[at:at + 500]
+            self.senders.bulk_create([self.senders.model(name=name) for name in part], ignore_conflicts=True)
+            self.known.update(self.senders.filter(name__in=part).values_list("name", "sender_key"))
+        return self.known
 
 
-def _insert_messages(db: sqlite3.Connection, rows: Sequence[tuple]) -> int:
-    if not rows:
-        return 0
-    first = db.execute("SELECT COALESCE(MAX(message_id), 0) + 1 FROM search_messages").fetchone()[0]
+def _insert_messages(db: Any, rows: Sequence[tuple]) -> int:
+    """Insert rows (record_key, seq, ts, utc_offset, sender_key, kind, body) with consecutive ids, and their
+    text and stems into the FTS index; returns the first id. `db` is the DB-API connection."""
+    first = int(db.execute("SELECT COALESCE(MAX(message_id), 0) + 1 FROM search_messages").fetchone()[0])
     numbered = [(first + i, *row) for i, row in enumerate(rows)]
-    db.executemany("INSERT INTO search_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", numbered)
+    db.executemany("INSERT INTO search_messages (message_id, record_key, seq, ts, utc_offset, sender_key, kind, "
+                   "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", numbered)
     db.executemany("INSERT INTO search_fts (rowid, body, stems) VALUES (?, ?, ?)",
                    ((row[0], row[7], stems_of(row[7])) for row in numbered))
-    return len(rows)
+    return first
 
 
 def remove_aip_from_index(catalogue_url: str, aip_id: str) -> int:
@@ -297,53 +223,59 @@ def remove_aip_from_index(catalogue_url: str, aip_id: str) -> int:
 
     Retention calls this when it destroys an AIP, in the same run, before the AIP's files are gone;
     it is idempotent (0 when the AIP was not indexed). When the destroyed AIP was the current version of
-    its record, the newest remaining AIP of that record becomes current."""
-    db = connect(sqlite_path(catalogue_url))
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            removed = _delete_record(db, aip_id)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return removed
-    finally:
-        db.close()
+    its record, the newest remaining AIP of that record becomes current. One transaction."""
+    from django.db import transaction
+
+    alias = open_index(catalogue_url)
+    with transaction.atomic(using=alias):
+        return _delete_record(alias, aip_id)
 
 
-def _delete_record(db: sqlite3.Connection, aip_id: str) -> int:
-    row = db.execute("SELECT record_key, record_id, current FROM search_records WHERE aip_id = ?",
-                     (aip_id,)).fetchone()
-    if row is None:
+def _delete_record(alias: str, aip_id: str) -> int:
+    from django.db import connections
+
+    from preservation.catalogue_db.models import SearchMessage, SearchRecord
+
+    records = SearchRecord.objects.using(alias)
+    found = records.filter(aip_id=aip_id).values_list("record_key", "record_id", "current").first()
+    if found is None:
         return 0
-    record_key, record_id, current = row
-    db.execute(
-        "INSERT INTO search_fts (search_fts, rowid, body, stems) "
-        "SELECT 'delete', message_id, body, edepot_stems(body) FROM search_messages WHERE record_key = ?",
-        (record_key,),
-    )
-    removed = db.execute("DELETE FROM search_messages WHERE record_key = ?", (record_key,)).rowcount
-    db.execute("DELETE FROM search_records WHERE record_key = ?", (record_key,))
+    record_key, record_id, current = found
+    with connections[alias].cursor() as cursor:
+        cursor.execute("INSERT INTO search_fts (search_fts, rowid, body, stems) SELECT 'delete', message_id, body, "
+                       "edepot_stems(body) FROM search_messages WHERE record_key = %s", [record_key])
+    removed, _ = SearchMessage.objects.using(alias).filter(record_key=record_key).delete()
+    records.filter(record_key=record_key).delete()
     if current:
-        db.execute("UPDATE search_records SET current = 1 WHERE record_key = (SELECT MAX(record_key) "
-                   "FROM search_records WHERE record_id = ?)", (record_id,))
+        newest = records.filter(record_id=record_id).order_by("-record_key").values_list("record_key", flat=True).first()
+        if newest is not None:
+            records.filter(record_key=newest).update(current=1)
     return removed
 
 
-def records(db: sqlite3.Connection) -> list[IndexedRecord]:
+def records(alias: str) -> list[IndexedRecord]:
     """Every indexed AIP, in indexing order."""
-    rows = db.execute("SELECT record_key, aip_id, record_id, title, access, current, messages, first_id, last_id "
-                      "FROM search_records ORDER BY record_key")
-    return [IndexedRecord(r[0], r[1], r[2], r[3], RecordAccess.from_dict(json.loads(r[4])), bool(r[5]), r[6],
-                          r[7], r[8]) for r in rows]
+    from preservation.catalogue_db.models import SearchRecord
+
+    rows = SearchRecord.objects.using(alias).order_by("record_key").values_list(
+        "record_key", "aip_id", "record_id", "title", "access", "current", "messages", "first_id", "last_id")
+    return [IndexedRecord(key, aip_id, record_id, title, RecordAccess.from_dict(json.loads(access)), bool(current),
+                          messages, first_id, last_id)
+            for key, aip_id, record_id, title, access, current, messages, first_id, last_id in rows]
 
 
-def matching_records(db: sqlite3.Connection, filters: Filters) -> list[IndexedRecord]:
+def indexed_count(alias: str) -> int:
+    """How many AIPs are indexed (every version)."""
+    from preservation.catalogue_db.models import SearchRecord
+
+    return SearchRecord.objects.using(alias).count()
+
+
+def matching_records(alias: str, filters: Filters) -> list[IndexedRecord]:
     """The indexed AIPs the record-level filters (aip, zaak, classification, custodians) let through; without
     `aip`, only the current version of each record."""
     found = []
-    for record in records(db):
+    for record in records(alias):
         if filters.aip:
             if filters.aip not in (record.aip_id, record.record_id):
                 continue
@@ -440,7 +372,7 @@ def fts_expression(terms: Sequence[Term]) -> str:
 def matches_terms(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
     """Character spans in `text` of words that a positive term matches (for highlighting snippets)."""
     spans: list[tuple[int, int]] = []
-    tokens = [(m.start(), m.end(), fold_fast(m.group())) for m in _TOKEN.finditer(text)]
+    tokens = [(m.start(), m.end(), fold_fast(m.group())) for m in TOKEN.finditer(text)]
     wanted: list[Term] = []
     for term in terms:
         if not term.negated:
@@ -467,7 +399,7 @@ SORTS = ("chat", "relevance", "newest", "oldest")
 RANGE_QUERIES_UP_TO = 64  # records: up to this many, each record's id range is searched on its own
 
 
-def find_messages(db: sqlite3.Connection, terms: Sequence[Term], filters: Filters,
+def find_messages(alias: str, terms: Sequence[Term], filters: Filters,
                   within: Sequence[IndexedRecord] | None, limit: int | None, sort: str = "chat",
                   offset: int = 0) -> list[IndexedMessage]:
     """Messages matching every term and filter, in the records `within` (None: every record). Without
@@ -476,9 +408,11 @@ def find_messages(db: sqlite3.Connection, terms: Sequence[Term], filters: Filter
     Sort "chat" (the default) lists hits conversation by conversation in message order; FTS5 yields
     them in that order, so a page costs the same however many messages match. "relevance" (bm25),
     "newest" and "oldest" sort every match first: slower for words found in millions of messages."""
+    from django.db import connections
+
     if sort not in SORTS:
         raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
-    query = _Query.of(db, terms, filters, within)
+    query = _Query.of(alias, terms, filters, within)
     if query is None:
         return []
     identity = "f.rowid" if terms else "m.message_id"
@@ -488,34 +422,38 @@ def find_messages(db: sqlite3.Connection, terms: Sequence[Term], filters: Filter
               + query.source + " LEFT JOIN search_senders s ON s.sender_key = m.sender_key WHERE ")
     where, params = query.where, query.params
     wanted_total = None if limit is None else limit + offset
-    if within is not None and sort == "chat" and len(within) <= RANGE_QUERIES_UP_TO:
-        rows: list[Any] = []
-        for record in sorted(within, key=lambda r: r.first_id):
-            sql = select + " AND ".join(where + [f"{identity} BETWEEN ? AND ?"]) + f" ORDER BY {order}"
-            extra: list[Any] = [record.first_id, record.last_id]
-            if wanted_total is not None:
-                sql += " LIMIT ?"
-                extra.append(wanted_total - len(rows))
-            rows += _run(db, sql, params + extra)
-            if wanted_total is not None and len(rows) >= wanted_total:
-                break
-        return [_message(r) for r in rows[offset:wanted_total]]
-    where, params = query.within_records(within)
-    sql = select + " AND ".join(where) + f" ORDER BY {order}"
-    if limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        params += [limit, offset]
-    return [_message(r) for r in _run(db, sql, params)]
+    with connections[alias].cursor() as cursor:
+        if within is not None and sort == "chat" and len(within) <= RANGE_QUERIES_UP_TO:
+            rows: list[Any] = []
+            for record in sorted(within, key=lambda r: r.first_id):
+                sql = select + " AND ".join(where + [f"{identity} BETWEEN %s AND %s"]) + f" ORDER BY {order}"
+                extra: list[Any] = [record.first_id, record.last_id]
+                if wanted_total is not None:
+                    sql += " LIMIT %s"
+                    extra.append(wanted_total - len(rows))
+                rows += _run(cursor, sql, params + extra)
+                if wanted_total is not None and len(rows) >= wanted_total:
+                    break
+            return [_message(r) for r in rows[offset:wanted_total]]
+        where, params = query.within_records(within)
+        sql = select + " AND ".join(where) + f" ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        return [_message(r) for r in _run(cursor, sql, params)]
 
 
-def count_messages(db: sqlite3.Connection, terms: Sequence[Term], filters: Filters,
+def count_messages(alias: str, terms: Sequence[Term], filters: Filters,
                    within: Sequence[IndexedRecord] | None) -> int:
     """How many messages `find_messages` would find with no limit."""
-    query = _Query.of(db, terms, filters, within)
+    from django.db import connections
+
+    query = _Query.of(alias, terms, filters, within)
     if query is None:
         return 0
     where, params = query.within_records(within)
-    return int(_run(db, "SELECT COUNT(*) " + query.source + " WHERE " + " AND ".join(where), params)[0][0])
+    with connections[alias].cursor() as cursor:
+        return int(_run(cursor, "SELECT COUNT(*) " + query.source + " WHERE " + " AND ".join(where), params)[0][0])
 
 
 @dataclass(frozen=True)
@@ -527,7 +465,7 @@ class _Query:
     params: list[Any]
 
     @classmethod
-    def of(cls, db: sqlite3.Connection, terms: Sequence[Term], filters: Filters,
+    def of(cls, alias: str, terms: Sequence[Term], filters: Filters,
            within: Sequence[IndexedRecord] | None) -> "_Query | None":
         """The query, or None when it can find nothing (no record within, no sender with that name)."""
         if within is not None and not within:
@@ -536,22 +474,25 @@ class _Query:
         params: list[Any]
         if terms:
             source = "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid"
-            where, params = ["search_fts MATCH ?"], [fts_expression(terms)]
+            where, params = ["search_fts MATCH %s"], [fts_expression(terms)]
         else:
             source, where, params = "FROM search_messages m", ["1"], []
         zone = ZoneInfo(filters.timezone)
         if filters.date_from:
-            where.append("m.ts >= ?")
+            where.append("m.ts >= %s")
             params.append(int(datetime.combine(filters.date_from, time(), zone).timestamp()))
         if filters.date_to:
-            where.append("m.ts < ?")
+            where.append("m.ts < %s")
             params.append(int(datetime.combine(filters.date_to + timedelta(days=1), time(), zone).timestamp()))
         if filters.kind:
-            where.append("m.kind = ?")
+            where.append("m.kind = %s")
             params.append(filters.kind)
         if filters.participant:
+            from preservation.catalogue_db.models import SearchSender
+
             wanted = fold(filters.participant)
-            keys = [k for k, name in db.execute("SELECT sender_key, name FROM search_senders") if wanted in fold(name)]
+            keys = [key for key, name in SearchSender.objects.using(alias).values_list("sender_key", "name")
+                    if wanted in fold(name)]
             if not keys:
                 return None
             where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
@@ -561,31 +502,23 @@ class _Query:
         """The conditions, limited to the records `within` (None: every record)."""
         if within is None:
             return list(self.where), list(self.params)
-        return (self.where + ["m.record_key IN (SELECT value FROM json_each(?))"],
+        return (self.where + ["m.record_key IN (SELECT value FROM json_each(%s))"],
                 self.params + [json.dumps([r.record_key for r in within])])
 
 
-def _run(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+def _run(cursor: CursorWrapper, sql: str, params: Sequence[Any]) -> list[Any]:
+    from django.db import OperationalError
+
     try:
-        return db.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as error:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    except OperationalError as error:
         raise InputError(f"the search index cannot run this query: {error}") from None
 
 
 def _message(r: Sequence[Any]) -> IndexedMessage:
     zone = timezone(timedelta(minutes=r[4]))
     return IndexedMessage(r[0], r[1], r[2], datetime.fromtimestamp(r[3], zone), r[5], r[6], r[7])
-
-
-def messages_of(db: sqlite3.Connection, record_key: int, seqs: Iterable[int] | None = None) -> Iterator[IndexedMessage]:
-    """The indexed messages of one record in seq order (all, or those with the given seqs)."""
-    sql = ("SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
-           "FROM search_messages m LEFT JOIN search_senders s ON s.sender_key = m.sender_key "
-           "WHERE m.record_key = ? ORDER BY m.seq")
-    wanted = set(seqs) if seqs is not None else None
-    for row in db.execute(sql, (record_key,)):
-        if wanted is None or row[2] in wanted:
-            yield _message(row)
 
 
 def index_size(path: Path) -> int:

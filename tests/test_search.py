@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, shared_archive
+from django.db import connections
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,13 +21,12 @@ from kernel.model import Message, MessageKind
 from preservation.record_access import Openness, RecordAccess
 from preservation.search_index import (
     Filters,
-    connect,
     find_messages,
     index_conversation,
+    open_index,
     parse_query,
     records,
     remove_aip_from_index,
-    sqlite_path,
 )
 
 BEFORE = date(2026, 11, 23)
@@ -114,11 +114,7 @@ def test_a_permit_opens_a_restricted_record_to_its_holder_only(archive: Archive)
 
 
 def _records(archive: Archive) -> list:
-    db = connect(sqlite_path(archive.config.catalogue_url))
-    try:
-        return records(db)
-    finally:
-        db.close()
+    return records(open_index(archive.config.catalogue_url))
 
 
 def test_sorting_and_paging(archive: Archive) -> None:
@@ -138,44 +134,39 @@ def make_messages(texts: list[str]) -> list[Message]:
 
 def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_old(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'index.sqlite'}"
-    db = connect(sqlite_path(url))
+    db = open_index(url)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     open_facts = RecordAccess("R-1", "een", Openness.OPEN)
     index_conversation(db, "aip-1", make_messages(["de vergunningen zijn er", "niets"]), open_facts, now)
     index_conversation(db, "aip-2", make_messages(["vergunning twee"]), RecordAccess("R-2", "twee", Openness.OPEN), now)
     terms = parse_query("vergunning")
     assert len(find_messages(db, terms, Filters(), None, None)) == 2
-    db.close()
     assert remove_aip_from_index(url, "aip-1") == 2
     assert remove_aip_from_index(url, "aip-1") == 0
-    db = connect(sqlite_path(url))
     assert [m.text for m in find_messages(db, terms, Filters(), None, None)] == ["vergunning twee"]
-    db.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    with connections[db].cursor() as cursor:
+        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
     # A second AIP of record R-2 (a new version) hides the first from searches without --aip.
     index_conversation(db, "aip-3", make_messages(["vergunning drie"]), RecordAccess("R-2", "twee", Openness.OPEN),
                        now)
     current = [r for r in records(db) if r.current]
     found = find_messages(db, terms, Filters(), current, None)
     assert [m.text for m in found] == ["vergunning drie"]
-    db.close()
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(min_size=1, max_size=40))
 def test_any_query_text_is_either_refused_cleanly_or_searched(tmp_path_factory: pytest.TempPathFactory,
                                                              query: str) -> None:
-    path = tmp_path_factory.getbasetemp() / "hypothesis-index.sqlite"
-    db = connect(path)
+    db = open_index(f"sqlite:///{tmp_path_factory.getbasetemp() / 'hypothesis-index.sqlite'}")
     if not records(db):
         index_conversation(db, "a", make_messages(['zeg "NEAR(a b)" OR AND * ^ : {x}', "gewoon"]),
                            RecordAccess("R", "r", Openness.OPEN), datetime(2026, 1, 1, tzinfo=timezone.utc))
     try:
         terms = parse_query(query)
     except InputError:
-        db.close()
         return
     find_messages(db, terms, Filters(), None, 10)  # must not raise: user text never becomes FTS syntax
-    db.close()
 
 
 def test_command_line_search_and_reindex(archive: Archive) -> None:
@@ -222,12 +213,11 @@ def test_the_total_counts_every_hit_and_a_filter_alone_searches_without_words(ar
 
 def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
-    db = connect(sqlite_path(url))
+    db = open_index(url)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     for n, custodian in enumerate(("Wethouder Bakker", "Wethouder Claes", "Griffier de Wit"), start=1):
         facts = RecordAccess(f"R-{n}", f"gesprek {n}", Openness.OPEN, custodians=(custodian,))
         index_conversation(db, f"aip-{n}", make_messages(["vergunning marktplein"]), facts, now)
-    db.close()
 
     def found(*custodians: str) -> set[str]:
         request = SearchRequest("marktplein", Filters(custodians=custodians), role="archivist", on=BEFORE)

@@ -110,7 +110,7 @@ def _register(path: Path, *, options: dict[str, Any] | None = None) -> str:
 def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
     """Give every SQLite connection the SQL function the full-text index computes its stems with."""
     if connection.vendor == "sqlite":
-        from preservation.search_index import stems_of
+        from preservation.search_stems import stems_of
 
         connection.connection.create_function("edepot_stems", 1, stems_of, deterministic=True)
 
