@@ -22,6 +22,12 @@ class EdepotError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.facts: dict[str, str] = {}  # what an adapter may need to word its own hint, e.g. {"record": "WA-1"}
+
+    def with_facts(self, **facts: str) -> "EdepotError":
+        """The same error carrying facts for an adapter's wording (a command line names its own commands)."""
+        self.facts.update(facts)
+        return self
 
     def one_line(self) -> str:
         """The error as a single line for stderr: reference, message and hint."""

@@ -25,6 +25,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -112,11 +113,17 @@ def catalogue_census(data_dir: Path) -> dict[str, Any]:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' "
             "ORDER BY name")]
         counts = {t: db.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
-        events = {r[0]: [r[1], r[2], r[3]] for r in db.execute(
+        events = {r[0]: [r[1], r[2], _utc(r[3])] for r in db.execute(
             "SELECT event_id, aip_id, type, date_time FROM events ORDER BY event_id")}
     finally:
         db.close()
     return {"tables": counts, "events": events}
+
+
+def _utc(stored: str) -> str:
+    """A stored time as ISO 8601 in UTC, however the catalogue wrote it ("…T…+00:00" or "… …", UTC)."""
+    moment = datetime.fromisoformat(stored)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
 
 
 def columns_holding(catalogue: Path, text: str) -> list[str]:
@@ -156,16 +163,24 @@ def normalise(answer: dict[str, Any], data_dir: Path) -> dict[str, Any]:
 
 
 def capture(source: Path, data: Path, *, read_only: Sequence[Sequence[str]],
-            writing: Sequence[Sequence[str]]) -> dict[str, Any]:
+            writing: Sequence[Sequence[str]], prepare: Sequence[str] = ()) -> dict[str, Any]:
     """What edepot answers on a copy of the data dir `source` at `data` (absent before): each command of
     `read_only`, the census of the catalogue after them, then each command of `writing` on a fresh copy of its
-    own; normalised (`normalise`). The generator and the test both call this."""
-    copy_data_dir(data, source)
+    own; normalised (`normalise`). `prepare` (e.g. `upgrade`) runs on every copy first and must succeed. The
+    generator and the test both call this."""
+    def fresh_copy() -> None:
+        copy_data_dir(data, source)
+        if prepare:
+            prepared = edepot(data, prepare)
+            if prepared["exit"]:
+                raise RuntimeError(f"edepot {' '.join(prepare)} failed: {prepared['error']}")
+
+    fresh_copy()
     answers = [normalise(answer, data) for answer in edepot_batch(data, read_only)]
     census = catalogue_census(data)  # after the read-only commands: they must not have changed a row
     for argv in writing:
         shutil.rmtree(data)
-        copy_data_dir(data, source)
+        fresh_copy()
         answers.append(normalise(edepot(data, argv), data))
     shutil.rmtree(data)
     return {**census, "answers": answers}

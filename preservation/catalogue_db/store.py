@@ -121,10 +121,11 @@ class DjangoCatalogue(RetentionStore):
         """One AIP; NotFound when the catalogue does not know it or it was destroyed."""
         row = self._objects(m.Aip).filter(aip_id=aip_id).values_list(*_AIP_FIELDS).first()
         if row is None:
-            raise NotFound(f"no AIP {aip_id!r} in the catalogue", hint="list the AIPs the catalogue holds")
+            raise NotFound(f"no AIP {aip_id!r} in the catalogue",
+                           hint="list the AIPs the catalogue holds").with_facts(unknown_aip=aip_id)
         if row[5] in GONE_STATES:
             raise NotFound(f"AIP {aip_id!r} was destroyed under an approved destruction list ({row[5]})",
-                           hint=f"see the retention entry of record {row[2]}")
+                           hint=f"see the retention entry of record {row[2]}").with_facts(destroyed_record=row[2])
         return _aip(row)
 
     def aips(self) -> list[AipRecord]:

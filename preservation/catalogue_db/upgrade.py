@@ -213,7 +213,6 @@ def _drop_journal(path: Path) -> None:
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute("PRAGMA journal_mode=DELETE")
     finally:
         db.close()
     for suffix in ("-wal", "-shm"):
