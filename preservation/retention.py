@@ -262,9 +262,10 @@ def schedule_retention(catalogue: Catalogue, aip_id: str, mdto_xml: bytes, now: 
     return row
 
 
-def schedule_retention_from_aip(catalogue: Catalogue, aip_id: str, bag_root: Path, now: datetime) -> RetentionRow:
+def schedule_retention_from_aip(catalogue: Catalogue, aip_id: str, bag_root: Path, now: datetime, *,
+                                person: str | None = None) -> RetentionRow:
     """`schedule_retention` with the informatieobject found under the bag's data/metadata/sip/."""
-    return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now)
+    return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now, person=person)
 
 
 def _informatieobject(bag_root: Path) -> Path:
@@ -320,7 +321,7 @@ def _read_verified_mdto(config: Config, catalogue: Catalogue, aip_id: str) -> by
     if not candidates:
         raise InputError("no MDTO informatieobject in the AIP (a ToPX-only SIP is not scheduled yet)")
     raise InputError("no replica holds an intact MDTO informatieobject",
-                     hint="check and repair the replicas (fixity) first")
+                     hint="check and repair the replicas first")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -436,7 +437,7 @@ def _row(catalogue: Catalogue, record_id: str) -> RetentionRow:
     if row is None or catalogue.tombstone(record_id) is not None:
         _newest_aip(catalogue, record_id)  # raises the right NotFound
         raise NotFound(f"record {record_id!r} has no retention schedule yet",
-                       hint="compute the retention schedules from the stored MDTO first (refresh)")
+                       hint="compute the retention schedules from the stored MDTO first")
     return row
 
 

@@ -141,7 +141,7 @@ class RetentionService(DepotBase):
         row = self.catalogue.retention_row(record_id)
         if tombstone is None and row is None:
             raise NotFound(f"no retention schedule for record {record_id!r}",
-                           hint="check the record's identifier (kenmerk), or compute the schedules (refresh)")
+                           hint="check the record's identifier, or compute the retention schedules first")
         return {
             "record_id": record_id,
             "schedule": compute_schedule(row, self.retention_settings).to_dict() if row and not tombstone else None,
@@ -264,7 +264,7 @@ class RetentionService(DepotBase):
         approvals = self._approvals_of(stored)
         if not approvals:
             raise InputError(f"destruction list {stored.list_id} is not approved; nothing was destroyed",
-                             hint="another person than who drew it up approves it first")
+                             hint="it needs the approval of someone who did not draw it up")
         problem = four_eyes_problem(stored, approvals)
         if problem:
             raise InputError(f"destruction list {stored.list_id}: {problem}; nothing was destroyed",
