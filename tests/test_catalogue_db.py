@@ -92,6 +92,8 @@ def test_an_action_without_a_named_person_is_refused_with_its_reference(
     code = main(["hold", "add", "--data-dir", str(data), "--record", "WA-1", "--reason", "Woo-verzoek 7"])
     err = capsys.readouterr().err
     assert code == 2 and "E112" in err and "--user" in err and "Traceback" not in err
+    assert not data.exists()  # refused before anything was touched
+    data.mkdir(parents=True)
     (data / "edepot.toml").write_text('[operator]\nname = "Nachtelijke controle"\n', encoding="utf-8")
     assert main(["hold", "add", "--data-dir", str(data), "--record", "WA-1", "--reason", "Woo-verzoek 7"]) == 2
     assert "E105" in capsys.readouterr().err  # the operator acts: what is missing now is the record
