@@ -26,6 +26,7 @@ from edepot.commands import (
     sip,
     upgrade,
 )
+from edepot.remedies import hint_with_remedy
 from kernel.config import Config, load_config
 from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fault
 from kernel.version import edepot_version
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.data_dir)
         return args.handler(args, config)
     except EdepotError as exc:
-        exc.hint = COMMAND_HINTS.get(exc.ref, exc.hint)
+        exc.hint = COMMAND_HINTS.get(exc.ref) or hint_with_remedy(exc)
         print(exc.one_line(), file=sys.stderr)
         for problem in getattr(exc, "problems", [])[:50]:
             print(f"  - {problem}", file=sys.stderr)

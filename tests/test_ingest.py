@@ -278,7 +278,9 @@ def test_new_version_links_to_the_first_and_plain_reingest_is_refused(scanned: C
     first = ingest(sip, scanned)
     with pytest.raises(AlreadyIngested) as caught:
         ingest(sip, scanned)
-    assert "--new-version" in caught.value.hint
+    assert caught.value.remedy == "new-version" and "--" not in caught.value.hint  # the engine names no flag
+    refused = run_cli_in_process(scanned.data_dir, "ingest", sip)
+    assert refused.code == 2 and "E106" in refused.stderr and "add --new-version" in refused.stderr
     second = ingest(sip, scanned, new_version=True)
     third = ingest(sip, scanned, new_version=True)
     assert len({first.aip_id, second.aip_id, third.aip_id}) == 3
