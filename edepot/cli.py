@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.data_dir)
         return args.handler(args, config)
     except EdepotError as exc:
-        exc.hint = COMMAND_HINTS.get(exc.ref) or hint_with_remedy(exc)
+        exc.hint = hint_with_remedy(exc) or COMMAND_HINTS.get(exc.ref, exc.hint)
         print(exc.one_line(), file=sys.stderr)
         for problem in getattr(exc, "problems", [])[:50]:
             print(f"  - {problem}", file=sys.stderr)

@@ -22,12 +22,13 @@ REMEDIES = {
     "custodian": "give --custodian NAME with --custodian-function",
     "show-aip": "'edepot aip show AIP' lists them",
     "fixity-run-aip": "'edepot fixity run --aip AIP' does it",
+    "configure-operator": "--user and $EDEPOT_USER do not reach a scheduled run",
 }
 
 
-def hint_with_remedy(error: EdepotError) -> str:
-    """The error's hint with the command line's way to its remedy added (the hint alone when it names none)."""
+def hint_with_remedy(error: EdepotError) -> str | None:
+    """The error's hint with the command line's way to its remedy added; None when it names no remedy."""
     words = REMEDIES.get(error.remedy)
     if words is None:
-        return error.hint
-    return f"{error.hint}: {words}" if error.hint else words
+        return None
+    return f"{error.hint}; {words}" if error.hint else words

@@ -779,4 +779,4 @@ def index_and_schedule(catalogue: Catalogue, aip: AipBuilder, conversation: Conv
         job.warnings.append("no MDTO informatieobject: not indexed for search, no retention schedule")
         return
     index_aip(job.config.catalogue_url, job.aip_id, conversation, metadata, job.config.clock())
-    schedule_retention_from_aip(catalogue, job.aip_id, aip.root, job.config.clock())
+    schedule_retention_from_aip(catalogue, job.aip_id, aip.root, job.config.clock(), by=job.person)

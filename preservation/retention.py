@@ -235,11 +235,12 @@ def _start(a: Mapping[str, Any]) -> tuple[date | None, str]:
 
 
 def schedule_retention(catalogue: Catalogue, aip_id: str, mdto_xml: bytes, now: datetime,
-                       action: str = "ingest") -> RetentionRow:
+                       action: str = "ingest", *, by: str | None = None) -> RetentionRow:
     """Record the retention schedule of the AIP's record from its MDTO informatieobject (at ingest, or refresh).
 
     The newest AIP of a record is the one read; changes made since (re-appraisal, a start date set later)
-    are kept. Leaves a PREMIS "policy assignment" event; does nothing when nothing changed.
+    are kept. Leaves a PREMIS "policy assignment" event, naming `by` (the person whose ingest or refresh it
+    is) when given; does nothing when nothing changed.
     """
     aip = catalogue.aip(aip_id)
     mdto = appraisal_from_mdto(mdto_xml)
@@ -253,15 +254,16 @@ def schedule_retention(catalogue: Catalogue, aip_id: str, mdto_xml: bytes, now: 
     row = RetentionRow(aip.record_id, aip_id, aip.title, mdto, previous.override if previous else {}, now)
     schedule = compute_schedule(row, RetentionSettings())
     event = premis_event("policy assignment", now, f"retention schedule from the MDTO of AIP {aip_id}",
-                         schedule.why, (SYSTEM,))
-    catalogue.save_retention(row, action, SYSTEM, "read from the MDTO informatieobject",
+                         schedule.why, (f"person:{by}",) if by else (SYSTEM,))
+    catalogue.save_retention(row, action, by or SYSTEM, "read from the MDTO informatieobject",
                              {**previous.mdto, **previous.override} if previous else None, [event])
     return row
 
 
-def schedule_retention_from_aip(catalogue: Catalogue, aip_id: str, bag_root: Path, now: datetime) -> RetentionRow:
+def schedule_retention_from_aip(catalogue: Catalogue, aip_id: str, bag_root: Path, now: datetime, *,
+                                by: str | None = None) -> RetentionRow:
     """`schedule_retention` with the informatieobject found under the bag's data/metadata/sip/."""
-    return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now)
+    return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now, by=by)
 
 
 def _informatieobject(bag_root: Path) -> Path:

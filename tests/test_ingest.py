@@ -236,11 +236,20 @@ def test_not_required_ingests_unscanned_and_says_not_scanned(config: Config, tmp
     assert event.detail.startswith("not scanned") and event.outcome_detail.startswith("not scanned")
 
 
-def test_the_demo_runs_without_a_database_and_says_so_loudly(tmp_path: Path, no_scan_database: None) -> None:
+def test_the_demo_runs_without_a_database_and_says_so_loudly(tmp_path: Path, no_scan_database: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDEPOT_USER")  # a fresh machine names nobody: the demo acts as its own person
     ran = run_cli_in_process(tmp_path / "data", "demo")
     assert ran.code == 0, ran.stderr
     assert ran.stderr.count("WARNING: NO VIRUS CHECK") == 2  # before and after
-    assert "NOT SCANNED for viruses" in ran.stdout
+    assert "NOT SCANNED for viruses" in ran.stdout and "acting as: Demo Archivaris" in ran.stdout
+    aip_id = ran.stdout.split("3. AIP:")[1].split(",")[0].strip()
+    catalogue = open_catalogue(load_config(tmp_path / "data").catalogue_url)
+    try:
+        events = catalogue.events(aip_id)
+        assert events and all("person:Demo Archivaris" in e.agents for e in events)
+    finally:
+        catalogue.close()
 
 
 def test_a_trial_database_from_the_command_catches_eicar(tmp_path: Path, no_scan_database: None) -> None:
