@@ -15,7 +15,7 @@ from edepot.cli import main
 from edepot.service import Depot, Person
 from edepot.service.demo import DEMO_PERSON, demo_person
 from edepot.service.submission import SipRequest
-from ingest.sip import create_sip
+from ingest.sip import SipResult, create_sip
 from kernel.config import Config, load_config
 from kernel.errors import InputError, NoActingPerson
 from preservation.aip import PREMIS as PREMIS_PATH
@@ -111,7 +111,7 @@ def test_the_rules_of_a_sip_request_are_the_services(config: Config, tmp_path: P
                 depot.create_sips(request)
             assert "--" not in refused.value.message + refused.value.hint
         made = depot.create_sips(SipRequest((SAMPLE,), out=out, custodian="J. Jansen", custodian_function="wethouder"))
-    assert not isinstance(made, tuple) and made.path == out.resolve() and made.record_id
+    assert isinstance(made, SipResult) and made.path == out.resolve() and made.message_count == 25
 
 
 def test_a_manifest_row_is_held_to_the_same_rules(config: Config, tmp_path: Path) -> None:
