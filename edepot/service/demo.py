@@ -53,9 +53,9 @@ def scans_for_viruses(config: Config) -> bool:
 def run_demo(config: Config, *, user: str | None = None, exports: list[Path] | None = None,
              on_stage: Callable[[str], None] = lambda _stage: None) -> DemoResult:
     """The chain on `exports` (default: the bundled sample, written to `<data>/demo`), as `demo_person(config,
-    user)`, every PREMIS event of ingest and fixity naming that person; the SIP and the DIP go under the data
-    directory, stamped by the clock."""
-    from access.dip import create_dip
+    user)`, every PREMIS event of ingest, fixity and delivery naming that person; the SIP and the DIP (the
+    archive's own) go under the data directory, stamped by the clock."""
+    from access.dip import OWN_USE, DipRequest, build_dip
     from edepot.sample_exports import write_ios_sample
     from edepot.service.depot import Depot
     from ingest.sip import create_sip
@@ -70,5 +70,6 @@ def run_demo(config: Config, *, user: str | None = None, exports: list[Path] | N
     with Depot(config, person=person) as depot:
         aip = depot.ingest(sip.path, on_stage=on_stage)
         fixity = depot.run_fixity([aip.aip_id]).report
-    dip = create_dip(aip.aip_id, config.data_dir / "dips" / f"dip-{stamp}", config)
+    own_use = DipRequest(requester=OWN_USE, purpose=OWN_USE, own_use=True, actor=person.name)
+    dip = build_dip(config.data_dir / "dips" / f"dip-{stamp}", own_use, config, aip_ids=(aip.aip_id,))
     return DemoResult(person.name, chosen, sip, aip, fixity, dip, scanned)
