@@ -26,6 +26,7 @@ from edepot.commands import (
     sip,
     upgrade,
 )
+from edepot.remedies import command_hint
 from kernel.config import Config, load_config
 from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fault
 from kernel.version import edepot_version
@@ -33,25 +34,6 @@ from preservation.storage import storage_failure
 
 Handler = Callable[[argparse.Namespace, Config], int]
 AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade)
-# What to do about an error, in this adapter's words (the engine's own hints name no command): by reference, or
-# by reference and a fact the error carries, filled into the hint
-COMMAND_HINTS: dict[tuple[str, str], str] = {
-    ("E111", ""): "run 'edepot upgrade' on this data directory first (the old catalogue is kept beside it)",
-    ("E112", ""): "give --user NAME, set $EDEPOT_USER, or set [operator] name in the data directory's edepot.toml",
-    ("E105", "unknown_aip"): "list them with 'edepot aip list'",
-    ("E105", "destroyed_record"): "see 'edepot retention show --record {destroyed_record}'",
-}
-
-
-def command_hint(error: EdepotError) -> str:
-    """The hint for an error in the command line's words, else the engine's own."""
-    for fact in ("", *error.facts):
-        wording = COMMAND_HINTS.get((error.ref, fact))
-        if wording is not None:
-            return wording.format(**error.facts)
-    return error.hint
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one edepot command; returns the process exit code."""
     parser = build_parser()

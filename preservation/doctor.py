@@ -64,7 +64,7 @@ def check_locations(config: Config, repair: bool) -> list[Finding]:
         if missing:
             findings.append(Finding(name, Status.PROBLEM, str(location.root),
                                     f"{len(missing)} AIP(s) of the catalogue have no bag here, e.g. {min(missing)}; "
-                                    "run 'edepot fixity run --all'"))
+                                    "a fixity run over every AIP rebuilds them from the other locations"))
     return findings
 
 

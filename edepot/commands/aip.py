@@ -33,13 +33,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_aip_list(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        aips = catalogue.aips()
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot:
+        aips = depot.aips()
     rows = [{"aip_id": a.aip_id, "record_id": a.record_id, "title": a.title, "created": a.created.isoformat(),
              "state": a.state.value, "bytes": a.payload_bytes, "files": a.payload_files} for a in aips]
     emit(args, {"aips": rows}, "\n".join(f"{r['aip_id']}  {r['state']:8} {r['record_id']}  {r['title']}"
@@ -48,15 +43,9 @@ def cmd_aip_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        aip = catalogue.aip(args.aip_id)
-        replicas, files, events = catalogue.replicas(aip.aip_id), catalogue.files(aip.aip_id), catalogue.events(aip.aip_id)
-        losses = catalogue.losses(aip.aip_id)
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot:
+        shown = depot.aip_details(args.aip_id)
+    aip, replicas, files, events, losses = shown.aip, shown.replicas, shown.files, shown.events, shown.losses
     document = {
         "aip_id": aip.aip_id, "record_id": aip.record_id, "title": aip.title, "state": aip.state.value,
         "lost_files": [loss.to_dict() for loss in losses],
@@ -65,7 +54,8 @@ def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
         "files": [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256, "puid": f.puid,
                    "format": f.format_name} for f in files],
         "events": [{"type": e.type, "date_time": e.date_time.isoformat(), "outcome": e.outcome,
-                    "detail": e.detail, "outcome_detail": e.outcome_detail} for e in events],
+                    "detail": e.detail, "outcome_detail": e.outcome_detail, "agents": list(e.agents)}
+                   for e in events],
     }
     human = [f"AIP {aip.aip_id} — {aip.record_id} — {aip.title} [{aip.state.value}]"]
     human += [f"  replica {r.location}: {r.status.value}, verified {r.last_verified}, {r.path}" for r in replicas]
