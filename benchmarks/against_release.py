@@ -1,0 +1,425 @@
+"""Benchmark: this checkout against a released version (the tag 0.2.0 unless told), both measured in the same run.
+
+Targets: the parse, ingest, fixity and search work of the current code takes at most 10% longer than the
+release's (current / release median ≤ 1.10); `edepot --version` and `edepot parse` of a small export start at
+most 50 ms slower than the release's.
+
+The release is checked out into a temporary git worktree (removed afterwards) and installed there the way
+scripts/setup.sh installs this checkout, editable, into a virtual environment of its own that reuses this
+checkout's .venv for every third-party package: same versions on both sides, unless the release asks for
+others, which are then installed into the release's environment alone. Before measuring, each side is checked
+to import its own edepot. Then, one fresh process per measurement, the two versions take turns (release,
+current, current, release, ...) on the same inputs:
+
+- startup: `edepot --version`, and `edepot parse` of samples/whatsapp-android-nl (the median of --startup-runs);
+- parse: `edepot parse` of a generated WhatsApp Android export (parse_bench.py's, --parse-messages messages);
+- ingest: `edepot ingest` of one SIP (made by the release from ingest_bench.py's export of --ingest-megabytes
+  MiB) into a fresh data directory, ClamAV on with a one-signature database as in ingest_bench.py; the data
+  directory's catalogue is created before the clock starts (once per data directory, not per ingest);
+- fixity: `edepot fixity run` over an AIP of --fixity-big × 10 MB + --fixity-small × 4 KB in two replicas,
+  built by each version's own fixity_bench.py, warm cache;
+- search: the queries of each version's own search_bench.py over an index of --search-messages messages
+  built by that version: the median query time as a researcher, as an archivist and sorted by relevance.
+
+Generated exports are kept in benchmarks/.work/ and reused; whatever a version builds is built again each run.
+The defaults take about 5 minutes on an idle machine of 2 cores. Figures are medians; on a shared machine they
+stay noisy while other work runs (the load average is printed with them).
+
+    .venv/bin/python benchmarks/against_release.py [--release 0.2.0] [--rounds 5] [--only parse ...] [--json]
+
+Exit code 0 when every target is met, 1 when one is missed, 2 for a usage error (an unknown release, say).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / ".work"
+SAMPLE = ROOT / "samples" / "whatsapp-android-nl" / "WhatsApp-chat met Petra de Vries.txt"
+WORKS = ("startup", "parse", "ingest", "fixity", "search")
+PACKAGES = ("edepot", "kernel", "ingest", "preservation", "access")
+RATIO_LIMIT = 1.10
+STARTUP_LIMIT_MS = 50.0
+# Children must import the version they are run for: nothing from the caller's PYTHONPATH.
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the other benchmarks' generators of inputs
+CHILD_ENV = {name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of the comparison: its source tree and the Python that imports edepot from it."""
+
+    label: str
+    root: Path
+    python: Path
+
+    @property
+    def edepot(self) -> Path:
+        return self.python.with_name("edepot")
+
+    @property
+    def benchmarks(self) -> Path:
+        return self.root / "benchmarks"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The runs of one work on both versions, in `unit`; startup is judged in ms added, the rest by ratio."""
+
+    work: str
+    unit: str
+    release: list[float]
+    current: list[float]
+    startup: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.current) / statistics.median(self.release)
+
+    @property
+    def added_ms(self) -> float:
+        return statistics.median(self.current) - statistics.median(self.release)
+
+    @property
+    def passed(self) -> bool:
+        return self.added_ms <= STARTUP_LIMIT_MS if self.startup else self.ratio <= RATIO_LIMIT
+
+    def as_json(self) -> dict[str, Any]:
+        return {"work": self.work, "unit": self.unit, "release_median": statistics.median(self.release),
+                "current_median": statistics.median(self.current), "ratio": round(self.ratio, 4),
+                "added_ms": round(self.added_ms, 1) if self.startup else None,
+                "target": f"at most {STARTUP_LIMIT_MS:.0f} ms slower" if self.startup
+                else f"ratio at most {RATIO_LIMIT:.2f}",
+                "passed": self.passed, "release_runs": self.release, "current_runs": self.current}
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line: which release, which works, how many runs and how big."""
+    parser = argparse.ArgumentParser(prog="against_release.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--release", default="0.2.0", help="the git tag (or other revision) to measure against")
+    parser.add_argument("--only", nargs="+", choices=WORKS, default=list(WORKS), metavar="WORK",
+                        help=f"measure only these works ({', '.join(WORKS)})")
+    parser.add_argument("--rounds", type=_positive, default=5, help="runs of each version per work")
+    parser.add_argument("--startup-runs", type=_positive, default=20)
+    parser.add_argument("--parse-messages", type=_positive, default=300_000)
+    parser.add_argument("--ingest-megabytes", type=_positive, default=100)
+    parser.add_argument("--fixity-big", type=_positive, default=40)
+    parser.add_argument("--fixity-small", type=_positive, default=4_000)
+    parser.add_argument("--search-messages", type=_positive, default=200_000)
+    parser.add_argument("--search-queries", type=_positive, default=40, help="queries per role and round")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def resolve(revision: str) -> str:
+    """The commit `revision` names in this repository; SystemExit (code 2, one line) when it names none."""
+    found = None if revision.startswith("-") else subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], cwd=ROOT, capture_output=True, text=True)
+    if found is None or found.returncode != 0:
+        print(f"against_release.py: error: no tag or commit {revision!r} in this repository", file=sys.stderr)
+        raise SystemExit(2)
+    return found.stdout.strip()
+
+
+def current_version() -> Version:
+    """This checkout, as scripts/setup.sh installed it."""
+    python = ROOT / ".venv" / "bin" / "python"
+    if not python.exists():
+        raise SystemExit("against_release.py: error: no .venv in this checkout (run scripts/setup.sh)")
+    return Version("current", ROOT, python)
+
+
+def install_release(source: Path, label: str) -> Version:
+    """An editable install of the release in `source`/.venv, third-party packages reused from this .venv."""
+    venv = source / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    version = Version(label, source, venv / "bin" / "python")
+    (site_packages(version.python) / "_current_dependencies.pth").write_text(
+        f"{site_packages(ROOT / '.venv' / 'bin' / 'python')}\n", encoding="utf-8")
+    missing = child_json(version, _MISSING_REQUIREMENTS)
+    if missing:
+        print(f"installing what the release pins differently: {' '.join(missing)}", file=sys.stderr)
+        pip(version, *missing)
+    pip(version, "--no-deps", "--no-build-isolation", "-e", str(source))
+    return version
+
+
+def site_packages(python: Path) -> Path:
+    """The site-packages folder of the virtual environment of `python`."""
+    return Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+
+
+def pip(version: Version, *arguments: str) -> None:
+    """This checkout's pip installing into `version`'s environment (which has no pip of its own)."""
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "pip", "--python", str(version.python),
+                    "install", "-q", "--disable-pip-version-check", *arguments], check=True, env=CHILD_ENV)
+
+
+# The release's requirements that this .venv does not satisfy (run with the release's Python in its tree).
+_MISSING_REQUIREMENTS = """
+import json, tomllib
+from importlib.metadata import PackageNotFoundError, version
+from packaging.requirements import Requirement
+
+def satisfied(text):
+    requirement = Requirement(text)
+    try:
+        return requirement.specifier.contains(version(requirement.name), prereleases=True)
+    except PackageNotFoundError:
+        return False
+
+with open("pyproject.toml", "rb") as f:
+    wanted = tomllib.load(f)["project"]["dependencies"]
+print(json.dumps([text for text in wanted if not satisfied(text)]))
+"""
+
+
+def check_imports(version: Version) -> None:
+    """SystemExit unless `version`'s Python imports each edepot package from `version`'s own tree."""
+    where = child_json(version, f"import importlib, json; print(json.dumps("
+                                f"{{m: importlib.import_module(m).__file__ for m in {PACKAGES!r}}}))")
+    strays = {module: path for module, path in where.items() if not Path(path).is_relative_to(version.root)}
+    if strays:
+        raise SystemExit(f"against_release.py: error: the {version.label} code imports "
+                         f"{', '.join(f'{m} from {p}' for m, p in strays.items())}, not from {version.root}")
+
+
+def child_json(version: Version, code: str, *arguments: str | Path) -> Any:
+    """What the Python snippet `code` prints as JSON, run by `version`'s Python in its own tree."""
+    done = subprocess.run([str(version.python), "-c", code, *map(str, arguments)], cwd=version.root,
+                          capture_output=True, text=True, env=CHILD_ENV)
+    if done.returncode != 0:
+        raise SystemExit(f"against_release.py: error: the {version.label} code failed: {_last_line(done.stderr)}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def wall(version: Version, command: Sequence[str | Path]) -> float:
+    """Wall seconds of one fresh process of `command`; SystemExit with its last line of stderr when it fails."""
+    started = time.perf_counter()
+    done = subprocess.run(list(map(str, command)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          cwd=version.root, env=CHILD_ENV, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"against_release.py: error: {version.label}: {Path(command[0]).name} "
+                         f"{' '.join(map(str, command[1:3]))} ... exited with {done.returncode}: "
+                         f"{_last_line(done.stderr)}")
+    return seconds
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "(nothing on stderr)"
+
+
+def alternate(versions: tuple[Version, Version], measure: Callable[[Version], dict[str, float]], *,
+              rounds: int) -> dict[str, dict[str, list[float]]]:
+    """{figure: {version label: values}} of `rounds` turns of each version, after one uncounted turn each;
+    the order flips every round (release, current, current, release, ...) so a drifting machine hits both."""
+    for version in versions:
+        measure(version)
+    values: dict[str, dict[str, list[float]]] = {}
+    for round_ in range(rounds):
+        for version in versions if round_ % 2 == 0 else versions[::-1]:
+            for name, value in measure(version).items():
+                values.setdefault(name, {}).setdefault(version.label, []).append(value)
+    return values
+
+
+def figures(values: dict[str, dict[str, list[float]]], versions: tuple[Version, Version], *, unit: str,
+            startup: bool = False) -> list[Figure]:
+    release, current = versions
+    return [Figure(work, unit, runs[release.label], runs[current.label], startup) for work, runs in values.items()]
+
+
+def measure_startup(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    def startup(version: Version) -> dict[str, float]:
+        return {"edepot --version": wall(version, [version.edepot, "--version"]) * 1000,
+                "edepot parse (small export)": wall(version, [version.edepot, "parse", SAMPLE]) * 1000}
+
+    return figures(alternate(versions, startup, rounds=args.startup_runs), versions, unit="ms", startup=True)
+
+
+def measure_parse(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    import parse_bench
+
+    export = WORK / f"whatsapp-android-en-{args.parse_messages}.txt"  # the name parse_bench.py keeps it by
+    if not export.exists():
+        print(f"generating {export.name} ...", file=sys.stderr, flush=True)
+        parse_bench.generate(export, args.parse_messages)
+
+    def parse(version: Version) -> dict[str, float]:
+        command = [version.edepot, "parse", export, "--tz", "Europe/Amsterdam"]
+        return {f"parse {args.parse_messages:,} messages": wall(version, command)}
+
+    return figures(alternate(versions, parse, rounds=args.rounds), versions, unit="s")
+
+
+def measure_ingest(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    import ingest_bench
+
+    release = versions[0]
+    export = ingest_bench.make_export(folder, args.ingest_megabytes)
+    database = folder / "clamav" / "bench.hdb"
+    database.parent.mkdir()
+    database.write_text(f"{hashlib.md5(ingest_bench.EICAR).hexdigest()}:{len(ingest_bench.EICAR)}:"
+                        "Edepot.Bench.EICAR\n")
+    sip = folder / "sip"
+    wall(release, [release.edepot, "--data-dir", folder / "sip-data", "--json", "sip", "create", export,
+                   "--out", sip])
+    runs = itertools.count()
+
+    def ingest(version: Version) -> dict[str, float]:
+        data = folder / f"data-{next(runs)}"
+        data.mkdir()
+        (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\nrequired = true\n')
+        wall(version, [version.edepot, "--data-dir", data, "--json", "aip", "list"])
+        seconds = wall(version, [version.edepot, "--data-dir", data, "--json", "ingest", sip])
+        shutil.rmtree(data)
+        return {f"ingest a {args.ingest_megabytes} MiB SIP": seconds}
+
+    return figures(alternate(versions, ingest, rounds=args.rounds), versions, unit="s")
+
+
+_BUILD_FIXITY = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import fixity_bench
+print(json.dumps(fixity_bench.build(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))[0]))
+"""
+
+
+def measure_fixity(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    aips = {}
+    for version in versions:
+        data = folder / f"fixity-{version.label}"
+        aips[version.label] = data, child_json(version, _BUILD_FIXITY, version.benchmarks, data, args.fixity_big,
+                                               args.fixity_small)
+
+    def fixity(version: Version) -> dict[str, float]:
+        data, aip = aips[version.label]
+        command = [version.edepot, "--data-dir", data, "--json", "fixity", "run", "--aip", aip]
+        return {f"fixity over 2 x {args.fixity_big} x 10 MB + {args.fixity_small:,} x 4 KB": wall(version, command)}
+
+    return figures(alternate(versions, fixity, rounds=args.rounds), versions, unit="s")
+
+
+_BUILD_SEARCH = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import search_bench
+messages = int(sys.argv[3])
+print(json.dumps(search_bench.build(Path(sys.argv[2]), messages, max(1, messages // 5000))))
+"""
+_QUERY_SEARCH = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import search_bench
+print(json.dumps(search_bench.measure(Path(sys.argv[2]), int(sys.argv[3]), seed=int(sys.argv[4]))))
+"""
+
+
+def measure_search(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    indexes = {}
+    for version in versions:
+        # build() empties the index's folder first: one folder each
+        index = folder / f"search-{version.label}" / f"index-{args.search_messages}.sqlite"
+        child_json(version, _BUILD_SEARCH, version.benchmarks, index, args.search_messages)
+        indexes[version.label] = index
+    seeds = itertools.count()
+
+    def search(version: Version) -> dict[str, float]:
+        measured = child_json(version, _QUERY_SEARCH, version.benchmarks, indexes[version.label],
+                              args.search_queries, next(seeds) // 2)  # both versions of a round: same queries
+        return {f"search {args.search_messages:,} messages, {name.removesuffix(' median ms')} (median query)": value
+                for name, value in measured.items() if name.endswith(" median ms")}
+
+    return figures(alternate(versions, search, rounds=args.rounds), versions, unit="ms")
+
+
+MEASURES: dict[str, Callable[[tuple[Version, Version], argparse.Namespace, Path], list[Figure]]] = {
+    "startup": measure_startup, "parse": measure_parse, "ingest": measure_ingest, "fixity": measure_fixity,
+    "search": measure_search}
+
+
+def report(results: list[Figure], header: str) -> str:
+    """The table a person reads: per work both medians, the ratio (or ms added) and the verdict."""
+    lines = [header, f"{'work':58} {'release':>10} {'current':>10} {'current/release':>16}  verdict"]
+    for figure in results:
+        release, current = statistics.median(figure.release), statistics.median(figure.current)
+        precision = 0 if figure.unit == "ms" and release >= 100 else 2 if figure.unit == "s" else 1
+        change = (f"{figure.ratio:.3f} ({figure.added_ms:+.0f} ms)" if figure.startup else f"{figure.ratio:.3f}")
+        target = f"<= +{STARTUP_LIMIT_MS:.0f} ms" if figure.startup else f"<= {RATIO_LIMIT:.2f}"
+        lines.append(f"{figure.work:58} {release:>7.{precision}f} {figure.unit:2} {current:>7.{precision}f} "
+                     f"{figure.unit:2} {change:>16}  {'PASS' if figure.passed else 'FAIL'} ({target})")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    commit = resolve(args.release)
+    current = current_version()
+    WORK.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
+    results: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="against-release-", dir=WORK) as temp:
+        source = Path(temp) / "release"
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(source), commit], cwd=ROOT, check=True)
+        try:
+            release = install_release(source, f"release {args.release}")
+            versions = (release, current)
+            for version in versions:
+                check_imports(version)
+            for work in args.only:
+                print(f"measuring {work} ...", file=sys.stderr, flush=True)
+                folder = Path(temp) / work
+                folder.mkdir()
+                results += MEASURES[work](versions, args, folder)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(source)], cwd=ROOT, check=False)
+            subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False)
+    load_after = os.getloadavg()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip())
+    passed = all(figure.passed for figure in results)
+    if args.json:
+        print(json.dumps({"release": args.release, "release_commit": commit, "current_commit": head,
+                          "current_has_uncommitted_changes": dirty, "rounds": args.rounds,
+                          "startup_runs": args.startup_runs, "load_average_before": load_before[0],
+                          "load_average_after": load_after[0], "passed": passed,
+                          "works": [figure.as_json() for figure in results]}, indent=2))
+    else:
+        print(report(results, f"release {args.release} ({commit[:10]}) against this checkout ({head[:10]}"
+                              f"{', with uncommitted changes' if dirty else ''}); medians of {args.rounds} runs "
+                              f"each ({args.startup_runs} for startup), taken in turns"))
+        print(f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after: on a shared machine the "
+              "figures are noisy while other work runs")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
