@@ -76,34 +76,61 @@ class Version:
 
 
 @dataclass(frozen=True)
+class Run:
+    """One measurement: the figure, and the processor time the process tree spent on it (same unit), when
+    the figure is a whole process's time. On a busy machine the processor time is the steadier of the two."""
+
+    value: float
+    cpu: float | None = None
+
+
+@dataclass(frozen=True)
 class Figure:
     """The runs of one work on both versions, in `unit`; startup is judged in ms added, the rest by ratio."""
 
     work: str
     unit: str
-    release: list[float]
-    current: list[float]
+    release: list[Run]
+    current: list[Run]
     startup: bool = False
 
     @property
+    def medians(self) -> tuple[float, float]:
+        return statistics.median(r.value for r in self.release), statistics.median(r.value for r in self.current)
+
+    @property
     def ratio(self) -> float:
-        return statistics.median(self.current) / statistics.median(self.release)
+        release, current = self.medians
+        return current / release
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """current / release of the median processor time, when both sides have it."""
+        release = [r.cpu for r in self.release if r.cpu is not None]
+        current = [r.cpu for r in self.current if r.cpu is not None]
+        if len(release) < len(self.release) or len(current) < len(self.current):
+            return None
+        return statistics.median(current) / statistics.median(release)
 
     @property
     def added_ms(self) -> float:
-        return statistics.median(self.current) - statistics.median(self.release)
+        release, current = self.medians
+        return current - release
 
     @property
     def passed(self) -> bool:
         return self.added_ms <= STARTUP_LIMIT_MS if self.startup else self.ratio <= RATIO_LIMIT
 
     def as_json(self) -> dict[str, Any]:
-        return {"work": self.work, "unit": self.unit, "release_median": statistics.median(self.release),
-                "current_median": statistics.median(self.current), "ratio": round(self.ratio, 4),
-                "added_ms": round(self.added_ms, 1) if self.startup else None,
+        release, current = self.medians
+        cpu_ratio = self.cpu_ratio
+        return {"work": self.work, "unit": self.unit, "release_median": release, "current_median": current,
+                "ratio": round(self.ratio, 4), "added_ms": round(self.added_ms, 1) if self.startup else None,
                 "target": f"at most {STARTUP_LIMIT_MS:.0f} ms slower" if self.startup
-                else f"ratio at most {RATIO_LIMIT:.2f}",
-                "passed": self.passed, "release_runs": self.release, "current_runs": self.current}
+                else f"ratio at most {RATIO_LIMIT:.2f}", "passed": self.passed,
+                "cpu_ratio": None if cpu_ratio is None else round(cpu_ratio, 4),
+                "release_runs": [r.value for r in self.release], "current_runs": [r.value for r in self.current],
+                "release_cpu": [r.cpu for r in self.release], "current_cpu": [r.cpu for r in self.current]}
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -205,7 +232,7 @@ def check_imports(version: Version) -> None:
                          f"{', '.join(f'{m} from {p}' for m, p in strays.items())}, not from {version.root}")
 
 
-def child_json(version: Version, code: str, *arguments: str | Path) -> Any:
+def child_json(version: Version, code: str, *arguments: str | Path | int) -> Any:
     """What the Python snippet `code` prints as JSON, run by `version`'s Python in its own tree."""
     done = subprocess.run([str(version.python), "-c", code, *map(str, arguments)], cwd=version.root,
                           capture_output=True, text=True, env=CHILD_ENV)
@@ -214,17 +241,22 @@ def child_json(version: Version, code: str, *arguments: str | Path) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def wall(version: Version, command: Sequence[str | Path]) -> float:
-    """Wall seconds of one fresh process of `command`; SystemExit with its last line of stderr when it fails."""
-    started = time.perf_counter()
-    done = subprocess.run(list(map(str, command)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          cwd=version.root, env=CHILD_ENV, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"against_release.py: error: {version.label}: {Path(command[0]).name} "
-                         f"{' '.join(map(str, command[1:3]))} ... exited with {done.returncode}: "
-                         f"{_last_line(done.stderr)}")
-    return seconds
+def timed(version: Version, command: Sequence[str | Path], *, scale: float = 1.0) -> Run:
+    """Wall and processor seconds (times `scale`) of one fresh process of `command` and whatever it waited for;
+    SystemExit with its last line of stderr when it fails."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(map(str, command)), stdout=subprocess.DEVNULL, stderr=errors,
+                                   cwd=version.root, env=CHILD_ENV)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            errors.seek(0)
+            raise SystemExit(f"against_release.py: error: {version.label}: {Path(command[0]).name} "
+                             f"{' '.join(map(str, command[1:3]))} ... exited with {code}: "
+                             f"{_last_line(errors.read().decode(errors='replace'))}")
+    return Run(seconds * scale, (usage.ru_utime + usage.ru_stime) * scale)
 
 
 def _last_line(text: str) -> str:
@@ -232,13 +264,13 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "(nothing on stderr)"
 
 
-def alternate(versions: tuple[Version, Version], measure: Callable[[Version], dict[str, float]], *,
-              rounds: int) -> dict[str, dict[str, list[float]]]:
+def alternate(versions: tuple[Version, Version], measure: Callable[[Version], dict[str, Run]], *,
+              rounds: int) -> dict[str, dict[str, list[Run]]]:
     """{figure: {version label: values}} of `rounds` turns of each version, after one uncounted turn each;
     the order flips every round (release, current, current, release, ...) so a drifting machine hits both."""
     for version in versions:
         measure(version)
-    values: dict[str, dict[str, list[float]]] = {}
+    values: dict[str, dict[str, list[Run]]] = {}
     for round_ in range(rounds):
         for version in versions if round_ % 2 == 0 else versions[::-1]:
             for name, value in measure(version).items():
@@ -246,21 +278,24 @@ def alternate(versions: tuple[Version, Version], measure: Callable[[Version], di
     return values
 
 
-def figures(values: dict[str, dict[str, list[float]]], versions: tuple[Version, Version], *, unit: str,
+def figures(values: dict[str, dict[str, list[Run]]], versions: tuple[Version, Version], *, unit: str,
             startup: bool = False) -> list[Figure]:
+    """One Figure per figure `alternate` measured."""
     release, current = versions
     return [Figure(work, unit, runs[release.label], runs[current.label], startup) for work, runs in values.items()]
 
 
 def measure_startup(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
-    def startup(version: Version) -> dict[str, float]:
-        return {"edepot --version": wall(version, [version.edepot, "--version"]) * 1000,
-                "edepot parse (small export)": wall(version, [version.edepot, "parse", SAMPLE]) * 1000}
+    """ms of `edepot --version` and of `edepot parse` of the bundled Android sample."""
+    def startup(version: Version) -> dict[str, Run]:
+        return {"edepot --version": timed(version, [version.edepot, "--version"], scale=1000),
+                "edepot parse (small export)": timed(version, [version.edepot, "parse", SAMPLE], scale=1000)}
 
     return figures(alternate(versions, startup, rounds=args.startup_runs), versions, unit="ms", startup=True)
 
 
 def measure_parse(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    """Seconds of `edepot parse` of parse_bench.py's export (kept in benchmarks/.work/)."""
     import parse_bench
 
     export = WORK / f"whatsapp-android-en-{args.parse_messages}.txt"  # the name parse_bench.py keeps it by
@@ -268,14 +303,15 @@ def measure_parse(versions: tuple[Version, Version], args: argparse.Namespace, f
         print(f"generating {export.name} ...", file=sys.stderr, flush=True)
         parse_bench.generate(export, args.parse_messages)
 
-    def parse(version: Version) -> dict[str, float]:
-        command = [version.edepot, "parse", export, "--tz", "Europe/Amsterdam"]
-        return {f"parse {args.parse_messages:,} messages": wall(version, command)}
+    def parse(version: Version) -> dict[str, Run]:
+        command: list[str | Path] = [version.edepot, "parse", export, "--tz", "Europe/Amsterdam"]
+        return {f"parse {args.parse_messages:,} messages": timed(version, command)}
 
     return figures(alternate(versions, parse, rounds=args.rounds), versions, unit="s")
 
 
 def measure_ingest(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    """Seconds of `edepot ingest` of one SIP, made by the release, into a fresh data directory each time."""
     import ingest_bench
 
     release = versions[0]
@@ -285,18 +321,18 @@ def measure_ingest(versions: tuple[Version, Version], args: argparse.Namespace, 
     database.write_text(f"{hashlib.md5(ingest_bench.EICAR).hexdigest()}:{len(ingest_bench.EICAR)}:"
                         "Edepot.Bench.EICAR\n")
     sip = folder / "sip"
-    wall(release, [release.edepot, "--data-dir", folder / "sip-data", "--json", "sip", "create", export,
-                   "--out", sip])
+    timed(release, [release.edepot, "--data-dir", folder / "sip-data", "--json", "sip", "create", export,
+                    "--out", sip])
     runs = itertools.count()
 
-    def ingest(version: Version) -> dict[str, float]:
+    def ingest(version: Version) -> dict[str, Run]:
         data = folder / f"data-{next(runs)}"
         data.mkdir()
         (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\nrequired = true\n')
-        wall(version, [version.edepot, "--data-dir", data, "--json", "aip", "list"])
-        seconds = wall(version, [version.edepot, "--data-dir", data, "--json", "ingest", sip])
+        timed(version, [version.edepot, "--data-dir", data, "--json", "aip", "list"])
+        run = timed(version, [version.edepot, "--data-dir", data, "--json", "ingest", sip])
         shutil.rmtree(data)
-        return {f"ingest a {args.ingest_megabytes} MiB SIP": seconds}
+        return {f"ingest a {args.ingest_megabytes} MiB SIP": run}
 
     return figures(alternate(versions, ingest, rounds=args.rounds), versions, unit="s")
 
@@ -311,16 +347,17 @@ print(json.dumps(fixity_bench.build(Path(sys.argv[2]), int(sys.argv[3]), int(sys
 
 
 def measure_fixity(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    """Seconds of `edepot fixity run` over an AIP each version stored in two replicas itself."""
     aips = {}
     for version in versions:
         data = folder / f"fixity-{version.label}"
         aips[version.label] = data, child_json(version, _BUILD_FIXITY, version.benchmarks, data, args.fixity_big,
                                                args.fixity_small)
 
-    def fixity(version: Version) -> dict[str, float]:
+    def fixity(version: Version) -> dict[str, Run]:
         data, aip = aips[version.label]
         command = [version.edepot, "--data-dir", data, "--json", "fixity", "run", "--aip", aip]
-        return {f"fixity over 2 x {args.fixity_big} x 10 MB + {args.fixity_small:,} x 4 KB": wall(version, command)}
+        return {f"fixity over 2 x {args.fixity_big} x 10 MB + {args.fixity_small:,} x 4 KB": timed(version, command)}
 
     return figures(alternate(versions, fixity, rounds=args.rounds), versions, unit="s")
 
@@ -343,6 +380,7 @@ print(json.dumps(search_bench.measure(Path(sys.argv[2]), int(sys.argv[3]), seed=
 
 
 def measure_search(versions: tuple[Version, Version], args: argparse.Namespace, folder: Path) -> list[Figure]:
+    """Median ms of a query per role and order, over an index each version built itself."""
     indexes = {}
     for version in versions:
         # build() empties the index's folder first: one folder each
@@ -351,11 +389,11 @@ def measure_search(versions: tuple[Version, Version], args: argparse.Namespace, 
         indexes[version.label] = index
     seeds = itertools.count()
 
-    def search(version: Version) -> dict[str, float]:
+    def search(version: Version) -> dict[str, Run]:
         measured = child_json(version, _QUERY_SEARCH, version.benchmarks, indexes[version.label],
                               args.search_queries, next(seeds) // 2)  # both versions of a round: same queries
-        return {f"search {args.search_messages:,} messages, {name.removesuffix(' median ms')} (median query)": value
-                for name, value in measured.items() if name.endswith(" median ms")}
+        return {f"search {args.search_messages:,} messages, {name.removesuffix(' median ms')} (median query)":
+                Run(value) for name, value in measured.items() if name.endswith(" median ms")}
 
     return figures(alternate(versions, search, rounds=args.rounds), versions, unit="ms")
 
@@ -366,19 +404,24 @@ MEASURES: dict[str, Callable[[tuple[Version, Version], argparse.Namespace, Path]
 
 
 def report(results: list[Figure], header: str) -> str:
-    """The table a person reads: per work both medians, the ratio (or ms added) and the verdict."""
-    lines = [header, f"{'work':58} {'release':>10} {'current':>10} {'current/release':>16}  verdict"]
+    """The table a person reads: per work both medians, the ratio (or ms added), the verdict, and beside it
+    the ratio of processor time."""
+    lines = [header, f"{'work':58} {'release':>10} {'current':>10} {'current/release':>16}  {'verdict':20} "
+                     "cpu current/release"]
     for figure in results:
-        release, current = statistics.median(figure.release), statistics.median(figure.current)
+        release, current = figure.medians
         precision = 0 if figure.unit == "ms" and release >= 100 else 2 if figure.unit == "s" else 1
         change = (f"{figure.ratio:.3f} ({figure.added_ms:+.0f} ms)" if figure.startup else f"{figure.ratio:.3f}")
         target = f"<= +{STARTUP_LIMIT_MS:.0f} ms" if figure.startup else f"<= {RATIO_LIMIT:.2f}"
+        verdict = f"{'PASS' if figure.passed else 'FAIL'} ({target})"
+        cpu = "" if figure.cpu_ratio is None else f"{figure.cpu_ratio:.3f}"
         lines.append(f"{figure.work:58} {release:>7.{precision}f} {figure.unit:2} {current:>7.{precision}f} "
-                     f"{figure.unit:2} {change:>16}  {'PASS' if figure.passed else 'FAIL'} ({target})")
+                     f"{figure.unit:2} {change:>16}  {verdict:20} {cpu:>19}")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Measure, print the verdicts, remove the release's worktree; the exit code (0 when every target is met)."""
     args = parse_arguments(argv)
     commit = resolve(args.release)
     current = current_version()
@@ -417,7 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                               f"{', with uncommitted changes' if dirty else ''}); medians of {args.rounds} runs "
                               f"each ({args.startup_runs} for startup), taken in turns"))
         print(f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after: on a shared machine the "
-              "figures are noisy while other work runs")
+              "figures are noisy while other work runs; processor time (the process and all it waited for) is "
+              "the steadier figure then")
     return 0 if passed else 1
 
 

@@ -56,12 +56,18 @@ def test_measures_every_work_against_0_2_0_unless_told(harness: ModuleType) -> N
 
 
 def test_judges_work_by_ratio_and_startup_by_milliseconds_added(harness: ModuleType) -> None:
-    Figure = harness.Figure
-    assert Figure("parse", "s", [9.0, 10.0, 50.0], [10.9, 11.0, 1.0]).passed  # medians 10.0 and 10.9
-    assert not Figure("parse", "s", [10.0], [11.2]).passed
-    assert Figure("--version", "ms", [250.0], [299.0], startup=True).passed
-    assert not Figure("--version", "ms", [250.0], [301.0], startup=True).passed
-    assert Figure("--version", "ms", [250.0], [301.0], startup=True).as_json()["added_ms"] == 51.0
+    Figure, Run = harness.Figure, harness.Run
+
+    def runs(*values: float) -> list:
+        return [Run(value, value / 2) for value in values]
+
+    parse = Figure("parse", "s", runs(9.0, 10.0, 50.0), runs(10.9, 11.0, 1.0))  # medians 10.0 and 10.9
+    assert parse.passed and parse.cpu_ratio == 10.9 / 10.0
+    assert not Figure("parse", "s", runs(10.0), runs(11.2)).passed
+    assert Figure("search", "ms", [Run(10.0)], [Run(10.5)]).cpu_ratio is None
+    assert Figure("--version", "ms", runs(250.0), runs(299.0), startup=True).passed
+    slower = Figure("--version", "ms", runs(250.0), runs(301.0), startup=True)
+    assert not slower.passed and slower.as_json()["added_ms"] == 51.0
 
 
 def test_refuses_a_side_that_imports_code_from_another_tree(harness: ModuleType, tmp_path: Path) -> None:
