@@ -27,7 +27,8 @@ stay noisy while other work runs (the load average is printed with them).
 
     .venv/bin/python benchmarks/against_release.py [--release 0.2.0] [--rounds 5] [--only parse ...] [--json]
 
-Exit code 0 when every target is met, 1 when one is missed, 2 for a usage error (an unknown release, say).
+Exit code 0 when every target is met, 1 when one is missed, 2 when it cannot measure (an unknown release, no
+.venv, a version that fails to install or to run a work), with one line on stderr.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work"
@@ -159,27 +160,40 @@ def _positive(text: str) -> int:
 
 
 def resolve(revision: str) -> str:
-    """The commit `revision` names in this repository; SystemExit (code 2, one line) when it names none."""
+    """The commit `revision` names in this repository; `refuse` when it names none."""
     found = None if revision.startswith("-") else subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], cwd=ROOT, capture_output=True, text=True)
     if found is None or found.returncode != 0:
-        print(f"against_release.py: error: no tag or commit {revision!r} in this repository", file=sys.stderr)
-        raise SystemExit(2)
+        refuse(f"no tag or commit {revision!r} in this repository")
     return found.stdout.strip()
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop with one line on stderr and exit code 2: nothing was measured, or not all of it."""
+    print(f"against_release.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def run(command: Sequence[str | Path], *, cwd: Path = ROOT) -> str:
+    """The output of a step of setting up; `refuse` with its last line of stderr when it fails."""
+    done = subprocess.run(list(map(str, command)), cwd=cwd, capture_output=True, text=True, env=CHILD_ENV)
+    if done.returncode != 0:
+        refuse(f"{' '.join(map(str, command[:4]))} ... failed: {_last_line(done.stderr)}")
+    return done.stdout
 
 
 def current_version() -> Version:
     """This checkout, as scripts/setup.sh installed it."""
     python = ROOT / ".venv" / "bin" / "python"
     if not python.exists():
-        raise SystemExit("against_release.py: error: no .venv in this checkout (run scripts/setup.sh)")
+        refuse("no .venv in this checkout (run scripts/setup.sh)")
     return Version("current", ROOT, python)
 
 
 def install_release(source: Path, label: str) -> Version:
     """An editable install of the release in `source`/.venv, third-party packages reused from this .venv."""
     venv = source / ".venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    run([sys.executable, "-m", "venv", "--without-pip", venv])
     version = Version(label, source, venv / "bin" / "python")
     (site_packages(version.python) / "_current_dependencies.pth").write_text(
         f"{site_packages(ROOT / '.venv' / 'bin' / 'python')}\n", encoding="utf-8")
@@ -193,14 +207,13 @@ def install_release(source: Path, label: str) -> Version:
 
 def site_packages(python: Path) -> Path:
     """The site-packages folder of the virtual environment of `python`."""
-    return Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
+    return Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip())
 
 
 def pip(version: Version, *arguments: str) -> None:
     """This checkout's pip installing into `version`'s environment (which has no pip of its own)."""
-    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "pip", "--python", str(version.python),
-                    "install", "-q", "--disable-pip-version-check", *arguments], check=True, env=CHILD_ENV)
+    run([ROOT / ".venv" / "bin" / "python", "-m", "pip", "--python", version.python, "install", "-q",
+         "--disable-pip-version-check", *arguments])
 
 
 # The release's requirements that this .venv does not satisfy (run with the release's Python in its tree).
@@ -223,13 +236,13 @@ print(json.dumps([text for text in wanted if not satisfied(text)]))
 
 
 def check_imports(version: Version) -> None:
-    """SystemExit unless `version`'s Python imports each edepot package from `version`'s own tree."""
+    """`refuse` unless `version`'s Python imports each edepot package from `version`'s own tree."""
     where = child_json(version, f"import importlib, json; print(json.dumps("
                                 f"{{m: importlib.import_module(m).__file__ for m in {PACKAGES!r}}}))")
     strays = {module: path for module, path in where.items() if not Path(path).is_relative_to(version.root)}
     if strays:
-        raise SystemExit(f"against_release.py: error: the {version.label} code imports "
-                         f"{', '.join(f'{m} from {p}' for m, p in strays.items())}, not from {version.root}")
+        refuse(f"the {version.label} code imports {', '.join(f'{m} from {p}' for m, p in strays.items())}, "
+               f"not from {version.root}")
 
 
 def child_json(version: Version, code: str, *arguments: str | Path | int) -> Any:
@@ -237,13 +250,13 @@ def child_json(version: Version, code: str, *arguments: str | Path | int) -> Any
     done = subprocess.run([str(version.python), "-c", code, *map(str, arguments)], cwd=version.root,
                           capture_output=True, text=True, env=CHILD_ENV)
     if done.returncode != 0:
-        raise SystemExit(f"against_release.py: error: the {version.label} code failed: {_last_line(done.stderr)}")
+        refuse(f"the {version.label} code failed: {_last_line(done.stderr)}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def timed(version: Version, command: Sequence[str | Path], *, scale: float = 1.0) -> Run:
     """Wall and processor seconds (times `scale`) of one fresh process of `command` and whatever it waited for;
-    SystemExit with its last line of stderr when it fails."""
+    `refuse` with its last line of stderr when it fails."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         process = subprocess.Popen(list(map(str, command)), stdout=subprocess.DEVNULL, stderr=errors,
@@ -253,9 +266,8 @@ def timed(version: Version, command: Sequence[str | Path], *, scale: float = 1.0
         process.returncode = code = os.waitstatus_to_exitcode(status)
         if code != 0:
             errors.seek(0)
-            raise SystemExit(f"against_release.py: error: {version.label}: {Path(command[0]).name} "
-                             f"{' '.join(map(str, command[1:3]))} ... exited with {code}: "
-                             f"{_last_line(errors.read().decode(errors='replace'))}")
+            refuse(f"{version.label}: {Path(command[0]).name} {' '.join(map(str, command[1:3]))} ... exited with "
+                   f"{code}: {_last_line(errors.read().decode(errors='replace'))}")
     return Run(seconds * scale, (usage.ru_utime + usage.ru_stime) * scale)
 
 
@@ -430,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="against-release-", dir=WORK) as temp:
         source = Path(temp) / "release"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(source), commit], cwd=ROOT, check=True)
+        run(["git", "worktree", "add", "--detach", "--quiet", source, commit])
         try:
             release = install_release(source, f"release {args.release}")
             versions = (release, current)
