@@ -1,4 +1,4 @@
-"""Access: the register of permits, delivered DIPs and the access log, kept in the catalogue's file.
+"""Access: the register of permits, delivered DIPs and the access log, kept in the catalogue.
 
 Archiefwet 1995 art. 16-17 (the archivist may grant consultation of restricted records) and the Woo's
 duty to account for what was disclosed: who got what, when, why and until when.
@@ -8,70 +8,18 @@ duty to account for what was disclosed: who got what, when, why and until when.
     access_dip_aips  the AIPs a DIP holds, with how many messages and redactions of each
     access_log       one row per act: permit granted, DIP delivered, DIP purged (append only)
 
-Tables of their own in the catalogue's SQLite file (additive; the catalogue's tables are untouched).
+The tables are the catalogue's models (`preservation.catalogue_db.models`); the catalogue's migrations own them.
 """
 from __future__ import annotations
 
 import getpass
-import json
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from preservation.search_index import sqlite_path
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS access_permits (
-    permit_id TEXT PRIMARY KEY,
-    record_id TEXT NOT NULL,
-    grantee TEXT NOT NULL,
-    until TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    granted_by TEXT NOT NULL,
-    granted TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS access_permits_record ON access_permits(record_id, grantee);
-CREATE TABLE IF NOT EXISTS access_dips (
-    dip_id TEXT PRIMARY KEY,
-    path TEXT NOT NULL,
-    requester TEXT NOT NULL,
-    purpose TEXT NOT NULL,
-    role TEXT NOT NULL,
-    request_date TEXT NOT NULL,
-    created TEXT NOT NULL,
-    expires TEXT,
-    state TEXT NOT NULL,
-    purged TEXT,
-    selection TEXT NOT NULL,
-    files INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS access_dip_aips (
-    dip_id TEXT NOT NULL REFERENCES access_dips(dip_id),
-    aip_id TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    messages INTEGER NOT NULL,
-    redactions INTEGER NOT NULL,
-    PRIMARY KEY (dip_id, aip_id)
-);
-CREATE INDEX IF NOT EXISTS access_dip_aips_aip ON access_dip_aips(aip_id);
-CREATE TABLE IF NOT EXISTS access_log (
-    entry_id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    action TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    requester TEXT NOT NULL,
-    purpose TEXT NOT NULL,
-    dip_id TEXT,
-    records TEXT NOT NULL,
-    until TEXT,
-    detail TEXT NOT NULL
-);
-"""
+from preservation.catalogue_db.database import catalogue_alias
 
 
 class DipState(str, Enum):
@@ -156,18 +104,26 @@ def current_actor() -> str:
         return "unknown"
 
 
-class AccessRegister:
-    """Permits, DIPs and the log in one SQLite file; each public method is one transaction."""
+_DIP_FIELDS = ("dip_id", "path", "requester", "purpose", "role", "request_date", "created", "expires", "state",
+               "purged", "selection", "files")
+_LOG_FIELDS = ("entry_id", "at", "action", "actor", "requester", "purpose", "dip_id", "records", "until", "detail")
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+
+class AccessRegister:
+    """Permits, DIPs and the log in the catalogue behind a Django database alias; each public method is one
+    transaction, or part of the caller's when one runs (`transaction.atomic(using=alias)`)."""
+
+    def __init__(self, alias: str) -> None:
+        self._alias = alias
 
     def close(self) -> None:
-        self._db.close()
+        """Release this thread's connection to the catalogue, unless a caller's transaction still runs on it
+        (the next query opens it again)."""
+        from django.db import connections
+
+        connection = connections[self._alias]
+        if not connection.in_atomic_block:
+            connection.close()
 
     def __enter__(self) -> "AccessRegister":
         return self
@@ -177,115 +133,119 @@ class AccessRegister:
 
     def _log(self, at: datetime, action: str, actor: str, requester: str, purpose: str, dip_id: str | None,
              records: Sequence[str], until: date | None, detail: str) -> None:
-        self._db.execute(
-            "INSERT INTO access_log (at, action, actor, requester, purpose, dip_id, records, until, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (at.isoformat(), action, actor, requester, purpose, dip_id, json.dumps(list(records), ensure_ascii=False),
-             until.isoformat() if until else None, detail))
+        from preservation.catalogue_db.models import AccessLogEntry
+
+        AccessLogEntry.objects.using(self._alias).create(
+            at=at, action=action, actor=actor, requester=requester, purpose=purpose, dip_id=dip_id,
+            records=list(records), until=until, detail=detail)
 
     def grant_permit(self, record_id: str, grantee: str, until: date, reason: str, granted_by: str,
                      now: datetime) -> Permit:
         """Record a permit and its log entry."""
+        from django.db import transaction
+
+        from preservation.catalogue_db.models import AccessPermit
+
         permit = Permit(str(uuid.uuid4()), record_id, grantee, until, reason, granted_by, now)
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute("INSERT INTO access_permits VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (permit.permit_id, record_id, grantee, until.isoformat(), reason, granted_by,
-                              now.isoformat()))
+        with transaction.atomic(using=self._alias):
+            AccessPermit.objects.using(self._alias).create(
+                permit_id=permit.permit_id, record_id=record_id, grantee=grantee, until=until, reason=reason,
+                granted_by=granted_by, granted=now)
             self._log(now, "permit", granted_by, grantee, reason, None, [record_id], until,
                       f"permit {permit.permit_id} to consult record {record_id}")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
         return permit
 
     def permits(self, grantee: str | None = None) -> list[Permit]:
         """Every permit (of one grantee), oldest first."""
-        sql = "SELECT * FROM access_permits" + (" WHERE grantee = ?" if grantee else "") + " ORDER BY granted"
-        rows = self._db.execute(sql, (grantee,) if grantee else ())
-        return [Permit(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], r[5], datetime.fromisoformat(r[6]))
-                for r in rows]
+        from preservation.catalogue_db.models import AccessPermit
+
+        rows = AccessPermit.objects.using(self._alias).order_by("granted")
+        if grantee:
+            rows = rows.filter(grantee=grantee)
+        return [Permit(*r) for r in rows.values_list("permit_id", "record_id", "grantee", "until", "reason",
+                                                     "granted_by", "granted")]
 
     def permitted_records(self, grantee: str, on: date) -> set[str]:
         """Record kenmerken the grantee holds a permit for that runs on `on` (inclusive)."""
-        rows = self._db.execute("SELECT record_id FROM access_permits WHERE grantee = ? AND until >= ?",
-                                (grantee, on.isoformat()))
-        return {r[0] for r in rows}
+        from preservation.catalogue_db.models import AccessPermit
+
+        return set(AccessPermit.objects.using(self._alias).filter(grantee=grantee, until__gte=on)
+                   .values_list("record_id", flat=True))
 
     def record_delivery(self, entry: DipEntry, aips: Sequence[DeliveredAip], actor: str) -> None:
         """Record a delivered DIP, the AIPs it holds, and the log entry, in one transaction."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute(
-                "INSERT INTO access_dips VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.dip_id, entry.path, entry.requester, entry.purpose, entry.role, entry.request_date.isoformat(),
-                 entry.created.isoformat(), entry.expires.isoformat() if entry.expires else None, entry.state.value,
-                 None, json.dumps(entry.selection, ensure_ascii=False), entry.files))
-            self._db.executemany("INSERT INTO access_dip_aips VALUES (?, ?, ?, ?, ?, ?)",
-                                 [(entry.dip_id, a.aip_id, a.record_id, a.decision, a.messages, a.redactions)
-                                  for a in aips])
+        from django.db import transaction
+
+        from preservation.catalogue_db.models import AccessDip, AccessDipAip
+
+        with transaction.atomic(using=self._alias):
+            AccessDip.objects.using(self._alias).create(
+                dip_id=entry.dip_id, path=entry.path, requester=entry.requester, purpose=entry.purpose,
+                role=entry.role, request_date=entry.request_date, created=entry.created, expires=entry.expires,
+                state=entry.state.value, purged=None, selection=entry.selection, files=entry.files)
+            AccessDipAip.objects.using(self._alias).bulk_create(
+                [AccessDipAip(dip_id=entry.dip_id, aip_id=a.aip_id, record_id=a.record_id, decision=a.decision,
+                              messages=a.messages, redactions=a.redactions) for a in aips], batch_size=500)
             delivered = [a for a in aips if a.messages]
             self._log(entry.created, "dip-delivered", actor, entry.requester, entry.purpose, entry.dip_id,
                       [a.record_id for a in aips], entry.expires,
                       f"{sum(a.messages for a in delivered)} messages of {len(delivered)} records, "
                       f"{sum(a.redactions for a in aips)} redactions, {entry.files} files at {entry.path}")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def dips(self, state: DipState | None = None) -> list[DipEntry]:
-        sql = "SELECT * FROM access_dips" + (" WHERE state = ?" if state else "") + " ORDER BY created, dip_id"
-        return [_dip(r) for r in self._db.execute(sql, (state.value,) if state else ())]
+        """Every DIP (in one state), oldest first."""
+        from preservation.catalogue_db.models import AccessDip
+
+        rows = AccessDip.objects.using(self._alias)
+        if state:
+            rows = rows.filter(state=state.value)
+        return _dips(rows)
 
     def dip_aips(self, dip_id: str) -> list[DeliveredAip]:
-        rows = self._db.execute("SELECT aip_id, record_id, decision, messages, redactions FROM access_dip_aips "
-                                "WHERE dip_id = ? ORDER BY rowid", (dip_id,))
-        return [DeliveredAip(*r) for r in rows]
+        """The AIPs a DIP holds, in the order they were recorded."""
+        from preservation.catalogue_db.models import AccessDipAip
+
+        rows = AccessDipAip.objects.using(self._alias).filter(dip_id=dip_id).order_by("id")
+        return [DeliveredAip(*r) for r in rows.values_list("aip_id", "record_id", "decision", "messages",
+                                                           "redactions")]
 
     def dips_holding(self, aip_id: str) -> list[DipEntry]:
-        """Delivered DIPs that hold messages of this AIP."""
-        rows = self._db.execute(
-            "SELECT d.* FROM access_dips d JOIN access_dip_aips a ON a.dip_id = d.dip_id "
-            "WHERE a.aip_id = ? AND a.messages > 0 AND d.state = ?", (aip_id, DipState.DELIVERED.value))
-        return [_dip(r) for r in rows]
+        """Delivered DIPs that hold messages of this AIP, oldest first."""
+        from preservation.catalogue_db.models import AccessDip, AccessDipAip
+
+        holding = AccessDipAip.objects.using(self._alias).filter(aip_id=aip_id, messages__gt=0).values("dip_id")
+        return _dips(AccessDip.objects.using(self._alias).filter(dip_id__in=holding, state=DipState.DELIVERED.value))
 
     def mark_removed(self, entry: DipEntry, state: DipState, now: datetime, actor: str, detail: str) -> None:
         """A DIP's folder is gone: its state, and the log entry."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute("UPDATE access_dips SET state = ?, purged = ? WHERE dip_id = ?",
-                             (state.value, now.isoformat(), entry.dip_id))
+        from django.db import transaction
+
+        from preservation.catalogue_db.models import AccessDip
+
+        with transaction.atomic(using=self._alias):
+            AccessDip.objects.using(self._alias).filter(dip_id=entry.dip_id).update(state=state.value, purged=now)
             records = [a.record_id for a in self.dip_aips(entry.dip_id)]
             action = "dip-purged" if state is DipState.PURGED else "dip-withdrawn"
             self._log(now, action, actor, entry.requester, entry.purpose, entry.dip_id, records, entry.expires, detail)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def log(self, requester: str | None = None, dip_id: str | None = None) -> Iterator[LogEntry]:
         """The log, oldest first (of one requester, or about one DIP)."""
-        where, params = [], []
+        from preservation.catalogue_db.models import AccessLogEntry
+
+        rows = AccessLogEntry.objects.using(self._alias).order_by("entry_id")
         if requester:
-            where.append("requester = ?")
-            params.append(requester)
+            rows = rows.filter(requester=requester)
         if dip_id:
-            where.append("dip_id = ?")
-            params.append(dip_id)
-        sql = "SELECT * FROM access_log" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY entry_id"
-        for r in self._db.execute(sql, params):
-            yield LogEntry(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], tuple(json.loads(r[7])),
-                           date.fromisoformat(r[8]) if r[8] else None, r[9])
+            rows = rows.filter(dip_id=dip_id)
+        for row in rows.values(*_LOG_FIELDS).iterator(chunk_size=2000):
+            yield LogEntry(**{**row, "records": tuple(row["records"])})
 
 
-def _dip(r: Sequence[Any]) -> DipEntry:
-    return DipEntry(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(r[5]), datetime.fromisoformat(r[6]),
-                    date.fromisoformat(r[7]) if r[7] else None, DipState(r[8]),
-                    datetime.fromisoformat(r[9]) if r[9] else None, json.loads(r[10]), r[11])
+def _dips(rows: Any) -> list[DipEntry]:
+    return [DipEntry(**{**row, "state": DipState(row["state"])})
+            for row in rows.order_by("created", "dip_id").values(*_DIP_FIELDS)]
 
 
 def open_register(catalogue_url: str) -> AccessRegister:
-    """The access register in the catalogue's SQLite file."""
-    return AccessRegister(sqlite_path(catalogue_url))
+    """The access register in the catalogue at `catalogue_url` (CatalogueUpgradeNeeded for another edepot's)."""
+    return AccessRegister(catalogue_alias(catalogue_url))

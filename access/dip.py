@@ -64,7 +64,7 @@ from kernel.locks import claim_work
 from kernel.model import Conversation, Custodian, Message, MessageKind, Source, SourceFile, participants_of
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
-from preservation.catalogue import FileRecord, SqliteCatalogue, open_catalogue
+from preservation.catalogue import Catalogue, FileRecord, open_catalogue
 from preservation.metadata.premis import PremisEvent
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.record_access import RecordAccess, record_access_from_mdto
@@ -282,7 +282,7 @@ def _refuse_undecided(sources: Sequence[tuple[_Source, AccessDecision]]) -> None
                              hint="decide each with 'edepot access set --record ID --type ... --reason R --by NAME'")
 
 
-def _hold_scope(catalogue: SqliteCatalogue, sources: Sequence[tuple[_Source, AccessDecision]],
+def _hold_scope(catalogue: Catalogue, sources: Sequence[tuple[_Source, AccessDecision]],
                 request: DipRequest, now: datetime) -> None:
     """A hold "Woo-verzoek ID" on every record in scope (once): none is destroyed until it is lifted. Placed
     before the DIP is built, so a delivery never exists without its holds (a failed build leaves them)."""

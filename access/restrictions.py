@@ -1,10 +1,10 @@
 """Access: deciding a record's openness after ingest (`edepot access set`), with who and why.
 
 A record's MDTO beperkingGebruik is kept as received (AIPs are not rewritten). A decision taken later (the
-record was "Nader te bepalen", or a term turned out to be longer) is a row of `access_restrictions` in the
-catalogue's file, appended, never updated: the newest row of a record replaces what its MDTO says
-(`preservation.record_access.with_restriction`), and every row leaves a PREMIS event ("metadata
-modification") on the record's newest AIP naming the person, the reason and what it was before.
+record was "Nader te bepalen", or a term turned out to be longer) is a RestrictionDecision in the catalogue,
+appended, never updated: the newest one of a record replaces what its MDTO says
+(`preservation.record_access.with_restriction`), and each leaves a PREMIS event ("metadata modification") on
+the record's newest AIP naming the person, the reason and what it was before.
 
 The type is one of the MDTO BeperkingGebruikTypeLijst labels the metadata check accepts
 (`preservation.metadata.record.BEPERKING_GEBRUIK_TYPES`): "Geen beperking" (open), "Nader te bepalen"
@@ -13,33 +13,18 @@ term, its last day.
 """
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
-from preservation.catalogue import GONE_STATES, SqliteCatalogue, open_catalogue
+from preservation.catalogue import GONE_STATES, open_catalogue
+from preservation.catalogue_db.database import catalogue_alias
+from preservation.metadata.premis import PremisEvent
 from preservation.metadata.record import BEPERKING_GEBRUIK_TYPES, check_beperking_gebruik
 from preservation.record_access import Restriction
 from preservation.retention import premis_event
-from preservation.search_index import sqlite_path
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS access_restrictions (
-    entry_id INTEGER PRIMARY KEY,
-    record_id TEXT NOT NULL,
-    at TEXT NOT NULL,
-    by TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    label TEXT NOT NULL,
-    grounds TEXT NOT NULL,
-    until TEXT
-);
-CREATE INDEX IF NOT EXISTS access_restrictions_record ON access_restrictions(record_id, entry_id);
-"""
 
 
 @dataclass(frozen=True)
@@ -59,21 +44,13 @@ class RestrictionChange:
                 "by": self.by, "reason": self.reason, "at": self.at.isoformat()}
 
 
-def _connect(catalogue_url: str) -> sqlite3.Connection:
-    db = sqlite3.connect(sqlite_path(catalogue_url), isolation_level=None, timeout=60)
-    db.executescript(SCHEMA)
-    return db
-
-
 def current_restrictions(catalogue_url: str) -> dict[str, Restriction]:
     """Record kenmerk → the restriction decided last after ingest (records never decided again are absent)."""
-    db = _connect(catalogue_url)
-    try:
-        rows = db.execute("SELECT record_id, label, grounds, until FROM access_restrictions ORDER BY entry_id")
-        return {r[0]: Restriction(r[1], tuple(json.loads(r[2])), date.fromisoformat(r[3]) if r[3] else None)
-                for r in rows}
-    finally:
-        db.close()
+    from preservation.catalogue_db.models import RestrictionDecision
+
+    rows = (RestrictionDecision.objects.using(catalogue_alias(catalogue_url)).order_by("entry_id")
+            .values_list("record_id", "label", "grounds", "until"))
+    return {record_id: Restriction(label, tuple(grounds), until) for record_id, label, grounds, until in rows}
 
 
 def restriction_of(label: str, grounds: Sequence[str], until: date | None) -> Restriction:
@@ -119,22 +96,22 @@ def set_restriction(config: Config, record: str, restriction: Restriction, *, by
                              + (f", ground {'; '.join(restriction.grounds)}" if restriction.grounds else "")
                              + (f", until {restriction.until.isoformat()}" if restriction.until else "")
                              + f" ({restriction.openness.value}); before: {was}", (f"person:{change.by}",))
-        db = _connect(config.catalogue_url)
-        try:  # the decision and its event in one transaction: neither is ever there without the other
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("INSERT INTO access_restrictions (record_id, at, by, reason, label, grounds, until) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (record_id, now.isoformat(), change.by, change.reason, restriction.label,
-                        json.dumps(list(restriction.grounds), ensure_ascii=False),
-                        restriction.until.isoformat() if restriction.until else None))
-            SqliteCatalogue._insert_events(db, kept[-1], [event])
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+        _record_decision(config.catalogue_url, change, kept[-1], event)
     finally:
         catalogue.close()
     return change
+
+
+def _record_decision(catalogue_url: str, change: RestrictionChange, aip_id: str, event: PremisEvent) -> None:
+    """The decision and its event in one transaction: neither is ever there without the other."""
+    from django.db import transaction
+
+    from preservation.catalogue_db.models import RestrictionDecision
+
+    alias = catalogue_alias(catalogue_url)
+    r = change.restriction
+    with transaction.atomic(using=alias):
+        RestrictionDecision.objects.using(alias).create(
+            record_id=change.record_id, at=change.at, by=change.by, reason=change.reason, label=r.label,
+            grounds=list(r.grounds), until=r.until)
+        open_catalogue(catalogue_url).add_events(aip_id, [event])  # within this transaction

@@ -11,22 +11,36 @@ import os
 import sys
 from typing import Callable, Sequence
 
-from edepot.commands import access, aip, demo, dip, doctor, fixity, hold, ingest, parse, retention, search, sip
+from edepot.commands import (
+    access,
+    aip,
+    demo,
+    dip,
+    doctor,
+    fixity,
+    hold,
+    ingest,
+    parse,
+    retention,
+    search,
+    sip,
+    upgrade,
+)
+from edepot.remedies import command_hint
 from kernel.config import Config, load_config
 from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fault
 from kernel.version import edepot_version
 from preservation.storage import storage_failure
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor)
-
-
+AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one edepot command; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.data_dir = getattr(args, "data_dir", None)
     args.json = getattr(args, "json", False)
+    args.user = getattr(args, "user", None)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
@@ -35,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.data_dir)
         return args.handler(args, config)
     except EdepotError as exc:
+        exc.hint = command_hint(exc)
         print(exc.one_line(), file=sys.stderr)
         for problem in getattr(exc, "problems", [])[:50]:
             print(f"  - {problem}", file=sys.stderr)
@@ -71,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data directory (default: $EDEPOT_DATA, else ./edepot-data)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print a JSON document on stdout")
+    common.add_argument("--user", default=argparse.SUPPRESS, metavar="NAME",
+                        help="the person acting (default: $EDEPOT_USER, else [operator] name in edepot.toml)")
 
     parser = _Parser(prog="edepot", description="An e-Depot for chat records: export → SIP → AIP → DIP.",
                      parents=[common])

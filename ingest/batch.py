@@ -44,6 +44,7 @@ COLUMNS = ("export", "out", "conversation", "metadata", "custodian", "custodian_
 MAX_MANIFEST_BYTES = 50_000_000
 YES = frozenset({"yes", "ja", "true", "1", "y", "j"})
 NO = frozenset({"no", "nee", "false", "0", "n", ""})
+SipMaker = Callable[..., SipResult]  # called as create_sip is
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,11 @@ def run_batch(
     config: Config,
     on_row: Callable[[RowResult, int], None] = lambda _r, _n: None,
     on_start: Callable[[int, str], None] = lambda _line, _export: None,
+    *,
+    make: SipMaker = create_sip,
 ) -> BatchResult:
-    """Build a SIP for every row of `manifest`; a failing row is recorded and the next one is built.
+    """Build a SIP for every row of `manifest` with `make` (the Depot passes its own, which holds each row to
+    the rules of one SIP); a failing row is recorded and the next one is built.
 
     For progress: `on_start(line, export)` before each row, `on_row(result, total)` after it.
     """
@@ -120,7 +124,7 @@ def run_batch(
     for line, row in rows:
         on_start(line, row.get("export", ""))
         try:
-            made = _build_row(row, manifest.parent, config)
+            made = _build_row(row, manifest.parent, config, make)
             result = RowResult(line, row.get("export", ""), True, str(made.path), made.record_id, made.message_count)
         except EdepotError as exc:
             result = RowResult(line, row.get("export", ""), False, error=exc.one_line())
@@ -131,7 +135,7 @@ def run_batch(
     return BatchResult(manifest, tuple(results))
 
 
-def _build_row(row: dict[str, str], base: Path, config: Config) -> SipResult:
+def _build_row(row: dict[str, str], base: Path, config: Config, make: SipMaker) -> SipResult:
     def path(value: str) -> Path:
         given = Path(value).expanduser()
         return given if given.is_absolute() else base / given
@@ -163,9 +167,10 @@ def _build_row(row: dict[str, str], base: Path, config: Config) -> SipResult:
         selectielijst=path(row["selectielijst"]) if row.get("selectielijst") else None,
         package=row.get("package") or None,
         conversation=row.get("conversation") or None,
-        custodian=Custodian(row["custodian"], row.get("custodian_function") or None) if row.get("custodian") else None,
+        custodian=Custodian(row.get("custodian", ""), row.get("custodian_function") or None)
+        if row.get("custodian") or row.get("custodian_function") else None,
     )
-    return create_sip(
+    return make(
         [path(p) for p in listed("export")],
         path(row["out"]),
         config,

@@ -95,8 +95,7 @@ def pick_index(ids: Sequence[str], wanted: str) -> int:
     shown = ", ".join(ids[:MAX_SHOWN_IDS]) + (f" and {len(ids) - MAX_SHOWN_IDS} more" if len(ids) > MAX_SHOWN_IDS
                                               else "")
     raise InputError(f"the export holds no conversation {wanted!r}",
-                     hint=f"its conversations are {shown} (or 1 to {len(ids)}); "
-                          "`edepot sip conversations EXPORT` lists them")
+                     hint=f"its conversations are {shown} (or 1 to {len(ids)})", remedy="list-conversations")
 
 
 def choose(heads: Sequence[ConversationHead], wanted: str | None, can_split: bool = True
@@ -104,7 +103,7 @@ def choose(heads: Sequence[ConversationHead], wanted: str | None, can_split: boo
     """The 0-based position of the conversation `wanted` names (id or index) among the export's `heads`, and
     which part of the export it is when the export holds several. InputError for an unknown name (even when
     the export holds one conversation), and for an export holding several when `wanted` is None (naming
-    --split too when the command has it)."""
+    splitting too when the caller can split)."""
     ids = conversation_ids(heads)
     if len(heads) == 1:
         if wanted is not None:
@@ -120,10 +119,10 @@ def several_conversations_error(count: int, can_split: bool = True) -> InputErro
     """The refusal for an export holding several conversations when none was picked: it names the ways out."""
     if not can_split:
         return InputError(f"the export holds {count} conversations",
-                          hint="list them with `edepot sip conversations EXPORT`, then pick one with --conversation ID")
+                          hint="name the conversation (its id or index)", remedy="pick-conversation")
     return InputError(f"the export holds {count} conversations and a SIP is one record (one conversation)",
-                      hint="list them with `edepot sip conversations EXPORT`, then make a SIP of one with "
-                           "--conversation ID, or one SIP each with --split OUTDIR")
+                      hint="name the conversation to make a SIP of (its id or index), or make one SIP of each",
+                      remedy="pick-or-split")
 
 
 def materialise(stream: ConversationStream) -> Conversation:

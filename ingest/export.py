@@ -37,8 +37,8 @@ MAX_FOLDER_FILES = 200_000
 _CHUNK = 1024**2
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-DAMAGED_ZIP_HINT = ("a zip cut short (a broken transfer, a full phone) can still be read in part: "
-                    "make the SIP with --damaged-export REASON to keep what is whole")
+DAMAGED_ZIP_HINT = ("a zip cut short (a broken transfer, a full phone) can still be read in part: declare the "
+                    "export damaged, with a reason, to keep what is whole")
 
 
 @dataclass(frozen=True)
@@ -375,7 +375,8 @@ def _checked_entries(path: Path, max_total: int, max_ratio: int) -> list[zipfile
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
-        raise InputError(f"{path.name} is not a readable zip: {exc}", hint=DAMAGED_ZIP_HINT) from None
+        raise InputError(f"{path.name} is not a readable zip: {exc}", hint=DAMAGED_ZIP_HINT,
+                         remedy="declare-damaged") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     files = [info for info in infos if not info.is_dir()]

@@ -15,7 +15,7 @@ from kernel.version import EDEPOT_AGENT_ID, edepot_version
 from preservation.catalogue import AipVersion
 from preservation.identify import Identification
 from preservation.leftovers import clear_leftovers
-from preservation.metadata.premis import PremisAgent, PremisEvent
+from preservation.metadata.premis import PremisAgent, PremisEvent, person_agent
 from preservation.normalise import NormaliseOutcome
 from preservation.scan import ScanResult
 from preservation.validate_formats import FormatCheck
@@ -43,9 +43,13 @@ EDEPOT_AGENT = PremisAgent(identifier=EDEPOT_AGENT_ID, name="edepot", type="soft
 
 @dataclass
 class IngestJob:
-    """Everything the stages of one ingest share; stages add events, the last stage writes them."""
+    """Everything the stages of one ingest share; stages add events, the last stage writes them.
+
+    `person` is the name of the person doing the ingest: every event names them beside edepot (the Depot
+    service always gives one; without it, the events name edepot alone)."""
 
     config: Config
+    person: str | None = None
     sip_digest: str = ""
     aip_id: str = ""
     events: list[PremisEvent] = field(default_factory=list)
@@ -70,6 +74,11 @@ class IngestJob:
     claim: HeldLock | None = None  # this run's claim on its staging, while it runs
     locks: list[HeldLock] = field(default_factory=list)  # held until the ingest ends
     _stage_started: float = 0.0
+    _acting: tuple[str, ...] = ()  # the person's agent identifier, linked to every event
+
+    def __post_init__(self) -> None:
+        if self.person:
+            self._acting = (self.agent(person_agent(self.person)),)
 
     def begin(self, stage: str) -> None:
         """Name the stage now running, for progress and for the report; the previous stage's time is kept."""
@@ -105,7 +114,7 @@ class IngestJob:
         outcomes: tuple[str, ...] = (),
         agents: tuple[str, ...] = (),
     ) -> PremisEvent:
-        """Record one preservation action, done now by edepot (and any other agents named)."""
+        """Record one preservation action, done now by edepot for the acting person (and any other agents named)."""
         event = PremisEvent(
             identifier=str(uuid.uuid4()),
             type=type,
@@ -113,7 +122,7 @@ class IngestJob:
             detail=detail,
             outcome=outcome,
             outcome_detail=outcome_detail,
-            agents=(EDEPOT_AGENT.identifier, *agents),
+            agents=(EDEPOT_AGENT.identifier, *self._acting, *agents),
             source_objects=sources,
             outcome_objects=outcomes,
         )

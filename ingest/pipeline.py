@@ -57,13 +57,15 @@ class IngestResult:
 
 
 def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage: None,
-           new_version: bool = False, on_progress: ProgressListener = lambda _s, _d, _t: None) -> IngestResult:
+           new_version: bool = False, on_progress: ProgressListener = lambda _s, _d, _t: None, *,
+           person: str | None = None) -> IngestResult:
     """Turn the SIP at `source` (folder, .zip, .7z or .tar) into an AIP; raises before storing on any problem.
 
     With `new_version`, a SIP ingested before (or another SIP of a record held) becomes the next version of
-    that AIP instead of being refused. A rejection raises the EdepotError after writing its report.
+    that AIP instead of being refused. Every PREMIS event (in the AIP and the catalogue) names `person`, the
+    person doing the ingest, beside edepot. A rejection raises the EdepotError after writing its report.
     """
-    job = IngestJob(config, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
+    job = IngestJob(config, person=person, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
     try:
         return _run(source, job)
     except EdepotError as error:

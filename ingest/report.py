@@ -56,6 +56,7 @@ def _common(source: Path, job: IngestJob, status: str) -> dict[str, Any]:
         "status": status,
         "source": str(source),
         "date": job.config.clock().isoformat(),
+        "person": job.person,  # who did the ingest
         "sip_digest": job.sip_digest,
         "aip_id": job.aip_id if status == "accepted" else None,
         "scan": job.scan.to_dict() if job.scan else None,
@@ -145,6 +146,7 @@ def render_html(document: dict[str, Any]) -> str:
         f"<h1>Ingestrapport: <span class='{'ok' if accepted else 'bad'}'>"
         f"{'geaccepteerd' if accepted else 'geweigerd'}</span></h1>",
         f"<p>Bron: <code>{e(document['source'])}</code><br>Datum: {e(document['date'])}<br>"
+        f"Door: {e(document.get('person') or '-')}<br>"
         f"Controlegetal SIP (sha256): <code>{e(document.get('sip_digest') or '-')}</code></p>",
     ]
     if accepted:

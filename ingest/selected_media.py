@@ -89,7 +89,7 @@ class SelectedMedia:
             written.add(relative)
         if missing:  # the parser saw these files: a record must not lose them without a word
             raise InputError(f"{len(missing)} attachment(s) the export holds could not be taken out of it: "
-                             + ", ".join(missing[:3]), hint="make the SIP with --keep-original to keep them")
+                             + ", ".join(missing[:3]), hint="keep the whole export in the SIP to keep them", remedy="keep-original")
         return sorted(written)
 
     def close(self) -> None:

@@ -203,7 +203,7 @@ def build_sip(
         criteria = replace(criteria, private_seqs=criteria.private_seqs | private)
     selection = select(conversation, criteria, part) if part is not None or not criteria.empty else None
     if selection is not None and not selection.conversation.messages:
-        raise InputError("the selection keeps no message of the export", hint="loosen the selection flags")
+        raise InputError("the selection keeps no message of the export", hint="loosen the selection")
     export_files = _export_files(exports) if selection is None or options.keep_original else None
     selected = with_bag_names(selection.conversation if selection else conversation,
                               [relative for _, relative in export_files or ()])
@@ -313,9 +313,8 @@ def _describe(
 
 
 def _declared_damaged(conversation: Conversation, reason: str) -> Conversation:
-    """`conversation` with the producer's statement that its export is damaged in `source.damaged`."""
-    if not reason.strip():
-        raise InputError("--damaged-export needs a reason", hint='say what happened, e.g. "the transfer broke off"')
+    """`conversation` with the producer's statement that its export is damaged in `source.damaged` (the Depot
+    service refuses a statement without a reason)."""
     found = conversation.source.damaged or Damage()
     return replace(conversation, source=replace(conversation.source, damaged=replace(found, reason=reason.strip())))
 

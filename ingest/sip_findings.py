@@ -84,7 +84,8 @@ class Findings:
         """MediaMissing (exit 2) when any attachment the conversation names is absent, left out or lost."""
         if self.media.absent:
             raise MediaMissing(f"the SIP would lack media: {self.media.sentence()}",
-                               hint="export the chat with media, or make the SIP without --require-media")
+                               hint="export the chat with media, or make the SIP without requiring every medium",
+                               remedy="allow-missing-media")
 
     def to_dict(self) -> dict[str, Any]:
         """The findings for the selection statement (JSON-ready)."""

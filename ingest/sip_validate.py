@@ -152,7 +152,7 @@ def validate_sip(bag_root: Path, config: Config, bagit_only: bool = False) -> Si
     if not _is_edepot_sip(bag, bag_root):
         return SipValidation(bag_root, (bagit_check, Check(NOT_AN_EDEPOT_SIP, False, (
             "no BagIt-Profile-Identifier of edepot in bag-info.txt and no data/derived/conversation.json; "
-            "the BagIt verdict above stands on its own (use --bagit-only)",))), edepot_sip=False)
+            "the BagIt verdict above stands on its own (check it as a bag only)",))), edepot_sip=False)
     checks = [
         bagit_check,
         _check_bag_info(bag),

@@ -60,11 +60,11 @@ from preservation.catalogue import (
     AipRecord,
     AipState,
     AipVersion,
+    Catalogue,
     FileRecord,
     IdentificationRecord,
     ReplicaRecord,
     ReplicaStatus,
-    SqliteCatalogue,
 )
 from preservation.format_policy import FormatPolicy, PolicyRule
 from preservation.identify import JSON, Identification, WrittenFormat, as_written, shared_identifier
@@ -103,7 +103,7 @@ def receive(source: Path, staging: Path, job: IngestJob) -> Path:
     return bag
 
 
-def refuse_duplicate(sip: Path, catalogue: SqliteCatalogue, job: IngestJob) -> None:
+def refuse_duplicate(sip: Path, catalogue: Catalogue, job: IngestJob) -> None:
     """Derive the AIP identifier from the validated SIP; refuse a SIP ingested before or being ingested now
     (AlreadyIngested, E106), and a different SIP of a record held or being ingested (RecordExists, E108).
 
@@ -117,12 +117,12 @@ def refuse_duplicate(sip: Path, catalogue: SqliteCatalogue, job: IngestJob) -> N
     holder = job.hold(f"aip-{job.aip_id}")
     if holder is not None:
         raise AlreadyIngested(f"this SIP is being ingested now, by {holder.describe()}",
-                              hint="being ingested, or ingested before: see 'edepot aip list' once that run has ended")
+                              hint="once that run has ended, the catalogue's list of AIPs holds it")
     holder = job.hold(f"record-{hashlib.sha256(record_id.encode()).hexdigest()[:32]}") if record_id else None
     if holder is not None:
         raise RecordExists(f"another SIP of record {record_id} is being ingested now, by {holder.describe()}",
-                           hint="run this one again once that run has ended, with --new-version to keep it as the "
-                                "next version")
+                           hint="run this one again once that run has ended, as a new version of the record",
+                           remedy="new-version")
     # Catalogues from before the digest of `sip_digest` hold `legacy_sip_digest`; comparing with both keeps a SIP
     # ingested then known, without rewriting those rows (the catalogue does not keep the SIP's file names again).
     legacy = legacy_sip_digest(sip)
@@ -131,12 +131,13 @@ def refuse_duplicate(sip: Path, catalogue: SqliteCatalogue, job: IngestJob) -> N
     if not job.new_version:
         if before:
             raise AlreadyIngested(f"this SIP was ingested before as AIP {before}",
-                                  hint="add --new-version to keep it as a new version of that AIP")
+                                  hint="it can be kept as a new version of that AIP", remedy="new-version")
         if versions:
             latest = versions[-1]
             raise RecordExists(f"record {record_id} is archived already (AIP {latest.aip_id}, version "
                                f"{latest.version}); this is a different SIP of it",
-                               hint=f"add --new-version to keep it as version {latest.version + 1} of the record")
+                               hint=f"it can be kept as version {latest.version + 1} of the record",
+                               remedy="new-version")
         return
     if versions:
         latest = versions[-1]
@@ -405,8 +406,8 @@ def _opened_export(path: Path, relative: str, conversation: Conversation, job: I
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
                   f"cannot be unpacked: {problem}", outcome="failure", sources=(relative,))
         raise InvalidPackage(f"the export {path.name} in the SIP cannot be unpacked", [f"{relative}: {problem}"],
-                             hint="a damaged export must be declared so when the SIP is made: "
-                                  "sip create --damaged-export REASON")
+                             hint="a damaged export must be declared damaged, with a reason, when the SIP is made",
+                             remedy="declare-damaged")
     salvaged: SalvagedZipExport | None = None
     try:
         salvaged = salvage_zip(path, problem)
@@ -735,7 +736,7 @@ def replicate(sealed: list[SealedFile], replication: Replication, job: IngestJob
     return bags
 
 
-def record(catalogue: SqliteCatalogue, record: RecordSummary, sealed: list[SealedFile],
+def record(catalogue: Catalogue, record: RecordSummary, sealed: list[SealedFile],
            locations: list[LocalDirectoryLocation], stored: list[Path], job: IngestJob) -> None:
     """Commit the AIP to the catalogue: the last step, after every replica is in place."""
     job.begin("record in catalogue")
@@ -766,7 +767,7 @@ def _file_record(job: IngestJob, sealed: SealedFile) -> FileRecord:
                       found.mime_type if found else None)
 
 
-def index_and_schedule(catalogue: SqliteCatalogue, aip: AipBuilder, conversation: Conversation, job: IngestJob) -> None:
+def index_and_schedule(catalogue: Catalogue, aip: AipBuilder, conversation: Conversation, job: IngestJob) -> None:
     """After the commit: index the messages for search and compute the record's retention schedule.
 
     Both read the record's MDTO informatieobject; a ToPX-only SIP gets neither (a warning says so). Should
@@ -778,4 +779,4 @@ def index_and_schedule(catalogue: SqliteCatalogue, aip: AipBuilder, conversation
         job.warnings.append("no MDTO informatieobject: not indexed for search, no retention schedule")
         return
     index_aip(job.config.catalogue_url, job.aip_id, conversation, metadata, job.config.clock())
-    schedule_retention_from_aip(catalogue, job.aip_id, aip.root, job.config.clock())
+    schedule_retention_from_aip(catalogue, job.aip_id, aip.root, job.config.clock(), person=job.person)

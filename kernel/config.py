@@ -87,6 +87,7 @@ class Config:
     scan_required: bool = True  # [scan] required: refuse a SIP that could not be scanned (no signatures)
     siegfried: bool = False  # [identify] siegfried: second opinion on every identification
     tag_file_limits: TagFileLimits = field(default_factory=TagFileLimits)  # [sip]
+    operator: str | None = None  # [operator] name: who acts when a command names nobody (a scheduler's account)
 
     @property
     def staging_dir(self) -> Path:
@@ -152,6 +153,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         scan_required=bool(scan.get("required", True)),
         siegfried=bool(settings.get("identify", {}).get("siegfried", False)),
         tag_file_limits=_tag_file_limits(settings.get("sip", {}), config_file),
+        operator=settings.get("operator", {}).get("name") or None,
     )
 
 

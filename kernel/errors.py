@@ -13,15 +13,23 @@ STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 class EdepotError(Exception):
-    """Base class. `ref` is a stable code a user can search for; `hint` says what to do."""
+    """Base class. `ref` is a stable code a user can search for; `hint` says what to do. `remedy` names, for an
+    adapter to put in its own words (a flag, a button), the way out the hint speaks of ("new version")."""
 
     ref = "E000"
     exit_code = 2
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, remedy: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.remedy = remedy
+        self.facts: dict[str, str] = {}  # what an adapter may need to word its own hint, e.g. {"record": "WA-1"}
+
+    def with_facts(self, **facts: str) -> "EdepotError":
+        """The same error carrying facts for an adapter's wording (a command line names its own commands)."""
+        self.facts.update(facts)
+        return self
 
     def one_line(self) -> str:
         """The error as a single line for stderr: reference, message and hint."""
@@ -104,6 +112,12 @@ class CatalogueUpgradeNeeded(InputError):
     ref = "E111"
 
 
+class NoActingPerson(InputError):
+    """An action that must name the person who does it (a PREMIS agent, an approver), and nobody was named."""
+
+    ref = "E112"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 
@@ -117,8 +131,9 @@ class InvalidPackage(EdepotError):
     ref = "E300"
     exit_code = 1
 
-    def __init__(self, message: str, problems: list[str] | None = None, hint: str = "") -> None:
-        super().__init__(message, hint)
+    def __init__(self, message: str, problems: list[str] | None = None, hint: str = "", *,
+                 remedy: str = "") -> None:
+        super().__init__(message, hint, remedy=remedy)
         self.problems = problems or []
 
 

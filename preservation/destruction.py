@@ -3,18 +3,20 @@ and the proof (Archiefwet 1995 art. 3; Archiefbesluit 1995 art. 6-8: a destructi
 and a statement of destruction (verklaring van vernietiging) naming what was destroyed).
 
 1. `draw_up_list` writes the vernietigingslijst (JSON, CSV, PDF/A-2b) of records due before a date, grouped by
-   selectielijst category, and stores it in the catalogue with the sha256 of its canonical JSON (the digest).
-2. `approve_list` records who approved it, in what role, when, bound to that digest: a list changed after it
-   was drawn up (in the file or in the catalogue) is refused, and so is its approval. Four eyes
-   (`four_eyes_problem`): the person who drew the list up never approves it, and one name approves once,
-   in one role; approvals for the configured roles come from distinct names.
-3. `destroy_list` refuses a list without approval (and, with `[retention] required_roles`, without an approval
-   of each role by distinct names, none of them the drafter). For each record still due and not held it removes every replica, quarantined file, DIP and
+   selectielijst category, and stores it in the catalogue with the sha256 of its canonical JSON (the digest)
+   and the name of the person who drew it up.
+2. `record_approval` records who approved it, in what role, when, bound to that digest.
+3. `destroy_list`: for each record still due and not held it removes every replica, quarantined file, DIP and
    search-index entry, then replaces the AIPs' files and replicas in the catalogue by a tombstone (what was
-   there, with checksums, and the approval). Each step is journalled in the catalogue before it is done, so an
+   there, with checksums, and the approvals). Each step is journalled in the catalogue before it is done, so an
    interrupted run finishes on the next; only the AIPs named on the list are ever touched.
    Finally the catalogue file is vacuumed (no freed page keeps deleted bytes) and the certificate is written as
    XML and PDF/A-2b.
+
+Four eyes (the drafter never approves, one person approves once, distinct people for the required roles, and
+approvals count only for the digest of the list as drawn up) is the Depot service's rule, checked in
+edepot/service/retention_and_holds.py before it calls `record_approval` or `destroy_list`: the service is
+their only caller, and they trust the approvals they are given. Every PREMIS event names the acting person.
 
 Files are unlinked, not overwritten: on journalling file systems and SSDs overwriting in place does not reach
 every copy of a block; erasing media is the job of the storage (encrypted volumes, TRIM), outside edepot.
@@ -38,7 +40,7 @@ from lxml import etree
 from kernel.atomic import fsync_dir, write_bytes_atomic
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
-from preservation.catalogue import GONE_STATES, AipState, SqliteCatalogue
+from preservation.catalogue import GONE_STATES, AipState, Catalogue
 from preservation.metadata.record import WAARDERINGEN
 from preservation.retention import (
     RetentionSettings,
@@ -49,6 +51,7 @@ from preservation.retention import (
     due_for_destruction,
     held_records,
     local_today,
+    person_agents,
     premis_event,
     refresh_schedules,
 )
@@ -111,13 +114,14 @@ def list_digest(content: dict[str, Any]) -> str:
 # 1. Drawing up the list
 
 
-def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: RetentionSettings, before: date | None,
-                 out: Path | None = None, *, by: str = "") -> DrawnUpList | None:
+def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettings, before: date | None, *,
+                 person: str, out: Path | None = None) -> DrawnUpList | None:
     """The vernietigingslijst of every record due before `before` (default: due today or earlier), drawn up by
-    `by` (default: the login name; that person may not approve it), stored and written as JSON, CSV and
-    PDF/A; None when nothing is due."""
+    `person`, stored and written as JSON, CSV and PDF/A; None when nothing is due. Missing schedules are
+    computed first."""
     now = config.clock()
-    refresh_schedules(config, catalogue, only_missing=True)
+    drafter = " ".join(person.split())
+    refresh_schedules(config, catalogue, person=drafter, only_missing=True)
     today = local_today(now, settings)
     cutoff = before or due_cutoff(now, settings)
     due = due_for_destruction(catalogue, settings, cutoff)
@@ -131,7 +135,7 @@ def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: Retention
         "created": now.isoformat(),
         "before": cutoff.isoformat(),
         "archiefvormer": config.organisation.archiefvormer,
-        "drawn_up_by": " ".join(by.split()) or _user(),
+        "drawn_up_by": drafter,
         "items": [_item(catalogue, s) for s in due],
     }
     digest = list_digest(content)
@@ -139,11 +143,12 @@ def draw_up_list(config: Config, catalogue: SqliteCatalogue, settings: Retention
     for item in content["items"]:
         for aip_id in item["aips"]:
             catalogue.add_events(aip_id, [premis_event(
-                "appraisal", now, f"placed on destruction list {list_id}", item["why"], ())])
+                "appraisal", now, f"placed on destruction list {list_id} by {drafter}", item["why"],
+                person_agents(drafter))])
     return DrawnUpList(list_id, digest, content, write_list_files(content, digest, out or reports_dir(config, list_id)))
 
 
-def _item(catalogue: SqliteCatalogue, schedule: Schedule) -> dict[str, Any]:
+def _item(catalogue: Catalogue, schedule: Schedule) -> dict[str, Any]:
     aips = [a for a, state in catalogue.aips_of_record(schedule.record_id) if state not in GONE_STATES]
     files = [f for a in aips for f in catalogue.files(a) if f.role != "tag"]
     return {**schedule.to_dict(), "aips": aips, "files": len(files), "bytes": sum(f.size for f in files)}
@@ -194,9 +199,10 @@ def _groups(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 # 2. Approval
 
 
-def resolve_list(catalogue: SqliteCatalogue, reference: str) -> StoredList:
-    """The stored list named by its id, or by the path of its JSON file; refused when the file or the stored
-    content no longer has the digest it was drawn up with."""
+def read_list(catalogue: Catalogue, reference: str) -> tuple[StoredList, dict[str, Any] | None]:
+    """The stored list named by its id, or by the path of its JSON file, with that file's content (without its
+    digest) when a file was given. Whether either still has the digest it was drawn up with is for the
+    caller to judge (`list_digest`)."""
     path = Path(reference)
     given: dict[str, Any] | None = None
     if path.suffix == ".json" and path.is_file():
@@ -207,80 +213,26 @@ def resolve_list(catalogue: SqliteCatalogue, reference: str) -> StoredList:
         if not isinstance(given, dict) or given.get("schema") != LIST_SCHEMA:
             raise InputError(f"{path}: not an edepot destruction list")
         reference = str(given.get("list_id"))
+        given = {k: v for k, v in given.items() if k != "digest"}
     stored = catalogue.destruction_list(reference)
     if stored is None:
-        raise NotFound(f"no destruction list {reference!r}", hint="draw one up with 'edepot retention due'")
-    if list_digest(stored.content) != stored.digest:
-        raise InputError(f"destruction list {stored.list_id} was changed in the catalogue after it was drawn up",
-                         hint="draw up a new list with 'edepot retention due'")
-    if given is not None:
-        given = {k: v for k, v in given.items() if k != "digest"}
-        if list_digest(given) != stored.digest:
-            raise InputError(f"{path} differs from destruction list {stored.list_id} as drawn up "
-                             f"(digest {list_digest(given)[:12]}… ≠ {stored.digest[:12]}…)",
-                             hint="approve and destroy only the list edepot drew up; draw up a new one")
-    return stored
+        raise NotFound(f"no destruction list {reference!r}", hint="see the destruction lists drawn up so far")
+    return stored, given
 
 
-def approve_list(config: Config, catalogue: SqliteCatalogue, reference: str, by: str, role: str) -> Approval:
-    """Record an approval of the list (bound to its digest) by a named person in a role."""
-    if not by.strip() or not role.strip():
-        raise InputError("--by and --role must not be empty")
-    stored = resolve_list(catalogue, reference)
-    if catalogue.tombstones(stored.list_id) and _all_done(catalogue, stored):
-        raise InputError(f"destruction list {stored.list_id} was already executed")
-    now = config.clock()
-    approval = Approval(stored.list_id, stored.digest, " ".join(by.split()), role.strip(), now)
-    given = [a for a in catalogue.approvals(stored.list_id) if a.digest == stored.digest]
-    problem = four_eyes_problem(stored, [*given, approval])
-    if problem:
-        raise InputError(f"destruction list {stored.list_id}: {problem}; the approval is not recorded",
-                         hint="another person approves (four eyes)")
-    events = [(aip_id, premis_event("appraisal", now, f"destruction list {stored.list_id} approved by {by} ({role})",
-                                    f"list digest sha256:{stored.digest}", (f"person:{by}",)))
+def record_approval(catalogue: Catalogue, stored: StoredList, approval: Approval) -> Approval:
+    """Record an approval of the list (bound to its digest), with an event naming the approver on each listed
+    AIP. Whether the approval may be given (four eyes) is checked by the Depot service, its only caller."""
+    events = [(aip_id, premis_event("appraisal", approval.at, f"destruction list {stored.list_id} approved by "
+                                    f"{approval.by} ({approval.role})", f"list digest sha256:{stored.digest}",
+                                    person_agents(approval.by)))
               for item in stored.content["items"] for aip_id in item["aips"]]
     catalogue.add_approval(approval, events)
     return approval
 
 
-def valid_approvals(catalogue: SqliteCatalogue, stored: StoredList, settings: RetentionSettings) -> list[Approval]:
-    """The approvals of the list as it stands; InputError when they do not suffice."""
-    approvals = [a for a in catalogue.approvals(stored.list_id) if a.digest == stored.digest]
-    if not approvals:
-        raise InputError(f"destruction list {stored.list_id} is not approved; nothing was destroyed",
-                         hint=f"approve it first: 'edepot retention approve {stored.list_id} --by NAME --role ROLE'")
-    problem = four_eyes_problem(stored, approvals)
-    if problem:
-        raise InputError(f"destruction list {stored.list_id}: {problem}; nothing was destroyed",
-                         hint="draw up a new list and have it approved by other people (four eyes)")
-    roles = {a.role.casefold() for a in approvals}
-    missing = [r for r in settings.required_roles if r.casefold() not in roles]
-    if missing:
-        raise InputError(f"destruction list {stored.list_id} lacks the approval of: {', '.join(missing)}; "
-                         "nothing was destroyed", hint="[retention] required_roles in edepot.toml")
-    return approvals
-
-
-def four_eyes_problem(stored: StoredList, approvals: Sequence[Approval]) -> str | None:
-    """What breaks four eyes in these approvals of the list, or None: the drafter approving, or one name
-    approving twice (in two roles, or in one). Names are compared with case and spacing ignored."""
-    drafter = _person(stored.content.get("drawn_up_by", ""))
-    seen: dict[str, str] = {}
-    for approval in approvals:
-        name = _person(approval.by)
-        if drafter and name == drafter:
-            return f"{approval.by} drew the list up and may not approve it"
-        if name in seen:
-            return f"{approval.by} already approved it (as {seen[name]}); each approval needs another person"
-        seen[name] = approval.role
-    return None
-
-
-def _person(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
-def _all_done(catalogue: SqliteCatalogue, stored: StoredList) -> bool:
+def executed(catalogue: Catalogue, stored: StoredList) -> bool:
+    """Whether every record on the list has been destroyed (under this list or another)."""
     return all(catalogue.tombstone(i["record_id"]) is not None for i in stored.content["items"])
 
 
@@ -288,12 +240,12 @@ def _all_done(catalogue: SqliteCatalogue, stored: StoredList) -> bool:
 # 3. Destruction
 
 
-def destroy_list(config: Config, catalogue: SqliteCatalogue, reference: str, settings: RetentionSettings,
-                 by: str = "", out: Path | None = None, progress: Progress = lambda _s: None) -> DestructionResult:
-    """Destroy every record of an approved list that is still due and not held; resumable; writes the
-    certificate of everything this list destroyed. See the module docstring."""
-    stored = resolve_list(catalogue, reference)
-    approvals = valid_approvals(catalogue, stored, settings)
+def destroy_list(config: Config, catalogue: Catalogue, stored: StoredList, *, approvals: Sequence[Approval],
+                 settings: RetentionSettings, person: str, out: Path | None = None,
+                 progress: Progress = lambda _s: None) -> DestructionResult:
+    """Destroy, as `person`, every record of the list that is still due and not held; resumable; writes the
+    certificate of everything this list destroyed. The approvals were judged sufficient by the Depot service,
+    its only caller (see the module docstring)."""
     now = config.clock()
     today = local_today(now, settings)
     held = held_records(catalogue)
@@ -313,7 +265,7 @@ def destroy_list(config: Config, catalogue: SqliteCatalogue, reference: str, set
             result.skipped.append({"record_id": record_id, "reason": reason})
             continue
         progress(f"destroying {record_id}")
-        _destroy_record(config, catalogue, stored, item, approvals, by or _user(), now)
+        _destroy_record(config, catalogue, stored, item, approvals, " ".join(person.split()), now)
         result.destroyed.append(record_id)
     if result.destroyed:
         catalogue.scrub()
@@ -322,7 +274,7 @@ def destroy_list(config: Config, catalogue: SqliteCatalogue, reference: str, set
     return result
 
 
-def _why_not(catalogue: SqliteCatalogue, item: dict[str, Any], settings: RetentionSettings, today: date,
+def _why_not(catalogue: Catalogue, item: dict[str, Any], settings: RetentionSettings, today: date,
              held: set[str]) -> str | None:
     """Why a listed record is not destroyed now, or None when it may be."""
     record_id = item["record_id"]
@@ -343,8 +295,8 @@ def _why_not(catalogue: SqliteCatalogue, item: dict[str, Any], settings: Retenti
     return None
 
 
-def _destroy_record(config: Config, catalogue: SqliteCatalogue, stored: StoredList, item: dict[str, Any],
-                    approvals: Sequence[Approval], by: str, now: datetime) -> None:
+def _destroy_record(config: Config, catalogue: Catalogue, stored: StoredList, item: dict[str, Any],
+                    approvals: Sequence[Approval], person: str, now: datetime) -> None:
     list_id, record_id, aip_ids = stored.list_id, item["record_id"], list(item["aips"])
     done = {(e["step"], e["target"]) for e in catalogue.journal_entries(list_id, record_id) if e["state"] == "done"}
 
@@ -356,7 +308,7 @@ def _destroy_record(config: Config, catalogue: SqliteCatalogue, stored: StoredLi
         catalogue.journal(list_id, record_id, name, target, "done", config.clock())
         if detail and aip_id:
             catalogue.add_events(aip_id, [premis_event("deletion", config.clock(), detail,
-                                                       f"under destruction list {list_id}", (f"person:{by}",))])
+                                                       f"under destruction list {list_id}", person_agents(person))])
 
     step("begin", record_id, partial(_mark, catalogue, aip_ids))
     locations = open_locations(config.storage_locations)
@@ -383,17 +335,17 @@ def _destroy_record(config: Config, catalogue: SqliteCatalogue, stored: StoredLi
                                 "start_basis", "destruction_date", "dekking_begin", "dekking_eind", "why")},
         "list_id": list_id, "list_digest": stored.digest,
         "approvals": [{"by": a.by, "role": a.role, "at": a.at.isoformat()} for a in approvals],
-        "destroyed_at": now.isoformat(), "destroyed_by": by, "aips": snapshot,
+        "destroyed_at": now.isoformat(), "destroyed_by": person, "aips": snapshot,
     }
     events = [(aip_id, premis_event("deaccession", config.clock(), f"record {record_id} destroyed under destruction "
                                     f"list {list_id} (sha256:{stored.digest})", "every replica, DIP and index entry "
                                     "removed; the tombstone keeps identifier, title, category, dates and checksums",
-                                    (f"person:{by}",))) for aip_id in aip_ids]
+                                    person_agents(person))) for aip_id in aip_ids]
     catalogue.complete_destruction(record_id, list_id, now, tombstone, aip_ids, AipState.DESTROYED.value, events)
     catalogue.journal(list_id, record_id, "end", record_id, "done", config.clock())
 
 
-def _mark(catalogue: SqliteCatalogue, aip_ids: Sequence[str]) -> str | None:
+def _mark(catalogue: Catalogue, aip_ids: Sequence[str]) -> str | None:
     catalogue.mark_destroying(aip_ids, AipState.DESTROYING.value)
     return None
 
@@ -467,15 +419,11 @@ def _remove_from_index(config: Config, aip_id: str) -> str | None:
     return f"removed AIP {aip_id} from the search index ({removed} messages)" if removed else None
 
 
-def _user() -> str:
-    return os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
-
-
 # ---------------------------------------------------------------------------------------------------
 # 4. The certificate of destruction
 
 
-def certificate_data(config: Config, catalogue: SqliteCatalogue, stored: StoredList,
+def certificate_data(config: Config, catalogue: Catalogue, stored: StoredList,
                      approvals: Sequence[Approval]) -> dict[str, Any]:
     """Everything the certificate states: the list, its approvals and each destroyed record with its files."""
     tombs = catalogue.tombstones(stored.list_id)
@@ -490,7 +438,7 @@ def certificate_data(config: Config, catalogue: SqliteCatalogue, stored: StoredL
     }
 
 
-def write_certificate(config: Config, catalogue: SqliteCatalogue, stored: StoredList,
+def write_certificate(config: Config, catalogue: Catalogue, stored: StoredList,
                       approvals: Sequence[Approval], out: Path) -> tuple[Path, Path]:
     """The verklaring van vernietiging as XML and PDF/A-2b in `out`; returns both paths."""
     data = certificate_data(config, catalogue, stored, approvals)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from kernel.config import Config
 from kernel.errors import EdepotError
 from preservation.catalogue import open_catalogue
+from preservation.catalogue_db.database import applied_migrations, migration_names, sqlite_path
 from preservation.leftovers import IN_USE, REMOVED, WOULD_REMOVE, clear_leftovers
 from preservation.storage import open_locations
 
@@ -63,7 +64,7 @@ def check_locations(config: Config, repair: bool) -> list[Finding]:
         if missing:
             findings.append(Finding(name, Status.PROBLEM, str(location.root),
                                     f"{len(missing)} AIP(s) of the catalogue have no bag here, e.g. {min(missing)}; "
-                                    "run 'edepot fixity run --all'"))
+                                    "a fixity run over every AIP rebuilds them from the other locations"))
     return findings
 
 
@@ -84,6 +85,12 @@ def check_catalogue(config: Config, repair: bool) -> list[Finding]:
         return [Finding("catalogue", Status.PROBLEM, str(path), f"cannot be read: {error}")]
     if verdict != ["ok"]:
         return [Finding("catalogue", Status.PROBLEM, str(path), "; ".join(verdict[:5]))]
+    has_tables, applied = applied_migrations(path)
+    if applied != migration_names():
+        written_by = "edepot 0.2.0" if has_tables and not applied else f"migration {applied[-1] if applied else '-'}"
+        return [Finding("catalogue", Status.PROBLEM, str(path),
+                        f"written by {written_by}, not at this edepot's {migration_names()[-1]}: upgrade it in place "
+                        "before use")]
     return [Finding("catalogue", Status.OK, str(path), f"consistent; {len(_catalogued_aips(config))} AIP(s)")]
 
 
@@ -119,7 +126,7 @@ def _file_system(name: str, path: Path) -> Finding:
 
 def _catalogue_path(config: Config) -> Path | None:
     url = config.catalogue_url
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    return sqlite_path(url) if url.startswith("sqlite:///") else None
 
 
 def _catalogued_aips(config: Config) -> set[str]:

@@ -30,7 +30,7 @@ from kernel.atomic import fsync_dir
 from kernel.config import Config
 from kernel.hashing import digest_file
 from preservation.bag_writer import read_manifest
-from preservation.catalogue import AipState, FileLoss, FileRecord, ReplicaRecord, ReplicaStatus, SqliteCatalogue
+from preservation.catalogue import AipState, Catalogue, FileLoss, FileRecord, ReplicaRecord, ReplicaStatus
 from preservation.metadata.premis import PremisEvent
 from preservation.storage import LocalDirectoryLocation
 
@@ -132,18 +132,23 @@ class FileCheck:
 
 def run_fixity(
     config: Config,
-    catalogue: SqliteCatalogue,
+    catalogue: Catalogue,
     locations: Sequence[LocalDirectoryLocation],
     aip_ids: Sequence[str] | None = None,
     max_bytes: int | None = None,
     max_seconds: float | None = None,
     progress: Progress | None = None,
+    *,
+    person: str | None = None,
 ) -> FixityReport:
     """Verify (and repair) AIPs, least recently verified first, until done or the budget is spent.
 
     At least one AIP is always verified, so a small budget still makes progress night after night.
-    Without `aip_ids`, every location is also searched for bags the catalogue does not know.
+    Without `aip_ids`, every location is also searched for bags the catalogue does not know. Every fixity
+    and repair event names `person` (the person running it, or the operator a scheduled run acts as) beside
+    edepot.
     """
+    agents = (AGENT, f"person:{person}") if person else (AGENT,)
     report = FixityReport(started=config.clock())
     began = time.monotonic()
     by_name = {loc.name: loc for loc in locations}
@@ -155,11 +160,11 @@ def run_fixity(
             report.aips_skipped.append(record.aip_id)
             continue
         try:
-            verify_aip(config, catalogue, by_name, record.aip_id, report, progress)
+            verify_aip(config, catalogue, by_name, record.aip_id, report, progress, agents=agents)
         except OSError as error:  # e.g. a manifest that cannot be read: a row in the report, not the end of the run
             report.findings.append(Finding(record.aip_id, "", "", DamageKind.UNREADABLE, error=os_error(error)))
             catalogue.add_events(record.aip_id, [_event("fixity check", config.clock(), "sha256 and sha512 of every "
-                                                        "file", "failure", os_error(error))])
+                                                        "file", "failure", os_error(error), agents=agents)])
         report.aips_checked.append(record.aip_id)
     if not aip_ids:
         known = {r.aip_id for r in catalogue.aips()}
@@ -173,13 +178,16 @@ def run_fixity(
 
 def verify_aip(
     config: Config,
-    catalogue: SqliteCatalogue,
+    catalogue: Catalogue,
     locations: dict[str, LocalDirectoryLocation],
     aip_id: str,
     report: FixityReport,
     progress: Progress | None,
+    *,
+    agents: tuple[str, ...] = (AGENT,),
 ) -> None:
-    """Verify every replica of one AIP, repair what a verified replica can mend, and record the events."""
+    """Verify every replica of one AIP, repair what a verified replica can mend, and record the events (each
+    naming `agents`)."""
     expected = {f.path: f for f in catalogue.files(aip_id)}
     lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
     replicas = [r for r in catalogue.replicas(aip_id) if r.location in locations]
@@ -210,7 +218,7 @@ def verify_aip(
         for path in extras:
             findings.append(_quarantine(locations[replica.location], aip_id, path, config.quarantine_dir))
 
-    _record(config, catalogue, aip_id, replicas, findings, known_losses={
+    _record(config, catalogue, aip_id, replicas, findings, agents=agents, known_losses={
         r.location: sorted(p for p in lost if not checks[r.location][p].ok) for r in replicas})
     report.findings.extend(findings)
     report.known_losses.extend(lost.values())
@@ -388,8 +396,8 @@ def _files_below(root: Path) -> set[str]:
 
 
 def _record(
-    config: Config, catalogue: SqliteCatalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
-    findings: list[Finding], *, known_losses: Mapping[str, list[str]],
+    config: Config, catalogue: Catalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
+    findings: list[Finding], *, known_losses: Mapping[str, list[str]], agents: tuple[str, ...],
 ) -> None:
     """One fixity-check event per replica and one repair event per repair tried, with the replica's status.
 
@@ -401,11 +409,12 @@ def _record(
         details = [f"{f.kind.value}: {f.path}" for f in mine] + [f"known loss: {path}" for path in known]
         events = [_event("fixity check", now, f"sha256 and sha512 of every file of replica {replica.location}",
                          "failure" if mine else "warning" if known else "success",
-                         "; ".join(details) or "all files intact")]
+                         "; ".join(details) or "all files intact", agents=agents)]
         for f in mine:
             if f.mended or f.error:
                 events.append(_event("repair", now, f"{f.kind.value} {f.path or 'bag'} in {replica.location}",
-                                     "success" if f.mended else "failure", f.outcome, (f.path,) if f.path else ()))
+                                     "success" if f.mended else "failure", f.outcome, (f.path,) if f.path else (),
+                                     agents=agents))
         if known or any(not f.mended for f in mine):
             status = ReplicaStatus.DAMAGED
         else:
@@ -418,7 +427,7 @@ def _record(
 
 
 def _event(type: str, when: datetime, detail: str, outcome: str, outcome_detail: str,
-           objects: tuple[str, ...] = ()) -> PremisEvent:
+           objects: tuple[str, ...] = (), *, agents: tuple[str, ...]) -> PremisEvent:
     return PremisEvent(identifier=str(uuid.uuid4()), type=type, date_time=when, detail=detail, outcome=outcome,
-                       outcome_detail=outcome_detail, agents=(AGENT,), source_objects=objects,
+                       outcome_detail=outcome_detail, agents=agents, source_objects=objects,
                        outcome_objects=objects)

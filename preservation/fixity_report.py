@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from kernel.atomic import write_bytes_atomic
-from preservation.catalogue import SqliteCatalogue
+from preservation.catalogue import Catalogue
 from preservation.fixity import Finding, FixityReport
 from preservation.wording import dutch
 
@@ -22,7 +22,7 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top
 .bad{color:#a00;font-weight:bold}.ok{color:#070}code{overflow-wrap:anywhere;word-break:break-all}"""
 
 
-def write_fixity_report(report: FixityReport, catalogue: SqliteCatalogue, reports_dir: Path) -> tuple[Path, Path]:
+def write_fixity_report(report: FixityReport, catalogue: Catalogue, reports_dir: Path) -> tuple[Path, Path]:
     """Write this run's JSON and HTML report (and latest.html); returns the JSON and HTML paths."""
     stem = f"{report.started.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     json_path = reports_dir / f"{stem}.json"
@@ -34,7 +34,7 @@ def write_fixity_report(report: FixityReport, catalogue: SqliteCatalogue, report
     return json_path, html_path
 
 
-def render_html(report: FixityReport, catalogue: SqliteCatalogue) -> str:
+def render_html(report: FixityReport, catalogue: Catalogue) -> str:
     """The HTML page, in Dutch: this run's verdict and findings, the state of every AIP, and recent history."""
     e = html.escape
     if not report.intact:

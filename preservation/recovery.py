@@ -18,7 +18,7 @@ from kernel.config import Config
 from kernel.errors import InputError, StorageFailure
 from kernel.hashing import digest_file
 from kernel.version import EDEPOT_AGENT_ID
-from preservation.catalogue import AipState, FileLoss, FileRecord, SqliteCatalogue
+from preservation.catalogue import AipState, Catalogue, FileLoss, FileRecord
 from preservation.fixity import FileCheck, check_file, check_replicas, os_error, reference_sha512
 from preservation.metadata.premis import PremisEvent
 from preservation.storage import LocalDirectoryLocation
@@ -64,7 +64,7 @@ class _AipCheck:
         return sorted(bad | self.lost.keys())
 
 
-def restore_files(config: Config, catalogue: SqliteCatalogue, *, locations: Sequence[LocalDirectoryLocation],
+def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[LocalDirectoryLocation],
                   aip_id: str, source: Path, person: str) -> RestoreResult:
     """Write the AIP's damaged (or lost) files back from `source`: one file, or a folder (a bag, a copy of the
     AIP) holding them by their path in the AIP. Every file taken must match the catalogue's size and sha256 and
@@ -103,28 +103,27 @@ def restore_files(config: Config, catalogue: SqliteCatalogue, *, locations: Sequ
     return RestoreResult(aip_id, tuple(restored), still)
 
 
-def declare_loss(config: Config, catalogue: SqliteCatalogue, *, locations: Sequence[LocalDirectoryLocation],
+def declare_loss(config: Config, catalogue: Catalogue, *, locations: Sequence[LocalDirectoryLocation],
                  aip_id: str, paths: Sequence[str], reason: str, person: str) -> list[FileLoss]:
-    """Declare files of an AIP lost, with who and why, after checking that no replica holds an intact copy of
-    any of them (InputError otherwise, or for an unknown path, no reason, or a loss declared before)."""
+    """Declare files of an AIP lost, with who (`person`, named in each event) and why, after checking that no
+    replica holds an intact copy of any of them (InputError otherwise, or for an unknown path or a loss declared
+    before). The Depot service asks for the reason and the person."""
     catalogue.aip(aip_id)
-    if not reason.strip():
-        raise InputError("a declared loss needs a reason")
-    if not person.strip():
-        raise InputError("a declared loss needs the name of the person declaring it")
     state = _check_aip(catalogue, locations, aip_id)
     for path in paths:
         if path not in state.expected:
-            raise InputError(f"AIP {aip_id} has no file {path!r}", hint=f"see 'edepot aip show {aip_id}'")
+            raise InputError(f"AIP {aip_id} has no file {path!r}", hint="the AIP's files are in the catalogue",
+                             remedy="show-aip")
         if path in state.lost:
             loss = state.lost[path]
             raise InputError(f"{path} of AIP {aip_id} was declared lost on {_day(loss)} by {loss.declared_by}")
         intact = [name for name, by_path in state.checks.items() if by_path[path].ok]
         if intact:
             raise InputError(f"{path} of AIP {aip_id} is not lost: {intact[0]} holds an intact copy",
-                             hint=f"'edepot fixity run --aip {aip_id}' repairs the other replicas from it")
+                             hint="a fixity run of the AIP repairs the other replicas from it",
+                             remedy="fixity-run-aip")
     now = config.clock()
-    losses = [FileLoss(aip_id, path, now, person, reason.strip()) for path in dict.fromkeys(paths)]
+    losses = [FileLoss(aip_id, path, now, person, reason) for path in dict.fromkeys(paths)]
     events = [PremisEvent(
         identifier=str(uuid.uuid4()), type="loss declaration", date_time=now,
         detail=f"{loss.path} declared lost by {person}: {loss.reason}", outcome="success",
@@ -137,7 +136,7 @@ def declare_loss(config: Config, catalogue: SqliteCatalogue, *, locations: Seque
     return losses
 
 
-def _check_aip(catalogue: SqliteCatalogue, locations: Sequence[LocalDirectoryLocation], aip_id: str) -> _AipCheck:
+def _check_aip(catalogue: Catalogue, locations: Sequence[LocalDirectoryLocation], aip_id: str) -> _AipCheck:
     expected = {f.path: f for f in catalogue.files(aip_id)}
     known = {r.location for r in catalogue.replicas(aip_id)}
     bags = {loc.name: loc.bag_path(aip_id) for loc in locations if loc.name in known and loc.bag_path(aip_id).is_dir()}

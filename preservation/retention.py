@@ -5,7 +5,7 @@ bewaren") is destroyed when its bewaartermijn has passed; B ("Blijvend te beware
 (overgebracht) to the archive repository; N ("Nader te bepalen") is never due: it waits on the "to appraise" list.
 
 The term (MDTO `bewaartermijn`) counts from, in this order:
-  1. a start date set later (`edepot retention set-start`, recorded with who and why);
+  1. a start date set later (recorded with who and why);
   2. `termijnEinddatum` when the MDTO gives the end of the term itself;
   3. `termijnStartdatumLooptijd` (e.g. the date the zaak was closed, for trigger "Afsluiting zaak");
   4. the last message (`dekkingInTijdEinddatum`) when the trigger is absent or says "Laatste bericht".
@@ -22,7 +22,9 @@ term from the same start as a bewaartermijn and defaults to ten years; `[retenti
 needs, default: any one approval) and `timezone`.
 
 Every change (schedule computed at ingest or refresh, re-appraisal, start set, hold placed or lifted) is kept
-in the catalogue's appraisal history or holds table and leaves a PREMIS event on the record's newest AIP.
+in the catalogue's appraisal history or holds table and leaves a PREMIS event on the record's newest AIP,
+naming the person who made it. Who may make which change, and what a change must give (a reason), is the
+Depot service's to decide (edepot/service/retention_and_holds.py): these functions do what they are told.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ from kernel.config import Config
 from kernel.errors import InputError, NotFound
 from kernel.hashing import digest_file
 from kernel.version import EDEPOT_AGENT_ID
-from preservation.catalogue import GONE_STATES, SqliteCatalogue
+from preservation.catalogue import GONE_STATES, Catalogue
 from preservation.metadata.informatieobject import Informatieobject, informatieobject_files
 from preservation.metadata.premis import PremisEvent
 from preservation.metadata.record import WAARDERINGEN, end_of_term
@@ -199,10 +201,10 @@ def compute_schedule(row: RetentionRow, settings: RetentionSettings) -> Schedule
         destruction = date.fromisoformat(a["einddatum"])
         status, why = RetentionStatus.DESTROY, f"bewaartermijn eindigt op {destruction} (termijnEinddatum)"
     elif waardering == "V" and not looptijd:
-        status, why = RetentionStatus.NO_TERM, "waardering V zonder bewaartermijn: geef er een (retention reappraise)"
+        status, why = RetentionStatus.NO_TERM, "waardering V zonder bewaartermijn: herwaardeer met een bewaartermijn"
     elif start is None:
         status = RetentionStatus.START_UNKNOWN
-        why = f"de termijn telt vanaf '{trigger}', waarvan de datum niet bekend is (retention set-start)"
+        why = f"de termijn telt vanaf '{trigger}', waarvan de datum niet bekend is: stel de startdatum vast"
     elif waardering == "V":
         destruction = end_of_term(start, str(looptijd))
         status = RetentionStatus.DESTROY if destruction else RetentionStatus.NO_TERM
@@ -234,12 +236,13 @@ def _start(a: Mapping[str, Any]) -> tuple[date | None, str]:
 # Recording schedules: at ingest, on refresh
 
 
-def schedule_retention(catalogue: SqliteCatalogue, aip_id: str, mdto_xml: bytes, now: datetime,
-                       action: str = "ingest") -> RetentionRow:
+def schedule_retention(catalogue: Catalogue, aip_id: str, mdto_xml: bytes, now: datetime, *,
+                       action: str = "ingest", person: str | None = None) -> RetentionRow:
     """Record the retention schedule of the AIP's record from its MDTO informatieobject (at ingest, or refresh).
 
     The newest AIP of a record is the one read; changes made since (re-appraisal, a start date set later)
-    are kept. Leaves a PREMIS "policy assignment" event; does nothing when nothing changed.
+    are kept. Leaves a PREMIS "policy assignment" event naming `person` (the one who asked for it; at ingest
+    edepot alone, as part of the ingest); does nothing when nothing changed.
     """
     aip = catalogue.aip(aip_id)
     mdto = appraisal_from_mdto(mdto_xml)
@@ -253,15 +256,16 @@ def schedule_retention(catalogue: SqliteCatalogue, aip_id: str, mdto_xml: bytes,
     row = RetentionRow(aip.record_id, aip_id, aip.title, mdto, previous.override if previous else {}, now)
     schedule = compute_schedule(row, RetentionSettings())
     event = premis_event("policy assignment", now, f"retention schedule from the MDTO of AIP {aip_id}",
-                         schedule.why, (SYSTEM,))
-    catalogue.save_retention(row, action, SYSTEM, "read from the MDTO informatieobject",
+                         schedule.why, person_agents(person) if person else (SYSTEM,))
+    catalogue.save_retention(row, action, person or SYSTEM, "read from the MDTO informatieobject",
                              {**previous.mdto, **previous.override} if previous else None, [event])
     return row
 
 
-def schedule_retention_from_aip(catalogue: SqliteCatalogue, aip_id: str, bag_root: Path, now: datetime) -> RetentionRow:
+def schedule_retention_from_aip(catalogue: Catalogue, aip_id: str, bag_root: Path, now: datetime, *,
+                                person: str | None = None) -> RetentionRow:
     """`schedule_retention` with the informatieobject found under the bag's data/metadata/sip/."""
-    return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now)
+    return schedule_retention(catalogue, aip_id, _informatieobject(bag_root).read_bytes(), now, person=person)
 
 
 def _informatieobject(bag_root: Path) -> Path:
@@ -271,31 +275,41 @@ def _informatieobject(bag_root: Path) -> Path:
     return found[0]
 
 
-def refresh_schedules(config: Config, catalogue: SqliteCatalogue, only_missing: bool = False,
-                      problems: list[str] | None = None) -> list[RetentionRow]:
-    """Compute every kept record's schedule from the MDTO of its newest stored AIP (read from a replica
-    whose copy matches the catalogue's sha256); returns the rows, changed or not. With `only_missing`,
-    only for records that have no schedule yet (AIPs ingested before retention was computed at ingest).
-    An AIP whose MDTO cannot be read (e.g. a SIP described in ToPX only) is passed over with a line in
-    `problems`: its record gets no schedule, so it is never due."""
+def newest_aips(catalogue: Catalogue) -> dict[str, str]:
+    """Each kept record's newest AIP: record identifier → AIP identifier."""
     newest: dict[str, str] = {}
     for aip in catalogue.aips():  # oldest first: the last one seen of a record is its newest
         newest[aip.record_id] = aip.aip_id
+    return newest
+
+
+def unscheduled(catalogue: Catalogue) -> dict[str, str]:
+    """The kept records without a retention schedule (AIPs ingested before schedules were computed at ingest,
+    or whose MDTO could not be read), each with its newest AIP."""
+    return {r: a for r, a in newest_aips(catalogue).items() if catalogue.retention_row(r) is None}
+
+
+def refresh_schedules(config: Config, catalogue: Catalogue, *, person: str, only_missing: bool = False,
+                      problems: list[str] | None = None) -> list[RetentionRow]:
+    """Compute every kept record's schedule from the MDTO of its newest stored AIP (read from a replica
+    whose copy matches the catalogue's sha256), as `person`; returns the rows, changed or not. With
+    `only_missing`, only for records that have no schedule yet (`unscheduled`). An AIP whose MDTO cannot
+    be read (e.g. a SIP described in ToPX only) is passed over with a line in `problems`: its record gets
+    no schedule, so it is never due."""
+    records = unscheduled(catalogue) if only_missing else newest_aips(catalogue)
     now = config.clock()
     rows = []
-    for record_id, aip_id in newest.items():
-        if only_missing and catalogue.retention_row(record_id) is not None:
-            continue
+    for record_id, aip_id in records.items():
         try:
             mdto = _read_verified_mdto(config, catalogue, aip_id)
-            rows.append(schedule_retention(catalogue, aip_id, mdto, now, action="refresh"))
+            rows.append(schedule_retention(catalogue, aip_id, mdto, now, action="refresh", person=person))
         except InputError as problem:
             if problems is not None:
                 problems.append(f"{record_id} (AIP {aip_id}): {problem.message}")
     return rows
 
 
-def _read_verified_mdto(config: Config, catalogue: SqliteCatalogue, aip_id: str) -> bytes:
+def _read_verified_mdto(config: Config, catalogue: Catalogue, aip_id: str) -> bytes:
     candidates = [f for f in catalogue.files(aip_id) if f.path.startswith(SIP_METADATA_PREFIX)
                   and f.path.endswith(".mdto.xml") and not f.path.endswith(".bestand.mdto.xml")
                   and "/" not in f.path[len(SIP_METADATA_PREFIX):]]
@@ -306,14 +320,15 @@ def _read_verified_mdto(config: Config, catalogue: SqliteCatalogue, aip_id: str)
                 return path.read_bytes()
     if not candidates:
         raise InputError("no MDTO informatieobject in the AIP (a ToPX-only SIP is not scheduled yet)")
-    raise InputError("no replica holds an intact MDTO informatieobject", hint="run 'edepot fixity run'")
+    raise InputError("no replica holds an intact MDTO informatieobject",
+                     hint="check and repair the replicas first")
 
 
 # ---------------------------------------------------------------------------------------------------
 # Lists
 
 
-def schedules(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[Schedule]:
+def schedules(catalogue: Catalogue, settings: RetentionSettings) -> list[Schedule]:
     """The schedule of every record still kept (no tombstone, some AIP not destroyed)."""
     result = []
     for row in catalogue.retention_rows():
@@ -324,12 +339,12 @@ def schedules(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[S
     return result
 
 
-def held_records(catalogue: SqliteCatalogue) -> set[str]:
+def held_records(catalogue: Catalogue) -> set[str]:
     """Identifiers of records with a hold that has not been lifted."""
     return {h.record_id for h in catalogue.holds(active_only=True)}
 
 
-def due_for_destruction(catalogue: SqliteCatalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
+def due_for_destruction(catalogue: Catalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
     """Records with waardering V whose destruction date lies before `before`, not held, not destroyed;
     by selectielijst category, then date."""
     held = held_records(catalogue)
@@ -339,14 +354,14 @@ def due_for_destruction(catalogue: SqliteCatalogue, settings: RetentionSettings,
     return sorted(due, key=lambda s: (s.category.get("code") or "", s.destruction_date or date.min, s.record_id))
 
 
-def due_for_transfer(catalogue: SqliteCatalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
+def due_for_transfer(catalogue: Catalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
     """Permanent (B) records whose transfer date lies before `before`."""
     due = [s for s in schedules(catalogue, settings)
            if s.status is RetentionStatus.TRANSFER and s.transfer_date is not None and s.transfer_date < before]
     return sorted(due, key=lambda s: (s.transfer_date or date.min, s.record_id))
 
 
-def to_appraise(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list[Schedule]:
+def to_appraise(catalogue: Catalogue, settings: RetentionSettings) -> list[Schedule]:
     """Records nobody can act on until someone appraises them or sets the start of their term."""
     waiting = (RetentionStatus.TO_APPRAISE, RetentionStatus.START_UNKNOWN, RetentionStatus.NO_TERM)
     return [s for s in schedules(catalogue, settings) if s.status in waiting]
@@ -356,14 +371,11 @@ def to_appraise(catalogue: SqliteCatalogue, settings: RetentionSettings) -> list
 # Changes by people: re-appraisal, the start of the term, holds
 
 
-def reappraise(catalogue: SqliteCatalogue, record_id: str, now: datetime, by: str, reason: str,
+def reappraise(catalogue: Catalogue, record_id: str, *, person: str, reason: str, now: datetime,
                waardering: str | None = None, bewaartermijn: str | None = None) -> Schedule:
-    """Change a record's waardering and/or bewaartermijn, recorded with who and why (event "appraisal")."""
+    """Change a record's waardering and/or bewaartermijn, recorded with who and why (event "appraisal" naming
+    `person`); InputError for a value that is not a waardering or a duration."""
     row = _row(catalogue, record_id)
-    _require(by, "--by")
-    _require(reason, "--reason")
-    if waardering is None and bewaartermijn is None:
-        raise InputError("nothing to change", hint="give --waardering and/or --bewaartermijn")
     override = dict(row.override)
     if waardering is not None:
         code = waardering.strip().upper()
@@ -376,83 +388,78 @@ def reappraise(catalogue: SqliteCatalogue, record_id: str, now: datetime, by: st
             raise InputError(f"bewaartermijn {bewaartermijn!r} is not a duration such as P10Y or P6M")
         override["looptijd"] = term
         override["einddatum"] = None  # an end date given with the old term no longer holds
-    return _save_change(catalogue, row, override, now, "reappraisal", by, reason)
+    return _save_change(catalogue, row, override, now=now, action="reappraisal", person=person, reason=reason)
 
 
-def set_start(catalogue: SqliteCatalogue, record_id: str, day: date, now: datetime, by: str,
-              reason: str) -> Schedule:
+def set_start(catalogue: Catalogue, record_id: str, *, day: date, person: str, reason: str,
+              now: datetime) -> Schedule:
     """Set the date a record's term counts from (e.g. the zaak closed later), recorded with who and why."""
     row = _row(catalogue, record_id)
-    _require(by, "--by")
-    _require(reason, "--reason")
     override = {**row.override, "start_override": day.isoformat()}
-    return _save_change(catalogue, row, override, now, "set-start", by, reason)
+    return _save_change(catalogue, row, override, now=now, action="set-start", person=person, reason=reason)
 
 
-def _save_change(catalogue: SqliteCatalogue, row: RetentionRow, override: dict[str, Any], now: datetime,
-                 action: str, by: str, reason: str) -> Schedule:
+def _save_change(catalogue: Catalogue, row: RetentionRow, override: dict[str, Any], *, now: datetime,
+                 action: str, person: str, reason: str) -> Schedule:
     _refuse_if_destroying(catalogue, row.record_id)
     before = {**row.mdto, **row.override}
     changed = RetentionRow(row.record_id, row.aip_id, row.title, row.mdto, override, now)
     schedule = compute_schedule(changed, RetentionSettings())
-    event = premis_event("appraisal", now, f"{action} by {by}: {reason}", schedule.why, (f"person:{by}",))
-    catalogue.save_retention(changed, action, by, reason, before, [event])
+    event = premis_event("appraisal", now, f"{action} by {person}: {reason}", schedule.why, person_agents(person))
+    catalogue.save_retention(changed, action, person, reason, before, [event])
     return schedule
 
 
-def add_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, now: datetime) -> Hold:
-    """Place a hold: the record appears on no destruction list and is not destroyed until it is lifted."""
-    _require(by, "--by")
-    _require(reason, "--reason")
+def add_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: datetime) -> Hold:
+    """Place a hold by `by`: the record appears on no destruction list and is not destroyed until it is lifted."""
     _refuse_if_destroying(catalogue, record_id)
     aip_id = _newest_aip(catalogue, record_id)
     hold = Hold(str(uuid.uuid4()), record_id, reason.strip(), by.strip(), now)
     event = premis_event("hold", now, f"hold placed by {by}: {reason}", "no destruction until the hold is lifted",
-                         (f"person:{by}",))
+                         person_agents(by))
     catalogue.add_hold(hold, aip_id, [event])
     return hold
 
 
-def lift_hold(catalogue: SqliteCatalogue, record_id: str, reason: str, by: str, now: datetime) -> int:
-    """Lift every active hold on the record, recorded with who and why; InputError when none is active."""
-    _require(by, "--by")
-    _require(reason, "--reason")
+def lift_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: datetime) -> int:
+    """Lift every active hold on the record, recorded with who (`by`) and why; InputError when none is active."""
     aip_id = _newest_aip(catalogue, record_id)
     event = premis_event("hold release", now, f"hold lifted by {by}: {reason}", "destruction may follow its schedule",
-                         (f"person:{by}",))
+                         person_agents(by))
     lifted = catalogue.lift_holds(record_id, by.strip(), reason.strip(), now, aip_id, [event])
     if not lifted:
         raise InputError(f"record {record_id!r} has no active hold")
     return lifted
 
 
-def _row(catalogue: SqliteCatalogue, record_id: str) -> RetentionRow:
+def _row(catalogue: Catalogue, record_id: str) -> RetentionRow:
     row = catalogue.retention_row(record_id)
     if row is None or catalogue.tombstone(record_id) is not None:
         _newest_aip(catalogue, record_id)  # raises the right NotFound
-        raise NotFound(f"record {record_id!r} has no retention schedule yet", hint="run 'edepot retention refresh'")
+        raise NotFound(f"record {record_id!r} has no retention schedule yet",
+                       hint="compute the retention schedules from the stored MDTO first")
     return row
 
 
-def _newest_aip(catalogue: SqliteCatalogue, record_id: str) -> str:
+def _newest_aip(catalogue: Catalogue, record_id: str) -> str:
     if catalogue.tombstone(record_id) is not None:
-        raise NotFound(f"record {record_id!r} was destroyed", hint=f"see 'edepot retention show --record {record_id}'")
+        raise NotFound(f"record {record_id!r} was destroyed", hint="its tombstone says when and under which list")
     kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
     if not kept:
-        raise NotFound(f"no record {record_id!r} in the catalogue", hint="list them with 'edepot aip list'")
+        raise NotFound(f"no record {record_id!r} in the catalogue", hint="check the record's identifier (kenmerk)")
     return kept[-1]
 
 
-def _refuse_if_destroying(catalogue: SqliteCatalogue, record_id: str) -> None:
+def _refuse_if_destroying(catalogue: Catalogue, record_id: str) -> None:
     started = catalogue.journal_entries(record_id=record_id)
     if started:
         raise InputError(f"record {record_id!r} is being destroyed under list {started[0]['list_id']}",
-                         hint=f"finish it with 'edepot retention destroy {started[0]['list_id']}'")
+                         hint=f"finish destroying list {started[0]['list_id']} first")
 
 
-def _require(value: str, flag: str) -> None:
-    if not value or not value.strip():
-        raise InputError(f"{flag} must not be empty")
+def person_agents(person: str) -> tuple[str, ...]:
+    """The PREMIS agents of a step done by `person` (beside edepot itself, which `premis_event` adds)."""
+    return (f"person:{' '.join(person.split())}",)
 
 
 def premis_event(kind: str, now: datetime, detail: str, outcome_detail: str, agents: tuple[str, ...],

@@ -3,7 +3,8 @@ the folder of official standards and real exports beside the checkout (read in p
 
 Ingest refuses SIPs it cannot scan for viruses, and the test machine has no freshclam database: every test
 (and every `edepot` it starts) scans with the real ClamAV and edepot's test database (EICAR only), named in
-$EDEPOT_SCAN_DATABASE. A test of what happens without any database removes it (`no_scan_database`)."""
+$EDEPOT_SCAN_DATABASE. A test of what happens without any database removes it (`no_scan_database`).
+Commands act as the person named in $EDEPOT_USER (TEST_OPERATOR) unless a test names another."""
 from __future__ import annotations
 
 import dataclasses
@@ -19,6 +20,7 @@ from kernel.config import Config, load_config
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FIXED_NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=timezone.utc)
+TEST_OPERATOR = "T. Beheerder"
 
 
 def shared_or_skip() -> Path:
@@ -38,6 +40,7 @@ def scan_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     database = write_test_database(tmp_path_factory.mktemp("clamav"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EDEPOT_SCAN_DATABASE", str(database))
+        patch.setenv("EDEPOT_USER", TEST_OPERATOR)  # the person every test's commands act as, unless told
         yield database
 
 

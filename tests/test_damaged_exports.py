@@ -166,7 +166,7 @@ def test_sip_with_a_cut_or_empty_export_zip_is_refused_with_a_report(damage: str
         ingest(sip, config)
     assert refused.value.ref == "E300"
     assert refused.value.problems and "whole.zip" in refused.value.problems[0]
-    assert "--damaged-export" in refused.value.hint
+    assert refused.value.remedy == "declare-damaged" and "--" not in refused.value.hint
     reports = sorted((config.data_dir / "reports").glob("*rejected*.json"))
     report = json.loads(reports[-1].read_text(encoding="utf-8"))
     assert report["error"]["stage"] == "unpack export" and report["error"]["problems"] == refused.value.problems

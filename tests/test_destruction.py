@@ -1,9 +1,11 @@
 """Destruction on real AIPs (made by the real ingest from SIPs with waardering V and a short bewaartermijn): the
 list, approval bound to its content, holds, resumable destruction, nothing of the record left anywhere, and the
-certificate naming exactly what was destroyed."""
+certificate naming exactly what was destroyed. Everything is asked of the Depot service, as the people who do
+it: the rules (four eyes, a reason, a person) are the service's."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from dataclasses import replace
 from datetime import date, datetime
@@ -15,27 +17,17 @@ import yaml
 
 import preservation.destruction as destruction
 from access.dip import create_dip
+from edepot.service import Depot, Person
 from ingest.pipeline import IngestResult, ingest
 from ingest.sip import create_sip
 from kernel.config import Config
-from kernel.errors import InputError, NotFound
-from preservation.catalogue import AipState, SqliteCatalogue, open_catalogue
-from preservation.destruction import approve_list, destroy_list, draw_up_list
+from kernel.errors import InputError, NoActingPerson, NotFound
+from preservation.catalogue import AipState, Catalogue, open_catalogue
+from preservation.catalogue_db.database import sqlite_path
 from preservation.fixity import run_fixity
 from preservation.pdfa_check import check_pdfa
-from preservation.retention import (
-    RetentionSettings,
-    add_hold,
-    due_for_transfer,
-    lift_hold,
-    reappraise,
-    refresh_schedules,
-    set_start,
-    to_appraise,
-)
 from preservation.storage import open_locations
-
-SETTINGS = RetentionSettings()
+from tests.conftest import TEST_OPERATOR
 
 
 def write_export(folder: Path, token: str, last_day: str = "15-03-2024") -> Path:
@@ -62,15 +54,26 @@ def ingest_record(config: Config, tmp: Path, metadata: dict[str, Any] | None = N
     result = ingest(sip.path, config)
     if refresh:
         with catalogue_of(config) as catalogue:
-            refresh_schedules(config, catalogue)
+            acting(catalogue, config, TEST_OPERATOR).refresh_schedules()
     return result, token
+
+
+def acting(catalogue: Catalogue, config: Config, name: str | None) -> Depot:
+    """The Depot as the person `name` (nobody with None), over an open catalogue."""
+    return Depot(config, person=Person(name) if name else None, catalogue=catalogue)
+
+
+def require_roles(config: Config, *roles: str) -> None:
+    """`[retention] required_roles` in the data directory's edepot.toml."""
+    listed = ", ".join(f'"{r}"' for r in roles)
+    (config.data_dir / "edepot.toml").write_text(f"[retention]\nrequired_roles = [{listed}]\n", encoding="utf-8")
 
 
 class catalogue_of:
     def __init__(self, config: Config) -> None:
         self.catalogue = open_catalogue(config.catalogue_url)
 
-    def __enter__(self) -> SqliteCatalogue:
+    def __enter__(self) -> Catalogue:
         return self.catalogue
 
     def __exit__(self, *exc: object) -> None:
@@ -95,23 +98,34 @@ def index_if_search_exists(config: Config, result: IngestResult) -> bool:
     return True
 
 
+def behind_edepots_back(config: Config, sql: str, params: tuple[str, ...]) -> None:
+    """Change the catalogue the way someone with the database file, not edepot, would."""
+    db = sqlite3.connect(sqlite_path(config.catalogue_url), isolation_level=None, timeout=60)
+    try:
+        db.execute(sql, params)
+    finally:
+        db.close()
+
+
 def test_held_record_is_never_destroyed(config: Config, tmp_path: Path) -> None:
     first, _ = ingest_record(config, tmp_path)
     second, _ = ingest_record(config, tmp_path)
     with catalogue_of(config) as catalogue:
-        add_hold(catalogue, second.record_id, "Woo-verzoek 2024-17", "W. Woo", config.clock())
-        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        woo, jurist = acting(catalogue, config, "W. Woo"), acting(catalogue, config, "J. Jurist")
+        beheer = acting(catalogue, config, "B. Beheer")
+        woo.place_hold(second.record_id, reason="Woo-verzoek 2024-17")
+        drawn = beheer.draw_up_destruction_list()
         assert drawn is not None
         assert [i["record_id"] for i in drawn.content["items"]] == [first.record_id]
-        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
+        acting(catalogue, config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
         # A hold placed after approval still stops destruction.
-        add_hold(catalogue, first.record_id, "Rechtszaak 2026/3", "J. Jurist", config.clock())
-        result = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        jurist.place_hold(first.record_id, reason="Rechtszaak 2026/3")
+        result = beheer.destroy_destruction_list(drawn.list_id)
         assert result.destroyed == [] and "Rechtszaak 2026/3" in result.skipped[0]["reason"]
         assert all(Path(r).is_dir() for r in first.locations) and all(Path(r).is_dir() for r in second.locations)
-        assert draw_up_list(config, catalogue, SETTINGS, None) is None  # both held: nothing due
-        lift_hold(catalogue, first.record_id, "zaak geschikt", "J. Jurist", config.clock())
-        result = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        assert beheer.draw_up_destruction_list() is None  # both held: nothing due
+        assert jurist.lift_holds(first.record_id, reason="zaak geschikt") == 1
+        result = beheer.destroy_destruction_list(drawn.list_id)
         assert result.destroyed == [first.record_id] and result.complete
         assert not any(Path(r).exists() for r in first.locations)
         assert all(Path(r).is_dir() for r in second.locations)
@@ -119,72 +133,90 @@ def test_held_record_is_never_destroyed(config: Config, tmp_path: Path) -> None:
         assert "hold" in events and "deaccession" not in events
         holds = catalogue.holds(first.record_id)
         assert holds[0].lifted_by == "J. Jurist" and holds[0].lift_reason == "zaak geschikt"
-        with pytest.raises(InputError):
-            lift_hold(catalogue, second.record_id, "", "x", config.clock())
+        with pytest.raises(InputError, match="reason") as empty:
+            jurist.lift_holds(second.record_id, reason=" ")
+        assert "--" not in empty.value.message  # the service speaks of what is missing, not of a flag
+        assert [h.record_id for h in woo.holds()] == [second.record_id]
 
 
 def test_unapproved_or_changed_list_is_refused(config: Config, tmp_path: Path) -> None:
     result, _ = ingest_record(config, tmp_path)
     with catalogue_of(config) as catalogue:
-        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        beheer, archivist = acting(catalogue, config, "B. Beheer"), acting(catalogue, config, "A. Archivaris")
+        drawn = beheer.draw_up_destruction_list()
         assert drawn is not None
-        with pytest.raises(InputError, match="not approved"):
-            destroy_list(config, catalogue, drawn.list_id, SETTINGS)
+        with pytest.raises(InputError, match="not approved") as refused:
+            beheer.destroy_destruction_list(drawn.list_id)
+        assert "edepot" not in refused.value.hint and "--" not in refused.value.hint
         json_file = next(p for p in drawn.files if p.suffix == ".json")
         document = json.loads(json_file.read_text(encoding="utf-8"))
-        approve_list(config, catalogue, str(json_file), "A. Archivaris", "archivaris")  # the file as written: fine
+        archivist.approve_destruction_list(str(json_file), role="archivaris")  # the file as written: fine
         document["items"][0]["destruction_date"] = "2020-01-01"
         changed = tmp_path / "changed.json"
         changed.write_text(json.dumps(document), encoding="utf-8")
         with pytest.raises(InputError, match="differs"):
-            approve_list(config, catalogue, str(changed), "A. Archivaris", "archivaris")
+            acting(catalogue, config, "G. Secretaris").approve_destruction_list(str(changed), role="archivaris")
         with pytest.raises(InputError, match="differs"):
-            destroy_list(config, catalogue, str(changed), SETTINGS)
+            beheer.destroy_destruction_list(str(changed))
         # Roles required by the settings: one approval is not enough.
-        strict = RetentionSettings(required_roles=("archivaris", "gemeentesecretaris"))
+        require_roles(config, "archivaris", "gemeentesecretaris")
         with pytest.raises(InputError, match="gemeentesecretaris"):
-            destroy_list(config, catalogue, drawn.list_id, strict)
+            beheer.destroy_destruction_list(drawn.list_id)
         # The stored list changed behind edepot's back: its approval no longer counts.
         stored = catalogue.destruction_list(drawn.list_id)
         assert stored is not None
         tampered = {**stored.content, "before": "2099-01-01"}
-        catalogue._db.execute("UPDATE destruction_lists SET content = ? WHERE list_id = ?",
-                              (json.dumps(tampered), drawn.list_id))
+        behind_edepots_back(config, "UPDATE destruction_lists SET content = ? WHERE list_id = ?",
+                            (json.dumps(tampered), drawn.list_id))
         with pytest.raises(InputError, match="changed"):
-            destroy_list(config, catalogue, drawn.list_id, SETTINGS)
-        catalogue._db.execute("UPDATE destruction_lists SET content = ? WHERE list_id = ?",
-                              (json.dumps(stored.content), drawn.list_id))
+            beheer.destroy_destruction_list(drawn.list_id)
+        behind_edepots_back(config, "UPDATE destruction_lists SET content = ? WHERE list_id = ?",
+                            (json.dumps(stored.content), drawn.list_id))
         assert all(Path(r).is_dir() for r in result.locations)
         assert catalogue.tombstone(result.record_id) is None
-        approve_list(config, catalogue, drawn.list_id, "G. Secretaris", "gemeentesecretaris")
-        assert destroy_list(config, catalogue, drawn.list_id, strict).destroyed == [result.record_id]
+        acting(catalogue, config, "G. Secretaris").approve_destruction_list(drawn.list_id, role="gemeentesecretaris")
+        assert beheer.destroy_destruction_list(drawn.list_id).destroyed == [result.record_id]
+        with pytest.raises(InputError, match="already executed"):
+            acting(catalogue, config, "C. Derde").approve_destruction_list(drawn.list_id, role="archivaris")
 
 
 def test_four_eyes_the_drafter_and_one_name_in_two_roles_are_refused_and_nothing_is_destroyed(
         config: Config, tmp_path: Path) -> None:
     result, _ = ingest_record(config, tmp_path)
-    strict = RetentionSettings(required_roles=("archivaris", "gemeentesecretaris"))
+    require_roles(config, "archivaris", "gemeentesecretaris")
     with catalogue_of(config) as catalogue:
-        drawn = draw_up_list(config, catalogue, strict, None, by="D. Opsteller")
+        drafter, archivist = acting(catalogue, config, "D. Opsteller"), acting(catalogue, config, "A. Archivaris")
+        drawn = drafter.draw_up_destruction_list()
         assert drawn is not None and drawn.content["drawn_up_by"] == "D. Opsteller"
         with pytest.raises(InputError, match="drew the list up"):
-            approve_list(config, catalogue, drawn.list_id, " d.  opsteller ", "archivaris")
-        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
+            acting(catalogue, config, " d.  opsteller ").approve_destruction_list(drawn.list_id, role="archivaris")
+        with pytest.raises(InputError, match="role"):
+            archivist.approve_destruction_list(drawn.list_id, role=" ")
+        archivist.approve_destruction_list(drawn.list_id, role="archivaris")
         with pytest.raises(InputError, match="already approved"):
-            approve_list(config, catalogue, drawn.list_id, "a. archivaris", "gemeentesecretaris")
+            acting(catalogue, config, "a. archivaris").approve_destruction_list(drawn.list_id,
+                                                                                role="gemeentesecretaris")
         assert [a.by for a in catalogue.approvals(drawn.list_id)] == ["A. Archivaris"]  # the refusals left nothing
         with pytest.raises(InputError, match="gemeentesecretaris"):
-            destroy_list(config, catalogue, drawn.list_id, strict)
+            drafter.destroy_destruction_list(drawn.list_id)
         # Approvals recorded another way (an older edepot, the database) are judged again before destroying.
         for by, role in (("D. Opsteller", "gemeentesecretaris"), ("A. Archivaris", "gemeentesecretaris")):
-            catalogue._db.execute("INSERT INTO destruction_approvals VALUES (?, ?, ?, ?, ?)",
-                                  (drawn.list_id, drawn.digest, by, role, config.clock().isoformat()))
+            behind_edepots_back(config, "INSERT INTO destruction_approvals (list_id, digest, by, role, at) "
+                                "VALUES (?, ?, ?, ?, ?)", (drawn.list_id, drawn.digest, by, role,
+                                                           config.clock().isoformat()))
             with pytest.raises(InputError, match="nothing was destroyed"):
-                destroy_list(config, catalogue, drawn.list_id, strict)
-            catalogue._db.execute("DELETE FROM destruction_approvals WHERE by = ? AND role = ?", (by, role))
+                drafter.destroy_destruction_list(drawn.list_id)
+            behind_edepots_back(config, "DELETE FROM destruction_approvals WHERE by = ? AND role = ?", (by, role))
+        # An approval of another digest (the list as it was before some change) does not count either.
+        behind_edepots_back(config, "INSERT INTO destruction_approvals (list_id, digest, by, role, at) "
+                            "VALUES (?, ?, ?, ?, ?)", (drawn.list_id, "0" * 64, "G. Secretaris",
+                                                       "gemeentesecretaris", config.clock().isoformat()))
+        with pytest.raises(InputError, match="gemeentesecretaris"):
+            drafter.destroy_destruction_list(drawn.list_id)
         assert all(Path(r).is_dir() for r in result.locations) and catalogue.tombstone(result.record_id) is None
-        approve_list(config, catalogue, drawn.list_id, "G. Secretaris", "gemeentesecretaris")
-        assert destroy_list(config, catalogue, drawn.list_id, strict).destroyed == [result.record_id]
+        acting(catalogue, config, "G. Secretaris").approve_destruction_list(drawn.list_id, role="gemeentesecretaris")
+        beheer = acting(catalogue, config, "B. Beheer")
+        assert beheer.destroy_destruction_list(drawn.list_id).destroyed == [result.record_id]
 
 
 def test_interrupted_destruction_completes_and_touches_nothing_else(config: Config, tmp_path: Path,
@@ -192,10 +224,11 @@ def test_interrupted_destruction_completes_and_touches_nothing_else(config: Conf
     due, token = ingest_record(config, tmp_path)
     kept, kept_token = ingest_record(config, tmp_path, {"waardering": "V", "bewaartermijn": "P50Y"})
     with catalogue_of(config) as catalogue:
+        beheer = acting(catalogue, config, "B. Beheer")
         before = {f.path: f.sha256 for f in catalogue.files(due.aip_id)}
-        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        drawn = beheer.draw_up_destruction_list()
         assert drawn is not None and [i["record_id"] for i in drawn.content["items"]] == [due.record_id]
-        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
+        acting(catalogue, config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
 
         real_remove, calls = destruction._remove_bag, []
 
@@ -207,7 +240,7 @@ def test_interrupted_destruction_completes_and_touches_nothing_else(config: Conf
 
         monkeypatch.setattr(destruction, "_remove_bag", crash_on_second_replica)
         with pytest.raises(RuntimeError, match="power cut"):
-            destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+            beheer.destroy_destruction_list(drawn.list_id)
         monkeypatch.setattr(destruction, "_remove_bag", real_remove)
         assert sum(Path(r).exists() for r in due.locations) == 1
         assert catalogue.aips_of_record(due.record_id)[0][1] == AipState.DESTROYING.value
@@ -218,10 +251,11 @@ def test_interrupted_destruction_completes_and_touches_nothing_else(config: Conf
         # leaves it alone.
         assert {f.kind.value for f in report.findings if f.aip_id == due.aip_id} <= {"unknown bag"}
         assert all(f.repaired_from is None for f in report.findings)
-        with pytest.raises(InputError, match="being destroyed"):
-            add_hold(catalogue, due.record_id, "te laat", "x", config.clock())
+        with pytest.raises(InputError, match="being destroyed") as refused:
+            acting(catalogue, config, "W. Woo").place_hold(due.record_id, reason="te laat")
+        assert "edepot" not in refused.value.hint
 
-        result = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        result = beheer.destroy_destruction_list(drawn.list_id)
         assert result.destroyed == [due.record_id] and result.complete
         assert not any(Path(r).exists() for r in due.locations)
         assert all(e["state"] == "done" for e in catalogue.journal_entries(drawn.list_id))
@@ -253,10 +287,11 @@ def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config
     quarantined.write_text(f"stray copy {token}", encoding="utf-8")
     with catalogue_of(config) as catalogue:
         destroyed_files = {f.path: (f.size, f.sha256) for f in catalogue.files(result.aip_id)}
-        drawn = draw_up_list(config, catalogue, SETTINGS, None)
+        beheer = acting(catalogue, config, "B. Beheer")
+        drawn = beheer.draw_up_destruction_list()
         assert drawn is not None
-        approve_list(config, catalogue, drawn.list_id, "A. Archivaris", "archivaris")
-        outcome = destroy_list(config, catalogue, drawn.list_id, SETTINGS, by="B. Beheer")
+        acting(catalogue, config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
+        outcome = beheer.destroy_destruction_list(drawn.list_id)
         tomb = catalogue.tombstone(result.record_id)
         events = [e.type for e in catalogue.events(result.aip_id)]
         deletion_details = [e.detail for e in catalogue.events(result.aip_id) if e.type == "deletion"]
@@ -288,19 +323,18 @@ def test_reappraisal_and_start_dates_are_recorded_events(config: Config, tmp_pat
     zaak = {"waardering": "V", "bewaartermijn": {"looptijd": "P1Y", "trigger": "Afsluiting zaak"}}
     result, _ = ingest_record(config, tmp_path, zaak)
     with catalogue_of(config) as catalogue:
-        assert [s.record_id for s in to_appraise(catalogue, SETTINGS)] == [result.record_id]
-        assert draw_up_list(config, catalogue, SETTINGS, None) is None
-        now = config.clock()
-        schedule = set_start(catalogue, result.record_id, date(2024, 2, 29),
-                             now, "R. Beheer", "zaak gesloten op 29-02-2024")
+        beheer, archivist = acting(catalogue, config, "R. Beheer"), acting(catalogue, config, "A. Archivaris")
+        assert [s.record_id for s in beheer.to_appraise()] == [result.record_id]
+        assert beheer.draw_up_destruction_list() is None
+        schedule = beheer.set_retention_start(result.record_id, day=date(2024, 2, 29),
+                                              reason="zaak gesloten op 29-02-2024")
         assert str(schedule.destruction_date) == "2025-02-28"
-        permanent = reappraise(catalogue, result.record_id, now, "A. Archivaris", "toch van blijvende waarde",
-                               waardering="B")
+        permanent = archivist.reappraise(result.record_id, reason="toch van blijvende waarde", waardering="B")
         assert permanent.transfer_date is not None and str(permanent.transfer_date) == "2034-02-28"
-        assert draw_up_list(config, catalogue, SETTINGS, None) is None
-        assert due_for_transfer(catalogue, SETTINGS, permanent.transfer_date) == []
-        assert [s.record_id for s in due_for_transfer(catalogue, RetentionSettings(transfer_term="P1Y"),
-                                                      now.date())] == [result.record_id]
+        assert beheer.draw_up_destruction_list() is None
+        assert beheer.due_for_transfer(permanent.transfer_date) == []
+        (config.data_dir / "edepot.toml").write_text('[retention]\ntransfer_term = "P1Y"\n', encoding="utf-8")
+        assert [s.record_id for s in beheer.due_for_transfer(config.clock().date())] == [result.record_id]
         history = catalogue.appraisal_history(result.record_id)
         assert [h["action"] for h in history] == ["ingest", "set-start", "reappraisal"]  # scheduled at ingest
         assert history[-1]["by"] == "A. Archivaris" and history[-1]["before"]["waardering"] == "V"
@@ -308,7 +342,13 @@ def test_reappraisal_and_start_dates_are_recorded_events(config: Config, tmp_pat
         assert sum(e.type == "appraisal" for e in events) == 2
         assert any("toch van blijvende waarde" in e.detail for e in events)
         with pytest.raises(InputError):
-            reappraise(catalogue, result.record_id, now, "x", "y", bewaartermijn="ten years")
+            archivist.reappraise(result.record_id, reason="y", bewaartermijn="ten years")
+        with pytest.raises(InputError, match="waardering, the bewaartermijn or both") as nothing:
+            archivist.reappraise(result.record_id, reason="y")
+        with pytest.raises(InputError, match="reason") as no_reason:
+            beheer.set_retention_start(result.record_id, day=date(2024, 3, 1), reason="")
+        assert "--" not in nothing.value.message + no_reason.value.message
+        assert len(catalogue.appraisal_history(result.record_id)) == 3  # the refusals changed nothing
 
 
 def test_a_new_user_destroys_what_is_due_this_year_with_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -331,9 +371,17 @@ def test_a_new_user_destroys_what_is_due_this_year_with_the_cli(tmp_path: Path, 
     assert all(check_pdfa(f).ok for f in listed["files"] if f.endswith(".pdf"))
     csv_text = next(Path(f) for f in listed["files"] if f.endswith(".csv")).read_text(encoding="utf-8")
     assert result.record_id in csv_text and "Correspondentie" in csv_text
+    assert listed["items"] and json.loads(Path(listed["files"][0]).read_text())["drawn_up_by"] == TEST_OPERATOR
     assert main(["retention", "destroy", listed["list_id"]]) == 2  # not approved: refused, one line
     assert "not approved" in capsys.readouterr().err
-    assert run("retention", "approve", listed["list_id"], "--by", "A. Archivaris", "--role", "archivaris")[0] == 0
+    # The acting person ($EDEPOT_USER here) drew the list up, so may not approve it.
+    assert main(["retention", "approve", listed["list_id"], "--role", "archivaris"]) == 2
+    assert "drew the list up" in capsys.readouterr().err
+    monkeypatch.delenv("EDEPOT_USER")
+    assert main(["retention", "approve", listed["list_id"], "--role", "archivaris"]) == 2
+    assert "E112" in capsys.readouterr().err  # nobody named: nothing is approved anonymously
+    assert run("retention", "lists")[1]["lists"][0]["approvals"] == []
+    assert run("retention", "approve", listed["list_id"], "--user", "A. Archivaris", "--role", "archivaris")[0] == 0
     code, done = run("retention", "destroy", listed["list_id"], "--by", "B. Beheer")
     assert code == 0 and done["destroyed"] == [result.record_id] and done["complete"]
     code, lists = run("retention", "lists")
@@ -344,8 +392,8 @@ def test_a_new_user_destroys_what_is_due_this_year_with_the_cli(tmp_path: Path, 
     assert main(["hold", "add", "--record", result.record_id, "--reason", "Woo", "--by", "x"]) == 2
     assert files_holding(data, token.encode()) == []
     assert run("hold", "list")[1] == {"holds": []}
-    assert run("retention", "transfer-due")[0] == 0 and run("retention", "to-appraise")[0] == 0
-    code, refreshed = run("retention", "refresh")
+    assert run("retention", "transfer-due")[0] == 0 and run("retention", "to-appraise")[0] == 0  # listings: nobody needed
+    code, refreshed = run("retention", "refresh", "--user", "R. Beheer")
     assert code == 0 and refreshed == {"records": [], "not_scheduled": []}  # the destroyed one is not scheduled again
 
 
@@ -359,7 +407,7 @@ def test_a_record_becomes_due_at_local_midnight_across_dst(config: Config, tmp_p
     result, _ = ingest_record(config, tmp_path, last_day="29-03-2025")
     at = replace(config, clock=lambda: datetime.fromisoformat(moment))
     with catalogue_of(config) as catalogue:
-        drawn = draw_up_list(at, catalogue, SETTINGS, None)
+        drawn = acting(catalogue, at, TEST_OPERATOR).draw_up_destruction_list()
     assert (drawn is not None) is listed
     if drawn is not None:
         assert drawn.content["items"][0]["destruction_date"] == "2026-03-29"
@@ -376,10 +424,52 @@ def test_an_aip_without_mdto_is_reported_and_never_due(config: Config, tmp_path:
                      options=SipOptions(metadata_standard="topx"))
     topx_only = ingest(sip.path, config)
     described, _ = ingest_record(config, tmp_path)
-    problems: list[str] = []
     with catalogue_of(config) as catalogue:
-        rows = refresh_schedules(config, catalogue, problems=problems)
-        drawn = draw_up_list(config, catalogue, SETTINGS, None)
-    assert [r.record_id for r in rows] == [described.record_id]
+        refreshed = acting(catalogue, config, TEST_OPERATOR).refresh_schedules()
+        drawn = acting(catalogue, config, TEST_OPERATOR).draw_up_destruction_list()
+    assert [s.record_id for s in refreshed.schedules] == [described.record_id]
+    problems = refreshed.not_scheduled
     assert len(problems) == 1 and topx_only.record_id in problems[0] and "ToPX" in problems[0]
     assert drawn is not None and [i["record_id"] for i in drawn.content["items"]] == [described.record_id]
+
+
+def test_nothing_is_done_anonymously_and_every_retention_event_names_who_acted(config: Config,
+                                                                              tmp_path: Path) -> None:
+    result, _ = ingest_record(config, tmp_path, refresh=False)
+    # A record whose schedule is missing (as after an ingest that stopped before scheduling it).
+    behind_edepots_back(config, "DELETE FROM retention WHERE record_id = ?", (result.record_id,))
+    with catalogue_of(config) as catalogue:
+        written = len(catalogue.events(result.aip_id))
+        nobody = acting(catalogue, config, None)
+        assert nobody.holds() == [] and nobody.destruction_lists() == []  # reading needs nobody
+        for action in (lambda: nobody.place_hold(result.record_id, reason="Woo-verzoek 9"),
+                       lambda: nobody.lift_holds(result.record_id, reason="klaar"),
+                       lambda: nobody.reappraise(result.record_id, reason="besluit", waardering="B"),
+                       lambda: nobody.set_retention_start(result.record_id, day=date(2024, 1, 1), reason="zaak"),
+                       nobody.refresh_schedules, nobody.to_appraise, nobody.draw_up_destruction_list,
+                       lambda: nobody.approve_destruction_list("VL-20261123-1", role="archivaris"),
+                       lambda: nobody.destroy_destruction_list("VL-20261123-1")):
+            with pytest.raises(NoActingPerson) as refused:
+                action()
+            assert refused.value.ref == "E112"
+        assert len(catalogue.events(result.aip_id)) == written and catalogue.retention_row(result.record_id) is None
+
+        assert acting(catalogue, config, "R. Beheer").to_appraise() == []  # computes the missing schedule
+        woo = acting(catalogue, config, "W. Woo")
+        woo.place_hold(result.record_id, reason="Woo-verzoek 9")
+        woo.lift_holds(result.record_id, reason="Woo-besluit onherroepelijk")
+        archivist = acting(catalogue, config, "A. Archivaris")
+        archivist.reappraise(result.record_id, reason="besluit 12", bewaartermijn="P1Y")
+        drawn = acting(catalogue, config, "D. Opsteller").draw_up_destruction_list()
+        assert drawn is not None
+        archivist.approve_destruction_list(drawn.list_id, role="archivaris")
+        acting(catalogue, config, "B. Beheer").destroy_destruction_list(drawn.list_id)
+        events = catalogue.events(result.aip_id)[written:]
+        tomb = catalogue.tombstone(result.record_id)
+    people = [(e.type, [a for a in e.agents if a.startswith("person:")]) for e in events]
+    assert all(names for _type, names in people), people  # every event of these steps names a person
+    by_type = {(kind, name) for kind, names in people for name in names}
+    assert {("policy assignment", "person:R. Beheer"), ("hold", "person:W. Woo"), ("hold release", "person:W. Woo"),
+            ("appraisal", "person:A. Archivaris"), ("appraisal", "person:D. Opsteller"),
+            ("deletion", "person:B. Beheer"), ("deaccession", "person:B. Beheer")} <= by_type
+    assert tomb is not None and tomb["destroyed_by"] == "B. Beheer" and tomb["approvals"][0]["by"] == "A. Archivaris"

@@ -152,7 +152,8 @@ def test_a_second_sip_of_a_record_is_refused_unless_asked_as_a_new_version(held:
         ingest(other.path, config)
     assert caught.value.ref == "E108" and caught.value.exit_code == 2
     assert f"record {other.record_id} is archived already (AIP {aip_id}" in caught.value.message
-    assert "--new-version" in caught.value.hint
+    assert caught.value.remedy == "new-version" and "version 2 of the record" in caught.value.hint
+    assert "--" not in caught.value.hint  # the command line adds its flag (edepot/remedies.py)
     assert catalogued(config) == [aip_id]  # (with --new-version it becomes version 2: tests/test_end_to_end.py)
 
 

@@ -203,10 +203,16 @@ def test_schedule_prints_and_installs_a_nightly_timer(config: Config, tmp_path: 
 
     units = tmp_path / "units"
     units.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "edepot.cli", "--data-dir", str(config.data_dir), "fixity", "schedule",
-         "--at", "03:15", "--max-seconds", "7200", "--install", str(units)], capture_output=True, text=True)
+    schedule = [sys.executable, "-m", "edepot.cli", "--data-dir", str(config.data_dir), "fixity", "schedule",
+                "--at", "03:15", "--max-seconds", "7200", "--install", str(units)]
+    unattended = subprocess.run(schedule, capture_output=True, text=True)  # nobody to act at night: refused
+    assert unattended.returncode == 2 and "E112" in unattended.stderr and "[operator] name" in unattended.stderr
+    assert not list(units.iterdir())
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    (config.data_dir / "edepot.toml").write_text('[operator]\nname = "N. Nachtdienst"\n', encoding="utf-8")
+    result = subprocess.run(schedule, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    assert "act as the configured operator, N. Nachtdienst" in result.stdout
     timer = (units / "edepot-fixity.timer").read_text()
     service = (units / "edepot-fixity.service").read_text()
     assert "OnCalendar=*-*-* 03:15:00" in timer and "Persistent=true" in timer

@@ -236,11 +236,20 @@ def test_not_required_ingests_unscanned_and_says_not_scanned(config: Config, tmp
     assert event.detail.startswith("not scanned") and event.outcome_detail.startswith("not scanned")
 
 
-def test_the_demo_runs_without_a_database_and_says_so_loudly(tmp_path: Path, no_scan_database: None) -> None:
+def test_the_demo_runs_without_a_database_and_says_so_loudly(tmp_path: Path, no_scan_database: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDEPOT_USER")  # a fresh machine names nobody: the demo acts as its own person
     ran = run_cli_in_process(tmp_path / "data", "demo")
     assert ran.code == 0, ran.stderr
     assert ran.stderr.count("WARNING: NO VIRUS CHECK") == 2  # before and after
-    assert "NOT SCANNED for viruses" in ran.stdout
+    assert "NOT SCANNED for viruses" in ran.stdout and "acting as: Demo Archivaris" in ran.stdout
+    aip_id = ran.stdout.split("3. AIP:")[1].split(",")[0].strip()
+    catalogue = open_catalogue(load_config(tmp_path / "data").catalogue_url)
+    try:
+        events = catalogue.events(aip_id)
+        assert events and all("person:Demo Archivaris" in e.agents for e in events)
+    finally:
+        catalogue.close()
 
 
 def test_a_trial_database_from_the_command_catches_eicar(tmp_path: Path, no_scan_database: None) -> None:
@@ -278,7 +287,9 @@ def test_new_version_links_to_the_first_and_plain_reingest_is_refused(scanned: C
     first = ingest(sip, scanned)
     with pytest.raises(AlreadyIngested) as caught:
         ingest(sip, scanned)
-    assert "--new-version" in caught.value.hint
+    assert caught.value.remedy == "new-version" and "--" not in caught.value.hint  # the engine names no flag
+    refused = run_cli_in_process(scanned.data_dir, "ingest", sip)
+    assert refused.code == 2 and "E106" in refused.stderr and "add --new-version" in refused.stderr
     second = ingest(sip, scanned, new_version=True)
     third = ingest(sip, scanned, new_version=True)
     assert len({first.aip_id, second.aip_id, third.aip_id}) == 3

@@ -83,7 +83,10 @@ def test_zero_everywhere_and_ties_are_refused_naming_what_was_tried(export: Expo
     assert "a 0" in zero.value.one_line() and "b 0" in zero.value.one_line()
     with pytest.raises(UnknownExportFormat, match="equally") as tie:
         detect(export, [_Fixed("a", 0.7), _Fixed("b", 0.7), _Fixed("c", 0.1)])
-    assert "--format" in tie.value.one_line()
+    assert tie.value.remedy == "choose-format" and "--" not in tie.value.one_line()  # the command line adds --format
+    from edepot.remedies import hint_with_remedy
+
+    assert "choose with --format" in str(hint_with_remedy(tie.value))
 
 
 def test_registered_formats_fulfil_the_contract() -> None:

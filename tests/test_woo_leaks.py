@@ -188,7 +188,7 @@ def test_a_woo_delivery_waits_for_decisions_lists_grounds_and_holds_its_records(
     settings = RetentionSettings()
     with_catalogue = open_catalogue(archive.config.catalogue_url)
     try:
-        refresh_schedules(archive.config, with_catalogue)
+        refresh_schedules(archive.config, with_catalogue, person="W. de Wit")
         due_before = {s.record_id for s in due_for_destruction(with_catalogue, settings, date(2026, 11, 24))}
     finally:
         with_catalogue.close()

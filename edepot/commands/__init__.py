@@ -3,3 +3,19 @@
 Adding a verb is one function in the right module; adding an area is one module and one line in
 `edepot.cli.AREAS`.
 """
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from kernel.config import Config
+
+if TYPE_CHECKING:
+    from edepot.service import Depot
+
+
+def open_depot(args: "argparse.Namespace", config: "Config", *, by: str | None = None) -> "Depot":
+    """The Depot service for this command, acting as `by` (a verb's own --by), else --user, else the default."""
+    from edepot.service import Depot
+
+    return Depot.open(config, user=by or getattr(args, "user", None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edepot.commands import open_depot
 from edepot.output import Verbs, emit
 from kernel.config import Config
 
@@ -21,7 +22,6 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("aip_id")
     p.add_argument("--from", dest="source", type=Path, required=True, metavar="PATH",
                    help="one file, or a folder (a bag) holding the damaged files under their path in the AIP")
-    p.add_argument("--user", default="", help="who restores (default: the login name)")
     p.set_defaults(handler=cmd_aip_restore)
     p = aip.add_parser("declare-loss", parents=[common],
                        help="declare a file lost when no replica and no outside copy holds it")
@@ -29,18 +29,12 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--file", dest="files", action="append", required=True, metavar="REL",
                    help="the file's path in the AIP, e.g. data/original/x.zip (repeatable)")
     p.add_argument("--reason", required=True, help="why no copy can be had")
-    p.add_argument("--user", default="", help="who declares it (default: the login name)")
     p.set_defaults(handler=cmd_aip_declare_loss)
 
 
 def cmd_aip_list(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        aips = catalogue.aips()
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot:
+        aips = depot.aips()
     rows = [{"aip_id": a.aip_id, "record_id": a.record_id, "title": a.title, "created": a.created.isoformat(),
              "state": a.state.value, "bytes": a.payload_bytes, "files": a.payload_files} for a in aips]
     emit(args, {"aips": rows}, "\n".join(f"{r['aip_id']}  {r['state']:8} {r['record_id']}  {r['title']}"
@@ -49,15 +43,9 @@ def cmd_aip_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        aip = catalogue.aip(args.aip_id)
-        replicas, files, events = catalogue.replicas(aip.aip_id), catalogue.files(aip.aip_id), catalogue.events(aip.aip_id)
-        losses = catalogue.losses(aip.aip_id)
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot:
+        shown = depot.aip_details(args.aip_id)
+    aip, replicas, files, events, losses = shown.aip, shown.replicas, shown.files, shown.events, shown.losses
     document = {
         "aip_id": aip.aip_id, "record_id": aip.record_id, "title": aip.title, "state": aip.state.value,
         "lost_files": [loss.to_dict() for loss in losses],
@@ -66,7 +54,8 @@ def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
         "files": [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256, "puid": f.puid,
                    "format": f.format_name} for f in files],
         "events": [{"type": e.type, "date_time": e.date_time.isoformat(), "outcome": e.outcome,
-                    "detail": e.detail, "outcome_detail": e.outcome_detail} for e in events],
+                    "detail": e.detail, "outcome_detail": e.outcome_detail, "agents": list(e.agents)}
+                   for e in events],
     }
     human = [f"AIP {aip.aip_id} — {aip.record_id} — {aip.title} [{aip.state.value}]"]
     human += [f"  replica {r.location}: {r.status.value}, verified {r.last_verified}, {r.path}" for r in replicas]
@@ -78,17 +67,8 @@ def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_aip_restore(args: argparse.Namespace, config: Config) -> int:
-    from access.access_log import current_actor
-    from preservation.catalogue import open_catalogue
-    from preservation.recovery import restore_files
-    from preservation.storage import open_locations
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        result = restore_files(config, catalogue, locations=open_locations(config.storage_locations),
-                               aip_id=args.aip_id, source=args.source.resolve(), person=args.user or current_actor())
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot:
+        result = depot.restore_files(args.aip_id, source=args.source.resolve())
     human = [f"restored {r.path} into {', '.join(r.locations) or 'no replica'}"
              + (" (its declared loss is lifted)" if r.lifted_loss else "") for r in result.restored]
     human += [f"still damaged (not in {args.source}): {path}" for path in result.still_damaged]
@@ -97,18 +77,8 @@ def cmd_aip_restore(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_aip_declare_loss(args: argparse.Namespace, config: Config) -> int:
-    from access.access_log import current_actor
-    from preservation.catalogue import open_catalogue
-    from preservation.recovery import declare_loss
-    from preservation.storage import open_locations
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        losses = declare_loss(config, catalogue, locations=open_locations(config.storage_locations),
-                              aip_id=args.aip_id, paths=args.files, reason=args.reason,
-                              person=args.user or current_actor())
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot:
+        losses = depot.declare_loss(args.aip_id, paths=args.files, reason=args.reason)
     emit(args, {"declared": [loss.to_dict() for loss in losses]},
          "\n".join(f"declared lost: {x.path} of AIP {x.aip_id}, by {x.declared_by}" for x in losses)
          + "\nfixity now reports it as a known loss; DIPs and the search index go on without it, naming it; "

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from edepot.commands import open_depot
 from edepot.output import Verbs, byte_progress, emit
 from kernel.config import Config
 from kernel.errors import InputError
@@ -37,20 +38,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_fixity_run(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-    from preservation.fixity import run_fixity
-    from preservation.fixity_report import write_fixity_report
-    from preservation.storage import open_locations
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        with byte_progress(args, "verifying") as advance:
-            report = run_fixity(config, catalogue, open_locations(config.storage_locations), args.aip,
-                                None if args.all else args.max_bytes, None if args.all else args.max_seconds,
-                                advance)
-        json_report, html_report = write_fixity_report(report, catalogue, config.data_dir / "reports" / "fixity")
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot, byte_progress(args, "verifying") as advance:
+        run = depot.run_fixity(args.aip, every_aip=args.all, max_bytes=args.max_bytes,
+                               max_seconds=args.max_seconds, progress=advance)
+    report, json_report, html_report = run.report, run.json_report, run.html_report
     lines = [f"{f.kind.value:15} {f.location:12} {f.aip_id} {f.path}  → {f.outcome}" for f in report.findings]
     lines += [f"{'known loss':15} {'':12} {x.aip_id} {x.path}  (declared {x.declared.date()} by {x.declared_by}: "
               f"{x.reason})" for x in report.known_losses]
@@ -72,10 +63,13 @@ def cmd_fixity_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_fixity_schedule(args: argparse.Namespace, config: Config) -> int:
-    """Units for a nightly, budgeted run: least recently verified AIPs first, so the nights cycle the archive."""
+    """Units for a nightly, budgeted run: least recently verified AIPs first, so the nights cycle the archive.
+    The runs act as the data directory's configured operator (refused when none is configured)."""
     hour, _, minute = args.at.partition(":")
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
         raise InputError(f"--at {args.at!r} is not a time of day HH:MM")
+    with open_depot(args, config) as depot:
+        operator = depot.scheduled_operator()
     executable = shutil.which("edepot") or str(Path(sys.argv[0]).resolve())
     command = [executable, "--data-dir", str(config.data_dir), "fixity", "run", "--max-seconds", str(args.max_seconds)]
     if args.on_failure:
@@ -102,11 +96,13 @@ def cmd_fixity_schedule(args: argparse.Namespace, config: Config) -> int:
             target = args.install / name
             target.write_text(text, encoding="utf-8")
             installed.append(str(target))
-    human = "".join(f"# /etc/systemd/system/{name}\n{text}\n" for name, text in units.items())
+    human = f"# the runs act as the configured operator, {operator.name}\n"
+    human += "".join(f"# /etc/systemd/system/{name}\n{text}\n" for name, text in units.items())
     human += f"# or two crontab lines:\n{cron}\n{purge_cron}\n"
     if installed:
         human += f"\nwritten: {', '.join(installed)}\nnow run: systemctl daemon-reload && " \
                  "systemctl enable --now edepot-fixity.timer edepot-dip-purge.timer\n"
     emit(args, {"service": service, "timer": timer, "cron": cron, "purge_service": purge_service,
-                "purge_timer": purge_timer, "purge_cron": purge_cron, "installed": installed}, human.rstrip())
+                "purge_timer": purge_timer, "purge_cron": purge_cron, "installed": installed,
+                "operator": operator.name}, human.rstrip())
     return 0

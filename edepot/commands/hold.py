@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from edepot.commands import open_depot
 from edepot.output import Verbs, emit
 from kernel.config import Config
 
@@ -13,12 +14,12 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p = actions.add_parser("add", parents=[common], help="put a record on hold: it is not destroyed")
     p.add_argument("--record", required=True, help="the record's identifier (kenmerk)")
     p.add_argument("--reason", required=True, help='why, e.g. "Woo-verzoek 2024-17"')
-    p.add_argument("--by", required=True, help="who places the hold")
+    p.add_argument("--by", help="who places the hold (default: the acting person, --user)")
     p.set_defaults(handler=cmd_hold_add)
     p = actions.add_parser("lift", parents=[common], help="lift the holds on a record")
     p.add_argument("--record", required=True)
     p.add_argument("--reason", required=True)
-    p.add_argument("--by", required=True)
+    p.add_argument("--by", help="who lifts them (default: the acting person, --user)")
     p.set_defaults(handler=cmd_hold_lift)
     p = actions.add_parser("list", parents=[common], help="the holds (active ones; --all for lifted too)")
     p.add_argument("--all", action="store_true", help="also the holds that were lifted")
@@ -26,40 +27,23 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_hold_add(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-    from preservation.retention import add_hold
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        hold = add_hold(catalogue, args.record, args.reason, args.by, config.clock())
-    finally:
-        catalogue.close()
+    with open_depot(args, config, by=args.by) as depot:
+        hold = depot.place_hold(args.record, reason=args.reason)
     emit(args, {"hold_id": hold.hold_id, "record_id": hold.record_id, "reason": hold.reason, "by": hold.placed_by,
                 "at": hold.placed_at.isoformat()}, f"record {hold.record_id} is on hold: {hold.reason}")
     return 0
 
 
 def cmd_hold_lift(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-    from preservation.retention import lift_hold
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        lifted = lift_hold(catalogue, args.record, args.reason, args.by, config.clock())
-    finally:
-        catalogue.close()
+    with open_depot(args, config, by=args.by) as depot:
+        lifted = depot.lift_holds(args.record, reason=args.reason)
     emit(args, {"record_id": args.record, "lifted": lifted}, f"{lifted} hold(s) on record {args.record} lifted")
     return 0
 
 
 def cmd_hold_list(args: argparse.Namespace, config: Config) -> int:
-    from preservation.catalogue import open_catalogue
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        holds = catalogue.holds(active_only=not args.all)
-    finally:
-        catalogue.close()
+    with open_depot(args, config) as depot:
+        holds = depot.holds(include_lifted=args.all)
     rows = [{"hold_id": h.hold_id, "record_id": h.record_id, "reason": h.reason, "placed_by": h.placed_by,
              "placed_at": h.placed_at.isoformat(), "lifted_by": h.lifted_by,
              "lifted_at": h.lifted_at.isoformat() if h.lifted_at else None, "lift_reason": h.lift_reason}

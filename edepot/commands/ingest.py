@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edepot.commands import open_depot
 from edepot.output import Verbs, emit
 from kernel.config import Config
 
@@ -26,9 +27,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 def cmd_trial_database(args: argparse.Namespace, config: Config) -> int:
     """Write the test database and say how to point ingest at it, and that it is no virus check."""
-    from preservation.scan import write_test_database
-
-    database = write_test_database((args.out or config.data_dir / "trial-clamav").resolve())
+    with open_depot(args, config) as depot:
+        database = depot.write_trial_database(args.out)
     emit(args, {"database": str(database), "test_database": True},
          f"wrote edepot's TEST signature database (it detects only the EICAR test file; it is NOT a real one):\n"
          f"  {database}\nfor a trial, add to {config.data_dir / 'edepot.toml'}:\n  [scan]\n  database = \"{database}\"\n"
@@ -72,11 +72,9 @@ class _StageProgress:
 
 
 def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
-    from ingest.pipeline import ingest
-
-    with _StageProgress(args) as progress:
-        result = ingest(args.path.resolve(), config, on_stage=progress.stage, new_version=args.new_version,
-                        on_progress=progress.advance)
+    with open_depot(args, config) as depot, _StageProgress(args) as progress:
+        result = depot.ingest(args.path.resolve(), new_version=args.new_version, on_stage=progress.stage,
+                              on_progress=progress.advance)
     version = f" version {result.version} (previous {result.previous_aip})" if result.previous_aip else ""
     warnings = "".join(f"\n  warning: {w}" for w in result.warnings)
     emit(args, result.to_dict(), f"AIP {result.aip_id}{version} ({result.files} files, {result.bytes} bytes) stored in:\n"

@@ -9,12 +9,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edepot.commands import open_depot
 from edepot.output import Verbs, emit
 from kernel.config import DEFAULT_TIMEZONE, Config
-from kernel.errors import InputError
 
 if TYPE_CHECKING:
-    from ingest.sip import SipOptions, SipResult
+    from ingest.sip import SipResult
+    from ingest.split import SplitRow
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
@@ -92,15 +93,12 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
+    from edepot.service.submission import SipRequest
     from ingest.selection import Criteria, parse_moment, parse_seqs
-    from ingest.sip import SipOptions, create_sip
-    from kernel.model import Custodian
+    from ingest.sip import SipOptions
+    from ingest.sources import ParseOptions
+    from ingest.split import SplitResult
 
-    if (args.out is None) == (args.split is None):
-        raise InputError("sip create needs --out DIR (one SIP) or --split OUTDIR (one SIP per conversation)")
-    if args.out is not None and len(args.conversation) > 1:
-        raise InputError("several --conversation make several SIPs",
-                         hint="give --split OUTDIR instead of --out: one SIP per named conversation")
     criteria = Criteria(
         date_from=parse_moment(args.date_from, "--from") if args.date_from else None,
         date_to=parse_moment(args.date_to, "--to") if args.date_to else None,
@@ -110,20 +108,42 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
         exclude_seqs=parse_seqs(args.exclude_seq, "--exclude-seq"),
         private_seqs=parse_seqs(args.mark_private, "--mark-private"),
     )
-    if args.custodian_function and not args.custodian:
-        raise InputError("--custodian-function needs --custodian NAME")
     options = SipOptions(criteria=criteria, review=args.review, keep_original=args.keep_original,
                          metadata_standard=args.metadata_standard, selectielijst=args.selectielijst,
-                         package=args.package, conversation=args.conversation[0] if args.conversation else None,
-                         damaged_export=args.damaged_export, require_media=args.require_media,
-                         custodian=Custodian(args.custodian, args.custodian_function) if args.custodian else None)
-    if args.split is not None:
-        return _split(args, config, options)
-    result = create_sip(args.export, args.out, config, args.metadata, tz=args.tz, export_format=args.format,
-                        date_order=args.date_order, options=options)
-    _warn(result.warnings)
-    emit(args, result.to_dict(), _made(result))
-    return 0
+                         package=args.package, require_media=args.require_media)
+    request = SipRequest(tuple(args.export), out=args.out, split_into=args.split,
+                         conversations=tuple(args.conversation), metadata=args.metadata, custodian=args.custodian,
+                         custodian_function=args.custodian_function, damaged_export=args.damaged_export,
+                         export_format=args.format, parse=ParseOptions(args.tz, args.date_order), options=options)
+    progress = _progress_bar(args) if args.split is not None else None
+    task = progress.add_task("SIPs", total=None) if progress is not None else None
+
+    def on_start(number: int, total: int, label: str) -> None:
+        if progress is not None:
+            progress.update(task, total=total, description=f"{number}/{total}: {label[:40]}")
+
+    def on_done(row: SplitRow) -> None:
+        if progress is not None:
+            progress.advance(task)
+
+    try:
+        with open_depot(args, config) as depot:
+            made = depot.create_sips(request, on_start=on_start, on_done=on_done)
+    finally:
+        if progress is not None:
+            progress.stop()
+    if not isinstance(made, SplitResult):
+        _warn(made.warnings)
+        emit(args, made.to_dict(), _made(made))
+        return 0
+    for row in made.rows:
+        _warn(tuple(f"{row.index} {row.id}: {w}" for w in (row.sip.warnings if row.sip is not None else ())))
+    lines = [f"{'ok  ' if r.ok else 'FAIL'} {r.index} {r.id}: "
+             + (_made(r.sip).replace("\n", "\n     ") if r.sip is not None else str(r.error)) for r in made.rows]
+    lines.append(f"{len(made.rows) - made.failed} of {len(made.rows)} SIPs made in {made.out}, "
+                 f"{made.failed} failed")
+    emit(args, made.to_dict(), "\n".join(lines))
+    return 1 if made.failed else 0
 
 
 def _warn(warnings: tuple[str, ...]) -> None:
@@ -147,41 +167,6 @@ def _made(result: SipResult) -> str:
     return human
 
 
-def _split(args: argparse.Namespace, config: Config, options: SipOptions) -> int:
-    from dataclasses import replace
-
-    from ingest.sources import ParseOptions
-    from ingest.split import SplitRow, split_export
-    from preservation.metadata.record import load_metadata_file
-
-    metadata = load_metadata_file(args.metadata) if args.metadata else None
-    progress = _progress_bar(args)
-    task = progress.add_task("SIPs", total=None) if progress is not None else None
-
-    def on_start(number: int, total: int, label: str) -> None:
-        if progress is not None:
-            progress.update(task, total=total, description=f"{number}/{total}: {label[:40]}")
-
-    def on_done(row: SplitRow) -> None:
-        if progress is not None:
-            progress.advance(task)
-
-    try:
-        result = split_export(args.export, args.split, config, metadata, ParseOptions(args.tz, args.date_order),
-                              args.format, replace(options, conversation=None), args.conversation, on_start, on_done)
-    finally:
-        if progress is not None:
-            progress.stop()
-    for row in result.rows:
-        _warn(tuple(f"{row.index} {row.id}: {w}" for w in (row.sip.warnings if row.sip is not None else ())))
-    lines = [f"{'ok  ' if r.ok else 'FAIL'} {r.index} {r.id}: "
-             + (_made(r.sip).replace("\n", "\n     ") if r.sip is not None else str(r.error)) for r in result.rows]
-    lines.append(f"{len(result.rows) - result.failed} of {len(result.rows)} SIPs made in {result.out}, "
-                 f"{result.failed} failed")
-    emit(args, result.to_dict(), "\n".join(lines))
-    return 1 if result.failed else 0
-
-
 def _progress_bar(args: argparse.Namespace) -> Any:
     """A started rich progress bar on a terminal; None with --json, in CI or when stderr is not a terminal."""
     if args.json or not sys.stderr.isatty() or os.environ.get("CI"):
@@ -196,7 +181,7 @@ def _progress_bar(args: argparse.Namespace) -> Any:
 
 
 def cmd_sip_conversations(args: argparse.Namespace, config: Config) -> int:
-    from ingest.conversations import ConversationEntry, list_conversations
+    from ingest.conversations import ConversationEntry
     from ingest.sources import ParseOptions
 
     progress = _progress_bar(args)
@@ -207,7 +192,9 @@ def cmd_sip_conversations(args: argparse.Namespace, config: Config) -> int:
             progress.update(task, total=total, advance=1, description=f"counting {entry.label()[:40]}")
 
     try:
-        entries = list_conversations(args.export, ParseOptions(args.tz, args.date_order), args.format, on_entry)
+        with open_depot(args, config) as depot:
+            entries = depot.list_conversations(args.export, parse=ParseOptions(args.tz, args.date_order),
+                                               export_format=args.format, on_entry=on_entry)
     finally:
         if progress is not None:
             progress.stop()
@@ -229,28 +216,26 @@ def cmd_sip_conversations(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_sip_validate(args: argparse.Namespace, config: Config) -> int:
-    from ingest.sip_validate import validate_transfer
-
-    report = validate_transfer(args.path.resolve(), config, bagit_only=args.bagit_only)
+    with open_depot(args, config) as depot:
+        report = depot.validate_sip(args.path.resolve(), bagit_only=args.bagit_only)
     emit(args, report.to_dict(), report.report())
     return 0 if report.valid else 1
 
 
 def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
-    from ingest.conversations import choose, materialise
-    from ingest.review import write_review_sheet
-    from ingest.sources import ParseOptions, stream_export
+    from ingest.sources import ParseOptions
 
-    streams = stream_export(args.export, ParseOptions(args.tz, args.date_order), args.format)
-    conversation = materialise(streams[choose([s.head for s in streams], args.conversation, can_split=False)[0]])
-    csv_path, html_path = write_review_sheet(conversation, args.out.resolve())
+    with open_depot(args, config) as depot:
+        csv_path, html_path, conversation = depot.write_review_sheet(
+            args.export, args.out.resolve(), parse=ParseOptions(args.tz, args.date_order), export_format=args.format,
+            conversation=args.conversation)
     emit(args, {"csv": str(csv_path), "html": str(html_path), "messages": len(conversation.messages)},
          f"review sheet for {len(conversation.messages)} messages: {csv_path} and {html_path}")
     return 0
 
 
 def cmd_sip_batch(args: argparse.Namespace, config: Config) -> int:
-    from ingest.batch import RowResult, read_manifest, run_batch
+    from ingest.batch import RowResult, read_manifest
 
     progress = _progress_bar(args)
     if progress is not None:
@@ -265,7 +250,8 @@ def cmd_sip_batch(args: argparse.Namespace, config: Config) -> int:
             progress.update(task, total=total, advance=1)
 
     try:
-        result = run_batch(args.manifest, config, on_row, on_start)
+        with open_depot(args, config) as depot:
+            result = depot.sip_batch(args.manifest, on_row=on_row, on_start=on_start)
     finally:
         if progress is not None:
             progress.stop()

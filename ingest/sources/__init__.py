@@ -112,7 +112,7 @@ def detect(export: Export, formats: Sequence[ExportFormat] = FORMATS) -> Detecti
     if len(ranked) > 1 and scores[ranked[0].name] == scores[ranked[1].name]:
         raise UnknownExportFormat(
             f"{names} could be {ranked[0].name} or {ranked[1].name} equally",
-            hint=f"scores: {tried}; choose with --format",
+            hint=f"scores: {tried}; name the format", remedy="choose-format",
         )
     return Detection(format=ranked[0], scores=scores)
 
@@ -156,7 +156,7 @@ def parse_export(
     if len(conversations) > 1:
         raise InputError(
             f"the export holds {len(conversations)} conversations, not one",
-            hint="`edepot parse` prints them all; make one SIP per conversation",
+            hint="read it as an export of several conversations; a SIP holds one of them",
         )
     return conversations[0]
 

@@ -13,6 +13,7 @@ migration: one written by an older edepot (0.2.0 had no migrations) is upgraded 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import os
 import re
@@ -162,25 +163,24 @@ def migrate(alias: str) -> None:
 
 
 def _create_if_absent(path: Path) -> None:
+    """Make a new catalogue from the template unless one is there: under a lock on a file beside it, so two
+    processes opening a fresh data directory at once never replace each other's new catalogue."""
     if path.exists() and path.stat().st_size > 0:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
-    data = _template_file().read_bytes()
-    with open(staged, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    try:
-        if path.exists():  # an empty file, left by a connection opened before: nothing to lose
-            os.replace(staged, path)
-        else:
-            try:
-                os.link(staged, path)  # never overwrites a catalogue another process just created
-            except FileExistsError:
-                pass
-    finally:
-        staged.unlink(missing_ok=True)
+    with open(path.with_name(f".{path.name}.create-lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists() and path.stat().st_size > 0:
+            return
+        staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+        try:
+            with open(staged, "wb") as out:
+                out.write(_template_file().read_bytes())
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(staged, path)  # over nothing, or over an empty file a bare connection left
+        finally:
+            staged.unlink(missing_ok=True)
 
 
 def _template_file() -> Path:

@@ -101,6 +101,11 @@ class PremisAgent:
     version: str | None
 
 
+def person_agent(name: str) -> PremisAgent:
+    """The agent of a person acting on the depot, by name: identifier "person:NAME", type person."""
+    return PremisAgent(identifier=f"person:{name}", name=name, type="person", version=None)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Writing
 

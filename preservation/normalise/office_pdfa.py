@@ -31,7 +31,7 @@ def normalise(source: Path, target: Path) -> NormaliseOutcome:
     program = soffice()
     if program is None:
         return NormaliseOutcome(ACTION, Status.SKIPPED, "LibreOffice is not installed: no PDF/A copy made; "
-                                "the original is kept (install libreoffice and re-ingest with --new-version)")
+                                "the original is kept (install libreoffice and ingest the SIP again as a new version)")
     output = with_suffix(target, ".pdf")
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="edepot-office-") as work:

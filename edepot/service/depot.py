@@ -1,0 +1,24 @@
+"""The Depot service: every rule of edepot in one place, one module per area.
+
+    ingest and preservation   edepot/service/ingest_and_preservation.py
+    access and delivery       edepot/service/access_and_delivery.py
+    retention and holds       edepot/service/retention_and_holds.py
+
+Build it with `Depot(config, person=...)` (or `Depot.open`); use it as a context manager.
+"""
+from __future__ import annotations
+
+from edepot.service.access_and_delivery import AccessService
+from edepot.service.ingest_and_preservation import PreservationService
+from edepot.service.person import acting_person
+from edepot.service.retention_and_holds import RetentionService
+from kernel.config import Config
+
+
+class Depot(PreservationService, AccessService, RetentionService):
+    """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
+
+    @classmethod
+    def open(cls, config: Config, *, user: str | None = None) -> "Depot":
+        """The Depot for a data directory, acting as `user` (else $EDEPOT_USER, else the configured operator)."""
+        return cls(config, person=acting_person(config, user))

@@ -1,0 +1,154 @@
+"""The Depot's rules for ingest and preservation: ingest, fixity, repair, recovery, the catalogue's upgrade.
+
+Who acts: every ingest, fixity run, repair, restore and declared loss is a PREMIS event naming the acting
+person beside edepot; nothing is done anonymously (NoActingPerson, E112). A scheduled fixity run acts as the
+data directory's configured operator, so scheduling one needs that operator. A declared loss needs a reason.
+The producer's side (making SIPs) is in submission.py; the demo of the whole chain in demo.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from edepot.service.person import Person
+from edepot.service.submission import SubmissionService
+from kernel.errors import InputError, NoActingPerson
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestResult
+    from preservation.catalogue import AipRecord, FileLoss, FileRecord, ReplicaRecord
+    from preservation.catalogue_db.upgrade import UpgradeResult
+    from preservation.doctor import Finding
+    from preservation.fixity import FixityReport
+    from preservation.metadata.premis import PremisEvent
+    from preservation.recovery import RestoreResult
+
+
+@dataclass(frozen=True)
+class FixityRun:
+    """A fixity run's report and where it was written (JSON and HTML)."""
+
+    report: FixityReport
+    json_report: Path
+    html_report: Path
+
+
+@dataclass(frozen=True)
+class AipDetails:
+    """What the catalogue knows of one AIP: its replicas, files, declared losses and PREMIS events."""
+
+    aip: AipRecord
+    replicas: list[ReplicaRecord]
+    files: list[FileRecord]
+    losses: list[FileLoss]
+    events: list[PremisEvent]
+
+
+class PreservationService(SubmissionService):
+    """Ingest and preservation, each done by the acting person."""
+
+    def ingest(self, source: Path, *, new_version: bool = False,
+               on_stage: Callable[[str], None] = lambda _stage: None,
+               on_progress: Callable[[str, int, int], None] = lambda _s, _d, _t: None) -> IngestResult:
+        """A SIP (folder, .zip, .7z or .tar) made an AIP on every storage location, every PREMIS event naming
+        the acting person. With `new_version`, a SIP ingested before (or another SIP of a record held) becomes
+        the next version of its AIP instead of being refused (E106, E108)."""
+        from ingest.pipeline import ingest
+
+        person = self.actor("an ingest")
+        return ingest(source, self.config, on_stage, new_version, on_progress, person=person.name)
+
+    def run_fixity(self, aip_ids: list[str] | None = None, *, every_aip: bool = False,
+                   max_bytes: int | None = None, max_seconds: float | None = None,
+                   progress: Callable[[int], None] | None = None) -> FixityRun:
+        """Verify and repair AIPs (those named, else the least recently verified first, within the budget unless
+        `every_aip`), each fixity and repair event naming the acting person; the report is written under
+        `<data>/reports/fixity/`."""
+        from preservation.fixity import run_fixity
+        from preservation.fixity_report import write_fixity_report
+        from preservation.storage import open_locations
+
+        person = self.actor("a fixity run")
+        report = run_fixity(self.config, self.catalogue, open_locations(self.config.storage_locations), aip_ids,
+                            None if every_aip else max_bytes, None if every_aip else max_seconds, progress,
+                            person=person.name)
+        json_report, html_report = write_fixity_report(report, self.catalogue,
+                                                       self.config.data_dir / "reports" / "fixity")
+        return FixityRun(report, json_report, html_report)
+
+    def scheduled_operator(self) -> Person:
+        """The person a scheduled (unattended) run acts as: the data directory's configured operator, never
+        whoever sets the schedule up. NoActingPerson when none is configured, since every run would fail."""
+        if not self.config.operator:
+            raise NoActingPerson("a scheduled run acts as the data directory's operator, and none is configured",
+                                 hint="set [operator] name in the data directory's edepot.toml",
+                                 remedy="configure-operator")
+        return Person(" ".join(self.config.operator.split()))
+
+    def aips(self) -> list[AipRecord]:
+        """Every AIP in the catalogue."""
+        return self.catalogue.aips()
+
+    def aip_details(self, aip_id: str) -> AipDetails:
+        """One AIP as the catalogue knows it (NotFound, E105, for an unknown identifier)."""
+        catalogue = self.catalogue
+        aip = catalogue.aip(aip_id)
+        return AipDetails(aip, catalogue.replicas(aip.aip_id), catalogue.files(aip.aip_id),
+                          catalogue.losses(aip.aip_id), catalogue.events(aip.aip_id))
+
+    def upgrade_catalogue(self) -> UpgradeResult:
+        """Bring the catalogue to this version in place (the old one kept beside it), recorded as an event."""
+        from preservation.catalogue_db.upgrade import upgrade_catalogue
+
+        return upgrade_catalogue(self.config.catalogue_url, by=self.actor("upgrading the catalogue").agent_id,
+                                 now=self.now())
+
+    def restore_files(self, aip_id: str, *, source: Path) -> RestoreResult:
+        """Put back an AIP's damaged or lost files from an outside copy (verified against the catalogue's
+        checksums); a declared loss of a restored file is lifted."""
+        from preservation.recovery import restore_files
+        from preservation.storage import open_locations
+
+        person = self.actor("restoring files")
+        return restore_files(self.config, self.catalogue, locations=open_locations(self.config.storage_locations),
+                             aip_id=aip_id, source=source, person=person.name)
+
+    def declare_loss(self, aip_id: str, *, paths: list[str], reason: str) -> list[FileLoss]:
+        """Declare files of an AIP lost (no intact copy anywhere), with a reason: fixity then reports them as
+        known losses."""
+        from preservation.recovery import declare_loss
+        from preservation.storage import open_locations
+
+        person = self.actor("declaring a loss")
+        if not reason.strip():
+            raise InputError("a declared loss needs a reason", hint="say why no copy can be had")
+        return declare_loss(self.config, self.catalogue, locations=open_locations(self.config.storage_locations),
+                            aip_id=aip_id, paths=paths, reason=reason.strip(), person=person.name)
+
+    def doctor(self, *, dry_run: bool = False) -> list[Finding]:
+        """The installation, data directory, storage locations and catalogue checked, and what interrupted
+        commands left behind cleared (only listed with `dry_run`)."""
+        from preservation.doctor import run_doctor
+
+        return installation_findings() + run_doctor(self.config, dry_run=dry_run)
+
+    def write_trial_database(self, folder: Path | None = None) -> Path:
+        """edepot's TEST virus-signature database (EICAR only) for a trial of ingest without a real one, in
+        `folder` (default `<data>/trial-clamav`); every scan with it is recorded as a trial, not a check."""
+        from preservation.scan import write_test_database
+
+        return write_test_database((folder or self.config.data_dir / "trial-clamav").resolve())
+
+
+def installation_findings() -> list[Finding]:
+    """A problem for each of edepot's import names that another distribution also installs, or that Python
+    would import from another folder than edepot's own; one OK line when there is none."""
+    from edepot.installation import foreign_import_locations, shadowed_top_level_names
+    from preservation.doctor import Finding, Status
+
+    problems = [Finding("installation", Status.PROBLEM, s.name, s.message()) for s in shadowed_top_level_names()]
+    problems += [Finding("installation", Status.PROBLEM, name, f"imported from {where}, not from edepot's folder")
+                 for name, where in foreign_import_locations().items()]
+    return problems or [Finding("installation", Status.OK, "import names",
+                                "access, edepot, ingest, kernel, preservation and schemas are edepot's own")]

@@ -1,0 +1,301 @@
+"""The Depot's rules for retention: holds on destruction, appraisal, and destruction lists under four eyes.
+
+Every rule of this area is here. The engine below does the work as it is told: preservation/retention.py
+computes schedules and records changes and holds, preservation/destruction.py draws lists up, records
+approvals and executes lists; this service is the only caller of the engine's functions that record an
+approval or destroy. A refusal is a typed error (kernel/errors.py) whose message names no command-line flag.
+
+Who and why
+- Every change is made by the acting person (NoActingPerson, E112, when nobody is named), who is named in
+  its PREMIS event and in the catalogue's history: a hold placed or lifted, a re-appraisal, a start date
+  set, a schedule computed, a destruction list drawn up, approved or executed.
+- Placing or lifting a hold, re-appraising and setting a start date each need a reason; a re-appraisal
+  changes the waardering, the bewaartermijn or both.
+- A listing (records due for transfer, records to appraise) writes only when a record still lacks its
+  schedule; only then does it need a person.
+
+Four eyes on destruction (Archiefbesluit 1995 art. 6-8)
+- An approval names the role in which it is given.
+- The person who drew a list up never approves it.
+- One person approves a list once, in one role; with `[retention] required_roles` each of those roles must
+  have approved, each by another person. Names are compared with case and spacing ignored.
+- Approvals are bound to the digest of the list as drawn up: a list whose JSON file or catalogue row no
+  longer has that digest is neither approved nor executed, and an approval of another digest does not count.
+- A list is executed only when its approvals, judged again then (they may have been recorded another way),
+  suffice; a list whose every record was destroyed is not approved again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from edepot.service.base import DepotBase
+from kernel.errors import InputError, NotFound
+from preservation.retention_catalogue import Approval, Hold, StoredList
+
+if TYPE_CHECKING:
+    from preservation.destruction import DestructionResult, DrawnUpList
+    from preservation.retention import RetentionSettings, Schedule
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What recomputing every schedule gave: the schedules, and the records that could not be scheduled."""
+
+    schedules: list[Schedule]
+    not_scheduled: list[str]
+
+
+@dataclass(frozen=True)
+class ListState:
+    """A destruction list as it stands: the approvals that count, the records it destroyed, its certificate."""
+
+    stored: StoredList
+    approvals: list[Approval]
+    destroyed: list[str]
+    certificate: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"list_id": self.stored.list_id, "created": self.stored.created.isoformat(),
+                "digest": self.stored.digest, "records": len(self.stored.content["items"]),
+                "destroyed": len(self.destroyed),
+                "approvals": [{"by": a.by, "role": a.role, "at": a.at.isoformat()} for a in self.approvals],
+                "certificate": self.certificate}
+
+
+class RetentionService(DepotBase):
+    """Holds, appraisal and destruction, each done by the acting person."""
+
+    @property
+    def retention_settings(self) -> RetentionSettings:
+        """The `[retention]` settings of the data directory's edepot.toml, read at each use."""
+        from preservation.retention import load_retention_settings
+
+        return load_retention_settings(self.config)
+
+    def due_before(self, before: date | None = None) -> date:
+        """The day before which a date counts as reached: `before`, else tomorrow on the calendar of the
+        configured time zone (so "due" means due today or earlier)."""
+        from preservation.retention import due_cutoff
+
+        return before or due_cutoff(self.now(), self.retention_settings)
+
+    # -------------------------------------------------------------------------------------------------
+    # Holds
+
+    def place_hold(self, record_id: str, *, reason: str) -> Hold:
+        """Put a record on hold: it is not destroyed until every hold on it is lifted. Needs a reason."""
+        from preservation.retention import add_hold
+
+        person = self.actor("placing a hold")
+        _require(reason, "the reason for the hold")
+        return add_hold(self.catalogue, record_id, reason, person.name, self.now())
+
+    def lift_holds(self, record_id: str, *, reason: str) -> int:
+        """Lift every active hold on a record; returns how many were lifted. Needs a reason."""
+        from preservation.retention import lift_hold
+
+        person = self.actor("lifting a hold")
+        _require(reason, "the reason for lifting the hold")
+        return lift_hold(self.catalogue, record_id, reason, person.name, self.now())
+
+    def holds(self, *, include_lifted: bool = False) -> list[Hold]:
+        """The holds (the active ones, or all)."""
+        return self.catalogue.holds(active_only=not include_lifted)
+
+    # -------------------------------------------------------------------------------------------------
+    # Schedules and appraisal
+
+    def refresh_schedules(self) -> Refreshed:
+        """Compute every kept record's schedule again from its stored MDTO, as the acting person."""
+        from preservation.retention import compute_schedule, refresh_schedules
+
+        person = self.actor("computing retention schedules")
+        problems: list[str] = []
+        rows = refresh_schedules(self.config, self.catalogue, person=person.name, problems=problems)
+        settings = self.retention_settings
+        return Refreshed([compute_schedule(r, settings) for r in rows], problems)
+
+    def due_for_transfer(self, before: date) -> list[Schedule]:
+        """Permanent (B) records whose transfer date lies before `before`."""
+        from preservation.retention import due_for_transfer
+
+        self._schedule_missing()
+        return due_for_transfer(self.catalogue, self.retention_settings, before)
+
+    def to_appraise(self) -> list[Schedule]:
+        """Records nobody can act on until someone appraises them or sets the start of their term."""
+        from preservation.retention import to_appraise
+
+        self._schedule_missing()
+        return to_appraise(self.catalogue, self.retention_settings)
+
+    def retention_of(self, record_id: str) -> dict[str, Any]:
+        """One record's retention as a document: `schedule` (None once destroyed), appraisal `history`,
+        `holds` and `tombstone` (None while it is kept). NotFound when the record has neither."""
+        from preservation.retention import compute_schedule
+
+        tombstone = self.catalogue.tombstone(record_id)
+        row = self.catalogue.retention_row(record_id)
+        if tombstone is None and row is None:
+            raise NotFound(f"no retention schedule for record {record_id!r}",
+                           hint="check the record's identifier, or compute the retention schedules first")
+        return {
+            "record_id": record_id,
+            "schedule": compute_schedule(row, self.retention_settings).to_dict() if row and not tombstone else None,
+            "history": self.catalogue.appraisal_history(record_id),
+            "holds": [{"reason": h.reason, "placed_by": h.placed_by, "placed_at": h.placed_at.isoformat(),
+                       "lifted_by": h.lifted_by, "lifted_at": h.lifted_at.isoformat() if h.lifted_at else None,
+                       "lift_reason": h.lift_reason} for h in self.catalogue.holds(record_id)],
+            "tombstone": tombstone,
+        }
+
+    def reappraise(self, record_id: str, *, reason: str, waardering: str | None = None,
+                   bewaartermijn: str | None = None) -> Schedule:
+        """Change a record's waardering (B, V or N) and/or bewaartermijn (a duration such as P10Y); needs a
+        reason and at least one of the two."""
+        from preservation.retention import reappraise
+
+        person = self.actor("re-appraising a record")
+        _require(reason, "the reason for the re-appraisal")
+        if waardering is None and bewaartermijn is None:
+            raise InputError("a re-appraisal changes something: give the waardering, the bewaartermijn or both")
+        return reappraise(self.catalogue, record_id, person=person.name, reason=reason.strip(), now=self.now(),
+                          waardering=waardering, bewaartermijn=bewaartermijn)
+
+    def set_retention_start(self, record_id: str, *, day: date, reason: str) -> Schedule:
+        """Set the day a record's term counts from (e.g. the day its zaak was closed); needs a reason."""
+        from preservation.retention import set_start
+
+        person = self.actor("setting the start of a term")
+        _require(reason, "the reason for the start date")
+        return set_start(self.catalogue, record_id, day=day, person=person.name, reason=reason.strip(),
+                         now=self.now())
+
+    def _schedule_missing(self) -> None:
+        """Compute the schedules records still lack (AIPs from before schedules were computed at ingest), as
+        the acting person; a person is asked for only when there is one to compute."""
+        from preservation.retention import refresh_schedules, unscheduled
+
+        if unscheduled(self.catalogue):
+            person = self.actor("computing missing retention schedules")
+            refresh_schedules(self.config, self.catalogue, person=person.name, only_missing=True)
+
+    # -------------------------------------------------------------------------------------------------
+    # Destruction lists under four eyes
+
+    def draw_up_destruction_list(self, *, before: date | None = None, out: Path | None = None) -> DrawnUpList | None:
+        """Draw up, as the acting person, the list of records due before `before` (default: due today) that
+        no hold keeps; written as JSON, CSV and PDF/A in `out` (default: the data directory's reports). None
+        when nothing is due. Whoever draws it up may not approve it."""
+        from preservation.destruction import draw_up_list
+
+        person = self.actor("drawing up a destruction list")
+        return draw_up_list(self.config, self.catalogue, self.retention_settings, self.due_before(before),
+                            person=person.name, out=out)
+
+    def approve_destruction_list(self, reference: str, *, role: str) -> Approval:
+        """Approve, as the acting person in `role`, the list named by its id or its JSON file, bound to its
+        digest; refused (nothing recorded) when four eyes forbid it (see the module docstring)."""
+        from preservation.destruction import executed, record_approval
+
+        person = self.actor("approving a destruction list")
+        _require(role, "the role in which the list is approved")
+        stored = self._as_drawn_up(reference)
+        if self.catalogue.tombstones(stored.list_id) and executed(self.catalogue, stored):
+            raise InputError(f"destruction list {stored.list_id} was already executed")
+        approval = Approval(stored.list_id, stored.digest, person.name, role.strip(), self.now())
+        problem = four_eyes_problem(stored, [*self._approvals_of(stored), approval])
+        if problem:
+            raise InputError(f"destruction list {stored.list_id}: {problem}; the approval is not recorded",
+                             hint="another person approves (four eyes)")
+        return record_approval(self.catalogue, stored, approval)
+
+    def destroy_destruction_list(self, reference: str, *, out: Path | None = None,
+                                 progress: Callable[[str], None] = lambda _s: None) -> DestructionResult:
+        """Execute, as the acting person, an approved list: every record still due and not held is destroyed
+        and the certificate written in `out` (default: the data directory's reports). Refused, with nothing
+        destroyed, when the list changed or its approvals do not suffice. A run that was interrupted is
+        finished by the next."""
+        from preservation.destruction import destroy_list
+
+        person = self.actor("destroying records")
+        stored = self._as_drawn_up(reference)
+        settings = self.retention_settings
+        approvals = self._sufficient_approvals(stored, settings)
+        return destroy_list(self.config, self.catalogue, stored, approvals=approvals, settings=settings,
+                            person=person.name, out=out, progress=progress)
+
+    def destruction_lists(self) -> list[ListState]:
+        """Every destruction list: the approvals that count, what it destroyed and its certificate's files."""
+        from preservation.destruction import reports_dir
+
+        states = []
+        for stored in self.catalogue.destruction_lists():
+            destroyed = [t["record_id"] for t in self.catalogue.tombstones(stored.list_id)]
+            folder = reports_dir(self.config, stored.list_id)
+            certificate = sorted(str(p) for p in folder.glob("verklaring-van-vernietiging-*")) if destroyed else []
+            states.append(ListState(stored, self._approvals_of(stored), destroyed, certificate))
+        return states
+
+    def _as_drawn_up(self, reference: str) -> StoredList:
+        """The list named by id or JSON file, refused when it (the file, or the catalogue's row) no longer has
+        the digest it was drawn up with."""
+        from preservation.destruction import list_digest, read_list
+
+        stored, given = read_list(self.catalogue, reference)
+        if list_digest(stored.content) != stored.digest:
+            raise InputError(f"destruction list {stored.list_id} was changed in the catalogue after it was drawn up",
+                             hint="draw up a new list")
+        if given is not None and list_digest(given) != stored.digest:
+            raise InputError(f"{reference} differs from destruction list {stored.list_id} as drawn up "
+                             f"(digest {list_digest(given)[:12]}… ≠ {stored.digest[:12]}…)",
+                             hint="approve and destroy only the list edepot drew up; draw up a new one")
+        return stored
+
+    def _approvals_of(self, stored: StoredList) -> list[Approval]:
+        """The approvals that count for the list: those of its digest."""
+        return [a for a in self.catalogue.approvals(stored.list_id) if a.digest == stored.digest]
+
+    def _sufficient_approvals(self, stored: StoredList, settings: RetentionSettings) -> list[Approval]:
+        """The list's approvals when they allow its execution; InputError (nothing destroyed) otherwise."""
+        approvals = self._approvals_of(stored)
+        if not approvals:
+            raise InputError(f"destruction list {stored.list_id} is not approved; nothing was destroyed",
+                             hint="it needs the approval of someone who did not draw it up")
+        problem = four_eyes_problem(stored, approvals)
+        if problem:
+            raise InputError(f"destruction list {stored.list_id}: {problem}; nothing was destroyed",
+                             hint="draw up a new list and have it approved by other people (four eyes)")
+        roles = {a.role.casefold() for a in approvals}
+        missing = [r for r in settings.required_roles if r.casefold() not in roles]
+        if missing:
+            raise InputError(f"destruction list {stored.list_id} lacks the approval of: {', '.join(missing)}; "
+                             "nothing was destroyed", hint="[retention] required_roles in edepot.toml")
+        return approvals
+
+
+def four_eyes_problem(stored: StoredList, approvals: Sequence[Approval]) -> str | None:
+    """What breaks four eyes in these approvals of the list, or None: the drafter approving, or one person
+    approving twice (in two roles, or in one). Names are compared with case and spacing ignored."""
+    drafter = _same_person(stored.content.get("drawn_up_by", ""))
+    seen: dict[str, str] = {}
+    for approval in approvals:
+        name = _same_person(approval.by)
+        if drafter and name == drafter:
+            return f"{approval.by} drew the list up and may not approve it"
+        if name in seen:
+            return f"{approval.by} already approved it (as {seen[name]}); each approval needs another person"
+        seen[name] = approval.role
+    return None
+
+
+def _same_person(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _require(value: str, what: str) -> None:
+    if not value or not value.strip():
+        raise InputError(f"give {what}: it may not be empty")

@@ -1,0 +1,202 @@
+"""The catalogue's retention tables on the Django ORM: schedules, appraisal history, holds, destruction lists,
+approvals, the destruction journal and tombstones (Archiefwet 1995 art. 3/5 appraisal and destruction, and the
+Woo/litigation hold that suspends it).
+
+A base of `DjangoCatalogue`, so a destruction changes the AIP tables and writes its tombstone in one
+transaction. History is appended, never updated in place; a hold's lifting fills in its lift columns once.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ContextManager, Sequence
+
+from django.db import connections
+
+from preservation.catalogue_db import models as m
+from preservation.metadata.premis import PremisEvent
+from preservation.retention_catalogue import Approval, Hold, RetentionRow, StoredList
+
+_HOLD_FIELDS = ("hold_id", "record_id", "reason", "placed_by", "placed_at", "lifted_by", "lifted_at", "lift_reason")
+_JOURNAL_FIELDS = ("list_id", "record_id", "step", "target", "state", "at")
+
+
+class RetentionStore:
+    """Retention methods of the catalogue; each public method is one transaction."""
+
+    _alias: str
+
+    def _atomic(self) -> ContextManager[Any]:
+        raise NotImplementedError
+
+    def _objects(self, model: Any) -> Any:
+        raise NotImplementedError
+
+    def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+        raise NotImplementedError
+
+    # -- schedules and appraisal history
+
+    def retention_row(self, record_id: str) -> RetentionRow | None:
+        """The record's retention entry, or None when none was computed yet."""
+        row = self._objects(m.Retention).filter(record_id=record_id).first()
+        return _retention(row) if row else None
+
+    def retention_rows(self) -> list[RetentionRow]:
+        """Every record's retention entry, by record identifier."""
+        return [_retention(r) for r in self._objects(m.Retention).order_by("record_id")]
+
+    def save_retention(self, row: RetentionRow, action: str, by: str, reason: str,
+                       before: dict[str, Any] | None, events: Sequence[PremisEvent]) -> None:
+        """Store a record's retention entry with its history line and PREMIS events, in one transaction."""
+        with self._atomic():
+            self._objects(m.Retention).update_or_create(record_id=row.record_id, defaults={
+                "aip_id": row.aip_id, "title": row.title, "mdto": row.mdto, "override": row.override,
+                "updated": row.updated})
+            self._objects(m.AppraisalChange).create(
+                record_id=row.record_id, at=row.updated, action=action, by=by, reason=reason, before=before,
+                after={**row.mdto, **row.override})
+            self._insert_events(row.aip_id, events)
+
+    def appraisal_history(self, record_id: str) -> list[dict[str, Any]]:
+        """Every change of the record's appraisal, oldest first."""
+        rows = (self._objects(m.AppraisalChange).filter(record_id=record_id).order_by("at", "id")
+                .values("at", "action", "by", "reason", "before", "after"))
+        return [{**r, "at": r["at"].isoformat()} for r in rows]
+
+    # -- holds
+
+    def add_hold(self, hold: Hold, aip_id: str, events: Sequence[PremisEvent]) -> None:
+        """Place a hold, with its PREMIS event."""
+        with self._atomic():
+            self._objects(m.Hold).create(hold_id=hold.hold_id, record_id=hold.record_id, reason=hold.reason,
+                                         placed_by=hold.placed_by, placed_at=hold.placed_at)
+            self._insert_events(aip_id, events)
+
+    def lift_holds(self, record_id: str, by: str, reason: str, at: datetime, aip_id: str,
+                   events: Sequence[PremisEvent]) -> int:
+        """Lift every active hold on the record; returns how many were lifted."""
+        with self._atomic():
+            lifted: int = self._objects(m.Hold).filter(record_id=record_id, lifted_at__isnull=True).update(
+                lifted_by=by, lifted_at=at, lift_reason=reason)
+            if lifted:
+                self._insert_events(aip_id, events)
+            return lifted
+
+    def holds(self, record_id: str | None = None, active_only: bool = False) -> list[Hold]:
+        """Holds, oldest first; of one record when given; only those not lifted with `active_only`."""
+        rows = self._objects(m.Hold).order_by("placed_at", "id")
+        if record_id is not None:
+            rows = rows.filter(record_id=record_id)
+        if active_only:
+            rows = rows.filter(lifted_at__isnull=True)
+        return [Hold(*r) for r in rows.values_list(*_HOLD_FIELDS)]
+
+    # -- destruction lists, approvals, journal, tombstones
+
+    def save_destruction_list(self, stored: StoredList) -> None:
+        """Store a destruction list as drawn up."""
+        with self._atomic():
+            self._objects(m.DestructionList).create(list_id=stored.list_id, created=stored.created,
+                                                    digest=stored.digest, content=stored.content)
+
+    def destruction_list(self, list_id: str) -> StoredList | None:
+        """One destruction list, or None."""
+        row = (self._objects(m.DestructionList).filter(list_id=list_id)
+               .values_list("list_id", "created", "digest", "content").first())
+        return StoredList(*row) if row else None
+
+    def destruction_lists(self) -> list[StoredList]:
+        """Every destruction list, oldest first."""
+        rows = (self._objects(m.DestructionList).order_by("created", "list_id")
+                .values_list("list_id", "created", "digest", "content"))
+        return [StoredList(*r) for r in rows]
+
+    def destruction_list_ids_since(self, prefix: str) -> list[str]:
+        """The ids of destruction lists whose id starts with `prefix`."""
+        return list(self._objects(m.DestructionList).filter(list_id__startswith=prefix)
+                    .values_list("list_id", flat=True))
+
+    def add_approval(self, approval: Approval, events: Sequence[tuple[str, PremisEvent]]) -> None:
+        """Record an approval of a list's content digest, with an event per AIP on the list."""
+        with self._atomic():
+            self._objects(m.DestructionApproval).create(
+                destruction_list_id=approval.list_id, digest=approval.digest, by=approval.by, role=approval.role,
+                at=approval.at)
+            for aip_id, event in events:
+                self._insert_events(aip_id, [event])
+
+    def approvals(self, list_id: str) -> list[Approval]:
+        """The approvals of one list, oldest first."""
+        rows = (self._objects(m.DestructionApproval).filter(destruction_list_id=list_id).order_by("at", "id")
+                .values_list("destruction_list_id", "digest", "by", "role", "at"))
+        return [Approval(*r) for r in rows]
+
+    def journal(self, list_id: str, record_id: str, step: str, target: str, state: str, at: datetime) -> None:
+        """Write one step of a destruction to the journal (before doing it: "started"; after: "done")."""
+        with self._atomic():
+            self._objects(m.DestructionStep).update_or_create(
+                list_id=list_id, record_id=record_id, step=step, target=target,
+                defaults={"state": state, "at": at})
+
+    def journal_entries(self, list_id: str | None = None, record_id: str | None = None) -> list[dict[str, str]]:
+        """Journal steps in order of writing (of one list, of one record)."""
+        rows = self._objects(m.DestructionStep).order_by("id")
+        if list_id is not None:
+            rows = rows.filter(list_id=list_id)
+        if record_id is not None:
+            rows = rows.filter(record_id=record_id)
+        return [{**r, "at": r["at"].isoformat()} for r in rows.values(*_JOURNAL_FIELDS)]
+
+    def mark_destroying(self, aip_ids: Sequence[str], state: str) -> None:
+        """Set the lifecycle state of AIPs about to be destroyed, so fixity leaves them alone."""
+        with self._atomic():
+            self._objects(m.Aip).filter(aip_id__in=list(aip_ids)).update(state=state)
+
+    def complete_destruction(self, record_id: str, list_id: str, at: datetime, tombstone: dict[str, Any],
+                             aip_ids: Sequence[str], state: str, events: Sequence[tuple[str, PremisEvent]]) -> None:
+        """The last step of destroying a record: its AIPs lose their replicas and files in the catalogue,
+        are marked destroyed, and the tombstone and deaccession events are written; one transaction."""
+        with self._atomic():
+            for model in (m.Replica, m.File, m.Dip, m.Identification, m.FileLoss):
+                self._objects(model).filter(aip_id__in=list(aip_ids)).delete()
+            self._objects(m.Aip).filter(aip_id__in=list(aip_ids)).update(state=state)
+            self._objects(m.Tombstone).get_or_create(record_id=record_id, defaults={
+                "list_id": list_id, "destroyed": at, "content": tombstone})
+            for aip_id, event in events:
+                self._insert_events(aip_id, [event])
+
+    def tombstone(self, record_id: str) -> dict[str, Any] | None:
+        """What was destroyed of a record, or None."""
+        content: dict[str, Any] | None = (self._objects(m.Tombstone).filter(record_id=record_id)
+                                          .values_list("content", flat=True).first())
+        return content
+
+    def tombstones(self, list_id: str | None = None) -> list[dict[str, Any]]:
+        """Every tombstone (of one list), by record."""
+        rows = self._objects(m.Tombstone).order_by("record_id")
+        if list_id is not None:
+            rows = rows.filter(list_id=list_id)
+        return list(rows.values_list("content", flat=True))
+
+    def aips_of_record(self, record_id: str) -> list[tuple[str, str]]:
+        """(aip_id, state) of every AIP that holds the record, in any state, oldest first."""
+        return list(self._objects(m.Aip).filter(record_id=record_id).order_by("created", "aip_id")
+                    .values_list("aip_id", "state"))
+
+    def dip_paths(self, aip_id: str) -> list[tuple[str, str]]:
+        """(dip_id, path) of every DIP holding the AIP: its own DIPs and every DIP the access register says
+        holds it."""
+        found = dict(self._objects(m.Dip).filter(aip_id=aip_id).values_list("dip_id", "path"))
+        delivered = self._objects(m.AccessDipAip).filter(aip_id=aip_id).values_list("dip_id", flat=True)
+        found.update(self._objects(m.AccessDip).filter(dip_id__in=list(delivered)).values_list("dip_id", "path"))
+        return sorted(found.items())
+
+    def scrub(self) -> None:
+        """Rewrite the database file so no freed page still holds deleted bytes, and empty the WAL."""
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("VACUUM")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _retention(row: m.Retention) -> RetentionRow:
+    return RetentionRow(row.record_id, row.aip_id, row.title, row.mdto, row.override, row.updated)

@@ -1,0 +1,227 @@
+"""The catalogue port on the Django ORM: AIPs, replicas, files, identifications, versions, losses, DIPs and
+PREMIS events (`DjangoCatalogue`), with the retention tables (`preservation.catalogue_db.retention_store`).
+
+Each public method is one transaction on the catalogue's own database alias. Rows come back as the engine's
+frozen dataclasses (preservation.catalogue), so nothing above this package sees a model.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+from django.db import connections, transaction
+
+from kernel.errors import NotFound
+from preservation.catalogue import (
+    GONE_STATES,
+    AipRecord,
+    AipState,
+    AipVersion,
+    FileLoss,
+    FileRecord,
+    IdentificationRecord,
+    ReplicaRecord,
+    ReplicaStatus,
+)
+from preservation.catalogue_db import models as m
+from preservation.catalogue_db.database import catalogue_alias
+from preservation.catalogue_db.retention_store import RetentionStore
+from preservation.metadata.premis import PremisEvent
+
+BATCH = 500
+_EVENT_FIELDS = ("event_id", "type", "date_time", "detail", "outcome", "outcome_detail", "agents",
+                 "source_objects", "outcome_objects")
+_AIP_FIELDS = ("aip_id", "sip_digest", "record_id", "title", "created", "state", "payload_bytes", "payload_files")
+
+
+class DjangoCatalogue(RetentionStore):
+    """The catalogue behind one catalogue URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._alias = catalogue_alias(url)
+
+    def close(self) -> None:
+        """Close this thread's connection (the next call opens it again)."""
+        connections[self._alias].close()
+
+    def _atomic(self) -> Any:
+        return transaction.atomic(using=self._alias)
+
+    def _objects(self, model: Any) -> Any:
+        return model.objects.using(self._alias)
+
+    # -- AIPs
+
+    def aip_for_sip(self, sip_digest: str) -> str | None:
+        """The AIP made from a SIP with this payload digest, if any."""
+        return self._objects(m.Aip).filter(sip_digest=sip_digest).values_list("aip_id", flat=True).first()
+
+    def record_ingest(
+        self,
+        aip: AipRecord,
+        replicas: Sequence[ReplicaRecord],
+        files: Sequence[FileRecord],
+        events: Sequence[PremisEvent],
+        version: AipVersion | None = None,
+        identifications: Sequence[IdentificationRecord] = (),
+    ) -> None:
+        """Record a new AIP with everything about it in one transaction (after every replica is in place)."""
+        with self._atomic():
+            self._objects(m.Aip).create(
+                aip_id=aip.aip_id, sip_digest=aip.sip_digest, record_id=aip.record_id, title=aip.title,
+                created=aip.created, state=aip.state.value, payload_bytes=aip.payload_bytes,
+                payload_files=aip.payload_files)
+            self._bulk(m.Replica, [m.Replica(aip_id=r.aip_id, location=r.location, path=r.path,
+                                             last_verified=r.last_verified, status=r.status.value)
+                                   for r in replicas])
+            self._bulk(m.File, [m.File(aip_id=f.aip_id, path=f.path, role=f.role, size=f.size, sha256=f.sha256,
+                                       puid=f.puid, format_name=f.format_name, mime_type=f.mime_type)
+                                for f in files])
+            self._insert_events(aip.aip_id, events)
+            if version is not None:
+                self._objects(m.AipVersion).create(aip_id=version.aip_id, version=version.version,
+                                                   previous_aip_id=version.previous_aip, first_aip=version.first_aip)
+            self._bulk(m.Identification, [
+                m.Identification(aip_id=i.aip_id, path=i.path, tool=i.tool, signature_release=i.signature_release,
+                                 puid=i.puid, format_name=i.format_name, format_version=i.format_version,
+                                 mime_type=i.mime_type, basis=i.basis)
+                for i in identifications])
+
+    def _bulk(self, model: Any, rows: Sequence[Any]) -> None:
+        if rows:
+            self._objects(model).bulk_create(rows, batch_size=BATCH)
+
+    def add_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+        """Append PREMIS events about an AIP (or about the repository, with aip_id None)."""
+        with self._atomic():
+            self._insert_events(aip_id, events)
+
+    def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+        self._bulk(m.Event, [
+            m.Event(event_id=e.identifier, aip_id=aip_id, type=e.type, date_time=e.date_time, outcome=e.outcome,
+                    detail=e.detail, outcome_detail=e.outcome_detail, agents=list(e.agents),
+                    source_objects=list(e.source_objects), outcome_objects=list(e.outcome_objects))
+            for e in events])
+
+    def versions(self, sip_digest: str, record_id: str) -> list[AipVersion]:
+        """The AIPs made from this SIP or holding this record, oldest version first."""
+        from django.db.models import Q
+
+        rows = (self._objects(m.Aip).filter(Q(sip_digest=sip_digest) | Q(record_id=record_id))
+                .order_by("created").values_list("aip_id", flat=True))
+        aip_ids = list(rows)
+        known = {v[0]: v for v in self._objects(m.AipVersion).filter(aip_id__in=aip_ids)
+                 .values_list("aip_id", "version", "previous_aip_id", "first_aip")}
+        found = [AipVersion(a, *known[a][1:]) if a in known else AipVersion(a, 1, None, a) for a in aip_ids]
+        return sorted(found, key=lambda v: v.version)  # stable: equal versions stay in order of creation
+
+    def aip(self, aip_id: str) -> AipRecord:
+        """One AIP; NotFound when the catalogue does not know it or it was destroyed."""
+        row = self._objects(m.Aip).filter(aip_id=aip_id).values_list(*_AIP_FIELDS).first()
+        if row is None:
+            raise NotFound(f"no AIP {aip_id!r} in the catalogue",
+                           hint="list the AIPs the catalogue holds").with_facts(unknown_aip=aip_id)
+        if row[5] in GONE_STATES:
+            raise NotFound(f"AIP {aip_id!r} was destroyed under an approved destruction list ({row[5]})",
+                           hint=f"see the retention entry of record {row[2]}").with_facts(destroyed_record=row[2])
+        return _aip(row)
+
+    def aips(self) -> list[AipRecord]:
+        """Every AIP still kept (not destroyed or being destroyed), oldest first."""
+        rows = (self._objects(m.Aip).exclude(state__in=GONE_STATES).order_by("created", "aip_id")
+                .values_list(*_AIP_FIELDS))
+        return [_aip(r) for r in rows]
+
+    def aips_by_last_verified(self) -> list[AipRecord]:
+        """Every AIP, least recently verified first (never verified first of all), for budgeted fixity runs."""
+        oldest: dict[str, datetime | None] = {}
+        for aip_id, verified in self._objects(m.Replica).values_list("aip_id", "last_verified"):
+            if aip_id not in oldest or verified is None or (oldest[aip_id] is not None and verified < oldest[aip_id]):
+                oldest[aip_id] = verified
+
+        def key(a: AipRecord) -> tuple[Any, ...]:
+            verified = oldest.get(a.aip_id)
+            return (verified is not None, verified or a.created, a.created, a.aip_id)
+
+        return sorted(self.aips(), key=key)
+
+    def replicas(self, aip_id: str) -> list[ReplicaRecord]:
+        """The AIP's replicas, by location."""
+        rows = (self._objects(m.Replica).filter(aip_id=aip_id).order_by("location")
+                .values_list("aip_id", "location", "path", "last_verified", "status"))
+        return [ReplicaRecord(r[0], r[1], r[2], r[3], ReplicaStatus(r[4])) for r in rows]
+
+    def identifications(self, aip_id: str) -> list[IdentificationRecord]:
+        """Every identification of the AIP's files, by path, then tool."""
+        rows = (self._objects(m.Identification).filter(aip_id=aip_id).order_by("path", "tool")
+                .values_list("aip_id", "path", "tool", "signature_release", "puid", "format_name",
+                             "format_version", "mime_type", "basis"))
+        return [IdentificationRecord(*r) for r in rows]
+
+    def files(self, aip_id: str) -> list[FileRecord]:
+        """The AIP's files, by path."""
+        rows = (self._objects(m.File).filter(aip_id=aip_id).order_by("path")
+                .values_list("aip_id", "path", "role", "size", "sha256", "puid", "format_name", "mime_type"))
+        return [FileRecord(*r) for r in rows]
+
+    def events(self, aip_id: str) -> list[PremisEvent]:
+        """The AIP's events in time order (in order of writing where the time is the same)."""
+        rows = self._objects(m.Event).filter(aip_id=aip_id).order_by("date_time", "id").values_list(*_EVENT_FIELDS)
+        return [_event(r) for r in rows]
+
+    def recent_events(self, types: Sequence[str], limit: int = 500) -> list[tuple[str | None, PremisEvent]]:
+        """The newest events of the given types across all AIPs, newest first, with the AIP of each."""
+        rows = (self._objects(m.Event).filter(type__in=list(types)).order_by("-date_time", "-id")
+                .values_list("aip_id", *_EVENT_FIELDS)[:limit])
+        return [(r[0], _event(r[1:])) for r in rows]
+
+    def record_verification(
+        self, aip_id: str, location: str, when: datetime, status: ReplicaStatus, events: Sequence[PremisEvent]
+    ) -> None:
+        """Store the outcome of verifying one replica, with its events, in one transaction."""
+        with self._atomic():
+            self._objects(m.Replica).filter(aip_id=aip_id, location=location).update(
+                last_verified=when, status=status.value)
+            self._insert_events(aip_id, events)
+
+    def set_state(self, aip_id: str, state: AipState) -> None:
+        """Set an AIP's lifecycle state; a destruction under way or done is never undone by it."""
+        with self._atomic():
+            self._objects(m.Aip).filter(aip_id=aip_id).exclude(state__in=GONE_STATES).update(state=state.value)
+
+    def declare_losses(self, aip_id: str, losses: Sequence[FileLoss], events: Sequence[PremisEvent]) -> None:
+        """Record files of one AIP as lost, with the PREMIS events of the declaration, in one transaction."""
+        with self._atomic():
+            self._bulk(m.FileLoss, [m.FileLoss(aip_id=x.aip_id, path=x.path, declared=x.declared,
+                                               declared_by=x.declared_by, reason=x.reason) for x in losses])
+            self._insert_events(aip_id, events)
+
+    def record_recovery(self, aip_id: str, paths: Sequence[str], events: Sequence[PremisEvent]) -> None:
+        """Files restored from an outside copy, with their recovery events; a loss declared for one is lifted."""
+        with self._atomic():
+            self._objects(m.FileLoss).filter(aip_id=aip_id, path__in=list(paths)).delete()
+            self._insert_events(aip_id, events)
+
+    def losses(self, aip_id: str) -> list[FileLoss]:
+        """The AIP's files declared lost, by path."""
+        rows = (self._objects(m.FileLoss).filter(aip_id=aip_id).order_by("path")
+                .values_list("aip_id", "path", "declared", "declared_by", "reason"))
+        return [FileLoss(*r) for r in rows]
+
+    def record_dip(self, dip_id: str, aip_id: str, path: Path, created: datetime) -> None:
+        """Record a DIP made of one AIP."""
+        with self._atomic():
+            self._objects(m.Dip).create(dip_id=dip_id, aip_id=aip_id, path=str(path), created=created)
+
+
+def _event(r: Sequence[Any]) -> PremisEvent:
+    return PremisEvent(
+        identifier=r[0], type=r[1], date_time=r[2], detail=r[3], outcome=r[4], outcome_detail=r[5],
+        agents=tuple(r[6]), source_objects=tuple(r[7]), outcome_objects=tuple(r[8]),
+    )
+
+
+def _aip(row: Sequence[Any]) -> AipRecord:
+    return AipRecord(row[0], row[1], row[2], row[3], row[4], AipState(row[5]), row[6], row[7])
