@@ -54,7 +54,25 @@ def test_every_premis_event_is_still_there_and_the_upgrade_is_one_more(answered:
 
 @pytest.mark.parametrize("index", range(len(ANSWERS)), ids=[" ".join(a["argv"][:3]) for a in ANSWERS])
 def test_the_same_answer(answered: dict[str, Any], index: int) -> None:
-    assert answered["answers"][index] == ANSWERS[index]
+    # The same answer: every key 0.2.0 gave, with the same value; a newer edepot may add keys (the contract)
+    assert keeps(answered["answers"][index], ANSWERS[index])
+
+
+def keeps(now: Any, then: Any) -> bool:
+    """Whether `now` says everything `then` said: equal, with dictionaries allowed to have gained keys."""
+    if isinstance(then, dict):
+        return isinstance(now, dict) and all(k in now and keeps(now[k], v) for k, v in then.items())
+    if isinstance(then, list):
+        return isinstance(now, list) and len(now) == len(then) and all(map(keeps, now, then))
+    return bool(now == then)
+
+
+def test_an_answer_that_lost_or_changed_a_key_is_not_the_same() -> None:
+    then = {"events": [{"type": "ingestion", "outcome": "success"}]}
+    assert keeps({"events": [{"type": "ingestion", "outcome": "success", "agents": ["person:A"]}]}, then)
+    assert not keeps({"events": [{"type": "ingestion"}]}, then)
+    assert not keeps({"events": [{"type": "ingestion", "outcome": "failure"}]}, then)
+    assert not keeps({"events": []}, then)
 
 
 def test_the_fixture_covers_what_an_upgrade_must_keep() -> None:
