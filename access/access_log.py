@@ -12,7 +12,6 @@ The tables are the catalogue's models (`preservation.catalogue_db.models`); the 
 """
 from __future__ import annotations
 
-import getpass
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,14 +93,6 @@ class LogEntry:
                 "requester": self.requester, "purpose": self.purpose, "dip_id": self.dip_id,
                 "records": list(self.records), "until": self.until.isoformat() if self.until else None,
                 "detail": self.detail}
-
-
-def current_actor() -> str:
-    """Who runs the command, as the operating system knows them."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 _DIP_FIELDS = ("dip_id", "path", "requester", "purpose", "role", "request_date", "created", "expires", "state",

@@ -42,6 +42,11 @@ def read_verified(record: FileRecord, aip_id: str, config: Config) -> bytes:
             data = source.read_bytes()
             if hashlib.sha256(data).hexdigest() == record.sha256:
                 return data
-    raise InvalidPackage(f"no replica holds an intact copy of {record.path} of AIP {aip_id}",
-                         hint="run 'edepot fixity run' to see and repair the damage; when no replica is intact, "
-                              "'edepot aip restore' or 'edepot aip declare-loss'")
+    raise no_intact_copy(record, aip_id)
+
+
+def no_intact_copy(record: FileRecord, aip_id: str) -> InvalidPackage:
+    """The error of a file that no replica holds intact, with what can be done about it."""
+    return InvalidPackage(f"no replica holds an intact copy of {record.path} of AIP {aip_id}",
+                          hint="a fixity run repairs it from an intact replica; when none is intact, restore the "
+                               "file from an outside copy or declare it lost")

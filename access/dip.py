@@ -23,11 +23,14 @@ only in a closed record, or only in a redacted passage, finds nothing, exactly l
 Only a DIP for a Woo request (`woo_request`) lists the closed records in its scope, one row each with the
 legal ground from the metadata; it is refused while any record in scope awaits a decision on its openness
 (`DecisionNeeded`), and it puts a hold on every record in scope. The archive's own DIP (`own_use`) is
-whole and unredacted, labelled as such, and never made for a requester. Every string of a delivered
+whole and unredacted, labelled as such, and never made for a requester. Which combinations make sense (a
+purpose for every requester, no Woo request for the archive's own use, an expiry after the request date) is
+the Depot service's to decide (`edepot.service.access_and_delivery`); the engine takes the person who makes the
+DIP (`by`) from it and names them in the register and in every PREMIS event. Every string of a delivered
 record (text, sender, title, attachment and file names, the query) goes through the same `Redactor`
 (with the organisation's name list) before anything is written or rendered; media of a message with any
 redaction are withheld. Every file is copied from a replica whose copy verifies against the catalogue's
-sha256. A file declared lost in the archive (`edepot aip declare-loss`) is left out and named in
+sha256. A file declared lost in the archive is left out and named in
 dip.json ("missing") and INVENTARIS.txt; a record whose conversation is lost is not delivered.
 """
 from __future__ import annotations
@@ -43,8 +46,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from access import inventory, viewer
-from access.access_log import DeliveredAip, DipEntry, DipState, current_actor, open_register
-from access.aip_files import file_of, informatieobject_file, read_verified
+from access.access_log import DeliveredAip, DipEntry, DipState, open_register
+from access.aip_files import file_of, informatieobject_file, no_intact_copy, read_verified
 from access.purge import DIP_WORK, clear_dip_leftovers
 from access.query_guard import QueryGuard, guarded_page
 from access.redaction import (
@@ -94,7 +97,6 @@ class DipRequest:
     query: str | None = None
     filters: Filters = field(default_factory=Filters)
     context: int = 0  # messages before and after each hit that come along
-    actor: str = ""
     own_use: bool = False
     woo_request: str | None = None
 
@@ -175,28 +177,24 @@ class _Source:
     missing: tuple[str, ...] = ()  # files declared lost
 
 
-def create_dip(aip_id: str, out: Path, config: Config) -> DipResult:
-    """The archive's own DIP of one whole AIP, unredacted, with the export as received (as before)."""
+def create_dip(aip_id: str, out: Path, config: Config, *, by: str) -> DipResult:
+    """The archive's own DIP of one whole AIP, unredacted, with the export as received, made by `by`."""
     request = DipRequest(requester=OWN_USE, purpose=OWN_USE, own_use=True)
-    return build_dip(out, request, config, aip_ids=(aip_id,))
+    return build_dip(out, request, config, by=by, aip_ids=(aip_id,))
 
 
-def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[str] = ()) -> DipResult:
-    """Build a DIP of whole AIPs (`aip_ids`) or of a search selection (`request.query`) at `out` (absent or
-    empty); it appears whole or not at all, is recorded in the access register and leaves a PREMIS
-    dissemination event on every AIP it delivers. AccessDenied when a named AIP is not open to the requester
-    (outside a Woo request); DecisionNeeded when a Woo request's scope holds a record nobody decided on."""
-    if bool(aip_ids) == bool(request.query):
-        raise InputError("give --aip or --query (one of them)")
+def build_dip(out: Path, request: DipRequest, config: Config, *, by: str, aip_ids: Sequence[str] = ()) -> DipResult:
+    """Build a DIP of whole AIPs (`aip_ids`) or, without them, of a search selection (`request.query`) at `out`
+    (absent or empty); it appears whole or not at all, is recorded in the access register as made by `by` and
+    leaves a PREMIS dissemination event naming `by` on every AIP it delivers. AccessDenied when a named AIP is
+    not open to the requester (outside a Woo request); DecisionNeeded when a Woo request's scope holds a record
+    nobody decided on."""
     aip_ids = resolve_aips(aip_ids, config)
-    _check_kind(request)
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty folder")
     now = config.clock()
     on = request.on or now.date()
-    if request.expires is not None and request.expires < on:
-        raise InputError(f"--expires {request.expires.isoformat()} lies before the request date {on.isoformat()}")
     who = viewer_for(config.catalogue_url, on, request.requester, archive=request.own_use)
     redactor = _redactor(request, organisation_names(config))
     selection = _selection(request, config, aip_ids, who, redactor)
@@ -213,8 +211,8 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
             if aip_ids and not decision.allowed and not request.woo_request:
                 opens = f"; open from {decision.opens_on.isoformat()}" if decision.opens_on else ""
                 raise AccessDenied(f"record {facts.record_id} is not open to {request.requester} on {on.isoformat()}: "
-                                   f"{decision.reason}{opens}", hint="an archivist can grant a permit: "
-                                   "edepot access permit --record ID --to NAME --until DATE --reason TEXT")
+                                   f"{decision.reason}{opens}",
+                                   hint="an archivist can grant the requester a permit for the record")
             conversation = Conversation.from_dict({"source": {"format": "", "platform": "", "timezone": "UTC"},
                                                    "participants": [], "messages": []})
             if decision.allowed and layout.CONVERSATION_JSON in lost:
@@ -229,11 +227,12 @@ def build_dip(out: Path, request: DipRequest, config: Config, aip_ids: Sequence[
                                     tuple(lost)), decision))
         if request.woo_request:
             _refuse_undecided(sources)
-            _hold_scope(catalogue, sources, request, now)
-        result = _build(out, request, config, sources, selection, on, now, redactor)
+            _hold_scope(catalogue, sources, request, by=by, now=now)
+        result = _build(out, request, config, sources, selection, on=on, now=now, redactor=redactor, by=by)
         for outcome in result.records:
             if outcome.decision.allowed:
-                catalogue.add_events(outcome.aip_id, [_dissemination_event(result, outcome, request, config)])
+                catalogue.add_events(outcome.aip_id, [_dissemination_event(result, outcome, request, by=by,
+                                                                           now=config.clock())])
         delivered = [r for r in result.records if r.decision.allowed]
         if len(delivered) == 1:
             catalogue.record_dip(result.dip_id, delivered[0].aip_id, out, now)
@@ -264,32 +263,23 @@ def resolve_aips(names: Sequence[str], config: Config) -> tuple[str, ...]:
     return tuple(resolved)
 
 
-def _check_kind(request: DipRequest) -> None:
-    """The archive's own DIP is never a requester's, and only a requester's DIP answers a Woo request."""
-    if request.own_use and (request.woo_request or request.requester != OWN_USE):
-        raise InputError("the archive's own DIP is for the archive only, not for a requester or a Woo request")
-    if not request.own_use and request.requester.strip().casefold() == OWN_USE:
-        raise InputError(f"{request.requester!r} is not a requester", hint="the archive's own DIP has no --requester")
-    if request.woo_request is not None and not request.woo_request.strip():
-        raise InputError("--woo needs the Woo request's identifier")
-
-
 def _refuse_undecided(sources: Sequence[tuple[_Source, AccessDecision]]) -> None:
     waiting = [(s.facts.record_id, why) for s, decision in sources if (why := needs_decision(s.facts, decision))]
     if waiting:
         raise DecisionNeeded(f"{len(waiting)} record(s) in scope need a decision on their openness first: "
                              + "; ".join(f"{record}: {why}" for record, why in waiting),
-                             hint="decide each with 'edepot access set --record ID --type ... --reason R --by NAME'")
+                             hint="an archivist decides the openness of each record first")
 
 
 def _hold_scope(catalogue: Catalogue, sources: Sequence[tuple[_Source, AccessDecision]],
-                request: DipRequest, now: datetime) -> None:
-    """A hold "Woo-verzoek ID" on every record in scope (once): none is destroyed until it is lifted. Placed
-    before the DIP is built, so a delivery never exists without its holds (a failed build leaves them)."""
+                request: DipRequest, *, by: str, now: datetime) -> None:
+    """A hold "Woo-verzoek ID" on every record in scope (once), placed by `by`: none is destroyed until it is
+    lifted. Placed before the DIP is built, so a delivery never exists without its holds (a failed build leaves
+    them)."""
     reason = WOO_HOLD.format(request.woo_request)
     for record_id in dict.fromkeys(s.facts.record_id for s, _ in sources):
         if not any(h.reason == reason for h in catalogue.holds(record_id, active_only=True)):
-            add_hold(catalogue, record_id, reason, request.actor or current_actor(), now)
+            add_hold(catalogue, record_id, reason, by, now)
 
 
 def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conversation, Mapping[str, Path]]],
@@ -360,12 +350,13 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who:
                 chosen[record.aip_id] = None
     if not chosen:
         raise InputError(f"the query {request.query!r} finds no message with these filters",
-                         hint="AIPs ingested before the index existed are found after 'edepot search reindex'")
+                         hint="AIPs ingested before the search index existed are found once it is rebuilt")
     return chosen
 
 
 def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
-           selection: Mapping[str, set[int] | None], on: date, now: datetime, redactor: Redactor) -> DipResult:
+           selection: Mapping[str, set[int] | None], *, on: date, now: datetime, redactor: Redactor,
+           by: str) -> DipResult:
     clear_dip_leftovers(config)
     staging = out.parent / temporary_name(out.name, "partial")
     claim = claim_work(config.locks_dir, DIP_WORK, now.isoformat())
@@ -419,8 +410,7 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
                      request.expires, DipState.DELIVERED, None, _selection_record(request, redactor), len(files))
     with open_register(config.catalogue_url) as register:
         register.record_delivery(entry, [DeliveredAip(o.aip_id, o.record_id, _record_decision(o), o.messages,
-                                                      o.redactions) for o in outcomes],
-                                 request.actor or current_actor())
+                                                      o.redactions) for o in outcomes], by)
     first = next((o.aip_id for o in outcomes if o.decision.allowed), "")
     return DipResult(dip_id, first, out, tuple(files), tuple(outcomes), request.expires)
 
@@ -454,12 +444,12 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
     for item in request.manual:
         if item.aip in (None, aip_id, facts.record_id):
             if item.seq not in known:
-                raise InputError(f"--redact: record {facts.record_id} has no message {item.seq}")
+                raise InputError(f"a redaction names message {item.seq}, which record {facts.record_id} does not have")
             manual.setdefault(item.seq, []).append(Passage(item.start, item.end, item.ground, "manual"))
     withheld = {w.seq: w.ground for w in request.withhold if w.aip in (None, aip_id, facts.record_id)}
     for seq in withheld:
         if seq not in known:
-            raise InputError(f"--withhold: record {facts.record_id} has no message {seq}")
+            raise InputError(f"a withheld message {seq} is not in record {facts.record_id}")
     messages: list[Message] = []
     rows: list[inventory.Row] = []
     passages = withheld_count = 0
@@ -687,9 +677,7 @@ def _copy_verified(record: FileRecord, target: Path, place: str, aip_id: str, co
                 dst.write(block)
         if digest.hexdigest() == record.sha256:
             return DipFile(place, record.size, record.sha256, record.path)
-    raise InvalidPackage(f"no replica holds an intact copy of {record.path} of AIP {aip_id}",
-                         hint="run 'edepot fixity run' to see and repair the damage; when no replica is intact, "
-                              "'edepot aip restore' or 'edepot aip declare-loss'")
+    raise no_intact_copy(record, aip_id)
 
 
 def _write_inventory_txt(root: Path, files: list[DipFile], request: DipRequest, dip_id: str,
@@ -722,18 +710,18 @@ def _write_inventory_txt(root: Path, files: list[DipFile], request: DipRequest, 
     (root / "INVENTARIS.txt").write_text("\n".join(lines), encoding="utf-8")
 
 
-def _dissemination_event(result: DipResult, outcome: RecordOutcome, request: DipRequest,
-                         config: Config) -> PremisEvent:
+def _dissemination_event(result: DipResult, outcome: RecordOutcome, request: DipRequest, *, by: str,
+                         now: datetime) -> PremisEvent:
     return PremisEvent(
         identifier=str(uuid.uuid4()),
         type="dissemination",
-        date_time=config.clock(),
+        date_time=now,
         detail=f"DIP {result.dip_id} created at {result.path} for {request.requester} ({request.purpose})"
                + (f", Woo request {request.woo_request}" if request.woo_request else ""),
         outcome="success",
         outcome_detail=(f"{outcome.messages} messages, {outcome.redactions} passages redacted, "
                         f"{outcome.withheld_messages} withheld; every file verified against its sha256 while copied"),
-        agents=(EDEPOT_AGENT_ID, f"person:{request.actor or current_actor()}"),
+        agents=(EDEPOT_AGENT_ID, f"person:{by}"),
         source_objects=(),
         outcome_objects=(),
     )

@@ -2,7 +2,7 @@
 
 A DIP delivered with an expiry may be used up to and including that day; `edepot dip purge` (run it
 daily, e.g. beside the nightly fixity run) deletes the folder of every DIP whose day has passed and
-records it in the access log. A folder is only deleted when its dip.json names that same DIP, so a
+records it in the access log, naming the person who purged it. A folder is only deleted when its dip.json names that same DIP, so a
 moved or reused path is never emptied by mistake (it is then logged as gone, and left alone).
 
 Destruction of a record (retention) calls `withdraw_dips_of_aip` so no delivered copy of a destroyed
@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from access.access_log import DipEntry, DipState, current_actor, open_register
+from access.access_log import DipEntry, DipState, open_register
 from kernel.config import Config
 from preservation.leftovers import Leftover, clear_leftovers
 
@@ -42,8 +42,9 @@ class Removal:
                 "note": self.note}
 
 
-def purge_expired(config: Config, on: date | None = None, actor: str = "") -> list[Removal]:
-    """Remove every delivered DIP whose expiry day lies before `on` (default: today); returns what was done."""
+def purge_expired(config: Config, *, by: str, on: date | None = None) -> list[Removal]:
+    """Remove every delivered DIP whose expiry day lies before `on` (default: today), logged as done by `by`;
+    returns what was done."""
     today = on or config.clock().date()
     removals = []
     with open_register(config.catalogue_url) as register:
@@ -51,7 +52,7 @@ def purge_expired(config: Config, on: date | None = None, actor: str = "") -> li
             if entry.expires is None or entry.expires >= today:
                 continue
             removal = _remove(entry, f"expired after {entry.expires.isoformat()}")
-            register.mark_removed(entry, DipState.PURGED, config.clock(), actor or current_actor(), removal.note)
+            register.mark_removed(entry, DipState.PURGED, config.clock(), by, removal.note)
             removals.append(removal)
     return removals
 
@@ -61,13 +62,13 @@ def clear_dip_leftovers(config: Config) -> list[Leftover]:
     return clear_leftovers(config, kinds={DIP_WORK})
 
 
-def withdraw_dips_of_aip(config: Config, aip_id: str, reason: str, actor: str = "") -> list[Removal]:
-    """Remove every delivered DIP holding messages of this AIP (for destruction); logged as withdrawn."""
+def withdraw_dips_of_aip(config: Config, aip_id: str, reason: str, *, by: str) -> list[Removal]:
+    """Remove every delivered DIP holding messages of this AIP (for destruction); logged as withdrawn by `by`."""
     removals = []
     with open_register(config.catalogue_url) as register:
         for entry in register.dips_holding(aip_id):
             removal = _remove(entry, f"withdrawn: {reason}")
-            register.mark_removed(entry, DipState.WITHDRAWN, config.clock(), actor or current_actor(), removal.note)
+            register.mark_removed(entry, DipState.WITHDRAWN, config.clock(), by, removal.note)
             removals.append(removal)
     return removals
 

@@ -288,10 +288,10 @@ class ManualRedaction:
             start, _, end = span.partition("-")
             result = cls(int(seq), int(start), int(end), woo_ground(ground), aip or None)
         except ValueError:
-            raise InputError(f"--redact {spec!r}: write SEQ:START-END:GROUND, e.g. 12:5-17:5.1.2e "
+            raise InputError(f"redaction {spec!r}: write SEQ:START-END:GROUND, e.g. 12:5-17:5.1.2e "
                              "(AIP:SEQ:START-END:GROUND when the DIP holds several records)") from None
         if result.start < 0 or result.end <= result.start:
-            raise InputError(f"--redact {spec!r}: the span must have START < END")
+            raise InputError(f"redaction {spec!r}: the span must have START < END")
         return result
 
 
@@ -310,7 +310,7 @@ class Withholding:
         try:
             return cls(int(seq), woo_ground(ground), aip or None)
         except ValueError:
-            raise InputError(f"--withhold {spec!r}: write SEQ:GROUND, e.g. 12:5.2 "
+            raise InputError(f"withheld message {spec!r}: write SEQ:GROUND, e.g. 12:5.2 "
                              "(AIP:SEQ:GROUND when the DIP holds several records)") from None
 
 

@@ -64,7 +64,8 @@ def restriction_of(label: str, grounds: Sequence[str], until: date | None) -> Re
         mapping["termijn"] = {"einddatum": until.isoformat()}
     checked = check_beperking_gebruik(mapping)
     if label == "Overig" and not checked.documentatie:
-        raise InputError("type Overig needs its legal ground", hint='give --ground, e.g. "Woo art. 5.1 lid 2 sub e"')
+        raise InputError("type Overig needs its legal ground",
+                         hint='name the legal ground, e.g. "Woo art. 5.1 lid 2 sub e"')
     if label != "Overig" and (grounds or until):
         raise InputError(f"type {label!r} takes no ground or end date",
                          hint=f"a restriction is type Overig; the types are {', '.join(BEPERKING_GEBRUIK_TYPES)}")
@@ -74,15 +75,14 @@ def restriction_of(label: str, grounds: Sequence[str], until: date | None) -> Re
 def set_restriction(config: Config, record: str, restriction: Restriction, *, by: str,
                     reason: str) -> RestrictionChange:
     """Record a decided restriction for a record (given by kenmerk or AIP id) with who and why, and its
-    PREMIS event on the record's newest AIP. NotFound for an unknown or destroyed record."""
-    if not by.strip() or not reason.strip():
-        raise InputError("--by and --reason must not be empty")
+    PREMIS event on the record's newest AIP naming `by`. NotFound for an unknown or destroyed record."""
     now = config.clock()
     catalogue = open_catalogue(config.catalogue_url)
     try:
         found = [a for a in catalogue.aips() if record in (a.aip_id, a.record_id)]
         if not found:
-            raise NotFound(f"no record or AIP {record!r} in the catalogue", hint="list them with 'edepot aip list'")
+            raise NotFound(f"no record or AIP {record!r} in the catalogue",
+                           hint="list the AIPs and records the catalogue holds").with_facts(unknown_aip=record)
         record_id = found[0].record_id
         kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
         if not kept:

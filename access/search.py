@@ -19,7 +19,7 @@ from access.query_guard import QueryGuard, guarded_page
 from access.redaction import NameList, Redactor
 from access.rules import AccessDecision, Role, current_facts, decide, role_of, viewer_for
 from kernel.config import Config
-from kernel.errors import InputError, InvalidPackage
+from kernel.errors import InvalidPackage
 from kernel.model import Conversation
 from preservation.aip import CONVERSATION_JSON
 from preservation.catalogue import FileRecord, open_catalogue
@@ -84,6 +84,8 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     more: bool  # further hits beyond this page
     total: int = 0  # every hit the requester may see, on all pages
+    offset: int = 0  # the hits skipped before this page
+    limit: int = 20  # the most hits a page shows
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "role": self.role.value, "date": self.on.isoformat(),
@@ -101,13 +103,11 @@ def visible_records(catalogue_url: str, records: Sequence[IndexedRecord], role: 
 
 def search(catalogue_url: str, request: SearchRequest, *, names: NameList | None = None) -> SearchResult:
     """One page of hits for the request, in the request's sort order, with the number of hits on all pages.
-    Without words (an empty query) every message the filters let through is a hit; InputError when there
-    are neither words nor filters. A researcher's hits, and their number, are judged on the text as delivered
-    to them (redacted, also of the `names` of the organisation's list)."""
+    Without words (an empty query) every message the filters let through is a hit (whether a search may go
+    without both is the Depot service's rule). A researcher's hits, and their number, are judged on the text as
+    delivered to them (redacted, also of the `names` of the organisation's list)."""
     role = role_of(request.role) if isinstance(request.role, str) else request.role
     on = request.on or date.today()
-    if not request.query.strip() and not request.filters.narrows():
-        raise InputError("give words to search for, or a filter (--kind, --participant, --custodian, --aip, …)")
     terms = parse_query(request.query) if request.query.strip() else []
     redactor = Redactor(names) if role is Role.RESEARCHER else None
     alias = open_index(catalogue_url)
@@ -136,7 +136,8 @@ def search(catalogue_url: str, request: SearchRequest, *, names: NameList | None
             text, title, sender = redactor.clean(text), redactor.clean(title), redactor.person(sender)
         hits.append(SearchHit(record.aip_id, record.record_id, title, message.seq, message.timestamp, sender,
                               message.kind, snippet(text, terms)))
-    return SearchResult(request.query, role, on, request.filters, tuple(hits), more, count)
+    return SearchResult(request.query, role, on, request.filters, tuple(hits), more, count, request.offset,
+                        request.limit)
 
 
 def snippet(text: str, terms: Sequence[Term], width: int = SNIPPET_CHARS) -> str:

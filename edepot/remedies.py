@@ -33,6 +33,8 @@ BY_REFERENCE: dict[tuple[str, str], str] = {
     ("E111", ""): "run 'edepot upgrade' on this data directory first (the old catalogue is kept beside it)",
     ("E112", ""): "give --user NAME, set $EDEPOT_USER, or set [operator] name in the data directory's edepot.toml",
     ("E105", "unknown_aip"): "list them with 'edepot aip list'",
+    ("E107", ""): "an archivist can grant a permit: edepot access permit --record ID --to NAME --until DATE --reason TEXT",
+    ("E109", ""): "decide each with 'edepot access set --record ID --type TYPE --reason TEXT'",
     ("E105", "destroyed_record"): "see 'edepot retention show --record {destroyed_record}'",
 }
 

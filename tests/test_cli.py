@@ -81,7 +81,7 @@ def test_sip_validate_of_a_folder_that_is_not_a_bag(bad_inputs: dict[str, Path],
 
 
 def test_usage_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
-    result = run("dip", "create", "--out", tmp_path / "x", data_dir=tmp_path)
+    result = run("dip", "create", "--aip", "x", data_dir=tmp_path)  # no --out
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("edepot: usage error")
 

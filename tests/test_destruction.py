@@ -280,7 +280,7 @@ def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config
     indexed = index_if_search_exists(config, result)
     if indexed:  # the messages are now in the catalogue's file (or its WAL) as well
         assert any(p.name.startswith("catalogue") for p in files_holding(config.data_dir, token.encode()))
-    dip = create_dip(result.aip_id, tmp_path / "delivered" / "dip", config)
+    dip = create_dip(result.aip_id, tmp_path / "delivered" / "dip", config, by=TEST_OPERATOR)
     (tmp_path / "delivered" / "dip" / "notes-of-the-researcher.txt").write_text("mine", encoding="utf-8")
     quarantined = config.quarantine_dir / "location-1" / result.aip_id / "data" / "stray.txt.1234"
     quarantined.parent.mkdir(parents=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from edepot.commands import open_depot
 from edepot.commands.search import iso_date
 from edepot.output import Verbs, emit
 from kernel.config import Config
@@ -19,14 +20,14 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
                    help='with Overig: the legal ground, e.g. "Woo art. 5.1 lid 2 sub e" (repeatable)')
     p.add_argument("--until", type=iso_date, help="with Overig: the last day of the restriction (YYYY-MM-DD)")
     p.add_argument("--reason", required=True, help="why (recorded with the decision and its PREMIS event)")
-    p.add_argument("--by", required=True, help="who decides")
+    p.add_argument("--by", help="who decides (default: the acting person, --user)")
     p.set_defaults(handler=cmd_set)
     p = access.add_parser("permit", parents=[common], help="let a named person have a restricted record")
     p.add_argument("--record", required=True, help="record kenmerk or AIP id")
     p.add_argument("--to", dest="grantee", required=True, help="the person, by the name used as --requester")
     p.add_argument("--until", required=True, type=iso_date, help="last day of the permit (YYYY-MM-DD)")
     p.add_argument("--reason", required=True, help="why (recorded in the access log)")
-    p.add_argument("--by", default="", help="the archivist granting it (default: the system user)")
+    p.add_argument("--by", help="the archivist granting it (default: the acting person, --user)")
     p.set_defaults(handler=cmd_permit)
     p = access.add_parser("permits", parents=[common], help="list permits")
     p.add_argument("--to", dest="grantee", help="only this person's")
@@ -38,10 +39,9 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_set(args: argparse.Namespace, config: Config) -> int:
-    from access.restrictions import restriction_of, set_restriction
-
-    change = set_restriction(config, args.record, restriction_of(args.label, args.ground, args.until),
-                             by=args.by, reason=args.reason)
+    with open_depot(args, config, by=args.by) as depot:
+        change = depot.set_restriction(args.record, label=args.label, grounds=args.ground, until=args.until,
+                                       reason=args.reason)
     r = change.restriction
     emit(args, change.to_dict(), f"record {change.record_id}: {r.label}"
          + (f", {'; '.join(r.grounds)}" if r.grounds else "") + (f", until {r.until.isoformat()}" if r.until else "")
@@ -50,34 +50,16 @@ def cmd_set(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_permit(args: argparse.Namespace, config: Config) -> int:
-    from access.access_log import current_actor, open_register
-    from kernel.errors import InputError, NotFound
-    from preservation.catalogue import open_catalogue
-
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        records = {a.record_id for a in catalogue.aips() if args.record in (a.aip_id, a.record_id)}
-    finally:
-        catalogue.close()
-    if not records:
-        raise NotFound(f"no record or AIP {args.record!r} in the catalogue", hint="list them with 'edepot aip list'")
-    if args.until < config.clock().date():
-        raise InputError(f"--until {args.until.isoformat()} lies in the past")
-    if not args.reason.strip() or not args.grantee.strip():
-        raise InputError("--to and --reason must not be empty")
-    with open_register(config.catalogue_url) as register:
-        permit = register.grant_permit(records.pop(), args.grantee.strip(), args.until, args.reason.strip(),
-                                       args.by or current_actor(), config.clock())
+    with open_depot(args, config, by=args.by) as depot:
+        permit = depot.grant_permit(args.record, to=args.grantee, until=args.until, reason=args.reason)
     emit(args, permit.to_dict(), f"permit {permit.permit_id}: {permit.grantee} may have record {permit.record_id} "
                                  f"until {permit.until.isoformat()}")
     return 0
 
 
 def cmd_permits(args: argparse.Namespace, config: Config) -> int:
-    from access.access_log import open_register
-
-    with open_register(config.catalogue_url) as register:
-        permits = register.permits(args.grantee)
+    with open_depot(args, config) as depot:
+        permits = depot.permits(args.grantee)
     emit(args, {"permits": [p.to_dict() for p in permits]},
          "\n".join(f"{p.granted:%Y-%m-%d}  {p.record_id}  {p.grantee}  until {p.until.isoformat()}  ({p.reason})"
                    for p in permits) or "no permits")
@@ -85,10 +67,8 @@ def cmd_permits(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_log(args: argparse.Namespace, config: Config) -> int:
-    from access.access_log import open_register
-
-    with open_register(config.catalogue_url) as register:
-        entries = list(register.log(args.requester, args.dip))
+    with open_depot(args, config) as depot:
+        entries = depot.access_log(requester=args.requester, dip_id=args.dip)
     emit(args, {"entries": [e.to_dict() for e in entries]},
          "\n".join(f"{e.at:%Y-%m-%d %H:%M}  {e.action:14} {e.requester}  ({e.purpose})  "
                    f"{', '.join(e.records)}  until {e.until.isoformat() if e.until else '-'}  {e.detail}"

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edepot.commands import open_depot
 from edepot.commands.search import add_filters, filters_of, iso_date
 from edepot.output import Verbs, emit
 from kernel.config import Config
@@ -38,8 +39,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--auto-redact", action="store_true",
                    help="the archive's own DIP redacted automatically too (a requester's always is)")
     p.add_argument("--as", dest="role", help=argparse.SUPPRESS)
-    p.add_argument("--by", default="", help="who delivers (default: the system user)")
-    p.set_defaults(handler=cmd_dip_create, usage_error=p.error)
+    p.add_argument("--by", help="who makes the DIP (default: the acting person, --user)")
+    p.set_defaults(handler=cmd_dip_create)
     p = dip.add_parser("purge", parents=[common], help="remove DIPs whose --expires day has passed")
     p.add_argument("--date", dest="on", type=iso_date, help="purge as of this day (default today)")
     p.set_defaults(handler=cmd_dip_purge)
@@ -48,32 +49,20 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_dip_create(args: argparse.Namespace, config: Config) -> int:
-    from access.dip import OWN_USE, DipRequest, build_dip
     from access.redaction import ManualRedaction, Withholding
-    from kernel.errors import InputError
+    from edepot.service.access_and_delivery import DipOrder
 
-    if not args.aip and not args.query:
-        args.usage_error("give --aip ID (repeatable) or --query WORDS")
-    if args.aip and args.query and len(args.aip) > 1:
-        args.usage_error("with --query, give at most one --aip (the conversation to search in)")
-    if args.role is not None:
-        raise InputError("--as is gone: a requester gets the same DIP whoever makes it",
-                         hint="leave out --requester for the archive's own DIP; --woo ID answers a Woo request")
-    own_use = not args.requester
-    if not own_use and not args.purpose:
-        raise InputError("give --requester NAME and --purpose TEXT for this DIP")
-    request = DipRequest(
-        requester=OWN_USE if own_use else args.requester, purpose=args.purpose or OWN_USE, on=args.on,
-        expires=args.expires, redact_names=tuple(args.redact_names),
-        manual=tuple(ManualRedaction.parse(s) for s in args.redact),
-        withhold=tuple(Withholding.parse(s) for s in args.withhold), auto_redact=args.auto_redact or None,
-        query=args.query, filters=filters_of(args, args.aip[0] if args.query and args.aip else None),
-        context=max(0, args.context), actor=args.by, own_use=own_use, woo_request=args.woo)
-    result = build_dip(args.out, request, config, aip_ids=() if args.query else tuple(args.aip))
+    order = DipOrder(
+        records=tuple(args.aip), query=args.query, filters=filters_of(args), context=args.context,
+        requester=args.requester, purpose=args.purpose, woo_request=args.woo, on=args.on, expires=args.expires,
+        redact_names=tuple(args.redact_names), manual=tuple(ManualRedaction.parse(s) for s in args.redact),
+        withhold=tuple(Withholding.parse(s) for s in args.withhold), auto_redact=args.auto_redact, view=args.role)
+    with open_depot(args, config, by=args.by) as depot:
+        result = depot.create_dip(order, out=args.out)
     delivered = [r for r in result.records if r.decision.allowed]
     withheld = len(result.records) - len(delivered)
     emit(args, result.to_dict(),
-         f"DIP {result.dip_id} " + ("for the archive's own use" if own_use else f"for {args.requester}")
+         f"DIP {result.dip_id} " + (f"for {args.requester}" if args.requester else "for the archive's own use")
          + f": {result.path}\n"
          f"  {sum(r.messages for r in delivered)} messages of {len(delivered)} records, "
          f"{sum(r.redactions for r in delivered)} passages redacted"
@@ -90,22 +79,18 @@ def _missing(result: DipResult) -> str:
 
 
 def cmd_dip_purge(args: argparse.Namespace, config: Config) -> int:
-    from access.purge import clear_dip_leftovers, purge_expired
-
-    removals = purge_expired(config, args.on)
-    leftovers = clear_dip_leftovers(config)
-    emit(args, {"purged": [r.to_dict() for r in removals], "leftovers": [f.to_dict() for f in leftovers]},
-         "\n".join([f"{r.dip_id}  {r.path}: {r.note}" for r in removals]
-                   + [f"{f.path}: staging of {f.origin}: {f.state}" for f in leftovers])
+    with open_depot(args, config) as depot:
+        purge = depot.purge_dips(on=args.on)
+    emit(args, purge.to_dict(),
+         "\n".join([f"{r.dip_id}  {r.path}: {r.note}" for r in purge.removals]
+                   + [f"{f.path}: staging of {f.origin}: {f.state}" for f in purge.leftovers])
          or "no expired DIPs")
     return 0
 
 
 def cmd_dip_list(args: argparse.Namespace, config: Config) -> int:
-    from access.access_log import open_register
-
-    with open_register(config.catalogue_url) as register:
-        dips = register.dips()
+    with open_depot(args, config) as depot:
+        dips = depot.dips()
     emit(args, {"dips": [d.to_dict() for d in dips]},
          "\n".join(f"{d.created:%Y-%m-%d}  {d.state.value:9} {d.dip_id}  {d.requester} ({d.purpose})  "
                    f"until {d.expires.isoformat() if d.expires else '-'}  {d.path}" for d in dips) or "no DIPs yet")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from edepot.commands import open_depot
 from edepot.output import Verbs, emit
 from kernel.config import Config
 
@@ -32,7 +33,8 @@ def add_filters(p: argparse.ArgumentParser, aip: bool = True) -> None:
     if aip:  # dip create has --aip and --requester of its own, and delivers as the requester may see
         p.add_argument("--as", dest="role", default="researcher", choices=("researcher", "archivist"),
                        help="whose view: a researcher sees open records only (default), an archivist all")
-        p.add_argument("--requester", help="the researcher by name, so their permits count")
+        p.add_argument("--requester", help="the researcher by name, so their permits count "
+                                           "(default: the acting person, --user)")
 
 
 def filters_of(args: argparse.Namespace, aip: str | None = None):  # noqa: ANN201 (imported lazily)
@@ -61,20 +63,19 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
     if args.query == ["reindex"]:
         return cmd_reindex(args, config)
-    from access.redaction import organisation_names
-    from access.search import SearchRequest, search
+    from access.search import SearchRequest
 
-    request = SearchRequest(" ".join(args.query), filters_of(args), role=args.role,
-                            on=args.on or config.clock().date(), requester=args.requester,
-                            limit=max(1, args.limit), offset=max(0, args.offset), sort=args.sort)
-    result = search(config.catalogue_url, request, names=organisation_names(config))
+    request = SearchRequest(" ".join(args.query), filters_of(args), role=args.role, on=args.on,
+                            requester=args.requester, limit=args.limit, offset=args.offset, sort=args.sort)
+    with open_depot(args, config) as depot:
+        result = depot.search(request)
     lines = [f"{h.timestamp:%Y-%m-%d %H:%M}  {h.record_id} #{h.seq}  {h.sender or '(systeem)'}: {h.snippet}"
              for h in result.hits]
     if result.hits:
-        shown = f"{request.offset + 1}–{request.offset + len(result.hits)}"
+        shown = f"{result.offset + 1}–{result.offset + len(result.hits)}"
         lines.insert(0, f"{result.total} hit{'s' if result.total != 1 else ''} (showing {shown})")
     if result.more:
-        lines.append(f"… more hits: --offset {request.offset + request.limit}")
+        lines.append(f"… more hits: --offset {result.offset + result.limit}")
     emit(args, result.to_dict(), "\n".join(lines) or ("no hits" if not result.total
                                                        else f"no hits on this page ({result.total} in total)"))
     return 0
@@ -84,19 +85,18 @@ def cmd_reindex(args: argparse.Namespace, config: Config) -> int:
     import os
     import sys
 
-    from access.search import reindex
+    with open_depot(args, config) as depot:
+        if args.json or not sys.stderr.isatty() or os.environ.get("CI"):
+            done = depot.reindex(args.filter_aip)
+        else:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    if args.json or not sys.stderr.isatty() or os.environ.get("CI"):
-        done = reindex(config, args.filter_aip)
-    else:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        with Progress("indexing AIPs", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("reindex", total=None)
-            done = reindex(config, args.filter_aip,
-                           on_progress=lambda n, total: progress.update(task, completed=n, total=total))
+            with Progress("indexing AIPs", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=Console(stderr=True), transient=True) as progress:
+                task = progress.add_task("reindex", total=None)
+                done = depot.reindex(args.filter_aip,
+                                     on_progress=lambda n, total: progress.update(task, completed=n, total=total))
     indexed = [d for d in done if not d.not_indexed]
     lines = [f"indexed {sum(d.messages for d in indexed)} messages of {len(indexed)} AIPs"]
     lines += [f"  {d.aip_id} ({d.record_id}): missing (declared lost) {', '.join(d.missing)}"

@@ -1,8 +1,197 @@
-"""The Depot's rules for access: search, restrictions, permits, DIPs and their delivery, the access log."""
+"""The Depot's rules for access: search, restrictions, permits, DIPs and their delivery, the access log.
+
+What a person may see of a record is decided in one place below the service (`access/rules.py`, and for a
+query `access/query_guard.py`). This module decides the rest: what a request must hold, which combinations make
+sense, and who acts. The acting person is named in the access register and in every PREMIS event of a DIP,
+purge, permit and restriction; a researcher's search takes the acting person as the researcher unless a
+requester is named.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
 from edepot.service.base import DepotBase
+from kernel.errors import InputError, NotFound
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from access.access_log import AccessRegister, DipEntry, LogEntry, Permit
+    from access.dip import DipResult
+    from access.purge import Removal
+    from access.redaction import ManualRedaction, Withholding
+    from access.restrictions import RestrictionChange
+    from access.search import Reindexed, SearchRequest, SearchResult
+    from preservation.leftovers import Leftover
+    from preservation.search_index import Filters
+
+
+@dataclass(frozen=True)
+class DipOrder:
+    """A DIP as asked for: whole records (AIP ids or kenmerken), or the messages a query finds (then at most one
+    record, to search in); for a requester with a purpose, or without a requester the archive's own copy
+    (whole, unredacted unless `auto_redact`); `woo_request` when it answers a Woo request. `view` is a view
+    asked for by role: always refused, since a requester's DIP is the same whoever makes it."""
+
+    records: tuple[str, ...] = ()
+    query: str | None = None
+    filters: Filters | None = None
+    context: int = 0  # messages before and after each hit that come along
+    requester: str | None = None
+    purpose: str | None = None
+    woo_request: str | None = None
+    on: date | None = None  # the request date (default: today)
+    expires: date | None = None
+    redact_names: tuple[Path, ...] = ()
+    manual: tuple[ManualRedaction, ...] = ()
+    withhold: tuple[Withholding, ...] = ()
+    auto_redact: bool = False
+    view: str | None = None
+
+
+@dataclass(frozen=True)
+class DipPurge:
+    """What a purge removed: expired DIPs, and the staging of DIPs whose making was killed."""
+
+    removals: list[Removal] = field(default_factory=list)
+    leftovers: list[Leftover] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"purged": [r.to_dict() for r in self.removals], "leftovers": [f.to_dict() for f in self.leftovers]}
 
 
 class AccessService(DepotBase):
     """Search, access decisions and delivery, each done by the acting person."""
+
+    # -- DIPs
+
+    def create_dip(self, order: DipOrder, *, out: Path) -> DipResult:
+        """Build the DIP `order` asks for at `out`, made by the acting person. InputError for an order that
+        makes no sense: neither records nor a query, a query over several records, a requester without a
+        purpose, a Woo request for the archive's own use, an expiry before the request date, a view by role."""
+        from access.dip import OWN_USE, DipRequest, build_dip
+        from preservation.search_index import Filters
+
+        if order.view is not None:
+            raise InputError("a requester's DIP is the same whoever makes it: there is no view to choose",
+                             hint="leave out the requester for the archive's own DIP, or name the Woo request "
+                                  "the DIP answers")
+        if not order.records and not (order.query or "").strip():
+            raise InputError("name the records to deliver, or a query that finds the messages to deliver")
+        if order.query and len(order.records) > 1:
+            raise InputError("a query searches all records, or one record: name at most one with it")
+        requester = (order.requester or "").strip()
+        purpose = (order.purpose or "").strip()
+        own_use = not requester
+        if not own_use and not purpose:
+            raise InputError("give the requester and the purpose of this DIP")
+        if requester.casefold() == OWN_USE:
+            raise InputError(f"{requester!r} is not a requester", hint="the archive's own DIP names no requester")
+        if order.woo_request is not None and not order.woo_request.strip():
+            raise InputError("a DIP that answers a Woo request needs the request's identifier")
+        if own_use and order.woo_request is not None:
+            raise InputError("the archive's own DIP answers no Woo request",
+                             hint="name the requester and the purpose of the delivery")
+        on = order.on or self.now().date()
+        if order.expires is not None and order.expires < on:
+            raise InputError(f"the DIP would expire ({order.expires.isoformat()}) before its request date "
+                             f"{on.isoformat()}")
+        person = self.actor("making a DIP")
+        filters = order.filters or Filters()
+        if order.query and order.records:
+            filters = replace(filters, aip=order.records[0])
+        request = DipRequest(
+            requester=OWN_USE if own_use else requester, purpose=purpose or OWN_USE, on=on, expires=order.expires,
+            redact_names=order.redact_names, manual=order.manual, withhold=order.withhold,
+            auto_redact=order.auto_redact, query=order.query, filters=filters, context=max(0, order.context),
+            own_use=own_use, woo_request=order.woo_request.strip() if order.woo_request else None)
+        return build_dip(out, request, self.config, by=person.name, aip_ids=() if order.query else order.records)
+
+    def purge_dips(self, *, on: date | None = None) -> DipPurge:
+        """Remove the DIPs whose expiry day lies before `on` (default today), each logged as purged by the acting
+        person, and the staging of DIPs whose making was killed."""
+        from access.purge import clear_dip_leftovers, purge_expired
+
+        removals = purge_expired(self.config, by=self.actor("purging expired DIPs").name, on=on)
+        return DipPurge(removals, clear_dip_leftovers(self.config))
+
+    def dips(self) -> list[DipEntry]:
+        """Every DIP delivered, with requester, purpose, expiry and state, oldest first."""
+        with self._register() as register:
+            return register.dips()
+
+    # -- openness, permits, the access log
+
+    def set_restriction(self, record: str, *, label: str, grounds: Sequence[str] = (), until: date | None = None,
+                        reason: str) -> RestrictionChange:
+        """Decide a record's openness (its beperkingGebruik type, legal grounds, last day) as the acting person,
+        with the reason; it replaces what the record's MDTO says and leaves a PREMIS event naming the person."""
+        from access.restrictions import restriction_of, set_restriction
+
+        restriction = restriction_of(label, grounds, until)
+        if not reason.strip():
+            raise InputError("a decision on a record's openness needs its reason")
+        person = self.actor("deciding a record's openness")
+        return set_restriction(self.config, record, restriction, by=person.name, reason=reason)
+
+    def grant_permit(self, record: str, *, to: str, until: date, reason: str) -> Permit:
+        """Let the person `to` have a restricted record (AIP id or kenmerk) up to and including `until`, granted by
+        the acting person for `reason`; logged in the access log."""
+        grantee, why = to.strip(), reason.strip()
+        if not grantee or not why:
+            raise InputError("a permit names the person it is for and the reason")
+        if until < self.now().date():
+            raise InputError(f"a permit until {until.isoformat()} would have ended already")
+        person = self.actor("granting a permit")
+        records = {a.record_id for a in self.catalogue.aips() if record in (a.aip_id, a.record_id)}
+        if not records:
+            raise NotFound(f"no record or AIP {record!r} in the catalogue",
+                           hint="list the AIPs and records the catalogue holds").with_facts(unknown_aip=record)
+        with self._register() as register:
+            return register.grant_permit(records.pop(), grantee, until, why, person.name, self.now())
+
+    def permits(self, grantee: str | None = None) -> list[Permit]:
+        """Every permit (of one person), oldest first."""
+        with self._register() as register:
+            return register.permits(grantee)
+
+    def access_log(self, *, requester: str | None = None, dip_id: str | None = None) -> list[LogEntry]:
+        """Who got what, when, why and until when, and who did it (of one requester, or about one DIP)."""
+        with self._register() as register:
+            return list(register.log(requester, dip_id))
+
+    # -- search
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """One page of hits and their total. A researcher's view is the named requester's, else the acting
+        person's (their permits count), else anybody's; the archive's view needs an acting person. InputError
+        for a search with neither words nor a filter."""
+        from access.redaction import organisation_names
+        from access.rules import Role, role_of
+        from access.search import search
+
+        if not request.query.strip() and not request.filters.narrows():
+            raise InputError("give words to search for, or a filter (kind, participant, custodian, record, …)")
+        role = role_of(request.role) if isinstance(request.role, str) else request.role
+        searcher = request.requester
+        if role is Role.ARCHIVIST:
+            searcher = self.actor("searching as the archive").name
+        elif not searcher and self.person is not None:
+            searcher = self.person.name
+        asked = replace(request, role=role, requester=searcher, on=request.on or self.now().date(),
+                        limit=max(1, request.limit), offset=max(0, request.offset))
+        return search(self.config.catalogue_url, asked, names=organisation_names(self.config))
+
+    def reindex(self, aip_id: str | None = None, *,
+                on_progress: Callable[[int, int], None] | None = None) -> list[Reindexed]:
+        """Rebuild the search index of every AIP (or one) from its stored conversation and MDTO."""
+        from access.search import reindex
+
+        return reindex(self.config, aip_id, on_progress)
+
+    def _register(self) -> AccessRegister:
+        from access.access_log import open_register
+
+        return open_register(self.config.catalogue_url)

@@ -55,8 +55,8 @@ def run_demo(config: Config, *, user: str | None = None, exports: list[Path] | N
     """The chain on `exports` (default: the bundled sample, written to `<data>/demo`), as `demo_person(config,
     user)`, every PREMIS event of ingest, fixity and delivery naming that person; the SIP and the DIP (the
     archive's own) go under the data directory, stamped by the clock."""
-    from access.dip import OWN_USE, DipRequest, build_dip
     from edepot.sample_exports import write_ios_sample
+    from edepot.service.access_and_delivery import DipOrder
     from edepot.service.depot import Depot
     from ingest.sip import create_sip
 
@@ -70,6 +70,5 @@ def run_demo(config: Config, *, user: str | None = None, exports: list[Path] | N
     with Depot(config, person=person) as depot:
         aip = depot.ingest(sip.path, on_stage=on_stage)
         fixity = depot.run_fixity([aip.aip_id]).report
-    own_use = DipRequest(requester=OWN_USE, purpose=OWN_USE, own_use=True, actor=person.name)
-    dip = build_dip(config.data_dir / "dips" / f"dip-{stamp}", own_use, config, aip_ids=(aip.aip_id,))
+        dip = depot.create_dip(DipOrder(records=(aip.aip_id,)), out=config.data_dir / "dips" / f"dip-{stamp}")
     return DemoResult(person.name, chosen, sip, aip, fixity, dip, scanned)
