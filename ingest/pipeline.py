@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import stages
+from ingest.file_workers import file_workers
 from ingest.job import IngestJob, ProgressListener, StageListener
 from ingest.report import write_rejection_report, write_report
 from kernel.config import Config
@@ -101,15 +102,16 @@ def _run(source: Path, job: IngestJob) -> IngestResult:
             aip = stages.AipBuilder(staging / "aip")
             conversation, record = stages.keep_originals(sip, aip, job)
             media = stages.unpack_export(aip, conversation, job)
-            stages.scan(aip, source, job)
-            with stages.start_replication(aip, locations, job) as replication:  # copies run in the background
-                stages.identify(aip, job)
-                stages.validate_formats(aip, job)
-                shown = stages.normalise_files(aip, media, policy, job)
-                stages.render_conversation(aip, conversation, shown, record, job)
-                stages.update_metadata(sip, aip, job)
-                sealed = stages.seal(aip, record, job)
-                stored = stages.replicate(sealed, replication, job)
+            with file_workers(len(aip.roles)) as workers:  # they start while ClamAV scans
+                stages.scan(aip, source, job)
+                with stages.start_replication(aip, locations, job) as replication:  # copies run in the background
+                    stages.identify(aip, job, workers=workers)
+                    stages.validate_formats(aip, job, workers=workers)
+                    shown = stages.normalise_files(aip, media, policy, job)
+                    stages.render_conversation(aip, conversation, shown, record, job)
+                    stages.update_metadata(sip, aip, job)
+                    sealed = stages.seal(aip, record, job)
+                    stored = stages.replicate(sealed, replication, job)
             stages.record(catalogue, record, sealed, locations, stored, job)
             stages.index_and_schedule(catalogue, aip, conversation, job)
     finally:

@@ -28,6 +28,7 @@ from ingest.aip_metadata import (
 )
 from ingest.bag_names import bag_path
 from ingest.export import Export, open_export
+from ingest.file_workers import FileWorkers
 from ingest.job import IngestJob, Normalisation
 from ingest.replication import Replication
 from ingest.sip import CONVERSATION_JSON as SIP_CONVERSATION_JSON
@@ -77,7 +78,6 @@ from preservation.retention import schedule_retention_from_aip
 from preservation.scan import Infection, ScanResult, scan_files
 from preservation.search_index import index_aip
 from preservation.storage import LocalDirectoryLocation
-from preservation.validate_formats import FormatCheck, validate_format
 from preservation.xsd import SchemaName, validate_xml
 
 AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
@@ -447,14 +447,15 @@ def _unpack_embedded(aip: AipBuilder, media: dict[str, Path], job: IngestJob) ->
                   f"{len(written)} files", sources=tuple(originals), outcomes=tuple(written))
 
 
-def identify(aip: AipBuilder, job: IngestJob) -> None:
-    """FIDO identification of every file, in this process, one event per file; the JSON edepot wrote itself
+def identify(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = FileWorkers(None)) -> None:
+    """FIDO identification of every file (by `workers`), one event per file; the JSON edepot wrote itself
     is recorded as JSON (fmt/817), FIDO's verdict beside it (see `_identify_one`)."""
     job.begin("identify formats")
     paths = sorted(aip.roles)
     siegfried = _siegfried() if job.config.siegfried else None
-    for done, relative in enumerate(paths, start=1):
-        _identify_one(aip, relative, job, written=WRITTEN_BY_EDEPOT.get(relative))
+    found = workers.identify([aip.path(relative) for relative in paths])
+    for done, (relative, identification) in enumerate(zip(paths, found), start=1):
+        _record_identification(relative, identification, job, written=WRITTEN_BY_EDEPOT.get(relative))
         if siegfried is not None:
             _second_opinion(siegfried, aip, relative, job)
         job.on_progress(job.stage, done, len(paths))
@@ -469,9 +470,14 @@ WRITTEN_BY_EDEPOT = {
 
 def _identify_one(aip: AipBuilder, relative: str, job: IngestJob,
                   written: tuple[WrittenFormat, str] | None = None) -> None:
-    """Identify one file with FIDO and record it with its event. A file edepot `written` in a known format is
+    """Identify one file with FIDO and record it with its event (`_record_identification`)."""
+    _record_identification(relative, shared_identifier().identify(aip.path(relative)), job, written=written)
+
+
+def _record_identification(relative: str, found: Identification, job: IngestJob,
+                           written: tuple[WrittenFormat, str] | None = None) -> None:
+    """Record FIDO's identification of one file with its event. A file edepot `written` in a known format is
     recorded as that format; when FIDO says otherwise, its verdict is kept in `job.overruled` and in the event."""
-    found = shared_identifier().identify(aip.path(relative))
     fido_agent = job.agent(PremisAgent(identifier=found.tool.replace(" ", "-"), name=found.tool,
                                        type="software", version=found.signature_release))
     said = f"{found.puid or 'unknown'} ({found.format_name or 'no match'}) by {found.basis}"
@@ -518,28 +524,26 @@ def _second_opinion(scanner: object, aip: AipBuilder, relative: str, job: Ingest
               outcome="success" if agrees else "warning", sources=(relative,), agents=(agent,))
 
 
-def validate_formats(aip: AipBuilder, job: IngestJob) -> None:
-    """Validate each file whose format has a validator; a failure is an event and a report row, not fatal."""
+def validate_formats(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = FileWorkers(None)) -> None:
+    """Validate each file whose format has a validator (by `workers`); a failure is an event and a report row,
+    not fatal."""
     job.begin("validate formats")
     paths = sorted(p for p, role in aip.roles.items() if role in ("original", "preservation"))
-
-    def check_one(relative: str) -> FormatCheck | None:
-        found = job.identifications.get(relative)
-        return validate_format(aip.path(relative), found.puid if found else None, found.mime_type if found else None)
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # decoders and ffprobe free the GIL
-        for done, (relative, check) in enumerate(zip(paths, pool.map(check_one, paths)), start=1):
-            job.on_progress(job.stage, done, len(paths))
-            if check is None:
-                continue
-            job.format_checks[relative] = check
-            name, _, version = check.validator.partition(" ")
-            agent = job.agent(PremisAgent(identifier=check.validator.split(" (")[0].replace(" ", "-"), name=name,
-                                          type="software", version=version or None))
-            if not check.ok:
-                job.warnings.append(f"{relative} did not validate: {check.detail}")
-            job.event("validation", f"format validation of {relative}", check.detail,
-                      outcome="success" if check.ok else "failure", sources=(relative,), agents=(agent,))
+    found = [job.identifications.get(relative) for relative in paths]
+    checks = workers.validate([(aip.path(relative), f.puid if f else None, f.mime_type if f else None)
+                               for relative, f in zip(paths, found)])
+    for done, (relative, check) in enumerate(zip(paths, checks), start=1):
+        job.on_progress(job.stage, done, len(paths))
+        if check is None:
+            continue
+        job.format_checks[relative] = check
+        name, _, version = check.validator.partition(" ")
+        agent = job.agent(PremisAgent(identifier=check.validator.split(" (")[0].replace(" ", "-"), name=name,
+                                      type="software", version=version or None))
+        if not check.ok:
+            job.warnings.append(f"{relative} did not validate: {check.detail}")
+        job.event("validation", f"format validation of {relative}", check.detail,
+                  outcome="success" if check.ok else "failure", sources=(relative,), agents=(agent,))
 
 
 def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolicy, job: IngestJob) -> dict[str, Path]:

@@ -9,8 +9,9 @@ ends the run.
 FIDO's own matching looks up each of its ~2,300 regular expressions through Python's `re` cache, which holds
 fewer entries than that, so every file recompiles them all; `_CompiledFido` compiles them once and applies the
 same patterns in the same order with the same priority rules, so it reports the PUIDs `fido` itself reports.
-Most signatures fix the first byte of the file (a magic number at offset 0); they are only tried on files that
-start with such a byte, which leaves about a sixth of the patterns to try on a typical file.
+Most signatures fix the byte at some offset of the file (a magic number at offset 0, or after a fixed number of
+bytes); they are only tried on files holding such a byte there, which leaves about a tenth of the patterns to try
+on a typical file.
 Deviation from the `fido` command: a zero-byte file is reported as "fail" (there are no bytes to identify),
 where `fido` guesses from the extension.
 
@@ -93,6 +94,7 @@ def _read_signature_files(conf_dir: Path) -> _SignatureFiles:
 # One compiled pattern: (position, compiled regex); position is "BOF", "EOF" or "VAR"/"IFB".
 _Pattern = tuple[str, "re.Pattern[bytes]"]
 _Signature = tuple[str, tuple[_Pattern, ...]]
+_Match = Callable[[bytes], "re.Match[bytes] | None"]
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,7 @@ class _CompiledFido(Fido):
         super().__init__(**kwargs)
         self._compiled = self._compile_formats()
         self._container_signatures: dict[str, dict[str, Any]] = {}
-        self._first_bytes: dict[_Signature, frozenset[int] | None] = {}
-        self._by_first_byte: dict[int, tuple[_CompiledFormat, ...]] = {}
+        self._index = _SignatureIndex(self._compiled or ())
 
     def _compile_formats(self) -> tuple[_CompiledFormat, ...] | None:
         compiled = []
@@ -142,36 +143,22 @@ class _CompiledFido(Fido):
         result: list[tuple[ET.Element, str]] = []
         matched_puids: list[str] = []
         outranked: set[str] = set()  # PUIDs that a format already matched has priority over
-        # a format left out cannot match, so skipping it changes neither the results nor what outranks what
-        for fmt in self._candidates(bofbuffer[0]) if bofbuffer else self._compiled:
-            if fmt.puid in outranked:
+        # a signature left out cannot match, so skipping it changes neither the results nor what outranks what
+        current: _CompiledFormat | None = None
+        skipped = False
+        for fmt, (name, patterns), starts in self._index.candidates(bofbuffer):
+            if fmt is not current:  # whether a format is outranked is decided as its first signature is tried
+                current, skipped = fmt, fmt.puid in outranked
+            if skipped or starts is not None and starts(bofbuffer) is None:
                 continue
-            for name, patterns in fmt.signatures:
-                if _all_patterns_match(patterns, bofbuffer, eofbuffer):
-                    result.append((fmt.element, name))
-                    if not matched_puids or matched_puids[-1] != fmt.puid:
-                        matched_puids.append(fmt.puid)
-                        outranked |= priority[fmt.puid]
+            if _all_patterns_match(patterns, bofbuffer, eofbuffer):
+                result.append((fmt.element, name))
+                if not matched_puids or matched_puids[-1] != fmt.puid:
+                    matched_puids.append(fmt.puid)
+                    outranked |= priority[fmt.puid]
         if len(matched_puids) < 2:
             return result
         return [match for match in result if self.as_good_as_any(match[0], result)]
-
-    def _candidates(self, first: int) -> tuple[_CompiledFormat, ...]:
-        """The formats, in order, with only their signatures that can match a file starting with byte `first`."""
-        if first not in self._by_first_byte:
-            candidates = []
-            for fmt in self._compiled or ():
-                signatures = tuple(sig for sig in fmt.signatures if self._can_start_with(sig, first))
-                if signatures:
-                    candidates.append(_CompiledFormat(fmt.puid, fmt.element, signatures))
-            self._by_first_byte[first] = tuple(candidates)
-        return self._by_first_byte[first]
-
-    def _can_start_with(self, signature: _Signature, first: int) -> bool:
-        if signature not in self._first_bytes:
-            self._first_bytes[signature] = _first_bytes(signature)
-        allowed = self._first_bytes[signature]
-        return allowed is None or first in allowed
 
     def match_container(self, signature_type: str, klass: Any, file: Any, signature_file: Any) -> list:
         signatures = self._container_signatures.get(signature_type)
@@ -184,19 +171,82 @@ class _CompiledFido(Fido):
         ]
 
 
-def _first_bytes(signature: _Signature) -> frozenset[int] | None:
-    """The bytes a file matching `signature` can start with, read from its first BOF pattern that fixes them;
-    None when no pattern does (the signature is then tried on every file)."""
+class _SignatureIndex:
+    """Every signature in FIDO's order, each with the bytes a file must hold at one fixed offset for it to match
+    (`_fixed_byte`); a file is tried only against the signatures whose byte it holds and those that fix none."""
+
+    def __init__(self, formats: Iterable[_CompiledFormat]) -> None:
+        # each with its first pattern's match when that is a BOF pattern: most fail there, tried without a call
+        self._entries = [(fmt, signature, _bof_match(signature)) for fmt in formats for signature in fmt.signatures]
+        unconditional: set[int] = set()
+        by_offset: dict[int, dict[int, set[int]]] = {}
+        for number, (_fmt, signature, _starts) in enumerate(self._entries):
+            fixed = _fixed_byte(signature)
+            if fixed is None:
+                unconditional.add(number)
+                continue
+            offset, allowed = fixed
+            for byte in allowed:
+                by_offset.setdefault(offset, {}).setdefault(byte, set()).add(number)
+        self._unconditional = frozenset(unconditional)
+        self._by_offset = tuple((offset, {byte: frozenset(numbers) for byte, numbers in table.items()})
+                                for offset, table in sorted(by_offset.items()))
+
+    def candidates(self, buffer: bytes) -> list[tuple[_CompiledFormat, _Signature, _Match | None]]:
+        """The (format, signature, match of its first BOF pattern) that can match a file starting with `buffer`, in
+        FIDO's order."""
+        if not buffer:
+            return self._entries
+        numbers = set(self._unconditional)
+        for offset, table in self._by_offset:
+            if offset >= len(buffer):
+                break  # a signature fixing a byte past the end cannot match
+            found = table.get(buffer[offset])
+            if found:
+                numbers |= found
+        return [self._entries[number] for number in sorted(numbers)]
+
+
+def _bof_match(signature: _Signature) -> _Match | None:
+    patterns = signature[1]
+    return patterns[0][1].match if patterns and patterns[0][0] == "BOF" else None
+
+
+def _fixed_byte(signature: _Signature) -> tuple[int, frozenset[int]] | None:
+    """An offset and the bytes a file matching `signature` can hold there, read from its first BOF pattern that
+    fixes one (after a fixed number of any bytes); None when none does (the signature is then tried on every file)."""
     for position, regex in signature[1]:
         if position != "BOF":
             continue
         parsed = sre_parser.parse(regex.pattern, regex.flags)
         if parsed.state.flags & sre_constants.SRE_FLAG_IGNORECASE:
             continue
-        found = _starts_with(list(parsed.data))
+        found = _first_fixed(list(parsed.data))
         if found is not None:
             return found
     return None
+
+
+def _first_fixed(items: list[Any]) -> tuple[int, frozenset[int]] | None:
+    offset = 0
+    for op, value in items:
+        if op is sre_constants.AT:  # \A: BOF patterns are matched at the start anyway
+            continue
+        if op is sre_constants.ANY:
+            offset += 1
+            continue
+        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and value[0] == value[1] and _one_byte(value[2]):
+            offset += value[0]  # `.{4}`: a fixed number of single bytes
+            continue
+        allowed = _starts_with([(op, value)])
+        return None if allowed is None else (offset, allowed)
+    return None
+
+
+def _one_byte(pattern: Any) -> bool:
+    items = list(pattern.data)
+    return len(items) == 1 and items[0][0] in (sre_constants.ANY, sre_constants.LITERAL, sre_constants.NOT_LITERAL,
+                                                sre_constants.IN)
 
 
 def _starts_with(items: list[Any]) -> frozenset[int] | None:

@@ -19,6 +19,7 @@ from preservation.normalise.conversation_pdf import (
     dutch_date,
     group_by_day,
     is_right_to_left,
+    message_weight,
     plan_chunks,
     render_conversation_pdf,
     utc_offset_label,
@@ -218,6 +219,18 @@ def test_plan_chunks_splits_big_days_and_marks_continuations() -> None:
     chunks = plan_chunks(group_by_day(messages), limit=10)
     assert [sum(len(p.messages) for p in c) for c in chunks] == [10, 10, 10]
     assert [p.continued for c in chunks for p in c] == [False, True, True, False]
+
+
+def test_an_image_weighs_by_the_pixels_it_shows_so_small_ones_share_a_chunk() -> None:
+    sticker = Attachment("STK-0001.webp", True, "image/webp")
+    photo = Attachment("IMG-0001.jpg", True, "image/jpeg")
+    message = Message(1, at(14, 9), "A", MessageKind.MEDIA, "", (sticker, photo))
+    assert message_weight(message) == 51  # not opened yet: every image as a full one
+    assert message_weight(message, {"STK-0001.webp": 32 * 24, "IMG-0001.jpg": 1600 * 1200}) == 27
+    assert message_weight(message, {}) == 1  # neither shown inline (absent, or not an image after all)
+    small = [Message(i, at(14, 9) + timedelta(seconds=i), "A", MessageKind.MEDIA, "", (sticker,)) for i in range(200)]
+    assert len(plan_chunks(group_by_day(small), limit=4000, weigh=lambda m: message_weight(m, {sticker.name: 768}))) == 1
+    assert len(plan_chunks(group_by_day(small), limit=4000)) == 2
 
 
 def test_long_words_get_break_opportunities_short_ones_stay() -> None:

@@ -22,7 +22,7 @@ from lxml import etree
 
 from kernel.errors import MetadataError
 from kernel.names import escaped
-from preservation.xsd import parse_xml_safely
+from preservation.xsd import hardened_parser, parse_xml_safely
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -124,110 +124,112 @@ def premis_xml(
     _check_unique("event", [e.identifier for e in events])
     _check_unique("agent", [a.identifier for a in agents])
     _check_agents_known(events, {a.identifier for a in agents})
-    root = etree.Element(_q("premis"), nsmap={None: PREMIS_NS, "xsi": XSI_NS})
-    root.set(f"{{{XSI_NS}}}schemaLocation", PREMIS_SCHEMA_LOCATION)
-    root.set("version", "3.0")
-    for obj in objects:
-        root.append(object_element(obj))
-    for event in events:
-        root.append(event_element(event))
-    for agent in agents:
-        root.append(agent_element(agent))
-    return _serialise(root)
+    # Written as text, indented as lxml's indent() would: for an AIP of 10,000 files and 25,000 events this
+    # takes a fraction of building the same tree element by element.
+    parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<premis xmlns="{PREMIS_NS}" xmlns:xsi="{XSI_NS}" '
+             f'xsi:schemaLocation="{PREMIS_SCHEMA_LOCATION}" version="3.0">\n']
+    parts += map(_object_xml, objects)
+    parts += map(_event_xml, events)
+    parts += map(_agent_xml, agents)
+    parts.append("</premis>\n")
+    return "".join(parts).encode("utf-8")
 
 
-def object_element(obj: PremisObject) -> etree._Element:
-    """The <object xsi:type="file"> element of one file."""
+def _object_xml(obj: PremisObject) -> str:
+    """The <object xsi:type="file"> element of one file, as indented text."""
     if obj.role not in ROLES:
         raise ValueError(f"object role {obj.role!r} is not one of {', '.join(ROLES)}")
-    element = etree.Element(_q("object"))
-    element.set(f"{{{XSI_NS}}}type", "file")
-    identifier = _sub(element, "objectIdentifier")
-    _text(identifier, "objectIdentifierType", OBJECT_IDENTIFIER_TYPE)
-    _text(identifier, "objectIdentifierValue", obj.identifier)
-    role = _sub(element, "significantProperties")
-    _text(role, "significantPropertiesType", ROLE_PROPERTY)
-    _text(role, "significantPropertiesValue", obj.role)
-    characteristics = _sub(element, "objectCharacteristics")
+    lines = ['  <object xsi:type="file">\n    <objectIdentifier>\n',
+             _leaf(3, "objectIdentifierType", OBJECT_IDENTIFIER_TYPE),
+             _leaf(3, "objectIdentifierValue", obj.identifier),
+             "    </objectIdentifier>\n    <significantProperties>\n",
+             _leaf(3, "significantPropertiesType", ROLE_PROPERTY),
+             _leaf(3, "significantPropertiesValue", obj.role),
+             "    </significantProperties>\n    <objectCharacteristics>\n"]
     for algorithm in sorted(obj.digests):
-        _fixity(characteristics, algorithm, obj.digests[algorithm])
-    _text(characteristics, "size", str(obj.size))
-    _format(characteristics, obj)
+        lines.append(_fixity_xml(algorithm, obj.digests[algorithm]))
+    lines += [_leaf(3, "size", str(obj.size)), _format_xml(obj), "    </objectCharacteristics>\n"]
     if obj.original_name:
-        _text(element, "originalName", obj.original_name)
-    return element
+        lines.append(_leaf(2, "originalName", obj.original_name))
+    lines.append("  </object>\n")
+    return "".join(lines)
 
 
-def event_element(event: PremisEvent) -> etree._Element:
-    """The <event> element of one event, linking its agents and its source and outcome objects."""
-    element = etree.Element(_q("event"))
-    identifier = _sub(element, "eventIdentifier")
-    _text(identifier, "eventIdentifierType", EVENT_IDENTIFIER_TYPE)
-    _text(identifier, "eventIdentifierValue", event.identifier)
-    _controlled(element, "eventType", event.type, "eventType", EVENT_TYPE_CODES.get(event.type))
-    _text(element, "eventDateTime", _datetime(event.date_time))
+def _event_xml(event: PremisEvent) -> str:
+    """The <event> element of one event, linking its agents and its source and outcome objects, as indented text."""
+    lines = ["  <event>\n    <eventIdentifier>\n",
+             _leaf(3, "eventIdentifierType", EVENT_IDENTIFIER_TYPE),
+             _leaf(3, "eventIdentifierValue", event.identifier),
+             "    </eventIdentifier>\n",
+             _controlled(2, "eventType", event.type, "eventType", EVENT_TYPE_CODES.get(event.type)),
+             _leaf(2, "eventDateTime", _datetime(event.date_time))]
     if event.detail:
-        _text(_sub(element, "eventDetailInformation"), "eventDetail", event.detail)
-    outcome = _sub(element, "eventOutcomeInformation")
-    _controlled(outcome, "eventOutcome", event.outcome, "eventOutcome", OUTCOME_CODES.get(event.outcome))
+        lines += ["    <eventDetailInformation>\n", _leaf(3, "eventDetail", event.detail),
+                  "    </eventDetailInformation>\n"]
+    lines += ["    <eventOutcomeInformation>\n",
+              _controlled(3, "eventOutcome", event.outcome, "eventOutcome", OUTCOME_CODES.get(event.outcome))]
     if event.outcome_detail:
-        _text(_sub(outcome, "eventOutcomeDetail"), "eventOutcomeDetailNote", event.outcome_detail)
+        lines += ["      <eventOutcomeDetail>\n", _leaf(4, "eventOutcomeDetailNote", event.outcome_detail),
+                  "      </eventOutcomeDetail>\n"]
+    lines.append("    </eventOutcomeInformation>\n")
     for agent in event.agents:
-        link = _sub(element, "linkingAgentIdentifier")
-        _text(link, "linkingAgentIdentifierType", AGENT_IDENTIFIER_TYPE)
-        _text(link, "linkingAgentIdentifierValue", agent)
+        lines += ["    <linkingAgentIdentifier>\n", _leaf(3, "linkingAgentIdentifierType", AGENT_IDENTIFIER_TYPE),
+                  _leaf(3, "linkingAgentIdentifierValue", agent), "    </linkingAgentIdentifier>\n"]
     for role, identifiers in (("source", event.source_objects), ("outcome", event.outcome_objects)):
+        role_xml = _controlled(3, "linkingObjectRole", role, "eventRelatedObjectRole", OBJECT_ROLE_CODES[role])
         for identifier_value in identifiers:
-            link = _sub(element, "linkingObjectIdentifier")
-            _text(link, "linkingObjectIdentifierType", OBJECT_IDENTIFIER_TYPE)
-            _text(link, "linkingObjectIdentifierValue", identifier_value)
-            _controlled(link, "linkingObjectRole", role, "eventRelatedObjectRole", OBJECT_ROLE_CODES[role])
-    return element
+            lines += ["    <linkingObjectIdentifier>\n",
+                      _leaf(3, "linkingObjectIdentifierType", OBJECT_IDENTIFIER_TYPE),
+                      _leaf(3, "linkingObjectIdentifierValue", identifier_value), role_xml,
+                      "    </linkingObjectIdentifier>\n"]
+    lines.append("  </event>\n")
+    return "".join(lines)
 
 
-def agent_element(agent: PremisAgent) -> etree._Element:
-    """The <agent> element of one agent."""
-    element = etree.Element(_q("agent"))
-    identifier = _sub(element, "agentIdentifier")
-    _text(identifier, "agentIdentifierType", AGENT_IDENTIFIER_TYPE)
-    _text(identifier, "agentIdentifierValue", agent.identifier)
-    _text(element, "agentName", agent.name)
-    _controlled(element, "agentType", agent.type, "agentType", AGENT_TYPE_CODES.get(agent.type))
+def _agent_xml(agent: PremisAgent) -> str:
+    """The <agent> element of one agent, as indented text."""
+    lines = ["  <agent>\n    <agentIdentifier>\n",
+             _leaf(3, "agentIdentifierType", AGENT_IDENTIFIER_TYPE),
+             _leaf(3, "agentIdentifierValue", agent.identifier),
+             "    </agentIdentifier>\n",
+             _leaf(2, "agentName", agent.name),
+             _controlled(2, "agentType", agent.type, "agentType", AGENT_TYPE_CODES.get(agent.type))]
     if agent.version:
-        _text(element, "agentVersion", agent.version)
-    return element
+        lines.append(_leaf(2, "agentVersion", agent.version))
+    lines.append("  </agent>\n")
+    return "".join(lines)
 
 
-def _fixity(parent: etree._Element, algorithm: str, digest: str) -> None:
+def _fixity_xml(algorithm: str, digest: str) -> str:
     key = algorithm.lower().replace("-", "")
     if key not in DIGEST_ALGORITHMS:
         raise ValueError(f"digest algorithm {algorithm!r} is not one of {', '.join(DIGEST_ALGORITHMS)}")
     term, code = DIGEST_ALGORITHMS[key]
-    fixity = _sub(parent, "fixity")
-    _controlled(fixity, "messageDigestAlgorithm", term, "cryptographicHashFunctions", code)
-    _text(fixity, "messageDigest", digest.lower())
+    return ("      <fixity>\n"
+            + _controlled(4, "messageDigestAlgorithm", term, "cryptographicHashFunctions", code)
+            + _leaf(4, "messageDigest", digest.lower()) + "      </fixity>\n")
 
 
-def _format(parent: etree._Element, obj: PremisObject) -> None:
-    element = _sub(parent, "format")
+def _format_xml(obj: PremisObject) -> str:
+    lines = ["      <format>\n"]
     if obj.format_name or not obj.puid:
-        designation = _sub(element, "formatDesignation")
-        _text(designation, "formatName", obj.format_name or "Onbekend")
+        lines += ["        <formatDesignation>\n", _leaf(5, "formatName", obj.format_name or "Onbekend")]
         if obj.format_version:
-            _text(designation, "formatVersion", obj.format_version)
+            lines.append(_leaf(5, "formatVersion", obj.format_version))
+        lines.append("        </formatDesignation>\n")
     if obj.puid:
-        registry = _sub(element, "formatRegistry")
-        _text(registry, "formatRegistryName", "PRONOM")
-        _text(registry, "formatRegistryKey", obj.puid)
-        _text(registry, "formatRegistryRole", "identification")
+        lines += ["        <formatRegistry>\n", _leaf(5, "formatRegistryName", "PRONOM"),
+                  _leaf(5, "formatRegistryKey", obj.puid), _leaf(5, "formatRegistryRole", "identification"),
+                  "        </formatRegistry>\n"]
+    lines.append("      </format>\n")
+    return "".join(lines)
 
 
-def _controlled(parent: etree._Element, name: str, term: str, vocabulary: str, code: str | None) -> None:
-    element = _text(parent, name, term)
-    if code is not None:
-        element.set("authority", vocabulary)
-        element.set("authorityURI", f"{VOCABULARY}/{vocabulary}")
-        element.set("valueURI", f"{VOCABULARY}/{vocabulary}/{code}")
+def _controlled(depth: int, name: str, term: str, vocabulary: str, code: str | None) -> str:
+    if code is None:
+        return _leaf(depth, name, term)
+    return _leaf(depth, name, term, f' authority="{vocabulary}" authorityURI="{VOCABULARY}/{vocabulary}" '
+                                    f'valueURI="{VOCABULARY}/{vocabulary}/{code}"')
 
 
 def _check_unique(kind: str, identifiers: Sequence[str]) -> None:
@@ -277,8 +279,8 @@ def append_events(xml: bytes, events: Sequence[PremisEvent], agents: Sequence[Pr
     _check_unique("event", [e.identifier for e in events])
     new_agents = [a for a in _unique_agents(agents) if a.identifier not in present_agents]
     _check_agents_known(events, present_agents | {a.identifier for a in new_agents})
-    _insert_after_last(root, ("object", "event"), [event_element(e) for e in events])
-    _insert_after_last(root, ("object", "event", "agent"), [agent_element(a) for a in new_agents])
+    _insert_after_last(root, ("object", "event"), _elements([_event_xml(e) for e in events]))
+    _insert_after_last(root, ("object", "event", "agent"), _elements([_agent_xml(a) for a in new_agents]))
     body = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
@@ -358,14 +360,19 @@ def _q(name: str) -> str:
     return f"{{{PREMIS_NS}}}{name}"
 
 
-def _sub(parent: etree._Element, name: str) -> etree._Element:
-    return etree.SubElement(parent, _q(name))
+def _leaf(depth: int, name: str, value: str, attributes: str = "") -> str:
+    """One element holding text, on its own line at `depth`, escaped as lxml writes it."""
+    if _NOT_XML.search(value):
+        value = _NOT_XML.sub(_escape, value)
+    if "&" in value or "<" in value or ">" in value or "\r" in value:
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return f"{'  ' * depth}<{name}{attributes}>{value}</{name}>\n"
 
 
-def _text(parent: etree._Element, name: str, value: str) -> etree._Element:
-    element = _sub(parent, name)
-    element.text = _NOT_XML.sub(_escape, value) if _NOT_XML.search(value) else value
-    return element
+def _elements(fragments: Sequence[str]) -> list[etree._Element]:
+    """Elements written as text (by `_event_xml`, `_agent_xml`) as lxml elements, for inserting into a document."""
+    wrapper = f'<premis xmlns="{PREMIS_NS}" xmlns:xsi="{XSI_NS}">{"".join(fragments)}</premis>'
+    return list(etree.fromstring(wrapper.encode("utf-8"), parser=hardened_parser()))
 
 
 def _escape(found: re.Match[str]) -> str:
@@ -377,9 +384,3 @@ def _datetime(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"eventDateTime {moment.isoformat()} has no UTC offset")
     return moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "microseconds")
-
-
-def _serialise(root: etree._Element) -> bytes:
-    etree.indent(root, space="  ")
-    body = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"

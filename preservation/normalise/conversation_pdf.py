@@ -7,7 +7,8 @@ How it is made:
   1. The messages are prepared in Python (grouped into days, labels in Dutch, images checked) and
      written as JSON next to the static template `conversation.typ`. Chat text only ever reaches
      typst as JSON strings, which typst sets as plain text: `#`, `*`, `$`, `@`, `\\` stay literal.
-  2. The days are cut into chunks of bounded size; each chunk is compiled by typst in its own short
+  2. The images are staged first (opened once, reduced when large), so that each weighs by the pixels it
+     shows; the days are cut into chunks of bounded weight; each chunk is compiled by typst in its own short
      lived process (typst keeps every layout it made in a process-wide cache, so one process per chunk
      keeps memory bounded for 100,000 messages; two chunks compile at once).
   3. The chunks are joined with pikepdf; the outline (one bookmark per day) is rebuilt for the whole
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Collection, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, NamedTuple, Sequence
 
 from kernel.errors import RenderingFailed, ToolMissing
 from kernel.model import Attachment, Conversation, Message, MessageKind
@@ -44,7 +45,8 @@ SETUP_HINT = "run scripts/setup.sh"
 
 CHUNK_WEIGHT = 4000  # message weight per typst process; bounds the memory of one compile
 MIN_CHUNK_WEIGHT = 500  # below this a second typst process costs more (start, fonts) than it saves
-IMAGE_WEIGHT = 25  # an image costs about as much to lay out and embed as this many text messages
+IMAGE_WEIGHT = 25  # an image of FULL_IMAGE_PIXELS or more costs about as much to lay out and embed as this many
+FULL_IMAGE_PIXELS = 640 * 480  # text messages; a smaller one (an icon, a sticker) costs less, by its pixels
 PARALLEL_COMPILES = max(1, min(2, os.cpu_count() or 1))
 MAX_IMAGE_CM = 8.0  # longest side of an inline image
 # Photos are shown at most this many pixels on their longest side (about 500 dpi at 8 cm): a 12-megapixel
@@ -96,6 +98,15 @@ class DayPiece:
     continued: bool
 
 
+class _Staged(NamedTuple):
+    """An image shown inline: its path under the typst root, its width on the page, a note, its pixels shown."""
+
+    path: str
+    width_cm: float
+    note: str
+    pixels: int
+
+
 @dataclass
 class _Stage:
     """The temporary typst root: images staged under it, counted so file names stay unique."""
@@ -103,9 +114,10 @@ class _Stage:
     root: Path
     covered: frozenset[int] | None = None  # code points the fonts can show
     images: int = 0
-    staged: dict[Path, tuple[str, float, str]] = field(default_factory=dict)  # source → (path in root, width, note)
+    staged: dict[Path, _Staged] = field(default_factory=dict)  # source → how it is shown
     image_formats: dict[Path, str | None] = field(default_factory=dict)  # source → Pillow's format, None: no image
     linked_folders: dict[Path, Path | None] = field(default_factory=dict)  # see _linked_folder_path()
+    sources: dict[Path, Path | None] = field(default_factory=dict)  # see _source()
     known_sha256: dict[Path, str] = field(default_factory=dict)  # digests the caller knows already
     time_format: str = "%H:%M:%S"  # see time_format()
     gaps: dict[int, int] = field(default_factory=dict)  # see gaps_before()
@@ -300,10 +312,18 @@ def _moment_label(moment: datetime, shown: str) -> str:
     return f"{dutch_date(moment.date())} {moment.strftime(shown)} ({utc_offset_label(moment)})"
 
 
-def message_weight(message: Message) -> int:
-    """Roughly how much a message costs to lay out, in text messages."""
-    images = sum(1 for a in message.attachments if (a.media_type or "").startswith("image/"))
-    return 1 + IMAGE_WEIGHT * images
+def message_weight(message: Message, shown: Mapping[str, int] | None = None) -> int:
+    """Roughly how much a message costs to lay out, in text messages. With `shown` (attachment name → pixels of
+    the images shown inline) each image weighs by its pixels; without it, every attachment of an image type
+    weighs as a full image."""
+    if shown is None:
+        return 1 + IMAGE_WEIGHT * sum(1 for a in message.attachments if (a.media_type or "").startswith("image/"))
+    return 1 + sum(image_weight(shown[a.name]) for a in message.attachments if a.name in shown)
+
+
+def image_weight(pixels: int) -> int:
+    """The weight of an image shown with `pixels` pixels: IMAGE_WEIGHT from FULL_IMAGE_PIXELS on, at least 1."""
+    return max(1, -(-IMAGE_WEIGHT * min(pixels, FULL_IMAGE_PIXELS) // FULL_IMAGE_PIXELS))
 
 
 def chunk_limit(total_weight: int) -> int:
@@ -312,8 +332,10 @@ def chunk_limit(total_weight: int) -> int:
     return max(MIN_CHUNK_WEIGHT, min(CHUNK_WEIGHT, -(-total_weight // PARALLEL_COMPILES)))
 
 
-def plan_chunks(days: Sequence[DayGroup], limit: int = CHUNK_WEIGHT) -> list[list[DayPiece]]:
-    """The days cut into chunks of at most `limit` weight (a single heavy message may exceed it).
+def plan_chunks(days: Sequence[DayGroup], limit: int = CHUNK_WEIGHT,
+                weigh: Callable[[Message], int] = message_weight) -> list[list[DayPiece]]:
+    """The days cut into chunks of at most `limit` weight (each message's by `weigh`; a single heavy message may
+    exceed it).
 
     A chunk ends at a day boundary when the next day fits in a fresh chunk; a day larger than a chunk
     is split, and its later pieces are marked `continued`.
@@ -322,7 +344,7 @@ def plan_chunks(days: Sequence[DayGroup], limit: int = CHUNK_WEIGHT) -> list[lis
     current: list[DayPiece] = []
     weight = 0
     for group in days:
-        weights = [message_weight(m) for m in group.messages]
+        weights = [weigh(m) for m in group.messages]
         start, continued = 0, False
         while start < len(group.messages):
             remaining = sum(weights[start:])
@@ -360,34 +382,58 @@ def is_file_name(name: str) -> bool:
     return bool(_FILE_NAME.match(name.strip("\u200e\u200f\u202a\u202c ")))
 
 
+def _stage_images(messages: Iterable[Message], media: Mapping[str, Path], stage: _Stage) -> dict[str, int]:
+    """Stage every image the messages show inline; returns attachment name → pixels shown, for the weights."""
+    shown: dict[str, int] = {}
+    for message in messages:
+        if message.kind is MessageKind.DELETED:
+            continue
+        for attachment in message.attachments:
+            source = None if attachment.name in shown else _source(media.get(attachment.name), stage)
+            staged = None if source is None else _stage_image(source, stage)
+            if staged is not None:
+                shown[attachment.name] = staged.pixels
+    return shown
+
+
 def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: _Stage) -> dict[str, Any]:
     name = add_break_opportunities(clean_text(attachment.name, stage.covered))
     path = media.get(attachment.name)
-    if path is None or not Path(path).is_file():
+    source = _source(path, stage)
+    if path is None or source is None:
         return {"k": "absent", "n": name} if is_file_name(attachment.name) else {"k": "placeholder"}
-    path = Path(path)
-    staged = _stage_image(path, stage)
+    staged = _stage_image(source, stage)
     if staged is not None:
-        entry = {"k": "image", "n": name, "p": staged[0], "w": staged[1]}
-        if staged[2]:
-            entry["note"] = staged[2]
+        entry = {"k": "image", "n": name, "p": staged.path, "w": staged.width_cm}
+        if staged.note:
+            entry["note"] = staged.note
         return entry
-    digest = stage.known_sha256.get(path) or _sha256(path)
-    entry = {"k": "file", "n": name, "z": human_size(path.stat().st_size), "h": digest}
-    image_format = stage.image_formats.get(path.resolve())
+    digest = stage.known_sha256.get(path) or _sha256(source)
+    entry = {"k": "file", "n": name, "z": human_size(source.stat().st_size), "h": digest}
+    image_format = stage.image_formats.get(source)
     if image_format is not None:
         entry["note"] = f"Afbeelding in formaat {image_format}: wordt in deze weergave niet getoond."
     return entry
 
 
-def _stage_image(path: Path, stage: _Stage) -> tuple[str, float, str] | None:
-    """The image's path under the typst root, its width in cm and a note when it is shown reduced; None when
-    it is not shown inline. Pillow's format of every file it opens is kept in `stage.image_formats`."""
+def _source(path: Path | None, stage: _Stage) -> Path | None:
+    """The file a media path names, links resolved; None when there is no such file. Looked up once a path."""
+    if path is None:
+        return None
+    if path not in stage.sources:
+        source = Path(os.path.realpath(path))
+        stage.sources[path] = source if source.is_file() else None
+    return stage.sources[path]
+
+
+def _stage_image(source: Path, stage: _Stage) -> _Staged | None:
+    """How the image at `source` (a resolved path) is shown: its path under the typst root, its width in cm, a
+    note when it is shown reduced, its pixels; None when it is not shown inline. Pillow's format of every file it
+    opens is kept in `stage.image_formats`."""
     from PIL import Image
 
-    source = path.resolve()
-    if source in stage.staged:
-        return stage.staged[source]
+    if source in stage.image_formats:  # opened before
+        return stage.staged.get(source)
     note = ""
     stage.image_formats[source] = None
     try:
@@ -426,7 +472,7 @@ def _stage_image(path: Path, stage: _Stage) -> tuple[str, float, str] | None:
     if width_px <= 0 or height_px <= 0:
         return None
     width_cm = min(MAX_IMAGE_CM, MAX_IMAGE_CM * width_px / height_px)
-    staged = (target.relative_to(stage.root).as_posix(), round(width_cm, 3), note)
+    staged = _Staged(target.relative_to(stage.root).as_posix(), round(width_cm, 3), note, width_px * height_px)
     stage.staged[source] = staged
     return staged
 
@@ -761,13 +807,19 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     covered = covered_code_points(font_dirs)
     senders = sender_indexes(conversation)
     days = group_by_day(conversation.messages)
-    chunks = plan_chunks(days, chunk_limit(sum(message_weight(m) for m in conversation.messages))) or [[]]
     with tempfile.TemporaryDirectory(prefix="edepot-pdf-") as tmp:
         work = Path(tmp)
         stage = _Stage(work / "root", covered, known_sha256=dict(known_sha256 or {}),
                        time_format=time_format(conversation.messages), gaps=gaps_before(conversation.messages))
         last_seq = max((m.seq for m in conversation.messages), default=0)
         stage.root.mkdir()
+        shown = _stage_images(conversation.messages, media, stage)
+
+        def weigh(message: Message) -> int:
+            return message_weight(message, shown)
+
+        total = sum(weigh(m) for m in conversation.messages)
+        chunks = plan_chunks(days, chunk_limit(total), weigh) or [[]]
         names = {v: k for k, v in senders.items()}
         shown_names = [clean_text(names[i], covered) for i in range(len(names))]
         base = _document_data(context, covered) | {"mode": "chunk", "senders": shown_names}

@@ -1,0 +1,79 @@
+"""Identification and format validation of a SIP of many files, on every core.
+
+FIDO's matching and the validators are Python that holds the GIL, so for a SIP of MANY_FILES files or more they
+run in worker processes, forked before the virus check (so before the background copies start any thread) with
+FIDO's signatures loaded already. The workers only read files and answer; the ingest records every answer in its
+own order, as it would have identified and validated the files itself. A worker ends with the ingest, also when
+the ingest is killed (it holds the ingest's locks open too). A smaller SIP is done in the ingest's own process,
+where a worker would cost more than it saves.
+"""
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from preservation.identify import Identification, shared_identifier
+from preservation.validate_formats import FormatCheck, validate_format
+
+MANY_FILES = 1000
+BATCH = 64  # files handed to a worker at once
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+Validation = tuple[Path, str | None, str | None]  # a file, its PUID and its MIME type
+
+
+class FileWorkers:
+    """Where the files of one ingest are identified and validated: worker processes, or this process."""
+
+    def __init__(self, processes: Executor | None) -> None:
+        self._processes = processes
+
+    def identify(self, paths: Sequence[Path]) -> Iterator[Identification]:
+        """FIDO's identification of each path, in order."""
+        if self._processes is None:
+            return map(shared_identifier().identify, paths)
+        return self._processes.map(_identify, paths, chunksize=BATCH)
+
+    def validate(self, files: Sequence[Validation]) -> Iterable[FormatCheck | None]:
+        """`validate_format` of each file, in order."""
+        if self._processes is not None:
+            return self._processes.map(_validate, files, chunksize=BATCH)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # decoders and ffprobe free the GIL
+            return list(pool.map(_validate, files))
+
+
+@contextmanager
+def file_workers(files: int) -> Iterator[FileWorkers]:
+    """Workers for `files` files: processes on every core from MANY_FILES files on, else this process."""
+    cores = os.cpu_count() or 1
+    if files < MANY_FILES or cores < 2:
+        yield FileWorkers(None)
+        return
+    shared_identifier()  # loaded once, here, for every worker
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_end_with_parent) as processes:
+        processes.submit(int)  # the first task forks every worker, now, before any other thread starts
+        yield FileWorkers(processes)
+
+
+def _end_with_parent() -> None:
+    """Have the kernel end this worker when the ingest ends (Linux), so a killed ingest leaves no worker holding
+    its locks."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker ends when it finds its queue closed
+
+
+def _identify(path: Path) -> Identification:
+    return shared_identifier().identify(path)
+
+
+def _validate(file: Validation) -> FormatCheck | None:
+    return validate_format(*file)
