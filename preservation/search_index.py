@@ -36,7 +36,6 @@ from zoneinfo import ZoneInfo
 
 from kernel.errors import InputError
 from kernel.model import Conversation, Message
-from preservation.catalogue_db.database import sqlite_path  # noqa: F401 (the access register's modules import it from here)
 from preservation.record_access import RecordAccess, fold, informatieobject_document, record_access_from_mdto
 from preservation.search_stems import TOKEN, fold_fast, stem, stemmer_version, stems_of, words
 

@@ -77,7 +77,7 @@ def catalogue_alias(url: str) -> str:
             return alias
         ensure_django()
         path = sqlite_path(url)
-        alias = _register(path)
+        alias = register_database(path)
         _create_if_absent(path)
         check_current(alias, path)
         _aliases[url] = alias
@@ -94,7 +94,8 @@ def forget(url: str) -> None:
             connections[alias].close()
 
 
-def _register(path: Path, *, options: dict[str, Any] | None = None) -> str:
+def register_database(path: Path, *, options: dict[str, Any] | None = None) -> str:
+    """The Django alias of the SQLite file at `path` (registered on first use), without creating or checking it."""
     from django.db import connections
 
     alias = "catalogue-" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
@@ -175,7 +176,7 @@ def _create_if_absent(path: Path) -> None:
         staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
         try:
             with open(staged, "wb") as out:
-                out.write(_template_file().read_bytes())
+                out.write(template_catalogue().read_bytes())
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(staged, path)  # over nothing, or over an empty file a bare connection left
@@ -183,7 +184,7 @@ def _create_if_absent(path: Path) -> None:
             staged.unlink(missing_ok=True)
 
 
-def _template_file() -> Path:
+def template_catalogue() -> Path:
     """A catalogue at the newest migration, made once per process (journal in one file, so it copies whole)."""
     global _template
     if _template is None:
@@ -192,7 +193,7 @@ def _template_file() -> Path:
         folder = Path(tempfile.mkdtemp(prefix="edepot-catalogue-template-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         file = folder / "catalogue.sqlite"
-        alias = _register(file, options={"timeout": 60})
+        alias = register_database(file, options={"timeout": 60})
         migrate(alias)
         connections[alias].close()
         del connections.settings[alias]

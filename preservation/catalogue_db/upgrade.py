@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -22,17 +23,18 @@ from typing import Any, Callable
 from kernel.errors import InputError
 from kernel.version import EDEPOT_AGENT_ID, edepot_version
 from preservation.catalogue_db.database import (
-    _register,
-    _template_file,
     applied_migrations,
     ensure_django,
     forget,
     migrate,
     migration_names,
+    register_database,
     sqlite_path,
+    template_catalogue,
 )
 
 LEGACY_VERSION = "0.2.0"
+COPY_CHUNK = 5000
 
 
 @dataclass
@@ -73,13 +75,13 @@ def upgrade_catalogue(url: str, *, by: str, now: datetime) -> UpgradeResult:
     staged.unlink(missing_ok=True)
     if applied:
         _copy_file(backup, staged)
-        migrate(_register(staged))
+        migrate(register_database(staged))
         rows = _counts(staged)
     elif has_tables:
-        _copy_file(_template_file(), staged)
+        _copy_file(template_catalogue(), staged)
         rows = _copy_legacy_rows(backup, staged)
     else:  # an empty SQLite file: nothing to keep
-        _copy_file(_template_file(), staged)
+        _copy_file(template_catalogue(), staged)
         rows = {}
     _close(staged)
     _record_upgrade(staged, by=by, now=now, upgraded_from=upgraded_from, upgraded_to=shipped[-1])
@@ -110,7 +112,7 @@ def _backup(path: Path, *, label: str) -> Path:
 
 
 def _copy_file(source: Path, target: Path) -> None:
-    target.write_bytes(source.read_bytes())
+    shutil.copyfile(source, target)  # streamed: a catalogue of millions of messages is never held whole
 
 
 def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
@@ -118,7 +120,7 @@ def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
     from django.apps import apps
     from django.db import connections, transaction
 
-    alias = _register(staged, options={"timeout": 60})
+    alias = register_database(staged, options={"timeout": 60})
     old = sqlite3.connect(f"file:{legacy}?mode=ro", uri=True)
     old.row_factory = sqlite3.Row
     counts: dict[str, int] = {}
@@ -129,13 +131,17 @@ def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
                 table = model._meta.db_table
                 if table not in old_tables:
                     continue
-                converters = [(f.attname, f.column, _converter(f)) for f in model._meta.concrete_fields]
+                rows = old.execute(f'SELECT rowid AS "_rowid", * FROM "{table}" ORDER BY rowid')
+                columns = {d[0] for d in rows.description}
+                # a column 0.2.0 lacked (the integer key that keeps write order) takes the row's rowid
+                converters = [(f.attname, f.column if f.column in columns else "_rowid", _converter(f))
+                              for f in model._meta.concrete_fields]
                 batch = []
-                for row in old.execute(f'SELECT rowid AS "_rowid", * FROM "{table}" ORDER BY rowid'):
-                    keys = row.keys()
-                    values = {attname: convert(row[column] if column in keys else row["_rowid"])
-                              for attname, column, convert in converters}
-                    batch.append(model(**values))
+                for row in rows:
+                    batch.append(model(**{attname: convert(row[column]) for attname, column, convert in converters}))
+                    if len(batch) == COPY_CHUNK:  # memory stays flat however many rows a table holds
+                        model.objects.using(alias).bulk_create(batch, batch_size=500)
+                        batch = []
                 model.objects.using(alias).bulk_create(batch, batch_size=500)
                 copied = model.objects.using(alias).count()
                 expected = old.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
@@ -183,7 +189,7 @@ def _counts(path: Path) -> dict[str, int]:
 def _record_upgrade(staged: Path, *, by: str, now: datetime, upgraded_from: str, upgraded_to: str) -> None:
     from preservation.catalogue_db import models as m
 
-    alias = _register(staged, options={"timeout": 60})
+    alias = register_database(staged, options={"timeout": 60})
     from django.db import connections
 
     try:
