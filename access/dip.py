@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from access import inventory, viewer
-from access.access_log import DeliveredAip, DipEntry, DipState, open_register
 from access.aip_files import file_of, informatieobject_file, no_intact_copy, read_verified
 from access.purge import DIP_WORK, clear_dip_leftovers
 from access.query_guard import QueryGuard, guarded_page
@@ -67,13 +66,15 @@ from kernel.locks import claim_work
 from kernel.model import Conversation, Custodian, Message, MessageKind, Source, SourceFile, participants_of
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
-from preservation.catalogue import Catalogue, FileRecord, open_catalogue
+from preservation.access_register import DeliveredAip, DipEntry, DipState
+from preservation.catalogue import Catalogue, FileRecord
 from preservation.metadata.premis import PremisEvent
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.record_access import RecordAccess, record_access_from_mdto
 from preservation.retention import add_hold
-from preservation.search_index import Filters, find_messages, matching_records, open_index, parse_query
+from preservation.search_index import Filters, matching_records, parse_query
 from preservation.storage import open_locations
+from preservation.unit_of_work import UnitOfWork
 
 OWN_USE = "eigen gebruik archief"
 OWN_USE_LABEL = "Eigen gebruik archief: niet voor verstrekking aan derden"
@@ -177,89 +178,89 @@ class _Source:
     missing: tuple[str, ...] = ()  # files declared lost
 
 
-def create_dip(aip_id: str, out: Path, config: Config, *, by: str) -> DipResult:
+def create_dip(aip_id: str, out: Path, config: Config, *, store: UnitOfWork, by: str) -> DipResult:
     """The archive's own DIP of one whole AIP, unredacted, with the export as received, made by `by`."""
     request = DipRequest(requester=OWN_USE, purpose=OWN_USE, own_use=True)
-    return build_dip(out, request, config, by=by, aip_ids=(aip_id,))
+    return build_dip(out, request, config, store=store, by=by, aip_ids=(aip_id,))
 
 
-def build_dip(out: Path, request: DipRequest, config: Config, *, by: str, aip_ids: Sequence[str] = ()) -> DipResult:
+def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWork, by: str,
+              aip_ids: Sequence[str] = ()) -> DipResult:
     """Build a DIP of whole AIPs (`aip_ids`) or, without them, of a search selection (`request.query`) at `out`
     (absent or empty); it appears whole or not at all, is recorded in the access register as made by `by` and
     leaves a PREMIS dissemination event naming `by` on every AIP it delivers. AccessDenied when a named AIP is
     not open to the requester (outside a Woo request); DecisionNeeded when a Woo request's scope holds a record
-    nobody decided on."""
-    aip_ids = resolve_aips(aip_ids, config)
+    nobody decided on. The register entry, the events and the catalogue's DIP row are written in one
+    transaction once the folder is whole."""
+    catalogue = store.catalogue
+    aip_ids = resolve_aips(aip_ids, catalogue)
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty folder")
     now = config.clock()
     on = request.on or now.date()
-    who = viewer_for(config.catalogue_url, on, request.requester, archive=request.own_use)
+    who = viewer_for(store.register, on, request.requester, archive=request.own_use)
     redactor = _redactor(request, organisation_names(config))
-    selection = _selection(request, config, aip_ids, who, redactor)
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        sources = []
-        for aip_id in selection:
-            record = catalogue.aip(aip_id)
-            lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
-            files = [f for f in catalogue.files(aip_id) if f.path not in lost]
-            read = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, config))
-            facts = current_facts([read], config.catalogue_url)[read.record_id]
-            decision = decide(facts, who)
-            if aip_ids and not decision.allowed and not request.woo_request:
-                opens = f"; open from {decision.opens_on.isoformat()}" if decision.opens_on else ""
-                raise AccessDenied(f"record {facts.record_id} is not open to {request.requester} on {on.isoformat()}: "
-                                   f"{decision.reason}{opens}",
-                                   hint="an archivist can grant the requester a permit for the record")
-            conversation = Conversation.from_dict({"source": {"format": "", "platform": "", "timezone": "UTC"},
-                                                   "participants": [], "messages": []})
-            if decision.allowed and layout.CONVERSATION_JSON in lost:
-                if aip_ids:
-                    raise InvalidPackage(f"the conversation of AIP {aip_id} was declared lost; there is nothing to "
-                                         f"deliver ({lost[layout.CONVERSATION_JSON].reason})")
-                decision = AccessDecision(False, "niet te verstrekken: het gesprek is in het archief verloren")
-            if decision.allowed:
-                conversation = Conversation.from_json(read_verified(
-                    file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config))
-            sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title,
-                                    tuple(lost)), decision))
-        if request.woo_request:
-            _refuse_undecided(sources)
-            _hold_scope(catalogue, sources, request, by=by, now=now)
-        result = _build(out, request, config, sources, selection, on=on, now=now, redactor=redactor, by=by)
-        for outcome in result.records:
-            if outcome.decision.allowed:
-                catalogue.add_events(outcome.aip_id, [_dissemination_event(result, outcome, request, by=by,
-                                                                           now=config.clock())])
-        delivered = [r for r in result.records if r.decision.allowed]
+    selection = _selection(request, store, aip_ids, who, redactor)
+    sources = []
+    for aip_id in selection:
+        record = catalogue.aip(aip_id)
+        lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
+        files = [f for f in catalogue.files(aip_id) if f.path not in lost]
+        read = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, config))
+        facts = current_facts([read], store.register)[read.record_id]
+        decision = decide(facts, who)
+        if aip_ids and not decision.allowed and not request.woo_request:
+            opens = f"; open from {decision.opens_on.isoformat()}" if decision.opens_on else ""
+            raise AccessDenied(f"record {facts.record_id} is not open to {request.requester} on {on.isoformat()}: "
+                               f"{decision.reason}{opens}",
+                               hint="an archivist can grant the requester a permit for the record")
+        conversation = Conversation.from_dict({"source": {"format": "", "platform": "", "timezone": "UTC"},
+                                               "participants": [], "messages": []})
+        if decision.allowed and layout.CONVERSATION_JSON in lost:
+            if aip_ids:
+                raise InvalidPackage(f"the conversation of AIP {aip_id} was declared lost; there is nothing to "
+                                     f"deliver ({lost[layout.CONVERSATION_JSON].reason})")
+            decision = AccessDecision(False, "niet te verstrekken: het gesprek is in het archief verloren")
+        if decision.allowed:
+            conversation = Conversation.from_json(read_verified(
+                file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config))
+        sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title,
+                                tuple(lost)), decision))
+    if request.woo_request:
+        _refuse_undecided(sources)
+        _hold_scope(catalogue, sources, request, by=by, now=now)
+    result = _build(out, request, config, sources, selection, on=on, now=now, redactor=redactor)
+    entry = DipEntry(result.dip_id, str(out), request.requester, request.purpose, request.kind, on, now,
+                     request.expires, DipState.DELIVERED, None, _selection_record(request, redactor),
+                     len(result.files))
+    delivered = [r for r in result.records if r.decision.allowed]
+    with store.atomic():
+        store.register.record_delivery(entry, [DeliveredAip(o.aip_id, o.record_id, _record_decision(o), o.messages,
+                                                            o.redactions) for o in result.records], by)
+        for outcome in delivered:
+            catalogue.add_events(outcome.aip_id, [_dissemination_event(result, outcome, request, by=by,
+                                                                       now=config.clock())])
         if len(delivered) == 1:
             catalogue.record_dip(result.dip_id, delivered[0].aip_id, out, now)
-    finally:
-        catalogue.close()
     return result
 
 
-def resolve_aips(names: Sequence[str], config: Config) -> tuple[str, ...]:
+def resolve_aips(names: Sequence[str], catalogue: Catalogue) -> tuple[str, ...]:
     """AIP ids for names that are AIP ids or record kenmerken (a kenmerk: the newest kept AIP of that
     record); NotFound for a name that is neither."""
     if not names:
         return ()
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        kept = catalogue.aips()  # oldest first
-        ids = {a.aip_id for a in kept}
-        newest = {a.record_id: a.aip_id for a in kept}
-        resolved = []
-        for name in names:
-            if name not in ids and name in newest:
-                resolved.append(newest[name])
-            else:
-                catalogue.aip(name)  # NotFound, or why it is gone
-                resolved.append(name)
-    finally:
-        catalogue.close()
+    kept = catalogue.aips()  # oldest first
+    ids = {a.aip_id for a in kept}
+    newest = {a.record_id: a.aip_id for a in kept}
+    resolved = []
+    for name in names:
+        if name not in ids and name in newest:
+            resolved.append(newest[name])
+        else:
+            catalogue.aip(name)  # NotFound, or why it is gone
+            resolved.append(name)
     return tuple(resolved)
 
 
@@ -319,7 +320,7 @@ def _redactor(request: DipRequest, organisation: NameList | None = None) -> Reda
     return Redactor(NameList(tuple(names)) if names else None, automatic=request.automatic)
 
 
-def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who: Viewer,
+def _selection(request: DipRequest, store: UnitOfWork, aip_ids: Sequence[str], who: Viewer,
                redactor: Redactor) -> dict[str, set[int] | None]:
     """AIP id → the seqs selected (None: every message). A requester's query finds only what they may see
     as it is delivered to them; a Woo request's scope also takes in, whole, each record whose content is
@@ -327,16 +328,16 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who:
     if aip_ids:
         return {aip_id: None for aip_id in dict.fromkeys(aip_ids)}
     terms = parse_query(request.query or "")
-    alias = open_index(config.catalogue_url)
-    records = matching_records(alias, request.filters)
-    facts = current_facts((r.access for r in records), config.catalogue_url)
+    index = store.search
+    records = matching_records(index, request.filters)
+    facts = current_facts((r.access for r in records), store.register)
     shown = [r for r in records if decide(facts[r.record_id], who).allowed]
     if who.archive:
-        hits = find_messages(alias, terms, request.filters, shown, None)
+        hits = index.find_messages(terms, request.filters, shown, None)
     else:
         guard = QueryGuard(terms, redactor, request.filters.participant)
-        hits, _ = guarded_page(lambda at, size: find_messages(alias, guard.index_terms, request.filters, shown,
-                                                              size, "chat", at), guard, None)
+        hits, _ = guarded_page(lambda at, size: index.find_messages(guard.index_terms, request.filters, shown,
+                                                                    size, "chat", at), guard, None)
     by_key = {r.record_key: r for r in shown}
     chosen: dict[str, set[int] | None] = {}
     for hit in hits:
@@ -346,7 +347,7 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who:
     if request.woo_request:
         seen = {r.record_key for r in shown}
         for record in records:
-            if record.record_key not in seen and find_messages(alias, terms, request.filters, [record], 1):
+            if record.record_key not in seen and index.find_messages(terms, request.filters, [record], 1):
                 chosen[record.aip_id] = None
     if not chosen:
         raise InputError(f"the query {request.query!r} finds no message with these filters",
@@ -355,8 +356,7 @@ def _selection(request: DipRequest, config: Config, aip_ids: Sequence[str], who:
 
 
 def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
-           selection: Mapping[str, set[int] | None], *, on: date, now: datetime, redactor: Redactor,
-           by: str) -> DipResult:
+           selection: Mapping[str, set[int] | None], *, on: date, now: datetime, redactor: Redactor) -> DipResult:
     clear_dip_leftovers(config)
     staging = out.parent / temporary_name(out.name, "partial")
     claim = claim_work(config.locks_dir, DIP_WORK, now.isoformat())
@@ -406,11 +406,6 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
         raise
     finally:
         claim.release()
-    entry = DipEntry(dip_id, str(out), request.requester, request.purpose, request.kind, on, now,
-                     request.expires, DipState.DELIVERED, None, _selection_record(request, redactor), len(files))
-    with open_register(config.catalogue_url) as register:
-        register.record_delivery(entry, [DeliveredAip(o.aip_id, o.record_id, _record_decision(o), o.messages,
-                                                      o.redactions) for o in outcomes], by)
     first = next((o.aip_id for o in outcomes if o.decision.allowed), "")
     return DipResult(dip_id, first, out, tuple(files), tuple(outcomes), request.expires)
 

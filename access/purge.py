@@ -21,8 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from access.access_log import DipEntry, DipState, open_register
 from kernel.config import Config
+from preservation.access_register import AccessRegister, DipEntry, DipState
 from preservation.leftovers import Leftover, clear_leftovers
 
 DIP_WORK = "dip create"  # the kind of a DIP's claim on its staging
@@ -42,18 +42,17 @@ class Removal:
                 "note": self.note}
 
 
-def purge_expired(config: Config, *, by: str, on: date | None = None) -> list[Removal]:
+def purge_expired(config: Config, register: AccessRegister, *, by: str, on: date | None = None) -> list[Removal]:
     """Remove every delivered DIP whose expiry day lies before `on` (default: today), logged as done by `by`;
     returns what was done."""
     today = on or config.clock().date()
     removals = []
-    with open_register(config.catalogue_url) as register:
-        for entry in register.dips(DipState.DELIVERED):
-            if entry.expires is None or entry.expires >= today:
-                continue
-            removal = _remove(entry, f"expired after {entry.expires.isoformat()}")
-            register.mark_removed(entry, DipState.PURGED, config.clock(), by, removal.note)
-            removals.append(removal)
+    for entry in register.dips(DipState.DELIVERED):
+        if entry.expires is None or entry.expires >= today:
+            continue
+        removal = _remove(entry, f"expired after {entry.expires.isoformat()}")
+        register.mark_removed(entry, DipState.PURGED, config.clock(), by, removal.note)
+        removals.append(removal)
     return removals
 
 
@@ -62,14 +61,14 @@ def clear_dip_leftovers(config: Config) -> list[Leftover]:
     return clear_leftovers(config, kinds={DIP_WORK})
 
 
-def withdraw_dips_of_aip(config: Config, aip_id: str, reason: str, *, by: str) -> list[Removal]:
+def withdraw_dips_of_aip(config: Config, register: AccessRegister, aip_id: str, *, reason: str,
+                         by: str) -> list[Removal]:
     """Remove every delivered DIP holding messages of this AIP (for destruction); logged as withdrawn by `by`."""
     removals = []
-    with open_register(config.catalogue_url) as register:
-        for entry in register.dips_holding(aip_id):
-            removal = _remove(entry, f"withdrawn: {reason}")
-            register.mark_removed(entry, DipState.WITHDRAWN, config.clock(), by, removal.note)
-            removals.append(removal)
+    for entry in register.dips_holding(aip_id):
+        removal = _remove(entry, f"withdrawn: {reason}")
+        register.mark_removed(entry, DipState.WITHDRAWN, config.clock(), by, removal.note)
+        removals.append(removal)
     return removals
 
 

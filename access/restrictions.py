@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from kernel.config import Config
 from kernel.errors import InputError, NotFound
-from preservation.catalogue import GONE_STATES, open_catalogue
-from preservation.catalogue_db.database import catalogue_alias
-from preservation.metadata.premis import PremisEvent
+from preservation.catalogue import GONE_STATES
 from preservation.metadata.record import BEPERKING_GEBRUIK_TYPES, check_beperking_gebruik
 from preservation.record_access import Restriction
 from preservation.retention import premis_event
+from preservation.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -42,15 +40,6 @@ class RestrictionChange:
         return {"record_id": self.record_id, "type": r.label, "grounds": list(r.grounds),
                 "until": r.until.isoformat() if r.until else None, "openness": r.openness.value,
                 "by": self.by, "reason": self.reason, "at": self.at.isoformat()}
-
-
-def current_restrictions(catalogue_url: str) -> dict[str, Restriction]:
-    """Record kenmerk → the restriction decided last after ingest (records never decided again are absent)."""
-    from preservation.catalogue_db.models import RestrictionDecision
-
-    rows = (RestrictionDecision.objects.using(catalogue_alias(catalogue_url)).order_by("entry_id")
-            .values_list("record_id", "label", "grounds", "until"))
-    return {record_id: Restriction(label, tuple(grounds), until) for record_id, label, grounds, until in rows}
 
 
 def restriction_of(label: str, grounds: Sequence[str], until: date | None) -> Restriction:
@@ -72,46 +61,29 @@ def restriction_of(label: str, grounds: Sequence[str], until: date | None) -> Re
     return Restriction(label, checked.documentatie, until)
 
 
-def set_restriction(config: Config, record: str, restriction: Restriction, *, by: str,
-                    reason: str) -> RestrictionChange:
-    """Record a decided restriction for a record (given by kenmerk or AIP id) with who and why, and its
-    PREMIS event on the record's newest AIP naming `by`. NotFound for an unknown or destroyed record."""
-    now = config.clock()
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        found = [a for a in catalogue.aips() if record in (a.aip_id, a.record_id)]
-        if not found:
-            raise NotFound(f"no record or AIP {record!r} in the catalogue",
-                           hint="list the AIPs and records the catalogue holds").with_facts(unknown_aip=record)
-        record_id = found[0].record_id
-        kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
-        if not kept:
-            raise NotFound(f"record {record_id!r} was destroyed")
-        before = current_restrictions(config.catalogue_url).get(record_id)
-        change = RestrictionChange(record_id, restriction, by.strip(), reason.strip(), now)
+def set_restriction(store: UnitOfWork, record: str, restriction: Restriction, *, by: str, reason: str,
+                    at: datetime) -> RestrictionChange:
+    """Record a decided restriction for a record (given by kenmerk or AIP id) with who and why, and its PREMIS
+    event on the record's newest AIP naming `by`, both in one transaction. NotFound for an unknown or destroyed
+    record."""
+    catalogue = store.catalogue
+    found = [a for a in catalogue.aips() if record in (a.aip_id, a.record_id)]
+    if not found:
+        raise NotFound(f"no record or AIP {record!r} in the catalogue",
+                       hint="list the AIPs and records the catalogue holds").with_facts(unknown_aip=record)
+    record_id = found[0].record_id
+    kept = [a for a, state in catalogue.aips_of_record(record_id) if state not in GONE_STATES]
+    if not kept:
+        raise NotFound(f"record {record_id!r} was destroyed")
+    change = RestrictionChange(record_id, restriction, by.strip(), reason.strip(), at)
+    with store.atomic():
+        before = store.register.decided_restrictions().get(record_id)
         was = (f"{before.label} {'; '.join(before.grounds)}".strip() if before else "as its MDTO beperkingGebruik")
-        event = premis_event("metadata modification", now,
-                             f"access restriction set by {change.by}: {change.reason}",
+        event = premis_event("metadata modification", at, f"access restriction set by {change.by}: {change.reason}",
                              f"beperkingGebruik now {restriction.label}"
                              + (f", ground {'; '.join(restriction.grounds)}" if restriction.grounds else "")
                              + (f", until {restriction.until.isoformat()}" if restriction.until else "")
                              + f" ({restriction.openness.value}); before: {was}", (f"person:{change.by}",))
-        _record_decision(config.catalogue_url, change, kept[-1], event)
-    finally:
-        catalogue.close()
+        store.register.record_restriction(record_id, restriction, by=change.by, reason=change.reason, at=at)
+        catalogue.add_events(kept[-1], [event])
     return change
-
-
-def _record_decision(catalogue_url: str, change: RestrictionChange, aip_id: str, event: PremisEvent) -> None:
-    """The decision and its event in one transaction: neither is ever there without the other."""
-    from django.db import transaction
-
-    from preservation.catalogue_db.models import RestrictionDecision
-
-    alias = catalogue_alias(catalogue_url)
-    r = change.restriction
-    with transaction.atomic(using=alias):
-        RestrictionDecision.objects.using(alias).create(
-            record_id=change.record_id, at=change.at, by=change.by, reason=change.reason, label=r.label,
-            grounds=list(r.grounds), until=r.until)
-        open_catalogue(catalogue_url).add_events(aip_id, [event])  # within this transaction

@@ -25,8 +25,8 @@ from enum import Enum
 from typing import Iterable, Mapping
 
 from access.redaction import woo_ground
-from access.restrictions import current_restrictions
 from kernel.errors import InputError
+from preservation.access_register import AccessRegister
 from preservation.record_access import Openness, RecordAccess, Restriction, with_restriction
 
 
@@ -60,16 +60,11 @@ class Viewer:
         return not self.archive
 
 
-def viewer_for(catalogue_url: str, on: date, name: str | None = None, *, archive: bool = False) -> Viewer:
+def viewer_for(register: AccessRegister, on: date, name: str | None = None, *, archive: bool = False) -> Viewer:
     """The viewer for a person (their permits running on `on` read from the register), or the archive."""
     if archive:
         return Viewer(on, name, archive=True)
-    permitted: frozenset[str] = frozenset()
-    if name:
-        from access.access_log import open_register
-
-        with open_register(catalogue_url) as register:
-            permitted = frozenset(register.permitted_records(name, on))
+    permitted = frozenset(register.permitted_records(name, on)) if name else frozenset()
     return Viewer(on, name, permitted)
 
 
@@ -84,9 +79,9 @@ class AccessDecision:
     undecided: bool = False  # nobody decided the record's openness yet
 
 
-def current_facts(records: Iterable[RecordAccess], catalogue_url: str) -> dict[str, RecordAccess]:
+def current_facts(records: Iterable[RecordAccess], register: AccessRegister) -> dict[str, RecordAccess]:
     """Record kenmerk → its facts with a restriction decided after ingest applied (see `effective`)."""
-    decided = current_restrictions(catalogue_url)
+    decided = register.decided_restrictions()
     return {r.record_id: effective(r, decided) for r in records}
 
 

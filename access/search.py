@@ -21,24 +21,21 @@ from access.rules import AccessDecision, Role, current_facts, decide, role_of, v
 from kernel.config import Config
 from kernel.errors import InvalidPackage
 from kernel.model import Conversation
+from preservation.access_register import AccessRegister
 from preservation.aip import CONVERSATION_JSON
-from preservation.catalogue import FileRecord, open_catalogue
+from preservation.catalogue import FileRecord
 from preservation.record_access import record_access_from_mdto
 from preservation.search_index import (
     Filters,
     IndexedMessage,
     IndexedRecord,
     Term,
-    count_messages,
-    find_messages,
     index_aip,
-    indexed_count,
     matches_terms,
     matching_records,
-    open_index,
     parse_query,
-    remove_aip_from_index,
 )
+from preservation.unit_of_work import UnitOfWork
 
 SNIPPET_CHARS = 160
 MARK_OPEN, MARK_CLOSE = "«", "»"
@@ -93,15 +90,15 @@ class SearchResult:
                 "more": self.more}
 
 
-def visible_records(catalogue_url: str, records: Sequence[IndexedRecord], role: Role, on: date,
+def visible_records(register: AccessRegister, records: Sequence[IndexedRecord], role: Role, on: date,
                     requester: str | None) -> list[tuple[IndexedRecord, AccessDecision]]:
     """Each record with the access decision for this requester on this date."""
-    who = viewer_for(catalogue_url, on, requester, archive=role is Role.ARCHIVIST)
-    facts = current_facts((r.access for r in records), catalogue_url)
+    who = viewer_for(register, on, requester, archive=role is Role.ARCHIVIST)
+    facts = current_facts((r.access for r in records), register)
     return [(r, decide(facts[r.record_id], who)) for r in records]
 
 
-def search(catalogue_url: str, request: SearchRequest, *, names: NameList | None = None) -> SearchResult:
+def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None = None) -> SearchResult:
     """One page of hits for the request, in the request's sort order, with the number of hits on all pages.
     Without words (an empty query) every message the filters let through is a hit (whether a search may go
     without both is the Depot service's rule). A researcher's hits, and their number, are judged on the text as
@@ -110,21 +107,21 @@ def search(catalogue_url: str, request: SearchRequest, *, names: NameList | None
     on = request.on or date.today()
     terms = parse_query(request.query) if request.query.strip() else []
     redactor = Redactor(names) if role is Role.RESEARCHER else None
-    alias = open_index(catalogue_url)
-    candidates = matching_records(alias, request.filters)
-    decided = visible_records(catalogue_url, candidates, role, on, request.requester)
+    index = store.search
+    candidates = matching_records(index, request.filters)
+    decided = visible_records(store.register, candidates, role, on, request.requester)
     allowed = [r for r, decision in decided if decision.allowed]
     by_key = {r.record_key: r for r in allowed}
-    within = None if len(allowed) == indexed_count(alias) else allowed  # no record condition needed at all
+    within = None if len(allowed) == index.indexed_count() else allowed  # no record condition needed at all
     if redactor is None:
-        found = find_messages(alias, terms, request.filters, within, request.limit + 1, request.sort, request.offset)
+        found = index.find_messages(terms, request.filters, within, request.limit + 1, request.sort, request.offset)
         more = len(found) > request.limit
-        count = count_messages(alias, terms, request.filters, within) if allowed else 0
+        count = index.count_messages(terms, request.filters, within) if allowed else 0
     else:
         guard = QueryGuard(terms, redactor, request.filters.participant)
 
         def fetch(at: int, size: int) -> list[IndexedMessage]:
-            return find_messages(alias, guard.index_terms, request.filters, within, size, request.sort, at)
+            return index.find_messages(guard.index_terms, request.filters, within, size, request.sort, at)
 
         found, count = guarded_page(fetch, guard, request.limit, request.offset) if allowed else ([], 0)
         more = count > request.offset + request.limit
@@ -176,33 +173,30 @@ class Reindexed:
     not_indexed: str = ""  # why the AIP is not in the index: its conversation (or every MDTO) is lost
 
 
-def reindex(config: Config, aip_id: str | None = None, on_progress: Callable[[int, int], None] | None = None
-            ) -> list[Reindexed]:
+def reindex(config: Config, store: UnitOfWork, *, aip_id: str | None = None,
+            on_progress: Callable[[int, int], None] | None = None) -> list[Reindexed]:
     """(Re)build the index of every AIP in the catalogue (or one) from its stored conversation.json and MDTO,
     each read from a replica that verifies. Works whether or not ingest indexed the AIP. Files declared lost are
     passed by (the AIP's own MDTO by the SIP's as received); an AIP whose conversation is lost leaves the index."""
-    catalogue = open_catalogue(config.catalogue_url)
-    try:
-        aips = [catalogue.aip(aip_id)] if aip_id else catalogue.aips()
-        done = []
-        for n, aip in enumerate(aips, start=1):
-            missing = tuple(loss.path for loss in catalogue.losses(aip.aip_id))
-            files = [f for f in catalogue.files(aip.aip_id) if f.path not in missing]
-            metadata = informatieobject_file(files, aip.aip_id) if not missing else _informatieobject_left(files)
-            if CONVERSATION_JSON in missing or metadata is None:
-                remove_aip_from_index(config.catalogue_url, aip.aip_id)
-                done.append(Reindexed(aip.aip_id, aip.record_id, 0, missing,
-                                      "its conversation or its MDTO informatieobject was declared lost"))
-                continue
-            facts = record_access_from_mdto(read_verified(metadata, aip.aip_id, config))
-            conversation = Conversation.from_json(read_verified(
-                file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, config))
-            count = index_aip(config.catalogue_url, aip.aip_id, conversation, facts, config.clock())
-            done.append(Reindexed(aip.aip_id, facts.record_id, count, missing))
-            if on_progress:
-                on_progress(n, len(aips))
-    finally:
-        catalogue.close()
+    catalogue = store.catalogue
+    aips = [catalogue.aip(aip_id)] if aip_id else catalogue.aips()
+    done = []
+    for n, aip in enumerate(aips, start=1):
+        missing = tuple(loss.path for loss in catalogue.losses(aip.aip_id))
+        files = [f for f in catalogue.files(aip.aip_id) if f.path not in missing]
+        metadata = informatieobject_file(files, aip.aip_id) if not missing else _informatieobject_left(files)
+        if CONVERSATION_JSON in missing or metadata is None:
+            store.search.remove(aip.aip_id)
+            done.append(Reindexed(aip.aip_id, aip.record_id, 0, missing,
+                                  "its conversation or its MDTO informatieobject was declared lost"))
+            continue
+        facts = record_access_from_mdto(read_verified(metadata, aip.aip_id, config))
+        conversation = Conversation.from_json(read_verified(
+            file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, config))
+        count = index_aip(store.search, aip.aip_id, conversation, facts, config.clock())
+        done.append(Reindexed(aip.aip_id, facts.record_id, count, missing))
+        if on_progress:
+            on_progress(n, len(aips))
     return done
 
 

@@ -149,8 +149,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--startup-runs", type=_positive, default=20)
     parser.add_argument("--parse-messages", type=_positive, default=300_000)
     parser.add_argument("--ingest-megabytes", type=_positive, default=100)
-    parser.add_argument("--fixity-big", type=_positive, default=40)
-    parser.add_argument("--fixity-small", type=_positive, default=4_000)
+    parser.add_argument("--fixity-big", type=_positive, default=200)
+    parser.add_argument("--fixity-small", type=_positive, default=20_000)
     parser.add_argument("--search-messages", type=_positive, default=200_000)
     parser.add_argument("--search-queries", type=_positive, default=80,
                         help="queries per role and round (a quarter of that sorted by relevance)")

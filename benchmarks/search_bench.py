@@ -93,20 +93,22 @@ def build(path: Path, count: int, chats: int) -> float:
     """Build the index (bulk: fsync off, one transaction per chat); returns seconds."""
     from django.db import connections
 
-    from preservation.search_index import index_conversation, open_index
+    from preservation.catalogue_db.database import catalogue_alias
+    from preservation.search_index import open_index
 
     marker = path.with_suffix(f".built-{count}")
     if marker.is_file() and path.is_file():
         return float(marker.read_text())
     shutil.rmtree(path.parent, ignore_errors=True)
     began = time.perf_counter()
-    alias = open_index(f"sqlite:///{path}")
+    index = open_index(f"sqlite:///{path}")
+    alias = catalogue_alias(f"sqlite:///{path}")
     with connections[alias].cursor() as cursor:
         cursor.execute("PRAGMA synchronous=OFF")  # a crash may lose this benchmark's index, nothing else
     now = datetime.now(timezone.utc)
     done = 0
     for aip_id, facts, messages in generate(count, chats):
-        done += index_conversation(alias, aip_id, messages, facts, now, batch=100_000)  # type: ignore[arg-type]
+        done += index.index(aip_id, messages, facts, now)  # type: ignore[arg-type]
         if done % 1_000_000 < len(messages):
             print(f"  indexed {done:,} messages ({time.perf_counter() - began:.0f} s)", file=sys.stderr)
     with connections[alias].cursor() as cursor:
@@ -148,19 +150,20 @@ def queries(rng: random.Random, n: int) -> list[tuple[str, dict]]:
 def measure(path: Path, n: int, seed: int) -> dict[str, float]:
     from access.search import SearchRequest, search
     from preservation.search_index import Filters
+    from preservation.unit_of_work import open_unit_of_work
 
-    url = f"sqlite:///{path}"
+    store = open_unit_of_work(f"sqlite:///{path}")
     rng = random.Random(seed)
     latencies: dict[str, list[float]] = {"researcher": [], "archivist": []}
     for role in latencies:
         for query, filters in queries(rng, n):
             began = time.perf_counter()
-            search(url, SearchRequest(query, Filters(**filters), role=role, on=date(2026, 11, 23), limit=20))
+            search(store, SearchRequest(query, Filters(**filters), role=role, on=date(2026, 11, 23), limit=20))
             latencies[role].append((time.perf_counter() - began) * 1000)
     relevance = []
     for query, filters in queries(rng, n // 4):  # the slower orders, for the record (not the target)
         began = time.perf_counter()
-        search(url, SearchRequest(query, Filters(**filters), role="researcher", on=date(2026, 11, 23), limit=20,
+        search(store, SearchRequest(query, Filters(**filters), role="researcher", on=date(2026, 11, 23), limit=20,
                                   sort="relevance"))
         relevance.append((time.perf_counter() - began) * 1000)
     latencies["researcher, --sort relevance"] = relevance
@@ -176,11 +179,11 @@ def naive_peer(path: Path, runs: int = 3) -> float:
     """Median ms of a LIKE scan (the naive way) for a mid-frequency word."""
     from django.db import connections
 
-    from preservation.search_index import open_index
+    from preservation.catalogue_db.database import catalogue_alias
 
     word = vocabulary(random.Random(9))[len(FUNCTION_WORDS) + 300]
     times = []
-    with connections[open_index(f"sqlite:///{path}")].cursor() as cursor:
+    with connections[catalogue_alias(f"sqlite:///{path}")].cursor() as cursor:
         for _ in range(runs):
             began = time.perf_counter()
             cursor.execute("SELECT message_id, body FROM search_messages WHERE body LIKE %s LIMIT 20000",
@@ -223,11 +226,12 @@ def main() -> int:
     parser.add_argument("--dip", type=int, default=10_000)
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args()
-    from preservation.search_index import index_size
+    from preservation.search_index import open_index
 
     path = WORK / f"index-{args.messages}.sqlite"
     seconds = build(path, args.messages, args.chats)
-    print(f"index: {args.messages:,} messages, {index_size(path) / 1e9:.2f} GB, built in {seconds:.0f} s")
+    size = open_index(f"sqlite:///{path}").size()
+    print(f"index: {args.messages:,} messages, {size / 1e9:.2f} GB, built in {seconds:.0f} s")
     if args.build_only:
         return 0
     measure(path, 20, seed=1)  # warm the page cache

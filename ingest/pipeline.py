@@ -20,9 +20,9 @@ from ingest.job import IngestJob, ProgressListener, StageListener
 from ingest.report import write_rejection_report, write_report
 from kernel.config import Config
 from kernel.errors import EdepotError, is_storage_fault
-from preservation.catalogue import open_catalogue
 from preservation.format_policy import load_policy
 from preservation.storage import open_locations, storage_failure
+from preservation.unit_of_work import UnitOfWork, open_unit_of_work
 
 
 @dataclass(frozen=True)
@@ -59,16 +59,24 @@ class IngestResult:
 
 def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage: None,
            new_version: bool = False, on_progress: ProgressListener = lambda _s, _d, _t: None, *,
-           person: str | None = None) -> IngestResult:
+           person: str | None = None, store: UnitOfWork | None = None) -> IngestResult:
     """Turn the SIP at `source` (folder, .zip, .7z or .tar) into an AIP; raises before storing on any problem.
 
     With `new_version`, a SIP ingested before (or another SIP of a record held) becomes the next version of
     that AIP instead of being refused. Every PREMIS event (in the AIP and the catalogue) names `person`, the
     person doing the ingest, beside edepot. A rejection raises the EdepotError after writing its report.
+    The AIP is recorded through `store` (the Depot service's unit of work), else through one opened on the
+    data directory's catalogue for this ingest.
     """
     job = IngestJob(config, person=person, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
     try:
-        return _run(source, job)
+        if store is not None:
+            return _run(source, job, store)
+        own = open_unit_of_work(config.catalogue_url)
+        try:
+            return _run(source, job, own)
+        finally:
+            own.close()
     except EdepotError as error:
         _reject(source, job, error)
         raise
@@ -89,33 +97,30 @@ def _reject(source: Path, job: IngestJob, error: EdepotError) -> None:
         error.hint = f"{error.hint}; no report could be written: {failed.strerror or failed}".lstrip("; ")
 
 
-def _run(source: Path, job: IngestJob) -> IngestResult:
+def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
     config = job.config
     policy = load_policy()
-    catalogue = open_catalogue(config.catalogue_url)
+    catalogue = store.catalogue
     locations = open_locations(config.storage_locations)
-    try:
-        with job.staging() as staging:
-            sip = stages.receive(source, staging, job)
-            stages.validate(sip, job)
-            stages.refuse_duplicate(sip, catalogue, job)
-            aip = stages.AipBuilder(staging / "aip")
-            conversation, record = stages.keep_originals(sip, aip, job)
-            media = stages.unpack_export(aip, conversation, job)
-            with file_workers(len(aip.roles)) as workers:  # they start while ClamAV scans
-                stages.scan(aip, source, job)
-                with stages.start_replication(aip, locations, job) as replication:  # copies run in the background
-                    stages.identify(aip, job, workers=workers)
-                    stages.validate_formats(aip, job, workers=workers)
-                    shown = stages.normalise_files(aip, media, policy, job)
-                    stages.render_conversation(aip, conversation, shown, record, job)
-                    stages.update_metadata(sip, aip, job)
-                    sealed = stages.seal(aip, record, job)
-                    stored = stages.replicate(sealed, replication, job)
-            stages.record(catalogue, record, sealed, locations, stored, job)
-            stages.index_and_schedule(catalogue, aip, conversation, job)
-    finally:
-        catalogue.close()
+    with job.staging() as staging:
+        sip = stages.receive(source, staging, job)
+        stages.validate(sip, job)
+        stages.refuse_duplicate(sip, catalogue, job)
+        aip = stages.AipBuilder(staging / "aip")
+        conversation, record = stages.keep_originals(sip, aip, job)
+        media = stages.unpack_export(aip, conversation, job)
+        with file_workers(len(aip.roles)) as workers:  # they start while ClamAV scans
+            stages.scan(aip, source, job)
+            with stages.start_replication(aip, locations, job) as replication:  # copies run in the background
+                stages.identify(aip, job, workers=workers)
+                stages.validate_formats(aip, job, workers=workers)
+                shown = stages.normalise_files(aip, media, policy, job)
+                stages.render_conversation(aip, conversation, shown, record, job)
+                stages.update_metadata(sip, aip, job)
+                sealed = stages.seal(aip, record, job)
+                stored = stages.replicate(sealed, replication, job)
+        stages.record(catalogue, record, sealed, locations, stored, job)
+        stages.index_and_schedule(store, aip, conversation, job)
     payload = [f for f in sealed if f.role != "tag"]
     result = IngestResult(
         aip_id=job.aip_id,

@@ -78,6 +78,7 @@ from preservation.retention import schedule_retention_from_aip
 from preservation.scan import Infection, ScanResult, scan_files
 from preservation.search_index import index_aip
 from preservation.storage import LocalDirectoryLocation
+from preservation.unit_of_work import UnitOfWork
 from preservation.xsd import SchemaName, validate_xml
 
 AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
@@ -771,7 +772,7 @@ def _file_record(job: IngestJob, sealed: SealedFile) -> FileRecord:
                       found.mime_type if found else None)
 
 
-def index_and_schedule(catalogue: Catalogue, aip: AipBuilder, conversation: Conversation, job: IngestJob) -> None:
+def index_and_schedule(store: UnitOfWork, aip: AipBuilder, conversation: Conversation, job: IngestJob) -> None:
     """After the commit: index the messages for search and compute the record's retention schedule.
 
     Both read the record's MDTO informatieobject; a ToPX-only SIP gets neither (a warning says so). Should
@@ -782,5 +783,5 @@ def index_and_schedule(catalogue: Catalogue, aip: AipBuilder, conversation: Conv
     if not any(p for p in metadata.glob("*.mdto.xml") if not p.name.endswith(".bestand.mdto.xml")):
         job.warnings.append("no MDTO informatieobject: not indexed for search, no retention schedule")
         return
-    index_aip(job.config.catalogue_url, job.aip_id, conversation, metadata, job.config.clock())
-    schedule_retention_from_aip(catalogue, job.aip_id, aip.root, job.config.clock(), person=job.person)
+    index_aip(store.search, job.aip_id, conversation, metadata, job.config.clock())
+    schedule_retention_from_aip(store.catalogue, job.aip_id, aip.root, job.config.clock(), person=job.person)

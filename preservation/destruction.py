@@ -57,7 +57,9 @@ from preservation.retention import (
 )
 from preservation.retention_catalogue import Approval, StoredList
 from preservation.retention_render import render_pdf
+from preservation.search_index import SearchIndex
 from preservation.storage import open_locations
+from preservation.unit_of_work import UnitOfWork
 
 LIST_SCHEMA = "edepot/vernietigingslijst/1"
 CERTIFICATE_NS = "urn:edepot:verklaring-van-vernietiging:1"
@@ -240,12 +242,13 @@ def executed(catalogue: Catalogue, stored: StoredList) -> bool:
 # 3. Destruction
 
 
-def destroy_list(config: Config, catalogue: Catalogue, stored: StoredList, *, approvals: Sequence[Approval],
+def destroy_list(config: Config, store: UnitOfWork, stored: StoredList, *, approvals: Sequence[Approval],
                  settings: RetentionSettings, person: str, out: Path | None = None,
                  progress: Progress = lambda _s: None) -> DestructionResult:
     """Destroy, as `person`, every record of the list that is still due and not held; resumable; writes the
     certificate of everything this list destroyed. The approvals were judged sufficient by the Depot service,
     its only caller (see the module docstring)."""
+    catalogue = store.catalogue
     now = config.clock()
     today = local_today(now, settings)
     held = held_records(catalogue)
@@ -265,7 +268,7 @@ def destroy_list(config: Config, catalogue: Catalogue, stored: StoredList, *, ap
             result.skipped.append({"record_id": record_id, "reason": reason})
             continue
         progress(f"destroying {record_id}")
-        _destroy_record(config, catalogue, stored, item, approvals, " ".join(person.split()), now)
+        _destroy_record(config, store, stored, item, approvals, " ".join(person.split()), now)
         result.destroyed.append(record_id)
     if result.destroyed:
         catalogue.scrub()
@@ -295,8 +298,9 @@ def _why_not(catalogue: Catalogue, item: dict[str, Any], settings: RetentionSett
     return None
 
 
-def _destroy_record(config: Config, catalogue: Catalogue, stored: StoredList, item: dict[str, Any],
+def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item: dict[str, Any],
                     approvals: Sequence[Approval], person: str, now: datetime) -> None:
+    catalogue = store.catalogue
     list_id, record_id, aip_ids = stored.list_id, item["record_id"], list(item["aips"])
     done = {(e["step"], e["target"]) for e in catalogue.journal_entries(list_id, record_id) if e["state"] == "done"}
 
@@ -320,7 +324,7 @@ def _destroy_record(config: Config, catalogue: Catalogue, stored: StoredList, it
         snapshot.append({"aip_id": aip_id, "files": files, "replicas": replicas,
                          "dips": [{"dip_id": d, "path": p} for d, p in dips]})
         # The search index first: it may read the AIP's record while it removes it.
-        step("index", aip_id, partial(_remove_from_index, config, aip_id), aip_id)
+        step("index", aip_id, partial(_remove_from_index, store.search, aip_id), aip_id)
         bags = {loc.name: loc.bag_path(aip_id) for loc in locations}
         for replica in replicas:
             bags.setdefault(replica["location"], Path(replica["path"]))
@@ -406,16 +410,9 @@ def _remove_dip(path: Path, dip_id: str) -> str | None:
     return f"removed DIP {dip_id} at {path}"
 
 
-def _remove_from_index(config: Config, aip_id: str) -> str | None:
-    """Remove the AIP's entries from the search index, when the index module exists."""
-    try:
-        from preservation import search_index  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    remove = getattr(search_index, "remove_aip_from_index", None)
-    if remove is None:
-        return None
-    removed = remove(config.catalogue_url, aip_id)
+def _remove_from_index(index: SearchIndex, aip_id: str) -> str | None:
+    """Remove the AIP's entries from the search index."""
+    removed = index.remove(aip_id)
     return f"removed AIP {aip_id} from the search index ({removed} messages)" if removed else None
 
 

@@ -77,6 +77,7 @@ def _ingest(root: Path, config: Config, name: str, export: Path, metadata: dict)
 def build_archive(root: Path) -> Archive:
     """Ingest the four chats and build the search index from the stored AIPs (`reindex`)."""
     from access.search import reindex
+    from preservation.unit_of_work import open_unit_of_work
 
     config = make_config(root)
     exports = root / "exports"
@@ -98,7 +99,7 @@ def build_archive(root: Path) -> Archive:
         "naam": "Operatie ijsvogel",
         "beperkingGebruik": {"type": {"label": "Niet openbaar", "begrippenlijst": "Openbaarheid"},
                              "documentatie": "Woo art. 5.1 lid 2 sub i"}})
-    reindex(config)
+    reindex(config, open_unit_of_work(config.catalogue_url))
     return Archive(config, open_id, personal, restricted, closed, root)
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -21,6 +21,13 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FIXED_NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=timezone.utc)
 TEST_OPERATOR = "T. Beheerder"
+
+
+def store_of(config: Any) -> Any:
+    """The unit of work over a test data directory's catalogue (what the Depot service hands the engine)."""
+    from preservation.unit_of_work import open_unit_of_work
+
+    return open_unit_of_work(config.catalogue_url)
 
 
 def shared_or_skip() -> Path:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from access.access_log import open_register
 from edepot.cli import main
 from kernel.config import Config
+from preservation.access_register import open_register
 from preservation.catalogue_db.database import catalogue_alias
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from access_factory import Archive, shared_archive
 
-from access.access_log import open_register
 from access.search import SearchRequest
 from edepot.cli import main
 from edepot.service import Depot, Person
 from edepot.service.access_and_delivery import DipOrder
 from kernel.errors import InputError, NoActingPerson, NotFound
 from kernel.version import EDEPOT_AGENT_ID
+from preservation.access_register import open_register
 from preservation.catalogue import open_catalogue
 
 ON = date(2026, 11, 23)  # the request date of these tests (the archive's clock says so too)

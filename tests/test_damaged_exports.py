@@ -27,7 +27,7 @@ from ingest.sources import parse_all_exports
 from kernel.config import Config
 from kernel.errors import InvalidPackage
 from preservation.metadata.premis import parse_premis_events
-from tests.conftest import REPO, TEST_OPERATOR
+from tests.conftest import REPO, TEST_OPERATOR, store_of
 
 EDEPOT = [sys.executable, "-m", "edepot.cli"]
 SCHEMA = json.loads((REPO / "schemas" / "conversation.schema.json").read_text(encoding="utf-8"))
@@ -246,7 +246,7 @@ def test_over_long_attachment_name_is_shortened_so_the_sip_ingests_and_the_dip_s
     assert (result.locations[0] / "data" / "preservation" / "media" / short).read_bytes() == photo
     premis = (result.locations[0] / "data" / "metadata" / "premis.xml").read_text(encoding="utf-8")
     assert f"originalName>{long}</" in premis  # the member's name as the export gave it
-    dip = create_dip(result.aip_id, tmp_path / "dip", config, by=TEST_OPERATOR)
+    dip = create_dip(result.aip_id, tmp_path / "dip", config, store=store_of(config), by=TEST_OPERATOR)
     assert (dip.path / "media" / short).read_bytes() == photo
     delivered = json.loads((dip.path / "conversation.json").read_text(encoding="utf-8"))
     assert [a["name"] for m in delivered["messages"] for a in m["attachments"]] == [short]

@@ -27,7 +27,7 @@ from preservation.catalogue_db.database import sqlite_path
 from preservation.fixity import run_fixity
 from preservation.pdfa_check import check_pdfa
 from preservation.storage import open_locations
-from tests.conftest import TEST_OPERATOR
+from tests.conftest import TEST_OPERATOR, store_of
 
 
 def write_export(folder: Path, token: str, last_day: str = "15-03-2024") -> Path:
@@ -53,14 +53,13 @@ def ingest_record(config: Config, tmp: Path, metadata: dict[str, Any] | None = N
     sip = create_sip([export], tmp / f"sip-{name}", config, metadata_file=meta)
     result = ingest(sip.path, config)
     if refresh:
-        with catalogue_of(config) as catalogue:
-            acting(catalogue, config, TEST_OPERATOR).refresh_schedules()
+        acting(config, TEST_OPERATOR).refresh_schedules()
     return result, token
 
 
-def acting(catalogue: Catalogue, config: Config, name: str | None) -> Depot:
-    """The Depot as the person `name` (nobody with None), over an open catalogue."""
-    return Depot(config, person=Person(name) if name else None, catalogue=catalogue)
+def acting(config: Config, name: str | None) -> Depot:
+    """The Depot as the person `name` (nobody with None)."""
+    return Depot(config, person=Person(name) if name else None, store=store_of(config))
 
 
 def require_roles(config: Config, *roles: str) -> None:
@@ -86,15 +85,12 @@ def files_holding(root: Path, needle: bytes) -> list[Path]:
 
 def index_if_search_exists(config: Config, result: IngestResult) -> bool:
     """Put the record's messages in the full-text index (in the catalogue's file), where the index exists."""
-    try:
-        from preservation import search_index  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return False
     from kernel.model import Conversation
+    from preservation import search_index
 
     bag = Path(result.locations[0])
     conversation = Conversation.from_dict(json.loads((bag / "data/preservation/conversation.json").read_bytes()))
-    search_index.index_aip(config.catalogue_url, result.aip_id, conversation, bag / "data" / "metadata" / "sip")
+    search_index.index_aip(store_of(config).search, result.aip_id, conversation, bag / "data" / "metadata" / "sip")
     return True
 
 
@@ -111,13 +107,13 @@ def test_held_record_is_never_destroyed(config: Config, tmp_path: Path) -> None:
     first, _ = ingest_record(config, tmp_path)
     second, _ = ingest_record(config, tmp_path)
     with catalogue_of(config) as catalogue:
-        woo, jurist = acting(catalogue, config, "W. Woo"), acting(catalogue, config, "J. Jurist")
-        beheer = acting(catalogue, config, "B. Beheer")
+        woo, jurist = acting(config, "W. Woo"), acting(config, "J. Jurist")
+        beheer = acting(config, "B. Beheer")
         woo.place_hold(second.record_id, reason="Woo-verzoek 2024-17")
         drawn = beheer.draw_up_destruction_list()
         assert drawn is not None
         assert [i["record_id"] for i in drawn.content["items"]] == [first.record_id]
-        acting(catalogue, config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
+        acting(config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
         # A hold placed after approval still stops destruction.
         jurist.place_hold(first.record_id, reason="Rechtszaak 2026/3")
         result = beheer.destroy_destruction_list(drawn.list_id)
@@ -142,7 +138,7 @@ def test_held_record_is_never_destroyed(config: Config, tmp_path: Path) -> None:
 def test_unapproved_or_changed_list_is_refused(config: Config, tmp_path: Path) -> None:
     result, _ = ingest_record(config, tmp_path)
     with catalogue_of(config) as catalogue:
-        beheer, archivist = acting(catalogue, config, "B. Beheer"), acting(catalogue, config, "A. Archivaris")
+        beheer, archivist = acting(config, "B. Beheer"), acting(config, "A. Archivaris")
         drawn = beheer.draw_up_destruction_list()
         assert drawn is not None
         with pytest.raises(InputError, match="not approved") as refused:
@@ -155,7 +151,7 @@ def test_unapproved_or_changed_list_is_refused(config: Config, tmp_path: Path) -
         changed = tmp_path / "changed.json"
         changed.write_text(json.dumps(document), encoding="utf-8")
         with pytest.raises(InputError, match="differs"):
-            acting(catalogue, config, "G. Secretaris").approve_destruction_list(str(changed), role="archivaris")
+            acting(config, "G. Secretaris").approve_destruction_list(str(changed), role="archivaris")
         with pytest.raises(InputError, match="differs"):
             beheer.destroy_destruction_list(str(changed))
         # Roles required by the settings: one approval is not enough.
@@ -174,10 +170,10 @@ def test_unapproved_or_changed_list_is_refused(config: Config, tmp_path: Path) -
                             (json.dumps(stored.content), drawn.list_id))
         assert all(Path(r).is_dir() for r in result.locations)
         assert catalogue.tombstone(result.record_id) is None
-        acting(catalogue, config, "G. Secretaris").approve_destruction_list(drawn.list_id, role="gemeentesecretaris")
+        acting(config, "G. Secretaris").approve_destruction_list(drawn.list_id, role="gemeentesecretaris")
         assert beheer.destroy_destruction_list(drawn.list_id).destroyed == [result.record_id]
         with pytest.raises(InputError, match="already executed"):
-            acting(catalogue, config, "C. Derde").approve_destruction_list(drawn.list_id, role="archivaris")
+            acting(config, "C. Derde").approve_destruction_list(drawn.list_id, role="archivaris")
 
 
 def test_four_eyes_the_drafter_and_one_name_in_two_roles_are_refused_and_nothing_is_destroyed(
@@ -185,16 +181,16 @@ def test_four_eyes_the_drafter_and_one_name_in_two_roles_are_refused_and_nothing
     result, _ = ingest_record(config, tmp_path)
     require_roles(config, "archivaris", "gemeentesecretaris")
     with catalogue_of(config) as catalogue:
-        drafter, archivist = acting(catalogue, config, "D. Opsteller"), acting(catalogue, config, "A. Archivaris")
+        drafter, archivist = acting(config, "D. Opsteller"), acting(config, "A. Archivaris")
         drawn = drafter.draw_up_destruction_list()
         assert drawn is not None and drawn.content["drawn_up_by"] == "D. Opsteller"
         with pytest.raises(InputError, match="drew the list up"):
-            acting(catalogue, config, " d.  opsteller ").approve_destruction_list(drawn.list_id, role="archivaris")
+            acting(config, " d.  opsteller ").approve_destruction_list(drawn.list_id, role="archivaris")
         with pytest.raises(InputError, match="role"):
             archivist.approve_destruction_list(drawn.list_id, role=" ")
         archivist.approve_destruction_list(drawn.list_id, role="archivaris")
         with pytest.raises(InputError, match="already approved"):
-            acting(catalogue, config, "a. archivaris").approve_destruction_list(drawn.list_id,
+            acting(config, "a. archivaris").approve_destruction_list(drawn.list_id,
                                                                                 role="gemeentesecretaris")
         assert [a.by for a in catalogue.approvals(drawn.list_id)] == ["A. Archivaris"]  # the refusals left nothing
         with pytest.raises(InputError, match="gemeentesecretaris"):
@@ -214,8 +210,8 @@ def test_four_eyes_the_drafter_and_one_name_in_two_roles_are_refused_and_nothing
         with pytest.raises(InputError, match="gemeentesecretaris"):
             drafter.destroy_destruction_list(drawn.list_id)
         assert all(Path(r).is_dir() for r in result.locations) and catalogue.tombstone(result.record_id) is None
-        acting(catalogue, config, "G. Secretaris").approve_destruction_list(drawn.list_id, role="gemeentesecretaris")
-        beheer = acting(catalogue, config, "B. Beheer")
+        acting(config, "G. Secretaris").approve_destruction_list(drawn.list_id, role="gemeentesecretaris")
+        beheer = acting(config, "B. Beheer")
         assert beheer.destroy_destruction_list(drawn.list_id).destroyed == [result.record_id]
 
 
@@ -224,11 +220,11 @@ def test_interrupted_destruction_completes_and_touches_nothing_else(config: Conf
     due, token = ingest_record(config, tmp_path)
     kept, kept_token = ingest_record(config, tmp_path, {"waardering": "V", "bewaartermijn": "P50Y"})
     with catalogue_of(config) as catalogue:
-        beheer = acting(catalogue, config, "B. Beheer")
+        beheer = acting(config, "B. Beheer")
         before = {f.path: f.sha256 for f in catalogue.files(due.aip_id)}
         drawn = beheer.draw_up_destruction_list()
         assert drawn is not None and [i["record_id"] for i in drawn.content["items"]] == [due.record_id]
-        acting(catalogue, config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
+        acting(config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
 
         real_remove, calls = destruction._remove_bag, []
 
@@ -252,7 +248,7 @@ def test_interrupted_destruction_completes_and_touches_nothing_else(config: Conf
         assert {f.kind.value for f in report.findings if f.aip_id == due.aip_id} <= {"unknown bag"}
         assert all(f.repaired_from is None for f in report.findings)
         with pytest.raises(InputError, match="being destroyed") as refused:
-            acting(catalogue, config, "W. Woo").place_hold(due.record_id, reason="te laat")
+            acting(config, "W. Woo").place_hold(due.record_id, reason="te laat")
         assert "edepot" not in refused.value.hint
 
         result = beheer.destroy_destruction_list(drawn.list_id)
@@ -280,17 +276,17 @@ def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config
     indexed = index_if_search_exists(config, result)
     if indexed:  # the messages are now in the catalogue's file (or its WAL) as well
         assert any(p.name.startswith("catalogue") for p in files_holding(config.data_dir, token.encode()))
-    dip = create_dip(result.aip_id, tmp_path / "delivered" / "dip", config, by=TEST_OPERATOR)
+    dip = create_dip(result.aip_id, tmp_path / "delivered" / "dip", config, store=store_of(config), by=TEST_OPERATOR)
     (tmp_path / "delivered" / "dip" / "notes-of-the-researcher.txt").write_text("mine", encoding="utf-8")
     quarantined = config.quarantine_dir / "location-1" / result.aip_id / "data" / "stray.txt.1234"
     quarantined.parent.mkdir(parents=True)
     quarantined.write_text(f"stray copy {token}", encoding="utf-8")
     with catalogue_of(config) as catalogue:
         destroyed_files = {f.path: (f.size, f.sha256) for f in catalogue.files(result.aip_id)}
-        beheer = acting(catalogue, config, "B. Beheer")
+        beheer = acting(config, "B. Beheer")
         drawn = beheer.draw_up_destruction_list()
         assert drawn is not None
-        acting(catalogue, config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
+        acting(config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
         outcome = beheer.destroy_destruction_list(drawn.list_id)
         tomb = catalogue.tombstone(result.record_id)
         events = [e.type for e in catalogue.events(result.aip_id)]
@@ -323,7 +319,7 @@ def test_reappraisal_and_start_dates_are_recorded_events(config: Config, tmp_pat
     zaak = {"waardering": "V", "bewaartermijn": {"looptijd": "P1Y", "trigger": "Afsluiting zaak"}}
     result, _ = ingest_record(config, tmp_path, zaak)
     with catalogue_of(config) as catalogue:
-        beheer, archivist = acting(catalogue, config, "R. Beheer"), acting(catalogue, config, "A. Archivaris")
+        beheer, archivist = acting(config, "R. Beheer"), acting(config, "A. Archivaris")
         assert [s.record_id for s in beheer.to_appraise()] == [result.record_id]
         assert beheer.draw_up_destruction_list() is None
         schedule = beheer.set_retention_start(result.record_id, day=date(2024, 2, 29),
@@ -406,8 +402,7 @@ def test_a_record_becomes_due_at_local_midnight_across_dst(config: Config, tmp_p
     # Last message on 29 March 2025, P1Y: due from 29 March 2026 (the day of the switch to CEST).
     result, _ = ingest_record(config, tmp_path, last_day="29-03-2025")
     at = replace(config, clock=lambda: datetime.fromisoformat(moment))
-    with catalogue_of(config) as catalogue:
-        drawn = acting(catalogue, at, TEST_OPERATOR).draw_up_destruction_list()
+    drawn = acting(at, TEST_OPERATOR).draw_up_destruction_list()
     assert (drawn is not None) is listed
     if drawn is not None:
         assert drawn.content["items"][0]["destruction_date"] == "2026-03-29"
@@ -424,9 +419,8 @@ def test_an_aip_without_mdto_is_reported_and_never_due(config: Config, tmp_path:
                      options=SipOptions(metadata_standard="topx"))
     topx_only = ingest(sip.path, config)
     described, _ = ingest_record(config, tmp_path)
-    with catalogue_of(config) as catalogue:
-        refreshed = acting(catalogue, config, TEST_OPERATOR).refresh_schedules()
-        drawn = acting(catalogue, config, TEST_OPERATOR).draw_up_destruction_list()
+    refreshed = acting(config, TEST_OPERATOR).refresh_schedules()
+    drawn = acting(config, TEST_OPERATOR).draw_up_destruction_list()
     assert [s.record_id for s in refreshed.schedules] == [described.record_id]
     problems = refreshed.not_scheduled
     assert len(problems) == 1 and topx_only.record_id in problems[0] and "ToPX" in problems[0]
@@ -440,7 +434,7 @@ def test_nothing_is_done_anonymously_and_every_retention_event_names_who_acted(c
     behind_edepots_back(config, "DELETE FROM retention WHERE record_id = ?", (result.record_id,))
     with catalogue_of(config) as catalogue:
         written = len(catalogue.events(result.aip_id))
-        nobody = acting(catalogue, config, None)
+        nobody = acting(config, None)
         assert nobody.holds() == [] and nobody.destruction_lists() == []  # reading needs nobody
         for action in (lambda: nobody.place_hold(result.record_id, reason="Woo-verzoek 9"),
                        lambda: nobody.lift_holds(result.record_id, reason="klaar"),
@@ -454,16 +448,16 @@ def test_nothing_is_done_anonymously_and_every_retention_event_names_who_acted(c
             assert refused.value.ref == "E112"
         assert len(catalogue.events(result.aip_id)) == written and catalogue.retention_row(result.record_id) is None
 
-        assert acting(catalogue, config, "R. Beheer").to_appraise() == []  # computes the missing schedule
-        woo = acting(catalogue, config, "W. Woo")
+        assert acting(config, "R. Beheer").to_appraise() == []  # computes the missing schedule
+        woo = acting(config, "W. Woo")
         woo.place_hold(result.record_id, reason="Woo-verzoek 9")
         woo.lift_holds(result.record_id, reason="Woo-besluit onherroepelijk")
-        archivist = acting(catalogue, config, "A. Archivaris")
+        archivist = acting(config, "A. Archivaris")
         archivist.reappraise(result.record_id, reason="besluit 12", bewaartermijn="P1Y")
-        drawn = acting(catalogue, config, "D. Opsteller").draw_up_destruction_list()
+        drawn = acting(config, "D. Opsteller").draw_up_destruction_list()
         assert drawn is not None
         archivist.approve_destruction_list(drawn.list_id, role="archivaris")
-        acting(catalogue, config, "B. Beheer").destroy_destruction_list(drawn.list_id)
+        acting(config, "B. Beheer").destroy_destruction_list(drawn.list_id)
         events = catalogue.events(result.aip_id)[written:]
         tomb = catalogue.tombstone(result.record_id)
     people = [(e.type, [a for a in e.agents if a.startswith("person:")]) for e in events]

@@ -15,16 +15,16 @@ import pytest
 from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, shared_archive
 from pypdf import PdfReader
 
-from access.access_log import DipState, open_register
 from access.dip import DipRequest, build_dip, create_dip
 from access.inventory import read_csv
 from access.purge import purge_expired
 from access.redaction import ManualRedaction, Withholding
 from kernel.errors import AccessDenied
+from preservation.access_register import DipState, open_register
 from preservation.catalogue import open_catalogue
 from preservation.pdfa_check import check_pdfa
 from preservation.search_index import Filters
-from tests.conftest import TEST_OPERATOR
+from tests.conftest import TEST_OPERATOR, store_of
 
 MAKER = TEST_OPERATOR  # who makes and purges the DIPs of these tests
 
@@ -64,7 +64,7 @@ def woo_request(names: Path, **changes: object) -> DipRequest:
 def test_redacted_strings_are_absent_from_every_file_of_the_dip(archive: Archive, names: Path,
                                                                tmp_path: Path) -> None:
     result = build_dip(tmp_path / "dip", woo_request(names, manual=(ManualRedaction(6, 0, 11, "5.2", archive.personal),)),
-                       archive.config, by=MAKER)
+                       archive.config, store=store_of(archive.config), by=MAKER)
     content = everything_in(result.path)
     for secret in (*PERSONAL_SECRETS, *RESTRICTED_SECRETS, "Persoonlijk"):
         assert secret.encode("utf-8") not in content, secret
@@ -86,7 +86,7 @@ def test_redacted_strings_are_absent_from_every_file_of_the_dip(archive: Archive
 
 def test_the_inventory_matches_the_dip(archive: Archive, names: Path, tmp_path: Path) -> None:
     request = woo_request(names, withhold=(Withholding(5, "5.1 lid 2 sub i", archive.personal),), woo_request="2026-041")
-    result = build_dip(tmp_path / "dip", request, archive.config, by=MAKER)
+    result = build_dip(tmp_path / "dip", request, archive.config, store=store_of(archive.config), by=MAKER)
     rows = read_csv(result.path / "inventarislijst.csv")
     assert [int(r["nr"]) for r in rows] == list(range(1, len(rows) + 1))
     delivered = {}
@@ -126,14 +126,14 @@ def test_a_researcher_cannot_obtain_a_restricted_record_before_its_date_and_can_
                                                                                       tmp_path: Path) -> None:
     request = DipRequest(requester="R. Onderzoeker", purpose="onderzoek", on=date(2030, 12, 31))
     with pytest.raises(AccessDenied) as refused:
-        build_dip(tmp_path / "before", request, archive.config, by=MAKER, aip_ids=(archive.restricted,))
+        build_dip(tmp_path / "before", request, archive.config, store=store_of(archive.config), by=MAKER, aip_ids=(archive.restricted,))
     assert "2031-01-01" in refused.value.message
     assert not (tmp_path / "before").exists()
-    after = build_dip(tmp_path / "after", replace(request, on=date(2031, 1, 1)), archive.config, by=MAKER,
+    after = build_dip(tmp_path / "after", replace(request, on=date(2031, 1, 1)), archive.config, store=store_of(archive.config), by=MAKER,
                       aip_ids=(archive.restricted,))
     assert b"zwaluwnest" in (after.path / "conversation.json").read_bytes()
     with pytest.raises(AccessDenied):
-        build_dip(tmp_path / "closed", replace(request, on=date(2099, 1, 1)), archive.config, by=MAKER,
+        build_dip(tmp_path / "closed", replace(request, on=date(2099, 1, 1)), archive.config, store=store_of(archive.config), by=MAKER,
                   aip_ids=(archive.closed,))
 
 
@@ -143,7 +143,7 @@ def test_a_permit_lets_its_holder_have_the_record_and_is_logged(archive: Archive
     assert main(["--data-dir", str(archive.config.data_dir), "access", "permit", "--record", archive.closed,
                  "--to", "Prof. Toegang", "--until", "2099-01-01", "--reason", "onderzoek naar beveiliging"]) == 0
     request = DipRequest(requester="Prof. Toegang", purpose="onderzoek", on=date(2026, 11, 23))
-    result = build_dip(tmp_path / "permitted", request, archive.config, by=MAKER, aip_ids=(archive.closed,))
+    result = build_dip(tmp_path / "permitted", request, archive.config, store=store_of(archive.config), by=MAKER, aip_ids=(archive.closed,))
     assert b"ijsvogel" in (result.path / "conversation.json").read_bytes()
     with open_register(archive.config.catalogue_url) as register:
         actions = [(e.action, e.requester) for e in register.log("Prof. Toegang")]
@@ -154,7 +154,7 @@ def test_media_of_redacted_messages_are_withheld_and_the_chat_file_never_deliver
                                                                                   tmp_path: Path) -> None:
     request = DipRequest(requester="K. Journalist", purpose="Woo", on=date(2026, 11, 23),
                          manual=(ManualRedaction(14, 0, 13, "5.1 lid 2 sub i"),))
-    result = build_dip(tmp_path / "dip", request, archive.config, by=MAKER, aip_ids=(archive.open,))
+    result = build_dip(tmp_path / "dip", request, archive.config, store=store_of(archive.config), by=MAKER, aip_ids=(archive.open,))
     media = {p.name for p in (result.path / "media").iterdir()}
     assert "00000005-PHOTO-2024-03-14-10-21-07.jpg" in media  # an unredacted message keeps its photo
     assert not any("Schetsontwerp" in name for name in media)  # the redacted message's PDF is withheld
@@ -172,18 +172,18 @@ def test_media_of_redacted_messages_are_withheld_and_the_chat_file_never_deliver
 
 
 def test_the_archives_own_dip_is_whole_and_unredacted(archive: Archive, tmp_path: Path) -> None:
-    result = create_dip(archive.personal, tmp_path / "own", archive.config, by=MAKER)
+    result = create_dip(archive.personal, tmp_path / "own", archive.config, store=store_of(archive.config), by=MAKER)
     text = (result.path / "conversation.json").read_text(encoding="utf-8")
     assert "06-12345678" in text and (result.path / "original" / "personal.txt").is_file()
 
 
 def test_expired_dips_are_purged_and_logged(archive: Archive, tmp_path: Path) -> None:
     request = DipRequest(requester="Tijdelijk", purpose="inzage", on=date(2026, 11, 23), expires=date(2026, 11, 30))
-    short = build_dip(tmp_path / "short", request, archive.config, by=MAKER, aip_ids=(archive.personal,))
-    long = build_dip(tmp_path / "long", replace(request, expires=date(2026, 12, 31)), archive.config, by=MAKER,
+    short = build_dip(tmp_path / "short", request, archive.config, store=store_of(archive.config), by=MAKER, aip_ids=(archive.personal,))
+    long = build_dip(tmp_path / "long", replace(request, expires=date(2026, 12, 31)), archive.config, store=store_of(archive.config), by=MAKER,
                      aip_ids=(archive.personal,))
-    assert purge_expired(archive.config, by=MAKER, on=date(2026, 11, 30)) == []  # the last day still counts
-    removed = purge_expired(archive.config, by=MAKER, on=date(2026, 12, 1))
+    assert purge_expired(archive.config, store_of(archive.config).register, by=MAKER, on=date(2026, 11, 30)) == []  # the last day still counts
+    removed = purge_expired(archive.config, store_of(archive.config).register, by=MAKER, on=date(2026, 12, 1))
     assert [r.dip_id for r in removed] == [short.dip_id] and removed[0].removed
     assert not short.path.exists() and long.path.exists()
     with open_register(archive.config.catalogue_url) as register:
@@ -192,13 +192,13 @@ def test_expired_dips_are_purged_and_logged(archive: Archive, tmp_path: Path) ->
     assert states[short.dip_id] is DipState.PURGED and states[long.dip_id] is DipState.DELIVERED
     assert [e.action for e in log] == ["dip-delivered", "dip-purged"]
     assert log[0].until == date(2026, 11, 30) and log[0].purpose == "inzage"
-    assert purge_expired(archive.config, by=MAKER, on=date(2026, 12, 2)) == []  # once
+    assert purge_expired(archive.config, store_of(archive.config).register, by=MAKER, on=date(2026, 12, 2)) == []  # once
 
 
 def test_every_delivery_leaves_a_premis_event(archive: Archive, tmp_path: Path) -> None:
     request = DipRequest(requester="Gebeurtenis", purpose="controle", on=date(2026, 11, 23),
                          query="vergunning", filters=Filters(aip=archive.personal))
-    result = build_dip(tmp_path / "dip", request, archive.config, by=MAKER)
+    result = build_dip(tmp_path / "dip", request, archive.config, store=store_of(archive.config), by=MAKER)
     catalogue = open_catalogue(archive.config.catalogue_url)
     try:
         events = catalogue.events(archive.personal)
@@ -239,7 +239,7 @@ def test_the_own_dip_is_found_by_kenmerk_and_its_pdf_and_viewer_say_what_they_ho
     catalogue = open_catalogue(archive.config.catalogue_url)
     kenmerk = catalogue.aip(archive.open).record_id
     catalogue.close()
-    result = create_dip(kenmerk, tmp_path / "own", archive.config, by=MAKER)  # the kenmerk, not the AIP id
+    result = create_dip(kenmerk, tmp_path / "own", archive.config, store=store_of(archive.config), by=MAKER)  # the kenmerk, not the AIP id
     assert result.aip_id == archive.open
     page = (result.path / "viewer.html").read_text(encoding="utf-8")
     assert "<h1>Eigen gebruik archief: niet voor verstrekking aan derden</h1>" in page
@@ -255,7 +255,7 @@ def test_the_own_dip_is_found_by_kenmerk_and_its_pdf_and_viewer_say_what_they_ho
 def test_a_selection_shows_each_messages_number_and_the_gaps_between(archive: Archive, tmp_path: Path) -> None:
     request = DipRequest(requester="K. Journalist", purpose="Woo-verzoek",
                          on=date(2026, 11, 23), query="schetsontwerp", filters=Filters(aip=archive.open))
-    result = build_dip(tmp_path / "dip", request, archive.config, by=MAKER)
+    result = build_dip(tmp_path / "dip", request, archive.config, store=store_of(archive.config), by=MAKER)
     text = "\n".join(p.extract_text() for p in PdfReader(result.path / "conversation.pdf").pages)
     delivered = json.loads((result.path / "conversation.json").read_text(encoding="utf-8"))["messages"]
     numbers = [m["seq"] for m in delivered]

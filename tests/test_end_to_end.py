@@ -24,7 +24,7 @@ from preservation.catalogue import open_catalogue
 from preservation.fixity import run_fixity
 from preservation.pdfa_check import check_pdfa
 from preservation.storage import LocalDirectoryLocation, open_locations
-from tests.conftest import REPO, TEST_OPERATOR, shared_or_skip
+from tests.conftest import REPO, TEST_OPERATOR, shared_or_skip, store_of
 
 SAMPLE = next((REPO / "samples" / "whatsapp-ios-nl").glob("*.zip"))
 
@@ -54,7 +54,7 @@ def test_sample_goes_from_export_to_dip(config: Config, tmp_path: Path) -> None:
             assert f">{event}<" in premis, event
     assert fixity(config).findings == []
 
-    dip = create_dip(result.aip_id, tmp_path / "dip", config, by=TEST_OPERATOR)
+    dip = create_dip(result.aip_id, tmp_path / "dip", config, store=store_of(config), by=TEST_OPERATOR)
     pdf = dip.path / "conversation.pdf"
     assert check_pdfa(pdf).ok
     assert (dip.path / "original" / SAMPLE.name).read_bytes() == SAMPLE.read_bytes()
@@ -207,7 +207,7 @@ def test_mms_images_inside_an_sms_backup_reach_the_aip_and_the_dip(config: Confi
         for name, data in parts.items():
             assert (bag / "data" / "preservation" / "media" / name).read_bytes() == data
         assert (bag / "data" / "original" / export.name).read_bytes() == export.read_bytes()
-    dip = create_dip(result.aip_id, tmp_path / "dip", config, by=TEST_OPERATOR)
+    dip = create_dip(result.aip_id, tmp_path / "dip", config, store=store_of(config), by=TEST_OPERATOR)
     delivered = {p.relative_to(dip.path / "media").as_posix(): p.read_bytes()
                  for p in (dip.path / "media").rglob("*") if p.is_file()}
     assert all(delivered.get(name) == data for name, data in parts.items())

@@ -14,22 +14,17 @@ from django.db import connections
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from access.access_log import open_register
 from access.search import SearchRequest, search
 from edepot.service import Depot
 from kernel.errors import InputError
 from kernel.model import Message, MessageKind
+from preservation.access_register import open_register
+from preservation.catalogue_db.database import catalogue_alias
 from preservation.record_access import Openness, RecordAccess
-from preservation.search_index import (
-    Filters,
-    find_messages,
-    index_conversation,
-    open_index,
-    parse_query,
-    records,
-    remove_aip_from_index,
-)
+from preservation.search_index import Filters, open_index, parse_query
 from preservation.search_stems import stemmer_version
+from preservation.unit_of_work import open_unit_of_work
+from tests.conftest import store_of
 
 BEFORE = date(2026, 11, 23)
 AFTER = date(2031, 1, 1)
@@ -43,7 +38,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 def hits(archive: Archive, query: str, role: str = "archivist", on: date = BEFORE, requester: str | None = None,
          **filters: object) -> list:
     request = SearchRequest(query, Filters(**filters), role=role, on=on, requester=requester, limit=100)  # type: ignore[arg-type]
-    return list(search(archive.config.catalogue_url, request).hits)
+    return list(search(store_of(archive.config), request).hits)
 
 
 def seqs(found: list, aip: str) -> list[int]:
@@ -97,12 +92,12 @@ def test_researcher_sees_only_open_records_until_the_restriction_ends(archive: A
 def test_snippets_of_a_researcher_hold_no_personal_or_restricted_data(archive: Archive) -> None:
     request = SearchRequest("bel OR iban OR buurman OR vergunning OR zwaluwnest OR ijsvogel", role="researcher",
                             on=BEFORE, limit=100)
-    document = json.dumps(search(archive.config.catalogue_url, request).to_dict()["hits"], ensure_ascii=False)
+    document = json.dumps(search(store_of(archive.config), request).to_dict()["hits"], ensure_ascii=False)
     for secret in [*PERSONAL_SECRETS[:6], *RESTRICTED_SECRETS]:
         assert secret not in document, secret
     assert "[gelakt: 5.1.2e]" in document and "[gelakt: 5.1.1e]" in document
     archivist = SearchRequest("bel", role="archivist", on=BEFORE, limit=100)
-    assert "06-12345678" in json.dumps(search(archive.config.catalogue_url, archivist).to_dict())
+    assert "06-12345678" in json.dumps(search(store_of(archive.config), archivist).to_dict())
 
 
 def test_a_permit_opens_a_restricted_record_to_its_holder_only(archive: Archive) -> None:
@@ -116,15 +111,15 @@ def test_a_permit_opens_a_restricted_record_to_its_holder_only(archive: Archive)
 
 
 def _records(archive: Archive) -> list:
-    return records(open_index(archive.config.catalogue_url))
+    return open_index(archive.config.catalogue_url).records()
 
 
 def test_sorting_and_paging(archive: Archive) -> None:
     url = archive.config.catalogue_url
-    newest = search(url, SearchRequest("vergunning", role="archivist", on=BEFORE, sort="newest", limit=100)).hits
+    newest = search(open_unit_of_work(url), SearchRequest("vergunning", role="archivist", on=BEFORE, sort="newest", limit=100)).hits
     assert [h.timestamp for h in newest] == sorted((h.timestamp for h in newest), reverse=True)
-    first = search(url, SearchRequest("vergunning", role="archivist", on=BEFORE, limit=2))
-    second = search(url, SearchRequest("vergunning", role="archivist", on=BEFORE, limit=2, offset=2))
+    first = search(open_unit_of_work(url), SearchRequest("vergunning", role="archivist", on=BEFORE, limit=2))
+    second = search(open_unit_of_work(url), SearchRequest("vergunning", role="archivist", on=BEFORE, limit=2, offset=2))
     assert first.more and len(first.hits) == 2
     assert {(h.aip_id, h.seq) for h in first.hits}.isdisjoint({(h.aip_id, h.seq) for h in second.hits})
 
@@ -139,20 +134,20 @@ def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_o
     db = open_index(url)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     open_facts = RecordAccess("R-1", "een", Openness.OPEN)
-    index_conversation(db, "aip-1", make_messages(["de vergunningen zijn er", "niets"]), open_facts, now)
-    index_conversation(db, "aip-2", make_messages(["vergunning twee"]), RecordAccess("R-2", "twee", Openness.OPEN), now)
+    db.index("aip-1", make_messages(["de vergunningen zijn er", "niets"]), open_facts, now)
+    db.index("aip-2", make_messages(["vergunning twee"]), RecordAccess("R-2", "twee", Openness.OPEN), now)
     terms = parse_query("vergunning")
-    assert len(find_messages(db, terms, Filters(), None, None)) == 2
-    assert remove_aip_from_index(url, "aip-1") == 2
-    assert remove_aip_from_index(url, "aip-1") == 0
-    assert [m.text for m in find_messages(db, terms, Filters(), None, None)] == ["vergunning twee"]
-    with connections[db].cursor() as cursor:
+    assert len(db.find_messages(terms, Filters(), None, None)) == 2
+    assert db.remove("aip-1") == 2
+    assert db.remove("aip-1") == 0
+    assert [m.text for m in db.find_messages(terms, Filters(), None, None)] == ["vergunning twee"]
+    with connections[catalogue_alias(url)].cursor() as cursor:
         cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
     # A second AIP of record R-2 (a new version) hides the first from searches without --aip.
-    index_conversation(db, "aip-3", make_messages(["vergunning drie"]), RecordAccess("R-2", "twee", Openness.OPEN),
+    db.index("aip-3", make_messages(["vergunning drie"]), RecordAccess("R-2", "twee", Openness.OPEN),
                        now)
-    current = [r for r in records(db) if r.current]
-    found = find_messages(db, terms, Filters(), current, None)
+    current = [r for r in db.records() if r.current]
+    found = db.find_messages(terms, Filters(), current, None)
     assert [m.text for m in found] == ["vergunning drie"]
 
 
@@ -161,14 +156,14 @@ def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_o
 def test_any_query_text_is_either_refused_cleanly_or_searched(tmp_path_factory: pytest.TempPathFactory,
                                                              query: str) -> None:
     db = open_index(f"sqlite:///{tmp_path_factory.getbasetemp() / 'hypothesis-index.sqlite'}")
-    if not records(db):
-        index_conversation(db, "a", make_messages(['zeg "NEAR(a b)" OR AND * ^ : {x}', "gewoon"]),
+    if not db.records():
+        db.index("a", make_messages(['zeg "NEAR(a b)" OR AND * ^ : {x}', "gewoon"]),
                            RecordAccess("R", "r", Openness.OPEN), datetime(2026, 1, 1, tzinfo=timezone.utc))
     try:
         terms = parse_query(query)
     except InputError:
         return
-    find_messages(db, terms, Filters(), None, 10)  # must not raise: user text never becomes FTS syntax
+    db.find_messages(terms, Filters(), None, 10)  # must not raise: user text never becomes FTS syntax
 
 
 def test_command_line_search_and_reindex(archive: Archive) -> None:
@@ -198,7 +193,7 @@ def test_command_line_search_and_reindex(archive: Archive) -> None:
 def test_the_total_counts_every_hit_and_a_filter_alone_searches_without_words(archive: Archive) -> None:
     def page(query: str, limit: int, **filters: object):  # noqa: ANN202
         request = SearchRequest(query, Filters(**filters), role="archivist", on=BEFORE, limit=limit)  # type: ignore[arg-type]
-        return search(archive.config.catalogue_url, request)
+        return search(store_of(archive.config), request)
 
     everything = page("vergunning", 100)
     first = page("vergunning", 2)
@@ -209,7 +204,7 @@ def test_the_total_counts_every_hit_and_a_filter_alone_searches_without_words(ar
     assert {h.aip_id for h in media.hits} >= {archive.open}
     with pytest.raises(InputError, match="a filter"):  # the Depot's rule: no words and no filter is refused
         Depot(archive.config, person=None).search(SearchRequest("", role="archivist", on=BEFORE))
-    researcher = search(archive.config.catalogue_url, SearchRequest("vergunning", role="researcher", on=BEFORE))
+    researcher = search(store_of(archive.config), SearchRequest("vergunning", role="researcher", on=BEFORE))
     assert researcher.total == len(hits(archive, "vergunning", role="researcher"))  # counts only what one may see
 
 
@@ -219,11 +214,11 @@ def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(tmp_path:
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     for n, custodian in enumerate(("Wethouder Bakker", "Wethouder Claes", "Griffier de Wit"), start=1):
         facts = RecordAccess(f"R-{n}", f"gesprek {n}", Openness.OPEN, custodians=(custodian,))
-        index_conversation(db, f"aip-{n}", make_messages(["vergunning marktplein"]), facts, now)
+        db.index(f"aip-{n}", make_messages(["vergunning marktplein"]), facts, now)
 
     def found(*custodians: str) -> set[str]:
         request = SearchRequest("marktplein", Filters(custodians=custodians), role="archivist", on=BEFORE)
-        return {h.record_id for h in search(url, request).hits}
+        return {h.record_id for h in search(open_unit_of_work(url), request).hits}
 
     assert found() == {"R-1", "R-2", "R-3"}
     assert found("wethouder") == {"R-1", "R-2"}  # "the aldermen's chats"
@@ -234,19 +229,19 @@ def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(tmp_path:
 def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
     db = open_index(url)
-    index_conversation(db, "aip-1", make_messages(["de wethouders"]), RecordAccess("R-1", "een", Openness.OPEN),
+    db.index("aip-1", make_messages(["de wethouders"]), RecordAccess("R-1", "een", Openness.OPEN),
                        datetime(2026, 1, 1, tzinfo=timezone.utc))
-    with connections[db].cursor() as cursor:  # as an older PyStemmer left it: no stems in the FTS index
+    with connections[catalogue_alias(url)].cursor() as cursor:  # as an older PyStemmer left it: no stems in the FTS index
         cursor.execute("INSERT INTO search_fts(search_fts, rowid, body, stems) SELECT 'delete', message_id, body, "
                        "edepot_stems(body) FROM search_messages")
         cursor.execute("INSERT INTO search_fts(rowid, body, stems) SELECT message_id, body, '' FROM search_messages")
         cursor.execute("UPDATE search_meta SET value = 'dutch_porter PyStemmer 0.0' WHERE key = 'stemmer'")
-    assert find_messages(db, parse_query("wethouder"), Filters(), None, None) == []
-    script = ("import sys; from preservation.search_index import find_messages, open_index, parse_query, Filters; "
-              "print(len(find_messages(open_index(sys.argv[1]), parse_query('wethouder'), Filters(), None, None)))")
+    assert db.find_messages(parse_query("wethouder"), Filters(), None, None) == []
+    script = ("import sys; from preservation.search_index import open_index, parse_query, Filters; "
+              "print(len(open_index(sys.argv[1]).find_messages(parse_query('wethouder'), Filters(), None, None)))")
     found = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True, timeout=120)
     assert found.stdout.strip() == "1", found.stderr
-    with connections[db].cursor() as cursor:
+    with connections[catalogue_alias(url)].cursor() as cursor:
         cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
         cursor.execute("SELECT value FROM search_meta WHERE key = 'stemmer'")
         assert cursor.fetchone()[0] == stemmer_version()

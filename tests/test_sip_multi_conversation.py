@@ -26,7 +26,7 @@ from ingest.split import split_export
 from kernel.config import Config
 from kernel.errors import InputError
 from kernel.model import Conversation
-from tests.conftest import TEST_OPERATOR, shared_or_skip
+from tests.conftest import TEST_OPERATOR, shared_or_skip, store_of
 from tests.test_selection import all_bytes, needles
 
 EDEPOT = [sys.executable, "-m", "edepot.cli"]
@@ -436,7 +436,7 @@ def test_a_conversation_sip_is_ingested_and_delivered_with_its_media(sms: Path, 
     image = THREADS[0][3]
     assert image is not None
     assert any(p.read_bytes() == image for p in (stored / "data/original").rglob("*.png"))
-    dip = create_dip(result.aip_id, tmp_path / "dip", config, by=TEST_OPERATOR).path
+    dip = create_dip(result.aip_id, tmp_path / "dip", config, store=store_of(config), by=TEST_OPERATOR).path
     delivered = json.loads(next(dip.rglob("conversation.json")).read_text(encoding="utf-8"))
     assert [m["text"] for m in delivered["messages"]] == [m.text for m in parsed[0].messages]
     assert any(p.read_bytes() == image for p in dip.rglob("*.png"))
@@ -616,7 +616,7 @@ def test_a_whole_telegram_export_shows_its_photo_in_the_rendering(as_zip: bool, 
     export = zipped(folder, tmp_path / "telegram.zip") if as_zip else folder
     made = create_sip([export], tmp_path / "sip", config)
     result = ingest(made.path, config)
-    dip = create_dip(result.aip_id, tmp_path / "dip", config, by=TEST_OPERATOR).path
+    dip = create_dip(result.aip_id, tmp_path / "dip", config, store=store_of(config), by=TEST_OPERATOR).path
     for pdf in (result.locations[0] / "data/preservation/conversation.pdf", dip / "conversation.pdf"):
         pages = PdfReader(pdf).pages
         assert "niet aanwezig" not in "".join(page.extract_text() for page in pages)

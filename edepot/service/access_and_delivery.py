@@ -18,12 +18,12 @@ from kernel.errors import InputError, NotFound
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from access.access_log import AccessRegister, DipEntry, LogEntry, Permit
     from access.dip import DipResult
     from access.purge import Removal
     from access.redaction import ManualRedaction, Withholding
     from access.restrictions import RestrictionChange
     from access.search import Reindexed, SearchRequest, SearchResult
+    from preservation.access_register import DipEntry, LogEntry, Permit
     from preservation.leftovers import Leftover
     from preservation.search_index import Filters
 
@@ -107,20 +107,20 @@ class AccessService(DepotBase):
             redact_names=order.redact_names, manual=order.manual, withhold=order.withhold,
             auto_redact=order.auto_redact, query=order.query, filters=filters, context=max(0, order.context),
             own_use=own_use, woo_request=order.woo_request.strip() if order.woo_request else None)
-        return build_dip(out, request, self.config, by=person.name, aip_ids=() if order.query else order.records)
+        return build_dip(out, request, self.config, store=self.store, by=person.name,
+                         aip_ids=() if order.query else order.records)
 
     def purge_dips(self, *, on: date | None = None) -> DipPurge:
         """Remove the DIPs whose expiry day lies before `on` (default today), each logged as purged by the acting
         person, and the staging of DIPs whose making was killed."""
         from access.purge import clear_dip_leftovers, purge_expired
 
-        removals = purge_expired(self.config, by=self.actor("purging expired DIPs").name, on=on)
+        removals = purge_expired(self.config, self.register, by=self.actor("purging expired DIPs").name, on=on)
         return DipPurge(removals, clear_dip_leftovers(self.config))
 
     def dips(self) -> list[DipEntry]:
         """Every DIP delivered, with requester, purpose, expiry and state, oldest first."""
-        with self._register() as register:
-            return register.dips()
+        return self.register.dips()
 
     # -- openness, permits, the access log
 
@@ -134,7 +134,7 @@ class AccessService(DepotBase):
         if not reason.strip():
             raise InputError("a decision on a record's openness needs its reason")
         person = self.actor("deciding a record's openness")
-        return set_restriction(self.config, record, restriction, by=person.name, reason=reason)
+        return set_restriction(self.store, record, restriction, by=person.name, reason=reason, at=self.now())
 
     def grant_permit(self, record: str, *, to: str, until: date, reason: str) -> Permit:
         """Let the person `to` have a restricted record (AIP id or kenmerk) up to and including `until`, granted by
@@ -149,18 +149,15 @@ class AccessService(DepotBase):
         if not records:
             raise NotFound(f"no record or AIP {record!r} in the catalogue",
                            hint="list the AIPs and records the catalogue holds").with_facts(unknown_aip=record)
-        with self._register() as register:
-            return register.grant_permit(records.pop(), grantee, until, why, person.name, self.now())
+        return self.register.grant_permit(records.pop(), grantee, until, why, person.name, self.now())
 
     def permits(self, grantee: str | None = None) -> list[Permit]:
         """Every permit (of one person), oldest first."""
-        with self._register() as register:
-            return register.permits(grantee)
+        return self.register.permits(grantee)
 
     def access_log(self, *, requester: str | None = None, dip_id: str | None = None) -> list[LogEntry]:
         """Who got what, when, why and until when, and who did it (of one requester, or about one DIP)."""
-        with self._register() as register:
-            return list(register.log(requester, dip_id))
+        return list(self.register.log(requester, dip_id))
 
     # -- search
 
@@ -180,16 +177,11 @@ class AccessService(DepotBase):
             searcher = self.person.name
         asked = replace(request, role=role, requester=searcher, on=request.on or self.now().date(),
                         limit=max(1, request.limit), offset=max(0, request.offset))
-        return search(self.config.catalogue_url, asked, names=organisation_names(self.config))
+        return search(self.store, asked, names=organisation_names(self.config))
 
     def reindex(self, aip_id: str | None = None, *,
                 on_progress: Callable[[int, int], None] | None = None) -> list[Reindexed]:
         """Rebuild the search index of every AIP (or one) from its stored conversation and MDTO."""
         from access.search import reindex
 
-        return reindex(self.config, aip_id, on_progress)
-
-    def _register(self) -> AccessRegister:
-        from access.access_log import open_register
-
-        return open_register(self.config.catalogue_url)
+        return reindex(self.config, self.store, aip_id=aip_id, on_progress=on_progress)

@@ -1,4 +1,4 @@
-"""What every area of the Depot service shares: configuration, clock, the acting person, the catalogue port."""
+"""What every area of the Depot service shares: configuration, clock, the acting person, the unit of work."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,16 +7,19 @@ from typing import Any
 from edepot.service.person import Person
 from kernel.config import Config
 from kernel.errors import NoActingPerson
+from preservation.access_register import AccessRegister
 from preservation.catalogue import Catalogue
+from preservation.search_index import SearchIndex
+from preservation.unit_of_work import UnitOfWork
 
 
 class DepotBase:
-    """The service's state; the catalogue is opened on first use, so work that needs none starts fast."""
+    """The service's state; the unit of work is opened on first use, so work that needs no catalogue starts fast."""
 
-    def __init__(self, config: Config, *, person: Person | None, catalogue: Catalogue | None = None) -> None:
+    def __init__(self, config: Config, *, person: Person | None, store: UnitOfWork | None = None) -> None:
         self.config = config
         self.person = person
-        self._catalogue = catalogue
+        self._store = store
 
     def __enter__(self) -> Any:
         return self
@@ -26,17 +29,32 @@ class DepotBase:
 
     def close(self) -> None:
         """Let go of the catalogue connection (the next call opens it again)."""
-        if self._catalogue is not None:
-            self._catalogue.close()
+        if self._store is not None:
+            self._store.close()
+
+    @property
+    def store(self) -> UnitOfWork:
+        """The unit of work over the catalogue's ports (opened on first use)."""
+        if self._store is None:
+            from preservation.unit_of_work import open_unit_of_work
+
+            self._store = open_unit_of_work(self.config.catalogue_url)
+        return self._store
 
     @property
     def catalogue(self) -> Catalogue:
-        """The catalogue port (opened on first use)."""
-        if self._catalogue is None:
-            from preservation.catalogue import open_catalogue
+        """Records, events and retention."""
+        return self.store.catalogue
 
-            self._catalogue = open_catalogue(self.config.catalogue_url)
-        return self._catalogue
+    @property
+    def register(self) -> AccessRegister:
+        """Permits, DIPs, the access log and decided restrictions."""
+        return self.store.register
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The full-text index."""
+        return self.store.search
 
     def now(self) -> datetime:
         """The service's clock."""

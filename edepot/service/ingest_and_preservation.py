@@ -57,7 +57,7 @@ class PreservationService(SubmissionService):
         from ingest.pipeline import ingest
 
         person = self.actor("an ingest")
-        return ingest(source, self.config, on_stage, new_version, on_progress, person=person.name)
+        return ingest(source, self.config, on_stage, new_version, on_progress, person=person.name, store=self.store)
 
     def run_fixity(self, aip_ids: list[str] | None = None, *, every_aip: bool = False,
                    max_bytes: int | None = None, max_seconds: float | None = None,

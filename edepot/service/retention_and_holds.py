@@ -225,7 +225,7 @@ class RetentionService(DepotBase):
         stored = self._as_drawn_up(reference)
         settings = self.retention_settings
         approvals = self._sufficient_approvals(stored, settings)
-        return destroy_list(self.config, self.catalogue, stored, approvals=approvals, settings=settings,
+        return destroy_list(self.config, self.store, stored, approvals=approvals, settings=settings,
                             person=person.name, out=out, progress=progress)
 
     def destruction_lists(self) -> list[ListState]:

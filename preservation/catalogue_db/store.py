@@ -43,8 +43,10 @@ class DjangoCatalogue(RetentionStore):
         self._alias = catalogue_alias(url)
 
     def close(self) -> None:
-        """Close this thread's connection (the next call opens it again)."""
-        connections[self._alias].close()
+        """Close this thread's connection, unless a transaction still runs on it (the next call opens it again)."""
+        connection = connections[self._alias]
+        if not connection.in_atomic_block:
+            connection.close()
 
     def _atomic(self) -> Any:
         return transaction.atomic(using=self._alias)

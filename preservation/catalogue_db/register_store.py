@@ -1,107 +1,20 @@
-"""Access: the register of permits, delivered DIPs and the access log, kept in the catalogue.
-
-Archiefwet 1995 art. 16-17 (the archivist may grant consultation of restricted records) and the Woo's
-duty to account for what was disclosed: who got what, when, why and until when.
-
-    access_permits   a permit for one record to one named person until a date, with the reason
-    access_dips      every DIP: requester, purpose, role, request date, expiry, where, state
-    access_dip_aips  the AIPs a DIP holds, with how many messages and redactions of each
-    access_log       one row per act: permit granted, DIP delivered, DIP purged (append only)
-
-The tables are the catalogue's models (`preservation.catalogue_db.models`); the catalogue's migrations own them.
-"""
+"""The access register port (`preservation.access_register.AccessRegister`) on the catalogue's Django models."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
 from typing import Any, Iterator, Sequence
 
-from preservation.catalogue_db.database import catalogue_alias
-
-
-class DipState(str, Enum):
-    DELIVERED = "delivered"
-    PURGED = "purged"  # expired and removed by `edepot dip purge`
-    WITHDRAWN = "withdrawn"  # removed because a record in it was destroyed
-
-
-@dataclass(frozen=True)
-class Permit:
-    permit_id: str
-    record_id: str
-    grantee: str
-    until: date
-    reason: str
-    granted_by: str
-    granted: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"permit_id": self.permit_id, "record_id": self.record_id, "grantee": self.grantee,
-                "until": self.until.isoformat(), "reason": self.reason, "granted_by": self.granted_by,
-                "granted": self.granted.isoformat()}
-
-
-@dataclass(frozen=True)
-class DeliveredAip:
-    aip_id: str
-    record_id: str
-    decision: str  # openbaar, deels openbaar, niet openbaar
-    messages: int
-    redactions: int
-
-
-@dataclass(frozen=True)
-class DipEntry:
-    dip_id: str
-    path: str
-    requester: str
-    purpose: str
-    role: str
-    request_date: date
-    created: datetime
-    expires: date | None
-    state: DipState
-    purged: datetime | None
-    selection: dict[str, Any]
-    files: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"dip_id": self.dip_id, "path": self.path, "requester": self.requester, "purpose": self.purpose,
-                "role": self.role, "request_date": self.request_date.isoformat(), "created": self.created.isoformat(),
-                "expires": self.expires.isoformat() if self.expires else None, "state": self.state.value,
-                "purged": self.purged.isoformat() if self.purged else None, "selection": self.selection,
-                "files": self.files}
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    entry_id: int
-    at: datetime
-    action: str  # permit, dip-delivered, dip-purged, dip-withdrawn
-    actor: str
-    requester: str
-    purpose: str
-    dip_id: str | None
-    records: tuple[str, ...]
-    until: date | None
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"entry_id": self.entry_id, "at": self.at.isoformat(), "action": self.action, "actor": self.actor,
-                "requester": self.requester, "purpose": self.purpose, "dip_id": self.dip_id,
-                "records": list(self.records), "until": self.until.isoformat() if self.until else None,
-                "detail": self.detail}
-
+from preservation.access_register import DeliveredAip, DipEntry, DipState, LogEntry, Permit
+from preservation.record_access import Restriction
 
 _DIP_FIELDS = ("dip_id", "path", "requester", "purpose", "role", "request_date", "created", "expires", "state",
                "purged", "selection", "files")
 _LOG_FIELDS = ("entry_id", "at", "action", "actor", "requester", "purpose", "dip_id", "records", "until", "detail")
 
 
-class AccessRegister:
-    """Permits, DIPs and the log in the catalogue behind a Django database alias; each public method is one
+class DjangoAccessRegister:
+    """Permits, DIPs, the log and decided restrictions in the catalogue behind a Django database alias; each public method is one
     transaction, or part of the caller's when one runs (`transaction.atomic(using=alias)`)."""
 
     def __init__(self, alias: str) -> None:
@@ -116,7 +29,7 @@ class AccessRegister:
         if not connection.in_atomic_block:
             connection.close()
 
-    def __enter__(self) -> "AccessRegister":
+    def __enter__(self) -> "DjangoAccessRegister":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -232,11 +145,23 @@ class AccessRegister:
             yield LogEntry(**{**row, "records": tuple(row["records"])})
 
 
+    def decided_restrictions(self) -> dict[str, Restriction]:
+        """Record kenmerk → the restriction decided last after ingest (records never decided again are absent)."""
+        from preservation.catalogue_db.models import RestrictionDecision
+
+        rows = (RestrictionDecision.objects.using(self._alias).order_by("entry_id")
+                .values_list("record_id", "label", "grounds", "until"))
+        return {record_id: Restriction(label, tuple(grounds), until) for record_id, label, grounds, until in rows}
+
+    def record_restriction(self, record_id: str, restriction: Restriction, *, by: str, reason: str,
+                           at: datetime) -> None:
+        """Append a decided restriction."""
+        from preservation.catalogue_db.models import RestrictionDecision
+
+        RestrictionDecision.objects.using(self._alias).create(
+            record_id=record_id, at=at, by=by, reason=reason, label=restriction.label,
+            grounds=list(restriction.grounds), until=restriction.until)
+
 def _dips(rows: Any) -> list[DipEntry]:
     return [DipEntry(**{**row, "state": DipState(row["state"])})
             for row in rows.order_by("created", "dip_id").values(*_DIP_FIELDS)]
-
-
-def open_register(catalogue_url: str) -> AccessRegister:
-    """The access register in the catalogue at `catalogue_url` (CatalogueUpgradeNeeded for another edepot's)."""
-    return AccessRegister(catalogue_alias(catalogue_url))

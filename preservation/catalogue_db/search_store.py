@@ -1,0 +1,293 @@
+"""The search index port (`preservation.search_index.SearchIndex`) on the catalogue's SQLite database.
+
+Records and senders go through the ORM; the messages, FTS5 MATCH with bm25, and the FTS commands are SQL on the
+catalogue alias's connection (millions of rows). The FTS5 view and virtual table come from migration 0002.
+User text never reaches FTS5 as syntax: every term is quoted.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta, timezone
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from django.db import OperationalError, connections, transaction
+from django.db.backends.utils import CursorWrapper
+
+from kernel.errors import InputError
+from kernel.model import Message
+from preservation.catalogue_db.models import SearchMessage, SearchMeta, SearchRecord, SearchSender
+from preservation.record_access import RecordAccess, fold
+from preservation.search_index import SORTS, Filters, IndexedMessage, IndexedRecord, Term
+from preservation.search_stems import stem, stemmer_version, stems_of
+
+RANGE_QUERIES_UP_TO = 64  # records: up to this many, each record's id range is searched on its own
+_stems_checked: set[str] = set()
+
+
+class DjangoSearchIndex:
+    """The full-text index in the catalogue behind a Django database alias."""
+
+    def __init__(self, alias: str) -> None:
+        self._alias = alias
+        if alias not in _stems_checked:
+            self._check_stems()
+            _stems_checked.add(alias)
+
+    def _check_stems(self) -> None:
+        """Once per process: stems made by another stemmer version are re-derived from the stored texts."""
+        version = stemmer_version()
+        meta = SearchMeta.objects.using(self._alias)
+        if meta.filter(key="stemmer", value=version).exists():
+            return
+        with transaction.atomic(using=self._alias):
+            found = meta.filter(key="stemmer").values_list("value", flat=True).first()
+            if found is not None and found != version:
+                # the old stems would not match what a delete recomputes
+                with connections[self._alias].cursor() as cursor:
+                    cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+            meta.update_or_create(key="stemmer", defaults={"value": version})
+
+    # -- writing
+
+    def index(self, aip_id: str, messages: Iterable[Message], facts: RecordAccess, indexed: datetime,
+              *, batch: int = 50_000) -> int:
+        """Index messages of one AIP (replacing what was indexed for it before), in one transaction; earlier AIPs
+        of the same record stop being current. Returns the count."""
+        records = SearchRecord.objects.using(self._alias)
+        with transaction.atomic(using=self._alias):
+            self._delete_record(aip_id)
+            records.filter(record_id=facts.record_id).update(current=0)
+            record_key = records.create(
+                aip_id=aip_id, record_id=facts.record_id, title=facts.title, access=facts.to_json(),
+                zaak_folded=fold(" | ".join(f"{z.kenmerk or ''} {z.naam}" for z in facts.zaken)),
+                classificatie_folded=fold(" | ".join(facts.classificatie)), current=1, messages=0, first_id=0,
+                last_id=-1, indexed=indexed.isoformat()).record_key
+            db = connections[self._alias].connection  # the DB-API connection, in the transaction atomic began
+            senders = _SenderKeys(self._alias)
+            first_id, count = None, 0
+            iterator = iter(messages)
+            while chunk := list(islice(iterator, batch)):
+                keys = senders.keys({m.sender for m in chunk})
+                rows = []
+                for message in chunk:
+                    moment = message.timestamp
+                    offset = moment.utcoffset()
+                    rows.append((record_key, message.seq, int(moment.timestamp()),
+                                 int(offset.total_seconds() // 60) if offset is not None else 0,
+                                 keys[message.sender], message.kind.value, message.text))
+                first = _insert_messages(db, rows)
+                first_id = first if first_id is None else first_id
+                count += len(rows)
+            if first_id is not None:
+                records.filter(record_key=record_key).update(messages=count, first_id=first_id,
+                                                              last_id=first_id + count - 1)
+        return count
+
+    def remove(self, aip_id: str) -> int:
+        """Remove every message of one AIP (for destruction); how many were removed (0 when it was not indexed).
+        When it was the current version of its record, the newest remaining AIP of that record becomes current."""
+        with transaction.atomic(using=self._alias):
+            return self._delete_record(aip_id)
+
+    def _delete_record(self, aip_id: str) -> int:
+        records = SearchRecord.objects.using(self._alias)
+        found = records.filter(aip_id=aip_id).values_list("record_key", "record_id", "current").first()
+        if found is None:
+            return 0
+        record_key, record_id, current = found
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts (search_fts, rowid, body, stems) SELECT 'delete', message_id, "
+                           "body, edepot_stems(body) FROM search_messages WHERE record_key = %s", [record_key])
+        removed, _ = SearchMessage.objects.using(self._alias).filter(record_key=record_key).delete()
+        records.filter(record_key=record_key).delete()
+        if current:
+            newest = (records.filter(record_id=record_id).order_by("-record_key")
+                      .values_list("record_key", flat=True).first())
+            if newest is not None:
+                records.filter(record_key=newest).update(current=1)
+        return removed
+
+    # -- reading
+
+    def records(self) -> list[IndexedRecord]:
+        """Every indexed AIP, in indexing order."""
+        rows = SearchRecord.objects.using(self._alias).order_by("record_key").values_list(
+            "record_key", "aip_id", "record_id", "title", "access", "current", "messages", "first_id", "last_id")
+        return [IndexedRecord(key, aip_id, record_id, title, RecordAccess.from_dict(json.loads(access)),
+                              bool(current), messages, first_id, last_id)
+                for key, aip_id, record_id, title, access, current, messages, first_id, last_id in rows]
+
+    def indexed_count(self) -> int:
+        """How many AIPs are indexed (every version)."""
+        return int(SearchRecord.objects.using(self._alias).count())
+
+    def find_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
+                      limit: int | None, sort: str = "chat", offset: int = 0) -> list[IndexedMessage]:
+        """Messages matching every term and filter, in the records `within` (None: every record); without terms,
+        every message the filters let through. Sort "chat" lists hits record by record in message order (FTS5
+        yields them so, a page costs the same however many match); "relevance" (bm25), "newest" and "oldest"
+        sort every match first."""
+        if sort not in SORTS:
+            raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
+        query = _Query.of(self._alias, terms, filters, within)
+        if query is None:
+            return []
+        identity = "f.rowid" if terms else "m.message_id"
+        order = {"chat": identity, "relevance": "f.rank" if terms else identity,
+                 "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}[sort]
+        select = ("SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
+                  + query.source + " LEFT JOIN search_senders s ON s.sender_key = m.sender_key WHERE ")
+        where, params = query.where, query.params
+        wanted_total = None if limit is None else limit + offset
+        with connections[self._alias].cursor() as cursor:
+            if within is not None and sort == "chat" and len(within) <= RANGE_QUERIES_UP_TO:
+                rows: list[Any] = []
+                for record in sorted(within, key=lambda r: r.first_id):
+                    sql = select + " AND ".join(where + [f"{identity} BETWEEN %s AND %s"]) + f" ORDER BY {order}"
+                    extra: list[Any] = [record.first_id, record.last_id]
+                    if wanted_total is not None:
+                        sql += " LIMIT %s"
+                        extra.append(wanted_total - len(rows))
+                    rows += _run(cursor, sql, params + extra)
+                    if wanted_total is not None and len(rows) >= wanted_total:
+                        break
+                return [_message(r) for r in rows[offset:wanted_total]]
+            where, params = query.within_records(within)
+            sql = select + " AND ".join(where) + f" ORDER BY {order}"
+            if limit is not None:
+                sql += " LIMIT %s OFFSET %s"
+                params += [limit, offset]
+            return [_message(r) for r in _run(cursor, sql, params)]
+
+    def count_messages(self, terms: Sequence[Term], filters: Filters,
+                       within: Sequence[IndexedRecord] | None) -> int:
+        """How many messages `find_messages` would find with no limit."""
+        query = _Query.of(self._alias, terms, filters, within)
+        if query is None:
+            return 0
+        where, params = query.within_records(within)
+        with connections[self._alias].cursor() as cursor:
+            return int(_run(cursor, "SELECT COUNT(*) " + query.source + " WHERE " + " AND ".join(where),
+                            params)[0][0])
+
+    def size(self) -> int:
+        """Bytes the index's database takes (the catalogue's SQLite file with its WAL)."""
+        path = Path(connections[self._alias].settings_dict["NAME"])
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+class _SenderKeys:
+    """Each sender name's key, the names not yet known added in bulk."""
+
+    def __init__(self, alias: str) -> None:
+        self.senders = SearchSender.objects.using(alias)
+        self.known: dict[str | None, int | None] = {None: None}
+
+    def keys(self, names: set[str | None]) -> dict[str | None, int | None]:
+        """The key of every name in `names` (None for None)."""
+        new = [name for name in names if name not in self.known]
+        for at in range(0, len(new), 500):
+            part = new[at:at + 500]
+            self.senders.bulk_create([self.senders.model(name=name) for name in part], ignore_conflicts=True)
+            self.known.update(self.senders.filter(name__in=part).values_list("name", "sender_key"))
+        return self.known
+
+
+def _insert_messages(db: Any, rows: Sequence[tuple]) -> int:
+    """Insert rows (record_key, seq, ts, utc_offset, sender_key, kind, body) with consecutive ids, and their
+    text and stems into the FTS index; returns the first id. `db` is the DB-API connection."""
+    first = int(db.execute("SELECT COALESCE(MAX(message_id), 0) + 1 FROM search_messages").fetchone()[0])
+    numbered = [(first + i, *row) for i, row in enumerate(rows)]
+    db.executemany("INSERT INTO search_messages (message_id, record_key, seq, ts, utc_offset, sender_key, kind, "
+                   "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", numbered)
+    db.executemany("INSERT INTO search_fts (rowid, body, stems) VALUES (?, ?, ?)",
+                   ((row[0], row[7], stems_of(row[7])) for row in numbered))
+    return first
+
+
+def _quoted(parts: Sequence[str]) -> str:
+    return '"' + " ".join(parts) + '"'
+
+
+def _term_expression(term: Term) -> str:
+    if term.either:
+        return "(" + " OR ".join(_term_expression(t) for t in term.either) + ")"
+    if term.prefix:
+        return f"{{body}} : {_quoted(term.words)} *"
+    if len(term.words) > 1:
+        return f"{{body}} : {_quoted(term.words)}"
+    word = term.words[0]
+    stemmed = stem(word)
+    if stemmed == word:
+        return f"{{body stems}} : {_quoted([word])}"
+    return f"({{body}} : {_quoted([word])} OR {{body stems}} : {_quoted([stemmed])})"
+
+
+def fts_expression(terms: Sequence[Term]) -> str:
+    """The FTS5 MATCH expression of parsed terms (every user word quoted)."""
+    positive = " AND ".join(_term_expression(t) for t in terms if not t.negated)
+    negative = [_term_expression(Term(t.words, t.prefix)) for t in terms if t.negated]
+    return positive + "".join(f" NOT {n}" for n in negative)
+
+
+class _Query:
+    """The FROM part and the conditions of a message search (terms, dates, kind, participant)."""
+
+    def __init__(self, source: str, where: list[str], params: list[Any]) -> None:
+        self.source, self.where, self.params = source, where, params
+
+    @classmethod
+    def of(cls, alias: str, terms: Sequence[Term], filters: Filters,
+           within: Sequence[IndexedRecord] | None) -> "_Query | None":
+        """The query, or None when it can find nothing (no record within, no sender with that name)."""
+        if within is not None and not within:
+            return None
+        where: list[str]
+        params: list[Any]
+        if terms:
+            source = "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid"
+            where, params = ["search_fts MATCH %s"], [fts_expression(terms)]
+        else:
+            source, where, params = "FROM search_messages m", ["1"], []
+        zone = ZoneInfo(filters.timezone)
+        if filters.date_from:
+            where.append("m.ts >= %s")
+            params.append(int(datetime.combine(filters.date_from, time(), zone).timestamp()))
+        if filters.date_to:
+            where.append("m.ts < %s")
+            params.append(int(datetime.combine(filters.date_to + timedelta(days=1), time(), zone).timestamp()))
+        if filters.kind:
+            where.append("m.kind = %s")
+            params.append(filters.kind)
+        if filters.participant:
+            wanted = fold(filters.participant)
+            keys = [key for key, name in SearchSender.objects.using(alias).values_list("sender_key", "name")
+                    if wanted in fold(name)]
+            if not keys:
+                return None
+            where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
+        return cls(source, where, params)
+
+    def within_records(self, within: Sequence[IndexedRecord] | None) -> tuple[list[str], list[Any]]:
+        """The conditions, limited to the records `within` (None: every record)."""
+        if within is None:
+            return list(self.where), list(self.params)
+        return (self.where + ["m.record_key IN (SELECT value FROM json_each(%s))"],
+                self.params + [json.dumps([r.record_key for r in within])])
+
+
+def _run(cursor: CursorWrapper, sql: str, params: Sequence[Any]) -> list[Any]:
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    except OperationalError as error:
+        raise InputError(f"the search index cannot run this query: {error}") from None
+
+
+def _message(r: Sequence[Any]) -> IndexedMessage:
+    zone = timezone(timedelta(minutes=r[4]))
+    return IndexedMessage(r[0], r[1], r[2], datetime.fromtimestamp(r[3], zone), r[5], r[6], r[7])
+

@@ -1,0 +1,39 @@
+"""The unit of work (`preservation.unit_of_work.UnitOfWork`) on Django: every port on the catalogue's one
+database alias, so `transaction.atomic` on that alias spans them all."""
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from django.db import connections, transaction
+
+from preservation.catalogue_db.database import catalogue_alias
+from preservation.catalogue_db.register_store import DjangoAccessRegister
+from preservation.catalogue_db.search_store import DjangoSearchIndex
+from preservation.catalogue_db.store import DjangoCatalogue
+
+
+class DjangoUnitOfWork:
+    """The ports of the catalogue at one URL; the search index is opened on first use (it checks its stems)."""
+
+    def __init__(self, url: str) -> None:
+        self._alias = catalogue_alias(url)
+        self.catalogue = DjangoCatalogue(url)
+        self.register = DjangoAccessRegister(self._alias)
+        self._search: DjangoSearchIndex | None = None
+
+    @property
+    def search(self) -> DjangoSearchIndex:
+        """The full-text index of every message."""
+        if self._search is None:
+            self._search = DjangoSearchIndex(self._alias)
+        return self._search
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """A transaction over every port (nested ones become savepoints)."""
+        return transaction.atomic(using=self._alias)
+
+    def close(self) -> None:
+        """Close this thread's connection, unless a transaction still runs on it."""
+        connection = connections[self._alias]
+        if not connection.in_atomic_block:
+            connection.close()

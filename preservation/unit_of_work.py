@@ -1,0 +1,45 @@
+"""One unit of work over the catalogue's ports: records and events with retention (`Catalogue`), the access
+register (`AccessRegister`) and the search index (`SearchIndex`), and one transaction across them.
+
+The Depot service holds one per data directory and hands its ports to the engine; work that must change two
+ports together (a decided restriction and its PREMIS event, a destroyed AIP and its index rows) runs inside
+`atomic()`, so either both changes are there or neither is. The implementation on Django is
+`preservation.catalogue_db.unit_of_work`.
+"""
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from preservation.access_register import AccessRegister
+from preservation.catalogue import Catalogue
+from preservation.search_index import SearchIndex
+
+
+class UnitOfWork(Protocol):
+    """The catalogue's ports, each opened on first use, sharing one connection and its transactions."""
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """AIPs, files, replicas, PREMIS events, retention, holds and destruction."""
+    @property
+    def register(self) -> AccessRegister:
+        """Permits, delivered DIPs, the access log and decided restrictions."""
+    @property
+    def search(self) -> SearchIndex:
+        """The full-text index of every message."""
+    def atomic(self) -> AbstractContextManager[None]:
+        """A transaction over every port: all that is written inside is kept together, or none of it."""
+    def close(self) -> None:
+        """Let go of the connection (the next use opens it again)."""
+
+
+def open_unit_of_work(catalogue_url: str) -> UnitOfWork:
+    """The unit of work over the catalogue at `catalogue_url` (Django set up on first use; E111 when the catalogue
+    was written by another edepot version)."""
+    from preservation.catalogue_db.database import ensure_django
+
+    ensure_django()
+    from preservation.catalogue_db.unit_of_work import DjangoUnitOfWork
+
+    return DjangoUnitOfWork(catalogue_url)
