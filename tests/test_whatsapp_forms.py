@@ -170,7 +170,7 @@ def test_archivist_overrides_the_order_and_both_are_recorded(tmp_path: Path) -> 
     assert overruled.messages[0].timestamp.date().isoformat() == "2024-01-02"
     facts = overruled.source.inferred
     assert facts["date_order"] == "MDY"
-    assert facts["evidence"] == "set by the archivist (--date-order MDY)"
+    assert facts["evidence"] == "set by the archivist (date order MDY)"
     assert facts["inferred_date_order"] == "DMY"
     # an order under which a date cannot exist turns that header into an unparsed line, not a crash
     chat.write_text("13/02/2024, 10:00 - Ann: a\n14/02/2024, 10:00 - Ann: b\n01/03/2024, 10:00 - Ann: c\n")

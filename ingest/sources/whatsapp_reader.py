@@ -146,7 +146,7 @@ class ChatReader:
         if self.options.date_order:
             self.inferred["inferred_date_order"] = inferred
             self.inferred["inferred_evidence"] = evidence
-            return self.options.date_order, f"set by the archivist (--date-order {self.options.date_order})"
+            return self.options.date_order, f"set by the archivist (date order {self.options.date_order})"
         return inferred, evidence
 
     def messages(self) -> Iterator[Message]:
