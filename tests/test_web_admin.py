@@ -114,3 +114,11 @@ def test_the_web_settings_are_checked(tmp_path: Path) -> None:
     config_file.write_text(f'[web]\nsecret_key = "{"k" * 60}"\n', encoding="utf-8")
     configured = load_config(tmp_path)
     assert configured.web.secret_key == "k" * 60 and configured.web.admin is False
+
+
+def test_the_web_refuses_a_catalogue_edepot_0_2_0_wrote_and_leaves_it_alone(tmp_path: Path) -> None:
+    data_dir = copy_data_dir(tmp_path / "data")
+    before = (data_dir / "catalogue.sqlite").read_bytes()
+    refused = _web(data_dir, ["-m", "django", "migrate"])
+    assert refused.returncode == 1 and "written by edepot 0.2.0" in refused.stderr and "edepot upgrade" in refused.stderr
+    assert (data_dir / "catalogue.sqlite").read_bytes() == before

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "preservation.catalogue_db",
     "edepot.accounts",
+    "edepot.web",
 ]
 AUTH_USER_MODEL = "accounts.User"
 
