@@ -75,7 +75,7 @@ def upgrade_catalogue(url: str, *, by: str, now: datetime) -> UpgradeResult:
     staged.unlink(missing_ok=True)
     if applied:
         _copy_file(backup, staged)
-        migrate(register_database(staged))
+        _migrate_copy(staged)
         rows = _counts(staged)
     elif has_tables:
         _copy_file(template_catalogue(), staged)
@@ -113,6 +113,17 @@ def _backup(path: Path, *, label: str) -> Path:
 
 def _copy_file(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)  # streamed: a catalogue of millions of messages is never held whole
+
+
+def _migrate_copy(staged: Path) -> None:
+    """Run the catalogue's missing migrations on the copy, and let go of it (its journal mode is changed next)."""
+    from django.db import connections
+
+    alias = register_database(staged)
+    try:
+        migrate(alias)
+    finally:
+        connections[alias].close()
 
 
 def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
