@@ -25,6 +25,9 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
     [identify]
     siegfried = true              # a second opinion from siegfried (pygfried); disagreements are reported
 
+    [audit]
+    keep_addresses_days = 365     # where each action came from is forgotten after this many days
+
     [sip]
     max_bag_info_bytes = 1048576  # a SIP whose bag-info.txt is larger is refused (default 1 MiB)
     max_tag_line_bytes = 65536    # ... or whose bagit.txt, bag-info, manifest or fetch.txt has a longer line
@@ -105,6 +108,7 @@ class Config:
     tag_file_limits: TagFileLimits = field(default_factory=TagFileLimits)  # [sip]
     operator: str | None = None  # [operator] name: who acts when a command names nobody (a scheduler's account)
     web: WebSettings = field(default_factory=WebSettings)  # [web]
+    audit_address_days: int = 365  # [audit] keep_addresses_days: where an action came from is kept this long
 
     @property
     def staging_dir(self) -> Path:
@@ -172,6 +176,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         tag_file_limits=_tag_file_limits(settings.get("sip", {}), config_file),
         operator=settings.get("operator", {}).get("name") or None,
         web=_web_settings(settings.get("web", {}), config_file),
+        audit_address_days=_positive(settings.get("audit", {}), "keep_addresses_days", 365, config_file),
     )
 
 
@@ -199,3 +204,10 @@ def _tag_file_limits(sip: dict[str, object], config_file: Path) -> TagFileLimits
             raise InputError(f"{config_file}: [sip] {key} must be a positive number of bytes, not {value!r}")
         values[key] = value
     return TagFileLimits(**values)
+
+
+def _positive(section: dict, key: str, default: int, config_file: Path) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InputError(f"{config_file}: {key} must be a positive whole number, not {value!r}")
+    return value

@@ -144,9 +144,10 @@ def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
                     continue
                 rows = old.execute(f'SELECT rowid AS "_rowid", * FROM "{table}" ORDER BY rowid')
                 columns = {d[0] for d in rows.description}
-                # a column 0.2.0 lacked (the integer key that keeps write order) takes the row's rowid
+                # the integer key 0.2.0 lacked (it keeps write order) takes the row's rowid; another column it
+                # lacked (a record's organisation) takes the field's default
                 converters = [(f.attname, f.column if f.column in columns else "_rowid", _converter(f))
-                              for f in model._meta.concrete_fields]
+                              for f in model._meta.concrete_fields if f.column in columns or f.primary_key]
                 batch = []
                 for row in rows:
                     batch.append(model(**{attname: convert(row[column]) for attname, column, convert in converters}))
