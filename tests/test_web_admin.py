@@ -20,7 +20,7 @@ import pytest
 from kernel.config import load_config
 from kernel.errors import InputError
 from preservation.catalogue_db.database import migration_names
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_OPERATOR
 from tests.datadir_answers import copy_data_dir, edepot
 
 WEB = {"DJANGO_SETTINGS_MODULE": "edepot.web.settings"}
@@ -40,6 +40,9 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The admin's checks run on an upgraded copy of the 0.2.0 data dir."""
     data_dir = copy_data_dir(tmp_path_factory.mktemp("web") / "data")
     assert edepot(data_dir, ["upgrade", "--user", "A. Archivaris"])["exit"] == 0
+    # an organisation and a person too, so that every table has a row to show
+    assert edepot(data_dir, ["organisation", "add", "gm9999", "--name", "Gemeente Voorbeeldstad"])["exit"] == 0
+    assert edepot(data_dir, ["user", "add", TEST_OPERATOR, "--role", "administrator"])["exit"] == 0
     with open(data_dir / "edepot.toml", "a", encoding="utf-8") as config:
         config.write("\n[web]\nadmin = true\n")
     run = _web(data_dir, ["-m", "pytest", "-p", "no:cacheprovider", "tests/web_admin_checks.py"])

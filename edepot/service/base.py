@@ -226,6 +226,7 @@ class DepotBase:
     def authorise_record(self, action: str, record: str) -> Person:
         """The acting person, allowed to `action` on the record (kenmerk or AIP id); NotFound for a record of an
         organisation they do not serve, as for one that does not exist."""
+        self.actor(action)  # nobody named: refused before anything is opened
         self.may_read_record(action, record)
         return self.authorise(action, self.record_organisations(record))
 
@@ -247,8 +248,8 @@ class DepotBase:
     # -- the audit log
 
     def _audit(self, action: str, target: str, outcome: str, detail: str) -> None:
-        if self.person is None and outcome == "done" and self._store is None:
-            return  # nothing of the catalogue was touched, by nobody: nothing to account for
+        if self.person is None and self._store is None:
+            return  # nobody named and nothing of the catalogue opened: nothing to account for, nowhere to
         try:
             directory = self.store.directory
             now = self.now()

@@ -236,6 +236,7 @@ class RetentionService(DepotBase):
         digest; refused (nothing recorded) when four eyes forbid it (see the module docstring)."""
         from preservation.destruction import executed, record_approval
 
+        self.actor("approving a destruction list")
         _require(role, "the role in which the list is approved")
         stored = self._as_drawn_up(reference)
         person = self._authorise_list("approve a destruction list", stored)
@@ -263,6 +264,7 @@ class RetentionService(DepotBase):
         finished by the next."""
         from preservation.destruction import destroy_list
 
+        self.actor("destroying records")
         stored = self._as_drawn_up(reference)
         person = self._authorise_list("destroy records", stored)
         settings = self.retention_settings
