@@ -31,6 +31,7 @@ PEOPLE = {  # name → roles
     "B. Twee": ["archivist@gm0002"],
     "V. Twee": ["reviewer@gm0002"],
     "O. Zoeker": ["researcher"],
+    "P. Vergund": ["researcher"],
 }
 
 
@@ -40,9 +41,11 @@ class Depot:
     tokens: dict[str, str] = field(default_factory=dict)
     aips: dict[str, str] = field(default_factory=dict)  # een, gesloten, twee → AIP id
     records: dict[str, str] = field(default_factory=dict)
+    actions: int = 0
 
     def run(self, person: str | None, *args: str, token: str | None = None) -> tuple[int, str, str]:
-        """`edepot ARGS` as `person`, with their own token unless another is given."""
+        """`edepot ARGS` as `person`, with their own token unless another is given; counts each command that
+        reached the Depot service (every one but a usage error), which the audit log must hold."""
         env = {"EDEPOT_USER": person or "", "EDEPOT_TOKEN": token if token is not None else self.tokens.get(person or "", "")}
         saved = {k: os.environ.get(k) for k in env}
         out, err = io.StringIO(), io.StringIO()
@@ -53,6 +56,8 @@ class Depot:
                     code = main(["--data-dir", str(self.data), *args])
                 except SystemExit as exit_:  # a usage error
                     code = int(exit_.code or 0)
+                else:
+                    self.actions += 1
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -140,8 +145,13 @@ def test_a_person_of_one_organisation_reaches_nothing_of_another(depot: Depot, t
         ("hold", "add", "--record", record, "--reason", "toets"),
         ("retention", "show", "--record", record),
         ("retention", "reappraise", "--record", record, "--waardering", "B", "--reason", "toets"),
+        ("retention", "set-start", "--record", record, "--date", "2024-01-01", "--reason", "toets"),
         ("retention", "approve", drawn["list_id"], "--role", "archivaris"),
         ("retention", "destroy", drawn["list_id"]),
+        ("hold", "lift", "--record", record, "--reason", "toets"),
+        ("aip", "restore", een, "--from", str(tmp_path)),
+        ("aip", "declare-loss", een, "--file", "data/x", "--reason", "toets"),
+        ("dip", "create", "--query", "vergunning", "--aip", record, "--out", str(tmp_path / "dip-query")),
     ]
     for args in attempts:
         code, out, err = depot.run("B. Twee", *args)
@@ -153,6 +163,15 @@ def test_a_person_of_one_organisation_reaches_nothing_of_another(depot: Depot, t
     assert dip["dip_id"] not in {d["dip_id"] for d in depot.ok("B. Twee", "dip", "list")["dips"]}
     assert depot.ok("B. Twee", "retention", "lists")["lists"] == []
     assert all(e["dip_id"] != dip["dip_id"] for e in depot.ok("B. Twee", "access", "log")["entries"])
+    assert depot.ok("B. Twee", "hold", "list")["holds"] == [] or all(
+        h["record_id"] != record for h in depot.ok("B. Twee", "hold", "list")["holds"])
+    permit = depot.ok("A. Een", "access", "permit", "--record", depot.records["gesloten"], "--to", "p.  vergund",
+                      "--until", "2099-01-01", "--reason", "onderzoek")
+    assert permit["grantee"] == "P. Vergund"  # a registered person, by their registered name
+    assert depot.ok("B. Twee", "access", "permits")["permits"] == []
+    code, _, err = depot.run("A. Een", "access", "permit", "--record", depot.records["gesloten"], "--to", "Onbekend",
+                             "--until", "2099-01-01", "--reason", "onderzoek")
+    assert code == 2 and "registered person" in err
     # The records manager of Een sees Een's, never Twee's.
     assert depot.aips["twee"] not in {a["aip_id"] for a in depot.ok("R. Een", "aip", "list")["aips"]}
 
@@ -161,6 +180,8 @@ def test_a_researcher_finds_open_content_of_every_organisation_and_nothing_close
     found = depot.ok("O. Zoeker", "search", "vergunning")
     assert {h["aip_id"] for h in found["hits"]} == {depot.aips["een"], depot.aips["twee"]}
     assert "ijsvogel" not in json.dumps(found)
+    permitted = depot.ok("P. Vergund", "search", "vergunning")  # a permit opens the closed record to its holder
+    assert depot.aips["gesloten"] in {h["aip_id"] for h in permitted["hits"]}
     code, _, err = depot.run("O. Zoeker", "aip", "show", depot.aips["een"])
     assert code == 2 and "E114" in err  # a researcher does not browse AIPs
 
@@ -191,7 +212,9 @@ def test_four_eyes_are_registered_people_with_their_own_tokens_and_roles(depot: 
 
 def test_the_audit_log_holds_every_action_and_stays_append_only(depot: Depot) -> None:
     code, _, err = depot.run("B. Twee", "aip", "show", depot.aips["een"])
+    before = depot.actions
     entries = depot.ok("A. Beheer", "audit")["entries"]
+    assert len(entries) == before  # one entry for every command of these tests, done or refused
     assert {"organisation add", "user add", "ingest", "aip show", "dip create", "retention due",
             "search"} <= {e["action"] for e in entries}
     refused = [e for e in entries if e["person"] == "B. Twee" and e["action"] == "aip show"]

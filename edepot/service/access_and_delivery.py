@@ -99,7 +99,7 @@ class AccessService(DepotBase):
         if order.expires is not None and order.expires < on:
             raise InputError(f"the DIP would expire ({order.expires.isoformat()}) before its request date "
                              f"{on.isoformat()}")
-        action = "make a DIP"
+        action = "deliver a Woo decision" if order.woo_request is not None else "make a DIP"
         for record in order.records:
             self.may_read_record(action, record)
         person = self.authorise(action, [o for r in order.records for o in self.record_organisations(r)])
@@ -160,6 +160,12 @@ class AccessService(DepotBase):
         if until < self.now().date():
             raise InputError(f"a permit until {until.isoformat()} would have ended already")
         person = self.authorise_record("grant a permit", record)
+        if self.store.directory.has_people():  # a permit names a registered person, as their searches do
+            registered = self.store.directory.person(grantee)
+            if registered is None or not registered.active:
+                raise InputError(f"a permit is for a registered person, and {grantee!r} is not one",
+                                 hint="an administrator registers the person first")
+            grantee = registered.name
         records = {a.record_id for a in self.catalogue.aips() if record in (a.aip_id, a.record_id)}
         if not records:
             raise NotFound(f"no record or AIP {record!r} in the catalogue",

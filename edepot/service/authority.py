@@ -40,6 +40,7 @@ RULES: dict[str, Rule] = {
     "upgrade the catalogue": Rule((ADMINISTRATOR, ARCHIVIST), credential=True),
     # access and delivery
     "make a DIP": Rule((ARCHIVIST, WOO_OFFICER)),
+    "deliver a Woo decision": Rule((ARCHIVIST, WOO_OFFICER), credential=True),
     "list DIPs": Rule((ARCHIVIST, WOO_OFFICER)),
     "purge DIPs": Rule((ARCHIVIST,)),
     "decide openness": Rule((ARCHIVIST,), credential=True),

@@ -138,9 +138,9 @@ class PreservationService(SubmissionService):
         from preservation.recovery import declare_loss
         from preservation.storage import open_locations
 
-        person = self.authorise("declare a loss", [self.visible_aip(aip_id, "declare a loss").organisation])
         if not reason.strip():
             raise InputError("a declared loss needs a reason", hint="say why no copy can be had")
+        person = self.authorise("declare a loss", [self.visible_aip(aip_id, "declare a loss").organisation])
         return declare_loss(self.config, self.catalogue, locations=open_locations(self.config.storage_locations),
                             aip_id=aip_id, paths=paths, reason=reason.strip(), person=person.name)
 

@@ -42,6 +42,7 @@ class PeopleService(DepotBase):
         self.store.directory.add_organisation(organisation, by=by, at=self.now())
         return organisation
 
+    @audited("organisation list")
     def organisations(self) -> list[Organisation]:
         """Every organisation the e-Depot serves."""
         return self.store.directory.organisations()
@@ -80,6 +81,7 @@ class PeopleService(DepotBase):
             raise InputError("an administrator does not disable themselves", hint="another administrator does")
         return self.store.directory.disable(name, by=by, at=self.now())
 
+    @audited("user list")
     def people(self) -> list[RegisteredPerson]:
         """Every registered person with their roles."""
         return self.store.directory.people()
