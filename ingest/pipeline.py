@@ -21,7 +21,7 @@ from ingest.report import write_rejection_report, write_report
 from kernel.config import Config
 from kernel.errors import EdepotError, is_storage_fault
 from preservation.format_policy import load_policy
-from preservation.storage import open_locations, storage_failure
+from preservation.storage import configured_locations, storage_failure
 from preservation.unit_of_work import UnitOfWork, open_unit_of_work
 
 
@@ -101,7 +101,7 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
     config = job.config
     policy = load_policy()
     catalogue = store.catalogue
-    locations = open_locations(config.storage_locations)
+    locations = configured_locations(config, catalogue)
     with job.staging() as staging:
         sip = stages.receive(source, staging, job)
         stages.validate(sip, job)

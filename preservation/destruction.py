@@ -58,7 +58,7 @@ from preservation.retention import (
 from preservation.retention_catalogue import Approval, StoredList
 from preservation.retention_render import render_pdf
 from preservation.search_index import SearchIndex
-from preservation.storage import open_locations
+from preservation.storage import configured_locations
 from preservation.unit_of_work import UnitOfWork
 
 LIST_SCHEMA = "edepot/vernietigingslijst/1"
@@ -315,7 +315,7 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
                                                        f"under destruction list {list_id}", person_agents(person))])
 
     step("begin", record_id, partial(_mark, catalogue, aip_ids))
-    locations = open_locations(config.storage_locations)
+    locations = configured_locations(config, catalogue)
     snapshot: list[dict[str, Any]] = []
     for aip_id in aip_ids:
         files = [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256} for f in catalogue.files(aip_id)]
@@ -325,7 +325,7 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
                          "dips": [{"dip_id": d, "path": p} for d, p in dips]})
         # The search index first: it may read the AIP's record while it removes it.
         step("index", aip_id, partial(_remove_from_index, store.search, aip_id), aip_id)
-        bags = {loc.name: loc.bag_path(aip_id) for loc in locations}
+        bags = {loc.id: loc.bag_path(aip_id) for loc in locations}
         for replica in replicas:
             bags.setdefault(replica["location"], Path(replica["path"]))
         for name, bag in sorted(bags.items()):

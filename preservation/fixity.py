@@ -49,6 +49,7 @@ class DamageKind(str, Enum):
     UNREADABLE = "unreadable"  # the file system refused to read it
     REPLICA_MISSING = "replica missing"  # the whole bag is gone from a location
     UNKNOWN_BAG = "unknown bag"  # a bag on a location that the catalogue does not know
+    LOCATION_NOT_CONFIGURED = "location not configured"  # a replica on a location dropped from the configuration
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class Finding:
             return f"repaired from {self.repaired_from}"
         if self.quarantined_to:
             return f"quarantined to {self.quarantined_to}"
+        if self.kind is DamageKind.LOCATION_NOT_CONFIGURED:
+            return "NOT CHECKED: the location is not in the configuration"
         return f"NOT REPAIRED: {self.error}" if self.error else "NOT REPAIRED"
 
     def to_dict(self) -> dict[str, object]:
@@ -151,7 +154,7 @@ def run_fixity(
     agents = (AGENT, f"person:{person}") if person else (AGENT,)
     report = FixityReport(started=config.clock())
     began = time.monotonic()
-    by_name = {loc.name: loc for loc in locations}
+    by_id = {loc.id: loc for loc in locations}
     records = [catalogue.aip(a) for a in aip_ids] if aip_ids else catalogue.aips_by_last_verified()
     for record in records:
         over_bytes = max_bytes is not None and report.bytes_checked >= max_bytes
@@ -160,7 +163,7 @@ def run_fixity(
             report.aips_skipped.append(record.aip_id)
             continue
         try:
-            verify_aip(config, catalogue, by_name, record.aip_id, report, progress, agents=agents)
+            verify_aip(config, catalogue, by_id, record.aip_id, report, progress, agents=agents)
         except OSError as error:  # e.g. a manifest that cannot be read: a row in the report, not the end of the run
             report.findings.append(Finding(record.aip_id, "", "", DamageKind.UNREADABLE, error=os_error(error)))
             catalogue.add_events(record.aip_id, [_event("fixity check", config.clock(), "sha256 and sha512 of every "
@@ -169,7 +172,7 @@ def run_fixity(
     if not aip_ids:
         known = {r.aip_id for r in catalogue.aips()}
         report.findings += [
-            Finding(aip_id, loc.name, str(loc.bag_path(aip_id)), DamageKind.UNKNOWN_BAG)
+            Finding(aip_id, loc.id, str(loc.bag_path(aip_id)), DamageKind.UNKNOWN_BAG)
             for loc in locations for aip_id in loc.aip_ids() if aip_id not in known
         ]
     report.seconds = time.monotonic() - began
@@ -190,7 +193,10 @@ def verify_aip(
     naming `agents`)."""
     expected = {f.path: f for f in catalogue.files(aip_id)}
     lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
-    replicas = [r for r in catalogue.replicas(aip_id) if r.location in locations]
+    all_replicas = catalogue.replicas(aip_id)
+    replicas = [r for r in all_replicas if r.location in locations]
+    _report_unconfigured(config, catalogue, aip_id, [r for r in all_replicas if r.location not in locations],
+                         report, agents=agents)
     bags = {r.location: locations[r.location].bag_path(aip_id) for r in replicas}
     sha512 = reference_sha512(list(bags.values()), expected)
     checks = check_replicas(bags, expected, sha512, progress)
@@ -222,6 +228,17 @@ def verify_aip(
         r.location: sorted(p for p in lost if not checks[r.location][p].ok) for r in replicas})
     report.findings.extend(findings)
     report.known_losses.extend(lost.values())
+
+
+def _report_unconfigured(config: Config, catalogue: Catalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
+                         report: FixityReport, *, agents: tuple[str, ...]) -> None:
+    """Replicas on a location that is no longer configured: not checkable, so a finding and a failed fixity-check
+    event each (the replica stays in the catalogue: the location may come back, or be retired on purpose)."""
+    for replica in replicas:
+        finding = Finding(aip_id, replica.location, "", DamageKind.LOCATION_NOT_CONFIGURED)
+        report.findings.append(finding)
+        catalogue.add_events(aip_id, [_event("fixity check", config.clock(), f"replica {replica.location}",
+                                             "failure", finding.outcome, agents=agents)])
 
 
 def check_replicas(
@@ -380,8 +397,8 @@ def _quarantine(location: LocalDirectoryLocation, aip_id: str, path: str, quaran
     try:
         moved = location.quarantine_file(aip_id, path, quarantine_root)
     except OSError as error:
-        return Finding(aip_id, location.name, path, DamageKind.EXTRA, error=os_error(error))
-    return Finding(aip_id, location.name, path, DamageKind.EXTRA, quarantined_to=str(moved))
+        return Finding(aip_id, location.id, path, DamageKind.EXTRA, error=os_error(error))
+    return Finding(aip_id, location.id, path, DamageKind.EXTRA, quarantined_to=str(moved))
 
 
 def os_error(error: OSError) -> str:

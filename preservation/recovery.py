@@ -79,7 +79,7 @@ def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[L
     if not damaged:
         return RestoreResult(aip_id, (), ())
     taken = _outside_copies(state, damaged, source=source, aip_id=aip_id)
-    by_name = {location.name: location for location in locations}
+    by_name = {location.id: location for location in locations}
     restored: list[RestoredFile] = []
     for path, copy in taken.items():
         written = [name for name, by_path in state.checks.items() if not by_path[path].ok]
@@ -139,7 +139,7 @@ def declare_loss(config: Config, catalogue: Catalogue, *, locations: Sequence[Lo
 def _check_aip(catalogue: Catalogue, locations: Sequence[LocalDirectoryLocation], aip_id: str) -> _AipCheck:
     expected = {f.path: f for f in catalogue.files(aip_id)}
     known = {r.location for r in catalogue.replicas(aip_id)}
-    bags = {loc.name: loc.bag_path(aip_id) for loc in locations if loc.name in known and loc.bag_path(aip_id).is_dir()}
+    bags = {loc.id: loc.bag_path(aip_id) for loc in locations if loc.id in known and loc.bag_path(aip_id).is_dir()}
     sha512 = reference_sha512(list(bags.values()), expected)
     checks = check_replicas(bags, expected, sha512, None)
     return _AipCheck(expected, sha512, checks, {loss.path: loss for loss in catalogue.losses(aip_id)})
