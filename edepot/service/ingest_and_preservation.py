@@ -100,7 +100,6 @@ class PreservationService(SubmissionService):
     def upgrade_catalogue(self) -> UpgradeResult:
         """Bring the catalogue to this version in place (the old one kept beside it), recorded as an event."""
         from preservation.catalogue_db.upgrade import upgrade_catalogue
-
         from preservation.storage import configured_locations, register_locations
 
         result = upgrade_catalogue(self.config.catalogue_url, by=self.actor("upgrading the catalogue").agent_id,
