@@ -72,7 +72,7 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     try:
         if store is not None:
             return _run(source, job, store)
-        own = open_unit_of_work(config.catalogue_url)
+        own = open_unit_of_work(config.catalogue_url, config)
         try:
             return _run(source, job, own)
         finally:

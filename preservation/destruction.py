@@ -40,6 +40,7 @@ from lxml import etree
 from kernel.atomic import fsync_dir, write_bytes_atomic
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
+from preservation.blobstore import BlobStore
 from preservation.catalogue import GONE_STATES, AipState, Catalogue
 from preservation.metadata.record import WAARDERINGEN
 from preservation.retention import (
@@ -117,13 +118,13 @@ def list_digest(content: dict[str, Any]) -> str:
 
 
 def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettings, before: date | None, *,
-                 person: str, out: Path | None = None) -> DrawnUpList | None:
+                 stores: Sequence[BlobStore], person: str, out: Path | None = None) -> DrawnUpList | None:
     """The vernietigingslijst of every record due before `before` (default: due today or earlier), drawn up by
     `person`, stored and written as JSON, CSV and PDF/A; None when nothing is due. Missing schedules are
     computed first."""
     now = config.clock()
     drafter = " ".join(person.split())
-    refresh_schedules(config, catalogue, person=drafter, only_missing=True)
+    refresh_schedules(config, catalogue, stores=stores, person=drafter, only_missing=True)
     today = local_today(now, settings)
     cutoff = before or due_cutoff(now, settings)
     due = due_for_destruction(catalogue, settings, cutoff)

@@ -13,28 +13,37 @@ configuration may be reordered, and a location dropped from it is still known to
 """
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import shutil
+import stat
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Mapping, Protocol, Sequence, cast
 
-from kernel.atomic import copy_file_atomic, copy_tree_durably, fsync_dir, publish_directory, write_bytes_atomic
+from kernel.atomic import (
+    copy_tree_durably,
+    fsync_dir,
+    publish_directory,
+    write_bytes_atomic,
+    write_stream_atomic,
+)
 from kernel.config import Config
 from kernel.errors import InputError, StorageFailure
+from preservation.blobstore import BlobInfo, BlobNotFound, BlobStore
 from preservation.catalogue import Catalogue, LocationRecord
 
 MARKER = ".edepot-location.json"  # a location's identity and name, written into it once
 
 
-class StorageLocation(Protocol):
-    """What the rest of edepot needs of a place that keeps AIPs."""
-
-    id: str
-    name: str
+class StorageLocation(BlobStore, Protocol):
+    """A place that keeps AIPs: read, repaired and removed by key (BlobStore); a whole bag written by ingest
+    appears there with one rename (what ingest needs beyond the port; object storage gets its own way)."""
 
     def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
         """Copy a finished bag in under `aip_id`, atomically; replaces a leftover of an interrupted run."""
@@ -49,15 +58,6 @@ class StorageLocation(Protocol):
 
     def bag_path(self, aip_id: str) -> Path:
         """Where the AIP's bag root is (whether or not it exists)."""
-
-    def aip_ids(self) -> Iterator[str]:
-        """Every AIP identifier that has a bag here."""
-
-    def replace_file(self, aip_id: str, relative: str, good_copy: Path) -> None:
-        """Put a verified copy of one file of an AIP in place, atomically."""
-
-    def quarantine_file(self, aip_id: str, relative: str, quarantine_root: Path) -> Path:
-        """Move a file that does not belong to an AIP out of it; returns where it went."""
 
 
 @dataclass(frozen=True)
@@ -107,18 +107,72 @@ class LocalDirectoryLocation:
                 if bag.is_dir() and (bag / "bagit.txt").is_file():
                     yield bag.name
 
-    def replace_file(self, aip_id: str, relative: str, good_copy: Path) -> None:
-        copy_file_atomic(good_copy, self.bag_path(aip_id) / relative)
+    # -- the BlobStore port (preservation/blobstore.py): a key is <AIP id>/<path in the bag>
 
-    def quarantine_file(self, aip_id: str, relative: str, quarantine_root: Path) -> Path:
-        source = self.bag_path(aip_id) / relative
-        # A folder per move keeps the file's own name (which may be as long as a name can be) and apart from
-        # an earlier one of the same name.
-        target = quarantine_root / self.id / aip_id / uuid.uuid4().hex[:8] / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(source), str(target))
-        fsync_dir(source.parent)
-        return target
+    def put(self, key: str, stream: BinaryIO, *, digests: Mapping[str, str]) -> BlobInfo:
+        """Store `stream` under `key` atomically and fsynced, when its bytes have `digests` (DigestMismatch)."""
+        return BlobInfo(key, write_stream_atomic(self._blob_path(key), stream, digests=digests))
+
+    @contextmanager
+    def get(self, key: str, *, start: int = 0, end: int | None = None) -> Iterator[BinaryIO]:
+        """The blob's bytes (from `start` up to `end`) as a stream; BlobNotFound for no file, a link or a folder."""
+        path = self._blob_path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except (FileNotFoundError, NotADirectoryError):
+            raise BlobNotFound(key) from None
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise BlobNotFound(key) from None
+            raise
+        with open(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise BlobNotFound(key)
+            if start == 0 and end is None:
+                yield stream
+            else:
+                stream.seek(start)
+                yield cast(BinaryIO, io.BufferedReader(_Slice(stream, None if end is None else max(0, end - start))))
+
+    def stat(self, key: str) -> BlobInfo | None:
+        """The blob's size, or None (no file, a link or a folder)."""
+        try:
+            found = os.lstat(self._blob_path(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return BlobInfo(key, found.st_size) if stat.S_ISREG(found.st_mode) else None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key starting with `prefix` ("" or "<AIP id>/…"), each AIP's in the order of its folders."""
+        if not prefix:
+            for aip_id in self.aip_ids():
+                yield from self.list(f"{aip_id}/")
+            return
+        aip_id = prefix.split("/", 1)[0]
+        bag = str(self.bag_path(aip_id))
+        for dirpath, dirnames, filenames in os.walk(bag):
+            dirnames.sort()
+            for name in sorted(filenames):
+                key = f"{aip_id}/{os.path.join(dirpath, name)[len(bag) + 1:]}"
+                if key.startswith(prefix):
+                    yield key
+
+    def delete(self, key: str) -> bool:
+        """Remove the blob (its folder's entry flushed); whether there was one."""
+        path = self._blob_path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        fsync_dir(path.parent)
+        return True
+
+    def _blob_path(self, key: str) -> Path:
+        aip_id, _, relative = key.partition("/")
+        parts = relative.split("/")
+        if not aip_id or aip_id.startswith(".") or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"not a blob key: {key!r}")
+        return self.bag_path(aip_id).joinpath(*parts)
 
 
 def open_locations(roots: Sequence[Path], config: Config | None = None,
@@ -159,6 +213,25 @@ def open_locations(roots: Sequence[Path], config: Config | None = None,
                 or identity)
         locations.append(LocalDirectoryLocation(root=root, id=identity, name=name))
     return locations
+
+
+class _Slice(io.RawIOBase):
+    """At most `left` bytes (None: all) of an open file, from where it stands."""
+
+    def __init__(self, stream: BinaryIO, left: int | None) -> None:
+        self._stream, self._left = stream, left
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._left is not None:
+            view = view[:self._left]
+        n = self._stream.readinto(view)  # type: ignore[attr-defined]
+        if self._left is not None:
+            self._left -= n
+        return n
 
 
 def configured_locations(config: Config, catalogue: Catalogue) -> list[LocalDirectoryLocation]:

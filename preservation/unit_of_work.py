@@ -1,5 +1,6 @@
 """One unit of work over the catalogue's ports: records and events with retention (`Catalogue`), the access
-register (`AccessRegister`) and the search index (`SearchIndex`), and one transaction across them.
+register (`AccessRegister`) and the search index (`SearchIndex`), and one transaction across them; beside them
+the storage locations as BlobStores, each by its identity.
 
 The Depot service holds one per data directory and hands its ports to the engine; work that must change two
 ports together (a decided restriction and its PREMIS event, a destroyed AIP and its index rows) runs inside
@@ -9,11 +10,15 @@ ports together (a decided restriction and its PREMIS event, a destroyed AIP and 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from preservation.access_register import AccessRegister
+from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
 from preservation.search_index import SearchIndex
+
+if TYPE_CHECKING:
+    from kernel.config import Config
 
 
 class UnitOfWork(Protocol):
@@ -28,18 +33,22 @@ class UnitOfWork(Protocol):
     @property
     def search(self) -> SearchIndex:
         """The full-text index of every message."""
+    @property
+    def storage(self) -> Sequence[BlobStore]:
+        """The configured storage locations, in configuration order, each known by its identity (a unit of work
+        opened without a configuration has none)."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
     def close(self) -> None:
         """Let go of the connection (the next use opens it again)."""
 
 
-def open_unit_of_work(catalogue_url: str) -> UnitOfWork:
-    """The unit of work over the catalogue at `catalogue_url` (Django set up on first use; E111 when the catalogue
-    was written by another edepot version)."""
+def open_unit_of_work(catalogue_url: str, config: Config | None = None) -> UnitOfWork:
+    """The unit of work over the catalogue at `catalogue_url`, with the storage locations of `config` (Django set
+    up on first use; E111 when the catalogue was written by another edepot version)."""
     from preservation.catalogue_db.database import ensure_django
 
     ensure_django()
     from preservation.catalogue_db.unit_of_work import DjangoUnitOfWork
 
-    return DjangoUnitOfWork(catalogue_url)
+    return DjangoUnitOfWork(catalogue_url, config)

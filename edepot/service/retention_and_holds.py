@@ -114,7 +114,8 @@ class RetentionService(DepotBase):
 
         person = self.actor("computing retention schedules")
         problems: list[str] = []
-        rows = refresh_schedules(self.config, self.catalogue, person=person.name, problems=problems)
+        rows = refresh_schedules(self.config, self.catalogue, stores=self.store.storage, person=person.name,
+                                 problems=problems)
         settings = self.retention_settings
         return Refreshed([compute_schedule(r, settings) for r in rows], problems)
 
@@ -181,7 +182,8 @@ class RetentionService(DepotBase):
 
         if unscheduled(self.catalogue):
             person = self.actor("computing missing retention schedules")
-            refresh_schedules(self.config, self.catalogue, person=person.name, only_missing=True)
+            refresh_schedules(self.config, self.catalogue, stores=self.store.storage, person=person.name,
+                              only_missing=True)
 
     # -------------------------------------------------------------------------------------------------
     # Destruction lists under four eyes
@@ -194,7 +196,7 @@ class RetentionService(DepotBase):
 
         person = self.actor("drawing up a destruction list")
         return draw_up_list(self.config, self.catalogue, self.retention_settings, self.due_before(before),
-                            person=person.name, out=out)
+                            stores=self.store.storage, person=person.name, out=out)
 
     def approve_destruction_list(self, reference: str, *, role: str) -> Approval:
         """Approve, as the acting person in `role`, the list named by its id or its JSON file, bound to its
