@@ -1,6 +1,7 @@
 """One unit of work over the catalogue's ports: records and events with retention (`Catalogue`), the access
-register (`AccessRegister`) and the search index (`SearchIndex`), and one transaction across them; beside them
-the storage locations as BlobStores, each by its identity.
+register (`AccessRegister`), the search index (`SearchIndex`) and the directory of organisations, people and
+the audit log (`Directory`), and one transaction across them; beside them the storage locations as BlobStores,
+each by its identity.
 
 The Depot service holds one per data directory and hands its ports to the engine; work that must change two
 ports together (a decided restriction and its PREMIS event, a destroyed AIP and its index rows) runs inside
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, Sequence
 from preservation.access_register import AccessRegister
 from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
+from preservation.directory import Directory
 from preservation.search_index import SearchIndex
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ class UnitOfWork(Protocol):
     def storage(self) -> Sequence[BlobStore]:
         """The configured storage locations, in configuration order, each known by its identity (a unit of work
         opened without a configuration has none)."""
+    @property
+    def directory(self) -> Directory:
+        """Organisations, people, roles, tokens and the audit log."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
     def close(self) -> None:
