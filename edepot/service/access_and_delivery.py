@@ -175,7 +175,7 @@ class AccessService(DepotBase):
     @audited("access permits")
     def permits(self, grantee: str | None = None) -> list[Permit]:
         """Every permit (of one person) for records of the acting person's organisations, oldest first."""
-        return self._own_records(self.register.permits(grantee), "read the access log")
+        return self.own_records(self.register.permits(grantee), "read the access log")
 
     @audited("access log")
     def access_log(self, *, requester: str | None = None, dip_id: str | None = None) -> list[LogEntry]:
@@ -220,11 +220,3 @@ class AccessService(DepotBase):
         self.authorise("rebuild the search index", everywhere=True)
 
         return reindex(self.config, self.store, aip_id=aip_id, on_progress=on_progress)
-
-    def _own_records(self, items: list[Any], action: str) -> list[Any]:
-        """The items (each with a record_id) of records of the organisations the acting person may `action`."""
-        reach = self.reach(action)
-        if reach is None:
-            return items
-        owner = {a.record_id: a.organisation for a in self.catalogue.aips()}
-        return [i for i in items if owner.get(i.record_id, "") in reach]

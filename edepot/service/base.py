@@ -219,6 +219,14 @@ class DepotBase:
         reach = self.reach(action)
         return [a for a in self.catalogue.aips() if reach is None or a.organisation in reach]
 
+    def own_records(self, items: list[Any], action: str) -> list[Any]:
+        """The items (each with a record_id) of records of the organisations the acting person may `action`."""
+        reach = self.reach(action)
+        if reach is None:
+            return items
+        owner = {a.record_id: a.organisation for a in self.catalogue.aips()}
+        return [i for i in items if owner.get(i.record_id, "") in reach]
+
     def record_organisations(self, record: str) -> list[str]:
         """The organisations of the AIPs a record kenmerk or AIP id names (none: it is not in the catalogue)."""
         return sorted({a.organisation for a in self.catalogue.aips() if record in (a.aip_id, a.record_id)})

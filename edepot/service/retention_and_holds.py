@@ -109,7 +109,7 @@ class RetentionService(DepotBase):
     @audited("hold list")
     def holds(self, *, include_lifted: bool = False) -> list[Hold]:
         """The holds (the active ones, or all) on records of the organisations the acting person serves."""
-        return self._own(self.catalogue.holds(active_only=not include_lifted), "view retention")
+        return self.own_records(self.catalogue.holds(active_only=not include_lifted), "view retention")
 
     # -------------------------------------------------------------------------------------------------
     # Schedules and appraisal
@@ -132,7 +132,7 @@ class RetentionService(DepotBase):
         from preservation.retention import due_for_transfer
 
         self._schedule_missing()
-        return self._own(due_for_transfer(self.catalogue, self.retention_settings, before), "view retention")
+        return self.own_records(due_for_transfer(self.catalogue, self.retention_settings, before), "view retention")
 
     @audited("retention appraise")
     def to_appraise(self) -> list[Schedule]:
@@ -140,7 +140,7 @@ class RetentionService(DepotBase):
         from preservation.retention import to_appraise
 
         self._schedule_missing()
-        return self._own(to_appraise(self.catalogue, self.retention_settings), "view retention")
+        return self.own_records(to_appraise(self.catalogue, self.retention_settings), "view retention")
 
     @audited("retention show")
     def retention_of(self, record_id: str) -> dict[str, Any]:
@@ -298,14 +298,6 @@ class RetentionService(DepotBase):
         if reach is not None and organisation not in reach:
             raise NotFound(f"no destruction list {stored.list_id!r}")
         return self.authorise(action, [organisation])
-
-    def _own(self, items: list[Any], action: str) -> list[Any]:
-        """The items (each with a record_id) of records of the organisations the acting person may `action`."""
-        reach = self.reach(action)
-        if reach is None:
-            return items
-        owner = {a.record_id: a.organisation for a in self.catalogue.aips()}
-        return [i for i in items if owner.get(i.record_id, "") in reach]
 
     def _as_drawn_up(self, reference: str) -> StoredList:
         """The list named by id or JSON file, refused when it (the file, or the catalogue's row) no longer has
