@@ -81,7 +81,8 @@ class SubmissionService(DepotBase):
         assert request.out is not None
         return create_sip(list(request.exports), request.out, self.config, request.metadata, tz=parse.tz,
                           export_format=request.export_format, date_order=parse.date_order,
-                          options=replace(options, conversation=next(iter(request.conversations), None)))
+                          options=replace(options, conversation=next(iter(request.conversations), None)),
+                          parse=parse)
 
     def sip_batch(self, manifest: Path, *, on_row: Callable[[RowResult, int], None] = lambda _r, _n: None,
                   on_start: Callable[[int, str], None] = lambda _line, _export: None) -> BatchResult:
