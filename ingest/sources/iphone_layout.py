@@ -155,7 +155,8 @@ class OpenedBackup:
 
     def facts(self) -> dict[str, Any]:
         """What the backup says of itself: device, iOS version, when it was made, encrypted or not."""
-        lockdown = self.manifest.get("Lockdown") if isinstance(self.manifest.get("Lockdown"), dict) else {}
+        found = self.manifest.get("Lockdown")
+        lockdown: dict[str, Any] = found if isinstance(found, dict) else {}
         made = self.info.get("Last Backup Date") or self.manifest.get("Date")
         return {
             "folder": self.root.name,
