@@ -149,12 +149,19 @@ class MessagesDatabase:
         reactions = self._reactions(chat)
         select = ", ".join(f"m.{c}" if c in self._message_columns else f"NULL AS {c}" for c in _OPTIONAL_MESSAGE)
         replied = "o.seq" if self._has("thread_originator_guid") else "NULL"
-        join = ("LEFT JOIN numbered o ON o.guid = m.thread_originator_guid " if self._has("thread_originator_guid")
-                else "")
+        join = ("LEFT JOIN temp.numbered_chat o ON o.guid = m.thread_originator_guid "
+                if self._has("thread_originator_guid") else "")
+        # numbered once into an indexed temporary table (on disk, in SQLite's temp store), so that a reply finds
+        # the seq it answers by index and not by a scan of the chat
+        for statement in ("DROP TABLE IF EXISTS temp.numbered_chat",
+                          f"CREATE TEMP TABLE numbered_chat AS {_NUMBERED} SELECT rowid, guid, seq FROM numbered",
+                          "CREATE INDEX temp.numbered_chat_guid ON numbered_chat(guid)"):
+            for _ in self._query(statement, (chat.rowid,) if "?" in statement else (),
+                                 tapbacks=self._has("associated_message_type")):
+                pass
         rows = self._query(
-            f"{_NUMBERED} SELECT n.seq, {replied}, m.ROWID, m.guid, m.text, m.handle_id, m.date, m.is_from_me, "
-            f"{select} FROM numbered n JOIN message m ON m.ROWID = n.rowid {join}ORDER BY n.seq", (chat.rowid,),
-            tapbacks=self._has("associated_message_type"))
+            f"SELECT n.seq, {replied}, m.ROWID, m.guid, m.text, m.handle_id, m.date, m.is_from_me, "
+            f"{select} FROM temp.numbered_chat n JOIN message m ON m.ROWID = n.rowid {join}ORDER BY n.seq")
         for row in rows:
             yield self._message(row, zone, notes, reactions)
 
