@@ -59,6 +59,7 @@ from access.redaction import (
     short_ground,
 )
 from access.rules import AccessDecision, Viewer, current_facts, decide, needs_decision, viewer_for, withheld_ground
+from access.search import of_organisations
 from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import AccessDenied, DecisionNeeded, InputError, InvalidPackage
@@ -185,13 +186,14 @@ def create_dip(aip_id: str, out: Path, config: Config, *, store: UnitOfWork, by:
 
 
 def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWork, by: str,
-              aip_ids: Sequence[str] = ()) -> DipResult:
+              aip_ids: Sequence[str] = (), organisations: frozenset[str] | None = None) -> DipResult:
     """Build a DIP of whole AIPs (`aip_ids`) or, without them, of a search selection (`request.query`) at `out`
     (absent or empty); it appears whole or not at all, is recorded in the access register as made by `by` and
     leaves a PREMIS dissemination event naming `by` on every AIP it delivers. AccessDenied when a named AIP is
     not open to the requester (outside a Woo request); DecisionNeeded when a Woo request's scope holds a record
-    nobody decided on. The register entry, the events and the catalogue's DIP row are written in one
-    transaction once the folder is whole."""
+    nobody decided on. A query searches only records of `organisations` (None: every organisation). The
+    register entry, the events and the catalogue's DIP row are written in one transaction once the folder is
+    whole."""
     catalogue = store.catalogue
     aip_ids = resolve_aips(aip_ids, catalogue)
     out = out.resolve()
@@ -201,7 +203,7 @@ def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWo
     on = request.on or now.date()
     who = viewer_for(store.register, on, request.requester, archive=request.own_use)
     redactor = _redactor(request, organisation_names(config))
-    selection = _selection(request, store, aip_ids, who, redactor)
+    selection = _selection(request, store, aip_ids, who, redactor, organisations)
     sources = []
     for aip_id in selection:
         record = catalogue.aip(aip_id)
@@ -321,7 +323,7 @@ def _redactor(request: DipRequest, organisation: NameList | None = None) -> Reda
 
 
 def _selection(request: DipRequest, store: UnitOfWork, aip_ids: Sequence[str], who: Viewer,
-               redactor: Redactor) -> dict[str, set[int] | None]:
+               redactor: Redactor, organisations: frozenset[str] | None) -> dict[str, set[int] | None]:
     """AIP id → the seqs selected (None: every message). A requester's query finds only what they may see
     as it is delivered to them; a Woo request's scope also takes in, whole, each record whose content is
     withheld and where the query finds anything."""
@@ -329,7 +331,7 @@ def _selection(request: DipRequest, store: UnitOfWork, aip_ids: Sequence[str], w
         return {aip_id: None for aip_id in dict.fromkeys(aip_ids)}
     terms = parse_query(request.query or "")
     index = store.search
-    records = matching_records(index, request.filters)
+    records = of_organisations(store, matching_records(index, request.filters), organisations)
     facts = current_facts((r.access for r in records), store.register)
     shown = [r for r in records if decide(facts[r.record_id], who).allowed]
     if who.archive:

@@ -98,17 +98,19 @@ def visible_records(register: AccessRegister, records: Sequence[IndexedRecord], 
     return [(r, decide(facts[r.record_id], who)) for r in records]
 
 
-def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None = None) -> SearchResult:
+def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None = None,
+           organisations: frozenset[str] | None = None) -> SearchResult:
     """One page of hits for the request, in the request's sort order, with the number of hits on all pages.
     Without words (an empty query) every message the filters let through is a hit (whether a search may go
     without both is the Depot service's rule). A researcher's hits, and their number, are judged on the text as
-    delivered to them (redacted, also of the `names` of the organisation's list)."""
+    delivered to them (redacted, also of the `names` of the organisation's list). With `organisations`, only
+    records of those organisations are searched."""
     role = role_of(request.role) if isinstance(request.role, str) else request.role
     on = request.on or date.today()
     terms = parse_query(request.query) if request.query.strip() else []
     redactor = Redactor(names) if role is Role.RESEARCHER else None
     index = store.search
-    candidates = matching_records(index, request.filters)
+    candidates = of_organisations(store, matching_records(index, request.filters), organisations)
     decided = visible_records(store.register, candidates, role, on, request.requester)
     allowed = [r for r, decision in decided if decision.allowed]
     by_key = {r.record_key: r for r in allowed}
@@ -135,6 +137,15 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
                               message.kind, snippet(text, terms)))
     return SearchResult(request.query, role, on, request.filters, tuple(hits), more, count, request.offset,
                         request.limit)
+
+
+def of_organisations(store: UnitOfWork, records: list[IndexedRecord],
+                     organisations: frozenset[str] | None) -> list[IndexedRecord]:
+    """The indexed records of AIPs of these organisations (None: every record)."""
+    if organisations is None:
+        return records
+    kept = {a.aip_id for a in store.catalogue.aips() if a.organisation in organisations}
+    return [r for r in records if r.aip_id in kept]
 
 
 def snippet(text: str, terms: Sequence[Term], width: int = SNIPPET_CHARS) -> str:

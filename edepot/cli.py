@@ -21,6 +21,7 @@ from edepot.commands import (
     hold,
     ingest,
     parse,
+    people,
     retention,
     search,
     sip,
@@ -33,7 +34,7 @@ from kernel.version import edepot_version
 from preservation.storage import storage_failure
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade)
+AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade, people)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one edepot command; returns the process exit code."""
     parser = build_parser()

@@ -58,6 +58,10 @@ class IngestJob:
     on_stage: StageListener = lambda _stage: None
     on_progress: ProgressListener = lambda _stage, _done, _total: None
     new_version: bool = False
+    # Which organisation the record belongs to, from its archiefvormer's name and identifier; raises when the
+    # person ingesting may not ingest that organisation's records (the Depot service decides).
+    admit: Callable[[str, str | None], str] = lambda _name, _identifier: ""
+    organisation: str = ""
     version: AipVersion | None = None
     stage: str = ""  # the stage running now (named in a rejection report)
     scan: ScanResult | None = None

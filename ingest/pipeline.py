@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ingest import stages
 from ingest.file_workers import file_workers
@@ -59,16 +60,20 @@ class IngestResult:
 
 def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage: None,
            new_version: bool = False, on_progress: ProgressListener = lambda _s, _d, _t: None, *,
-           person: str | None = None, store: UnitOfWork | None = None) -> IngestResult:
+           person: str | None = None, store: UnitOfWork | None = None,
+           admit: Callable[[str, str | None], str] | None = None) -> IngestResult:
     """Turn the SIP at `source` (folder, .zip, .7z or .tar) into an AIP; raises before storing on any problem.
 
     With `new_version`, a SIP ingested before (or another SIP of a record held) becomes the next version of
     that AIP instead of being refused. Every PREMIS event (in the AIP and the catalogue) names `person`, the
     person doing the ingest, beside edepot. A rejection raises the EdepotError after writing its report.
     The AIP is recorded through `store` (the Depot service's unit of work), else through one opened on the
-    data directory's catalogue for this ingest.
+    data directory's catalogue for this ingest. `admit` gives the organisation of the SIP's archiefvormer (name,
+    identifier), or raises when this SIP may not be ingested by this person.
     """
     job = IngestJob(config, person=person, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
+    if admit is not None:
+        job.admit = admit
     try:
         if store is not None:
             return _run(source, job, store)
@@ -108,6 +113,7 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
         stages.refuse_duplicate(sip, catalogue, job)
         aip = stages.AipBuilder(staging / "aip")
         conversation, record = stages.keep_originals(sip, aip, job)
+        job.organisation = job.admit(record.archiefvormer, record.archiefvormer_id)
         media = stages.unpack_export(aip, conversation, job)
         with file_workers(len(aip.roles)) as workers:  # they start while ClamAV scans
             stages.scan(aip, source, job)

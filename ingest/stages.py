@@ -93,6 +93,7 @@ class RecordSummary:
     title: str
     archiefvormer: str
     rows: tuple[tuple[str, str], ...]
+    archiefvormer_id: str | None = None  # its identificatieKenmerk (e.g. the TOOI code), where the MDTO gives one
 
 
 def receive(source: Path, staging: Path, job: IngestJob) -> Path:
@@ -327,6 +328,7 @@ def read_record_summary(sip: Path) -> RecordSummary:
             title=node.text("naam") or info.get("External-Description", ""),
             archiefvormer=node.text("archiefvormer/verwijzingNaam") or info.get("Source-Organization", ""),
             rows=tuple(rows),
+            archiefvormer_id=node.text("archiefvormer/verwijzingIdentificatie/identificatieKenmerk"),
         )
     for document in sorted((sip / SIP_METADATA_DIR).rglob("*.topx.xml")):
         if document.name.endswith(".bestand.topx.xml"):
@@ -750,7 +752,7 @@ def record(catalogue: Catalogue, record: RecordSummary, sealed: list[SealedFile]
     sealed_paths = {f.path for f in payload}
     catalogue.record_ingest(
         AipRecord(job.aip_id, job.sip_digest, record.identifier, record.title, now, AipState.STORED,
-                  sum(f.size for f in payload), len(payload)),
+                  sum(f.size for f in payload), len(payload), job.organisation),
         [ReplicaRecord(job.aip_id, loc.name, str(path), now, ReplicaStatus.INTACT)
          for loc, path in zip(locations, stored)],
         [_file_record(job, f) for f in sealed],

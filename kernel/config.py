@@ -25,9 +25,17 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
     [identify]
     siegfried = true              # a second opinion from siegfried (pygfried); disagreements are reported
 
+    [audit]
+    keep_addresses_days = 365     # where each action came from is forgotten after this many days
+
     [sip]
     max_bag_info_bytes = 1048576  # a SIP whose bag-info.txt is larger is refused (default 1 MiB)
     max_tag_line_bytes = 65536    # ... or whose bagit.txt, bag-info, manifest or fetch.txt has a longer line
+
+    [web]
+    admin = true                  # the read-only Django admin for superusers at /admin/ (default false: 404)
+    allowed_hosts = ["depot.example.nl"]   # the host names the web answers to (default: this machine only)
+    secret_key = "..."            # default: <data-dir>/web-secret-key, made once, readable by its owner only
 """
 from __future__ import annotations
 
@@ -45,6 +53,8 @@ DEFAULT_ARCHIEFVORMER = "Onbekende archiefvormer"
 DEFAULT_IDENTIFICATIE_BRON = "edepot"
 DEFAULT_MAX_BAG_INFO_BYTES = 1 << 20
 DEFAULT_MAX_TAG_LINE_BYTES = 64 << 10
+
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 Clock = Callable[[], datetime]
 
@@ -74,6 +84,15 @@ class TagFileLimits:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """What the web application may show and to whom it answers ([web] in edepot.toml)."""
+
+    admin: bool = False  # the read-only admin for superusers; off: /admin/ does not exist
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    secret_key: str | None = None  # None: the data directory's own key file (edepot.web.secret)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a command needs to know about its installation."""
 
@@ -88,6 +107,8 @@ class Config:
     siegfried: bool = False  # [identify] siegfried: second opinion on every identification
     tag_file_limits: TagFileLimits = field(default_factory=TagFileLimits)  # [sip]
     operator: str | None = None  # [operator] name: who acts when a command names nobody (a scheduler's account)
+    web: WebSettings = field(default_factory=WebSettings)  # [web]
+    audit_address_days: int = 365  # [audit] keep_addresses_days: where an action came from is kept this long
 
     @property
     def staging_dir(self) -> Path:
@@ -154,7 +175,23 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         siegfried=bool(settings.get("identify", {}).get("siegfried", False)),
         tag_file_limits=_tag_file_limits(settings.get("sip", {}), config_file),
         operator=settings.get("operator", {}).get("name") or None,
+        web=_web_settings(settings.get("web", {}), config_file),
+        audit_address_days=_positive(settings.get("audit", {}), "keep_addresses_days", 365, config_file),
     )
+
+
+def _web_settings(web: dict[str, object], config_file: Path) -> WebSettings:
+    """[web] admin (true or false), allowed_hosts (a list of host names), secret_key (text), else InputError."""
+    admin = web.get("admin", False)
+    if not isinstance(admin, bool):
+        raise InputError(f"{config_file}: [web] admin must be true or false, not {admin!r}")
+    hosts = web.get("allowed_hosts", list(DEFAULT_ALLOWED_HOSTS))
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+        raise InputError(f"{config_file}: [web] allowed_hosts must be a list of host names, not {hosts!r}")
+    secret_key = web.get("secret_key")
+    if secret_key is not None and (not isinstance(secret_key, str) or len(secret_key) < 50):
+        raise InputError(f"{config_file}: [web] secret_key must be text of at least 50 characters")
+    return WebSettings(admin=admin, allowed_hosts=tuple(hosts), secret_key=secret_key)
 
 
 def _tag_file_limits(sip: dict[str, object], config_file: Path) -> TagFileLimits:
@@ -167,3 +204,10 @@ def _tag_file_limits(sip: dict[str, object], config_file: Path) -> TagFileLimits
             raise InputError(f"{config_file}: [sip] {key} must be a positive number of bytes, not {value!r}")
         values[key] = value
     return TagFileLimits(**values)
+
+
+def _positive(section: dict, key: str, default: int, config_file: Path) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InputError(f"{config_file}: {key} must be a positive whole number, not {value!r}")
+    return value

@@ -118,6 +118,25 @@ class NoActingPerson(InputError):
     ref = "E112"
 
 
+class NotRegistered(InputError):
+    """In a depot with registered people: the acting person is not registered, or was disabled."""
+
+    ref = "E113"
+
+
+class NotPermitted(InputError):
+    """The acting person's roles do not allow this action, or not on this organisation's records. The message
+    never says what another organisation holds."""
+
+    ref = "E114"
+
+
+class CredentialNeeded(InputError):
+    """An action that needs the acting person's own credential (their personal token), given none or another's."""
+
+    ref = "E115"
+
+
 class WrongBackupPassword(InputError):
     """An encrypted phone backup whose password was not the one given."""
 

@@ -45,6 +45,7 @@ class AipRecord:
     state: AipState
     payload_bytes: int
     payload_files: int
+    organisation: str = ""  # the archiefvormer's organisation id; "" before organisations were registered
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from kernel.atomic import fsync_dir, write_bytes_atomic
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
 from preservation.catalogue import GONE_STATES, AipState, Catalogue
+from preservation.directory import Organisation
 from preservation.metadata.record import WAARDERINGEN
 from preservation.retention import (
     RetentionSettings,
@@ -117,16 +118,19 @@ def list_digest(content: dict[str, Any]) -> str:
 
 
 def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettings, before: date | None, *,
-                 person: str, out: Path | None = None) -> DrawnUpList | None:
-    """The vernietigingslijst of every record due before `before` (default: due today or earlier), drawn up by
-    `person`, stored and written as JSON, CSV and PDF/A; None when nothing is due. Missing schedules are
-    computed first."""
+                 person: str, out: Path | None = None, organisation: Organisation | None = None) -> DrawnUpList | None:
+    """The vernietigingslijst of every record due before `before` (default: due today or earlier) — of one
+    `organisation`'s records when given — drawn up by `person`, stored and written as JSON, CSV and PDF/A; None
+    when nothing is due. Missing schedules are computed first."""
     now = config.clock()
     drafter = " ".join(person.split())
     refresh_schedules(config, catalogue, person=drafter, only_missing=True)
     today = local_today(now, settings)
     cutoff = before or due_cutoff(now, settings)
     due = due_for_destruction(catalogue, settings, cutoff)
+    if organisation is not None:
+        owner = {a.record_id: a.organisation for a in catalogue.aips()}
+        due = [s for s in due if owner.get(s.record_id) == organisation.organisation_id]
     if not due:
         return None
     prefix = f"VL-{today:%Y%m%d}-"
@@ -136,7 +140,8 @@ def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettin
         "list_id": list_id,
         "created": now.isoformat(),
         "before": cutoff.isoformat(),
-        "archiefvormer": config.organisation.archiefvormer,
+        "archiefvormer": organisation.name if organisation else config.organisation.archiefvormer,
+        **({"organisation": organisation.organisation_id} if organisation else {}),
         "drawn_up_by": drafter,
         "items": [_item(catalogue, s) for s in due],
     }

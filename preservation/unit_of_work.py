@@ -1,5 +1,6 @@
 """One unit of work over the catalogue's ports: records and events with retention (`Catalogue`), the access
-register (`AccessRegister`) and the search index (`SearchIndex`), and one transaction across them.
+register (`AccessRegister`), the search index (`SearchIndex`) and the directory of organisations, people and
+the audit log (`Directory`), and one transaction across them.
 
 The Depot service holds one per data directory and hands its ports to the engine; work that must change two
 ports together (a decided restriction and its PREMIS event, a destroyed AIP and its index rows) runs inside
@@ -13,6 +14,7 @@ from typing import Protocol
 
 from preservation.access_register import AccessRegister
 from preservation.catalogue import Catalogue
+from preservation.directory import Directory
 from preservation.search_index import SearchIndex
 
 
@@ -28,6 +30,9 @@ class UnitOfWork(Protocol):
     @property
     def search(self) -> SearchIndex:
         """The full-text index of every message."""
+    @property
+    def directory(self) -> Directory:
+        """Organisations, people, roles, tokens and the audit log."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
     def close(self) -> None:

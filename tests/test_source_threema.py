@@ -114,7 +114,7 @@ def test_date_order_override_and_us_clock(tmp_path: Path) -> None:
     assert conv.messages[0].timestamp.isoformat() == "2024-04-03T21:15:00+02:00"  # DMY assumed
     conv = parse([path], date_order="MDY")
     assert conv.messages[0].timestamp.isoformat() == "2024-03-04T21:15:00+01:00"
-    assert conv.source.inferred["date_order"]["evidence"] == "given by the archivist (--date-order)"
+    assert conv.source.inferred["date_order"]["evidence"] == "given by the archivist"
 
 
 def test_text_without_threema_lines_is_refused(tmp_path: Path) -> None:

@@ -22,10 +22,14 @@ BACKUP_PASSWORD_VARIABLE = "EDEPOT_BACKUP_PASSWORD"
 
 
 def open_depot(args: "argparse.Namespace", config: "Config", *, by: str | None = None) -> "Depot":
-    """The Depot service for this command, acting as `by` (a verb's own --by), else --user, else the default."""
+    """The Depot service for this command, acting as `by` (a verb's own --by), else --user, else the default,
+    from this host's command line (where the audit log says the action came from)."""
+    import socket
+
     from edepot.service import Depot
 
-    return Depot.open(config, user=by or getattr(args, "user", None))
+    return Depot.open(config, user=by or getattr(args, "user", None),
+                      address=f"command line on {socket.gethostname()}")
 
 
 def parse_options(args: "argparse.Namespace") -> "ParseOptions":

@@ -48,6 +48,7 @@ def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
     aip, replicas, files, events, losses = shown.aip, shown.replicas, shown.files, shown.events, shown.losses
     document = {
         "aip_id": aip.aip_id, "record_id": aip.record_id, "title": aip.title, "state": aip.state.value,
+        "organisation": aip.organisation or None,
         "lost_files": [loss.to_dict() for loss in losses],
         "replicas": [{"location": r.location, "path": r.path, "status": r.status.value,
                       "last_verified": r.last_verified.isoformat() if r.last_verified else None} for r in replicas],
@@ -57,7 +58,8 @@ def cmd_aip_show(args: argparse.Namespace, config: Config) -> int:
                     "detail": e.detail, "outcome_detail": e.outcome_detail, "agents": list(e.agents)}
                    for e in events],
     }
-    human = [f"AIP {aip.aip_id} — {aip.record_id} — {aip.title} [{aip.state.value}]"]
+    human = [f"AIP {aip.aip_id} — {aip.record_id} — {aip.title} [{aip.state.value}]"
+             + (f" of {aip.organisation}" if aip.organisation else "")]
     human += [f"  replica {r.location}: {r.status.value}, verified {r.last_verified}, {r.path}" for r in replicas]
     human += [f"  {f.role:12} {f.puid or '-':10} {f.size:>10}  {f.path}" for f in files]
     human += [f"  LOST {x.path}: declared {x.declared.date()} by {x.declared_by}: {x.reason}" for x in losses]

@@ -21,6 +21,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--before", help="records due before this date YYYY-MM-DD (default: due today or earlier)")
     p.add_argument("--out", type=Path, help="folder for the list's files (default <data-dir>/reports/retention/ID)")
     p.add_argument("--by", help=f"who draws the list up {BY}; may not approve it")
+    p.add_argument("--organisation", metavar="ID", help="whose records (needed when you serve several organisations)")
     p.set_defaults(handler=cmd_due)
     p = actions.add_parser("approve", parents=[common], help="approve a destruction list")
     p.add_argument("list", metavar="LIST", help="the list's id, or its JSON file")
@@ -77,7 +78,7 @@ def cmd_due(args: argparse.Namespace, config: Config) -> int:
     with open_depot(args, config, by=args.by) as depot, stage_display(args) as show:
         before = depot.due_before(_day(args.before, "--before"))
         show("drawing up the destruction list")
-        drawn = depot.draw_up_destruction_list(before=before, out=args.out)
+        drawn = depot.draw_up_destruction_list(before=before, out=args.out, organisation=args.organisation)
     if drawn is None:
         emit(args, {"list_id": None, "records": 0, "before": before.isoformat(), "items": []},
              f"nothing due for destruction before {before}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from edepot.service.base import DepotBase
+from edepot.service.base import DepotBase, audited
 from kernel.errors import InputError, NotFound
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class AccessService(DepotBase):
 
     # -- DIPs
 
+    @audited("dip create")
     def create_dip(self, order: DipOrder, *, out: Path) -> DipResult:
         """Build the DIP `order` asks for at `out`, made by the acting person. InputError for an order that
         makes no sense: neither records nor a query, a query over several records, a requester without a
@@ -98,7 +99,10 @@ class AccessService(DepotBase):
         if order.expires is not None and order.expires < on:
             raise InputError(f"the DIP would expire ({order.expires.isoformat()}) before its request date "
                              f"{on.isoformat()}")
-        person = self.actor("making a DIP")
+        action = "deliver a Woo decision" if order.woo_request is not None else "make a DIP"
+        for record in order.records:
+            self.may_read_record(action, record)
+        person = self.authorise(action, [o for r in order.records for o in self.record_organisations(r)])
         filters = order.filters or Filters()
         if order.query and order.records:
             filters = replace(filters, aip=order.records[0])
@@ -108,22 +112,32 @@ class AccessService(DepotBase):
             auto_redact=order.auto_redact, query=order.query, filters=filters, context=max(0, order.context),
             own_use=own_use, woo_request=order.woo_request.strip() if order.woo_request else None)
         return build_dip(out, request, self.config, store=self.store, by=person.name,
-                         aip_ids=() if order.query else order.records)
+                         aip_ids=() if order.query else order.records, organisations=self.reach(action))
 
+    @audited("dip purge")
     def purge_dips(self, *, on: date | None = None) -> DipPurge:
         """Remove the DIPs whose expiry day lies before `on` (default today), each logged as purged by the acting
         person, and the staging of DIPs whose making was killed."""
         from access.purge import clear_dip_leftovers, purge_expired
 
-        removals = purge_expired(self.config, self.register, by=self.actor("purging expired DIPs").name, on=on)
+        person = self.authorise("purge DIPs", everywhere=True)
+        removals = purge_expired(self.config, self.register, by=person.name, on=on)
         return DipPurge(removals, clear_dip_leftovers(self.config))
 
+    @audited("dip list")
     def dips(self) -> list[DipEntry]:
-        """Every DIP delivered, with requester, purpose, expiry and state, oldest first."""
-        return self.register.dips()
+        """Every DIP delivered of the acting person's organisations' records, with requester, purpose, expiry and
+        state, oldest first."""
+        reach = self.reach("list DIPs")
+        if reach is None:
+            return self.register.dips()
+        owner = {a.aip_id: a.organisation for a in self.catalogue.aips()}
+        return [d for d in self.register.dips()
+                if all(owner.get(a.aip_id, "") in reach for a in self.register.dip_aips(d.dip_id))]
 
     # -- openness, permits, the access log
 
+    @audited("access set")
     def set_restriction(self, record: str, *, label: str, grounds: Sequence[str] = (), until: date | None = None,
                         reason: str) -> RestrictionChange:
         """Decide a record's openness (its beperkingGebruik type, legal grounds, last day) as the acting person,
@@ -133,9 +147,10 @@ class AccessService(DepotBase):
         restriction = restriction_of(label, grounds, until)
         if not reason.strip():
             raise InputError("a decision on a record's openness needs its reason")
-        person = self.actor("deciding a record's openness")
+        person = self.authorise_record("decide openness", record)
         return set_restriction(self.store, record, restriction, by=person.name, reason=reason, at=self.now())
 
+    @audited("access permit")
     def grant_permit(self, record: str, *, to: str, until: date, reason: str) -> Permit:
         """Let the person `to` have a restricted record (AIP id or kenmerk) up to and including `until`, granted by
         the acting person for `reason`; logged in the access log."""
@@ -144,23 +159,35 @@ class AccessService(DepotBase):
             raise InputError("a permit names the person it is for and the reason")
         if until < self.now().date():
             raise InputError(f"a permit until {until.isoformat()} would have ended already")
-        person = self.actor("granting a permit")
+        person = self.authorise_record("grant a permit", record)
+        if self.store.directory.has_people():  # a permit names a registered person, as their searches do
+            registered = self.store.directory.person(grantee)
+            if registered is None or not registered.active:
+                raise InputError(f"a permit is for a registered person, and {grantee!r} is not one",
+                                 hint="an administrator registers the person first")
+            grantee = registered.name
         records = {a.record_id for a in self.catalogue.aips() if record in (a.aip_id, a.record_id)}
         if not records:
             raise NotFound(f"no record or AIP {record!r} in the catalogue",
                            hint="list the AIPs and records the catalogue holds").with_facts(unknown_aip=record)
         return self.register.grant_permit(records.pop(), grantee, until, why, person.name, self.now())
 
+    @audited("access permits")
     def permits(self, grantee: str | None = None) -> list[Permit]:
-        """Every permit (of one person), oldest first."""
-        return self.register.permits(grantee)
+        """Every permit (of one person) for records of the acting person's organisations, oldest first."""
+        return self._own_records(self.register.permits(grantee), "read the access log")
 
+    @audited("access log")
     def access_log(self, *, requester: str | None = None, dip_id: str | None = None) -> list[LogEntry]:
         """Who got what, when, why and until when, and who did it (of one requester, or about one DIP)."""
-        return list(self.register.log(requester, dip_id))
+        reach = self.reach("read the access log")
+        owner = {a.record_id: a.organisation for a in self.catalogue.aips()}
+        return [e for e in self.register.log(requester, dip_id)
+                if reach is None or all(owner.get(r, "") in reach for r in e.records)]
 
     # -- search
 
+    @audited("search")
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits and their total. A researcher's view is the named requester's, else the acting
         person's (their permits count), else anybody's; the archive's view shows everything. InputError for a
@@ -177,11 +204,27 @@ class AccessService(DepotBase):
             searcher = self.person.name
         asked = replace(request, role=role, requester=searcher, on=request.on or self.now().date(),
                         limit=max(1, request.limit), offset=max(0, request.offset))
-        return search(self.store, asked, names=organisation_names(self.config))
+        # A researcher searches the open content of every organisation; the archive's view is of the
+        # organisations the acting person serves.
+        organisations = None if role is Role.RESEARCHER else self.reach("search the archive")
+        if role is Role.RESEARCHER and not self._anonymous_reading() and self.person is not None:
+            self.authorise("search as a researcher")
+        return search(self.store, asked, names=organisation_names(self.config), organisations=organisations)
 
+    @audited("search reindex")
     def reindex(self, aip_id: str | None = None, *,
                 on_progress: Callable[[int, int], None] | None = None) -> list[Reindexed]:
         """Rebuild the search index of every AIP (or one) from its stored conversation and MDTO."""
         from access.search import reindex
 
+        self.authorise("rebuild the search index", everywhere=True)
+
         return reindex(self.config, self.store, aip_id=aip_id, on_progress=on_progress)
+
+    def _own_records(self, items: list[Any], action: str) -> list[Any]:
+        """The items (each with a record_id) of records of the organisations the acting person may `action`."""
+        reach = self.reach(action)
+        if reach is None:
+            return items
+        owner = {a.record_id: a.organisation for a in self.catalogue.aips()}
+        return [i for i in items if owner.get(i.record_id, "") in reach]

@@ -3,6 +3,8 @@
     ingest and preservation   edepot/service/ingest_and_preservation.py
     access and delivery       edepot/service/access_and_delivery.py
     retention and holds       edepot/service/retention_and_holds.py
+    people and organisations  edepot/service/people.py
+    who may do what           edepot/service/authority.py (the roles of each action)
 
 Build it with `Depot(config, person=...)` (or `Depot.open`); use it as a context manager.
 """
@@ -10,15 +12,17 @@ from __future__ import annotations
 
 from edepot.service.access_and_delivery import AccessService
 from edepot.service.ingest_and_preservation import PreservationService
-from edepot.service.person import acting_person
+from edepot.service.people import PeopleService
+from edepot.service.person import acting_person, acting_token
 from edepot.service.retention_and_holds import RetentionService
 from kernel.config import Config
 
 
-class Depot(PreservationService, AccessService, RetentionService):
+class Depot(PreservationService, AccessService, RetentionService, PeopleService):
     """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
 
     @classmethod
-    def open(cls, config: Config, *, user: str | None = None) -> "Depot":
-        """The Depot for a data directory, acting as `user` (else $EDEPOT_USER, else the configured operator)."""
-        return cls(config, person=acting_person(config, user))
+    def open(cls, config: Config, *, user: str | None = None, address: str | None = None) -> "Depot":
+        """The Depot for a data directory, acting as `user` (else $EDEPOT_USER, else the configured operator),
+        who proves it with the token in $EDEPOT_TOKEN, from `address` (for the audit log)."""
+        return cls(config, person=acting_person(config, user), token=acting_token(), address=address)

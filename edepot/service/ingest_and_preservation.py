@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from edepot.service.base import audited
 from edepot.service.person import Person
 from edepot.service.submission import SubmissionService
 from kernel.errors import InputError, NoActingPerson
@@ -48,6 +49,7 @@ class AipDetails:
 class PreservationService(SubmissionService):
     """Ingest and preservation, each done by the acting person."""
 
+    @audited("ingest")
     def ingest(self, source: Path, *, new_version: bool = False,
                on_stage: Callable[[str], None] = lambda _stage: None,
                on_progress: Callable[[str, int, int], None] = lambda _s, _d, _t: None) -> IngestResult:
@@ -56,9 +58,17 @@ class PreservationService(SubmissionService):
         the next version of its AIP instead of being refused (E106, E108)."""
         from ingest.pipeline import ingest
 
-        person = self.actor("an ingest")
-        return ingest(source, self.config, on_stage, new_version, on_progress, person=person.name, store=self.store)
+        person = self.authorise("ingest")
 
+        def admit(archiefvormer: str, identifier: str | None) -> str:
+            organisation = self.organisation_of_archiefvormer(archiefvormer, identifier)
+            self.authorise("ingest", [organisation])
+            return organisation
+
+        return ingest(source, self.config, on_stage, new_version, on_progress, person=person.name, store=self.store,
+                      admit=admit)
+
+    @audited("fixity run")
     def run_fixity(self, aip_ids: list[str] | None = None, *, every_aip: bool = False,
                    max_bytes: int | None = None, max_seconds: float | None = None,
                    progress: Callable[[int], None] | None = None) -> FixityRun:
@@ -69,7 +79,10 @@ class PreservationService(SubmissionService):
         from preservation.fixity_report import write_fixity_report
         from preservation.storage import open_locations
 
-        person = self.actor("a fixity run")
+        if aip_ids:
+            person = self.authorise("run fixity", [self.visible_aip(a, "run fixity").organisation for a in aip_ids])
+        else:
+            person = self.authorise("run fixity", everywhere=True)
         report = run_fixity(self.config, self.catalogue, open_locations(self.config.storage_locations), aip_ids,
                             None if every_aip else max_bytes, None if every_aip else max_seconds, progress,
                             person=person.name)
@@ -86,17 +99,20 @@ class PreservationService(SubmissionService):
                                  remedy="configure-operator")
         return Person(" ".join(self.config.operator.split()))
 
+    @audited("aip list")
     def aips(self) -> list[AipRecord]:
-        """Every AIP in the catalogue."""
-        return self.catalogue.aips()
+        """Every AIP of the organisations whose records the acting person may see."""
+        return self.visible_aips("view aips")
 
+    @audited("aip show")
     def aip_details(self, aip_id: str) -> AipDetails:
         """One AIP as the catalogue knows it (NotFound, E105, for an unknown identifier)."""
         catalogue = self.catalogue
-        aip = catalogue.aip(aip_id)
+        aip = self.visible_aip(aip_id, "view aips")
         return AipDetails(aip, catalogue.replicas(aip.aip_id), catalogue.files(aip.aip_id),
                           catalogue.losses(aip.aip_id), catalogue.events(aip.aip_id))
 
+    @audited("upgrade")
     def upgrade_catalogue(self) -> UpgradeResult:
         """Bring the catalogue to this version in place (the old one kept beside it), recorded as an event."""
         from preservation.catalogue_db.upgrade import upgrade_catalogue
@@ -104,25 +120,27 @@ class PreservationService(SubmissionService):
         return upgrade_catalogue(self.config.catalogue_url, by=self.actor("upgrading the catalogue").agent_id,
                                  now=self.now())
 
+    @audited("aip restore")
     def restore_files(self, aip_id: str, *, source: Path) -> RestoreResult:
         """Put back an AIP's damaged or lost files from an outside copy (verified against the catalogue's
         checksums); a declared loss of a restored file is lifted."""
         from preservation.recovery import restore_files
         from preservation.storage import open_locations
 
-        person = self.actor("restoring files")
+        person = self.authorise("restore files", [self.visible_aip(aip_id, "restore files").organisation])
         return restore_files(self.config, self.catalogue, locations=open_locations(self.config.storage_locations),
                              aip_id=aip_id, source=source, person=person.name)
 
+    @audited("aip declare-loss")
     def declare_loss(self, aip_id: str, *, paths: list[str], reason: str) -> list[FileLoss]:
         """Declare files of an AIP lost (no intact copy anywhere), with a reason: fixity then reports them as
         known losses."""
         from preservation.recovery import declare_loss
         from preservation.storage import open_locations
 
-        person = self.actor("declaring a loss")
         if not reason.strip():
             raise InputError("a declared loss needs a reason", hint="say why no copy can be had")
+        person = self.authorise("declare a loss", [self.visible_aip(aip_id, "declare a loss").organisation])
         return declare_loss(self.config, self.catalogue, locations=open_locations(self.config.storage_locations),
                             aip_id=aip_id, paths=paths, reason=reason.strip(), person=person.name)
 

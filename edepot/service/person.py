@@ -1,22 +1,28 @@
 """The acting person: who does what the Depot is asked to do, named in every PREMIS event and register entry.
 
-Until people and roles are registered in edepot, a person is a name: the one the adapter was given (the
-command line's --user), else $EDEPOT_USER, else the data directory's `[operator] name` (the account a
-scheduler acts as). Nobody is ever guessed from the operating system.
+A person is named by the adapter (the command line's --user), else $EDEPOT_USER, else the data directory's
+`[operator] name` (the account a scheduler acts as); nobody is ever guessed from the operating system. In a
+depot with registered people the name must be a registered, active person's, whose roles then count
+(`edepot.service.authority`); their personal token ($EDEPOT_TOKEN) proves it is them.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
 from kernel.config import Config
+from preservation.directory import RoleGrant
 
 
 @dataclass(frozen=True)
 class Person:
-    """A person acting on the depot, by name."""
+    """A person acting on the depot, by name; once identified in a depot with registered people, with their
+    roles (`roles` None: nobody is registered, so no role is asked) and whether their own token was given."""
 
     name: str
+    roles: tuple[RoleGrant, ...] | None = None
+    verified: bool = False
 
     @property
     def agent_id(self) -> str:
@@ -33,3 +39,13 @@ def acting_person(config: Config, given: str | None = None) -> Person | None:
         if name:
             return Person(name)
     return None
+
+
+def acting_token() -> str | None:
+    """The acting person's personal token, from $EDEPOT_TOKEN (never from an argument, which others can see)."""
+    return os.environ.get("EDEPOT_TOKEN") or None
+
+
+def token_digest(token: str) -> str:
+    """What the directory keeps of a token: its sha256."""
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()

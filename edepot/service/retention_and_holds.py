@@ -31,8 +31,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from edepot.service.base import DepotBase
-from kernel.errors import InputError, NotFound
+from edepot.service.authority import role_named
+from edepot.service.base import DepotBase, audited
+from edepot.service.person import Person
+from kernel.errors import InputError, NotFound, NotPermitted
+from preservation.directory import Organisation
 from preservation.retention_catalogue import Approval, Hold, StoredList
 
 if TYPE_CHECKING:
@@ -85,58 +88,66 @@ class RetentionService(DepotBase):
     # -------------------------------------------------------------------------------------------------
     # Holds
 
+    @audited("hold place")
     def place_hold(self, record_id: str, *, reason: str) -> Hold:
         """Put a record on hold: it is not destroyed until every hold on it is lifted. Needs a reason."""
         from preservation.retention import add_hold
 
-        person = self.actor("placing a hold")
+        person = self.authorise_record("hold records", record_id)
         _require(reason, "the reason for the hold")
         return add_hold(self.catalogue, record_id, reason, person.name, self.now())
 
+    @audited("hold lift")
     def lift_holds(self, record_id: str, *, reason: str) -> int:
         """Lift every active hold on a record; returns how many were lifted. Needs a reason."""
         from preservation.retention import lift_hold
 
-        person = self.actor("lifting a hold")
+        person = self.authorise_record("hold records", record_id)
         _require(reason, "the reason for lifting the hold")
         return lift_hold(self.catalogue, record_id, reason, person.name, self.now())
 
+    @audited("hold list")
     def holds(self, *, include_lifted: bool = False) -> list[Hold]:
-        """The holds (the active ones, or all)."""
-        return self.catalogue.holds(active_only=not include_lifted)
+        """The holds (the active ones, or all) on records of the organisations the acting person serves."""
+        return self._own(self.catalogue.holds(active_only=not include_lifted), "view retention")
 
     # -------------------------------------------------------------------------------------------------
     # Schedules and appraisal
 
+    @audited("retention refresh")
     def refresh_schedules(self) -> Refreshed:
         """Compute every kept record's schedule again from its stored MDTO, as the acting person."""
         from preservation.retention import compute_schedule, refresh_schedules
 
-        person = self.actor("computing retention schedules")
+        person = self.authorise("compute schedules", everywhere=True)
         problems: list[str] = []
         rows = refresh_schedules(self.config, self.catalogue, person=person.name, problems=problems)
         settings = self.retention_settings
         return Refreshed([compute_schedule(r, settings) for r in rows], problems)
 
+    @audited("retention transfer")
     def due_for_transfer(self, before: date) -> list[Schedule]:
         """Permanent (B) records whose transfer date lies before `before`."""
         from preservation.retention import due_for_transfer
 
         self._schedule_missing()
-        return due_for_transfer(self.catalogue, self.retention_settings, before)
+        return self._own(due_for_transfer(self.catalogue, self.retention_settings, before), "view retention")
 
+    @audited("retention appraise")
     def to_appraise(self) -> list[Schedule]:
         """Records nobody can act on until someone appraises them or sets the start of their term."""
         from preservation.retention import to_appraise
 
         self._schedule_missing()
-        return to_appraise(self.catalogue, self.retention_settings)
+        return self._own(to_appraise(self.catalogue, self.retention_settings), "view retention")
 
+    @audited("retention show")
     def retention_of(self, record_id: str) -> dict[str, Any]:
         """One record's retention as a document: `schedule` (None once destroyed), appraisal `history`,
         `holds` and `tombstone` (None while it is kept). NotFound when the record has neither."""
         from preservation.retention import compute_schedule
 
+        self.may_read_record("view retention", record_id)
         tombstone = self.catalogue.tombstone(record_id)
         row = self.catalogue.retention_row(record_id)
         if tombstone is None and row is None:
@@ -152,24 +163,26 @@ class RetentionService(DepotBase):
             "tombstone": tombstone,
         }
 
+    @audited("retention reappraise")
     def reappraise(self, record_id: str, *, reason: str, waardering: str | None = None,
                    bewaartermijn: str | None = None) -> Schedule:
         """Change a record's waardering (B, V or N) and/or bewaartermijn (a duration such as P10Y); needs a
         reason and at least one of the two."""
         from preservation.retention import reappraise
 
-        person = self.actor("re-appraising a record")
+        person = self.authorise_record("change an appraisal", record_id)
         _require(reason, "the reason for the re-appraisal")
         if waardering is None and bewaartermijn is None:
             raise InputError("a re-appraisal changes something: give the waardering, the bewaartermijn or both")
         return reappraise(self.catalogue, record_id, person=person.name, reason=reason.strip(), now=self.now(),
                           waardering=waardering, bewaartermijn=bewaartermijn)
 
+    @audited("retention start")
     def set_retention_start(self, record_id: str, *, day: date, reason: str) -> Schedule:
         """Set the day a record's term counts from (e.g. the day its zaak was closed); needs a reason."""
         from preservation.retention import set_start
 
-        person = self.actor("setting the start of a term")
+        person = self.authorise_record("change an appraisal", record_id)
         _require(reason, "the reason for the start date")
         return set_start(self.catalogue, record_id, day=day, person=person.name, reason=reason.strip(),
                          now=self.now())
@@ -186,24 +199,53 @@ class RetentionService(DepotBase):
     # -------------------------------------------------------------------------------------------------
     # Destruction lists under four eyes
 
-    def draw_up_destruction_list(self, *, before: date | None = None, out: Path | None = None) -> DrawnUpList | None:
-        """Draw up, as the acting person, the list of records due before `before` (default: due today) that
-        no hold keeps; written as JSON, CSV and PDF/A in `out` (default: the data directory's reports). None
-        when nothing is due. Whoever draws it up may not approve it."""
+    @audited("retention due")
+    def draw_up_destruction_list(self, *, before: date | None = None, out: Path | None = None,
+                                 organisation: str | None = None) -> DrawnUpList | None:
+        """Draw up, as the acting person, the list of one organisation's records due before `before` (default:
+        due today) that no hold keeps; written as JSON, CSV and PDF/A in `out` (default: the data directory's
+        reports). The organisation may be left out when the acting person serves one, or the e-Depot serves
+        one (or none is registered). None when nothing is due. Whoever draws it up may not approve it."""
         from preservation.destruction import draw_up_list
 
-        person = self.actor("drawing up a destruction list")
+        action = "draw up a destruction list"
+        chosen = self._list_organisation(action, organisation)
+        person = self.authorise(action, [chosen.organisation_id] if chosen else None)
         return draw_up_list(self.config, self.catalogue, self.retention_settings, self.due_before(before),
-                            person=person.name, out=out)
+                            person=person.name, out=out, organisation=chosen)
 
+    def _list_organisation(self, action: str, organisation: str | None) -> Organisation | None:
+        """The organisation a destruction list is drawn up for (None: nobody registered organisations)."""
+        registered = {o.organisation_id: o for o in self.store.directory.organisations()}
+        if not registered:
+            return None
+        if organisation is not None:
+            if organisation not in registered:
+                raise NotFound(f"no organisation {organisation!r} is registered")
+            return registered[organisation]
+        reach = self.reach(action)
+        candidates = sorted(registered) if reach is None else sorted(reach & registered.keys())
+        if len(candidates) != 1:
+            raise InputError("a destruction list is drawn up for one organisation: name it",
+                             hint=f"one of {', '.join(candidates) or 'none'}")
+        return registered[candidates[0]]
+
+    @audited("retention approve")
     def approve_destruction_list(self, reference: str, *, role: str) -> Approval:
         """Approve, as the acting person in `role`, the list named by its id or its JSON file, bound to its
         digest; refused (nothing recorded) when four eyes forbid it (see the module docstring)."""
         from preservation.destruction import executed, record_approval
 
-        person = self.actor("approving a destruction list")
+        self.actor("approving a destruction list")
         _require(role, "the role in which the list is approved")
         stored = self._as_drawn_up(reference)
+        person = self._authorise_list("approve a destruction list", stored)
+        if person.roles is not None:
+            key = role_named(role)
+            organisation = stored.content.get("organisation", "")
+            if not any(g.role == key and g.covers(organisation) for g in person.roles):
+                raise NotPermitted(f"{person.name} does not hold the role {role.strip()!r} for this list's "
+                                   f"organisation", hint="approve in a role you hold")
         if self.catalogue.tombstones(stored.list_id) and executed(self.catalogue, stored):
             raise InputError(f"destruction list {stored.list_id} was already executed")
         approval = Approval(stored.list_id, stored.digest, person.name, role.strip(), self.now())
@@ -213,6 +255,7 @@ class RetentionService(DepotBase):
                              hint="another person approves (four eyes)")
         return record_approval(self.catalogue, stored, approval)
 
+    @audited("retention destroy")
     def destroy_destruction_list(self, reference: str, *, out: Path | None = None,
                                  progress: Callable[[str], None] = lambda _s: None) -> DestructionResult:
         """Execute, as the acting person, an approved list: every record still due and not held is destroyed
@@ -221,24 +264,46 @@ class RetentionService(DepotBase):
         finished by the next."""
         from preservation.destruction import destroy_list
 
-        person = self.actor("destroying records")
+        self.actor("destroying records")
         stored = self._as_drawn_up(reference)
+        person = self._authorise_list("destroy records", stored)
         settings = self.retention_settings
         approvals = self._sufficient_approvals(stored, settings)
         return destroy_list(self.config, self.store, stored, approvals=approvals, settings=settings,
                             person=person.name, out=out, progress=progress)
 
+    @audited("retention lists")
     def destruction_lists(self) -> list[ListState]:
         """Every destruction list: the approvals that count, what it destroyed and its certificate's files."""
         from preservation.destruction import reports_dir
 
         states = []
+        reach = self.reach("view retention")
         for stored in self.catalogue.destruction_lists():
+            if reach is not None and stored.content.get("organisation", "") not in reach:
+                continue
             destroyed = [t["record_id"] for t in self.catalogue.tombstones(stored.list_id)]
             folder = reports_dir(self.config, stored.list_id)
             certificate = sorted(str(p) for p in folder.glob("verklaring-van-vernietiging-*")) if destroyed else []
             states.append(ListState(stored, self._approvals_of(stored), destroyed, certificate))
         return states
+
+    def _authorise_list(self, action: str, stored: StoredList) -> Person:
+        """The acting person, allowed to `action` on the list's organisation's records; NotFound for a list of
+        an organisation they do not serve."""
+        organisation = stored.content.get("organisation", "")
+        reach = self.reach(action)
+        if reach is not None and organisation not in reach:
+            raise NotFound(f"no destruction list {stored.list_id!r}")
+        return self.authorise(action, [organisation])
+
+    def _own(self, items: list[Any], action: str) -> list[Any]:
+        """The items (each with a record_id) of records of the organisations the acting person may `action`."""
+        reach = self.reach(action)
+        if reach is None:
+            return items
+        owner = {a.record_id: a.organisation for a in self.catalogue.aips()}
+        return [i for i in items if owner.get(i.record_id, "") in reach]
 
     def _as_drawn_up(self, reference: str) -> StoredList:
         """The list named by id or JSON file, refused when it (the file, or the catalogue's row) no longer has

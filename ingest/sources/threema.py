@@ -183,7 +183,7 @@ def _message(
 
 def _date_order(headers: list[re.Match[str]], override: str | None) -> tuple[str, str]:
     if override is not None:
-        return override, "given by the archivist (--date-order)"
+        return override, "given by the archivist"
     if headers and len(headers[0].group("a")) == 4:
         return "YMD", "four-digit year first"
     for h in headers:

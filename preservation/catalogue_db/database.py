@@ -102,11 +102,17 @@ def register_database(path: Path, *, options: dict[str, Any] | None = None) -> s
     if alias not in connections.settings:
         configured = connections.configure_settings({
             "default": {"ENGINE": "django.db.backends.dummy"},
-            alias: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path),
-                    "OPTIONS": dict(_SQLITE_OPTIONS if options is None else options)},
+            alias: sqlite_database(path, options=options),
         })
         connections.settings[alias] = configured[alias]
     return alias
+
+
+def sqlite_database(path: Path, *, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Django's DATABASES entry for the SQLite catalogue at `path`: WAL, IMMEDIATE transactions, a busy timeout
+    (or the `options` given), for every process that opens it, the web's included."""
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path),
+            "OPTIONS": dict(_SQLITE_OPTIONS if options is None else options)}
 
 
 def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:

@@ -19,6 +19,9 @@ class Aip(models.Model):
     state = models.CharField(max_length=20)
     payload_bytes = models.BigIntegerField()
     payload_files = models.IntegerField()
+    # The organisation (archiefvormer) the record belongs to: an Organisation's id, or "" for a record ingested
+    # before organisations were registered, which only people serving every organisation see.
+    organisation = models.CharField(max_length=100, default="", db_index=True)
 
     class Meta:
         db_table = "aips"
@@ -343,3 +346,80 @@ class SearchMessage(models.Model):
     class Meta:
         db_table = "search_messages"
         indexes = [models.Index(fields=["record_key", "seq"], name="search_messages_record")]
+
+
+# -- People, organisations, roles and the audit log
+
+
+class Organisation(models.Model):
+    """An archiefvormer this e-Depot serves, by its identifier (e.g. the TOOI code gm0363)."""
+
+    organisation_id = models.CharField(primary_key=True, max_length=100)
+    name = models.CharField(max_length=300, unique=True)
+    created = models.DateTimeField()
+    created_by = models.CharField(max_length=300)
+
+    class Meta:
+        db_table = "organisations"
+
+
+class Person(models.Model):
+    """A registered person; `key` is the name with case and spacing folded (one person, however typed)."""
+
+    person_id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=300)
+    key = models.CharField(max_length=300, unique=True)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField()
+    created_by = models.CharField(max_length=300)
+    disabled = models.DateTimeField(null=True)
+    disabled_by = models.CharField(max_length=300, default="")
+
+    class Meta:
+        db_table = "people"
+
+
+class RoleGrant(models.Model):
+    """One role of a person for one organisation, or (organisation null) for every organisation served."""
+
+    grant_id = models.BigAutoField(primary_key=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=50)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, related_name="+")
+    granted = models.DateTimeField()
+    granted_by = models.CharField(max_length=300)
+
+    class Meta:
+        db_table = "role_grants"
+
+
+class PersonToken(models.Model):
+    """A personal credential: only the sha256 of the token is kept."""
+
+    token_id = models.BigAutoField(primary_key=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField()
+    created_by = models.CharField(max_length=300)
+    revoked = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "person_tokens"
+
+
+class AuditEntry(models.Model):
+    """One action: who, what, on what, when, from where, and how it ended. Append only (triggers refuse a change
+    other than dropping the address once its keeping period is over)."""
+
+    entry_id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(db_index=True)
+    person = models.CharField(max_length=300, db_index=True)
+    action = models.CharField(max_length=100)
+    target = models.TextField()
+    organisation = models.CharField(max_length=100, default="")
+    outcome = models.CharField(max_length=20)
+    detail = models.TextField()
+    address = models.CharField(max_length=300, null=True)
+
+    class Meta:
+        db_table = "audit_log"

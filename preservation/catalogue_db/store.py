@@ -32,7 +32,8 @@ from preservation.metadata.premis import PremisEvent
 BATCH = 500
 _EVENT_FIELDS = ("event_id", "type", "date_time", "detail", "outcome", "outcome_detail", "agents",
                  "source_objects", "outcome_objects")
-_AIP_FIELDS = ("aip_id", "sip_digest", "record_id", "title", "created", "state", "payload_bytes", "payload_files")
+_AIP_FIELDS = ("aip_id", "sip_digest", "record_id", "title", "created", "state", "payload_bytes", "payload_files",
+               "organisation")
 
 
 class DjangoCatalogue(RetentionStore):
@@ -74,7 +75,7 @@ class DjangoCatalogue(RetentionStore):
             self._objects(m.Aip).create(
                 aip_id=aip.aip_id, sip_digest=aip.sip_digest, record_id=aip.record_id, title=aip.title,
                 created=aip.created, state=aip.state.value, payload_bytes=aip.payload_bytes,
-                payload_files=aip.payload_files)
+                payload_files=aip.payload_files, organisation=aip.organisation)
             self._bulk(m.Replica, [m.Replica(aip_id=r.aip_id, location=r.location, path=r.path,
                                              last_verified=r.last_verified, status=r.status.value)
                                    for r in replicas])
@@ -226,4 +227,4 @@ def _event(r: Sequence[Any]) -> PremisEvent:
 
 
 def _aip(row: Sequence[Any]) -> AipRecord:
-    return AipRecord(row[0], row[1], row[2], row[3], row[4], AipState(row[5]), row[6], row[7])
+    return AipRecord(row[0], row[1], row[2], row[3], row[4], AipState(row[5]), row[6], row[7], row[8])

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from django.db import connections, transaction
 
 from preservation.catalogue_db.database import catalogue_alias
+from preservation.catalogue_db.directory_store import DjangoDirectory
 from preservation.catalogue_db.register_store import DjangoAccessRegister
 from preservation.catalogue_db.search_store import DjangoSearchIndex
 from preservation.catalogue_db.store import DjangoCatalogue
@@ -19,6 +20,7 @@ class DjangoUnitOfWork:
         self._alias = catalogue_alias(url)
         self.catalogue = DjangoCatalogue(url)
         self.register = DjangoAccessRegister(self._alias)
+        self.directory = DjangoDirectory(self._alias)
         self._search: DjangoSearchIndex | None = None
 
     @property

@@ -75,7 +75,7 @@ def upgrade_catalogue(url: str, *, by: str, now: datetime) -> UpgradeResult:
     staged.unlink(missing_ok=True)
     if applied:
         _copy_file(backup, staged)
-        migrate(register_database(staged))
+        _migrate_copy(staged)
         rows = _counts(staged)
     elif has_tables:
         _copy_file(template_catalogue(), staged)
@@ -115,6 +115,17 @@ def _copy_file(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)  # streamed: a catalogue of millions of messages is never held whole
 
 
+def _migrate_copy(staged: Path) -> None:
+    """Run the catalogue's missing migrations on the copy, and let go of it (its journal mode is changed next)."""
+    from django.db import connections
+
+    alias = register_database(staged)
+    try:
+        migrate(alias)
+    finally:
+        connections[alias].close()
+
+
 def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
     """Copy every row of a 0.2.0 catalogue into the migrated one; the counts must match table by table."""
     from django.apps import apps
@@ -133,9 +144,10 @@ def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
                     continue
                 rows = old.execute(f'SELECT rowid AS "_rowid", * FROM "{table}" ORDER BY rowid')
                 columns = {d[0] for d in rows.description}
-                # a column 0.2.0 lacked (the integer key that keeps write order) takes the row's rowid
+                # the integer key 0.2.0 lacked (it keeps write order) takes the row's rowid; another column it
+                # lacked (a record's organisation) takes the field's default
                 converters = [(f.attname, f.column if f.column in columns else "_rowid", _converter(f))
-                              for f in model._meta.concrete_fields]
+                              for f in model._meta.concrete_fields if f.column in columns or f.primary_key]
                 batch = []
                 for row in rows:
                     batch.append(model(**{attname: convert(row[column]) for attname, column, convert in converters}))

@@ -1,0 +1,1 @@
+"""The accounts application's migrations (made by `makemigrations accounts` with the web's settings)."""

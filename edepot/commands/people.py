@@ -1,0 +1,133 @@
+"""`edepot organisation add|list`, `edepot user add|list|grant|disable|token` and `edepot audit`."""
+from __future__ import annotations
+
+import argparse
+
+from edepot.commands import open_depot
+from edepot.commands.search import iso_date
+from edepot.output import Verbs, emit
+from kernel.config import Config
+from kernel.errors import InputError
+
+ROLE_SPEC = "ROLE or ROLE@ORGANISATION (without @: for every organisation the e-Depot serves)"
+
+
+def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
+    organisation = verbs.add_parser("organisation", help="the organisations the e-Depot serves").add_subparsers(
+        metavar="ACTION", parser_class=type(common))
+    p = organisation.add_parser("add", parents=[common], help="register an organisation (archiefvormer)")
+    p.add_argument("organisation_id", metavar="ID", help="its identifier, e.g. the TOOI code gm0363")
+    p.add_argument("--name", required=True, help='its name, e.g. "Gemeente Amsterdam"')
+    p.set_defaults(handler=cmd_organisation_add)
+    p = organisation.add_parser("list", parents=[common], help="list the organisations")
+    p.set_defaults(handler=cmd_organisation_list)
+
+    user = verbs.add_parser("user", help="people, their roles and personal tokens").add_subparsers(
+        metavar="ACTION", parser_class=type(common))
+    p = user.add_parser("add", parents=[common], help="register a person with roles; prints their first token")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--role", action="append", required=True, metavar="ROLE", help=f"{ROLE_SPEC}; repeatable")
+    p.set_defaults(handler=cmd_user_add)
+    p = user.add_parser("grant", parents=[common], help="give a person one more role")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--role", required=True, metavar="ROLE", help=ROLE_SPEC)
+    p.set_defaults(handler=cmd_user_grant)
+    p = user.add_parser("disable", parents=[common], help="disable a person (their tokens stop working)")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(handler=cmd_user_disable)
+    p = user.add_parser("token", parents=[common], help="issue a new personal token (shown once)")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(handler=cmd_user_token)
+    p = user.add_parser("list", parents=[common], help="list people and their roles")
+    p.set_defaults(handler=cmd_user_list)
+
+    p = verbs.add_parser("audit", parents=[common], help="the audit log: who did what, when, from where")
+    p.add_argument("--person", help="only this person's actions")
+    p.add_argument("--action", help="only actions starting with this, e.g. 'dip' or 'user add'")
+    p.add_argument("--organisation", metavar="ID", help="only actions on this organisation's records")
+    p.add_argument("--since", type=iso_date, help="from this day (YYYY-MM-DD)")
+    p.add_argument("--until", type=iso_date, help="before this day (YYYY-MM-DD)")
+    p.set_defaults(handler=cmd_audit)
+
+
+def role_spec(value: str) -> tuple[str, str | None]:
+    """ROLE or ROLE@ORGANISATION."""
+    role, at, organisation = value.partition("@")
+    if at and not organisation.strip():
+        raise InputError(f"role {value!r} names no organisation after @", hint=ROLE_SPEC)
+    return role.strip(), organisation.strip() if at else None
+
+
+def cmd_organisation_add(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        organisation = depot.add_organisation(args.organisation_id, name=args.name)
+    emit(args, organisation.to_dict(), f"organisation {organisation.organisation_id}: {organisation.name}")
+    return 0
+
+
+def cmd_organisation_list(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        found = depot.organisations()
+    emit(args, {"organisations": [o.to_dict() for o in found]},
+         "\n".join(f"{o.organisation_id}  {o.name}" for o in found) or "no organisations registered")
+    return 0
+
+
+def _roles(person: object) -> str:
+    grants = getattr(person, "roles", ())
+    return ", ".join(g.role + (f"@{g.organisation}" if g.organisation else "") for g in grants)
+
+
+def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        person, token = depot.add_person(args.name, roles=[role_spec(r) for r in args.role])
+    emit(args, {**person.to_dict(), "token": token},
+         f"{person.name}: {_roles(person)}\npersonal token (shown once; give it in EDEPOT_TOKEN): {token}")
+    return 0
+
+
+def cmd_user_grant(args: argparse.Namespace, config: Config) -> int:
+    role, organisation = role_spec(args.role)
+    with open_depot(args, config) as depot:
+        person = depot.grant_role(args.name, role=role, organisation=organisation)
+    emit(args, person.to_dict(), f"{person.name}: {_roles(person)}")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        person = depot.disable_person(args.name)
+    emit(args, person.to_dict(), f"{person.name} is disabled")
+    return 0
+
+
+def cmd_user_token(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        token = depot.issue_token(args.name)
+    emit(args, {"name": args.name, "token": token}, f"personal token (shown once; give it in EDEPOT_TOKEN): {token}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        found = depot.people()
+    emit(args, {"people": [p.to_dict() for p in found]},
+         "\n".join(f"{p.name}{'' if p.active else ' (disabled)'}: {_roles(p)}" for p in found)
+         or "nobody is registered: the depot acts for whoever is named")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, config: Config) -> int:
+    from datetime import datetime, time, timezone
+
+    def moment(day: object) -> datetime | None:
+        return datetime.combine(day, time(), timezone.utc) if day else None  # type: ignore[arg-type]
+
+    with open_depot(args, config) as depot:
+        entries = depot.audit_log(person=args.person, action=args.action, organisation=args.organisation,
+                                  since=moment(args.since), until=moment(args.until))
+    emit(args, {"entries": [e.to_dict() for e in entries]},
+         "\n".join(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.person or '-'}  {e.action}  {e.target}  "
+                   f"{e.organisation or '-'}  {e.outcome}{'  ' + e.detail if e.detail else ''}"
+                   f"  [{e.address or 'address dropped'}]" for e in entries) or "the audit log is empty")
+    return 0

@@ -1,0 +1,130 @@
+"""The Depot's rules for organisations, people, roles, personal tokens and the audit log.
+
+- The first person registered in a depot must be an administrator (for every organisation): from then on
+  the depot acts only for registered, active people, and only administrators, with their own token, register
+  organisations and people, grant roles and disable people.
+- A role is held for one organisation, or for every organisation the e-Depot serves; the roles are
+  `preservation.directory.ROLES`.
+- A personal token is shown once, when it is issued; only its sha256 is kept. A person issues their own
+  (proving it with a token they hold), an administrator issues one for anybody.
+- The audit log is read by administrators and archivists; people who serve some organisations only read those
+  organisations' entries and their own.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from edepot.service.authority import role_named
+from edepot.service.base import DepotBase, audited
+from edepot.service.person import token_digest
+from kernel.errors import InputError
+from preservation.directory import ADMINISTRATOR, AuditRecord, Organisation, RegisteredPerson, RoleGrant, person_key
+
+
+class PeopleService(DepotBase):
+    """Organisations, people and roles, tokens, and the audit log."""
+
+    def _administrator(self, action: str) -> str:
+        """The acting administrator's name; anybody named may register the first person (an administrator)."""
+        if not self.store.directory.has_people():
+            return self.actor(action).name
+        return self.authorise("administer people and organisations").name
+
+    @audited("organisation add")
+    def add_organisation(self, organisation_id: str, *, name: str) -> Organisation:
+        """Register an organisation (archiefvormer) the e-Depot serves, by its identifier (e.g. the TOOI code)."""
+        identifier, shown = organisation_id.strip(), " ".join(name.split())
+        if not identifier or not shown or any(c.isspace() for c in identifier):
+            raise InputError("an organisation needs an identifier without spaces (e.g. gm0363) and a name")
+        by = self._administrator("registering an organisation")
+        organisation = Organisation(identifier, shown)
+        self.store.directory.add_organisation(organisation, by=by, at=self.now())
+        return organisation
+
+    @audited("organisation list")
+    def organisations(self) -> list[Organisation]:
+        """Every organisation the e-Depot serves."""
+        return self.store.directory.organisations()
+
+    @audited("user add")
+    def add_person(self, name: str, *, roles: list[tuple[str, str | None]]) -> tuple[RegisteredPerson, str]:
+        """Register a person with roles, each (role, organisation id or None for every organisation), and issue
+        their first personal token (returned once, never kept). The first person of a depot must be an
+        administrator for every organisation; anybody named may register them."""
+        shown = " ".join(name.split())
+        if not shown:
+            raise InputError("a person needs a name")
+        grants = tuple(self._grant_of(role, organisation) for role, organisation in roles)
+        directory = self.store.directory
+        if not directory.has_people() and RoleGrant(ADMINISTRATOR) not in grants:
+            raise InputError("the first person registered must be an administrator for every organisation",
+                             hint="register an administrator first; from then on only registered people act")
+        by = self._administrator("registering a person")
+        with self.store.atomic():
+            person = directory.add_person(shown, grants, by=by, at=self.now())
+            token = self._new_token(person.name, by=by)
+        return person, token
+
+    @audited("user grant")
+    def grant_role(self, name: str, *, role: str, organisation: str | None) -> RegisteredPerson:
+        """Give a registered person one more role, for one organisation or (None) every organisation."""
+        grant = self._grant_of(role, organisation)
+        by = self.authorise("administer people and organisations").name
+        return self.store.directory.grant(name, grant, by=by, at=self.now())
+
+    @audited("user disable")
+    def disable_person(self, name: str) -> RegisteredPerson:
+        """Disable a person: they act no more and their tokens stop working; events keep naming them."""
+        by = self.authorise("administer people and organisations").name
+        if person_key(name) == person_key(by):
+            raise InputError("an administrator does not disable themselves", hint="another administrator does")
+        return self.store.directory.disable(name, by=by, at=self.now())
+
+    @audited("user list")
+    def people(self) -> list[RegisteredPerson]:
+        """Every registered person with their roles."""
+        return self.store.directory.people()
+
+    @audited("user token")
+    def issue_token(self, name: str) -> str:
+        """A new personal token for the person `name`, shown only now (only its sha256 is kept): a person issues
+        their own, proving who they are with a token they hold; an administrator issues anybody's."""
+        person = self.store.directory.person(name)
+        if person is None or not person.active:
+            raise InputError(f"{name!r} is not a registered, active person")
+        acting = self.identified("issuing a personal token")
+        if person_key(acting.name) == person_key(person.name) and acting.verified:
+            return self._new_token(person.name, by=acting.name)
+        by = self.authorise("administer people and organisations").name
+        return self._new_token(person.name, by=by)
+
+    def _new_token(self, name: str, *, by: str) -> str:
+        token = secrets.token_urlsafe(32)
+        self.store.directory.add_token(name, token_digest(token), by=by, at=self.now())
+        return token
+
+    @audited("audit read")
+    def audit_log(self, *, person: str | None = None, action: str | None = None, organisation: str | None = None,
+                  since: datetime | None = None, until: datetime | None = None) -> list[AuditRecord]:
+        """The audit log, oldest first, with filters; a reader serving some organisations only sees entries of
+        those organisations and their own."""
+        reach = self.reach("read the audit log")
+        reader = self.identified("reading the audit log").name
+        entries = self.store.directory.audit_log(person=person, action=action, organisation=organisation,
+                                                 since=since, until=until)
+        if reach is None:
+            return entries
+        return [e for e in entries if e.organisation in reach or person_key(e.person) == person_key(reader)]
+
+    def _grant_of(self, role: str, organisation: str | None) -> RoleGrant:
+        key = role_named(role)
+        if key is None:
+            raise InputError(f"unknown role {role!r}",
+                             hint="records-manager, reviewer, archivist, woo-officer, researcher or administrator")
+        if organisation is not None:
+            known = {o.organisation_id for o in self.store.directory.organisations()}
+            if organisation not in known:
+                raise InputError(f"no organisation {organisation!r} is registered",
+                                 hint="register the organisation first")
+        return RoleGrant(key, organisation)

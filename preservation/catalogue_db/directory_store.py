@@ -1,0 +1,160 @@
+"""The directory port (`preservation.directory.Directory`) on the catalogue's Django models."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from kernel.errors import InputError, NotFound
+from preservation.catalogue_db import models as m
+from preservation.directory import AuditRecord, Organisation, RegisteredPerson, RoleGrant, person_key
+
+_AUDIT_FIELDS = ("at", "person", "action", "target", "organisation", "outcome", "detail", "address", "entry_id")
+
+
+class DjangoDirectory:
+    """Organisations, people, roles, tokens and the audit log in the catalogue behind a Django database alias."""
+
+    def __init__(self, alias: str) -> None:
+        self._alias = alias
+
+    def _objects(self, model: Any) -> Any:
+        return model.objects.using(self._alias)
+
+    # -- organisations
+
+    def organisations(self) -> list[Organisation]:
+        """Every organisation served, by identifier."""
+        rows = self._objects(m.Organisation).order_by("organisation_id").values_list("organisation_id", "name")
+        return [Organisation(*row) for row in rows]
+
+    def add_organisation(self, organisation: Organisation, *, by: str, at: datetime) -> None:
+        """Register an organisation (InputError when its identifier or name is taken)."""
+        try:
+            with transaction.atomic(using=self._alias):
+                self._objects(m.Organisation).create(organisation_id=organisation.organisation_id,
+                                                     name=organisation.name, created=at, created_by=by)
+        except IntegrityError:
+            raise InputError(f"an organisation {organisation.organisation_id!r} or named {organisation.name!r} "
+                             f"is registered already") from None
+
+    # -- people
+
+    def has_people(self) -> bool:
+        """Whether anybody is registered."""
+        return bool(self._objects(m.Person).exists())
+
+    def people(self) -> list[RegisteredPerson]:
+        """Every registered person, in order of registration."""
+        grants = self._grants()
+        return [RegisteredPerson(name, active, grants.get(pk, ()))
+                for pk, name, active in self._objects(m.Person).order_by("person_id")
+                .values_list("person_id", "name", "active")]
+
+    def person(self, name: str) -> RegisteredPerson | None:
+        """The person registered under `name` (case and spacing ignored), or None."""
+        row = self._objects(m.Person).filter(key=person_key(name)).values_list("person_id", "name", "active").first()
+        if row is None:
+            return None
+        return RegisteredPerson(row[1], row[2], self._grants(row[0]).get(row[0], ()))
+
+    def _grants(self, person_id: int | None = None) -> dict[int, tuple[RoleGrant, ...]]:
+        rows = self._objects(m.RoleGrant).order_by("grant_id")
+        if person_id is not None:
+            rows = rows.filter(person_id=person_id)
+        found: dict[int, list[RoleGrant]] = {}
+        for pk, role, organisation in rows.values_list("person_id", "role", "organisation_id"):
+            found.setdefault(pk, []).append(RoleGrant(role, organisation))
+        return {pk: tuple(grants) for pk, grants in found.items()}
+
+    def _person_id(self, name: str) -> int:
+        pk = self._objects(m.Person).filter(key=person_key(name)).values_list("person_id", flat=True).first()
+        if pk is None:
+            raise NotFound(f"nobody named {name!r} is registered", hint="list the registered people")
+        return int(pk)
+
+    def add_person(self, name: str, roles: tuple[RoleGrant, ...], *, by: str, at: datetime) -> RegisteredPerson:
+        """Register a person with roles (InputError when the name is taken)."""
+        shown = " ".join(name.split())
+        try:
+            with transaction.atomic(using=self._alias):
+                person = self._objects(m.Person).create(name=shown, key=person_key(shown), created=at, created_by=by)
+                for grant in roles:
+                    self._add_grant(person.person_id, grant, by=by, at=at)
+        except IntegrityError:
+            raise InputError(f"somebody named {shown!r} is registered already") from None
+        found = self.person(shown)
+        assert found is not None
+        return found
+
+    def _add_grant(self, person_id: int, grant: RoleGrant, *, by: str, at: datetime) -> None:
+        held = self._objects(m.RoleGrant).filter(person_id=person_id, role=grant.role,
+                                                 organisation_id=grant.organisation)
+        if not held.exists():
+            self._objects(m.RoleGrant).create(person_id=person_id, role=grant.role,
+                                              organisation_id=grant.organisation, granted=at, granted_by=by)
+
+    def grant(self, name: str, grant: RoleGrant, *, by: str, at: datetime) -> RegisteredPerson:
+        """Give a registered person one more role (nothing changes when they hold it already)."""
+        with transaction.atomic(using=self._alias):
+            self._add_grant(self._person_id(name), grant, by=by, at=at)
+        found = self.person(name)
+        assert found is not None
+        return found
+
+    def disable(self, name: str, *, by: str, at: datetime) -> RegisteredPerson:
+        """Disable a person and revoke their tokens; the row is kept, since events name them."""
+        with transaction.atomic(using=self._alias):
+            pk = self._person_id(name)
+            self._objects(m.Person).filter(person_id=pk, active=True).update(active=False, disabled=at,
+                                                                             disabled_by=by)
+            self._objects(m.PersonToken).filter(person_id=pk, revoked=None).update(revoked=at)
+        found = self.person(name)
+        assert found is not None
+        return found
+
+    # -- tokens
+
+    def add_token(self, name: str, digest: str, *, by: str, at: datetime) -> None:
+        """Keep a new token of a person by its sha256."""
+        with transaction.atomic(using=self._alias):
+            self._objects(m.PersonToken).create(person_id=self._person_id(name), digest=digest, created=at,
+                                                created_by=by)
+
+    def token_holder(self, digest: str) -> str | None:
+        """The name of the active person holding the unrevoked token with this sha256, or None."""
+        pk = (self._objects(m.PersonToken).filter(digest=digest, revoked=None)
+              .values_list("person_id", flat=True).first())
+        if pk is None:
+            return None
+        return self._objects(m.Person).filter(person_id=pk, active=True).values_list("name", flat=True).first()
+
+    # -- the audit log
+
+    def audit(self, entry: AuditRecord) -> None:
+        """Append one entry to the audit log."""
+        self._objects(m.AuditEntry).create(at=entry.at, person=entry.person, action=entry.action,
+                                           target=entry.target, organisation=entry.organisation,
+                                           outcome=entry.outcome, detail=entry.detail, address=entry.address)
+
+    def audit_log(self, *, person: str | None = None, action: str | None = None, organisation: str | None = None,
+                  since: datetime | None = None, until: datetime | None = None) -> list[AuditRecord]:
+        """The audit log, oldest first, filtered (person case and spacing ignored; action by prefix)."""
+        rows = self._objects(m.AuditEntry).order_by("entry_id")
+        if action:
+            rows = rows.filter(action__startswith=action)
+        if organisation is not None:
+            rows = rows.filter(organisation=organisation)
+        if since:
+            rows = rows.filter(at__gte=since)
+        if until:
+            rows = rows.filter(at__lt=until)
+        found = [AuditRecord(**row) for row in rows.values(*_AUDIT_FIELDS)]
+        if person:
+            found = [e for e in found if person_key(e.person) == person_key(person)]
+        return found
+
+    def drop_addresses(self, before: datetime) -> int:
+        """Forget where actions before `before` came from; returns how many addresses were dropped."""
+        return int(self._objects(m.AuditEntry).filter(at__lt=before, address__isnull=False).update(address=None))
