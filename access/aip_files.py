@@ -4,14 +4,13 @@ A damaged replica is passed over, never delivered; when no replica verifies, Inv
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Sequence
 
-from kernel.config import Config
 from kernel.errors import InvalidPackage
 from preservation import aip as layout
+from preservation import blobstore
+from preservation.blobstore import BlobStore, aip_key
 from preservation.catalogue import FileRecord
-from preservation.storage import open_locations
 
 AIP_METADATA = "data/metadata"  # the AIP's own updated MDTO; the SIP's as received is in data/metadata/sip
 
@@ -34,15 +33,12 @@ def informatieobject_file(files: Sequence[FileRecord], aip_id: str) -> FileRecor
     raise InvalidPackage(f"AIP {aip_id} holds no MDTO informatieobject")
 
 
-def read_verified(record: FileRecord, aip_id: str, config: Config) -> bytes:
+def read_verified(record: FileRecord, aip_id: str, stores: Sequence[BlobStore]) -> bytes:
     """One AIP file's bytes from the first replica whose copy has the catalogued sha256."""
-    for location in open_locations(config.storage_locations):
-        source = location.bag_path(aip_id) / record.path
-        if source.is_file():
-            data = source.read_bytes()
-            if hashlib.sha256(data).hexdigest() == record.sha256:
-                return data
-    raise no_intact_copy(record, aip_id)
+    data = blobstore.read_verified(stores, aip_key(aip_id, record.path), record.sha256)
+    if data is None:
+        raise no_intact_copy(record, aip_id)
+    return data
 
 
 def no_intact_copy(record: FileRecord, aip_id: str) -> InvalidPackage:

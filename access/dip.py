@@ -68,13 +68,13 @@ from kernel.model import Conversation, Custodian, Message, MessageKind, Source, 
 from kernel.version import EDEPOT_AGENT_ID
 from preservation import aip as layout
 from preservation.access_register import DeliveredAip, DipEntry, DipState
+from preservation.blobstore import BlobNotFound, BlobStore, aip_key
 from preservation.catalogue import Catalogue, FileRecord
 from preservation.metadata.premis import PremisEvent
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.record_access import RecordAccess, record_access_from_mdto
 from preservation.retention import add_hold
 from preservation.search_index import Filters, matching_records, parse_query
-from preservation.storage import open_locations
 from preservation.unit_of_work import UnitOfWork
 
 OWN_USE = "eigen gebruik archief"
@@ -209,7 +209,7 @@ def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWo
         record = catalogue.aip(aip_id)
         lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
         files = [f for f in catalogue.files(aip_id) if f.path not in lost]
-        read = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, config))
+        read = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, store.storage))
         facts = current_facts([read], store.register)[read.record_id]
         decision = decide(facts, who)
         if aip_ids and not decision.allowed and not request.woo_request:
@@ -226,13 +226,14 @@ def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWo
             decision = AccessDecision(False, "niet te verstrekken: het gesprek is in het archief verloren")
         if decision.allowed:
             conversation = Conversation.from_json(read_verified(
-                file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, config))
+                file_of(files, layout.CONVERSATION_JSON, aip_id), aip_id, store.storage))
         sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title,
                                 tuple(lost)), decision))
     if request.woo_request:
         _refuse_undecided(sources)
         _hold_scope(catalogue, sources, request, by=by, now=now)
-    result = _build(out, request, config, sources, selection, on=on, now=now, redactor=redactor)
+    result = _build(out, request, config, sources, selection, on=on, now=now, redactor=redactor,
+                    stores=store.storage)
     entry = DipEntry(result.dip_id, str(out), request.requester, request.purpose, request.kind, on, now,
                      request.expires, DipState.DELIVERED, None, _selection_record(request, redactor),
                      len(result.files))
@@ -358,7 +359,8 @@ def _selection(request: DipRequest, store: UnitOfWork, aip_ids: Sequence[str], w
 
 
 def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
-           selection: Mapping[str, set[int] | None], *, on: date, now: datetime, redactor: Redactor) -> DipResult:
+           selection: Mapping[str, set[int] | None], *, on: date, now: datetime, redactor: Redactor,
+           stores: Sequence[BlobStore]) -> DipResult:
     clear_dip_leftovers(config)
     staging = out.parent / temporary_name(out.name, "partial")
     claim = claim_work(config.locks_dir, DIP_WORK, now.isoformat())
@@ -383,12 +385,12 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
             rows += record_rows
             target = staging / folder if folder else staging
             target.mkdir(parents=True, exist_ok=True)
-            media = _copy_media(source, delivered, target, folder, config)
+            media = _copy_media(source, delivered, target, folder, stores)
             whole = seqs is None and count == 0 and withheld == 0 and not _withheld_media(delivered)
             written += [f for f, _ in media.values()]
             if whole:  # the whole record unredacted: the export as received, and everything unpacked from it
-                written += _copy_originals(source, target, folder, config)
-                written += _copy_remaining_media(source, target, folder, config, {f.path for f, _ in media.values()})
+                written += _copy_originals(source, target, folder, stores)
+                written += _copy_remaining_media(source, target, folder, stores, {f.path for f, _ in media.values()})
             shown_media = {name: p for name, (_, p) in media.items()}
             written += _write_record(target, folder, delivered, shown_media, source.facts, redactor, request,
                                      source.archiefvormer, now,
@@ -526,7 +528,7 @@ def _media_files(files: Sequence[FileRecord], name: str) -> list[FileRecord]:
 
 
 def _copy_media(source: _Source, delivered: Conversation, target: Path, folder: str,
-                config: Config) -> dict[str, tuple[DipFile, Path]]:
+                stores: Sequence[BlobStore]) -> dict[str, tuple[DipFile, Path]]:
     """Copy the media of delivered attachments; name → (file, path shown in the rendering)."""
     copied: dict[str, tuple[DipFile, Path]] = {}
     shown: dict[str, tuple[DipFile, Path]] = {}
@@ -538,7 +540,7 @@ def _copy_media(source: _Source, delivered: Conversation, target: Path, folder: 
                 if base in copied:
                     continue
                 place = f"media/{base}"
-                copied[base] = (_copy_verified(record, target / place, _join(folder, place), source.aip_id, config),
+                copied[base] = (_copy_verified(record, target / place, _join(folder, place), source.aip_id, stores),
                                 target / place)
             key = attachment.name.rsplit("/", 1)[-1]  # media/ is flat: an attachment named by a path is found by its file name
             derived_png = copied.get(key + ".png")
@@ -548,23 +550,23 @@ def _copy_media(source: _Source, delivered: Conversation, target: Path, folder: 
     return {**{k: v for k, v in copied.items() if k not in shown and k not in shown_keys}, **shown}
 
 
-def _copy_originals(source: _Source, target: Path, folder: str, config: Config) -> list[DipFile]:
+def _copy_originals(source: _Source, target: Path, folder: str, stores: Sequence[BlobStore]) -> list[DipFile]:
     files = []
     for record in source.files:
         if record.path.startswith(layout.ORIGINAL + "/"):
             place = "original/" + record.path[len(layout.ORIGINAL) + 1:]
-            files.append(_copy_verified(record, target / place, _join(folder, place), source.aip_id, config))
+            files.append(_copy_verified(record, target / place, _join(folder, place), source.aip_id, stores))
     return files
 
 
-def _copy_remaining_media(source: _Source, target: Path, folder: str, config: Config,
+def _copy_remaining_media(source: _Source, target: Path, folder: str, stores: Sequence[BlobStore],
                           done: set[str]) -> list[DipFile]:
     files = []
     for record in source.files:
         if record.path.startswith(layout.MEDIA + "/"):
             place = "media/" + record.path[len(layout.MEDIA) + 1:]
             if _join(folder, place) not in done and not (target / place).exists():
-                files.append(_copy_verified(record, target / place, _join(folder, place), source.aip_id, config))
+                files.append(_copy_verified(record, target / place, _join(folder, place), source.aip_id, stores))
     return files
 
 
@@ -660,18 +662,18 @@ def _write(path: Path, data: bytes, place: str) -> DipFile:
     return DipFile(place, len(data), hashlib.sha256(data).hexdigest(), "edepot")
 
 
-def _copy_verified(record: FileRecord, target: Path, place: str, aip_id: str, config: Config) -> DipFile:
+def _copy_verified(record: FileRecord, target: Path, place: str, aip_id: str, stores: Sequence[BlobStore]) -> DipFile:
     """Copy one AIP file from the first replica whose copy has the catalogued sha256."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    for location in open_locations(config.storage_locations):
-        source = location.bag_path(aip_id) / record.path
-        if not source.is_file():
-            continue
+    for store in stores:
         digest = hashlib.sha256()
-        with open(source, "rb") as src, open(target, "wb") as dst:
-            while block := src.read(1 << 20):
-                digest.update(block)
-                dst.write(block)
+        try:
+            with store.get(aip_key(aip_id, record.path)) as src, open(target, "wb") as dst:
+                while block := src.read(1 << 20):
+                    digest.update(block)
+                    dst.write(block)
+        except BlobNotFound:
+            continue
         if digest.hexdigest() == record.sha256:
             return DipFile(place, record.size, record.sha256, record.path)
     raise no_intact_copy(record, aip_id)

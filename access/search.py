@@ -201,9 +201,9 @@ def reindex(config: Config, store: UnitOfWork, *, aip_id: str | None = None,
             done.append(Reindexed(aip.aip_id, aip.record_id, 0, missing,
                                   "its conversation or its MDTO informatieobject was declared lost"))
             continue
-        facts = record_access_from_mdto(read_verified(metadata, aip.aip_id, config))
+        facts = record_access_from_mdto(read_verified(metadata, aip.aip_id, store.storage))
         conversation = Conversation.from_json(read_verified(
-            file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, config))
+            file_of(files, CONVERSATION_JSON, aip.aip_id), aip.aip_id, store.storage))
         count = index_aip(store.search, aip.aip_id, conversation, facts, config.clock())
         done.append(Reindexed(aip.aip_id, facts.record_id, count, missing))
         if on_progress:

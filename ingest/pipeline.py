@@ -22,7 +22,7 @@ from ingest.report import write_rejection_report, write_report
 from kernel.config import Config
 from kernel.errors import EdepotError, is_storage_fault
 from preservation.format_policy import load_policy
-from preservation.storage import open_locations, storage_failure
+from preservation.storage import configured_locations, storage_failure
 from preservation.unit_of_work import UnitOfWork, open_unit_of_work
 
 
@@ -77,7 +77,7 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     try:
         if store is not None:
             return _run(source, job, store)
-        own = open_unit_of_work(config.catalogue_url)
+        own = open_unit_of_work(config.catalogue_url, config)
         try:
             return _run(source, job, own)
         finally:
@@ -106,7 +106,7 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
     config = job.config
     policy = load_policy()
     catalogue = store.catalogue
-    locations = open_locations(config.storage_locations)
+    locations = configured_locations(config, catalogue)
     with job.staging() as staging:
         sip = stages.receive(source, staging, job)
         stages.validate(sip, job)

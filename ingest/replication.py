@@ -34,7 +34,7 @@ class Replication:
         self.aip = aip
         self.locations = list(locations)
         self.aip_id = aip_id
-        self.incoming = {location.name: location.open_incoming(aip_id, announce) for location in self.locations}
+        self.incoming = {location.id: location.open_incoming(aip_id, announce) for location in self.locations}
         self._pool = ThreadPoolExecutor(max_workers=COPY_THREADS)
         self._copies: dict[tuple[str, str], Future[str]] = {}  # (location, AIP path) → sha256 of the copy
         self._published = False
@@ -43,9 +43,9 @@ class Replication:
         """Start copying these files of the AIP (paths as in the bag) to every location, if not sent yet."""
         for relative in relatives:
             for location in self.locations:
-                if (location.name, relative) not in self._copies:
-                    target = self.incoming[location.name] / relative
-                    self._copies[(location.name, relative)] = self._pool.submit(_copy, self.aip.path(relative), target)
+                if (location.id, relative) not in self._copies:
+                    target = self.incoming[location.id] / relative
+                    self._copies[(location.id, relative)] = self._pool.submit(_copy, self.aip.path(relative), target)
 
     def finish(self, sealed: Sequence[SealedFile]) -> list[Path]:
         """Send what is left of the sealed bag, verify every copy against its sha256 and publish each bag;
@@ -57,13 +57,13 @@ class Replication:
             if bad:
                 raise InvalidPackage(f"the copy in {location.name} does not verify", bad)
             for (name, relative), _copy_done in self._copies.items():
-                if name == location.name and relative not in wanted:  # sent early, not part of the bag after all
+                if name == location.id and relative not in wanted:  # sent early, not part of the bag after all
                     (self.incoming[name] / relative).unlink(missing_ok=True)
         self._pool.shutdown()
         bags: list[Path] = []
         try:
             for location in self.locations:
-                bags.append(_named(location.root, location.publish_bag, self.incoming[location.name], self.aip_id))
+                bags.append(_named(location.root, location.publish_bag, self.incoming[location.id], self.aip_id))
         except BaseException:  # all or none: a bag in some locations only is not kept either
             for bag in bags:
                 shutil.rmtree(bag, ignore_errors=True)
@@ -79,10 +79,10 @@ class Replication:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _verified(self, location: LocalDirectoryLocation, sealed: SealedFile) -> bool:
-        if self._copies[(location.name, sealed.path)].result() == sealed.sha256:
+        if self._copies[(location.id, sealed.path)].result() == sealed.sha256:
             return True
         # copied before its last change (or damaged on the way): copy it once more from the sealed staging file
-        target = self.incoming[location.name] / sealed.path
+        target = self.incoming[location.id] / sealed.path
         return _copy(self.aip.path(sealed.path), target) == sealed.sha256
 
 

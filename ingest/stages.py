@@ -77,7 +77,7 @@ from preservation.pdfa_check import check_pdfa
 from preservation.retention import schedule_retention_from_aip
 from preservation.scan import Infection, ScanResult, scan_files
 from preservation.search_index import index_aip
-from preservation.storage import LocalDirectoryLocation
+from preservation.storage import LocalDirectoryLocation, register_locations
 from preservation.unit_of_work import UnitOfWork
 from preservation.xsd import SchemaName, validate_xml
 
@@ -750,10 +750,11 @@ def record(catalogue: Catalogue, record: RecordSummary, sealed: list[SealedFile]
     now = job.config.clock()
     payload = [f for f in sealed if f.role != "tag"]
     sealed_paths = {f.path for f in payload}
+    register_locations(locations, catalogue, now=now)
     catalogue.record_ingest(
         AipRecord(job.aip_id, job.sip_digest, record.identifier, record.title, now, AipState.STORED,
                   sum(f.size for f in payload), len(payload), job.organisation),
-        [ReplicaRecord(job.aip_id, loc.name, str(path), now, ReplicaStatus.INTACT)
+        [ReplicaRecord(job.aip_id, loc.id, str(path), now, ReplicaStatus.INTACT)
          for loc, path in zip(locations, stored)],
         [_file_record(job, f) for f in sealed],
         job.events,

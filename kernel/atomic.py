@@ -1,12 +1,14 @@
 """Atomic writes: stage beside the target, fsync, rename. A crash leaves the old state or the new, never half."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO, Mapping
 
 COPY_THREADS = 4  # copies wait on the disk, not the processor: a few more than cores keeps it busy
 NAME_MAX_BYTES = 255  # the limit of ext4, xfs, btrfs, tmpfs and most others for one name in a folder
@@ -60,6 +62,38 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
         os.fsync(out.fileno())
     os.replace(tmp, target)
     fsync_dir(target.parent)
+
+
+class DigestMismatch(ValueError):
+    """Bytes that do not have the digests they must have; nothing was written."""
+
+
+def write_stream_atomic(target: Path, stream: BinaryIO, *, digests: Mapping[str, str]) -> int:
+    """Replace `target` with the rest of `stream` atomically (temporary file beside it, fsync, rename), only when
+    the bytes have every digest in `digests` (algorithm → hex): else DigestMismatch and `target` is as it was.
+    Returns the number of bytes written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(temporary_name(target.name))
+    hashers = {name: hashlib.new(name) for name in digests}
+    size = 0
+    try:
+        with open(tmp, "wb") as out:
+            while block := stream.read(1 << 20):
+                for hasher in hashers.values():
+                    hasher.update(block)
+                out.write(block)
+                size += len(block)
+            out.flush()
+            os.fsync(out.fileno())
+        wrong = [name for name, hasher in hashers.items() if hasher.hexdigest() != digests[name].lower()]
+        if wrong:
+            raise DigestMismatch(f"{target.name}: {', '.join(wrong)} not as expected")
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    fsync_dir(target.parent)
+    return size
 
 
 def copy_file_atomic(source: Path, target: Path) -> None:

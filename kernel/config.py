@@ -10,6 +10,8 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
 
     [storage]
     locations = ["/srv/edepot/a", "/mnt/replica/b"]   # default: <data-dir>/storage/location-1 and -2
+    # or with a stable identity and a name each (a folder alone gets its identity once, kept in the location):
+    # locations = [{root = "/srv/edepot/a", id = "kelder", name = "Kelder stadhuis"}, "/mnt/replica/b"]
 
     [catalogue]
     url = "sqlite:///srv/edepot/catalogue.sqlite"      # default: <data-dir>/catalogue.sqlite
@@ -40,6 +42,7 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -53,6 +56,7 @@ DEFAULT_ARCHIEFVORMER = "Onbekende archiefvormer"
 DEFAULT_IDENTIFICATIE_BRON = "edepot"
 DEFAULT_MAX_BAG_INFO_BYTES = 1 << 20
 DEFAULT_MAX_TAG_LINE_BYTES = 64 << 10
+_LOCATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -84,6 +88,16 @@ class TagFileLimits:
 
 
 @dataclass(frozen=True)
+class LocationSetting:
+    """A storage location's identity and name as the configuration gives them ([storage] locations); either may
+    be left out (the location then keeps the identity it was given once, preservation/storage.py)."""
+
+    root: Path
+    id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class WebSettings:
     """What the web application may show and to whom it answers ([web] in edepot.toml)."""
 
@@ -107,6 +121,11 @@ class Config:
     siegfried: bool = False  # [identify] siegfried: second opinion on every identification
     tag_file_limits: TagFileLimits = field(default_factory=TagFileLimits)  # [sip]
     operator: str | None = None  # [operator] name: who acts when a command names nobody (a scheduler's account)
+    location_settings: tuple[LocationSetting, ...] = ()  # the locations configured with an id or a name
+
+    def location_setting(self, root: Path) -> LocationSetting:
+        """What the configuration says of the location at `root` (nothing but its root when it gives no id)."""
+        return next((s for s in self.location_settings if s.root == root), LocationSetting(root))
     web: WebSettings = field(default_factory=WebSettings)  # [web]
     audit_address_days: int = 365  # [audit] keep_addresses_days: where an action came from is kept this long
 
@@ -151,17 +170,17 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{config_file}: not valid TOML: {exc}") from None
     org = settings.get("organisation", {})
-    locations = settings.get("storage", {}).get("locations") or [
+    locations = _location_settings(settings.get("storage", {}).get("locations") or [
         root / "storage" / "location-1",
         root / "storage" / "location-2",
-    ]
+    ], config_file)
     catalogue_url = settings.get("catalogue", {}).get("url") or f"sqlite:///{root / 'catalogue.sqlite'}"
     schema_dir = settings.get("schemas", {}).get("dir")
     scan = settings.get("scan", {})
     scan_database = scan.get("database") or os.environ.get("EDEPOT_SCAN_DATABASE")
     return Config(
         data_dir=root,
-        storage_locations=tuple(Path(p).expanduser().resolve() for p in locations),
+        storage_locations=tuple(location.root for location in locations),
         catalogue_url=catalogue_url,
         schema_dir=Path(schema_dir) if schema_dir else default_schema_dir(),
         organisation=Organisation(
@@ -175,9 +194,31 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         siegfried=bool(settings.get("identify", {}).get("siegfried", False)),
         tag_file_limits=_tag_file_limits(settings.get("sip", {}), config_file),
         operator=settings.get("operator", {}).get("name") or None,
+        location_settings=tuple(location for location in locations if location.id or location.name),
         web=_web_settings(settings.get("web", {}), config_file),
         audit_address_days=_positive(settings.get("audit", {}), "keep_addresses_days", 365, config_file),
     )
+
+
+def _location_settings(entries: object, config_file: Path) -> list[LocationSetting]:
+    """[storage] locations: each a folder, or a table with `root` and an optional `id` and `name`."""
+    if not isinstance(entries, list):
+        raise InputError(f"{config_file}: [storage] locations must be a list of folders")
+    settings = []
+    for entry in entries:
+        if isinstance(entry, (str, Path)):
+            entry = {"root": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("root"), (str, Path)) or not all(
+                isinstance(entry.get(key), (str, type(None))) for key in ("id", "name")):
+            raise InputError(f"{config_file}: [storage] locations: {entry!r} is neither a folder nor a table with "
+                             "a root (and an optional id and name)")
+        identity = (entry.get("id") or "").strip() or None
+        if identity is not None and not _LOCATION_ID.fullmatch(identity):
+            raise InputError(f"{config_file}: [storage] location id {identity!r}: use letters, digits, '.', '_' "
+                             "and '-' only (at most 64)")
+        settings.append(LocationSetting(Path(entry["root"]).expanduser().resolve(), identity,
+                                        (entry.get("name") or "").strip() or None))
+    return settings
 
 
 def _web_settings(web: dict[str, object], config_file: Path) -> WebSettings:

@@ -30,8 +30,13 @@ def decode_manifest_path(field: str) -> str:
 
 def read_manifest(path: Path) -> dict[str, str]:
     """A BagIt manifest as {path: digest}, paths decoded as edepot and bagit-python encode them."""
+    return parse_manifest(path.read_text(encoding="utf-8"))
+
+
+def parse_manifest(text: str) -> dict[str, str]:
+    """A BagIt manifest's text as {path: digest}, paths decoded as edepot and bagit-python encode them."""
     entries: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if not line.strip():
             continue
         digest, _, name = line.partition(" ")

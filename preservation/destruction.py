@@ -40,6 +40,7 @@ from lxml import etree
 from kernel.atomic import fsync_dir, write_bytes_atomic
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
+from preservation.blobstore import BlobStore
 from preservation.catalogue import GONE_STATES, AipState, Catalogue
 from preservation.directory import Organisation
 from preservation.metadata.record import WAARDERINGEN
@@ -59,7 +60,7 @@ from preservation.retention import (
 from preservation.retention_catalogue import Approval, StoredList
 from preservation.retention_render import render_pdf
 from preservation.search_index import SearchIndex
-from preservation.storage import open_locations
+from preservation.storage import configured_locations
 from preservation.unit_of_work import UnitOfWork
 
 LIST_SCHEMA = "edepot/vernietigingslijst/1"
@@ -118,13 +119,14 @@ def list_digest(content: dict[str, Any]) -> str:
 
 
 def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettings, before: date | None, *,
-                 person: str, out: Path | None = None, organisation: Organisation | None = None) -> DrawnUpList | None:
+                 stores: Sequence[BlobStore], person: str, out: Path | None = None,
+                 organisation: Organisation | None = None) -> DrawnUpList | None:
     """The vernietigingslijst of every record due before `before` (default: due today or earlier) — of one
     `organisation`'s records when given — drawn up by `person`, stored and written as JSON, CSV and PDF/A; None
     when nothing is due. Missing schedules are computed first."""
     now = config.clock()
     drafter = " ".join(person.split())
-    refresh_schedules(config, catalogue, person=drafter, only_missing=True)
+    refresh_schedules(config, catalogue, stores=stores, person=drafter, only_missing=True)
     today = local_today(now, settings)
     cutoff = before or due_cutoff(now, settings)
     due = due_for_destruction(catalogue, settings, cutoff)
@@ -320,7 +322,7 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
                                                        f"under destruction list {list_id}", person_agents(person))])
 
     step("begin", record_id, partial(_mark, catalogue, aip_ids))
-    locations = open_locations(config.storage_locations)
+    locations = configured_locations(config, catalogue)
     snapshot: list[dict[str, Any]] = []
     for aip_id in aip_ids:
         files = [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256} for f in catalogue.files(aip_id)]
@@ -330,7 +332,7 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
                          "dips": [{"dip_id": d, "path": p} for d, p in dips]})
         # The search index first: it may read the AIP's record while it removes it.
         step("index", aip_id, partial(_remove_from_index, store.search, aip_id), aip_id)
-        bags = {loc.name: loc.bag_path(aip_id) for loc in locations}
+        bags = {loc.id: loc.bag_path(aip_id) for loc in locations}
         for replica in replicas:
             bags.setdefault(replica["location"], Path(replica["path"]))
         for name, bag in sorted(bags.items()):

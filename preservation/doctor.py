@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kernel.config import Config
-from kernel.errors import EdepotError
-from preservation.catalogue import open_catalogue
+from kernel.errors import EdepotError, InputError
+from preservation.catalogue import Catalogue, open_catalogue
 from preservation.catalogue_db.database import applied_migrations, migration_names, sqlite_path
 from preservation.leftovers import IN_USE, REMOVED, WOULD_REMOVE, clear_leftovers
-from preservation.storage import open_locations
+from preservation.storage import dropped_locations, open_locations
 
 
 class Status(str, Enum):
@@ -51,10 +51,30 @@ def check_data_dir(config: Config, repair: bool) -> list[Finding]:
 
 
 def check_locations(config: Config, repair: bool) -> list[Finding]:
-    """Each storage location exists (once an AIP is held), can be written, and has a bag of every AIP held."""
-    held = _catalogued_aips(config)
-    findings = []
-    for location in open_locations(config.storage_locations):
+    """Each storage location exists (once an AIP is held), can be written, and has a bag of every AIP held; every
+    location the catalogue knows is still configured."""
+    catalogue = _open_catalogue(config)
+    try:
+        return _check_locations(config, catalogue)
+    finally:
+        if catalogue is not None:
+            catalogue.close()
+
+
+def _check_locations(config: Config, catalogue: Catalogue | None) -> list[Finding]:
+    held = {aip.aip_id for aip in catalogue.aips()} if catalogue else set()
+    try:
+        locations = open_locations(config.storage_locations, config, catalogue.locations() if catalogue else ())
+    except InputError as error:
+        return [Finding("storage locations", Status.PROBLEM, str(config.data_dir), error.message)]
+    findings = [Finding(f"storage location {record.name}", Status.PROBLEM if count else Status.OK,
+                        record.root or record.location_id,
+                        f"{record.location_id}: not in the configuration any more, " + (
+                            f"and the catalogue has {count} replica(s) there: configure it again (its folder "
+                            "keeps its identity), or make other copies before retiring it" if count else
+                            "and it holds no replica the catalogue knows"))
+                for record, count in (dropped_locations(locations, catalogue) if catalogue else [])]
+    for location in locations:
         name = f"storage location {location.name}"
         if not location.root.is_dir() and not held:
             findings.append(Finding(name, Status.OK, str(location.root), "not made yet (the first ingest makes it)"))
@@ -130,16 +150,23 @@ def _catalogue_path(config: Config) -> Path | None:
 
 
 def _catalogued_aips(config: Config) -> set[str]:
-    path = _catalogue_path(config)
-    if path is None or not path.is_file():
-        return set()
-    try:
-        catalogue = open_catalogue(config.catalogue_url)
-    except (EdepotError, sqlite3.Error):
+    catalogue = _open_catalogue(config)
+    if catalogue is None:
         return set()
     try:
         return {aip.aip_id for aip in catalogue.aips()}
-    except sqlite3.Error:
-        return set()
     finally:
         catalogue.close()
+
+
+def _open_catalogue(config: Config) -> Catalogue | None:
+    """The catalogue when it is a local file this edepot can read, else None (`check_catalogue` says why)."""
+    path = _catalogue_path(config)
+    if path is None or not path.is_file():
+        return None
+    try:
+        catalogue = open_catalogue(config.catalogue_url)
+        catalogue.aips()
+    except (EdepotError, sqlite3.Error):
+        return None
+    return catalogue

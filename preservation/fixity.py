@@ -16,7 +16,9 @@ the report, not new damage.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import shutil
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +28,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from kernel.atomic import fsync_dir
 from kernel.config import Config
-from kernel.hashing import digest_file
-from preservation.bag_writer import read_manifest
+from kernel.hashing import digest_stream
+from preservation.bag_writer import parse_manifest
+from preservation.blobstore import BlobNotFound, BlobStore, DigestMismatch, aip_key
 from preservation.catalogue import AipState, Catalogue, FileLoss, FileRecord, ReplicaRecord, ReplicaStatus
 from preservation.metadata.premis import PremisEvent
-from preservation.storage import LocalDirectoryLocation
 
 AGENT = "edepot fixity"
 Progress = Callable[[int], None]
@@ -49,6 +50,7 @@ class DamageKind(str, Enum):
     UNREADABLE = "unreadable"  # the file system refused to read it
     REPLICA_MISSING = "replica missing"  # the whole bag is gone from a location
     UNKNOWN_BAG = "unknown bag"  # a bag on a location that the catalogue does not know
+    LOCATION_NOT_CONFIGURED = "location not configured"  # a replica on a location dropped from the configuration
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Finding:
             return f"repaired from {self.repaired_from}"
         if self.quarantined_to:
             return f"quarantined to {self.quarantined_to}"
+        if self.kind is DamageKind.LOCATION_NOT_CONFIGURED:
+            return "NOT CHECKED: the location is not in the configuration"
         return f"NOT REPAIRED: {self.error}" if self.error else "NOT REPAIRED"
 
     def to_dict(self) -> dict[str, object]:
@@ -133,7 +137,7 @@ class FileCheck:
 def run_fixity(
     config: Config,
     catalogue: Catalogue,
-    locations: Sequence[LocalDirectoryLocation],
+    locations: Sequence[BlobStore],
     aip_ids: Sequence[str] | None = None,
     max_bytes: int | None = None,
     max_seconds: float | None = None,
@@ -151,7 +155,7 @@ def run_fixity(
     agents = (AGENT, f"person:{person}") if person else (AGENT,)
     report = FixityReport(started=config.clock())
     began = time.monotonic()
-    by_name = {loc.name: loc for loc in locations}
+    by_id = {loc.id: loc for loc in locations}
     records = [catalogue.aip(a) for a in aip_ids] if aip_ids else catalogue.aips_by_last_verified()
     for record in records:
         over_bytes = max_bytes is not None and report.bytes_checked >= max_bytes
@@ -160,7 +164,7 @@ def run_fixity(
             report.aips_skipped.append(record.aip_id)
             continue
         try:
-            verify_aip(config, catalogue, by_name, record.aip_id, report, progress, agents=agents)
+            verify_aip(config, catalogue, by_id, record.aip_id, report, progress, agents=agents)
         except OSError as error:  # e.g. a manifest that cannot be read: a row in the report, not the end of the run
             report.findings.append(Finding(record.aip_id, "", "", DamageKind.UNREADABLE, error=os_error(error)))
             catalogue.add_events(record.aip_id, [_event("fixity check", config.clock(), "sha256 and sha512 of every "
@@ -169,7 +173,7 @@ def run_fixity(
     if not aip_ids:
         known = {r.aip_id for r in catalogue.aips()}
         report.findings += [
-            Finding(aip_id, loc.name, str(loc.bag_path(aip_id)), DamageKind.UNKNOWN_BAG)
+            Finding(aip_id, loc.id, aip_key(aip_id, ""), DamageKind.UNKNOWN_BAG)
             for loc in locations for aip_id in loc.aip_ids() if aip_id not in known
         ]
     report.seconds = time.monotonic() - began
@@ -179,7 +183,7 @@ def run_fixity(
 def verify_aip(
     config: Config,
     catalogue: Catalogue,
-    locations: dict[str, LocalDirectoryLocation],
+    locations: dict[str, BlobStore],
     aip_id: str,
     report: FixityReport,
     progress: Progress | None,
@@ -190,33 +194,37 @@ def verify_aip(
     naming `agents`)."""
     expected = {f.path: f for f in catalogue.files(aip_id)}
     lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
-    replicas = [r for r in catalogue.replicas(aip_id) if r.location in locations]
-    bags = {r.location: locations[r.location].bag_path(aip_id) for r in replicas}
-    sha512 = reference_sha512(list(bags.values()), expected)
-    checks = check_replicas(bags, expected, sha512, progress)
+    all_replicas = catalogue.replicas(aip_id)
+    replicas = [r for r in all_replicas if r.location in locations]
+    _report_unconfigured(config, catalogue, aip_id, [r for r in all_replicas if r.location not in locations],
+                         report, agents=agents)
+    stores = {r.location: locations[r.location] for r in replicas}
+    sha512 = reference_sha512(list(stores.values()), aip_id, expected)
+    checks = check_replicas(stores, aip_id, expected, sha512, progress)
     report.files_checked += sum(len(c) for c in checks.values())
     report.bytes_checked += sum(c.size for by_path in checks.values() for c in by_path.values())
 
     findings: list[Finding] = []
     for replica in replicas:
-        bag = bags[replica.location]
-        if not bag.is_dir():
-            findings.append(_rebuild_replica(locations, replica.location, aip_id, checks, expected, sha512, lost=lost))
+        store = stores[replica.location]
+        present = _paths_in(store, aip_id)
+        if not present:
+            findings.append(_rebuild_replica(stores, replica.location, aip_id, checks, expected, sha512, lost=lost))
             continue
-        extras = sorted(_files_below(bag) - expected.keys())
-        renamed = _find_renamed(bag, checks[replica.location], extras, expected)
+        extras = sorted(present - expected.keys())
+        renamed = _find_renamed(store, aip_id, checks[replica.location], extras, expected)
         for path, check in checks[replica.location].items():
             if check.ok:
                 continue
             if path in lost and path not in renamed and _donor(checks, path, replica.location) is None:
                 continue  # a known loss: in the report's list, not a new finding
             if path in renamed:
-                findings.append(_undo_rename(bag, aip_id, replica.location, path, renamed[path]))
+                findings.append(_undo_rename(store, aip_id, path, renamed[path], expected[path]))
                 extras.remove(renamed[path])
                 continue
-            findings.append(_repair_file(locations, replica.location, aip_id, check, checks, expected, sha512))
+            findings.append(_repair_file(stores, replica.location, aip_id, check, checks, expected, sha512))
         for path in extras:
-            findings.append(_quarantine(locations[replica.location], aip_id, path, config.quarantine_dir))
+            findings.append(_quarantine(store, aip_id, path, config.quarantine_dir))
 
     _record(config, catalogue, aip_id, replicas, findings, agents=agents, known_losses={
         r.location: sorted(p for p in lost if not checks[r.location][p].ok) for r in replicas})
@@ -224,23 +232,35 @@ def verify_aip(
     report.known_losses.extend(lost.values())
 
 
+def _report_unconfigured(config: Config, catalogue: Catalogue, aip_id: str, replicas: Sequence[ReplicaRecord],
+                         report: FixityReport, *, agents: tuple[str, ...]) -> None:
+    """Replicas on a location that is no longer configured: not checkable, so a finding and a failed fixity-check
+    event each (the replica stays in the catalogue: the location may come back, or be retired on purpose)."""
+    for replica in replicas:
+        finding = Finding(aip_id, replica.location, "", DamageKind.LOCATION_NOT_CONFIGURED)
+        report.findings.append(finding)
+        catalogue.add_events(aip_id, [_event("fixity check", config.clock(), f"replica {replica.location}",
+                                             "failure", finding.outcome, agents=agents)])
+
+
 def check_replicas(
-    bags: dict[str, Path], expected: dict[str, FileRecord], sha512: dict[str, str], progress: Progress | None
+    stores: dict[str, BlobStore], aip_id: str, expected: dict[str, FileRecord], sha512: dict[str, str],
+    progress: Progress | None,
 ) -> dict[str, dict[str, FileCheck]]:
     """Hash every expected file of every replica, all in one pool so both cores stay busy to the end.
 
     Small files go to the pool in batches: a task per 4 KB file would cost more than hashing it.
     """
-    checks: dict[str, dict[str, FileCheck]] = {location: {} for location in bags}
+    checks: dict[str, dict[str, FileCheck]] = {location: {} for location in stores}
 
     def check(batch: list[tuple[str, FileRecord]]) -> list[FileCheck]:
-        results = [check_file(os.path.join(bags[loc], rec.path), rec, sha512.get(rec.path), loc) for loc, rec in batch]
+        results = [check_blob(stores[loc], aip_id, rec, sha512.get(rec.path)) for loc, rec in batch]
         if progress:
             progress(sum(r.size for r in results))
         return results
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for results in pool.map(check, _batches([(loc, rec) for loc in bags for rec in expected.values()])):
+        for results in pool.map(check, _batches([(loc, rec) for loc in stores for rec in expected.values()])):
             for result in results:
                 checks[result.location][result.path] = result
     return checks
@@ -260,43 +280,47 @@ def _batches(tasks: list[tuple[str, FileRecord]], batch_bytes: int = 8 << 20, ba
     return batches
 
 
-def check_file(path: str, record: FileRecord, want_sha512: str | None, location: str = "") -> FileCheck:
-    """Compare one file on disk with what the catalogue (and the sha512 manifest) says it must be."""
+def check_blob(store: BlobStore, aip_id: str, record: FileRecord, want_sha512: str | None) -> FileCheck:
+    """Compare one file of a replica with what the catalogue (and the sha512 manifest) says it must be."""
     try:
-        if os.path.islink(path) or not os.path.isfile(path):
-            return FileCheck(location, record.path, False, DamageKind.MISSING, 0)
-        digests, size = digest_file(path, ("sha256", "sha512"))
+        with store.get(aip_key(aip_id, record.path)) as stream:
+            digests, size = digest_stream(stream, ("sha256", "sha512"))
+    except BlobNotFound:
+        return FileCheck(store.id, record.path, False, DamageKind.MISSING, 0)
     except OSError:
-        return FileCheck(location, record.path, False, DamageKind.UNREADABLE, 0)
+        return FileCheck(store.id, record.path, False, DamageKind.UNREADABLE, 0)
     if size < record.size:
-        return FileCheck(location, record.path, False, DamageKind.TRUNCATED, size)
+        return FileCheck(store.id, record.path, False, DamageKind.TRUNCATED, size)
     if size != record.size or digests["sha256"] != record.sha256 or (
         want_sha512 is not None and digests["sha512"] != want_sha512
     ):
-        return FileCheck(location, record.path, False, DamageKind.MODIFIED, size)
-    return FileCheck(location, record.path, True, None, size)
+        return FileCheck(store.id, record.path, False, DamageKind.MODIFIED, size)
+    return FileCheck(store.id, record.path, True, None, size)
 
 
-def reference_sha512(bags: list[Path], expected: dict[str, FileRecord]) -> dict[str, str]:
+def reference_sha512(stores: list[BlobStore], aip_id: str, expected: dict[str, FileRecord]) -> dict[str, str]:
     """sha512 of every file, from the manifests of a replica whose manifest files match the catalogue."""
-    for bag in bags:
-        manifests = [bag / "manifest-sha512.txt", bag / "tagmanifest-sha512.txt"]
-        if all(_matches_catalogue(m, expected.get(m.name)) for m in manifests):
+    for store in stores:
+        manifests = [_verified_bytes(store, aip_id, expected.get(name))
+                     for name in ("manifest-sha512.txt", "tagmanifest-sha512.txt")]
+        if all(m is not None for m in manifests):
             reference: dict[str, str] = {}
             for manifest in manifests:
-                reference.update(read_manifest(manifest))
+                reference.update(parse_manifest((manifest or b"").decode("utf-8")))
             return reference
     return {}
 
 
-def _matches_catalogue(path: Path, record: FileRecord | None) -> bool:
-    if record is None or not path.is_file():
-        return False
+def _verified_bytes(store: BlobStore, aip_id: str, record: FileRecord | None) -> bytes | None:
+    """A file's bytes from this replica when they are what the catalogue recorded, else None."""
+    if record is None:
+        return None
     try:
-        digests, size = digest_file(path, ("sha256",))
-    except OSError:
-        return False
-    return size == record.size and digests["sha256"] == record.sha256
+        with store.get(aip_key(aip_id, record.path)) as stream:
+            data = stream.read()
+    except (BlobNotFound, OSError):
+        return None
+    return data if len(data) == record.size and hashlib.sha256(data).hexdigest() == record.sha256 else None
 
 
 def _donor(checks: dict[str, dict[str, FileCheck]], path: str, exclude: str) -> str | None:
@@ -304,8 +328,16 @@ def _donor(checks: dict[str, dict[str, FileCheck]], path: str, exclude: str) -> 
     return next((loc for loc, by_path in checks.items() if loc != exclude and by_path[path].ok), None)
 
 
+def _copy_between(donor: BlobStore, target: BlobStore, aip_id: str, record: FileRecord,
+                  sha512: dict[str, str]) -> None:
+    """Put a verified copy of one file from `donor` into `target`; written only when it has the digests."""
+    digests = {"sha256": record.sha256, **({"sha512": sha512[record.path]} if record.path in sha512 else {})}
+    with donor.get(aip_key(aip_id, record.path)) as stream:
+        target.put(aip_key(aip_id, record.path), stream, digests=digests)
+
+
 def _repair_file(
-    locations: dict[str, LocalDirectoryLocation], location: str, aip_id: str, check: FileCheck,
+    stores: dict[str, BlobStore], location: str, aip_id: str, check: FileCheck,
     checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str],
 ) -> Finding:
     """Replace one damaged file from a verified copy and verify the result."""
@@ -313,17 +345,17 @@ def _repair_file(
     donor = _donor(checks, check.path, location)
     if donor is None:
         return Finding(aip_id, location, check.path, kind)
-    target = locations[location]
+    target = stores[location]
     try:
-        target.replace_file(aip_id, check.path, locations[donor].bag_path(aip_id) / check.path)
-    except OSError as error:
-        return Finding(aip_id, location, check.path, kind, error=os_error(error))
-    result = check_file(str(target.bag_path(aip_id) / check.path), expected[check.path], sha512.get(check.path))
+        _copy_between(stores[donor], target, aip_id, expected[check.path], sha512)
+    except (OSError, BlobNotFound, DigestMismatch) as error:
+        return Finding(aip_id, location, check.path, kind, error=_error(error))
+    result = check_blob(target, aip_id, expected[check.path], sha512.get(check.path))
     return Finding(aip_id, location, check.path, kind, repaired_from=donor if result.ok else None)
 
 
 def _rebuild_replica(
-    locations: dict[str, LocalDirectoryLocation], location: str, aip_id: str,
+    stores: dict[str, BlobStore], location: str, aip_id: str,
     checks: dict[str, dict[str, FileCheck]], expected: dict[str, FileRecord], sha512: dict[str, str], *,
     lost: Mapping[str, FileLoss],
 ) -> Finding:
@@ -333,19 +365,18 @@ def _rebuild_replica(
     donors = {path: donor for path, donor in donors.items() if donor is not None or path not in lost}
     if any(d is None for d in donors.values()):
         return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING)
-    target = locations[location]
+    target = stores[location]
     try:
         for path, donor in donors.items():
-            target.replace_file(aip_id, path, locations[str(donor)].bag_path(aip_id) / path)
-    except OSError as error:
-        return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING, error=os_error(error))
-    rebuilt = target.bag_path(aip_id)
-    ok = all(check_file(str(rebuilt / p), expected[p], sha512.get(p)).ok for p in donors)
+            _copy_between(stores[str(donor)], target, aip_id, expected[path], sha512)
+    except (OSError, BlobNotFound, DigestMismatch) as error:
+        return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING, error=_error(error))
+    ok = all(check_blob(target, aip_id, expected[p], sha512.get(p)).ok for p in donors)
     used = ", ".join(sorted({str(d) for d in donors.values()}))
     return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING, repaired_from=used if ok else None)
 
 
-def _find_renamed(bag: Path, checks: dict[str, FileCheck], extras: list[str],
+def _find_renamed(store: BlobStore, aip_id: str, checks: dict[str, FileCheck], extras: list[str],
                   expected: dict[str, FileRecord]) -> dict[str, str]:
     """Missing files whose exact bytes are among the extra files: expected path → the name found."""
     missing = {c.path for c in checks.values() if c.kind is DamageKind.MISSING}
@@ -354,34 +385,47 @@ def _find_renamed(bag: Path, checks: dict[str, FileCheck], extras: list[str],
     wanted = {(expected[p].size, expected[p].sha256): p for p in missing}
     found: dict[str, str] = {}
     for extra in extras:
-        size = os.path.getsize(bag / extra)
-        if not any(s == size for s, _ in wanted):
+        info = store.stat(aip_key(aip_id, extra))
+        if info is None or not any(s == info.size for s, _ in wanted):
             continue
-        key = (size, digest_file(bag / extra, ("sha256",))[0]["sha256"])
+        with store.get(aip_key(aip_id, extra)) as stream:
+            key = (info.size, digest_stream(stream, ("sha256",))[0]["sha256"])
         if key in wanted and wanted[key] not in found:
             found[wanted[key]] = extra
     return found
 
 
-def _undo_rename(bag: Path, aip_id: str, location: str, path: str, found_as: str) -> Finding:
-    """Give a renamed file its name back (one rename: the bytes were verified by their digest)."""
-    target = bag / path
+def _undo_rename(store: BlobStore, aip_id: str, path: str, found_as: str, record: FileRecord) -> Finding:
+    """Give a renamed file its name back: its bytes (verified by their digest on the way) under the name, then the
+    other name removed."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(bag / found_as, target)
-        fsync_dir(target.parent)
-    except OSError as error:
-        return Finding(aip_id, location, path, DamageKind.MISSING, error=os_error(error))
-    return Finding(aip_id, location, path, DamageKind.RENAMED, repaired_from=location, found_as=found_as)
+        with store.get(aip_key(aip_id, found_as)) as stream:
+            store.put(aip_key(aip_id, path), stream, digests={"sha256": record.sha256})
+        store.delete(aip_key(aip_id, found_as))
+    except (OSError, BlobNotFound, DigestMismatch) as error:
+        return Finding(aip_id, store.id, path, DamageKind.MISSING, error=_error(error))
+    return Finding(aip_id, store.id, path, DamageKind.RENAMED, repaired_from=store.id, found_as=found_as)
 
 
-def _quarantine(location: LocalDirectoryLocation, aip_id: str, path: str, quarantine_root: Path) -> Finding:
-    """Move a file the AIP never had out of the bag."""
+def _quarantine(store: BlobStore, aip_id: str, path: str, quarantine_root: Path) -> Finding:
+    """Move a file the AIP never had out of the bag, into `<quarantine>/<location>/<AIP>/<8 hex>/<path>` (a folder
+    per move keeps its own name, however long, apart from an earlier one of the same name)."""
+    target = quarantine_root / store.id / aip_id / uuid.uuid4().hex[:8] / path
+    key = aip_key(aip_id, path)
     try:
-        moved = location.quarantine_file(aip_id, path, quarantine_root)
+        try:
+            with store.get(key) as stream:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "wb") as out:
+                    shutil.copyfileobj(stream, out, 1 << 20)
+                    out.flush()
+                    os.fsync(out.fileno())
+        except BlobNotFound:  # not a file with bytes of its own (a link): nothing to keep but the finding
+            pass
+        store.delete(key)
     except OSError as error:
-        return Finding(aip_id, location.name, path, DamageKind.EXTRA, error=os_error(error))
-    return Finding(aip_id, location.name, path, DamageKind.EXTRA, quarantined_to=str(moved))
+        return Finding(aip_id, store.id, path, DamageKind.EXTRA, error=os_error(error))
+    return Finding(aip_id, store.id, path, DamageKind.EXTRA, quarantined_to=str(target))
 
 
 def os_error(error: OSError) -> str:
@@ -390,9 +434,14 @@ def os_error(error: OSError) -> str:
     return f"{error.strerror or error}" + (f" ({code})" if code else "")
 
 
-def _files_below(root: Path) -> set[str]:
-    base = len(str(root)) + 1
-    return {os.path.join(dirpath, name)[base:] for dirpath, _dirs, names in os.walk(root) for name in names}
+def _error(error: Exception) -> str:
+    return os_error(error) if isinstance(error, OSError) else f"{type(error).__name__}: {error}"
+
+
+def _paths_in(store: BlobStore, aip_id: str) -> set[str]:
+    """The path in the bag of every blob of the AIP on this store."""
+    prefix = aip_key(aip_id, "")
+    return {key[len(prefix):] for key in store.list(prefix)}
 
 
 def _record(

@@ -18,10 +18,10 @@ from kernel.config import Config
 from kernel.errors import InputError, StorageFailure
 from kernel.hashing import digest_file
 from kernel.version import EDEPOT_AGENT_ID
+from preservation.blobstore import BlobStore, DigestMismatch, aip_key
 from preservation.catalogue import AipState, Catalogue, FileLoss, FileRecord
-from preservation.fixity import FileCheck, check_file, check_replicas, os_error, reference_sha512
+from preservation.fixity import FileCheck, check_blob, check_replicas, os_error, reference_sha512
 from preservation.metadata.premis import PremisEvent
-from preservation.storage import LocalDirectoryLocation
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class _AipCheck:
         return sorted(bad | self.lost.keys())
 
 
-def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[LocalDirectoryLocation],
+def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[BlobStore],
                   aip_id: str, source: Path, person: str) -> RestoreResult:
     """Write the AIP's damaged (or lost) files back from `source`: one file, or a folder (a bag, a copy of the
     AIP) holding them by their path in the AIP. Every file taken must match the catalogue's size and sha256 and
@@ -79,7 +79,7 @@ def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[L
     if not damaged:
         return RestoreResult(aip_id, (), ())
     taken = _outside_copies(state, damaged, source=source, aip_id=aip_id)
-    by_name = {location.name: location for location in locations}
+    by_name = {location.id: location for location in locations}
     restored: list[RestoredFile] = []
     for path, copy in taken.items():
         written = [name for name, by_path in state.checks.items() if not by_path[path].ok]
@@ -103,7 +103,7 @@ def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[L
     return RestoreResult(aip_id, tuple(restored), still)
 
 
-def declare_loss(config: Config, catalogue: Catalogue, *, locations: Sequence[LocalDirectoryLocation],
+def declare_loss(config: Config, catalogue: Catalogue, *, locations: Sequence[BlobStore],
                  aip_id: str, paths: Sequence[str], reason: str, person: str) -> list[FileLoss]:
     """Declare files of an AIP lost, with who (`person`, named in each event) and why, after checking that no
     replica holds an intact copy of any of them (InputError otherwise, or for an unknown path or a loss declared
@@ -136,12 +136,12 @@ def declare_loss(config: Config, catalogue: Catalogue, *, locations: Sequence[Lo
     return losses
 
 
-def _check_aip(catalogue: Catalogue, locations: Sequence[LocalDirectoryLocation], aip_id: str) -> _AipCheck:
+def _check_aip(catalogue: Catalogue, locations: Sequence[BlobStore], aip_id: str) -> _AipCheck:
     expected = {f.path: f for f in catalogue.files(aip_id)}
     known = {r.location for r in catalogue.replicas(aip_id)}
-    bags = {loc.name: loc.bag_path(aip_id) for loc in locations if loc.name in known and loc.bag_path(aip_id).is_dir()}
-    sha512 = reference_sha512(list(bags.values()), expected)
-    checks = check_replicas(bags, expected, sha512, None)
+    stores = {loc.id: loc for loc in locations if loc.id in known and next(loc.list(aip_key(aip_id, "")), None)}
+    sha512 = reference_sha512(list(stores.values()), aip_id, expected)
+    checks = check_replicas(stores, aip_id, expected, sha512, None)
     return _AipCheck(expected, sha512, checks, {loss.path: loss for loss in catalogue.losses(aip_id)})
 
 
@@ -175,14 +175,18 @@ def _outside_copies(state: _AipCheck, damaged: list[str], *, source: Path, aip_i
     return candidates
 
 
-def _write_back(location: LocalDirectoryLocation, aip_id: str, *, path: str, copy: Path, state: _AipCheck) -> None:
+def _write_back(location: BlobStore, aip_id: str, *, path: str, copy: Path, state: _AipCheck) -> None:
+    record = state.expected[path]
+    digests = {"sha256": record.sha256, **({"sha512": state.sha512[path]} if path in state.sha512 else {})}
     try:
-        location.replace_file(aip_id, path, copy)
+        with open(copy, "rb") as stream:
+            location.put(aip_key(aip_id, path), stream, digests=digests)
     except OSError as error:
         raise StorageFailure(f"{path} of AIP {aip_id} could not be written into {location.name}: {os_error(error)}",
                              location=location.name) from error
-    target = location.bag_path(aip_id) / path
-    if not check_file(str(target), state.expected[path], state.sha512.get(path)).ok:
+    except DigestMismatch as error:  # the copy changed since it was checked
+        raise InputError(f"{copy} changed while it was being restored: {error}") from error
+    if not check_blob(location, aip_id, record, state.sha512.get(path)).ok:
         raise StorageFailure(f"{path} of AIP {aip_id} does not read back intact from {location.name}",
                              location=location.name)
 

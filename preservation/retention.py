@@ -34,19 +34,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
-from kernel.hashing import digest_file
 from kernel.version import EDEPOT_AGENT_ID
+from preservation.blobstore import BlobStore, aip_key, read_verified
 from preservation.catalogue import GONE_STATES, Catalogue
 from preservation.metadata.informatieobject import Informatieobject, informatieobject_files
 from preservation.metadata.premis import PremisEvent
 from preservation.metadata.record import WAARDERINGEN, end_of_term
 from preservation.retention_catalogue import Hold, RetentionRow
-from preservation.storage import open_locations
 
 SIP_METADATA_PREFIX = "data/metadata/sip/"
 DEFAULT_TRANSFER_TERM = "P10Y"
@@ -289,8 +288,8 @@ def unscheduled(catalogue: Catalogue) -> dict[str, str]:
     return {r: a for r, a in newest_aips(catalogue).items() if catalogue.retention_row(r) is None}
 
 
-def refresh_schedules(config: Config, catalogue: Catalogue, *, person: str, only_missing: bool = False,
-                      problems: list[str] | None = None) -> list[RetentionRow]:
+def refresh_schedules(config: Config, catalogue: Catalogue, *, stores: Sequence[BlobStore], person: str,
+                      only_missing: bool = False, problems: list[str] | None = None) -> list[RetentionRow]:
     """Compute every kept record's schedule from the MDTO of its newest stored AIP (read from a replica
     whose copy matches the catalogue's sha256), as `person`; returns the rows, changed or not. With
     `only_missing`, only for records that have no schedule yet (`unscheduled`). An AIP whose MDTO cannot
@@ -301,7 +300,7 @@ def refresh_schedules(config: Config, catalogue: Catalogue, *, person: str, only
     rows = []
     for record_id, aip_id in records.items():
         try:
-            mdto = _read_verified_mdto(config, catalogue, aip_id)
+            mdto = _read_verified_mdto(stores, catalogue, aip_id)
             rows.append(schedule_retention(catalogue, aip_id, mdto, now, action="refresh", person=person))
         except InputError as problem:
             if problems is not None:
@@ -309,15 +308,14 @@ def refresh_schedules(config: Config, catalogue: Catalogue, *, person: str, only
     return rows
 
 
-def _read_verified_mdto(config: Config, catalogue: Catalogue, aip_id: str) -> bytes:
+def _read_verified_mdto(stores: Sequence[BlobStore], catalogue: Catalogue, aip_id: str) -> bytes:
     candidates = [f for f in catalogue.files(aip_id) if f.path.startswith(SIP_METADATA_PREFIX)
                   and f.path.endswith(".mdto.xml") and not f.path.endswith(".bestand.mdto.xml")
                   and "/" not in f.path[len(SIP_METADATA_PREFIX):]]
     for record in sorted(candidates, key=lambda f: f.path):
-        for location in open_locations(config.storage_locations):
-            path = location.bag_path(aip_id) / record.path
-            if path.is_file() and digest_file(path, ("sha256",))[0]["sha256"] == record.sha256:
-                return path.read_bytes()
+        data = read_verified(stores, aip_key(aip_id, record.path), record.sha256)
+        if data is not None:
+            return data
     if not candidates:
         raise InputError("no MDTO informatieobject in the AIP (a ToPX-only SIP is not scheduled yet)")
     raise InputError("no replica holds an intact MDTO informatieobject",

@@ -3,25 +3,47 @@
 A location holds each AIP as a BagIt folder at `<root>/<id[0:2]>/<id>/`. Every write goes through a
 staging folder inside the location (same file system), is fsynced, and appears with one rename, so a
 crash leaves either no AIP or the whole AIP (OAIS Archival Storage: "Receive Data", "Replace Media").
+
+A location is known by its identity, never by its place in the configuration: replicas in the catalogue name
+it. The identity is the configuration's `id`, else the one written once into the location itself
+(`.edepot-location.json`), else the one the catalogue registered for its folder; a location that has none of
+these (a new one) gets `location-N`, N its place in the configuration unless that identity is taken. So the
+configuration may be reordered, and a location dropped from it is still known to the catalogue (fixity and
+`edepot doctor` report it).
 """
 from __future__ import annotations
 
+import errno
+import io
+import json
 import os
 import shutil
+import stat
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Any, BinaryIO, Callable, Iterator, Mapping, Protocol, Sequence, cast
 
-from kernel.atomic import copy_file_atomic, copy_tree_durably, fsync_dir, publish_directory
+from kernel.atomic import (
+    copy_tree_durably,
+    fsync_dir,
+    publish_directory,
+    write_bytes_atomic,
+    write_stream_atomic,
+)
 from kernel.config import Config
-from kernel.errors import StorageFailure
+from kernel.errors import InputError, StorageFailure
+from preservation.blobstore import BlobInfo, BlobNotFound, BlobStore
+from preservation.catalogue import Catalogue, LocationRecord
+
+MARKER = ".edepot-location.json"  # a location's identity and name, written into it once
 
 
-class StorageLocation(Protocol):
-    """What the rest of edepot needs of a place that keeps AIPs."""
-
-    name: str
+class StorageLocation(BlobStore, Protocol):
+    """A place that keeps AIPs: read, repaired and removed by key (BlobStore); a whole bag written by ingest
+    appears there with one rename (what ingest needs beyond the port; object storage gets its own way)."""
 
     def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
         """Copy a finished bag in under `aip_id`, atomically; replaces a leftover of an interrupted run."""
@@ -37,21 +59,13 @@ class StorageLocation(Protocol):
     def bag_path(self, aip_id: str) -> Path:
         """Where the AIP's bag root is (whether or not it exists)."""
 
-    def aip_ids(self) -> Iterator[str]:
-        """Every AIP identifier that has a bag here."""
-
-    def replace_file(self, aip_id: str, relative: str, good_copy: Path) -> None:
-        """Put a verified copy of one file of an AIP in place, atomically."""
-
-    def quarantine_file(self, aip_id: str, relative: str, quarantine_root: Path) -> Path:
-        """Move a file that does not belong to an AIP out of it; returns where it went."""
-
 
 @dataclass(frozen=True)
 class LocalDirectoryLocation:
-    """An AIP store on a local or mounted file system."""
+    """An AIP store on a local or mounted file system, known by its stable `id` (its `name` is for people)."""
 
     root: Path
+    id: str
     name: str
 
     def bag_path(self, aip_id: str) -> Path:
@@ -93,23 +107,177 @@ class LocalDirectoryLocation:
                 if bag.is_dir() and (bag / "bagit.txt").is_file():
                     yield bag.name
 
-    def replace_file(self, aip_id: str, relative: str, good_copy: Path) -> None:
-        copy_file_atomic(good_copy, self.bag_path(aip_id) / relative)
+    # -- the BlobStore port (preservation/blobstore.py): a key is <AIP id>/<path in the bag>
 
-    def quarantine_file(self, aip_id: str, relative: str, quarantine_root: Path) -> Path:
-        source = self.bag_path(aip_id) / relative
-        # A folder per move keeps the file's own name (which may be as long as a name can be) and apart from
-        # an earlier one of the same name.
-        target = quarantine_root / self.name / aip_id / uuid.uuid4().hex[:8] / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(source), str(target))
-        fsync_dir(source.parent)
-        return target
+    def put(self, key: str, stream: BinaryIO, *, digests: Mapping[str, str]) -> BlobInfo:
+        """Store `stream` under `key` atomically and fsynced, when its bytes have `digests` (DigestMismatch)."""
+        return BlobInfo(key, write_stream_atomic(self._blob_path(key), stream, digests=digests))
+
+    @contextmanager
+    def get(self, key: str, *, start: int = 0, end: int | None = None) -> Iterator[BinaryIO]:
+        """The blob's bytes (from `start` up to `end`) as a stream; BlobNotFound for no file, a link or a folder."""
+        path = self._blob_path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except (FileNotFoundError, NotADirectoryError):
+            raise BlobNotFound(key) from None
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise BlobNotFound(key) from None
+            raise
+        with open(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise BlobNotFound(key)
+            if start == 0 and end is None:
+                yield stream
+            else:
+                stream.seek(start)
+                yield cast(BinaryIO, io.BufferedReader(_Slice(stream, None if end is None else max(0, end - start))))
+
+    def stat(self, key: str) -> BlobInfo | None:
+        """The blob's size, or None (no file, a link or a folder)."""
+        try:
+            found = os.lstat(self._blob_path(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return BlobInfo(key, found.st_size) if stat.S_ISREG(found.st_mode) else None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key starting with `prefix` ("" or "<AIP id>/…"), each AIP's in the order of its folders."""
+        if not prefix:
+            for aip_id in self.aip_ids():
+                yield from self.list(f"{aip_id}/")
+            return
+        aip_id = prefix.split("/", 1)[0]
+        bag = str(self.bag_path(aip_id))
+        for dirpath, dirnames, filenames in os.walk(bag):
+            dirnames.sort()
+            for name in sorted(filenames):
+                key = f"{aip_id}/{os.path.join(dirpath, name)[len(bag) + 1:]}"
+                if key.startswith(prefix):
+                    yield key
+
+    def delete(self, key: str) -> bool:
+        """Remove the blob (its folder's entry flushed); whether there was one."""
+        path = self._blob_path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        fsync_dir(path.parent)
+        return True
+
+    def _blob_path(self, key: str) -> Path:
+        aip_id, _, relative = key.partition("/")
+        parts = relative.split("/")
+        if not aip_id or aip_id.startswith(".") or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"not a blob key: {key!r}")
+        return self.bag_path(aip_id).joinpath(*parts)
 
 
-def open_locations(roots: tuple[Path, ...]) -> list[LocalDirectoryLocation]:
-    """The configured storage locations, named location-1, location-2, ... in configuration order."""
-    return [LocalDirectoryLocation(root=root, name=f"location-{i}") for i, root in enumerate(roots, start=1)]
+def open_locations(roots: Sequence[Path], config: Config | None = None,
+                   known: Sequence[LocationRecord] = ()) -> list[LocalDirectoryLocation]:
+    """The storage locations at `roots` (in that order), each with its identity: the configuration's `id`
+    (`config`), else the one the location holds, else the one the catalogue registered for its folder (`known`),
+    else `location-N` for the N-th root (or the next N free). Nothing is written. InputError when a location holds
+    another identity than the configuration gives it, or two locations have the same one."""
+    settings = [config.location_setting(root) if config else None for root in roots]
+    markers = [_read_marker(root) for root in roots]
+    by_root = {Path(k.root): k for k in known}
+    ids: list[str | None] = []
+    for root, setting, marker in zip(roots, settings, markers):
+        held = marker.get("id") if marker else None
+        if setting and setting.id and held and held != setting.id:
+            raise InputError(f"storage location {root} holds the identity {held!r}, the configuration says "
+                             f"{setting.id!r}", hint=f"correct the id in the configuration, or {root / MARKER}")
+        ids.append((setting.id if setting else None) or held or (by_root[root].location_id if root in by_root
+                                                                 else None))
+    taken = {k.location_id for k in known} | {i for i in ids if i}
+    for index, identity in enumerate(ids):
+        if identity is None:
+            number = index + 1
+            while f"location-{number}" in taken:
+                number += 1
+            ids[index] = f"location-{number}"
+            taken.add(f"location-{number}")
+    seen: dict[str, Path] = {}
+    locations = []
+    for root, setting, marker, identity in zip(roots, settings, markers, ids):
+        assert identity is not None
+        if identity in seen:
+            raise InputError(f"storage locations {seen[identity]} and {root} both are {identity!r}",
+                             hint=f"a copied location keeps its {MARKER}: give the copy an identity of its own")
+        seen[identity] = root
+        name = ((setting.name if setting else None) or (marker.get("name") if marker else None)
+                or (by_root[root].name if root in by_root and by_root[root].location_id == identity else None)
+                or identity)
+        locations.append(LocalDirectoryLocation(root=root, id=identity, name=name))
+    return locations
+
+
+class _Slice(io.RawIOBase):
+    """At most `left` bytes (None: all) of an open file, from where it stands."""
+
+    def __init__(self, stream: BinaryIO, left: int | None) -> None:
+        self._stream, self._left = stream, left
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._left is not None:
+            view = view[:self._left]
+        n = self._stream.readinto(view)  # type: ignore[attr-defined]
+        if self._left is not None:
+            self._left -= n
+        return n
+
+
+def configured_locations(config: Config, catalogue: Catalogue) -> list[LocalDirectoryLocation]:
+    """The configured storage locations, each with its identity (see `open_locations`)."""
+    return open_locations(config.storage_locations, config, catalogue.locations())
+
+
+def register_locations(locations: Sequence[LocalDirectoryLocation], catalogue: Catalogue, *,
+                       now: datetime) -> None:
+    """Record each location's identity in the catalogue (when it changed) and in the location (when it lacks it),
+    so that it stays the same whatever becomes of the configuration. A location that cannot be written keeps its
+    identity in the catalogue alone until a later registration writes it."""
+    recorded = {k.location_id: k for k in catalogue.locations()}
+    for location in locations:
+        was = recorded.get(location.id)
+        if was is None or (was.name, was.root) != (location.name, str(location.root)):
+            catalogue.register_location(LocationRecord(location.id, location.name, str(location.root), now))
+        if _read_marker(location.root) != {"id": location.id, "name": location.name}:
+            try:
+                write_bytes_atomic(location.root / MARKER, json.dumps(
+                    {"id": location.id, "name": location.name}, ensure_ascii=False).encode("utf-8") + b"\n")
+            except OSError:
+                pass
+
+
+def dropped_locations(locations: Sequence[LocalDirectoryLocation], catalogue: Catalogue
+                      ) -> list[tuple[LocationRecord, int]]:
+    """The locations the catalogue knows of (registered, or holding replicas of AIPs still kept) that are not
+    among `locations`, each with how many replicas it holds; a location of unknown folder has root ""."""
+    configured = {location.id for location in locations}
+    counts = catalogue.replicas_by_location()
+    registered = {k.location_id: k for k in catalogue.locations()}
+    unknown = datetime.min
+    return [(registered.get(identity) or LocationRecord(identity, identity, "", unknown), counts.get(identity, 0))
+            for identity in sorted(set(registered) | set(counts)) if identity not in configured]
+
+
+def _read_marker(root: Path) -> dict[str, str] | None:
+    """The identity and name a location holds, if it holds them (and they can be read)."""
+    try:
+        held = json.loads((root / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(held, dict) or not isinstance(held.get("id"), str):
+        return None
+    return {"id": held["id"], "name": str(held.get("name") or held["id"])}
 
 
 def storage_failure(error: OSError, config: Config, *, unnamed: str = "") -> StorageFailure:
@@ -120,8 +288,11 @@ def storage_failure(error: OSError, config: Config, *, unnamed: str = "") -> Sto
     A copy names its source and its target; the target is judged first, since writing is what fails on a full
     or read-only file system.
     """
-    places = [(f"storage location {location.name} ({location.root})", location.root)
-              for location in open_locations(config.storage_locations)]
+    try:
+        named = [(location.name, location.root) for location in open_locations(config.storage_locations, config)]
+    except InputError:  # two locations claiming one identity: named by their folders alone
+        named = [(str(root), root) for root in config.storage_locations]
+    places = [(f"storage location {name} ({root})", root) for name, root in named]
     places.append((f"the data directory ({config.data_dir})", config.data_dir))
     paths = [Path(os.path.abspath(p)) for p in (error.filename2, error.filename) if isinstance(p, (str, Path))]
     where = next((name for path in paths for name, root in places if path.is_relative_to(root)), "")

@@ -1,6 +1,7 @@
 """One unit of work over the catalogue's ports: records and events with retention (`Catalogue`), the access
 register (`AccessRegister`), the search index (`SearchIndex`) and the directory of organisations, people and
-the audit log (`Directory`), and one transaction across them.
+the audit log (`Directory`), and one transaction across them; beside them the storage locations as BlobStores,
+each by its identity.
 
 The Depot service holds one per data directory and hands its ports to the engine; work that must change two
 ports together (a decided restriction and its PREMIS event, a destroyed AIP and its index rows) runs inside
@@ -10,12 +11,16 @@ ports together (a decided restriction and its PREMIS event, a destroyed AIP and 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from preservation.access_register import AccessRegister
+from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
 from preservation.directory import Directory
 from preservation.search_index import SearchIndex
+
+if TYPE_CHECKING:
+    from kernel.config import Config
 
 
 class UnitOfWork(Protocol):
@@ -31,6 +36,10 @@ class UnitOfWork(Protocol):
     def search(self) -> SearchIndex:
         """The full-text index of every message."""
     @property
+    def storage(self) -> Sequence[BlobStore]:
+        """The configured storage locations, in configuration order, each known by its identity (a unit of work
+        opened without a configuration has none)."""
+    @property
     def directory(self) -> Directory:
         """Organisations, people, roles, tokens and the audit log."""
     def atomic(self) -> AbstractContextManager[None]:
@@ -39,12 +48,12 @@ class UnitOfWork(Protocol):
         """Let go of the connection (the next use opens it again)."""
 
 
-def open_unit_of_work(catalogue_url: str) -> UnitOfWork:
-    """The unit of work over the catalogue at `catalogue_url` (Django set up on first use; E111 when the catalogue
-    was written by another edepot version)."""
+def open_unit_of_work(catalogue_url: str, config: Config | None = None) -> UnitOfWork:
+    """The unit of work over the catalogue at `catalogue_url`, with the storage locations of `config` (Django set
+    up on first use; E111 when the catalogue was written by another edepot version)."""
     from preservation.catalogue_db.database import ensure_django
 
     ensure_django()
     from preservation.catalogue_db.unit_of_work import DjangoUnitOfWork
 
-    return DjangoUnitOfWork(catalogue_url)
+    return DjangoUnitOfWork(catalogue_url, config)

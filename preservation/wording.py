@@ -30,7 +30,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "damage": {
         "modified": "gewijzigd", "truncated": "ingekort", "missing": "ontbreekt", "renamed": "hernoemd",
         "extra": "onbekend bestand", "unreadable": "onleesbaar", "replica missing": "replica ontbreekt",
-        "unknown bag": "onbekende bag",
+        "unknown bag": "onbekende bag", "location not configured": "opslaglocatie niet meer geconfigureerd",
     },
     # states of an AIP and of its replicas (preservation/catalogue.py)
     "state": {

@@ -99,7 +99,7 @@ def build_archive(root: Path) -> Archive:
         "naam": "Operatie ijsvogel",
         "beperkingGebruik": {"type": {"label": "Niet openbaar", "begrippenlijst": "Openbaarheid"},
                              "documentatie": "Woo art. 5.1 lid 2 sub i"}})
-    reindex(config, open_unit_of_work(config.catalogue_url))
+    reindex(config, open_unit_of_work(config.catalogue_url, config))
     return Archive(config, open_id, personal, restricted, closed, root)
 
 

@@ -15,7 +15,7 @@ from preservation.catalogue import (
     ReplicaStatus,
     open_catalogue,
 )
-from preservation.storage import open_locations
+from preservation.storage import configured_locations, open_locations, register_locations
 
 
 def make_aip(config: Config, files: int = 6, seed: int = 0, *, original_name: str = "file 0%.bin") -> str:
@@ -30,14 +30,15 @@ def make_aip(config: Config, files: int = 6, seed: int = 0, *, original_name: st
         builder.add_bytes(name, rng.randbytes(size), "original" if n == 0 else "preservation")
     payload = builder.digest_payload()
     sealed = builder.seal(payload, {"External-Identifier": aip_id}, config.clock().date())
-    locations = open_locations(config.storage_locations)
-    stored = [loc.store_bag(builder.root, aip_id) for loc in locations]
     catalogue = open_catalogue(config.catalogue_url)
+    locations = configured_locations(config, catalogue)
+    stored = [loc.store_bag(builder.root, aip_id) for loc in locations]
     try:
         now = config.clock()
+        register_locations(locations, catalogue, now=now)  # as ingest does, when it records the AIP
         catalogue.record_ingest(
             AipRecord(aip_id, uuid.uuid4().hex, f"R-{seed}", "test record", now, AipState.STORED, 0, files),
-            [ReplicaRecord(aip_id, loc.name, str(p), now, ReplicaStatus.INTACT) for loc, p in zip(locations, stored)],
+            [ReplicaRecord(aip_id, loc.id, str(p), now, ReplicaStatus.INTACT) for loc, p in zip(locations, stored)],
             [FileRecord(aip_id, f.path, f.role, f.size, f.sha256, None, None, None) for f in sealed],
             [],
         )

@@ -27,7 +27,7 @@ def store_of(config: Any) -> Any:
     """The unit of work over a test data directory's catalogue (what the Depot service hands the engine)."""
     from preservation.unit_of_work import open_unit_of_work
 
-    return open_unit_of_work(config.catalogue_url)
+    return open_unit_of_work(config.catalogue_url, config)
 
 
 def shared_or_skip() -> Path:

@@ -144,7 +144,7 @@ def test_budget_verifies_least_recently_verified_first(config: Config) -> None:
     assert sorted(seen) == sorted(ids)
 
 
-def test_a_renamed_file_is_named_back_without_copying(config: Config) -> None:
+def test_a_renamed_file_is_named_back(config: Config) -> None:
     aip_id = make_aip(config)
     bag = bag_of(config, aip_id, 0)
     (bag / "data/preservation/f2.bin").rename(bag / "data/preservation/f2-renamed.bin")

@@ -7,7 +7,7 @@ import io
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -230,3 +230,21 @@ def test_the_audit_log_holds_every_action_and_stays_append_only(depot: Depot) ->
     db.execute("UPDATE audit_log SET address = NULL WHERE entry_id = 1")  # dropping an address is allowed
     db.commit()
     db.close()
+
+
+def test_where_an_action_came_from_is_forgotten_after_the_keeping_period(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from edepot.service import Depot as Service
+    from edepot.service.person import Person
+
+    fresh = Depot(tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "edepot.toml").write_text("[audit]\nkeep_addresses_days = 30\n", encoding="utf-8")
+    fresh.ok("Iemand", "organisation", "add", "gm0001", "--name", "Gemeente Een")
+    later = replace(load_config(tmp_path / "data"), clock=lambda: datetime.now(timezone.utc) + timedelta(days=31))
+    with Service(later, person=Person("Iemand"), address="werkplek 7") as service:
+        service.organisations()
+    entries = fresh.ok("Iemand", "audit")["entries"]
+    assert [e["action"] for e in entries] == ["organisation add", "organisation list"]
+    assert entries[0]["address"] is None and entries[1]["address"] == "werkplek 7"  # the entry itself stays

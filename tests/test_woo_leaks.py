@@ -29,6 +29,7 @@ from ingest.sip import create_sip
 from kernel.config import Config
 from preservation.catalogue import open_catalogue
 from preservation.retention import RetentionSettings, due_for_destruction, refresh_schedules
+from preservation.storage import configured_locations
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "woo-marktplein"
 NOWHERE = "kanarienergens"
@@ -188,7 +189,8 @@ def test_a_woo_delivery_waits_for_decisions_lists_grounds_and_holds_its_records(
     settings = RetentionSettings()
     with_catalogue = open_catalogue(archive.config.catalogue_url)
     try:
-        refresh_schedules(archive.config, with_catalogue, person="W. de Wit")
+        refresh_schedules(archive.config, with_catalogue, stores=configured_locations(archive.config, with_catalogue),
+                          person="W. de Wit")
         due_before = {s.record_id for s in due_for_destruction(with_catalogue, settings, date(2026, 11, 24))}
     finally:
         with_catalogue.close()

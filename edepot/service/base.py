@@ -89,7 +89,7 @@ class DepotBase:
         if self._store is None:
             from preservation.unit_of_work import open_unit_of_work
 
-            self._store = open_unit_of_work(self.config.catalogue_url)
+            self._store = open_unit_of_work(self.config.catalogue_url, self.config)
         return self._store
 
     @property

@@ -77,13 +77,13 @@ class PreservationService(SubmissionService):
         `<data>/reports/fixity/`."""
         from preservation.fixity import run_fixity
         from preservation.fixity_report import write_fixity_report
-        from preservation.storage import open_locations
+        from preservation.storage import configured_locations
 
         if aip_ids:
             person = self.authorise("run fixity", [self.visible_aip(a, "run fixity").organisation for a in aip_ids])
         else:
             person = self.authorise("run fixity", everywhere=True)
-        report = run_fixity(self.config, self.catalogue, open_locations(self.config.storage_locations), aip_ids,
+        report = run_fixity(self.config, self.catalogue, configured_locations(self.config, self.catalogue), aip_ids,
                             None if every_aip else max_bytes, None if every_aip else max_seconds, progress,
                             person=person.name)
         json_report, html_report = write_fixity_report(report, self.catalogue,
@@ -116,19 +116,24 @@ class PreservationService(SubmissionService):
     def upgrade_catalogue(self) -> UpgradeResult:
         """Bring the catalogue to this version in place (the old one kept beside it), recorded as an event."""
         from preservation.catalogue_db.upgrade import upgrade_catalogue
+        from preservation.storage import configured_locations, register_locations
 
-        return upgrade_catalogue(self.config.catalogue_url, by=self.actor("upgrading the catalogue").agent_id,
-                                 now=self.now())
+        result = upgrade_catalogue(self.config.catalogue_url, by=self.actor("upgrading the catalogue").agent_id,
+                                   now=self.now())
+        # Before 0.3 a location was its place in the configuration (location-N): as configured now, it keeps that
+        # identity from here on, in the catalogue and in the location itself.
+        register_locations(configured_locations(self.config, self.catalogue), self.catalogue, now=self.now())
+        return result
 
     @audited("aip restore")
     def restore_files(self, aip_id: str, *, source: Path) -> RestoreResult:
         """Put back an AIP's damaged or lost files from an outside copy (verified against the catalogue's
         checksums); a declared loss of a restored file is lifted."""
         from preservation.recovery import restore_files
-        from preservation.storage import open_locations
+        from preservation.storage import configured_locations
 
         person = self.authorise("restore files", [self.visible_aip(aip_id, "restore files").organisation])
-        return restore_files(self.config, self.catalogue, locations=open_locations(self.config.storage_locations),
+        return restore_files(self.config, self.catalogue, locations=configured_locations(self.config, self.catalogue),
                              aip_id=aip_id, source=source, person=person.name)
 
     @audited("aip declare-loss")
@@ -136,12 +141,12 @@ class PreservationService(SubmissionService):
         """Declare files of an AIP lost (no intact copy anywhere), with a reason: fixity then reports them as
         known losses."""
         from preservation.recovery import declare_loss
-        from preservation.storage import open_locations
+        from preservation.storage import configured_locations
 
         if not reason.strip():
             raise InputError("a declared loss needs a reason", hint="say why no copy can be had")
         person = self.authorise("declare a loss", [self.visible_aip(aip_id, "declare a loss").organisation])
-        return declare_loss(self.config, self.catalogue, locations=open_locations(self.config.storage_locations),
+        return declare_loss(self.config, self.catalogue, locations=configured_locations(self.config, self.catalogue),
                             aip_id=aip_id, paths=paths, reason=reason.strip(), person=person.name)
 
     def doctor(self, *, dry_run: bool = False) -> list[Finding]:

@@ -121,7 +121,8 @@ class RetentionService(DepotBase):
 
         person = self.authorise("compute schedules", everywhere=True)
         problems: list[str] = []
-        rows = refresh_schedules(self.config, self.catalogue, person=person.name, problems=problems)
+        rows = refresh_schedules(self.config, self.catalogue, stores=self.store.storage, person=person.name,
+                                 problems=problems)
         settings = self.retention_settings
         return Refreshed([compute_schedule(r, settings) for r in rows], problems)
 
@@ -194,7 +195,8 @@ class RetentionService(DepotBase):
 
         if unscheduled(self.catalogue):
             person = self.actor("computing missing retention schedules")
-            refresh_schedules(self.config, self.catalogue, person=person.name, only_missing=True)
+            refresh_schedules(self.config, self.catalogue, stores=self.store.storage, person=person.name,
+                              only_missing=True)
 
     # -------------------------------------------------------------------------------------------------
     # Destruction lists under four eyes
@@ -212,7 +214,7 @@ class RetentionService(DepotBase):
         chosen = self._list_organisation(action, organisation)
         person = self.authorise(action, [chosen.organisation_id] if chosen else None)
         return draw_up_list(self.config, self.catalogue, self.retention_settings, self.due_before(before),
-                            person=person.name, out=out, organisation=chosen)
+                            stores=self.store.storage, person=person.name, out=out, organisation=chosen)
 
     def _list_organisation(self, action: str, organisation: str | None) -> Organisation | None:
         """The organisation a destruction list is drawn up for (None: nobody registered organisations)."""

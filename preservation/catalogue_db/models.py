@@ -27,6 +27,18 @@ class Aip(models.Model):
         db_table = "aips"
 
 
+class StorageLocation(models.Model):
+    """A storage location by its stable identity: the name and folder it had when last registered."""
+
+    location_id = models.CharField(primary_key=True, max_length=64)
+    name = models.CharField(max_length=200)
+    root = models.TextField()
+    registered = models.DateTimeField()
+
+    class Meta:
+        db_table = "storage_locations"
+
+
 class Replica(models.Model):
     aip = models.ForeignKey(Aip, on_delete=models.PROTECT, db_column="aip_id", related_name="+")
     location = models.CharField(max_length=200)

@@ -21,6 +21,7 @@ from preservation.catalogue import (
     FileLoss,
     FileRecord,
     IdentificationRecord,
+    LocationRecord,
     ReplicaRecord,
     ReplicaStatus,
 )
@@ -155,6 +156,27 @@ class DjangoCatalogue(RetentionStore):
         rows = (self._objects(m.Replica).filter(aip_id=aip_id).order_by("location")
                 .values_list("aip_id", "location", "path", "last_verified", "status"))
         return [ReplicaRecord(r[0], r[1], r[2], r[3], ReplicaStatus(r[4])) for r in rows]
+
+    def locations(self) -> list[LocationRecord]:
+        """Every storage location ever registered, by identity."""
+        rows = (self._objects(m.StorageLocation).order_by("location_id")
+                .values_list("location_id", "name", "root", "registered"))
+        return [LocationRecord(*r) for r in rows]
+
+    def register_location(self, location: LocationRecord) -> None:
+        """Record a location's identity with its name and folder now (replacing what was recorded of it)."""
+        with self._atomic():
+            self._objects(m.StorageLocation).update_or_create(
+                location_id=location.location_id,
+                defaults={"name": location.name, "root": location.root, "registered": location.registered})
+
+    def replicas_by_location(self) -> dict[str, int]:
+        """How many replicas of AIPs still kept each location identity holds."""
+        counts: dict[str, int] = {}
+        rows = (self._objects(m.Replica).exclude(aip__state__in=GONE_STATES).values_list("location", flat=True))
+        for location in rows:
+            counts[location] = counts.get(location, 0) + 1
+        return counts
 
     def identifications(self, aip_id: str) -> list[IdentificationRecord]:
         """Every identification of the AIP's files, by path, then tool."""

@@ -3,6 +3,7 @@ database alias, so `transaction.atomic` on that alias spans them all."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from django.db import connections, transaction
 
@@ -12,16 +13,31 @@ from preservation.catalogue_db.register_store import DjangoAccessRegister
 from preservation.catalogue_db.search_store import DjangoSearchIndex
 from preservation.catalogue_db.store import DjangoCatalogue
 
+if TYPE_CHECKING:
+    from kernel.config import Config
+    from preservation.storage import LocalDirectoryLocation
+
 
 class DjangoUnitOfWork:
     """The ports of the catalogue at one URL; the search index is opened on first use (it checks its stems)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, config: Config | None = None) -> None:
         self._alias = catalogue_alias(url)
         self.catalogue = DjangoCatalogue(url)
         self.register = DjangoAccessRegister(self._alias)
         self.directory = DjangoDirectory(self._alias)
         self._search: DjangoSearchIndex | None = None
+        self._config = config
+        self._storage: list[LocalDirectoryLocation] | None = None
+
+    @property
+    def storage(self) -> list[LocalDirectoryLocation]:
+        """The configured storage locations by identity (resolved on first use); none without a configuration."""
+        if self._storage is None:
+            from preservation.storage import configured_locations
+
+            self._storage = configured_locations(self._config, self.catalogue) if self._config else []
+        return self._storage
 
     @property
     def search(self) -> DjangoSearchIndex:
