@@ -25,6 +25,7 @@ REMEDIES = {
     "show-aip": "'edepot aip show AIP' lists them",
     "fixity-run-aip": "'edepot fixity run --aip AIP' does it",
     "configure-operator": "--user and $EDEPOT_USER do not reach a scheduled run",
+    "backup-password": "set $EDEPOT_BACKUP_PASSWORD, or run the command on a terminal to be asked",
     "token": "'edepot user token NAME' issues one; give it in $EDEPOT_TOKEN",
 }
 

@@ -12,6 +12,7 @@ Each conversation gets an id that stays the same for the same export, whatever e
 - SMS Backup & Restore call logs: `calls-<number>`;
 - Messenger/Instagram downloads: `thread-<thread folder>` (`thread-raadsgriffie_123`), end-to-end encrypted
   Messenger downloads `thread-<threadName>`;
+- iPhone backups: `chat-<chat guid>` (`chat-iMessage_+_chat42`, `chat-SMS_-_+31612345678`);
 - any other format: `conversation-<n>`, its place in the export.
 Characters outside letters, digits and `+~._-` become `_`; a second conversation with the same id gets
 `-2`, `-3`, ... (in export order). A conversation may also be named by its 1-based index in the listing.
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ingest.selection import ExportPart
-from ingest.sources import ConversationStream, ParseOptions, stream_export
+from ingest.sources import ConversationStream, ParseOptions, keeps_export_out, stream_export
 from kernel.errors import InputError
 from kernel.model import Conversation, ConversationHead, participants_of
 
@@ -63,7 +64,8 @@ def natural_id(head: ConversationHead, index: int) -> str:
     if head.source.format == "telegram" and isinstance(chat, dict) and chat.get("id") is not None:
         return "chat-" + _UNSAFE.sub("_", str(chat["id"]))
     for fmt, key, prefix in (("sms-backup", "thread", "thread-"), ("sms-backup-calls", "number", "calls-"),
-                             ("meta-dyi", "thread_path", "thread-"), ("meta-e2ee", "thread_name", "thread-")):
+                             ("meta-dyi", "thread_path", "thread-"), ("meta-e2ee", "thread_name", "thread-"),
+                             ("iphone-backup", "chat_guid", "chat-")):
         value = inferred.get(key)
         if head.source.format == fmt and isinstance(value, str) and value.strip("/"):
             value = value.strip("/").rsplit("/", 1)[-1]  # Meta's thread_path "inbox/<thread folder>"
@@ -108,6 +110,8 @@ def choose(heads: Sequence[ConversationHead], wanted: str | None, can_split: boo
     if len(heads) == 1:
         if wanted is not None:
             pick_index(ids, wanted)
+        if keeps_export_out(heads[0].source.format):  # a backup of one chat still never enters the SIP
+            return 0, ExportPart(ids[0], 1, 1, heads[0].title)
         return 0, None
     if wanted is None:
         raise several_conversations_error(len(heads), can_split)

@@ -8,7 +8,10 @@ its media:
   name alone, so for an export of one conversation a member with that file name is taken when no member
   has the exact name;
 - inside the export's files (MMS parts in an SMS backup, images in e-mails): written from one pass over the
-  export (`ingest.sources.embedded_files`), decoded bytes as sent, under their attachment name.
+  export (`ingest.sources.embedded_files`), decoded bytes as sent, under their attachment name;
+- out of an export that never enters a SIP (a phone backup, `ExtractingFormat`): only the files asked for, written
+  by the format (decrypted where the backup is encrypted), and beside them the extract of the rows the kept
+  messages were read from (`write_rows`).
 
 Only names asked for are written: nothing of a left-out message or of another conversation reaches the SIP.
 """
@@ -18,11 +21,12 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ingest.bag_names import bag_path
 from ingest.export import Export, open_export
-from ingest.sources import embedded_files
+from ingest.selection import ExportPart
+from ingest.sources import ExtractingFormat, ParseOptions, detect, embedded_files, format_named
 from ingest.zip_salvage import open_salvaged
 from kernel.errors import InputError
 
@@ -33,8 +37,10 @@ class SelectedMedia:
     SIPs from one export without reading it again for each). Use it in `with`, or call `close`."""
 
     def __init__(self, exports: Sequence[Path], export_format: str | None = None, spool_all: bool = False,
-                 spool_parent: Path | None = None, salvage: bool = False) -> None:
+                 spool_parent: Path | None = None, salvage: bool = False, parse: ParseOptions | None = None) -> None:
         self._paths = [Path(p) for p in exports]
+        self._parse = parse or ParseOptions()
+        self._extracting: ExtractingFormat | None | bool = False  # False: not known yet
         self._salvage = salvage  # a zip cut short: take what is whole (ingest/zip_salvage.py)
         self._format = export_format
         self._spool_all = spool_all
@@ -42,6 +48,7 @@ class SelectedMedia:
         self._export: Export | None = None
         self._spool: Path | None = None
         self._spooled: dict[str, Path] = {}
+        self._embedded_read = False
 
     def write(self, names: Iterable[str], folder: Path, by_file_name: bool) -> list[str]:
         """Write each attachment called one of `names` (attachments the parser found present) below `folder`;
@@ -76,8 +83,15 @@ class SelectedMedia:
                 rest.append(name)
                 continue
             written.add(relative)
+        extracted = dict(self._extracted(rest))
         missing = []
         for name in rest:
+            if name in extracted:
+                relative = bag_path(_safe_relative(name))
+                (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(extracted[name], folder / relative)
+                written.add(relative)
+                continue
             spooled = self._embedded(rest).get(name)
             if spooled is None:
                 missing.append(name)
@@ -91,6 +105,33 @@ class SelectedMedia:
             raise InputError(f"{len(missing)} attachment(s) the export holds could not be taken out of it: "
                              + ", ".join(missing[:3]), hint="keep the whole export in the SIP to keep them", remedy="keep-original")
         return sorted(written)
+
+    def write_rows(self, part: ExportPart, seqs: frozenset[int], folder: Path) -> list[str]:
+        """For an export that never enters a SIP whole (a phone backup), the extract of the rows conversation `part`'s
+        messages `seqs` were read from, written below `folder`; returns the names written (none for other exports)."""
+        fmt = self._extracting_format()
+        if fmt is None:
+            return []
+        return fmt.write_rows(self._opened(), self._parse, part.index, seqs, folder)
+
+    def _extracting_format(self) -> ExtractingFormat | None:
+        if self._extracting is False:
+            fmt = format_named(self._format) if self._format else detect(self._opened()).format
+            self._extracting = fmt if isinstance(fmt, ExtractingFormat) else None
+        return self._extracting if isinstance(self._extracting, ExtractingFormat) else None
+
+    def _extracted(self, names: list[str]) -> Iterator[tuple[str, Path]]:
+        """Attachments a format that keeps its export out writes as files, into the spool (only those asked)."""
+        fmt = self._extracting_format()
+        if fmt is None or not names:
+            return
+        spool = self._spool_folder()
+        yield from fmt.extract_files(self._opened(), self._parse, set(names), spool)
+
+    def _spool_folder(self) -> Path:
+        if self._spool is None:
+            self._spool = Path(tempfile.mkdtemp(prefix=".edepot-media-", dir=self._spool_parent))
+        return self._spool
 
     def close(self) -> None:
         """Remove the temporary spool of embedded attachments."""
@@ -111,12 +152,13 @@ class SelectedMedia:
         return self._export
 
     def _embedded(self, wanted: Sequence[str]) -> dict[str, Path]:
-        if self._spool is None:
-            self._spool = Path(tempfile.mkdtemp(prefix=".edepot-media-", dir=self._spool_parent))
+        if not self._embedded_read:
+            self._embedded_read = True
+            spool = self._spool_folder()
             keep = None if self._spool_all else set(wanted)
             for n, (name, data) in enumerate(embedded_files(self._paths, self._format)):
                 if keep is None or name in keep:
-                    path = self._spool / str(n)
+                    path = spool / f"embedded-{n}"
                     path.write_bytes(data)
                     self._spooled[name] = path
         return self._spooled

@@ -23,6 +23,10 @@ When the record is a selection (ingest/selection.py), the SIP holds only what wa
 A media file keeps the path the export gives it (`data/original/chats/chat_001/photos/photo_1.jpg`;
 MMS parts `data/original/<backup>.parts/…`, decoded as sent; ingest/selected_media.py).
 
+A phone backup (ingest/sources/iphone_backup.py) never enters a SIP: a SIP of one of its conversations holds, as
+its original, the media and an extract of the database rows the kept messages were read from
+(`data/original/sms.db.rows.jsonl`).
+
 An export holding several conversations (an SMS backup's threads, a Telegram account's chats) makes one SIP
 per conversation (ingest/conversations.py names them): the conversation taken is a selection as above, and
 the statement says which conversation of how many it is. The export is not in the SIP, since it holds the
@@ -52,7 +56,7 @@ from ingest.review import read_review_sheet
 from ingest.selected_media import SelectedMedia
 from ingest.selection import Criteria, ExportPart, Selection, select
 from ingest.sip_findings import Findings
-from ingest.sources import ParseOptions, stream_export
+from ingest.sources import ParseOptions, keeps_export_out, stream_export
 from kernel.atomic import publish_directory, temporary_name
 from kernel.config import Config
 from kernel.errors import InputError, InvalidPackage
@@ -151,6 +155,8 @@ def create_sip(
     export_format: str | None = None,
     date_order: str | None = None,
     options: SipOptions | None = None,
+    *,
+    parse: ParseOptions | None = None,
 ) -> SipResult:
     """Build a valid SIP bag at `out` (or the package `out.zip`/`out.7z`) from one conversation export.
 
@@ -158,17 +164,19 @@ def create_sip(
     selected messages and their media, plus the selection statement (see the module docstring). An export
     holding several conversations needs `options.conversation` (its id or index, ingest/conversations.py):
     the SIP then holds that conversation alone, as a selection; without it, InputError naming the ways out.
+    `parse`, when given, is used instead of `tz` and `date_order` (it may carry a backup's password source).
     """
     options = options or SipOptions()
     target = _checked_target(out, options)
     salvage = options.damaged_export is not None
-    streams = stream_export(exports, ParseOptions(tz=tz, date_order=date_order), export_format, salvage=salvage)
+    parse = parse or ParseOptions(tz=tz, date_order=date_order)
+    streams = stream_export(exports, parse, export_format, salvage=salvage)
     index, part = choose([s.head for s in streams], options.conversation)
     conversation = materialise(streams[index])  # the others are never read into memory
     metadata: Mapping[str, Any] | None = load_metadata_file(metadata_file) if metadata_file else None
     if part is not None:  # one record of several in the export: its naam and kenmerk are its own
         metadata = metadata_for(metadata, part, conversation)
-    with SelectedMedia(exports, export_format, spool_parent=target.parent, salvage=salvage) as media:
+    with SelectedMedia(exports, export_format, spool_parent=target.parent, salvage=salvage, parse=parse) as media:
         return build_sip(conversation, exports, out, config, metadata, options, part, media)
 
 
@@ -192,6 +200,10 @@ def build_sip(
     File names longer than the SIP allows are shortened (ingest/bag_names.py), the originals kept in the
     metadata."""
     target = _checked_target(out, options)
+    if keeps_export_out(conversation.source.format) and options.keep_original:
+        raise InputError("a phone backup never enters a SIP: it holds the phone's other, private chats too",
+                         hint="the SIP holds the conversation's messages, its attachments and the rows they were read "
+                              "from")
     if options.damaged_export is not None:
         conversation = _declared_damaged(conversation, options.damaged_export)
     custodian = options.custodian or metadata_custodian(metadata)
@@ -348,6 +360,9 @@ def _write_payload(
         written = media.write(selection.kept_attachments, staging / "original", by_file_name=selection.part is None)
         taken = {f"original/{p}" for p in written}
         payload += sorted(taken)
+        if selection.part is not None:  # a phone backup's conversation: the rows it was read from are its original
+            kept = frozenset(m.seq for m in selection.conversation.messages)
+            payload += [f"original/{name}" for name in media.write_rows(selection.part, kept, staging / "original")]
     json_path = staging / "derived" / "conversation.json"
     json_path.parent.mkdir(parents=True)
     json_path.write_bytes(canonical)

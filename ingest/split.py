@@ -13,7 +13,7 @@ The metadata file applies to every SIP, per conversation: a `naam` it gives beco
 them, naam and kenmerk are derived per conversation as always.
 
 An export holding one conversation gives one SIP, as `sip create --out` would make it (the export in it, the
-metadata file as written).
+metadata file as written), except a phone backup, which never enters a SIP.
 
 Every SIP appears whole or not at all. One that cannot be made (its folder exists, its selection keeps
 nothing) is reported with its one-line error and the others are still made.
@@ -29,7 +29,7 @@ from ingest.conversations import conversation_ids, conversation_label, materiali
 from ingest.selected_media import SelectedMedia
 from ingest.selection import ExportPart
 from ingest.sip import SipOptions, SipResult, build_sip
-from ingest.sources import ParseOptions, stream_export
+from ingest.sources import ParseOptions, keeps_export_out, stream_export
 from kernel.config import Config
 from kernel.errors import EdepotError, InputError
 from kernel.model import Conversation
@@ -100,7 +100,8 @@ def split_export(
     chosen = sorted({pick_index(ids, wanted) for wanted in only}) if only else list(range(len(streams)))
     out.mkdir(parents=True, exist_ok=True)
     rows: list[SplitRow] = []
-    with SelectedMedia(exports, export_format, spool_all=True, spool_parent=out, salvage=salvage) as media:
+    with SelectedMedia(exports, export_format, spool_all=True, spool_parent=out, salvage=salvage,
+                       parse=parse_options) as media:
         for position, stream in enumerate(streams):
             if position not in chosen:
                 for _ in stream.messages:  # a stream left unread would keep its spool open
@@ -119,8 +120,9 @@ def _one(conversation: Conversation, part: ExportPart, exports: Sequence[Path], 
     target = out / sip_name(part, conversation)
     try:
         # an export of one conversation is that record whole: the export itself goes into the SIP, as always
+        whole = part.of == 1 and not keeps_export_out(conversation.source.format)
         made = build_sip(conversation, exports, target, config, metadata_for(metadata, part, conversation), options,
-                         part if part.of > 1 else None, media)
+                         None if whole else part, media)
     except EdepotError as exc:
         return SplitRow(part.index, part.id, part.title, error=exc.one_line())
     except OSError as exc:  # a disk or permission problem on one SIP must not end the others

@@ -137,6 +137,24 @@ class CredentialNeeded(InputError):
     ref = "E115"
 
 
+class WrongBackupPassword(InputError):
+    """An encrypted phone backup whose password was not the one given."""
+
+    ref = "E120"
+
+
+class UnknownBackupLayout(InputError):
+    """A phone backup whose layout or databases are of an OS or app version edepot does not read."""
+
+    ref = "E121"
+
+
+class DamagedBackupDatabase(InputError):
+    """A database (or file) in a phone backup that cannot be read: damaged, cut short, not a database."""
+
+    ref = "E122"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 

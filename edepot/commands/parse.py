@@ -11,6 +11,7 @@ import io
 import sys
 from pathlib import Path
 
+from edepot.commands import parse_options
 from edepot.output import Verbs
 from kernel.config import DEFAULT_TIMEZONE, Config
 
@@ -27,10 +28,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_parse(args: argparse.Namespace, config: Config) -> int:
-    from ingest.sources import ParseOptions, stream_export
+    from ingest.sources import stream_export
     from kernel.model import write_conversations_json
 
-    options = ParseOptions(tz=args.tz, date_order=args.date_order)
+    options = parse_options(args)
     streams = stream_export(args.export, options, format=args.format)
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # stdout replaced by a text-only stream (tests calling main() in-process)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edepot.commands import open_depot
+from edepot.commands import open_depot, parse_options
 from edepot.output import Verbs, emit
 from kernel.config import DEFAULT_TIMEZONE, Config
 
@@ -96,7 +96,6 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
     from edepot.service.submission import SipRequest
     from ingest.selection import Criteria, parse_moment, parse_seqs
     from ingest.sip import SipOptions
-    from ingest.sources import ParseOptions
     from ingest.split import SplitResult
 
     criteria = Criteria(
@@ -114,7 +113,7 @@ def cmd_sip_create(args: argparse.Namespace, config: Config) -> int:
     request = SipRequest(tuple(args.export), out=args.out, split_into=args.split,
                          conversations=tuple(args.conversation), metadata=args.metadata, custodian=args.custodian,
                          custodian_function=args.custodian_function, damaged_export=args.damaged_export,
-                         export_format=args.format, parse=ParseOptions(args.tz, args.date_order), options=options)
+                         export_format=args.format, parse=parse_options(args), options=options)
     progress = _progress_bar(args) if args.split is not None else None
     task = progress.add_task("SIPs", total=None) if progress is not None else None
 
@@ -182,7 +181,6 @@ def _progress_bar(args: argparse.Namespace) -> Any:
 
 def cmd_sip_conversations(args: argparse.Namespace, config: Config) -> int:
     from ingest.conversations import ConversationEntry
-    from ingest.sources import ParseOptions
 
     progress = _progress_bar(args)
     task = progress.add_task(f"reading {args.export[0].name[:40]}", total=None) if progress is not None else None
@@ -193,7 +191,7 @@ def cmd_sip_conversations(args: argparse.Namespace, config: Config) -> int:
 
     try:
         with open_depot(args, config) as depot:
-            entries = depot.list_conversations(args.export, parse=ParseOptions(args.tz, args.date_order),
+            entries = depot.list_conversations(args.export, parse=parse_options(args),
                                                export_format=args.format, on_entry=on_entry)
     finally:
         if progress is not None:
@@ -223,11 +221,10 @@ def cmd_sip_validate(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_sip_review(args: argparse.Namespace, config: Config) -> int:
-    from ingest.sources import ParseOptions
 
     with open_depot(args, config) as depot:
         csv_path, html_path, conversation = depot.write_review_sheet(
-            args.export, args.out.resolve(), parse=ParseOptions(args.tz, args.date_order), export_format=args.format,
+            args.export, args.out.resolve(), parse=parse_options(args), export_format=args.format,
             conversation=args.conversation)
     emit(args, {"csv": str(csv_path), "html": str(html_path), "messages": len(conversation.messages)},
          f"review sheet for {len(conversation.messages)} messages: {csv_path} and {html_path}")

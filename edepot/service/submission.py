@@ -6,15 +6,23 @@ What a SIP request must hold and what may be combined:
 - a custodian's function belongs to a named custodian;
 - an export declared damaged is declared with a reason (what happened to it).
 A manifest of many SIPs is held to the same rules, row by row.
+
+A phone backup is read with a private folder for what is decrypted of it: `<data>/staging/backup-<hex>`, mode 0700,
+claimed in `<data>/locks/` before it is made and removed when the work ends, so that `edepot doctor` removes what a
+killed run left (preservation/leftovers.py).
 """
 from __future__ import annotations
 
+import shutil
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from edepot.service.base import DepotBase
 from kernel.errors import InputError
+from kernel.locks import claimed_work
 from kernel.model import Custodian
 
 if TYPE_CHECKING:  # the SIP machinery is imported when a SIP is made, not whenever the Depot is
@@ -68,20 +76,37 @@ class SubmissionService(DepotBase):
         options = checked_options(replace(
             given, custodian=_custodian(request.custodian, request.custodian_function) or given.custodian,
             damaged_export=given.damaged_export if request.damaged_export is None else request.damaged_export))
-        parse = request.parse or ParseOptions()
-        if request.split_into is not None:
-            from ingest.split import split_export
-            from preservation.metadata.record import load_metadata_file
+        with self._private_scratch(request.exports, request.parse or ParseOptions()) as parse:
+            if request.split_into is not None:
+                from ingest.split import split_export
+                from preservation.metadata.record import load_metadata_file
 
-            metadata = load_metadata_file(request.metadata) if request.metadata else None
-            return split_export(list(request.exports), request.split_into, self.config, metadata, parse,
-                                request.export_format, options, request.conversations, on_start, on_done)
-        from ingest.sip import create_sip
+                metadata = load_metadata_file(request.metadata) if request.metadata else None
+                return split_export(list(request.exports), request.split_into, self.config, metadata, parse,
+                                    request.export_format, options, request.conversations, on_start, on_done)
+            from ingest.sip import create_sip
 
-        assert request.out is not None
-        return create_sip(list(request.exports), request.out, self.config, request.metadata, tz=parse.tz,
-                          export_format=request.export_format, date_order=parse.date_order,
-                          options=replace(options, conversation=next(iter(request.conversations), None)))
+            assert request.out is not None
+            return create_sip(list(request.exports), request.out, self.config, request.metadata, tz=parse.tz,
+                              export_format=request.export_format, date_order=parse.date_order,
+                              options=replace(options, conversation=next(iter(request.conversations), None)),
+                              parse=parse)
+
+    @contextmanager
+    def _private_scratch(self, exports: Sequence[Path], parse: ParseOptions) -> Iterator[ParseOptions]:
+        """`parse` with a claimed private folder for what is decrypted of a phone backup (module docstring); as it
+        is for any other export."""
+        if not any(p.is_dir() and (p / "Manifest.plist").is_file() for p in exports):
+            yield parse
+            return
+        with claimed_work(self.config.locks_dir, "phone backup", self.config.clock().isoformat()) as claim:
+            folder = self.config.staging_dir / f"backup-{uuid.uuid4().hex}"
+            claim.note(folder)
+            folder.mkdir(parents=True, mode=0o700)
+            try:
+                yield replace(parse, scratch=folder)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def sip_batch(self, manifest: Path, *, on_row: Callable[[RowResult, int], None] = lambda _r, _n: None,
                   on_start: Callable[[int, str], None] = lambda _line, _export: None) -> BatchResult:
@@ -104,7 +129,8 @@ class SubmissionService(DepotBase):
         """The conversations an export holds, each with its id, index, count and period."""
         from ingest.conversations import list_conversations
 
-        return list_conversations(exports, parse, export_format, on_entry)
+        with self._private_scratch(exports, parse) as private:
+            return list_conversations(exports, private, export_format, on_entry)
 
     def validate_sip(self, path: Path, *, bagit_only: bool = False) -> SipValidation:
         """A SIP (folder, or a .zip/.7z package with its .sha256) checked: BagIt, profile, layout, MDTO/ToPX."""
@@ -121,8 +147,9 @@ class SubmissionService(DepotBase):
         from ingest.review import write_review_sheet
         from ingest.sources import stream_export
 
-        streams = stream_export(exports, parse, export_format)
-        chosen = materialise(streams[choose([s.head for s in streams], conversation, can_split=False)[0]])
+        with self._private_scratch(exports, parse) as private:
+            streams = stream_export(exports, private, export_format)
+            chosen = materialise(streams[choose([s.head for s in streams], conversation, can_split=False)[0]])
         csv_path, html_path = write_review_sheet(chosen, out)
         return csv_path, html_path, chosen
 

@@ -27,6 +27,7 @@ from typing import Iterator, Sequence
 
 from ingest.export import Export, open_export
 from ingest.sources import (
+    iphone_backup,
     meta_dyi,
     meta_e2ee,
     screenshots,
@@ -42,6 +43,7 @@ from ingest.sources.base import (
     ConversationStream,
     EmbeddingFormat,
     ExportFormat,
+    ExtractingFormat,
     ParseOptions,
     StreamingFormat,
     zone_of,
@@ -60,6 +62,7 @@ __all__ = [
     "StreamingFormat",
     "detect",
     "format_named",
+    "keeps_export_out",
     "parse_all_exports",
     "parse_export",
     "stream_export",
@@ -68,7 +71,7 @@ __all__ = [
 
 FORMATS: tuple[ExportFormat, ...] = (
     whatsapp.FORMAT, telegram.FORMAT, signal.FORMAT, meta_dyi.FORMAT, sms_backup.FORMAT, threema.FORMAT, screenshots.FORMAT,
-    sms_backup_calls.FORMAT, meta_e2ee.FORMAT,
+    sms_backup_calls.FORMAT, meta_e2ee.FORMAT, iphone_backup.FORMAT,
 )
 
 
@@ -198,6 +201,11 @@ def embedded_files(paths: Sequence[Path], format: str | None = None) -> Iterator
     export, fmt = _open_and_pick(paths, format, ParseOptions())
     if isinstance(fmt, EmbeddingFormat):
         yield from fmt.embedded_files(export)
+
+
+def keeps_export_out(format_name: str) -> bool:
+    """Whether exports of the format `format_name` never enter a SIP whole (a phone backup holds private chats)."""
+    return any(f.name == format_name and isinstance(f, ExtractingFormat) and f.keeps_export_out for f in FORMATS)
 
 
 def _messages_of(conversation: Conversation) -> Iterator[Message]:

@@ -22,6 +22,10 @@ A format module defines one object, `FORMAT`, with:
   cases found on the way): consumers read the head after the messages. `head.participants`
   lists names known in advance (their counts are added by the consumer), possibly none.
   A format without `stream` is streamed by the registry from `parse_all`.
+- optionally, for an export that holds more than records (a phone backup, `ExtractingFormat`): `keeps_export_out`,
+  `extract_files(export, options, names, folder)` writing the named attachments out as files, and
+  `write_rows(export, options, index, seqs, folder)` writing the extract of what conversation `index`'s messages
+  `seqs` were read from, the SIP's original in place of the export.
 - optionally `embedded_files(export) -> Iterator[(attachment name, bytes)]`: for formats whose export
   carries attachment bytes inside a file (base64 MMS parts in SMS XML, images in e-mails), the bytes of
   every attachment marked present that is not a file of the export itself, one at a time, under the
@@ -34,7 +38,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Iterator, Protocol, runtime_checkable
+from pathlib import Path
+from typing import Callable, Iterator, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from ingest.export import HEAD_BYTES, Export
@@ -49,6 +54,7 @@ __all__ = [
     "ParseOptions",
     "StreamingFormat",
     "EmbeddingFormat",
+    "ExtractingFormat",
     "zone_of",
 ]
 
@@ -70,6 +76,10 @@ class ParseOptions:
 
     tz: str = "Europe/Amsterdam"
     date_order: str | None = None  # "DMY", "MDY" or "YMD": overrides the inferred day/month order
+    # an encrypted backup's password, asked of the adapter when needed (name of the backup → password); the
+    # callable, never the password, is what options carry, so it is in no repr, log or job argument
+    password: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
+    scratch: Path | None = None  # where private folders of decrypted material are made (else the system's temp)
     zone: tzinfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -109,3 +119,18 @@ class EmbeddingFormat(ExportFormat, Protocol):
     """A format whose export carries attachment bytes inside its files (MMS parts, e-mailed images)."""
 
     def embedded_files(self, export: Export) -> Iterator[tuple[str, bytes]]: ...
+
+
+@runtime_checkable
+class ExtractingFormat(ExportFormat, Protocol):
+    """A format whose export holds more than its records (a phone backup): it never enters a SIP whole. Its
+    attachments are written out of it as files, and a SIP's original is an extract of what a conversation was
+    read from."""
+
+    keeps_export_out: bool
+
+    def extract_files(self, export: Export, options: ParseOptions, names: set[str], folder: Path
+                      ) -> Iterator[tuple[str, Path]]: ...
+
+    def write_rows(self, export: Export, options: ParseOptions, index: int, seqs: frozenset[int], folder: Path
+                   ) -> list[str]: ...
