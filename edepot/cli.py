@@ -31,7 +31,6 @@ from edepot.remedies import command_hint
 from kernel.config import Config, load_config
 from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fault
 from kernel.version import edepot_version
-from preservation.storage import storage_failure
 
 Handler = Callable[[argparse.Namespace, Config], int]
 AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade, people)
@@ -62,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except OSError as exc:
         if is_storage_fault(exc):  # full, read-only or failing: the system's fault, not the input's
+            from preservation.storage import storage_failure
+
             failure = storage_failure(exc, config) if config else StorageFailure(f"{exc.strerror}: {exc.filename}")
             print(failure.one_line(), file=sys.stderr)
             return failure.exit_code

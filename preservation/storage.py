@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Mapping, Protocol, Sequence, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Mapping, Protocol, Sequence, cast
 
 from kernel.atomic import (
     copy_tree_durably,
@@ -36,7 +36,9 @@ from kernel.atomic import (
 from kernel.config import Config
 from kernel.errors import InputError, StorageFailure
 from preservation.blobstore import BlobInfo, BlobNotFound, BlobStore
-from preservation.catalogue import Catalogue, LocationRecord
+
+if TYPE_CHECKING:  # the catalogue's types only: importing it costs every command's startup (lxml, PREMIS)
+    from preservation.catalogue import Catalogue, LocationRecord
 
 MARKER = ".edepot-location.json"  # a location's identity and name, written into it once
 
@@ -116,7 +118,7 @@ class LocalDirectoryLocation:
     @contextmanager
     def get(self, key: str, *, start: int = 0, end: int | None = None) -> Iterator[BinaryIO]:
         """The blob's bytes (from `start` up to `end`) as a stream; BlobNotFound for no file, a link or a folder."""
-        path = self._blob_path(key)
+        path = self._blob_file(key)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except (FileNotFoundError, NotADirectoryError):
@@ -125,7 +127,8 @@ class LocalDirectoryLocation:
             if error.errno == errno.ELOOP:
                 raise BlobNotFound(key) from None
             raise
-        with open(fd, "rb") as stream:
+        # unbuffered: readers read in large blocks, and a fixity run opens tens of thousands of small blobs
+        with open(fd, "rb", buffering=0) as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
                 raise BlobNotFound(key)
             if start == 0 and end is None:
@@ -168,11 +171,15 @@ class LocalDirectoryLocation:
         return True
 
     def _blob_path(self, key: str) -> Path:
+        return Path(self._blob_file(key))
+
+    def _blob_file(self, key: str) -> str:
+        """The file behind a key, as a string (no Path objects on the path of every read)."""
         aip_id, _, relative = key.partition("/")
         parts = relative.split("/")
         if not aip_id or aip_id.startswith(".") or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"not a blob key: {key!r}")
-        return self.bag_path(aip_id).joinpath(*parts)
+        return f"{self.root}/{aip_id[:2]}/{aip_id}/{relative}"
 
 
 def open_locations(roots: Sequence[Path], config: Config | None = None,
@@ -248,6 +255,8 @@ def register_locations(locations: Sequence[LocalDirectoryLocation], catalogue: C
     for location in locations:
         was = recorded.get(location.id)
         if was is None or (was.name, was.root) != (location.name, str(location.root)):
+            from preservation.catalogue import LocationRecord
+
             catalogue.register_location(LocationRecord(location.id, location.name, str(location.root), now))
         if _read_marker(location.root) != {"id": location.id, "name": location.name}:
             try:
@@ -261,6 +270,8 @@ def dropped_locations(locations: Sequence[LocalDirectoryLocation], catalogue: Ca
                       ) -> list[tuple[LocationRecord, int]]:
     """The locations the catalogue knows of (registered, or holding replicas of AIPs still kept) that are not
     among `locations`, each with how many replicas it holds; a location of unknown folder has root ""."""
+    from preservation.catalogue import LocationRecord
+
     configured = {location.id for location in locations}
     counts = catalogue.replicas_by_location()
     registered = {k.location_id: k for k in catalogue.locations()}

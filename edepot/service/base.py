@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from edepot.service.authority import RULES
 from edepot.service.person import Person, token_digest
@@ -19,11 +19,13 @@ from kernel.errors import (
     NotPermitted,
     NotRegistered,
 )
-from preservation.access_register import AccessRegister
-from preservation.catalogue import AipRecord, Catalogue
 from preservation.directory import AuditRecord, person_key
-from preservation.search_index import SearchIndex
-from preservation.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the ports' types only: importing them costs every command's startup
+    from preservation.access_register import AccessRegister
+    from preservation.catalogue import AipRecord, Catalogue
+    from preservation.search_index import SearchIndex
+    from preservation.unit_of_work import UnitOfWork
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
