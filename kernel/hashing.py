@@ -6,8 +6,10 @@ hashlib releases the GIL while it hashes, so callers may hash several files at o
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import threading
 from pathlib import Path
 from typing import BinaryIO, Iterable
@@ -38,11 +40,16 @@ def digest_stream(stream: BinaryIO, algorithms: Iterable[str] = DEFAULT_ALGORITH
     return {h.name: h.hexdigest() for h in hashers}, size
 
 
-def digest_file(path: Path | str, algorithms: Iterable[str] = DEFAULT_ALGORITHMS) -> tuple[dict[str, str], int]:
-    """Hex digests of a file for each algorithm, and its size in bytes, reading it once."""
-    fd = os.open(path, os.O_RDONLY)
+def digest_file(path: Path | str, algorithms: Iterable[str] = DEFAULT_ALGORITHMS, *,
+                follow_links: bool = True) -> tuple[dict[str, str], int]:
+    """Hex digests of a file for each algorithm, and its size in bytes, reading it once. Without
+    `follow_links`, a link is refused (ELOOP) and so is anything but a regular file (IsADirectoryError)."""
+    fd = os.open(path, os.O_RDONLY if follow_links else os.O_RDONLY | os.O_NOFOLLOW)
     try:
-        if os.fstat(fd).st_size < BLOCK:
+        status = os.fstat(fd)
+        if not follow_links and not stat.S_ISREG(status.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+        if status.st_size < BLOCK:
             data = _read_small(fd)
             return {name: hashlib.new(name, data).hexdigest() for name in algorithms}, len(data)
         with os.fdopen(os.dup(fd), "rb", buffering=0) as stream:

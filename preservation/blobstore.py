@@ -45,6 +45,9 @@ class BlobStore(Protocol):
     def get(self, key: str, *, start: int = 0, end: int | None = None) -> AbstractContextManager[BinaryIO]:
         """The blob's bytes from `start` up to `end` (exclusive; None: to the end) as a stream; BlobNotFound."""
 
+    def digest(self, key: str, algorithms: Sequence[str]) -> tuple[dict[str, str], int]:
+        """Hex digests of the blob's bytes as stored now (algorithm → hex), read once, and its size;
+        BlobNotFound. What fixity checks with: a store reads its blobs the cheapest way it has."""
     def stat(self, key: str) -> BlobInfo | None:
         """The blob's size, or None when there is no blob under `key`."""
 

@@ -283,8 +283,7 @@ def _batches(tasks: list[tuple[str, FileRecord]], batch_bytes: int = 8 << 20, ba
 def check_blob(store: BlobStore, aip_id: str, record: FileRecord, want_sha512: str | None) -> FileCheck:
     """Compare one file of a replica with what the catalogue (and the sha512 manifest) says it must be."""
     try:
-        with store.get(aip_key(aip_id, record.path)) as stream:
-            digests, size = digest_stream(stream, ("sha256", "sha512"))
+        digests, size = store.digest(aip_key(aip_id, record.path), ("sha256", "sha512"))
     except BlobNotFound:
         return FileCheck(store.id, record.path, False, DamageKind.MISSING, 0)
     except OSError:

@@ -35,6 +35,7 @@ from kernel.atomic import (
 )
 from kernel.config import Config
 from kernel.errors import InputError, StorageFailure
+from kernel.hashing import digest_file
 from preservation.blobstore import BlobInfo, BlobNotFound, BlobStore
 
 if TYPE_CHECKING:  # the catalogue's types only: importing it costs every command's startup (lxml, PREMIS)
@@ -136,6 +137,17 @@ class LocalDirectoryLocation:
             else:
                 stream.seek(start)
                 yield cast(BinaryIO, io.BufferedReader(_Slice(stream, None if end is None else max(0, end - start))))
+
+    def digest(self, key: str, algorithms: Sequence[str]) -> tuple[dict[str, str], int]:
+        """Hex digests and size of the blob's bytes, read once (a small one in one read); BlobNotFound."""
+        try:
+            return digest_file(self._blob_file(key), algorithms, follow_links=False)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise BlobNotFound(key) from None
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise BlobNotFound(key) from None
+            raise
 
     def stat(self, key: str) -> BlobInfo | None:
         """The blob's size, or None (no file, a link or a folder)."""
