@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time clamav clamav-daemon tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng chromium poppler-utils)
+system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time clamav clamav-daemon tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng chromium poppler-utils postgresql-15)
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for pkg in "${system_packages[@]}"; do
@@ -19,6 +19,17 @@ if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; 
       echo "setup: please install as root: apt-get install ${missing[*]}" >&2
     fi
   fi
+fi
+
+# PostgreSQL's tests start a throwaway cluster of their own; a cluster the package made (Debian's 15/main) is
+# stopped, so nothing this checkout does not own listens on 5432.
+if command -v pg_lsclusters >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  pg_lsclusters --no-header 2>/dev/null | while read -r version name port status _; do
+    if [ "$port" = "5432" ] && [ "${status%%,*}" = "online" ]; then
+      echo "setup: stopping the PostgreSQL cluster $version/$name on port 5432" >&2
+      pg_ctlcluster "$version" "$name" stop || true
+    fi
+  done
 fi
 
 python=""

@@ -71,3 +71,33 @@ def config(tmp_path: Path) -> Config:
     """A configuration on an empty data directory, with the official schemas when ../shared is there."""
     loaded = load_config(tmp_path / "data", clock=lambda: FIXED_NOW)
     return dataclasses.replace(loaded, schema_dir=SHARED / "standards" if SHARED.is_dir() else None)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for the whole session (a skip outside CI when PostgreSQL is absent)."""
+    from tests.postgres_cluster import Cluster, installed_or_skip
+
+    installed_or_skip()
+    cluster = Cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalogue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh catalogue, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    return str(request.getfixturevalue("postgres").database())
+
+
+@pytest.fixture
+def backend_config(config: Config, catalogue_url: str) -> Config:
+    """`config` with its catalogue on each backend in turn (named in the data directory's edepot.toml, so
+    the commands a test runs use it too)."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    (config.data_dir / "edepot.toml").write_text(f'[catalogue]\nurl = "{catalogue_url}"\n', encoding="utf-8")
+    return dataclasses.replace(config, catalogue_url=catalogue_url)

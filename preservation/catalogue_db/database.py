@@ -3,9 +3,12 @@
 A process may work on several data directories (a test run does), so each catalogue URL becomes a database
 alias of its own, added to Django's connections on first use; every query names it (`using=alias`).
 SQLite runs in WAL mode with IMMEDIATE transactions and a busy timeout, so a command, a web process and a
-worker write side by side without "database is locked".
+worker write side by side without "database is locked". A `postgresql://` URL (libpq's form, e.g.
+`postgresql://edepot@db.example/edepot` or `postgresql:///edepot?host=/run/postgresql`) names an existing
+PostgreSQL 15 database: an empty one is migrated on first use (under an advisory lock, so two processes
+opening it at once migrate it once).
 
-A new catalogue is a copy of a template made once per process by running the migrations, so opening a
+A new SQLite catalogue is a copy of a template made once per process by running the migrations, so opening a
 fresh data directory costs a file copy, not a migration run. An existing catalogue must be at the current
 migration: one written by an older edepot (0.2.0 had no migrations) is upgraded only on request
 (`preservation.catalogue_db.upgrade`), one written by a newer edepot is refused.
@@ -40,11 +43,37 @@ _aliases: dict[str, str] = {}
 _template: Path | None = None
 
 
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_MIGRATION_LOCK = 0x6564_6570_6f74  # the advisory lock key of "migrate this catalogue" on PostgreSQL
+
+
 def sqlite_path(url: str) -> Path:
     """The file behind a catalogue URL `sqlite:///path` (four slashes for an absolute path)."""
     if url.startswith("sqlite:///"):
         return Path(url.removeprefix("sqlite:///"))
-    raise InputError(f"catalogue URL {url!r} is not supported", hint="use sqlite:///path/to/catalogue.sqlite")
+    raise InputError(f"catalogue URL {url!r} is not supported",
+                     hint="use sqlite:///path/to/catalogue.sqlite or postgresql://user@host/database")
+
+
+def is_postgres(url: str) -> bool:
+    """Whether the catalogue URL names a PostgreSQL database."""
+    return url.startswith(_POSTGRES_SCHEMES)
+
+
+def postgres_database(url: str) -> dict[str, Any]:
+    """Django's DATABASES entry for the PostgreSQL database at a libpq URL (its query parameters, such as
+    `host=/socket/folder`, kept as connection options)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
+    except Exception as error:  # psycopg's ProgrammingError, without importing its error classes here
+        raise InputError(f"catalogue URL {url!r} is not a PostgreSQL URL: {error}") from None
+    if not params.get("dbname"):
+        raise InputError(f"catalogue URL {url!r} names no database", hint="postgresql://user@host/database")
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": params.pop("dbname"),
+            "USER": params.pop("user", ""), "PASSWORD": params.pop("password", ""),
+            "HOST": params.pop("host", ""), "PORT": params.pop("port", ""), "OPTIONS": params}
 
 
 def ensure_django() -> None:
@@ -76,12 +105,22 @@ def catalogue_alias(url: str) -> str:
         if alias is not None:
             return alias
         ensure_django()
-        path = sqlite_path(url)
-        alias = register_database(path)
-        _create_if_absent(path)
-        check_current(alias, path)
+        if is_postgres(url):
+            alias = _register(url, postgres_database(url))
+            _migrate_if_empty(alias)
+            check_current(*applied_migrations_at(alias), where=_shown(url))
+        else:
+            path = sqlite_path(url)
+            alias = register_database(path)
+            _create_if_absent(path)
+            check_current(*applied_migrations(path), where=str(path))
         _aliases[url] = alias
         return alias
+
+
+def _shown(url: str) -> str:
+    """A PostgreSQL URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def forget(url: str) -> None:
@@ -96,13 +135,17 @@ def forget(url: str) -> None:
 
 def register_database(path: Path, *, options: dict[str, Any] | None = None) -> str:
     """The Django alias of the SQLite file at `path` (registered on first use), without creating or checking it."""
+    return _register(str(path.resolve()), sqlite_database(path, options=options))
+
+
+def _register(identity: str, database: dict[str, Any]) -> str:
     from django.db import connections
 
-    alias = "catalogue-" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    alias = "catalogue-" + hashlib.sha256(identity.encode()).hexdigest()[:16]
     if alias not in connections.settings:
         configured = connections.configure_settings({
             "default": {"ENGINE": "django.db.backends.dummy"},
-            alias: sqlite_database(path, options=options),
+            alias: database,
         })
         connections.settings[alias] = configured[alias]
     return alias
@@ -148,23 +191,52 @@ def applied_migrations(path: Path) -> tuple[bool, list[str]]:
         db.close()
 
 
-def check_current(alias: str, path: Path) -> None:
-    """Refuse a catalogue that is not at this edepot's newest migration (CatalogueUpgradeNeeded)."""
-    has_tables, applied = applied_migrations(path)
+def applied_migrations_at(alias: str) -> tuple[bool, list[str]]:
+    """(whether the database holds catalogue tables, the catalogue migrations recorded as applied), read through
+    the alias's connection (for PostgreSQL, which has no file to open read-only)."""
+    from django.db import connections
+
+    connection = connections[alias]
+    tables = set(connection.introspection.table_names())
+    if "django_migrations" not in tables:
+        return "aips" in tables, []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM django_migrations WHERE app = %s ORDER BY id", [APP_LABEL])
+        return "aips" in tables, [r[0] for r in cursor.fetchall()]
+
+
+def _migrate_if_empty(alias: str) -> None:
+    """Create the catalogue in an empty PostgreSQL database, once however many processes open it at once."""
+    from django.db import connections
+
+    if applied_migrations_at(alias)[0]:
+        return
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_MIGRATION_LOCK])
+        try:
+            if not applied_migrations_at(alias)[0]:
+                migrate(alias)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_MIGRATION_LOCK])
+
+
+def check_current(has_tables: bool, applied: list[str], *, where: str) -> None:
+    """Refuse a catalogue that is not at this edepot's newest migration (CatalogueUpgradeNeeded); `has_tables`
+    and `applied` as `applied_migrations` reads them, `where` names the catalogue in messages."""
     shipped = migration_names()
     if applied == shipped:
         return
     if has_tables and not applied:
         raise CatalogueUpgradeNeeded(
-            f"the catalogue {path} was written by edepot 0.2.0 and must be upgraded before use",
+            f"the catalogue {where} was written by edepot 0.2.0 and must be upgraded before use",
             hint="upgrade the data directory in place; the old catalogue is kept beside it")
     unknown = [name for name in applied if name not in shipped]
     if unknown:
         raise CatalogueUpgradeNeeded(
-            f"the catalogue {path} was written by a newer edepot (migration {unknown[-1]})",
+            f"the catalogue {where} was written by a newer edepot (migration {unknown[-1]})",
             hint="use that edepot version or newer")
     raise CatalogueUpgradeNeeded(
-        f"the catalogue {path} needs {len(shipped) - len(applied)} migration(s) before use",
+        f"the catalogue {where} needs {len(shipped) - len(applied)} migration(s) before use",
         hint="upgrade the data directory in place; the old catalogue is kept beside it")
 
 
