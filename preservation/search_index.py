@@ -239,6 +239,6 @@ def open_index(catalogue_url: str) -> SearchIndex:
     from preservation.catalogue_db.database import catalogue_alias
 
     alias = catalogue_alias(catalogue_url)  # sets Django up first
-    from preservation.catalogue_db.search_store import DjangoSearchIndex
+    from preservation.catalogue_db.search_store import search_index_at
 
-    return DjangoSearchIndex(alias)
+    return search_index_at(alias)

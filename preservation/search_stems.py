@@ -46,6 +46,11 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word))
 
 
+def stems(tokens: list[str]) -> list[str]:
+    """The Dutch stem of each folded word."""
+    return list(_stemmer().stemWords(tokens))
+
+
 def stems_of(text: str) -> str:
     """The stems of a text's words that differ from the word itself, each once (the `stems` column)."""
     tokens = words(text)

@@ -61,7 +61,11 @@ class Archive:
     root: Path
 
 
-def make_config(root: Path) -> Config:
+def make_config(root: Path, catalogue_url: str | None = None) -> Config:
+    """A configuration on `root`/data; with `catalogue_url`, its edepot.toml names that catalogue."""
+    if catalogue_url:
+        (root / "data").mkdir(parents=True, exist_ok=True)
+        (root / "data" / "edepot.toml").write_text(f'[catalogue]\nurl = "{catalogue_url}"\n', encoding="utf-8")
     loaded = load_config(root / "data", clock=lambda: FIXED_NOW)
     shared = REPO.parent / "shared" / "standards"
     return dataclasses.replace(loaded, schema_dir=shared if shared.is_dir() else None)
@@ -74,12 +78,12 @@ def _ingest(root: Path, config: Config, name: str, export: Path, metadata: dict)
     return ingest(sip.path, config).aip_id
 
 
-def build_archive(root: Path) -> Archive:
+def build_archive(root: Path, catalogue_url: str | None = None) -> Archive:
     """Ingest the four chats and build the search index from the stored AIPs (`reindex`)."""
     from access.search import reindex
     from preservation.unit_of_work import open_unit_of_work
 
-    config = make_config(root)
+    config = make_config(root, catalogue_url)
     exports = root / "exports"
     exports.mkdir(parents=True)
     for name, text in (("personal", PERSONAL_CHAT), ("restricted", RESTRICTED_CHAT), ("closed", CLOSED_CHAT)):
@@ -106,8 +110,10 @@ def build_archive(root: Path) -> Archive:
 _BUILT: dict[str, Archive] = {}
 
 
-def shared_archive(tmp_path_factory) -> Archive:  # noqa: ANN001 (pytest's TempPathFactory)
-    """One archive per test session (ingest is the slow part); tests must not change what others read."""
-    if "archive" not in _BUILT:
-        _BUILT["archive"] = build_archive(tmp_path_factory.mktemp("archive"))
-    return _BUILT["archive"]
+def shared_archive(tmp_path_factory, catalogue_url: str | None = None) -> Archive:  # noqa: ANN001 (pytest's TempPathFactory)
+    """One archive per test session and catalogue backend (ingest is the slow part); tests must not change what
+    others read. `catalogue_url`: a fresh catalogue other than the data directory's SQLite file."""
+    key = "archive" if catalogue_url is None else catalogue_url.split(":")[0]
+    if key not in _BUILT:
+        _BUILT[key] = build_archive(tmp_path_factory.mktemp("archive"), catalogue_url)
+    return _BUILT[key]

@@ -22,8 +22,8 @@ class Interrupted(Exception):
     pass
 
 
-def test_what_one_unit_of_work_writes_in_atomic_is_kept_together_or_not_at_all(tmp_path: Path) -> None:
-    store = open_unit_of_work(f"sqlite:///{tmp_path / 'catalogue.sqlite'}")
+def test_what_one_unit_of_work_writes_in_atomic_is_kept_together_or_not_at_all(catalogue_url: str) -> None:
+    store = open_unit_of_work(catalogue_url)
     event = PremisEvent("e-1", "metadata modification", AT, "toets", "success", "", ("person:T. Toets",), (), ())
     message = Message(1, AT, "A", MessageKind.TEXT, "vergunning verleend")
     facts = RecordAccess("R-1", "gesprek", Openness.OPEN)
@@ -44,7 +44,7 @@ def test_what_one_unit_of_work_writes_in_atomic_is_kept_together_or_not_at_all(t
         store.catalogue.add_events(None, [event])
         store.search.index("aip-1", [message], facts, AT)
     store.close()
-    again = open_unit_of_work(f"sqlite:///{tmp_path / 'catalogue.sqlite'}")
+    again = open_unit_of_work(catalogue_url)
     assert list(again.register.decided_restrictions()) == ["R-1"]
     assert [e.identifier for _, e in again.catalogue.recent_events(["metadata modification"])] == ["e-1"]
     assert [r.aip_id for r in again.search.records()] == ["aip-1"]

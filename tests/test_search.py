@@ -30,9 +30,16 @@ BEFORE = date(2026, 11, 23)
 AFTER = date(2031, 1, 1)
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return shared_archive(tmp_path_factory)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    """The shared archive, its catalogue on SQLite and then on PostgreSQL."""
+    if request.param == "sqlite":
+        return shared_archive(tmp_path_factory)
+    return shared_archive(tmp_path_factory, request.getfixturevalue("postgres").database())
+
+
+def on_sqlite(url: str) -> bool:
+    return url.startswith("sqlite:")
 
 
 def hits(archive: Archive, query: str, role: str = "archivist", on: date = BEFORE, requester: str | None = None,
@@ -129,8 +136,8 @@ def make_messages(texts: list[str]) -> list[Message]:
     return [Message(i + 1, start + timedelta(minutes=i), "A", MessageKind.TEXT, t) for i, t in enumerate(texts)]
 
 
-def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_old(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_old(catalogue_url: str) -> None:
+    url = catalogue_url
     db = open_index(url)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     open_facts = RecordAccess("R-1", "een", Openness.OPEN)
@@ -142,7 +149,11 @@ def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_o
     assert db.remove("aip-1") == 0
     assert [m.text for m in db.find_messages(terms, Filters(), None, None)] == ["vergunning twee"]
     with connections[catalogue_alias(url)].cursor() as cursor:
-        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        if on_sqlite(url):
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        else:
+            cursor.execute("SELECT COUNT(*) FROM search_fts")
+            assert cursor.fetchone()[0] == 1
     # A second AIP of record R-2 (a new version) hides the first from searches without --aip.
     db.index("aip-3", make_messages(["vergunning drie"]), RecordAccess("R-2", "twee", Openness.OPEN),
                        now)
@@ -151,11 +162,17 @@ def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_o
     assert [m.text for m in found] == ["vergunning drie"]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_catalogue_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('hypothesis') / 'index.sqlite'}"
+    return str(request.getfixturevalue("postgres").database())
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.text(min_size=1, max_size=40))
-def test_any_query_text_is_either_refused_cleanly_or_searched(tmp_path_factory: pytest.TempPathFactory,
-                                                             query: str) -> None:
-    db = open_index(f"sqlite:///{tmp_path_factory.getbasetemp() / 'hypothesis-index.sqlite'}")
+def test_any_query_text_is_either_refused_cleanly_or_searched(module_catalogue_url: str, query: str) -> None:
+    db = open_index(module_catalogue_url)
     if not db.records():
         db.index("a", make_messages(['zeg "NEAR(a b)" OR AND * ^ : {x}', "gewoon"]),
                            RecordAccess("R", "r", Openness.OPEN), datetime(2026, 1, 1, tzinfo=timezone.utc))
@@ -163,7 +180,7 @@ def test_any_query_text_is_either_refused_cleanly_or_searched(tmp_path_factory: 
         terms = parse_query(query)
     except InputError:
         return
-    db.find_messages(terms, Filters(), None, 10)  # must not raise: user text never becomes FTS syntax
+    db.find_messages(terms, Filters(), None, 10)  # must not raise: user text never becomes FTS or tsquery syntax
 
 
 def test_command_line_search_and_reindex(archive: Archive) -> None:
@@ -208,8 +225,8 @@ def test_the_total_counts_every_hit_and_a_filter_alone_searches_without_words(ar
     assert researcher.total == len(hits(archive, "vergunning", role="researcher"))  # counts only what one may see
 
 
-def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(catalogue_url: str) -> None:
+    url = catalogue_url
     db = open_index(url)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     for n, custodian in enumerate(("Wethouder Bakker", "Wethouder Claes", "Griffier de Wit"), start=1):
@@ -226,15 +243,19 @@ def test_custodian_limits_a_search_to_chats_from_chosen_peoples_phones(tmp_path:
     assert found("niemand") == set()
 
 
-def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(catalogue_url: str) -> None:
+    url = catalogue_url
     db = open_index(url)
     db.index("aip-1", make_messages(["de wethouders"]), RecordAccess("R-1", "een", Openness.OPEN),
                        datetime(2026, 1, 1, tzinfo=timezone.utc))
     with connections[catalogue_alias(url)].cursor() as cursor:  # as an older PyStemmer left it: no stems in the FTS index
-        cursor.execute("INSERT INTO search_fts(search_fts, rowid, body, stems) SELECT 'delete', message_id, body, "
-                       "edepot_stems(body) FROM search_messages")
-        cursor.execute("INSERT INTO search_fts(rowid, body, stems) SELECT message_id, body, '' FROM search_messages")
+        if on_sqlite(url):
+            cursor.execute("INSERT INTO search_fts(search_fts, rowid, body, stems) SELECT 'delete', message_id, "
+                           "body, edepot_stems(body) FROM search_messages")
+            cursor.execute("INSERT INTO search_fts(rowid, body, stems) SELECT message_id, body, '' "
+                           "FROM search_messages")
+        else:
+            cursor.execute("UPDATE search_fts SET doc = ts_delete(doc, 'wethouder'::text)")
         cursor.execute("UPDATE search_meta SET value = 'dutch_porter PyStemmer 0.0' WHERE key = 'stemmer'")
     assert db.find_messages(parse_query("wethouder"), Filters(), None, None) == []
     script = ("import sys; from preservation.search_index import open_index, parse_query, Filters; "
@@ -242,6 +263,7 @@ def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(
     found = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True, timeout=120)
     assert found.stdout.strip() == "1", found.stderr
     with connections[catalogue_alias(url)].cursor() as cursor:
-        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        if on_sqlite(url):
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
         cursor.execute("SELECT value FROM search_meta WHERE key = 'stemmer'")
         assert cursor.fetchone()[0] == stemmer_version()

@@ -1,4 +1,5 @@
-"""The search index port (`preservation.search_index.SearchIndex`) on the catalogue's SQLite database.
+"""The search index port (`preservation.search_index.SearchIndex`) on the catalogue's SQLite database, and
+the parts a PostgreSQL catalogue does its own way (`preservation.catalogue_db.search_postgres`).
 
 Records and senders go through the ORM; the messages, FTS5 MATCH with bm25, and the FTS commands are SQL on the
 catalogue alias's connection (millions of rows). The FTS5 view and virtual table come from migration 0002.
@@ -30,6 +31,8 @@ _stems_checked: set[str] = set()
 class DjangoSearchIndex:
     """The full-text index in the catalogue behind a Django database alias."""
 
+    _FULL_TEXT_ID = "f.rowid"  # the message id in the full-text table, in whose order matches come
+
     def __init__(self, alias: str) -> None:
         self._alias = alias
         if alias not in _stems_checked:
@@ -46,9 +49,31 @@ class DjangoSearchIndex:
             found = meta.filter(key="stemmer").values_list("value", flat=True).first()
             if found is not None and found != version:
                 # the old stems would not match what a delete recomputes
-                with connections[self._alias].cursor() as cursor:
-                    cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+                self._rebuild_full_text()
             meta.update_or_create(key="stemmer", defaults={"value": version})
+
+    def _rebuild_full_text(self) -> None:
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+
+    def _insert(self, rows: Sequence[tuple]) -> int:
+        """Insert rows (record_key, seq, ts, utc_offset, sender_key, kind, body) with consecutive ids, and their
+        full text; returns the first id."""
+        return _insert_messages(connections[self._alias].connection, rows)
+
+    def _delete_full_text(self, record_key: int) -> None:
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts (search_fts, rowid, body, stems) SELECT 'delete', message_id, "
+                           "body, edepot_stems(body) FROM search_messages WHERE record_key = %s", [record_key])
+
+    def _matching(self, terms: Sequence[Term]) -> tuple[str, str, list[Any], str]:
+        """(the FROM part joining the full text to the messages, the condition, its parameters, the order by
+        relevance) of messages matching `terms`."""
+        return ("FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid", "search_fts MATCH %s",
+                [fts_expression(terms)], "f.rank")
+
+    def _in_records(self, keys: list[int]) -> tuple[str, Any]:
+        return "m.record_key IN (SELECT value FROM json_each(%s))", json.dumps(keys)
 
     # -- writing
 
@@ -65,7 +90,6 @@ class DjangoSearchIndex:
                 zaak_folded=fold(" | ".join(f"{z.kenmerk or ''} {z.naam}" for z in facts.zaken)),
                 classificatie_folded=fold(" | ".join(facts.classificatie)), current=1, messages=0, first_id=0,
                 last_id=-1, indexed=indexed.isoformat()).record_key
-            db = connections[self._alias].connection  # the DB-API connection, in the transaction atomic began
             senders = _SenderKeys(self._alias)
             first_id, count = None, 0
             iterator = iter(messages)
@@ -78,7 +102,7 @@ class DjangoSearchIndex:
                     rows.append((record_key, message.seq, int(moment.timestamp()),
                                  int(offset.total_seconds() // 60) if offset is not None else 0,
                                  keys[message.sender], message.kind.value, message.text))
-                first = _insert_messages(db, rows)
+                first = self._insert(rows)
                 first_id = first if first_id is None else first_id
                 count += len(rows)
             if first_id is not None:
@@ -98,9 +122,7 @@ class DjangoSearchIndex:
         if found is None:
             return 0
         record_key, record_id, current = found
-        with connections[self._alias].cursor() as cursor:
-            cursor.execute("INSERT INTO search_fts (search_fts, rowid, body, stems) SELECT 'delete', message_id, "
-                           "body, edepot_stems(body) FROM search_messages WHERE record_key = %s", [record_key])
+        self._delete_full_text(record_key)
         removed, _ = SearchMessage.objects.using(self._alias).filter(record_key=record_key).delete()
         records.filter(record_key=record_key).delete()
         if current:
@@ -132,11 +154,11 @@ class DjangoSearchIndex:
         sort every match first."""
         if sort not in SORTS:
             raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
-        query = _Query.of(self._alias, terms, filters, within)
+        query = _Query.of(self, terms, filters, within)
         if query is None:
             return []
-        identity = "f.rowid" if terms else "m.message_id"
-        order = {"chat": identity, "relevance": "f.rank" if terms else identity,
+        identity = self._FULL_TEXT_ID if terms else "m.message_id"
+        order = {"chat": identity, "relevance": query.rank or identity,
                  "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}[sort]
         select = ("SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
                   + query.source + " LEFT JOIN search_senders s ON s.sender_key = m.sender_key WHERE ")
@@ -165,7 +187,7 @@ class DjangoSearchIndex:
     def count_messages(self, terms: Sequence[Term], filters: Filters,
                        within: Sequence[IndexedRecord] | None) -> int:
         """How many messages `find_messages` would find with no limit."""
-        query = _Query.of(self._alias, terms, filters, within)
+        query = _Query.of(self, terms, filters, within)
         if query is None:
             return 0
         where, params = query.within_records(within)
@@ -177,6 +199,15 @@ class DjangoSearchIndex:
         """Bytes the index's database takes (the catalogue's SQLite file with its WAL)."""
         path = Path(connections[self._alias].settings_dict["NAME"])
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def search_index_at(alias: str) -> DjangoSearchIndex:
+    """The search index in the catalogue behind `alias`, in the way its database does full text."""
+    if connections[alias].vendor == "postgresql":
+        from preservation.catalogue_db.search_postgres import PostgresSearchIndex
+
+        return PostgresSearchIndex(alias)
+    return DjangoSearchIndex(alias)
 
 
 class _SenderKeys:
@@ -236,22 +267,24 @@ def fts_expression(terms: Sequence[Term]) -> str:
 class _Query:
     """The FROM part and the conditions of a message search (terms, dates, kind, participant)."""
 
-    def __init__(self, source: str, where: list[str], params: list[Any]) -> None:
-        self.source, self.where, self.params = source, where, params
+    def __init__(self, index: DjangoSearchIndex, source: str, where: list[str], params: list[Any],
+                 rank: str | None) -> None:
+        self.index, self.source, self.where, self.params, self.rank = index, source, where, params, rank
 
     @classmethod
-    def of(cls, alias: str, terms: Sequence[Term], filters: Filters,
+    def of(cls, index: DjangoSearchIndex, terms: Sequence[Term], filters: Filters,
            within: Sequence[IndexedRecord] | None) -> "_Query | None":
         """The query, or None when it can find nothing (no record within, no sender with that name)."""
         if within is not None and not within:
             return None
         where: list[str]
         params: list[Any]
+        rank = None
         if terms:
-            source = "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid"
-            where, params = ["search_fts MATCH %s"], [fts_expression(terms)]
+            source, match, params, rank = index._matching(terms)
+            where = [match]
         else:
-            source, where, params = "FROM search_messages m", ["1"], []
+            source, where, params = "FROM search_messages m", ["1 = 1"], []
         zone = ZoneInfo(filters.timezone)
         if filters.date_from:
             where.append("m.ts >= %s")
@@ -264,19 +297,19 @@ class _Query:
             params.append(filters.kind)
         if filters.participant:
             wanted = fold(filters.participant)
-            keys = [key for key, name in SearchSender.objects.using(alias).values_list("sender_key", "name")
+            keys = [key for key, name in SearchSender.objects.using(index._alias).values_list("sender_key", "name")
                     if wanted in fold(name)]
             if not keys:
                 return None
             where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
-        return cls(source, where, params)
+        return cls(index, source, where, params, rank)
 
     def within_records(self, within: Sequence[IndexedRecord] | None) -> tuple[list[str], list[Any]]:
         """The conditions, limited to the records `within` (None: every record)."""
         if within is None:
             return list(self.where), list(self.params)
-        return (self.where + ["m.record_key IN (SELECT value FROM json_each(%s))"],
-                self.params + [json.dumps([r.record_key for r in within])])
+        condition, param = self.index._in_records([r.record_key for r in within])
+        return self.where + [condition], self.params + [param]
 
 
 def _run(cursor: CursorWrapper, sql: str, params: Sequence[Any]) -> list[Any]:

@@ -10,7 +10,7 @@ from django.db import connections, transaction
 from preservation.catalogue_db.database import catalogue_alias
 from preservation.catalogue_db.directory_store import DjangoDirectory
 from preservation.catalogue_db.register_store import DjangoAccessRegister
-from preservation.catalogue_db.search_store import DjangoSearchIndex
+from preservation.catalogue_db.search_store import DjangoSearchIndex, search_index_at
 from preservation.catalogue_db.store import DjangoCatalogue
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class DjangoUnitOfWork:
     def search(self) -> DjangoSearchIndex:
         """The full-text index of every message."""
         if self._search is None:
-            self._search = DjangoSearchIndex(self._alias)
+            self._search = search_index_at(self._alias)
         return self._search
 
     def atomic(self) -> AbstractContextManager[None]:

@@ -1,0 +1,114 @@
+"""The search index on a PostgreSQL catalogue: the same tables and queries as on SQLite, with the full text in
+a tsvector per message (table search_fts, GIN index, migration 0005) instead of FTS5.
+
+edepot builds each tsvector itself, from the words and Snowball Dutch stems `preservation.search_stems` computes
+(PostgreSQL's own `dutch` configuration stems differently and would split words otherwise): every folded word
+at its position with weight A (the text: phrases and prefixes match only these), every stem that differs from
+its word at weight B. Today's query language maps onto a tsquery term by term, as `fts_expression` maps it onto
+FTS5: a word matches itself or its stem, "a phrase" is `a:A <-> b:A`, word* is `word:*A`, OR is `|`, -word is
+`& !`. Relevance is ts_rank. User text never reaches the tsquery as syntax: every lexeme is quoted.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from django.db import connections
+
+from preservation.catalogue_db.search_store import DjangoSearchIndex
+from preservation.search_index import Term
+from preservation.search_stems import TOKEN, fold_fast, stem, stems
+
+_LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
+_POSITION_MAX = 16383  # later positions are all this one
+_INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_of(text: str) -> str:
+    """The tsvector literal of a message text: its folded words with positions (A), their stems that differ (B)."""
+    tokens = [t for t in TOKEN.findall(fold_fast(text)) if len(t.encode()) <= _LEXEME_BYTES]
+    if not tokens:
+        return ""
+    positions: dict[str, list[str]] = {}
+    for at, (token, stemmed) in enumerate(zip(tokens, stems(tokens)), start=1):
+        position = min(at, _POSITION_MAX)
+        positions.setdefault(token, []).append(f"{position}A")
+        if stemmed != token:
+            positions.setdefault(stemmed, []).append(f"{position}B")
+    return " ".join(f"{_lexeme(word)}:{','.join(dict.fromkeys(at))}" for word, at in positions.items())
+
+
+def _term_query(term: Term) -> str:
+    if term.either:
+        return "(" + " | ".join(_term_query(t) for t in term.either) + ")"
+    if term.prefix or len(term.words) > 1:
+        parts = [f"{_lexeme(w)}:A" for w in term.words]
+        if term.prefix:
+            parts[-1] = parts[-1].replace(":A", ":*A")
+        return "(" + " <-> ".join(parts) + ")"
+    word = term.words[0]
+    stemmed = stem(word)
+    if stemmed == word:
+        return _lexeme(word)  # the word in the text or as a stem
+    return f"({_lexeme(word)}:A | {_lexeme(stemmed)})"
+
+
+def tsquery_expression(terms: Sequence[Term]) -> str:
+    """The tsquery of parsed terms, matching what `fts_expression` matches on FTS5."""
+    positive = " & ".join(_term_query(t) for t in terms if not t.negated)
+    negative = [_term_query(Term(t.words, t.prefix)) for t in terms if t.negated]
+    return positive + "".join(f" & !{n}" for n in negative)
+
+
+class PostgresSearchIndex(DjangoSearchIndex):
+    """The full-text index in a PostgreSQL catalogue."""
+
+    _FULL_TEXT_ID = "f.message_id"
+
+    def _rebuild_full_text(self) -> None:
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("DELETE FROM search_fts")
+            after = 0
+            while True:
+                cursor.execute("SELECT message_id, body FROM search_messages WHERE message_id > %s "
+                               "ORDER BY message_id LIMIT 50000", [after])
+                rows = [(message_id, tsvector_of(body)) for message_id, body in cursor.fetchall()]
+                if not rows:
+                    return
+                cursor.executemany("INSERT INTO search_fts (message_id, doc) VALUES (%s, %s::tsvector)", rows)
+                after = rows[-1][0]
+
+    def _insert(self, rows: Sequence[tuple]) -> int:
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_INDEXING_LOCK])
+            cursor.execute("SELECT COALESCE(MAX(message_id), 0) + 1 FROM search_messages")
+            first = int(cursor.fetchone()[0])
+            numbered = [(first + i, *row) for i, row in enumerate(rows)]
+            cursor.executemany("INSERT INTO search_messages (message_id, record_key, seq, ts, utc_offset, "
+                               "sender_key, kind, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", numbered)
+            cursor.executemany("INSERT INTO search_fts (message_id, doc) VALUES (%s, %s::tsvector)",
+                               [(row[0], tsvector_of(row[7])) for row in numbered])
+        return first
+
+    def _delete_full_text(self, record_key: int) -> None:
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("DELETE FROM search_fts WHERE message_id IN "
+                           "(SELECT message_id FROM search_messages WHERE record_key = %s)", [record_key])
+
+    def _matching(self, terms: Sequence[Term]) -> tuple[str, str, list[Any], str]:
+        return ("FROM search_fts f JOIN search_messages m ON m.message_id = f.message_id "
+                "CROSS JOIN (SELECT %s::tsquery AS q) query", "f.doc @@ query.q", [tsquery_expression(terms)],
+                "ts_rank(f.doc, query.q) DESC, f.message_id")
+
+    def _in_records(self, keys: list[int]) -> tuple[str, Any]:
+        return "m.record_key = ANY(%s)", keys
+
+    def size(self) -> int:
+        """Bytes the index's tables and their indexes take."""
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("SELECT SUM(pg_total_relation_size(t)) FROM unnest(ARRAY['search_fts', 'search_messages', "
+                           "'search_records', 'search_senders']) AS t")
+            return int(cursor.fetchone()[0] or 0)
