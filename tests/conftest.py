@@ -94,10 +94,17 @@ def catalogue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres").database())
 
 
-@pytest.fixture
-def backend_config(config: Config, catalogue_url: str) -> Config:
-    """`config` with its catalogue on each backend in turn (named in the data directory's edepot.toml, so
-    the commands a test runs use it too)."""
+def on_catalogue(config: Config, url: str) -> Config:
+    """`config` with its catalogue at `url`, named in the data directory's edepot.toml too (so the commands a
+    test runs use it; a test adding settings appends to that file)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    (config.data_dir / "edepot.toml").write_text(f'[catalogue]\nurl = "{catalogue_url}"\n', encoding="utf-8")
-    return dataclasses.replace(config, catalogue_url=catalogue_url)
+    (config.data_dir / "edepot.toml").write_text(f'[catalogue]\nurl = "{url}"\n', encoding="utf-8")
+    return dataclasses.replace(config, catalogue_url=url)
+
+
+def cluster_folder(url: str) -> Path | None:
+    """The folder of the test cluster behind a PostgreSQL catalogue URL (None for SQLite)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    hosts = parse_qs(urlsplit(url).query).get("host")
+    return Path(hosts[0]) if url.startswith("postgresql:") and hosts else None

@@ -27,7 +27,7 @@ from preservation.catalogue_db.database import sqlite_path
 from preservation.fixity import run_fixity
 from preservation.pdfa_check import check_pdfa
 from preservation.storage import open_locations
-from tests.conftest import TEST_OPERATOR, store_of
+from tests.conftest import TEST_OPERATOR, cluster_folder, on_catalogue, store_of
 
 
 def write_export(folder: Path, token: str, last_day: str = "15-03-2024") -> Path:
@@ -57,6 +57,18 @@ def ingest_record(config: Config, tmp: Path, metadata: dict[str, Any] | None = N
     return result, token
 
 
+@pytest.fixture
+def config(config: Config, catalogue_url: str) -> Config:
+    """Each test on a catalogue in SQLite and in PostgreSQL."""
+    return on_catalogue(config, catalogue_url)
+
+
+def add_settings(config: Config, toml: str) -> None:
+    """Add settings to the data directory's edepot.toml."""
+    with open(config.data_dir / "edepot.toml", "a", encoding="utf-8") as settings:
+        settings.write(toml)
+
+
 def acting(config: Config, name: str | None) -> Depot:
     """The Depot as the person `name` (nobody with None)."""
     return Depot(config, person=Person(name) if name else None, store=store_of(config))
@@ -65,7 +77,7 @@ def acting(config: Config, name: str | None) -> Depot:
 def require_roles(config: Config, *roles: str) -> None:
     """`[retention] required_roles` in the data directory's edepot.toml."""
     listed = ", ".join(f'"{r}"' for r in roles)
-    (config.data_dir / "edepot.toml").write_text(f"[retention]\nrequired_roles = [{listed}]\n", encoding="utf-8")
+    add_settings(config, f"[retention]\nrequired_roles = [{listed}]\n")
 
 
 class catalogue_of:
@@ -83,6 +95,15 @@ def files_holding(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+def checkpoint(url: str) -> None:
+    """Have the test cluster write every changed page to its files (a PostgreSQL catalogue's pages are kept in
+    memory until a checkpoint; the files are what must not hold destroyed bytes)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+
+
 def index_if_search_exists(config: Config, result: IngestResult) -> bool:
     """Put the record's messages in the full-text index (in the catalogue's file), where the index exists."""
     from kernel.model import Conversation
@@ -95,7 +116,13 @@ def index_if_search_exists(config: Config, result: IngestResult) -> bool:
 
 
 def behind_edepots_back(config: Config, sql: str, params: tuple[str, ...]) -> None:
-    """Change the catalogue the way someone with the database file, not edepot, would."""
+    """Change the catalogue the way someone with the database, not edepot, would (`?` marks a parameter)."""
+    if cluster_folder(config.catalogue_url) is not None:
+        import psycopg
+
+        with psycopg.connect(config.catalogue_url, autocommit=True) as connection:
+            connection.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+        return
     db = sqlite3.connect(sqlite_path(config.catalogue_url), isolation_level=None, timeout=60)
     try:
         db.execute(sql, params)
@@ -197,14 +224,14 @@ def test_four_eyes_the_drafter_and_one_name_in_two_roles_are_refused_and_nothing
             drafter.destroy_destruction_list(drawn.list_id)
         # Approvals recorded another way (an older edepot, the database) are judged again before destroying.
         for by, role in (("D. Opsteller", "gemeentesecretaris"), ("A. Archivaris", "gemeentesecretaris")):
-            behind_edepots_back(config, "INSERT INTO destruction_approvals (list_id, digest, by, role, at) "
+            behind_edepots_back(config, "INSERT INTO destruction_approvals (list_id, digest, \"by\", role, at) "
                                 "VALUES (?, ?, ?, ?, ?)", (drawn.list_id, drawn.digest, by, role,
                                                            config.clock().isoformat()))
             with pytest.raises(InputError, match="nothing was destroyed"):
                 drafter.destroy_destruction_list(drawn.list_id)
-            behind_edepots_back(config, "DELETE FROM destruction_approvals WHERE by = ? AND role = ?", (by, role))
+            behind_edepots_back(config, "DELETE FROM destruction_approvals WHERE \"by\" = ? AND role = ?", (by, role))
         # An approval of another digest (the list as it was before some change) does not count either.
-        behind_edepots_back(config, "INSERT INTO destruction_approvals (list_id, digest, by, role, at) "
+        behind_edepots_back(config, "INSERT INTO destruction_approvals (list_id, digest, \"by\", role, at) "
                             "VALUES (?, ?, ?, ?, ?)", (drawn.list_id, "0" * 64, "G. Secretaris",
                                                        "gemeentesecretaris", config.clock().isoformat()))
         with pytest.raises(InputError, match="gemeentesecretaris"):
@@ -274,8 +301,12 @@ def test_interrupted_destruction_completes_and_touches_nothing_else(config: Conf
 def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config: Config, tmp_path: Path) -> None:
     result, token = ingest_record(config, tmp_path)
     indexed = index_if_search_exists(config, result)
+    cluster = cluster_folder(config.catalogue_url)  # a PostgreSQL catalogue's tables are files of its cluster
+    database_files = cluster / "data" / "base" if cluster else config.data_dir
+    if cluster:
+        checkpoint(config.catalogue_url)
     if indexed:  # the messages are now in the catalogue's file (or its WAL) as well
-        assert any(p.name.startswith("catalogue") for p in files_holding(config.data_dir, token.encode()))
+        assert files_holding(database_files, token.encode())
     dip = create_dip(result.aip_id, tmp_path / "delivered" / "dip", config, store=store_of(config), by=TEST_OPERATOR)
     (tmp_path / "delivered" / "dip" / "notes-of-the-researcher.txt").write_text("mine", encoding="utf-8")
     quarantined = config.quarantine_dir / "location-1" / result.aip_id / "data" / "stray.txt.1234"
@@ -294,6 +325,9 @@ def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config
     if indexed:
         assert any("search index" in d for d in deletion_details)
     assert files_holding(config.data_dir, token.encode()) == []  # the catalogue file (and its index) too
+    if cluster:
+        checkpoint(config.catalogue_url)
+    assert files_holding(database_files, token.encode()) == []
     assert files_holding(tmp_path / "delivered", token.encode()) == []
     assert not (dip.path / "conversation.json").exists()
     assert (dip.path / "notes-of-the-researcher.txt").read_text(encoding="utf-8") == "mine"
@@ -329,7 +363,7 @@ def test_reappraisal_and_start_dates_are_recorded_events(config: Config, tmp_pat
         assert permanent.transfer_date is not None and str(permanent.transfer_date) == "2034-02-28"
         assert beheer.draw_up_destruction_list() is None
         assert beheer.due_for_transfer(permanent.transfer_date) == []
-        (config.data_dir / "edepot.toml").write_text('[retention]\ntransfer_term = "P1Y"\n', encoding="utf-8")
+        add_settings(config, '[retention]\ntransfer_term = "P1Y"\n')
         assert [s.record_id for s in beheer.due_for_transfer(config.clock().date())] == [result.record_id]
         history = catalogue.appraisal_history(result.record_id)
         assert [h["action"] for h in history] == ["ingest", "set-start", "reappraisal"]  # scheduled at ingest

@@ -192,8 +192,13 @@ class RetentionStore:
         return sorted(found.items())
 
     def scrub(self) -> None:
-        """Rewrite the database file so no freed page still holds deleted bytes, and empty the WAL."""
-        with connections[self._alias].cursor() as cursor:
+        """Rewrite the database so no freed page still holds deleted bytes: on SQLite the file, and the WAL
+        emptied; on PostgreSQL every table and index (VACUUM FULL; its WAL and backups are the server's)."""
+        connection = connections[self._alias]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("VACUUM FULL")
+                return
             cursor.execute("VACUUM")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
