@@ -9,6 +9,7 @@ import os
 import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -42,6 +43,7 @@ class Depot:
     aips: dict[str, str] = field(default_factory=dict)  # een, gesloten, twee → AIP id
     records: dict[str, str] = field(default_factory=dict)
     actions: int = 0
+    catalogue_url: str | None = None  # None: the data directory's SQLite file
 
     def run(self, person: str | None, *args: str, token: str | None = None) -> tuple[int, str, str]:
         """`edepot ARGS` as `person`, with their own token unless another is given; counts each command that
@@ -84,10 +86,15 @@ def _sip(root: Path, name: str, chat: str, organisation: tuple[str, str], restri
     return create_sip([export], root / f"sip-{name}", config, metadata_file=meta).path
 
 
-@pytest.fixture(scope="module")
-def depot(tmp_path_factory: pytest.TempPathFactory) -> Depot:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def depot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Depot:
+    """A regional e-Depot with two organisations and their people, its catalogue on SQLite and on PostgreSQL."""
     root = tmp_path_factory.mktemp("regional")
     depot = Depot(root / "data")
+    if request.param == "postgresql":
+        depot.catalogue_url = request.getfixturevalue("postgres").database()
+        depot.data.mkdir()
+        (depot.data / "edepot.toml").write_text(f'[catalogue]\nurl = "{depot.catalogue_url}"\n', encoding="utf-8")
     depot.ok("A. Beheer", "organisation", "add", "gm0001", "--name", "Gemeente Een")
     depot.ok("A. Beheer", "organisation", "add", "gm0002", "--name", "Gemeente Twee")
     depot.tokens["A. Beheer"] = depot.ok("A. Beheer", "user", "add", "A. Beheer", "--role", "administrator")["token"]
@@ -222,10 +229,16 @@ def test_the_audit_log_holds_every_action_and_stays_append_only(depot: Depot) ->
     assert all(e["address"] and e["address"].startswith("command line on ") for e in entries)
     own = depot.ok("B. Twee", "audit")["entries"]  # an archivist of Twee reads Twee's entries and their own
     assert own and all(e["organisation"] == "gm0002" or e["person"] == "B. Twee" for e in own)
-    db = sqlite3.connect(depot.data / "catalogue.sqlite")
-    with pytest.raises(sqlite3.DatabaseError, match="append only"):
+    if depot.catalogue_url:  # with the database's own client, as someone bypassing edepot would
+        import psycopg
+
+        db: Any = psycopg.connect(depot.catalogue_url, autocommit=True)
+        refused: Any = psycopg.errors.RestrictViolation
+    else:
+        db, refused = sqlite3.connect(depot.data / "catalogue.sqlite"), sqlite3.DatabaseError
+    with pytest.raises(refused, match="append only"):
         db.execute("UPDATE audit_log SET person = 'iemand anders'")
-    with pytest.raises(sqlite3.DatabaseError, match="append only"):
+    with pytest.raises(refused, match="append only"):
         db.execute("DELETE FROM audit_log")
     db.execute("UPDATE audit_log SET address = NULL WHERE entry_id = 1")  # dropping an address is allowed
     db.commit()

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, shared_archive
