@@ -71,6 +71,12 @@ class Cluster:
         catalogue_alias(self.url(TEMPLATE))  # migrates the empty database
         forget(self.url(TEMPLATE))
 
+    def empty_database(self) -> str:
+        """The URL of a new empty database (no catalogue yet)."""
+        name = f"empty_{next(self._names)}"
+        self._execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
     def database(self) -> str:
         """The URL of a new database holding an empty catalogue at the newest migration."""
         name = f"catalogue_{next(self._names)}"

@@ -1,11 +1,13 @@
-"""The catalogue on Django: migrations match the models, a new catalogue is current, writers side by side
-never meet "database is locked", and an unknown catalogue is refused rather than changed."""
+"""The catalogue on Django: migrations match the models, a new catalogue is current (on SQLite and on
+PostgreSQL), writers side by side never meet "database is locked", and an unknown catalogue is refused rather
+than changed."""
 from __future__ import annotations
 
 import multiprocessing
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,9 +69,38 @@ def _write_events(url: str, writer: int, count: int, start: "multiprocessing.syn
     catalogue.close()
 
 
-def test_writers_in_separate_processes_never_meet_a_locked_database(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
-    open_catalogue(url).close()
+def test_an_empty_postgresql_database_becomes_a_current_catalogue_and_a_newer_one_is_refused(postgres: Any) -> None:
+    from django.db import connections
+
+    from preservation.catalogue_db.database import applied_migrations_at, catalogue_alias, forget, migration_names
+
+    url = postgres.empty_database()
+    catalogue = open_catalogue(url)
+    assert catalogue.aips() == []
+    alias = catalogue_alias(url)
+    assert applied_migrations_at(alias) == (True, migration_names())
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal "
+                       "ORDER BY tgname")
+        assert [r[0] for r in cursor.fetchall()] == ["audit_log_append_only_delete", "audit_log_append_only_update"]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'search_fts'")
+        assert any("USING gin (doc)" in r[0] for r in cursor.fetchall())
+        cursor.execute("INSERT INTO django_migrations (app, name, applied) VALUES ('catalogue', '9999_future', now())")
+    catalogue.close()
+    forget(url)
+    with pytest.raises(CatalogueUpgradeNeeded, match="newer edepot") as refused:
+        open_catalogue(url)
+    assert "9999_future" in refused.value.message
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_writers_in_separate_processes_never_meet_a_locked_database(tmp_path: Path, backend: str,
+                                                                     request: pytest.FixtureRequest) -> None:
+    # On PostgreSQL the database is empty: the writers, opening it at once, make the catalogue once.
+    url = (f"sqlite:///{tmp_path / 'catalogue.sqlite'}" if backend == "sqlite"
+           else request.getfixturevalue("postgres").empty_database())
+    if backend == "sqlite":
+        open_catalogue(url).close()
     context = multiprocessing.get_context("spawn")
     start = context.Event()
     writers = [context.Process(target=_write_events, args=(url, w, 100, start)) for w in range(3)]
@@ -79,8 +110,8 @@ def test_writers_in_separate_processes_never_meet_a_locked_database(tmp_path: Pa
     for w in writers:
         w.join(timeout=120)
     assert [w.exitcode for w in writers] == [0, 0, 0]
-    db = sqlite3.connect(tmp_path / "catalogue.sqlite")
-    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 300
+    catalogue = open_catalogue(url)
+    assert len(catalogue.recent_events(["fixity check"], limit=1000)) == 300
 
 
 def test_an_action_without_a_named_person_is_refused_with_its_reference(

@@ -206,10 +206,11 @@ def applied_migrations_at(alias: str) -> tuple[bool, list[str]]:
 
 
 def _migrate_if_empty(alias: str) -> None:
-    """Create the catalogue in an empty PostgreSQL database, once however many processes open it at once."""
+    """Create the catalogue in an empty PostgreSQL database, once however many processes open it at once (one
+that finds another's migration running waits for it under the lock)."""
     from django.db import connections
 
-    if applied_migrations_at(alias)[0]:
+    if applied_migrations_at(alias)[1] == migration_names():
         return
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [_MIGRATION_LOCK])
