@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from edepot.web.secret import secret_key
 from kernel.config import DEFAULT_TIMEZONE, load_config
-from preservation.catalogue_db.database import sqlite_database, sqlite_path
+from preservation.catalogue_db.database import database_settings
 
 EDEPOT_CONFIG = load_config()
 EDEPOT_ADMIN = EDEPOT_CONFIG.web.admin
@@ -52,7 +52,7 @@ TEMPLATES = [{
     ]},
 }]
 
-DATABASES = {"default": sqlite_database(sqlite_path(EDEPOT_CONFIG.catalogue_url))}
+DATABASES = {"default": database_settings(EDEPOT_CONFIG.catalogue_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [{"NAME": f"django.contrib.auth.password_validation.{name}"} for name in (

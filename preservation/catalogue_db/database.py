@@ -151,6 +151,11 @@ def _register(identity: str, database: dict[str, Any]) -> str:
     return alias
 
 
+def database_settings(url: str) -> dict[str, Any]:
+    """Django's DATABASES entry for the catalogue at `url`, SQLite or PostgreSQL (for the web's settings)."""
+    return postgres_database(url) if is_postgres(url) else sqlite_database(sqlite_path(url))
+
+
 def sqlite_database(path: Path, *, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Django's DATABASES entry for the SQLite catalogue at `path`: WAL, IMMEDIATE transactions, a busy timeout
     (or the `options` given), for every process that opens it, the web's included."""
