@@ -38,6 +38,7 @@ RULES: dict[str, Rule] = {
     "restore files": Rule((ARCHIVIST,)),
     "declare a loss": Rule((ARCHIVIST,), credential=True),
     "upgrade the catalogue": Rule((ADMINISTRATOR, ARCHIVIST), credential=True),
+    "copy the catalogue": Rule((ADMINISTRATOR,), credential=True),
     # access and delivery
     "make a DIP": Rule((ARCHIVIST, WOO_OFFICER)),
     "deliver a Woo decision": Rule((ARCHIVIST, WOO_OFFICER), credential=True),

@@ -19,6 +19,7 @@ from kernel.errors import InputError, NoActingPerson
 if TYPE_CHECKING:
     from ingest.pipeline import IngestResult
     from preservation.catalogue import AipRecord, FileLoss, FileRecord, ReplicaRecord
+    from preservation.catalogue_db.copy import CopyResult
     from preservation.catalogue_db.upgrade import UpgradeResult
     from preservation.doctor import Finding
     from preservation.fixity import FixityReport
@@ -124,6 +125,15 @@ class PreservationService(SubmissionService):
         # identity from here on, in the catalogue and in the location itself.
         register_locations(configured_locations(self.config, self.catalogue), self.catalogue, now=self.now())
         return result
+
+    @audited("catalogue copy")
+    def copy_catalogue(self, to: str) -> CopyResult:
+        """Copy the whole catalogue into the empty database at the URL `to` (SQLite or PostgreSQL), verified
+        table by table by counts and digests, and recorded there as an event; this catalogue is left as it is."""
+        from preservation.catalogue_db.copy import copy_catalogue
+
+        person = self.authorise("copy the catalogue", everywhere=True)
+        return copy_catalogue(self.config.catalogue_url, to, by=person.agent_id, now=self.now())
 
     @audited("aip restore")
     def restore_files(self, aip_id: str, *, source: Path) -> RestoreResult:

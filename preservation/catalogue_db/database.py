@@ -108,7 +108,7 @@ def catalogue_alias(url: str) -> str:
         if is_postgres(url):
             alias = _register(url, postgres_database(url))
             _migrate_if_empty(alias)
-            check_current(*applied_migrations_at(alias), where=_shown(url))
+            check_current(*applied_migrations_at(alias), where=shown_url(url))
         else:
             path = sqlite_path(url)
             alias = register_database(path)
@@ -118,7 +118,7 @@ def catalogue_alias(url: str) -> str:
         return alias
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """A PostgreSQL URL without its password, for messages."""
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 

@@ -68,7 +68,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
 
     _FULL_TEXT_ID = "f.message_id"
 
-    def _rebuild_full_text(self) -> None:
+    def rebuild_full_text(self) -> None:
         with connections[self._alias].cursor() as cursor:
             cursor.execute("DELETE FROM search_fts")
             after = 0

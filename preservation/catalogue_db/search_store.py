@@ -49,10 +49,11 @@ class DjangoSearchIndex:
             found = meta.filter(key="stemmer").values_list("value", flat=True).first()
             if found is not None and found != version:
                 # the old stems would not match what a delete recomputes
-                self._rebuild_full_text()
+                self.rebuild_full_text()
             meta.update_or_create(key="stemmer", defaults={"value": version})
 
-    def _rebuild_full_text(self) -> None:
+    def rebuild_full_text(self) -> None:
+        """Derive the full-text index of every message again from the stored texts."""
         with connections[self._alias].cursor() as cursor:
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
 

@@ -1,0 +1,55 @@
+"""`edepot catalogue copy --to URL`: a catalogue moves from SQLite to PostgreSQL and back with every row, the
+search finding the same messages in the copy, verified by counts and digests; a target holding anything is
+refused."""
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from access_factory import shared_archive
+
+from access.search import SearchRequest, search
+from edepot.cli import main
+from kernel.errors import InputError
+from preservation.catalogue import open_catalogue
+from preservation.catalogue_db.copy import copy_catalogue
+from preservation.unit_of_work import open_unit_of_work
+from tests.conftest import FIXED_NOW
+
+
+def found(url: str, query: str) -> set[tuple[str, int]]:
+    request = SearchRequest(query, role="archivist", on=date(2026, 11, 23), limit=1000)
+    return {(h.aip_id, h.seq) for h in search(open_unit_of_work(url), request).hits}
+
+
+def test_a_catalogue_moves_to_postgresql_and_back_with_every_row(tmp_path_factory: pytest.TempPathFactory,
+                                                                 tmp_path: Path, postgres: Any) -> None:
+    archive = shared_archive(tmp_path_factory)
+    source = archive.config.catalogue_url
+    target = postgres.empty_database()
+    copied = copy_catalogue(source, target, by="person:T. Beheerder", now=FIXED_NOW)
+    assert copied.rows["aips"] == 4 and copied.rows["search_messages"] > 20 and copied.rows["events"] > 20
+    assert [a.aip_id for a in open_catalogue(target).aips()] == [a.aip_id for a in open_catalogue(source).aips()]
+    for query in ("vergunningen", '"de terrassen"', "kapverg*", "terrassen OR kapvergunning -markt"):
+        assert found(target, query) == found(source, query) != set()
+    with pytest.raises(InputError, match="not empty"):
+        copy_catalogue(source, target, by="person:T. Beheerder", now=FIXED_NOW)
+
+    data = tmp_path / "data"  # a data directory whose catalogue is now the PostgreSQL copy
+    data.mkdir()
+    (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{target}"\n', encoding="utf-8")
+    back = f"sqlite:///{tmp_path / 'back.sqlite'}"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["--data-dir", str(data), "catalogue", "copy", "--to", back, "--json"]) == 0
+    returned = json.loads(out.getvalue())
+    assert returned["rows"]["events"] == copied.rows["events"] + 1  # the copy's own event came along
+    assert {t: d for t, d in returned["digests"].items() if t not in ("events", "audit_log")} == \
+        {t: d for t, d in copied.digests.items() if t not in ("events", "audit_log")}
+    assert found(back, "vergunningen") == found(source, "vergunningen")
+    assert main(["--data-dir", str(data), "catalogue", "copy", "--to", back]) == 2  # not empty now
