@@ -86,11 +86,16 @@ class PostgresSearchIndex(DjangoSearchIndex):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_INDEXING_LOCK])
             cursor.execute("SELECT COALESCE(MAX(message_id), 0) + 1 FROM search_messages")
             first = int(cursor.fetchone()[0])
-            numbered = [(first + i, *row) for i, row in enumerate(rows)]
-            cursor.executemany("INSERT INTO search_messages (message_id, record_key, seq, ts, utc_offset, "
-                               "sender_key, kind, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", numbered)
-            cursor.executemany("INSERT INTO search_fts (message_id, doc) VALUES (%s, %s::tsvector)",
-                               [(row[0], tsvector_of(row[7])) for row in numbered])
+        # COPY, on the DB-API connection inside the transaction atomic began: millions of rows, a tenth of the
+        # time of INSERTs
+        with connections[self._alias].connection.cursor() as raw:
+            with raw.copy("COPY search_messages (message_id, record_key, seq, ts, utc_offset, sender_key, kind, "
+                          "body) FROM STDIN") as copy:
+                for i, row in enumerate(rows):
+                    copy.write_row((first + i, *row))
+            with raw.copy("COPY search_fts (message_id, doc) FROM STDIN") as copy:
+                for i, row in enumerate(rows):
+                    copy.write_row((first + i, tsvector_of(row[6])))
         return first
 
     def _delete_full_text(self, record_key: int) -> None:
