@@ -132,10 +132,12 @@ class DjangoCatalogue(RetentionStore):
                            hint=f"see the retention entry of record {row[2]}").with_facts(destroyed_record=row[2])
         return _aip(row)
 
-    def aips(self) -> list[AipRecord]:
-        """Every AIP still kept (not destroyed or being destroyed), oldest first."""
-        rows = (self._objects(m.Aip).exclude(state__in=GONE_STATES).order_by("created", "aip_id")
-                .values_list(*_AIP_FIELDS))
+    def aips(self, *, include_gone: bool = False) -> list[AipRecord]:
+        """Every AIP still kept (not destroyed or being destroyed; with `include_gone`, those too), oldest first."""
+        rows = self._objects(m.Aip)
+        if not include_gone:
+            rows = rows.exclude(state__in=GONE_STATES)
+        rows = rows.order_by("created", "aip_id").values_list(*_AIP_FIELDS)
         return [_aip(r) for r in rows]
 
     def aips_by_last_verified(self) -> list[AipRecord]:
