@@ -57,6 +57,10 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> bool:
         """Remove the blob; whether there was one."""
 
+    def delete_aip(self, aip_id: str) -> bool:
+        """Remove every blob of the AIP as one step a crash cannot leave half done (a re-run finishes it);
+        whether anything of it was there."""
+
     def aip_ids(self) -> Iterator[str]:
         """Every AIP identifier with a bag here (the first part of keys, listed without listing every blob)."""
 

@@ -30,6 +30,7 @@ from kernel.atomic import (
     copy_tree_durably,
     fsync_dir,
     publish_directory,
+    remove_tree_durably,
     write_bytes_atomic,
     write_stream_atomic,
 )
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # the catalogue's types only: importing it costs every comman
     from preservation.catalogue import Catalogue, LocationRecord
 
 MARKER = ".edepot-location.json"  # a location's identity and name, written into it once
+TRASH = ".destroying"  # a bag being removed is renamed here first
 
 
 class StorageLocation(BlobStore, Protocol):
@@ -182,6 +184,16 @@ class LocalDirectoryLocation:
         fsync_dir(path.parent)
         return True
 
+    def delete_aip(self, aip_id: str) -> bool:
+        """Remove the AIP's bag: renamed into the location's trash first (one atomic step), then deleted."""
+        if not aip_id or aip_id.startswith(".") or "/" in aip_id:
+            raise ValueError(f"not an AIP identifier: {aip_id!r}")
+        bag = self.bag_path(aip_id)
+        removed = remove_tree_durably(bag, self.root / TRASH)
+        if bag.parent.is_dir() and not any(bag.parent.iterdir()):
+            bag.parent.rmdir()
+        return removed
+
     def _blob_path(self, key: str) -> Path:
         return Path(self._blob_file(key))
 
@@ -192,6 +204,15 @@ class LocalDirectoryLocation:
         if not aip_id or aip_id.startswith(".") or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"not a blob key: {key!r}")
         return f"{self.root}/{aip_id[:2]}/{aip_id}/{relative}"
+
+
+def location_of_bag(bag: Path, aip_id: str, identity: str) -> LocalDirectoryLocation:
+    """The location (`identity`) whose folder holds `bag` as the bag of `aip_id`, for a replica recorded at a path
+    on a location no longer configured; ValueError when `bag` is not where that AIP's bag would be."""
+    location = LocalDirectoryLocation(root=bag.parent.parent, id=identity, name=identity)
+    if location.bag_path(aip_id) != bag:
+        raise ValueError(f"refusing to touch {bag}: not the bag of AIP {aip_id}")
+    return location
 
 
 def open_locations(roots: Sequence[Path], config: Config | None = None,
