@@ -64,6 +64,17 @@ class BlobStore(Protocol):
     def aip_ids(self) -> Iterator[str]:
         """Every AIP identifier with a bag here (the first part of keys, listed without listing every blob)."""
 
+    # the event journal (preservation/event_journal.py): immutable segments, apart from the AIPs' blobs
+    def put_segment(self, name: str, data: bytes) -> None:
+        """Write a journal segment (`<yyyy-mm>/<name>.jsonl`) once, atomically and durably; a segment is never
+        changed: writing other bytes under a name that is there raises FileExistsError."""
+
+    def get_segment(self, name: str) -> bytes:
+        """A journal segment's bytes; BlobNotFound."""
+
+    def segments(self) -> Iterator[str]:
+        """The names of every journal segment here, in order of name (of time)."""
+
 
 def aip_key(aip_id: str, path: str) -> str:
     """The key of a file of an AIP (`path` as in the bag, e.g. `data/original/x.zip`)."""
