@@ -30,7 +30,7 @@ def segment_name(now: datetime | None = None) -> str:
 
 def encode_segment(entries: Sequence[Entry], aip: dict[str, Any] | None = None) -> bytes:
     """The segment's bytes: the `aip` line first when given, then one line per event."""
-    lines = [{"aip": aip}] if aip is not None else []
+    lines: list[dict[str, Any]] = [{"aip": aip}] if aip is not None else []
     lines += [{"aip_id": aip_id, "event": _event_dict(event)} for aip_id, event in entries]
     return "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n" for line in lines).encode("utf-8")
 
