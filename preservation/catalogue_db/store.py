@@ -82,7 +82,26 @@ class DjangoCatalogue(RetentionStore):
         version: AipVersion | None = None,
         identifications: Sequence[IdentificationRecord] = (),
     ) -> None:
-        """Record a new AIP with everything about it in one transaction (after every replica is in place)."""
+        """Record a new AIP with everything about it in one transaction (after every replica is in place); its rows
+        and events go into the event journal first."""
+        self._record_aip(aip, replicas, files, events, version, identifications,
+                         journal=_ingest_entry(aip, files, version, identifications))
+
+    def restore_aip(self, aip: AipRecord, replicas: Sequence[ReplicaRecord], files: Sequence[FileRecord],
+                    events: Sequence[PremisEvent], version: AipVersion | None,
+                    identifications: Sequence[IdentificationRecord]) -> None:
+        """Record an AIP as read back from the storage locations (`edepot catalogue rebuild`): as `record_ingest`,
+        but not journalled again."""
+        self._record_aip(aip, replicas, files, events, version, identifications, journal=None)
+
+    def restore_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+        """Events read back from the journal, recorded without journalling them again."""
+        with self._atomic():
+            self._insert_events(aip_id, events, journalled=False)
+
+    def _record_aip(self, aip: AipRecord, replicas: Sequence[ReplicaRecord], files: Sequence[FileRecord],
+                    events: Sequence[PremisEvent], version: AipVersion | None,
+                    identifications: Sequence[IdentificationRecord], *, journal: dict[str, Any] | None) -> None:
         with self._atomic():
             self._objects(m.Aip).create(
                 aip_id=aip.aip_id, sip_digest=aip.sip_digest, record_id=aip.record_id, title=aip.title,
@@ -94,7 +113,7 @@ class DjangoCatalogue(RetentionStore):
             self._bulk(m.File, [m.File(aip_id=f.aip_id, path=f.path, role=f.role, size=f.size, sha256=f.sha256,
                                        puid=f.puid, format_name=f.format_name, mime_type=f.mime_type)
                                 for f in files])
-            self._insert_events(aip.aip_id, events, aip=_ingest_entry(aip, files, version, identifications))
+            self._insert_events(aip.aip_id, events, aip=journal, journalled=journal is not None)
             if version is not None:
                 self._objects(m.AipVersion).create(aip_id=version.aip_id, version=version.version,
                                                    previous_aip_id=version.previous_aip, first_aip=version.first_aip)
@@ -114,9 +133,11 @@ class DjangoCatalogue(RetentionStore):
             self._insert_events(aip_id, events)
 
     def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent], *,
-                       aip: dict[str, Any] | None = None) -> None:
-        """Every event goes into the catalogue here, after it went into the event journal of every location."""
-        self.event_journal().write([(aip_id, e) for e in events], aip=aip)
+                       aip: dict[str, Any] | None = None, journalled: bool = True) -> None:
+        """Every event goes into the catalogue here, after it went into the event journal of every location
+        (unless it was read back from the journal)."""
+        if journalled:
+            self.event_journal().write([(aip_id, e) for e in events], aip=aip)
         self._bulk(m.Event, [
             m.Event(event_id=e.identifier, aip_id=aip_id, type=e.type, date_time=e.date_time, outcome=e.outcome,
                     detail=e.detail, outcome_detail=e.outcome_detail, agents=list(e.agents),
