@@ -45,9 +45,10 @@ class RebuildResult:
     events: int = 0
     divergence: list[str] = field(default_factory=list)
     not_rebuilt: list[str] = field(default_factory=list)
+    destroyed: list[str] = field(default_factory=list)  # AIPs the journal shows destroyed (no tombstone rebuilt)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"catalogue": self.catalogue, "aips": self.aips, "events": self.events,
+        return {"catalogue": self.catalogue, "aips": self.aips, "events": self.events, "destroyed": self.destroyed,
                 "divergence": self.divergence, "not_rebuilt": self.not_rebuilt}
 
 
@@ -91,8 +92,11 @@ def rebuild_catalogue(config: Config) -> RebuildResult:
             result.events += len(ordered)
         catalogue.restore_events(None, sorted(by_aip.get(None, []), key=lambda e: e.date_time))
         result.events += len(by_aip.get(None, []))
-        gone = sorted(a for a in by_aip if a is not None and a not in set(result.aips))
-        result.not_rebuilt += [f"{a}: events in the journal, but no bag in any location" for a in gone]
+        for aip_id in sorted(a for a in by_aip if a is not None and a not in set(result.aips)):
+            if any(e.type == "deaccession" for e in by_aip[aip_id]):
+                result.destroyed.append(aip_id)
+            else:
+                result.not_rebuilt.append(f"{aip_id}: events in the journal, but no bag in any location")
         return result
     finally:
         catalogue.close()
