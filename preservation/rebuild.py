@@ -73,8 +73,11 @@ def rebuild_catalogue(config: Config) -> RebuildResult:
         by_aip: dict[str | None, list[PremisEvent]] = {}
         for aip_id, event in reading.events.values():
             by_aip.setdefault(aip_id, []).append(event)
-        found = sorted(set().union(*held.values()),
-                       key=lambda a: (reading.aips.get(a, {}).get("created", ""), a))
+        def ingested(aip_id: str) -> tuple[str, int, str]:  # a version after the one it follows
+            row = reading.aips.get(aip_id) or {}
+            return row.get("created", ""), (row.get("version") or [1])[0], aip_id
+
+        found = sorted(set().union(*held.values()), key=ingested)
         for aip_id in found:
             row = reading.aips.get(aip_id)
             if row is None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from edepot.cli import main
+from ingest.pipeline import ingest
 from kernel.config import Config
 from preservation.catalogue import Catalogue, open_catalogue
 from preservation.catalogue_db.database import sqlite_path
@@ -39,8 +40,9 @@ def rebuild(config: Config, capsys: pytest.CaptureFixture[str]) -> tuple[int, di
 
 def test_a_deleted_catalogue_is_rebuilt_from_the_locations(config: Config, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    due, _token = ingest_record(config, tmp_path)
     kept, _token = ingest_record(config, tmp_path, {"waardering": "B"})
+    second = ingest(next(tmp_path.glob("sip-*")), config, new_version=True)
+    due, _token = ingest_record(config, tmp_path)
     acting(config, "W. Woo").place_hold(kept.record_id, reason="Woo-verzoek")  # events after ingest
     beheer = acting(config, "B. Beheer")
     drawn = beheer.draw_up_destruction_list()
@@ -50,7 +52,8 @@ def test_a_deleted_catalogue_is_rebuilt_from_the_locations(config: Config, tmp_p
     catalogue = open_catalogue(config.catalogue_url)
     before = snapshot(catalogue)
     catalogue.close()
-    assert [a.aip_id for a in before["aips"]] == [kept.aip_id]
+    assert [a.aip_id for a in before["aips"]] == [kept.aip_id, second.aip_id]
+    assert [v.version for v in before["versions"][second.aip_id]] == [1, 2]
     assert {"hold", "ingestion", "replication"} <= {e.type for _a, e in before["events"]}
 
     code, _report = rebuild(config, capsys)
@@ -58,7 +61,7 @@ def test_a_deleted_catalogue_is_rebuilt_from_the_locations(config: Config, tmp_p
     sqlite_path(config.catalogue_url).unlink()
     code, report = rebuild(config, capsys)
     assert code == 0, report
-    assert report["aips"] == [kept.aip_id] and report["destroyed"] == [due.aip_id] and report["divergence"] == []
+    assert report["aips"] == [kept.aip_id, second.aip_id] and report["destroyed"] == [due.aip_id] and report["divergence"] == []
     assert snapshot(open_catalogue(config.catalogue_url)) == before
 
 
