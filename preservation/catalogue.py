@@ -191,14 +191,17 @@ class Catalogue(Protocol):
     def scrub(self) -> None: ...
 
 
-def open_catalogue(url: str) -> Catalogue:
-    """The catalogue behind a URL: `sqlite:////abs/path.sqlite` (four slashes for an absolute path).
+def open_catalogue(url: str, *, afresh: bool = False) -> Catalogue:
+    """The catalogue behind a URL: `sqlite:////abs/path.sqlite` (four slashes for an absolute path); `afresh`:
+    as it is now, whatever this process had open there before (a catalogue removed or replaced since).
 
     Sets Django up on first use; E111 when the catalogue was written by another edepot version.
     """
-    from preservation.catalogue_db.database import ensure_django
+    from preservation.catalogue_db.database import ensure_django, forget
 
     ensure_django()
+    if afresh:
+        forget(url)
     from preservation.catalogue_db.store import DjangoCatalogue
 
     return DjangoCatalogue(url)

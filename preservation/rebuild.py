@@ -30,7 +30,6 @@ from preservation.catalogue import (
     ReplicaStatus,
     open_catalogue,
 )
-from preservation.catalogue_db.database import forget
 from preservation.event_journal import read_journals
 from preservation.metadata.premis import PremisEvent, parse_premis_events
 from preservation.storage import LocalDirectoryLocation, open_locations, register_locations
@@ -56,8 +55,7 @@ def rebuild_catalogue(config: Config) -> RebuildResult:
     """Rebuild the catalogue at the configuration's URL from the configured storage locations; InputError when that
     catalogue holds AIPs already (it is never merged into: move it aside first)."""
     locations = open_locations(config.storage_locations, config)
-    forget(config.catalogue_url)  # the catalogue as it is now (a lost one may have been open in this process)
-    catalogue = open_catalogue(config.catalogue_url)
+    catalogue = open_catalogue(config.catalogue_url, afresh=True)  # a lost one may have been open in this process
     try:
         if catalogue.aips():
             raise InputError(f"the catalogue {config.catalogue_url} holds AIPs: a rebuild makes a new one",
