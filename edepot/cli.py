@@ -34,7 +34,8 @@ from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fa
 from kernel.version import edepot_version
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade, catalogue, people)
+AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade, people,
+         catalogue)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one edepot command; returns the process exit code."""
     parser = build_parser()

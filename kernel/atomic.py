@@ -147,3 +147,25 @@ def publish_directory(staged: Path, target: Path, *, files_durable: bool = False
     fsync_tree(staged, files=not files_durable)
     os.rename(staged, target)
     fsync_dir(target.parent)
+
+
+def remove_tree_durably(folder: Path, trash: Path) -> bool:
+    """Delete `folder` by first renaming it to `trash/<its name>` (one atomic step, flushed), so a crash leaves
+    it whole where it was or parked in `trash`, where the next call finishes it; `trash` goes when empty.
+    Whether anything (the folder or its parked remains) was removed."""
+    parked = trash / folder.name
+    removed = False
+    if folder.exists():
+        trash.mkdir(parents=True, exist_ok=True)
+        if parked.exists():
+            shutil.rmtree(parked)
+        os.rename(folder, parked)
+        fsync_dir(folder.parent)
+        removed = True
+    if parked.exists():
+        shutil.rmtree(parked)
+        fsync_dir(trash)
+        removed = True
+    if trash.is_dir() and not any(trash.iterdir()):
+        trash.rmdir()
+    return removed

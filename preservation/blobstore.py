@@ -57,8 +57,23 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> bool:
         """Remove the blob; whether there was one."""
 
+    def delete_aip(self, aip_id: str) -> bool:
+        """Remove every blob of the AIP as one step a crash cannot leave half done (a re-run finishes it);
+        whether anything of it was there."""
+
     def aip_ids(self) -> Iterator[str]:
         """Every AIP identifier with a bag here (the first part of keys, listed without listing every blob)."""
+
+    # the event journal (preservation/event_journal.py): immutable segments, apart from the AIPs' blobs
+    def put_segment(self, name: str, data: bytes) -> None:
+        """Write a journal segment (`<yyyy-mm>/<name>.jsonl`) once, atomically and durably; a segment is never
+        changed: writing other bytes under a name that is there raises FileExistsError."""
+
+    def get_segment(self, name: str) -> bytes:
+        """A journal segment's bytes; BlobNotFound."""
+
+    def segments(self) -> Iterator[str]:
+        """The names of every journal segment here, in order of name (of time)."""
 
 
 def aip_key(aip_id: str, path: str) -> str:

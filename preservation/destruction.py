@@ -28,7 +28,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -37,7 +36,7 @@ from typing import Any, Callable, Sequence
 
 from lxml import etree
 
-from kernel.atomic import fsync_dir, write_bytes_atomic
+from kernel.atomic import remove_tree_durably, write_bytes_atomic
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
 from preservation.blobstore import BlobStore
@@ -60,12 +59,11 @@ from preservation.retention import (
 from preservation.retention_catalogue import Approval, StoredList
 from preservation.retention_render import render_pdf
 from preservation.search_index import SearchIndex
-from preservation.storage import configured_locations
+from preservation.storage import TRASH, location_of_bag
 from preservation.unit_of_work import UnitOfWork
 
 LIST_SCHEMA = "edepot/vernietigingslijst/1"
 CERTIFICATE_NS = "urn:edepot:verklaring-van-vernietiging:1"
-TRASH = ".destroying"  # inside each storage location: a bag being removed is renamed here first
 
 Progress = Callable[[str], None]
 
@@ -322,7 +320,6 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
                                                        f"under destruction list {list_id}", person_agents(person))])
 
     step("begin", record_id, partial(_mark, catalogue, aip_ids))
-    locations = configured_locations(config, catalogue)
     snapshot: list[dict[str, Any]] = []
     for aip_id in aip_ids:
         files = [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256} for f in catalogue.files(aip_id)]
@@ -332,13 +329,14 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
                          "dips": [{"dip_id": d, "path": p} for d, p in dips]})
         # The search index first: it may read the AIP's record while it removes it.
         step("index", aip_id, partial(_remove_from_index, store.search, aip_id), aip_id)
-        bags = {loc.id: loc.bag_path(aip_id) for loc in locations}
-        for replica in replicas:
-            bags.setdefault(replica["location"], Path(replica["path"]))
-        for name, bag in sorted(bags.items()):
-            step("replica", f"{aip_id}@{name}", partial(_remove_bag, bag, aip_id), aip_id)
+        stores: dict[str, BlobStore] = {loc.id: loc for loc in store.storage}
+        for replica in replicas:  # a location no longer configured still gives up its replica
+            if replica["location"] not in stores:
+                stores[replica["location"]] = location_of_bag(Path(replica["path"]), aip_id, replica["location"])
+        for name, blobs in sorted(stores.items()):
+            step("replica", f"{aip_id}@{name}", partial(_remove_bag, blobs, aip_id), aip_id)
         for folder in sorted(config.quarantine_dir.glob(f"*/{aip_id}")):
-            step("quarantine", str(folder), partial(_remove_tree, folder, folder.name), aip_id)
+            step("quarantine", str(folder), partial(_remove_tree, folder), aip_id)
         for dip_id, path in dips:
             step("dip", dip_id, partial(_remove_dip, Path(path), dip_id), aip_id)
     tombstone = {
@@ -361,37 +359,15 @@ def _mark(catalogue: Catalogue, aip_ids: Sequence[str]) -> str | None:
     return None
 
 
-def _remove_bag(bag: Path, aip_id: str) -> str | None:
-    """Remove one replica's bag: renamed into the location's trash first (one atomic step), then deleted."""
-    if bag.name != aip_id:
-        raise RuntimeError(f"refusing to remove {bag}: not the bag of AIP {aip_id}")
-    root = bag.parent.parent
-    detail = _remove_tree(bag, aip_id, root / TRASH)
-    if bag.parent.is_dir() and not any(bag.parent.iterdir()):
-        bag.parent.rmdir()
-    return detail
+def _remove_bag(store: BlobStore, aip_id: str) -> str | None:
+    """Remove one replica: the whole AIP from one location, in one step a re-run finishes."""
+    return f"removed AIP {aip_id} from storage location {store.name}" if store.delete_aip(aip_id) else None
 
 
-def _remove_tree(folder: Path, name: str, trash: Path | None = None) -> str | None:
-    """Delete `folder` (renamed to `trash/name` first, so a crash leaves it where a re-run finds it);
+def _remove_tree(folder: Path) -> str | None:
+    """Delete `folder` (parked in a trash beside it first, so a crash leaves it where a re-run finds it);
     returns what was done, or None when there was nothing left to remove."""
-    trash = trash or folder.parent / TRASH
-    parked = trash / name
-    removed = None
-    if folder.exists():
-        trash.mkdir(parents=True, exist_ok=True)
-        if parked.exists():
-            shutil.rmtree(parked)
-        os.rename(folder, parked)
-        fsync_dir(folder.parent)
-        removed = f"removed {folder}"
-    if parked.exists():
-        shutil.rmtree(parked)
-        fsync_dir(trash)
-        removed = removed or f"removed the remains of {folder}"
-    if trash.is_dir() and not any(trash.iterdir()):
-        trash.rmdir()
-    return removed
+    return f"removed {folder}" if remove_tree_durably(folder, folder.parent / TRASH) else None
 
 
 def _remove_dip(path: Path, dip_id: str) -> str | None:

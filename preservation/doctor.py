@@ -1,8 +1,10 @@
 """`edepot doctor`: is this installation fit to work? The data directory, each storage location and the catalogue
-are checked, and the leftovers of interrupted work (preservation/leftovers.py) are listed and removed.
+are checked, the event journal is reconciled with the catalogue (preservation/event_journal.py), and the leftovers
+of interrupted work (preservation/leftovers.py) are listed and removed.
 
 Each check is one function in CHECKS that takes the configuration and whether to repair, and returns typed
-findings; a new check is one more function there. Nothing is repaired but leftovers of work that died.
+findings; a new check is one more function there. Nothing is repaired but leftovers of work that died and the
+journal (a segment copied back from another location, events of the catalogue written to it).
 """
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import sqlite3
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from kernel.config import Config
 from kernel.errors import EdepotError, InputError
+from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue, open_catalogue
 from preservation.catalogue_db.database import applied_migrations, migration_names, sqlite_path
+from preservation.event_journal import EventJournal, read_journals, restore_segments
 from preservation.leftovers import IN_USE, REMOVED, WOULD_REMOVE, clear_leftovers
 from preservation.storage import dropped_locations, open_locations
 
@@ -26,6 +30,7 @@ class Status(str, Enum):
     REMOVED = "removed"  # a leftover of interrupted work, removed
     FOUND = "found"  # a leftover of interrupted work, listed only (dry run)
     IN_USE = "in use"  # staging of a command that is running: left alone
+    RESTORED = "restored"  # a journal segment copied back from another location, or events written to the journal
     PROBLEM = "problem"  # needs an administrator; `edepot doctor` exits 1
 
 
@@ -114,6 +119,56 @@ def check_catalogue(config: Config, repair: bool) -> list[Finding]:
     return [Finding("catalogue", Status.OK, str(path), f"consistent; {len(_catalogued_aips(config))} AIP(s)")]
 
 
+def check_journal(config: Config, repair: bool) -> list[Finding]:
+    """The event journal against itself and the catalogue: a segment one location lacks is copied from another,
+    events of the catalogue missing from the journal are written to it (when repairing); copies that differ and
+    events of the journal missing from the catalogue are problems."""
+    catalogue = _open_catalogue(config)
+    if catalogue is None:
+        return []
+    try:
+        locations = open_locations(config.storage_locations, config, catalogue.locations())
+    except InputError:
+        catalogue.close()
+        return []  # check_locations says why
+    try:
+        # a location not made yet (or not mounted) is not written to: the first ingest makes it
+        return _check_journal([loc for loc in locations if loc.root.is_dir()], catalogue, repair)
+    finally:
+        catalogue.close()
+
+
+def _check_journal(locations: Sequence[BlobStore], catalogue: Catalogue, repair: bool) -> list[Finding]:
+    reading = read_journals(location for location in locations)
+    findings = [Finding("event journal", Status.PROBLEM, segment, "its copies differ between the storage locations")
+                for segment in reading.diverging]
+    findings += [Finding("event journal", Status.PROBLEM, where, "not a journal segment") for where in reading.unreadable]
+    restored = restore_segments(locations, reading) if repair else []
+    for location, names in sorted(reading.missing.items()):
+        done = [n for loc, n in restored if loc == location]
+        status = Status.RESTORED if len(done) == len(names) else Status.FOUND if not repair else Status.PROBLEM
+        findings.append(Finding("event journal", status, location,
+                                f"{len(names)} segment(s) held elsewhere were missing, e.g. {names[0]}"
+                                + (f"; {len(done)} copied back" if repair else "")))
+    events = catalogue.all_events()
+    known = {event.identifier for _aip, event in events}
+    unrecorded = sorted(set(reading.events) - known)
+    if unrecorded:
+        findings.append(Finding("event journal", Status.PROBLEM, "catalogue",
+                                f"{len(unrecorded)} event(s) of the journal are not in the catalogue, e.g. "
+                                f"{unrecorded[0]}: the catalogue lost them, or their work was undone after they "
+                                "were journalled; `edepot catalogue rebuild` restores them"))
+    unjournalled = [(aip_id, event) for aip_id, event in events if event.identifier not in reading.events]
+    if unjournalled:
+        if repair and locations:
+            EventJournal(locations).write(unjournalled)
+        findings.append(Finding("event journal", Status.RESTORED if repair and locations else Status.FOUND,
+                                "storage locations", f"{len(unjournalled)} event(s) of the catalogue were not in the "
+                                "journal" + ("; written to it now" if repair and locations else "")))
+    return findings or [Finding("event journal", Status.OK, "storage locations",
+                                f"{len(reading.events)} event(s), the same in the catalogue and every location")]
+
+
 def check_leftovers(config: Config, repair: bool) -> list[Finding]:
     """Staging of commands that were killed (removed when repairing) and of commands running now (left alone)."""
     states = {REMOVED: Status.REMOVED, WOULD_REMOVE: Status.FOUND, IN_USE: Status.IN_USE}
@@ -124,7 +179,7 @@ def check_leftovers(config: Config, repair: bool) -> list[Finding]:
     return findings or [Finding("leftovers", Status.OK, str(config.data_dir), "no leftovers of interrupted work")]
 
 
-CHECKS: tuple[Check, ...] = (check_data_dir, check_locations, check_catalogue, check_leftovers)
+CHECKS: tuple[Check, ...] = (check_data_dir, check_locations, check_catalogue, check_journal, check_leftovers)
 
 
 def run_doctor(config: Config, *, dry_run: bool = False) -> list[Finding]:

@@ -30,6 +30,7 @@ from kernel.atomic import (
     copy_tree_durably,
     fsync_dir,
     publish_directory,
+    remove_tree_durably,
     write_bytes_atomic,
     write_stream_atomic,
 )
@@ -42,6 +43,8 @@ if TYPE_CHECKING:  # the catalogue's types only: importing it costs every comman
     from preservation.catalogue import Catalogue, LocationRecord
 
 MARKER = ".edepot-location.json"  # a location's identity and name, written into it once
+TRASH = ".destroying"  # a bag being removed is renamed here first
+JOURNAL = "journal"  # the event journal's segments (preservation/event_journal.py)
 
 
 class StorageLocation(BlobStore, Protocol):
@@ -182,6 +185,50 @@ class LocalDirectoryLocation:
         fsync_dir(path.parent)
         return True
 
+    def delete_aip(self, aip_id: str) -> bool:
+        """Remove the AIP's bag: renamed into the location's trash first (one atomic step), then deleted."""
+        if not aip_id or aip_id.startswith(".") or "/" in aip_id:
+            raise ValueError(f"not an AIP identifier: {aip_id!r}")
+        bag = self.bag_path(aip_id)
+        removed = remove_tree_durably(bag, self.root / TRASH)
+        if bag.parent.is_dir() and not any(bag.parent.iterdir()):
+            bag.parent.rmdir()
+        return removed
+
+    # -- the event journal: <root>/journal/<yyyy-mm>/<segment>.jsonl
+
+    def put_segment(self, name: str, data: bytes) -> None:
+        """Write the segment once, atomically and fsynced; FileExistsError for other bytes under its name."""
+        path = self._segment_path(name)
+        if path.is_file():
+            if path.read_bytes() != data:
+                raise FileExistsError(errno.EEXIST, "a journal segment is never changed", str(path))
+            return
+        write_bytes_atomic(path, data)
+
+    def get_segment(self, name: str) -> bytes:
+        """The segment's bytes; BlobNotFound."""
+        try:
+            return self._segment_path(name).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise BlobNotFound(f"{JOURNAL}/{name}") from None
+
+    def segments(self) -> Iterator[str]:
+        """Every segment's name, by month and then by name."""
+        journal = self.root / JOURNAL
+        if not journal.is_dir():
+            return
+        for month in sorted(journal.iterdir()):
+            if month.is_dir() and not month.name.startswith("."):
+                yield from (f"{month.name}/{p.name}" for p in sorted(month.iterdir())
+                            if p.suffix == ".jsonl" and not p.name.startswith(".") and p.is_file())
+
+    def _segment_path(self, name: str) -> Path:
+        month, _, file = name.partition("/")
+        if not month or not file.endswith(".jsonl") or "/" in file or month.startswith(".") or file.startswith("."):
+            raise ValueError(f"not a journal segment: {name!r}")
+        return self.root / JOURNAL / month / file
+
     def _blob_path(self, key: str) -> Path:
         return Path(self._blob_file(key))
 
@@ -192,6 +239,15 @@ class LocalDirectoryLocation:
         if not aip_id or aip_id.startswith(".") or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"not a blob key: {key!r}")
         return f"{self.root}/{aip_id[:2]}/{aip_id}/{relative}"
+
+
+def location_of_bag(bag: Path, aip_id: str, identity: str) -> LocalDirectoryLocation:
+    """The location (`identity`) whose folder holds `bag` as the bag of `aip_id`, for a replica recorded at a path
+    on a location no longer configured; ValueError when `bag` is not where that AIP's bag would be."""
+    location = LocalDirectoryLocation(root=bag.parent.parent, id=identity, name=identity)
+    if location.bag_path(aip_id) != bag:
+        raise ValueError(f"refusing to touch {bag}: not the bag of AIP {aip_id}")
+    return location
 
 
 def open_locations(roots: Sequence[Path], config: Config | None = None,
@@ -276,6 +332,17 @@ def register_locations(locations: Sequence[LocalDirectoryLocation], catalogue: C
                     {"id": location.id, "name": location.name}, ensure_ascii=False).encode("utf-8") + b"\n")
             except OSError:
                 pass
+
+
+def registered_locations(known: Sequence[LocationRecord]) -> list[LocalDirectoryLocation]:
+    """The locations the catalogue registered (`known`) whose folder is there and holds their identity: where the
+    catalogue writes its event journal (a folder not mounted, or taken by another location, is left alone)."""
+    found = []
+    for record in known:
+        marker = _read_marker(Path(record.root)) if record.root else None
+        if marker is not None and marker["id"] == record.location_id:
+            found.append(LocalDirectoryLocation(root=Path(record.root), id=record.location_id, name=record.name))
+    return found
 
 
 def dropped_locations(locations: Sequence[LocalDirectoryLocation], catalogue: Catalogue

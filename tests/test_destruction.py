@@ -22,6 +22,7 @@ from ingest.pipeline import IngestResult, ingest
 from ingest.sip import create_sip
 from kernel.config import Config
 from kernel.errors import InputError, NoActingPerson, NotFound
+from preservation.blobstore import BlobStore
 from preservation.catalogue import AipState, Catalogue, open_catalogue
 from preservation.catalogue_db.database import sqlite_path
 from preservation.fixity import run_fixity
@@ -255,11 +256,11 @@ def test_interrupted_destruction_completes_and_touches_nothing_else(config: Conf
 
         real_remove, calls = destruction._remove_bag, []
 
-        def crash_on_second_replica(bag: Path, aip_id: str) -> str | None:
-            calls.append(bag)
+        def crash_on_second_replica(store: BlobStore, aip_id: str) -> str | None:
+            calls.append(store.id)
             if len(calls) == 2:
                 raise RuntimeError("power cut")
-            return real_remove(bag, aip_id)
+            return real_remove(store, aip_id)
 
         monkeypatch.setattr(destruction, "_remove_bag", crash_on_second_replica)
         with pytest.raises(RuntimeError, match="power cut"):

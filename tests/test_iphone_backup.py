@@ -243,3 +243,33 @@ def test_the_command_line_asks_for_the_password_and_never_shows_it(backups: dict
     none = subprocess.run([*EDEPOT, "sip", "conversations", str(backups["encrypted"])], env=env,
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert none.returncode == 2 and "EDEPOT_BACKUP_PASSWORD" in none.stderr
+
+
+def test_one_sip_of_an_encrypted_backup_derives_its_key_and_asks_for_its_password_once(
+        backups: dict[str, Path], config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iphone_backup_decrypt import utils
+
+    import edepot.commands as adapter
+    from ingest.sources import iphone_layout
+
+    monkeypatch.setattr(iphone_layout, "_UNLOCKED", iphone_layout.OrderedDict())
+    derived: list[int] = []
+    unlock = utils.BackupKeyBag.unlock_with_passphrase
+
+    def counted(self: object, passphrase: bytes) -> object:  # the real derivation, counted
+        derived.append(1)
+        return unlock(self, passphrase)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(utils.BackupKeyBag, "unlock_with_passphrase", counted)
+    create_sip([backups["encrypted"]], tmp_path / "sip", config, parse=options_for("encrypted"),
+               options=SipOptions(conversation="chat-iMessage_+_chat000001"))
+    assert len(derived) == 1
+    with pytest.raises(WrongBackupPassword):  # another password is tried, never taken from the cache
+        parse_all_exports([backups["encrypted"]], ParseOptions(password=lambda _name: "fout"))
+    asked: list[str] = []
+    monkeypatch.delenv(adapter.BACKUP_PASSWORD_VARIABLE, raising=False)
+    monkeypatch.setattr(adapter, "_asked", {})
+    monkeypatch.setattr(adapter.sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(adapter.getpass, "getpass", lambda prompt: asked.append(prompt) or "Wethouder-2024")
+    assert adapter.backup_password("encrypted") == adapter.backup_password("encrypted") == "Wethouder-2024"
+    assert len(asked) == 1

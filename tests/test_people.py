@@ -215,6 +215,9 @@ def test_four_eyes_are_registered_people_with_their_own_tokens_and_roles(depot: 
     assert code == 2 and "E115" in err
     destroyed = depot.ok("B. Twee", "retention", "destroy", list_id)
     assert destroyed["destroyed"] == [depot.records["twee"]]
+    assert depot.ok("B. Twee", "retention", "show", "--record", depot.records["twee"])["tombstone"]
+    code, _, err = depot.run("A. Een", "retention", "show", "--record", depot.records["twee"])
+    assert code == 2 and "E105" in err  # a destroyed record stays its organisation's
 
 
 def test_the_audit_log_holds_every_action_and_stays_append_only(depot: Depot) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ingest.sources import ParseOptions
 
 BACKUP_PASSWORD_VARIABLE = "EDEPOT_BACKUP_PASSWORD"
+_asked: dict[str, str] = {}  # backup → the password typed for it, for this command's process only
 
 
 def open_depot(args: "argparse.Namespace", config: "Config", *, by: str | None = None) -> "Depot":
@@ -46,7 +47,10 @@ def backup_password(backup: str) -> str:
     given = os.environ.get(BACKUP_PASSWORD_VARIABLE)
     if given:
         return given
+    if backup in _asked:  # one command opens a backup several times: ask once
+        return _asked[backup]
     if not sys.stdin.isatty():
         raise InputError(f"{backup} is an encrypted backup and no password was given",
                          hint=f"set ${BACKUP_PASSWORD_VARIABLE}, or run the command on a terminal to be asked")
-    return getpass.getpass(f"password of the encrypted backup {backup}: ")
+    _asked[backup] = getpass.getpass(f"password of the encrypted backup {backup}: ")
+    return _asked[backup]

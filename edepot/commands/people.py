@@ -129,5 +129,5 @@ def cmd_audit(args: argparse.Namespace, config: Config) -> int:
     emit(args, {"entries": [e.to_dict() for e in entries]},
          "\n".join(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.person or '-'}  {e.action}  {e.target}  "
                    f"{e.organisation or '-'}  {e.outcome}{'  ' + e.detail if e.detail else ''}"
-                   f"  [{e.address or 'address dropped'}]" for e in entries) or "the audit log is empty")
+                   f"  [{e.address or 'no address'}]" for e in entries) or "the audit log is empty")
     return 0

@@ -226,12 +226,14 @@ class DepotBase:
         reach = self.reach(action)
         if reach is None:
             return items
-        owner = {a.record_id: a.organisation for a in self.catalogue.aips()}
+        owner = {a.record_id: a.organisation for a in self.catalogue.aips(include_gone=True)}
         return [i for i in items if owner.get(i.record_id, "") in reach]
 
     def record_organisations(self, record: str) -> list[str]:
-        """The organisations of the AIPs a record kenmerk or AIP id names (none: it is not in the catalogue)."""
-        return sorted({a.organisation for a in self.catalogue.aips() if record in (a.aip_id, a.record_id)})
+        """The organisations of the AIPs a record kenmerk or AIP id names, destroyed ones too (none: it is not in
+        the catalogue)."""
+        return sorted({a.organisation for a in self.catalogue.aips(include_gone=True)
+                       if record in (a.aip_id, a.record_id)})
 
     def authorise_record(self, action: str, record: str) -> Person:
         """The acting person, allowed to `action` on the record (kenmerk or AIP id); NotFound for a record of an

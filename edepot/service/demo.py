@@ -67,7 +67,7 @@ def run_demo(config: Config, *, user: str | None = None, exports: list[Path] | N
     stamp = config.clock().strftime("%Y%m%dT%H%M%S")
     sip = create_sip(chosen, config.data_dir / "sips" / f"sip-{stamp}", config)
     person = demo_person(config, user)
-    with Depot(config, person=person) as depot:
+    with Depot(config, person=person, address="edepot demo") as depot:
         aip = depot.ingest(sip.path, on_stage=on_stage)
         fixity = depot.run_fixity([aip.aip_id]).report
         dip = depot.create_dip(DipOrder(records=(aip.aip_id,)), out=config.data_dir / "dips" / f"dip-{stamp}")

@@ -110,11 +110,11 @@ class PeopleService(DepotBase):
         """The audit log, oldest first, with filters; a reader serving some organisations only sees entries of
         those organisations and their own."""
         reach = self.reach("read the audit log")
-        reader = self.identified("reading the audit log").name
         entries = self.store.directory.audit_log(person=person, action=action, organisation=organisation,
                                                  since=since, until=until)
         if reach is None:
             return entries
+        reader = self.identified("reading the audit log").name
         return [e for e in entries if e.organisation in reach or person_key(e.person) == person_key(reader)]
 
     def _grant_of(self, role: str, organisation: str | None) -> RoleGrant:

@@ -28,6 +28,7 @@ import sqlite3
 import struct
 import tempfile
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,11 @@ _FILE_ID = re.compile(r"^[0-9a-f]{40}$")
 _FILES_COLUMNS = {"fileID", "domain", "relativePath", "flags", "file"}
 
 PasswordSource = Callable[[str], str]  # the backup's name → its password, asked when needed
+# The unlocked key bags of this process, by backup folder, key bag and password digest: one `sip create` opens a
+# backup several times (reading, media, the rows extract), and each unlock is a slow key derivation (iOS asks
+# ten million rounds). Kept in memory only, for the few most recent backups.
+_UNLOCKED: "OrderedDict[tuple[str, str, str], Any]" = OrderedDict()
+_UNLOCKED_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -199,9 +205,15 @@ class OpenedBackup:
         if password is None:
             raise InputError(f"{self.root.name} is an encrypted backup and no password was given",
                              hint="give the backup's password", remedy="backup-password")
+        given = password(self.root.name).encode("utf-8")
+        cache_key = (str(self.root.resolve()), hashlib.sha256(bytes(self.manifest.get("BackupKeyBag", b""))).hexdigest(),
+                     hashlib.sha256(given).hexdigest())
+        if cache_key in _UNLOCKED:
+            self._keybag = _UNLOCKED[cache_key]
+            return
         try:
             keybag = utils.BackupKeyBag(self.manifest["BackupKeyBag"])
-            unlocked = keybag.unlock_with_passphrase(password(self.root.name).encode("utf-8"))
+            unlocked = keybag.unlock_with_passphrase(given)
         except (KeyError, ValueError, TypeError, struct.error) as error:
             if isinstance(error, UnsafeBackupError):
                 raise UnknownBackupLayout(f"the key bag of {self.root.name} asks for an unsafe key derivation: {error}") from None
@@ -210,6 +222,9 @@ class OpenedBackup:
             raise WrongBackupPassword(f"the password does not open the encrypted backup {self.root.name}",
                                       hint="give the password that was set when the backup was made")
         self._keybag = keybag
+        _UNLOCKED[cache_key] = keybag
+        while len(_UNLOCKED) > _UNLOCKED_KEPT:
+            _UNLOCKED.popitem(last=False)
 
     def _decrypted_manifest(self) -> Path:
         manifest_key = self.manifest.get("ManifestKey")

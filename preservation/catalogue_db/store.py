@@ -28,6 +28,7 @@ from preservation.catalogue import (
 from preservation.catalogue_db import models as m
 from preservation.catalogue_db.database import catalogue_alias
 from preservation.catalogue_db.retention_store import RetentionStore
+from preservation.event_journal import EventJournal
 from preservation.metadata.premis import PremisEvent
 
 BATCH = 500
@@ -43,6 +44,16 @@ class DjangoCatalogue(RetentionStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self._alias = catalogue_alias(url)
+        self._journal: EventJournal | None = None
+
+    def event_journal(self) -> EventJournal:
+        """The journal every event is written to before it is committed: the registered locations that hold their
+        identity (preservation.storage.registered_locations), looked up once."""
+        if self._journal is None or not self._journal.stores:  # none yet: perhaps registered since
+            from preservation.storage import registered_locations
+
+            self._journal = EventJournal(registered_locations(self.locations()))
+        return self._journal
 
     def close(self) -> None:
         """Close this thread's connection, unless a transaction still runs on it (the next call opens it again)."""
@@ -71,7 +82,26 @@ class DjangoCatalogue(RetentionStore):
         version: AipVersion | None = None,
         identifications: Sequence[IdentificationRecord] = (),
     ) -> None:
-        """Record a new AIP with everything about it in one transaction (after every replica is in place)."""
+        """Record a new AIP with everything about it in one transaction (after every replica is in place); its rows
+        and events go into the event journal first."""
+        self._record_aip(aip, replicas, files, events, version, identifications,
+                         journal=_ingest_entry(aip, files, version, identifications))
+
+    def restore_aip(self, aip: AipRecord, replicas: Sequence[ReplicaRecord], files: Sequence[FileRecord],
+                    events: Sequence[PremisEvent], version: AipVersion | None,
+                    identifications: Sequence[IdentificationRecord]) -> None:
+        """Record an AIP as read back from the storage locations (`edepot catalogue rebuild`): as `record_ingest`,
+        but not journalled again."""
+        self._record_aip(aip, replicas, files, events, version, identifications, journal=None)
+
+    def restore_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+        """Events read back from the journal, recorded without journalling them again."""
+        with self._atomic():
+            self._insert_events(aip_id, events, journalled=False)
+
+    def _record_aip(self, aip: AipRecord, replicas: Sequence[ReplicaRecord], files: Sequence[FileRecord],
+                    events: Sequence[PremisEvent], version: AipVersion | None,
+                    identifications: Sequence[IdentificationRecord], *, journal: dict[str, Any] | None) -> None:
         with self._atomic():
             self._objects(m.Aip).create(
                 aip_id=aip.aip_id, sip_digest=aip.sip_digest, record_id=aip.record_id, title=aip.title,
@@ -83,7 +113,7 @@ class DjangoCatalogue(RetentionStore):
             self._bulk(m.File, [m.File(aip_id=f.aip_id, path=f.path, role=f.role, size=f.size, sha256=f.sha256,
                                        puid=f.puid, format_name=f.format_name, mime_type=f.mime_type)
                                 for f in files])
-            self._insert_events(aip.aip_id, events)
+            self._insert_events(aip.aip_id, events, aip=journal, journalled=journal is not None)
             if version is not None:
                 self._objects(m.AipVersion).create(aip_id=version.aip_id, version=version.version,
                                                    previous_aip_id=version.previous_aip, first_aip=version.first_aip)
@@ -102,7 +132,12 @@ class DjangoCatalogue(RetentionStore):
         with self._atomic():
             self._insert_events(aip_id, events)
 
-    def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
+    def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent], *,
+                       aip: dict[str, Any] | None = None, journalled: bool = True) -> None:
+        """Every event goes into the catalogue here, after it went into the event journal of every location
+        (unless it was read back from the journal)."""
+        if journalled:
+            self.event_journal().write([(aip_id, e) for e in events], aip=aip)
         self._bulk(m.Event, [
             m.Event(event_id=e.identifier, aip_id=aip_id, type=e.type, date_time=e.date_time, outcome=e.outcome,
                     detail=e.detail, outcome_detail=e.outcome_detail, agents=list(e.agents),
@@ -132,10 +167,12 @@ class DjangoCatalogue(RetentionStore):
                            hint=f"see the retention entry of record {row[2]}").with_facts(destroyed_record=row[2])
         return _aip(row)
 
-    def aips(self) -> list[AipRecord]:
-        """Every AIP still kept (not destroyed or being destroyed), oldest first."""
-        rows = (self._objects(m.Aip).exclude(state__in=GONE_STATES).order_by("created", "aip_id")
-                .values_list(*_AIP_FIELDS))
+    def aips(self, *, include_gone: bool = False) -> list[AipRecord]:
+        """Every AIP still kept (not destroyed or being destroyed; with `include_gone`, those too), oldest first."""
+        rows = self._objects(m.Aip)
+        if not include_gone:
+            rows = rows.exclude(state__in=GONE_STATES)
+        rows = rows.order_by("created", "aip_id").values_list(*_AIP_FIELDS)
         return [_aip(r) for r in rows]
 
     def aips_by_last_verified(self) -> list[AipRecord]:
@@ -169,6 +206,12 @@ class DjangoCatalogue(RetentionStore):
             self._objects(m.StorageLocation).update_or_create(
                 location_id=location.location_id,
                 defaults={"name": location.name, "root": location.root, "registered": location.registered})
+        self._journal = None  # looked up again: the location may be new
+
+    def all_events(self) -> list[tuple[str | None, PremisEvent]]:
+        """Every event with the AIP it is about (None: the repository), in order of writing."""
+        rows = self._objects(m.Event).order_by("id").values_list("aip_id", *_EVENT_FIELDS)
+        return [(r[0], _event(r[1:])) for r in rows]
 
     def replicas_by_location(self) -> dict[str, int]:
         """How many replicas of AIPs still kept each location identity holds."""
@@ -239,6 +282,20 @@ class DjangoCatalogue(RetentionStore):
         """Record a DIP made of one AIP."""
         with self._atomic():
             self._objects(m.Dip).create(dip_id=dip_id, aip_id=aip_id, path=str(path), created=created)
+
+
+def _ingest_entry(aip: AipRecord, files: Sequence[FileRecord], version: AipVersion | None,
+                  identifications: Sequence[IdentificationRecord]) -> dict[str, Any]:
+    """The catalogue's rows of a newly recorded AIP, as the journal keeps them (for `edepot catalogue rebuild`)."""
+    return {
+        "aip_id": aip.aip_id, "sip_digest": aip.sip_digest, "record_id": aip.record_id, "title": aip.title,
+        "created": aip.created.isoformat(), "payload_bytes": aip.payload_bytes, "payload_files": aip.payload_files,
+        "organisation": aip.organisation,
+        "version": [version.version, version.previous_aip, version.first_aip] if version else None,
+        "files": [[f.path, f.role, f.size, f.sha256, f.puid, f.format_name, f.mime_type] for f in files],
+        "identifications": [[i.path, i.tool, i.signature_release, i.puid, i.format_name, i.format_version,
+                             i.mime_type, i.basis] for i in identifications],
+    }
 
 
 def _event(r: Sequence[Any]) -> PremisEvent:
