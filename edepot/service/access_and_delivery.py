@@ -100,9 +100,7 @@ class AccessService(DepotBase):
             raise InputError(f"the DIP would expire ({order.expires.isoformat()}) before its request date "
                              f"{on.isoformat()}")
         action = "deliver a Woo decision" if order.woo_request is not None else "make a DIP"
-        for record in order.records:
-            self.may_read_record(action, record)
-        person = self.authorise(action, [o for r in order.records for o in self.record_organisations(r)])
+        person = self.authorise(action, [o for r in order.records for o in self.may_read_record(action, r)])
         filters = order.filters or Filters()
         if order.query and order.records:
             filters = replace(filters, aip=order.records[0])

@@ -232,19 +232,17 @@ class DepotBase:
     def record_organisations(self, record: str) -> list[str]:
         """The organisations of the AIPs a record kenmerk or AIP id names, destroyed ones too (none: it is not in
         the catalogue)."""
-        return sorted({a.organisation for a in self.catalogue.aips(include_gone=True)
-                       if record in (a.aip_id, a.record_id)})
+        return sorted(self.catalogue.organisations_of(record))
 
     def authorise_record(self, action: str, record: str) -> Person:
         """The acting person, allowed to `action` on the record (kenmerk or AIP id); NotFound for a record of an
         organisation they do not serve, as for one that does not exist."""
         self.actor(action)  # nobody named: refused before anything is opened
-        self.may_read_record(action, record)
-        return self.authorise(action, self.record_organisations(record))
+        return self.authorise(action, self.may_read_record(action, record))
 
-    def may_read_record(self, action: str, record: str) -> None:
-        """Refuse (NotFound, as for a record that does not exist) a record of an organisation the acting person
-        may not `action`; in a depot where nobody is registered, reading needs no named person."""
+    def may_read_record(self, action: str, record: str) -> list[str]:
+        """The record's organisations; refused (NotFound, as for a record that does not exist) when the acting
+        person may not `action` on them. In a depot where nobody is registered, reading needs no named person."""
         organisations = self.record_organisations(record)
         reach = self.reach(action)
         if reach is not None and not set(organisations) <= reach:
@@ -252,6 +250,7 @@ class DepotBase:
                            hint="list the AIPs and records you may see").with_facts(unknown_aip=record)
         if not self._anonymous_reading():
             self.authorise(action, organisations)
+        return organisations
 
     def _anonymous_reading(self) -> bool:
         """Nobody named, in a depot where nobody is registered: reading is open to whoever runs edepot."""

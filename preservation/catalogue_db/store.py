@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from django.db import connections, transaction
+from django.db.models import Q
 
 from kernel.errors import NotFound
 from preservation.catalogue import (
@@ -174,6 +175,12 @@ class DjangoCatalogue(RetentionStore):
             rows = rows.exclude(state__in=GONE_STATES)
         rows = rows.order_by("created", "aip_id").values_list(*_AIP_FIELDS)
         return [_aip(r) for r in rows]
+
+    def organisations_of(self, record: str) -> set[str]:
+        """The organisations of the AIPs (destroyed ones too) an AIP id or record kenmerk names; empty when the
+        catalogue knows neither."""
+        return set(self._objects(m.Aip).filter(Q(aip_id=record) | Q(record_id=record))
+                   .values_list("organisation", flat=True))
 
     def aips_by_last_verified(self) -> list[AipRecord]:
         """Every AIP, least recently verified first (never verified first of all), for budgeted fixity runs."""
