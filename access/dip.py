@@ -43,7 +43,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from access import inventory, viewer
 from access.aip_files import file_of, informatieobject_file, no_intact_copy, read_verified
@@ -101,6 +101,9 @@ class DipRequest:
     context: int = 0  # messages before and after each hit that come along
     own_use: bool = False
     woo_request: str | None = None
+    # A Woo besluit: the documents decided per message settle what is delivered (withheld messages and
+    # redactions above), whatever the records' metadata says; AIP id → the seqs in scope (None: all of it).
+    besluit_scope: Mapping[str, frozenset[int] | None] | None = None
 
     @property
     def automatic(self) -> bool:
@@ -110,6 +113,19 @@ class DipRequest:
     def kind(self) -> str:
         """What the register records as the DIP's role."""
         return "own-use" if self.own_use else "woo" if self.woo_request else "requester"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A record as it is delivered (selected, redacted), with the media shown in it."""
+
+    outcome: RecordOutcome
+    conversation: Conversation
+    media: Mapping[str, Path]
+
+
+# Writes further files into a DIP's staging folder: (staging, delivered records, inventory rows) → files written.
+ExtraFiles = Callable[[Path, Sequence["Delivered"], Sequence[inventory.Row]], list["DipFile"]]
 
 
 @dataclass(frozen=True)
@@ -186,14 +202,15 @@ def create_dip(aip_id: str, out: Path, config: Config, *, store: UnitOfWork, by:
 
 
 def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWork, by: str,
-              aip_ids: Sequence[str] = (), organisations: frozenset[str] | None = None) -> DipResult:
+              aip_ids: Sequence[str] = (), organisations: frozenset[str] | None = None,
+              extra: ExtraFiles | None = None) -> DipResult:
     """Build a DIP of whole AIPs (`aip_ids`) or, without them, of a search selection (`request.query`) at `out`
     (absent or empty); it appears whole or not at all, is recorded in the access register as made by `by` and
     leaves a PREMIS dissemination event naming `by` on every AIP it delivers. AccessDenied when a named AIP is
     not open to the requester (outside a Woo request); DecisionNeeded when a Woo request's scope holds a record
     nobody decided on. A query searches only records of `organisations` (None: every organisation). The
     register entry, the events and the catalogue's DIP row are written in one transaction once the folder is
-    whole."""
+    whole. `extra` writes further files into the DIP before its manifest is made."""
     catalogue = store.catalogue
     aip_ids = resolve_aips(aip_ids, catalogue)
     out = out.resolve()
@@ -212,6 +229,8 @@ def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWo
         read = record_access_from_mdto(read_verified(informatieobject_file(files, aip_id), aip_id, store.storage))
         facts = current_facts([read], store.register)[read.record_id]
         decision = decide(facts, who)
+        if request.besluit_scope is not None:
+            decision = AccessDecision(True, "Woo-besluit: per document beoordeeld")
         if aip_ids and not decision.allowed and not request.woo_request:
             opens = f"; open from {decision.opens_on.isoformat()}" if decision.opens_on else ""
             raise AccessDenied(f"record {facts.record_id} is not open to {request.requester} on {on.isoformat()}: "
@@ -230,10 +249,11 @@ def build_dip(out: Path, request: DipRequest, config: Config, *, store: UnitOfWo
         sources.append((_Source(aip_id, facts, conversation, files, facts.archiefvormer or record.title,
                                 tuple(lost)), decision))
     if request.woo_request:
-        _refuse_undecided(sources)
+        if request.besluit_scope is None:
+            _refuse_undecided(sources)
         _hold_scope(catalogue, sources, request, by=by, now=now)
     result = _build(out, request, config, sources, selection, on=on, now=now, redactor=redactor,
-                    stores=store.storage)
+                    stores=store.storage, extra=extra)
     entry = DipEntry(result.dip_id, str(out), request.requester, request.purpose, request.kind, on, now,
                      request.expires, DipState.DELIVERED, None, _selection_record(request, redactor),
                      len(result.files))
@@ -329,7 +349,9 @@ def _selection(request: DipRequest, store: UnitOfWork, aip_ids: Sequence[str], w
     as it is delivered to them; a Woo request's scope also takes in, whole, each record whose content is
     withheld and where the query finds anything."""
     if aip_ids:
-        return {aip_id: None for aip_id in dict.fromkeys(aip_ids)}
+        scope = request.besluit_scope or {}
+        return {aip_id: set(picked) if (picked := scope.get(aip_id)) is not None else None
+                for aip_id in dict.fromkeys(aip_ids)}
     terms = parse_query(request.query or "")
     index = store.search
     records = of_organisations(store, matching_records(index, request.filters), organisations)
@@ -360,7 +382,7 @@ def _selection(request: DipRequest, store: UnitOfWork, aip_ids: Sequence[str], w
 
 def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tuple[_Source, AccessDecision]],
            selection: Mapping[str, set[int] | None], *, on: date, now: datetime, redactor: Redactor,
-           stores: Sequence[BlobStore]) -> DipResult:
+           stores: Sequence[BlobStore], extra: ExtraFiles | None = None) -> DipResult:
     clear_dip_leftovers(config)
     staging = out.parent / temporary_name(out.name, "partial")
     claim = claim_work(config.locks_dir, DIP_WORK, now.isoformat())
@@ -402,6 +424,8 @@ def _build(out: Path, request: DipRequest, config: Config, sources: Sequence[tup
         written += _write_viewer(staging, shown, request)
         rows.sort(key=lambda r: (r.record_id, r.seq or 0))
         written += inventory.write(staging, rows, _inventory_heading(request, now), now)
+        if extra is not None:
+            written += extra(staging, [Delivered(o, c, m) for o, c, _, m in shown], rows)
         dip_id = str(uuid.uuid4())
         files = _finish(staging, out, written, request, outcomes, dip_id, now, on=on,
                         redactor=redactor)
@@ -445,7 +469,7 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
             if item.seq not in known:
                 raise InputError(f"a redaction names message {item.seq}, which record {facts.record_id} does not have")
             manual.setdefault(item.seq, []).append(Passage(item.start, item.end, item.ground, "manual"))
-    withheld = {w.seq: w.ground for w in request.withhold if w.aip in (None, aip_id, facts.record_id)}
+    withheld = {w.seq: w for w in request.withhold if w.aip in (None, aip_id, facts.record_id)}
     for seq in withheld:
         if seq not in known:
             raise InputError(f"a withheld message {seq} is not in record {facts.record_id}")
@@ -457,12 +481,12 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
             continue
         sender = redactor.person(message.sender)
         if message.seq in withheld:
-            ground = withheld[message.seq]
+            withholding = withheld[message.seq]
             withheld_count += 1
             messages.append(Message(message.seq, message.timestamp, sender, MessageKind.TEXT,
-                                    f"[niet openbaar: {short_ground(ground)}]"))
-            rows.append(inventory.Row(facts.record_id, message.seq, message.timestamp, inventory.NOT_PUBLIC,
-                                      ground, 0, ""))
+                                    withholding.placeholder))
+            rows.append(inventory.Row(facts.record_id, message.seq, message.timestamp, withholding.decision,
+                                      withholding.ground, 0, withholding.note))
             continue
         redacted = redactor.text(message.text, manual.get(message.seq, ()))
         text, attachments = redacted.text, message.attachments
@@ -592,8 +616,8 @@ def _write_record(target: Path, folder: str, conversation: Conversation, media: 
                             archiefvormer=redactor.clean(archiefvormer) or "onbekend",
                             description_rows=tuple(rows), created=now, export_messages=export_messages)
     pdf = render_conversation_pdf(conversation, media, context)
-    written = [_write(target / "conversation.pdf", pdf, _join(folder, "conversation.pdf"))]
-    written.append(_write(target / "conversation.json", conversation.to_json().encode("utf-8"),
+    written = [write_file(target / "conversation.pdf", pdf, _join(folder, "conversation.pdf"))]
+    written.append(write_file(target / "conversation.json", conversation.to_json().encode("utf-8"),
                           _join(folder, "conversation.json")))
     return written
 
@@ -603,7 +627,7 @@ def _write_viewer(staging: Path, shown: Sequence[tuple[RecordOutcome, Conversati
     html = viewer.render_html([viewer.ViewerRecord(o.record_id, o.title, c, folder, media)
                                for o, c, folder, media in shown],
                               heading=_heading(request))
-    return [_write(staging / "viewer.html", html.encode("utf-8"), "viewer.html")]
+    return [write_file(staging / "viewer.html", html.encode("utf-8"), "viewer.html")]
 
 
 def _heading(request: DipRequest) -> str:
@@ -644,7 +668,7 @@ def _finish(staging: Path, out: Path, written: list[DipFile], request: DipReques
         "expires": request.expires.isoformat() if request.expires else None,
         "selection": _selection_record(request, redactor), "records": [o.to_dict() for o in outcomes],
     }
-    written.append(_write(staging / "dip.json", (json.dumps(description, ensure_ascii=False, indent=2) + "\n")
+    written.append(write_file(staging / "dip.json", (json.dumps(description, ensure_ascii=False, indent=2) + "\n")
                           .encode("utf-8"), "dip.json"))
     written.sort(key=lambda f: f.path)
     _write_inventory_txt(staging, written, request, dip_id, now, outcomes=outcomes)
@@ -656,7 +680,8 @@ def _finish(staging: Path, out: Path, written: list[DipFile], request: DipReques
     return written
 
 
-def _write(path: Path, data: bytes, place: str) -> DipFile:
+def write_file(path: Path, data: bytes, place: str) -> DipFile:
+    """Write one file the DIP makes itself (not copied from the AIP) and describe it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return DipFile(place, len(data), hashlib.sha256(data).hexdigest(), "edepot")

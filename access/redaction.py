@@ -300,8 +300,17 @@ class Withholding:
     """`--withhold [AIP:]SEQ:GROUND`: a whole message refused (niet openbaar)."""
 
     seq: int
-    ground: str
+    ground: str  # canonical grounds, ", "-separated
     aip: str | None = None
+    decision: str = "niet openbaar"  # as the inventory names it ("reeds openbaar" for a document already public)
+    note: str = ""  # shown in the message's place instead of the grounds ("opgeschort", "reeds openbaar: URL")
+
+    @property
+    def placeholder(self) -> str:
+        """What stands in the withheld message's place."""
+        if self.note:
+            return f"[{self.note}]"
+        return f"[niet openbaar: {', '.join(short_ground(g) for g in self.ground.split(', '))}]"
 
     @classmethod
     def parse(cls, spec: str) -> "Withholding":

@@ -27,6 +27,7 @@ from edepot.commands import (
     search,
     sip,
     upgrade,
+    woo,
 )
 from edepot.remedies import command_hint
 from kernel.config import Config, load_config
@@ -34,7 +35,7 @@ from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fa
 from kernel.version import edepot_version
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, doctor, upgrade, people,
+AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, woo, doctor, upgrade, people,
          catalogue)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one edepot command; returns the process exit code."""

@@ -27,6 +27,7 @@ REMEDIES = {
     "configure-operator": "--user and $EDEPOT_USER do not reach a scheduled run",
     "backup-password": "set $EDEPOT_BACKUP_PASSWORD, or run the command on a terminal to be asked",
     "token": "'edepot user token NAME' issues one; give it in $EDEPOT_TOKEN",
+    "woo-undecided": "'edepot woo show ID --undecided' lists them; 'edepot woo decide ID' decides them",
 }
 
 

@@ -419,12 +419,15 @@ def add_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: da
     return hold
 
 
-def lift_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: datetime) -> int:
-    """Lift every active hold on the record, recorded with who (`by`) and why; InputError when none is active."""
+def lift_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: datetime, *,
+              only: str | None = None) -> int:
+    """Lift every active hold on the record (only those placed for the reason `only`, when given), recorded with
+    who (`by`) and why; InputError when none is active."""
     aip_id = _newest_aip(catalogue, record_id)
-    event = premis_event("hold release", now, f"hold lifted by {by}: {reason}", "destruction may follow its schedule",
-                         person_agents(by))
-    lifted = catalogue.lift_holds(record_id, by.strip(), reason.strip(), now, aip_id, [event])
+    which = f" ({only})" if only else ""
+    event = premis_event("hold release", now, f"hold{which} lifted by {by}: {reason}",
+                         "destruction may follow its schedule unless another hold remains", person_agents(by))
+    lifted = catalogue.lift_holds(record_id, by.strip(), reason.strip(), now, aip_id, [event], only=only)
     if not lifted:
         raise InputError(f"record {record_id!r} has no active hold")
     return lifted

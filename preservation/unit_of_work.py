@@ -18,6 +18,7 @@ from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
 from preservation.directory import Directory
 from preservation.search_index import SearchIndex
+from preservation.woo_register import WooRegister
 
 if TYPE_CHECKING:
     from kernel.config import Config
@@ -42,6 +43,9 @@ class UnitOfWork(Protocol):
     @property
     def directory(self) -> Directory:
         """Organisations, people, roles, tokens and the audit log."""
+    @property
+    def woo(self) -> WooRegister:
+        """Woo requests, their scope and the decision per document."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
     def close(self) -> None:

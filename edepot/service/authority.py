@@ -42,6 +42,8 @@ RULES: dict[str, Rule] = {
     # access and delivery
     "make a DIP": Rule((ARCHIVIST, WOO_OFFICER)),
     "deliver a Woo decision": Rule((ARCHIVIST, WOO_OFFICER), credential=True),
+    "handle Woo requests": Rule((WOO_OFFICER,)),
+    "decide on Woo documents": Rule((WOO_OFFICER,), credential=True),
     "list DIPs": Rule((ARCHIVIST, WOO_OFFICER)),
     "purge DIPs": Rule((ARCHIVIST,)),
     "decide openness": Rule((ARCHIVIST,), credential=True),

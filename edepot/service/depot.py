@@ -3,6 +3,7 @@
     ingest and preservation   edepot/service/ingest_and_preservation.py
     access and delivery       edepot/service/access_and_delivery.py
     retention and holds       edepot/service/retention_and_holds.py
+    Woo requests              edepot/service/woo.py
     people and organisations  edepot/service/people.py
     who may do what           edepot/service/authority.py (the roles of each action)
 
@@ -15,10 +16,11 @@ from edepot.service.ingest_and_preservation import PreservationService
 from edepot.service.people import PeopleService
 from edepot.service.person import acting_person, acting_token
 from edepot.service.retention_and_holds import RetentionService
+from edepot.service.woo import WooService
 from kernel.config import Config
 
 
-class Depot(PreservationService, AccessService, RetentionService, PeopleService):
+class Depot(PreservationService, AccessService, RetentionService, WooService, PeopleService):
     """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
 
     @classmethod

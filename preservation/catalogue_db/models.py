@@ -435,3 +435,60 @@ class AuditEntry(models.Model):
 
     class Meta:
         db_table = "audit_log"
+
+
+# -- Woo requests: the request, its scope, a decision per document (seq 0: a whole chat as one document)
+
+
+class WooRequest(models.Model):
+    request_id = models.CharField(primary_key=True, max_length=100)
+    organisation = models.CharField(max_length=100, db_index=True)
+    requester = models.CharField(max_length=300)
+    subject = models.TextField()
+    received = models.DateField()
+    deadline = models.DateField()
+    extended = models.BooleanField(default=False)
+    state = models.CharField(max_length=30)
+    opened_by = models.CharField(max_length=300)
+    opened = models.DateTimeField()
+    suspended_since = models.DateField(null=True)
+    besluit_on = models.DateField(null=True)
+    closed_on = models.DateField(null=True)
+    besluit_path = models.TextField(null=True)
+
+    class Meta:
+        db_table = "woo_requests"
+
+
+class WooScopeEntry(models.Model):
+    entry_id = models.BigAutoField(primary_key=True)
+    request = models.ForeignKey(WooRequest, on_delete=models.CASCADE, db_column="request_id", related_name="+")
+    record_id = models.CharField(max_length=500)
+    seq = models.IntegerField()
+    context = models.BooleanField(default=False)
+    origin = models.TextField()
+    added_by = models.CharField(max_length=300)
+    added = models.DateTimeField()
+
+    class Meta:
+        db_table = "woo_scope"
+        constraints = [models.UniqueConstraint(fields=["request", "record_id", "seq"], name="woo_scope_document")]
+
+
+class WooDecision(models.Model):
+    entry_id = models.BigAutoField(primary_key=True)
+    request = models.ForeignKey(WooRequest, on_delete=models.CASCADE, db_column="request_id", related_name="+")
+    record_id = models.CharField(max_length=500)
+    seq = models.IntegerField()
+    beoordeling = models.CharField(max_length=50)
+    grounds = models.JSONField()
+    toelichting = models.TextField()
+    opgeschort = models.BooleanField(default=False)
+    link = models.TextField()
+    redactions = models.JSONField()
+    decided_by = models.CharField(max_length=300)
+    decided = models.DateTimeField()
+
+    class Meta:
+        db_table = "woo_decisions"
+        constraints = [models.UniqueConstraint(fields=["request", "record_id", "seq"], name="woo_decision_document")]

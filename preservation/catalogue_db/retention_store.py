@@ -73,11 +73,14 @@ class RetentionStore:
             self._insert_events(aip_id, events)
 
     def lift_holds(self, record_id: str, by: str, reason: str, at: datetime, aip_id: str,
-                   events: Sequence[PremisEvent]) -> int:
-        """Lift every active hold on the record; returns how many were lifted."""
+                   events: Sequence[PremisEvent], *, only: str | None = None) -> int:
+        """Lift every active hold on the record (those placed for the reason `only`, when given); returns how
+        many were lifted."""
         with self._atomic():
-            lifted: int = self._objects(m.Hold).filter(record_id=record_id, lifted_at__isnull=True).update(
-                lifted_by=by, lifted_at=at, lift_reason=reason)
+            rows = self._objects(m.Hold).filter(record_id=record_id, lifted_at__isnull=True)
+            if only is not None:
+                rows = rows.filter(reason=only)
+            lifted: int = rows.update(lifted_by=by, lifted_at=at, lift_reason=reason)
             if lifted:
                 self._insert_events(aip_id, events)
             return lifted

@@ -12,6 +12,7 @@ from preservation.catalogue_db.directory_store import DjangoDirectory
 from preservation.catalogue_db.register_store import DjangoAccessRegister
 from preservation.catalogue_db.search_store import DjangoSearchIndex, search_index_at
 from preservation.catalogue_db.store import DjangoCatalogue
+from preservation.catalogue_db.woo_store import DjangoWooRegister
 
 if TYPE_CHECKING:
     from kernel.config import Config
@@ -26,6 +27,7 @@ class DjangoUnitOfWork:
         self.catalogue = DjangoCatalogue(url)
         self.register = DjangoAccessRegister(self._alias)
         self.directory = DjangoDirectory(self._alias)
+        self.woo = DjangoWooRegister(self._alias)
         self._search: DjangoSearchIndex | None = None
         self._config = config
         self._storage: list[LocalDirectoryLocation] | None = None
