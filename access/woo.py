@@ -156,7 +156,10 @@ def read_sheet(path: Path) -> list[SheetRow]:
         raise InputError(f"cannot read {path}: {error.strerror}") from error
     if not table:
         raise InputError(f"{path} is empty")
-    header = [_HEADERS.get(" ".join(str(c or "").strip().casefold().split()), "") for c in table[0]]
+    header: list[str] = []
+    for cell in table[0]:  # the first column of each meaning counts ("ID" before "Document")
+        name = _HEADERS.get(" ".join(str(cell or "").strip().casefold().split()), "")
+        header.append("" if name in header else name)
     if "document" not in header or "beoordeling" not in header:
         raise InputError(f"{path}: the first row must name the columns ID and Beoordeling",
                          hint="and optionally Beoordelingsgrond, Toelichting, Opgeschort, Publieke link")

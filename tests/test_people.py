@@ -2,21 +2,18 @@
 two municipalities, each person acting in their own organisation with their own token; the audit log of it all."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from edepot.cli import main
 from ingest.sip import create_sip
 from kernel.config import load_config
+from tests.cli_runner import Depot
 
 CHAT_EEN = "14-03-2024 10:15 - Petra de Vries: De vergunning voor het marktplein in Een is verleend.\n"
 CHAT_GESLOTEN = "14-03-2024 11:00 - Gerrit Geheim: De vergunning voor operatie ijsvogel blijft geheim.\n"
@@ -34,44 +31,6 @@ PEOPLE = {  # name → roles
     "O. Zoeker": ["researcher"],
     "P. Vergund": ["researcher"],
 }
-
-
-@dataclass
-class Depot:
-    data: Path
-    tokens: dict[str, str] = field(default_factory=dict)
-    aips: dict[str, str] = field(default_factory=dict)  # een, gesloten, twee → AIP id
-    records: dict[str, str] = field(default_factory=dict)
-    actions: int = 0
-    catalogue_url: str | None = None  # None: the data directory's SQLite file
-
-    def run(self, person: str | None, *args: str, token: str | None = None) -> tuple[int, str, str]:
-        """`edepot ARGS` as `person`, with their own token unless another is given; counts each command that
-        reached the Depot service (every one but a usage error), which the audit log must hold."""
-        env = {"EDEPOT_USER": person or "", "EDEPOT_TOKEN": token if token is not None else self.tokens.get(person or "", "")}
-        saved = {k: os.environ.get(k) for k in env}
-        out, err = io.StringIO(), io.StringIO()
-        try:
-            os.environ.update(env)
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                try:
-                    code = main(["--data-dir", str(self.data), *args])
-                except SystemExit as exit_:  # a usage error
-                    code = int(exit_.code or 0)
-                else:
-                    self.actions += 1
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        return code, out.getvalue(), err.getvalue()
-
-    def ok(self, person: str | None, *args: str) -> dict:
-        code, out, err = self.run(person, *args, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 def _sip(root: Path, name: str, chat: str, organisation: tuple[str, str], restriction: dict) -> Path:
