@@ -104,6 +104,7 @@ class DipRequest:
     # A Woo besluit: the documents decided per message settle what is delivered (withheld messages and
     # redactions above), whatever the records' metadata says; AIP id → the seqs in scope (None: all of it).
     besluit_scope: Mapping[str, frozenset[int] | None] | None = None
+    names: tuple[str, ...] = ()  # further names to redact, beside the name lists
 
     @property
     def automatic(self) -> bool:
@@ -337,7 +338,7 @@ def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conv
 def _redactor(request: DipRequest, organisation: NameList | None = None) -> Redactor:
     """The DIP's redactor: automatic detection and every name list (the organisation's too, except for the
     archive's own use)."""
-    names = [name for path in request.redact_names for name in NameList.from_file(path).names]
+    names = [name for path in request.redact_names for name in NameList.from_file(path).names] + list(request.names)
     if organisation is not None and not request.own_use:
         names += organisation.names
     return Redactor(NameList(tuple(names)) if names else None, automatic=request.automatic)

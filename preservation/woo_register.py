@@ -59,11 +59,13 @@ class ScopeEntry:
 
 @dataclass(frozen=True)
 class Redaction:
-    """A span of a message's text blacked out by a decision, on its ground."""
+    """A span of a message's text blacked out by a decision, on its ground; or, with `name`, a person's name
+    blacked out wherever it occurs in the besluit (5.1 lid 2 sub e)."""
 
     start: int
     end: int
     ground: str
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,9 @@ def test_a_woo_officer_answers_the_marktplein_request_and_nothing_closed_leaves(
     start = text.index("KANARIESPAN")
     depot.ok(OFFICER, "woo", "decide", REQUEST, "--document", "WA-2024-0101-0005", "--beoordeling",
              "Gedeeltelijk openbaar", "--ground", "5.1.2i", "--redact", f"{start}-{start + len('KANARIESPAN')}")
-    # A researcher's name and the other organisation's officer may not decide.
+    depot.ok(OFFICER, "woo", "decide", REQUEST, "--document", "WA-2024-0102-0001", "--beoordeling",
+             "Gedeeltelijk openbaar", "--ground", "5.1.2e", "--redact-name", "Ahmed")
+    # The other organisation's officer may not decide.
     code, _, err = depot.run(OTHER_OFFICER, "woo", "decide", REQUEST, "--undecided", "--beoordeling", "openbaar")
     assert code == 2 and "E105" in err
 
@@ -170,6 +172,7 @@ def test_a_woo_officer_answers_the_marktplein_request_and_nothing_closed_leaves(
     for canary in CANARY_WORDS:
         assert canary not in everything, canary
     assert b"06-12345678" not in everything  # redacted automatically, 5.1.2e
+    assert b"Ahmed" not in everything  # a name the officer redacted
     delivered = {p.name for p in (out / "documenten").iterdir()}
     assert delivered == {f"{d}.pdf" for d in ("WA-2024-0101-0001", "WA-2024-0101-0003", "WA-2024-0101-0005",
                                               "WA-2024-0102-0001", "WA-2024-0105-0001")}
@@ -195,6 +198,7 @@ def test_a_woo_officer_answers_the_marktplein_request_and_nothing_closed_leaves(
     assert report["WA-2024-0104-0001"]["Beoordelingsgrond"] == "5.1.2f; 5.1.2e"
     assert report["WA-2024-0102-0003"]["Opgeschort"] == "yes"
     assert report["WA-2024-0101-0005"]["Beoordeling"] == "Gedeeltelijk openbaar"
+    assert report["WA-2024-0102-0001"]["Beoordelingsgrond"] == "5.1.2e"
     assert depot.ok(OFFICER, "woo", "show", REQUEST)["state"] == "besluit"
     code, _, err = depot.run(OFFICER, "woo", "decide", REQUEST, "--document", "WA-2024-0101-0001",
                              "--beoordeling", "Geen openbaarmaking", "--ground", "5.2")

@@ -64,6 +64,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--link", default="", help="where a document already public is")
     p.add_argument("--redact", action="append", default=[], metavar="START-END[:GROUND]",
                    help="black out a span of the message's text (characters, end exclusive)")
+    p.add_argument("--redact-name", action="append", default=[], metavar="NAME",
+                   help="black out this person's name wherever it occurs in the besluit (5.1.2e)")
     p.set_defaults(handler=cmd_decide)
 
     p = actions.add_parser("besluit", parents=[common], help="make the besluit: DIP, inventarislijst, "
@@ -161,6 +163,7 @@ def cmd_unscope(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_decide(args: argparse.Namespace, config: Config) -> int:
+    from access.redaction import PERSONAL
     from access.woo import beoordeling_of, grounds_of
     from edepot.service.woo import DocumentFilter, Verdict
     from preservation.woo_register import Redaction
@@ -173,7 +176,8 @@ def cmd_decide(args: argparse.Namespace, config: Config) -> int:
         else:
             if not args.beoordeling:
                 raise InputError("give the --beoordeling, or a --sheet of decisions")
-            redactions = tuple(_redaction(spec, args.ground, Redaction) for spec in args.redact)
+            redactions = tuple(_redaction(spec, args.ground, Redaction) for spec in args.redact) + tuple(
+                Redaction(0, 0, PERSONAL, name.strip()) for name in args.redact_name if name.strip())
             verdict = Verdict(beoordeling_of(args.beoordeling), grounds_of(args.ground), args.toelichting,
                               args.opgeschort, args.link, redactions)
             which = DocumentFilter(tuple(args.document), tuple(args.record), args.date_from, args.date_to,
@@ -276,7 +280,8 @@ def _document_dict(document: Document) -> dict[str, Any]:
             "decision": None if decision is None else {
                 "beoordeling": decision.beoordeling, "grounds": list(decision.grounds),
                 "toelichting": decision.toelichting, "opgeschort": decision.opgeschort, "link": decision.link,
-                "redactions": [[r.start, r.end, r.ground] for r in decision.redactions],
+                "redactions": [{"name": r.name, "ground": r.ground} if r.name else
+                               {"start": r.start, "end": r.end, "ground": r.ground} for r in decision.redactions],
                 "decided_by": decision.decided_by, "decided": decision.decided.isoformat()}}
 
 

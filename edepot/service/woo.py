@@ -416,6 +416,7 @@ class WooService(DepotBase):
         scope: dict[str, frozenset[int] | None] = {}
         withhold: list[Withholding] = []
         manual: list[ManualRedaction] = []
+        names: list[str] = []
         for record_id in record_ids:
             own = [d for d in documents if d.record_id == record_id]
             whole = any(d.seq is None for d in own)
@@ -427,12 +428,13 @@ class WooService(DepotBase):
                 refused = decision.beoordeling in (NOT_OPEN, ALREADY_PUBLIC) or decision.opgeschort
                 for seq in seqs if refused else ():
                     withhold.append(_withholding(decision, seq, record_id))
-                for span in () if refused else decision.redactions:
+                names += [r.name for r in decision.redactions if r.name]
+                for span in () if refused else [r for r in decision.redactions if not r.name]:
                     for seq in seqs:
                         manual.append(ManualRedaction(seq, span.start, span.end, span.ground, record_id))
         order = DipRequest(requester=request.requester, purpose=f"Woo-besluit: {request.subject}",
                            on=self.now().date(), woo_request=request.request_id, besluit_scope=scope,
-                           withhold=tuple(withhold), manual=tuple(manual))
+                           withhold=tuple(withhold), manual=tuple(manual), names=tuple(dict.fromkeys(names)))
         writer = _BesluitFiles(request, documents, created=self.now())
         result = build_dip(out, order, self.config, store=self.store, by=person.name,
                            aip_ids=[aip_of[r] for r in record_ids], extra=writer)
@@ -515,11 +517,13 @@ def _restricted(document: Document) -> bool:
 
 
 def _check(document: Document, verdict: Verdict) -> None:
-    from access.woo import check_decision
+    from access.woo import PARTLY_OPEN, check_decision
 
     check_decision(verdict.beoordeling, verdict.grounds, link=verdict.link, toelichting=verdict.toelichting,
                    restricted=_restricted(document))
-    if verdict.redactions and document.seq is None:
+    if verdict.redactions and verdict.beoordeling != PARTLY_OPEN:
+        raise InputError("a decision that blacks out passages is Gedeeltelijk openbaar")
+    if any(not r.name for r in verdict.redactions) and document.seq is None:
         raise InputError("a redaction names a span of one message: decide the messages, not the whole chat")
 
 

@@ -102,7 +102,7 @@ class DjangoWooRegister:
                     request_id=d.request_id, record_id=d.record_id, seq=_seq_in(d.seq),
                     defaults={"beoordeling": d.beoordeling, "grounds": list(d.grounds), "toelichting": d.toelichting,
                               "opgeschort": d.opgeschort, "link": d.link,
-                              "redactions": [[r.start, r.end, r.ground] for r in d.redactions],
+                              "redactions": [[r.start, r.end, r.ground, r.name] for r in d.redactions],
                               "decided_by": d.decided_by, "decided": d.decided})
 
     def decisions(self, request_id: str) -> list[WooDecision]:
