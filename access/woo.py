@@ -226,7 +226,9 @@ def write_productierapport(path: Path, matter: str, rows: Sequence[ReportRow], *
     sheet.append(list(REPORT_COLUMNS))
     for row in rows:
         local = row.moment.astimezone(AMSTERDAM).replace(tzinfo=None) if row.moment else None
-        sheet.append([row.document, matter, row.document, row.thread, file_name(row.document), "chat", local,
+        found = row.beoordeling != NONE_FOUND
+        sheet.append([row.document, matter, row.document, row.thread, file_name(row.document) if found else "",
+                      "chat" if found else "", local,
                       row.beoordeling, "yes" if row.opgeschort else "", short_grounds(row.grounds), row.toelichting,
                       row.link, "", row.zaak])
         if local is not None:
@@ -237,3 +239,8 @@ def write_productierapport(path: Path, matter: str, rows: Sequence[ReportRow], *
     book.properties.creator = "edepot"
     book.properties.created = book.properties.modified = created.astimezone(AMSTERDAM).replace(tzinfo=None)
     book.save(path)
+
+
+def none_found_row(request_id: str) -> ReportRow:
+    """The one row of a besluit whose scope held no document: Geen documenten aangetroffen."""
+    return ReportRow(request_id, "", None, NONE_FOUND, False, (), "", "", "")

@@ -262,3 +262,35 @@ def test_the_productierapport_matches_its_golden_workbook(tmp_path: Path) -> Non
         ("WA-2024-0101-0001", "Openbaarmaking", "", False),
         ("WA-2024-0101-0003", "Gedeeltelijk openbaar", "5.1.1c; 5.1.2e", True),
         ("WA-2024-0104", "Reeds openbaar", "", False)]
+
+
+def test_a_whole_chat_a_picked_message_and_a_request_with_nothing_found(depot: Depot, tmp_path: Path) -> None:
+    request = "2026-042"
+    depot.ok(OFFICER, "woo", "open", request, "--requester", "K. Krant", "--subject", "beveiliging")
+    assert depot.ok(OFFICER, "woo", "scope", request, "--record", "WA-2024-0103", "--whole")["documents"] == 1
+    depot.ok(OFFICER, "woo", "scope", request, "--record", "WA-2024-0101", "--messages", "2")
+    code, _, err = depot.run(OFFICER, "woo", "scope", request, "--record", "WA-2024-0103", "--messages", "1")
+    assert code == 2 and "whole document" in err
+    code, _, err = depot.run(OFFICER, "woo", "scope", request, "--record", "WA-2024-0101", "--messages", "40")
+    assert code == 2 and "no message 40" in err
+    code, _, err = depot.run(OFFICER, "woo", "decide", request, "--document", "WA-2024-0101-0002",
+                             "--beoordeling", "Reeds openbaar")
+    assert code == 2 and "link" in err
+    depot.ok(OFFICER, "woo", "decide", request, "--document", "WA-2024-0101-0002", "--beoordeling", "Reeds openbaar",
+             "--link", "https://open.overheid.nl/documenten/42")
+    depot.ok(OFFICER, "woo", "decide", request, "--record", "WA-2024-0103", "--beoordeling", "Geen openbaarmaking",
+             "--ground", "5.1 lid 2 sub h")
+    out = tmp_path / "besluit"
+    depot.ok(OFFICER, "woo", "besluit", request, "--out", str(out))
+    assert not list((out / "documenten").iterdir())  # nothing decided open: no document delivered
+    assert b"KANARIEGESLOTEN" not in everything_in(out) and b"schetsontwerp" not in everything_in(out)
+    rows = list(openpyxl.load_workbook(out / "productierapport.xlsx").active.iter_rows(values_only=True))[1:]
+    report = {r[0]: dict(zip(REPORT_COLUMNS, r)) for r in rows}
+    assert report["WA-2024-0103"]["Beoordeling"] == "Geen openbaarmaking"
+    assert report["WA-2024-0103"]["Beoordelingsgrond"] == "5.1.2h"
+    assert report["WA-2024-0101-0002"]["Publieke link"] == "https://open.overheid.nl/documenten/42"
+
+    depot.ok(OFFICER, "woo", "open", "2026-043", "--requester", "K. Krant", "--subject", "niets")
+    depot.ok(OFFICER, "woo", "besluit", "2026-043", "--out", str(tmp_path / "leeg"))
+    rows = list(openpyxl.load_workbook(tmp_path / "leeg" / "productierapport.xlsx").active.iter_rows(values_only=True))
+    assert rows[1][0] == "2026-043" and rows[1][7] == NONE_FOUND

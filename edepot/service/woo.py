@@ -206,7 +206,7 @@ class WooService(DepotBase):
         records = self._records(request, filters)
         if not records:
             raise NotFound("no record of this request's organisation matches", hint="check the record's kenmerk")
-        terms = parse_query(query or "")
+        terms = parse_query(query) if query and query.strip() else []
         hits = self.search_index.find_messages(terms, filters, records, None)
         by_key = {r.record_key: r for r in records}
         now, origin = self.now(), _origin(query, filters, seqs, whole)
@@ -404,7 +404,10 @@ class WooService(DepotBase):
         person = self.authorise(DELIVER, [request.organisation] if request.organisation else None)
         documents = [d for d in self.documents(request_id) if not d.context]
         if not documents:
-            raise InputError(f"the scope of {request_id} holds no document", hint="add documents to the scope first")
+            result = _none_found(request, out, created=self.now())
+            self.store.woo.save_request(replace(request, state=DECIDED, besluit_on=self.now().date(),
+                                                besluit_path=str(result.path)))
+            return result
         waiting = [d.document_id for d in documents if d.decision is None]
         if waiting:
             raise DecisionNeeded(f"{len(waiting)} document(s) of {request_id} are undecided: "
@@ -536,6 +539,36 @@ def _withholding(decision: WooDecision, seq: int, record_id: str) -> Withholding
     if decision.beoordeling == ALREADY_PUBLIC:
         return Withholding(seq, "", record_id, "reeds openbaar", f"reeds openbaar: {decision.link}")
     return Withholding(seq, ", ".join(decision.grounds), record_id)
+
+
+def _none_found(request: WooRequest, out: Path, *, created: datetime) -> DipResult:
+    """The besluit of a request whose scope holds no document: productierapport.xlsx with the one row "Geen
+    documenten aangetroffen" and its manifest, published whole at `out`."""
+    import shutil
+
+    from access.dip import DipResult, write_file
+    from access.woo import none_found_row, write_productierapport
+    from kernel.atomic import publish_directory, temporary_name
+
+    out = out.resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out} already exists and is not an empty folder")
+    staging = out.parent / temporary_name(out.name, "partial")
+    staging.mkdir(parents=True)
+    try:
+        write_productierapport(staging / "rapport", request.request_id, [none_found_row(request.request_id)],
+                               created=created)
+        made = write_file(staging / "productierapport.xlsx", (staging / "rapport").read_bytes(),
+                          "productierapport.xlsx")
+        (staging / "rapport").unlink()
+        (staging / "manifest-sha256.txt").write_text(f"{made.sha256}  {made.path}\n", encoding="utf-8")
+        if out.exists():
+            out.rmdir()
+        publish_directory(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return DipResult("", "", out, (made,))
 
 
 class _BesluitFiles:
