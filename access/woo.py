@@ -213,8 +213,8 @@ class ReportRow:
     zaak: str
 
 
-def write_productierapport(path: Path, matter: str, rows: Sequence[ReportRow], *, created: datetime) -> None:
-    """productierapport.xlsx: the columns of `REPORT_COLUMNS` in that order, a row per document; Datum an Excel
+def productierapport(matter: str, rows: Sequence[ReportRow], *, created: datetime) -> bytes:
+    """productierapport.xlsx (its bytes): the columns of `REPORT_COLUMNS` in that order, a row per document; Datum an Excel
     date-time in Europe/Amsterdam local time; Opgeschort "yes" or empty; Beoordelingsgrond "5.1.1c; 5.1.2e";
     the workbook's own dates are `created`, so the same besluit gives the same cells and properties."""
     import openpyxl
@@ -238,7 +238,9 @@ def write_productierapport(path: Path, matter: str, rows: Sequence[ReportRow], *
     sheet.freeze_panes = "A2"
     book.properties.creator = "edepot"
     book.properties.created = book.properties.modified = created.astimezone(AMSTERDAM).replace(tzinfo=None)
-    book.save(path)
+    saved = io.BytesIO()
+    book.save(saved)
+    return saved.getvalue()
 
 
 def none_found_row(request_id: str) -> ReportRow:

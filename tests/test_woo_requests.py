@@ -24,8 +24,8 @@ from access.woo import (
     NONE_FOUND,
     REPORT_COLUMNS,
     ReportRow,
+    productierapport,
     read_sheet,
-    write_productierapport,
 )
 from edepot.service import Depot as Service
 from edepot.service.person import acting_person
@@ -243,7 +243,7 @@ def test_the_productierapport_matches_its_golden_workbook(tmp_path: Path) -> Non
                   "https://open.overheid.nl/documenten/1", ""),
     ]
     made = tmp_path / "productierapport.xlsx"
-    write_productierapport(made, REQUEST, rows, created=datetime.fromisoformat("2026-12-01T10:00:00+00:00"))
+    made.write_bytes(productierapport(REQUEST, rows, created=datetime.fromisoformat("2026-12-01T10:00:00+00:00")))
 
     def cells(path: Path) -> list[list[object]]:
         sheet = openpyxl.load_workbook(path).active

@@ -547,7 +547,7 @@ def _none_found(request: WooRequest, out: Path, *, created: datetime) -> DipResu
     import shutil
 
     from access.dip import DipResult, write_file
-    from access.woo import none_found_row, write_productierapport
+    from access.woo import none_found_row, productierapport
     from kernel.atomic import publish_directory, temporary_name
 
     out = out.resolve()
@@ -556,11 +556,9 @@ def _none_found(request: WooRequest, out: Path, *, created: datetime) -> DipResu
     staging = out.parent / temporary_name(out.name, "partial")
     staging.mkdir(parents=True)
     try:
-        write_productierapport(staging / "rapport", request.request_id, [none_found_row(request.request_id)],
-                               created=created)
-        made = write_file(staging / "productierapport.xlsx", (staging / "rapport").read_bytes(),
+        made = write_file(staging / "productierapport.xlsx",
+                          productierapport(request.request_id, [none_found_row(request.request_id)], created=created),
                           "productierapport.xlsx")
-        (staging / "rapport").unlink()
         (staging / "manifest-sha256.txt").write_text(f"{made.sha256}  {made.path}\n", encoding="utf-8")
         if out.exists():
             out.rmdir()
@@ -585,7 +583,7 @@ class _BesluitFiles:
                  ) -> list[DipFile]:
         from access.dip import write_file
         from access.woo import DELIVERED as OPEN_ONES
-        from access.woo import OPEN, PARTLY_OPEN, ReportRow, file_name, write_productierapport
+        from access.woo import OPEN, PARTLY_OPEN, ReportRow, file_name, productierapport
 
         shown = {d.outcome.record_id: d for d in delivered}
         row_of = {(r.record_id, r.seq): r for r in rows}
@@ -608,11 +606,9 @@ class _BesluitFiles:
         (staging / "documenten").mkdir(exist_ok=True)
         with ThreadPoolExecutor(max_workers=2) as pool:
             written = list(pool.map(lambda job: self._render(*job), jobs))
-        target = staging / "productierapport.xlsx"
-        write_productierapport(target, self.request.request_id, report, created=self.created)
-        data = target.read_bytes()
-        target.unlink()
-        written.append(write_file(target, data, "productierapport.xlsx"))
+        written.append(write_file(staging / "productierapport.xlsx",
+                                  productierapport(self.request.request_id, report, created=self.created),
+                                  "productierapport.xlsx"))
         return written
 
     @staticmethod
