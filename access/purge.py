@@ -5,8 +5,8 @@ daily, e.g. beside the nightly fixity run) deletes the folder of every DIP whose
 records it in the access log, naming the person who purged it. A folder is only deleted when its dip.json names that same DIP, so a
 moved or reused path is never emptied by mistake (it is then logged as gone, and left alone).
 
-Destruction of a record (retention) calls `withdraw_dips_of_aip` so no delivered copy of a destroyed
-record stays behind in the DIP area.
+Destruction of a record (retention) withdraws every delivered DIP holding it (`preservation.destruction`), so
+no delivered copy of a destroyed record stays behind in the DIP area.
 
 A DIP is made in a hidden `.<name>.<hex>.partial` folder beside its place, claimed in `<data>/locks/` while it
 is made (kernel/locks.py); `clear_dip_leftovers` removes those of runs that were killed (they hold unredacted
@@ -59,17 +59,6 @@ def purge_expired(config: Config, register: AccessRegister, *, by: str, on: date
 def clear_dip_leftovers(config: Config) -> list[Leftover]:
     """Remove the staging folders of DIPs whose making was killed; returns what was found (live ones left alone)."""
     return clear_leftovers(config, kinds={DIP_WORK})
-
-
-def withdraw_dips_of_aip(config: Config, register: AccessRegister, aip_id: str, *, reason: str,
-                         by: str) -> list[Removal]:
-    """Remove every delivered DIP holding messages of this AIP (for destruction); logged as withdrawn by `by`."""
-    removals = []
-    for entry in register.dips_holding(aip_id):
-        removal = _remove(entry, f"withdrawn: {reason}")
-        register.mark_removed(entry, DipState.WITHDRAWN, config.clock(), by, removal.note)
-        removals.append(removal)
-    return removals
 
 
 def _remove(entry: DipEntry, why: str) -> Removal:

@@ -39,6 +39,7 @@ from lxml import etree
 from kernel.atomic import remove_tree_durably, write_bytes_atomic
 from kernel.config import Config
 from kernel.errors import InputError, NotFound
+from preservation.access_register import AccessRegister, DipEntry, DipState
 from preservation.blobstore import BlobStore
 from preservation.catalogue import GONE_STATES, AipState, Catalogue
 from preservation.directory import Organisation
@@ -324,7 +325,8 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
     for aip_id in aip_ids:
         files = [{"path": f.path, "role": f.role, "size": f.size, "sha256": f.sha256} for f in catalogue.files(aip_id)]
         replicas = [{"location": r.location, "path": r.path} for r in catalogue.replicas(aip_id)]
-        dips = catalogue.dip_paths(aip_id)
+        delivered = {entry.dip_id: entry for entry in store.register.dips_holding(aip_id)}
+        dips = sorted({**dict(catalogue.dip_paths(aip_id)), **{d: e.path for d, e in delivered.items()}}.items())
         snapshot.append({"aip_id": aip_id, "files": files, "replicas": replicas,
                          "dips": [{"dip_id": d, "path": p} for d, p in dips]})
         # The search index first: it may read the AIP's record while it removes it.
@@ -338,7 +340,8 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
         for folder in sorted(config.quarantine_dir.glob(f"*/{aip_id}")):
             step("quarantine", str(folder), partial(_remove_tree, folder), aip_id)
         for dip_id, path in dips:
-            step("dip", dip_id, partial(_remove_dip, Path(path), dip_id), aip_id)
+            step("dip", dip_id, partial(_withdraw_dip, store.register, delivered.get(dip_id), Path(path), dip_id,
+                                        by=person, now=now, list_id=list_id), aip_id)
     tombstone = {
         **{k: item[k] for k in ("record_id", "title", "category", "waardering", "bewaartermijn", "start",
                                 "start_basis", "destruction_date", "dekking_begin", "dekking_eind", "why")},
@@ -368,6 +371,17 @@ def _remove_tree(folder: Path) -> str | None:
     """Delete `folder` (parked in a trash beside it first, so a crash leaves it where a re-run finds it);
     returns what was done, or None when there was nothing left to remove."""
     return f"removed {folder}" if remove_tree_durably(folder, folder.parent / TRASH) else None
+
+
+def _withdraw_dip(register: AccessRegister, entry: DipEntry | None, path: Path, dip_id: str, *, by: str,
+                  now: datetime, list_id: str) -> str | None:
+    """Remove a delivered DIP holding the destroyed record, and mark it withdrawn in the access register (logged
+    as withdrawn by `by`)."""
+    removed = _remove_dip(path, dip_id)
+    if entry is not None:
+        register.mark_removed(entry, DipState.WITHDRAWN, now, by,
+                              f"withdrawn: a record it holds was destroyed under destruction list {list_id}")
+    return removed
 
 
 def _remove_dip(path: Path, dip_id: str) -> str | None:

@@ -16,12 +16,13 @@ import pytest
 import yaml
 
 import preservation.destruction as destruction
-from access.dip import create_dip
+from access.dip import OWN_USE, DipRequest, build_dip, create_dip
 from edepot.service import Depot, Person
 from ingest.pipeline import IngestResult, ingest
 from ingest.sip import create_sip
 from kernel.config import Config
 from kernel.errors import InputError, NoActingPerson, NotFound
+from preservation.access_register import DipState
 from preservation.blobstore import BlobStore
 from preservation.catalogue import AipState, Catalogue, open_catalogue
 from preservation.catalogue_db.database import sqlite_path
@@ -309,6 +310,9 @@ def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config
     if indexed:  # the messages are now in the catalogue's file (or its WAL) as well
         assert files_holding(database_files, token.encode())
     dip = create_dip(result.aip_id, tmp_path / "delivered" / "dip", config, store=store_of(config), by=TEST_OPERATOR)
+    kept, _ = ingest_record(config, tmp_path, {"waardering": "B"})  # permanent: not on the list
+    both = build_dip(tmp_path / "delivered" / "both", DipRequest(requester=OWN_USE, purpose=OWN_USE, own_use=True),
+                     config, store=store_of(config), by=TEST_OPERATOR, aip_ids=(result.aip_id, kept.aip_id))
     (tmp_path / "delivered" / "dip" / "notes-of-the-researcher.txt").write_text("mine", encoding="utf-8")
     quarantined = config.quarantine_dir / "location-1" / result.aip_id / "data" / "stray.txt.1234"
     quarantined.parent.mkdir(parents=True)
@@ -341,7 +345,9 @@ def test_nothing_of_the_record_remains_and_the_certificate_says_what_went(config
     assert tomb is not None and tomb["title"] == result.title and tomb["category"]["code"] == "1.1"
     assert tomb["approvals"][0]["by"] == "A. Archivaris" and tomb["destroyed_by"] == "B. Beheer"
     assert {f["path"]: (f["size"], f["sha256"]) for f in tomb["aips"][0]["files"]} == destroyed_files
-    assert [d["dip_id"] for d in tomb["aips"][0]["dips"]] == [dip.dip_id]
+    assert sorted(d["dip_id"] for d in tomb["aips"][0]["dips"]) == sorted([dip.dip_id, both.dip_id])
+    states = {d.dip_id: d.state for d in store_of(config).register.dips()}
+    assert states[dip.dip_id] is DipState.WITHDRAWN and states[both.dip_id] is DipState.WITHDRAWN
     assert {"policy assignment", "appraisal", "deletion", "deaccession"} <= set(events)
     xml_path, pdf_path = outcome.certificate
     assert check_pdfa(pdf_path).ok
