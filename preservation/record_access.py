@@ -75,6 +75,7 @@ class RecordAccess:
     zaken: tuple[Zaak, ...] = ()
     classificatie: tuple[str, ...] = field(default=())  # "code label" of each
     archiefvormer: str = ""
+    archiefvormer_id: str = ""  # the archiefvormer's identificatieKenmerk (e.g. a TOOI code)
     custodians: tuple[str, ...] = ()  # whose phone or account the chat came from
     notes: tuple[str, ...] = ()  # beperkingGebruikNadereBeschrijving: free text that may quote content
     period: tuple[date | None, date | None] = (None, None)  # dekkingInTijd begin and end
@@ -86,6 +87,7 @@ class RecordAccess:
             "restriction_label": self.restriction_label,
             "zaken": [{"naam": z.naam, "kenmerk": z.kenmerk} for z in self.zaken],
             "classificatie": list(self.classificatie), "archiefvormer": self.archiefvormer,
+            "archiefvormer_id": self.archiefvormer_id,
             "custodians": list(self.custodians),
             "notes": list(self.notes), "period": [d.isoformat() if d else None for d in self.period],
         }
@@ -99,6 +101,7 @@ class RecordAccess:
             grounds=tuple(data.get("grounds", ())), restriction_label=data.get("restriction_label", ""),
             zaken=tuple(Zaak(z["naam"], z.get("kenmerk")) for z in data.get("zaken", ())),
             classificatie=tuple(data.get("classificatie", ())), archiefvormer=data.get("archiefvormer", ""),
+            archiefvormer_id=data.get("archiefvormer_id", ""),
             custodians=tuple(data.get("custodians", ())),
             notes=tuple(data.get("notes", ())),
             period=(date.fromisoformat(begin) if begin else None, date.fromisoformat(end) if end else None),
@@ -196,6 +199,7 @@ def record_access_from_mdto(document: bytes) -> RecordAccess:
         zaken=tuple(z for z in zaken if z.naam or z.kenmerk),
         classificatie=tuple(c for c in classificatie if c),
         archiefvormer=node.words("archiefvormer/verwijzingNaam"),
+        archiefvormer_id=node.words("archiefvormer/verwijzingIdentificatie/identificatieKenmerk"),
         custodians=tuple(b.words("betrokkeneActor/verwijzingNaam") for b in node.all("betrokkene")
                          if b.words("betrokkeneTypeRelatie/begripLabel") == HOUDER_TOESTEL),
         notes=tuple(n for n in dict.fromkeys(notes) if n),

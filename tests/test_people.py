@@ -223,3 +223,24 @@ def test_where_an_action_came_from_is_forgotten_after_the_keeping_period(tmp_pat
     entries = fresh.ok("Iemand", "audit")["entries"]
     assert [e["action"] for e in entries] == ["organisation add", "organisation list"]
     assert entries[0]["address"] is None and entries[1]["address"] == "werkplek 7"  # the entry itself stays
+
+
+def test_records_ingested_before_organisations_were_registered_are_assigned_by_their_archiefvormer(
+        tmp_path: Path) -> None:
+    fresh = Depot(tmp_path / "data")
+    before = fresh.ok("R. Open", "ingest", str(_sip(tmp_path, "oud", CHAT_EEN, ("gm0001", "Gemeente Een"), OPEN)))
+    stranger = fresh.ok("R. Open", "ingest", str(_sip(tmp_path, "vreemd", CHAT_TWEE, ("gm0999", "Elders"), OPEN)))
+    fresh.ok("A. Beheer", "organisation", "add", "gm0001", "--name", "Gemeente Een")
+    fresh.tokens["A. Beheer"] = fresh.ok("A. Beheer", "user", "add", "A. Beheer", "--role", "administrator")["token"]
+    fresh.tokens["A. Een"] = fresh.ok("A. Beheer", "user", "add", "A. Een", "--role", "archivist@gm0001")["token"]
+    assert fresh.ok("A. Een", "aip", "list")["aips"] == []  # nobody's yet: out of every organisation's sight
+    code, _, err = fresh.run("A. Een", "organisation", "assign")
+    assert code == 2 and "E114" in err
+    planned = fresh.ok("A. Beheer", "organisation", "assign", "--dry-run")["assignments"]
+    assert {a["aip_id"]: a["organisation"] for a in planned} == {before["aip_id"]: "gm0001", stranger["aip_id"]: ""}
+    assert fresh.ok("A. Een", "aip", "list")["aips"] == []
+    fresh.ok("A. Beheer", "organisation", "assign")
+    assert [a["aip_id"] for a in fresh.ok("A. Een", "aip", "list")["aips"]] == [before["aip_id"]]
+    assert fresh.ok("A. Beheer", "organisation", "assign")["assignments"] == [
+        {"aip_id": stranger["aip_id"], "record_id": stranger["record_id"], "archiefvormer": "Elders",
+         "organisation": ""}]

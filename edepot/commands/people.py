@@ -19,6 +19,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("organisation_id", metavar="ID", help="its identifier, e.g. the TOOI code gm0363")
     p.add_argument("--name", required=True, help='its name, e.g. "Gemeente Amsterdam"')
     p.set_defaults(handler=cmd_organisation_add)
+    p = organisation.add_parser("assign", parents=[common],
+                                help="give records ingested before organisations were registered their organisation")
+    p.add_argument("--dry-run", action="store_true", help="list what would be assigned, change nothing")
+    p.set_defaults(handler=cmd_organisation_assign)
     p = organisation.add_parser("list", parents=[common], help="list the organisations")
     p.set_defaults(handler=cmd_organisation_list)
 
@@ -62,6 +66,18 @@ def cmd_organisation_add(args: argparse.Namespace, config: Config) -> int:
     with open_depot(args, config) as depot:
         organisation = depot.add_organisation(args.organisation_id, name=args.name)
     emit(args, organisation.to_dict(), f"organisation {organisation.organisation_id}: {organisation.name}")
+    return 0
+
+
+def cmd_organisation_assign(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        found = depot.assign_records(dry_run=args.dry_run)
+    unmatched = [a for a in found if not a.organisation]
+    emit(args, {"dry_run": args.dry_run, "assignments": [a.to_dict() for a in found]},
+         "\n".join(f"{a.record_id}  {a.archiefvormer or '(geen archiefvormer)'}  → "
+                   f"{a.organisation or 'no registered organisation: left unassigned'}" for a in found)
+         + f"\n{len(found) - len(unmatched)} assigned, {len(unmatched)} left unassigned"
+         + (" (dry run: nothing changed)" if args.dry_run else ""))
     return 0
 
 

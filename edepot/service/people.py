@@ -13,13 +13,29 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from edepot.service.authority import role_named
 from edepot.service.base import DepotBase, audited
 from edepot.service.person import token_digest
-from kernel.errors import InputError
+from kernel.errors import EdepotError, InputError
 from preservation.directory import ADMINISTRATOR, AuditRecord, Organisation, RegisteredPerson, RoleGrant, person_key
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An AIP that belonged to no organisation, its archiefvormer, and the organisation it now belongs to ("": no
+    registered organisation is that archiefvormer)."""
+
+    aip_id: str
+    record_id: str
+    archiefvormer: str
+    organisation: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"aip_id": self.aip_id, "record_id": self.record_id, "archiefvormer": self.archiefvormer,
+                "organisation": self.organisation}
 
 
 class PeopleService(DepotBase):
@@ -41,6 +57,41 @@ class PeopleService(DepotBase):
         organisation = Organisation(identifier, shown)
         self.store.directory.add_organisation(organisation, by=by, at=self.now())
         return organisation
+
+    @audited("organisation assign")
+    def assign_records(self, *, dry_run: bool = False) -> list[Assignment]:
+        """Give every AIP that belongs to no organisation (ingested before organisations were registered) the
+        registered organisation its archiefvormer is (by identifier, else by name), as an administrator; AIPs
+        whose archiefvormer is no registered organisation are listed and left as they are. With `dry_run`,
+        only what would be done."""
+        from access.aip_files import informatieobject_file, read_verified
+        from preservation.record_access import record_access_from_mdto
+
+        self.authorise("administer people and organisations", everywhere=True)
+        if not self.store.directory.organisations():
+            raise InputError("no organisation is registered yet", hint="register the organisations first")
+        assignments = []
+        for aip in self.catalogue.aips(include_gone=True):
+            if aip.organisation:
+                continue
+            files = self.catalogue.files(aip.aip_id)
+            try:
+                facts = record_access_from_mdto(read_verified(informatieobject_file(files, aip.aip_id),
+                                                              aip.aip_id, self.store.storage))
+            except EdepotError:  # no intact metadata left (a destroyed AIP)
+                assignments.append(Assignment(aip.aip_id, aip.record_id, "", ""))
+                continue
+            try:
+                organisation = self.organisation_of_archiefvormer(facts.archiefvormer, facts.archiefvormer_id or None)
+            except InputError:  # an archiefvormer that is no registered organisation
+                organisation = ""
+            assignments.append(Assignment(aip.aip_id, aip.record_id, facts.archiefvormer, organisation))
+        if not dry_run:
+            with self.store.atomic():
+                for organisation in {a.organisation for a in assignments if a.organisation}:
+                    self.catalogue.assign_organisation(
+                        [a.aip_id for a in assignments if a.organisation == organisation], organisation)
+        return assignments
 
     @audited("organisation list")
     def organisations(self) -> list[Organisation]:

@@ -176,6 +176,10 @@ class DjangoCatalogue(RetentionStore):
         rows = rows.order_by("created", "aip_id").values_list(*_AIP_FIELDS)
         return [_aip(r) for r in rows]
 
+    def assign_organisation(self, aip_ids: Sequence[str], organisation: str) -> None:
+        """Give AIPs that belong to no organisation yet (ingested before organisations were registered) theirs."""
+        self._objects(m.Aip).filter(aip_id__in=list(aip_ids), organisation="").update(organisation=organisation)
+
     def organisations_of(self, record: str) -> set[str]:
         """The organisations of the AIPs (destroyed ones too) an AIP id or record kenmerk names; empty when the
         catalogue knows neither."""
