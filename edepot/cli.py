@@ -21,6 +21,7 @@ from edepot.commands import (
     fixity,
     hold,
     ingest,
+    jobs,
     parse,
     people,
     retention,
@@ -35,7 +36,7 @@ from kernel.errors import EdepotError, InputError, StorageFailure, is_storage_fa
 from kernel.version import edepot_version
 
 Handler = Callable[[argparse.Namespace, Config], int]
-AREAS = (parse, sip, ingest, fixity, dip, aip, demo, retention, hold, search, access, woo, doctor, upgrade, people,
+AREAS = (parse, sip, ingest, jobs, fixity, dip, aip, demo, retention, hold, search, access, woo, doctor, upgrade, people,
          catalogue)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one edepot command; returns the process exit code."""

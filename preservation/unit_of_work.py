@@ -17,6 +17,7 @@ from preservation.access_register import AccessRegister
 from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
 from preservation.directory import Directory
+from preservation.job_register import JobRegister
 from preservation.search_index import SearchIndex
 from preservation.woo_register import WooRegister
 
@@ -43,6 +44,9 @@ class UnitOfWork(Protocol):
     @property
     def directory(self) -> Directory:
         """Organisations, people, roles, tokens and the audit log."""
+    @property
+    def jobs(self) -> JobRegister:
+        """Long work queued for workers: its state, progress and report."""
     @property
     def woo(self) -> WooRegister:
         """Woo requests, their scope and the decision per document."""

@@ -18,6 +18,8 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("path", type=Path)
     p.add_argument("--new-version", action="store_true",
                    help="keep a SIP ingested before (or another SIP of a record held) as a new version of its AIP")
+    p.add_argument("--queue", action="store_true",
+                   help="put the ingest in the job queue (a worker does it) and print the job's id")
     p.set_defaults(handler=cmd_ingest)
     p = verbs.add_parser("trial-database", parents=[common],
                          help="write edepot's TEST ClamAV database (EICAR only) for a trial without a real one")
@@ -72,6 +74,12 @@ class _StageProgress:
 
 
 def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
+    if args.queue:
+        with open_depot(args, config) as depot:
+            job = depot.queue_ingest(args.path.resolve(), new_version=args.new_version)
+        emit(args, job.to_dict(), f"queued: job {job.job_id} (ingest of {args.path}); "
+                                  f"'edepot jobs show {job.job_id}' follows it")
+        return 0
     with open_depot(args, config) as depot, _StageProgress(args) as progress:
         result = depot.ingest(args.path.resolve(), new_version=args.new_version, on_stage=progress.stage,
                               on_progress=progress.advance)

@@ -4,6 +4,7 @@
     access and delivery       edepot/service/access_and_delivery.py
     retention and holds       edepot/service/retention_and_holds.py
     Woo requests              edepot/service/woo.py
+    jobs done by workers      edepot/service/jobs.py
     people and organisations  edepot/service/people.py
     who may do what           edepot/service/authority.py (the roles of each action)
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from edepot.service.access_and_delivery import AccessService
 from edepot.service.ingest_and_preservation import PreservationService
+from edepot.service.jobs import JobsService
 from edepot.service.people import PeopleService
 from edepot.service.person import acting_person, acting_token
 from edepot.service.retention_and_holds import RetentionService
@@ -20,7 +22,7 @@ from edepot.service.woo import WooService
 from kernel.config import Config
 
 
-class Depot(PreservationService, AccessService, RetentionService, WooService, PeopleService):
+class Depot(PreservationService, AccessService, RetentionService, WooService, JobsService, PeopleService):
     """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
 
     @classmethod

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "preservation.catalogue_db",
+    "django_tasks",
+    "django_tasks_db",
     "edepot.accounts",
     "edepot.web",
 ]
@@ -53,6 +55,7 @@ TEMPLATES = [{
 }]
 
 DATABASES = {"default": database_settings(EDEPOT_CONFIG.catalogue_url)}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the job queue, in the catalogue
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [{"NAME": f"django.contrib.auth.password_validation.{name}"} for name in (

@@ -38,6 +38,13 @@ _SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL",
 }
 
+# The job queue: Django's tasks API (the django-tasks backport) with its database backend, its table in the
+# catalogue of the data directory a process works on (`use_queue_of`).
+QUEUE_APPS = ("django_tasks", "django_tasks_db")
+QUEUE_SETTINGS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+QUEUE_ROUTER = "preservation.catalogue_db.database.QueueRouter"
+_queue_alias: str | None = None
+
 _lock = threading.RLock()
 _aliases: dict[str, str] = {}
 _template: Path | None = None
@@ -88,8 +95,10 @@ def ensure_django() -> None:
 
     if not os.environ.get("DJANGO_SETTINGS_MODULE") and not settings.configured:
         settings.configure(
-            INSTALLED_APPS=["preservation.catalogue_db"],
+            INSTALLED_APPS=["preservation.catalogue_db", *QUEUE_APPS],
             DATABASES={},
+            TASKS=QUEUE_SETTINGS,
+            DATABASE_ROUTERS=[QUEUE_ROUTER],
             USE_TZ=True,
             TIME_ZONE="UTC",
             LOGGING_CONFIG=None,
@@ -250,7 +259,12 @@ def migrate(alias: str) -> None:
     """Apply every catalogue migration not yet applied to the database behind `alias`."""
     from django.core.management import call_command
 
-    call_command("migrate", APP_LABEL, database=alias, verbosity=0, interactive=False)
+    global _queue_alias
+    before, _queue_alias = _queue_alias, alias  # the queue's own data migrations query through the router
+    try:
+        call_command("migrate", APP_LABEL, database=alias, verbosity=0, interactive=False)
+    finally:
+        _queue_alias = before
 
 
 def _create_if_absent(path: Path) -> None:
@@ -289,3 +303,23 @@ def template_catalogue() -> Path:
         del connections.settings[alias]
         _template = file
     return _template
+
+
+def use_queue_of(url: str) -> str:
+    """Make the job queue of this process the one in the catalogue at `url`; returns its alias."""
+    global _queue_alias
+    _queue_alias = catalogue_alias(url)
+    return _queue_alias
+
+
+class QueueRouter:
+    """Sends the job queue's queries to the catalogue `use_queue_of` named (Django's database router)."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        if model._meta.app_label == "django_tasks_database":
+            if _queue_alias is None:
+                raise InputError("no catalogue holds this process's job queue", hint="open a data directory first")
+            return _queue_alias
+        return None
+
+    db_for_write = db_for_read

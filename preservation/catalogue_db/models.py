@@ -492,3 +492,30 @@ class WooDecision(models.Model):
     class Meta:
         db_table = "woo_decisions"
         constraints = [models.UniqueConstraint(fields=["request", "record_id", "seq"], name="woo_decision_document")]
+
+
+# -- jobs: long work queued and done by workers (the queue itself is django_tasks_db's table)
+
+
+class Job(models.Model):
+    job_id = models.CharField(primary_key=True, max_length=100)
+    kind = models.CharField(max_length=50)
+    arguments = models.JSONField()  # never a secret
+    state = models.CharField(max_length=20, db_index=True)
+    progress = models.JSONField(default=dict)
+    report = models.JSONField(null=True)
+    error = models.TextField(default="")
+    attempts = models.IntegerField(default=0)
+    fencing = models.BigIntegerField(default=0)  # raised at every claim: a worker holding an older one may not finish
+    worker = models.CharField(max_length=200, default="")
+    lease_expires = models.DateTimeField(null=True)
+    heartbeat = models.DateTimeField(null=True)
+    task_id = models.CharField(max_length=100, default="")  # the queue entry that runs it
+    enqueued_by = models.CharField(max_length=300)
+    organisation = models.CharField(max_length=100, default="")
+    created = models.DateTimeField()
+    started = models.DateTimeField(null=True)
+    finished = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "jobs"

@@ -9,6 +9,7 @@ from django.db import connections, transaction
 
 from preservation.catalogue_db.database import catalogue_alias
 from preservation.catalogue_db.directory_store import DjangoDirectory
+from preservation.catalogue_db.job_store import DjangoJobRegister
 from preservation.catalogue_db.register_store import DjangoAccessRegister
 from preservation.catalogue_db.search_store import DjangoSearchIndex, search_index_at
 from preservation.catalogue_db.store import DjangoCatalogue
@@ -28,6 +29,7 @@ class DjangoUnitOfWork:
         self.register = DjangoAccessRegister(self._alias)
         self.directory = DjangoDirectory(self._alias)
         self.woo = DjangoWooRegister(self._alias)
+        self.jobs = DjangoJobRegister(self._alias)
         self._search: DjangoSearchIndex | None = None
         self._config = config
         self._storage: list[LocalDirectoryLocation] | None = None

@@ -1,0 +1,146 @@
+"""The Depot's rules for jobs: long work put in the queue by a person and done by a worker, as that person.
+
+Queueing is allowed to whoever may do the work itself (an ingest: a records manager or archivist of the SIP's
+organisation, checked again when the worker runs it). What a job works on is copied into the data directory's
+intake folder first (`<data>/intake/<job id>/`), never read from a path local to the machine that queued it; the
+arguments name that copy, never a secret. A worker claims a job (a new fencing token), does it as the person who
+queued it, and ends it done, failed (the SIP was refused: its own content) or error (the system failed); a job
+still queued can be cancelled, and one that failed or erred can be queued again.
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from edepot.service.base import DepotBase, audited
+from kernel.errors import EdepotError, InputError, NotFound
+from preservation.directory import ADMINISTRATOR, ARCHIVIST
+from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, JobRecord
+
+INGEST = "ingest"
+LEASE = timedelta(minutes=5)
+
+
+class JobsService(DepotBase):
+    """Jobs queued by people and done by workers."""
+
+    @audited("ingest queue")
+    def queue_ingest(self, source: Path, *, new_version: bool = False) -> JobRecord:
+        """Queue the ingest of a SIP (folder or packed file): it is copied into the intake folder and a worker
+        ingests it as the acting person. InputError when the SIP is not there."""
+        from preservation.catalogue_db.database import use_queue_of
+
+        person = self.authorise("ingest")
+        if not source.exists():
+            raise InputError(f"{source} does not exist")
+        job_id = str(uuid.uuid4())
+        intake = self.config.data_dir / "intake" / job_id
+        staged = intake.with_name(f".{job_id}.partial")
+        try:
+            if source.is_dir():
+                shutil.copytree(source, staged / source.name, symlinks=True)
+            else:
+                staged.mkdir(parents=True)
+                shutil.copy2(source, staged / source.name)
+            staged.rename(intake)
+        except OSError as error:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise InputError(f"cannot copy {source} into the intake folder: {error.strerror}") from None
+        job = JobRecord(job_id, INGEST, {"sip": f"intake/{job_id}/{source.name}", "new_version": new_version},
+                        QUEUED, person.name, "", self.now())
+        use_queue_of(self.config.catalogue_url)
+        from edepot.service.job_runner import run_job
+
+        with self.store.atomic():
+            self.store.jobs.add(job)
+            task = run_job.enqueue(str(self.config.data_dir), job_id)
+            self.store.jobs.set_task(job_id, str(task.id), QUEUED)
+        return self.store.jobs.job(job_id) or job
+
+    @audited("jobs list")
+    def jobs(self, state: str | None = None) -> list[JobRecord]:
+        """The jobs the acting person queued (everybody's for an archivist or administrator), newest first."""
+        return [j for j in self.store.jobs.jobs(state) if self._may_see(j)]
+
+    @audited("jobs show")
+    def job(self, job_id: str) -> JobRecord:
+        """One job; NotFound for a job the acting person may not see."""
+        found = self.store.jobs.job(job_id)
+        if found is None or not self._may_see(found):
+            raise NotFound(f"no job {job_id!r}", hint="list the jobs you queued")
+        return found
+
+    @audited("jobs cancel")
+    def cancel_job(self, job_id: str) -> JobRecord:
+        """Cancel a job still queued (a running one runs to its end)."""
+        found = self.job(job_id)
+        if not self.store.jobs.cancel(job_id, self.now()):
+            raise InputError(f"job {job_id} is {found.state}: only a queued job is cancelled")
+        return self.job(job_id)
+
+    @audited("jobs retry")
+    def retry_job(self, job_id: str) -> JobRecord:
+        """Queue a job that failed, erred or was cancelled once more."""
+        from preservation.catalogue_db.database import use_queue_of
+
+        found = self.job(job_id)
+        if found.state not in (FAILED, ERROR, CANCELLED):
+            raise InputError(f"job {job_id} is {found.state}: only a failed, erred or cancelled job is queued again")
+        use_queue_of(self.config.catalogue_url)
+        from edepot.service.job_runner import run_job
+
+        with self.store.atomic():
+            task = run_job.enqueue(str(self.config.data_dir), job_id)
+            self.store.jobs.set_task(job_id, str(task.id), QUEUED)
+        return self.job(job_id)
+
+    def _may_see(self, job: JobRecord) -> bool:
+        """Everybody's jobs for an archivist or administrator of every organisation; else one's own."""
+        if self._anonymous_reading():
+            return True
+        person = self.identified("follow jobs")
+        if person.roles is None:
+            return True
+        if any(g.role in (ARCHIVIST, ADMINISTRATOR) and g.organisation is None for g in person.roles):
+            return True
+        return job.enqueued_by == person.name
+
+    # -- what a worker does
+
+    def run(self, job_id: str, *, worker: str) -> JobRecord | None:
+        """Do a queued job as the person who queued it, as `worker`; None when it is no longer queued (cancelled,
+        or taken by another worker). The job ends done, failed or error, and only while this worker's fencing
+        token is still the job's."""
+        now = self.now()
+        job = self.store.jobs.claim(job_id, worker, now, now + LEASE)
+        if job is None:
+            return None
+        state, report, error = DONE, None, ""
+        try:
+            report = self._do(job)
+        except EdepotError as refused:  # the content or the request was refused: the job's own problem
+            state, error = FAILED, f"{refused.ref}: {refused.message}"
+        except Exception as failure:  # the system failed
+            state, error = ERROR, f"{type(failure).__name__}: {failure}"
+        self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
+        return self.store.jobs.job(job_id)
+
+    def _do(self, job: JobRecord) -> dict[str, Any]:
+        if job.kind == INGEST:
+            result = self.ingest(self.config.data_dir / job.arguments["sip"],
+                                 new_version=bool(job.arguments.get("new_version")))
+            shutil.rmtree(self.config.data_dir / "intake" / job.job_id, ignore_errors=True)
+            return result.to_dict()
+        raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")
+
+
+def worker_name() -> str:
+    """This worker's name: host and process."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+

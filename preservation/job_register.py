@@ -1,0 +1,77 @@
+"""The job register port: edepot's own record of long work (an ingest, later fixity runs, DIPs, besluiten) that a
+worker does: its kind and arguments (never a secret), its state, progress and report, and who claimed it with which
+fencing token. The queue that hands jobs to workers is Django's tasks API; this register is what people and the
+rules read. The implementation on Django is `preservation.catalogue_db.job_store`.
+
+States: queued → running → done (the work succeeded), failed (the content was bad: the job's own input),
+error (the system failed), cancelled (before it ran). A claim raises the job's fencing token; a worker may only
+finish a job while the token is still the one it claimed with.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+QUEUED = "queued"
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+ERROR = "error"
+CANCELLED = "cancelled"
+JOB_STATES = (QUEUED, RUNNING, DONE, FAILED, ERROR, CANCELLED)
+FINISHED = (DONE, FAILED, ERROR, CANCELLED)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job as the register keeps it."""
+
+    job_id: str
+    kind: str
+    arguments: dict[str, Any]
+    state: str
+    enqueued_by: str
+    organisation: str
+    created: datetime
+    progress: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] | None = None
+    error: str = ""
+    attempts: int = 0
+    fencing: int = 0
+    worker: str = ""
+    lease_expires: datetime | None = None
+    heartbeat: datetime | None = None
+    task_id: str = ""
+    started: datetime | None = None
+    finished: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        def moment(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {"job_id": self.job_id, "kind": self.kind, "arguments": self.arguments, "state": self.state,
+                "enqueued_by": self.enqueued_by, "organisation": self.organisation, "created": moment(self.created),
+                "progress": self.progress, "report": self.report, "error": self.error, "attempts": self.attempts,
+                "worker": self.worker, "started": moment(self.started), "finished": moment(self.finished)}
+
+
+class JobRegister(Protocol):
+    """Jobs; each method one transaction, or part of the caller's."""
+
+    def add(self, job: JobRecord) -> None:
+        """Record a new job."""
+    def job(self, job_id: str) -> JobRecord | None:
+        """The job, or None."""
+    def jobs(self, state: str | None = None) -> list[JobRecord]:
+        """Every job (in one state), newest first."""
+    def set_task(self, job_id: str, task_id: str, state: str) -> None:
+        """The queue entry that runs the job now, and its state (queued again for a retry)."""
+    def claim(self, job_id: str, worker: str, now: datetime, lease_expires: datetime) -> JobRecord | None:
+        """Take a queued job for `worker`: running, one more attempt, a new fencing token; None when it is not
+        queued (cancelled, or claimed by another)."""
+    def finish(self, job_id: str, fencing: int, state: str, now: datetime, *, report: dict[str, Any] | None,
+               error: str) -> bool:
+        """End a running job, only while `fencing` is still its token; whether it was ended."""
+    def cancel(self, job_id: str, now: datetime) -> bool:
+        """Cancel a queued job; whether it was queued."""
