@@ -2,7 +2,16 @@
 the person who queued it. Imported only once Django is set up (`ensure_django`)."""
 from __future__ import annotations
 
+import shutil
+from typing import TYPE_CHECKING, Any
+
 from django_tasks import task
+
+from kernel.errors import InputError
+
+if TYPE_CHECKING:
+    from edepot.service import Depot
+    from preservation.job_register import JobRecord
 
 
 @task()
@@ -20,5 +29,17 @@ def run_job(data_dir: str, job_id: str) -> str:
     if job is None:
         return "skipped"
     with Depot(config, person=acting_person(config, job.enqueued_by)) as depot:
-        ended = depot.run(job_id, worker=worker_name())
+        ended = depot.run(job_id, worker=worker_name(), work=lambda claimed: do(depot, claimed))
     return ended.state if ended else "skipped"
+
+
+def do(depot: Depot, job: JobRecord) -> dict[str, Any]:
+    """The work of one job, by its kind; its report."""
+    from edepot.service.jobs import INGEST
+
+    if job.kind == INGEST:
+        result = depot.ingest(depot.config.data_dir / job.arguments["sip"],
+                              new_version=bool(job.arguments.get("new_version")))
+        shutil.rmtree(depot.config.data_dir / "intake" / job.job_id, ignore_errors=True)
+        return result.to_dict()
+    raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")

@@ -13,7 +13,7 @@ import shutil
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from edepot.service.base import DepotBase, audited
 from kernel.errors import EdepotError, InputError, NotFound
@@ -110,31 +110,23 @@ class JobsService(DepotBase):
 
     # -- what a worker does
 
-    def run(self, job_id: str, *, worker: str) -> JobRecord | None:
-        """Do a queued job as the person who queued it, as `worker`; None when it is no longer queued (cancelled,
-        or taken by another worker). The job ends done, failed or error, and only while this worker's fencing
-        token is still the job's."""
+    def run(self, job_id: str, *, worker: str, work: Callable[[JobRecord], dict[str, Any]]) -> JobRecord | None:
+        """Do a queued job (`work` does it and returns its report) as the person who queued it, as `worker`; None
+        when it is no longer queued (cancelled, or taken by another worker). The job ends done, failed or error,
+        and only while this worker's fencing token is still the job's."""
         now = self.now()
         job = self.store.jobs.claim(job_id, worker, now, now + LEASE)
         if job is None:
             return None
         state, report, error = DONE, None, ""
         try:
-            report = self._do(job)
+            report = work(job)
         except EdepotError as refused:  # the content or the request was refused: the job's own problem
             state, error = FAILED, f"{refused.ref}: {refused.message}"
         except Exception as failure:  # the system failed
             state, error = ERROR, f"{type(failure).__name__}: {failure}"
         self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
         return self.store.jobs.job(job_id)
-
-    def _do(self, job: JobRecord) -> dict[str, Any]:
-        if job.kind == INGEST:
-            result = self.ingest(self.config.data_dir / job.arguments["sip"],
-                                 new_version=bool(job.arguments.get("new_version")))
-            shutil.rmtree(self.config.data_dir / "intake" / job.job_id, ignore_errors=True)
-            return result.to_dict()
-        raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")
 
 
 def worker_name() -> str:

@@ -13,9 +13,9 @@ def run_worker(config: Config, *, once: bool = False, interval: float = 1.0) -> 
 
     ensure_django()
     use_queue_of(config.catalogue_url)
-    import edepot.service.job_runner  # noqa: F401  (the task must be importable by its path)
     from django_tasks_db.management.commands.db_worker import Worker
 
+    import edepot.service.job_runner  # noqa: F401  (the task must be importable by its path)
     from edepot.service.jobs import worker_name
 
     worker = Worker(queue_names=["default"], interval=interval, batch=once, backend_name="default",
