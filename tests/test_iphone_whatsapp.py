@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from access.dip import create_dip
 from ingest.batch import run_batch
@@ -41,6 +42,8 @@ PHOTO_1, PHOTO_2, WA_PHOTO = png((200, 30, 30)), png((30, 30, 200)), png((30, 20
 PRIVATE = "verjaardag van oma"
 GROUP_ID, WHATSAPP_ID, SMS_ID = "chat-iMessage_+_chat000001", "whatsapp-31655555555_s.whatsapp.net", \
     "chat-SMS_-_+31633333333"
+NOTES = {GROUP_ID: ["antwoord op bericht 1", "reacties: Jan Jansen:", "eerdere versie (14-03-2024 10:03:00): Overleg om 9 uur"],
+         WHATSAPP_ID: ["antwoord op bericht 1", "reacties: Sanne Bakker:"], SMS_ID: []}
 
 
 def at(minutes: float) -> datetime:
@@ -208,6 +211,12 @@ def test_three_business_chats_of_one_encrypted_backup_go_through_sip_ingest_and_
         conversation = json.loads((dip / "conversation.json").read_text(encoding="utf-8"))
         if chat_id == WHATSAPP_ID:
             assert [m["kind"] for m in conversation["messages"]] == ["text", "media", "deleted", "media", "media"]
+        # replies, reactions and earlier versions shown alike in the PDF/A rendering and in the DIP's viewer
+        pdf = next(p for p in (result.locations[0] / "data").rglob("*.pdf"))
+        rendered = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
+        viewer = (dip / "viewer.html").read_text(encoding="utf-8")
+        for note in NOTES[chat_id]:
+            assert note in rendered and note in viewer, note
 
 
 def test_a_call_log_goes_into_its_own_sip_with_its_rows(backups: dict[str, Path], config: Config,
