@@ -11,8 +11,10 @@ since 2001-01-01 UTC), `ZDURATION` (seconds), `ZORIGINATED` (1: this phone calle
 Decisions a records manager should know:
 - Calls are kept apart from the chats: a call log is its own record (its own id, `calls-<number>`, and SIP), so
   that a chat's SIP never gains calls nobody selected and a call log can be archived, or left out, on its own.
-- One conversation per other party (the number with spaces, dashes and brackets removed, an e-mail address in lower
-  case), in the order of each party's first call; calls within one in time order. The title is the address book's
+- One conversation per other party: the calls to and from one e-mail address (case-blind), or one number (its last
+  nine digits, so that `06-33333333` and `+31633333333` are one party, as the address book matches them), in the
+  order of each party's first call, its id the number as first written without spaces, dashes and brackets; calls
+  within one in time order, each keeping the number as that call wrote it. The title is the address book's
   name for the party, else the name the call history kept, else the number.
 - Each call is a message of kind `call`; the sender is "Ik" for a call this phone made, else the other party. Its
   text keeps the call's facts in the form of the Android call logs: `<what>[, <duration> s], <number>`, e.g.
@@ -39,6 +41,7 @@ _NEEDED = {"Z_PK", "ZADDRESS", "ZDATE", "ZDURATION", "ZORIGINATED"}
 _OPTIONAL = ("ZANSWERED", "ZCALLTYPE", "ZSERVICE_PROVIDER", "ZNAME")
 _SEPARATORS = re.compile(r"[\s\-().]")
 _FACETIME = {8: "FaceTime video", 16: "FaceTime audio"}
+_SUFFIX = 9
 
 
 @dataclass(frozen=True)
@@ -66,15 +69,16 @@ class CallHistory:
 
     def chats(self) -> list[CallParty]:
         """Every other party, in the order of their first call."""
-        parties: dict[str, tuple[list[str], str | None]] = {}
+        parties: dict[str, tuple[str, list[str], str | None]] = {}
         for address, name in self._query(f"SELECT ZADDRESS, {self._name} FROM ZCALLRECORD ORDER BY ZDATE, Z_PK"):
             written = _text(address)
-            written_list, kept = parties.setdefault(normalised(written), ([], None))
+            key = party_key(written)
+            first, written_list, kept = parties.setdefault(key, (normalised(written), [], None))
             if written not in written_list:
                 written_list.append(written)
             if name and not kept:
-                parties[normalised(written)] = (written_list, str(name))
-        return [CallParty(address, tuple(written), name) for address, (written, name) in parties.items()]
+                parties[key] = (first, written_list, str(name))
+        return [CallParty(first, tuple(written), name) for first, written, name in parties.values()]
 
     def title(self, party: CallParty) -> str:
         """The party's name, else their number or address."""
@@ -115,6 +119,15 @@ class CallHistory:
             yield from self._db.execute(sql, parameters)
         except sqlite3.DatabaseError as error:
             raise DamagedBackupDatabase(f"CallHistory.storedata cannot be read: {error}") from None
+
+
+def party_key(address: str) -> str:
+    """What makes two calls one party's: an e-mail address in lower case; a number's last nine digits when it has
+    as many (`06-33333333` and `+31633333333` meet there, as in the address book), else its digits."""
+    if "@" in address:
+        return normalised(address)
+    digits = re.sub(r"\D", "", address)
+    return digits[-_SUFFIX:] if len(digits) >= _SUFFIX else normalised(address)
 
 
 def normalised(address: str) -> str:
