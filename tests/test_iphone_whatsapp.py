@@ -86,6 +86,7 @@ def spec(voice: tuple[bytes, bytes]) -> BackupSpec:
             WaMsg(at(20), "31611111111", "Fractieoverleg", kind=6, event=12),
             WaMsg(at(21), "31677777777", "Wie neemt de koffie mee?"),
             WaMsg(at(22), None, "Ik", reactions=((None, "❤️"),)),
+            WaMsg(at(23), "31677777777", "Dinsdag of woensdag?", kind=46),  # a type not read: text kept, counted
         ], name="Fractie", members={"31611111111": "Petra", "31677777777": "Ruud Smit"}),
         WaChat("31688888888", [WaMsg(at(30), "31688888888", f"Zaterdag {PRIVATE}!")], name="Mam"),
     ], calls=[
@@ -143,8 +144,9 @@ def test_whatsapp_chats_and_call_logs_are_conversations_of_the_backup(kind: str,
     assert [(m.sender, m.kind.value, m.text) for m in group.messages] == [  # type: ignore[attr-defined]
         (None, "system", "Petra de Vries created the group “Fractieoverleg”"),
         ("Ruud Smit", "text", "Wie neemt de koffie mee?"),  # not in the address book: WhatsApp's name
-        ("Ik", "text", "Ik")]
+        ("Ik", "text", "Ik"), ("Ruud Smit", "text", "Dinsdag of woensdag?")]
     assert group.source.inferred["reactions"] == {"3": ["Ik: ❤️"]}  # type: ignore[attr-defined]
+    assert group.source.inferred["unknown_message_types"] == {"46": 1}  # type: ignore[attr-defined]
     calls = found["calls-+31633333333"]
     assert calls.title == "Karel Wouters"  # type: ignore[attr-defined]
     assert [(m.sender, m.kind.value, m.text) for m in calls.messages] == [  # type: ignore[attr-defined]

@@ -88,6 +88,7 @@ class Notes:
     edits: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     unsent: dict[str, str | None] = field(default_factory=dict)
     services: dict[str, int] = field(default_factory=dict)
+    unknown_types: dict[str, int] = field(default_factory=dict)  # a message type the reader does not know → count
     from_attributed_body: int = 0
     unreadable_bodies: list[int] = field(default_factory=list)
 
@@ -97,6 +98,8 @@ class Notes:
             value = getattr(self, key)
             if value:
                 inferred[key] = value
+        if self.unknown_types:
+            inferred["unknown_message_types"] = self.unknown_types
         if self.from_attributed_body:
             inferred["text_from_attributed_body"] = self.from_attributed_body
         if self.unreadable_bodies:

@@ -233,7 +233,7 @@ class WhatsAppDatabase:
         if kind == 14:
             return Message(seq, when, sender, MessageKind.DELETED, "")
         if kind in (6, 10):
-            return self._system_line(seq, when, kind, int(event or 0), text, sender if not from_me else OWNER)
+            return self._system_line(seq, when, kind, int(event or 0), text, sender)
         if kind in _MEDIA_TYPES:
             caption = str(title or text or "")
             return Message(seq, when, sender, MessageKind.MEDIA, caption, (self._attachment(local_path, vcard_string),))
@@ -243,7 +243,7 @@ class WhatsAppDatabase:
             place = f"{latitude}, {longitude}" if latitude is not None and longitude is not None else ""
             return Message(seq, when, sender, MessageKind.LOCATION, " ".join(p for p in (place, str(title or "")) if p))
         if kind not in _TEXT_TYPES:
-            notes.services[f"WhatsApp type {kind}"] = notes.services.get(f"WhatsApp type {kind}", 0) + 1
+            notes.unknown_types[str(kind)] = notes.unknown_types.get(str(kind), 0) + 1
         return Message(seq, when, sender, MessageKind.TEXT, text)
 
     def _system_line(self, seq: int, when: Any, kind: int, event: int, text: str, actor: str) -> Message:
