@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from access.dip import create_dip
+from access.dip import OWN_USE, DipRequest, build_dip, create_dip
+from access.redaction import ManualRedaction
 from ingest.batch import run_batch
 from ingest.conversations import list_conversations
 from ingest.pipeline import ingest
@@ -254,3 +255,18 @@ def test_run_batch_without_a_password_reports_each_row(backups: dict[str, Path],
                         encoding="utf-8")
     (row,) = run_batch(manifest, config).rows
     assert not row.ok and "encrypted backup and no password" in str(row.error)
+
+
+def test_a_redacted_message_loses_its_earlier_versions_in_the_dip(backups: dict[str, Path], config: Config,
+                                                                  tmp_path: Path) -> None:
+    made = create_sip([backups["plain"]], tmp_path / "sip", config, options=SipOptions(conversation=GROUP_ID))
+    result = ingest(made.path, config)
+    request = DipRequest(requester=OWN_USE, purpose=OWN_USE, own_use=True,
+                         manual=(ManualRedaction.parse("3:11-17:5.1.2e"),))  # "10 uur" of "Overleg om 10 uur"
+    dip = build_dip(tmp_path / "dip", request, config, store=store_of(config), by=TEST_OPERATOR,
+                    aip_ids=(result.aip_id,)).path
+    viewer = (dip / "viewer.html").read_text(encoding="utf-8")
+    assert "antwoord op bericht 1" in viewer and "reacties: Jan Jansen:" in viewer
+    assert "eerdere versie" not in viewer and "Overleg om 9 uur" not in viewer  # it could show what was redacted
+    delivered = json.loads((dip / "conversation.json").read_text(encoding="utf-8"))
+    assert "edits" not in delivered["source"]["inferred"]
