@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator, Protocol, Sequence
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
 
 from ingest.export import Export
 from ingest.sources.base import ConversationStream, ParseOptions
@@ -29,6 +29,7 @@ from kernel.errors import InputError
 from kernel.model import Conversation, ConversationHead, Message, Source, SourceFile, participants_of
 
 if TYPE_CHECKING:  # the readers are imported when a backup is opened: `edepot` starts without them
+    import sqlite3
     from datetime import tzinfo
 
     from ingest.sources.iphone_layout import BackupFile, OpenedBackup
@@ -79,22 +80,20 @@ class _Opened:
             book = self.backup.find(iphone_contacts.DOMAIN, iphone_contacts.PATH)
             contacts = iphone_contacts.AddressBook(
                 open_database(self.backup.plain_path(book), "AddressBook.sqlitedb") if book else None)
+            name_of, present = contacts.name_of, self._present
+            readers: tuple[tuple[str, str, Callable[[sqlite3.Connection], ChatDatabase]], ...] = (
+                (iphone_messages.DOMAIN, iphone_messages.PATH,
+                 lambda db: iphone_messages.MessagesDatabase(db, name_of=name_of, attachment_present=present)),
+                (iphone_whatsapp.DOMAIN, iphone_whatsapp.PATH,
+                 lambda db: iphone_whatsapp.WhatsAppDatabase(db, name_of=name_of, attachment_present=present)),
+                (iphone_calls.DOMAIN, iphone_calls.PATH, lambda db: iphone_calls.CallHistory(db, name_of=name_of)),
+            )
             self.databases: list[_Read] = []
-            for module in (iphone_messages, iphone_whatsapp, iphone_calls):
-                found = self.backup.find(module.DOMAIN, module.PATH)
-                if found is None:
-                    continue
-                connection = open_database(self.backup.plain_path(found), module.PATH.rsplit("/", 1)[-1])
-                reader: ChatDatabase
-                if module is iphone_calls:
-                    reader = iphone_calls.CallHistory(connection, name_of=contacts.name_of)
-                elif module is iphone_whatsapp:
-                    reader = iphone_whatsapp.WhatsAppDatabase(connection, name_of=contacts.name_of,
-                                                              attachment_present=self._present)
-                else:
-                    reader = iphone_messages.MessagesDatabase(connection, name_of=contacts.name_of,
-                                                              attachment_present=self._present)
-                self.databases.append(_Read(found, reader))
+            for domain, path, reader in readers:
+                found = self.backup.find(domain, path)
+                if found is not None:
+                    opened = open_database(self.backup.plain_path(found), path.rsplit("/", 1)[-1])
+                    self.databases.append(_Read(found, reader(opened)))
             if not self.databases:
                 raise InputError(f"the backup {root.name} holds no Messages database ({iphone_messages.PATH}), no "
                                  f"WhatsApp database ({iphone_whatsapp.PATH}) and no call history")
