@@ -477,6 +477,7 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
     messages: list[Message] = []
     rows: list[inventory.Row] = []
     passages = withheld_count = 0
+    unchanged: set[int] = set()
     for message in conversation.messages:
         if seqs is not None and message.seq not in seqs:
             continue
@@ -505,6 +506,8 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
             text = (text + " " if text else "") + f"[bijlage achtergehouden: {shorts}]"
             attachments = ()
         passages += count
+        if not count:
+            unchanged.add(message.seq)
         messages.append(Message(message.seq, message.timestamp, sender, message.kind, text, attachments,
                                 message.edited))
         decision = inventory.PARTLY_PUBLIC if grounds else inventory.PUBLIC
@@ -513,13 +516,38 @@ def _redacted_conversation(conversation: Conversation, seqs: set[int] | None, re
     source = conversation.source
     delivered = Conversation(
         source=Source(source.format, source.platform, source.locale, source.timezone,
-                      tuple(SourceFile(redactor.clean(f.name), f.size, f.sha256) for f in source.files), {}),
+                      tuple(SourceFile(redactor.clean(f.name), f.size, f.sha256) for f in source.files),
+                      _delivered_notes(source.inferred, {m.seq for m in messages} - set(withheld), unchanged,
+                                       redactor)),
         participants=participants_of(messages),
         messages=tuple(messages),
         title=redactor.clean(conversation.title) if conversation.title else None,
         custodian=_redacted_custodian(conversation.custodian, redactor),
     )
     return delivered, passages, withheld_count, rows
+
+
+def _delivered_notes(inferred: dict[str, Any], shown: set[int], unchanged: set[int], redactor: Redactor
+                     ) -> dict[str, Any]:
+    """The replies, reactions and earlier versions the viewer shows beside the delivered messages: reactors'
+    names redacted as senders are; earlier versions only of messages delivered without any redaction (a
+    passage taken out of the text shown may stand in an earlier version)."""
+    def of(key: str, kept: set[int]) -> dict[str, Any]:
+        found = inferred.get(key)
+        return {k: v for k, v in found.items() if str(k).isdigit() and int(k) in kept} if isinstance(found, dict) else {}
+
+    reactions = {k: [_redacted_reaction(str(r), redactor) for r in v] for k, v in of("reactions", shown).items()
+                 if isinstance(v, list)}
+    replies = {k: v for k, v in of("replies", shown).items() if isinstance(v, int) and not isinstance(v, bool)}
+    edits = {k: [{"time": e.get("time", ""), "text": redactor.clean(str(e.get("text", "")))} for e in v
+                 if isinstance(e, dict)] for k, v in of("edits", shown & unchanged).items() if isinstance(v, list)}
+    notes = {"replies": replies, "reactions": reactions, "edits": edits}
+    return {key: value for key, value in notes.items() if value}
+
+
+def _redacted_reaction(reaction: str, redactor: Redactor) -> str:
+    who, separator, what = reaction.rpartition(": ")
+    return f"{redactor.person(who)}{separator}{what}" if separator else redactor.clean(reaction)
 
 
 def _redacted_custodian(custodian: Custodian | None, redactor: Redactor) -> Custodian | None:

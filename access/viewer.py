@@ -23,6 +23,7 @@ from typing import Mapping, Sequence
 
 from kernel.model import Attachment, Conversation, Message, MessageKind
 from preservation.normalise.conversation_pdf import berichten, dutch_date, gaps_before, is_file_name, time_format
+from preservation.normalise.message_notes import message_notes
 
 _FILLS = ("#e3efff", "#e4f6e4", "#fff1d9", "#f6e3f5", "#e0f5f5", "#f5ecdf", "#ececec", "#fde4e4")
 _INKS = ("#1f4e9c", "#1d6b2a", "#8a5300", "#7a2a78", "#146b6b", "#6b4a1d", "#333333", "#9c1f1f")
@@ -45,6 +46,7 @@ section.chat>h2{font-size:16px;background:#fff;padding:8px 12px;border-radius:8p
 .att audio{display:block;width:100%;max-width:320px}
 .msg .who{font-size:12px;font-weight:600;margin-bottom:2px}
 .msg .when{font-size:11px;color:#667;text-align:right;margin-top:2px}
+.msg .note{font-size:12px;color:#555;margin-top:3px}
 .system{text-align:center;font-size:12px;color:#555;margin:6px auto;max-width:80%}
 .label{background:#222;color:#fff;border-radius:3px;padding:0 4px;font-size:12px}
 .att{display:block;font-size:12px;margin-top:4px}
@@ -123,18 +125,20 @@ def _chat(record: ViewerRecord) -> str:
            f'<div class="meta">{" · ".join(meta)}</div>']
     shown = time_format(conversation.messages)
     gaps = gaps_before(conversation.messages)
+    notes = message_notes(conversation.source.inferred)
     for day, messages in groupby(conversation.messages, key=lambda m: m.timestamp.date()):
         out.append(f'<div class="dayblock"><div class="day"><span>{_e(dutch_date(day))}</span></div>')
         for message in messages:
             if message.seq in gaps:
                 out.append(f'<div class="gap">— {_e(berichten(gaps[message.seq]))} niet opgenomen —</div>')
-            out.append(_message(message, senders, owner, record, shown))
+            out.append(_message(message, senders, owner, record, shown, notes.get(message.seq, ())))
         out.append("</div>")
     out.append("</section>")
     return "\n".join(out)
 
 
-def _message(m: Message, senders: dict[str, int], owner: str | None, record: ViewerRecord, shown: str) -> str:
+def _message(m: Message, senders: dict[str, int], owner: str | None, record: ViewerRecord, shown: str,
+             notes: Sequence[str] = ()) -> str:
     searchable = _e(_fold(f"{m.sender or ''} {m.text}"))
     when = f"{m.timestamp.strftime(shown)} · bericht {m.seq}"
     if m.kind is MessageKind.SYSTEM or m.sender is None:
@@ -144,9 +148,10 @@ def _message(m: Message, senders: dict[str, int], owner: str | None, record: Vie
     side = " own" if m.sender == owner else ""
     attachments = "".join(_attachment(a, record) for a in m.attachments)
     edited = " · bewerkt" if m.edited else ""
+    remarks = "".join(f'<div class="note">{_e(note)}</div>' for note in notes)
     return (f'<div class="msg{side}" style="background:{_FILLS[index]}" data-text="{searchable}" id="m{m.seq}">'
             f'<div class="who" style="color:{_INKS[index]}">{_e(m.sender)}</div><div dir="auto">{_text(m.text)}</div>'
-            f'{attachments}'
+            f'{attachments}{remarks}'
             f'<div class="when">{when}{edited}</div></div>')
 
 

@@ -34,6 +34,7 @@ from typing import Callable
 
 from ingest.selection import Criteria, parse_moment, parse_seqs
 from ingest.sip import SipOptions, SipResult, create_sip
+from ingest.sources import ParseOptions
 from kernel.config import DEFAULT_TIMEZONE, Config
 from kernel.errors import EdepotError, InputError
 from kernel.model import Custodian
@@ -45,6 +46,7 @@ MAX_MANIFEST_BYTES = 50_000_000
 YES = frozenset({"yes", "ja", "true", "1", "y", "j"})
 NO = frozenset({"no", "nee", "false", "0", "n", ""})
 SipMaker = Callable[..., SipResult]  # called as create_sip is
+PasswordSource = Callable[[str], str]  # a backup's name → its password
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,11 @@ def run_batch(
     on_start: Callable[[int, str], None] = lambda _line, _export: None,
     *,
     make: SipMaker = create_sip,
+    password: PasswordSource | None = None,
 ) -> BatchResult:
     """Build a SIP for every row of `manifest` with `make` (the Depot passes its own, which holds each row to
-    the rules of one SIP); a failing row is recorded and the next one is built.
+    the rules of one SIP); a failing row is recorded and the next one is built. `password` is where an encrypted
+    phone backup's password comes from (asked once per backup by the adapter, kept by no row).
 
     For progress: `on_start(line, export)` before each row, `on_row(result, total)` after it.
     """
@@ -124,7 +128,7 @@ def run_batch(
     for line, row in rows:
         on_start(line, row.get("export", ""))
         try:
-            made = _build_row(row, manifest.parent, config, make)
+            made = _build_row(row, manifest.parent, config, make, password)
             result = RowResult(line, row.get("export", ""), True, str(made.path), made.record_id, made.message_count)
         except EdepotError as exc:
             result = RowResult(line, row.get("export", ""), False, error=exc.one_line())
@@ -135,7 +139,8 @@ def run_batch(
     return BatchResult(manifest, tuple(results))
 
 
-def _build_row(row: dict[str, str], base: Path, config: Config, make: SipMaker) -> SipResult:
+def _build_row(row: dict[str, str], base: Path, config: Config, make: SipMaker,
+               password: PasswordSource | None = None) -> SipResult:
     def path(value: str) -> Path:
         given = Path(value).expanduser()
         return given if given.is_absolute() else base / given
@@ -179,4 +184,5 @@ def _build_row(row: dict[str, str], base: Path, config: Config, make: SipMaker) 
         export_format=row.get("format") or None,
         date_order=row.get("date_order") or None,
         options=options,
+        parse=ParseOptions(row.get("tz") or DEFAULT_TIMEZONE, row.get("date_order") or None, password=password),
     )

@@ -65,7 +65,8 @@ def natural_id(head: ConversationHead, index: int) -> str:
         return "chat-" + _UNSAFE.sub("_", str(chat["id"]))
     for fmt, key, prefix in (("sms-backup", "thread", "thread-"), ("sms-backup-calls", "number", "calls-"),
                              ("meta-dyi", "thread_path", "thread-"), ("meta-e2ee", "thread_name", "thread-"),
-                             ("iphone-backup", "chat_guid", "chat-")):
+                             ("iphone-backup", "chat_guid", "chat-"), ("iphone-backup", "whatsapp_jid", "whatsapp-"),
+                             ("iphone-backup", "call_address", "calls-")):
         value = inferred.get(key)
         if head.source.format == fmt and isinstance(value, str) and value.strip("/"):
             value = value.strip("/").rsplit("/", 1)[-1]  # Meta's thread_path "inbox/<thread folder>"

@@ -25,7 +25,7 @@ MMS parts `data/original/<backup>.parts/…`, decoded as sent; ingest/selected_m
 
 A phone backup (ingest/sources/iphone_backup.py) never enters a SIP: a SIP of one of its conversations holds, as
 its original, the media and an extract of the database rows the kept messages were read from
-(`data/original/sms.db.rows.jsonl`).
+(`data/original/sms.db.rows.jsonl`, `ChatStorage.sqlite.rows.jsonl` or `CallHistory.storedata.rows.jsonl`).
 
 An export holding several conversations (an SMS backup's threads, a Telegram account's chats) makes one SIP
 per conversation (ingest/conversations.py names them): the conversation taken is a selection as above, and

@@ -90,6 +90,59 @@ CREATE TABLE ABMultiValue (UID INTEGER PRIMARY KEY, record_id INTEGER, property 
   label INTEGER, value TEXT, guid TEXT);
 """
 
+# ChatStorage.sqlite as WhatsApp for iOS (2.23, 2.24) creates it: Core Data tables (Z_PK, Z_ENT, Z_OPT), the columns in
+# its order (the ones public readers read and their neighbours), Core Data's relationship indexes.
+WHATSAPP_SCHEMA = """
+CREATE TABLE ZWACHATSESSION (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZARCHIVED INTEGER,
+  ZCONTACTABID INTEGER, ZFLAGS INTEGER, ZHIDDEN INTEGER, ZIDENTITYVERIFICATIONEPOCH INTEGER,
+  ZIDENTITYVERIFICATIONSTATE INTEGER, ZMESSAGECOUNTER INTEGER, ZREMOVED INTEGER, ZSESSIONTYPE INTEGER,
+  ZSPOTLIGHTSTATUS INTEGER, ZUNREADCOUNT INTEGER, ZGROUPINFO INTEGER, ZLASTMESSAGE INTEGER, ZPROPERTIES INTEGER,
+  ZLASTMESSAGEDATE TIMESTAMP, ZLOCATIONSHARINGENDDATE TIMESTAMP, ZCONTACTIDENTIFIER VARCHAR, ZCONTACTJID VARCHAR,
+  ZETAG VARCHAR, ZLASTMESSAGETEXT VARCHAR, ZPARTNERNAME VARCHAR, ZSAVEDINPUT VARCHAR);
+CREATE TABLE ZWAMESSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCHILDMESSAGESDELIVEREDCOUNT
+  INTEGER, ZCHILDMESSAGESPLAYEDCOUNT INTEGER, ZCHILDMESSAGESREADCOUNT INTEGER, ZDATAITEMVERSION INTEGER, ZDOCID
+  INTEGER, ZENCRETRYCOUNT INTEGER, ZFILTEREDRECIPIENTCOUNT INTEGER, ZFLAGS INTEGER, ZGROUPEVENTTYPE INTEGER,
+  ZISFROMME INTEGER, ZMESSAGEERRORSTATUS INTEGER, ZMESSAGESTATUS INTEGER, ZMESSAGETYPE INTEGER, ZSORT INTEGER,
+  ZSPOTLIGHTSTATUS INTEGER, ZSTARRED INTEGER, ZCHATSESSION INTEGER, ZGROUPMEMBER INTEGER, ZLASTSESSION INTEGER,
+  ZMEDIAITEM INTEGER, ZMESSAGEINFO INTEGER, ZPARENTMESSAGE INTEGER, ZMESSAGEDATE TIMESTAMP, ZSENTDATE TIMESTAMP,
+  ZFROMJID VARCHAR, ZMEDIASECTIONID VARCHAR, ZPHASH VARCHAR, ZPUSHNAME VARCHAR, ZSTANZAID VARCHAR, ZTEXT VARCHAR,
+  ZTOJID VARCHAR);
+CREATE TABLE ZWAMEDIAITEM (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCLOUDSTATUS INTEGER, ZFILESIZE
+  INTEGER, ZMEDIAORIGIN INTEGER, ZMOVIEDURATION INTEGER, ZMESSAGE INTEGER, ZASPECTRATIO FLOAT, ZHACCURACY FLOAT,
+  ZLATITUDE FLOAT, ZLONGITUDE FLOAT, ZMEDIAURLDATE TIMESTAMP, ZAUTHORNAME VARCHAR, ZCOLLECTIONNAME VARCHAR,
+  ZMEDIALOCALPATH VARCHAR, ZMEDIAURL VARCHAR, ZTHUMBNAILLOCALPATH VARCHAR, ZTITLE VARCHAR, ZVCARDNAME VARCHAR,
+  ZVCARDSTRING VARCHAR, ZXMPPTHUMBPATH VARCHAR, ZMEDIAKEY BLOB, ZMETADATA BLOB);
+CREATE TABLE ZWAGROUPMEMBER (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCONTACTABID INTEGER,
+  ZISACTIVE INTEGER, ZISADMIN INTEGER, ZSENDERKEYSENT INTEGER, ZCHATSESSION INTEGER, ZRECENTGROUPCHAT INTEGER,
+  ZCONTACTIDENTIFIER VARCHAR, ZCONTACTNAME VARCHAR, ZFIRSTNAME VARCHAR, ZMEMBERJID VARCHAR);
+CREATE TABLE ZWAGROUPINFO (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSTATE INTEGER, ZCHATSESSION
+  INTEGER, ZLASTMESSAGEOWNER INTEGER, ZCREATIONDATE TIMESTAMP, ZSUBJECTTIMESTAMP TIMESTAMP, ZCREATORJID VARCHAR,
+  ZOWNERJID VARCHAR, ZPICTUREID VARCHAR, ZPICTUREPATH VARCHAR, ZSOURCEJID VARCHAR, ZSUBJECTOWNERJID VARCHAR);
+CREATE TABLE ZWAMESSAGEINFO (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZMESSAGE INTEGER,
+  ZRECEIPTINFO BLOB);
+CREATE TABLE ZWAPROFILEPUSHNAME (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZJID VARCHAR,
+  ZPUSHNAME VARCHAR);
+CREATE INDEX ZWAMESSAGE_ZCHATSESSION_INDEX ON ZWAMESSAGE (ZCHATSESSION);
+CREATE INDEX ZWAMESSAGE_ZMEDIAITEM_INDEX ON ZWAMESSAGE (ZMEDIAITEM);
+CREATE INDEX ZWAMEDIAITEM_ZMESSAGE_INDEX ON ZWAMEDIAITEM (ZMESSAGE);
+CREATE INDEX ZWAGROUPMEMBER_ZCHATSESSION_INDEX ON ZWAGROUPMEMBER (ZCHATSESSION);
+CREATE INDEX ZWAMESSAGE_ZSTANZAID_INDEX ON ZWAMESSAGE (ZSTANZAID);
+"""
+
+# CallHistory.storedata as iOS 16/17 creates it (Core Data).
+CALL_HISTORY_SCHEMA = """
+CREATE TABLE ZCALLRECORD (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZANSWERED INTEGER, ZCALLTYPE
+  INTEGER, ZDISCONNECTED_CAUSE INTEGER, ZFACE_TIME_DATA BLOB, ZNUMBER_AVAILABILITY INTEGER, ZORIGINATED INTEGER,
+  ZREAD INTEGER, ZJUNKCONFIDENCE INTEGER, ZJUNKIDENTIFICATIONCATEGORY VARCHAR, ZVERIFICATIONSTATUS INTEGER, ZDATE
+  TIMESTAMP, ZDURATION FLOAT, ZADDRESS VARCHAR, ZDEVICE_ID VARCHAR, ZISO_COUNTRY_CODE VARCHAR, ZLOCATION VARCHAR,
+  ZNAME VARCHAR, ZSERVICE_PROVIDER VARCHAR, ZUNIQUE_ID VARCHAR, ZLOCALPARTICIPANTUUID VARCHAR,
+  ZOUTGOINGLOCALPARTICIPANTUUID VARCHAR, ZPARTICIPANTGROUPUUID VARCHAR);
+CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);
+CREATE INDEX ZCALLRECORD_ZDATE_INDEX ON ZCALLRECORD (ZDATE);
+"""
+
+WHATSAPP_DOMAIN = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
+
 MANIFEST_SCHEMA = """
 CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);
 CREATE INDEX FilesDomainIdx ON Files(domain);
@@ -146,9 +199,50 @@ class ChatSpec:
 
 
 @dataclass
+class WaMsg:
+    """One row of ZWAMESSAGE to write. `kind` is ZMESSAGETYPE (0 text, 1 image, 3 audio, 6 group event, 10 notice,
+    14 deleted by its sender); `sender` a member's number (digits) in a group, None for the owner."""
+
+    when: datetime
+    sender: str | None
+    text: str | None = None
+    kind: int = 0
+    event: int = 0  # ZGROUPEVENTTYPE
+    media: tuple[str, bytes, str] | None = None  # (file name, bytes, media type)
+    stanza: str | None = None
+    reply_to: str | None = None  # the stanza id quoted
+    reactions: tuple[tuple[str | None, str], ...] = ()  # (number or None for the owner, emoji)
+
+
+@dataclass
+class WaChat:
+    """One WhatsApp chat: a number (digits) for a one-to-one chat, else a group with its members and name."""
+
+    number: str | None
+    messages: list[WaMsg]
+    name: str | None = None  # ZPARTNERNAME: the contact's name on the phone, or the group's name
+    members: dict[str, str] = field(default_factory=dict)  # number → ZCONTACTNAME
+
+
+@dataclass
+class CallSpec:
+    """One row of ZCALLRECORD."""
+
+    when: datetime
+    address: str
+    originated: bool
+    answered: bool = True
+    duration: float = 0.0
+    call_type: int = 1
+    provider: str = "com.apple.Telephony"
+
+
+@dataclass
 class BackupSpec:
     chats: list[ChatSpec]
     contacts: dict[str, str] = field(default_factory=dict)  # number or e-mail as typed → "First Last"
+    whatsapp: list[WaChat] = field(default_factory=list)
+    calls: list[CallSpec] = field(default_factory=list)
     device_name: str = "iPhone van A. Wethouder"
     ios: str = "17.5"
 
@@ -216,6 +310,114 @@ def sms_database(path: Path, chats: list[ChatSpec]) -> None:
                     "?, ?, ?, ?)", (a_guid, date // 1_000_000_000, f"~/{path}", mime, int(msg.sender is None),
                                     file_name, len(_data), a_guid)).lastrowid
                 db.execute("INSERT INTO message_attachment_join VALUES (?, ?)", (rowid, a_rowid))
+    db.commit()
+    db.close()
+
+
+def core_data_time(moment: datetime) -> float:
+    """A moment as Core Data stores it: seconds since 2001-01-01 UTC."""
+    return (moment - APPLE_EPOCH).total_seconds()
+
+
+def protobuf(*fields: tuple[int, bytes | int]) -> bytes:
+    """A protobuf message of `fields` (varints and length-delimited values)."""
+    def varint(value: int) -> bytes:
+        out = b""
+        while True:
+            byte, value = value & 0x7F, value >> 7
+            out += bytes([byte | (0x80 if value else 0)])
+            if not value:
+                return out
+
+    blob = b""
+    for number, value in fields:
+        if isinstance(value, int):
+            blob += varint(number << 3) + varint(value)
+        else:
+            blob += varint(number << 3 | 2) + varint(len(value)) + value
+    return blob
+
+
+def whatsapp_media_path(chat_jid: str, number: int, file_name: str) -> str:
+    """ZMEDIALOCALPATH of a media file: below the app group's `Message/` folder."""
+    digest = hashlib.sha1(f"{chat_jid}{number}".encode()).hexdigest()
+    return f"Media/{chat_jid}/{digest[0]}/{digest[1]}/{digest[2:34]}-{file_name}"
+
+
+def whatsapp_database(path: Path, chats: list[WaChat]) -> dict[tuple[str, str], bytes]:
+    """Write ChatStorage.sqlite at `path` holding `chats`; returns the media files to store in the backup."""
+    db = sqlite3.connect(path)
+    db.executescript(WHATSAPP_SCHEMA)
+    files: dict[tuple[str, str], bytes] = {}
+    media_number = 0
+    for index, chat in enumerate(chats, start=1):
+        jid = f"{chat.number}@s.whatsapp.net" if chat.number else f"1203630{index:011d}@g.us"
+        session = db.execute("INSERT INTO ZWACHATSESSION (Z_ENT, Z_OPT, ZARCHIVED, ZHIDDEN, ZMESSAGECOUNTER, ZREMOVED, "
+                             "ZSESSIONTYPE, ZUNREADCOUNT, ZCONTACTJID, ZPARTNERNAME, ZLASTMESSAGEDATE) VALUES (4, 1, 0, "
+                             "0, ?, 0, ?, 0, ?, ?, ?)", (len(chat.messages), 1 if chat.number is None else 0, jid,
+                                                        chat.name or f"+{chat.number}",
+                                                        core_data_time(chat.messages[-1].when) if chat.messages else None)
+                             ).lastrowid
+        members: dict[str, int] = {}
+        for number, name in chat.members.items():
+            members[number] = db.execute("INSERT INTO ZWAGROUPMEMBER (Z_ENT, Z_OPT, ZISACTIVE, ZISADMIN, ZCHATSESSION, "
+                                         "ZCONTACTNAME, ZFIRSTNAME, ZMEMBERJID) VALUES (7, 1, 1, 0, ?, ?, ?, ?)",
+                                         (session, name, name.split(" ")[0], f"{number}@s.whatsapp.net")).lastrowid or 0
+        if chat.number is None:
+            db.execute("INSERT INTO ZWAGROUPINFO (Z_ENT, Z_OPT, ZSTATE, ZCHATSESSION, ZCREATIONDATE, ZCREATORJID) "
+                       "VALUES (6, 1, 0, ?, ?, ?)", (session, core_data_time(chat.messages[0].when),
+                                                     f"{next(iter(chat.members), '0')}@s.whatsapp.net"))
+        for n, msg in enumerate(chat.messages, start=1):
+            values: dict[str, Any] = {
+                "Z_ENT": 9, "Z_OPT": 2, "ZISFROMME": int(msg.sender is None), "ZMESSAGETYPE": msg.kind,
+                "ZGROUPEVENTTYPE": msg.event, "ZMESSAGESTATUS": 8 if msg.sender is None else 0, "ZFLAGS": 0,
+                "ZSORT": n, "ZSTARRED": 0, "ZCHATSESSION": session, "ZMESSAGEDATE": core_data_time(msg.when),
+                "ZSENTDATE": core_data_time(msg.when), "ZFROMJID": jid if msg.sender else None,
+                "ZTOJID": None if msg.sender else jid,
+                "ZSTANZAID": msg.stanza or f"3A{hashlib.sha1(f'{jid}{n}'.encode()).hexdigest()[:18].upper()}",
+                "ZTEXT": msg.text,
+                "ZGROUPMEMBER": members.get(msg.sender) if msg.sender and chat.number is None else None,
+            }
+            pk = db.execute(f"INSERT INTO ZWAMESSAGE ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                            tuple(values.values())).lastrowid
+            metadata = protobuf((5, msg.reply_to.encode()), (6, f"{chat.number or '0'}@s.whatsapp.net".encode())
+                                ) if msg.reply_to else None
+            if msg.media or metadata:
+                local_path = None
+                if msg.media:
+                    media_number += 1
+                    local_path = whatsapp_media_path(jid, media_number, msg.media[0])
+                    files[(WHATSAPP_DOMAIN, f"Message/{local_path}")] = msg.media[1]
+                item = db.execute("INSERT INTO ZWAMEDIAITEM (Z_ENT, Z_OPT, ZFILESIZE, ZMESSAGE, ZMEDIALOCALPATH, "
+                                  "ZVCARDSTRING, ZMETADATA, ZMOVIEDURATION) VALUES (8, 1, ?, ?, ?, ?, ?, ?)",
+                                  (len(msg.media[1]) if msg.media else 0, pk, local_path,
+                                   msg.media[2] if msg.media else None, metadata, 4 if msg.kind == 3 else 0)
+                                  ).lastrowid
+                db.execute("UPDATE ZWAMESSAGE SET ZMEDIAITEM = ? WHERE Z_PK = ?", (item, pk))
+            if msg.reactions:
+                entries = [(1, protobuf((2, f"{who}@s.whatsapp.net".encode()), (3, emoji.encode()), (4, 1_710_000_000_000)))
+                           if who else (2, protobuf((2, emoji.encode()), (3, 1_710_000_000_000)))
+                           for who, emoji in msg.reactions]
+                info = db.execute("INSERT INTO ZWAMESSAGEINFO (Z_ENT, Z_OPT, ZMESSAGE, ZRECEIPTINFO) VALUES (10, 1, ?, ?)",
+                                  (pk, protobuf((7, protobuf(*entries))))).lastrowid
+                db.execute("UPDATE ZWAMESSAGE SET ZMESSAGEINFO = ? WHERE Z_PK = ?", (info, pk))
+    db.execute("INSERT INTO ZWACHATSESSION (Z_ENT, Z_OPT, ZSESSIONTYPE, ZCONTACTJID, ZPARTNERNAME) VALUES "
+               "(4, 1, 3, 'status@broadcast', 'Status')")  # every phone has it; status updates are not a chat
+    db.commit()
+    db.close()
+    return files
+
+
+def call_history(path: Path, calls: list[CallSpec]) -> None:
+    """Write CallHistory.storedata at `path` holding `calls`."""
+    db = sqlite3.connect(path)
+    db.executescript(CALL_HISTORY_SCHEMA)
+    for n, call in enumerate(calls):
+        db.execute("INSERT INTO ZCALLRECORD (Z_ENT, Z_OPT, ZANSWERED, ZCALLTYPE, ZDISCONNECTED_CAUSE, ZORIGINATED, "
+                   "ZREAD, ZDATE, ZDURATION, ZADDRESS, ZISO_COUNTRY_CODE, ZSERVICE_PROVIDER, ZUNIQUE_ID) VALUES "
+                   "(2, 1, ?, ?, 0, ?, 1, ?, ?, ?, 'nl', ?, ?)",
+                   (int(call.answered), call.call_type, int(call.originated), core_data_time(call.when),
+                    call.duration, call.address, call.provider, f"CALL-{n:06d}"))
     db.commit()
     db.close()
 
@@ -303,6 +505,13 @@ def make_backup(root: Path, spec: BackupSpec, *, password: str | None = None, it
             for file_name, data, _mime in msg.attachments:
                 number += 1
                 files[("MediaDomain", attachment_relative_path(f"AT-{number:06d}", file_name))] = data
+    if spec.whatsapp:
+        files.update(whatsapp_database(work / "ChatStorage.sqlite", spec.whatsapp))
+        files[(WHATSAPP_DOMAIN, "ChatStorage.sqlite")] = (work / "ChatStorage.sqlite").read_bytes()
+    if spec.calls:
+        call_history(work / "CallHistory.storedata", spec.calls)
+        files[("HomeDomain", "Library/CallHistoryDB/CallHistory.storedata")] = \
+            (work / "CallHistory.storedata").read_bytes()
     files.update(extra_files or {})
     keys = _Keys(password, iterations) if password is not None else None
     manifest = sqlite3.connect(work / "Manifest.db")

@@ -40,7 +40,13 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The admin's checks run on an upgraded copy of the 0.2.0 data dir."""
     data_dir = copy_data_dir(tmp_path_factory.mktemp("web") / "data")
     assert edepot(data_dir, ["upgrade", "--user", "A. Archivaris"])["exit"] == 0
-    # an organisation and a person too, so that every table has a row to show
+    # a Woo request with a document decided, an organisation and a person too, so that every table has a row to show
+    record = edepot(data_dir, ["aip", "list"])["json"]["aips"][0]["record_id"]
+    for argv in (["woo", "open", "2026-001", "--requester", "K. Krant", "--subject", "toets"],
+                 ["woo", "scope", "2026-001", "--record", record, "--messages", "1"],
+                 ["woo", "decide", "2026-001", "--document", f"{record}-0001", "--beoordeling", "Geen openbaarmaking",
+                  "--ground", "5.2"]):
+        assert edepot(data_dir, [*argv, "--user", "W. de Wit"])["exit"] == 0, argv
     assert edepot(data_dir, ["organisation", "add", "gm9999", "--name", "Gemeente Voorbeeldstad"])["exit"] == 0
     assert edepot(data_dir, ["user", "add", TEST_OPERATOR, "--role", "administrator"])["exit"] == 0
     with open(data_dir / "edepot.toml", "a", encoding="utf-8") as config:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edepot.commands import open_depot, parse_options
+from edepot.commands import backup_password, open_depot, parse_options
 from edepot.output import Verbs, emit
 from kernel.config import DEFAULT_TIMEZONE, Config
 
@@ -248,7 +248,7 @@ def cmd_sip_batch(args: argparse.Namespace, config: Config) -> int:
 
     try:
         with open_depot(args, config) as depot:
-            result = depot.sip_batch(args.manifest, on_row=on_row, on_start=on_start)
+            result = depot.sip_batch(args.manifest, on_row=on_row, on_start=on_start, password=backup_password)
     finally:
         if progress is not None:
             progress.stop()

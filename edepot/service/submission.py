@@ -109,19 +109,22 @@ class SubmissionService(DepotBase):
                 shutil.rmtree(folder, ignore_errors=True)
 
     def sip_batch(self, manifest: Path, *, on_row: Callable[[RowResult, int], None] = lambda _r, _n: None,
-                  on_start: Callable[[int, str], None] = lambda _line, _export: None) -> BatchResult:
+                  on_start: Callable[[int, str], None] = lambda _line, _export: None,
+                  password: Callable[[str], str] | None = None) -> BatchResult:
         """A SIP for every row of a manifest CSV (ingest/batch.py), each row held to the rules of one SIP; a row
-        that breaks one is reported with its error and the next is made."""
+        that breaks one is reported with its error and the next is made. `password` gives an encrypted phone
+        backup's password (the adapter asks it once per backup)."""
         from ingest.batch import run_batch
         from ingest.sip import create_sip
 
         def checked_create_sip(exports: list[Path], out: Path, config: object, metadata: Path | None, *,
                                tz: str, export_format: str | None, date_order: str | None,
-                               options: SipOptions) -> SipResult:
-            return create_sip(exports, out, self.config, metadata, tz=tz, export_format=export_format,
-                              date_order=date_order, options=checked_options(options))
+                               options: SipOptions, parse: ParseOptions) -> SipResult:
+            with self._private_scratch(exports, parse) as private:
+                return create_sip(exports, out, self.config, metadata, tz=tz, export_format=export_format,
+                                  date_order=date_order, options=checked_options(options), parse=private)
 
-        return run_batch(manifest, self.config, on_row, on_start, make=checked_create_sip)
+        return run_batch(manifest, self.config, on_row, on_start, make=checked_create_sip, password=password)
 
     def list_conversations(self, exports: list[Path], *, parse: ParseOptions, export_format: str | None = None,
                            on_entry: Callable[[ConversationEntry, int], None] = lambda _e, _n: None

@@ -1,56 +1,103 @@
 """An iPhone backup (Finder, iTunes, libimobiledevice; iOS 10 and later; encrypted or not) read as an export of many
-conversations: every chat of the Messages app (SMS, MMS, iMessage).
+conversations: every chat of the Messages app (SMS, MMS, iMessage), every WhatsApp chat, and the call history.
 
 The backup folder is the export (`edepot sip conversations BACKUP` lists its chats); its layout and decryption are
-`ingest/sources/iphone_layout.py`, the Messages database `ingest/sources/iphone_messages.py`, contact names
-`ingest/sources/iphone_contacts.py`. Each chat is one conversation, id `chat-<chat guid>` (`chat-iMessage_+_chat42`,
-`chat-SMS_-_+31612345678`), titled by the group's name or its parties' names.
+`ingest/sources/iphone_layout.py`, the Messages database `iphone_messages.py`, WhatsApp's `iphone_whatsapp.py`, the
+call history `iphone_calls.py`, contact names `iphone_contacts.py` (all imported only when a backup is opened). Each
+chat is one conversation: `chat-<chat guid>` (`chat-iMessage_+_chat42`, `chat-SMS_-_+31612345678`) for the Messages
+app, `whatsapp-<jid>` (`whatsapp-31612345678_s.whatsapp.net`, `whatsapp-120363…_g.us`) for WhatsApp, and
+`calls-<number>` for the calls with one party; titled by the group's name or its parties' names.
 
 A backup holds a whole phone, private chats included, so the backup itself never enters a SIP (`keeps_export_out`):
 a SIP of a chat holds that chat's messages, their attachments copied out of the backup byte-identical, and, as its
-original, an extract of the database rows the messages were read from (`sms.db.rows.jsonl`: table, rowid, every
-column's raw value, blobs base64; only the rows of the messages kept). The selection statement names the backup by
-its folder, device and iOS version (`source.inferred["backup"]`) and lists, with their sha256, the backup's index
-files and the database read, as stored (`source.files`): the digest of `Manifest.db`, which names every file of the
-backup, identifies the backup without reading its gigabytes.
+original, an extract of the database rows the messages were read from (`sms.db.rows.jsonl`,
+`ChatStorage.sqlite.rows.jsonl` or `CallHistory.storedata.rows.jsonl`: table, rowid, every column's raw value, blobs
+base64; only the rows of the messages kept). The selection statement names the backup by its folder, device and iOS
+version (`source.inferred["backup"]`) and lists, with their sha256, the backup's index files and the database read,
+as stored (`source.files`): the digest of `Manifest.db`, which names every file of the backup, identifies the backup
+without reading its gigabytes.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
 
 from ingest.export import Export
-from ingest.sources import iphone_contacts, iphone_messages
 from ingest.sources.base import ConversationStream, ParseOptions
-from ingest.sources.iphone_layout import OpenedBackup, is_backup_folder, open_database
-from ingest.sources.iphone_messages import Chat, MessagesDatabase, Notes
 from kernel.errors import InputError
-from kernel.model import Conversation, ConversationHead, Message, Source, participants_of
+from kernel.model import Conversation, ConversationHead, Message, Source, SourceFile, participants_of
+
+if TYPE_CHECKING:  # the readers are imported when a backup is opened: `edepot` starts without them
+    import sqlite3
+    from datetime import tzinfo
+
+    from ingest.sources.iphone_layout import BackupFile, OpenedBackup
+    from ingest.sources.iphone_messages import Notes
 
 NAME = "iphone-backup"
-EXTRACT_NAME = "sms.db.rows.jsonl"
+_INDEX_FILES = ("Manifest.plist", "Manifest.db", "Manifest.mbdb")  # Manifest.mbdb: iOS 9 and older
+
+
+class ChatDatabase(Protocol):
+    """One database of the backup read as chats: the Messages app's, WhatsApp's, the call history."""
+
+    extract_name: str
+    domain: str
+    path: str
+
+    def chats(self) -> Sequence[Any]: ...
+
+    def title(self, chat: Any) -> str: ...
+
+    def chat_facts(self, chat: Any) -> dict[str, Any]: ...
+
+    def messages(self, chat: Any, zone: "tzinfo", notes: "Notes") -> Iterator[Message]: ...
+
+    def write_rows(self, chat: Any, seqs: frozenset[int], out: IO[str], header: dict[str, Any]) -> int: ...
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A database of the backup, opened: the file it was read from and its reader."""
+
+    file: "BackupFile"
+    reader: ChatDatabase
 
 
 class _Opened:
-    """The backup with its Messages database and address book open."""
+    """The backup with every chat database it holds and its address book open."""
 
     def __init__(self, export: Export, options: ParseOptions) -> None:
+        from ingest.sources import iphone_calls, iphone_contacts, iphone_messages, iphone_whatsapp
+        from ingest.sources.iphone_layout import OpenedBackup, open_database
+
         root = export.paths[0]
         if len(export.paths) != 1 or not root.is_dir():
             raise InputError("an iPhone backup is handed over as its folder (the one holding Manifest.db)")
-        self.backup = OpenedBackup(root, password=options.password, scratch=options.scratch)
+        self.backup: OpenedBackup = OpenedBackup(root, password=options.password, scratch=options.scratch)
         try:
-            sms = self.backup.find(iphone_messages.DOMAIN, iphone_messages.PATH)
-            if sms is None:
-                raise InputError(f"the backup {root.name} holds no Messages database ({iphone_messages.PATH})")
-            self.sms = sms
             book = self.backup.find(iphone_contacts.DOMAIN, iphone_contacts.PATH)
             contacts = iphone_contacts.AddressBook(
                 open_database(self.backup.plain_path(book), "AddressBook.sqlitedb") if book else None)
-            self.messages = MessagesDatabase(open_database(self.backup.plain_path(sms), "sms.db"),
-                                             name_of=contacts.name_of, attachment_present=self._present)
-            self.chats = self.messages.chats()
+            name_of, present = contacts.name_of, self._present
+            readers: tuple[tuple[str, str, Callable[[sqlite3.Connection], ChatDatabase]], ...] = (
+                (iphone_messages.DOMAIN, iphone_messages.PATH,
+                 lambda db: iphone_messages.MessagesDatabase(db, name_of=name_of, attachment_present=present)),
+                (iphone_whatsapp.DOMAIN, iphone_whatsapp.PATH,
+                 lambda db: iphone_whatsapp.WhatsAppDatabase(db, name_of=name_of, attachment_present=present)),
+                (iphone_calls.DOMAIN, iphone_calls.PATH, lambda db: iphone_calls.CallHistory(db, name_of=name_of)),
+            )
+            self.databases: list[_Read] = []
+            for domain, path, reader in readers:
+                found = self.backup.find(domain, path)
+                if found is not None:
+                    opened = open_database(self.backup.plain_path(found), path.rsplit("/", 1)[-1])
+                    self.databases.append(_Read(found, reader(opened)))
+            if not self.databases:
+                raise InputError(f"the backup {root.name} holds no Messages database ({iphone_messages.PATH}), no "
+                                 f"WhatsApp database ({iphone_whatsapp.PATH}) and no call history")
+            self.chats = [(read, chat) for read in self.databases for chat in read.reader.chats()]
         except BaseException:
             self.backup.close()
             raise
@@ -68,7 +115,8 @@ class IphoneBackupFormat:
 
     def score(self, export: Export) -> float:
         """1.0 for a folder holding Manifest.plist and Manifest.db (or an old Manifest.mbdb) at its top."""
-        return 1.0 if is_backup_folder({m.name for m in export.members() if "/" not in m.name}) else 0.0
+        names = {m.name for m in export.members() if "/" not in m.name}
+        return 1.0 if _INDEX_FILES[0] in names and (_INDEX_FILES[1] in names or _INDEX_FILES[2] in names) else 0.0
 
     def parse_all(self, export: Export, options: ParseOptions) -> list[Conversation]:
         """Every chat, whole."""
@@ -80,27 +128,31 @@ class IphoneBackupFormat:
         return conversations
 
     def stream(self, export: Export, options: ParseOptions) -> list[ConversationStream]:
-        """One stream per chat, in the database's order; the backup is closed (what was decrypted removed) once
-        the last is read, or when it is no longer used."""
+        """One stream per chat: the Messages app's in the database's order, then WhatsApp's, then the call logs; the
+        backup is closed (what was decrypted removed) once the last is read, or when it is no longer used."""
         opened = _Opened(export, options)
-        files = opened.backup.source_files(opened.sms)
         facts = opened.backup.facts()
+        files: dict[str, tuple[SourceFile, ...]] = {}
         streams = []
-        for position, chat in enumerate(opened.chats):
-            inferred = {"backup": facts, "chat_guid": chat.guid, "chat": _chat_facts(chat)}
-            head = ConversationHead(Source(NAME, "ios", None, options.tz, files, inferred),
-                                    title=opened.messages.title(chat))
+        for position, (read, chat) in enumerate(opened.chats):
+            if read.file.file_id not in files:
+                files[read.file.file_id] = opened.backup.source_files(read.file)
+            inferred = {"backup": facts, "database": read.file.name, **read.reader.chat_facts(chat)}
+            head = ConversationHead(Source(NAME, "ios", None, options.tz, files[read.file.file_id], inferred),
+                                    title=read.reader.title(chat))
             last = position == len(opened.chats) - 1
-            streams.append(ConversationStream(head, _messages(opened, chat, head, options, last)))
+            streams.append(ConversationStream(head, _messages(opened, read.reader, chat, head, options, last)))
         if not streams:
             opened.backup.close()
-            raise InputError(f"the Messages database of the backup {export.paths[0].name} holds no chat")
+            raise InputError(f"the backup {export.paths[0].name} holds no chat")
         return streams
 
     def extract_files(self, export: Export, options: ParseOptions, names: set[str], folder: Path
                       ) -> Iterator[tuple[str, Path]]:
         """(attachment name, file) for each of `names` the backup holds, its plain bytes written below `folder`
         (decrypted straight there from an encrypted backup), one at a time."""
+        from ingest.sources.iphone_layout import OpenedBackup
+
         backup = OpenedBackup(export.paths[0], password=options.password, scratch=options.scratch)
         try:
             for n, name in enumerate(sorted(names)):
@@ -116,37 +168,35 @@ class IphoneBackupFormat:
     def write_rows(self, export: Export, options: ParseOptions, index: int, seqs: frozenset[int], folder: Path
                    ) -> list[str]:
         """Write the extract of the rows the messages `seqs` of conversation `index` (1-based) were read from, as
-        `folder/sms.db.rows.jsonl`; returns its name."""
+        `folder/<database>.rows.jsonl` (`sms.db.rows.jsonl`, `ChatStorage.sqlite.rows.jsonl`,
+        `CallHistory.storedata.rows.jsonl`); returns its name."""
         opened = _Opened(export, options)
         try:
-            chat = opened.chats[index - 1]
+            read, chat = opened.chats[index - 1]
             header = {"backup": opened.backup.facts(), "database": {
-                "domain": iphone_messages.DOMAIN, "path": iphone_messages.PATH, "file_id": opened.sms.file_id},
-                "chat_guid": chat.guid, "messages": len(seqs)}
+                "domain": read.reader.domain, "path": read.reader.path, "file_id": read.file.file_id},
+                **read.reader.chat_facts(chat), "messages": len(seqs)}
             folder.mkdir(parents=True, exist_ok=True)
-            with (folder / EXTRACT_NAME).open("w", encoding="utf-8") as out:
-                opened.messages.write_rows(chat, seqs, out, header)
+            with (folder / read.reader.extract_name).open("w", encoding="utf-8") as out:
+                read.reader.write_rows(chat, seqs, out, header)
         finally:
             opened.backup.close()
-        return [EXTRACT_NAME]
+        return [read.reader.extract_name]
 
 
-def _messages(opened: _Opened, chat: Chat, head: ConversationHead, options: ParseOptions, last: bool
-              ) -> Iterator[Message]:
+def _messages(opened: _Opened, reader: ChatDatabase, chat: Any, head: ConversationHead, options: ParseOptions,
+              last: bool) -> Iterator[Message]:
+    from ingest.sources.iphone_messages import Notes
+
     notes = Notes()
     try:
-        yield from opened.messages.messages(chat, options.zone, notes)
+        yield from reader.messages(chat, options.zone, notes)
         inferred = dict(head.source.inferred)
         notes.into(inferred)
         head.source = replace(head.source, inferred=inferred)
     finally:
         if last:
             opened.backup.close()
-
-
-def _chat_facts(chat: Chat) -> dict[str, object]:
-    return {"rowid": chat.rowid, "identifier": chat.identifier, "service": chat.service,
-            "group": chat.style == 43, "handles": list(chat.handles)}
 
 
 FORMAT = IphoneBackupFormat()

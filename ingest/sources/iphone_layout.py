@@ -20,7 +20,9 @@ Nothing in the backup folder is ever written: databases are opened read-only and
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import plistlib
 import re
 import shutil
@@ -32,7 +34,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable, Sequence
 
 from kernel.errors import DamagedBackupDatabase, InputError, UnknownBackupLayout, WrongBackupPassword
 from kernel.hashing import digest_file
@@ -71,11 +73,6 @@ class BackupFile:
     def stored_as(self) -> str:
         """Its path in the backup folder: `<first two hex>/<fileID>`."""
         return f"{self.file_id[:2]}/{self.file_id}"
-
-
-def is_backup_folder(member_names: set[str]) -> bool:
-    """Whether a folder's files are those of an iPhone backup (iOS 10 or later, or older)."""
-    return "Manifest.plist" in member_names and ("Manifest.db" in member_names or OLD_MANIFEST in member_names)
 
 
 class OpenedBackup:
@@ -268,6 +265,27 @@ def require_columns(connection: sqlite3.Connection, table: str, needed: set[str]
     if missing:
         raise UnknownBackupLayout(f"{label} has no table {table} with the columns edepot reads "
                                   f"(missing: {', '.join(sorted(missing))}): an iOS version edepot does not know")
+
+
+def write_table_rows(connection: sqlite3.Connection, out: IO[str], table: str, where: str,
+                     parameters: Sequence[Any]) -> int:
+    """Write the rows of `table` matching `where` to `out`, one JSON object a line: table, rowid and every column's
+    raw value (blobs as {"base64": …}); returns how many."""
+    cursor = connection.execute(f'SELECT rowid AS "rowid:", * FROM {_quoted(table)} WHERE {where} ORDER BY rowid',
+                                parameters)
+    names = [d[0] for d in cursor.description][1:]
+    count = 0
+    for rowid, *values in cursor:
+        out.write(json.dumps({"table": table, "rowid": rowid, "values": {n: _raw(v) for n, v in zip(names, values)}},
+                             ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _raw(value: Any) -> Any:
+    if isinstance(value, (bytes, memoryview)):
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    return value
 
 
 def _quoted(name: str) -> str:

@@ -32,7 +32,6 @@ Memory does not grow with the number of messages: messages are read with one cur
 """
 from __future__ import annotations
 
-import base64
 import json
 import plistlib
 import sqlite3
@@ -40,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import IO, Any, Callable, Iterator, Sequence
 
-from ingest.sources.iphone_layout import columns_of, require_columns
+from ingest.sources.iphone_layout import columns_of, require_columns, write_table_rows
 from ingest.sources.typedstream import TypedStreamError, attributed_string_text
 from kernel.errors import DamagedBackupDatabase
 from kernel.model import Attachment, Message, MessageKind
@@ -89,6 +88,7 @@ class Notes:
     edits: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     unsent: dict[str, str | None] = field(default_factory=dict)
     services: dict[str, int] = field(default_factory=dict)
+    unknown_types: dict[str, int] = field(default_factory=dict)  # a message type the reader does not know → count
     from_attributed_body: int = 0
     unreadable_bodies: list[int] = field(default_factory=list)
 
@@ -98,6 +98,8 @@ class Notes:
             value = getattr(self, key)
             if value:
                 inferred[key] = value
+        if self.unknown_types:
+            inferred["unknown_message_types"] = self.unknown_types
         if self.from_attributed_body:
             inferred["text_from_attributed_body"] = self.from_attributed_body
         if self.unreadable_bodies:
@@ -106,6 +108,9 @@ class Notes:
 
 class MessagesDatabase:
     """An opened sms.db: its chats, each chat's messages, and the rows they were read from."""
+
+    extract_name = "sms.db.rows.jsonl"
+    domain, path = DOMAIN, PATH
 
     def __init__(self, connection: sqlite3.Connection, *, name_of: Callable[[str], str | None],
                  attachment_present: Callable[[str], bool]) -> None:
@@ -130,6 +135,12 @@ class MessagesDatabase:
                 "ORDER BY h.ROWID", (rowid,)))
             chats.append(Chat(rowid, guid or "", identifier or "", service, display_name or None, style, handles))
         return chats
+
+    def chat_facts(self, chat: Chat) -> dict[str, Any]:
+        """What identifies the chat, for `source.inferred` (`chat_guid` gives its id, `chat-<guid>`)."""
+        return {"chat_guid": chat.guid, "chat": {"rowid": chat.rowid, "identifier": chat.identifier,
+                                                 "service": chat.service, "group": chat.style == 43,
+                                                 "handles": list(chat.handles)}}
 
     def title(self, chat: Chat) -> str:
         """The chat's name: the group's own, else its parties' names, else its identifier."""
@@ -170,25 +181,24 @@ class MessagesDatabase:
         `header`: the chat, its handles and joins, each message's row, its attachments and the tapbacks on it.
         Returns the number of rows written."""
         out.write(json.dumps({"schema": EXTRACT_SCHEMA_ID, **header}, ensure_ascii=False) + "\n")
-        written = self._write_table_rows(out, "chat", "ROWID = ?", (chat.rowid,))
-        written += self._write_table_rows(out, "chat_handle_join", "chat_id = ?", (chat.rowid,))
-        written += self._write_table_rows(
-            out, "handle", "ROWID IN (SELECT handle_id FROM chat_handle_join WHERE chat_id = ?)", (chat.rowid,))
+        written = write_table_rows(self._db, out, "chat", "ROWID = ?", (chat.rowid,))
+        written += write_table_rows(self._db, out, "chat_handle_join", "chat_id = ?", (chat.rowid,))
+        written += write_table_rows(
+            self._db, out, "handle", "ROWID IN (SELECT handle_id FROM chat_handle_join WHERE chat_id = ?)", (chat.rowid,))
         tapbacks = self._has("associated_message_type")
         kept = (row for row in self._query(f"{_NUMBERED} SELECT n.seq, n.rowid, n.guid FROM numbered n ORDER BY n.seq",
                                            (chat.rowid,), tapbacks=tapbacks) if row[0] in seqs)
         for _seq, rowid, guid in kept:
-            written += self._write_table_rows(out, "chat_message_join", "chat_id = ? AND message_id = ?",
-                                              (chat.rowid, rowid))
-            written += self._write_table_rows(out, "message", "ROWID = ?", (rowid,))
+            written += write_table_rows(self._db, out, "chat_message_join", "chat_id = ? AND message_id = ?",
+                                        (chat.rowid, rowid))
+            written += write_table_rows(self._db, out, "message", "ROWID = ?", (rowid,))
             if columns_of(self._db, "message_attachment_join"):
-                written += self._write_table_rows(out, "message_attachment_join", "message_id = ?", (rowid,))
-                written += self._write_table_rows(
-                    out, "attachment", "ROWID IN (SELECT attachment_id FROM message_attachment_join WHERE message_id = ?)",
-                    (rowid,))
+                written += write_table_rows(self._db, out, "message_attachment_join", "message_id = ?", (rowid,))
+                written += write_table_rows(self._db, out, "attachment", "ROWID IN (SELECT attachment_id FROM "
+                                            "message_attachment_join WHERE message_id = ?)", (rowid,))
             if tapbacks:
-                written += self._write_table_rows(
-                    out, "message", "associated_message_guid IN (?, ?) OR associated_message_guid LIKE ?",
+                written += write_table_rows(
+                    self._db, out, "message", "associated_message_guid IN (?, ?) OR associated_message_guid LIKE ?",
                     (f"bp:{guid}", guid, f"p:%/{guid}"))
         return written
 
@@ -288,18 +298,6 @@ class MessagesDatabase:
             found.append(Attachment(name, self._present(name), mime_type or None))
         return tuple(found)
 
-    def _write_table_rows(self, out: IO[str], table: str, where: str, parameters: Sequence[Any]) -> int:
-        cursor = self._db.execute(f'SELECT rowid AS "rowid:", * FROM "{table}" WHERE {where} ORDER BY rowid',
-                                  parameters)
-        names = [d[0] for d in cursor.description][1:]
-        count = 0
-        for rowid, *values in cursor:
-            out.write(json.dumps({"table": table, "rowid": rowid,
-                                  "values": {n: _raw(v) for n, v in zip(names, values)}}, ensure_ascii=False) + "\n")
-            count += 1
-        return count
-
-
 # The chat's messages without tapbacks, numbered in time order: the seq each message has in the conversation.
 _NUMBERED = ("WITH numbered AS (SELECT m.ROWID AS rowid, m.guid AS guid, ROW_NUMBER() OVER (ORDER BY m.date, m.ROWID) "
              "AS seq FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id WHERE j.chat_id = ? "
@@ -392,10 +390,3 @@ def _kind(item_type: int | None, action: int | None, attachments: tuple[Attachme
     if item_type == 6:
         return MessageKind.CALL, ""
     return (MessageKind.MEDIA if attachments else MessageKind.TEXT), ""
-
-
-def _raw(value: Any) -> Any:
-    """A column's value as JSON: blobs as {"base64": …}, everything else as it is."""
-    if isinstance(value, (bytes, memoryview)):
-        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
-    return value

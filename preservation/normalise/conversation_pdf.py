@@ -36,6 +36,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, NamedTuple, Seq
 
 from kernel.errors import RenderingFailed, ToolMissing
 from kernel.model import Attachment, Conversation, Message, MessageKind
+from preservation.normalise.message_notes import message_notes
 
 TEMPLATE = Path(__file__).with_name("conversation.typ")
 FONT_ROOT = Path("/usr/share/fonts")
@@ -121,6 +122,7 @@ class _Stage:
     known_sha256: dict[Path, str] = field(default_factory=dict)  # digests the caller knows already
     time_format: str = "%H:%M:%S"  # see time_format()
     gaps: dict[int, int] = field(default_factory=dict)  # see gaps_before()
+    notes: dict[int, list[str]] = field(default_factory=dict)  # replies, reactions, earlier versions (message_notes)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -548,6 +550,8 @@ def _message_data(message: Message, senders: Mapping[str, int], media: Mapping[s
     data["x"] = add_break_opportunities(text)
     if message.edited:
         data["e"] = 1
+    if message.seq in stage.notes:
+        data["o"] = [add_break_opportunities(clean_text(line, stage.covered)) for line in stage.notes[message.seq]]
     if is_right_to_left(text):
         data["r"] = 1
     if message.attachments and message.kind is not MessageKind.DELETED:
@@ -810,7 +814,8 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     with tempfile.TemporaryDirectory(prefix="edepot-pdf-") as tmp:
         work = Path(tmp)
         stage = _Stage(work / "root", covered, known_sha256=dict(known_sha256 or {}),
-                       time_format=time_format(conversation.messages), gaps=gaps_before(conversation.messages))
+                       time_format=time_format(conversation.messages), gaps=gaps_before(conversation.messages),
+                       notes=message_notes(conversation.source.inferred))
         last_seq = max((m.seq for m in conversation.messages), default=0)
         stage.root.mkdir()
         shown = _stage_images(conversation.messages, media, stage)
