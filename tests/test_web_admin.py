@@ -47,6 +47,10 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                  ["woo", "decide", "2026-001", "--document", f"{record}-0001", "--beoordeling", "Geen openbaarmaking",
                   "--ground", "5.2"]):
         assert edepot(data_dir, [*argv, "--user", "W. de Wit"])["exit"] == 0, argv
+    sip = data_dir.parent / "sip"
+    assert edepot(data_dir, ["sip", "create", str(REPO / "samples" / "woo-marktplein" / "5-de-boer-de-vries.txt"),
+                             "--out", str(sip)])["exit"] == 0
+    assert edepot(data_dir, ["ingest", str(sip), "--queue", "--user", "R. Beheer"])["exit"] == 0  # a job
     assert edepot(data_dir, ["organisation", "add", "gm9999", "--name", "Gemeente Voorbeeldstad"])["exit"] == 0
     assert edepot(data_dir, ["user", "add", TEST_OPERATOR, "--role", "administrator"])["exit"] == 0
     with open(data_dir / "edepot.toml", "a", encoding="utf-8") as config:
