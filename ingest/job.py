@@ -61,6 +61,9 @@ class IngestJob:
     # Which organisation the record belongs to, from its archiefvormer's name and identifier; raises when the
     # person ingesting may not ingest that organisation's records (the Depot service decides).
     admit: Callable[[str, str | None], str] = lambda _name, _identifier: ""
+    # Checked inside the transaction that records the AIP: a worker whose claim on its job was taken over raises
+    # here, so its ingest commits nothing (the job queue's fencing).
+    guard: Callable[[], None] = lambda: None
     organisation: str = ""
     version: AipVersion | None = None
     stage: str = ""  # the stage running now (named in a rejection report)

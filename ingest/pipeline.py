@@ -61,7 +61,8 @@ class IngestResult:
 def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage: None,
            new_version: bool = False, on_progress: ProgressListener = lambda _s, _d, _t: None, *,
            person: str | None = None, store: UnitOfWork | None = None,
-           admit: Callable[[str, str | None], str] | None = None) -> IngestResult:
+           admit: Callable[[str, str | None], str] | None = None,
+           guard: Callable[[], None] | None = None) -> IngestResult:
     """Turn the SIP at `source` (folder, .zip, .7z or .tar) into an AIP; raises before storing on any problem.
 
     With `new_version`, a SIP ingested before (or another SIP of a record held) becomes the next version of
@@ -69,9 +70,12 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     person doing the ingest, beside edepot. A rejection raises the EdepotError after writing its report.
     The AIP is recorded through `store` (the Depot service's unit of work), else through one opened on the
     data directory's catalogue for this ingest. `admit` gives the organisation of the SIP's archiefvormer (name,
-    identifier), or raises when this SIP may not be ingested by this person.
+    identifier), or raises when this SIP may not be ingested by this person. `guard` is called inside the
+    transaction that records the AIP and raises to commit nothing (a job whose claim was taken over).
     """
     job = IngestJob(config, person=person, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
+    if guard is not None:
+        job.guard = guard
     if admit is not None:
         job.admit = admit
     try:
@@ -125,7 +129,9 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
                 stages.update_metadata(sip, aip, job)
                 sealed = stages.seal(aip, record, job)
                 stored = stages.replicate(sealed, replication, job)
-        stages.record(catalogue, record, sealed, locations, stored, job)
+        with store.atomic():  # the job's fencing holds for the whole commit
+            job.guard()
+            stages.record(catalogue, record, sealed, locations, stored, job)
         stages.index_and_schedule(store, aip, conversation, job)
     payload = [f for f in sealed if f.role != "tag"]
     result = IngestResult(

@@ -128,6 +128,7 @@ class Config:
         return next((s for s in self.location_settings if s.root == root), LocationSetting(root))
     web: WebSettings = field(default_factory=WebSettings)  # [web]
     audit_address_days: int = 365  # [audit] keep_addresses_days: where an action came from is kept this long
+    job_lease_seconds: int = 300  # [jobs] lease_seconds: a worker silent this long loses its job to another
 
     @property
     def staging_dir(self) -> Path:
@@ -197,6 +198,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         location_settings=tuple(location for location in locations if location.id or location.name),
         web=_web_settings(settings.get("web", {}), config_file),
         audit_address_days=_positive(settings.get("audit", {}), "keep_addresses_days", 365, config_file),
+        job_lease_seconds=_positive(settings.get("jobs", {}), "lease_seconds", 300, config_file),
     )
 
 

@@ -23,6 +23,10 @@ JOB_STATES = (QUEUED, RUNNING, DONE, FAILED, ERROR, CANCELLED)
 FINISHED = (DONE, FAILED, ERROR, CANCELLED)
 
 
+class ClaimLost(Exception):
+    """A worker's claim on its job was taken over: it may not commit anything of it."""
+
+
 @dataclass(frozen=True)
 class JobRecord:
     """One job as the register keeps it."""
@@ -75,3 +79,12 @@ class JobRegister(Protocol):
         """End a running job, only while `fencing` is still its token; whether it was ended."""
     def cancel(self, job_id: str, now: datetime) -> bool:
         """Cancel a queued job; whether it was queued."""
+    def hold_claim(self, job_id: str, fencing: int) -> None:
+        """Inside the caller's transaction: lock the job's row and raise ClaimLost unless it still runs under
+        `fencing` (another worker took it over after this one's lease ran out)."""
+    def extend(self, job_id: str, fencing: int, now: datetime, lease_expires: datetime) -> bool:
+        """A heartbeat: the lease runs on while `fencing` is still the job's; whether it was."""
+    def expired(self, now: datetime) -> list[JobRecord]:
+        """Running jobs whose lease ran out before `now` (their worker died or stalled)."""
+    def requeue(self, job_id: str, fencing: int) -> bool:
+        """Queue a running job whose lease ran out again, unless it was claimed or ended since."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +93,43 @@ def test_a_person_sees_only_the_jobs_they_queued(tmp_path: Path) -> None:
     assert [j["job_id"] for j in depot.ok("A. Beheer", "jobs", "list")["jobs"]] == [job["job_id"]]
     code, _, err = depot.run("Onbekend", "ingest", str(sip), "--queue")
     assert code == 2 and "E113" in err  # only registered people queue work
+
+
+def test_a_killed_workers_job_is_taken_over_and_done_exactly_once(tmp_path: Path, postgres: Any) -> None:
+    url = postgres.database()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{url}"\n[scan]\nrequired = false\n[jobs]\nlease_seconds = 3\n',
+                                      encoding="utf-8")
+    depot = Depot(data, catalogue_url=url)
+    names = [p.stem for p in sorted(SAMPLES.glob("*.yaml"))]
+    queued = [depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"] for sip in sips(tmp_path, *names)]
+    env = {**os.environ, "EDEPOT_USER": "W. Orker"}
+    argv = [sys.executable, "-m", "edepot.cli", "--data-dir", str(data), "worker", "--interval", "0.2"]
+    workers = [subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(2)]
+    try:
+        victim = workers[0]
+        deadline = time.monotonic() + 120
+        while not any(j["state"] == "running" and j["worker"].endswith(f":{victim.pid}")
+                      for j in depot.ok("R. Beheer", "jobs", "list")["jobs"]):
+            assert time.monotonic() < deadline and victim.poll() is None, "the worker never took a job"
+            time.sleep(0.05)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        while any(j["state"] in ("queued", "running") for j in depot.ok("R. Beheer", "jobs", "list")["jobs"]):
+            assert time.monotonic() < deadline + 180, "the jobs were never all done"
+            time.sleep(0.5)
+    finally:
+        for worker_process in workers:
+            worker_process.terminate()
+            worker_process.wait(timeout=60)
+    jobs = {j["job_id"]: j for j in depot.ok("R. Beheer", "jobs", "list")["jobs"]}
+    assert all(jobs[j]["state"] == "done" for j in queued), {j: jobs[j]["error"] for j in queued}
+    assert any(jobs[j]["attempts"] == 2 for j in queued)  # the killed worker's job, done by the other
+    aips = depot.ok("R. Beheer", "aip", "list")["aips"]
+    assert sorted(a["aip_id"] for a in aips) == sorted(jobs[j]["report"]["aip_id"] for j in queued)
+    for aip in aips:  # exactly one AIP per SIP, no event doubled
+        events = depot.ok("R. Beheer", "aip", "show", aip["aip_id"])["events"]
+        assert len([e for e in events if e["type"] == "ingestion"]) == 1
+        assert len({(e["type"], e["date_time"], e["detail"]) for e in events}) == len(events)

@@ -39,7 +39,8 @@ def do(depot: Depot, job: JobRecord) -> dict[str, Any]:
 
     if job.kind == INGEST:
         result = depot.ingest(depot.config.data_dir / job.arguments["sip"],
-                              new_version=bool(job.arguments.get("new_version")))
+                              new_version=bool(job.arguments.get("new_version")),
+                              guard=lambda: depot.store.jobs.hold_claim(job.job_id, job.fencing))
         shutil.rmtree(depot.config.data_dir / "intake" / job.job_id, ignore_errors=True)
         return result.to_dict()
     raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")

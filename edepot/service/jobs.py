@@ -21,7 +21,6 @@ from preservation.directory import ADMINISTRATOR, ARCHIVIST
 from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, JobRecord
 
 INGEST = "ingest"
-LEASE = timedelta(minutes=5)
 
 
 class JobsService(DepotBase):
@@ -114,19 +113,68 @@ class JobsService(DepotBase):
         """Do a queued job (`work` does it and returns its report) as the person who queued it, as `worker`; None
         when it is no longer queued (cancelled, or taken by another worker). The job ends done, failed or error,
         and only while this worker's fencing token is still the job's."""
+        lease = timedelta(seconds=self.config.job_lease_seconds)
         now = self.now()
-        job = self.store.jobs.claim(job_id, worker, now, now + LEASE)
+        job = self.store.jobs.claim(job_id, worker, now, now + lease)
         if job is None:
             return None
         state, report, error = DONE, None, ""
-        try:
-            report = work(job)
-        except EdepotError as refused:  # the content or the request was refused: the job's own problem
-            state, error = FAILED, f"{refused.ref}: {refused.message}"
-        except Exception as failure:  # the system failed
-            state, error = ERROR, f"{type(failure).__name__}: {failure}"
+        with _Heartbeat(self, job, lease):
+            try:
+                report = work(job)
+            except EdepotError as refused:  # the content or the request was refused: the job's own problem
+                state, error = FAILED, f"{refused.ref}: {refused.message}"
+            except Exception as failure:  # the system failed (or the claim was lost: then nothing is recorded)
+                state, error = ERROR, f"{type(failure).__name__}: {failure}"
         self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
         return self.store.jobs.job(job_id)
+
+    def reap(self) -> list[str]:
+        """Queue again every running job whose worker let its lease run out (died, or stalled); returns their
+        ids. A stalled worker that wakes up later can commit nothing of it (its fencing token is old)."""
+        from preservation.catalogue_db.database import use_queue_of
+
+        use_queue_of(self.config.catalogue_url)
+        from edepot.service.job_runner import run_job
+
+        requeued = []
+        for job in self.store.jobs.expired(self.now()):
+            with self.store.atomic():
+                if self.store.jobs.requeue(job.job_id, job.fencing):
+                    task = run_job.enqueue(str(self.config.data_dir), job.job_id)
+                    self.store.jobs.set_task(job.job_id, str(task.id), QUEUED)
+                    requeued.append(job.job_id)
+        return requeued
+
+
+class _Heartbeat:
+    """While a job runs, its lease is renewed every third of its length (on a connection of its own)."""
+
+    def __init__(self, depot: JobsService, job: JobRecord, lease: timedelta) -> None:
+        import threading
+
+        self.depot, self.job, self.lease = depot, job, lease
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat {job.job_id}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        from django.db import connections
+
+        try:
+            while not self.stop.wait(self.lease.total_seconds() / 3):
+                now = self.depot.now()
+                if not self.depot.store.jobs.extend(self.job.job_id, self.job.fencing, now, now + self.lease):
+                    return  # taken over: the commit's fencing check refuses this worker's work
+        finally:
+            connections.close_all()
 
 
 def worker_name() -> str:

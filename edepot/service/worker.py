@@ -3,6 +3,8 @@ queue table (a row lock, skipping rows others hold, so two workers never take on
 (`edepot.service.job_runner.run_job`)."""
 from __future__ import annotations
 
+import threading
+
 from kernel.config import Config
 
 
@@ -20,9 +22,38 @@ def run_worker(config: Config, *, once: bool = False, interval: float = 1.0) -> 
 
     worker = Worker(queue_names=["default"], interval=interval, batch=once, backend_name="default",
                     startup_delay=False, max_tasks=None, worker_id=worker_name(), excluded_queue_names=[])
+    reaper = _Reaper(config)
+    reaper.reap()  # before the first task: jobs of a worker that died while none ran
+    if not once:
+        reaper.start()
     worker.configure_signals()
     try:
         worker.run()
     finally:
         worker.reset_signals()
+        reaper.stop.set()
     return worker._run_tasks
+
+
+class _Reaper(threading.Thread):
+    """Queues again, every half lease, the jobs whose worker let their lease run out."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(name="reaper", daemon=True)
+        self.config = config
+        self.stop = threading.Event()
+
+    def reap(self) -> None:
+        from django.db import connections
+
+        from edepot.service import Depot
+
+        try:
+            with Depot(self.config, person=None) as depot:
+                depot.reap()
+        finally:
+            connections.close_all()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.config.job_lease_seconds / 2):
+            self.reap()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from preservation.job_register import CANCELLED, QUEUED, RUNNING, JobRecord
+from preservation.job_register import CANCELLED, QUEUED, RUNNING, ClaimLost, JobRecord
 
 _FIELDS = ("job_id", "kind", "arguments", "state", "enqueued_by", "organisation", "created", "progress", "report",
            "error", "attempts", "fencing", "worker", "lease_expires", "heartbeat", "task_id", "started", "finished")
@@ -61,3 +61,24 @@ class DjangoJobRegister:
     def cancel(self, job_id: str, now: datetime) -> bool:
         """Cancel a queued job; whether it was queued."""
         return bool(self._rows().filter(job_id=job_id, state=QUEUED).update(state=CANCELLED, finished=now))
+
+    def hold_claim(self, job_id: str, fencing: int) -> None:
+        """Lock the job's row in the caller's transaction; ClaimLost unless it still runs under `fencing`."""
+        held = self._rows().select_for_update().filter(job_id=job_id, state=RUNNING, fencing=fencing).exists()
+        if not held:
+            raise ClaimLost(f"job {job_id} was taken over by another worker")
+
+    def extend(self, job_id: str, fencing: int, now: datetime, lease_expires: datetime) -> bool:
+        """A heartbeat, while `fencing` is still the job's."""
+        return bool(self._rows().filter(job_id=job_id, state=RUNNING, fencing=fencing).update(
+            heartbeat=now, lease_expires=lease_expires))
+
+    def expired(self, now: datetime) -> list[JobRecord]:
+        """Running jobs whose lease ran out before `now`."""
+        rows = self._rows().filter(state=RUNNING, lease_expires__lt=now).order_by("created")
+        return [JobRecord(*row) for row in rows.values_list(*_FIELDS)]
+
+    def requeue(self, job_id: str, fencing: int) -> bool:
+        """Queue an expired running job again, unless it was claimed or ended since."""
+        return bool(self._rows().filter(job_id=job_id, state=RUNNING, fencing=fencing).update(
+            state=QUEUED, worker="", lease_expires=None))
