@@ -289,11 +289,17 @@ def _create_if_absent(path: Path) -> None:
 
 
 def template_catalogue() -> Path:
-    """A catalogue at the newest migration, made once per process (journal in one file, so it copies whole)."""
+    """A catalogue at the newest migration (journal in one file, so it copies whole): made once and kept in the
+    user's cache folder under the digest of every migration it ran, so a process opening a new data directory
+    copies it instead of migrating; made once per process when there is no cache folder to write."""
     global _template
     if _template is None:
         from django.db import connections
 
+        cached = _template_cache() / f"catalogue-{_migrations_digest()}.sqlite"
+        if cached.is_file():
+            _template = cached
+            return cached
         folder = Path(tempfile.mkdtemp(prefix="edepot-catalogue-template-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         file = folder / "catalogue.sqlite"
@@ -302,7 +308,32 @@ def template_catalogue() -> Path:
         connections[alias].close()
         del connections.settings[alias]
         _template = file
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            staged = cached.with_name(f".{cached.name}.{os.getpid()}.new")
+            shutil.copyfile(file, staged)
+            os.replace(staged, cached)
+            _template = cached
+        except OSError:
+            pass  # no cache to write: this process's own template serves
     return _template
+
+
+def _template_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edepot"
+
+
+def _migrations_digest() -> str:
+    """The digest of every migration a new catalogue runs (the catalogue's and the job queue's) and of Django's
+    version: a cached template is used only by the code that would make the same one."""
+    import django
+    import django_tasks_db
+
+    digest = hashlib.sha256(django.get_version().encode())
+    for folder in (MIGRATIONS, Path(django_tasks_db.__file__).parent / "migrations"):
+        for file in sorted(folder.glob("*.py")):
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 def use_queue_of(url: str) -> str:
