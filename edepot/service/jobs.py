@@ -30,8 +30,6 @@ class JobsService(DepotBase):
     def queue_ingest(self, source: Path, *, new_version: bool = False) -> JobRecord:
         """Queue the ingest of a SIP (folder or packed file): it is copied into the intake folder and a worker
         ingests it as the acting person. InputError when the SIP is not there."""
-        from preservation.catalogue_db.database import use_queue_of
-
         person = self.authorise("ingest")
         if not source.exists():
             raise InputError(f"{source} does not exist")
@@ -50,14 +48,20 @@ class JobsService(DepotBase):
             raise InputError(f"cannot copy {source} into the intake folder: {error.strerror}") from None
         job = JobRecord(job_id, INGEST, {"sip": f"intake/{job_id}/{source.name}", "new_version": new_version},
                         QUEUED, person.name, "", self.now())
+        with self.store.atomic():
+            self.store.jobs.add(job)
+            self._enqueue(job_id)
+        return self.store.jobs.job(job_id) or job
+
+    def _enqueue(self, job_id: str) -> None:
+        """Put the job in the queue (in the caller's transaction): a task a worker takes."""
+        from preservation.catalogue_db.database import use_queue_of
+
         use_queue_of(self.config.catalogue_url)
         from edepot.service.job_runner import run_job
 
-        with self.store.atomic():
-            self.store.jobs.add(job)
-            task = run_job.enqueue(str(self.config.data_dir), job_id)
-            self.store.jobs.set_task(job_id, str(task.id), QUEUED)
-        return self.store.jobs.job(job_id) or job
+        task = run_job.enqueue(str(self.config.data_dir), job_id)
+        self.store.jobs.set_task(job_id, str(task.id), QUEUED)
 
     @audited("jobs list")
     def jobs(self, state: str | None = None) -> list[JobRecord]:
@@ -83,17 +87,11 @@ class JobsService(DepotBase):
     @audited("jobs retry")
     def retry_job(self, job_id: str) -> JobRecord:
         """Queue a job that failed, erred or was cancelled once more."""
-        from preservation.catalogue_db.database import use_queue_of
-
         found = self.job(job_id)
         if found.state not in (FAILED, ERROR, CANCELLED):
             raise InputError(f"job {job_id} is {found.state}: only a failed, erred or cancelled job is queued again")
-        use_queue_of(self.config.catalogue_url)
-        from edepot.service.job_runner import run_job
-
         with self.store.atomic():
-            task = run_job.enqueue(str(self.config.data_dir), job_id)
-            self.store.jobs.set_task(job_id, str(task.id), QUEUED)
+            self._enqueue(job_id)
         return self.job(job_id)
 
     def _may_see(self, job: JobRecord) -> bool:
@@ -132,17 +130,11 @@ class JobsService(DepotBase):
     def reap(self) -> list[str]:
         """Queue again every running job whose worker let its lease run out (died, or stalled); returns their
         ids. A stalled worker that wakes up later can commit nothing of it (its fencing token is old)."""
-        from preservation.catalogue_db.database import use_queue_of
-
-        use_queue_of(self.config.catalogue_url)
-        from edepot.service.job_runner import run_job
-
         requeued = []
         for job in self.store.jobs.expired(self.now()):
             with self.store.atomic():
                 if self.store.jobs.requeue(job.job_id, job.fencing):
-                    task = run_job.enqueue(str(self.config.data_dir), job.job_id)
-                    self.store.jobs.set_task(job.job_id, str(task.id), QUEUED)
+                    self._enqueue(job.job_id)
                     requeued.append(job.job_id)
         return requeued
 
