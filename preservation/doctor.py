@@ -20,7 +20,7 @@ from kernel.errors import EdepotError, InputError
 from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue, open_catalogue
 from preservation.catalogue_db.database import applied_migrations, migration_names, sqlite_path
-from preservation.event_journal import EventJournal, read_journals, restore_segments
+from preservation.event_journal import EventJournal, Segment, read_journals, restore_segments
 from preservation.leftovers import IN_USE, REMOVED, WOULD_REMOVE, clear_leftovers
 from preservation.storage import dropped_locations, open_locations
 
@@ -161,7 +161,7 @@ def _check_journal(locations: Sequence[BlobStore], catalogue: Catalogue, repair:
     unjournalled = [(aip_id, event) for aip_id, event in events if event.identifier not in reading.events]
     if unjournalled:
         if repair and locations:
-            EventJournal(locations).write(unjournalled)
+            EventJournal(locations).write(Segment(entries=unjournalled))
         findings.append(Finding("event journal", Status.RESTORED if repair and locations else Status.FOUND,
                                 "storage locations", f"{len(unjournalled)} event(s) of the catalogue were not in the "
                                 "journal" + ("; written to it now" if repair and locations else "")))

@@ -32,7 +32,7 @@ def journal(location: LocalDirectoryLocation) -> dict[str, bytes]:
 
 
 def journalled_ids(location: LocalDirectoryLocation) -> set[str]:
-    return {e.identifier for data in journal(location).values() for _aip, e in decode_segment(data)[0]}
+    return {e.identifier for data in journal(location).values() for _aip, e in decode_segment(data).entries}
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_every_event_is_in_the_journal_of_every_location(archive: tuple[Config, 
     assert len(recorded) >= 2  # the fixity run's: damage found, and the repair
     assert journalled_ids(first) == recorded == journalled_ids(second)
     assert journal(first) == journal(second)
-    opening = decode_segment(journal(first)[sorted(journal(first))[0]])[1]
+    opening = decode_segment(journal(first)[sorted(journal(first))[0]]).aips
     assert [a["aip_id"] for a in opening] == [aip_id] and len(opening[0]["files"]) > 2  # the AIP's rows
 
 
