@@ -93,3 +93,17 @@ def test_doctor_restores_a_lost_segment_and_reconciles_journal_and_catalogue(
 
     findings = {f["subject"]: f for f in doctor(config, capsys)}  # what is left: the event the catalogue lost
     assert [(s, f["status"]) for s, f in findings.items()] == [("catalogue", "problem")]
+
+
+def test_a_fixity_run_journals_each_aip_once(archive: tuple[Config, str]) -> None:
+    config, aip_id = archive
+    second = make_aip(config, files=2, seed=1)
+    first_location, second_location = open_locations(config.storage_locations, config)
+    before = set(journal(first_location))
+    assert main(["--data-dir", str(config.data_dir), "fixity", "run", "--all"]) == 0
+    written = {name: decode_segment(data) for name, data in journal(first_location).items() if name not in before}
+    assert len(written) == 2 and set(journal(second_location)) == set(journal(first_location))
+    for segment in written.values():  # each AIP's verification of both replicas, events, its state: one segment
+        assert len({aip for aip, _e in segment.entries}) == 1
+        assert [c["kind"] for c in segment.changes] == ["verification", "verification", "aip_state"]
+    assert {aip for s in written.values() for aip, _e in s.entries} == {aip_id, second}
