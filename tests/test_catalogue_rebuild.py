@@ -5,6 +5,7 @@ table by table — and what the locations disagree on is reported."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,21 @@ def test_a_deleted_catalogue_is_rebuilt_from_the_locations(config: Config, tmp_p
     assert code == 0, report
     assert report["aips"] == [kept.aip_id, second.aip_id] and report["divergence"] == []
     assert sorted(report["destroyed"]) == sorted([due.aip_id, released.aip_id])
+    assert tables(config) == before
+
+
+    # A catalogue older than the journal: `edepot doctor` writes to it what the catalogue holds, so that a rebuild
+    # finds everything there too (doctor checks a catalogue in a SQLite file only).
+    if config.catalogue_url.startswith("postgresql:"):
+        return
+    for location in open_locations(config.storage_locations, config):
+        shutil.rmtree(location.root / "journal")
+    assert main(["--data-dir", str(config.data_dir), "--json", "doctor"]) in (0, 1)
+    written = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["check"] == "event journal"]
+    assert [f["status"] for f in written] == ["restored"] and " 4 AIP(s)" in written[0]["detail"], written
+    config = lose_catalogue(config, request)
+    code, report = rebuild(config, capsys)
+    assert code == 0 and sorted(report["destroyed"]) == sorted([due.aip_id, released.aip_id]), report
     assert tables(config) == before
 
 

@@ -70,6 +70,12 @@ class RetentionStore:
             record_id=c["record_id"], at=c["updated"], action=c["action"], by=c["by"], reason=c["reason"],
             before=c["before"], after={**c["mdto"], **c["override"]})
 
+    def _apply_retention_restored(self, c: Change) -> None:  # a schedule older than the journal, with its history
+        self._objects(m.Retention).update_or_create(record_id=c["record_id"], defaults={
+            k: c[k] for k in ("aip_id", "title", "mdto", "override", "updated")})
+        self._objects(m.AppraisalChange).bulk_create([m.AppraisalChange(record_id=c["record_id"], **line)
+                                                      for line in c["history"]])
+
     def appraisal_history(self, record_id: str) -> list[dict[str, Any]]:
         """Every change of the record's appraisal, oldest first."""
         rows = (self._objects(m.AppraisalChange).filter(record_id=record_id).order_by("at", "id")

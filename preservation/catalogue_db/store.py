@@ -36,6 +36,7 @@ from preservation.catalogue import (
 )
 from preservation.catalogue_db import models as m
 from preservation.catalogue_db.database import catalogue_alias
+from preservation.catalogue_db.journal_backfill import JournalBackfill, change, ingest_entry
 from preservation.catalogue_db.retention_store import RetentionStore
 from preservation.event_journal import Change, EventJournal, Segment
 from preservation.metadata.premis import PremisEvent
@@ -47,7 +48,7 @@ _AIP_FIELDS = ("aip_id", "sip_digest", "record_id", "title", "created", "state",
                "organisation")
 
 
-class DjangoCatalogue(RetentionStore):
+class DjangoCatalogue(RetentionStore, JournalBackfill):
     """The catalogue behind one catalogue URL."""
 
     def __init__(self, url: str) -> None:
@@ -103,10 +104,10 @@ class DjangoCatalogue(RetentionStore):
 
     def _change(self, kind: str, **rows: Any) -> Any:
         """Make one change (by `_apply_<kind>`) and journal it with the batch it is part of."""
-        change = {"kind": kind, **_plain(rows)}
+        made = change(kind, **rows)
         with self.batch():
-            self._segment().changes.append(change)
-            return self._apply(change)
+            self._segment().changes.append(made)
+            return self._apply(made)
 
     def _apply(self, change: Change) -> Any:
         apply = getattr(self, "_apply_" + change["kind"], None)
@@ -148,7 +149,7 @@ class DjangoCatalogue(RetentionStore):
         """Record a new AIP with everything about it in one transaction (after every replica is in place); its rows
         and events go into the event journal first."""
         self._record_aip(aip, replicas, files, events, version, identifications,
-                         journal=_ingest_entry(aip, files, version, identifications))
+                         journal=ingest_entry(aip, files, version, identifications))
 
     def restore_aip(self, aip: AipRecord, replicas: Sequence[ReplicaRecord], files: Sequence[FileRecord],
                     events: Sequence[PremisEvent], version: AipVersion | None,
@@ -372,31 +373,6 @@ class DjangoCatalogue(RetentionStore):
         """Record a DIP made of one AIP."""
         with self._atomic():
             self._objects(m.Dip).create(dip_id=dip_id, aip_id=aip_id, path=str(path), created=created)
-
-
-def _ingest_entry(aip: AipRecord, files: Sequence[FileRecord], version: AipVersion | None,
-                  identifications: Sequence[IdentificationRecord]) -> dict[str, Any]:
-    """The catalogue's rows of a newly recorded AIP, as the journal keeps them (for `edepot catalogue rebuild`)."""
-    return {
-        "aip_id": aip.aip_id, "sip_digest": aip.sip_digest, "record_id": aip.record_id, "title": aip.title,
-        "created": aip.created.isoformat(), "payload_bytes": aip.payload_bytes, "payload_files": aip.payload_files,
-        "organisation": aip.organisation,
-        "version": [version.version, version.previous_aip, version.first_aip] if version else None,
-        "files": [[f.path, f.role, f.size, f.sha256, f.puid, f.format_name, f.mime_type] for f in files],
-        "identifications": [[i.path, i.tool, i.signature_release, i.puid, i.format_name, i.format_version,
-                             i.mime_type, i.basis] for i in identifications],
-    }
-
-
-def _plain(value: Any) -> Any:
-    """A change's rows as JSON keeps them: times in ISO 8601 with their offset (a model field reads them back)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _event(r: Sequence[Any]) -> PremisEvent:
