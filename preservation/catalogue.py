@@ -5,12 +5,14 @@ implementation for the configured URL (the Django ORM on SQLite, in `preservatio
 """
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Collection, Protocol, Sequence
 
+from preservation.event_journal import Segment
 from preservation.metadata.premis import PremisEvent
 from preservation.retention_catalogue import Approval, Hold, RetentionRow, StoredList
 
@@ -124,7 +126,9 @@ class FileLoss:
 
 
 class Catalogue(Protocol):
-    """What the engine needs from the catalogue of AIPs, their events and retention (one transaction a call).
+    """What the engine needs from the catalogue of AIPs, their events and retention (one transaction a call, or
+    one for every call inside `batch()`; each transaction's events and changes are in the storage locations' event
+    journal before it commits).
 
     The embedded implementation is the Django ORM on SQLite (`preservation.catalogue_db.store`).
     """
@@ -140,6 +144,9 @@ class Catalogue(Protocol):
                     events: Sequence[PremisEvent], version: AipVersion | None,
                     identifications: Sequence[IdentificationRecord]) -> None: ...
     def restore_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None: ...
+    def restore_changes(self, changes: Sequence[dict[str, Any]]) -> list[str]: ...
+    def batch(self) -> AbstractContextManager[None]: ...
+    def unjournalled_rows(self, journalled_aips: Collection[str], changes: Sequence[dict[str, Any]]) -> Segment: ...
     def add_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None: ...
     def versions(self, sip_digest: str, record_id: str) -> list[AipVersion]: ...
     def aip(self, aip_id: str) -> AipRecord: ...

@@ -147,12 +147,13 @@ def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettin
         "items": [_item(catalogue, s) for s in due],
     }
     digest = list_digest(content)
-    catalogue.save_destruction_list(StoredList(list_id, now, digest, content))
-    for item in content["items"]:
-        for aip_id in item["aips"]:
-            catalogue.add_events(aip_id, [premis_event(
-                "appraisal", now, f"placed on destruction list {list_id} by {drafter}", item["why"],
-                person_agents(drafter))])
+    with catalogue.batch():  # the list and its events: one transaction, one journal segment
+        catalogue.save_destruction_list(StoredList(list_id, now, digest, content))
+        for item in content["items"]:
+            for aip_id in item["aips"]:
+                catalogue.add_events(aip_id, [premis_event(
+                    "appraisal", now, f"placed on destruction list {list_id} by {drafter}", item["why"],
+                    person_agents(drafter))])
     return DrawnUpList(list_id, digest, content, write_list_files(content, digest, out or reports_dir(config, list_id)))
 
 
@@ -315,10 +316,12 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
             return
         catalogue.journal(list_id, record_id, name, target, "started", config.clock())
         detail = action()
-        catalogue.journal(list_id, record_id, name, target, "done", config.clock())
-        if detail and aip_id:
-            catalogue.add_events(aip_id, [premis_event("deletion", config.clock(), detail,
-                                                       f"under destruction list {list_id}", person_agents(person))])
+        with catalogue.batch():
+            catalogue.journal(list_id, record_id, name, target, "done", config.clock())
+            if detail and aip_id:
+                catalogue.add_events(aip_id, [premis_event("deletion", config.clock(), detail,
+                                                           f"under destruction list {list_id}",
+                                                           person_agents(person))])
 
     step("begin", record_id, partial(_mark, catalogue, aip_ids))
     snapshot: list[dict[str, Any]] = []

@@ -158,13 +158,15 @@ def _check_journal(locations: Sequence[BlobStore], catalogue: Catalogue, repair:
                                 f"{len(unrecorded)} event(s) of the journal are not in the catalogue, e.g. "
                                 f"{unrecorded[0]}: the catalogue lost them, or their work was undone after they "
                                 "were journalled; `edepot catalogue rebuild` restores them"))
-    unjournalled = [(aip_id, event) for aip_id, event in events if event.identifier not in reading.events]
-    if unjournalled:
+    missing = catalogue.unjournalled_rows(reading.aips.keys(), reading.changes)
+    missing.entries = [(aip_id, event) for aip_id, event in events if event.identifier not in reading.events]
+    if missing:
         if repair and locations:
-            EventJournal(locations).write(unjournalled)
+            EventJournal(locations).write(missing)
         findings.append(Finding("event journal", Status.RESTORED if repair and locations else Status.FOUND,
-                                "storage locations", f"{len(unjournalled)} event(s) of the catalogue were not in the "
-                                "journal" + ("; written to it now" if repair and locations else "")))
+                                "storage locations", f"{len(missing.entries)} event(s), {len(missing.aips)} AIP(s) "
+                                f"and {len(missing.changes)} other change(s) of the catalogue were not in the journal"
+                                + ("; written to it now" if repair and locations else "")))
     return findings or [Finding("event journal", Status.OK, "storage locations",
                                 f"{len(reading.events)} event(s), the same in the catalogue and every location")]
 

@@ -4,7 +4,9 @@ every storage location as an immutable journal segment, so the archive's history
 A segment is one JSON Lines file, `journal/<yyyy-mm>/<UTC time>-<random>.jsonl` in a location, written once
 (atomically, fsynced) and never changed. Each line is one event with its global identifier and the AIP it is
 about (null: the repository); a segment written when an AIP is recorded also opens with one `aip` line (the
-catalogue's rows of that AIP), so that `edepot catalogue rebuild` needs nothing but the locations. A segment
+catalogue's rows of that AIP), and every other change the catalogue commits with it (a retention schedule, a
+hold, a destruction list, an approval, a tombstone, a replica's verification, an AIP's state) is a `change` line
+(its kind and the rows it writes), so that `edepot catalogue rebuild` needs nothing but the locations. A segment
 lost on one location is copied back from another by `edepot doctor`, which also reconciles journal and
 catalogue both ways.
 """
@@ -20,6 +22,7 @@ from preservation.blobstore import BlobNotFound, BlobStore
 from preservation.metadata.premis import PremisEvent
 
 Entry = tuple[str | None, PremisEvent]  # (the AIP it is about, or None for the repository; the event)
+Change = dict[str, Any]  # {"kind": what changed, and the rows it wrote}: replayed in order by a rebuild
 
 
 def segment_name(now: datetime | None = None) -> str:
@@ -28,24 +31,38 @@ def segment_name(now: datetime | None = None) -> str:
     return f"{moment:%Y-%m}/{moment:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:12]}.jsonl"
 
 
-def encode_segment(entries: Sequence[Entry], aip: dict[str, Any] | None = None) -> bytes:
-    """The segment's bytes: the `aip` line first when given, then one line per event."""
-    lines: list[dict[str, Any]] = [{"aip": aip}] if aip is not None else []
-    lines += [{"aip_id": aip_id, "event": _event_dict(event)} for aip_id, event in entries]
+@dataclass
+class Segment:
+    """What one catalogue transaction journals: the AIPs it records, its other changes in order, its events."""
+
+    entries: list[Entry] = field(default_factory=list)
+    aips: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.entries or self.aips or self.changes)
+
+
+def encode_segment(segment: Segment) -> bytes:
+    """The segment's bytes: its `aip` lines first, then its `change` lines, then one line per event."""
+    lines: list[dict[str, Any]] = [{"aip": aip} for aip in segment.aips]
+    lines += [{"change": change} for change in segment.changes]
+    lines += [{"aip_id": aip_id, "event": _event_dict(event)} for aip_id, event in segment.entries]
     return "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n" for line in lines).encode("utf-8")
 
 
-def decode_segment(data: bytes) -> tuple[list[Entry], list[dict[str, Any]]]:
-    """The events of a segment and its `aip` lines; ValueError when it is not a journal segment."""
-    entries: list[Entry] = []
-    aips: list[dict[str, Any]] = []
+def decode_segment(data: bytes) -> Segment:
+    """The segment's lines; ValueError (or KeyError, TypeError) when it is not a journal segment."""
+    segment = Segment()
     for line in data.decode("utf-8").splitlines():
         item = json.loads(line)
         if "aip" in item:
-            aips.append(item["aip"])
+            segment.aips.append(item["aip"])
+        elif "change" in item:
+            segment.changes.append(dict(item["change"], kind=str(item["change"]["kind"])))
         else:
-            entries.append((item["aip_id"], _event_from(item["event"])))
-    return entries, aips
+            segment.entries.append((item["aip_id"], _event_from(item["event"])))
+    return segment
 
 
 class EventJournal:
@@ -54,13 +71,13 @@ class EventJournal:
     def __init__(self, stores: Sequence[BlobStore]) -> None:
         self.stores = list(stores)
 
-    def write(self, entries: Sequence[Entry], *, aip: dict[str, Any] | None = None) -> str | None:
-        """Write the events (and an AIP's rows) as one new segment to every location; its name, or None when
-        there was nothing to write or no location to write to. A location that fails is left for `edepot doctor`
-        to fill from another; when every location fails, the error is raised (and the catalogue must not commit)."""
-        if not self.stores or (not entries and aip is None):
+    def write(self, segment: Segment) -> str | None:
+        """Write the segment as one new file to every location; its name, or None when there was nothing to write
+        or no location to write to. A location that fails is left for `edepot doctor` to fill from another; when
+        every location fails, the error is raised (and the catalogue must not commit)."""
+        if not self.stores or not segment:
             return None
-        name, data = segment_name(), encode_segment(entries, aip)
+        name, data = segment_name(), encode_segment(segment)
         failure: OSError | None = None
         written = 0
         for store in self.stores:
@@ -80,6 +97,7 @@ class JournalReading:
 
     events: dict[str, Entry] = field(default_factory=dict)  # by event identifier
     aips: dict[str, dict[str, Any]] = field(default_factory=dict)  # by AIP identifier
+    changes: list[Change] = field(default_factory=list)  # in the order they were written (by segment name)
     missing: dict[str, list[str]] = field(default_factory=dict)  # location id → segments other locations hold
     diverging: list[str] = field(default_factory=list)  # segments whose copies differ between locations
     unreadable: list[str] = field(default_factory=list)  # "<location>: <segment>" not a journal segment
@@ -103,16 +121,19 @@ def read_journals(stores: Iterable[BlobStore]) -> JournalReading:
                 reading.missing.setdefault(store.id, []).append(name)
         if len(set(held.values())) > 1:
             reading.diverging.append(name)
+        changes: list[Change] | None = None  # of the first readable copy: changes have no identity to join by
         for location, data in held.items():
             try:
-                entries, aips = decode_segment(data)
+                segment = decode_segment(data)
             except (ValueError, KeyError, TypeError):
                 reading.unreadable.append(f"{location}: {name}")
                 continue
-            for aip_id, event in entries:
+            for aip_id, event in segment.entries:
                 reading.events.setdefault(event.identifier, (aip_id, event))
-            for aip in aips:
+            for aip in segment.aips:
                 reading.aips.setdefault(aip["aip_id"], aip)
+            changes = segment.changes if changes is None else changes
+        reading.changes += changes or []
     return reading
 
 

@@ -196,8 +196,6 @@ def verify_aip(
     lost = {loss.path: loss for loss in catalogue.losses(aip_id)}
     all_replicas = catalogue.replicas(aip_id)
     replicas = [r for r in all_replicas if r.location in locations]
-    _report_unconfigured(config, catalogue, aip_id, [r for r in all_replicas if r.location not in locations],
-                         report, agents=agents)
     stores = {r.location: locations[r.location] for r in replicas}
     sha512 = reference_sha512(list(stores.values()), aip_id, expected)
     checks = check_replicas(stores, aip_id, expected, sha512, progress)
@@ -226,8 +224,11 @@ def verify_aip(
         for path in extras:
             findings.append(_quarantine(store, aip_id, path, config.quarantine_dir))
 
-    _record(config, catalogue, aip_id, replicas, findings, agents=agents, known_losses={
-        r.location: sorted(p for p in lost if not checks[r.location][p].ok) for r in replicas})
+    with catalogue.batch():  # one transaction, and one journal segment, for everything found of the AIP
+        _report_unconfigured(config, catalogue, aip_id, [r for r in all_replicas if r.location not in locations],
+                             report, agents=agents)
+        _record(config, catalogue, aip_id, replicas, findings, agents=agents, known_losses={
+            r.location: sorted(p for p in lost if not checks[r.location][p].ok) for r in replicas})
     report.findings.extend(findings)
     report.known_losses.extend(lost.values())
 

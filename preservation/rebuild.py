@@ -3,11 +3,13 @@ lost (OAIS Archival Storage, "Disaster Recovery").
 
 Each AIP found in a location is recorded with the rows the event journal kept when it was ingested, a replica on
 every location that holds its bag, and its events: those of its own PREMIS (`data/metadata/premis.xml` in the bag)
-joined with the union of every location's journal by event identifier. Repository events come from the journal.
-What the locations disagree on (a segment one lacks, copies that differ, a bag one lacks) is reported.
-Retention schedules, holds, destruction lists and tombstones, the access register, the search index and the
-people are not in storage: `edepot retention refresh` and `edepot search reindex` make the first and the index
-again from the AIPs.
+joined with the union of every location's journal by event identifier; an AIP destroyed since is recorded from
+the journal alone. Repository events come from the journal. Then every later change the journal holds is
+replayed in the order it was written: retention schedules and their history, holds and their lifting,
+destruction lists, approvals, the steps of each destruction and its tombstone, each replica's last verification
+and each AIP's state, files declared lost. What the locations disagree on (a segment one lacks, copies that
+differ, a bag one lacks) is reported. The access register, the search index and the people are not in storage:
+`edepot search reindex` makes the index again from the AIPs.
 """
 from __future__ import annotations
 
@@ -44,11 +46,12 @@ class RebuildResult:
     events: int = 0
     divergence: list[str] = field(default_factory=list)
     not_rebuilt: list[str] = field(default_factory=list)
-    destroyed: list[str] = field(default_factory=list)  # AIPs the journal shows destroyed (no tombstone rebuilt)
+    destroyed: list[str] = field(default_factory=list)  # AIPs the journal shows destroyed (recorded so)
+    changes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"catalogue": self.catalogue, "aips": self.aips, "events": self.events, "destroyed": self.destroyed,
-                "divergence": self.divergence, "not_rebuilt": self.not_rebuilt}
+        return {"catalogue": self.catalogue, "aips": self.aips, "events": self.events, "changes": self.changes,
+                "destroyed": self.destroyed, "divergence": self.divergence, "not_rebuilt": self.not_rebuilt}
 
 
 def rebuild_catalogue(config: Config) -> RebuildResult:
@@ -75,29 +78,35 @@ def rebuild_catalogue(config: Config) -> RebuildResult:
             row = reading.aips.get(aip_id) or {}
             return row.get("created", ""), (row.get("version") or [1])[0], aip_id
 
-        found = sorted(set().union(*held.values()), key=ingested)
+        destroyed = {a for change in reading.changes if change["kind"] == "destruction_done"
+                     for a in change["aip_ids"]}
+        found = sorted(set().union(*held.values()) | (destroyed & reading.aips.keys()), key=ingested)
         for aip_id in found:
             row = reading.aips.get(aip_id)
             if row is None:
                 result.not_rebuilt.append(f"{aip_id}: no record of its ingest in the journal")
                 continue
             holders = [location for location in locations if aip_id in held[location.id]]
-            result.divergence += [f"{location.id}: no bag of AIP {aip_id}" for location in locations
-                                  if location not in holders]
+            if aip_id in destroyed:
+                result.destroyed.append(aip_id)
+            else:
+                result.divergence += [f"{location.id}: no bag of AIP {aip_id}" for location in locations
+                                      if location not in holders]
             events = {e.identifier: e for e in by_aip.get(aip_id, [])}
             for event in _own_premis(holders, aip_id):
                 events.setdefault(event.identifier, event)
             ordered = sorted(events.values(), key=lambda e: e.date_time)
             _restore(catalogue, row, holders, ordered)
-            result.aips.append(aip_id)
+            if aip_id not in destroyed:
+                result.aips.append(aip_id)
             result.events += len(ordered)
         catalogue.restore_events(None, sorted(by_aip.get(None, []), key=lambda e: e.date_time))
         result.events += len(by_aip.get(None, []))
-        for aip_id in sorted(a for a in by_aip if a is not None and a not in set(result.aips)):
-            if any(e.type == "deaccession" for e in by_aip[aip_id]):
-                result.destroyed.append(aip_id)
-            else:
-                result.not_rebuilt.append(f"{aip_id}: events in the journal, but no bag in any location")
+        result.not_rebuilt += catalogue.restore_changes(reading.changes)
+        result.changes = len(reading.changes)
+        rebuilt = set(result.aips) | set(result.destroyed)
+        result.not_rebuilt += [f"{aip_id}: events in the journal, but no bag in any location"
+                               for aip_id in sorted(a for a in by_aip if a is not None and a not in rebuilt)]
         return result
     finally:
         catalogue.close()

@@ -32,7 +32,7 @@ def journal(location: LocalDirectoryLocation) -> dict[str, bytes]:
 
 
 def journalled_ids(location: LocalDirectoryLocation) -> set[str]:
-    return {e.identifier for data in journal(location).values() for _aip, e in decode_segment(data)[0]}
+    return {e.identifier for data in journal(location).values() for _aip, e in decode_segment(data).entries}
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_every_event_is_in_the_journal_of_every_location(archive: tuple[Config, 
     assert len(recorded) >= 2  # the fixity run's: damage found, and the repair
     assert journalled_ids(first) == recorded == journalled_ids(second)
     assert journal(first) == journal(second)
-    opening = decode_segment(journal(first)[sorted(journal(first))[0]])[1]
+    opening = decode_segment(journal(first)[sorted(journal(first))[0]]).aips
     assert [a["aip_id"] for a in opening] == [aip_id] and len(opening[0]["files"]) > 2  # the AIP's rows
 
 
@@ -93,3 +93,17 @@ def test_doctor_restores_a_lost_segment_and_reconciles_journal_and_catalogue(
 
     findings = {f["subject"]: f for f in doctor(config, capsys)}  # what is left: the event the catalogue lost
     assert [(s, f["status"]) for s, f in findings.items()] == [("catalogue", "problem")]
+
+
+def test_a_fixity_run_journals_each_aip_once(archive: tuple[Config, str]) -> None:
+    config, aip_id = archive
+    second = make_aip(config, files=2, seed=1)
+    first_location, second_location = open_locations(config.storage_locations, config)
+    before = set(journal(first_location))
+    assert main(["--data-dir", str(config.data_dir), "fixity", "run", "--all"]) == 0
+    written = {name: decode_segment(data) for name, data in journal(first_location).items() if name not in before}
+    assert len(written) == 2 and set(journal(second_location)) == set(journal(first_location))
+    for segment in written.values():  # each AIP's verification of both replicas, events, its state: one segment
+        assert len({aip for aip, _e in segment.entries}) == 1
+        assert [c["kind"] for c in segment.changes] == ["verification", "verification", "aip_state"]
+    assert {aip for s in written.values() for aip, _e in s.entries} == {aip_id, second}

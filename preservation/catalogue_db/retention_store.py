@@ -4,6 +4,8 @@ Woo/litigation hold that suspends it).
 
 A base of `DjangoCatalogue`, so a destruction changes the AIP tables and writes its tombstone in one
 transaction. History is appended, never updated in place; a hold's lifting fills in its lift columns once.
+Each write is a journalled change (`DjangoCatalogue._change`) made by its `_apply_<kind>` method, which a
+rebuild replays.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any, ContextManager, Sequence
 from django.db import connections
 
 from preservation.catalogue_db import models as m
+from preservation.event_journal import Change
 from preservation.metadata.premis import PremisEvent
 from preservation.retention_catalogue import Approval, Hold, RetentionRow, StoredList
 
@@ -29,6 +32,12 @@ class RetentionStore:
         raise NotImplementedError
 
     def _objects(self, model: Any) -> Any:
+        raise NotImplementedError
+
+    def batch(self) -> ContextManager[None]:
+        raise NotImplementedError
+
+    def _change(self, kind: str, **rows: Any) -> Any:
         raise NotImplementedError
 
     def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
@@ -48,14 +57,24 @@ class RetentionStore:
     def save_retention(self, row: RetentionRow, action: str, by: str, reason: str,
                        before: dict[str, Any] | None, events: Sequence[PremisEvent]) -> None:
         """Store a record's retention entry with its history line and PREMIS events, in one transaction."""
-        with self._atomic():
-            self._objects(m.Retention).update_or_create(record_id=row.record_id, defaults={
-                "aip_id": row.aip_id, "title": row.title, "mdto": row.mdto, "override": row.override,
-                "updated": row.updated})
-            self._objects(m.AppraisalChange).create(
-                record_id=row.record_id, at=row.updated, action=action, by=by, reason=reason, before=before,
-                after={**row.mdto, **row.override})
+        with self.batch():
+            self._change("retention", record_id=row.record_id, aip_id=row.aip_id, title=row.title, mdto=row.mdto,
+                         override=row.override, updated=row.updated, action=action, by=by, reason=reason,
+                         before=before)
             self._insert_events(row.aip_id, events)
+
+    def _apply_retention(self, c: Change) -> None:
+        self._objects(m.Retention).update_or_create(record_id=c["record_id"], defaults={
+            k: c[k] for k in ("aip_id", "title", "mdto", "override", "updated")})
+        self._objects(m.AppraisalChange).create(
+            record_id=c["record_id"], at=c["updated"], action=c["action"], by=c["by"], reason=c["reason"],
+            before=c["before"], after={**c["mdto"], **c["override"]})
+
+    def _apply_retention_restored(self, c: Change) -> None:  # a schedule older than the journal, with its history
+        self._objects(m.Retention).update_or_create(record_id=c["record_id"], defaults={
+            k: c[k] for k in ("aip_id", "title", "mdto", "override", "updated")})
+        self._objects(m.AppraisalChange).bulk_create([m.AppraisalChange(record_id=c["record_id"], **line)
+                                                      for line in c["history"]])
 
     def appraisal_history(self, record_id: str) -> list[dict[str, Any]]:
         """Every change of the record's appraisal, oldest first."""
@@ -67,23 +86,31 @@ class RetentionStore:
 
     def add_hold(self, hold: Hold, aip_id: str, events: Sequence[PremisEvent]) -> None:
         """Place a hold, with its PREMIS event."""
-        with self._atomic():
-            self._objects(m.Hold).create(hold_id=hold.hold_id, record_id=hold.record_id, reason=hold.reason,
-                                         placed_by=hold.placed_by, placed_at=hold.placed_at)
+        with self.batch():
+            self._change("hold", hold_id=hold.hold_id, record_id=hold.record_id, reason=hold.reason,
+                         placed_by=hold.placed_by, placed_at=hold.placed_at)
             self._insert_events(aip_id, events)
+
+    def _apply_hold(self, c: Change) -> None:
+        self._objects(m.Hold).create(**{k: c[k] for k in _HOLD_FIELDS[:5]})
 
     def lift_holds(self, record_id: str, by: str, reason: str, at: datetime, aip_id: str,
                    events: Sequence[PremisEvent], *, only: str | None = None) -> int:
         """Lift every active hold on the record (those placed for the reason `only`, when given); returns how
         many were lifted."""
-        with self._atomic():
+        with self.batch():
             rows = self._objects(m.Hold).filter(record_id=record_id, lifted_at__isnull=True)
             if only is not None:
                 rows = rows.filter(reason=only)
-            lifted: int = rows.update(lifted_by=by, lifted_at=at, lift_reason=reason)
-            if lifted:
+            active = list(rows.values_list("hold_id", flat=True))
+            if active:
+                self._change("holds_lifted", hold_ids=active, by=by, at=at, reason=reason)
                 self._insert_events(aip_id, events)
-            return lifted
+            return len(active)
+
+    def _apply_holds_lifted(self, c: Change) -> None:
+        self._objects(m.Hold).filter(hold_id__in=c["hold_ids"], lifted_at__isnull=True).update(
+            lifted_by=c["by"], lifted_at=c["at"], lift_reason=c["reason"])
 
     def holds(self, record_id: str | None = None, active_only: bool = False) -> list[Hold]:
         """Holds, oldest first; of one record when given; only those not lifted with `active_only`."""
@@ -98,9 +125,11 @@ class RetentionStore:
 
     def save_destruction_list(self, stored: StoredList) -> None:
         """Store a destruction list as drawn up."""
-        with self._atomic():
-            self._objects(m.DestructionList).create(list_id=stored.list_id, created=stored.created,
-                                                    digest=stored.digest, content=stored.content)
+        self._change("destruction_list", list_id=stored.list_id, created=stored.created, digest=stored.digest,
+                     content=stored.content)
+
+    def _apply_destruction_list(self, c: Change) -> None:
+        self._objects(m.DestructionList).create(**{k: c[k] for k in ("list_id", "created", "digest", "content")})
 
     def destruction_list(self, list_id: str) -> StoredList | None:
         """One destruction list, or None."""
@@ -121,12 +150,15 @@ class RetentionStore:
 
     def add_approval(self, approval: Approval, events: Sequence[tuple[str, PremisEvent]]) -> None:
         """Record an approval of a list's content digest, with an event per AIP on the list."""
-        with self._atomic():
-            self._objects(m.DestructionApproval).create(
-                destruction_list_id=approval.list_id, digest=approval.digest, by=approval.by, role=approval.role,
-                at=approval.at)
+        with self.batch():
+            self._change("approval", list_id=approval.list_id, digest=approval.digest, by=approval.by,
+                         role=approval.role, at=approval.at)
             for aip_id, event in events:
                 self._insert_events(aip_id, [event])
+
+    def _apply_approval(self, c: Change) -> None:
+        self._objects(m.DestructionApproval).create(
+            destruction_list_id=c["list_id"], digest=c["digest"], by=c["by"], role=c["role"], at=c["at"])
 
     def approvals(self, list_id: str) -> list[Approval]:
         """The approvals of one list, oldest first."""
@@ -136,10 +168,13 @@ class RetentionStore:
 
     def journal(self, list_id: str, record_id: str, step: str, target: str, state: str, at: datetime) -> None:
         """Write one step of a destruction to the journal (before doing it: "started"; after: "done")."""
-        with self._atomic():
-            self._objects(m.DestructionStep).update_or_create(
-                list_id=list_id, record_id=record_id, step=step, target=target,
-                defaults={"state": state, "at": at})
+        self._change("destruction_step", list_id=list_id, record_id=record_id, step=step, target=target,
+                     state=state, at=at)
+
+    def _apply_destruction_step(self, c: Change) -> None:
+        self._objects(m.DestructionStep).update_or_create(
+            list_id=c["list_id"], record_id=c["record_id"], step=c["step"], target=c["target"],
+            defaults={"state": c["state"], "at": c["at"]})
 
     def journal_entries(self, list_id: str | None = None, record_id: str | None = None) -> list[dict[str, str]]:
         """Journal steps in order of writing (of one list, of one record)."""
@@ -152,21 +187,24 @@ class RetentionStore:
 
     def mark_destroying(self, aip_ids: Sequence[str], state: str) -> None:
         """Set the lifecycle state of AIPs about to be destroyed, so fixity leaves them alone."""
-        with self._atomic():
-            self._objects(m.Aip).filter(aip_id__in=list(aip_ids)).update(state=state)
+        self._change("aip_state", aip_ids=list(aip_ids), state=state, unless_gone=False)
 
     def complete_destruction(self, record_id: str, list_id: str, at: datetime, tombstone: dict[str, Any],
                              aip_ids: Sequence[str], state: str, events: Sequence[tuple[str, PremisEvent]]) -> None:
         """The last step of destroying a record: its AIPs lose their replicas and files in the catalogue,
         are marked destroyed, and the tombstone and deaccession events are written; one transaction."""
-        with self._atomic():
-            for model in (m.Replica, m.File, m.Dip, m.Identification, m.FileLoss):
-                self._objects(model).filter(aip_id__in=list(aip_ids)).delete()
-            self._objects(m.Aip).filter(aip_id__in=list(aip_ids)).update(state=state)
-            self._objects(m.Tombstone).get_or_create(record_id=record_id, defaults={
-                "list_id": list_id, "destroyed": at, "content": tombstone})
+        with self.batch():
+            self._change("destruction_done", record_id=record_id, list_id=list_id, at=at, tombstone=tombstone,
+                         aip_ids=list(aip_ids), state=state)
             for aip_id, event in events:
                 self._insert_events(aip_id, [event])
+
+    def _apply_destruction_done(self, c: Change) -> None:
+        for model in (m.Replica, m.File, m.Dip, m.Identification, m.FileLoss):
+            self._objects(model).filter(aip_id__in=c["aip_ids"]).delete()
+        self._objects(m.Aip).filter(aip_id__in=c["aip_ids"]).update(state=c["state"])
+        self._objects(m.Tombstone).get_or_create(record_id=c["record_id"], defaults={
+            "list_id": c["list_id"], "destroyed": c["at"], "content": c["tombstone"]})
 
     def tombstone(self, record_id: str) -> dict[str, Any] | None:
         """What was destroyed of a record, or None."""

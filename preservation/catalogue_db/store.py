@@ -1,16 +1,24 @@
 """The catalogue port on the Django ORM: AIPs, replicas, files, identifications, versions, losses, DIPs and
 PREMIS events (`DjangoCatalogue`), with the retention tables (`preservation.catalogue_db.retention_store`).
 
-Each public method is one transaction on the catalogue's own database alias. Rows come back as the engine's
-frozen dataclasses (preservation.catalogue), so nothing above this package sees a model.
+Each public method is one transaction on the catalogue's own database alias (or part of the `batch` it runs in).
+Rows come back as the engine's frozen dataclasses (preservation.catalogue), so nothing above this package sees a
+model.
+
+Every write goes into the event journal first (preservation.event_journal): a transaction's events, the rows of an
+AIP it records and each other change it makes (`_change`: a kind and its rows, as JSON) are written as one segment
+to every location just before it commits. A change is made by its `_apply_<kind>` method, both when it is
+made and when `edepot catalogue rebuild` replays it from the journal (`restore_changes`), so the two cannot differ.
 """
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Q
 
 from kernel.errors import NotFound
@@ -28,8 +36,9 @@ from preservation.catalogue import (
 )
 from preservation.catalogue_db import models as m
 from preservation.catalogue_db.database import catalogue_alias
+from preservation.catalogue_db.journal_backfill import JournalBackfill, change, ingest_entry
 from preservation.catalogue_db.retention_store import RetentionStore
-from preservation.event_journal import EventJournal
+from preservation.event_journal import Change, EventJournal, Segment
 from preservation.metadata.premis import PremisEvent
 
 BATCH = 500
@@ -39,13 +48,14 @@ _AIP_FIELDS = ("aip_id", "sip_digest", "record_id", "title", "created", "state",
                "organisation")
 
 
-class DjangoCatalogue(RetentionStore):
+class DjangoCatalogue(RetentionStore, JournalBackfill):
     """The catalogue behind one catalogue URL."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._alias = catalogue_alias(url)
         self._journal: EventJournal | None = None
+        self._local = threading.local()  # this thread's segment, while a batch runs
 
     def event_journal(self) -> EventJournal:
         """The journal every event is written to before it is committed: the registered locations that hold their
@@ -64,6 +74,59 @@ class DjangoCatalogue(RetentionStore):
 
     def _atomic(self) -> Any:
         return transaction.atomic(using=self._alias)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Everything written inside is one transaction, journalled as one segment on every location before it
+        commits (nothing is committed when no location takes it); inside another batch, part of that one."""
+        outer: Segment | None = getattr(self._local, "segment", None)
+        if outer is not None:
+            marks = len(outer.entries), len(outer.aips), len(outer.changes)
+            try:
+                with self._atomic():
+                    yield
+            except BaseException:  # rolled back to the savepoint: journal none of it either
+                del outer.entries[marks[0]:], outer.aips[marks[1]:], outer.changes[marks[2]:]
+                raise
+            return
+        segment = self._local.segment = Segment()
+        try:
+            with self._atomic():
+                yield
+                if segment:
+                    self.event_journal().write(segment)
+        finally:
+            self._local.segment = None
+
+    def _segment(self) -> Segment:
+        segment: Segment = self._local.segment
+        return segment
+
+    def _change(self, kind: str, **rows: Any) -> Any:
+        """Make one change (by `_apply_<kind>`) and journal it with the batch it is part of."""
+        made = change(kind, **rows)
+        with self.batch():
+            self._segment().changes.append(made)
+            return self._apply(made)
+
+    def _apply(self, change: Change) -> Any:
+        apply = getattr(self, "_apply_" + change["kind"], None)
+        if apply is None:
+            raise ValueError(f"unknown change {change['kind']!r}")
+        return apply(change)
+
+    def restore_changes(self, changes: Sequence[Change]) -> list[str]:
+        """Replay changes read back from the journal, in order, without journalling them again; a description of
+        each one that could not be replayed (the others are kept)."""
+        failed = []
+        with self._atomic():
+            for change in changes:
+                try:
+                    with self._atomic():
+                        self._apply(change)
+                except (ValueError, KeyError, TypeError, DatabaseError) as error:
+                    failed.append(f"change {change.get('kind')!r} not replayed: {error}")
+        return failed
 
     def _objects(self, model: Any) -> Any:
         return model.objects.using(self._alias)
@@ -86,7 +149,7 @@ class DjangoCatalogue(RetentionStore):
         """Record a new AIP with everything about it in one transaction (after every replica is in place); its rows
         and events go into the event journal first."""
         self._record_aip(aip, replicas, files, events, version, identifications,
-                         journal=_ingest_entry(aip, files, version, identifications))
+                         journal=ingest_entry(aip, files, version, identifications))
 
     def restore_aip(self, aip: AipRecord, replicas: Sequence[ReplicaRecord], files: Sequence[FileRecord],
                     events: Sequence[PremisEvent], version: AipVersion | None,
@@ -103,7 +166,9 @@ class DjangoCatalogue(RetentionStore):
     def _record_aip(self, aip: AipRecord, replicas: Sequence[ReplicaRecord], files: Sequence[FileRecord],
                     events: Sequence[PremisEvent], version: AipVersion | None,
                     identifications: Sequence[IdentificationRecord], *, journal: dict[str, Any] | None) -> None:
-        with self._atomic():
+        with self.batch():
+            if journal is not None:
+                self._segment().aips.append(journal)
             self._objects(m.Aip).create(
                 aip_id=aip.aip_id, sip_digest=aip.sip_digest, record_id=aip.record_id, title=aip.title,
                 created=aip.created, state=aip.state.value, payload_bytes=aip.payload_bytes,
@@ -114,7 +179,7 @@ class DjangoCatalogue(RetentionStore):
             self._bulk(m.File, [m.File(aip_id=f.aip_id, path=f.path, role=f.role, size=f.size, sha256=f.sha256,
                                        puid=f.puid, format_name=f.format_name, mime_type=f.mime_type)
                                 for f in files])
-            self._insert_events(aip.aip_id, events, aip=journal, journalled=journal is not None)
+            self._insert_events(aip.aip_id, events, journalled=journal is not None)
             if version is not None:
                 self._objects(m.AipVersion).create(aip_id=version.aip_id, version=version.version,
                                                    previous_aip_id=version.previous_aip, first_aip=version.first_aip)
@@ -130,15 +195,19 @@ class DjangoCatalogue(RetentionStore):
 
     def add_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
         """Append PREMIS events about an AIP (or about the repository, with aip_id None)."""
-        with self._atomic():
-            self._insert_events(aip_id, events)
+        self._insert_events(aip_id, events)
 
-    def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent], *,
-                       aip: dict[str, Any] | None = None, journalled: bool = True) -> None:
-        """Every event goes into the catalogue here, after it went into the event journal of every location
-        (unless it was read back from the journal)."""
-        if journalled:
-            self.event_journal().write([(aip_id, e) for e in events], aip=aip)
+    def _insert_events(self, aip_id: str | None, events: Sequence[PremisEvent], *, journalled: bool = True) -> None:
+        """Every event goes into the catalogue here, journalled with the batch it is part of (unless it was read
+        back from the journal)."""
+        if not journalled:
+            self._insert_event_rows(aip_id, events)
+            return
+        with self.batch():
+            self._segment().entries.extend((aip_id, e) for e in events)
+            self._insert_event_rows(aip_id, events)
+
+    def _insert_event_rows(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
         self._bulk(m.Event, [
             m.Event(event_id=e.identifier, aip_id=aip_id, type=e.type, date_time=e.date_time, outcome=e.outcome,
                     detail=e.detail, outcome_detail=e.outcome_detail, agents=list(e.agents),
@@ -178,7 +247,10 @@ class DjangoCatalogue(RetentionStore):
 
     def assign_organisation(self, aip_ids: Sequence[str], organisation: str) -> None:
         """Give AIPs that belong to no organisation yet (ingested before organisations were registered) theirs."""
-        self._objects(m.Aip).filter(aip_id__in=list(aip_ids), organisation="").update(organisation=organisation)
+        self._change("organisation", aip_ids=list(aip_ids), organisation=organisation)
+
+    def _apply_organisation(self, c: Change) -> None:
+        self._objects(m.Aip).filter(aip_id__in=c["aip_ids"], organisation="").update(organisation=c["organisation"])
 
     def organisations_of(self, record: str) -> set[str]:
         """The organisations of the AIPs (destroyed ones too) an AIP id or record kenmerk names; empty when the
@@ -260,28 +332,43 @@ class DjangoCatalogue(RetentionStore):
         self, aip_id: str, location: str, when: datetime, status: ReplicaStatus, events: Sequence[PremisEvent]
     ) -> None:
         """Store the outcome of verifying one replica, with its events, in one transaction."""
-        with self._atomic():
-            self._objects(m.Replica).filter(aip_id=aip_id, location=location).update(
-                last_verified=when, status=status.value)
+        with self.batch():
+            self._change("verification", aip_id=aip_id, location=location, when=when, status=status.value)
             self._insert_events(aip_id, events)
+
+    def _apply_verification(self, c: Change) -> None:
+        self._objects(m.Replica).filter(aip_id=c["aip_id"], location=c["location"]).update(
+            last_verified=c["when"], status=c["status"])
 
     def set_state(self, aip_id: str, state: AipState) -> None:
         """Set an AIP's lifecycle state; a destruction under way or done is never undone by it."""
-        with self._atomic():
-            self._objects(m.Aip).filter(aip_id=aip_id).exclude(state__in=GONE_STATES).update(state=state.value)
+        self._change("aip_state", aip_ids=[aip_id], state=state.value, unless_gone=True)
+
+    def _apply_aip_state(self, c: Change) -> None:
+        rows = self._objects(m.Aip).filter(aip_id__in=c["aip_ids"])
+        if c["unless_gone"]:
+            rows = rows.exclude(state__in=GONE_STATES)
+        rows.update(state=c["state"])
 
     def declare_losses(self, aip_id: str, losses: Sequence[FileLoss], events: Sequence[PremisEvent]) -> None:
         """Record files of one AIP as lost, with the PREMIS events of the declaration, in one transaction."""
-        with self._atomic():
-            self._bulk(m.FileLoss, [m.FileLoss(aip_id=x.aip_id, path=x.path, declared=x.declared,
-                                               declared_by=x.declared_by, reason=x.reason) for x in losses])
+        with self.batch():
+            self._change("losses_declared", losses=[{"aip_id": x.aip_id, "path": x.path, "declared": x.declared,
+                                                     "declared_by": x.declared_by, "reason": x.reason}
+                                                    for x in losses])
             self._insert_events(aip_id, events)
+
+    def _apply_losses_declared(self, c: Change) -> None:
+        self._bulk(m.FileLoss, [m.FileLoss(**loss) for loss in c["losses"]])
 
     def record_recovery(self, aip_id: str, paths: Sequence[str], events: Sequence[PremisEvent]) -> None:
         """Files restored from an outside copy, with their recovery events; a loss declared for one is lifted."""
-        with self._atomic():
-            self._objects(m.FileLoss).filter(aip_id=aip_id, path__in=list(paths)).delete()
+        with self.batch():
+            self._change("losses_withdrawn", aip_id=aip_id, paths=list(paths))
             self._insert_events(aip_id, events)
+
+    def _apply_losses_withdrawn(self, c: Change) -> None:
+        self._objects(m.FileLoss).filter(aip_id=c["aip_id"], path__in=c["paths"]).delete()
 
     def losses(self, aip_id: str) -> list[FileLoss]:
         """The AIP's files declared lost, by path."""
@@ -293,20 +380,6 @@ class DjangoCatalogue(RetentionStore):
         """Record a DIP made of one AIP."""
         with self._atomic():
             self._objects(m.Dip).create(dip_id=dip_id, aip_id=aip_id, path=str(path), created=created)
-
-
-def _ingest_entry(aip: AipRecord, files: Sequence[FileRecord], version: AipVersion | None,
-                  identifications: Sequence[IdentificationRecord]) -> dict[str, Any]:
-    """The catalogue's rows of a newly recorded AIP, as the journal keeps them (for `edepot catalogue rebuild`)."""
-    return {
-        "aip_id": aip.aip_id, "sip_digest": aip.sip_digest, "record_id": aip.record_id, "title": aip.title,
-        "created": aip.created.isoformat(), "payload_bytes": aip.payload_bytes, "payload_files": aip.payload_files,
-        "organisation": aip.organisation,
-        "version": [version.version, version.previous_aip, version.first_aip] if version else None,
-        "files": [[f.path, f.role, f.size, f.sha256, f.puid, f.format_name, f.mime_type] for f in files],
-        "identifications": [[i.path, i.tool, i.signature_release, i.puid, i.format_name, i.format_version,
-                             i.mime_type, i.basis] for i in identifications],
-    }
 
 
 def _event(r: Sequence[Any]) -> PremisEvent:
