@@ -21,10 +21,11 @@ from tests.conftest import on_catalogue
 from tests.test_destruction import acting, ingest_record
 
 # Tables not kept in storage, so not rebuilt: the access register, the search index, the people and their audit
-# log, Woo requests and their decisions, DIPs (made again on request).
+# log, Woo requests and their decisions, jobs, DIPs (made again on request).
 NOT_IN_STORAGE = {"access_permits", "access_dips", "access_dip_aips", "access_log", "access_restrictions",
                   "search_meta", "search_records", "search_senders", "search_messages", "organisations", "people",
-                  "role_grants", "person_tokens", "audit_log", "dips", "woo_requests", "woo_scope", "woo_decisions"}
+                  "role_grants", "person_tokens", "audit_log", "dips", "woo_requests", "woo_scope", "woo_decisions",
+                  "jobs"}
 REGISTERED_AGAIN = {"storage_locations": "registered"}  # the rebuild registers the configured locations anew
 
 
