@@ -80,6 +80,8 @@ class Cluster:
     def database(self) -> str:
         """The URL of a new database holding an empty catalogue at the newest migration."""
         name = f"catalogue_{next(self._names)}"
+        # A check of every configured database (makemigrations --check does one) may have opened the template again.
+        self._execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{TEMPLATE}'")
         self._execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
         return self.url(name)
 

@@ -55,13 +55,11 @@ class JobsService(DepotBase):
 
     def _enqueue(self, job_id: str) -> None:
         """Put the job in the queue (in the caller's transaction): a task a worker takes."""
-        from preservation.catalogue_db.database import use_queue_of
-
-        use_queue_of(self.config.catalogue_url)
         from edepot.service.job_runner import run_job
+        from preservation.job_queue import enqueue
 
-        task = run_job.enqueue(str(self.config.data_dir), job_id)
-        self.store.jobs.set_task(job_id, str(task.id), QUEUED)
+        task_id = enqueue(self.config.catalogue_url, run_job, str(self.config.data_dir), job_id)
+        self.store.jobs.set_task(job_id, task_id, QUEUED)
 
     @audited("jobs list")
     def jobs(self, state: str | None = None) -> list[JobRecord]:
@@ -158,15 +156,13 @@ class _Heartbeat:
         self.thread.join()
 
     def _beat(self) -> None:
-        from django.db import connections
-
         try:
             while not self.stop.wait(self.lease.total_seconds() / 3):
                 now = self.depot.now()
                 if not self.depot.store.jobs.extend(self.job.job_id, self.job.fencing, now, now + self.lease):
                     return  # taken over: the commit's fencing check refuses this worker's work
         finally:
-            connections.close_all()
+            self.depot.store.close()  # this thread's connection
 
 
 def worker_name() -> str:
