@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, shared_archive
+from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, archive_on_backend
 from django.db import connections
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,9 +32,7 @@ AFTER = date(2031, 1, 1)
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Archive:
     """The shared archive, its catalogue on SQLite and then on PostgreSQL."""
-    if request.param == "sqlite":
-        return shared_archive(tmp_path_factory)
-    return shared_archive(tmp_path_factory, request.getfixturevalue("postgres").database())
+    return archive_on_backend(request, tmp_path_factory)
 
 
 def on_sqlite(url: str) -> bool:
