@@ -14,8 +14,9 @@ from typing import Any, Sequence
 
 from django.db import connections
 
-from preservation.catalogue_db.search_store import DjangoSearchIndex
-from preservation.search_index import Term
+from preservation.catalogue_db.nul_text import read_text, stored_text
+from preservation.catalogue_db.search_store import DjangoSearchIndex, _message
+from preservation.search_index import IndexedMessage, Term
 from preservation.search_stems import TOKEN, fold_fast, stem, stems
 
 _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
@@ -75,7 +76,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
             while True:
                 cursor.execute("SELECT message_id, body FROM search_messages WHERE message_id > %s "
                                "ORDER BY message_id LIMIT 50000", [after])
-                rows = [(message_id, tsvector_of(body)) for message_id, body in cursor.fetchall()]
+                rows = [(message_id, tsvector_of(read_text(body))) for message_id, body in cursor.fetchall()]
                 if not rows:
                     return
                 cursor.executemany("INSERT INTO search_fts (message_id, doc) VALUES (%s, %s::tsvector)", rows)
@@ -92,7 +93,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
             with raw.copy("COPY search_messages (message_id, record_key, seq, ts, utc_offset, sender_key, kind, "
                           "body) FROM STDIN") as copy:
                 for i, row in enumerate(rows):
-                    copy.write_row((first + i, *row))
+                    copy.write_row((first + i, *row[:6], stored_text(row[6])))
             with raw.copy("COPY search_fts (message_id, doc) FROM STDIN") as copy:
                 for i, row in enumerate(rows):
                     copy.write_row((first + i, tsvector_of(row[6])))
@@ -110,6 +111,10 @@ class PostgresSearchIndex(DjangoSearchIndex):
 
     def _in_records(self, keys: list[int]) -> tuple[str, Any]:
         return "m.record_key = ANY(%s)", keys
+
+    def _message(self, row: Sequence[Any]) -> IndexedMessage:
+        sender, body = row[5], row[7]
+        return _message((*row[:5], read_text(sender) if sender is not None else None, row[6], read_text(body)))
 
     def size(self) -> int:
         """Bytes the index's tables and their indexes take."""

@@ -76,6 +76,10 @@ class DjangoSearchIndex:
     def _in_records(self, keys: list[int]) -> tuple[str, Any]:
         return "m.record_key IN (SELECT value FROM json_each(%s))", json.dumps(keys)
 
+    def _message(self, row: Sequence[Any]) -> IndexedMessage:
+        """The message of a result row (message_id, record_key, seq, ts, utc_offset, sender, kind, body)."""
+        return _message(row)
+
     # -- writing
 
     def index(self, aip_id: str, messages: Iterable[Message], facts: RecordAccess, indexed: datetime,
@@ -177,13 +181,13 @@ class DjangoSearchIndex:
                     rows += _run(cursor, sql, params + extra)
                     if wanted_total is not None and len(rows) >= wanted_total:
                         break
-                return [_message(r) for r in rows[offset:wanted_total]]
+                return [self._message(r) for r in rows[offset:wanted_total]]
             where, params = query.within_records(within)
             sql = select + " AND ".join(where) + f" ORDER BY {order}"
             if limit is not None:
                 sql += " LIMIT %s OFFSET %s"
                 params += [limit, offset]
-            return [_message(r) for r in _run(cursor, sql, params)]
+            return [self._message(r) for r in _run(cursor, sql, params)]
 
     def count_messages(self, terms: Sequence[Term], filters: Filters,
                        within: Sequence[IndexedRecord] | None) -> int:
