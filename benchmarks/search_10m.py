@@ -11,15 +11,16 @@ computed once). The queries are search_bench.py's (single words of every frequen
 prefixes, OR with a date range, a zaak filter, -word with a participant), each run through
 `access.search.search` as a researcher (access rules, redaction guard) and as an archivist, in every sort order.
 
-PostgreSQL runs in a throwaway cluster the benchmark starts (as the tests do: /usr/lib/postgresql/15/bin as the
-postgres user, a temporary folder) unless `--postgres URL` names an empty database. Data goes under `--work`
-(default benchmarks/.work/search10m), removed at the end unless `--keep`.
+PostgreSQL runs in a cluster the benchmark starts under `--work` (as the tests do: /usr/lib/postgresql/15/bin as
+the postgres user) unless `--postgres URL` names an empty database. Data goes under `--work` (default
+benchmarks/.work/search10m), removed at the end unless `--keep`; a kept build of the same size is used again.
 
     .venv/bin/python benchmarks/search_10m.py [--messages 10000000] [--queries 200] [--work DIR] [--keep]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sqlite3
@@ -250,11 +251,38 @@ def report(times: dict[str, dict[tuple[str, str], list[float]]], roles: list[str
     return ok
 
 
-def start_cluster(work: Path) -> Any:
-    from tests.postgres_cluster import Cluster
+class Server:
+    """A PostgreSQL 15 cluster in `folder` (made there the first time, started again on a later run)."""
 
-    return Cluster(folder=work, settings="-c shared_buffers=2GB -c work_mem=64MB -c effective_cache_size=8GB "
-                                         "-c max_parallel_workers_per_gather=0 -c jit=off")
+    def __init__(self, folder: Path) -> None:
+        from tests.postgres_cluster import BIN, _as_postgres, _free_port
+
+        self.folder, self.port, self._run, self._bin = folder, _free_port(), _as_postgres, BIN
+        if not (folder / "data").is_dir():
+            folder.mkdir(parents=True)
+            shutil.chown(folder, "postgres", "postgres")
+            _as_postgres(str(BIN / "initdb"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync",
+                         "-D", str(folder / "data"))
+        options = (f"-p {self.port} -k {folder} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+                   "-c full_page_writes=off -c shared_buffers=2GB -c work_mem=64MB -c effective_cache_size=8GB "
+                   "-c max_parallel_workers_per_gather=0 -c jit=off")
+        _as_postgres(str(BIN / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"), "-o", options,
+                     "-w", "start")
+
+    def database(self) -> str:
+        """The URL of the benchmark's database (created when absent)."""
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as db:
+            if not db.execute("SELECT 1 FROM pg_database WHERE datname = 'bench'").fetchone():
+                db.execute("CREATE DATABASE bench")
+        return self.url("bench")
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@/{database}?host={self.folder}&port={self.port}"
+
+    def stop(self) -> None:
+        self._run(str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
 
 
 def main() -> int:
@@ -266,33 +294,36 @@ def main() -> int:
     parser.add_argument("--postgres", help="an empty PostgreSQL database's URL (default: a throwaway cluster)")
     parser.add_argument("--roles", nargs="+", default=["archivist"], choices=["archivist", "researcher"],
                         help="who searches (a researcher's hits are judged on the redacted text: see README)")
-    parser.add_argument("--keep", action="store_true", help="keep the data under --work")
+    parser.add_argument("--build-only", action="store_true", help="build (with --keep: for later runs) and stop")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the data under --work (a later run of the same size uses it)")
     args = parser.parse_args()
     from preservation.catalogue_db.database import ensure_django
 
     ensure_django()
-    shutil.rmtree(args.work, ignore_errors=True)
-    args.work.mkdir(parents=True)
-    cluster = None if args.postgres else start_cluster(args.work / "postgres")
+    marker = args.work / f"built-{args.messages}.json"
+    if not marker.is_file():  # data of another size, or a build that did not finish: start again
+        shutil.rmtree(args.work, ignore_errors=True)
+        args.work.mkdir(parents=True)
+    server = None if args.postgres else Server(args.work / "postgres")
     try:
-        postgres_url = args.postgres or cluster.empty_database()
-        sqlite_url = f"sqlite:///{args.work / 'catalogue.sqlite'}"
-        began = time.perf_counter()
-        plan = chats(args.messages, args.chats)
-        pool = text_pool(min(POOL, args.messages))
-        print(f"{args.messages:,} messages in {len(plan):,} chats (texts from a pool of {len(pool):,}), "
-              f"generated in {time.perf_counter() - began:.0f} s", flush=True)
-        built = {"SQLite": build_sqlite(args.work / "catalogue.sqlite", plan, pool)}
-        print(f"SQLite built in {built['SQLite']:.0f} s", flush=True)
-        built["PostgreSQL"] = build_postgres(postgres_url, plan, pool)
-        print(f"PostgreSQL built in {built['PostgreSQL']:.0f} s", flush=True)
-        sizes = {"SQLite": _sizes_sqlite(args.work / "catalogue.sqlite"), "PostgreSQL": _sizes_postgres(postgres_url)}
+        postgres_url = args.postgres or server.database()  # type: ignore[union-attr]
+        sqlite_path = args.work / "catalogue.sqlite"
+        if marker.is_file():
+            built = json.loads(marker.read_text())
+            _upgrade(f"sqlite:///{sqlite_path}", postgres_url)
+        else:
+            built = build(args, sqlite_path, postgres_url)
+            marker.write_text(json.dumps(built))
+        sizes = {"SQLite": _sizes_sqlite(sqlite_path), "PostgreSQL": _sizes_postgres(postgres_url)}
         for backend in built:
             shown = ", ".join(f"{name} {size / 1e9:.2f} GB" for name, size in sizes[backend].items())
             print(f"{backend}: built in {built[backend]:.0f} s; {shown}")
+        if args.build_only:
+            return 0
         chosen = queries(random.Random(2), args.queries)
         times, answers = {}, {}
-        for backend, url in (("SQLite", sqlite_url), ("PostgreSQL", postgres_url)):
+        for backend, url in (("SQLite", f"sqlite:///{sqlite_path}"), ("PostgreSQL", postgres_url)):
             times[backend], answers[backend] = measure(url, chosen, args.roles, warm=min(20, len(chosen)))
         ok = report(times, args.roles)
         differ = [key for key in answers["SQLite"] if answers["SQLite"][key] != answers["PostgreSQL"][key]]
@@ -302,10 +333,32 @@ def main() -> int:
         print("targets met" if ok else "TARGET MISSED")
         return 0 if ok else 1
     finally:
-        if cluster is not None:
-            cluster.stop()
+        if server is not None:
+            server.stop()
         if not args.keep:
             shutil.rmtree(args.work, ignore_errors=True)
+
+
+def build(args: argparse.Namespace, sqlite_path: Path, postgres_url: str) -> dict[str, float]:
+    """Generate the data and build both backends; seconds each took."""
+    began = time.perf_counter()
+    plan = chats(args.messages, args.chats)
+    pool = text_pool(min(POOL, args.messages))
+    print(f"{args.messages:,} messages in {len(plan):,} chats (texts from a pool of {len(pool):,}), "
+          f"generated in {time.perf_counter() - began:.0f} s", flush=True)
+    built = {"SQLite": build_sqlite(sqlite_path, plan, pool)}
+    print(f"SQLite built in {built['SQLite']:.0f} s", flush=True)
+    built["PostgreSQL"] = build_postgres(postgres_url, plan, pool)
+    print(f"PostgreSQL built in {built['PostgreSQL']:.0f} s", flush=True)
+    return built
+
+
+def _upgrade(*urls: str) -> None:
+    """Data kept from an earlier run, brought to this edepot's migrations."""
+    from preservation.catalogue_db.upgrade import upgrade_catalogue
+
+    for url in urls:
+        upgrade_catalogue(url, by="person:Benchmark", now=datetime.now(timezone.utc))
 
 
 if __name__ == "__main__":

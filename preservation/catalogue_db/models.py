@@ -359,7 +359,8 @@ class SearchMessage(models.Model):
 
     class Meta:
         db_table = "search_messages"
-        indexes = [models.Index(fields=["record_key", "seq"], name="search_messages_record")]
+        indexes = [models.Index(fields=["record_key", "seq"], name="search_messages_record"),
+                   models.Index(fields=["ts", "message_id"], name="search_messages_time")]
 
 
 # -- People, organisations, roles and the audit log
