@@ -246,12 +246,25 @@ class TextMatcher:
     def __init__(self, terms: Sequence[Term]) -> None:
         self.positive = [term.either or (term,) for term in terms if not term.negated]
         self.negative = [Term(term.words, term.prefix) for term in terms if term.negated]
+        # what the folded text holds when a term matches: its first word, or the start of a word's stem (Dutch
+        # stemming changes at most a word's last two letters): most texts are passed by without splitting them
+        self.needles = [tuple(_needle(t) for t in options) for options in self.positive]
 
     def __call__(self, text: str) -> bool:
-        tokens = TOKEN.findall(fold_fast(text))
+        folded = fold_fast(text)
+        if not all(any(needle in folded for needle in needles) for needles in self.needles):
+            return False
+        tokens = TOKEN.findall(folded)
         token_stems = stems(tokens)
         return (all(any(_occurrences(t, tokens, token_stems) for t in options) for options in self.positive)
                 and not any(_occurrences(t, tokens, token_stems) for t in self.negative))
+
+
+def _needle(term: Term) -> str:
+    if term.prefix or len(term.words) > 1:
+        return term.words[0]
+    root = stem(term.words[0])
+    return root[:-2] if len(root) > 3 else root[:1]
 
 
 def _occurrences(term: Term, tokens: list[str], token_stems: list[str] | None = None) -> int:

@@ -107,7 +107,8 @@ class PostgresSearchIndex(DjangoSearchIndex):
             cursor.execute("DELETE FROM search_fts WHERE message_id IN "
                            "(SELECT message_id FROM search_messages WHERE record_key = %s)", [record_key])
 
-    _CHAT_ORDER_IS_COUNTED = True  # a GIN index finds matches in no order: many are read in message order instead
+    # A GIN index finds matches in no order: more than a few are read window by window of message ids instead
+    _CHAT_ORDER_SORTED_UP_TO = 500
 
     def _matching(self, terms: Sequence[Term]) -> tuple[str, str, str, list[Any]]:
         # Every match from the GIN index first (the subquery keeps the planner from reading messages in some order

@@ -46,6 +46,7 @@ _TIME_ORDER: dict[str, Callable[[Sequence[Any]], tuple[int, int]]] = {
     "newest": lambda r: (-r[3], -r[0]), "oldest": lambda r: (r[3], r[0])}
 _stems_checked: set[str] = set()
 _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
+_counted: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
 
 
 class DjangoSearchIndex:
@@ -163,9 +164,7 @@ class DjangoSearchIndex:
         """Every indexed AIP, in indexing order. Read again only when the records changed (a search reads them
         all, and thousands of access facts take longer to parse than the search takes)."""
         records = SearchRecord.objects.using(self._alias)
-        # keys only grow, so the count and the greatest key change with every record added or removed
-        state = tuple(records.aggregate(n=Count("record_key"), top=Max("record_key"), current=Sum("current"),
-                                        messages=Sum("messages"), access=Sum(Length("access"))).values())
+        state = self._state()
         known = _records_read.get(self._alias)
         if known is not None and known[0] == state:
             return list(known[1])
@@ -176,6 +175,13 @@ class DjangoSearchIndex:
                 for key, aip_id, record_id, title, access, current, messages, first_id, last_id in rows]
         _records_read[self._alias] = (state, read)
         return list(read)
+
+    def _state(self) -> tuple[Any, ...]:
+        """What changes whenever anything is indexed or removed (keys only grow, so the count and the greatest
+        key change with every record added or removed)."""
+        return tuple(SearchRecord.objects.using(self._alias).aggregate(
+            n=Count("record_key"), top=Max("record_key"), current=Sum("current"), messages=Sum("messages"),
+            access=Sum(Length("access"))).values())
 
     def indexed_count(self) -> int:
         """How many AIPs are indexed (every version)."""
@@ -208,21 +214,34 @@ class DjangoSearchIndex:
             ranges = _id_ranges(within)
             if ranges is None:
                 where, params = query.within_records(within)
-                return self._count(cursor, query.source, where, params, up_to)
+                return self._count(cursor, query.source, where, params, up_to, remember=True)
             counted = 0
             for first, last in ranges:
-                counted += self._count(cursor, query.ranged_source, query.where + [f"{query.identity} BETWEEN %s AND %s"],
+                counted += self._count(cursor, query.ranged_source,
+                                       query.where + [f"{query.identity} BETWEEN %s AND %s"],
                                        query.params + [first, last], None if up_to is None else up_to - counted)
                 if up_to is not None and counted > up_to:
                     break
             return counted
 
     def _count(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any],
-               up_to: int | None) -> int:
+               up_to: int | None, *, remember: bool = False) -> int:
         sql = "SELECT 1 " + source + " WHERE " + " AND ".join(where)
-        if up_to is None:
+        if up_to is not None:
+            sql, params = sql + " LIMIT %s", params + [up_to + 1]
+        # a search counts once to choose how to read its page and once for its total: the second is remembered,
+        # for as long as nothing is indexed or removed
+        if not remember:
             return int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0])
-        return int(_run(cursor, f"SELECT COUNT(*) FROM ({sql} LIMIT %s) c", params + [up_to + 1])[0][0])
+        key, state = (sql, repr(params)), self._state()
+        known = _counted.get(key)
+        if known is not None and known[0] == state:
+            return known[1]
+        counted = int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0])
+        if len(_counted) > 256:
+            _counted.clear()
+        _counted[key] = (state, counted)
+        return counted
 
     def _ordered(self, query: "_Query", within: Sequence[IndexedRecord] | None, sort: str,
                  wanted: int | None) -> list[IndexedMessage]:
@@ -249,8 +268,9 @@ class DjangoSearchIndex:
                   wanted: int | None) -> list[Any]:
         """Result rows of one query in the sort order, up to `wanted`. Few matches are sorted whole; when more
         than COUNTED_UP_TO match, the messages are read in that order (by the index on it) and each is tested."""
-        if (query.terms and wanted is not None and (sort != "chat" or self._CHAT_ORDER_IS_COUNTED)
-                and self._count(cursor, query.source, where, params, COUNTED_UP_TO) > COUNTED_UP_TO):
+        sorted_up_to = COUNTED_UP_TO if sort != "chat" else self._CHAT_ORDER_SORTED_UP_TO
+        if (query.terms and wanted is not None and sorted_up_to is not None
+                and self._count(cursor, query.source, where, params, sorted_up_to, remember=True) > sorted_up_to):
             return self._walk(cursor, query, where, params, sort, wanted)
         return self._sorted(cursor, query.source, where, params,
                             query.identity if sort == "chat" else _ORDER[sort], wanted)
@@ -268,7 +288,7 @@ class DjangoSearchIndex:
         with connections[self._alias].cursor() as cursor:
             yield cursor
 
-    _CHAT_ORDER_IS_COUNTED = False  # FTS5 yields matches in message order: a page of them is read, never sorted
+    _CHAT_ORDER_SORTED_UP_TO: int | None = None  # FTS5 yields matches in message order: a page is read, never sorted
 
     def _walk(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
               wanted: int) -> list[Any]:
@@ -287,7 +307,7 @@ class DjangoSearchIndex:
                         + " AND ".join(conditions or ["1 = 1"]) + f" ORDER BY {_ORDER[sort]} LIMIT %s",
                         filter_params + last + [batch])
             for row in rows:
-                if matches(self._message(row).text):
+                if matches(row[7]):
                     found.append(row)
                     if len(found) == wanted:
                         return found
