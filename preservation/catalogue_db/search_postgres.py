@@ -143,13 +143,17 @@ class PostgresSearchIndex(DjangoSearchIndex):
 
     def _windows(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any],
                  wanted: int) -> list[Any]:
+        # each window's matches found whole inside the subquery (with a LIMIT beside it, the planner would read
+        # the window's rows one by one through the primary key, testing each)
         top = int(_run(cursor, "SELECT COALESCE(MAX(message_id), 0) FROM search_messages", [])[0][0])
-        sql = (_SELECT + query.ranged_source + _SENDER + " WHERE " + " AND ".join(
-            where + ["f.message_id BETWEEN %s AND %s"]) + " ORDER BY f.message_id LIMIT %s")
+        sql = (_SELECT + "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery AND message_id BETWEEN %s "
+               "AND %s OFFSET 0) f JOIN search_messages m ON m.message_id = f.message_id" + _SENDER + " WHERE "
+               + " AND ".join(where) + " ORDER BY f.message_id LIMIT %s")
+        match, rest = params[:len(query.match_params)], params[len(query.match_params):]
         found: list[Any] = []
         low, width = 1, _FIRST_WINDOW
         while len(found) < wanted and low <= top:
-            found += _run(cursor, sql, params + [low, low + width - 1, wanted - len(found)])
+            found += _run(cursor, sql, match + [low, low + width - 1] + rest + [wanted - len(found)])
             low, width = low + width, width * 4
         return found
 
