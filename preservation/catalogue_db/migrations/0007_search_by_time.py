@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalogue", "0005_postgresql")]
+    dependencies = [("catalogue", "0006_woo_requests")]
     operations = [
         migrations.AddIndex(
             model_name="searchmessage",
