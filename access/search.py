@@ -26,6 +26,7 @@ from preservation.aip import CONVERSATION_JSON
 from preservation.catalogue import FileRecord
 from preservation.record_access import record_access_from_mdto
 from preservation.search_index import (
+    COUNTED_UP_TO,
     Filters,
     IndexedMessage,
     IndexedRecord,
@@ -80,14 +81,15 @@ class SearchResult:
     filters: Filters
     hits: tuple[SearchHit, ...]
     more: bool  # further hits beyond this page
-    total: int = 0  # every hit the requester may see, on all pages
+    total: int = 0  # every hit the requester may see, on all pages (an archivist's: up to COUNTED_UP_TO)
     offset: int = 0  # the hits skipped before this page
     limit: int = 20  # the most hits a page shows
+    total_exact: bool = True  # False: more than `total` hits (counting stopped there)
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "role": self.role.value, "date": self.on.isoformat(),
-                "filters": self.filters.to_dict(), "total": self.total, "hits": [h.to_dict() for h in self.hits],
-                "more": self.more}
+                "filters": self.filters.to_dict(), "total": self.total, "total_exact": self.total_exact,
+                "hits": [h.to_dict() for h in self.hits], "more": self.more}
 
 
 def visible_records(register: AccessRegister, records: Sequence[IndexedRecord], role: Role, on: date,
@@ -118,7 +120,7 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
     if redactor is None:
         found = index.find_messages(terms, request.filters, within, request.limit + 1, request.sort, request.offset)
         more = len(found) > request.limit
-        count = index.count_messages(terms, request.filters, within) if allowed else 0
+        count = index.count_messages(terms, request.filters, within, up_to=COUNTED_UP_TO) if allowed else 0
     else:
         guard = QueryGuard(terms, redactor, request.filters.participant)
 
@@ -135,8 +137,8 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
             text, title, sender = redactor.clean(text), redactor.clean(title), redactor.person(sender)
         hits.append(SearchHit(record.aip_id, record.record_id, title, message.seq, message.timestamp, sender,
                               message.kind, snippet(text, terms)))
-    return SearchResult(request.query, role, on, request.filters, tuple(hits), more, count, request.offset,
-                        request.limit)
+    return SearchResult(request.query, role, on, request.filters, tuple(hits), more, min(count, COUNTED_UP_TO),
+                        request.offset, request.limit, count <= COUNTED_UP_TO)
 
 
 def of_organisations(store: UnitOfWork, records: list[IndexedRecord],

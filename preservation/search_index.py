@@ -25,6 +25,7 @@ by destruction (`SearchIndex.remove`, which the retention stage calls before the
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -34,7 +35,7 @@ from typing import Any, Iterable, Protocol, Sequence
 from kernel.errors import InputError
 from kernel.model import Conversation, Message
 from preservation.record_access import RecordAccess, fold, informatieobject_document, record_access_from_mdto
-from preservation.search_stems import TOKEN, fold_fast, stem, words
+from preservation.search_stems import TOKEN, fold_fast, stem, stems, words
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,74 @@ def matches_terms(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
 
 
 SORTS = ("chat", "relevance", "newest", "oldest")
+COUNTED_UP_TO = 10_000  # a search counts its matches up to this many ("more than" beyond) and sorts so many whole;
+# with more, a page is read in its order until it is full, so it costs about the same however many match
+RANKED_UP_TO = 2_000  # relevance ranks the first this many matches in chat order (all of them when no more match)
+_K1, _B = 1.2, 0.75  # BM25's usual constants
+
+
+def rank_by_relevance(messages: Sequence[IndexedMessage], terms: Sequence[Term]) -> list[IndexedMessage]:
+    """`messages` most relevant first, by BM25 computed here over these messages (a term occurring more often in
+    a shorter message counts more; a term fewer of them hold counts more), message order breaking ties. An
+    occurrence is what the index matches: the word or an inflection of it (the same Dutch stem), a prefix, a
+    phrase. Computed by edepot, not by the database, so SQLite and PostgreSQL rank alike."""
+    wanted = [t for term in terms if not term.negated for t in (term.either or (term,))]
+    counted = []
+    for message in messages:
+        tokens = TOKEN.findall(fold_fast(message.text))
+        token_stems = stems(tokens)
+        counted.append((message, len(tokens), [_occurrences(term, tokens, token_stems) for term in wanted]))
+    if not counted:
+        return []
+    average = max(1.0, sum(length for _, length, _ in counted) / len(counted))
+    holding = [sum(1 for _, _, found in counted if found[i]) for i in range(len(wanted))]
+    weight = [math.log(1 + (len(counted) - n + 0.5) / (n + 0.5)) for n in holding]
+
+    def score(length: int, found: list[int]) -> float:
+        norm = _K1 * (1 - _B + _B * length / average)
+        return sum(w * f * (_K1 + 1) / (f + norm) for w, f in zip(weight, found) if f)
+
+    ranked = sorted(counted, key=lambda c: (-score(c[1], c[2]), c[0].message_id))
+    return [message for message, _, _ in ranked]
+
+
+class TextMatcher:
+    """Whether a message's text matches parsed terms as the index matches them (every positive term, no negated
+    one), tested here on the text: for reading messages in an order no full-text index keeps."""
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        self.positive = [term.either or (term,) for term in terms if not term.negated]
+        self.negative = [Term(term.words, term.prefix) for term in terms if term.negated]
+        # what the folded text holds when a term matches: its first word, or the start of a word's stem (Dutch
+        # stemming changes at most a word's last two letters): most texts are passed by without splitting them
+        self.needles = [tuple(_needle(t) for t in options) for options in self.positive]
+
+    def __call__(self, text: str) -> bool:
+        folded = fold_fast(text)
+        if not all(any(needle in folded for needle in needles) for needles in self.needles):
+            return False
+        tokens = TOKEN.findall(folded)
+        token_stems = stems(tokens)
+        return (all(any(_occurrences(t, tokens, token_stems) for t in options) for options in self.positive)
+                and not any(_occurrences(t, tokens, token_stems) for t in self.negative))
+
+
+def _needle(term: Term) -> str:
+    if term.prefix or len(term.words) > 1:
+        return term.words[0]
+    root = stem(term.words[0])
+    return root[:-2] if len(root) > 3 else root[:1]
+
+
+def _occurrences(term: Term, tokens: list[str], token_stems: list[str] | None = None) -> int:
+    if term.prefix or len(term.words) > 1:
+        n, head, last = len(term.words), list(term.words[:-1]), term.words[-1]
+        return sum(1 for i in range(len(tokens) - n + 1) if tokens[i:i + n - 1] == head
+                   and (tokens[i + n - 1].startswith(last) if term.prefix else tokens[i + n - 1] == last))
+    word = term.words[0]
+    root = stem(word)
+    return sum(1 for token, token_stem in zip(tokens, token_stems if token_stems is not None else stems(tokens))
+               if token_stem == root or token in (word, root))
 
 
 class SearchIndex(Protocol):
@@ -227,9 +296,10 @@ class SearchIndex(Protocol):
         """Messages matching every term and filter, in the records `within` (None: every record); without terms,
         every message the filters let through. Sorted as SORTS names: "chat" (record by record, in message
         order), "relevance", "newest", "oldest"."""
-    def count_messages(self, terms: Sequence[Term], filters: Filters,
-                       within: Sequence[IndexedRecord] | None) -> int:
-        """How many messages `find_messages` would find with no limit."""
+    def count_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
+                       *, up_to: int | None = None) -> int:
+        """How many messages `find_messages` would find with no limit; with `up_to`, counting stops past that many
+        (a number above `up_to` means "more than `up_to`")."""
     def size(self) -> int:
         """Bytes the index takes on disk."""
 

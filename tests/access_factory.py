@@ -117,3 +117,11 @@ def shared_archive(tmp_path_factory, catalogue_url: str | None = None) -> Archiv
     if key not in _BUILT:
         _BUILT[key] = build_archive(tmp_path_factory.mktemp("archive"), catalogue_url)
     return _BUILT[key]
+
+
+def archive_on_backend(request, tmp_path_factory) -> Archive:  # noqa: ANN001 (pytest's FixtureRequest, TempPathFactory)
+    """The shared archive of a module fixture parametrised "sqlite" / "postgresql": on PostgreSQL its catalogue is
+    a database of the session's throwaway cluster."""
+    if request.param == "sqlite":
+        return shared_archive(tmp_path_factory)
+    return shared_archive(tmp_path_factory, request.getfixturevalue("postgres").database())

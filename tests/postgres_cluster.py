@@ -39,8 +39,11 @@ def _as_postgres(*command: str) -> None:
 class Cluster:
     """A running cluster; `database()` makes a fresh catalogue database and returns its URL."""
 
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="edepot-postgres-"))
+    def __init__(self, folder: Path | None = None, settings: str = "") -> None:
+        """`folder`: where the cluster lives (default a new temporary folder); `settings`: more `-c name=value`."""
+        if folder is not None:
+            folder.mkdir(parents=True)
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="edepot-postgres-"))
         shutil.chown(self.folder, "postgres", "postgres")
         self.port = _free_port()
         self._names = itertools.count(1)
@@ -48,7 +51,7 @@ class Cluster:
         _as_postgres(str(BIN / "initdb"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync",
                      "-D", str(data))
         options = (f"-p {self.port} -k {self.folder} -c listen_addresses='' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
+                   "-c synchronous_commit=off -c full_page_writes=off " + settings)
         _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"), "-o", options,
                      "-w", "start")
         self._template()

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from access_factory import Archive, shared_archive
+from access_factory import Archive, archive_on_backend
 
 from access.search import SearchRequest
 from edepot.cli import main
@@ -23,9 +23,10 @@ from preservation.catalogue import open_catalogue
 ON = date(2026, 11, 23)  # the request date of these tests (the archive's clock says so too)
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return shared_archive(tmp_path_factory)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    """The shared archive, its catalogue on SQLite and then on PostgreSQL."""
+    return archive_on_backend(request, tmp_path_factory)
 
 
 def depot(archive: Archive, name: str | None) -> Depot:

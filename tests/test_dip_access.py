@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, shared_archive
+from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, archive_on_backend
 from pypdf import PdfReader
 
 from access.dip import DipRequest, build_dip, create_dip
@@ -29,9 +29,10 @@ from tests.conftest import TEST_OPERATOR, store_of
 MAKER = TEST_OPERATOR  # who makes and purges the DIPs of these tests
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return shared_archive(tmp_path_factory)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    """The shared archive, its catalogue on SQLite and then on PostgreSQL."""
+    return archive_on_backend(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -176,9 +176,12 @@ def test_exports_never_seen_go_through_the_command_line_chain(relative: str, tmp
         assert (Path(dip["path"]) / "media").is_dir()
 
 
-def test_an_ingested_record_is_searchable_and_scheduled_without_further_steps(tmp_path: Path) -> None:
-    """Ingest alone makes the messages findable and gives the record its retention schedule."""
+def test_an_ingested_record_is_searchable_and_scheduled_without_further_steps(tmp_path: Path,
+                                                                             catalogue_url: str) -> None:
+    """Ingest alone makes the messages findable and gives the record its retention schedule (on either backend)."""
     data = tmp_path / "data"
+    data.mkdir()
+    (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{catalogue_url}"\n', encoding="utf-8")
 
     def edepot(*args: str | Path) -> dict:
         result = subprocess.run([sys.executable, "-m", "edepot.cli", "--data-dir", str(data), "--json",

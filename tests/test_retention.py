@@ -137,8 +137,8 @@ def test_settings_are_read_and_checked(config: Config) -> None:
         load_retention_settings(config)
 
 
-def test_history_is_kept_in_the_catalogue(config: Config) -> None:
-    catalogue = open_catalogue(config.catalogue_url)
+def test_history_is_kept_in_the_catalogue(catalogue_url: str) -> None:
+    catalogue = open_catalogue(catalogue_url)
     try:
         catalogue.save_retention(row(looptijd="P1Y"), "ingest", "edepot", "read", None, [])
         changed = replace(row(looptijd="P1Y"), override={"looptijd": "P10Y"}, updated=NOW)

@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, shared_archive
+from access_factory import PERSONAL_SECRETS, RESTRICTED_SECRETS, Archive, archive_on_backend
 from django.db import connections
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,9 +32,7 @@ AFTER = date(2031, 1, 1)
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Archive:
     """The shared archive, its catalogue on SQLite and then on PostgreSQL."""
-    if request.param == "sqlite":
-        return shared_archive(tmp_path_factory)
-    return shared_archive(tmp_path_factory, request.getfixturevalue("postgres").database())
+    return archive_on_backend(request, tmp_path_factory)
 
 
 def on_sqlite(url: str) -> bool:
@@ -266,3 +264,52 @@ def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
         cursor.execute("SELECT value FROM search_meta WHERE key = 'stemmer'")
         assert cursor.fetchone()[0] == stemmer_version()
+
+
+def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives(
+        catalogue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past COUNTED_UP_TO matches a page is read in its order (by time, or window by window in message order) and
+    relevance ranks the first RANKED_UP_TO: the pages are those of sorting every match, on both backends."""
+    from preservation.search_index import rank_by_relevance
+
+    start = datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=1)))
+    texts = [("de vergunningen " * (i % 3 + 1) + f"oud {i}" if i % 5 == 0 else f"vergunning {i}")
+             if i % 4 else f"iets anders {i}" for i in range(80)]
+    minutes = [(i * 37) % 80 for i in range(80)]  # times out of message order, so the orders differ
+    db = open_index(catalogue_url)  # Django set up: the catalogue's modules can be imported
+    import preservation.catalogue_db.search_postgres as search_postgres
+    import preservation.catalogue_db.search_store as search_store
+
+    db.index("aip-1", [Message(i + 1, start + timedelta(minutes=minutes[i]), "A", MessageKind.TEXT, t)
+                       for i, t in enumerate(texts[:50])], RecordAccess("R-1", "een", Openness.OPEN),
+             datetime(2026, 1, 1, tzinfo=timezone.utc))
+    db.index("aip-2", [Message(i + 1, start + timedelta(minutes=minutes[i + 50]), "B", MessageKind.TEXT, t)
+                       for i, t in enumerate(texts[50:])], RecordAccess("R-2", "twee", Openness.OPEN),
+             datetime(2026, 1, 1, tzinfo=timezone.utc))
+    records = db.records()
+    pages = {}
+    for query in ("vergunning", "vergun*", "vergunning -oud", "iets OR oud"):
+        terms = parse_query(query)
+        everything = db.find_messages(terms, Filters(), None, None)
+        for sort in ("chat", "newest", "oldest", "relevance"):
+            for within in (None, records[1:]):
+                pages[query, sort, within is None] = [m.message_id for m in db.find_messages(
+                    terms, Filters(), within, 4, sort, offset=3)]
+        ranked = rank_by_relevance(everything, terms)
+        assert pages[query, "relevance", True] == [m.message_id for m in ranked[3:7]]
+        newest = sorted(everything, key=lambda m: (m.timestamp, m.message_id), reverse=True)
+        assert pages[query, "newest", True] == [m.message_id for m in newest[3:7]]
+    monkeypatch.setattr(search_store, "COUNTED_UP_TO", 5)
+    monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)
+    monkeypatch.setattr(search_store, "_WALK_BATCH", 3)
+    monkeypatch.setattr(search_postgres, "_FIRST_WINDOW", 4)
+    for (query, sort, whole), page in pages.items():
+        within = None if whole else records[1:]
+        found = [m.message_id for m in db.find_messages(parse_query(query), Filters(), within, 4, sort, offset=3)]
+        if sort == "relevance":  # the first 12 matches in chat order, ranked
+            first = db.find_messages(parse_query(query), Filters(), within, 12, "chat")
+            assert found == [m.message_id for m in rank_by_relevance(first, parse_query(query))[3:7]]
+        else:
+            assert found == page, (query, sort, whole)
+    assert db.count_messages(parse_query("vergunning"), Filters(), None, up_to=5) == 6
+    assert db.count_messages(parse_query("vergunning"), Filters(), None) == 60

@@ -27,6 +27,7 @@ from tests.datadir_answers import (
 )
 
 EXPECTED = read_expected()
+NOW = datetime(2026, 12, 6, tzinfo=timezone.utc)
 ANSWERS = EXPECTED["answers"]
 
 
@@ -150,3 +151,59 @@ def _dump(catalogue: Path) -> list[tuple[str, list[Any]]]:
         return [(t, db.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall()) for t in tables]
     finally:
         db.close()
+
+
+def test_a_postgresql_catalogue_behind_on_migrations_is_upgraded_in_one_transaction(
+        tmp_path: Path, postgres: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A PostgreSQL catalogue an earlier edepot migrated is refused (E111) until `edepot upgrade` applies the
+    missing migrations and records the upgrade; killed halfway, it leaves the database as it was."""
+    import json
+
+    import psycopg
+    from django.core.management import call_command
+
+    import preservation.catalogue_db.upgrade as upgrade
+    from edepot.cli import main
+    from preservation.catalogue_db.database import migration_names, register_postgres
+    from preservation.catalogue_db.models import Event
+
+    url = postgres.empty_database()
+    alias = register_postgres(url)
+    call_command("migrate", "catalogue", "0004_storage_identity", database=alias, verbosity=0)
+    Event.objects.using(alias).create(event_id="before", aip=None, type="ingestion", date_time=NOW,
+                                      outcome="success", detail="", outcome_detail="", agents=[], source_objects=[],
+                                      outcome_objects=[])
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{url}"\n', encoding="utf-8")
+
+    def tables() -> set[str]:
+        with psycopg.connect(url) as connection:
+            return {r[0] for r in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+    assert main(["--data-dir", str(data), "retention", "due"]) == 2
+    assert "E111" in capsys.readouterr().err and "search_fts" not in tables()
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # killed after the migrations ran, before the upgrade was recorded
+
+    monkeypatch.setattr(upgrade, "_record_event", killed)
+    with pytest.raises(KeyboardInterrupt):
+        upgrade.upgrade_catalogue(url, by="person:A. Archivaris", now=NOW)
+    assert "search_fts" not in tables()
+    monkeypatch.undo()
+
+    assert main(["--data-dir", str(data), "upgrade", "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["from"] == "0004_storage_identity" and done["to"] == migration_names()[-1]
+    assert done["rows"]["events"] == 2 and done["backup"] is None
+    assert "search_fts" in tables()
+    with psycopg.connect(url) as connection:
+        triggers = {r[0] for r in connection.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+        recorded = connection.execute("SELECT agents FROM events WHERE detail LIKE 'catalogue upgraded%%'").fetchall()
+    assert {"audit_log_append_only_delete", "audit_log_append_only_update"} <= triggers
+    assert len(recorded) == 1 and "person:T. Beheerder" in json.dumps(recorded[0][0])
+    assert main(["--data-dir", str(data), "retention", "due"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "upgrade", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["from"] == "current"

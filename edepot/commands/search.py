@@ -73,7 +73,8 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
              for h in result.hits]
     if result.hits:
         shown = f"{result.offset + 1}–{result.offset + len(result.hits)}"
-        lines.insert(0, f"{result.total} hit{'s' if result.total != 1 else ''} (showing {shown})")
+        counted = f"{result.total}" if result.total_exact else f"more than {result.total}"
+        lines.insert(0, f"{counted} hit{'s' if result.total != 1 else ''} (showing {shown})")
     if result.more:
         lines.append(f"… more hits: --offset {result.offset + result.limit}")
     emit(args, result.to_dict(), "\n".join(lines) or ("no hits" if not result.total

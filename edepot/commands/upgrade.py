@@ -20,7 +20,8 @@ def cmd_upgrade(args: argparse.Namespace, config: Config) -> int:
     if result.upgraded_from == "current":
         message = f"the catalogue {result.catalogue} is current ({result.upgraded_to}); nothing to do"
     else:
+        kept = f"the old one is at {result.backup}" if result.backup else "in one transaction"
         message = (f"the catalogue {result.catalogue} was upgraded from {result.upgraded_from} to "
-                   f"{result.upgraded_to}: {sum(result.rows.values())} rows kept; the old one is at {result.backup}")
+                   f"{result.upgraded_to}: {sum(result.rows.values())} rows kept; {kept}")
     emit(args, result.to_dict(), message)
     return 0

@@ -115,7 +115,7 @@ def catalogue_alias(url: str) -> str:
             return alias
         ensure_django()
         if is_postgres(url):
-            alias = _register(url, postgres_database(url))
+            alias = register_postgres(url)
             _migrate_if_empty(alias)
             check_current(*applied_migrations_at(alias), where=shown_url(url))
         else:
@@ -145,6 +145,12 @@ def forget(url: str) -> None:
 def register_database(path: Path, *, options: dict[str, Any] | None = None) -> str:
     """The Django alias of the SQLite file at `path` (registered on first use), without creating or checking it."""
     return _register(str(path.resolve()), sqlite_database(path, options=options))
+
+
+def register_postgres(url: str) -> str:
+    """The Django alias of the PostgreSQL database at `url` (registered on first use), without migrating or
+    checking it."""
+    return _register(url, postgres_database(url))
 
 
 def _register(identity: str, database: dict[str, Any]) -> str:

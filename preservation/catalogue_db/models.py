@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from preservation.catalogue_db.nul_text import NulTextField
+
 
 class Aip(models.Model):
     aip_id = models.CharField(primary_key=True, max_length=100)
@@ -339,7 +341,7 @@ class SearchRecord(models.Model):
 
 class SearchSender(models.Model):
     sender_key = models.BigAutoField(primary_key=True)
-    name = models.TextField(unique=True)
+    name = NulTextField(unique=True)
 
     class Meta:
         db_table = "search_senders"
@@ -353,11 +355,12 @@ class SearchMessage(models.Model):
     utc_offset = models.IntegerField()
     sender_key = models.BigIntegerField(null=True)
     kind = models.CharField(max_length=50)
-    body = models.TextField()
+    body = NulTextField()
 
     class Meta:
         db_table = "search_messages"
-        indexes = [models.Index(fields=["record_key", "seq"], name="search_messages_record")]
+        indexes = [models.Index(fields=["record_key", "seq"], name="search_messages_record"),
+                   models.Index(fields=["ts", "message_id"], name="search_messages_time")]
 
 
 # -- People, organisations, roles and the audit log

@@ -10,17 +10,21 @@ FTS5: a word matches itself or its stem, "a phrase" is `a:A <-> b:A`, word* is `
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
-from django.db import connections
+from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 
-from preservation.catalogue_db.search_store import DjangoSearchIndex
-from preservation.search_index import Term
+from preservation.catalogue_db.nul_text import read_text, stored_text
+from preservation.catalogue_db.search_store import _ORDER, _SELECT, _SENDER, DjangoSearchIndex, _message, _Query, _run
+from preservation.search_index import IndexedMessage, Term
 from preservation.search_stems import TOKEN, fold_fast, stem, stems
 
 _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
 _POSITION_MAX = 16383  # later positions are all this one
 _INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
+_FIRST_WINDOW = 50_000  # message ids in the first window read in message order (then 4 times as many each time)
 
 
 def _lexeme(word: str) -> str:
@@ -75,7 +79,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
             while True:
                 cursor.execute("SELECT message_id, body FROM search_messages WHERE message_id > %s "
                                "ORDER BY message_id LIMIT 50000", [after])
-                rows = [(message_id, tsvector_of(body)) for message_id, body in cursor.fetchall()]
+                rows = [(message_id, tsvector_of(read_text(body))) for message_id, body in cursor.fetchall()]
                 if not rows:
                     return
                 cursor.executemany("INSERT INTO search_fts (message_id, doc) VALUES (%s, %s::tsvector)", rows)
@@ -92,7 +96,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
             with raw.copy("COPY search_messages (message_id, record_key, seq, ts, utc_offset, sender_key, kind, "
                           "body) FROM STDIN") as copy:
                 for i, row in enumerate(rows):
-                    copy.write_row((first + i, *row))
+                    copy.write_row((first + i, *row[:6], stored_text(row[6])))
             with raw.copy("COPY search_fts (message_id, doc) FROM STDIN") as copy:
                 for i, row in enumerate(rows):
                     copy.write_row((first + i, tsvector_of(row[6])))
@@ -103,13 +107,62 @@ class PostgresSearchIndex(DjangoSearchIndex):
             cursor.execute("DELETE FROM search_fts WHERE message_id IN "
                            "(SELECT message_id FROM search_messages WHERE record_key = %s)", [record_key])
 
-    def _matching(self, terms: Sequence[Term]) -> tuple[str, str, list[Any], str]:
-        return ("FROM search_fts f JOIN search_messages m ON m.message_id = f.message_id "
-                "CROSS JOIN (SELECT %s::tsquery AS q) query", "f.doc @@ query.q", [tsquery_expression(terms)],
-                "ts_rank(f.doc, query.q) DESC, f.message_id")
+    # A GIN index finds matches in no order: more than a few are read window by window of message ids instead
+    _CHAT_ORDER_SORTED_UP_TO = 500
+
+    def _matching(self, terms: Sequence[Term]) -> tuple[str, str, str, list[Any]]:
+        # Every match from the GIN index first (the subquery keeps the planner from reading messages in some order
+        # and testing each, which it may misjudge badly); within a range of ids, the planner's own way.
+        return ("FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery OFFSET 0) f "
+                "JOIN search_messages m ON m.message_id = f.message_id",
+                "FROM search_fts f JOIN search_messages m ON m.message_id = f.message_id AND f.doc @@ %s::tsquery",
+                "1 = 1", [tsquery_expression(terms)])
+
+    def _walk(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any], sort: str,
+              wanted: int) -> list[Any]:
+        """The first `wanted` of many matches: in message order, window by window of message ids (each window's
+        matches from the GIN index and the primary key together); by time, messages read by the index on time,
+        each one's tsvector tested, with no bitmap of every match."""
+        if sort == "chat":
+            return self._windows(cursor, query, where, params, wanted)
+        sql = (_SELECT + "FROM search_messages m JOIN search_fts f ON f.message_id = m.message_id" + _SENDER
+               + " WHERE " + " AND ".join(["f.doc @@ %s::tsquery"] + where[1:]) + f" ORDER BY {_ORDER[sort]} LIMIT %s")
+        cursor.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
+        try:
+            return _run(cursor, sql, params + [wanted])
+        finally:
+            cursor.execute("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on")
+
+    @contextmanager
+    def _reading(self) -> Iterator[CursorWrapper]:
+        # Joins message by message (the primary key): the planner would otherwise merge-join along the whole
+        # messages table to save sorting a handful of matches, which it cannot tell from a million.
+        with transaction.atomic(using=self._alias), connections[self._alias].cursor() as cursor:
+            cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
+            yield cursor
+
+    def _windows(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any],
+                 wanted: int) -> list[Any]:
+        # each window's matches found whole inside the subquery (with a LIMIT beside it, the planner would read
+        # the window's rows one by one through the primary key, testing each)
+        top = int(_run(cursor, "SELECT COALESCE(MAX(message_id), 0) FROM search_messages", [])[0][0])
+        sql = (_SELECT + "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery AND message_id BETWEEN %s "
+               "AND %s OFFSET 0) f JOIN search_messages m ON m.message_id = f.message_id" + _SENDER + " WHERE "
+               + " AND ".join(where) + " ORDER BY f.message_id LIMIT %s")
+        match, rest = params[:len(query.match_params)], params[len(query.match_params):]
+        found: list[Any] = []
+        low, width = 1, _FIRST_WINDOW
+        while len(found) < wanted and low <= top:
+            found += _run(cursor, sql, match + [low, low + width - 1] + rest + [wanted - len(found)])
+            low, width = low + width, width * 4
+        return found
 
     def _in_records(self, keys: list[int]) -> tuple[str, Any]:
         return "m.record_key = ANY(%s)", keys
+
+    def _message(self, row: Sequence[Any]) -> IndexedMessage:
+        sender, body = row[5], row[7]
+        return _message((*row[:5], read_text(sender) if sender is not None else None, row[6], read_text(body)))
 
     def size(self) -> int:
         """Bytes the index's tables and their indexes take."""

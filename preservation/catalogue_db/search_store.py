@@ -8,24 +8,45 @@ User text never reaches FTS5 as syntax: every term is quoted.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from django.db import OperationalError, connections, transaction
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Count, Max, Sum
+from django.db.models.functions import Length
 
 from kernel.errors import InputError
 from kernel.model import Message
 from preservation.catalogue_db.models import SearchMessage, SearchMeta, SearchRecord, SearchSender
 from preservation.record_access import RecordAccess, fold
-from preservation.search_index import SORTS, Filters, IndexedMessage, IndexedRecord, Term
+from preservation.search_index import (
+    COUNTED_UP_TO,
+    RANKED_UP_TO,
+    SORTS,
+    Filters,
+    IndexedMessage,
+    IndexedRecord,
+    Term,
+    TextMatcher,
+    rank_by_relevance,
+)
 from preservation.search_stems import stem, stemmer_version, stems_of
 
 RANGE_QUERIES_UP_TO = 64  # records: up to this many, each record's id range is searched on its own
+_SELECT = "SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
+_SENDER = " LEFT JOIN search_senders s ON s.sender_key = m.sender_key"
+_WALK_BATCH = 2_000  # messages read at first when a page is read in time order
+_ORDER = {"chat": "m.message_id", "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}
+_TIME_ORDER: dict[str, Callable[[Sequence[Any]], tuple[int, int]]] = {
+    "newest": lambda r: (-r[3], -r[0]), "oldest": lambda r: (r[3], r[0])}
 _stems_checked: set[str] = set()
+_records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
+_counted: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
 
 
 class DjangoSearchIndex:
@@ -67,14 +88,18 @@ class DjangoSearchIndex:
             cursor.execute("INSERT INTO search_fts (search_fts, rowid, body, stems) SELECT 'delete', message_id, "
                            "body, edepot_stems(body) FROM search_messages WHERE record_key = %s", [record_key])
 
-    def _matching(self, terms: Sequence[Term]) -> tuple[str, str, list[Any], str]:
-        """(the FROM part joining the full text to the messages, the condition, its parameters, the order by
-        relevance) of messages matching `terms`."""
-        return ("FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid", "search_fts MATCH %s",
-                [fts_expression(terms)], "f.rank")
+    def _matching(self, terms: Sequence[Term]) -> tuple[str, str, str, list[Any]]:
+        """(the FROM part joining the full text to the messages, the same for a search limited to a range of
+        message ids, the condition, its parameters) of messages matching `terms`, found by the full-text index."""
+        source = "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid"
+        return source, source, "search_fts MATCH %s", [fts_expression(terms)]
 
     def _in_records(self, keys: list[int]) -> tuple[str, Any]:
         return "m.record_key IN (SELECT value FROM json_each(%s))", json.dumps(keys)
+
+    def _message(self, row: Sequence[Any]) -> IndexedMessage:
+        """The message of a result row (message_id, record_key, seq, ts, utc_offset, sender, kind, body)."""
+        return _message(row)
 
     # -- writing
 
@@ -136,12 +161,27 @@ class DjangoSearchIndex:
     # -- reading
 
     def records(self) -> list[IndexedRecord]:
-        """Every indexed AIP, in indexing order."""
-        rows = SearchRecord.objects.using(self._alias).order_by("record_key").values_list(
+        """Every indexed AIP, in indexing order. Read again only when the records changed (a search reads them
+        all, and thousands of access facts take longer to parse than the search takes)."""
+        records = SearchRecord.objects.using(self._alias)
+        state = self._state()
+        known = _records_read.get(self._alias)
+        if known is not None and known[0] == state:
+            return list(known[1])
+        rows = records.order_by("record_key").values_list(
             "record_key", "aip_id", "record_id", "title", "access", "current", "messages", "first_id", "last_id")
-        return [IndexedRecord(key, aip_id, record_id, title, RecordAccess.from_dict(json.loads(access)),
+        read = [IndexedRecord(key, aip_id, record_id, title, RecordAccess.from_dict(json.loads(access)),
                               bool(current), messages, first_id, last_id)
                 for key, aip_id, record_id, title, access, current, messages, first_id, last_id in rows]
+        _records_read[self._alias] = (state, read)
+        return list(read)
+
+    def _state(self) -> tuple[Any, ...]:
+        """What changes whenever anything is indexed or removed (keys only grow, so the count and the greatest
+        key change with every record added or removed)."""
+        return tuple(SearchRecord.objects.using(self._alias).aggregate(
+            n=Count("record_key"), top=Max("record_key"), current=Sum("current"), messages=Sum("messages"),
+            access=Sum(Length("access"))).values())
 
     def indexed_count(self) -> int:
         """How many AIPs are indexed (every version)."""
@@ -150,51 +190,130 @@ class DjangoSearchIndex:
     def find_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                       limit: int | None, sort: str = "chat", offset: int = 0) -> list[IndexedMessage]:
         """Messages matching every term and filter, in the records `within` (None: every record); without terms,
-        every message the filters let through. Sort "chat" lists hits record by record in message order (FTS5
-        yields them so, a page costs the same however many match); "relevance" (bm25), "newest" and "oldest"
-        sort every match first."""
+        every message the filters let through, in the order SORTS describes. A page costs about the same however
+        many messages match: up to COUNTED_UP_TO matches are sorted whole, more are read in the order asked for
+        (the index on time, or on message order) until the page is full."""
         if sort not in SORTS:
             raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
         query = _Query.of(self, terms, filters, within)
         if query is None:
             return []
-        identity = self._FULL_TEXT_ID if terms else "m.message_id"
-        order = {"chat": identity, "relevance": query.rank or identity,
-                 "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}[sort]
-        select = ("SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
-                  + query.source + " LEFT JOIN search_senders s ON s.sender_key = m.sender_key WHERE ")
-        where, params = query.where, query.params
-        wanted_total = None if limit is None else limit + offset
-        with connections[self._alias].cursor() as cursor:
-            if within is not None and sort == "chat" and len(within) <= RANGE_QUERIES_UP_TO:
-                rows: list[Any] = []
-                for record in sorted(within, key=lambda r: r.first_id):
-                    sql = select + " AND ".join(where + [f"{identity} BETWEEN %s AND %s"]) + f" ORDER BY {order}"
-                    extra: list[Any] = [record.first_id, record.last_id]
-                    if wanted_total is not None:
-                        sql += " LIMIT %s"
-                        extra.append(wanted_total - len(rows))
-                    rows += _run(cursor, sql, params + extra)
-                    if wanted_total is not None and len(rows) >= wanted_total:
-                        break
-                return [_message(r) for r in rows[offset:wanted_total]]
-            where, params = query.within_records(within)
-            sql = select + " AND ".join(where) + f" ORDER BY {order}"
-            if limit is not None:
-                sql += " LIMIT %s OFFSET %s"
-                params += [limit, offset]
-            return [_message(r) for r in _run(cursor, sql, params)]
+        wanted = None if limit is None else limit + offset
+        if sort == "relevance" and terms:
+            return rank_by_relevance(self._ordered(query, within, "chat", RANKED_UP_TO), terms)[offset:wanted]
+        return self._ordered(query, within, "chat" if sort == "relevance" else sort, wanted)[offset:]
 
-    def count_messages(self, terms: Sequence[Term], filters: Filters,
-                       within: Sequence[IndexedRecord] | None) -> int:
-        """How many messages `find_messages` would find with no limit."""
+    def count_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
+                       *, up_to: int | None = None) -> int:
+        """How many messages `find_messages` would find with no limit; with `up_to`, counting stops past that many
+        (any number above `up_to` means "more than `up_to`")."""
         query = _Query.of(self, terms, filters, within)
         if query is None:
             return 0
-        where, params = query.within_records(within)
+        with self._reading() as cursor:
+            ranges = _id_ranges(within)
+            if ranges is None:
+                where, params = query.within_records(within)
+                return self._count(cursor, query.source, where, params, up_to, remember=True)
+            counted = 0
+            for first, last in ranges:
+                counted += self._count(cursor, query.ranged_source,
+                                       query.where + [f"{query.identity} BETWEEN %s AND %s"],
+                                       query.params + [first, last], None if up_to is None else up_to - counted)
+                if up_to is not None and counted > up_to:
+                    break
+            return counted
+
+    def _count(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any],
+               up_to: int | None, *, remember: bool = False) -> int:
+        sql = "SELECT 1 " + source + " WHERE " + " AND ".join(where)
+        if up_to is not None:
+            sql, params = sql + " LIMIT %s", params + [up_to + 1]
+        # a search counts once to choose how to read its page and once for its total: the second is remembered,
+        # for as long as nothing is indexed or removed
+        if not remember:
+            return int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0])
+        key, state = (sql, repr(params)), self._state()
+        known = _counted.get(key)
+        if known is not None and known[0] == state:
+            return known[1]
+        counted = int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0])
+        if len(_counted) > 256:
+            _counted.clear()
+        _counted[key] = (state, counted)
+        return counted
+
+    def _ordered(self, query: "_Query", within: Sequence[IndexedRecord] | None, sort: str,
+                 wanted: int | None) -> list[IndexedMessage]:
+        """The first `wanted` matches (None: all) in chat order, or by time ("newest", "oldest")."""
+        ranges = _id_ranges(within)
+        with self._reading() as cursor:
+            if ranges is None:
+                where, params = query.within_records(within)
+                rows = self._in_order(cursor, query, where, params, sort, wanted)
+            else:  # each record's id range on its own (all its matches sorted), the pages merged
+                rows = []
+                for first, last in ranges:
+                    rows += self._sorted(cursor, query.ranged_source, query.where
+                                         + [f"{query.identity} BETWEEN %s AND %s"], query.params + [first, last],
+                                         query.identity if sort == "chat" else _ORDER[sort],
+                                         None if wanted is None or sort != "chat" else wanted - len(rows))
+                    if sort == "chat" and wanted is not None and len(rows) >= wanted:
+                        break
+                if sort != "chat":
+                    rows.sort(key=_TIME_ORDER[sort])
+            return [self._message(r) for r in rows[:wanted]]
+
+    def _in_order(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
+                  wanted: int | None) -> list[Any]:
+        """Result rows of one query in the sort order, up to `wanted`. Few matches are sorted whole; when more
+        than COUNTED_UP_TO match, the messages are read in that order (by the index on it) and each is tested."""
+        sorted_up_to = COUNTED_UP_TO if sort != "chat" else self._CHAT_ORDER_SORTED_UP_TO
+        if (query.terms and wanted is not None and sorted_up_to is not None
+                and self._count(cursor, query.source, where, params, sorted_up_to, remember=True) > sorted_up_to):
+            return self._walk(cursor, query, where, params, sort, wanted)
+        return self._sorted(cursor, query.source, where, params,
+                            query.identity if sort == "chat" else _ORDER[sort], wanted)
+
+    def _sorted(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any], order: str,
+                wanted: int | None) -> list[Any]:
+        sql = _SELECT + source + _SENDER + " WHERE " + " AND ".join(where) + f" ORDER BY {order}"
+        if wanted is None:
+            return _run(cursor, sql, params)
+        return _run(cursor, sql + " LIMIT %s", params + [wanted])
+
+    @contextmanager
+    def _reading(self) -> Iterator[CursorWrapper]:
+        """A cursor for the queries of one search."""
         with connections[self._alias].cursor() as cursor:
-            return int(_run(cursor, "SELECT COUNT(*) " + query.source + " WHERE " + " AND ".join(where),
-                            params)[0][0])
+            yield cursor
+
+    _CHAT_ORDER_SORTED_UP_TO: int | None = None  # FTS5 yields matches in message order: a page is read, never sorted
+
+    def _walk(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
+              wanted: int) -> list[Any]:
+        """The first `wanted` matches in time order, many matching: the messages the filters let through are read
+        by the index on time, in growing batches, and each one's text is tested for the terms here (asking FTS5
+        about one message at a time costs a prefix's whole expansion each time)."""
+        matches = TextMatcher(query.terms)
+        filters, filter_params = where[1:], params[len(query.match_params):]
+        after = ("(m.ts, m.message_id) < (%s, %s)" if sort == "newest" else "(m.ts, m.message_id) > (%s, %s)")
+        found: list[Any] = []
+        last: list[Any] = []
+        batch = _WALK_BATCH
+        while True:
+            conditions = filters + ([after] if last else [])
+            rows = _run(cursor, _SELECT + "FROM search_messages m" + _SENDER + " WHERE "
+                        + " AND ".join(conditions or ["1 = 1"]) + f" ORDER BY {_ORDER[sort]} LIMIT %s",
+                        filter_params + last + [batch])
+            for row in rows:
+                if matches(row[7]):
+                    found.append(row)
+                    if len(found) == wanted:
+                        return found
+            if len(rows) < batch:
+                return found
+            last, batch = [rows[-1][3], rows[-1][0]], min(batch * 4, 50_000)
 
     def size(self) -> int:
         """Bytes the index's database takes (the catalogue's SQLite file with its WAL)."""
@@ -268,9 +387,12 @@ def fts_expression(terms: Sequence[Term]) -> str:
 class _Query:
     """The FROM part and the conditions of a message search (terms, dates, kind, participant)."""
 
-    def __init__(self, index: DjangoSearchIndex, source: str, where: list[str], params: list[Any],
-                 rank: str | None) -> None:
-        self.index, self.source, self.where, self.params, self.rank = index, source, where, params, rank
+    def __init__(self, index: DjangoSearchIndex, terms: Sequence[Term], sources: tuple[str, str], where: list[str],
+                 params: list[Any], match_params: list[Any]) -> None:
+        self.index, self.terms, self.where, self.params = index, terms, where, params
+        self.source, self.ranged_source = sources  # the FROM part; the same when ids are limited to a range
+        self.match_params = match_params  # the first parameters, those of the first condition (the match)
+        self.identity = index._FULL_TEXT_ID if terms else "m.message_id"  # the message id, in message order
 
     @classmethod
     def of(cls, index: DjangoSearchIndex, terms: Sequence[Term], filters: Filters,
@@ -280,12 +402,12 @@ class _Query:
             return None
         where: list[str]
         params: list[Any]
-        rank = None
         if terms:
-            source, match, params, rank = index._matching(terms)
-            where = [match]
+            source, ranged_source, match, match_params = index._matching(terms)
+            where, params = [match], list(match_params)
         else:
-            source, where, params = "FROM search_messages m", ["1 = 1"], []
+            source = ranged_source = "FROM search_messages m"
+            where, params, match_params = ["1 = 1"], [], []
         zone = ZoneInfo(filters.timezone)
         if filters.date_from:
             where.append("m.ts >= %s")
@@ -303,7 +425,7 @@ class _Query:
             if not keys:
                 return None
             where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
-        return cls(index, source, where, params, rank)
+        return cls(index, terms, (source, ranged_source), where, params, match_params)
 
     def within_records(self, within: Sequence[IndexedRecord] | None) -> tuple[list[str], list[Any]]:
         """The conditions, limited to the records `within` (None: every record)."""
@@ -311,6 +433,13 @@ class _Query:
             return list(self.where), list(self.params)
         condition, param = self.index._in_records([r.record_key for r in within])
         return self.where + [condition], self.params + [param]
+
+
+def _id_ranges(within: Sequence[IndexedRecord] | None) -> list[tuple[int, int]] | None:
+    """The message id ranges of a few records, in message order (None for every record, or many)."""
+    if within is None or len(within) > RANGE_QUERIES_UP_TO:
+        return None
+    return sorted((r.first_id, r.last_id) for r in within)
 
 
 def _run(cursor: CursorWrapper, sql: str, params: Sequence[Any]) -> list[Any]:

@@ -7,6 +7,10 @@ UTC timestamps, JSON parsed), the full-text index rebuilt from the copied messag
 from a migrated file by running the missing migrations on a copy; (3) it replaces the old file in one rename.
 A crash before (3) leaves the old catalogue as it was and a re-run starts again; after (3) it is done.
 The upgrade is recorded as a repository PREMIS event naming the person who ran it.
+
+A PostgreSQL catalogue behind on migrations gets the missing ones in one transaction (PostgreSQL's DDL is
+transactional) together with the upgrade's event: a crash leaves it as it was and a re-run does it all. No copy
+is kept beside it: a PostgreSQL database's backups are the server's (pg_dump, WAL archiving).
 """
 from __future__ import annotations
 
@@ -24,11 +28,15 @@ from kernel.errors import InputError
 from kernel.version import EDEPOT_AGENT_ID, edepot_version
 from preservation.catalogue_db.database import (
     applied_migrations,
+    applied_migrations_at,
     ensure_django,
     forget,
+    is_postgres,
     migrate,
     migration_names,
     register_database,
+    register_postgres,
+    shown_url,
     sqlite_path,
     template_catalogue,
 )
@@ -41,7 +49,7 @@ COPY_CHUNK = 5000
 class UpgradeResult:
     """What an upgrade did: from which state to which migration, where the old catalogue was kept, the rows."""
 
-    catalogue: Path
+    catalogue: Path | str  # a file, or a PostgreSQL URL without its password
     upgraded_from: str  # "0.2.0", a migration name, or "current" when nothing was to be done
     upgraded_to: str
     backup: Path | None = None
@@ -59,6 +67,8 @@ def upgrade_catalogue(url: str, *, by: str, now: datetime) -> UpgradeResult:
     takes the old one's place. A catalogue already current is left as it is.
     """
     ensure_django()
+    if is_postgres(url):
+        return _upgrade_postgres(url, by=by, now=now)
     path = sqlite_path(url)
     shipped = migration_names()
     if not path.exists():
@@ -89,6 +99,37 @@ def upgrade_catalogue(url: str, *, by: str, now: datetime) -> UpgradeResult:
     os.replace(staged, path)
     _fsync_dir(path.parent)
     return UpgradeResult(path, upgraded_from, shipped[-1], backup, rows)
+
+
+def _upgrade_postgres(url: str, *, by: str, now: datetime) -> UpgradeResult:
+    """Apply a PostgreSQL catalogue's missing migrations and record the upgrade, in one transaction."""
+    from django.db import transaction
+
+    shipped = migration_names()
+    alias = register_postgres(url)
+    has_tables, applied = applied_migrations_at(alias)
+    where = shown_url(url)
+    if not has_tables:
+        raise InputError(f"there is no catalogue in {where} to upgrade",
+                         hint="an empty database becomes a catalogue when edepot first opens it")
+    if applied == shipped:
+        return UpgradeResult(where, "current", shipped[-1])
+    if any(name not in shipped for name in applied):
+        raise InputError(f"the catalogue {where} was written by a newer edepot; it is left as it is")
+    if not applied:
+        raise InputError(f"the catalogue {where} has tables but no migrations; it is left as it is")
+    with transaction.atomic(using=alias):
+        migrate(alias)
+        _record_event(alias, by=by, now=now, upgraded_from=applied[-1], upgraded_to=shipped[-1],
+                      kept="every row kept, in one transaction")
+        rows = {m._meta.db_table: m.objects.using(alias).count() for m in _models()}
+    return UpgradeResult(where, applied[-1], shipped[-1], None, rows)
+
+
+def _models() -> list[Any]:
+    from django.apps import apps
+
+    return list(apps.get_app_config("catalogue").get_models())
 
 
 def _backup(path: Path, *, label: str) -> Path:
@@ -198,19 +239,23 @@ def _counts(path: Path) -> dict[str, int]:
         db.close()
 
 
-def _record_upgrade(staged: Path, *, by: str, now: datetime, upgraded_from: str, upgraded_to: str) -> None:
+def _record_event(alias: str, *, by: str, now: datetime, upgraded_from: str, upgraded_to: str, kept: str) -> None:
     from preservation.catalogue_db import models as m
 
+    m.Event.objects.using(alias).create(
+        event_id=str(uuid.uuid4()), aip=None, type="metadata modification", date_time=now,
+        outcome="success", detail=f"catalogue upgraded in place from {upgraded_from} to migration {upgraded_to} "
+                                  f"by edepot {edepot_version()}",
+        outcome_detail=kept, agents=[EDEPOT_AGENT_ID, by], source_objects=[], outcome_objects=[])
+
+
+def _record_upgrade(staged: Path, *, by: str, now: datetime, upgraded_from: str, upgraded_to: str) -> None:
     alias = register_database(staged, options={"timeout": 60})
     from django.db import connections
 
     try:
-        m.Event.objects.using(alias).create(
-            event_id=str(uuid.uuid4()), aip=None, type="metadata modification", date_time=now,
-            outcome="success", detail=f"catalogue upgraded in place from {upgraded_from} to migration {upgraded_to} "
-                                      f"by edepot {edepot_version()}",
-            outcome_detail="every row kept; the old catalogue kept beside it", agents=[EDEPOT_AGENT_ID, by],
-            source_objects=[], outcome_objects=[])
+        _record_event(alias, by=by, now=now, upgraded_from=upgraded_from, upgraded_to=upgraded_to,
+                      kept="every row kept; the old catalogue kept beside it")
         with connections[alias].cursor() as cursor:
             cursor.execute("PRAGMA journal_mode=DELETE")
     finally:
