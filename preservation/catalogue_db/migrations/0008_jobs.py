@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     # The job queue's own table (django_tasks_db) lives in the catalogue too: migrating the catalogue makes it.
     dependencies = [
-        ('catalogue', '0006_woo_requests'),
+        ('catalogue', '0007_search_by_time'),
         ('django_tasks_database', '0021_conditional_partial_index_ordering'),
     ]
 
