@@ -44,6 +44,7 @@ QUEUE_APPS = ("django_tasks", "django_tasks_db")
 QUEUE_SETTINGS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 QUEUE_ROUTER = "preservation.catalogue_db.database.QueueRouter"
 _queue_alias: str | None = None
+_TEMPLATE_FORM = "wal"  # how a template is made beside its migrations: part of a cached template's name
 
 _lock = threading.RLock()
 _aliases: dict[str, str] = {}
@@ -313,6 +314,11 @@ def template_catalogue() -> Path:
         migrate(alias)
         connections[alias].close()
         del connections.settings[alias]
+        # In WAL mode already (kept in the file's header, the WAL itself gone once closed), so processes opening a
+        # new catalogue at once never contend to switch its journal mode.
+        wal = sqlite3.connect(file)
+        wal.execute("PRAGMA journal_mode=WAL")
+        wal.close()
         _template = file
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
@@ -335,7 +341,7 @@ def _migrations_digest() -> str:
     import django
     import django_tasks_db
 
-    digest = hashlib.sha256(django.get_version().encode())
+    digest = hashlib.sha256(f"{_TEMPLATE_FORM} {django.get_version()}".encode())
     for folder in (MIGRATIONS, Path(django_tasks_db.__file__).parent / "migrations"):
         for file in sorted(folder.glob("*.py")):
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
