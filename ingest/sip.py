@@ -240,9 +240,10 @@ def build_sip(
         bagit.make_bag(
             str(staging),
             bag_info={
-                "Source-Organization": record.archiefvormer,
-                "External-Identifier": record.identificatie.kenmerk,
-                "External-Description": record.naam,
+                # a control character (a NUL in a name, say) is written as its escape, as in the metadata
+                "Source-Organization": escaped(record.archiefvormer),
+                "External-Identifier": escaped(record.identificatie.kenmerk),
+                "External-Description": escaped(record.naam),
                 "BagIt-Profile-Identifier": edepot_profile()["BagIt-Profile-Info"]["BagIt-Profile-Identifier"],
                 "Edepot-Metadata-Standard": " ".join(standards),
                 "Bag-Software-Agent": f"edepot {edepot_version()}",

@@ -315,3 +315,14 @@ def test_doctor_names_a_read_only_location_as_a_problem(config: Config, tmp_path
         problems = [(f["check"], f["subject"]) for f in report["findings"] if f["status"] == "problem"]
         assert code == 1 and problems == [("storage location location-2", str(replica))]
         assert "read-only" in next(f["detail"] for f in report["findings"] if f["subject"] == str(replica))
+
+
+def test_a_name_holding_a_nul_is_escaped_in_the_metadata_and_its_sip_ingests(config: Config, tmp_path: Path) -> None:
+    export = tmp_path / "chat.txt"
+    export.write_bytes(b"14-03-2024 10:15 - Jan\x00Jansen: hallo\n14-03-2024 10:16 - Piet: ja\n")
+    sip = create_sip([export], tmp_path / "sip", config)
+    metadata = b"".join(p.read_bytes() for p in (sip.path / "data" / "metadata").rglob("*.xml"))
+    assert b"Jan\\x00Jansen" in metadata and b"\x00" not in metadata
+    result = ingest(sip.path, dataclasses.replace(config, scan_required=False))
+    stored = next(Path(p) for p in result.locations) / "data" / "original" / "chat.txt"
+    assert stored.read_bytes() == export.read_bytes()  # the original keeps its NUL

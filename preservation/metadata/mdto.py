@@ -27,6 +27,7 @@ from preservation.metadata.record import (
     RecordDescription,
     Verwijzing,
 )
+from preservation.metadata.xml_text import xml_text
 
 MDTO_NS = "https://www.nationaalarchief.nl/mdto"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -147,7 +148,7 @@ def _sub(parent: etree._Element, name: str) -> etree._Element:
 
 def _text(parent: etree._Element, name: str, value: str) -> etree._Element:
     element = _sub(parent, name)
-    element.text = value
+    element.text = xml_text(value)
     return element
 
 

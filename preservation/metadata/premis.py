@@ -13,7 +13,6 @@ UTF-8) is written escaped as in kernel/names.py (`\x07`), so no value can make t
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping, Sequence
@@ -21,7 +20,7 @@ from typing import Mapping, Sequence
 from lxml import etree
 
 from kernel.errors import MetadataError
-from kernel.names import escaped
+from preservation.metadata.xml_text import xml_text
 from preservation.xsd import hardened_parser, parse_xml_safely
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
@@ -59,7 +58,6 @@ EVENT_TYPE_CODES = {
 OUTCOME_CODES = {"success": "suc", "failure": "fai", "warning": "war"}
 AGENT_TYPE_CODES = {"software": "sof", "organization": "org", "person": "per", "hardware": "har"}
 OBJECT_ROLE_CODES = {"source": "sou", "outcome": "out"}
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -362,8 +360,7 @@ def _q(name: str) -> str:
 
 def _leaf(depth: int, name: str, value: str, attributes: str = "") -> str:
     """One element holding text, on its own line at `depth`, escaped as lxml writes it."""
-    if _NOT_XML.search(value):
-        value = _NOT_XML.sub(_escape, value)
+    value = xml_text(value)
     if "&" in value or "<" in value or ">" in value or "\r" in value:
         value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     return f"{'  ' * depth}<{name}{attributes}>{value}</{name}>\n"
@@ -373,11 +370,6 @@ def _elements(fragments: Sequence[str]) -> list[etree._Element]:
     """Elements written as text (by `_event_xml`, `_agent_xml`) as lxml elements, for inserting into a document."""
     wrapper = f'<premis xmlns="{PREMIS_NS}" xmlns:xsi="{XSI_NS}">{"".join(fragments)}</premis>'
     return list(etree.fromstring(wrapper.encode("utf-8"), parser=hardened_parser()))
-
-
-def _escape(found: re.Match[str]) -> str:
-    character = found.group()
-    return escaped(character) if character != escaped(character) else f"\\u{ord(character):04x}"
 
 
 def _datetime(moment: datetime) -> str:

@@ -29,6 +29,7 @@ from lxml import etree
 
 from preservation.metadata.mdto import FileDescription
 from preservation.metadata.record import Begrip, RecordDescription
+from preservation.metadata.xml_text import xml_text
 
 TOPX_NS = "http://www.nationaalarchief.nl/ToPX/v2.3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -196,7 +197,7 @@ def _sub(parent: etree._Element, name: str) -> etree._Element:
 
 def _text(parent: etree._Element, name: str, value: str) -> etree._Element:
     element = _sub(parent, name)
-    element.text = value
+    element.text = xml_text(value)
     return element
 
 
