@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from search_bench import _accumulate, queries, vocabulary  # noqa: E402
+from search_bench import _accumulate, chat_facts, queries, sender_names, vocabulary  # noqa: E402
 
 MEDIAN_MS, P99_MS = 50.0, 200.0
 ON = date(2026, 11, 23)
@@ -56,21 +56,11 @@ class Chat:
 
 def chats(count: int, n_chats: int, seed: int = 9) -> list[Chat]:
     """The chats' access facts, senders and start times, as search_bench.generate makes them."""
-    from preservation.record_access import Openness, RecordAccess, Zaak
-
     rng = random.Random(seed)
-    names = [f"{rng.choice(['Jan', 'Petra', 'Ahmed', 'Sanne', 'Kees', 'Fatima', 'Bram', 'Lotte'])} "
-             f"{rng.choice(['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'Mulder', 'Bos'])} {n}"
-             for n in range(500)]
+    names = sender_names(rng)
     made = []
     for chat in range(n_chats):
-        roll = rng.random()
-        openness = Openness.OPEN if roll < 0.7 else Openness.RESTRICTED if roll < 0.9 else Openness.CLOSED
-        until = date(2020 + rng.randint(0, 20), 1, 1) if openness is Openness.RESTRICTED else None
-        facts = RecordAccess(
-            record_id=f"WA-BENCH-{chat:05}", title=f"Chat {chat}", openness=openness, until=until,
-            grounds=("Woo art. 5.1 lid 2 sub e",) if openness is not Openness.OPEN else (),
-            zaken=(Zaak(f"Zaak {chat % 50}", f"Z-{chat % 50:03}"),), classificatie=(f"{chat % 12}.1 Thema",))
+        facts = chat_facts(rng, chat)
         start = datetime(2019, 1, 1, tzinfo=timezone(timedelta(hours=1))) + timedelta(days=rng.randint(0, 1800))
         made.append(Chat(f"bench-{chat:05}", facts, tuple(rng.sample(names, 5)), start, count // n_chats))
     return made

@@ -22,7 +22,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work" / "search"
@@ -53,25 +53,16 @@ def vocabulary(rng: random.Random, size: int = 30_000) -> list[str]:
 def generate(count: int, chats: int, seed: int = 9) -> Iterator[tuple[str, object, list]]:
     """(aip_id, RecordAccess, messages) for each generated chat."""
     from kernel.model import Message, MessageKind
-    from preservation.record_access import Openness, RecordAccess, Zaak
 
     rng = random.Random(seed)
     words = vocabulary(rng)
     weights = [1 / (rank + 1) ** 1.07 for rank in range(len(words))]
     cumulative = list(_accumulate(weights))
-    names = [f"{rng.choice(['Jan', 'Petra', 'Ahmed', 'Sanne', 'Kees', 'Fatima', 'Bram', 'Lotte'])} "
-             f"{rng.choice(['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'Mulder', 'Bos'])} {n}"
-             for n in range(500)]
+    names = sender_names(rng)
     per_chat = count // chats
     start = datetime(2019, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     for chat in range(chats):
-        roll = rng.random()
-        openness = Openness.OPEN if roll < 0.7 else Openness.RESTRICTED if roll < 0.9 else Openness.CLOSED
-        until = date(2020 + rng.randint(0, 20), 1, 1) if openness is Openness.RESTRICTED else None
-        facts = RecordAccess(
-            record_id=f"WA-BENCH-{chat:05}", title=f"Chat {chat}", openness=openness, until=until,
-            grounds=("Woo art. 5.1 lid 2 sub e",) if openness is not Openness.OPEN else (),
-            zaken=(Zaak(f"Zaak {chat % 50}", f"Z-{chat % 50:03}"),), classificatie=(f"{chat % 12}.1 Thema",))
+        facts = chat_facts(rng, chat)
         senders = rng.sample(names, 5)
         moment = start + timedelta(days=rng.randint(0, 1800))
         messages = []
@@ -80,6 +71,26 @@ def generate(count: int, chats: int, seed: int = 9) -> Iterator[tuple[str, objec
             text = " ".join(rng.choices(words, cum_weights=cumulative, k=rng.randint(3, 22)))
             messages.append(Message(seq, moment, rng.choice(senders), MessageKind.TEXT, text))
         yield f"bench-{chat:05}", facts, messages
+
+
+def sender_names(rng: random.Random) -> list[str]:
+    """500 senders' names."""
+    return [f"{rng.choice(['Jan', 'Petra', 'Ahmed', 'Sanne', 'Kees', 'Fatima', 'Bram', 'Lotte'])} "
+            f"{rng.choice(['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'Mulder', 'Bos'])} {n}"
+            for n in range(500)]
+
+
+def chat_facts(rng: random.Random, chat: int) -> Any:
+    """The access facts of chat number `chat`: 70% open, 20% restricted until a year, 10% closed."""
+    from preservation.record_access import Openness, RecordAccess, Zaak
+
+    roll = rng.random()
+    openness = Openness.OPEN if roll < 0.7 else Openness.RESTRICTED if roll < 0.9 else Openness.CLOSED
+    until = date(2020 + rng.randint(0, 20), 1, 1) if openness is Openness.RESTRICTED else None
+    return RecordAccess(
+        record_id=f"WA-BENCH-{chat:05}", title=f"Chat {chat}", openness=openness, until=until,
+        grounds=("Woo art. 5.1 lid 2 sub e",) if openness is not Openness.OPEN else (),
+        zaken=(Zaak(f"Zaak {chat % 50}", f"Z-{chat % 50:03}"),), classificatie=(f"{chat % 12}.1 Thema",))
 
 
 def _accumulate(values: list[float]) -> Iterator[float]:
