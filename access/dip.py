@@ -73,7 +73,7 @@ from preservation.catalogue import Catalogue, FileRecord
 from preservation.metadata.premis import PremisEvent
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.record_access import RecordAccess, record_access_from_mdto
-from preservation.retention import add_hold
+from preservation.retention import hold_records
 from preservation.search_index import Filters, matching_records, parse_query
 from preservation.unit_of_work import UnitOfWork
 
@@ -301,10 +301,7 @@ def _hold_scope(catalogue: Catalogue, sources: Sequence[tuple[_Source, AccessDec
     """A hold "Woo-verzoek ID" on every record in scope (once), placed by `by`: none is destroyed until it is
     lifted. Placed before the DIP is built, so a delivery never exists without its holds (a failed build leaves
     them)."""
-    reason = WOO_HOLD.format(request.woo_request)
-    for record_id in dict.fromkeys(s.facts.record_id for s, _ in sources):
-        if not any(h.reason == reason for h in catalogue.holds(record_id, active_only=True)):
-            add_hold(catalogue, record_id, reason, by, now)
+    hold_records(catalogue, (s.facts.record_id for s, _ in sources), WOO_HOLD.format(request.woo_request), by, now)
 
 
 def build_dip_from_conversations(records: Sequence[tuple[str, RecordAccess, Conversation, Mapping[str, Path]]],

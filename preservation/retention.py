@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kernel.config import Config
@@ -417,6 +417,13 @@ def add_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: da
                          person_agents(by))
     catalogue.add_hold(hold, aip_id, [event])
     return hold
+
+
+def hold_records(catalogue: Catalogue, record_ids: Iterable[str], reason: str, by: str, now: datetime) -> None:
+    """Place a hold for `reason` on each record that has no active hold for it yet (placed by `by`)."""
+    for record_id in dict.fromkeys(record_ids):
+        if not any(h.reason == reason for h in catalogue.holds(record_id, active_only=True)):
+            add_hold(catalogue, record_id, reason, by, now)
 
 
 def lift_hold(catalogue: Catalogue, record_id: str, reason: str, by: str, now: datetime, *,

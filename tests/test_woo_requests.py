@@ -273,6 +273,12 @@ def test_a_whole_chat_a_picked_message_and_a_request_with_nothing_found(depot: D
     assert code == 2 and "whole document" in err
     code, _, err = depot.run(OFFICER, "woo", "scope", request, "--record", "WA-2024-0101", "--messages", "40")
     assert code == 2 and "no message 40" in err
+    sheet = tmp_path / "fout.csv"
+    sheet.write_text("ID;Beoordeling\nWA-2024-0101-0002;Openbaarmaking\nWA-2024-0102-0009;Openbaarmaking\n",
+                     encoding="utf-8")
+    code, _, err = depot.run(OFFICER, "woo", "decide", request, "--sheet", str(sheet))
+    assert code == 2 and "row 3" in err and "WA-2024-0102-0009" in err  # all or nothing
+    assert depot.ok(OFFICER, "woo", "show", request, "--undecided")["documents"][-1]["decision"] is None
     code, _, err = depot.run(OFFICER, "woo", "decide", request, "--document", "WA-2024-0101-0002",
                              "--beoordeling", "Reeds openbaar")
     assert code == 2 and "link" in err

@@ -58,6 +58,7 @@ class Document:
     decision: WooDecision | None
     zaak: str = ""  # the kenmerk of the record's zaak
     archiefvormer: str = ""
+    metadata_open: bool = False  # whether the record's metadata makes it public (else closed, restricted, undecided)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,8 @@ class WooService(DepotBase):
         organisation), or of the record `filters.aip` the messages `seqs` (all when none), or that record as one
         whole document (`whole`); `context` messages before and after each hit come along as context. Each record
         entering the scope is held. Returns how many documents the scope gained."""
+        from access.dip import WOO_HOLD
+        from preservation.retention import hold_records
         from preservation.search_index import Filters, parse_query
 
         request = self._open(request_id)
@@ -241,7 +244,8 @@ class WooService(DepotBase):
                 for record in records:
                     self.store.woo.remove_from_scope(request_id, record.record_id, None)
             gained = self.store.woo.add_to_scope(list(entries.values()))
-            self._hold(request, {record for record, _ in entries}, by=person.name)
+            hold_records(self.catalogue, sorted({record for record, _ in entries}),
+                         WOO_HOLD.format(request.request_id), person.name, self.now())
             if request.state == RECEIVED:
                 self.store.woo.save_request(replace(request, state=IN_PROGRESS))
         return gained
@@ -252,15 +256,6 @@ class WooService(DepotBase):
 
         organisations = frozenset({request.organisation}) if request.organisation else None
         return of_organisations(self.store, matching_records(self.search_index, filters), organisations)
-
-    def _hold(self, request: WooRequest, records: set[str], *, by: str) -> None:
-        from access.dip import WOO_HOLD
-        from preservation.retention import add_hold
-
-        reason = WOO_HOLD.format(request.request_id)
-        for record_id in sorted(records):
-            if not any(h.reason == reason for h in self.catalogue.holds(record_id, active_only=True)):
-                add_hold(self.catalogue, record_id, reason, by, self.now())
 
     @audited("woo scope remove")
     def remove_from_scope(self, request_id: str, *, record: str, seqs: Sequence[int] = ()) -> int:
@@ -277,6 +272,7 @@ class WooService(DepotBase):
         """Every document in scope and the context around them, as the archive holds them, each with its record's
         restriction and its decision."""
         from access.woo import document_id
+        from preservation.record_access import Openness
         from preservation.search_index import Filters
 
         request = self.request(request_id)
@@ -303,7 +299,8 @@ class WooService(DepotBase):
                                       (message.sender or "") if message else "", text, restriction,
                                       decided.get((entry.record_id, entry.seq)),
                                       next((z.kenmerk for z in zaken if z.kenmerk), ""),
-                                      record.access.archiefvormer if record else ""))
+                                      record.access.archiefvormer if record else "",
+                                      record is not None and record.access.openness is Openness.OPEN))
         return documents
 
     # -- decisions
@@ -326,17 +323,16 @@ class WooService(DepotBase):
         from access.woo import beoordeling_of, grounds_of, parse_document_id, read_sheet
 
         request = self._open(request_id, DECIDE)
-        documents = {d.document_id: d for d in self.documents(request_id)}
-        records = {d.record_id for d in documents.values()}
+        documents = {(d.record_id, d.seq): d for d in self.documents(request_id)}
+        records = {record_id for record_id, _ in documents}
         taken: list[tuple[Document, Verdict]] = []
         for row in read_sheet(sheet):
             try:
-                record_id, seq = parse_document_id(row.document, records)
-                document = next(d for d in documents.values() if (d.record_id, d.seq) == (record_id, seq))
+                document = documents[parse_document_id(row.document, records)]
                 verdict = Verdict(beoordeling_of(row.beoordeling), grounds_of(row.grounds), row.toelichting,
                                   row.opgeschort, row.link)
                 _check(document, verdict)
-            except (InputError, StopIteration) as error:
+            except (InputError, KeyError) as error:
                 why = getattr(error, "message", f"{row.document} is not in the scope")
                 raise InputError(f"{sheet.name} row {row.line}: {why}") from None
             taken.append((document, verdict))
@@ -514,16 +510,11 @@ def _restriction(record: IndexedRecord) -> str:
     return f"{label}{grounds}{until}"
 
 
-def _restricted(document: Document) -> bool:
-    """Whether the record's metadata closes it or leaves its openness undecided."""
-    return not document.restriction.casefold().startswith(("geen beperking", "open"))
-
-
 def _check(document: Document, verdict: Verdict) -> None:
     from access.woo import PARTLY_OPEN, check_decision
 
     check_decision(verdict.beoordeling, verdict.grounds, link=verdict.link, toelichting=verdict.toelichting,
-                   restricted=_restricted(document))
+                   restricted=not document.metadata_open)
     if verdict.redactions and verdict.beoordeling != PARTLY_OPEN:
         raise InputError("a decision that blacks out passages is Gedeeltelijk openbaar")
     if any(not r.name for r in verdict.redactions) and document.seq is None:
@@ -583,7 +574,7 @@ class _BesluitFiles:
                  ) -> list[DipFile]:
         from access.dip import write_file
         from access.woo import DELIVERED as OPEN_ONES
-        from access.woo import OPEN, PARTLY_OPEN, ReportRow, file_name, productierapport
+        from access.woo import PARTLY_OPEN, ReportRow, file_name, productierapport
 
         shown = {d.outcome.record_id: d for d in delivered}
         row_of = {(r.record_id, r.seq): r for r in rows}
@@ -597,7 +588,7 @@ class _BesluitFiles:
             if beoordeling in OPEN_ONES and automatic - set(grounds):
                 beoordeling, grounds = PARTLY_OPEN, tuple(dict.fromkeys((*grounds, *sorted(automatic))))
             report.append(ReportRow(document.document_id, document.record_id, document.timestamp,
-                                    beoordeling if beoordeling != OPEN or not grounds else PARTLY_OPEN,
+                                    beoordeling,
                                     decision.opgeschort, grounds, decision.toelichting, decision.link,
                                     document.zaak))
             if decision.beoordeling in OPEN_ONES and not decision.opgeschort and document.record_id in shown:
