@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kernel.config import Config
-from kernel.locks import HeldLock, LockInfo, claimed_work, read_lock, try_lock
+from kernel.locks import HeldLock, claimed_work
 from kernel.version import EDEPOT_AGENT_ID, edepot_version
 from preservation.catalogue import AipVersion
 from preservation.identify import Identification
+from preservation.job_register import Fencing
 from preservation.leftovers import clear_leftovers
 from preservation.metadata.premis import PremisAgent, PremisEvent, person_agent
 from preservation.normalise import NormaliseOutcome
 from preservation.scan import ScanResult
 from preservation.validate_formats import FormatCheck
+from preservation.work_locks import FileLocks, Held, WorkLocks
 
 # AIP identifiers are derived from the SIP digest (stages.sip_digest), so a re-run after a crash finishes the same AIP.
 AIP_NAMESPACE = uuid.UUID("6f0d1c2a-6a53-4d0e-9a57-0e3f1f2b7c41")
@@ -61,9 +63,9 @@ class IngestJob:
     # Which organisation the record belongs to, from its archiefvormer's name and identifier; raises when the
     # person ingesting may not ingest that organisation's records (the Depot service decides).
     admit: Callable[[str, str | None], str] = lambda _name, _identifier: ""
-    # Checked inside the transaction that records the AIP: a worker whose claim on its job was taken over raises
-    # here, so its ingest commits nothing (the job queue's fencing).
-    guard: Callable[[], None] = lambda: None
+    # A worker's claim on the job doing this ingest: checked before the bag is published and inside the transaction
+    # that records the AIP, so a worker whose claim was taken over publishes and commits nothing
+    fencing: Fencing | None = None
     organisation: str = ""
     version: AipVersion | None = None
     stage: str = ""  # the stage running now (named in a rejection report)
@@ -79,7 +81,9 @@ class IngestJob:
     original_names: dict[str, str] = field(default_factory=dict)  # AIP path → the export's name, when shortened
     stage_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each stage, for the report
     claim: HeldLock | None = None  # this run's claim on its staging, while it runs
-    locks: list[HeldLock] = field(default_factory=list)  # held until the ingest ends
+    # Where the AIP's and record's locks are taken (a job's, named after its claim); default: lock files
+    work_locks: WorkLocks | None = None
+    locks: list[Held] = field(default_factory=list)  # held until the ingest ends
     _stage_started: float = 0.0
     _acting: tuple[str, ...] = ()  # the person's agent identifier, linked to every event
 
@@ -136,13 +140,13 @@ class IngestJob:
         self.events.append(event)
         return event
 
-    def hold(self, name: str) -> LockInfo | None:
-        """Take the lock `name` under `<data>/locks/` until this ingest ends; when another process holds it, returns
-        what that lock says (who, since when) instead."""
-        path = self.config.locks_dir / f"{name}.lock"
-        held = try_lock(path, WORK_KIND, self.config.clock().isoformat())
+    def hold(self, name: str) -> str | None:
+        """Take the lock `name` until this ingest ends; when another run holds it, says who (and since when)."""
+        if self.work_locks is None:
+            self.work_locks = FileLocks(self.config.locks_dir)
+        held = self.work_locks.try_hold(name, kind=WORK_KIND, started=self.config.clock().isoformat())
         if held is None:
-            return read_lock(path)
+            return self.work_locks.holder(name)
         self.locks.append(held)
         return None
 

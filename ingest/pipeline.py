@@ -22,8 +22,10 @@ from ingest.report import write_rejection_report, write_report
 from kernel.config import Config
 from kernel.errors import EdepotError, is_storage_fault
 from preservation.format_policy import load_policy
+from preservation.job_register import Fencing
 from preservation.storage import configured_locations, storage_failure
 from preservation.unit_of_work import UnitOfWork, open_unit_of_work
+from preservation.work_locks import open_work_locks
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
            new_version: bool = False, on_progress: ProgressListener = lambda _s, _d, _t: None, *,
            person: str | None = None, store: UnitOfWork | None = None,
            admit: Callable[[str, str | None], str] | None = None,
-           guard: Callable[[], None] | None = None) -> IngestResult:
+           fencing: Fencing | None = None) -> IngestResult:
     """Turn the SIP at `source` (folder, .zip, .7z or .tar) into an AIP; raises before storing on any problem.
 
     With `new_version`, a SIP ingested before (or another SIP of a record held) becomes the next version of
@@ -70,14 +72,25 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     person doing the ingest, beside edepot. A rejection raises the EdepotError after writing its report.
     The AIP is recorded through `store` (the Depot service's unit of work), else through one opened on the
     data directory's catalogue for this ingest. `admit` gives the organisation of the SIP's archiefvormer (name,
-    identifier), or raises when this SIP may not be ingested by this person. `guard` is called inside the
-    transaction that records the AIP and raises to commit nothing (a job whose claim was taken over).
+    identifier), or raises when this SIP may not be ingested by this person. With `fencing` (a job's claim), its
+    check runs before the bag is published on storage and inside the transaction that records the AIP (a claim
+    taken over publishes and commits nothing), that transaction notes the AIP made, and the AIP's and record's
+    locks are taken under the claim; else in locks of this run's own.
     """
     job = IngestJob(config, person=person, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
-    if guard is not None:
-        job.guard = guard
     if admit is not None:
         job.admit = admit
+    job.fencing = fencing
+    job.work_locks = fencing.locks if fencing else open_work_locks(config)
+    try:
+        return _ingest(source, job, store)
+    finally:
+        if fencing is None:
+            job.work_locks.close()
+
+
+def _ingest(source: Path, job: IngestJob, store: UnitOfWork | None) -> IngestResult:
+    config = job.config
     try:
         if store is not None:
             return _run(source, job, store)
@@ -128,10 +141,15 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
                 stages.render_conversation(aip, conversation, shown, record, job)
                 stages.update_metadata(sip, aip, job)
                 sealed = stages.seal(aip, record, job)
+                if job.fencing:  # a storage completion, like the catalogue commit, only while the claim holds
+                    job.fencing.check()
                 stored = stages.replicate(sealed, replication, job)
-        with store.atomic():  # the job's fencing holds for the whole commit
-            job.guard()
+        with store.atomic():  # the job's claim holds for the whole commit
+            if job.fencing:
+                job.fencing.check()
             stages.record(catalogue, record, sealed, locations, stored, job)
+            if job.fencing:
+                job.fencing.committed({"aip_id": job.aip_id, "record_id": record.identifier})
         stages.index_and_schedule(store, aip, conversation, job)
     payload = [f for f in sealed if f.role != "tag"]
     result = IngestResult(

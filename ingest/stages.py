@@ -109,7 +109,7 @@ def refuse_duplicate(sip: Path, catalogue: Catalogue, job: IngestJob) -> None:
     """Derive the AIP identifier from the validated SIP; refuse a SIP ingested before or being ingested now
     (AlreadyIngested, E106), and a different SIP of a record held or being ingested (RecordExists, E108).
 
-    The SIP and its record stay locked (`<data>/locks/`) until the ingest ends, so two runs never work on one AIP
+    The SIP and its record stay locked (preservation/work_locks.py) until the ingest ends, so two runs never work on one AIP
     or one record at once. With `job.new_version`, a SIP ingested before (or another SIP of a record already
     held) becomes the next version instead: its AIP is linked to the previous and the first version of that record.
     """
@@ -118,11 +118,11 @@ def refuse_duplicate(sip: Path, catalogue: Catalogue, job: IngestJob) -> None:
     record_id = read_record_summary(sip).identifier
     holder = job.hold(f"aip-{job.aip_id}")
     if holder is not None:
-        raise AlreadyIngested(f"this SIP is being ingested now, by {holder.describe()}",
+        raise AlreadyIngested(f"this SIP is being ingested now, by {holder}",
                               hint="once that run has ended, the catalogue's list of AIPs holds it")
     holder = job.hold(f"record-{hashlib.sha256(record_id.encode()).hexdigest()[:32]}") if record_id else None
     if holder is not None:
-        raise RecordExists(f"another SIP of record {record_id} is being ingested now, by {holder.describe()}",
+        raise RecordExists(f"another SIP of record {record_id} is being ingested now, by {holder}",
                            hint="run this one again once that run has ended, as a new version of the record",
                            remedy="new-version")
     # Catalogues from before the digest of `sip_digest` hold `legacy_sip_digest`; comparing with both keeps a SIP

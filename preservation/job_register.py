@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from preservation.work_locks import WorkLocks
+
 QUEUED = "queued"
 RUNNING = "running"
 DONE = "done"
@@ -60,6 +62,22 @@ class JobRecord:
                 "worker": self.worker, "started": moment(self.started), "finished": moment(self.finished)}
 
 
+class Fencing(Protocol):
+    """What a worker's claim on its job gives the work it does: the locks it holds them under, a check that the
+    claim still holds (before every storage completion and catalogue commit), and a note of the work committed."""
+
+    @property
+    def locks(self) -> WorkLocks: ...
+
+    def check(self) -> None:
+        """Raise ClaimLost unless the job still runs under this claim (inside the caller's transaction, its row
+        locked until the transaction ends)."""
+
+    def committed(self, report: dict[str, Any]) -> None:
+        """Inside the transaction that commits the job's work: note what it made, so a worker taking the job over
+        after this one stalled before ending it finds the work done instead of doing it twice."""
+
+
 class JobRegister(Protocol):
     """Jobs; each method one transaction, or part of the caller's."""
 
@@ -82,6 +100,8 @@ class JobRegister(Protocol):
     def hold_claim(self, job_id: str, fencing: int) -> None:
         """Inside the caller's transaction: lock the job's row and raise ClaimLost unless it still runs under
         `fencing` (another worker took it over after this one's lease ran out)."""
+    def note_report(self, job_id: str, fencing: int, report: dict[str, Any]) -> None:
+        """Keep `report` with the running job (in the caller's transaction), while `fencing` is still its token."""
     def extend(self, job_id: str, fencing: int, now: datetime, lease_expires: datetime) -> bool:
         """A heartbeat: the lease runs on while `fencing` is still the job's; whether it was."""
     def expired(self, now: datetime) -> list[JobRecord]:

@@ -3,6 +3,7 @@ SIP one AIP, a duplicate refused as the job's own failure, a cancelled job left 
 queue holds no local path of the machine that queued, and a person sees only their own jobs."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -133,3 +134,101 @@ def test_a_killed_workers_job_is_taken_over_and_done_exactly_once(tmp_path: Path
         events = depot.ok("R. Beheer", "aip", "show", aip["aip_id"])["events"]
         assert len([e for e in events if e["type"] == "ingestion"]) == 1
         assert len({(e["type"], e["date_time"], e["detail"]) for e in events}) == len(events)
+
+
+def test_a_worker_stopped_past_its_lease_cannot_finish_after_its_replacement(tmp_path: Path, postgres: Any) -> None:
+    import psycopg
+
+    url = postgres.database()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{url}"\n[scan]\nrequired = false\n[jobs]\nlease_seconds = 3\n',
+                                      encoding="utf-8")
+    depot = Depot(data, catalogue_url=url)
+    (sip,) = sips(tmp_path, "1-jansen-de-vries")
+    job_id = depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"]
+    env = {**os.environ, "EDEPOT_USER": "W. Orker"}
+    argv = [sys.executable, "-m", "edepot.cli", "--data-dir", str(data), "worker", "--interval", "0.2"]
+    stalled = subprocess.Popen([*argv, "--once"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    replacement = None
+    try:
+        with psycopg.connect(url, autocommit=True) as db:
+            def claimed() -> tuple[str, str, int]:
+                return db.execute("SELECT state, worker, attempts FROM jobs WHERE job_id = %s", (job_id,)).fetchone()
+
+            def lock_holders() -> list[str]:
+                return [name for (name,) in db.execute(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE %s",
+                    (f"edepot job {job_id}%",))]
+
+            deadline = time.monotonic() + 120
+            while not lock_holders():  # it holds the AIP's lock: it is in the middle of the ingest
+                assert time.monotonic() < deadline and stalled.poll() is None, "the worker never took the job"
+                time.sleep(0.01)
+            stalled.send_signal(signal.SIGSTOP)
+            stalled_by = claimed()[1]
+            assert stalled_by.endswith(f":{stalled.pid}")
+            replacement = subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while claimed()[:2] == ("running", stalled_by) or claimed()[0] == "queued":
+                assert time.monotonic() < deadline + 120, "the job was never taken over"
+                time.sleep(0.2)
+            while claimed()[0] == "running":
+                time.sleep(0.2)
+            state, by, attempts = claimed()
+            error = db.execute("SELECT error FROM jobs WHERE job_id = %s", (job_id,)).fetchone()[0]
+            assert state == "done", error
+            assert by.endswith(f":{replacement.pid}") and attempts == 2  # it could take the AIP's lock
+            assert lock_holders() == []  # the stalled worker's locks went with its ended session
+            stalled.send_signal(signal.SIGCONT)  # it wakes up in the middle of its ingest
+            stalled.wait(timeout=120)
+            assert claimed() == (state, by, attempts)  # it finished nothing of the job
+    finally:
+        for process in (stalled, replacement):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.terminate()
+                process.wait(timeout=60)
+    (aip,) = depot.ok("R. Beheer", "aip", "list")["aips"]
+    events = depot.ok("R. Beheer", "aip", "show", aip["aip_id"])["events"]
+    assert len([e for e in events if e["type"] == "ingestion"]) == 1
+    # The bag on storage is the replacement's, as the catalogue knows it: the stalled worker published nothing.
+    shown = depot.ok("R. Beheer", "aip", "show", aip["aip_id"])
+    (premis,) = [f["sha256"] for f in shown["files"] if f["path"] == "data/metadata/premis.xml"]
+    for replica in shown["replicas"]:
+        bag = Path(replica["path"]) if Path(replica["path"]).is_absolute() else data / replica["path"]
+        assert hashlib.sha256((bag / "data/metadata/premis.xml").read_bytes()).hexdigest() == premis
+    assert depot.ok("A. Rchivaris", "fixity", "run", "--aip", aip["aip_id"])["intact"] is True
+
+
+def test_work_committed_before_its_worker_stopped_is_not_done_twice(tmp_path: Path) -> None:
+    from edepot.service import Depot as DepotService
+    from edepot.service.person import acting_person
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "edepot.toml").write_text("[scan]\nrequired = false\n[jobs]\nlease_seconds = 1\n", encoding="utf-8")
+    depot = Depot(data)
+    (sip,) = sips(tmp_path, "1-jansen-de-vries")
+    job_id = depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"]
+    config = load_config(data)
+
+    def commit_then_stall(job: Any, fencing: Any) -> dict[str, Any]:
+        from edepot.service.job_runner import do  # once Django is set up: it defines a task
+
+        do(service, job, fencing)  # the AIP is committed ...
+        raise KeyboardInterrupt  # ... and the worker is gone before it ends the job
+
+    with DepotService(config, person=acting_person(config, "R. Beheer")) as service:
+        with pytest.raises(KeyboardInterrupt):
+            service.run(job_id, worker="stalled:1", work=commit_then_stall)
+    assert depot.ok("R. Beheer", "jobs", "show", job_id)["state"] == "running"
+    time.sleep(1.1)  # its lease runs out: the next worker's reaper queues it again, and that worker takes it
+    assert worker(data, "--once").returncode == 0
+    shown = depot.ok("R. Beheer", "jobs", "show", job_id)
+    (aip,) = depot.ok("R. Beheer", "aip", "list")["aips"]
+    assert shown["state"] == "done" and shown["attempts"] == 2 and shown["report"]["aip_id"] == aip["aip_id"]
+    events = depot.ok("R. Beheer", "aip", "show", aip["aip_id"])["events"]
+    assert len([e for e in events if e["type"] == "ingestion"]) == 1
+    assert not (data / "intake" / job_id).exists()

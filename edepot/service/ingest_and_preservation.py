@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from preservation.catalogue_db.upgrade import UpgradeResult
     from preservation.doctor import Finding
     from preservation.fixity import FixityReport
+    from preservation.job_register import Fencing
     from preservation.metadata.premis import PremisEvent
     from preservation.recovery import RestoreResult
 
@@ -54,11 +55,11 @@ class PreservationService(SubmissionService):
     def ingest(self, source: Path, *, new_version: bool = False,
                on_stage: Callable[[str], None] = lambda _stage: None,
                on_progress: Callable[[str, int, int], None] = lambda _s, _d, _t: None,
-               guard: Callable[[], None] | None = None) -> IngestResult:
+               fencing: Fencing | None = None) -> IngestResult:
         """A SIP (folder, .zip, .7z or .tar) made an AIP on every storage location, every PREMIS event naming
         the acting person. With `new_version`, a SIP ingested before (or another SIP of a record held) becomes
-        the next version of its AIP instead of being refused (E106, E108). `guard` (a job's fencing) is checked
-        inside the transaction that records the AIP."""
+        the next version of its AIP instead of being refused (E106, E108). `fencing` is the claim of the job
+        doing it (ingest/pipeline.py)."""
         from ingest.pipeline import ingest
 
         person = self.authorise("ingest")
@@ -69,7 +70,7 @@ class PreservationService(SubmissionService):
             return organisation
 
         return ingest(source, self.config, on_stage, new_version, on_progress, person=person.name, store=self.store,
-                      admit=admit, guard=guard)
+                      admit=admit, fencing=fencing)
 
     @audited("fixity run")
     def run_fixity(self, aip_ids: list[str] | None = None, *, every_aip: bool = False,

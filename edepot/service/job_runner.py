@@ -11,7 +11,7 @@ from kernel.errors import InputError
 
 if TYPE_CHECKING:
     from edepot.service import Depot
-    from preservation.job_register import JobRecord
+    from preservation.job_register import Fencing, JobRecord
 
 
 @task()
@@ -22,6 +22,7 @@ def run_job(data_dir: str, job_id: str) -> str:
     from edepot.service.jobs import worker_name
     from edepot.service.person import acting_person
     from kernel.config import load_config
+    from preservation.job_register import DONE
 
     config = load_config(data_dir)
     with Depot(config, person=None) as lookup:
@@ -29,18 +30,18 @@ def run_job(data_dir: str, job_id: str) -> str:
     if job is None:
         return "skipped"
     with Depot(config, person=acting_person(config, job.enqueued_by)) as depot:
-        ended = depot.run(job_id, worker=worker_name(), work=lambda claimed: do(depot, claimed))
+        ended = depot.run(job_id, worker=worker_name(), work=lambda claimed, fencing: do(depot, claimed, fencing))
+    if ended is not None and ended.state == DONE:  # what was copied in for it is kept for a retry until then
+        shutil.rmtree(config.data_dir / "intake" / job_id, ignore_errors=True)
     return ended.state if ended else "skipped"
 
 
-def do(depot: Depot, job: JobRecord) -> dict[str, Any]:
-    """The work of one job, by its kind; its report."""
+def do(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, Any]:
+    """The work of one job, by its kind, under its claim's `fencing`; its report."""
     from edepot.service.jobs import INGEST
 
     if job.kind == INGEST:
         result = depot.ingest(depot.config.data_dir / job.arguments["sip"],
-                              new_version=bool(job.arguments.get("new_version")),
-                              guard=lambda: depot.store.jobs.hold_claim(job.job_id, job.fencing))
-        shutil.rmtree(depot.config.data_dir / "intake" / job.job_id, ignore_errors=True)
+                              new_version=bool(job.arguments.get("new_version")), fencing=fencing)
         return result.to_dict()
     raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")

@@ -18,7 +18,8 @@ from typing import Any, Callable
 from edepot.service.base import DepotBase, audited
 from kernel.errors import EdepotError, InputError, NotFound
 from preservation.directory import ADMINISTRATOR, ARCHIVIST
-from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, JobRecord
+from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, Fencing, JobRecord
+from preservation.work_locks import end_holders, holder_name, open_work_locks, worker_holder
 
 INGEST = "ingest"
 
@@ -105,36 +106,63 @@ class JobsService(DepotBase):
 
     # -- what a worker does
 
-    def run(self, job_id: str, *, worker: str, work: Callable[[JobRecord], dict[str, Any]]) -> JobRecord | None:
-        """Do a queued job (`work` does it and returns its report) as the person who queued it, as `worker`; None
-        when it is no longer queued (cancelled, or taken by another worker). The job ends done, failed or error,
-        and only while this worker's fencing token is still the job's."""
+    def run(self, job_id: str, *, worker: str,
+            work: Callable[[JobRecord, Fencing], dict[str, Any]]) -> JobRecord | None:
+        """Do a queued job (`work` does it under the claim's fencing and returns its report) as the person who
+        queued it, as `worker`; None when it is no longer queued (cancelled, or taken by another worker). The job
+        ends done, failed or error, and only while this worker's fencing token is still the job's. A job whose
+        work an earlier claim committed (its worker stalled before ending it) ends done with that work's report."""
         lease = timedelta(seconds=self.config.job_lease_seconds)
         now = self.now()
         job = self.store.jobs.claim(job_id, worker, now, now + lease)
         if job is None:
             return None
-        state, report, error = DONE, None, ""
-        with _Heartbeat(self, job, lease):
-            try:
-                report = work(job)
-            except EdepotError as refused:  # the content or the request was refused: the job's own problem
-                state, error = FAILED, f"{refused.ref}: {refused.message}"
-            except Exception as failure:  # the system failed (or the claim was lost: then nothing is recorded)
-                state, error = ERROR, f"{type(failure).__name__}: {failure}"
+        state, report, error = DONE, job.report, ""
+        if report is None:
+            with _Heartbeat(self, job, lease), _Claim(self, job) as claim:
+                try:
+                    report = work(job, claim)
+                except EdepotError as refused:  # the content or the request was refused: the job's own problem
+                    state, error = FAILED, f"{refused.ref}: {refused.message}"
+                except Exception as failure:  # the system failed (or the claim was lost: then nothing is recorded)
+                    state, error = ERROR, f"{type(failure).__name__}: {failure}"
         self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
         return self.store.jobs.job(job_id)
 
     def reap(self) -> list[str]:
         """Queue again every running job whose worker let its lease run out (died, or stalled); returns their
-        ids. A stalled worker that wakes up later can commit nothing of it (its fencing token is old)."""
+        ids. A stalled worker's sessions are ended first on PostgreSQL (its locks and any row it locked are let
+        go), and once it wakes up it can publish and commit nothing of the job (its fencing token is old)."""
         requeued = []
         for job in self.store.jobs.expired(self.now()):
+            end_holders(self.config, holder_name(job.job_id, job.fencing), worker_holder(job.worker))
             with self.store.atomic():
                 if self.store.jobs.requeue(job.job_id, job.fencing):
                     self._enqueue(job.job_id)
                     requeued.append(job.job_id)
         return requeued
+
+
+class _Claim:
+    """A worker's claim on one job (`preservation.job_register.Fencing`): the locks of its work, held under the
+    claim's name, and the fencing checks of its commits."""
+
+    def __init__(self, depot: JobsService, job: JobRecord) -> None:
+        self.depot, self.job = depot, job
+        self.locks = open_work_locks(depot.config, holder=holder_name(job.job_id, job.fencing))
+
+    def __enter__(self) -> _Claim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.locks.close()
+
+    def check(self) -> None:
+        with self.depot.store.atomic():
+            self.depot.store.jobs.hold_claim(self.job.job_id, self.job.fencing)
+
+    def committed(self, report: dict[str, Any]) -> None:
+        self.depot.store.jobs.note_report(self.job.job_id, self.job.fencing, report)
 
 
 class _Heartbeat:

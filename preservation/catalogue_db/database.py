@@ -52,6 +52,7 @@ _template: Path | None = None
 
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_connection_name = "edepot"  # the application_name of this process's PostgreSQL connections (name_connections)
 _MIGRATION_LOCK = 0x6564_6570_6f74  # the advisory lock key of "migrate this catalogue" on PostgreSQL
 
 
@@ -81,7 +82,15 @@ def postgres_database(url: str) -> dict[str, Any]:
         raise InputError(f"catalogue URL {url!r} names no database", hint="postgresql://user@host/database")
     return {"ENGINE": "django.db.backends.postgresql", "NAME": params.pop("dbname"),
             "USER": params.pop("user", ""), "PASSWORD": params.pop("password", ""),
-            "HOST": params.pop("host", ""), "PORT": params.pop("port", ""), "OPTIONS": params}
+            "HOST": params.pop("host", ""), "PORT": params.pop("port", ""),
+            "OPTIONS": {"application_name": _connection_name[:63], **params}}
+
+
+def name_connections(name: str) -> None:
+    """Name the PostgreSQL connections this process opens from now on (their `application_name`), so that the
+    server's list of sessions tells whose each is (a worker's: the reaper ends a stalled worker's sessions)."""
+    global _connection_name
+    _connection_name = name
 
 
 def ensure_django() -> None:
