@@ -73,6 +73,10 @@ class Fencing(Protocol):
         """Raise ClaimLost unless the job still runs under this claim (inside the caller's transaction, its row
         locked until the transaction ends)."""
 
+    def progress(self, stage: str, done: int = 0, total: int = 0) -> None:
+        """Tell the job's followers how far the work is: the stage running, and of a stage's files how many of
+        how many are done (recorded at most twice a second)."""
+
     def committed(self, report: dict[str, Any]) -> None:
         """Inside the transaction that commits the job's work: note what it made, so a worker taking the job over
         after this one stalled before ending it finds the work done instead of doing it twice."""
@@ -100,6 +104,8 @@ class JobRegister(Protocol):
     def hold_claim(self, job_id: str, fencing: int) -> None:
         """Inside the caller's transaction: lock the job's row and raise ClaimLost unless it still runs under
         `fencing` (another worker took it over after this one's lease ran out)."""
+    def set_progress(self, job_id: str, fencing: int, progress: dict[str, Any]) -> None:
+        """How far the running job is, while `fencing` is still its token."""
     def note_report(self, job_id: str, fencing: int, report: dict[str, Any]) -> None:
         """Keep `report` with the running job (in the caller's transaction), while `fencing` is still its token."""
     def extend(self, job_id: str, fencing: int, now: datetime, lease_expires: datetime) -> bool:

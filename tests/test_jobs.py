@@ -170,6 +170,8 @@ def test_a_worker_stopped_past_its_lease_cannot_finish_after_its_replacement(tmp
             stalled.send_signal(signal.SIGSTOP)
             stalled_by = claimed()[1]
             assert stalled_by.endswith(f":{stalled.pid}")
+            progress = db.execute("SELECT progress FROM jobs WHERE job_id = %s", (job_id,)).fetchone()[0]
+            assert progress["stage"]  # followers see how far it is
             replacement = subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             while claimed()[:2] == ("running", stalled_by) or claimed()[0] == "queued":
                 assert time.monotonic() < deadline + 120, "the job was never taken over"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from typing import Any
 
 from edepot.commands import open_depot
 from edepot.output import Verbs, emit
@@ -55,5 +56,12 @@ def cmd_job(args: argparse.Namespace, config: Config) -> int:
     with open_depot(args, config) as depot:
         job = {"show": depot.job, "cancel": depot.cancel_job, "retry": depot.retry_job}[args.verb](args.job_id)
     emit(args, job.to_dict(), f"{job.job_id}  {job.kind}  {job.state}  attempts {job.attempts}"
+         + (f"  {_progress(job.progress)}" if job.state == "running" and job.progress else "")
          + (f"\n{job.error}" if job.error else "") + (f"\n{job.report}" if job.report else ""))
     return 0
+
+
+def _progress(progress: dict[str, Any]) -> str:
+    """`stage (done/total)` of a running job."""
+    count = f" ({progress['done']}/{progress['total']})" if progress.get("total") else ""
+    return f"{progress.get('stage', '')}{count}"

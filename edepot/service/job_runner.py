@@ -42,6 +42,7 @@ def do(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, Any]:
 
     if job.kind == INGEST:
         result = depot.ingest(depot.config.data_dir / job.arguments["sip"],
-                              new_version=bool(job.arguments.get("new_version")), fencing=fencing)
+                              new_version=bool(job.arguments.get("new_version")), fencing=fencing,
+                              on_stage=fencing.progress, on_progress=fencing.progress)
         return result.to_dict()
     raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")

@@ -10,6 +10,7 @@ still queued can be cancelled, and one that failed or erred can be queued again.
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -150,6 +151,7 @@ class _Claim:
     def __init__(self, depot: JobsService, job: JobRecord) -> None:
         self.depot, self.job = depot, job
         self.locks = open_work_locks(depot.config, holder=holder_name(job.job_id, job.fencing))
+        self._shown: tuple[str, float] = ("", 0.0)
 
     def __enter__(self) -> _Claim:
         return self
@@ -160,6 +162,14 @@ class _Claim:
     def check(self) -> None:
         with self.depot.store.atomic():
             self.depot.store.jobs.hold_claim(self.job.job_id, self.job.fencing)
+
+    def progress(self, stage: str, done: int = 0, total: int = 0) -> None:
+        now = time.monotonic()
+        if stage == self._shown[0] and now - self._shown[1] < 0.5 and done != total:
+            return
+        self._shown = (stage, now)
+        self.depot.store.jobs.set_progress(self.job.job_id, self.job.fencing,
+                                           {"stage": stage, "done": done, "total": total})
 
     def committed(self, report: dict[str, Any]) -> None:
         self.depot.store.jobs.note_report(self.job.job_id, self.job.fencing, report)

@@ -68,6 +68,10 @@ class DjangoJobRegister:
         if not held:
             raise ClaimLost(f"job {job_id} was taken over by another worker")
 
+    def set_progress(self, job_id: str, fencing: int, progress: dict[str, Any]) -> None:
+        """How far the running job is, while `fencing` is still its token."""
+        self._rows().filter(job_id=job_id, state=RUNNING, fencing=fencing).update(progress=progress)
+
     def note_report(self, job_id: str, fencing: int, report: dict[str, Any]) -> None:
         """Keep `report` with the running job, while `fencing` is still its token."""
         self._rows().filter(job_id=job_id, state=RUNNING, fencing=fencing).update(report=report)
