@@ -73,8 +73,8 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     The AIP is recorded through `store` (the Depot service's unit of work), else through one opened on the
     data directory's catalogue for this ingest. `admit` gives the organisation of the SIP's archiefvormer (name,
     identifier), or raises when this SIP may not be ingested by this person. With `fencing` (a job's claim), its
-    check runs before the bag is published on storage and inside the transaction that records the AIP (a claim
-    taken over publishes and commits nothing), that transaction notes the AIP made, and the AIP's and record's
+    check runs before the bag is published on storage (a claim taken over publishes nothing; its catalogue writes
+    are checked by the job's fenced unit of work), the transaction that records the AIP notes the AIP made, and the AIP's and record's
     locks are taken under the claim; else in locks of this run's own.
     """
     job = IngestJob(config, person=person, on_stage=on_stage, on_progress=on_progress, new_version=new_version)
@@ -144,9 +144,7 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
                 if job.fencing:  # a storage completion, like the catalogue commit, only while the claim holds
                     job.fencing.check()
                 stored = stages.replicate(sealed, replication, job)
-        with store.atomic():  # the job's claim holds for the whole commit
-            if job.fencing:
-                job.fencing.check()
+        with store.atomic():  # a job's claim is checked at the first write (UnitOfWork.fenced) and holds to the end
             stages.record(catalogue, record, sealed, locations, stored, job)
             if job.fencing:
                 job.fencing.committed({"aip_id": job.aip_id, "record_id": record.identifier})

@@ -11,7 +11,7 @@ ports together (a decided restriction and its PREMIS event, a destroyed AIP and 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from preservation.access_register import AccessRegister
 from preservation.blobstore import BlobStore
@@ -52,6 +52,10 @@ class UnitOfWork(Protocol):
         """Woo requests, their scope and the decision per document."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
+    def fenced(self, check: Callable[[], None]) -> AbstractContextManager[None]:
+        """For the length of the block, every write this thread makes through the catalogue first runs `check`
+        in the write's transaction (a job's claim, which raises ClaimLost once another worker took the job over);
+        the job register's own bookkeeping is not checked."""
     def close(self) -> None:
         """Let go of the connection (the next use opens it again)."""
 

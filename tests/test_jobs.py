@@ -234,3 +234,26 @@ def test_work_committed_before_its_worker_stopped_is_not_done_twice(tmp_path: Pa
     events = depot.ok("R. Beheer", "aip", "show", aip["aip_id"])["events"]
     assert len([e for e in events if e["type"] == "ingestion"]) == 1
     assert not (data / "intake" / job_id).exists()
+
+
+def test_every_catalogue_write_of_a_job_checks_its_claim(catalogue_url: str, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from preservation.directory import Organisation
+    from preservation.job_register import QUEUED, ClaimLost, JobRecord
+    from preservation.unit_of_work import open_unit_of_work
+
+    store = open_unit_of_work(catalogue_url)
+    now = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    store.jobs.add(JobRecord("j1", "ingest", {}, QUEUED, "R. Beheer", "", now))
+    mine = store.jobs.claim("j1", "a", now, now + timedelta(seconds=1))
+    assert mine is not None
+    with store.fenced(lambda: store.jobs.hold_claim("j1", mine.fencing)):
+        store.directory.add_organisation(Organisation("gm0001", "Een"), by="a", at=now)  # the claim holds
+        assert store.jobs.requeue("j1", mine.fencing)  # its lease ran out: the job is queued again ...
+        assert store.jobs.claim("j1", "b", now, now + timedelta(seconds=1)) is not None  # ... and taken by b
+        with pytest.raises(ClaimLost):
+            with store.atomic():
+                store.directory.add_organisation(Organisation("gm0002", "Twee"), by="a", at=now)
+    assert [o.organisation_id for o in store.directory.organisations()] == ["gm0001"]
+    store.close()

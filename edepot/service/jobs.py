@@ -111,7 +111,8 @@ class JobsService(DepotBase):
             work: Callable[[JobRecord, Fencing], dict[str, Any]]) -> JobRecord | None:
         """Do a queued job (`work` does it under the claim's fencing and returns its report) as the person who
         queued it, as `worker`; None when it is no longer queued (cancelled, or taken by another worker). The job
-        ends done, failed or error, and only while this worker's fencing token is still the job's. A job whose
+        ends done, failed or error, and only while this worker's fencing token is still the job's; every write
+        the work makes in the catalogue checks that token first (`UnitOfWork.fenced`). A job whose
         work an earlier claim committed (its worker stalled before ending it) ends done with that work's report."""
         lease = timedelta(seconds=self.config.job_lease_seconds)
         now = self.now()
@@ -120,7 +121,7 @@ class JobsService(DepotBase):
             return None
         state, report, error = DONE, job.report, ""
         if report is None:
-            with _Heartbeat(self, job, lease), _Claim(self, job) as claim:
+            with _Heartbeat(self, job, lease), _Claim(self, job) as claim, self.store.fenced(claim.hold):
                 try:
                     report = work(job, claim)
                 except EdepotError as refused:  # the content or the request was refused: the job's own problem
@@ -161,7 +162,11 @@ class _Claim:
 
     def check(self) -> None:
         with self.depot.store.atomic():
-            self.depot.store.jobs.hold_claim(self.job.job_id, self.job.fencing)
+            self.hold()
+
+    def hold(self) -> None:
+        """In the caller's transaction: lock the job's row, ClaimLost unless this claim still holds."""
+        self.depot.store.jobs.hold_claim(self.job.job_id, self.job.fencing)
 
     def progress(self, stage: str, done: int = 0, total: int = 0) -> None:
         now = time.monotonic()

@@ -2,8 +2,10 @@
 database alias, so `transaction.atomic` on that alias spans them all."""
 from __future__ import annotations
 
+import re
+import threading
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from django.db import connections, transaction
 
@@ -18,6 +20,10 @@ from preservation.catalogue_db.woo_store import DjangoWooRegister
 if TYPE_CHECKING:
     from kernel.config import Config
     from preservation.storage import LocalDirectoryLocation
+
+
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_BOOKKEEPING = re.compile(r'^\s*\w+\s+(INTO\s+|FROM\s+)?"?(jobs|django_tasks_database\w*)"?[\s(]', re.IGNORECASE)
 
 
 class DjangoUnitOfWork:
@@ -53,6 +59,26 @@ class DjangoUnitOfWork:
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port (nested ones become savepoints)."""
         return transaction.atomic(using=self._alias)
+
+    def fenced(self, check: Callable[[], None]) -> AbstractContextManager[None]:
+        """Every write statement on this thread's connection in the block runs `check` first, in the write's
+        transaction (a write outside any, of which there are few, is checked just before); writes to the jobs and
+        the queue's tables are left alone."""
+        connection = connections[self._alias]
+        checking = threading.local()
+
+        def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+            if getattr(checking, "now", False) or not _WRITE.match(sql) or _BOOKKEEPING.search(sql):
+                return execute(sql, params, many, context)
+            checking.now = True
+            try:
+                with transaction.atomic(using=self._alias):  # a savepoint in the write's own transaction
+                    check()
+            finally:
+                checking.now = False
+            return execute(sql, params, many, context)
+
+        return connection.execute_wrapper(wrapper)
 
     def close(self) -> None:
         """Close this thread's connection, unless a transaction still runs on it."""
