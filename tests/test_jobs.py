@@ -257,3 +257,28 @@ def test_every_catalogue_write_of_a_job_checks_its_claim(catalogue_url: str, tmp
                 store.directory.add_organisation(Organisation("gm0002", "Twee"), by="a", at=now)
     assert [o.organisation_id for o in store.directory.organisations()] == ["gm0001"]
     store.close()
+
+
+def test_fixity_reindex_and_destruction_are_queued_and_done_by_a_worker(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "edepot.toml").write_text("[scan]\nrequired = false\n", encoding="utf-8")
+    depot = Depot(data)
+    (sip,) = sips(tmp_path, "1-jansen-de-vries")
+    aip = depot.ok("R. Beheer", "ingest", str(sip))["aip_id"]
+    fixity = depot.ok("A. Rchivaris", "fixity", "run", "--all", "--queue")
+    reindex = depot.ok("A. Rchivaris", "search", "reindex", "--queue")
+    destroy = depot.ok("A. Rchivaris", "retention", "destroy", "no-such-list", "--queue")
+    assert {fixity["kind"], reindex["kind"], destroy["kind"]} == {"fixity", "reindex", "destruction"}
+    code, _, err = depot.run("A. Rchivaris", "retention", "destroy", "list.json", "--queue")
+    assert code == 2 and "the list's id" in err  # a file of the enqueuer's machine is never a job's argument
+    assert worker(data, "--once").returncode == 0
+    done = {j["kind"]: j for j in depot.ok("A. Rchivaris", "jobs", "list")["jobs"]}
+    assert done["fixity"]["state"] == "done" and done["fixity"]["report"]["intact"] is True
+    assert done["fixity"]["report"]["aips_checked"] == [aip]
+    assert not Path(done["fixity"]["report"]["report_html"]).is_absolute()  # any machine finds it under its data dir
+    assert (data / done["fixity"]["report"]["report_html"]).is_file()
+    assert [r["aip_id"] for r in done["reindex"]["report"]["reindexed"]] == [aip]
+    assert done["destruction"]["state"] == "failed" and "no-such-list" in done["destruction"]["error"]
+    events = depot.ok("R. Beheer", "aip", "show", aip)["events"]
+    assert [e["agents"] for e in events if e["type"] == "fixity check"][-1].count("person:A. Rchivaris") == 1

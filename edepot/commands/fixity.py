@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 from edepot.commands import open_depot
+from edepot.commands.jobs import QUEUE_HELP, emit_queued
 from edepot.output import Verbs, byte_progress, emit
+from edepot.service.job_kinds import FIXITY
 from kernel.config import Config
 from kernel.errors import InputError
 
@@ -26,6 +28,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--max-seconds", type=float, help="start no new AIP after this many seconds")
     p.add_argument("--on-failure", metavar="CMD",
                    help="shell command to run when damage remains (gets $EDEPOT_FIXITY_REPORT, the JSON report)")
+    p.add_argument("--queue", action="store_true", help=QUEUE_HELP)
     p.set_defaults(handler=cmd_fixity_run)
     p = fixity.add_parser("schedule", parents=[common],
                           help="print (or install) systemd timers and cron lines: nightly fixity, daily dip purge")
@@ -38,6 +41,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_fixity_run(args: argparse.Namespace, config: Config) -> int:
+    if args.queue:
+        return emit_queued(args, config, FIXITY, {"aip_ids": args.aip or [], "every_aip": args.all,
+                                                  "max_bytes": args.max_bytes, "max_seconds": args.max_seconds},
+                           "fixity run")
     with open_depot(args, config) as depot, byte_progress(args, "verifying") as advance:
         run = depot.run_fixity(args.aip, every_aip=args.all, max_bytes=args.max_bytes,
                                max_seconds=args.max_seconds, progress=advance)

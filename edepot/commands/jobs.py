@@ -65,3 +65,14 @@ def _progress(progress: dict[str, Any]) -> str:
     """`stage (done/total)` of a running job."""
     count = f" ({progress['done']}/{progress['total']})" if progress.get("total") else ""
     return f"{progress.get('stage', '')}{count}"
+
+
+QUEUE_HELP = "put it in the job queue (a worker does it as you) and print the job's id"
+
+
+def emit_queued(args: argparse.Namespace, config: Config, kind: str, arguments: dict[str, Any], what: str) -> int:
+    """Queue a job of `kind` as the acting person and print it (`--queue` of a command)."""
+    with open_depot(args, config) as depot:
+        job = depot.queue(kind, arguments)
+    emit(args, job.to_dict(), f"queued: job {job.job_id} ({what}); 'edepot jobs show {job.job_id}' follows it")
+    return 0

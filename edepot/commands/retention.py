@@ -6,8 +6,11 @@ from datetime import date
 from pathlib import Path
 
 from edepot.commands import open_depot
+from edepot.commands.jobs import QUEUE_HELP, emit_queued
 from edepot.output import Verbs, emit, stage_display
+from edepot.service.job_kinds import DESTRUCTION
 from kernel.config import Config
+from kernel.errors import InputError
 
 BY = "(default: the acting person: --user, $EDEPOT_USER or the data directory's operator)"
 
@@ -32,6 +35,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("list", metavar="LIST", help="the list's id, or its JSON file")
     p.add_argument("--by", help=f"who executes it {BY}")
     p.add_argument("--out", type=Path, help="folder for the certificate (default <data-dir>/reports/retention/ID)")
+    p.add_argument("--queue", action="store_true", help=QUEUE_HELP)
     p.set_defaults(handler=cmd_destroy)
     p = actions.add_parser("lists", parents=[common], help="every destruction list, its approvals and state")
     p.set_defaults(handler=cmd_lists)
@@ -102,6 +106,11 @@ def cmd_approve(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_destroy(args: argparse.Namespace, config: Config) -> int:
+    if args.queue:
+        if args.out or args.by or args.list.endswith(".json"):
+            raise InputError("--queue takes the list's id and no --out or --by: a queued destruction is done "
+                             "as you, its certificate kept under the data directory")
+        return emit_queued(args, config, DESTRUCTION, {"list": args.list}, f"destruction list {args.list}")
     with open_depot(args, config, by=args.by) as depot, stage_display(args) as show:
         result = depot.destroy_destruction_list(args.list, out=args.out, progress=show)
     lines = [f"destruction list {result.list_id}: {len(result.destroyed)} records destroyed"]

@@ -57,6 +57,7 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--offset", type=int, default=0, help="hits to skip (for the next page)")
     p.add_argument("--sort", default="chat", choices=("chat", "relevance", "newest", "oldest"),
                    help="chat: conversation by conversation in message order (default, fastest)")
+    p.add_argument("--queue", action="store_true", help="with reindex: put the rebuild in the job queue")
     p.set_defaults(handler=cmd_search)
 
 
@@ -85,6 +86,12 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 def cmd_reindex(args: argparse.Namespace, config: Config) -> int:
     import os
     import sys
+
+    if args.queue:
+        from edepot.commands.jobs import emit_queued
+        from edepot.service.job_kinds import REINDEX
+
+        return emit_queued(args, config, REINDEX, {"aip_id": args.filter_aip}, "rebuild of the search index")
 
     with open_depot(args, config) as depot:
         if args.json or not sys.stderr.isatty() or os.environ.get("CI"):

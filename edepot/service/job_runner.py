@@ -37,12 +37,10 @@ def run_job(data_dir: str, job_id: str) -> str:
 
 
 def do(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, Any]:
-    """The work of one job, by its kind, under its claim's `fencing`; its report."""
-    from edepot.service.jobs import INGEST
+    """The work of one job, by its kind (edepot/service/job_kinds.py), under its claim's `fencing`; its report."""
+    from edepot.service.job_kinds import KINDS
 
-    if job.kind == INGEST:
-        result = depot.ingest(depot.config.data_dir / job.arguments["sip"],
-                              new_version=bool(job.arguments.get("new_version")), fencing=fencing,
-                              on_stage=fencing.progress, on_progress=fencing.progress)
-        return result.to_dict()
-    raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")
+    kind = KINDS.get(job.kind)
+    if kind is None:
+        raise InputError(f"a job of kind {job.kind!r} is not one this edepot does")
+    return kind.do(depot, job, fencing)

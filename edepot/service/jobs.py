@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from edepot.service.base import DepotBase, audited
+from edepot.service.job_kinds import INGEST, KINDS
 from kernel.errors import EdepotError, InputError, NotFound
 from preservation.directory import ADMINISTRATOR, ARCHIVIST
 from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, Fencing, JobRecord
 from preservation.work_locks import end_holders, holder_name, open_work_locks, worker_holder
-
-INGEST = "ingest"
 
 
 class JobsService(DepotBase):
@@ -32,7 +31,7 @@ class JobsService(DepotBase):
     def queue_ingest(self, source: Path, *, new_version: bool = False) -> JobRecord:
         """Queue the ingest of a SIP (folder or packed file): it is copied into the intake folder and a worker
         ingests it as the acting person. InputError when the SIP is not there."""
-        person = self.authorise("ingest")
+        person = self.authorise(KINDS[INGEST].action)
         if not source.exists():
             raise InputError(f"{source} does not exist")
         job_id = str(uuid.uuid4())
@@ -48,8 +47,22 @@ class JobsService(DepotBase):
         except OSError as error:
             shutil.rmtree(staged, ignore_errors=True)
             raise InputError(f"cannot copy {source} into the intake folder: {error.strerror}") from None
-        job = JobRecord(job_id, INGEST, {"sip": f"intake/{job_id}/{source.name}", "new_version": new_version},
-                        QUEUED, person.name, "", self.now())
+        return self._queue(INGEST, {"sip": f"intake/{job_id}/{source.name}", "new_version": new_version}, job_id,
+                           by=person.name)
+
+    @audited("job queue")
+    def queue(self, kind: str, arguments: dict[str, Any]) -> JobRecord:
+        """Queue a job of `kind` (edepot/service/job_kinds.py; not an ingest, which `queue_ingest` queues with its
+        SIP) with its `arguments` (never a secret), done by a worker as the acting person, who must be allowed
+        the kind's work (checked again, in full, when it runs)."""
+        found = KINDS.get(kind)
+        if found is None or kind == INGEST:
+            raise InputError(f"no kind of job {kind!r}", hint=f"one of: {', '.join(k for k in KINDS if k != INGEST)}")
+        person = self.authorise(found.action, everywhere=found.everywhere)
+        return self._queue(kind, arguments, str(uuid.uuid4()), by=person.name)
+
+    def _queue(self, kind: str, arguments: dict[str, Any], job_id: str, *, by: str) -> JobRecord:
+        job = JobRecord(job_id, kind, arguments, QUEUED, by, "", self.now())
         with self.store.atomic():
             self.store.jobs.add(job)
             self._enqueue(job_id)
