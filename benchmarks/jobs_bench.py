@@ -110,7 +110,7 @@ def verify(url: str, count: int) -> dict[str, object]:
 
     with psycopg.connect(url) as db:
         jobs = db.execute("SELECT state, attempts FROM jobs").fetchall()
-        aips = db.execute("SELECT count(*) FROM aips").fetchone()[0]
+        (aips,) = db.execute("SELECT count(*) FROM aips").fetchall()[0]
         ingestions = db.execute("SELECT aip_id, count(*) FROM events WHERE type = 'ingestion' GROUP BY aip_id"
                                 ).fetchall()
     return {"jobs_done": sum(state == "done" for state, _ in jobs), "retaken": sum(a > 1 for _, a in jobs),
