@@ -51,6 +51,7 @@ class JobRecord:
     task_id: str = ""
     started: datetime | None = None
     finished: datetime | None = None
+    verified: bool = False  # the person who queued it gave their own token then: it runs with their credential
 
     def to_dict(self) -> dict[str, Any]:
         def moment(value: datetime | None) -> str | None:

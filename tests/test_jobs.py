@@ -259,7 +259,7 @@ def test_every_catalogue_write_of_a_job_checks_its_claim(catalogue_url: str, tmp
     store.close()
 
 
-def test_fixity_reindex_and_destruction_are_queued_and_done_by_a_worker(tmp_path: Path) -> None:
+def test_fixity_reindex_destruction_and_a_dip_are_queued_and_done_by_a_worker(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / "edepot.toml").write_text("[scan]\nrequired = false\n", encoding="utf-8")
@@ -269,7 +269,13 @@ def test_fixity_reindex_and_destruction_are_queued_and_done_by_a_worker(tmp_path
     fixity = depot.ok("A. Rchivaris", "fixity", "run", "--all", "--queue")
     reindex = depot.ok("A. Rchivaris", "search", "reindex", "--queue")
     destroy = depot.ok("A. Rchivaris", "retention", "destroy", "no-such-list", "--queue")
-    assert {fixity["kind"], reindex["kind"], destroy["kind"]} == {"fixity", "reindex", "destruction"}
+    names = tmp_path / "namen.txt"
+    names.write_text("Petra de Vries\n", encoding="utf-8")
+    dip = depot.ok("A. Rchivaris", "dip", "create", "--aip", aip, "--requester", "K. Krant", "--purpose", "Woo",
+                   "--redact-names", str(names), "--queue")
+    assert str(tmp_path) not in json.dumps(dip["arguments"])  # the names file was copied into the data directory
+    names.unlink()
+    assert {fixity["kind"], reindex["kind"], destroy["kind"], dip["kind"]} == {"fixity", "reindex", "destruction", "dip"}
     code, _, err = depot.run("A. Rchivaris", "retention", "destroy", "list.json", "--queue")
     assert code == 2 and "the list's id" in err  # a file of the enqueuer's machine is never a job's argument
     assert worker(data, "--once").returncode == 0
@@ -280,5 +286,10 @@ def test_fixity_reindex_and_destruction_are_queued_and_done_by_a_worker(tmp_path
     assert (data / done["fixity"]["report"]["report_html"]).is_file()
     assert [r["aip_id"] for r in done["reindex"]["report"]["reindexed"]] == [aip]
     assert done["destruction"]["state"] == "failed" and "no-such-list" in done["destruction"]["error"]
+    assert done["dip"]["state"] == "done", done["dip"]["error"]
+    made = data / done["dip"]["report"]["path"]
+    assert made.relative_to(data / "dips") and made.is_dir()
+    delivered = b"".join(p.read_bytes() for p in made.rglob("*") if p.is_file())
+    assert b"schetsontwerp" in delivered and b"Petra de Vries" not in delivered  # made with the names redacted
     events = depot.ok("R. Beheer", "aip", "show", aip)["events"]
     assert [e["agents"] for e in events if e["type"] == "fixity check"][-1].count("person:A. Rchivaris") == 1

@@ -300,3 +300,26 @@ def test_a_whole_chat_a_picked_message_and_a_request_with_nothing_found(depot: D
     depot.ok(OFFICER, "woo", "besluit", "2026-043", "--out", str(tmp_path / "leeg"))
     rows = list(openpyxl.load_workbook(tmp_path / "leeg" / "productierapport.xlsx").active.iter_rows(values_only=True))
     assert rows[1][0] == "2026-043" and rows[1][7] == NONE_FOUND
+
+
+def test_a_besluit_made_by_a_worker_with_the_officers_credential(depot: Depot) -> None:
+    from tests.test_jobs import worker
+
+    request = "2026-044"
+    depot.ok(OFFICER, "woo", "open", request, "--requester", "K. Krant", "--subject", "de boer")
+    depot.ok(OFFICER, "woo", "scope", request, "--record", "WA-2024-0105", "--whole")
+    code, _, err = depot.run(OFFICER, "woo", "besluit", request, "--queue")
+    assert code != 0 and "undecided" in err  # refused when queued, not only when it runs
+    depot.ok(OFFICER, "woo", "decide", request, "--record", "WA-2024-0105", "--beoordeling", "Openbaarmaking",
+             "--toelichting", "besproken met de betrokkenen")
+    job = depot.ok(OFFICER, "woo", "besluit", request, "--queue")
+    code, _, err = depot.run(OTHER_OFFICER, "jobs", "show", job["job_id"])
+    assert code == 2 and "E105" in err  # another organisation's officer does not see it
+    assert worker(depot.data, "--once").returncode == 0
+    done = depot.ok(OFFICER, "jobs", "show", job["job_id"])
+    # The officer gave their own token when queueing: the worker makes the besluit with that credential.
+    assert done["state"] == "done", done["error"]
+    made = depot.data / done["report"]["path"]
+    assert made.relative_to(depot.data / "dips") and (made / "productierapport.xlsx").is_file()
+    assert len(list((made / "documenten").iterdir())) == 1
+    assert depot.ok(OFFICER, "woo", "show", request)["state"] == "besluit"

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edepot.commands import open_depot
+from edepot.commands.jobs import emit_job
 from edepot.commands.search import add_filters, filters_of, iso_date
 from edepot.output import Verbs, emit
 from kernel.config import Config
+from kernel.errors import InputError
 
 if TYPE_CHECKING:
     from access.dip import DipResult
@@ -23,7 +25,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--query", help="deliver the messages this search finds (with the search filters)")
     add_filters(p, aip=False)
     p.add_argument("--context", type=int, default=0, help="with --query: messages before and after each hit")
-    p.add_argument("--out", required=True, type=Path, help="folder to create the DIP in")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", type=Path, help="folder to create the DIP in")
+    out.add_argument("--queue", action="store_true",
+                     help="a worker makes it, as you, under <data-dir>/dips/<job>/; prints the job")
     p.add_argument("--requester", help="who gets the DIP; without it: the archive's own copy (eigen gebruik)")
     p.add_argument("--purpose", help="why (required with --requester)")
     p.add_argument("--woo", metavar="REQUEST-ID",
@@ -57,6 +62,12 @@ def cmd_dip_create(args: argparse.Namespace, config: Config) -> int:
         requester=args.requester, purpose=args.purpose, woo_request=args.woo, on=args.on, expires=args.expires,
         redact_names=tuple(args.redact_names), manual=tuple(ManualRedaction.parse(s) for s in args.redact),
         withhold=tuple(Withholding.parse(s) for s in args.withhold), auto_redact=args.auto_redact, view=args.role)
+    if args.queue:
+        if args.by:
+            raise InputError("--queue takes no --by: a queued DIP is made by the person who queues it")
+        with open_depot(args, config) as depot:
+            job = depot.queue_dip(order)
+        return emit_job(args, job, "DIP")
     with open_depot(args, config, by=args.by) as depot:
         result = depot.create_dip(order, out=args.out)
     delivered = [r for r in result.records if r.decision.allowed]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from edepot.commands import open_depot
+from edepot.commands.jobs import emit_job
 from edepot.output import Verbs, emit
 from kernel.config import Config
 
@@ -77,9 +78,7 @@ def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
     if args.queue:
         with open_depot(args, config) as depot:
             job = depot.queue_ingest(args.path.resolve(), new_version=args.new_version)
-        emit(args, job.to_dict(), f"queued: job {job.job_id} (ingest of {args.path}); "
-                                  f"'edepot jobs show {job.job_id}' follows it")
-        return 0
+        return emit_job(args, job, f"ingest of {args.path}")
     with open_depot(args, config) as depot, _StageProgress(args) as progress:
         result = depot.ingest(args.path.resolve(), new_version=args.new_version, on_stage=progress.stage,
                               on_progress=progress.advance)

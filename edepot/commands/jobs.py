@@ -9,6 +9,7 @@ from typing import Any
 from edepot.commands import open_depot
 from edepot.output import Verbs, emit
 from kernel.config import Config
+from preservation.job_register import JobRecord
 
 
 def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
@@ -74,5 +75,10 @@ def emit_queued(args: argparse.Namespace, config: Config, kind: str, arguments: 
     """Queue a job of `kind` as the acting person and print it (`--queue` of a command)."""
     with open_depot(args, config) as depot:
         job = depot.queue(kind, arguments)
+    return emit_job(args, job, what)
+
+
+def emit_job(args: argparse.Namespace, job: JobRecord, what: str) -> int:
+    """Print a job just queued (`what` it does, for people) and how to follow it."""
     emit(args, job.to_dict(), f"queued: job {job.job_id} ({what}); 'edepot jobs show {job.job_id}' follows it")
     return 0

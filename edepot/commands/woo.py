@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edepot.commands import open_depot
+from edepot.commands.jobs import emit_job
 from edepot.commands.search import iso_date
 from edepot.output import Verbs, emit
 from kernel.config import Config
@@ -71,7 +72,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p = actions.add_parser("besluit", parents=[common], help="make the besluit: DIP, inventarislijst, "
                                                              "documents by id, productierapport.xlsx")
     p.add_argument("request", metavar="ID")
-    p.add_argument("--out", type=Path, required=True, help="the folder to make (absent or empty)")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", type=Path, help="the folder to make (absent or empty)")
+    out.add_argument("--queue", action="store_true",
+                     help="a worker makes it, as you, under <data-dir>/dips/<job>/; prints the job")
     p.set_defaults(handler=cmd_besluit)
 
     p = actions.add_parser("sent", parents=[common], help="the besluit was sent: the objection period starts")
@@ -208,6 +212,10 @@ def _redaction(spec: str, grounds: list[str], kind: Any) -> Any:
 
 
 def cmd_besluit(args: argparse.Namespace, config: Config) -> int:
+    if args.queue:
+        with open_depot(args, config) as depot:
+            job = depot.queue_besluit(args.request)
+        return emit_job(args, job, f"besluit of {args.request}")
     with open_depot(args, config) as depot:
         result = depot.besluit(args.request, out=args.out)
     document = result.to_dict()

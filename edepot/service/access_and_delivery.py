@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from edepot.service.base import DepotBase, audited
 from kernel.errors import InputError, NotFound
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from access.dip import DipResult
+    from access.dip import DipRequest, DipResult
     from access.purge import Removal
     from access.redaction import ManualRedaction, Withholding
     from access.restrictions import RestrictionChange
     from access.search import Reindexed, SearchRequest, SearchResult
+    from edepot.service.person import Person
     from preservation.access_register import DipEntry, LogEntry, Permit
+    from preservation.job_register import JobRecord
     from preservation.leftovers import Leftover
     from preservation.search_index import Filters
 
@@ -50,6 +51,40 @@ class DipOrder:
     auto_redact: bool = False
     view: str | None = None
 
+    def to_arguments(self, names: Sequence[str]) -> dict[str, Any]:
+        """The order as a job's arguments (JSON), its name files replaced by `names` (paths relative to the data
+        directory, where the files were copied)."""
+        from dataclasses import asdict
+
+        return {"records": list(self.records), "query": self.query,
+                "filters": self.filters.to_dict() if self.filters else None, "context": self.context,
+                "requester": self.requester, "purpose": self.purpose, "woo_request": self.woo_request,
+                "on": self.on.isoformat() if self.on else None,
+                "expires": self.expires.isoformat() if self.expires else None, "redact_names": list(names),
+                "manual": [asdict(m) for m in self.manual], "withhold": [asdict(w) for w in self.withhold],
+                "auto_redact": self.auto_redact}
+
+    @classmethod
+    def from_arguments(cls, arguments: dict[str, Any], *, root: Path) -> DipOrder:
+        """The order a job's arguments hold (`to_arguments`), its name files under `root`."""
+        from access.redaction import ManualRedaction, Withholding
+        from preservation.search_index import Filters
+
+        def day(value: str | None) -> date | None:
+            return date.fromisoformat(value) if value else None
+
+        given: dict[str, Any] | None = arguments.get("filters")
+        fields: dict[str, Any] = {k: day(v) if k.startswith("date_") else tuple(v) if isinstance(v, list) else v
+                                  for k, v in (given or {}).items()}
+        filters = None if given is None else Filters(**fields)
+        return cls(records=tuple(arguments["records"]), query=arguments["query"], filters=filters,
+                   context=arguments["context"], requester=arguments["requester"], purpose=arguments["purpose"],
+                   woo_request=arguments["woo_request"], on=day(arguments["on"]), expires=day(arguments["expires"]),
+                   redact_names=tuple(root / n for n in arguments["redact_names"]),
+                   manual=tuple(ManualRedaction(**m) for m in arguments["manual"]),
+                   withhold=tuple(Withholding(**w) for w in arguments["withhold"]),
+                   auto_redact=arguments["auto_redact"])
+
 
 @dataclass(frozen=True)
 class DipPurge:
@@ -72,7 +107,38 @@ class AccessService(DepotBase):
         """Build the DIP `order` asks for at `out`, made by the acting person. InputError for an order that
         makes no sense: neither records nor a query, a query over several records, a requester without a
         purpose, a Woo request for the archive's own use, an expiry before the request date, a view by role."""
-        from access.dip import OWN_USE, DipRequest, build_dip
+        from access.dip import build_dip
+
+        request, action, person = self._dip_request(order)
+        return build_dip(out, request, self.config, store=self.store, by=person.name,
+                         aip_ids=() if order.query else order.records, organisations=self.reach(action))
+
+    @audited("dip queue")
+    def queue_dip(self, order: DipOrder) -> JobRecord:
+        """Check the order as `create_dip` does and queue its making by a worker, as the acting person: the DIP
+        is made under `<data>/dips/<job>/`; the name files are copied into the job's intake folder first."""
+        import shutil
+        import uuid
+
+        from edepot.service.job_kinds import DIP
+        from edepot.service.jobs import enqueue_job, intake_folder
+
+        _, _, person = self._dip_request(order)
+        job_id = str(uuid.uuid4())
+        names = []
+        for n, source in enumerate(order.redact_names):
+            copy = intake_folder(self.config, job_id) / f"names-{n + 1}.txt"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                shutil.copyfile(source, copy)
+            except OSError as error:
+                raise InputError(f"cannot read the names file {source}: {error.strerror}") from None
+            names.append(str(copy.relative_to(self.config.data_dir)))
+        return enqueue_job(self, DIP, order.to_arguments(names), by=person, job_id=job_id)
+
+    def _dip_request(self, order: DipOrder) -> tuple[DipRequest, str, Person]:
+        """The DIP request an order makes, the action it is, and the acting person, allowed to do it."""
+        from access.dip import OWN_USE, DipRequest
         from preservation.search_index import Filters
 
         if order.view is not None:
@@ -109,8 +175,7 @@ class AccessService(DepotBase):
             redact_names=order.redact_names, manual=order.manual, withhold=order.withhold,
             auto_redact=order.auto_redact, query=order.query, filters=filters, context=max(0, order.context),
             own_use=own_use, woo_request=order.woo_request.strip() if order.woo_request else None)
-        return build_dip(out, request, self.config, store=self.store, by=person.name,
-                         aip_ids=() if order.query else order.records, organisations=self.reach(action))
+        return request, action, person
 
     @audited("dip purge")
     def purge_dips(self, *, on: date | None = None) -> DipPurge:

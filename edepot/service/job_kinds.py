@@ -18,6 +18,8 @@ INGEST = "ingest"
 FIXITY = "fixity"
 REINDEX = "reindex"
 DESTRUCTION = "destruction"
+DIP = "dip"
+BESLUIT = "woo-besluit"
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,31 @@ def _destruction(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, An
     return _shared(depot, result.to_dict())
 
 
+def _dip(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, Any]:
+    from edepot.service.access_and_delivery import DipOrder
+
+    order = DipOrder.from_arguments(job.arguments, root=depot.config.data_dir)
+    fencing.progress("making the DIP")
+    return _shared(depot, depot.create_dip(order, out=_dips(depot, job)).to_dict())
+
+
+def _besluit(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, Any]:
+    fencing.progress("making the besluit")
+    return _shared(depot, depot.besluit(job.arguments["request_id"], out=_dips(depot, job)).to_dict())
+
+
+def _dips(depot: Depot, job: JobRecord) -> Path:
+    """Where a job's DIP is made: `<data>/dips/<job>/`, which every machine reaches."""
+    return depot.config.data_dir / "dips" / job.job_id
+
+
 KINDS: dict[str, JobKind] = {
     INGEST: JobKind("ingest", False, _ingest),
     FIXITY: JobKind("run fixity", False, _fixity),
     REINDEX: JobKind("rebuild the search index", True, _reindex),
     DESTRUCTION: JobKind("destroy records", False, _destruction),
+    DIP: JobKind("make a DIP", False, _dip),
+    BESLUIT: JobKind("deliver a Woo decision", False, _besluit),
 }
 
 

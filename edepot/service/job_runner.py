@@ -19,7 +19,7 @@ def run_job(data_dir: str, job_id: str) -> str:
     """Do the job `job_id` of the data directory at `data_dir`; returns the state it ended in ("skipped" when it
     was no longer queued: cancelled, or done by another worker)."""
     from edepot.service import Depot
-    from edepot.service.jobs import worker_name
+    from edepot.service.jobs import intake_folder, worker_name
     from edepot.service.person import acting_person
     from kernel.config import load_config
     from preservation.job_register import DONE
@@ -29,10 +29,10 @@ def run_job(data_dir: str, job_id: str) -> str:
         job = lookup.store.jobs.job(job_id)
     if job is None:
         return "skipped"
-    with Depot(config, person=acting_person(config, job.enqueued_by)) as depot:
+    with Depot(config, person=acting_person(config, job.enqueued_by), vouched=job.verified) as depot:
         ended = depot.run(job_id, worker=worker_name(), work=lambda claimed, fencing: do(depot, claimed, fencing))
     if ended is not None and ended.state == DONE:  # what was copied in for it is kept for a retry until then
-        shutil.rmtree(config.data_dir / "intake" / job_id, ignore_errors=True)
+        shutil.rmtree(intake_folder(config, job_id), ignore_errors=True)
     return ended.state if ended else "skipped"
 
 

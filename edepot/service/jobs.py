@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 from edepot.service.base import DepotBase, audited
 from edepot.service.job_kinds import INGEST, KINDS
+from edepot.service.person import Person
+from kernel.config import Config
 from kernel.errors import EdepotError, InputError, NotFound
 from preservation.directory import ADMINISTRATOR, ARCHIVIST
 from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, Fencing, JobRecord
@@ -35,7 +37,7 @@ class JobsService(DepotBase):
         if not source.exists():
             raise InputError(f"{source} does not exist")
         job_id = str(uuid.uuid4())
-        intake = self.config.data_dir / "intake" / job_id
+        intake = intake_folder(self.config, job_id)
         staged = intake.with_name(f".{job_id}.partial")
         try:
             if source.is_dir():
@@ -47,8 +49,8 @@ class JobsService(DepotBase):
         except OSError as error:
             shutil.rmtree(staged, ignore_errors=True)
             raise InputError(f"cannot copy {source} into the intake folder: {error.strerror}") from None
-        return self._queue(INGEST, {"sip": f"intake/{job_id}/{source.name}", "new_version": new_version}, job_id,
-                           by=person.name)
+        return enqueue_job(self, INGEST, {"sip": f"intake/{job_id}/{source.name}", "new_version": new_version},
+                           by=person, job_id=job_id)
 
     @audited("job queue")
     def queue(self, kind: str, arguments: dict[str, Any]) -> JobRecord:
@@ -59,22 +61,7 @@ class JobsService(DepotBase):
         if found is None or kind == INGEST:
             raise InputError(f"no kind of job {kind!r}", hint=f"one of: {', '.join(k for k in KINDS if k != INGEST)}")
         person = self.authorise(found.action, everywhere=found.everywhere)
-        return self._queue(kind, arguments, str(uuid.uuid4()), by=person.name)
-
-    def _queue(self, kind: str, arguments: dict[str, Any], job_id: str, *, by: str) -> JobRecord:
-        job = JobRecord(job_id, kind, arguments, QUEUED, by, "", self.now())
-        with self.store.atomic():
-            self.store.jobs.add(job)
-            self._enqueue(job_id)
-        return self.store.jobs.job(job_id) or job
-
-    def _enqueue(self, job_id: str) -> None:
-        """Put the job in the queue (in the caller's transaction): a task a worker takes."""
-        from edepot.service.job_runner import run_job
-        from preservation.job_queue import enqueue
-
-        task_id = enqueue(self.config.catalogue_url, run_job, str(self.config.data_dir), job_id)
-        self.store.jobs.set_task(job_id, task_id, QUEUED)
+        return enqueue_job(self, kind, arguments, by=person)
 
     @audited("jobs list")
     def jobs(self, state: str | None = None) -> list[JobRecord]:
@@ -104,7 +91,7 @@ class JobsService(DepotBase):
         if found.state not in (FAILED, ERROR, CANCELLED):
             raise InputError(f"job {job_id} is {found.state}: only a failed, erred or cancelled job is queued again")
         with self.store.atomic():
-            self._enqueue(job_id)
+            _enqueue(self, job_id)
         return self.job(job_id)
 
     def _may_see(self, job: JobRecord) -> bool:
@@ -153,9 +140,35 @@ class JobsService(DepotBase):
             end_holders(self.config, holder_name(job.job_id, job.fencing), worker_holder(job.worker))
             with self.store.atomic():
                 if self.store.jobs.requeue(job.job_id, job.fencing):
-                    self._enqueue(job.job_id)
+                    _enqueue(self, job.job_id)
                     requeued.append(job.job_id)
         return requeued
+
+
+def enqueue_job(depot: DepotBase, kind: str, arguments: dict[str, Any], *, by: Person,
+                job_id: str | None = None) -> JobRecord:
+    """Record a job of `kind` queued by `by` (authorised by the caller) and put it in the queue, in one
+    transaction; `job_id` when the caller copied its input into the intake folder under it already."""
+    job = JobRecord(job_id or str(uuid.uuid4()), kind, arguments, QUEUED, by.name, "", depot.now(),
+                    verified=by.verified)
+    with depot.store.atomic():
+        depot.store.jobs.add(job)
+        _enqueue(depot, job.job_id)
+    return depot.store.jobs.job(job.job_id) or job
+
+
+def _enqueue(depot: DepotBase, job_id: str) -> None:
+    """Put the job in the queue (in the caller's transaction): a task a worker takes."""
+    from edepot.service.job_runner import run_job
+    from preservation.job_queue import enqueue
+
+    task_id = enqueue(depot.config.catalogue_url, run_job, str(depot.config.data_dir), job_id)
+    depot.store.jobs.set_task(job_id, task_id, QUEUED)
+
+
+def intake_folder(config: Config, job_id: str) -> Path:
+    """Where the input of job `job_id` is copied before it is queued (`<data>/intake/<job>/`)."""
+    return config.data_dir / "intake" / job_id
 
 
 class _Claim:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from access import inventory
     from access.dip import Delivered, DipFile, DipResult
     from access.redaction import Withholding
+    from preservation.job_register import JobRecord
     from preservation.search_index import Filters, IndexedMessage, IndexedRecord
 
 HANDLE = "handle Woo requests"
@@ -387,6 +388,20 @@ class WooService(DepotBase):
 
     # -- the besluit
 
+    @audited("woo besluit queue")
+    def queue_besluit(self, request_id: str) -> JobRecord:
+        """Queue the making of the besluit (`besluit`) by a worker, as the acting person, who must be allowed to
+        make it now; its DIP is made under `<data>/dips/<job>/`."""
+        from edepot.service.job_kinds import BESLUIT
+        from edepot.service.jobs import enqueue_job
+
+        request = self._open(request_id, DELIVER)
+        person = self.authorise(DELIVER, [request.organisation] if request.organisation else None)
+        waiting = [d.document_id for d in self.undecided(request_id)]
+        if waiting:
+            raise _undecided(request_id, waiting)
+        return enqueue_job(self, BESLUIT, {"request_id": request_id}, by=person)
+
     @audited("woo besluit")
     def besluit(self, request_id: str, *, out: Path) -> DipResult:
         """Make the besluit's DIP at `out`: only decided-open content, redactions burnt in, the inventarislijst, a
@@ -406,10 +421,7 @@ class WooService(DepotBase):
             return result
         waiting = [d.document_id for d in documents if d.decision is None]
         if waiting:
-            raise DecisionNeeded(f"{len(waiting)} document(s) of {request_id} are undecided: "
-                                 + ", ".join(waiting[:10]) + (" …" if len(waiting) > 10 else ""),
-                                 hint="a Woo officer decides every document before the besluit",
-                                 remedy="woo-undecided")
+            raise _undecided(request_id, waiting)
         record_ids = list(dict.fromkeys(d.record_id for d in documents))
         aip_of = dict(zip(record_ids, resolve_aips(record_ids, self.catalogue)))
         scope: dict[str, frozenset[int] | None] = {}
@@ -558,6 +570,13 @@ def _none_found(request: WooRequest, out: Path, *, created: datetime) -> DipResu
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return DipResult("", "", out, (made,))
+
+
+def _undecided(request_id: str, waiting: Sequence[str]) -> DecisionNeeded:
+    """The refusal of a besluit while the documents `waiting` are undecided."""
+    return DecisionNeeded(f"{len(waiting)} document(s) of {request_id} are undecided: "
+                          + ", ".join(waiting[:10]) + (" …" if len(waiting) > 10 else ""),
+                          hint="a Woo officer decides every document before the besluit", remedy="woo-undecided")
 
 
 class _BesluitFiles:

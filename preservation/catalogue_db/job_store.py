@@ -7,7 +7,7 @@ from typing import Any
 from preservation.job_register import CANCELLED, QUEUED, RUNNING, ClaimLost, JobRecord
 
 _FIELDS = ("job_id", "kind", "arguments", "state", "enqueued_by", "organisation", "created", "progress", "report",
-           "error", "attempts", "fencing", "worker", "lease_expires", "heartbeat", "task_id", "started", "finished")
+           "error", "attempts", "fencing", "worker", "lease_expires", "heartbeat", "task_id", "started", "finished", "verified")
 
 
 class DjangoJobRegister:

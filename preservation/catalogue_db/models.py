@@ -515,6 +515,7 @@ class Job(models.Model):
     heartbeat = models.DateTimeField(null=True)
     task_id = models.CharField(max_length=100, default="")  # the queue entry that runs it
     enqueued_by = models.CharField(max_length=300)
+    verified = models.BooleanField(default=False)  # the person gave their own token when queueing it
     organisation = models.CharField(max_length=100, default="")
     created = models.DateTimeField()
     started = models.DateTimeField(null=True)
