@@ -79,6 +79,7 @@ from preservation.scan import Infection, ScanResult, scan_files
 from preservation.search_index import index_aip
 from preservation.storage import LocalDirectoryLocation, register_locations
 from preservation.unit_of_work import UnitOfWork
+from preservation.work_locks import aip_lock, record_lock
 from preservation.xsd import SchemaName, validate_xml
 
 AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
@@ -116,11 +117,11 @@ def refuse_duplicate(sip: Path, catalogue: Catalogue, job: IngestJob) -> None:
     digest = sip_digest(sip)
     job.set_sip_digest(digest)
     record_id = read_record_summary(sip).identifier
-    holder = job.hold(f"aip-{job.aip_id}")
+    holder = job.hold(aip_lock(job.aip_id))
     if holder is not None:
         raise AlreadyIngested(f"this SIP is being ingested now, by {holder}",
                               hint="once that run has ended, the catalogue's list of AIPs holds it")
-    holder = job.hold(f"record-{hashlib.sha256(record_id.encode()).hexdigest()[:32]}") if record_id else None
+    holder = job.hold(record_lock(record_id)) if record_id else None
     if holder is not None:
         raise RecordExists(f"another SIP of record {record_id} is being ingested now, by {holder}",
                            hint="run this one again once that run has ended, as a new version of the record",

@@ -62,6 +62,7 @@ from preservation.retention_render import render_pdf
 from preservation.search_index import SearchIndex
 from preservation.storage import TRASH, location_of_bag
 from preservation.unit_of_work import UnitOfWork
+from preservation.work_locks import WorkLocks, aip_lock, holding, record_lock
 
 LIST_SCHEMA = "edepot/vernietigingslijst/1"
 CERTIFICATE_NS = "urn:edepot:verklaring-van-vernietiging:1"
@@ -250,11 +251,12 @@ def executed(catalogue: Catalogue, stored: StoredList) -> bool:
 
 
 def destroy_list(config: Config, store: UnitOfWork, stored: StoredList, *, approvals: Sequence[Approval],
-                 settings: RetentionSettings, person: str, out: Path | None = None,
+                 settings: RetentionSettings, person: str, locks: WorkLocks, out: Path | None = None,
                  progress: Progress = lambda _s: None) -> DestructionResult:
     """Destroy, as `person`, every record of the list that is still due and not held; resumable; writes the
     certificate of everything this list destroyed. The approvals were judged sufficient by the Depot service,
-    its only caller (see the module docstring)."""
+    its only caller (see the module docstring). Each record is destroyed holding its lock and its AIPs' in
+    `locks`; one that another run holds (an ingest of a new version, a fixity run) is passed over, with why."""
     catalogue = store.catalogue
     now = config.clock()
     today = local_today(now, settings)
@@ -274,8 +276,13 @@ def destroy_list(config: Config, store: UnitOfWork, stored: StoredList, *, appro
         if reason:
             result.skipped.append({"record_id": record_id, "reason": reason})
             continue
-        progress(f"destroying {record_id}")
-        _destroy_record(config, store, stored, item, approvals, " ".join(person.split()), now)
+        names = [record_lock(record_id), *(aip_lock(a) for a in item["aips"])]
+        with holding(locks, names, kind="destruction", started=now.isoformat()) as busy:
+            if busy is not None:
+                result.skipped.append({"record_id": record_id, "reason": f"in use now by {busy}: run the list again"})
+                continue
+            progress(f"destroying {record_id}")
+            _destroy_record(config, store, stored, item, approvals, " ".join(person.split()), now)
         result.destroyed.append(record_id)
     if result.destroyed:
         catalogue.scrub()

@@ -34,6 +34,7 @@ from preservation.bag_writer import parse_manifest
 from preservation.blobstore import BlobNotFound, BlobStore, DigestMismatch, aip_key
 from preservation.catalogue import AipState, Catalogue, FileLoss, FileRecord, ReplicaRecord, ReplicaStatus
 from preservation.metadata.premis import PremisEvent
+from preservation.work_locks import WorkLocks, aip_lock, holding, open_work_locks
 
 AGENT = "edepot fixity"
 Progress = Callable[[int], None]
@@ -98,6 +99,7 @@ class FixityReport:
     started: datetime
     aips_checked: list[str] = field(default_factory=list)
     aips_skipped: list[str] = field(default_factory=list)  # left for the next run by the budget
+    aips_busy: list[dict[str, str]] = field(default_factory=list)  # left alone: another run holds them now
     files_checked: int = 0
     bytes_checked: int = 0
     seconds: float = 0.0
@@ -115,6 +117,7 @@ class FixityReport:
             "intact": self.intact,
             "aips_checked": self.aips_checked,
             "aips_skipped": self.aips_skipped,
+            "aips_busy": self.aips_busy,
             "files_checked": self.files_checked,
             "bytes_checked": self.bytes_checked,
             "seconds": round(self.seconds, 3),
@@ -144,14 +147,23 @@ def run_fixity(
     progress: Progress | None = None,
     *,
     person: str | None = None,
+    locks: WorkLocks | None = None,
 ) -> FixityReport:
     """Verify (and repair) AIPs, least recently verified first, until done or the budget is spent.
 
     At least one AIP is always verified, so a small budget still makes progress night after night.
     Without `aip_ids`, every location is also searched for bags the catalogue does not know. Every fixity
     and repair event names `person` (the person running it, or the operator a scheduled run acts as) beside
-    edepot.
+    edepot. Each AIP is verified holding its lock in `locks` (else in locks of this run's own): one that
+    another run holds (an ingest, a destruction, another fixity run) is left alone and listed as busy.
     """
+    if locks is None:
+        own = open_work_locks(config)
+        try:
+            return run_fixity(config, catalogue, locations, aip_ids, max_bytes, max_seconds, progress,
+                              person=person, locks=own)
+        finally:
+            own.close()
     agents = (AGENT, f"person:{person}") if person else (AGENT,)
     report = FixityReport(started=config.clock())
     began = time.monotonic()
@@ -163,12 +175,16 @@ def run_fixity(
         if report.aips_checked and (over_bytes or over_time):
             report.aips_skipped.append(record.aip_id)
             continue
-        try:
-            verify_aip(config, catalogue, by_id, record.aip_id, report, progress, agents=agents)
-        except OSError as error:  # e.g. a manifest that cannot be read: a row in the report, not the end of the run
-            report.findings.append(Finding(record.aip_id, "", "", DamageKind.UNREADABLE, error=os_error(error)))
-            catalogue.add_events(record.aip_id, [_event("fixity check", config.clock(), "sha256 and sha512 of every "
-                                                        "file", "failure", os_error(error), agents=agents)])
+        with holding(locks, [aip_lock(record.aip_id)], kind="fixity", started=config.clock().isoformat()) as busy:
+            if busy is not None:
+                report.aips_busy.append({"aip_id": record.aip_id, "holder": busy})
+                continue
+            try:
+                verify_aip(config, catalogue, by_id, record.aip_id, report, progress, agents=agents)
+            except OSError as error:  # e.g. an unreadable manifest: a row in the report, not the end of the run
+                report.findings.append(Finding(record.aip_id, "", "", DamageKind.UNREADABLE, error=os_error(error)))
+                catalogue.add_events(record.aip_id, [_event("fixity check", config.clock(), "sha256 and sha512 of "
+                                                            "every file", "failure", os_error(error), agents=agents)])
         report.aips_checked.append(record.aip_id)
     if not aip_ids:
         known = {r.aip_id for r in catalogue.aips()}

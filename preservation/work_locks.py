@@ -10,13 +10,16 @@
 """
 from __future__ import annotations
 
+import hashlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol, Sequence
 
 from kernel.config import Config
 from kernel.locks import HeldLock, read_lock, try_lock
 
-__all__ = ["Held", "WorkLocks", "end_holders", "holder_name", "open_work_locks", "worker_holder"]
+__all__ = ["Held", "WorkLocks", "aip_lock", "end_holders", "holder_name", "holding", "open_work_locks",
+           "record_lock", "worker_holder"]
 
 
 class Held(Protocol):
@@ -59,6 +62,39 @@ class FileLocks:
         for held in reversed(self._held):
             held.release()
         self._held.clear()
+
+
+def aip_lock(aip_id: str) -> str:
+    """The name of the lock on one AIP (its ingest, fixity, destruction)."""
+    return f"aip-{aip_id}"
+
+
+def record_lock(record_id: str) -> str:
+    """The name of the lock on one record (its kenmerk may be any text: the name holds its digest)."""
+    return f"record-{hashlib.sha256(record_id.encode()).hexdigest()[:32]}"
+
+
+@contextmanager
+def holding(locks: WorkLocks, names: Sequence[str], *, kind: str, started: str) -> Iterator[str | None]:
+    """Hold every lock of `names` for the block, taken without waiting; yields None when all were taken, else
+    who holds the first that was not (and then none is held)."""
+    held: list[Held] = []
+    busy = None
+    try:
+        for name in names:
+            taken = locks.try_hold(name, kind=kind, started=started)
+            if taken is None:
+                busy = locks.holder(name)
+                break
+            held.append(taken)
+        if busy is not None:
+            for lock in reversed(held):
+                lock.release()
+            held.clear()
+        yield busy
+    finally:
+        for lock in reversed(held):
+            lock.release()
 
 
 def holder_name(job_id: str, fencing: int) -> str:

@@ -508,3 +508,26 @@ def test_nothing_is_done_anonymously_and_every_retention_event_names_who_acted(c
             ("appraisal", "person:A. Archivaris"), ("appraisal", "person:D. Opsteller"),
             ("deletion", "person:B. Beheer"), ("deaccession", "person:B. Beheer")} <= by_type
     assert tomb is not None and tomb["destroyed_by"] == "B. Beheer" and tomb["approvals"][0]["by"] == "A. Archivaris"
+
+
+def test_a_record_in_use_by_another_run_is_passed_over_and_destroyed_by_the_next(config: Config,
+                                                                                 tmp_path: Path) -> None:
+    from preservation.work_locks import aip_lock, open_work_locks
+
+    record, _ = ingest_record(config, tmp_path)
+    beheer = acting(config, "B. Beheer")
+    drawn = beheer.draw_up_destruction_list()
+    assert drawn is not None
+    acting(config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
+    other_run = open_work_locks(config, holder="fixity")  # lock files, or advisory locks on PostgreSQL
+    assert other_run.try_hold(aip_lock(record.aip_id), kind="fixity", started="") is not None
+    with catalogue_of(config) as catalogue:
+        checked = run_fixity(config, catalogue, open_locations(config.storage_locations), [record.aip_id],
+                             person="A. Archivaris")
+    assert checked.aips_busy and checked.aips_busy[0]["aip_id"] == record.aip_id  # never two runs on one AIP
+    result = beheer.destroy_destruction_list(drawn.list_id)
+    assert result.destroyed == [] and "in use now by fixity" in result.skipped[0]["reason"]
+    assert all(Path(r).is_dir() for r in record.locations)
+    other_run.close()
+    assert beheer.destroy_destruction_list(drawn.list_id).destroyed == [record.record_id]
+    assert not any(Path(r).exists() for r in record.locations)

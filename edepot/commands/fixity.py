@@ -58,6 +58,7 @@ def cmd_fixity_run(args: argparse.Namespace, config: Config) -> int:
                  f"verified in {report.seconds:.1f} s; {len(report.findings)} findings; {verdict}")
     if report.aips_skipped:
         lines.append(f"{len(report.aips_skipped)} AIPs left for the next run (budget)")
+    lines += [f"left alone, in use now by {b['holder']}: {b['aip_id']}" for b in report.aips_busy]
     lines.append(f"report: {html_report}")
     emit(args, {**report.to_dict(), "report_json": str(json_report), "report_html": str(html_report)},
          "\n".join(lines))

@@ -3,9 +3,10 @@ the unit of work, and the audit log every action is written to."""
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from edepot.service.authority import RULES
 from edepot.service.person import Person, token_digest
@@ -20,6 +21,7 @@ from kernel.errors import (
     NotRegistered,
 )
 from preservation.directory import AuditRecord, person_key
+from preservation.work_locks import WorkLocks, open_work_locks
 
 if TYPE_CHECKING:  # the ports' types only: importing them costs every command's startup
     from preservation.access_register import AccessRegister
@@ -67,6 +69,7 @@ class DepotBase:
                  token: str | None = None, address: str | None = None, vouched: bool = False) -> None:
         self.config = config
         self._vouched = vouched  # the person's own token was checked already (when they queued the job run now)
+        self.job_locks: WorkLocks | None = None  # while a worker does a job: the locks held under its claim
         self.person = person
         self._store = store
         self._token = token
@@ -74,6 +77,19 @@ class DepotBase:
         self._identified: Person | None = None
         self._audit_depth = 0
         self._audit_organisation = ""
+
+    @contextmanager
+    def work_locks(self) -> Iterator[WorkLocks]:
+        """The locks the work of one call takes its AIPs' and records' locks in: the running job's, else a set
+        of its own, let go at the end."""
+        if self.job_locks is not None:
+            yield self.job_locks
+            return
+        locks = open_work_locks(self.config)
+        try:
+            yield locks
+        finally:
+            locks.close()
 
     def __enter__(self) -> Any:
         return self

@@ -87,9 +87,10 @@ class PreservationService(SubmissionService):
             person = self.authorise("run fixity", [self.visible_aip(a, "run fixity").organisation for a in aip_ids])
         else:
             person = self.authorise("run fixity", everywhere=True)
-        report = run_fixity(self.config, self.catalogue, configured_locations(self.config, self.catalogue), aip_ids,
-                            None if every_aip else max_bytes, None if every_aip else max_seconds, progress,
-                            person=person.name)
+        with self.work_locks() as locks:
+            report = run_fixity(self.config, self.catalogue, configured_locations(self.config, self.catalogue),
+                                aip_ids, None if every_aip else max_bytes, None if every_aip else max_seconds,
+                                progress, person=person.name, locks=locks)
         json_report, html_report = write_fixity_report(report, self.catalogue,
                                                        self.config.data_dir / "reports" / "fixity")
         return FixityRun(report, json_report, html_report)

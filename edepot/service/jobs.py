@@ -122,12 +122,15 @@ class JobsService(DepotBase):
         state, report, error = DONE, job.report, ""
         if report is None:
             with _Heartbeat(self, job, lease), _Claim(self, job) as claim, self.store.fenced(claim.hold):
+                self.job_locks = claim.locks
                 try:
                     report = work(job, claim)
                 except EdepotError as refused:  # the content or the request was refused: the job's own problem
                     state, error = FAILED, f"{refused.ref}: {refused.message}"
                 except Exception as failure:  # the system failed (or the claim was lost: then nothing is recorded)
                     state, error = ERROR, f"{type(failure).__name__}: {failure}"
+                finally:
+                    self.job_locks = None
         self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
         return self.store.jobs.job(job_id)
 

@@ -271,8 +271,9 @@ class RetentionService(DepotBase):
         person = self._authorise_list("destroy records", stored)
         settings = self.retention_settings
         approvals = self._sufficient_approvals(stored, settings)
-        return destroy_list(self.config, self.store, stored, approvals=approvals, settings=settings,
-                            person=person.name, out=out, progress=progress)
+        with self.work_locks() as locks:
+            return destroy_list(self.config, self.store, stored, approvals=approvals, settings=settings,
+                                person=person.name, locks=locks, out=out, progress=progress)
 
     @audited("retention lists")
     def destruction_lists(self) -> list[ListState]:
