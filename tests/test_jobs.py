@@ -293,3 +293,22 @@ def test_fixity_reindex_destruction_and_a_dip_are_queued_and_done_by_a_worker(tm
     assert b"schetsontwerp" in delivered and b"Petra de Vries" not in delivered  # made with the names redacted
     events = depot.ok("R. Beheer", "aip", "show", aip)["events"]
     assert [e["agents"] for e in events if e["type"] == "fixity check"][-1].count("person:A. Rchivaris") == 1
+
+
+def test_doctor_clears_the_intake_of_jobs_done_and_of_no_job_and_keeps_what_a_retry_needs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "edepot.toml").write_text("[scan]\nrequired = false\n", encoding="utf-8")
+    depot = Depot(data)
+    (sip,) = sips(tmp_path, "1-jansen-de-vries")
+    cancelled = depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"]
+    depot.ok("R. Beheer", "jobs", "cancel", cancelled)
+    orphan = data / "intake" / "0f0f0f0f-queueing-was-killed"
+    orphan.mkdir()
+    (orphan / "sip.zip").write_bytes(b"PK")
+    listed = {f["subject"]: f for f in depot.ok("A. Rchivaris", "doctor", "--dry-run")["findings"]
+              if f["check"] == "intake"}
+    assert listed[str(orphan)]["status"] == "found" and orphan.is_dir()  # only listed on a dry run
+    assert "kept for a retry" in listed[str(data / "intake" / cancelled)]["detail"]
+    depot.ok("A. Rchivaris", "doctor")
+    assert not orphan.exists() and (data / "intake" / cancelled).is_dir()

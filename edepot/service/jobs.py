@@ -14,7 +14,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from edepot.service.base import DepotBase, audited
 from edepot.service.job_kinds import INGEST, KINDS
@@ -22,8 +22,11 @@ from edepot.service.person import Person
 from kernel.config import Config
 from kernel.errors import EdepotError, InputError, NotFound
 from preservation.directory import ADMINISTRATOR, ARCHIVIST
-from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, Fencing, JobRecord
+from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, RUNNING, Fencing, JobRecord
 from preservation.work_locks import end_holders, holder_name, open_work_locks, worker_holder
+
+if TYPE_CHECKING:
+    from preservation.doctor import Finding
 
 
 class JobsService(DepotBase):
@@ -146,6 +149,37 @@ class JobsService(DepotBase):
                     _enqueue(self, job.job_id)
                     requeued.append(job.job_id)
         return requeued
+
+
+def intake_findings(depot: DepotBase, *, dry_run: bool = False) -> list[Finding]:
+    """What lies in the intake folder (`edepot doctor`): the copy of a job done, or of no job at all (its
+    queueing was interrupted), is removed (listed with `dry_run`); a failed, erred or cancelled job's is
+    kept for a retry; a copy still being made is left alone."""
+    from preservation.doctor import Finding, Status
+
+    root = depot.config.data_dir / "intake"
+    folders = sorted(root.iterdir()) if root.is_dir() else []
+    try:
+        jobs = {j.job_id: j for j in depot.store.jobs.jobs()} if folders else {}
+    except Exception as error:  # a catalogue the other checks report on: say so here and change nothing
+        return [Finding("intake", Status.PROBLEM, str(root), f"the jobs cannot be read: {error}")]
+    findings = []
+    for folder in folders:
+        if folder.name.startswith("."):  # `queue_ingest` copying now, or killed while it did
+            findings.append(Finding("intake", Status.IN_USE, str(folder), "a SIP being copied in for a job, "
+                                    "or left by one killed while it did: remove it once no queueing runs"))
+            continue
+        job = jobs.get(folder.name)
+        if job is not None and job.state != DONE:
+            findings.append(Finding("intake", Status.OK, str(folder), f"input of job {job.job_id} ({job.state})"
+                                    + ("" if job.state in (QUEUED, RUNNING) else "; kept for a retry")))
+            continue
+        if not dry_run:
+            shutil.rmtree(folder)
+        findings.append(Finding("intake", Status.FOUND if dry_run else Status.REMOVED, str(folder),
+                                f"input of job {folder.name}, which is done" if job else
+                                "input of no job (its queueing was interrupted)"))
+    return findings or [Finding("intake", Status.OK, str(root), "no input of jobs waiting")]
 
 
 def enqueue_job(depot: DepotBase, kind: str, arguments: dict[str, Any], *, by: Person,
