@@ -54,7 +54,9 @@ def tables(config: Config) -> dict[str, list[str]]:
 def lose_catalogue(config: Config, request: pytest.FixtureRequest) -> Config:
     """The catalogue's database gone: the SQLite file deleted, or (PostgreSQL) an empty database in its place."""
     if not config.catalogue_url.startswith("postgresql:"):
-        sqlite_path(config.catalogue_url).unlink()
+        lost = sqlite_path(config.catalogue_url)
+        for path in (lost, lost.with_name(lost.name + "-wal"), lost.with_name(lost.name + "-shm")):
+            path.unlink(missing_ok=True)  # its write-ahead log too, which a connection still open keeps
         return config
     return on_catalogue(config, request.getfixturevalue("postgres").empty_database())
 
