@@ -9,7 +9,8 @@ and `aip_ids` do not see it (an interrupted upload, or a bag being destroyed), a
 AIP replaces it. Removing an AIP writes a tombstone `<prefix>/.edepot/destroying/<AIP id>` first, then removes the
 completion marker and every object, then the tombstone: a re-run finishes what a crash left.
 
-`put` computes the digests while it streams and deletes what it wrote when they differ from those it was given;
+`put` verifies the digests it is given before it sends a small blob, and computes them while it streams a large
+one, deleting what it wrote when they differ;
 journal segments are written only when no object has their name (a conditional write).
 
 Credentials are never in the catalogue or a job: boto3 takes them from the AWS environment variables (or its own
@@ -46,6 +47,7 @@ DESTROYING = ".edepot/destroying/"  # <AIP id>: the bag is being removed
 MARKER = ".edepot-location.json"
 JOURNAL = "journal/"
 UPLOAD_THREADS = 8  # uploads wait on the network: more than the cores
+SMALL = 8 << 20  # a blob smaller than this is put in one request; a larger one is streamed in parts
 
 
 class ObjectStoreError(OSError):
@@ -142,8 +144,14 @@ class ObjectStoreLocation:
     def put(self, key: str, stream: BinaryIO, *, digests: Mapping[str, str]) -> BlobInfo:
         """Upload `stream` under `key`, computing its digests on the way; when they differ from `digests`, the
         object is deleted again and DigestMismatch raised."""
-        hashing = _Hashing(stream, digests)
         target = self._object_key(key)
+        head = _read_up_to(stream, SMALL)
+        if len(head) < SMALL:  # the whole blob in hand: verified before it is sent, in one request
+            if any(hashlib.new(name, head).hexdigest() != want.lower() for name, want in digests.items()):
+                raise DigestMismatch(f"{key}: the bytes do not have the digests they must have")
+            self._put_object(target, head)
+            return BlobInfo(key, len(head))
+        hashing = _Hashing(stream, digests, head)
         self._call("put", key, lambda: self.client.upload_fileobj(
             cast(BinaryIO, io.BufferedReader(hashing, 1 << 20)), self.setting.bucket, target))
         found = {name: h.hexdigest() for name, h in hashing.hashers.items()}
@@ -410,6 +418,15 @@ def _make_client(setting: ObjectStoreSetting) -> Any:
                           request_checksum_calculation="when_required", response_checksum_validation="when_required"))
 
 
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """`size` bytes of `stream`, fewer only at its end (a raw stream may give less at a time)."""
+    chunks, left = [], size
+    while left and (chunk := stream.read(left)):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def _check_aip_id(aip_id: str) -> None:
     if not aip_id or aip_id.startswith(".") or "/" in aip_id:
         raise ValueError(f"not an AIP identifier: {aip_id!r}")
@@ -426,8 +443,8 @@ class _InvalidRange(Exception):
 class _Hashing(io.RawIOBase):
     """The rest of `stream`, hashed (every algorithm in `digests`) and counted as it is read."""
 
-    def __init__(self, stream: BinaryIO, digests: Mapping[str, str]) -> None:
-        self._stream = stream
+    def __init__(self, stream: BinaryIO, digests: Mapping[str, str], head: bytes = b"") -> None:
+        self._stream, self._head = stream, head  # `head`: what was read of `stream` already
         self.hashers = {name: hashlib.new(name) for name in digests}
         self.size = 0
 
@@ -436,7 +453,10 @@ class _Hashing(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        data = self._stream.read(len(view))
+        if self._head:
+            data, self._head = self._head[:len(view)], self._head[len(view):]
+        else:
+            data = self._stream.read(len(view))
         n = len(data)
         view[:n] = data
         self.size += n
