@@ -196,7 +196,8 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         root / "storage" / "location-2",
     ]
     object_stores = _object_stores(entries, config_file)
-    locations = _location_settings([e for e in entries if not (isinstance(e, dict) and "kind" in e)], config_file)
+    locations = _location_settings([e for e in entries if not (isinstance(e, dict) and e.get("kind", "folder") != "folder")],
+                                   config_file)
     catalogue_url = settings.get("catalogue", {}).get("url") or f"sqlite:///{root / 'catalogue.sqlite'}"
     schema_dir = settings.get("schemas", {}).get("dir")
     scan = settings.get("scan", {})
@@ -251,13 +252,13 @@ def _object_stores(entries: object, config_file: Path) -> tuple[ObjectStoreSetti
     `endpoint_url`, `region` and `secrets` (a file), each text; else InputError."""
     found = []
     for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or "kind" not in entry:
+        if not isinstance(entry, dict) or entry.get("kind", "folder") == "folder":
             continue
         keys = ("id", "bucket", "name", "prefix", "endpoint_url", "region", "secrets")
         if entry["kind"] != "s3" or set(entry) - {"kind", *keys} or not all(
                 isinstance(entry.get(key), (str, type(None))) for key in keys):
-            raise InputError(f"{config_file}: [storage] locations: {entry!r}: the only kind is \"s3\", with "
-                             f"text for {', '.join(keys)}")
+            raise InputError(f"{config_file}: [storage] locations: {entry!r}: the kinds are \"folder\" and \"s3\", "
+                             f"the latter with text for {', '.join(keys)}")
         identity, bucket = (entry.get("id") or "").strip(), (entry.get("bucket") or "").strip()
         if not _LOCATION_ID.fullmatch(identity) or not bucket:
             raise InputError(f"{config_file}: [storage] an s3 location needs a bucket and an id of letters, digits, "

@@ -32,7 +32,7 @@ from preservation.catalogue_db.database import (
 from preservation.event_journal import EventJournal, read_journals, restore_segments
 from preservation.leftovers import IN_USE, REMOVED, WOULD_REMOVE, clear_leftovers
 from preservation.object_storage import ObjectStoreLocation
-from preservation.storage import LocalDirectoryLocation, dropped_locations, open_configured
+from preservation.storage import LocalDirectoryLocation, StorageLocation, dropped_locations, open_configured
 
 
 class Status(str, Enum):
@@ -170,9 +170,9 @@ def check_journal(config: Config, repair: bool) -> list[Finding]:
         catalogue.close()
         return []  # check_locations says why
     try:
-        # a folder not made yet (or not mounted) is not written to: the first ingest makes it
-        return _check_journal([loc for loc in locations if not isinstance(loc, LocalDirectoryLocation)
-                               or loc.root.is_dir()], catalogue, repair)
+        # a folder not made yet (or not mounted) is not written to: the first ingest makes it; a bucket that cannot
+        # be reached is check_locations' finding
+        return _check_journal([loc for loc in locations if _writable(loc)], catalogue, repair)
     finally:
         catalogue.close()
 
@@ -226,6 +226,12 @@ CHECKS: tuple[Check, ...] = (check_data_dir, check_locations, check_catalogue, c
 def run_doctor(config: Config, *, dry_run: bool = False) -> list[Finding]:
     """Every check's findings in CHECKS order; leftovers are only listed with `dry_run`."""
     return [finding for check in CHECKS for finding in check(config, not dry_run)]
+
+
+def _writable(location: StorageLocation) -> bool:
+    if isinstance(location, LocalDirectoryLocation):
+        return location.root.is_dir()
+    return not isinstance(location, ObjectStoreLocation) or location.reachable() is None
 
 
 def _file_system(name: str, path: Path) -> Finding:

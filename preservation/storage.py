@@ -381,7 +381,9 @@ def register_locations(locations: Sequence[StorageLocation], catalogue: Catalogu
             from preservation.catalogue import LocationRecord
 
             catalogue.register_location(LocationRecord(location.id, location.name, location.address, now))
-        if location.read_marker() != {"id": location.id, "name": location.name}:
+        held = location.read_marker()
+        # a bucket holding another identity (not checked on opening, which asks nothing of it) is never relabelled
+        if held != {"id": location.id, "name": location.name} and (held is None or held["id"] == location.id):
             try:
                 location.write_marker({"id": location.id, "name": location.name})
             except OSError:

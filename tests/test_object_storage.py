@@ -18,6 +18,7 @@ import pytest
 
 from access.dip import create_dip
 from edepot.cli import main
+from ingest.pipeline import ingest
 from kernel.config import Config, ObjectStoreSetting, load_config
 from preservation.blobstore import BlobNotFound, DigestMismatch
 from preservation.catalogue import open_catalogue
@@ -159,46 +160,48 @@ def test_a_catalogue_is_rebuilt_from_an_archive_in_buckets_alone(config: Config,
     assert tables(config) == before
 
 
-def test_an_interrupted_upload_is_not_there_until_a_rerun_finishes_it(tmp_path: Path, s3: ObjectStoreServer,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    bucket = s3.bucket()
-    location = ObjectStoreLocation(ObjectStoreSetting("bak", bucket, prefix="archief", endpoint_url=s3.endpoint_url,
-                                                      region=REGION, secrets=secrets_file(tmp_path)),
-                                   scratch=tmp_path / "staging")
-    aip_id = "f0e1d2c3-0000-4000-8000-000000000001"
-    incoming = location.open_incoming(aip_id)
-    (incoming / "data").mkdir()
-    (incoming / "bagit.txt").write_bytes(b"BagIt-Version: 1.0\n")
-    (incoming / "data" / "stray.txt").write_bytes(b"only in the interrupted run")
+def test_an_interrupted_upload_is_not_there_until_a_rerun_finishes_it(config: Config, tmp_path: Path,
+                                                                      s3: ObjectStoreServer,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    bucket, folder = s3.bucket(), tmp_path / "kelder"
+    config = on_storage(config, folder_toml("kelder", folder) + s3.location_toml("bak", bucket,
+                                                                                  secrets=secrets_file(tmp_path)))
     real_put = ObjectStoreLocation._put_object
 
     def killed_before_the_marker(self: ObjectStoreLocation, key: str, data: bytes) -> None:
         if COMPLETE in key:
-            raise KeyboardInterrupt  # the process dies after the last blob, before its completion marker
+            raise KeyboardInterrupt  # the process dies after the bag's last object, before its completion marker
         real_put(self, key, data)
 
     monkeypatch.setattr(ObjectStoreLocation, "_put_object", killed_before_the_marker)
     with pytest.raises(KeyboardInterrupt):
-        location.publish_bag(incoming, aip_id)
+        ingest_record(config, tmp_path, refresh=False)
     monkeypatch.setattr(ObjectStoreLocation, "_put_object", real_put)
-    assert s3.keys(bucket, bag_prefix(aip_id)) == [bag_prefix(aip_id) + "bagit.txt",
-                                                   bag_prefix(aip_id) + "data/stray.txt"]
-    location = ObjectStoreLocation(location.setting, scratch=tmp_path / "staging")  # a new process
-    assert list(location.aip_ids()) == [] and list(location.list("")) == [] and list(location.list(f"{aip_id}/")) == []
-    assert location.stat(f"{aip_id}/bagit.txt") is None
-    with pytest.raises(BlobNotFound):
-        location.digest(f"{aip_id}/bagit.txt", ("sha256",))
+    [uploaded] = {key.split("/")[2] for key in s3.keys(bucket, "archief/") if key.count("/") > 2
+                  and not key.startswith(("archief/journal/", "archief/.edepot/"))}
+    stray = bag_prefix(uploaded) + "data/only-in-the-interrupted-run.txt"
+    s3.client.put_object(Bucket=bucket, Key=stray, Body=b"half")
+    assert s3.keys(bucket, f"archief/{COMPLETE}") == [] and not (folder / uploaded[:2] / uploaded).exists()
 
-    rerun = location.open_incoming(aip_id)
-    assert not incoming.exists()  # the interrupted run's local folder is cleared
-    (rerun / "data").mkdir()
-    (rerun / "bagit.txt").write_bytes(b"BagIt-Version: 1.0\n")
-    (rerun / "data" / "record.txt").write_bytes(b"the record")
-    assert location.publish_bag(rerun, aip_id) == f"s3://{bucket}/{bag_prefix(aip_id)}"
-    assert list(location.aip_ids()) == [aip_id]
-    assert sorted(location.list(f"{aip_id}/")) == [f"{aip_id}/bagit.txt", f"{aip_id}/data/record.txt"]
-    with location.get(f"{aip_id}/data/record.txt", start=4, end=7) as stream:
-        assert stream.read() == b"rec"
+    # Not there for any reader: no AIP, no key, no bytes; fixity finds no bag it does not know.
+    [location] = [loc for loc in store_of(config).storage if loc.id == "bak"]
+    assert list(location.aip_ids()) == [] and list(location.list("")) == [] and location.stat(
+        f"{uploaded}/bagit.txt") is None
+    with pytest.raises(BlobNotFound):
+        location.digest(f"{uploaded}/bagit.txt", ("sha256",))
+    code, report = cli(config, capsys, "fixity", "run", "--all")
+    assert code == 0 and report["findings"] == [], report
+
+    # The ingest run again finishes it: the whole bag, its marker, nothing of the interrupted run left over.
+    result = ingest(next(tmp_path.glob("sip-*")), config)
+    assert result.aip_id == uploaded
+    with catalogue_of(config) as catalogue:
+        files = [f.path for f in catalogue.files(uploaded)]
+    assert s3.keys(bucket, bag_prefix(uploaded)) == sorted(bag_prefix(uploaded) + p for p in files)
+    assert s3.keys(bucket, f"archief/{COMPLETE}") == [f"archief/{COMPLETE}{uploaded}"]
+    with location.get(f"{uploaded}/bagit.txt", start=0, end=7) as stream:
+        assert stream.read() == b"BagIt-V"
 
 
 def test_a_put_keeps_only_bytes_with_their_digests_and_segments_are_never_changed(
