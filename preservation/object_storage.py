@@ -64,8 +64,6 @@ class ObjectStoreLocation:
         self.name = name or setting.name or setting.id
         self.scratch = scratch
         self._prefix = f"{setting.prefix.strip('/')}/" if setting.prefix.strip("/") else ""
-        self._client: Any = None
-        self._lock = threading.Lock()
         self._complete: set[str] = set()  # AIPs whose completion marker was seen (or written) by this object
 
     @property
@@ -294,12 +292,14 @@ class ObjectStoreLocation:
 
     @property
     def client(self) -> Any:
-        """The S3 client (made on first use; boto3's clients may be shared between threads)."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = _make_client(self.setting)
-        return self._client
+        """The S3 client of this location's settings, made once a process (making one takes a good part of a
+        second; boto3's clients may be shared between threads)."""
+        key = (self.setting.endpoint_url, self.setting.region, self.setting.secrets)
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = _make_client(self.setting)
+        return client
 
     def _object_key(self, key: str) -> str:
         aip_id, _, relative = key.partition("/")
@@ -396,6 +396,10 @@ def object_store_at(address: str, *, identity: str, name: str, scratch: Path | N
 def is_object_address(address: str) -> bool:
     """Whether a registered location (or replica) address is in object storage."""
     return address.startswith(SCHEME)
+
+
+_clients: dict[tuple[str | None, str | None, Path | None], Any] = {}  # by endpoint, region and secrets
+_clients_lock = threading.Lock()
 
 
 def _make_client(setting: ObjectStoreSetting) -> Any:
