@@ -365,6 +365,7 @@ class ObjectStoreLocation:
     def _call(self, action: str, key: str, request: Callable[[], Any]) -> Any:
         """Run one request; a missing object is BlobNotFound, a refused write of a conditional put
         _PreconditionFailed, any other failure an ObjectStoreError naming the location."""
+        from boto3.exceptions import Boto3Error  # a failed upload_fileobj: S3UploadFailedError
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -379,7 +380,7 @@ class ObjectStoreLocation:
             if code == "InvalidRange" or status == 416:
                 raise _InvalidRange(key) from None
             raise ObjectStoreError(errno.EIO, f"{action} {key}: {code or status}: {error}", self.address) from None
-        except BotoCoreError as error:
+        except (BotoCoreError, Boto3Error) as error:
             raise ObjectStoreError(errno.EIO, f"{action} {key}: {error}", self.address) from None
 
 
