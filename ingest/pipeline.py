@@ -35,7 +35,7 @@ class IngestResult:
     aip_id: str
     record_id: str
     title: str
-    locations: tuple[Path, ...]
+    locations: tuple[Path | str, ...]  # each bag: a folder, or an object store address
     files: int
     bytes: int
     events: int

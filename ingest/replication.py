@@ -20,7 +20,7 @@ from kernel.atomic import COPY_THREADS, copy_file_durably
 from kernel.errors import InvalidPackage
 from kernel.hashing import digest_file
 from preservation.aip import AipBuilder, SealedFile
-from preservation.storage import LocalDirectoryLocation
+from preservation.storage import StorageLocation
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ T = TypeVar("T")
 class Replication:
     """The copies of one AIP on its way to every storage location."""
 
-    def __init__(self, aip: AipBuilder, locations: Sequence[LocalDirectoryLocation], aip_id: str,
+    def __init__(self, aip: AipBuilder, locations: Sequence[StorageLocation], aip_id: str,
                  announce: Callable[[Path], None] = lambda _path: None) -> None:
         """`announce` is told each incoming folder's path before it is made (to claim it, kernel/locks.py)."""
         self.aip = aip
@@ -47,7 +47,7 @@ class Replication:
                     target = self.incoming[location.id] / relative
                     self._copies[(location.id, relative)] = self._pool.submit(_copy, self.aip.path(relative), target)
 
-    def finish(self, sealed: Sequence[SealedFile]) -> list[Path]:
+    def finish(self, sealed: Sequence[SealedFile]) -> list[Path | str]:
         """Send what is left of the sealed bag, verify every copy against its sha256 and publish each bag;
         returns the bags in location order. Raises InvalidPackage, publishing nothing, when a copy is bad."""
         self.send(f.path for f in sealed)
@@ -60,13 +60,16 @@ class Replication:
                 if name == location.id and relative not in wanted:  # sent early, not part of the bag after all
                     (self.incoming[name] / relative).unlink(missing_ok=True)
         self._pool.shutdown()
-        bags: list[Path] = []
+        bags: list[Path | str] = []
         try:
             for location in self.locations:
-                bags.append(_named(location.root, location.publish_bag, self.incoming[location.id], self.aip_id))
+                bags.append(_named(location.address, location.publish_bag, self.incoming[location.id], self.aip_id))
         except BaseException:  # all or none: a bag in some locations only is not kept either
-            for bag in bags:
-                shutil.rmtree(bag, ignore_errors=True)
+            for location, bag in zip(self.locations, bags):
+                if isinstance(bag, Path):
+                    shutil.rmtree(bag, ignore_errors=True)
+                else:
+                    location.delete_aip(self.aip_id)
             raise
         self._published = True
         return bags
@@ -78,7 +81,7 @@ class Replication:
             for folder in self.incoming.values():
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def _verified(self, location: LocalDirectoryLocation, sealed: SealedFile) -> bool:
+    def _verified(self, location: StorageLocation, sealed: SealedFile) -> bool:
         if self._copies[(location.id, sealed.path)].result() == sealed.sha256:
             return True
         # copied before its last change (or damaged on the way): copy it once more from the sealed staging file
@@ -92,7 +95,7 @@ def _copy(source: Path, target: Path) -> str:
     return digest_file(target, ("sha256",))[0]["sha256"]
 
 
-def _named(place: Path, step: Callable[..., T], *args: Any) -> T:
+def _named(place: Path | str, step: Callable[..., T], *args: Any) -> T:
     """Run `step`; an OS error that names no file (a failed write or fsync) is given `place`, so that a storage
     failure can say which location it was."""
     try:

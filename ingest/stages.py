@@ -77,7 +77,7 @@ from preservation.pdfa_check import check_pdfa
 from preservation.retention import schedule_retention_from_aip
 from preservation.scan import Infection, ScanResult, scan_files
 from preservation.search_index import index_aip
-from preservation.storage import LocalDirectoryLocation, register_locations
+from preservation.storage import StorageLocation, register_locations
 from preservation.unit_of_work import UnitOfWork
 from preservation.work_locks import aip_lock, record_lock
 from preservation.xsd import SchemaName, validate_xml
@@ -722,7 +722,7 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
 
 
 @contextmanager
-def start_replication(aip: AipBuilder, locations: list[LocalDirectoryLocation], job: IngestJob) -> Iterator[Replication]:
+def start_replication(aip: AipBuilder, locations: list[StorageLocation], job: IngestJob) -> Iterator[Replication]:
     """Begin copying the AIP's files that are final already (originals, SIP metadata, unpacked members) to every
     storage location in the background (ingest/replication.py); nothing is visible there until `replicate`.
     Leaving the block without `replicate` having finished removes what was copied."""
@@ -734,7 +734,7 @@ def start_replication(aip: AipBuilder, locations: list[LocalDirectoryLocation], 
         replication.abandon()
 
 
-def replicate(sealed: list[SealedFile], replication: Replication, job: IngestJob) -> list[Path]:
+def replicate(sealed: list[SealedFile], replication: Replication, job: IngestJob) -> list[Path | str]:
     """Finish the copies of the sealed AIP on every storage location, verify each copy against its digests,
     and make each bag visible; returns each location's bag, in configuration order."""
     job.begin(f"store in {len(replication.locations)} location{'s' if len(replication.locations) != 1 else ''}")
@@ -745,7 +745,7 @@ def replicate(sealed: list[SealedFile], replication: Replication, job: IngestJob
 
 
 def record(catalogue: Catalogue, record: RecordSummary, sealed: list[SealedFile],
-           locations: list[LocalDirectoryLocation], stored: list[Path], job: IngestJob) -> None:
+           locations: list[StorageLocation], stored: list[Path | str], job: IngestJob) -> None:
     """Commit the AIP to the catalogue: the last step, after every replica is in place."""
     job.begin("record in catalogue")
     now = job.config.clock()

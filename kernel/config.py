@@ -12,6 +12,10 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
     locations = ["/srv/edepot/a", "/mnt/replica/b"]   # default: <data-dir>/storage/location-1 and -2
     # or with a stable identity and a name each (a folder alone gets its identity once, kept in the location):
     # locations = [{root = "/srv/edepot/a", id = "kelder", name = "Kelder stadhuis"}, "/mnt/replica/b"]
+    # an S3 bucket (credentials from the AWS environment variables, else from the `secrets` file):
+    # [[storage.locations]]
+    # kind = "s3"; id = "bak"; name = "Objectopslag"; bucket = "edepot"; prefix = "archief"
+    # endpoint_url = "https://s3.example.nl"; region = "eu-west-1"; secrets = "/etc/edepot/s3.toml"
 
     [catalogue]
     url = "sqlite:///srv/edepot/catalogue.sqlite"      # default: <data-dir>/catalogue.sqlite
@@ -98,6 +102,21 @@ class LocationSetting:
 
 
 @dataclass(frozen=True)
+class ObjectStoreSetting:
+    """An S3 bucket (or a prefix in one) that keeps AIPs ([storage] locations with kind = "s3"). Its credentials
+    are in neither: they come from the AWS environment variables, else from the `secrets` file (TOML with
+    `access_key_id` and `secret_access_key`)."""
+
+    id: str
+    bucket: str
+    name: str | None = None
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    secrets: Path | None = None
+
+
+@dataclass(frozen=True)
 class WebSettings:
     """What the web application may show and to whom it answers ([web] in edepot.toml)."""
 
@@ -111,7 +130,7 @@ class Config:
     """Everything a command needs to know about its installation."""
 
     data_dir: Path
-    storage_locations: tuple[Path, ...]
+    storage_locations: tuple[Path, ...]  # the folders; the buckets are in `object_stores`
     catalogue_url: str
     schema_dir: Path | None
     organisation: Organisation = field(default_factory=Organisation)
@@ -122,6 +141,7 @@ class Config:
     tag_file_limits: TagFileLimits = field(default_factory=TagFileLimits)  # [sip]
     operator: str | None = None  # [operator] name: who acts when a command names nobody (a scheduler's account)
     location_settings: tuple[LocationSetting, ...] = ()  # the locations configured with an id or a name
+    object_stores: tuple[ObjectStoreSetting, ...] = ()  # [storage] locations of kind "s3"
 
     def location_setting(self, root: Path) -> LocationSetting:
         """What the configuration says of the location at `root` (nothing but its root when it gives no id)."""
@@ -171,10 +191,13 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{config_file}: not valid TOML: {exc}") from None
     org = settings.get("organisation", {})
-    locations = _location_settings(settings.get("storage", {}).get("locations") or [
+    entries = settings.get("storage", {}).get("locations") or [
         root / "storage" / "location-1",
         root / "storage" / "location-2",
-    ], config_file)
+    ]
+    object_stores = _object_stores(entries, config_file)
+    locations = _location_settings([e for e in entries if not (isinstance(e, dict) and e.get("kind", "folder") != "folder")],
+                                   config_file)
     catalogue_url = settings.get("catalogue", {}).get("url") or f"sqlite:///{root / 'catalogue.sqlite'}"
     schema_dir = settings.get("schemas", {}).get("dir")
     scan = settings.get("scan", {})
@@ -196,6 +219,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         tag_file_limits=_tag_file_limits(settings.get("sip", {}), config_file),
         operator=settings.get("operator", {}).get("name") or None,
         location_settings=tuple(location for location in locations if location.id or location.name),
+        object_stores=object_stores,
         web=_web_settings(settings.get("web", {}), config_file),
         audit_address_days=_positive(settings.get("audit", {}), "keep_addresses_days", 365, config_file),
         job_lease_seconds=_positive(settings.get("jobs", {}), "lease_seconds", 300, config_file),
@@ -221,6 +245,30 @@ def _location_settings(entries: object, config_file: Path) -> list[LocationSetti
         settings.append(LocationSetting(Path(entry["root"]).expanduser().resolve(), identity,
                                         (entry.get("name") or "").strip() or None))
     return settings
+
+
+def _object_stores(entries: object, config_file: Path) -> tuple[ObjectStoreSetting, ...]:
+    """[storage] locations of kind "s3": a table with an `id` and a `bucket`, and optionally a `name`, `prefix`,
+    `endpoint_url`, `region` and `secrets` (a file), each text; else InputError."""
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("kind", "folder") == "folder":
+            continue
+        keys = ("id", "bucket", "name", "prefix", "endpoint_url", "region", "secrets")
+        if entry["kind"] != "s3" or set(entry) - {"kind", *keys} or not all(
+                isinstance(entry.get(key), (str, type(None))) for key in keys):
+            raise InputError(f"{config_file}: [storage] locations: {entry!r}: the kinds are \"folder\" and \"s3\", "
+                             f"the latter with text for {', '.join(keys)}")
+        identity, bucket = (entry.get("id") or "").strip(), (entry.get("bucket") or "").strip()
+        if not _LOCATION_ID.fullmatch(identity) or not bucket:
+            raise InputError(f"{config_file}: [storage] an s3 location needs a bucket and an id of letters, digits, "
+                             f"'.', '_' and '-' (at most 64): {entry!r}")
+        secrets = entry.get("secrets")
+        found.append(ObjectStoreSetting(identity, bucket, (entry.get("name") or "").strip() or None,
+                                        (entry.get("prefix") or "").strip("/"), entry.get("endpoint_url") or None,
+                                        entry.get("region") or None,
+                                        Path(secrets).expanduser().resolve() if secrets else None))
+    return tuple(found)
 
 
 def _web_settings(web: dict[str, object], config_file: Path) -> WebSettings:

@@ -3,8 +3,8 @@
 A key is `<AIP id>/<path in the bag>` (`aip_key`). `put` takes a stream with the digests its bytes must have and
 makes it appear whole or not at all; `get` gives a stream (of a byte range, if asked); `stat`, `list` and
 `delete` do what they say. Readers (DIPs, the search index, retention, fixity) go through it, so a second
-implementation (object storage) serves them unchanged. The local-folder implementation is
-`preservation.storage.LocalDirectoryLocation`.
+implementation serves them unchanged: the local-folder one is `preservation.storage.LocalDirectoryLocation`, the
+object-storage one (S3) `preservation.object_storage.ObjectStoreLocation`.
 """
 from __future__ import annotations
 
@@ -60,6 +60,10 @@ class BlobStore(Protocol):
     def delete_aip(self, aip_id: str) -> bool:
         """Remove every blob of the AIP as one step a crash cannot leave half done (a re-run finishes it);
         whether anything of it was there."""
+
+    def complete_aip(self, aip_id: str) -> None:
+        """Mark the AIP's bag, every blob of it put anew (a replica rebuilt from other copies), as whole again
+        (object storage: its completion marker; a folder's bag needs nothing)."""
 
     def aip_ids(self) -> Iterator[str]:
         """Every AIP identifier with a bag here (the first part of keys, listed without listing every blob)."""

@@ -344,7 +344,8 @@ def _destroy_record(config: Config, store: UnitOfWork, stored: StoredList, item:
         stores: dict[str, BlobStore] = {loc.id: loc for loc in store.storage}
         for replica in replicas:  # a location no longer configured still gives up its replica
             if replica["location"] not in stores:
-                stores[replica["location"]] = location_of_bag(Path(replica["path"]), aip_id, replica["location"])
+                stores[replica["location"]] = location_of_bag(replica["path"], aip_id, replica["location"],
+                                                              catalogue.locations())
         for name, blobs in sorted(stores.items()):
             step("replica", f"{aip_id}@{name}", partial(_remove_bag, blobs, aip_id), aip_id)
         for folder in sorted(config.quarantine_dir.glob(f"*/{aip_id}")):

@@ -19,10 +19,20 @@ from kernel.config import Config
 from kernel.errors import EdepotError, InputError
 from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue, open_catalogue
-from preservation.catalogue_db.database import applied_migrations, migration_names, sqlite_path
+from preservation.catalogue_db.database import (
+    applied_migrations,
+    applied_migrations_at,
+    ensure_django,
+    is_postgres,
+    migration_names,
+    register_postgres,
+    shown_url,
+    sqlite_path,
+)
 from preservation.event_journal import EventJournal, read_journals, restore_segments
 from preservation.leftovers import IN_USE, REMOVED, WOULD_REMOVE, clear_leftovers
-from preservation.storage import dropped_locations, open_locations
+from preservation.object_storage import ObjectStoreLocation
+from preservation.storage import LocalDirectoryLocation, StorageLocation, dropped_locations, open_configured
 
 
 class Status(str, Enum):
@@ -69,7 +79,7 @@ def check_locations(config: Config, repair: bool) -> list[Finding]:
 def _check_locations(config: Config, catalogue: Catalogue | None) -> list[Finding]:
     held = {aip.aip_id for aip in catalogue.aips()} if catalogue else set()
     try:
-        locations = open_locations(config.storage_locations, config, catalogue.locations() if catalogue else ())
+        locations = open_configured(config, catalogue.locations() if catalogue else ())
     except InputError as error:
         return [Finding("storage locations", Status.PROBLEM, str(config.data_dir), error.message)]
     findings = [Finding(f"storage location {record.name}", Status.PROBLEM if count else Status.OK,
@@ -80,21 +90,31 @@ def _check_locations(config: Config, catalogue: Catalogue | None) -> list[Findin
                             "and it holds no replica the catalogue knows"))
                 for record, count in (dropped_locations(locations, catalogue) if catalogue else [])]
     for location in locations:
-        name = f"storage location {location.name}"
-        if not location.root.is_dir() and not held:
-            findings.append(Finding(name, Status.OK, str(location.root), "not made yet (the first ingest makes it)"))
-            continue
-        findings.append(_file_system(name, location.root))
+        name, where = f"storage location {location.name}", location.address.split("?")[0]
+        if isinstance(location, LocalDirectoryLocation):
+            if not location.root.is_dir() and not held:
+                findings.append(Finding(name, Status.OK, where, "not made yet (the first ingest makes it)"))
+                continue
+            findings.append(_file_system(name, location.root))
+        else:
+            refused = location.reachable() if isinstance(location, ObjectStoreLocation) else None
+            findings.append(Finding(name, Status.PROBLEM if refused else Status.OK, where,
+                                    f"cannot be written: {refused}" if refused else "object store, writable"))
+            if refused:
+                continue
         missing = held - set(location.aip_ids())
         if missing:
-            findings.append(Finding(name, Status.PROBLEM, str(location.root),
+            findings.append(Finding(name, Status.PROBLEM, where,
                                     f"{len(missing)} AIP(s) of the catalogue have no bag here, e.g. {min(missing)}; "
                                     "a fixity run over every AIP rebuilds them from the other locations"))
     return findings
 
 
 def check_catalogue(config: Config, repair: bool) -> list[Finding]:
-    """The catalogue's SQLite file passes SQLite's own consistency check."""
+    """The catalogue's SQLite file passes SQLite's own consistency check; a PostgreSQL catalogue answers. Either is
+    at this edepot's migration."""
+    if is_postgres(config.catalogue_url):
+        return [_check_postgres(config)]
     path = _catalogue_path(config)
     if path is None:
         return [Finding("catalogue", Status.OK, config.catalogue_url, "not a local SQLite file: not checked here")]
@@ -110,13 +130,31 @@ def check_catalogue(config: Config, repair: bool) -> list[Finding]:
         return [Finding("catalogue", Status.PROBLEM, str(path), f"cannot be read: {error}")]
     if verdict != ["ok"]:
         return [Finding("catalogue", Status.PROBLEM, str(path), "; ".join(verdict[:5]))]
-    has_tables, applied = applied_migrations(path)
+    return [_check_migrations(str(path), *applied_migrations(path), config, verdict="consistent")]
+
+
+def _check_postgres(config: Config) -> Finding:
+    """A PostgreSQL catalogue: whether it answers, and at which migration (read without migrating it)."""
+    from django.db import Error as DatabaseError
+
+    url = config.catalogue_url
+    ensure_django()
+    try:
+        has_tables, applied = applied_migrations_at(register_postgres(url))
+    except DatabaseError as error:
+        return Finding("catalogue", Status.PROBLEM, shown_url(url), f"cannot be read: {str(error).strip()}")
+    if not has_tables and not applied:
+        return Finding("catalogue", Status.OK, shown_url(url), "no catalogue yet (the first ingest makes it)")
+    return _check_migrations(shown_url(url), has_tables, applied, config, verdict="answers")
+
+
+def _check_migrations(where: str, has_tables: bool, applied: list[str], config: Config, *, verdict: str) -> Finding:
     if applied != migration_names():
         written_by = "edepot 0.2.0" if has_tables and not applied else f"migration {applied[-1] if applied else '-'}"
-        return [Finding("catalogue", Status.PROBLEM, str(path),
-                        f"written by {written_by}, not at this edepot's {migration_names()[-1]}: upgrade it in place "
-                        "before use")]
-    return [Finding("catalogue", Status.OK, str(path), f"consistent; {len(_catalogued_aips(config))} AIP(s)")]
+        return Finding("catalogue", Status.PROBLEM, where,
+                       f"written by {written_by}, not at this edepot's {migration_names()[-1]}: upgrade it in place "
+                       "before use")
+    return Finding("catalogue", Status.OK, where, f"{verdict}; {len(_catalogued_aips(config))} AIP(s)")
 
 
 def check_journal(config: Config, repair: bool) -> list[Finding]:
@@ -127,13 +165,14 @@ def check_journal(config: Config, repair: bool) -> list[Finding]:
     if catalogue is None:
         return []
     try:
-        locations = open_locations(config.storage_locations, config, catalogue.locations())
+        locations = open_configured(config, catalogue.locations())
     except InputError:
         catalogue.close()
         return []  # check_locations says why
     try:
-        # a location not made yet (or not mounted) is not written to: the first ingest makes it
-        return _check_journal([loc for loc in locations if loc.root.is_dir()], catalogue, repair)
+        # a folder not made yet (or not mounted) is not written to: the first ingest makes it; a bucket that cannot
+        # be reached is check_locations' finding
+        return _check_journal([loc for loc in locations if _writable(loc)], catalogue, repair)
     finally:
         catalogue.close()
 
@@ -189,6 +228,12 @@ def run_doctor(config: Config, *, dry_run: bool = False) -> list[Finding]:
     return [finding for check in CHECKS for finding in check(config, not dry_run)]
 
 
+def _writable(location: StorageLocation) -> bool:
+    if isinstance(location, LocalDirectoryLocation):
+        return location.root.is_dir()
+    return not isinstance(location, ObjectStoreLocation) or location.reachable() is None
+
+
 def _file_system(name: str, path: Path) -> Finding:
     if not path.is_dir():
         return Finding(name, Status.PROBLEM, str(path), "does not exist")
@@ -217,13 +262,25 @@ def _catalogued_aips(config: Config) -> set[str]:
 
 
 def _open_catalogue(config: Config) -> Catalogue | None:
-    """The catalogue when it is a local file this edepot can read, else None (`check_catalogue` says why)."""
-    path = _catalogue_path(config)
-    if path is None or not path.is_file():
-        return None
+    """The catalogue when this edepot can read it (a local SQLite file, or a PostgreSQL database at its
+    migration), else None (`check_catalogue` says why)."""
+    from django.db import Error as DatabaseError
+
+    if is_postgres(config.catalogue_url):
+        ensure_django()
+        try:
+            has_tables, applied = applied_migrations_at(register_postgres(config.catalogue_url))
+        except DatabaseError:
+            return None
+        if not has_tables or applied != migration_names():
+            return None  # never made here: doctor looks, it does not create or migrate
+    else:
+        path = _catalogue_path(config)
+        if path is None or not path.is_file():
+            return None
     try:
         catalogue = open_catalogue(config.catalogue_url)
         catalogue.aips()
-    except (EdepotError, sqlite3.Error):
+    except (EdepotError, sqlite3.Error, DatabaseError):
         return None
     return catalogue

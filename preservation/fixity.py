@@ -385,6 +385,7 @@ def _rebuild_replica(
     try:
         for path, donor in donors.items():
             _copy_between(stores[str(donor)], target, aip_id, expected[path], sha512)
+        target.complete_aip(aip_id)  # object storage: the bag is there again only now
     except (OSError, BlobNotFound, DigestMismatch) as error:
         return Finding(aip_id, location, "", DamageKind.REPLICA_MISSING, error=_error(error))
     ok = all(check_blob(target, aip_id, expected[p], sha512.get(p)).ok for p in donors)

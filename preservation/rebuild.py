@@ -34,7 +34,7 @@ from preservation.catalogue import (
 )
 from preservation.event_journal import read_journals
 from preservation.metadata.premis import PremisEvent, parse_premis_events
-from preservation.storage import LocalDirectoryLocation, open_locations, register_locations
+from preservation.storage import StorageLocation, open_configured, register_locations
 
 
 @dataclass
@@ -57,7 +57,7 @@ class RebuildResult:
 def rebuild_catalogue(config: Config) -> RebuildResult:
     """Rebuild the catalogue at the configuration's URL from the configured storage locations; InputError when that
     catalogue holds AIPs already (it is never merged into: move it aside first)."""
-    locations = open_locations(config.storage_locations, config)
+    locations = open_configured(config)
     catalogue = open_catalogue(config.catalogue_url, afresh=True)  # a lost one may have been open in this process
     try:
         if catalogue.aips():
@@ -112,7 +112,7 @@ def rebuild_catalogue(config: Config) -> RebuildResult:
         catalogue.close()
 
 
-def _own_premis(holders: list[LocalDirectoryLocation], aip_id: str) -> list[PremisEvent]:
+def _own_premis(holders: list[StorageLocation], aip_id: str) -> list[PremisEvent]:
     """The events of the AIP's own PREMIS, from the first location that has it."""
     for location in holders:
         try:
@@ -123,14 +123,14 @@ def _own_premis(holders: list[LocalDirectoryLocation], aip_id: str) -> list[Prem
     return []
 
 
-def _restore(catalogue: Catalogue, row: dict[str, Any], holders: list[LocalDirectoryLocation],
+def _restore(catalogue: Catalogue, row: dict[str, Any], holders: list[StorageLocation],
              events: list[PremisEvent]) -> None:
     """Record one AIP from its journalled rows, with a replica on each location holding its bag."""
     aip_id = row["aip_id"]
     catalogue.restore_aip(
         AipRecord(aip_id, row["sip_digest"], row["record_id"], row["title"], datetime.fromisoformat(row["created"]),
                   AipState.STORED, row["payload_bytes"], row["payload_files"], row["organisation"]),
-        [ReplicaRecord(aip_id, location.id, str(location.bag_path(aip_id)), None, ReplicaStatus.INTACT)
+        [ReplicaRecord(aip_id, location.id, location.bag_address(aip_id), None, ReplicaStatus.INTACT)
          for location in holders],
         [FileRecord(aip_id, *f) for f in row["files"]],
         events,

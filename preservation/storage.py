@@ -1,4 +1,4 @@
-"""Archival Storage: the places AIPs are kept. One small seam: local directories now, object stores later.
+"""Archival Storage: the places AIPs are kept: local directories, and object stores (preservation/object_storage.py).
 
 A location holds each AIP as a BagIt folder at `<root>/<id[0:2]>/<id>/`. Every write goes through a
 staging folder inside the location (same file system), is fsynced, and appears with one rename, so a
@@ -38,6 +38,7 @@ from kernel.config import Config
 from kernel.errors import InputError, StorageFailure
 from kernel.hashing import digest_file
 from preservation.blobstore import BlobInfo, BlobNotFound, BlobStore
+from preservation.object_storage import ObjectStoreLocation, is_object_address, object_store_at
 
 if TYPE_CHECKING:  # the catalogue's types only: importing it costs every command's startup (lxml, PREMIS)
     from preservation.catalogue import Catalogue, LocationRecord
@@ -49,21 +50,31 @@ JOURNAL = "journal"  # the event journal's segments (preservation/event_journal.
 
 class StorageLocation(BlobStore, Protocol):
     """A place that keeps AIPs: read, repaired and removed by key (BlobStore); a whole bag written by ingest
-    appears there with one rename (what ingest needs beyond the port; object storage gets its own way)."""
+    appears there at once (a folder: with one rename; object storage: its completion marker written last)."""
 
-    def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
+    @property
+    def address(self) -> str:
+        """Where the location is, as the catalogue registers it (a folder, or `s3://bucket/prefix?…`)."""
+
+    def bag_address(self, aip_id: str) -> str:
+        """Where the AIP's bag is (whether or not it is there), as its replica records it."""
+
+    def store_bag(self, staged_bag: Path, aip_id: str) -> Path | str:
         """Copy a finished bag in under `aip_id`, atomically; replaces a leftover of an interrupted run."""
 
     def open_incoming(self, aip_id: str, announce: Callable[[Path], None] = lambda _path: None) -> Path:
-        """A new private folder on this location in which a bag of `aip_id` is assembled before `publish_bag`;
-        `announce` is told its path before it is made (to claim it, kernel/locks.py)."""
+        """A new private folder in which a bag of `aip_id` is assembled before `publish_bag`; `announce` is told
+        its path before it is made (to claim it, kernel/locks.py)."""
 
-    def publish_bag(self, incoming: Path, aip_id: str) -> Path:
-        """Make the bag assembled in `incoming` (every file of it fsynced when written) the AIP's bag with one
-        rename; returns where it is."""
+    def publish_bag(self, incoming: Path, aip_id: str) -> Path | str:
+        """Make the bag assembled in `incoming` (every file of it fsynced when written) the AIP's bag, whole or
+        not at all; returns where it is."""
 
-    def bag_path(self, aip_id: str) -> Path:
-        """Where the AIP's bag root is (whether or not it exists)."""
+    def read_marker(self) -> dict[str, str] | None:
+        """The identity and name the location holds, if it holds them."""
+
+    def write_marker(self, identity: dict[str, str]) -> None:
+        """Write the identity and name into the location."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,24 @@ class LocalDirectoryLocation:
     id: str
     name: str
 
+    @property
+    def address(self) -> str:
+        return str(self.root)
+
     def bag_path(self, aip_id: str) -> Path:
         return self.root / aip_id[:2] / aip_id
+
+    def bag_address(self, aip_id: str) -> str:
+        return str(self.bag_path(aip_id))
+
+    def read_marker(self) -> dict[str, str] | None:
+        return _read_marker(self.root)
+
+    def write_marker(self, identity: dict[str, str]) -> None:
+        write_bytes_atomic(self.root / MARKER, json.dumps(identity, ensure_ascii=False).encode("utf-8") + b"\n")
+
+    def complete_aip(self, aip_id: str) -> None:
+        """Nothing to do: a folder's bag is there once its files are."""
 
     def store_bag(self, staged_bag: Path, aip_id: str) -> Path:
         incoming = self.open_incoming(aip_id)
@@ -241,11 +268,19 @@ class LocalDirectoryLocation:
         return f"{self.root}/{aip_id[:2]}/{aip_id}/{relative}"
 
 
-def location_of_bag(bag: Path, aip_id: str, identity: str) -> LocalDirectoryLocation:
-    """The location (`identity`) whose folder holds `bag` as the bag of `aip_id`, for a replica recorded at a path
-    on a location no longer configured; ValueError when `bag` is not where that AIP's bag would be."""
-    location = LocalDirectoryLocation(root=bag.parent.parent, id=identity, name=identity)
-    if location.bag_path(aip_id) != bag:
+def location_of_bag(bag: str, aip_id: str, identity: str, known: Sequence[LocationRecord] = ()) -> StorageLocation:
+    """The location (`identity`) that holds `bag` as the bag of `aip_id`, for a replica recorded there on a location
+    no longer configured (a bucket is reopened at the address the catalogue registered, `known`); ValueError when
+    `bag` is not where that AIP's bag would be."""
+    location: StorageLocation
+    if is_object_address(bag):
+        record = next((k for k in known if k.location_id == identity and is_object_address(k.root)), None)
+        if record is None:
+            raise ValueError(f"refusing to touch {bag}: the catalogue knows no object store {identity}")
+        location = object_store_at(record.root, identity=identity, name=record.name)
+    else:
+        location = LocalDirectoryLocation(root=Path(bag).parent.parent, id=identity, name=identity)
+    if location.bag_address(aip_id) != bag:
         raise ValueError(f"refusing to touch {bag}: not the bag of AIP {aip_id}")
     return location
 
@@ -309,12 +344,32 @@ class _Slice(io.RawIOBase):
         return n
 
 
-def configured_locations(config: Config, catalogue: Catalogue) -> list[LocalDirectoryLocation]:
-    """The configured storage locations, each with its identity (see `open_locations`)."""
-    return open_locations(config.storage_locations, config, catalogue.locations())
+def configured_locations(config: Config, catalogue: Catalogue) -> list[StorageLocation]:
+    """The configured storage locations, each with its identity (see `open_configured`)."""
+    return open_configured(config, catalogue.locations())
 
 
-def register_locations(locations: Sequence[LocalDirectoryLocation], catalogue: Catalogue, *,
+def open_configured(config: Config, known: Sequence[LocationRecord] = ()) -> list[StorageLocation]:
+    """Every configured storage location: the folders (`open_locations`), then the object stores, each with the
+    identity the configuration gives it. Nothing is written, nothing is asked of an object store. InputError when
+    two locations have the same identity."""
+    folders: list[StorageLocation] = list(open_locations(config.storage_locations, config, known))
+    taken = {location.id: location.address for location in folders}
+    stores: list[StorageLocation] = []
+    for setting in config.object_stores:
+        if setting.id in taken:
+            raise InputError(f"storage locations {taken[setting.id]} and s3://{setting.bucket}/{setting.prefix} both "
+                             f"are {setting.id!r}", hint="give each location an identity of its own")
+        store = ObjectStoreLocation(setting, scratch=config.staging_dir)
+        registered = next((k for k in known if k.location_id == setting.id), None)
+        if setting.name is None and registered is not None:
+            store.name = registered.name
+        taken[setting.id] = store.address
+        stores.append(store)
+    return folders + stores
+
+
+def register_locations(locations: Sequence[StorageLocation], catalogue: Catalogue, *,
                        now: datetime) -> None:
     """Record each location's identity in the catalogue (when it changed) and in the location (when it lacks it),
     so that it stays the same whatever becomes of the configuration. A location that cannot be written keeps its
@@ -322,30 +377,38 @@ def register_locations(locations: Sequence[LocalDirectoryLocation], catalogue: C
     recorded = {k.location_id: k for k in catalogue.locations()}
     for location in locations:
         was = recorded.get(location.id)
-        if was is None or (was.name, was.root) != (location.name, str(location.root)):
+        if was is None or (was.name, was.root) != (location.name, location.address):
             from preservation.catalogue import LocationRecord
 
-            catalogue.register_location(LocationRecord(location.id, location.name, str(location.root), now))
-        if _read_marker(location.root) != {"id": location.id, "name": location.name}:
+            catalogue.register_location(LocationRecord(location.id, location.name, location.address, now))
+        held = location.read_marker()
+        # a bucket holding another identity (not checked on opening, which asks nothing of it) is never relabelled
+        if held != {"id": location.id, "name": location.name} and (held is None or held["id"] == location.id):
             try:
-                write_bytes_atomic(location.root / MARKER, json.dumps(
-                    {"id": location.id, "name": location.name}, ensure_ascii=False).encode("utf-8") + b"\n")
+                location.write_marker({"id": location.id, "name": location.name})
             except OSError:
                 pass
 
 
-def registered_locations(known: Sequence[LocationRecord]) -> list[LocalDirectoryLocation]:
-    """The locations the catalogue registered (`known`) whose folder is there and holds their identity: where the
+def registered_locations(known: Sequence[LocationRecord]) -> list[StorageLocation]:
+    """The locations the catalogue registered (`known`) that are there and hold their identity: where the
     catalogue writes its event journal (a folder not mounted, or taken by another location, is left alone)."""
-    found = []
+    found: list[StorageLocation] = []
     for record in known:
-        marker = _read_marker(Path(record.root)) if record.root else None
+        location: StorageLocation
+        if is_object_address(record.root):
+            location = object_store_at(record.root, identity=record.location_id, name=record.name)
+        elif record.root:
+            location = LocalDirectoryLocation(root=Path(record.root), id=record.location_id, name=record.name)
+        else:
+            continue
+        marker = location.read_marker()
         if marker is not None and marker["id"] == record.location_id:
-            found.append(LocalDirectoryLocation(root=Path(record.root), id=record.location_id, name=record.name))
+            found.append(location)
     return found
 
 
-def dropped_locations(locations: Sequence[LocalDirectoryLocation], catalogue: Catalogue
+def dropped_locations(locations: Sequence[StorageLocation], catalogue: Catalogue
                       ) -> list[tuple[LocationRecord, int]]:
     """The locations the catalogue knows of (registered, or holding replicas of AIPs still kept) that are not
     among `locations`, each with how many replicas it holds; a location of unknown folder has root ""."""
@@ -379,13 +442,15 @@ def storage_failure(error: OSError, config: Config, *, unnamed: str = "") -> Sto
     or read-only file system.
     """
     try:
-        named = [(location.name, location.root) for location in open_locations(config.storage_locations, config)]
+        named = [(location.name, location.address) for location in open_configured(config)]
     except InputError:  # two locations claiming one identity: named by their folders alone
-        named = [(str(root), root) for root in config.storage_locations]
-    places = [(f"storage location {name} ({root})", root) for name, root in named]
-    places.append((f"the data directory ({config.data_dir})", config.data_dir))
-    paths = [Path(os.path.abspath(p)) for p in (error.filename2, error.filename) if isinstance(p, (str, Path))]
-    where = next((name for path in paths for name, root in places if path.is_relative_to(root)), "")
-    where = where or (str(paths[0]) if paths else unnamed or "a file system edepot writes to")
+        named = [(str(root), str(root)) for root in config.storage_locations]
+    places = [(f"storage location {name} ({address.split('?')[0]})", address) for name, address in named]
+    places.append((f"the data directory ({config.data_dir})", str(config.data_dir)))
+    names = [str(p) if is_object_address(str(p)) else os.path.abspath(p) for p in (error.filename2, error.filename)
+             if isinstance(p, (str, Path))]
+    where = next((name for given in names for name, address in places if given == address or (
+        not is_object_address(address) and Path(os.path.abspath(given)).is_relative_to(address))), "")
+    where = where or (names[0] if names else unnamed or "a file system edepot writes to")
     return StorageFailure(f"{where} failed: {error.strerror or error}", location=where,
                           hint="nothing half-written was kept; run the command again once it has room or is writable")

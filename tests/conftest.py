@@ -86,6 +86,18 @@ def postgres() -> Iterator[Any]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def s3() -> Iterator[Any]:
+    """A real S3 server on loopback for the whole session (tests/object_store_server.py)."""
+    from tests.object_store_server import start
+
+    server, s3 = start()
+    try:
+        yield s3
+    finally:
+        server.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def catalogue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a fresh catalogue, once on SQLite and once on PostgreSQL."""

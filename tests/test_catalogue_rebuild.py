@@ -54,7 +54,9 @@ def tables(config: Config) -> dict[str, list[str]]:
 def lose_catalogue(config: Config, request: pytest.FixtureRequest) -> Config:
     """The catalogue's database gone: the SQLite file deleted, or (PostgreSQL) an empty database in its place."""
     if not config.catalogue_url.startswith("postgresql:"):
-        sqlite_path(config.catalogue_url).unlink()
+        lost = sqlite_path(config.catalogue_url)
+        for path in (lost, lost.with_name(lost.name + "-wal"), lost.with_name(lost.name + "-shm")):
+            path.unlink(missing_ok=True)  # its write-ahead log too, which a connection still open keeps
         return config
     return on_catalogue(config, request.getfixturevalue("postgres").empty_database())
 
@@ -107,15 +109,16 @@ def test_a_deleted_catalogue_is_rebuilt_from_the_locations(config: Config, tmp_p
     assert tables(config) == before
 
 
-    # A catalogue older than the journal: `edepot doctor` writes to it what the catalogue holds, so that a rebuild
-    # finds everything there too (doctor checks a catalogue in a SQLite file only).
-    if config.catalogue_url.startswith("postgresql:"):
-        return
+    # A catalogue older than the journal: `edepot doctor` writes to it what the catalogue holds (in SQLite or in
+    # PostgreSQL), so that a rebuild finds everything there too.
     for location in open_locations(config.storage_locations, config):
         shutil.rmtree(location.root / "journal")
     assert main(["--data-dir", str(config.data_dir), "--json", "doctor"]) in (0, 1)
-    written = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["check"] == "event journal"]
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    written = [f for f in findings if f["check"] == "event journal"]
     assert [f["status"] for f in written] == ["restored"] and " 4 AIP(s)" in written[0]["detail"], written
+    assert [(f["status"], f["detail"].split("; ")[1]) for f in findings if f["check"] == "catalogue"] == [
+        ("ok", "2 AIP(s)")], findings  # the two kept (the destroyed are gone)
     config = lose_catalogue(config, request)
     code, report = rebuild(config, capsys)
     assert code == 0 and sorted(report["destroyed"]) == sorted([due.aip_id, released.aip_id]), report

@@ -19,7 +19,7 @@ from preservation.catalogue_db.woo_store import DjangoWooRegister
 
 if TYPE_CHECKING:
     from kernel.config import Config
-    from preservation.storage import LocalDirectoryLocation
+    from preservation.storage import StorageLocation
 
 
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -38,10 +38,10 @@ class DjangoUnitOfWork:
         self.jobs = DjangoJobRegister(self._alias)
         self._search: DjangoSearchIndex | None = None
         self._config = config
-        self._storage: list[LocalDirectoryLocation] | None = None
+        self._storage: list[StorageLocation] | None = None
 
     @property
-    def storage(self) -> list[LocalDirectoryLocation]:
+    def storage(self) -> list[StorageLocation]:
         """The configured storage locations by identity (resolved on first use); none without a configuration."""
         if self._storage is None:
             from preservation.storage import configured_locations
