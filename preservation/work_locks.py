@@ -19,7 +19,7 @@ from kernel.config import Config
 from kernel.locks import HeldLock, read_lock, try_lock
 
 __all__ = ["Held", "WorkLocks", "aip_lock", "end_holders", "holder_name", "holding", "open_work_locks",
-           "record_lock", "worker_holder"]
+           "record_lock", "sessions_gone", "worker_holder"]
 
 
 class Held(Protocol):
@@ -131,3 +131,15 @@ def end_holders(config: Config, *holders: str) -> int:
     from preservation.catalogue_db.advisory_locks import end_sessions
 
     return end_sessions(config.catalogue_url, holders)
+
+
+def sessions_gone(config: Config, holders: Sequence[str]) -> set[str]:
+    """Of the names `holders`, those under which no session is open now (on PostgreSQL: a job's locks session
+    gone means its worker died); nothing on one machine, where that cannot be seen."""
+    from preservation.catalogue_db.database import is_postgres
+
+    if not holders or not is_postgres(config.catalogue_url):
+        return set()
+    from preservation.catalogue_db.advisory_locks import open_sessions
+
+    return set(holders) - open_sessions(config.catalogue_url, holders)

@@ -23,7 +23,7 @@ from kernel.config import Config
 from kernel.errors import EdepotError, InputError, NotFound
 from preservation.directory import ADMINISTRATOR, ARCHIVIST
 from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, RUNNING, Fencing, JobRecord
-from preservation.work_locks import end_holders, holder_name, open_work_locks, worker_holder
+from preservation.work_locks import end_holders, holder_name, open_work_locks, sessions_gone, worker_holder
 
 if TYPE_CHECKING:
     from preservation.doctor import Finding
@@ -138,17 +138,27 @@ class JobsService(DepotBase):
         return self.store.jobs.job(job_id)
 
     def reap(self) -> list[str]:
-        """Queue again every running job whose worker let its lease run out (died, or stalled); returns their
-        ids. A stalled worker's sessions are ended first on PostgreSQL (its locks and any row it locked are let
-        go), and once it wakes up it can publish and commit nothing of the job (its fencing token is old)."""
+        """Queue again every running job whose worker let its lease run out (died, or stalled), and on
+        PostgreSQL at once every job whose worker's locks session is gone (the worker died); returns their ids.
+        A stalled worker's sessions are ended first on PostgreSQL (its locks and any row it locked are let go),
+        and once it wakes up it can publish and commit nothing of the job (its fencing token is old)."""
+        now = self.now()
+        lost = self.store.jobs.expired(now)
+        settled = [j for j in self.store.jobs.jobs(RUNNING)
+                   if j not in lost and j.started is not None and now - j.started > _SETTLING]
+        gone = sessions_gone(self.config, [holder_name(j.job_id, j.fencing) for j in settled])
+        lost += [j for j in settled if holder_name(j.job_id, j.fencing) in gone]
         requeued = []
-        for job in self.store.jobs.expired(self.now()):
+        for job in lost:
             end_holders(self.config, holder_name(job.job_id, job.fencing), worker_holder(job.worker))
             with self.store.atomic():
                 if self.store.jobs.requeue(job.job_id, job.fencing):
                     _enqueue(self, job.job_id)
                     requeued.append(job.job_id)
         return requeued
+
+
+_SETTLING = timedelta(seconds=10)  # a job claimed this recently may not have opened its locks session yet
 
 
 def intake_findings(depot: DepotBase, *, dry_run: bool = False) -> list[Finding]:

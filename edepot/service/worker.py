@@ -1,5 +1,5 @@
 """A worker: takes the queued jobs of one data directory and does them (`edepot.service.job_runner`), queueing
-again, every half lease, the jobs whose worker let their lease run out."""
+again, every half lease (every five seconds at most), the jobs whose worker died or let their lease run out."""
 from __future__ import annotations
 
 from kernel.config import Config
@@ -22,4 +22,5 @@ def run_worker(config: Config, *, once: bool = False, interval: float = 1.0) -> 
             depot.reap()
 
     return work(config.catalogue_url, tasks_module="edepot.service.job_runner", once=once, interval=interval,
-                worker_id=worker_name(), reap=reap, reap_every=config.job_lease_seconds / 2)
+                worker_id=worker_name(), reap=reap,
+                reap_every=min(config.job_lease_seconds / 2, 5.0))

@@ -77,3 +77,15 @@ def end_sessions(url: str, holders: Sequence[str]) -> int:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ANY(%s)"
             " AND datname = current_database() AND pid <> pg_backend_pid()", ([h[:63] for h in holders],)).fetchall()
     return sum(1 for (ended,) in rows if ended)
+
+
+def open_sessions(url: str, holders: Sequence[str]) -> set[str]:
+    """Which of the names `holders` have a connection open to the catalogue's database now."""
+    import psycopg
+
+    wanted = {h[:63]: h for h in holders}
+    with psycopg.connect(url, autocommit=True, application_name="edepot reaper") as connection:
+        rows = connection.execute("SELECT DISTINCT application_name FROM pg_stat_activity WHERE "
+                                  "application_name = ANY(%s) AND datname = current_database()",
+                                  (list(wanted),)).fetchall()
+    return {wanted[name] for (name,) in rows}
