@@ -166,3 +166,27 @@ def test_version_and_parse_start_without_django(tmp_path: Path) -> None:
              "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_new_catalogue_beside_the_log_of_a_lost_one_is_whole_and_the_log_kept(tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    from preservation.unit_of_work import open_unit_of_work
+
+    lost = tmp_path / "lost.sqlite"
+    writer = sqlite3.connect(lost)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE stale (x TEXT)")
+    writer.executemany("INSERT INTO stale VALUES (?)", [("x" * 500,)] * 2000)
+    writer.commit()
+    target = tmp_path / "data" / "catalogue.sqlite"
+    target.parent.mkdir()
+    shutil.copyfile(lost.with_name("lost.sqlite-wal"), target.with_name("catalogue.sqlite-wal"))  # its log, left
+    writer.close()
+    store = open_unit_of_work(f"sqlite:///{target}")
+    assert store.catalogue.aips() == []
+    store.close()
+    assert sqlite3.connect(target).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert [p.name.startswith("catalogue.sqlite-wal.orphaned-") for p in target.parent.glob("*orphaned*")] == [True]

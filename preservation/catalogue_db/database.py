@@ -293,6 +293,7 @@ def _create_if_absent(path: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists() and path.stat().st_size > 0:
             return
+        _set_aside_orphans(path)
         staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
         try:
             with open(staged, "wb") as out:
@@ -302,6 +303,18 @@ def _create_if_absent(path: Path) -> None:
             os.replace(staged, path)  # over nothing, or over an empty file a bare connection left
         finally:
             staged.unlink(missing_ok=True)
+
+
+def _set_aside_orphans(path: Path) -> None:
+    """Rename the write-ahead log and shared memory of a catalogue file that is gone (removed by hand, or lost):
+    SQLite would replay that log into the new catalogue made under its name and damage it. They are kept beside
+    it (`-wal.orphaned-<time>`), never deleted."""
+    import time
+
+    for suffix in ("-wal", "-shm"):
+        orphan = path.with_name(path.name + suffix)
+        if orphan.exists():
+            orphan.rename(orphan.with_name(f"{orphan.name}.orphaned-{time.strftime('%Y%m%dT%H%M%S')}"))
 
 
 def template_catalogue() -> Path:
