@@ -12,7 +12,6 @@ archive whose only location is the bucket, beside one whose only location is a f
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from ingest_bench import EICAR, make_export  # noqa: E402
+from ingest_bench import make_export, scan_database  # noqa: E402
 
 REGION = "eu-west-1"
 
@@ -87,11 +86,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="object-storage-bench-", dir=work_root) as temp:
             folder = Path(temp)
             export = make_export(folder, args.megabytes)
-            db = folder / "clamav" / "bench.hdb"
-            db.parent.mkdir()
-            db.write_text(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Edepot.Bench.EICAR\n")
             edepot(folder / "sip-data", "sip", "create", export, "--out", folder / "sip")
-            scan = f'[scan]\ndatabase = "{db}"\nrequired = true\n'
+            scan = f'[scan]\ndatabase = "{scan_database(folder)}"\nrequired = true\n'
 
             def archive(name: str, locations: str) -> Path:
                 data = folder / name

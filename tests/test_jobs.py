@@ -36,13 +36,19 @@ def worker(data: Path, *args: str, user: str = "W. Orker") -> subprocess.Complet
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
 
 
+def data_depot(tmp_path: Path, *, url: str | None = None, lease: int | None = None) -> tuple[Path, Depot]:
+    """A data directory (on the catalogue at `url`, jobs with a lease of `lease` seconds), its Depot runner."""
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = (f'[catalogue]\nurl = "{url}"\n' if url else "") + "[scan]\nrequired = false\n"
+    (data / "edepot.toml").write_text(settings + (f"[jobs]\nlease_seconds = {lease}\n" if lease else ""),
+                                      encoding="utf-8")
+    return data, Depot(data, catalogue_url=url)
+
+
 @pytest.fixture
 def depot(tmp_path: Path, catalogue_url: str) -> Depot:
-    depot = Depot(tmp_path / "data", catalogue_url=catalogue_url)
-    depot.data.mkdir()
-    (depot.data / "edepot.toml").write_text(f'[catalogue]\nurl = "{catalogue_url}"\n[scan]\nrequired = false\n',
-                                            encoding="utf-8")
-    return depot
+    return data_depot(tmp_path, url=catalogue_url)[1]
 
 
 def test_queued_ingests_are_done_once_by_workers(depot: Depot, tmp_path: Path) -> None:
@@ -98,12 +104,8 @@ def test_a_person_sees_only_the_jobs_they_queued(tmp_path: Path) -> None:
 
 def test_a_killed_workers_job_is_taken_over_long_before_its_lease_and_done_exactly_once(tmp_path: Path, postgres: Any) -> None:
     url = postgres.database()
-    data = tmp_path / "data"
-    data.mkdir()
     # A lease far longer than the test: the killed worker's job is taken over because its session is gone.
-    (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{url}"\n[scan]\nrequired = false\n[jobs]\nlease_seconds = 600\n',
-                                      encoding="utf-8")
-    depot = Depot(data, catalogue_url=url)
+    data, depot = data_depot(tmp_path, url=url, lease=600)
     names = [p.stem for p in sorted(SAMPLES.glob("*.yaml"))]
     queued = [depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"] for sip in sips(tmp_path, *names)]
     env = {**os.environ, "EDEPOT_USER": "W. Orker"}
@@ -142,11 +144,7 @@ def test_a_worker_stopped_past_its_lease_cannot_finish_after_its_replacement(tmp
     import psycopg
 
     url = postgres.database()
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{url}"\n[scan]\nrequired = false\n[jobs]\nlease_seconds = 3\n',
-                                      encoding="utf-8")
-    depot = Depot(data, catalogue_url=url)
+    data, depot = data_depot(tmp_path, url=url, lease=3)
     (sip,) = sips(tmp_path, "1-jansen-de-vries")
     job_id = depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"]
     env = {**os.environ, "EDEPOT_USER": "W. Orker"}
@@ -210,10 +208,7 @@ def test_work_committed_before_its_worker_stopped_is_not_done_twice(tmp_path: Pa
     from edepot.service import Depot as DepotService
     from edepot.service.person import acting_person
 
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "edepot.toml").write_text("[scan]\nrequired = false\n[jobs]\nlease_seconds = 1\n", encoding="utf-8")
-    depot = Depot(data)
+    data, depot = data_depot(tmp_path, lease=1)
     (sip,) = sips(tmp_path, "1-jansen-de-vries")
     job_id = depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"]
     config = load_config(data)
@@ -262,10 +257,7 @@ def test_every_catalogue_write_of_a_job_checks_its_claim(catalogue_url: str, tmp
 
 
 def test_fixity_reindex_destruction_and_a_dip_are_queued_and_done_by_a_worker(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "edepot.toml").write_text("[scan]\nrequired = false\n", encoding="utf-8")
-    depot = Depot(data)
+    data, depot = data_depot(tmp_path)
     (sip,) = sips(tmp_path, "1-jansen-de-vries")
     aip = depot.ok("R. Beheer", "ingest", str(sip))["aip_id"]
     fixity = depot.ok("A. Rchivaris", "fixity", "run", "--all", "--queue")
@@ -298,10 +290,7 @@ def test_fixity_reindex_destruction_and_a_dip_are_queued_and_done_by_a_worker(tm
 
 
 def test_doctor_clears_the_intake_of_jobs_done_and_of_no_job_and_keeps_what_a_retry_needs(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "edepot.toml").write_text("[scan]\nrequired = false\n", encoding="utf-8")
-    depot = Depot(data)
+    data, depot = data_depot(tmp_path)
     (sip,) = sips(tmp_path, "1-jansen-de-vries")
     cancelled = depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"]
     depot.ok("R. Beheer", "jobs", "cancel", cancelled)
