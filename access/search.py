@@ -127,7 +127,8 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
         def fetch(at: int, size: int) -> list[IndexedMessage]:
             return index.find_messages(guard.index_terms, request.filters, within, size, request.sort, at)
 
-        found, count = guarded_page(fetch, guard, request.limit, request.offset) if allowed else ([], 0)
+        found, count = (guarded_page(fetch, guard, request.limit, request.offset, up_to=COUNTED_UP_TO)
+                        if allowed else ([], 0))
         more = count > request.offset + request.limit
     hits = []
     for message in found[:request.limit]:

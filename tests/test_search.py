@@ -313,3 +313,37 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
             assert found == page, (query, sort, whole)
     assert db.count_messages(parse_query("vergunning"), Filters(), None, up_to=5) == 6
     assert db.count_messages(parse_query("vergunning"), Filters(), None) == 60
+
+
+def test_a_researchers_count_stops_past_the_bound_and_never_counts_what_redaction_hides(tmp_path) -> None:  # noqa: ANN001
+    from access.query_guard import QueryGuard, guarded_page
+    from access.redaction import Redactor
+    from preservation.search_index import IndexedMessage
+
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    texts = ["vergunning verleend"] * 30 + ["bel 0612345678 over de vergunning"] * 5 + ["bel 0612345678"] * 4
+    open_index(url).index("aip-1", make_messages(texts), RecordAccess("R-1", "een", Openness.OPEN),
+                          datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+    def found(query: str, role: str):  # noqa: ANN202
+        return search(open_unit_of_work(url), SearchRequest(query, role=role, on=BEFORE, limit=3))
+
+    assert found("0612345678", "archivist").total == 9
+    hidden = found("0612345678", "researcher")  # the number only in redacted text: as if it were nowhere
+    assert (hidden.total, hidden.hits, hidden.more) == (0, (), False)
+    assert found("vergunning", "researcher").total == 35  # a hit whose word is outside the redacted passage counts
+    assert found("vergunning -0612345678", "researcher").total == 35  # the excluded number is not in what is shown
+    assert found("vergunning -0612345678", "archivist").total == 30
+
+    read: list[int] = []
+    messages = [IndexedMessage(n, 1, n, datetime(2026, 1, 1, tzinfo=timezone.utc), "A", "text", "vergunning")
+                for n in range(5000)]
+
+    def fetch(at: int, size: int) -> list[IndexedMessage]:
+        read.append(size)
+        return messages[at:at + size]
+
+    guard = QueryGuard(parse_query("vergunning"), Redactor())
+    page, counted = guarded_page(fetch, guard, 3, 0, up_to=250)
+    assert [m.message_id for m in page] == [0, 1, 2] and counted == 251 and sum(read) < 1000
+    assert guarded_page(fetch, guard, 3, 0)[1] == 5000  # without a bound, every hit counted
