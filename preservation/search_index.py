@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence
@@ -51,6 +52,21 @@ class IndexedRecord:
     messages: int
     first_id: int  # the record's messages have consecutive ids first_id..last_id
     last_id: int
+
+    @cached_property
+    def zaken_folded(self) -> str:
+        """Its zaken's kenmerken and names, folded (what the zaak filter looks in)."""
+        return fold(" | ".join(f"{z.kenmerk or ''} {z.naam}" for z in self.access.zaken))
+
+    @cached_property
+    def classification_folded(self) -> str:
+        """Its classifications' codes and labels, folded."""
+        return fold(" | ".join(self.access.classificatie))
+
+    @cached_property
+    def custodians_folded(self) -> tuple[str, ...]:
+        """Its custodians' names, folded."""
+        return tuple(fold(name) for name in self.access.custodians)
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,9 @@ def matching_records(index: "SearchIndex", filters: Filters) -> list[IndexedReco
     """The indexed AIPs the record-level filters (aip, zaak, classification, custodians) let through; without
     `aip`, only the current version of each record."""
     found = []
+    zaak = fold(filters.zaak) if filters.zaak else None
+    classification = fold(filters.classification) if filters.classification else None
+    custodians = [fold(wanted) for wanted in filters.custodians]
     for record in index.records():
         if filters.aip:
             if filters.aip not in (record.aip_id, record.record_id):
@@ -122,14 +141,11 @@ def matching_records(index: "SearchIndex", filters: Filters) -> list[IndexedReco
                 continue
         elif not record.current:
             continue
-        if filters.zaak and fold(filters.zaak) not in fold(" | ".join(f"{z.kenmerk or ''} {z.naam}"
-                                                                      for z in record.access.zaken)):
+        if zaak is not None and zaak not in record.zaken_folded:
             continue
-        if filters.classification and fold(filters.classification) not in fold(" | ".join(
-                record.access.classificatie)):
+        if classification is not None and classification not in record.classification_folded:
             continue
-        if filters.custodians and not any(fold(wanted) in fold(name) for wanted in filters.custodians
-                                          for name in record.access.custodians):
+        if custodians and not any(wanted in name for wanted in custodians for name in record.custodians_folded):
             continue
         found.append(record)
     return found

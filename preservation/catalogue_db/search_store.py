@@ -8,6 +8,7 @@ User text never reaches FTS5 as syntax: every term is quoted.
 from __future__ import annotations
 
 import json
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 from itertools import islice
@@ -17,8 +18,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import OperationalError, connections, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Count, Max, Sum
-from django.db.models.functions import Length
 
 from kernel.errors import InputError
 from kernel.model import Message
@@ -44,6 +43,7 @@ _WALK_BATCH = 2_000  # messages read at first when a page is read in time order
 _ORDER = {"chat": "m.message_id", "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}
 _TIME_ORDER: dict[str, Callable[[Sequence[Any]], tuple[int, int]]] = {
     "newest": lambda r: (-r[3], -r[0]), "oldest": lambda r: (r[3], r[0])}
+_CHANGED = "changed"  # the search_meta key of the mark each change of the index leaves
 _stems_checked: set[str] = set()
 _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
 _counted: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
@@ -71,6 +71,7 @@ class DjangoSearchIndex:
             if found is not None and found != version:
                 # the old stems would not match what a delete recomputes
                 self.rebuild_full_text()
+                self._changed()
             meta.update_or_create(key="stemmer", defaults={"value": version})
 
     def rebuild_full_text(self) -> None:
@@ -134,13 +135,16 @@ class DjangoSearchIndex:
             if first_id is not None:
                 records.filter(record_key=record_key).update(messages=count, first_id=first_id,
                                                               last_id=first_id + count - 1)
+            self._changed()
         return count
 
     def remove(self, aip_id: str) -> int:
         """Remove every message of one AIP (for destruction); how many were removed (0 when it was not indexed).
         When it was the current version of its record, the newest remaining AIP of that record becomes current."""
         with transaction.atomic(using=self._alias):
-            return self._delete_record(aip_id)
+            removed = self._delete_record(aip_id)
+            self._changed()
+            return removed
 
     def _delete_record(self, aip_id: str) -> int:
         records = SearchRecord.objects.using(self._alias)
@@ -177,15 +181,20 @@ class DjangoSearchIndex:
         return list(read)
 
     def _state(self) -> tuple[Any, ...]:
-        """What changes whenever anything is indexed or removed (keys only grow, so the count and the greatest
-        key change with every record added or removed)."""
-        return tuple(SearchRecord.objects.using(self._alias).aggregate(
-            n=Count("record_key"), top=Max("record_key"), current=Sum("current"), messages=Sum("messages"),
-            access=Sum(Length("access"))).values())
+        """What changes whenever anything is indexed or removed: the mark each change leaves, and (for records
+        written in bulk, without one) the count and the greatest key, which only grows. Reads no record's row."""
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("SELECT (SELECT value FROM search_meta WHERE key = %s), (SELECT COUNT(*) FROM "
+                           "search_records), (SELECT MAX(record_key) FROM search_records)", [_CHANGED])
+            return tuple(cursor.fetchone())
+
+    def _changed(self) -> None:
+        """Mark the index changed (in the writing transaction), for the readers of `_state`."""
+        SearchMeta.objects.using(self._alias).update_or_create(key=_CHANGED, defaults={"value": uuid.uuid4().hex})
 
     def indexed_count(self) -> int:
         """How many AIPs are indexed (every version)."""
-        return int(SearchRecord.objects.using(self._alias).count())
+        return len(self.records())
 
     def find_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                       limit: int | None, sort: str = "chat", offset: int = 0) -> list[IndexedMessage]:
