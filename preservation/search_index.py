@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from kernel.errors import InputError
 from kernel.model import Conversation, Message
@@ -231,28 +231,74 @@ _K1, _B = 1.2, 0.75  # BM25's usual constants
 
 
 def rank_by_relevance(messages: Sequence[IndexedMessage], terms: Sequence[Term]) -> list[IndexedMessage]:
-    """`messages` most relevant first, by BM25 computed here over these messages (a term occurring more often in
-    a shorter message counts more; a term fewer of them hold counts more), message order breaking ties. An
-    occurrence is what the index matches: the word or an inflection of it (the same Dutch stem), a prefix, a
-    phrase. Computed by edepot, not by the database, so SQLite and PostgreSQL rank alike."""
-    wanted = [t for term in terms if not term.negated for t in (term.either or (term,))]
-    counted = []
-    for message in messages:
-        tokens = TOKEN.findall(fold_fast(message.text))
-        token_stems = stems(tokens)
-        counted.append((message, len(tokens), [_occurrences(term, tokens, token_stems) for term in wanted]))
-    if not counted:
+    """`messages` most relevant first, by BM25 computed here over these messages (see `relevance_order`)."""
+    return [messages[i] for i in relevance_order([(m.message_id, m.text) for m in messages], terms)]
+
+
+def relevance_order(messages: Sequence[tuple[int, str]], terms: Sequence[Term]) -> list[int]:
+    """The positions of `messages` (message id, text) most relevant first, by BM25 computed here over these
+    messages (a term occurring more often in a shorter message counts more; a term fewer of them hold counts
+    more), message order breaking ties. An occurrence is what the index matches: the word or an inflection of it
+    (the same Dutch stem), a prefix, a phrase. Computed by edepot, not by the database, so SQLite and PostgreSQL
+    rank alike."""
+    counters = [_occurrence_counter(t) for term in terms if not term.negated for t in (term.either or (term,))]
+    lengths, found = [], []
+    for _, text in messages:
+        folded = fold_fast(text)
+        lengths.append(_word_count(folded))
+        found.append([count(folded) for count in counters])
+    if not messages:
         return []
-    average = max(1.0, sum(length for _, length, _ in counted) / len(counted))
-    holding = [sum(1 for _, _, found in counted if found[i]) for i in range(len(wanted))]
-    weight = [math.log(1 + (len(counted) - n + 0.5) / (n + 0.5)) for n in holding]
+    average = max(1.0, sum(lengths) / len(messages))
+    holding = [sum(1 for counts in found if counts[i]) for i in range(len(counters))]
+    weight = [math.log(1 + (len(messages) - n + 0.5) / (n + 0.5)) for n in holding]
 
-    def score(length: int, found: list[int]) -> float:
-        norm = _K1 * (1 - _B + _B * length / average)
-        return sum(w * f * (_K1 + 1) / (f + norm) for w, f in zip(weight, found) if f)
+    def score(at: int) -> float:
+        norm = _K1 * (1 - _B + _B * lengths[at] / average)
+        return sum(w * f * (_K1 + 1) / (f + norm) for w, f in zip(weight, found[at]) if f)
 
-    ranked = sorted(counted, key=lambda c: (-score(c[1], c[2]), c[0].message_id))
-    return [message for message, _, _ in ranked]
+    return sorted(range(len(messages)), key=lambda at: (-score(at), messages[at][0]))
+
+
+def _word_count(folded: str) -> int:
+    """len(TOKEN.findall(folded)), faster for the usual text of words between spaces (a word of TOKEN is a run
+    of characters for which str.isalnum holds)."""
+    chunks = folded.split()
+    return len(chunks) if all(map(str.isalnum, chunks)) else len(TOKEN.findall(folded))
+
+
+def _word_starts(folded: str, start: str) -> Iterator[int]:
+    """Where the words of a folded text that begin with `start` begin."""
+    at = folded.find(start)
+    while at >= 0:
+        if at == 0 or not folded[at - 1].isalnum():
+            yield at
+        at = folded.find(start, at + 1)
+
+
+def _occurrence_counter(term: Term) -> Callable[[str], int]:
+    """How often `term` occurs in a folded text, as `_occurrences` counts; a one-word term's words found by
+    their start, not by splitting the text."""
+    if len(term.words) > 1:
+        return lambda folded: _occurrences(term, TOKEN.findall(folded))
+    if term.prefix:
+        return lambda folded: sum(1 for _ in _word_starts(folded, term.words[0]))
+    word, root, needle = term.words[0], stem(term.words[0]), _needle(term)
+    verdicts: dict[str, bool] = {}
+
+    def count(folded: str) -> int:  # a word whose stem is `root` begins with the needle: only those are stemmed
+        found = 0
+        for at in _word_starts(folded, needle):
+            end = at + len(needle)
+            while end < len(folded) and folded[end].isalnum():
+                end += 1
+            token = folded[at:end]
+            verdict = verdicts.get(token)
+            if verdict is None:
+                verdict = verdicts[token] = token in (word, root) or stem(token) == root
+            found += verdict
+        return found
+    return count
 
 
 class TextMatcher:

@@ -164,6 +164,9 @@ class PostgresSearchIndex(DjangoSearchIndex):
         sender, body = row[5], row[7]
         return _message((*row[:5], read_text(sender) if sender is not None else None, row[6], read_text(body)))
 
+    def _text(self, body: str) -> str:
+        return read_text(body)
+
     def size(self) -> int:
         """Bytes the index's tables and their indexes take."""
         with connections[self._alias].cursor() as cursor:

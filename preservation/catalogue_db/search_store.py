@@ -32,7 +32,7 @@ from preservation.search_index import (
     IndexedRecord,
     Term,
     TextMatcher,
-    rank_by_relevance,
+    relevance_order,
 )
 from preservation.search_stems import stem, stemmer_version, stems_of
 
@@ -101,6 +101,10 @@ class DjangoSearchIndex:
     def _message(self, row: Sequence[Any]) -> IndexedMessage:
         """The message of a result row (message_id, record_key, seq, ts, utc_offset, sender, kind, body)."""
         return _message(row)
+
+    def _text(self, body: str) -> str:
+        """A message's text as its row holds it, as written."""
+        return body
 
     # -- writing
 
@@ -209,8 +213,11 @@ class DjangoSearchIndex:
             return []
         wanted = None if limit is None else limit + offset
         if sort == "relevance" and terms:
-            return rank_by_relevance(self._ordered(query, within, "chat", RANKED_UP_TO), terms)[offset:wanted]
-        return self._ordered(query, within, "chat" if sort == "relevance" else sort, wanted)[offset:]
+            rows = self._ordered(query, within, "chat", RANKED_UP_TO)
+            ranked = relevance_order([(r[0], self._text(r[7])) for r in rows], terms)
+            return [self._message(rows[at]) for at in ranked[offset:wanted]]
+        return [self._message(r) for r in self._ordered(query, within, "chat" if sort == "relevance" else sort,
+                                                          wanted)[offset:]]
 
     def count_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                        *, up_to: int | None = None) -> int:
@@ -253,8 +260,9 @@ class DjangoSearchIndex:
         return counted
 
     def _ordered(self, query: "_Query", within: Sequence[IndexedRecord] | None, sort: str,
-                 wanted: int | None) -> list[IndexedMessage]:
-        """The first `wanted` matches (None: all) in chat order, or by time ("newest", "oldest")."""
+                 wanted: int | None) -> list[Any]:
+        """The result rows of the first `wanted` matches (None: all) in chat order, or by time ("newest",
+        "oldest")."""
         ranges = _id_ranges(within)
         with self._reading() as cursor:
             if ranges is None:
@@ -271,7 +279,7 @@ class DjangoSearchIndex:
                         break
                 if sort != "chat":
                     rows.sort(key=_TIME_ORDER[sort])
-            return [self._message(r) for r in rows[:wanted]]
+            return rows[:wanted]
 
     def _in_order(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
                   wanted: int | None) -> list[Any]:
