@@ -24,8 +24,8 @@ from kernel.model import Message
 from preservation.catalogue_db.models import SearchMessage, SearchMeta, SearchRecord, SearchSender
 from preservation.record_access import RecordAccess, fold
 from preservation.search_index import (
-    COUNTED_UP_TO,
     RANKED_UP_TO,
+    SORTED_UP_TO,
     SORTS,
     Filters,
     IndexedMessage,
@@ -88,6 +88,9 @@ class DjangoSearchIndex:
         with connections[self._alias].cursor() as cursor:
             cursor.execute("INSERT INTO search_fts (search_fts, rowid, body, stems) SELECT 'delete', message_id, "
                            "body, edepot_stems(body) FROM search_messages WHERE record_key = %s", [record_key])
+
+    # the FROM parts of `_matching` → the same without the messages, for counting what the full text alone tells
+    _TEXT_ONLY = {"FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid": "FROM search_fts f"}
 
     def _matching(self, terms: Sequence[Term]) -> tuple[str, str, str, list[Any]]:
         """(the FROM part joining the full text to the messages, the same for a search limited to a range of
@@ -204,7 +207,7 @@ class DjangoSearchIndex:
                       limit: int | None, sort: str = "chat", offset: int = 0) -> list[IndexedMessage]:
         """Messages matching every term and filter, in the records `within` (None: every record); without terms,
         every message the filters let through, in the order SORTS describes. A page costs about the same however
-        many messages match: up to COUNTED_UP_TO matches are sorted whole, more are read in the order asked for
+        many messages match: up to SORTED_UP_TO matches are sorted whole, more are read in the order asked for
         (the index on time, or on message order) until the page is full."""
         if sort not in SORTS:
             raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
@@ -242,6 +245,8 @@ class DjangoSearchIndex:
 
     def _count(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any],
                up_to: int | None, *, remember: bool = False) -> int:
+        if not any(condition.startswith("m.") for condition in where):  # the full text alone can tell
+            source = self._TEXT_ONLY.get(source, source)
         sql = "SELECT 1 " + source + " WHERE " + " AND ".join(where)
         if up_to is not None:
             sql, params = sql + " LIMIT %s", params + [up_to + 1]
@@ -268,13 +273,13 @@ class DjangoSearchIndex:
             if ranges is None:
                 where, params = query.within_records(within)
                 rows = self._in_order(cursor, query, where, params, sort, wanted)
-            else:  # each record's id range on its own (all its matches sorted), the pages merged
+            else:  # each record's id range on its own (its first `wanted` matches in the order), the pages merged
                 rows = []
                 for first, last in ranges:
                     rows += self._sorted(cursor, query.ranged_source, query.where
                                          + [f"{query.identity} BETWEEN %s AND %s"], query.params + [first, last],
                                          query.identity if sort == "chat" else _ORDER[sort],
-                                         None if wanted is None or sort != "chat" else wanted - len(rows))
+                                         wanted if wanted is None or sort != "chat" else wanted - len(rows))
                     if sort == "chat" and wanted is not None and len(rows) >= wanted:
                         break
                 if sort != "chat":
@@ -283,14 +288,18 @@ class DjangoSearchIndex:
 
     def _in_order(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
                   wanted: int | None) -> list[Any]:
-        """Result rows of one query in the sort order, up to `wanted`. Few matches are sorted whole; when more
-        than COUNTED_UP_TO match, the messages are read in that order (by the index on it) and each is tested."""
-        sorted_up_to = COUNTED_UP_TO if sort != "chat" else self._CHAT_ORDER_SORTED_UP_TO
-        if (query.terms and wanted is not None and sorted_up_to is not None
-                and self._count(cursor, query.source, where, params, sorted_up_to, remember=True) > sorted_up_to):
+        """Result rows of one query in the sort order, up to `wanted`: few matches sorted whole, many read in that
+        order (by the index on it), each tested (`_walks`)."""
+        if query.terms and wanted is not None and self._walks(cursor, query, where, params, sort):
             return self._walk(cursor, query, where, params, sort, wanted)
         return self._sorted(cursor, query.source, where, params,
                             query.identity if sort == "chat" else _ORDER[sort], wanted)
+
+    def _walks(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str) -> bool:
+        """Whether a page is read in its order rather than sorted: by time, when more than SORTED_UP_TO match (FTS5
+        yields matches in message order: a page in chat order is read, never sorted)."""
+        return sort != "chat" and self._count(cursor, query.source, where, params, SORTED_UP_TO,
+                                              remember=True) > SORTED_UP_TO
 
     def _sorted(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any], order: str,
                 wanted: int | None) -> list[Any]:
@@ -304,8 +313,6 @@ class DjangoSearchIndex:
         """A cursor for the queries of one search."""
         with connections[self._alias].cursor() as cursor:
             yield cursor
-
-    _CHAT_ORDER_SORTED_UP_TO: int | None = None  # FTS5 yields matches in message order: a page is read, never sorted
 
     def _walk(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
               wanted: int) -> list[Any]:
