@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from django.db import OperationalError, connections, transaction
+from django.db.models import Max
 from django.db.backends.utils import CursorWrapper
 
 from kernel.errors import InputError
@@ -47,6 +48,7 @@ _CHANGED = "changed"  # the search_meta key of the mark each change of the index
 _stems_checked: set[str] = set()
 _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
 _counted: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
+_senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}  # per alias: the greatest key, the senders
 
 
 class DjangoSearchIndex:
@@ -198,6 +200,16 @@ class DjangoSearchIndex:
     def _changed(self) -> None:
         """Mark the index changed (in the writing transaction), for the readers of `_state`."""
         SearchMeta.objects.using(self._alias).update_or_create(key=_CHANGED, defaults={"value": uuid.uuid4().hex})
+
+    def _senders(self) -> list[tuple[int, str]]:
+        """Every sender's key and folded name (senders are only ever added: read again when there are more)."""
+        senders = SearchSender.objects.using(self._alias)
+        top = senders.aggregate(top=Max("sender_key"))["top"]
+        known = _senders_read.get(self._alias)
+        if known is None or known[0] != top:
+            known = _senders_read[self._alias] = (top, [(key, fold(name)) for key, name
+                                                        in senders.values_list("sender_key", "name")])
+        return known[1]
 
     def indexed_count(self) -> int:
         """How many AIPs are indexed (every version)."""
@@ -444,8 +456,7 @@ class _Query:
             params.append(filters.kind)
         if filters.participant:
             wanted = fold(filters.participant)
-            keys = [key for key, name in SearchSender.objects.using(index._alias).values_list("sender_key", "name")
-                    if wanted in fold(name)]
+            keys = [key for key, name in index._senders() if wanted in name]
             if not keys:
                 return None
             where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
