@@ -69,7 +69,7 @@ def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: Query
     page: list[IndexedMessage] = []
     end = None if limit is None else offset + limit
     kept = position = 0
-    size = FIRST_BATCH
+    size = FIRST_BATCH if up_to is None else max(FIRST_BATCH, up_to + 1)  # enough to count in one read, mostly
     while True:
         batch = fetch(position, size)
         for message in batch:
