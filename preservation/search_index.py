@@ -224,8 +224,9 @@ def matches_terms(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
 
 
 SORTS = ("chat", "relevance", "newest", "oldest")
-COUNTED_UP_TO = 1_000  # a search counts its matches up to this many ("more than" beyond) and sorts so many whole;
-# with more, a page is read in its order until it is full, so it costs about the same however many match
+COUNTED_UP_TO = 1_000  # a search counts its matches up to this many ("more than" beyond)
+SORTED_UP_TO = 10_000  # up to this many matches are sorted whole; with more, a page is read in its order until it
+# is full, so it costs about the same however many match
 RANKED_UP_TO = 2_000  # relevance ranks the first this many matches in chat order (all of them when no more match)
 _K1, _B = 1.2, 0.75  # BM25's usual constants
 

@@ -268,7 +268,7 @@ def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(
 
 def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives(
         catalogue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past COUNTED_UP_TO matches a page by time is read in its order, on PostgreSQL also one in message order
+    """Past SORTED_UP_TO matches a page by time is read in its order, on PostgreSQL also one in message order
     (along the primary key, or window by window), and relevance ranks the first RANKED_UP_TO: the pages are those of
     sorting every match, on both backends."""
     from preservation.search_index import rank_by_relevance
@@ -301,17 +301,15 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
         newest = sorted(everything, key=lambda m: (m.timestamp, m.message_id), reverse=True)
         assert pages[query, "newest", True] == [m.message_id for m in newest[3:7]]
     monkeypatch.setattr(search_store, "COUNTED_UP_TO", 5)
+    monkeypatch.setattr(search_store, "SORTED_UP_TO", 5)
     monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)
     monkeypatch.setattr(search_store, "_WALK_BATCH", 3)
     monkeypatch.setattr(search_postgres, "COUNTED_UP_TO", 5)
     monkeypatch.setattr(search_postgres, "_FIRST_WINDOW", 4)
     # PostgreSQL reads a page in its order when it expects a query to match many messages (along the primary key,
     # or the index on time), and in message order also past COUNTED_UP_TO matches (window by window)
-    # SQLite sorts the matches after all when a walk by time read WALKED_UP_TO messages without filling the page
-    for frequent, walked_up_to in ([(True, 1000), (False, 1000)] if not on_sqlite(catalogue_url)
-                                   else [(None, 1000), (None, 4)]):
+    for frequent in ([True, False] if not on_sqlite(catalogue_url) else [None]):
         monkeypatch.setattr(search_postgres.PostgresSearchIndex, "_frequent", lambda *_, **__: frequent)
-        monkeypatch.setattr(search_store, "_WALKED_UP_TO", walked_up_to)
         for (query, sort, whole), page in pages.items():
             within = None if whole else records[1:]
             found = [m.message_id for m in db.find_messages(parse_query(query), Filters(), within, 4, sort, offset=3)]

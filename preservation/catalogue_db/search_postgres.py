@@ -10,7 +10,6 @@ FTS5: a word matches itself or its stem, "a phrase" is `a:A <-> b:A`, word* is `
 """
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
@@ -26,16 +25,11 @@ _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of b
 _POSITION_MAX = 16383  # later positions are all this one
 _INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
 _FIRST_WINDOW = 50_000  # message ids in the first window read in message order (then 4 times as many each time)
-# A query the planner expects to match many messages is read along an index in order (the primary key, the index
-# on time), each message's tsvector tested, rather than from its GIN index: a bitmap of every match costs about as
-# much per match as testing a message does, and reading in order stops once enough are found (`_frequent`)
-_shares: dict[tuple[str, str], float] = {}  # (alias, tsquery) → the planner's estimate of the share it matches
-
-
-def _planned_rows(cursor: CursorWrapper, sql: str, params: list[Any]) -> float:
-    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-    plan = cursor.fetchone()[0]
-    return float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+# A query a sample finds in many messages is read along an index in order (the primary key, the index on time),
+# each message's tsvector tested, rather than from its GIN index: a bitmap of every match costs about as much per
+# match as testing a message does, and reading in order stops once enough are found (`_frequent`)
+_SAMPLED = 5_000  # messages sampled to tell how frequent a query is
+_shares: dict[tuple[str, str], float] = {}  # (alias, tsquery) → the share of messages a sample found it in
 
 
 @contextmanager
@@ -139,20 +133,17 @@ class PostgresSearchIndex(DjangoSearchIndex):
         return self._JOINED, self._RANGED, "1 = 1", [tsquery_expression(terms)]
 
     def _share(self, cursor: CursorWrapper, tsquery: str) -> float:
-        """The share of messages a tsquery matches as the planner estimates it from the statistics of the
-        tsvectors' most common words, when the estimate rests on them; otherwise (a word not among them, which the
-        planner guesses at half the least common one's share, or no statistics yet) 0."""
+        """The share of messages a tsquery matches, as a sample of about _SAMPLED messages from pages all over the
+        table finds it (the planner's own estimate knows only its statistics' most common words, not a prefix's
+        or a rarer word's share)."""
         known = _shares.get((self._alias, tsquery))
         if known is not None:
             return known
-        matching, every = (_planned_rows(cursor, "SELECT 1 FROM search_fts" + where, [tsquery] if where else [])
-                           for where in (" WHERE doc @@ %s::tsquery", ""))
-        cursor.execute("SELECT most_common_elem_freqs[array_length(most_common_elem_freqs, 1) - 2] FROM pg_stats "
-                       "WHERE schemaname = current_schema() AND tablename = 'search_fts' AND attname = 'doc'")
-        least_common = cursor.fetchone()
-        share = matching / max(1.0, every)
-        if least_common is None or least_common[0] is None or share < float(least_common[0]):
-            share = 0.0
+        percent = min(100.0, 100.0 * _SAMPLED / max(1.0, self._messages(cursor)))
+        cursor.execute("SELECT COUNT(*) FILTER (WHERE doc @@ %s::tsquery), COUNT(*) FROM search_fts "
+                       "TABLESAMPLE SYSTEM (%s) REPEATABLE (0)", [tsquery, percent])
+        matching, sampled = cursor.fetchone()
+        share = matching / sampled if sampled else 0.0
         if len(_shares) > 1024:
             _shares.clear()
         _shares[(self._alias, tsquery)] = share

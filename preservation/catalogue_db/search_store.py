@@ -27,6 +27,7 @@ from preservation.record_access import RecordAccess, fold
 from preservation.search_index import (
     COUNTED_UP_TO,
     RANKED_UP_TO,
+    SORTED_UP_TO,
     SORTS,
     Filters,
     IndexedMessage,
@@ -41,7 +42,6 @@ RANGE_QUERIES_UP_TO = 64  # records: up to this many, each record's id range is 
 _SELECT = "SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
 _SENDER = " LEFT JOIN search_senders s ON s.sender_key = m.sender_key"
 _WALK_BATCH = 2_000  # messages read at first when a page is read in time order
-_WALKED_UP_TO = 20_000  # messages read in time order at most, before the matches are sorted instead
 _ORDER = {"chat": "m.message_id", "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}
 _TIME_ORDER: dict[str, Callable[[Sequence[Any]], tuple[int, int]]] = {
     "newest": lambda r: (-r[3], -r[0]), "oldest": lambda r: (r[3], r[0])}
@@ -220,7 +220,7 @@ class DjangoSearchIndex:
                       limit: int | None, sort: str = "chat", offset: int = 0) -> list[IndexedMessage]:
         """Messages matching every term and filter, in the records `within` (None: every record); without terms,
         every message the filters let through, in the order SORTS describes. A page costs about the same however
-        many messages match: up to COUNTED_UP_TO matches are sorted whole, more are read in the order asked for
+        many messages match: up to SORTED_UP_TO matches are sorted whole, more are read in the order asked for
         (the index on time, or on message order) until the page is full."""
         if sort not in SORTS:
             raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
@@ -304,17 +304,16 @@ class DjangoSearchIndex:
         """Result rows of one query in the sort order, up to `wanted`: few matches sorted whole, many read in that
         order (by the index on it), each tested (`_walks`)."""
         if query.terms and wanted is not None and self._walks(cursor, query, where, params, sort):
-            walked = self._walk(cursor, query, where, params, sort, wanted)
-            if walked is not None:
-                return walked
+            return self._walk(cursor, query, where, params, sort, wanted)
         return self._sorted(cursor, query.source, where, params,
                             query.identity if sort == "chat" else _ORDER[sort], wanted)
 
     def _walks(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str) -> bool:
-        """Whether a page is read in its order rather than sorted: by time, when more than COUNTED_UP_TO match (the
-        count the total takes; FTS5 yields matches in message order: a page in chat order is read, never sorted)."""
-        return sort != "chat" and self._count(cursor, query.source, where, params, COUNTED_UP_TO,
-                                              remember=True) > COUNTED_UP_TO
+        """Whether a page is read in its order rather than sorted: by time, when more than SORTED_UP_TO match
+        (counted that far only past the COUNTED_UP_TO the total takes; FTS5 yields matches in message order: a page
+        in chat order is read, never sorted)."""
+        return sort != "chat" and all(self._count(cursor, query.source, where, params, up_to, remember=True) > up_to
+                                      for up_to in (COUNTED_UP_TO, SORTED_UP_TO))
 
     def _sorted(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any], order: str,
                 wanted: int | None) -> list[Any]:
@@ -330,17 +329,16 @@ class DjangoSearchIndex:
             yield cursor
 
     def _walk(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
-              wanted: int) -> list[Any] | None:
+              wanted: int) -> list[Any]:
         """The first `wanted` matches in time order, many matching: the messages the filters let through are read
         by the index on time, in growing batches, and each one's text is tested for the terms here (asking FTS5
-        about one message at a time costs a prefix's whole expansion each time). None when WALKED_UP_TO messages
-        held too few: the matches are too rare among them to find so, and are sorted instead."""
+        about one message at a time costs a prefix's whole expansion each time)."""
         matches = TextMatcher(query.terms)
         filters, filter_params = where[1:], params[len(query.match_params):]
         after = ("(m.ts, m.message_id) < (%s, %s)" if sort == "newest" else "(m.ts, m.message_id) > (%s, %s)")
         found: list[Any] = []
         last: list[Any] = []
-        batch, read = _WALK_BATCH, 0
+        batch = _WALK_BATCH
         while True:
             conditions = filters + ([after] if last else [])
             rows = _run(cursor, _SELECT + "FROM search_messages m" + _SENDER + " WHERE "
@@ -353,10 +351,7 @@ class DjangoSearchIndex:
                         return found
             if len(rows) < batch:
                 return found
-            read += len(rows)
-            if read >= _WALKED_UP_TO:
-                return None
-            last, batch = [rows[-1][3], rows[-1][0]], min(batch * 4, _WALKED_UP_TO - read)
+            last, batch = [rows[-1][3], rows[-1][0]], min(batch * 4, 50_000)
 
     def size(self) -> int:
         """Bytes the index's database takes (the catalogue's SQLite file with its WAL)."""
