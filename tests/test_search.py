@@ -268,9 +268,9 @@ def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(
 
 def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives(
         catalogue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past SORTED_UP_TO matches a page by time is read in its order, on PostgreSQL also one in message order
-    (along the primary key, or window by window), and relevance ranks the first RANKED_UP_TO: the pages are those of
-    sorting every match, on both backends."""
+    """Past SORTED_UP_TO matches a page by time is read in its order, on PostgreSQL also one in message order (a
+    frequent query's), and relevance ranks the first RANKED_UP_TO: the pages are those of sorting every match, on
+    both backends."""
     from preservation.search_index import rank_by_relevance
 
     start = datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=1)))
@@ -305,9 +305,8 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
     monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)
     monkeypatch.setattr(search_store, "_WALK_BATCH", 3)
     monkeypatch.setattr(search_postgres, "COUNTED_UP_TO", 5)
-    monkeypatch.setattr(search_postgres, "_FIRST_WINDOW", 4)
-    # PostgreSQL reads a page in its order when it expects a query to match many messages (along the primary key,
-    # or the index on time), and in message order also past COUNTED_UP_TO matches (window by window)
+    # PostgreSQL reads a page past COUNTED_UP_TO matches in its order when a query is frequent (along the primary
+    # key, or the index on time), and sorts every match from the GIN index when it is not
     for frequent in ([True, False] if not on_sqlite(catalogue_url) else [None]):
         monkeypatch.setattr(search_postgres.PostgresSearchIndex, "_frequent", lambda *_, **__: frequent)
         for (query, sort, whole), page in pages.items():

@@ -24,7 +24,6 @@ from preservation.search_stems import TOKEN, fold_fast, stem, stems
 _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
 _POSITION_MAX = 16383  # later positions are all this one
 _INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
-_FIRST_WINDOW = 50_000  # message ids in the first window read in message order (then 4 times as many each time)
 # A query a sample finds in many messages is read along an index in order (the primary key, the index on time),
 # each message's tsvector tested, rather than from its GIN index: a bitmap of every match costs about as much per
 # match as testing a message does, and reading in order stops once enough are found (`_frequent`)
@@ -177,12 +176,11 @@ class PostgresSearchIndex(DjangoSearchIndex):
     def _walk(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any], sort: str,
               wanted: int) -> list[Any]:
         """The first `wanted` of many matches. A frequent query: messages read in the order, along the primary key
-        or the index on time, each one's tsvector tested, with no bitmap of every match. Another: in message order,
-        window by window of message ids (each window's matches from the GIN index), by time all sorted."""
+        or the index on time, each one's tsvector tested, with no bitmap of every match. Another: every match from
+        the GIN index, sorted (reading it window by window of ids would visit every match's row for each window)."""
         if not self._frequent(cursor, params[0], wanted, cost=1.0 if sort == "chat" else 3.0):
-            if sort == "chat":
-                return self._windows(cursor, query, where, params, wanted)
-            return self._sorted(cursor, query.source, where, params, _ORDER[sort], wanted)
+            return self._sorted(cursor, query.source, where, params, query.identity if sort == "chat"
+                                else _ORDER[sort], wanted)
         if sort == "chat":
             sql = (_SELECT + self._RANGED + _SENDER + " WHERE " + " AND ".join(where)
                    + " ORDER BY f.message_id LIMIT %s")
@@ -200,23 +198,6 @@ class PostgresSearchIndex(DjangoSearchIndex):
         with transaction.atomic(using=self._alias), connections[self._alias].cursor() as cursor:
             cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
             yield cursor
-
-    def _windows(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any],
-                 wanted: int) -> list[Any]:
-        # each window's matches found whole inside the subquery, from the GIN index alone (with a LIMIT beside it,
-        # or the window's ids on the primary key, the planner would read the window's rows one by one, testing each,
-        # which costs a whole window of a query matching few)
-        top = int(_run(cursor, "SELECT COALESCE(MAX(message_id), 0) FROM search_messages", [])[0][0])
-        sql = (_SELECT + "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery AND message_id + 0 "
-               "BETWEEN %s AND %s OFFSET 0) f JOIN search_messages m ON m.message_id = f.message_id" + _SENDER + " WHERE "
-               + " AND ".join(where) + " ORDER BY f.message_id LIMIT %s")
-        match, rest = params[:len(query.match_params)], params[len(query.match_params):]
-        found: list[Any] = []
-        low, width = 1, _FIRST_WINDOW
-        while len(found) < wanted and low <= top:
-            found += _run(cursor, sql, match + [low, low + width - 1] + rest + [wanted - len(found)])
-            low, width = low + width, width * 4
-        return found
 
     def _in_records(self, keys: list[int]) -> tuple[str, Any]:
         return "m.record_key = ANY(%s)", keys
