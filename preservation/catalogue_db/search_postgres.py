@@ -28,6 +28,9 @@ _INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
 # each message's tsvector tested, rather than from its GIN index: a bitmap of every match costs about as much per
 # match as testing a message does, and reading in order stops once enough are found (`_frequent`)
 _SAMPLED = 5_000  # messages sampled to tell how frequent a query is
+# what testing one message costs, against a match from the GIN index (whose row is on a page of its own): read in
+# the table's order (pages one after another) and by the index on time (a message and its tsvector looked up)
+_IN_ORDER, _BY_TIME = 0.1, 2.0
 _shares: dict[tuple[str, str], float] = {}  # (alias, tsquery) → the share of messages a sample found it in
 
 
@@ -148,9 +151,10 @@ class PostgresSearchIndex(DjangoSearchIndex):
         _shares[(self._alias, tsquery)] = share
         return share
 
-    def _frequent(self, cursor: CursorWrapper, tsquery: str, wanted: int, *, cost: float = 1.0) -> bool:
-        """Whether `wanted` matches are found sooner by reading messages in an order, testing each (`cost` each,
-        about wanted / share of them), than from the GIN index's bitmap of every match (share × messages)."""
+    def _frequent(self, cursor: CursorWrapper, tsquery: str, wanted: int, *, cost: float) -> bool:
+        """Whether `wanted` matches are found sooner by reading messages in an order, testing each (about wanted /
+        share of them, at `cost` each), than from the GIN index's bitmap of every match (share × messages, each
+        match's row on a page of its own)."""
         share = self._share(cursor, tsquery)
         return share > 0 and share * share >= cost * wanted / max(1.0, self._messages(cursor))
 
@@ -163,7 +167,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
         """As on SQLite; a frequent query without conditions on the messages counted by reading the tsvectors
         until more than `up_to` match."""
         if (up_to is None or source != self._JOINED or any(c.startswith("m.") for c in where)
-                or not self._frequent(cursor, params[0], up_to)):
+                or not self._frequent(cursor, params[0], up_to, cost=_IN_ORDER)):
             return super()._count(cursor, source, where, params, up_to, remember=remember)
         with _without_bitmaps(cursor):
             return super()._count(cursor, self._RANGED, where, params, up_to, remember=remember)
@@ -178,7 +182,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
         """The first `wanted` of many matches. A frequent query: messages read in the order, along the primary key
         or the index on time, each one's tsvector tested, with no bitmap of every match. Another: every match from
         the GIN index, sorted (reading it window by window of ids would visit every match's row for each window)."""
-        if not self._frequent(cursor, params[0], wanted, cost=1.0 if sort == "chat" else 3.0):
+        if not self._frequent(cursor, params[0], wanted, cost=_IN_ORDER if sort == "chat" else _BY_TIME):
             return self._sorted(cursor, query.source, where, params, query.identity if sort == "chat"
                                 else _ORDER[sort], wanted)
         if sort == "chat":
