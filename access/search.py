@@ -81,7 +81,7 @@ class SearchResult:
     filters: Filters
     hits: tuple[SearchHit, ...]
     more: bool  # further hits beyond this page
-    total: int = 0  # every hit the requester may see, on all pages (an archivist's: up to COUNTED_UP_TO)
+    total: int = 0  # every hit the requester may see, on all pages, counted up to COUNTED_UP_TO
     offset: int = 0  # the hits skipped before this page
     limit: int = 20  # the most hits a page shows
     total_exact: bool = True  # False: more than `total` hits (counting stopped there)
