@@ -11,7 +11,7 @@ may not see are never searched (`access.rules`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from access.redaction import Redactor
@@ -28,6 +28,7 @@ class QueryGuard:
     terms: Sequence[Term]
     redactor: Redactor
     participant: str | None = None
+    _senders: dict[str | None, bool] = field(default_factory=dict, init=False, repr=False)  # sender → shown matches
 
     @property
     def index_terms(self) -> list[Term]:
@@ -35,10 +36,19 @@ class QueryGuard:
         return [t for t in self.terms if not t.negated]
 
     def keeps(self, message: IndexedMessage) -> bool:
-        """Whether the message is a hit as the asker would see it."""
-        if self.participant and fold(self.participant) not in fold(self.redactor.person(message.sender) or ""):
+        """Whether the message, an index hit for `index_terms`, is a hit as the asker would see it."""
+        if self.participant and not self._shown_sender_matches(message.sender):
             return False
-        return delivered_text_matches(self.redactor.visible(message.text), self.terms)
+        delivered = self.redactor.visible(message.text)
+        if delivered == message.text and not any(t.negated for t in self.terms):
+            return True  # nothing is hidden from this text, and the index found every term in it
+        return delivered_text_matches(delivered, self.terms)
+
+    def _shown_sender_matches(self, sender: str | None) -> bool:
+        known = self._senders.get(sender)
+        if known is None:
+            known = self._senders[sender] = fold(self.participant or "") in fold(self.redactor.person(sender) or "")
+        return known
 
 
 def delivered_text_matches(text: str, terms: Sequence[Term]) -> bool:
@@ -51,14 +61,15 @@ def delivered_text_matches(text: str, terms: Sequence[Term]) -> bool:
 
 
 def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: QueryGuard, limit: int | None,
-                 offset: int = 0) -> tuple[list[IndexedMessage], int]:
+                 offset: int = 0, *, up_to: int | None = None) -> tuple[list[IndexedMessage], int]:
     """One page of the hits `guard` keeps (`limit` None: all from `offset`), and how many it keeps on all pages
-    (counted here, on the delivered text: an index count would tell of hidden text). `fetch(offset, size)`
-    reads raw index hits in a stable order, in growing batches, each once; only the page's hits are kept."""
+    (counted here, on the delivered text: an index count would tell of hidden text); with `up_to`, counting stops
+    past that many once the page is full (a number above `up_to` means "more than `up_to`"). `fetch(offset,
+    size)` reads raw index hits in a stable order, in growing batches, each once; only the page's hits are kept."""
     page: list[IndexedMessage] = []
     end = None if limit is None else offset + limit
     kept = position = 0
-    size = FIRST_BATCH
+    size = FIRST_BATCH if up_to is None else max(FIRST_BATCH, up_to + 1)  # enough to count in one read, mostly
     while True:
         batch = fetch(position, size)
         for message in batch:
@@ -66,6 +77,8 @@ def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: Query
                 if kept >= offset and (end is None or kept < end):
                     page.append(message)
                 kept += 1
+                if up_to is not None and kept > up_to and end is not None and kept >= end:
+                    return page, kept
         position += len(batch)
         if len(batch) < size:
             return page, kept

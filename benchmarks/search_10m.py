@@ -241,6 +241,18 @@ def report(times: dict[str, dict[tuple[str, str], list[float]]], roles: list[str
     return ok
 
 
+def slowest(times: dict[str, dict[tuple[str, str], list[float]]], chosen: list[tuple[str, dict]],
+            shown: int = 3) -> None:
+    """The slowest queries of each backend and sort order (where the p99 comes from)."""
+    print("\nslowest queries:")
+    for backend, measured in times.items():
+        for (sort, role), values in measured.items():
+            worst = sorted(range(len(values)), key=lambda n: -values[n])[:shown]
+            print(f"  {backend} {sort} {role}: " + "; ".join(
+                f"{values[n]:.0f} ms {chosen[n][0]!r}" + "".join(f" {k}={v}" for k, v in chosen[n][1].items())
+                for n in worst))
+
+
 class Server:
     """A PostgreSQL 15 cluster in `folder` (made there the first time, started again on a later run)."""
 
@@ -316,6 +328,7 @@ def main() -> int:
         for backend, url in (("SQLite", f"sqlite:///{sqlite_path}"), ("PostgreSQL", postgres_url)):
             times[backend], answers[backend] = measure(url, chosen, args.roles, warm=min(20, len(chosen)))
         ok = report(times, args.roles)
+        slowest(times, chosen)
         differ = [key for key in answers["SQLite"] if answers["SQLite"][key] != answers["PostgreSQL"][key]]
         print(f"\nsame answers on both backends: {len(answers['SQLite']) - len(differ)} of {len(answers['SQLite'])}"
               + "".join(f"\n  differs: {key[0]} {key[1]} {chosen[key[2]]}" for key in differ[:10]))

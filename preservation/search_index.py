@@ -29,8 +29,9 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from kernel.errors import InputError
 from kernel.model import Conversation, Message
@@ -51,6 +52,21 @@ class IndexedRecord:
     messages: int
     first_id: int  # the record's messages have consecutive ids first_id..last_id
     last_id: int
+
+    @cached_property
+    def zaken_folded(self) -> str:
+        """Its zaken's kenmerken and names, folded (what the zaak filter looks in)."""
+        return fold(" | ".join(f"{z.kenmerk or ''} {z.naam}" for z in self.access.zaken))
+
+    @cached_property
+    def classification_folded(self) -> str:
+        """Its classifications' codes and labels, folded."""
+        return fold(" | ".join(self.access.classificatie))
+
+    @cached_property
+    def custodians_folded(self) -> tuple[str, ...]:
+        """Its custodians' names, folded."""
+        return tuple(fold(name) for name in self.access.custodians)
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,9 @@ def matching_records(index: "SearchIndex", filters: Filters) -> list[IndexedReco
     """The indexed AIPs the record-level filters (aip, zaak, classification, custodians) let through; without
     `aip`, only the current version of each record."""
     found = []
+    zaak = fold(filters.zaak) if filters.zaak else None
+    classification = fold(filters.classification) if filters.classification else None
+    custodians = [fold(wanted) for wanted in filters.custodians]
     for record in index.records():
         if filters.aip:
             if filters.aip not in (record.aip_id, record.record_id):
@@ -122,14 +141,11 @@ def matching_records(index: "SearchIndex", filters: Filters) -> list[IndexedReco
                 continue
         elif not record.current:
             continue
-        if filters.zaak and fold(filters.zaak) not in fold(" | ".join(f"{z.kenmerk or ''} {z.naam}"
-                                                                      for z in record.access.zaken)):
+        if zaak is not None and zaak not in record.zaken_folded:
             continue
-        if filters.classification and fold(filters.classification) not in fold(" | ".join(
-                record.access.classificatie)):
+        if classification is not None and classification not in record.classification_folded:
             continue
-        if filters.custodians and not any(fold(wanted) in fold(name) for wanted in filters.custodians
-                                          for name in record.access.custodians):
+        if custodians and not any(wanted in name for wanted in custodians for name in record.custodians_folded):
             continue
         found.append(record)
     return found
@@ -208,35 +224,82 @@ def matches_terms(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
 
 
 SORTS = ("chat", "relevance", "newest", "oldest")
-COUNTED_UP_TO = 10_000  # a search counts its matches up to this many ("more than" beyond) and sorts so many whole;
-# with more, a page is read in its order until it is full, so it costs about the same however many match
+COUNTED_UP_TO = 1_000  # a search counts its matches up to this many ("more than" beyond)
+SORTED_UP_TO = 10_000  # up to this many matches are sorted whole; with more, a page is read in its order until it
+# is full, so it costs about the same however many match
 RANKED_UP_TO = 2_000  # relevance ranks the first this many matches in chat order (all of them when no more match)
 _K1, _B = 1.2, 0.75  # BM25's usual constants
 
 
 def rank_by_relevance(messages: Sequence[IndexedMessage], terms: Sequence[Term]) -> list[IndexedMessage]:
-    """`messages` most relevant first, by BM25 computed here over these messages (a term occurring more often in
-    a shorter message counts more; a term fewer of them hold counts more), message order breaking ties. An
-    occurrence is what the index matches: the word or an inflection of it (the same Dutch stem), a prefix, a
-    phrase. Computed by edepot, not by the database, so SQLite and PostgreSQL rank alike."""
-    wanted = [t for term in terms if not term.negated for t in (term.either or (term,))]
-    counted = []
-    for message in messages:
-        tokens = TOKEN.findall(fold_fast(message.text))
-        token_stems = stems(tokens)
-        counted.append((message, len(tokens), [_occurrences(term, tokens, token_stems) for term in wanted]))
-    if not counted:
+    """`messages` most relevant first, by BM25 computed here over these messages (see `relevance_order`)."""
+    return [messages[i] for i in relevance_order([(m.message_id, m.text) for m in messages], terms)]
+
+
+def relevance_order(messages: Sequence[tuple[int, str]], terms: Sequence[Term]) -> list[int]:
+    """The positions of `messages` (message id, text) most relevant first, by BM25 computed here over these
+    messages (a term occurring more often in a shorter message counts more; a term fewer of them hold counts
+    more), message order breaking ties. An occurrence is what the index matches: the word or an inflection of it
+    (the same Dutch stem), a prefix, a phrase. Computed by edepot, not by the database, so SQLite and PostgreSQL
+    rank alike."""
+    counters = [_occurrence_counter(t) for term in terms if not term.negated for t in (term.either or (term,))]
+    lengths, found = [], []
+    for _, text in messages:
+        folded = fold_fast(text)
+        lengths.append(_word_count(folded))
+        found.append([count(folded) for count in counters])
+    if not messages:
         return []
-    average = max(1.0, sum(length for _, length, _ in counted) / len(counted))
-    holding = [sum(1 for _, _, found in counted if found[i]) for i in range(len(wanted))]
-    weight = [math.log(1 + (len(counted) - n + 0.5) / (n + 0.5)) for n in holding]
+    average = max(1.0, sum(lengths) / len(messages))
+    holding = [sum(1 for counts in found if counts[i]) for i in range(len(counters))]
+    weight = [math.log(1 + (len(messages) - n + 0.5) / (n + 0.5)) for n in holding]
 
-    def score(length: int, found: list[int]) -> float:
-        norm = _K1 * (1 - _B + _B * length / average)
-        return sum(w * f * (_K1 + 1) / (f + norm) for w, f in zip(weight, found) if f)
+    def score(at: int) -> float:
+        norm = _K1 * (1 - _B + _B * lengths[at] / average)
+        return sum(w * f * (_K1 + 1) / (f + norm) for w, f in zip(weight, found[at]) if f)
 
-    ranked = sorted(counted, key=lambda c: (-score(c[1], c[2]), c[0].message_id))
-    return [message for message, _, _ in ranked]
+    return sorted(range(len(messages)), key=lambda at: (-score(at), messages[at][0]))
+
+
+def _word_count(folded: str) -> int:
+    """len(TOKEN.findall(folded)), faster for the usual text of words between spaces (a word of TOKEN is a run
+    of characters for which str.isalnum holds)."""
+    chunks = folded.split()
+    return len(chunks) if all(map(str.isalnum, chunks)) else len(TOKEN.findall(folded))
+
+
+def _word_starts(folded: str, start: str) -> Iterator[int]:
+    """Where the words of a folded text that begin with `start` begin."""
+    at = folded.find(start)
+    while at >= 0:
+        if at == 0 or not folded[at - 1].isalnum():
+            yield at
+        at = folded.find(start, at + 1)
+
+
+def _occurrence_counter(term: Term) -> Callable[[str], int]:
+    """How often `term` occurs in a folded text, as `_occurrences` counts; a one-word term's words found by
+    their start, not by splitting the text."""
+    if len(term.words) > 1:
+        return lambda folded: _occurrences(term, TOKEN.findall(folded))
+    if term.prefix:
+        return lambda folded: sum(1 for _ in _word_starts(folded, term.words[0]))
+    word, root, needle = term.words[0], stem(term.words[0]), _needle(term)
+    verdicts: dict[str, bool] = {}
+
+    def count(folded: str) -> int:  # a word whose stem is `root` begins with the needle: only those are stemmed
+        found = 0
+        for at in _word_starts(folded, needle):
+            end = at + len(needle)
+            while end < len(folded) and folded[end].isalnum():
+                end += 1
+            token = folded[at:end]
+            verdict = verdicts.get(token)
+            if verdict is None:
+                verdict = verdicts[token] = token in (word, root) or stem(token) == root
+            found += verdict
+        return found
+    return count
 
 
 class TextMatcher:

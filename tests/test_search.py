@@ -268,8 +268,9 @@ def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(
 
 def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives(
         catalogue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past COUNTED_UP_TO matches a page is read in its order (by time, or window by window in message order) and
-    relevance ranks the first RANKED_UP_TO: the pages are those of sorting every match, on both backends."""
+    """Past SORTED_UP_TO matches a page by time is read in its order, on PostgreSQL also one in message order (a
+    frequent query's), and relevance ranks the first RANKED_UP_TO: the pages are those of sorting every match, on
+    both backends."""
     from preservation.search_index import rank_by_relevance
 
     start = datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=1)))
@@ -300,16 +301,55 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
         newest = sorted(everything, key=lambda m: (m.timestamp, m.message_id), reverse=True)
         assert pages[query, "newest", True] == [m.message_id for m in newest[3:7]]
     monkeypatch.setattr(search_store, "COUNTED_UP_TO", 5)
+    monkeypatch.setattr(search_store, "SORTED_UP_TO", 5)
     monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)
     monkeypatch.setattr(search_store, "_WALK_BATCH", 3)
-    monkeypatch.setattr(search_postgres, "_FIRST_WINDOW", 4)
-    for (query, sort, whole), page in pages.items():
-        within = None if whole else records[1:]
-        found = [m.message_id for m in db.find_messages(parse_query(query), Filters(), within, 4, sort, offset=3)]
-        if sort == "relevance":  # the first 12 matches in chat order, ranked
-            first = db.find_messages(parse_query(query), Filters(), within, 12, "chat")
-            assert found == [m.message_id for m in rank_by_relevance(first, parse_query(query))[3:7]]
-        else:
-            assert found == page, (query, sort, whole)
-    assert db.count_messages(parse_query("vergunning"), Filters(), None, up_to=5) == 6
+    monkeypatch.setattr(search_postgres, "COUNTED_UP_TO", 5)
+    # PostgreSQL reads a page past COUNTED_UP_TO matches in its order when a query is frequent (along the primary
+    # key, or the index on time), and sorts every match from the GIN index when it is not
+    for frequent in ([True, False] if not on_sqlite(catalogue_url) else [None]):
+        monkeypatch.setattr(search_postgres.PostgresSearchIndex, "_frequent", lambda *_, **__: frequent)
+        for (query, sort, whole), page in pages.items():
+            within = None if whole else records[1:]
+            found = [m.message_id for m in db.find_messages(parse_query(query), Filters(), within, 4, sort, offset=3)]
+            if sort == "relevance":  # the first 12 matches in chat order, ranked
+                first = db.find_messages(parse_query(query), Filters(), within, 12, "chat")
+                assert found == [m.message_id for m in rank_by_relevance(first, parse_query(query))[3:7]]
+            else:
+                assert found == page, (query, sort, whole, frequent)
+        assert db.count_messages(parse_query("vergunning"), Filters(), None, up_to=5) == 6
     assert db.count_messages(parse_query("vergunning"), Filters(), None) == 60
+
+
+def test_a_researchers_count_stops_past_the_bound_and_never_counts_what_redaction_hides(tmp_path) -> None:  # noqa: ANN001
+    from access.query_guard import QueryGuard, guarded_page
+    from access.redaction import Redactor
+    from preservation.search_index import IndexedMessage
+
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    texts = ["vergunning verleend"] * 30 + ["bel 0612345678 over de vergunning"] * 5 + ["bel 0612345678"] * 4
+    open_index(url).index("aip-1", make_messages(texts), RecordAccess("R-1", "een", Openness.OPEN),
+                          datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+    def found(query: str, role: str):  # noqa: ANN202
+        return search(open_unit_of_work(url), SearchRequest(query, role=role, on=BEFORE, limit=3))
+
+    assert found("0612345678", "archivist").total == 9
+    hidden = found("0612345678", "researcher")  # the number only in redacted text: as if it were nowhere
+    assert (hidden.total, hidden.hits, hidden.more) == (0, (), False)
+    assert found("vergunning", "researcher").total == 35  # a hit whose word is outside the redacted passage counts
+    assert found("vergunning -0612345678", "researcher").total == 35  # the excluded number is not in what is shown
+    assert found("vergunning -0612345678", "archivist").total == 30
+
+    read: list[int] = []
+    messages = [IndexedMessage(n, 1, n, datetime(2026, 1, 1, tzinfo=timezone.utc), "A", "text", "vergunning")
+                for n in range(5000)]
+
+    def fetch(at: int, size: int) -> list[IndexedMessage]:
+        read.append(size)
+        return messages[at:at + size]
+
+    guard = QueryGuard(parse_query("vergunning"), Redactor())
+    page, counted = guarded_page(fetch, guard, 3, 0, up_to=250)
+    assert [m.message_id for m in page] == [0, 1, 2] and counted == 251 and sum(read) < 1000
+    assert guarded_page(fetch, guard, 3, 0)[1] == 5000  # without a bound, every hit counted

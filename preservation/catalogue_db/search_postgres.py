@@ -18,13 +18,30 @@ from django.db.backends.utils import CursorWrapper
 
 from preservation.catalogue_db.nul_text import read_text, stored_text
 from preservation.catalogue_db.search_store import _ORDER, _SELECT, _SENDER, DjangoSearchIndex, _message, _Query, _run
-from preservation.search_index import IndexedMessage, Term
+from preservation.search_index import COUNTED_UP_TO, IndexedMessage, Term
 from preservation.search_stems import TOKEN, fold_fast, stem, stems
 
 _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
 _POSITION_MAX = 16383  # later positions are all this one
 _INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
-_FIRST_WINDOW = 50_000  # message ids in the first window read in message order (then 4 times as many each time)
+# A query a sample finds in many messages is read along an index in order (the primary key, the index on time),
+# each message's tsvector tested, rather than from its GIN index: a bitmap of every match costs about as much per
+# match as testing a message does, and reading in order stops once enough are found (`_frequent`)
+_SAMPLED = 5_000  # messages sampled to tell how frequent a query is
+# what testing one message costs, against a match from the GIN index (whose row is on a page of its own): read in
+# the table's order (pages one after another) and by the index on time (a message and its tsvector looked up)
+_IN_ORDER, _BY_TIME = 0.1, 2.0
+_shares: dict[tuple[str, str], float] = {}  # (alias, tsquery) → the share of messages a sample found it in
+
+
+@contextmanager
+def _without_bitmaps(cursor: CursorWrapper) -> Iterator[None]:
+    """The queries inside read along an index in its order (or the table), never a GIN index's bitmap."""
+    cursor.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
+    try:
+        yield
+    finally:
+        cursor.execute("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on")
 
 
 def _lexeme(word: str) -> str:
@@ -107,31 +124,76 @@ class PostgresSearchIndex(DjangoSearchIndex):
             cursor.execute("DELETE FROM search_fts WHERE message_id IN "
                            "(SELECT message_id FROM search_messages WHERE record_key = %s)", [record_key])
 
-    # A GIN index finds matches in no order: more than a few are read window by window of message ids instead
-    _CHAT_ORDER_SORTED_UP_TO = 500
+    _MATCHES = "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery OFFSET 0) f"
+    _JOINED = _MATCHES + " JOIN search_messages m ON m.message_id = f.message_id"
+    _RANGED = "FROM search_fts f JOIN search_messages m ON m.message_id = f.message_id AND f.doc @@ %s::tsquery"
+    _TEXT_ONLY = {_JOINED: _MATCHES, _RANGED: "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery) f"}
 
     def _matching(self, terms: Sequence[Term]) -> tuple[str, str, str, list[Any]]:
         # Every match from the GIN index first (the subquery keeps the planner from reading messages in some order
         # and testing each, which it may misjudge badly); within a range of ids, the planner's own way.
-        return ("FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery OFFSET 0) f "
-                "JOIN search_messages m ON m.message_id = f.message_id",
-                "FROM search_fts f JOIN search_messages m ON m.message_id = f.message_id AND f.doc @@ %s::tsquery",
-                "1 = 1", [tsquery_expression(terms)])
+        return self._JOINED, self._RANGED, "1 = 1", [tsquery_expression(terms)]
+
+    def _share(self, cursor: CursorWrapper, tsquery: str) -> float:
+        """The share of messages a tsquery matches, as a sample of about _SAMPLED messages from pages all over the
+        table finds it (the planner's own estimate knows only its statistics' most common words, not a prefix's
+        or a rarer word's share)."""
+        known = _shares.get((self._alias, tsquery))
+        if known is not None:
+            return known
+        percent = min(100.0, 100.0 * _SAMPLED / max(1.0, self._messages(cursor)))
+        cursor.execute("SELECT COUNT(*) FILTER (WHERE doc @@ %s::tsquery), COUNT(*) FROM search_fts "
+                       "TABLESAMPLE SYSTEM (%s) REPEATABLE (0)", [tsquery, percent])
+        matching, sampled = cursor.fetchone()
+        share = matching / sampled if sampled else 0.0
+        if len(_shares) > 1024:
+            _shares.clear()
+        _shares[(self._alias, tsquery)] = share
+        return share
+
+    def _frequent(self, cursor: CursorWrapper, tsquery: str, wanted: int, *, cost: float) -> bool:
+        """Whether `wanted` matches are found sooner by reading messages in an order, testing each (about wanted /
+        share of them, at `cost` each), than from the GIN index's bitmap of every match (share × messages, each
+        match's row on a page of its own)."""
+        share = self._share(cursor, tsquery)
+        return share > 0 and share * share >= cost * wanted / max(1.0, self._messages(cursor))
+
+    def _messages(self, cursor: CursorWrapper) -> float:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'search_fts'::regclass")
+        return float(cursor.fetchone()[0])
+
+    def _count(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any],
+               up_to: int | None, *, remember: bool = False) -> int:
+        """As on SQLite; a frequent query without conditions on the messages counted by reading the tsvectors
+        until more than `up_to` match."""
+        if (up_to is None or source != self._JOINED or any(c.startswith("m.") for c in where)
+                or not self._frequent(cursor, params[0], up_to, cost=_IN_ORDER)):
+            return super()._count(cursor, source, where, params, up_to, remember=remember)
+        with _without_bitmaps(cursor):
+            return super()._count(cursor, self._RANGED, where, params, up_to, remember=remember)
+
+    def _walks(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any], sort: str) -> bool:
+        """A GIN index finds matches in no order: up to COUNTED_UP_TO matches (the count the total takes) are
+        sorted whole; with more, a page is read in its order (`_walk`)."""
+        return self._count(cursor, query.source, where, params, COUNTED_UP_TO, remember=True) > COUNTED_UP_TO
 
     def _walk(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any], sort: str,
               wanted: int) -> list[Any]:
-        """The first `wanted` of many matches: in message order, window by window of message ids (each window's
-        matches from the GIN index and the primary key together); by time, messages read by the index on time,
-        each one's tsvector tested, with no bitmap of every match."""
+        """The first `wanted` of many matches. A frequent query: messages read in the order, along the primary key
+        or the index on time, each one's tsvector tested, with no bitmap of every match. Another: every match from
+        the GIN index, sorted (reading it window by window of ids would visit every match's row for each window)."""
+        if not self._frequent(cursor, params[0], wanted, cost=_IN_ORDER if sort == "chat" else _BY_TIME):
+            return self._sorted(cursor, query.source, where, params, query.identity if sort == "chat"
+                                else _ORDER[sort], wanted)
         if sort == "chat":
-            return self._windows(cursor, query, where, params, wanted)
-        sql = (_SELECT + "FROM search_messages m JOIN search_fts f ON f.message_id = m.message_id" + _SENDER
-               + " WHERE " + " AND ".join(["f.doc @@ %s::tsquery"] + where[1:]) + f" ORDER BY {_ORDER[sort]} LIMIT %s")
-        cursor.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
-        try:
+            sql = (_SELECT + self._RANGED + _SENDER + " WHERE " + " AND ".join(where)
+                   + " ORDER BY f.message_id LIMIT %s")
+        else:
+            sql = (_SELECT + "FROM search_messages m JOIN search_fts f ON f.message_id = m.message_id" + _SENDER
+                   + " WHERE " + " AND ".join(["f.doc @@ %s::tsquery"] + where[1:])
+                   + f" ORDER BY {_ORDER[sort]} LIMIT %s")
+        with _without_bitmaps(cursor):
             return _run(cursor, sql, params + [wanted])
-        finally:
-            cursor.execute("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on")
 
     @contextmanager
     def _reading(self) -> Iterator[CursorWrapper]:
@@ -141,28 +203,15 @@ class PostgresSearchIndex(DjangoSearchIndex):
             cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
             yield cursor
 
-    def _windows(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any],
-                 wanted: int) -> list[Any]:
-        # each window's matches found whole inside the subquery (with a LIMIT beside it, the planner would read
-        # the window's rows one by one through the primary key, testing each)
-        top = int(_run(cursor, "SELECT COALESCE(MAX(message_id), 0) FROM search_messages", [])[0][0])
-        sql = (_SELECT + "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery AND message_id BETWEEN %s "
-               "AND %s OFFSET 0) f JOIN search_messages m ON m.message_id = f.message_id" + _SENDER + " WHERE "
-               + " AND ".join(where) + " ORDER BY f.message_id LIMIT %s")
-        match, rest = params[:len(query.match_params)], params[len(query.match_params):]
-        found: list[Any] = []
-        low, width = 1, _FIRST_WINDOW
-        while len(found) < wanted and low <= top:
-            found += _run(cursor, sql, match + [low, low + width - 1] + rest + [wanted - len(found)])
-            low, width = low + width, width * 4
-        return found
-
     def _in_records(self, keys: list[int]) -> tuple[str, Any]:
         return "m.record_key = ANY(%s)", keys
 
     def _message(self, row: Sequence[Any]) -> IndexedMessage:
         sender, body = row[5], row[7]
         return _message((*row[:5], read_text(sender) if sender is not None else None, row[6], read_text(body)))
+
+    def _text(self, body: str) -> str:
+        return read_text(body)
 
     def size(self) -> int:
         """Bytes the index's tables and their indexes take."""

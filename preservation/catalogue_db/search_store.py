@@ -8,6 +8,7 @@ User text never reaches FTS5 as syntax: every term is quoted.
 from __future__ import annotations
 
 import json
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 from itertools import islice
@@ -17,8 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import OperationalError, connections, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Count, Max, Sum
-from django.db.models.functions import Length
+from django.db.models import Max
 
 from kernel.errors import InputError
 from kernel.model import Message
@@ -27,13 +27,14 @@ from preservation.record_access import RecordAccess, fold
 from preservation.search_index import (
     COUNTED_UP_TO,
     RANKED_UP_TO,
+    SORTED_UP_TO,
     SORTS,
     Filters,
     IndexedMessage,
     IndexedRecord,
     Term,
     TextMatcher,
-    rank_by_relevance,
+    relevance_order,
 )
 from preservation.search_stems import stem, stemmer_version, stems_of
 
@@ -44,9 +45,11 @@ _WALK_BATCH = 2_000  # messages read at first when a page is read in time order
 _ORDER = {"chat": "m.message_id", "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}
 _TIME_ORDER: dict[str, Callable[[Sequence[Any]], tuple[int, int]]] = {
     "newest": lambda r: (-r[3], -r[0]), "oldest": lambda r: (r[3], r[0])}
+_CHANGED = "changed"  # the search_meta key of the mark each change of the index leaves
 _stems_checked: set[str] = set()
 _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
 _counted: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
+_senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}  # per alias: the greatest key, the senders
 
 
 class DjangoSearchIndex:
@@ -71,6 +74,7 @@ class DjangoSearchIndex:
             if found is not None and found != version:
                 # the old stems would not match what a delete recomputes
                 self.rebuild_full_text()
+                self._changed()
             meta.update_or_create(key="stemmer", defaults={"value": version})
 
     def rebuild_full_text(self) -> None:
@@ -88,6 +92,9 @@ class DjangoSearchIndex:
             cursor.execute("INSERT INTO search_fts (search_fts, rowid, body, stems) SELECT 'delete', message_id, "
                            "body, edepot_stems(body) FROM search_messages WHERE record_key = %s", [record_key])
 
+    # the FROM parts of `_matching` → the same without the messages, for counting what the full text alone tells
+    _TEXT_ONLY = {"FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid": "FROM search_fts f"}
+
     def _matching(self, terms: Sequence[Term]) -> tuple[str, str, str, list[Any]]:
         """(the FROM part joining the full text to the messages, the same for a search limited to a range of
         message ids, the condition, its parameters) of messages matching `terms`, found by the full-text index."""
@@ -100,6 +107,10 @@ class DjangoSearchIndex:
     def _message(self, row: Sequence[Any]) -> IndexedMessage:
         """The message of a result row (message_id, record_key, seq, ts, utc_offset, sender, kind, body)."""
         return _message(row)
+
+    def _text(self, body: str) -> str:
+        """A message's text as its row holds it, as written."""
+        return body
 
     # -- writing
 
@@ -134,13 +145,16 @@ class DjangoSearchIndex:
             if first_id is not None:
                 records.filter(record_key=record_key).update(messages=count, first_id=first_id,
                                                               last_id=first_id + count - 1)
+            self._changed()
         return count
 
     def remove(self, aip_id: str) -> int:
         """Remove every message of one AIP (for destruction); how many were removed (0 when it was not indexed).
         When it was the current version of its record, the newest remaining AIP of that record becomes current."""
         with transaction.atomic(using=self._alias):
-            return self._delete_record(aip_id)
+            removed = self._delete_record(aip_id)
+            self._changed()
+            return removed
 
     def _delete_record(self, aip_id: str) -> int:
         records = SearchRecord.objects.using(self._alias)
@@ -177,21 +191,36 @@ class DjangoSearchIndex:
         return list(read)
 
     def _state(self) -> tuple[Any, ...]:
-        """What changes whenever anything is indexed or removed (keys only grow, so the count and the greatest
-        key change with every record added or removed)."""
-        return tuple(SearchRecord.objects.using(self._alias).aggregate(
-            n=Count("record_key"), top=Max("record_key"), current=Sum("current"), messages=Sum("messages"),
-            access=Sum(Length("access"))).values())
+        """What changes whenever anything is indexed or removed: the mark each change leaves, and (for records
+        written in bulk, without one) the count and the greatest key, which only grows. Reads no record's row."""
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute("SELECT (SELECT value FROM search_meta WHERE key = %s), (SELECT COUNT(*) FROM "
+                           "search_records), (SELECT MAX(record_key) FROM search_records)", [_CHANGED])
+            return tuple(cursor.fetchone())
+
+    def _changed(self) -> None:
+        """Mark the index changed (in the writing transaction), for the readers of `_state`."""
+        SearchMeta.objects.using(self._alias).update_or_create(key=_CHANGED, defaults={"value": uuid.uuid4().hex})
+
+    def _senders(self) -> list[tuple[int, str]]:
+        """Every sender's key and folded name (senders are only ever added: read again when there are more)."""
+        senders = SearchSender.objects.using(self._alias)
+        top = senders.aggregate(top=Max("sender_key"))["top"]
+        known = _senders_read.get(self._alias)
+        if known is None or known[0] != top:
+            known = _senders_read[self._alias] = (top, [(key, fold(name)) for key, name
+                                                        in senders.values_list("sender_key", "name")])
+        return known[1]
 
     def indexed_count(self) -> int:
         """How many AIPs are indexed (every version)."""
-        return int(SearchRecord.objects.using(self._alias).count())
+        return len(self.records())
 
     def find_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                       limit: int | None, sort: str = "chat", offset: int = 0) -> list[IndexedMessage]:
         """Messages matching every term and filter, in the records `within` (None: every record); without terms,
         every message the filters let through, in the order SORTS describes. A page costs about the same however
-        many messages match: up to COUNTED_UP_TO matches are sorted whole, more are read in the order asked for
+        many messages match: up to SORTED_UP_TO matches are sorted whole, more are read in the order asked for
         (the index on time, or on message order) until the page is full."""
         if sort not in SORTS:
             raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
@@ -200,8 +229,11 @@ class DjangoSearchIndex:
             return []
         wanted = None if limit is None else limit + offset
         if sort == "relevance" and terms:
-            return rank_by_relevance(self._ordered(query, within, "chat", RANKED_UP_TO), terms)[offset:wanted]
-        return self._ordered(query, within, "chat" if sort == "relevance" else sort, wanted)[offset:]
+            rows = self._ordered(query, within, "chat", RANKED_UP_TO)
+            ranked = relevance_order([(r[0], self._text(r[7])) for r in rows], terms)
+            return [self._message(rows[at]) for at in ranked[offset:wanted]]
+        return [self._message(r) for r in self._ordered(query, within, "chat" if sort == "relevance" else sort,
+                                                          wanted)[offset:]]
 
     def count_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                        *, up_to: int | None = None) -> int:
@@ -226,6 +258,8 @@ class DjangoSearchIndex:
 
     def _count(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any],
                up_to: int | None, *, remember: bool = False) -> int:
+        if not any(condition.startswith("m.") for condition in where):  # the full text alone can tell
+            source = self._TEXT_ONLY.get(source, source)
         sql = "SELECT 1 " + source + " WHERE " + " AND ".join(where)
         if up_to is not None:
             sql, params = sql + " LIMIT %s", params + [up_to + 1]
@@ -244,36 +278,42 @@ class DjangoSearchIndex:
         return counted
 
     def _ordered(self, query: "_Query", within: Sequence[IndexedRecord] | None, sort: str,
-                 wanted: int | None) -> list[IndexedMessage]:
-        """The first `wanted` matches (None: all) in chat order, or by time ("newest", "oldest")."""
+                 wanted: int | None) -> list[Any]:
+        """The result rows of the first `wanted` matches (None: all) in chat order, or by time ("newest",
+        "oldest")."""
         ranges = _id_ranges(within)
         with self._reading() as cursor:
             if ranges is None:
                 where, params = query.within_records(within)
                 rows = self._in_order(cursor, query, where, params, sort, wanted)
-            else:  # each record's id range on its own (all its matches sorted), the pages merged
+            else:  # each record's id range on its own (its first `wanted` matches in the order), the pages merged
                 rows = []
                 for first, last in ranges:
                     rows += self._sorted(cursor, query.ranged_source, query.where
                                          + [f"{query.identity} BETWEEN %s AND %s"], query.params + [first, last],
                                          query.identity if sort == "chat" else _ORDER[sort],
-                                         None if wanted is None or sort != "chat" else wanted - len(rows))
+                                         wanted if wanted is None or sort != "chat" else wanted - len(rows))
                     if sort == "chat" and wanted is not None and len(rows) >= wanted:
                         break
                 if sort != "chat":
                     rows.sort(key=_TIME_ORDER[sort])
-            return [self._message(r) for r in rows[:wanted]]
+            return rows[:wanted]
 
     def _in_order(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
                   wanted: int | None) -> list[Any]:
-        """Result rows of one query in the sort order, up to `wanted`. Few matches are sorted whole; when more
-        than COUNTED_UP_TO match, the messages are read in that order (by the index on it) and each is tested."""
-        sorted_up_to = COUNTED_UP_TO if sort != "chat" else self._CHAT_ORDER_SORTED_UP_TO
-        if (query.terms and wanted is not None and sorted_up_to is not None
-                and self._count(cursor, query.source, where, params, sorted_up_to, remember=True) > sorted_up_to):
+        """Result rows of one query in the sort order, up to `wanted`: few matches sorted whole, many read in that
+        order (by the index on it), each tested (`_walks`)."""
+        if query.terms and wanted is not None and self._walks(cursor, query, where, params, sort):
             return self._walk(cursor, query, where, params, sort, wanted)
         return self._sorted(cursor, query.source, where, params,
                             query.identity if sort == "chat" else _ORDER[sort], wanted)
+
+    def _walks(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str) -> bool:
+        """Whether a page is read in its order rather than sorted: by time, when more than SORTED_UP_TO match
+        (counted that far only past the COUNTED_UP_TO the total takes; FTS5 yields matches in message order: a page
+        in chat order is read, never sorted)."""
+        return sort != "chat" and all(self._count(cursor, query.source, where, params, up_to, remember=True) > up_to
+                                      for up_to in (COUNTED_UP_TO, SORTED_UP_TO))
 
     def _sorted(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any], order: str,
                 wanted: int | None) -> list[Any]:
@@ -287,8 +327,6 @@ class DjangoSearchIndex:
         """A cursor for the queries of one search."""
         with connections[self._alias].cursor() as cursor:
             yield cursor
-
-    _CHAT_ORDER_SORTED_UP_TO: int | None = None  # FTS5 yields matches in message order: a page is read, never sorted
 
     def _walk(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
               wanted: int) -> list[Any]:
@@ -420,8 +458,7 @@ class _Query:
             params.append(filters.kind)
         if filters.participant:
             wanted = fold(filters.participant)
-            keys = [key for key, name in SearchSender.objects.using(index._alias).values_list("sender_key", "name")
-                    if wanted in fold(name)]
+            keys = [key for key, name in index._senders() if wanted in name]
             if not keys:
                 return None
             where.append(f"m.sender_key IN ({', '.join(str(int(k)) for k in keys)})")
