@@ -100,7 +100,8 @@ def ingest_once(sip: Path, database: Path) -> tuple[float, float, dict[str, floa
     data = WORK / "data"
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir()
-    (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\n', encoding="utf-8")
+    (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\n\n[operator]\nname = "Benchmark"\n',
+                                      encoding="utf-8")
     started = time.perf_counter()
     with open(os.devnull, "wb") as null:
         process = subprocess.Popen([sys.executable, "-m", "edepot.cli", "--data-dir", str(data), "--json", "ingest",
