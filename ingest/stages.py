@@ -36,7 +36,7 @@ from ingest.sip import METADATA_DIR as SIP_METADATA_DIR
 from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
 from ingest.sip_findings import Findings
 from ingest.sip_validate import validate_sip
-from ingest.sources import embedded_files
+from ingest.sources import carries_no_embedded_files, embedded_files
 from ingest.unpack import unpack_transfer
 from ingest.zip_coverage import zip_hides_nothing
 from ingest.zip_salvage import SalvagedZipExport, salvage_zip
@@ -48,7 +48,6 @@ from kernel.errors import (
     InvalidPackage,
     MetadataError,
     RecordExists,
-    RenderingFailed,
     ToolMissing,
     UnsafeArchive,
 )
@@ -67,11 +66,11 @@ from preservation.catalogue import (
     ReplicaRecord,
     ReplicaStatus,
 )
-from preservation.format_policy import FormatPolicy, PolicyRule
+from preservation.format_policy import FormatPolicy
 from preservation.identify import JSON, Identification, WrittenFormat, as_written, shared_identifier
 from preservation.metadata.informatieobject import BESTAND_SUFFIX, Informatieobject
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
-from preservation.normalise import NormaliseOutcome, Status, normaliser
+from preservation.normalise import NormaliseOutcome, Status
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.pdfa_check import check_pdfa
 from preservation.retention import schedule_retention_from_aip
@@ -182,8 +181,11 @@ def scan(aip: AipBuilder, source: Path, job: IngestJob) -> None:
     job.begin("virus scan")
     containers = set(job.unpacked_from.values())
     covered = {c for c in containers if zip_hides_nothing(aip.path(c))}
-    # ClamAV is given each file's real path: originals staged by reference are links to the SIP's files
-    named = {aip.path(p).resolve(): p for p in sorted(aip.roles) if p not in covered}
+    # ClamAV is given each file's real path: originals staged by reference are links to the SIP's files (only
+    # links are resolved one by one; the folders below the staging root are never links)
+    root = aip.root.resolve()
+    named = {(root / p).resolve() if (root / p).is_symlink() else root / p: p for p in sorted(aip.roles)
+             if p not in covered}
     result = scan_files(aip.root, list(named), job.config.scan_database)
     by_path = {str(path): relative for path, relative in named.items()}
 
@@ -389,7 +391,8 @@ def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -
         written = list(targets.values())
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
                   f"{len(written)} files", sources=(relative,), outcomes=tuple(written))
-    _unpack_embedded(aip, media, job)
+    if not carries_no_embedded_files(conversation.source.format):  # else reading the export again finds nothing
+        _unpack_embedded(aip, media, job)
     return media
 
 
@@ -549,13 +552,14 @@ def validate_formats(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = 
                   outcome="success" if check.ok else "failure", sources=(relative,), agents=(agent,))
 
 
-def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolicy, job: IngestJob) -> dict[str, Path]:
+def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolicy, job: IngestJob, *,
+                    workers: FileWorkers = FileWorkers(None)) -> dict[str, Path]:
     """Run the policy's actions on every original and media file; returns the media map for the rendering.
 
     Originals are never touched: derived files go to data/preservation/media/ beside their source's name
     (voice.opus → voice.opus.flac). Each action other than a plain "keep" leaves a PREMIS event linking
     source and outcome with the tool as agent; a tool that fails or is missing is an event with outcome
-    "failure" or "warning" and the original stays the preservation copy.
+    "failure" or "warning" and the original stays the preservation copy. The actions run by `workers`.
     """
     job.begin("normalise by policy")
     shown = dict(media)
@@ -567,26 +571,23 @@ def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolic
         rule = policy.rule_for(found.puid if found else None)
         planned += [(relative, found, rule, action, _derived_base(aip, relative)) for action in rule.actions]
 
-    def run(plan: tuple[str, Identification | None, PolicyRule, str, str]) -> NormaliseOutcome:
-        relative, _found, _rule, action, base = plan
-        return _run_action(action, aip.path(relative), aip.path(base))
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # the tools run as their own processes
-        for done, (plan, outcome) in enumerate(zip(planned, pool.map(run, planned)), start=1):
-            relative, found, rule, _action, _base = plan
-            derived = tuple(d.relative_to(aip.root).as_posix() for d in outcome.derived)
-            for path in derived:
-                aip.register(path, "preservation")
-                # the only JSON edepot derives is its own rendering of a file (vcard-json)
-                _identify_one(aip, path, job, written=(JSON, f"edepot wrote it as the JSON rendering of {relative}")
-                              if path.endswith(".json") else None)
-            job.normalisations.append(Normalisation(relative, found.puid if found else None, rule.name, outcome, derived))
-            job.on_progress(job.stage, done, len(planned))
-            if outcome.status is Status.KEPT and outcome.action == "keep":
-                continue
-            _normalisation_event(relative, outcome, derived, job)
-            if outcome.action == "image-png" and derived:
-                shown[Path(relative).name] = aip.path(derived[0])  # shown inline in the rendering
+    outcomes = workers.normalise([(action, aip.path(relative), aip.path(base))
+                                  for relative, _found, _rule, action, base in planned])
+    for done, (plan, outcome) in enumerate(zip(planned, outcomes), start=1):
+        relative, found, rule, _action, _base = plan
+        derived = tuple(d.relative_to(aip.root).as_posix() for d in outcome.derived)
+        for path in derived:
+            aip.register(path, "preservation")
+            # the only JSON edepot derives is its own rendering of a file (vcard-json)
+            _identify_one(aip, path, job, written=(JSON, f"edepot wrote it as the JSON rendering of {relative}")
+                          if path.endswith(".json") else None)
+        job.normalisations.append(Normalisation(relative, found.puid if found else None, rule.name, outcome, derived))
+        job.on_progress(job.stage, done, len(planned))
+        if outcome.status is Status.KEPT and outcome.action == "keep":
+            continue
+        _normalisation_event(relative, outcome, derived, job)
+        if outcome.action == "image-png" and derived:
+            shown[Path(relative).name] = aip.path(derived[0])  # shown inline in the rendering
     return shown
 
 
@@ -596,15 +597,6 @@ def _derived_base(aip: AipBuilder, relative: str) -> str:
     name = Path(relative).name
     base = f"{layout.MEDIA}/{name}"
     return base if not aip.path(base).exists() else f"{layout.MEDIA}/original-{name}"
-
-
-def _run_action(action: str, source: Path, target: Path) -> NormaliseOutcome:
-    try:
-        return normaliser(action)(source, target)
-    except RenderingFailed as error:
-        return NormaliseOutcome(action, Status.FAILED, error.message)
-    except ToolMissing as error:
-        return NormaliseOutcome(action, Status.SKIPPED, error.one_line())
 
 
 def _normalisation_event(relative: str, outcome: NormaliseOutcome, derived: tuple[str, ...], job: IngestJob) -> None:

@@ -49,11 +49,15 @@ class AipBuilder:
         self.root = root
         self.roles: dict[str, str] = {}
         self._digests: dict[str, SealedFile] = {}  # digests already known (from a validated manifest or a copy)
+        self._paths: dict[str, Path] = {}  # every stage asks for every file's path: each is made once
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, relative: str) -> Path:
         """The absolute path of a file of the AIP (whether or not it exists yet)."""
-        return self.root / relative
+        found = self._paths.get(relative)
+        if found is None:
+            found = self._paths[relative] = self.root / relative
+        return found
 
     def add_copy(self, relative: str, source: Path, role: str, digests: Mapping[str, str] | None = None) -> Path:
         """Copy a file in, byte for byte; `digests` (sha256 and sha512 of the source, e.g. from a validated

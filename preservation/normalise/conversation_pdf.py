@@ -423,7 +423,8 @@ def _source(path: Path | None, stage: _Stage) -> Path | None:
     if path is None:
         return None
     if path not in stage.sources:
-        source = Path(os.path.realpath(path))
+        # only a link is resolved: realpath would look up every folder of every path (thousands of media)
+        source = Path(os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path))
         stage.sources[path] = source if source.is_file() else None
     return stage.sources[path]
 
