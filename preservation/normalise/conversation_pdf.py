@@ -440,6 +440,8 @@ def _stage_image(source: Path, stage: _Stage) -> _Staged | None:
     note = ""
     stage.image_formats[source] = None
     try:
+        if _is_pdf(source):  # no Pillow reader takes a PDF: spare trying each of them (chats carry many)
+            return None
         with Image.open(source) as image:
             stage.image_formats[source] = image.format
             extension = INLINE_IMAGE_FORMATS.get(image.format or "")
@@ -478,6 +480,11 @@ def _stage_image(source: Path, stage: _Stage) -> _Staged | None:
     staged = _Staged(target.relative_to(stage.root).as_posix(), round(width_cm, 3), note, width_px * height_px)
     stage.staged[source] = staged
     return staged
+
+
+def _is_pdf(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(5) == b"%PDF-"
 
 
 def _linked_folder_path(source: Path, extension: str, stage: _Stage) -> Path | None:
