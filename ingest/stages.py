@@ -82,6 +82,7 @@ from preservation.xsd import SchemaName, validate_xml
 
 AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
 LINK_ORIGINALS_FROM = 16 << 20  # larger originals are read from the SIP by the replica copies, not staged again
+THREADED_MEMBER_BYTES = 256 << 10  # export members from this size on are unpacked on other threads
 
 
 @dataclass(frozen=True)
@@ -377,10 +378,17 @@ def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -
         if export is None:
             continue
         with export, ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            targets = {member.name: f"{layout.MEDIA}/{bag_path(member.name)}" for member in export.members()}
-            # inflating and hashing free the GIL; list() so every member is written before the export closes
-            digests = list(pool.map(lambda name: export.extract(name, aip.path(targets[name]),
-                                                                ("sha256", "sha512")), targets))
+            members = export.members()
+            targets = {member.name: f"{layout.MEDIA}/{bag_path(member.name)}" for member in members}
+
+            def extract(name: str) -> dict[str, str]:
+                return export.extract(name, aip.path(targets[name]), ("sha256", "sha512"))
+
+            # inflating and hashing free the GIL, so large members go to the pool; a small one is written here,
+            # where handing it to a thread would cost more than it spares. Every member is written before the
+            # export closes.
+            large = {m.name: pool.submit(extract, m.name) for m in members if m.size >= THREADED_MEMBER_BYTES}
+            digests = [large[name].result() if name in large else extract(name) for name in targets]
             for (name, target_rel), digest in zip(targets.items(), digests):
                 aip.register(target_rel, "preservation", digest)
                 job.unpacked_from[target_rel] = relative
