@@ -14,8 +14,8 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Callable, Hashable, Iterable, Iterator, Sequence, TypeVar
 
 from ingest.aip_metadata import (
     DerivedCopy,
@@ -80,6 +80,7 @@ from preservation.storage import LocalDirectoryLocation, register_locations
 from preservation.unit_of_work import UnitOfWork
 from preservation.xsd import SchemaName, validate_xml
 
+T = TypeVar("T")
 AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
 LINK_ORIGINALS_FROM = 16 << 20  # larger originals are read from the SIP by the replica copies, not staged again
 THREADED_MEMBER_BYTES = 256 << 10  # export members from this size on are unpacked on other threads
@@ -467,12 +468,42 @@ def identify(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = FileWork
     job.begin("identify formats")
     paths = sorted(aip.roles)
     siegfried = _siegfried() if job.config.siegfried else None
-    found = workers.identify([aip.path(relative) for relative in paths])
+    # FIDO reads a file's bytes and, failing a signature, its extension: the same bytes under the same extension
+    # (an image forwarded again in the chat) are identified once
+    unique, index = _by_content(aip, paths, lambda relative: PurePosixPath(relative).suffix)
+    found = _spread(workers.identify([aip.path(relative) for relative in unique]), index)
     for done, (relative, identification) in enumerate(zip(paths, found), start=1):
         _record_identification(relative, identification, job, written=WRITTEN_BY_EDEPOT.get(relative))
         if siegfried is not None:
             _second_opinion(siegfried, aip, relative, job)
         job.on_progress(job.stage, done, len(paths))
+
+
+def _by_content(aip: AipBuilder, paths: Sequence[str], alike: Callable[[str], Hashable]) -> tuple[list[str], list[int]]:
+    """The paths to read, one for each distinct content among `paths` (the same sha256, and the same `alike`), and
+    for each of `paths` the place in that list of the one that stands for it. A file whose digest is not known yet
+    stands for itself."""
+    first: dict[Hashable, int] = {}
+    unique: list[str] = []
+    index: list[int] = []
+    for relative in paths:
+        sha256 = aip.known_sha256_of(relative)
+        key = (sha256, alike(relative)) if sha256 else relative
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(relative)
+        index.append(first[key])
+    return unique, index
+
+
+def _spread(answers: Iterable[T], index: Sequence[int]) -> Iterator[T]:
+    """The answer for each place in `index`, taken from `answers` (one per distinct content, in order) as they come."""
+    stream = iter(answers)
+    received: list[T] = []
+    for place in index:
+        while len(received) <= place:
+            received.append(next(stream))
+        yield received[place]
 
 
 # Files of the AIP that edepot wrote itself, in a format it knows, checked against their schema at validation
@@ -543,9 +574,14 @@ def validate_formats(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = 
     not fatal."""
     job.begin("validate formats")
     paths = sorted(p for p, role in aip.roles.items() if role in ("original", "preservation"))
-    found = [job.identifications.get(relative) for relative in paths]
-    checks = workers.validate([(aip.path(relative), f.puid if f else None, f.mime_type if f else None)
-                               for relative, f in zip(paths, found)])
+    found = {relative: job.identifications.get(relative) for relative in paths}
+
+    def declared(relative: str) -> tuple[str | None, str | None]:
+        identified = found[relative]
+        return (identified.puid, identified.mime_type) if identified else (None, None)
+
+    unique, index = _by_content(aip, paths, declared)  # the same bytes as the same format are validated once
+    checks = _spread(workers.validate([(aip.path(relative), *declared(relative)) for relative in unique]), index)
     for done, (relative, check) in enumerate(zip(paths, checks), start=1):
         job.on_progress(job.stage, done, len(paths))
         if check is None:
@@ -701,7 +737,7 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
             identifier=f.path, size=f.size, digests={"sha256": f.sha256, "sha512": f.sha512},
             puid=found.puid if found else None, format_name=found.format_name if found else None,
             format_version=found.format_version if found else None, role=f.role,
-            original_name=job.original_names.get(f.path, Path(f.path).name),
+            original_name=job.original_names.get(f.path, f.path.rpartition("/")[2]),
         ))
     document = premis_xml(objects, job.events, list(job.agents.values()))
     if job.config.schema_dir is not None:
