@@ -78,18 +78,20 @@ def file_workers(files: int) -> Iterator[FileWorkers]:
         return
     shared_identifier()  # loaded once, here, for every worker
     with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_end_with_parent) as processes:
+                             initializer=_end_with_parent, initargs=(os.getpid(),)) as processes:
         processes.submit(int)  # the first task forks every worker, now, before any other thread starts
         yield FileWorkers(processes)
 
 
-def _end_with_parent() -> None:
-    """Have the kernel end this worker when the ingest ends (Linux), so a killed ingest leaves no worker holding
-    its locks."""
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel end this worker when the ingest (process `parent`) ends (Linux), so a killed ingest leaves
+    no worker holding its locks; an ingest killed before this worker got so far has ended it already."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # not Linux: the worker ends when it finds its queue closed
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _identify(path: Path) -> Identification:
