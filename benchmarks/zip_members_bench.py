@@ -100,7 +100,8 @@ def ingest_once(sip: Path, database: Path) -> tuple[float, float, dict[str, floa
     data = WORK / "data"
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir()
-    (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\n', encoding="utf-8")
+    (data / "edepot.toml").write_text(f'[scan]\ndatabase = "{database}"\n\n[operator]\nname = "Benchmark"\n',
+                                      encoding="utf-8")
     started = time.perf_counter()
     with open(os.devnull, "wb") as null:
         process = subprocess.Popen([sys.executable, "-m", "edepot.cli", "--data-dir", str(data), "--json", "ingest",
@@ -122,11 +123,12 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     database = write_test_database(WORK / "clamav")
     medians: dict[int, float] = {}
+    processors: dict[int, float] = {}
     for members in args.sizes:
         sip = sip_of(members)
         runs = [ingest_once(sip, database) for _ in range(args.runs)]
         medians[members] = statistics.median(seconds for seconds, _, _ in runs)
-        processor = statistics.median(cpu for _, cpu, _ in runs)
+        processor = processors[members] = statistics.median(cpu for _, cpu, _ in runs)
         stages = runs[-1][2]
         slowest = ", ".join(f"{name} {s:.1f}" for name, s in sorted(stages.items(), key=lambda i: -i[1])[:4])
         print(f"{members:>6} members: ingest {medians[members]:.1f} s ({processor:.1f} s of processor), "
@@ -142,7 +144,10 @@ def main() -> None:
     if 10000 in medians:
         ok = medians[10000] <= TEN_THOUSAND_SECONDS
         verdicts.append(ok)
-        print(f"10,000 members in {medians[10000]:.1f} s ({'meets' if ok else 'MISSES'} ≤ {TEN_THOUSAND_SECONDS:.0f} s)")
+        cores = os.cpu_count() or 1
+        print(f"10,000 members in {medians[10000]:.1f} s ({'meets' if ok else 'MISSES'} ≤ {TEN_THOUSAND_SECONDS:.0f} s); "
+              f"{processors[10000]:.1f} s of processor, where {TEN_THOUSAND_SECONDS:.0f} s on {cores} cores allows "
+              f"at most {TEN_THOUSAND_SECONDS * cores:.0f}")
     print("verdict:", "meets every target" if all(verdicts) else "MISSES a target")
 
 

@@ -137,7 +137,7 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
             with stages.start_replication(aip, locations, job) as replication:  # copies run in the background
                 stages.identify(aip, job, workers=workers)
                 stages.validate_formats(aip, job, workers=workers)
-                shown = stages.normalise_files(aip, media, policy, job)
+                shown = stages.normalise_files(aip, media, policy, job, workers=workers)
                 stages.render_conversation(aip, conversation, shown, record, job)
                 stages.update_metadata(sip, aip, job)
                 sealed = stages.seal(aip, record, job)

@@ -7,9 +7,16 @@ the processor busy. `finish` copies what came after (preservation copies, metada
 every copy back and checks it against the sealed digests, and only then makes each bag visible with one rename.
 A failure leaves nothing visible and removes the incoming folders; a crash leaves only incoming folders, which
 the next ingest of the same AIP removes (preservation/storage.py).
+
+The first location on the staging folder's file system takes the staged files as hard links instead of copies
+(fsynced and read back all the same; every other location gets copies of its own, so no two replicas share a
+file). Removing the staging folder then frees no disk blocks: on a file system mounted with `discard`, freeing
+the blocks of ten thousand files that reached the disk costs the device a trim each, seconds in all.
 """
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +45,7 @@ class Replication:
         self._pool = ThreadPoolExecutor(max_workers=COPY_THREADS)
         self._copies: dict[tuple[str, str], Future[str]] = {}  # (location, AIP path) → sha256 of the copy
         self._published = False
+        self._linking = _sharing_file_system(aip.root, [(loc.id, self.incoming[loc.id]) for loc in self.locations])
 
     def send(self, relatives: Iterable[str]) -> None:
         """Start copying these files of the AIP (paths as in the bag) to every location, if not sent yet."""
@@ -45,7 +53,8 @@ class Replication:
             for location in self.locations:
                 if (location.id, relative) not in self._copies:
                     target = self.incoming[location.id] / relative
-                    self._copies[(location.id, relative)] = self._pool.submit(_copy, self.aip.path(relative), target)
+                    self._copies[(location.id, relative)] = self._pool.submit(
+                        _copy, self.aip.path(relative), target, link=location.id == self._linking)
 
     def finish(self, sealed: Sequence[SealedFile]) -> list[Path | str]:
         """Send what is left of the sealed bag, verify every copy against its sha256 and publish each bag;
@@ -86,13 +95,42 @@ class Replication:
             return True
         # copied before its last change (or damaged on the way): copy it once more from the sealed staging file
         target = self.incoming[location.id] / sealed.path
-        return _copy(self.aip.path(sealed.path), target) == sealed.sha256
+        return _copy(self.aip.path(sealed.path), target, link=location.id == self._linking) == sealed.sha256
 
 
-def _copy(source: Path, target: Path) -> str:
-    """Copy, fsync, and read the copy back: the sha256 of what the location holds."""
-    _named(target, copy_file_durably, source, target)
+def _sharing_file_system(staging: Path, incoming: Sequence[tuple[str, Path]]) -> str | None:
+    """The id of the first location whose incoming folder is on the file system of `staging`, if any: the
+    location given hard links."""
+    device = staging.stat().st_dev
+    return next((location for location, folder in incoming if folder.stat().st_dev == device), None)
+
+
+def _copy(source: Path, target: Path, *, link: bool = False) -> str:
+    """Copy (or, with `link`, hard-link a staged file that is no link itself), fsync, and read the copy back: the
+    sha256 of what the location holds."""
+    if link:
+        target.unlink(missing_ok=True)  # sent before, linked to a staged file since written anew
+    if not (link and not source.is_symlink() and _named(target, _link_durably, source, target)):
+        _named(target, copy_file_durably, source, target)
     return digest_file(target, ("sha256",))[0]["sha256"]
+
+
+def _link_durably(source: Path, target: Path) -> bool:
+    """Make `target` a hard link to `source`, its data on disk when this returns; False when the file system
+    cannot link them (then the file is to be copied)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError as error:
+        if error.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP):
+            return False
+        raise
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _named(place: Path | str, step: Callable[..., T], *args: Any) -> T:

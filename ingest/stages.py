@@ -14,8 +14,8 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Callable, Hashable, Iterable, Iterator, Sequence, TypeVar
 
 from ingest.aip_metadata import (
     DerivedCopy,
@@ -36,7 +36,7 @@ from ingest.sip import METADATA_DIR as SIP_METADATA_DIR
 from ingest.sip import ORIGINAL_DIR as SIP_ORIGINAL_DIR
 from ingest.sip_findings import Findings
 from ingest.sip_validate import validate_sip
-from ingest.sources import embedded_files
+from ingest.sources import carries_no_embedded_files, embedded_files
 from ingest.unpack import unpack_transfer
 from ingest.zip_coverage import zip_hides_nothing
 from ingest.zip_salvage import SalvagedZipExport, salvage_zip
@@ -48,7 +48,6 @@ from kernel.errors import (
     InvalidPackage,
     MetadataError,
     RecordExists,
-    RenderingFailed,
     ToolMissing,
     UnsafeArchive,
 )
@@ -67,11 +66,11 @@ from preservation.catalogue import (
     ReplicaRecord,
     ReplicaStatus,
 )
-from preservation.format_policy import FormatPolicy, PolicyRule
+from preservation.format_policy import FormatPolicy
 from preservation.identify import JSON, Identification, WrittenFormat, as_written, shared_identifier
 from preservation.metadata.informatieobject import BESTAND_SUFFIX, Informatieobject
 from preservation.metadata.premis import PremisAgent, PremisObject, premis_xml
-from preservation.normalise import NormaliseOutcome, Status, normaliser
+from preservation.normalise import NormaliseOutcome, Status
 from preservation.normalise.conversation_pdf import RenderContext, render_conversation_pdf
 from preservation.pdfa_check import check_pdfa
 from preservation.retention import schedule_retention_from_aip
@@ -82,8 +81,10 @@ from preservation.unit_of_work import UnitOfWork
 from preservation.work_locks import aip_lock, record_lock
 from preservation.xsd import SchemaName, validate_xml
 
+T = TypeVar("T")
 AIP_METADATA = "data/metadata"  # the AIP's own (updated) MDTO; the SIP's as received is in data/metadata/sip
 LINK_ORIGINALS_FROM = 16 << 20  # larger originals are read from the SIP by the replica copies, not staged again
+THREADED_MEMBER_BYTES = 256 << 10  # export members from this size on are unpacked on other threads
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,11 @@ def scan(aip: AipBuilder, source: Path, job: IngestJob) -> None:
     job.begin("virus scan")
     containers = set(job.unpacked_from.values())
     covered = {c for c in containers if zip_hides_nothing(aip.path(c))}
-    # ClamAV is given each file's real path: originals staged by reference are links to the SIP's files
-    named = {aip.path(p).resolve(): p for p in sorted(aip.roles) if p not in covered}
+    # ClamAV is given each file's real path: originals staged by reference are links to the SIP's files (only
+    # links are resolved one by one; the folders below the staging root are never links)
+    root = aip.root.resolve()
+    named = {(root / p).resolve() if (root / p).is_symlink() else root / p: p for p in sorted(aip.roles)
+             if p not in covered}
     result = scan_files(aip.root, list(named), job.config.scan_database)
     by_path = {str(path): relative for path, relative in named.items()}
 
@@ -376,10 +380,17 @@ def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -
         if export is None:
             continue
         with export, ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            targets = {member.name: f"{layout.MEDIA}/{bag_path(member.name)}" for member in export.members()}
-            # inflating and hashing free the GIL; list() so every member is written before the export closes
-            digests = list(pool.map(lambda name: export.extract(name, aip.path(targets[name]),
-                                                                ("sha256", "sha512")), targets))
+            members = export.members()
+            targets = {member.name: f"{layout.MEDIA}/{bag_path(member.name)}" for member in members}
+
+            def extract(name: str) -> dict[str, str]:
+                return export.extract(name, aip.path(targets[name]), ("sha256", "sha512"))
+
+            # inflating and hashing free the GIL, so large members go to the pool; a small one is written here,
+            # where handing it to a thread would cost more than it spares. Every member is written before the
+            # export closes.
+            large = {m.name: pool.submit(extract, m.name) for m in members if m.size >= THREADED_MEMBER_BYTES}
+            digests = [large[name].result() if name in large else extract(name) for name in targets]
             for (name, target_rel), digest in zip(targets.items(), digests):
                 aip.register(target_rel, "preservation", digest)
                 job.unpacked_from[target_rel] = relative
@@ -390,7 +401,8 @@ def unpack_export(aip: AipBuilder, conversation: Conversation, job: IngestJob) -
         written = list(targets.values())
         job.event("unpacking", f"export container {path.name} unpacked for access to its members",
                   f"{len(written)} files", sources=(relative,), outcomes=tuple(written))
-    _unpack_embedded(aip, media, job)
+    if not carries_no_embedded_files(conversation.source.format):  # else reading the export again finds nothing
+        _unpack_embedded(aip, media, job)
     return media
 
 
@@ -457,12 +469,42 @@ def identify(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = FileWork
     job.begin("identify formats")
     paths = sorted(aip.roles)
     siegfried = _siegfried() if job.config.siegfried else None
-    found = workers.identify([aip.path(relative) for relative in paths])
+    # FIDO reads a file's bytes and, failing a signature, its extension: the same bytes under the same extension
+    # (an image forwarded again in the chat) are identified once
+    unique, index = _by_content(aip, paths, lambda relative: PurePosixPath(relative).suffix)
+    found = _spread(workers.identify([aip.path(relative) for relative in unique]), index)
     for done, (relative, identification) in enumerate(zip(paths, found), start=1):
         _record_identification(relative, identification, job, written=WRITTEN_BY_EDEPOT.get(relative))
         if siegfried is not None:
             _second_opinion(siegfried, aip, relative, job)
         job.on_progress(job.stage, done, len(paths))
+
+
+def _by_content(aip: AipBuilder, paths: Sequence[str], alike: Callable[[str], Hashable]) -> tuple[list[str], list[int]]:
+    """The paths to read, one for each distinct content among `paths` (the same sha256, and the same `alike`), and
+    for each of `paths` the place in that list of the one that stands for it. A file whose digest is not known yet
+    stands for itself."""
+    first: dict[Hashable, int] = {}
+    unique: list[str] = []
+    index: list[int] = []
+    for relative in paths:
+        sha256 = aip.known_sha256_of(relative)
+        key = (sha256, alike(relative)) if sha256 else relative
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(relative)
+        index.append(first[key])
+    return unique, index
+
+
+def _spread(answers: Iterable[T], index: Sequence[int]) -> Iterator[T]:
+    """The answer for each place in `index`, taken from `answers` (one per distinct content, in order) as they come."""
+    stream = iter(answers)
+    received: list[T] = []
+    for place in index:
+        while len(received) <= place:
+            received.append(next(stream))
+        yield received[place]
 
 
 # Files of the AIP that edepot wrote itself, in a format it knows, checked against their schema at validation
@@ -533,9 +575,14 @@ def validate_formats(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = 
     not fatal."""
     job.begin("validate formats")
     paths = sorted(p for p, role in aip.roles.items() if role in ("original", "preservation"))
-    found = [job.identifications.get(relative) for relative in paths]
-    checks = workers.validate([(aip.path(relative), f.puid if f else None, f.mime_type if f else None)
-                               for relative, f in zip(paths, found)])
+    found = {relative: job.identifications.get(relative) for relative in paths}
+
+    def declared(relative: str) -> tuple[str | None, str | None]:
+        identified = found[relative]
+        return (identified.puid, identified.mime_type) if identified else (None, None)
+
+    unique, index = _by_content(aip, paths, declared)  # the same bytes as the same format are validated once
+    checks = _spread(workers.validate([(aip.path(relative), *declared(relative)) for relative in unique]), index)
     for done, (relative, check) in enumerate(zip(paths, checks), start=1):
         job.on_progress(job.stage, done, len(paths))
         if check is None:
@@ -550,13 +597,14 @@ def validate_formats(aip: AipBuilder, job: IngestJob, *, workers: FileWorkers = 
                   outcome="success" if check.ok else "failure", sources=(relative,), agents=(agent,))
 
 
-def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolicy, job: IngestJob) -> dict[str, Path]:
+def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolicy, job: IngestJob, *,
+                    workers: FileWorkers = FileWorkers(None)) -> dict[str, Path]:
     """Run the policy's actions on every original and media file; returns the media map for the rendering.
 
     Originals are never touched: derived files go to data/preservation/media/ beside their source's name
     (voice.opus → voice.opus.flac). Each action other than a plain "keep" leaves a PREMIS event linking
     source and outcome with the tool as agent; a tool that fails or is missing is an event with outcome
-    "failure" or "warning" and the original stays the preservation copy.
+    "failure" or "warning" and the original stays the preservation copy. The actions run by `workers`.
     """
     job.begin("normalise by policy")
     shown = dict(media)
@@ -568,26 +616,23 @@ def normalise_files(aip: AipBuilder, media: dict[str, Path], policy: FormatPolic
         rule = policy.rule_for(found.puid if found else None)
         planned += [(relative, found, rule, action, _derived_base(aip, relative)) for action in rule.actions]
 
-    def run(plan: tuple[str, Identification | None, PolicyRule, str, str]) -> NormaliseOutcome:
-        relative, _found, _rule, action, base = plan
-        return _run_action(action, aip.path(relative), aip.path(base))
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # the tools run as their own processes
-        for done, (plan, outcome) in enumerate(zip(planned, pool.map(run, planned)), start=1):
-            relative, found, rule, _action, _base = plan
-            derived = tuple(d.relative_to(aip.root).as_posix() for d in outcome.derived)
-            for path in derived:
-                aip.register(path, "preservation")
-                # the only JSON edepot derives is its own rendering of a file (vcard-json)
-                _identify_one(aip, path, job, written=(JSON, f"edepot wrote it as the JSON rendering of {relative}")
-                              if path.endswith(".json") else None)
-            job.normalisations.append(Normalisation(relative, found.puid if found else None, rule.name, outcome, derived))
-            job.on_progress(job.stage, done, len(planned))
-            if outcome.status is Status.KEPT and outcome.action == "keep":
-                continue
-            _normalisation_event(relative, outcome, derived, job)
-            if outcome.action == "image-png" and derived:
-                shown[Path(relative).name] = aip.path(derived[0])  # shown inline in the rendering
+    outcomes = workers.normalise([(action, aip.path(relative), aip.path(base))
+                                  for relative, _found, _rule, action, base in planned])
+    for done, (plan, outcome) in enumerate(zip(planned, outcomes), start=1):
+        relative, found, rule, _action, _base = plan
+        derived = tuple(d.relative_to(aip.root).as_posix() for d in outcome.derived)
+        for path in derived:
+            aip.register(path, "preservation")
+            # the only JSON edepot derives is its own rendering of a file (vcard-json)
+            _identify_one(aip, path, job, written=(JSON, f"edepot wrote it as the JSON rendering of {relative}")
+                          if path.endswith(".json") else None)
+        job.normalisations.append(Normalisation(relative, found.puid if found else None, rule.name, outcome, derived))
+        job.on_progress(job.stage, done, len(planned))
+        if outcome.status is Status.KEPT and outcome.action == "keep":
+            continue
+        _normalisation_event(relative, outcome, derived, job)
+        if outcome.action == "image-png" and derived:
+            shown[Path(relative).name] = aip.path(derived[0])  # shown inline in the rendering
     return shown
 
 
@@ -597,15 +642,6 @@ def _derived_base(aip: AipBuilder, relative: str) -> str:
     name = Path(relative).name
     base = f"{layout.MEDIA}/{name}"
     return base if not aip.path(base).exists() else f"{layout.MEDIA}/original-{name}"
-
-
-def _run_action(action: str, source: Path, target: Path) -> NormaliseOutcome:
-    try:
-        return normaliser(action)(source, target)
-    except RenderingFailed as error:
-        return NormaliseOutcome(action, Status.FAILED, error.message)
-    except ToolMissing as error:
-        return NormaliseOutcome(action, Status.SKIPPED, error.one_line())
 
 
 def _normalisation_event(relative: str, outcome: NormaliseOutcome, derived: tuple[str, ...], job: IngestJob) -> None:
@@ -702,7 +738,7 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
             identifier=f.path, size=f.size, digests={"sha256": f.sha256, "sha512": f.sha512},
             puid=found.puid if found else None, format_name=found.format_name if found else None,
             format_version=found.format_version if found else None, role=f.role,
-            original_name=job.original_names.get(f.path, Path(f.path).name),
+            original_name=job.original_names.get(f.path, f.path.rpartition("/")[2]),
         ))
     document = premis_xml(objects, job.events, list(job.agents.values()))
     if job.config.schema_dir is not None:

@@ -49,11 +49,15 @@ class AipBuilder:
         self.root = root
         self.roles: dict[str, str] = {}
         self._digests: dict[str, SealedFile] = {}  # digests already known (from a validated manifest or a copy)
+        self._paths: dict[str, Path] = {}  # every stage asks for every file's path: each is made once
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, relative: str) -> Path:
         """The absolute path of a file of the AIP (whether or not it exists yet)."""
-        return self.root / relative
+        found = self._paths.get(relative)
+        if found is None:
+            found = self._paths[relative] = self.root / relative
+        return found
 
     def add_copy(self, relative: str, source: Path, role: str, digests: Mapping[str, str] | None = None) -> Path:
         """Copy a file in, byte for byte; `digests` (sha256 and sha512 of the source, e.g. from a validated
@@ -104,14 +108,22 @@ class AipBuilder:
                                                          digests["sha512"])
         return known
 
+    def known_sha256_of(self, relative: str) -> str | None:
+        """The sha256 of one registered file when known already (from a manifest, or written with its digests)."""
+        known = self._digests.get(relative)
+        return known.sha256 if known is not None else None
+
     def known_sha256(self) -> dict[Path, str]:
         """The sha256 of every file whose digests are known already, by its path in staging."""
         return {self.path(relative): sealed.sha256 for relative, sealed in self._digests.items()}
 
     def digest_payload(self) -> dict[str, SealedFile]:
         """sha256 and sha512 of every registered file: those not known yet read once each, on all cores."""
+        unknown = [relative for relative in self.roles if relative not in self._digests]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            return {f.path: f for f in pool.map(self.digest, sorted(self.roles))}
+            for _ in pool.map(self.digest, unknown):
+                pass
+        return {relative: self.digest(relative) for relative in sorted(self.roles)}
 
     def seal(
         self, payload: Mapping[str, SealedFile], bag_info: Mapping[str, str], bagging_date: date
@@ -133,9 +145,10 @@ class AipBuilder:
 
 
 def _files_below(root: Path) -> set[str]:
-    base = root.parent
+    """Every file below `root`, by its path from root's parent ('/'-separated)."""
+    base = len(os.path.join(root.parent, ""))
     return {
-        Path(dirpath, name).relative_to(base).as_posix()
+        os.path.join(dirpath, name)[base:].replace(os.sep, "/")
         for dirpath, _dirs, names in os.walk(root)
         for name in names
     }

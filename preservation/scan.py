@@ -46,6 +46,11 @@ SCAN_LIMITS = ("--max-filesize=2047M", "--max-scansize=4000M", "--max-files=1000
                "--alert-exceeds-max=yes")
 LIMITS_EXCEEDED = "Heuristics.Limits.Exceeded"
 SMALL_DATABASE = 64 << 20  # below this a database loads in well under a second: scan with one clamscan per core
+# clamscan makes a scratch folder (and often a file) for every file it scans: on a disk file system (more so one
+# mounted with `discard`) that costs more than the scanning. It works in memory where a memory file system has room
+# for the most one file can unpack to (--max-scansize) and some to spare; else in the system's temporary folder.
+SCRATCH_ROOT = Path("/dev/shm")
+SCRATCH_NEEDED = (4000 << 20) + (256 << 20)
 TEST_SIGNATURE_PREFIX = "Edepot.Test."
 TEST_DATABASE_NAME = "edepot-test.hdb"
 # md5:size of the EICAR anti-virus test file (eicar.org), so this source file does not hold the test string
@@ -232,10 +237,12 @@ def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: P
     argv = [clamscan, "--no-summary", "--infected", "--recursive", "--stdout", *SCAN_LIMITS]
     if database is not None:
         argv.append(f"--database={database}")
-    with tempfile.NamedTemporaryFile("w", suffix=".list", encoding="utf-8") as listing:
+    with tempfile.TemporaryDirectory(prefix="edepot-clamav-", dir=scratch_root()) as scratch, \
+            tempfile.NamedTemporaryFile("w", suffix=".list", encoding="utf-8") as listing:
         listing.write("".join(f"{target}\n" for target in targets))  # no argv limit on the number of files
         listing.flush()
-        done = subprocess.run([*argv, f"--file-list={listing.name}"], capture_output=True, text=True, check=False)
+        done = subprocess.run([*argv, f"--tempdir={scratch}", f"--file-list={listing.name}"], capture_output=True,
+                              text=True, check=False)
     # clamscan: 0 clean, 1 virus found, 2 an error (which may come with findings too)
     infections, errors = [], []
     for line in done.stdout.splitlines():
@@ -250,6 +257,18 @@ def _scan_with_clamscan(root: Path, targets: list[Path], files: int, database: P
     return ScanResult(clamav_version(), signature_release(database or DEFAULT_DATABASE_DIR), "clamscan", files,
                       tuple(infections), errors=tuple(errors),
                       test_database=database is not None and is_test_database(database))
+
+
+def scratch_root() -> Path | None:
+    """Where clamscan's scratch folder goes: SCRATCH_ROOT when it is a writable folder with SCRATCH_NEEDED bytes
+    free, else None (the system's temporary folder)."""
+    try:
+        if (SCRATCH_ROOT.is_dir() and os.access(SCRATCH_ROOT, os.W_OK)
+                and shutil.disk_usage(SCRATCH_ROOT).free >= SCRATCH_NEEDED):
+            return SCRATCH_ROOT
+    except OSError:
+        pass
+    return None
 
 
 def _relative(path: str, root: Path) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.file_workers import MANY_FILES, file_workers
+from ingest.file_workers import MANY_FILES, file_workers, run_action
 from preservation.identify import shared_identifier
 from preservation.validate_formats import validate_format
 from tests.media_factory import make_media, pdf_of_objects
@@ -31,6 +31,16 @@ def test_workers_answer_as_this_process_would_in_the_order_asked(tmp_path: Path)
         assert list(workers.identify(paths)) == here
         assert list(workers.validate([(p, f.puid, f.mime_type) for p, f in zip(paths, here)])) == checks
     assert any(check is not None and not check.ok for check in checks)  # the broken PDF, found by a worker too
+
+
+def test_workers_run_the_policys_actions_as_this_process_would(tmp_path: Path) -> None:
+    pdf = tmp_path / "stuk.pdf"
+    pdf.write_bytes(pdf_of_objects([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]))
+    (tmp_path / "broken.pdf").write_bytes(pdf.read_bytes()[:-40])
+    actions = [("pdf-keep", tmp_path / name, tmp_path / "derived" / name) for name in ("stuk.pdf", "broken.pdf")]
+    with file_workers(MANY_FILES) as workers:
+        assert workers._processes is not None
+        assert list(workers.normalise(actions)) == [run_action(*action) for action in actions]
 
 
 def test_a_killed_ingest_leaves_no_worker(tmp_path: Path) -> None:

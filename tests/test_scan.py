@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from preservation.scan import scan_tree, signature_release
+from preservation import scan as scan_module
+from preservation.scan import scan_tree, scratch_root, signature_release
 from tests.media_factory import EICAR, eicar_database
 
 
@@ -33,6 +34,20 @@ def test_clamscan_finds_eicar_loose_and_inside_a_zip(tree: Path, tmp_path: Path)
     assert {i.path for i in result.infections} == {"data/eicar.com", "data/export.zip"}
     assert all("Edepot.Test.EICAR" in i.signature for i in result.infections)
     assert result.engine.startswith("ClamAV ") and "edepot-test.hdb" in result.signatures
+
+
+@pytest.mark.parametrize("room", [True, False])
+def test_clamscan_works_in_memory_where_there_is_room_and_finds_what_it_unpacks_either_way(
+        tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, room: bool) -> None:
+    if room and scratch_root() is None:
+        pytest.skip(f"{scan_module.SCRATCH_ROOT} is not a memory file system with room here")
+    if not room:
+        monkeypatch.setattr(scan_module, "SCRATCH_NEEDED", 1 << 62)
+    assert scratch_root() == (scan_module.SCRATCH_ROOT if room else None)
+    result = scan_tree(tree, eicar_database(tmp_path / "db"))
+    assert {i.path for i in result.infections} == {"data/eicar.com", "data/export.zip"}  # the zip's: unpacked
+    assert not result.errors
+    assert not list(scan_module.SCRATCH_ROOT.glob("edepot-clamav-*"))  # its scratch folder is gone
 
 
 def test_a_clean_tree_is_clean(tree: Path, tmp_path: Path) -> None:

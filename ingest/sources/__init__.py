@@ -203,6 +203,12 @@ def embedded_files(paths: Sequence[Path], format: str | None = None) -> Iterator
         yield from fmt.embedded_files(export)
 
 
+def carries_no_embedded_files(format_name: str) -> bool:
+    """Whether `format_name` names a known format whose exports carry no attachment bytes inside their files
+    (so `embedded_files` has nothing to find and need not open the export)."""
+    return any(f.name == format_name and not isinstance(f, EmbeddingFormat) for f in FORMATS)
+
+
 def keeps_export_out(format_name: str) -> bool:
     """Whether exports of the format `format_name` never enter a SIP whole (a phone backup holds private chats)."""
     return any(f.name == format_name and isinstance(f, ExtractingFormat) and f.keeps_export_out for f in FORMATS)

@@ -173,25 +173,38 @@ class DjangoCatalogue(RetentionStore, JournalBackfill):
                 aip_id=aip.aip_id, sip_digest=aip.sip_digest, record_id=aip.record_id, title=aip.title,
                 created=aip.created, state=aip.state.value, payload_bytes=aip.payload_bytes,
                 payload_files=aip.payload_files, organisation=aip.organisation)
-            self._bulk(m.Replica, [m.Replica(aip_id=r.aip_id, location=r.location, path=r.path,
-                                             last_verified=r.last_verified, status=r.status.value)
+            self._bulk(m.Replica, [dict(aip_id=r.aip_id, location=r.location, path=r.path,
+                                        last_verified=r.last_verified, status=r.status.value)
                                    for r in replicas])
-            self._bulk(m.File, [m.File(aip_id=f.aip_id, path=f.path, role=f.role, size=f.size, sha256=f.sha256,
-                                       puid=f.puid, format_name=f.format_name, mime_type=f.mime_type)
+            self._bulk(m.File, [dict(aip_id=f.aip_id, path=f.path, role=f.role, size=f.size, sha256=f.sha256,
+                                     puid=f.puid, format_name=f.format_name, mime_type=f.mime_type)
                                 for f in files])
             self._insert_events(aip.aip_id, events, journalled=journal is not None)
             if version is not None:
                 self._objects(m.AipVersion).create(aip_id=version.aip_id, version=version.version,
                                                    previous_aip_id=version.previous_aip, first_aip=version.first_aip)
             self._bulk(m.Identification, [
-                m.Identification(aip_id=i.aip_id, path=i.path, tool=i.tool, signature_release=i.signature_release,
-                                 puid=i.puid, format_name=i.format_name, format_version=i.format_version,
-                                 mime_type=i.mime_type, basis=i.basis)
+                dict(aip_id=i.aip_id, path=i.path, tool=i.tool, signature_release=i.signature_release,
+                     puid=i.puid, format_name=i.format_name, format_version=i.format_version,
+                     mime_type=i.mime_type, basis=i.basis)
                 for i in identifications])
 
-    def _bulk(self, model: Any, rows: Sequence[Any]) -> None:
-        if rows:
-            self._objects(model).bulk_create(rows, batch_size=BATCH)
+    def _bulk(self, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert `rows` (field name or column attribute → value; a field left out gets its default), each value
+        made ready for this database by its field as `bulk_create` does, without a model instance per row: an
+        ingest of 10,000 files records some 25,000 events, and the instances cost more than the inserts."""
+        if not rows:
+            return
+        connection = connections[self._alias]
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        keys = [f.attname if f.attname in rows[0] else f.name for f in fields]
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), BATCH):
+                cursor.executemany(sql, [[f.get_db_prep_save(row[key] if key in row else f.get_default(), connection)
+                                          for f, key in zip(fields, keys)] for row in rows[start:start + BATCH]])
 
     def add_events(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
         """Append PREMIS events about an AIP (or about the repository, with aip_id None)."""
@@ -209,9 +222,9 @@ class DjangoCatalogue(RetentionStore, JournalBackfill):
 
     def _insert_event_rows(self, aip_id: str | None, events: Sequence[PremisEvent]) -> None:
         self._bulk(m.Event, [
-            m.Event(event_id=e.identifier, aip_id=aip_id, type=e.type, date_time=e.date_time, outcome=e.outcome,
-                    detail=e.detail, outcome_detail=e.outcome_detail, agents=list(e.agents),
-                    source_objects=list(e.source_objects), outcome_objects=list(e.outcome_objects))
+            dict(event_id=e.identifier, aip_id=aip_id, type=e.type, date_time=e.date_time, outcome=e.outcome,
+                 detail=e.detail, outcome_detail=e.outcome_detail, agents=list(e.agents),
+                 source_objects=list(e.source_objects), outcome_objects=list(e.outcome_objects))
             for e in events])
 
     def versions(self, sip_digest: str, record_id: str) -> list[AipVersion]:
@@ -359,7 +372,7 @@ class DjangoCatalogue(RetentionStore, JournalBackfill):
             self._insert_events(aip_id, events)
 
     def _apply_losses_declared(self, c: Change) -> None:
-        self._bulk(m.FileLoss, [m.FileLoss(**loss) for loss in c["losses"]])
+        self._bulk(m.FileLoss, c["losses"])
 
     def record_recovery(self, aip_id: str, paths: Sequence[str], events: Sequence[PremisEvent]) -> None:
         """Files restored from an outside copy, with their recovery events; a loss declared for one is lifted."""

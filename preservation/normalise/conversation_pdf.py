@@ -423,7 +423,8 @@ def _source(path: Path | None, stage: _Stage) -> Path | None:
     if path is None:
         return None
     if path not in stage.sources:
-        source = Path(os.path.realpath(path))
+        # only a link is resolved: realpath would look up every folder of every path (thousands of media)
+        source = Path(os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path))
         stage.sources[path] = source if source.is_file() else None
     return stage.sources[path]
 
@@ -439,6 +440,8 @@ def _stage_image(source: Path, stage: _Stage) -> _Staged | None:
     note = ""
     stage.image_formats[source] = None
     try:
+        if _is_pdf(source):  # no Pillow reader takes a PDF: spare trying each of them (chats carry many)
+            return None
         with Image.open(source) as image:
             stage.image_formats[source] = image.format
             extension = INLINE_IMAGE_FORMATS.get(image.format or "")
@@ -477,6 +480,11 @@ def _stage_image(source: Path, stage: _Stage) -> _Staged | None:
     staged = _Staged(target.relative_to(stage.root).as_posix(), round(width_cm, 3), note, width_px * height_px)
     stage.staged[source] = staged
     return staged
+
+
+def _is_pdf(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(5) == b"%PDF-"
 
 
 def _linked_folder_path(source: Path, extension: str, stage: _Stage) -> Path | None:
