@@ -25,3 +25,11 @@ def work(catalogue_url: str, *, tasks_module: str, once: bool, interval: float, 
 
     return work_queue(catalogue_url, tasks_module=tasks_module, once=once, interval=interval, worker_id=worker_id,
                       reap=reap, reap_every=reap_every)
+
+
+def name_connections(name: str) -> None:
+    """Name the catalogue connections this process opens from now on (PostgreSQL's `application_name`), so that
+    the server's list of sessions tells whose each is: the reaper ends a stalled worker's sessions by it."""
+    from preservation.catalogue_db.database import name_connections as name_them
+
+    name_them(name)

@@ -75,5 +75,6 @@ def test_only_the_catalogue_implementation_and_the_web_import_django() -> None:
                 offenders.append(f"{where}: {', '.join(sorted(reached))}")
     # The ports open their implementation lazily (a function-level import in `open_*`): that is the wiring.
     wiring = {"preservation/catalogue.py", "preservation/unit_of_work.py", "preservation/access_register.py",
-              "preservation/search_index.py", "preservation/doctor.py", "preservation/job_queue.py", "edepot/service/ingest_and_preservation.py"}
+              "preservation/search_index.py", "preservation/doctor.py", "preservation/job_queue.py", "preservation/work_locks.py",
+              "edepot/service/ingest_and_preservation.py"}
     assert [o for o in offenders if o.split(":")[0] not in wiring] == []

@@ -10,7 +10,7 @@ def run_worker(config: Config, *, once: bool = False, interval: float = 1.0) -> 
     """Do queued jobs of the data directory until stopped (SIGINT or SIGTERM end it after the running job), or
     with `once` until the queue is empty; returns how many jobs were taken."""
     from edepot.service.jobs import worker_name
-    from preservation.catalogue_db.database import name_connections
+    from preservation.job_queue import name_connections
     from preservation.work_locks import worker_holder
 
     name_connections(worker_holder(worker_name()))  # before the first connection: the reaper ends them by it
