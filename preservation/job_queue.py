@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 
-def enqueue(catalogue_url: str, task: Any, *args: str) -> str:
+def enqueue(catalogue_url: str, task: Any, *args: str, first: bool = False) -> str:
     """Put `task` (a task of Django's tasks API) with its arguments in the queue of the catalogue at
-    `catalogue_url`, in the caller's transaction; returns the queue entry's id."""
+    `catalogue_url`, in the caller's transaction (`first`: before everything queued without it); returns the
+    queue entry's id."""
     from preservation.catalogue_db.job_queue import enqueue as enqueue_task
 
-    return enqueue_task(catalogue_url, task, *args)
+    return enqueue_task(catalogue_url, task, *args, first=first)
 
 
 def work(catalogue_url: str, *, tasks_module: str, once: bool, interval: float, worker_id: str,

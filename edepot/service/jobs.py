@@ -153,12 +153,12 @@ class JobsService(DepotBase):
             end_holders(self.config, holder_name(job.job_id, job.fencing), worker_holder(job.worker))
             with self.store.atomic():
                 if self.store.jobs.requeue(job.job_id, job.fencing):
-                    _enqueue(self, job.job_id)
+                    _enqueue(self, job.job_id, first=True)  # it waited long enough: before the jobs queued since
                     requeued.append(job.job_id)
         return requeued
 
 
-_SETTLING = timedelta(seconds=10)  # a job claimed this recently may not have opened its locks session yet
+_SETTLING = timedelta(seconds=3)  # a job claimed this recently may not have opened its locks session yet
 
 
 def intake_findings(depot: DepotBase, *, dry_run: bool = False) -> list[Finding]:
@@ -204,12 +204,13 @@ def enqueue_job(depot: DepotBase, kind: str, arguments: dict[str, Any], *, by: P
     return depot.store.jobs.job(job.job_id) or job
 
 
-def _enqueue(depot: DepotBase, job_id: str) -> None:
-    """Put the job in the queue (in the caller's transaction): a task a worker takes."""
+def _enqueue(depot: DepotBase, job_id: str, *, first: bool = False) -> None:
+    """Put the job in the queue (in the caller's transaction; `first`: before the jobs queued without it): a
+    task a worker takes."""
     from edepot.service.job_runner import run_job
     from preservation.job_queue import enqueue
 
-    task_id = enqueue(depot.config.catalogue_url, run_job, str(depot.config.data_dir), job_id)
+    task_id = enqueue(depot.config.catalogue_url, run_job, str(depot.config.data_dir), job_id, first=first)
     depot.store.jobs.set_task(job_id, task_id, QUEUED)
 
 

@@ -1,5 +1,5 @@
 """A worker: takes the queued jobs of one data directory and does them (`edepot.service.job_runner`), queueing
-again, every half lease (every five seconds at most), the jobs whose worker died or let their lease run out."""
+again, every half lease (every two seconds at most), the jobs whose worker died or let their lease run out."""
 from __future__ import annotations
 
 from kernel.config import Config
@@ -23,4 +23,4 @@ def run_worker(config: Config, *, once: bool = False, interval: float = 1.0) -> 
 
     return work(config.catalogue_url, tasks_module="edepot.service.job_runner", once=once, interval=interval,
                 worker_id=worker_name(), reap=reap,
-                reap_every=min(config.job_lease_seconds / 2, 5.0))
+                reap_every=min(config.job_lease_seconds / 2, 2.0))

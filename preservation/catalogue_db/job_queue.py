@@ -9,10 +9,11 @@ from typing import Any, Callable
 from preservation.catalogue_db.database import ensure_django, use_queue_of
 
 
-def enqueue(catalogue_url: str, task: Any, *args: str) -> str:
-    """Put `task` with its arguments in the queue of the catalogue at `catalogue_url`; the entry's id."""
+def enqueue(catalogue_url: str, task: Any, *args: str, first: bool = False) -> str:
+    """Put `task` with its arguments in the queue of the catalogue at `catalogue_url` (`first`: at a higher
+    priority than the default); the entry's id."""
     use_queue_of(catalogue_url)
-    return str(task.enqueue(*args).id)
+    return str((task.using(priority=50) if first else task).enqueue(*args).id)
 
 
 def work(catalogue_url: str, *, tasks_module: str, once: bool, interval: float, worker_id: str,
