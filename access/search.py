@@ -130,6 +130,10 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
 
         found, count = (guarded_page(fetch, guard, request.limit, request.offset, up_to=COUNTED_UP_TO)
                         if allowed else ([], 0))
+        if allowed and request.sort == "relevance":  # it ranks only the first matches: count them all in chat order
+            _, count = guarded_page(
+                lambda at, size: index.find_messages(guard.index_terms, request.filters, within, size, "chat", at),
+                guard, 0, up_to=COUNTED_UP_TO)
         more = count > request.offset + request.limit
     hits = []
     for message in found[:request.limit]:

@@ -353,3 +353,16 @@ def test_a_researchers_count_stops_past_the_bound_and_never_counts_what_redactio
     page, counted = guarded_page(fetch, guard, 3, 0, up_to=250)
     assert [m.message_id for m in page] == [0, 1, 2] and counted == 251 and sum(read) < 1000
     assert guarded_page(fetch, guard, 3, 0)[1] == 5000  # without a bound, every hit counted
+
+
+def test_a_researchers_total_by_relevance_counts_past_the_matches_ranked(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    open_index(url).index("aip-1", make_messages(["vergunning verleend"] * 30), RecordAccess("R-1", "een", Openness.OPEN),
+                          datetime(2026, 1, 1, tzinfo=timezone.utc))
+    import preservation.catalogue_db.search_store as search_store
+
+    monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)  # relevance ranks the first 12 matches only
+    for role in ("archivist", "researcher"):
+        found = search(open_unit_of_work(url), SearchRequest("vergunning", role=role, on=BEFORE, limit=3,
+                                                             sort="relevance"))
+        assert (found.total, found.total_exact, len(found.hits)) == (30, True, 3), role
