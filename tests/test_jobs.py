@@ -297,6 +297,7 @@ def test_doctor_clears_the_intake_of_jobs_done_and_of_no_job_and_keeps_what_a_re
     orphan = data / "intake" / "0f0f0f0f-queueing-was-killed"
     orphan.mkdir()
     (orphan / "sip.zip").write_bytes(b"PK")
+    os.utime(orphan, (time.time() - 7200, time.time() - 7200))  # left two hours ago (a fresh one may be queued now)
     listed = {f["subject"]: f for f in depot.ok("A. Rchivaris", "doctor", "--dry-run")["findings"]
               if f["check"] == "intake"}
     assert listed[str(orphan)]["status"] == "found" and orphan.is_dir()  # only listed on a dry run

@@ -134,6 +134,8 @@ class JobsService(DepotBase):
                     state, error = ERROR, f"{type(failure).__name__}: {failure}"
                 finally:
                     self.job_locks = None
+            if report is None:  # kept when the work was committed before it failed: a retry then ends it done
+                report = (self.store.jobs.job(job_id) or job).report
         self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
         return self.store.jobs.job(job_id)
 
@@ -144,8 +146,9 @@ class JobsService(DepotBase):
         and once it wakes up it can publish and commit nothing of the job (its fencing token is old)."""
         now = self.now()
         lost = self.store.jobs.expired(now)
+        expired = {j.job_id for j in lost}
         settled = [j for j in self.store.jobs.jobs(RUNNING)
-                   if j not in lost and j.started is not None and now - j.started > _SETTLING]
+                   if j.job_id not in expired and j.started is not None and now - j.started > _SETTLING]
         gone = sessions_gone(self.config, [holder_name(j.job_id, j.fencing) for j in settled])
         lost += [j for j in settled if holder_name(j.job_id, j.fencing) in gone]
         requeued = []
@@ -159,11 +162,12 @@ class JobsService(DepotBase):
 
 
 _SETTLING = timedelta(seconds=3)  # a job claimed this recently may not have opened its locks session yet
+_ORPHAN_AFTER = 3600  # seconds before an intake folder of no job is taken for a queueing that was interrupted
 
 
 def intake_findings(depot: DepotBase, *, dry_run: bool = False) -> list[Finding]:
-    """What lies in the intake folder (`edepot doctor`): the copy of a job done, or of no job at all (its
-    queueing was interrupted), is removed (listed with `dry_run`); a failed, erred or cancelled job's is
+    """What lies in the intake folder (`edepot doctor`): the copy of a job done, or of no job at all for an
+    hour (its queueing was interrupted), is removed (listed with `dry_run`); a failed, erred or cancelled job's is
     kept for a retry; a copy still being made is left alone."""
     from preservation.doctor import Finding, Status
 
@@ -180,6 +184,9 @@ def intake_findings(depot: DepotBase, *, dry_run: bool = False) -> list[Finding]
                                     "or left by one killed while it did: remove it once no queueing runs"))
             continue
         job = jobs.get(folder.name)
+        if job is None and time.time() - folder.stat().st_mtime < _ORPHAN_AFTER:  # its job may be being recorded
+            findings.append(Finding("intake", Status.IN_USE, str(folder), "input of a job being queued now"))
+            continue
         if job is not None and job.state != DONE:
             findings.append(Finding("intake", Status.OK, str(folder), f"input of job {job.job_id} ({job.state})"
                                     + ("" if job.state in (QUEUED, RUNNING) else "; kept for a retry")))
