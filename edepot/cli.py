@@ -26,6 +26,7 @@ from edepot.commands import (
     people,
     retention,
     search,
+    serve,
     sip,
     upgrade,
     woo,
@@ -37,7 +38,7 @@ from kernel.version import edepot_version
 
 Handler = Callable[[argparse.Namespace, Config], int]
 AREAS = (parse, sip, ingest, jobs, fixity, dip, aip, demo, retention, hold, search, access, woo, doctor, upgrade, people,
-         catalogue)
+         catalogue, serve)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one edepot command; returns the process exit code."""
     parser = build_parser()

@@ -109,6 +109,10 @@ class Directory(Protocol):
         """Disable a person: they act no more, and their tokens are revoked. Kept, since events name them."""
     def add_token(self, name: str, digest: str, *, by: str, at: datetime) -> None:
         """Keep a new token of a person by its sha256."""
+    def set_password(self, name: str, hashed: str, *, by: str, at: datetime) -> None:
+        """Keep the salted hash of a person's web password ("" removes it)."""
+    def password_of(self, name: str) -> str:
+        """The hash of the web password of the active person `name`; "" when none is set or they are not active."""
     def token_holder(self, digest: str) -> str | None:
         """The name of the active person holding the unrevoked token with this sha256, or None."""
     def audit(self, entry: AuditRecord) -> None:

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time clamav clamav-daemon tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng chromium poppler-utils postgresql-15)
+# npm fetches htmx; a machine with its own node and npm keeps them
+command -v npm >/dev/null 2>&1 || system_packages+=(nodejs npm)
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for pkg in "${system_packages[@]}"; do
@@ -44,3 +46,15 @@ done
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "is ignored: it is neither" >&2 || true
 .venv/bin/python -c 'import edepot.cli' || { echo "setup: edepot did not install" >&2; exit 1; }
+
+# htmx for the web's screens, from the npm registry into a git-ignored static folder (packed into the wheel when
+# it is built; never committed). Fetched once; run setup again after removing the folder to fetch it anew.
+htmx_dir=edepot/web/static/vendor/htmx
+if [ ! -s "$htmx_dir/htmx.min.js" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "setup: npm is needed for htmx (apt-get install npm)" >&2; exit 1; }
+  scratch="$(mktemp -d)"
+  (cd "$scratch" && npm install --silent --no-audit --no-fund --no-save --prefix "$scratch" htmx.org@2 >/dev/null)
+  mkdir -p "$htmx_dir"
+  cp "$scratch/node_modules/htmx.org/dist/htmx.min.js" "$scratch/node_modules/htmx.org/LICENSE" "$htmx_dir/"
+  rm -rf "$scratch"
+fi

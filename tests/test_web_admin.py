@@ -1,4 +1,4 @@
-"""The read-only admin: for active superusers only, every catalogue table shown and none written, off unless
+"""The read-only admin: for the directory's administrators only, every catalogue table shown and none written, off unless
 `[web] admin = true`; the web's tables beside the catalogue's disturb no command and no upgrade.
 
 Django's settings belong to a process, and this one has the command line's: the admin is checked in a process
@@ -59,7 +59,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"data_dir": data_dir, "run": run}
 
 
-def test_the_admin_admits_superusers_only_shows_every_table_and_writes_nothing(checked: dict[str, Any]) -> None:
+def test_the_admin_admits_administrators_only_shows_every_table_and_writes_nothing(checked: dict[str, Any]) -> None:
     run = checked["run"]
     assert run.returncode == 0 and "6 passed" in run.stdout, run.stdout + run.stderr
 

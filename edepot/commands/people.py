@@ -1,7 +1,9 @@
-"""`edepot organisation add|list`, `edepot user add|list|grant|disable|token` and `edepot audit`."""
+"""`edepot organisation add|list`, `edepot user add|list|grant|disable|token|password` and `edepot audit`."""
 from __future__ import annotations
 
 import argparse
+import secrets
+import sys
 
 from edepot.commands import open_depot
 from edepot.commands.search import iso_date
@@ -30,8 +32,17 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
         metavar="ACTION", parser_class=type(common))
     p = user.add_parser("add", parents=[common], help="register a person with roles; prints their first token")
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--role", action="append", required=True, metavar="ROLE", help=f"{ROLE_SPEC}; repeatable")
+    p.add_argument("--role", action="append", default=[], metavar="ROLE", help=f"{ROLE_SPEC}; repeatable")
+    p.add_argument("--admin", action="store_true",
+                   help="an administrator for every organisation (the first person must be one); a web password "
+                        "is made and shown once unless --password-stdin gives one")
+    p.add_argument("--password-stdin", action="store_true", help="read their web password from standard input")
     p.set_defaults(handler=cmd_user_add)
+    p = user.add_parser("password", parents=[common],
+                        help="set a person's web password (made and shown once unless --password-stdin gives one)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(handler=cmd_user_password)
     p = user.add_parser("grant", parents=[common], help="give a person one more role")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--role", required=True, metavar="ROLE", help=ROLE_SPEC)
@@ -94,11 +105,38 @@ def _roles(person: object) -> str:
     return ", ".join(g.role + (f"@{g.organisation}" if g.organisation else "") for g in grants)
 
 
+def _password(args: argparse.Namespace, *, make: bool) -> tuple[str | None, bool]:
+    """The web password: read from standard input with --password-stdin, else made here when `make` (then
+    shown once), else None; and whether it was made here."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), False
+    if make:
+        return secrets.token_urlsafe(12), True
+    return None, False
+
+
 def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
+    roles = [role_spec(r) for r in args.role] + ([("administrator", None)] if args.admin else [])
+    if not roles:
+        raise InputError("a person needs a role: --role ROLE[@ORGANISATION], or --admin")
+    password, made = _password(args, make=args.admin)
     with open_depot(args, config) as depot:
-        person, token = depot.add_person(args.name, roles=[role_spec(r) for r in args.role])
-    emit(args, {**person.to_dict(), "token": token},
-         f"{person.name}: {_roles(person)}\npersonal token (shown once; give it in EDEPOT_TOKEN): {token}")
+        person, token = depot.add_person(args.name, roles=roles, password=password)
+    shown = {**person.to_dict(), "token": token, **({"password": password} if made else {})}
+    text = f"{person.name}: {_roles(person)}\npersonal token (shown once; give it in EDEPOT_TOKEN): {token}"
+    if made:
+        text += f"\nweb password (shown once; sign in with it at edepot serve): {password}"
+    emit(args, shown, text)
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace, config: Config) -> int:
+    password, made = _password(args, make=True)
+    assert password is not None
+    with open_depot(args, config) as depot:
+        depot.set_password(args.name, password)
+    emit(args, {"name": args.name, **({"password": password} if made else {})},
+         f"web password (shown once): {password}" if made else f"the web password of {args.name} is set")
     return 0
 
 

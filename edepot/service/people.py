@@ -7,6 +7,9 @@
   `preservation.directory.ROLES`.
 - A personal token is shown once, when it is issued; only its sha256 is kept. A person issues their own
   (proving it with a token they hold), an administrator issues one for anybody.
+- A person may also hold a password for the web's sign-in: set by themselves (proving it is them) or by an
+  administrator, at least 12 characters, only its salted hash kept. Signing in is checked here and written to the
+  audit log, whether it succeeds or not.
 - The audit log is read by administrators and archivists; people who serve some organisations only read those
   organisations' entries and their own.
 """
@@ -18,9 +21,18 @@ from datetime import datetime
 
 from edepot.service.authority import role_named
 from edepot.service.base import DepotBase, audited
-from edepot.service.person import token_digest
-from kernel.errors import EdepotError, InputError
+from edepot.service.passwords import hash_password, password_matches
+from edepot.service.person import Person, token_digest
+from kernel.errors import EdepotError, InputError, NotPermitted
 from preservation.directory import ADMINISTRATOR, AuditRecord, Organisation, RegisteredPerson, RoleGrant, person_key
+
+
+def hashed_password(password: str) -> str:
+    """The salted hash kept of a web password; InputError when it is too weak to keep (shorter than 12
+    characters, or digits only)."""
+    if len(password) < 12 or password.isdigit():
+        raise InputError("a password needs at least 12 characters, not only digits")
+    return hash_password(password)
 
 
 @dataclass(frozen=True)
@@ -99,21 +111,29 @@ class PeopleService(DepotBase):
         return self.store.directory.organisations()
 
     @audited("user add")
-    def add_person(self, name: str, *, roles: list[tuple[str, str | None]]) -> tuple[RegisteredPerson, str]:
-        """Register a person with roles, each (role, organisation id or None for every organisation), and issue
-        their first personal token (returned once, never kept). The first person of a depot must be an
-        administrator for every organisation; anybody named may register them."""
+    def add_person(self, name: str, *, roles: list[tuple[str, str | None]],
+                   password: str | None = None) -> tuple[RegisteredPerson, str]:
+        """Register a person with roles, each (role, organisation id or None for every organisation), and
+        `password` for the web's sign-in when given, and issue their first personal token (returned once, never
+        kept). The first person of a depot must be an administrator for every organisation; anybody named may
+        register them, and when nobody is named they register themselves."""
         shown = " ".join(name.split())
         if not shown:
             raise InputError("a person needs a name")
         grants = tuple(self._grant_of(role, organisation) for role, organisation in roles)
         directory = self.store.directory
-        if not directory.has_people() and RoleGrant(ADMINISTRATOR) not in grants:
+        first = not directory.has_people()
+        if first and RoleGrant(ADMINISTRATOR) not in grants:
             raise InputError("the first person registered must be an administrator for every organisation",
                              hint="register an administrator first; from then on only registered people act")
+        hashed = hashed_password(password) if password is not None else ""
+        if first and self.person is None:
+            self.person = Person(shown)  # nobody named: the first administrator registers themselves
         by = self._administrator("registering a person")
         with self.store.atomic():
             person = directory.add_person(shown, grants, by=by, at=self.now())
+            if hashed:
+                directory.set_password(person.name, hashed, by=by, at=self.now())
             token = self._new_token(person.name, by=by)
         return person, token
 
@@ -149,6 +169,29 @@ class PeopleService(DepotBase):
             return self._new_token(person.name, by=acting.name)
         by = self.authorise("administer people and organisations").name
         return self._new_token(person.name, by=by)
+
+    @audited("user password")
+    def set_password(self, name: str, password: str) -> None:
+        """Give the registered, active person `name` a new web password (the old one stops working): a person sets
+        their own, proving who they are; an administrator sets anybody's. InputError for a weak password."""
+        person = self.store.directory.person(name)
+        if person is None or not person.active:
+            raise InputError(f"{name!r} is not a registered, active person")
+        acting = self.identified("setting a password")
+        if not (person_key(acting.name) == person_key(person.name) and acting.verified):
+            self.authorise("administer people and organisations")
+        self.store.directory.set_password(person.name, hashed_password(password), by=acting.name, at=self.now())
+
+    @audited("sign in")
+    def check_password(self, password: str) -> RegisteredPerson:
+        """The acting person, registered and active, when `password` is their web password; NotPermitted (E114)
+        otherwise, saying no more than that (not whether the name is registered)."""
+        person = self.actor("signing in")
+        if not password_matches(password, self.store.directory.password_of(person.name)):
+            raise NotPermitted("the name or the password is not right")
+        found = self.store.directory.person(person.name)
+        assert found is not None
+        return found
 
     def _new_token(self, name: str, *, by: str) -> str:
         token = secrets.token_urlsafe(32)

@@ -1,8 +1,9 @@
-"""The read-only admin: every catalogue table for active superusers to look at, and nothing to change.
+"""The read-only admin: every catalogue table for the e-Depot's administrators to look at, and nothing to change.
 
 No one may add, change or delete a row, there are no actions (so no bulk delete), and the save and delete hooks
-refuse as well, so the admin never writes the catalogue. Staff who are not superusers are not let in: the
-catalogue holds restricted records, and who may see what is the Depot service's to decide, not the admin's.
+refuse as well, so the admin never writes the catalogue. Only people the directory holds as administrator for
+every organisation are let in, signed in through the web's own sign-in (`edepot.web.auth`): the catalogue holds
+restricted records of every organisation, and who may see what is the Depot service's to decide, not the admin's.
 """
 from __future__ import annotations
 
@@ -10,37 +11,36 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from preservation.catalogue_db import models as m
+from preservation.directory import ADMINISTRATOR, RoleGrant
 
 
-def is_active_superuser(request: HttpRequest) -> bool:
-    """Whether the person signed in on `request` is an active superuser (the only people the admin admits)."""
-    user = request.user
-    return bool(user.is_active and user.is_superuser)
-
-
-class SuperuserAuthenticationForm(AdminAuthenticationForm):
-    """The admin's sign-in, for active superusers only (Django's own admits any staff member)."""
-
-    def confirm_login_allowed(self, user: Any) -> None:
-        super().confirm_login_allowed(user)
-        if not user.is_superuser:
-            raise ValidationError("This admin is for superusers only.", code="not_superuser")
+def is_administrator(request: HttpRequest) -> bool:
+    """Whether the person signed in on `request` is, in the directory now, an administrator for every
+    organisation (the only people the admin admits)."""
+    person = getattr(request, "person", None)
+    return person is not None and RoleGrant(ADMINISTRATOR) in person.roles
 
 
 class EdepotAdminSite(admin.AdminSite):
     site_header = "edepot catalogue (read-only)"
     site_title = "edepot admin"
     index_title = "Catalogue"
-    site_url = None  # no "view site" link: the admin is all there is of the web so far
-    login_form = SuperuserAuthenticationForm
+    site_url = "/"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return is_active_superuser(request)
+        return is_administrator(request)
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """The web's own sign-in; a person signed in who is no administrator is refused (not sent round again)."""
+        if request.user.is_authenticated:
+            raise PermissionDenied
+        return redirect_to_login(request.GET.get("next", reverse("admin:index")), reverse("sign-in"))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,10 +51,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False  # no second COUNT(*) over a table of millions of messages
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_active_superuser(request)
+        return is_administrator(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_active_superuser(request)
+        return is_administrator(request)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

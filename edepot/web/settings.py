@@ -2,15 +2,20 @@
 
 The data directory is `$EDEPOT_DATA`, else `./edepot-data`, as for the command line. Its catalogue is the web's
 default database, with the same SQLite options as every command's (WAL, IMMEDIATE transactions, a busy
-timeout); the web's own tables (users, sessions, the admin's) live in the same file, beside the catalogue's, and
-its migration check only looks at the catalogue's. `[web] admin = true` turns on the read-only admin.
+timeout); the web's own tables (sessions, the shadow users of registered people) live in the same file, beside
+the catalogue's, and its migration check only looks at the catalogue's. People, their roles and passwords are
+the catalogue's directory (`edepot user add`); the web signs them in against it (`edepot.web.auth`).
+`[web] admin = true` turns on the read-only admin.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from edepot.web.secret import secret_key
 from kernel.config import DEFAULT_TIMEZONE, load_config
 from preservation.catalogue_db.database import database_settings
 
+WEB = Path(__file__).resolve().parent
 EDEPOT_CONFIG = load_config()
 EDEPOT_ADMIN = EDEPOT_CONFIG.web.admin
 
@@ -25,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
     "preservation.catalogue_db",
     "django_tasks",
     "django_tasks_db",
@@ -32,13 +39,20 @@ INSTALLED_APPS = [
     "edepot.web",
 ]
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["edepot.web.auth.DirectoryBackend"]
+LOGIN_URL = "sign-in"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "sign-in"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "edepot.web.auth.RegisteredPersonMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -49,8 +63,10 @@ TEMPLATES = [{
     "APP_DIRS": True,
     "OPTIONS": {"context_processors": [
         "django.template.context_processors.request",
+        "django.template.context_processors.i18n",
         "django.contrib.auth.context_processors.auth",
         "django.contrib.messages.context_processors.messages",
+        "edepot.web.auth.person_context",
     ]},
 }]
 
@@ -58,11 +74,38 @@ DATABASES = {"default": database_settings(EDEPOT_CONFIG.catalogue_url)}
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the job queue, in the catalogue
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [{"NAME": f"django.contrib.auth.password_validation.{name}"} for name in (
-    "UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
-    "NumericPasswordValidator")]
-
+# Dutch first; English through Django's i18n (the language switch, or the browser's Accept-Language)
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+LOCALE_PATHS = [WEB / "locale"]
+USE_I18N = True
 USE_TZ = True
 TIME_ZONE = DEFAULT_TIMEZONE
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
 STATIC_URL = "static/"
-STATIC_ROOT = EDEPOT_CONFIG.data_dir / "web-static"
+STATIC_ROOT = EDEPOT_CONFIG.data_dir / "web-static"  # where `collectstatic` puts them for production
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # `edepot serve` serves the package's static files without a collectstatic step
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["edepot.web.api.auth.PersonalTokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "edepot.web.api.errors.api_error",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "edepot API",
+    "DESCRIPTION": "The e-Depot's operations for scripts and other systems, with the command line's error "
+                   "references. Authenticate with a personal token: `Authorization: Token <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}

@@ -122,6 +122,15 @@ class DjangoDirectory:
             self._objects(m.PersonToken).create(person_id=self._person_id(name), digest=digest, created=at,
                                                 created_by=by)
 
+    def set_password(self, name: str, hashed: str, *, by: str, at: datetime) -> None:
+        """Keep the salted hash of a person's web password ("" removes it)."""
+        self._objects(m.Person).filter(person_id=self._person_id(name)).update(password=hashed)
+
+    def password_of(self, name: str) -> str:
+        """The hash of the web password of the active person `name`; "" when none is set or they are not active."""
+        return self._objects(m.Person).filter(key=person_key(name), active=True).values_list(
+            "password", flat=True).first() or ""
+
     def token_holder(self, digest: str) -> str | None:
         """The name of the active person holding the unrevoked token with this sha256, or None."""
         pk = (self._objects(m.PersonToken).filter(digest=digest, revoked=None)

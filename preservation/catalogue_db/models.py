@@ -389,6 +389,7 @@ class Person(models.Model):
     created_by = models.CharField(max_length=300)
     disabled = models.DateTimeField(null=True)
     disabled_by = models.CharField(max_length=300, default="")
+    password = models.CharField(max_length=200, default="")  # a salted hash for the web's sign-in; "" none set
 
     class Meta:
         db_table = "people"
