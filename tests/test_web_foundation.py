@@ -70,6 +70,7 @@ def test_a_person_signs_in_with_their_password_and_a_wrong_one_is_audited(site: 
     assert log[-1]["address"].startswith("web from 127.0.0.1")
 
 
+@pytest.mark.crosses_organisations("api-me", "me")
 def test_the_api_answers_a_personal_token_and_refuses_in_one_shape(site: tuple[WebServer, People]) -> None:
     server, people = site
     me = api(server, people.admin_token, "GET", "/api/v1/me/")
