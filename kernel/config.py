@@ -39,7 +39,7 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
     max_tag_line_bytes = 65536    # ... or whose bagit.txt, bag-info, manifest or fetch.txt has a longer line
 
     [web]
-    admin = true                  # the read-only Django admin for superusers at /admin/ (default false: 404)
+    admin = true                  # the read-only Django admin for administrators at /admin/ (default false: 404)
     allowed_hosts = ["depot.example.nl"]   # the host names the web answers to (default: this machine only)
     secret_key = "..."            # default: <data-dir>/web-secret-key, made once, readable by its owner only
 """
@@ -120,7 +120,7 @@ class ObjectStoreSetting:
 class WebSettings:
     """What the web application may show and to whom it answers ([web] in edepot.toml)."""
 
-    admin: bool = False  # the read-only admin for superusers; off: /admin/ does not exist
+    admin: bool = False  # the read-only admin for administrators; off: /admin/ does not exist
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     secret_key: str | None = None  # None: the data directory's own key file (edepot.web.secret)
 
