@@ -146,8 +146,8 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
                 stored = stages.replicate(sealed, replication, job)
         with store.atomic():  # a job's claim is checked at the first write (UnitOfWork.fenced) and holds to the end
             stages.record(catalogue, record, sealed, locations, stored, job)
-            if job.fencing:
-                job.fencing.committed({"aip_id": job.aip_id, "record_id": record.identifier})
+            if job.fencing:  # "indexed": a worker taking over after a stall here indexes and schedules it
+                job.fencing.committed({"aip_id": job.aip_id, "record_id": record.identifier, "indexed": False})
         stages.index_and_schedule(store, aip, conversation, job)
     payload = [f for f in sealed if f.role != "tag"]
     result = IngestResult(

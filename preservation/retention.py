@@ -308,6 +308,13 @@ def refresh_schedules(config: Config, catalogue: Catalogue, *, stores: Sequence[
     return rows
 
 
+def schedule_stored_aip(catalogue: Catalogue, aip_id: str, now: datetime, *, stores: Sequence[BlobStore],
+                        person: str) -> RetentionRow:
+    """Compute the schedule of one AIP's record from its stored MDTO (a replica whose copy matches), as ingest
+    does; InputError when it has no intact MDTO informatieobject."""
+    return schedule_retention(catalogue, aip_id, _read_verified_mdto(stores, catalogue, aip_id), now, person=person)
+
+
 def _read_verified_mdto(stores: Sequence[BlobStore], catalogue: Catalogue, aip_id: str) -> bytes:
     candidates = [f for f in catalogue.files(aip_id) if f.path.startswith(SIP_METADATA_PREFIX)
                   and f.path.endswith(".mdto.xml") and not f.path.endswith(".bestand.mdto.xml")

@@ -204,20 +204,26 @@ def test_a_worker_stopped_past_its_lease_cannot_finish_after_its_replacement(tmp
     assert depot.ok("A. Rchivaris", "fixity", "run", "--aip", aip["aip_id"])["intact"] is True
 
 
-def test_work_committed_before_its_worker_stopped_is_not_done_twice(tmp_path: Path) -> None:
+def test_work_committed_before_its_worker_stopped_is_not_done_twice(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from edepot.service import Depot as DepotService
     from edepot.service.person import acting_person
+    from ingest import stages
 
     data, depot = data_depot(tmp_path, lease=1)
     (sip,) = sips(tmp_path, "1-jansen-de-vries")
     job_id = depot.ok("R. Beheer", "ingest", str(sip), "--queue")["job_id"]
     config = load_config(data)
 
+    def gone(*args: Any) -> None:
+        raise KeyboardInterrupt  # ... and the worker is gone before it indexes the AIP and ends the job
+
+    monkeypatch.setattr(stages, "index_and_schedule", gone)
+
     def commit_then_stall(job: Any, fencing: Any) -> dict[str, Any]:
         from edepot.service.job_runner import do  # once Django is set up: it defines a task
 
-        do(service, job, fencing)  # the AIP is committed ...
-        raise KeyboardInterrupt  # ... and the worker is gone before it ends the job
+        return do(service, job, fencing)  # the AIP is committed ...
 
     with DepotService(config, person=acting_person(config, "R. Beheer")) as service:
         with pytest.raises(KeyboardInterrupt):
@@ -231,6 +237,11 @@ def test_work_committed_before_its_worker_stopped_is_not_done_twice(tmp_path: Pa
     events = depot.ok("R. Beheer", "aip", "show", aip["aip_id"])["events"]
     assert len([e for e in events if e["type"] == "ingestion"]) == 1
     assert not (data / "intake" / job_id).exists()
+    # the worker that took it over indexed and scheduled what the stalled one had committed
+    assert depot.ok("R. Beheer", "search", "marktplein")["total"] == 3
+    schedule = depot.ok("R. Beheer", "retention", "show", "--record", aip["record_id"])["schedule"]
+    assert schedule["aip_id"] == aip["aip_id"] and schedule["destruction_date"] == "2025-12-31"
+    assert shown["report"]["indexed"] is True
 
 
 def test_every_catalogue_write_of_a_job_checks_its_claim(catalogue_url: str, tmp_path: Path) -> None:

@@ -136,8 +136,24 @@ class JobsService(DepotBase):
                     self.job_locks = None
             if report is None:  # kept when the work was committed before it failed: a retry then ends it done
                 report = (self.store.jobs.job(job_id) or job).report
+        if state == DONE and report is not None and report.get("indexed") is False:
+            report = self._index_and_schedule(report)
         self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
         return self.store.jobs.job(job_id)
+
+    def _index_and_schedule(self, report: dict[str, Any]) -> dict[str, Any]:
+        """Finish an ingest an earlier claim committed but did not index: its AIP indexed for search and its record
+        scheduled, from storage (a ToPX-only AIP gets neither, as at ingest)."""
+        from access.search import reindex
+        from preservation.retention import schedule_stored_aip
+
+        reindex(self.config, self.store, aip_id=report["aip_id"])
+        try:
+            schedule_stored_aip(self.catalogue, report["aip_id"], self.now(), stores=self.store.storage,
+                                person=self.person.name if self.person else "")
+        except InputError:
+            pass
+        return {**report, "indexed": True}
 
     def reap(self) -> list[str]:
         """Queue again every running job whose worker let its lease run out (died, or stalled), and on
