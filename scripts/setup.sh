@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time clamav clamav-daemon tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng chromium poppler-utils postgresql-15)
+system_packages=(python3-venv fonts-dejavu-core fonts-noto-color-emoji ffmpeg time clamav clamav-daemon tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng chromium poppler-utils postgresql-15 gettext)
 # npm fetches htmx; a machine with its own node and npm keeps them
 command -v npm >/dev/null 2>&1 || system_packages+=(nodejs npm)
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
@@ -58,3 +58,10 @@ if [ ! -s "$htmx_dir/htmx.min.js" ]; then
   cp "$scratch/node_modules/htmx.org/dist/htmx.min.js" "$scratch/node_modules/htmx.org/LICENSE" "$htmx_dir/"
   rm -rf "$scratch"
 fi
+
+# the screens' translations, compiled from the committed .po files (the .mo files are not committed)
+for po in edepot/web/locale/*/LC_MESSAGES/django.po; do
+  [ -f "$po" ] || continue
+  mo="${po%.po}.mo"
+  if [ ! -s "$mo" ] || [ "$po" -nt "$mo" ]; then msgfmt -o "$mo" "$po"; fi
+done

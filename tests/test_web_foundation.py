@@ -50,6 +50,17 @@ def test_a_weak_password_is_refused_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in done["error"]
 
 
+def test_the_screens_speak_dutch_first_and_english_when_asked(site: tuple[WebServer, People]) -> None:
+    import requests
+
+    server, _ = site
+    dutch = requests.get(f"{server.url}/sign-in/", timeout=30)
+    assert '<html lang="nl">' in dutch.text and "<h1>Aanmelden</h1>" in dutch.text
+    english = requests.get(f"{server.url}/sign-in/", headers={"Accept-Language": "en-GB,en;q=0.9"}, timeout=30)
+    assert '<html lang="en">' in english.text and "<h1>Sign in</h1>" in english.text
+    assert "Naam" not in english.text and ">Password</label>" in english.text
+
+
 def test_a_person_signs_in_with_their_password_and_a_wrong_one_is_audited(site: tuple[WebServer, People]) -> None:
     server, people = site
     session = http_session(server, ADMIN.lower())  # the name as typed: case and spacing do not matter
