@@ -3,6 +3,7 @@ the command line signs in with their password, the API answers personal tokens i
 served, and the screens pass axe in Debian's chromium."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -112,3 +113,21 @@ def test_sign_in_and_out_in_a_browser(site: tuple[WebServer, People]) -> None:
         check_screen(page, "dashboard")
         page.get_by_role("button", name="Afmelden").click()
         page.wait_for_url(f"{server.url}/sign-in/")
+
+
+def test_serve_starts_one_worker_that_does_the_queued_jobs_and_stops_with_it(tmp_path: Path) -> None:
+    import time
+
+    data_dir = tmp_path / "data"
+    queued = edepot(data_dir, ["fixity", "run", "--queue"], user="A. Rchivaris")
+    assert queued["exit"] == 0, queued["error"]
+    with served(data_dir, worker=True) as server:
+        deadline = time.monotonic() + 60
+        while (shown := edepot(data_dir, ["jobs", "show", queued["json"]["job_id"]]))["json"]["state"] != "done":
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.5)
+        workers = subprocess.run(["pgrep", "-f", "--", f"--data-dir {data_dir} worker"], capture_output=True, text=True)
+        assert len(workers.stdout.split()) == 1
+    assert server.process.returncode == 0
+    time.sleep(1)
+    assert subprocess.run(["pgrep", "-f", "--", f"--data-dir {data_dir} worker"]).returncode == 1  # stopped with it

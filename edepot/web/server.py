@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from typing import Any
 
 from kernel.config import Config
 
@@ -22,6 +24,7 @@ def serve(config: Config, *, host: str, port: int, threads: int, worker: bool) -
 
     from edepot.web.wsgi import application
 
+    signal.signal(signal.SIGTERM, _stop)  # as Ctrl+C does: the worker is stopped too, not left behind
     child = None
     if worker:
         child = subprocess.Popen([sys.executable, "-m", "edepot.cli", "--data-dir", str(config.data_dir), "worker"])
@@ -32,7 +35,13 @@ def serve(config: Config, *, host: str, port: int, threads: int, worker: bool) -
     try:
         waitress_serve(application, host=host, port=port, threads=threads, ident="edepot",
                        clear_untrusted_proxy_headers=True, _quiet=True)
+    except KeyboardInterrupt:
+        pass
     finally:
         if child is not None:
             child.terminate()
             child.wait(timeout=30)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
