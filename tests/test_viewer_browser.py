@@ -3,9 +3,7 @@ the phone's owner on one side and everyone else on the other, names on every bub
 browser loads in an <audio> element, and a filter that hides empty days and says how many messages it shows."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -13,24 +11,16 @@ from media_factory import ffmpeg
 
 from access.viewer import ViewerRecord, render_html
 from kernel.model import Attachment, Conversation, Custodian, Message, MessageKind, Source, participants_of
+from tests.web_server import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ALDERMEN = ("Wethouder Bakker", "Wethouder Claes", "Wethouder Dekker")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One chromium for the module (its start is the slow part)."""
-    if not CHROMIUM.is_file():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (scripts/setup.sh installs it)")
-        pytest.skip("chromium is not installed (run scripts/setup.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def group_chat() -> Conversation:
