@@ -70,6 +70,22 @@ class ProviderBackend(OIDCAuthenticationBackend):
         super().__init__()
         return super().authenticate(request, **kwargs)
 
+    def retrieve_matching_jwk(self, token: str) -> Any:
+        """The provider's key that signed `token`: by its key id, or its only key when the token names none
+        (the key id is optional, RFC 7515)."""
+        import jwt
+        import requests
+        from django.core.exceptions import SuspiciousOperation
+
+        if "kid" in jwt.get_unverified_header(token):
+            return super().retrieve_matching_jwk(token)
+        answer = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=self.get_settings("OIDC_TIMEOUT", None))
+        answer.raise_for_status()
+        keys = answer.json()["keys"]
+        if len(keys) != 1:
+            raise SuspiciousOperation("the ID token names no key, and the provider has several")
+        return jwt.PyJWK(keys[0])
+
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> Any:
         oidc = settings.EDEPOT_CONFIG.web.oidc
         assert oidc is not None

@@ -147,6 +147,7 @@ if WEB_SETTINGS.oidc is not None:
     OIDC_RP_CLIENT_ID = WEB_SETTINGS.oidc.client_id
     OIDC_RP_CLIENT_SECRET = WEB_SETTINGS.oidc.client_secret()
     OIDC_RP_SIGN_ALGO = "RS256"
+    OIDC_TIMEOUT = 10
     OIDC_RP_SCOPES = WEB_SETTINGS.oidc.scopes
     OIDC_OP_AUTHORIZATION_ENDPOINT = WEB_SETTINGS.oidc.endpoints.get("authorization_endpoint")
     OIDC_OP_TOKEN_ENDPOINT = WEB_SETTINGS.oidc.endpoints.get("token_endpoint")
