@@ -82,16 +82,26 @@ def site(tmp_path_factory: pytest.TempPathFactory, provider: Any) -> Iterator[tu
         yield server, people
 
 
-def audit(server: WebServer, people: People, person: str, action: str = "sign in") -> list[tuple[str, str]]:
-    """(action, outcome) of `person`'s entries in the audit log whose action starts with `action`."""
-    entries = edepot(server.data_dir, ["audit", "--action", action, "--person", person],
-                     token=people.admin_token)["json"]["entries"]
-    return [(e["action"], e["outcome"]) for e in entries]
+def audit_log(server: WebServer, people: People) -> list[dict[str, Any]]:
+    """The audit log, read by the first administrator on the command line."""
+    return list(edepot(server.data_dir, ["audit"], token=people.admin_token)["json"]["entries"])
 
 
-def roles_of(server: WebServer, people: People, name: str) -> list[dict[str, Any]]:
+def actions(log: list[dict[str, Any]], person: str, action: str = "sign in") -> list[tuple[str, str]]:
+    """(action, outcome) of `person`'s entries in `log` whose action starts with `action`."""
+    return [(e["action"], e["outcome"]) for e in log if e["person"] == person and e["action"].startswith(action)]
+
+
+def roles(server: WebServer, people: People) -> dict[str, list[dict[str, Any]]]:
+    """Everybody's roles, by name."""
     listed = edepot(server.data_dir, ["user", "list"], token=people.admin_token)["json"]["people"]
-    return next(p["roles"] for p in listed if p["name"] == name)
+    return {p["name"]: p["roles"] for p in listed}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as started:
+        yield started
 
 
 def csp_watched(page: Any) -> list[str]:
@@ -111,127 +121,146 @@ def tab_to(page: Any, selector: str) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def test_an_archivist_enrols_a_second_factor_and_then_signs_in_with_its_codes(site: tuple[WebServer, People]) -> None:
+def test_an_archivist_enrols_a_second_factor_and_then_signs_in_with_its_codes(site: tuple[WebServer, People],
+                                                                               browser: Any) -> None:
     server, people = site
-    with chromium() as browser:
-        page: Any = dutch_page(browser)
-        complaints = csp_watched(page)
-        sign_in_page(page, server, ARCHIVIST, second_factor=False)
-        page.wait_for_url(f"{server.url}/sign-in/enrol/")
-        assert page.get_by_role("img", name="QR-code voor uw authenticator-app").is_visible()
-        check_screen(page, "sign-in-enrol")
-        key = enrolled_key(page.content())
-        now = int(time.time()) // 30
-        page.get_by_label("Code die de app nu toont").fill(totp(key, now + 5))  # not a code of now
-        page.get_by_role("button", name="Instellen en aanmelden").click()
-        assert "De code klopt niet" in page.get_by_role("alert").inner_text()
-        page.get_by_label("Code die de app nu toont").fill(next_code(server, ARCHIVIST, enrol_key=key))
-        page.get_by_role("button", name="Instellen en aanmelden").click()
-        page.wait_for_url(f"{server.url}/")
-        assert page.get_by_role("heading", level=1).inner_text() == "Overzicht"
-        page.get_by_role("button", name="Afmelden").click()
-        page.wait_for_url(f"{server.url}/sign-in/")
+    page: Any = dutch_page(browser)
+    complaints = csp_watched(page)
+    sign_in_page(page, server, ARCHIVIST, second_factor=False)
+    page.wait_for_url(f"{server.url}/sign-in/enrol/")
+    assert page.get_by_role("img", name="QR-code voor uw authenticator-app").is_visible()
+    check_screen(page, "sign-in-enrol")
+    key = enrolled_key(page.content())
+    now = int(time.time()) // 30
+    page.get_by_label("Code die de app nu toont").fill(totp(key, now + 5))  # not a code of now
+    page.get_by_role("button", name="Instellen en aanmelden").click()
+    assert "De code klopt niet" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Code die de app nu toont").fill(next_code(server, ARCHIVIST, enrol_key=key))
+    page.get_by_role("button", name="Instellen en aanmelden").click()
+    page.wait_for_url(f"{server.url}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Overzicht"
+    page.get_by_role("button", name="Afmelden").click()
+    page.wait_for_url(f"{server.url}/sign-in/")
 
-        sign_in_page(page, server, ARCHIVIST, second_factor=False)
-        page.wait_for_url(f"{server.url}/sign-in/code/")
-        check_screen(page, "sign-in-code")
-        used = SECOND_FACTORS[(server.data_dir, ARCHIVIST.casefold())].last_step
-        page.get_by_label("Code").fill(totp(key, used))  # the code used to enrol: never accepted twice
-        page.get_by_role("button", name="Bevestigen").click()
-        assert "De code klopt niet, of is al gebruikt" in page.get_by_role("alert").inner_text()
-        page.get_by_label("Code").fill(next_code(server, ARCHIVIST))
-        page.get_by_role("button", name="Bevestigen").click()
-        page.wait_for_url(f"{server.url}/")
-        assert complaints == []
-    assert audit(server, people, ARCHIVIST) == [
+    sign_in_page(page, server, ARCHIVIST, second_factor=False)
+    page.wait_for_url(f"{server.url}/sign-in/code/")
+    check_screen(page, "sign-in-code")
+    used = SECOND_FACTORS[(server.data_dir, ARCHIVIST.casefold())].last_step
+    page.get_by_label("Code").fill(totp(key, used))  # the code used to enrol: never accepted twice
+    page.get_by_role("button", name="Bevestigen").click()
+    assert "De code klopt niet, of is al gebruikt" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Code").fill(next_code(server, ARCHIVIST))
+    page.get_by_role("button", name="Bevestigen").click()
+    page.wait_for_url(f"{server.url}/")
+    assert complaints == []
+    log = audit_log(server, people)
+    assert actions(log, ARCHIVIST) == [
         ("sign in", "done"), ("sign in enrol second factor", "refused"), ("sign in enrol second factor", "done"),
         ("sign in", "done"), ("sign in second factor", "refused"), ("sign in second factor", "done")]
-    assert audit(server, people, ARCHIVIST, "sign out") == [("sign out", "done")]
+    assert actions(log, ARCHIVIST, "sign out") == [("sign out", "done")]
 
 
-def test_an_administrator_enrols_and_signs_in_by_keyboard_only(site: tuple[WebServer, People]) -> None:
+def test_an_administrator_enrols_and_signs_in_by_keyboard_only(site: tuple[WebServer, People],
+                                                               browser: Any) -> None:
     server, _ = site
-    with chromium() as browser:
-        page: Any = dutch_page(browser)
-        page.goto(f"{server.url}/")
-        page.keyboard.type(ADMIN)  # the name field has the focus
-        page.keyboard.press("Tab")
-        page.keyboard.type(PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{server.url}/sign-in/enrol/")
-        tab_to(page, "#id_code")
-        page.keyboard.type(next_code(server, ADMIN, enrol_key=enrolled_key(page.content())))
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{server.url}/")
-        tab_to(page, "form.sign-out button")
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{server.url}/sign-in/")
-        tab_to(page, "#id_username")
-        page.keyboard.type(ADMIN)
-        page.keyboard.press("Tab")
-        page.keyboard.type(PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{server.url}/sign-in/code/")
-        page.keyboard.type(next_code(server, ADMIN))  # the code field has the focus
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{server.url}/")
-        assert page.get_by_role("heading", level=1).inner_text() == "Overzicht"
+    page: Any = dutch_page(browser)
+    page.goto(f"{server.url}/")
+    page.keyboard.type(ADMIN)  # the name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/sign-in/enrol/")
+    tab_to(page, "#id_code")
+    page.keyboard.type(next_code(server, ADMIN, enrol_key=enrolled_key(page.content())))
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/")
+    tab_to(page, "form.sign-out button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/sign-in/")
+    tab_to(page, "#id_username")
+    page.keyboard.type(ADMIN)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/sign-in/code/")
+    page.keyboard.type(next_code(server, ADMIN))  # the code field has the focus
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Overzicht"
 
 
 def test_the_organisations_provider_signs_people_in_with_the_roles_of_their_groups(
-        site: tuple[WebServer, People], provider: Any) -> None:
+        site: tuple[WebServer, People], provider: Any, browser: Any) -> None:
     server, people = site
-    with chromium() as browser:
-        page: Any = dutch_page(browser)
-        complaints = csp_watched(page)
+    page: Any = dutch_page(browser)
+    complaints = csp_watched(page)
+    page.goto(f"{server.url}/sign-in/")
+    page.get_by_role("link", name="Aanmelden via Gemeente Voorbeeldstad").click()
+    page.get_by_role("button", name="jdevries").click()  # the provider's own sign-in
+    page.wait_for_url(f"{server.url}/")
+    assert "Welkom, J. de Vries." in page.content()
+    assert roles(server, people)["J. de Vries"] == [{"role": "archivist", "organisation": None},
+                                                      {"role": "records-manager", "organisation": "gm0363"}]
+    page.get_by_role("button", name="Afmelden").click()
+    page.wait_for_url(f"{server.url}/sign-in/")
+
+    # the provider takes them out of the archivists' group: the next sign-in takes the role (by keyboard)
+    changed = requests.put(f"http://localhost:{provider.server_port}/users/jdevries", timeout=10,
+                           json={"preferred_username": "J. de Vries", "groups": ["gm0363-informatiebeheer"]})
+    assert changed.status_code == 204
+    tab_to(page, "a.button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
+    tab_to(page, "button[value=jdevries]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/")
+    assert roles(server, people)["J. de Vries"] == [{"role": "records-manager", "organisation": "gm0363"}]
+    page.get_by_role("button", name="Afmelden").click()
+
+    for sub in ("niemand", "overname"):  # in no mapped group; a name that signs in here with a password
         page.goto(f"{server.url}/sign-in/")
         page.get_by_role("link", name="Aanmelden via Gemeente Voorbeeldstad").click()
-        page.get_by_role("button", name="jdevries").click()  # the provider's own sign-in
-        page.wait_for_url(f"{server.url}/")
-        assert "Welkom, J. de Vries." in page.content()
-        assert roles_of(server, people, "J. de Vries") == [{"role": "archivist", "organisation": None},
-                                                          {"role": "records-manager", "organisation": "gm0363"}]
-        page.get_by_role("button", name="Afmelden").click()
-        page.wait_for_url(f"{server.url}/sign-in/")
-
-        # the provider takes them out of the archivists' group: the next sign-in takes the role (by keyboard)
-        changed = requests.put(f"http://localhost:{provider.server_port}/users/jdevries", timeout=10,
-                               json={"preferred_username": "J. de Vries", "groups": ["gm0363-informatiebeheer"]})
-        assert changed.status_code == 204
-        tab_to(page, "a.button")
-        page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
-        tab_to(page, "button[value=jdevries]")
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{server.url}/")
-        assert roles_of(server, people, "J. de Vries") == [{"role": "records-manager", "organisation": "gm0363"}]
-        page.get_by_role("button", name="Afmelden").click()
-
-        for sub in ("niemand", "overname"):  # in no mapped group; a name that signs in here with a password
-            page.goto(f"{server.url}/sign-in/")
-            page.get_by_role("link", name="Aanmelden via Gemeente Voorbeeldstad").click()
-            page.get_by_role("button", name=sub).click()
-            page.wait_for_url(f"{server.url}/sign-in/?sso=refused")
-            assert "Aanmelden via uw organisatie is niet gelukt" in page.get_by_role("alert").inner_text()
-        check_screen(page, "sign-in-refused-by-provider")
-        assert complaints == []
-    assert audit(server, people, "J. de Vries", "sign in oidc") == [("sign in oidc", "done")] * 2
-    assert audit(server, people, "N. Iemand", "sign in oidc") == [("sign in oidc", "refused")]
-    assert audit(server, people, ARCHIVIST, "sign in oidc") == [("sign in oidc", "refused")]
-    assert [r["role"] for r in roles_of(server, people, ARCHIVIST)] == ["archivist"]
-    assert "N. Iemand" not in {p["name"] for p in edepot(server.data_dir, ["user", "list"],
-                                                         token=people.admin_token)["json"]["people"]}
+        page.get_by_role("button", name=sub).click()
+        page.wait_for_url(f"{server.url}/sign-in/?sso=refused")
+        assert "Aanmelden via uw organisatie is niet gelukt" in page.get_by_role("alert").inner_text()
+    check_screen(page, "sign-in-refused-by-provider")
+    assert complaints == []
+    log = audit_log(server, people)
+    assert actions(log, "J. de Vries", "sign in oidc") == [("sign in oidc", "done")] * 2
+    assert actions(log, "N. Iemand", "sign in oidc") == [("sign in oidc", "refused")]
+    assert actions(log, ARCHIVIST, "sign in oidc") == [("sign in oidc", "refused")]
+    everybody = roles(server, people)
+    assert [r["role"] for r in everybody[ARCHIVIST]] == ["archivist"] and "N. Iemand" not in everybody
 
 
-def test_failed_sign_ins_lock_the_name_out_from_that_address(site: tuple[WebServer, People]) -> None:
+def test_a_researcher_enrols_a_second_factor_of_their_own_accord(site: tuple[WebServer, People],
+                                                                 browser: Any) -> None:
     server, people = site
-    with chromium() as browser:
-        page: Any = dutch_page(browser)
-        for _ in range(3):
-            sign_in_page(page, server, RESEARCHER, "niet-het-wachtwoord")
-        alert = page.get_by_role("alert").inner_text()
-        assert alert == "Te veel mislukte pogingen om aan te melden. Probeer het over 10 minuten opnieuw."
-        check_screen(page, "sign-in-locked-out")
+    page: Any = dutch_page(browser)
+    sign_in_page(page, server, RESEARCHER)
+    page.wait_for_url(f"{server.url}/")  # a researcher's role asks no second factor
+    page.goto(f"{server.url}/second-factor/")
+    check_screen(page, "second-factor")
+    page.get_by_label("Code die de app nu toont").fill(
+        next_code(server, RESEARCHER, enrol_key=enrolled_key(page.content())))
+    page.get_by_role("button", name="Instellen").click()
+    page.wait_for_url(f"{server.url}/")
+    assert "Uw tweede stap is ingesteld" in page.get_by_role("status").inner_text()
+    page.get_by_role("button", name="Afmelden").click()
+    sign_in_page(page, server, RESEARCHER, second_factor=False)
+    page.wait_for_url(f"{server.url}/sign-in/code/")  # asked from now on
+    assert ("sign in enrol second factor", "done") in actions(audit_log(server, people), RESEARCHER)
+
+
+def test_failed_sign_ins_lock_the_name_out_from_that_address(site: tuple[WebServer, People],
+                                                             browser: Any) -> None:
+    server, people = site
+    page: Any = dutch_page(browser)
+    for _ in range(3):
+        sign_in_page(page, server, RESEARCHER, "niet-het-wachtwoord")
+    alert = page.get_by_role("alert").inner_text()
+    assert alert == "Te veel mislukte pogingen om aan te melden. Probeer het over 10 minuten opnieuw."
+    check_screen(page, "sign-in-locked-out")
     form = requests.Session()
     page_text = form.get(f"{server.url}/sign-in/", timeout=30).text
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page_text)
@@ -241,7 +270,7 @@ def test_failed_sign_ins_lock_the_name_out_from_that_address(site: tuple[WebServ
                       headers={"Referer": f"{server.url}/sign-in/"}, allow_redirects=False, timeout=30)
     assert right.status_code == 429 and "Te veel mislukte pogingen" in right.text  # even the right password
     assert http_session(server, OFFICER).get(f"{server.url}/", timeout=30).status_code == 200  # another name
-    assert ("sign in locked out", "refused") in audit(server, people, RESEARCHER)
+    assert ("sign in locked out", "refused") in actions(audit_log(server, people), RESEARCHER)
 
 
 def test_a_new_role_or_a_reset_asks_for_the_second_factor_again(site: tuple[WebServer, People]) -> None:
@@ -266,7 +295,7 @@ def test_a_new_role_or_a_reset_asks_for_the_second_factor_again(site: tuple[WebS
                                                         "password": PASSWORD},
                         headers={"Referer": f"{server.url}/sign-in/"}, allow_redirects=False, timeout=30)
     assert answer.status_code == 302 and answer.headers["Location"] == "/sign-in/enrol/"
-    assert ("user reset second factor", "done") in audit(server, people, ADMIN, "user reset")
+    assert ("user reset second factor", "done") in actions(audit_log(server, people), ADMIN, "user reset")
 
 
 def test_sessions_end_when_idle_and_after_their_maximum(tmp_path: Path) -> None:
@@ -290,7 +319,7 @@ def test_sessions_end_when_idle_and_after_their_maximum(tmp_path: Path) -> None:
 
 def test_every_response_carries_the_security_headers_and_forms_need_their_token(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    register_admin(data_dir)
+    data_dir.mkdir()
     (data_dir / "edepot.toml").write_text("[web]\nhttps = true\n")
     with served(data_dir) as server:
         page = requests.get(f"{server.url}/sign-in/", timeout=30)

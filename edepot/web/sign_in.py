@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -151,6 +152,35 @@ def sign_in_enrol(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "edepot/sign_in_enrol.html", {"wrong": wrong, **enrolment(name, secret)})
 
 
+@login_required
+@never_cache
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """A signed-in person whose role does not ask for it enrols a second factor of their own accord (asked at
+    every sign-in from then on); one who has one is told so."""
+    name = request.person.name  # type: ignore[attr-defined]
+    with depot_for(request) as depot:
+        enrolled = depot.has_second_factor(name)
+    if enrolled:
+        return render(request, "edepot/sign_in_enrol.html", {"enrolled": True})
+    secret = request.session.get(ENROL_SECRET) or new_totp_secret()
+    request.session[ENROL_SECRET] = secret
+    wrong = False
+    if request.method == "POST":
+        with depot_for(request) as depot:
+            try:
+                depot.enrol_second_factor(secret, request.POST.get("code", ""))
+            except EdepotError:
+                wrong = True
+        if not wrong:
+            request.session.pop(ENROL_SECRET, None)
+            request.session[SECOND_FACTOR] = True
+            messages.success(request, _("Uw tweede stap is ingesteld: voortaan vraagt edepot na uw wachtwoord een "
+                                        "code uit uw app."))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "edepot/sign_in_enrol.html", {"wrong": wrong, "own_accord": True,
+                                                         **enrolment(name, secret)})
+
+
 def enrolment(name: str, secret: str) -> dict[str, str]:
     """What an authenticator app is given: the otpauth URI as a QR code (inline SVG: nothing is fetched) and the
     secret as text (base32, in groups of four) for typing in."""
@@ -183,7 +213,8 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None = No
     minutes = max(1, round(web.lockout_seconds / 60))
     return render(request, "edepot/sign_in.html", {
         "locked_out": _("Te veel mislukte pogingen om aan te melden. Probeer het over %(minutes)d minuten opnieuw.")
-        % {"minutes": minutes}, "form": None, "next": ""}, status=429)
+        % {"minutes": minutes}, "form": None, "next": "", "oidc_label": web.oidc.label if web.oidc else None},
+        status=429)
 
 
 def throttled_name(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
