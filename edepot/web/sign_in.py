@@ -157,7 +157,7 @@ def sign_in_enrol(request: HttpRequest, name: str) -> HttpResponse:
 def second_factor(request: HttpRequest) -> HttpResponse:
     """A signed-in person whose role does not ask for it enrols a second factor of their own accord (asked at
     every sign-in from then on); one who has one is told so."""
-    name = request.person.name  # type: ignore[attr-defined]
+    name = request.person.name
     with depot_for(request) as depot:
         enrolled = depot.has_second_factor(name)
     if enrolled:
