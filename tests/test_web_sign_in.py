@@ -26,6 +26,7 @@ from tests.web_server import (
     dutch_page,
     edepot,
     enrolled_key,
+    form_post,
     http_session,
     next_code,
     register,
@@ -261,13 +262,8 @@ def test_failed_sign_ins_lock_the_name_out_from_that_address(site: tuple[WebServ
     alert = page.get_by_role("alert").inner_text()
     assert alert == "Te veel mislukte pogingen om aan te melden. Probeer het over 10 minuten opnieuw."
     check_screen(page, "sign-in-locked-out")
-    form = requests.Session()
-    page_text = form.get(f"{server.url}/sign-in/", timeout=30).text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page_text)
-    assert csrf
-    right = form.post(f"{server.url}/sign-in/", data={"csrfmiddlewaretoken": csrf.group(1),
-                                                      "username": RESEARCHER.upper(), "password": PASSWORD},
-                      headers={"Referer": f"{server.url}/sign-in/"}, allow_redirects=False, timeout=30)
+    right, _ = form_post(requests.Session(), f"{server.url}/sign-in/",
+                         {"username": RESEARCHER.upper(), "password": PASSWORD})
     assert right.status_code == 429 and "Te veel mislukte pogingen" in right.text  # even the right password
     assert http_session(server, OFFICER).get(f"{server.url}/", timeout=30).status_code == 200  # another name
     assert ("sign in locked out", "refused") in actions(audit_log(server, people), RESEARCHER)
@@ -287,13 +283,7 @@ def test_a_new_role_or_a_reset_asks_for_the_second_factor_again(site: tuple[WebS
     assert done["exit"] == 2 and "E114" in done["error"]  # only administrators reset a second factor
     done = edepot(server.data_dir, ["user", "reset-second-factor", ARCHIVIST], token=people.admin_token)
     assert done["exit"] == 0, done["error"]
-    fresh = requests.Session()
-    page_text = fresh.get(f"{server.url}/sign-in/", timeout=30).text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page_text)
-    assert csrf
-    answer = fresh.post(f"{server.url}/sign-in/", data={"csrfmiddlewaretoken": csrf.group(1), "username": ARCHIVIST,
-                                                        "password": PASSWORD},
-                        headers={"Referer": f"{server.url}/sign-in/"}, allow_redirects=False, timeout=30)
+    answer, _ = form_post(requests.Session(), f"{server.url}/sign-in/", {"username": ARCHIVIST, "password": PASSWORD})
     assert answer.status_code == 302 and answer.headers["Location"] == "/sign-in/enrol/"
     assert ("user reset second factor", "done") in actions(audit_log(server, people), ADMIN, "user reset")
 

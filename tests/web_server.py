@@ -181,7 +181,8 @@ def next_code(server: WebServer, name: str, *, enrol_key: str | None = None) -> 
     return totp(factor.key, step)
 
 
-def _form_post(session: Any, url: str, data: dict[str, str]) -> Any:
+def form_post(session: Any, url: str, data: dict[str, str]) -> Any:
+    """(the answer, the form) when `session` posts `data` to the form at `url`, with the form's CSRF token."""
     form = session.get(url, timeout=30)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
     assert csrf, form.text[:500]
@@ -199,14 +200,14 @@ def http_session(server: WebServer, name: str, password: str = PASSWORD) -> Any:
     if kept is not None and kept.get(f"{server.url}/", allow_redirects=False, timeout=30).status_code == 200:
         return kept
     session = requests.Session()
-    answer, _ = _form_post(session, f"{server.url}/sign-in/", {"username": name, "password": password})
+    answer, _ = form_post(session, f"{server.url}/sign-in/", {"username": name, "password": password})
     assert answer.status_code == 302, answer.text[:500]
     second = answer.headers["Location"]
     if second.endswith(("/sign-in/enrol/", "/sign-in/code/")):
         url = f"{server.url}{second}"
         page = session.get(url, timeout=30)
         enrol_key = enrolled_key(page.text) if second.endswith("/enrol/") else None
-        answer, _ = _form_post(session, url, {"code": next_code(server, name, enrol_key=enrol_key)})
+        answer, _ = form_post(session, url, {"code": next_code(server, name, enrol_key=enrol_key)})
         assert answer.status_code == 302 and not answer.headers["Location"].startswith("/sign-in/"), answer.text[:500]
         SIGNED_IN[(server.url, " ".join(name.split()).casefold())] = session
     return session

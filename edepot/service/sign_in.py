@@ -64,6 +64,16 @@ class SignInService(PeopleService):
         """Whether the registered, active person `name` has enrolled a second factor."""
         return bool(self.store.directory.second_factor(name)[0])
 
+    def second_step(self, name: str) -> str:
+        """What signing in asks of the registered, active person `name` after their password: "code" when they
+        have a second factor, "enrol" when their role needs one and they have none, else "" (nothing more)."""
+        person = self.store.directory.person(name)
+        if person is None or not person.active:
+            return ""
+        if self.has_second_factor(person.name):
+            return "code"
+        return "enrol" if second_factor_required(person) else ""
+
     @audited("sign in second factor")
     def check_second_factor(self, code: str) -> RegisteredPerson:
         """The acting person, when `code` is the current code of their second factor and was not used before;

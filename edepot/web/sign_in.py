@@ -52,15 +52,14 @@ class SignInView(auth_views.LoginView):
                 "provider_refused": self.request.GET.get("sso") == "refused"}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        user = form.get_user()
-        with depot_for(self.request, name=user.get_username()) as depot:
-            person = depot.store.directory.person(user.get_username())
-            enrolled = person is not None and depot.has_second_factor(person.name)
-        if person is None or not (enrolled or second_factor_required(person)):
+        name = form.get_user().get_username()
+        with depot_for(self.request, name=name) as depot:
+            step = depot.second_step(name)
+        if not step:
             return super().form_valid(form)
         self.request.session.cycle_key()
-        self.request.session[PENDING] = {"name": person.name, "next": self.get_success_url(), "at": time.time()}
-        return redirect("sign-in-code" if enrolled else "sign-in-enrol")
+        self.request.session[PENDING] = {"name": name, "next": self.get_success_url(), "at": time.time()}
+        return redirect("sign-in-code" if step == "code" else "sign-in-enrol")
 
 
 def pending_person(request: HttpRequest) -> str | None:
