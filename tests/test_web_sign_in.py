@@ -266,7 +266,18 @@ def test_failed_sign_ins_lock_the_name_out_from_that_address(site: tuple[WebServ
                          {"username": RESEARCHER.upper(), "password": PASSWORD})
     assert right.status_code == 429 and "Te veel mislukte pogingen" in right.text  # even the right password
     assert http_session(server, OFFICER).get(f"{server.url}/", timeout=30).status_code == 200  # another name
-    assert ("sign in locked out", "refused") in actions(audit_log(server, people), RESEARCHER)
+
+    # wrong codes count as wrong passwords do
+    session = requests.Session()
+    answer, _ = form_post(session, f"{server.url}/sign-in/", {"username": ADMIN, "password": PASSWORD})
+    assert answer.headers["Location"] == "/sign-in/code/"
+    key = SECOND_FACTORS[(server.data_dir, ADMIN.casefold())].key
+    for _attempt in range(3):
+        answer, _ = form_post(session, f"{server.url}/sign-in/code/", {"code": totp(key, int(time.time()) // 30 + 9)})
+    assert answer.status_code == 429 and "Te veel mislukte pogingen" in answer.text
+    log = audit_log(server, people)
+    assert ("sign in locked out", "refused") in actions(log, RESEARCHER)
+    assert actions(log, ADMIN)[-4:] == [("sign in second factor", "refused")] * 3 + [("sign in locked out", "refused")]
 
 
 def test_a_new_role_or_a_reset_asks_for_the_second_factor_again(site: tuple[WebServer, People]) -> None:
