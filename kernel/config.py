@@ -42,6 +42,23 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
     admin = true                  # the read-only Django admin for administrators at /admin/ (default false: 404)
     allowed_hosts = ["depot.example.nl"]   # the host names the web answers to (default: this machine only)
     secret_key = "..."            # default: <data-dir>/web-secret-key, made once, readable by its owner only
+    https = true                  # served over https (behind a proxy that says so): secure cookies (default false)
+    session_idle_seconds = 1800   # a session ends after this long without a request (default 30 minutes)
+    session_max_seconds = 43200   # ... and this long after signing in at most (default 12 hours)
+    sign_in_failures = 5          # failed sign-ins of one name from one address before it is locked out
+    lockout_seconds = 900         # ... for this long
+
+    [web.oidc]                    # single sign-on through the organisation's OpenID Connect provider
+    discovery_url = "https://login.example.nl/realms/gemeente/.well-known/openid-configuration"
+    # or the endpoints: authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri
+    client_id = "edepot"
+    secrets = "/etc/edepot/oidc.toml"  # TOML with client_secret; else $EDEPOT_OIDC_CLIENT_SECRET
+    name_claim = "preferred_username"  # the claim naming the person in the directory
+    groups_claim = "groups"
+    label = "Gemeente Voorbeeldstad"   # shown on the sign-in button
+    [web.oidc.groups]             # a group of the provider: the roles its members hold here
+    "edepot-archivarissen" = ["archivist"]
+    "gm0363-informatiebeheer" = ["records-manager@gm0363"]
 """
 from __future__ import annotations
 
@@ -123,6 +140,44 @@ class WebSettings:
     admin: bool = False  # the read-only admin for administrators; off: /admin/ does not exist
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     secret_key: str | None = None  # None: the data directory's own key file (edepot.web.secret)
+    https: bool = False  # served over https: cookies only travel encrypted
+    session_idle_seconds: int = 30 * 60
+    session_max_seconds: int = 12 * 60 * 60
+    sign_in_failures: int = 5
+    lockout_seconds: int = 15 * 60
+    oidc: OidcSettings | None = None  # [web.oidc]; None: no single sign-on
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Single sign-on through an OpenID Connect provider ([web.oidc]): where it is (its discovery document, or
+    its endpoints), this depot's client there, and the roles its groups hold (group -> ROLE or ROLE@ORGANISATION).
+    The client secret is in neither: $EDEPOT_OIDC_CLIENT_SECRET, else the `secrets` file (TOML, client_secret)."""
+
+    client_id: str
+    groups: dict[str, tuple[str, ...]]
+    discovery_url: str | None = None
+    endpoints: dict[str, str] = field(default_factory=dict)  # authorization_endpoint, token_endpoint, ...
+    secrets: Path | None = None
+    name_claim: str = "preferred_username"
+    groups_claim: str = "groups"
+    label: str = "OpenID Connect"
+    scopes: str = "openid profile email"
+
+    def client_secret(self) -> str:
+        """The client secret: $EDEPOT_OIDC_CLIENT_SECRET, else the secrets file's client_secret; InputError when
+        neither gives one."""
+        if os.environ.get("EDEPOT_OIDC_CLIENT_SECRET"):
+            return os.environ["EDEPOT_OIDC_CLIENT_SECRET"]
+        if self.secrets is not None:
+            try:
+                held = tomllib.loads(self.secrets.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise InputError(f"[web.oidc] its secrets file {self.secrets} cannot be read: {exc}") from None
+            if isinstance(held.get("client_secret"), str) and held["client_secret"]:
+                return str(held["client_secret"])
+        raise InputError("[web.oidc] has no client secret",
+                         hint="set EDEPOT_OIDC_CLIENT_SECRET, or name a secrets file holding client_secret")
 
 
 @dataclass(frozen=True)
@@ -272,7 +327,8 @@ def _object_stores(entries: object, config_file: Path) -> tuple[ObjectStoreSetti
 
 
 def _web_settings(web: dict[str, object], config_file: Path) -> WebSettings:
-    """[web] admin (true or false), allowed_hosts (a list of host names), secret_key (text), else InputError."""
+    """[web] admin and https (true or false), allowed_hosts (a list of host names), secret_key (text), the
+    sessions' and sign-in throttling's positive numbers, [web.oidc]; else InputError."""
     admin = web.get("admin", False)
     if not isinstance(admin, bool):
         raise InputError(f"{config_file}: [web] admin must be true or false, not {admin!r}")
@@ -282,7 +338,42 @@ def _web_settings(web: dict[str, object], config_file: Path) -> WebSettings:
     secret_key = web.get("secret_key")
     if secret_key is not None and (not isinstance(secret_key, str) or len(secret_key) < 50):
         raise InputError(f"{config_file}: [web] secret_key must be text of at least 50 characters")
-    return WebSettings(admin=admin, allowed_hosts=tuple(hosts), secret_key=secret_key)
+    https = web.get("https", False)
+    if not isinstance(https, bool):
+        raise InputError(f"{config_file}: [web] https must be true or false, not {https!r}")
+    numbers = {key: _positive(web, key, getattr(WebSettings, key), config_file)
+               for key in ("session_idle_seconds", "session_max_seconds", "sign_in_failures", "lockout_seconds")}
+    oidc = web.get("oidc")
+    return WebSettings(admin=admin, allowed_hosts=tuple(hosts), secret_key=secret_key, https=https, **numbers,
+                       oidc=None if oidc is None else _oidc_settings(oidc, config_file))
+
+
+OIDC_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
+
+
+def _oidc_settings(oidc: object, config_file: Path) -> OidcSettings:
+    """[web.oidc]: a client_id, a discovery_url or the four endpoints, groups mapping each group to a list of
+    ROLE or ROLE@ORGANISATION, and optional text for secrets, name_claim, groups_claim, label, scopes."""
+    where = f"{config_file}: [web.oidc]"
+    texts = ("client_id", "discovery_url", "secrets", "name_claim", "groups_claim", "label", "scopes",
+             *OIDC_ENDPOINTS)
+    if not isinstance(oidc, dict) or set(oidc) - {*texts, "groups"} or not all(
+            isinstance(oidc.get(key), (str, type(None))) for key in texts):
+        raise InputError(f"{where} takes text for {', '.join(texts)} and a table of groups")
+    endpoints = {key: oidc[key] for key in OIDC_ENDPOINTS if oidc.get(key)}
+    if not oidc.get("client_id") or not (oidc.get("discovery_url") or len(endpoints) == len(OIDC_ENDPOINTS)):
+        raise InputError(f"{where} needs a client_id, and a discovery_url or all of {', '.join(OIDC_ENDPOINTS)}")
+    groups = oidc.get("groups", {})
+    if not isinstance(groups, dict) or not groups or not all(
+            isinstance(roles, list) and roles and all(isinstance(r, str) and r for r in roles)
+            for roles in groups.values()):
+        raise InputError(f"{where} needs groups: each group of the provider with a list of roles "
+                         "(ROLE or ROLE@ORGANISATION)")
+    optional = {key: oidc[key] for key in ("name_claim", "groups_claim", "label", "scopes") if oidc.get(key)}
+    return OidcSettings(client_id=oidc["client_id"], groups={g: tuple(r) for g, r in groups.items()},
+                        discovery_url=oidc.get("discovery_url") or None, endpoints=endpoints,
+                        secrets=Path(oidc["secrets"]).expanduser().resolve() if oidc.get("secrets") else None,
+                        **optional)
 
 
 def _tag_file_limits(sip: dict[str, object], config_file: Path) -> TagFileLimits:

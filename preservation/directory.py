@@ -113,6 +113,19 @@ class Directory(Protocol):
         """Keep the salted hash of a person's web password ("" removes it)."""
     def password_of(self, name: str) -> str:
         """The hash of the web password of the active person `name`; "" when none is set or they are not active."""
+    def revoke(self, name: str, grant: RoleGrant, *, by: str, at: datetime) -> RegisteredPerson:
+        """Take a role from a registered person (nothing changes when they do not hold it)."""
+    def second_factor(self, name: str) -> tuple[str, int]:
+        """The TOTP secret (hex; "" none) of the active person `name`, and the last time step a code was accepted."""
+    def set_second_factor(self, name: str, secret: str, *, step: int) -> None:
+        """Keep a person's TOTP secret and the time step of the code that confirmed it ("" and 0 remove it)."""
+    def accept_step(self, name: str, step: int) -> bool:
+        """Record that a code of time step `step` was accepted; False when one of that step or a later one was
+        accepted already (the code is being used again)."""
+    def provider_of(self, name: str) -> str:
+        """How the person `name` signs in: "" here (a password), else the single sign-on provider ("oidc")."""
+    def set_provider(self, name: str, provider: str) -> None:
+        """Keep how a person signs in ("" here, "oidc" through the single sign-on provider)."""
     def token_holder(self, digest: str) -> str | None:
         """The name of the active person holding the unrevoked token with this sha256, or None."""
     def audit(self, entry: AuditRecord) -> None:

@@ -78,7 +78,9 @@ def test_a_person_signs_in_with_their_password_and_a_wrong_one_is_audited(site: 
                       headers={"Referer": f"{server.url}/sign-in/"}, timeout=30)
     assert wrong.status_code == 200 and "Naam of wachtwoord klopt niet." in wrong.text
     log = edepot(server.data_dir, ["audit", "--action", "sign in"], token=people.admin_token)["json"]["entries"]
-    assert [(e["person"], e["outcome"]) for e in log][-2:] == [("a. beheerder", "done"), (ADMIN, "refused")]
+    assert [(e["person"], e["action"], e["outcome"]) for e in log][-3:] == [
+        ("a. beheerder", "sign in", "done"), (ADMIN, "sign in enrol second factor", "done"),
+        (ADMIN, "sign in", "refused")]
     assert log[-1]["address"].startswith("web from 127.0.0.1")
 
 

@@ -6,6 +6,7 @@ Not collected by the test run itself (Django's settings are the process's, and t
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Iterator
 
 import django
@@ -21,6 +22,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils.html import escape  # noqa: E402
+
+from tests.web_server import enrolled_key, totp  # noqa: E402
 
 PASSWORD = "een-lang-wachtwoord-2026"
 ADMIN = "T. Beheerder"  # tests/conftest.py's TEST_OPERATOR, registered as administrator by tests/test_web_admin.py
@@ -50,8 +53,14 @@ def web_tables() -> Iterator[None]:
 
 
 def signed_in(username: str) -> Client:
+    """A client signed in as `username`, as after both steps of the sign-in (password and second factor)."""
+    from edepot.web.sign_in import SECOND_FACTOR
+
     client = Client()
     client.force_login(apps.get_model("accounts", "User").objects.get(username=username))
+    session = client.session
+    session[SECOND_FACTOR] = True
+    session.save()
     return client
 
 
@@ -93,6 +102,9 @@ def test_people_who_are_no_administrator_now_are_refused() -> None:
     assert refused.status_code == 200  # the sign-in form again: a disabled person does not sign in
     admitted = Client()
     answer = admitted.post("/sign-in/", {"username": ADMIN, "password": PASSWORD, "next": "/admin/"})
+    assert answer.status_code == 302 and answer["Location"] == "/sign-in/enrol/"  # an administrator's second factor
+    key = enrolled_key(admitted.get("/sign-in/enrol/").content.decode())
+    answer = admitted.post("/sign-in/enrol/", {"code": totp(key, int(time.time()) // 30)})
     assert answer.status_code == 302 and answer["Location"] == "/admin/"
     assert admitted.get("/admin/").status_code == 200
 

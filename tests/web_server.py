@@ -3,9 +3,17 @@
 in Debian's chromium (Playwright, the system browser: nothing is downloaded), checked with axe.
 
 Screenshots go to test-artifacts/screenshots/ (git-ignored): look at them before calling a screen done.
+
+Archivists and administrators sign in with a second factor: the helpers enrol one at their first sign-in (reading
+the secret off the enrolment screen) and compute its codes as an authenticator app does (RFC 6238). A code's time
+step is accepted once, so a person signs in at most three times in 30 seconds: `http_session` keeps one signed-in
+session of such a person per server and hands it out again while it lasts.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -130,18 +138,78 @@ def served(data_dir: Path, **kwargs: Any) -> Iterator[WebServer]:
         server.stop()
 
 
-def http_session(server: WebServer, name: str, password: str = PASSWORD) -> Any:
-    """A requests session signed in as `name` with a password (the CSRF token taken from the form)."""
-    import requests
+@dataclass
+class SecondFactor:
+    """A person's authenticator app: the secret (base32) and the last time step whose code was used."""
 
-    session = requests.Session()
-    form = session.get(f"{server.url}/sign-in/", timeout=30)
+    key: str
+    last_step: int = 0
+
+
+SECOND_FACTORS: dict[tuple[Path, str], SecondFactor] = {}  # by data directory and person (case folded)
+SIGNED_IN: dict[tuple[str, str], Any] = {}  # a signed-in session of a person with a second factor, by server
+
+
+def totp(key: str, step: int) -> str:
+    """The code of time step `step` (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits) for the base32 secret `key`."""
+    secret = base64.b32decode(key + "=" * (-len(key) % 8))
+    digest = hmac.new(secret, step.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def enrolled_key(html: str) -> str:
+    """The secret shown as text on the enrolment screen."""
+    found = re.search(r'<code class="secret" id="secret">([A-Z2-7 ]+)</code>', html)
+    assert found, html[:1000]
+    return found.group(1).replace(" ", "")
+
+
+def next_code(server: WebServer, name: str, *, enrol_key: str | None = None) -> str:
+    """The next code `name`'s app gives that the server accepts: of a time step not used before, at most one
+    ahead of now (waiting for the clock when three were used in this half minute). With `enrol_key`, the app
+    is given that secret first."""
+    key = (server.data_dir, " ".join(name.split()).casefold())
+    if enrol_key is not None:
+        SECOND_FACTORS[key] = SecondFactor(enrol_key)
+    factor = SECOND_FACTORS[key]
+    now = int(time.time()) // 30
+    step = max(factor.last_step + 1, now - 1)
+    if step > now + 1:
+        time.sleep((step - 1) * 30 - time.time() + 0.5)
+    factor.last_step = step
+    return totp(factor.key, step)
+
+
+def form_post(session: Any, url: str, data: dict[str, str]) -> Any:
+    """(the answer, the form) when `session` posts `data` to the form at `url`, with the form's CSRF token."""
+    form = session.get(url, timeout=30)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
     assert csrf, form.text[:500]
-    answer = session.post(f"{server.url}/sign-in/", data={"csrfmiddlewaretoken": csrf.group(1), "username": name,
-                                                          "password": password},
-                          headers={"Referer": f"{server.url}/sign-in/"}, allow_redirects=False, timeout=30)
+    return session.post(url, data={"csrfmiddlewaretoken": csrf.group(1), **data}, headers={"Referer": url},
+                        allow_redirects=False, timeout=30), form
+
+
+def http_session(server: WebServer, name: str, password: str = PASSWORD) -> Any:
+    """A requests session signed in as `name` with a password (the CSRF token taken from the form), and the code
+    of their second factor when they have one (enrolled on first use); such a person's session is kept and
+    given out again while it is signed in."""
+    import requests
+
+    kept = SIGNED_IN.get((server.url, " ".join(name.split()).casefold()))
+    if kept is not None and kept.get(f"{server.url}/", allow_redirects=False, timeout=30).status_code == 200:
+        return kept
+    session = requests.Session()
+    answer, _ = form_post(session, f"{server.url}/sign-in/", {"username": name, "password": password})
     assert answer.status_code == 302, answer.text[:500]
+    second = answer.headers["Location"]
+    if second.endswith(("/sign-in/enrol/", "/sign-in/code/")):
+        url = f"{server.url}{second}"
+        page = session.get(url, timeout=30)
+        enrol_key = enrolled_key(page.text) if second.endswith("/enrol/") else None
+        answer, _ = form_post(session, url, {"code": next_code(server, name, enrol_key=enrol_key)})
+        assert answer.status_code == 302 and not answer.headers["Location"].startswith("/sign-in/"), answer.text[:500]
+        SIGNED_IN[(server.url, " ".join(name.split()).casefold())] = session
     return session
 
 
@@ -175,12 +243,21 @@ def dutch_page(browser: Any, **kwargs: Any) -> Any:
     return browser.new_page(locale="nl-NL", **kwargs)
 
 
-def sign_in_page(page: Any, server: WebServer, name: str, password: str = PASSWORD) -> None:
-    """Sign in through the form, as a person would (TOTP is asked by the caller when the role needs it)."""
+def sign_in_page(page: Any, server: WebServer, name: str, password: str = PASSWORD, *,
+                 second_factor: bool = True) -> None:
+    """Sign in through the form, as a person would; with `second_factor`, also the code of their app when it is
+    asked (enrolling one when the role needs it and they have none)."""
     page.goto(f"{server.url}/sign-in/")
     page.get_by_label("Naam").fill(name)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_load_state()
+    if not second_factor or not page.url.endswith(("/sign-in/enrol/", "/sign-in/code/")):
+        return
+    enrol_key = enrolled_key(page.content()) if page.url.endswith("/enrol/") else None
+    page.locator("#id_code").fill(next_code(server, name, enrol_key=enrol_key))
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_load_state()
 
 
 def axe_violations(page: Any) -> list[str]:

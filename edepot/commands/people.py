@@ -1,4 +1,4 @@
-"""`edepot organisation add|list`, `edepot user add|list|grant|disable|token|password` and `edepot audit`."""
+"""`edepot organisation add|list`, `edepot user add|list|grant|disable|token|password|reset-second-factor` and `edepot audit`."""
 from __future__ import annotations
 
 import argparse
@@ -53,6 +53,10 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p = user.add_parser("token", parents=[common], help="issue a new personal token (shown once)")
     p.add_argument("name", metavar="NAME")
     p.set_defaults(handler=cmd_user_token)
+    p = user.add_parser("reset-second-factor", parents=[common],
+                        help="remove a person's second factor (TOTP app): they enrol anew at their next sign-in")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(handler=cmd_user_reset_second_factor)
     p = user.add_parser("list", parents=[common], help="list people and their roles")
     p.set_defaults(handler=cmd_user_list)
 
@@ -159,6 +163,13 @@ def cmd_user_token(args: argparse.Namespace, config: Config) -> int:
     with open_depot(args, config) as depot:
         token = depot.issue_token(args.name)
     emit(args, {"name": args.name, "token": token}, f"personal token (shown once; give it in EDEPOT_TOKEN): {token}")
+    return 0
+
+
+def cmd_user_reset_second_factor(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config) as depot:
+        person = depot.reset_second_factor(args.name)
+    emit(args, person.to_dict(), f"{person.name} enrols a new second factor at their next sign-in")
     return 0
 
 

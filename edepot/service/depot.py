@@ -6,6 +6,7 @@
     Woo requests              edepot/service/woo.py
     jobs done by workers      edepot/service/jobs.py
     people and organisations  edepot/service/people.py
+    the web's sign-in         edepot/service/sign_in.py (the second factor, single sign-on)
     who may do what           edepot/service/authority.py (the roles of each action)
 
 Build it with `Depot(config, person=...)` (or `Depot.open`); use it as a context manager.
@@ -15,14 +16,14 @@ from __future__ import annotations
 from edepot.service.access_and_delivery import AccessService
 from edepot.service.ingest_and_preservation import PreservationService
 from edepot.service.jobs import JobsService
-from edepot.service.people import PeopleService
 from edepot.service.person import acting_person, acting_token
 from edepot.service.retention_and_holds import RetentionService
+from edepot.service.sign_in import SignInService
 from edepot.service.woo import WooService
 from kernel.config import Config
 
 
-class Depot(PreservationService, AccessService, RetentionService, WooService, JobsService, PeopleService):
+class Depot(PreservationService, AccessService, RetentionService, WooService, JobsService, SignInService):
     """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
 
     @classmethod

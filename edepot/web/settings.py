@@ -5,11 +5,15 @@ default database, with the same SQLite options as every command's (WAL, IMMEDIAT
 timeout); the web's own tables (sessions, the shadow users of registered people) live in the same file, beside
 the catalogue's, and its migration check only looks at the catalogue's. People, their roles and passwords are
 the catalogue's directory (`edepot user add`); the web signs them in against it (`edepot.web.auth`).
-`[web] admin = true` turns on the read-only admin.
+`[web] admin = true` turns on the read-only admin. Sign-in's second factor, throttling, single sign-on, session
+limits and security headers: `edepot.web.sign_in`, `edepot.web.oidc`, and the block at the end.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+from csp.constants import NONE, SELF
 
 from edepot.web.secret import secret_key
 from kernel.config import DEFAULT_TIMEZONE, load_config
@@ -26,6 +30,7 @@ ALLOWED_HOSTS = list(EDEPOT_CONFIG.web.allowed_hosts)
 INSTALLED_APPS = [
     "django.contrib.admin.apps.SimpleAdminConfig",  # the admin without autodiscovery: edepot.web.admin is its site
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -39,13 +44,15 @@ INSTALLED_APPS = [
     "edepot.web",
 ]
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["edepot.web.auth.DirectoryBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "edepot.web.auth.DirectoryBackend",
+                           "edepot.web.oidc.ProviderBackend"]
 LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "sign-in"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,7 +61,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "edepot.web.auth.RegisteredPersonMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "edepot.web.sign_in.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 ROOT_URLCONF = "edepot.web.urls"
 WSGI_APPLICATION = "edepot.web.wsgi.application"
@@ -109,3 +118,40 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
+
+# -- sign-in, sessions and security headers ([web] in edepot.toml)
+
+WEB_SETTINGS = EDEPOT_CONFIG.web
+SESSION_COOKIE_AGE = WEB_SETTINGS.session_idle_seconds  # renewed on every request: the idle limit
+SESSION_SAVE_EVERY_REQUEST = True  # (the overall limit: edepot.web.sign_in.SessionLimitsMiddleware)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = WEB_SETTINGS.https
+if WEB_SETTINGS.https:  # behind a reverse proxy that ends TLS and says so
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
+    "connect-src": [SELF], "form-action": [SELF], "frame-ancestors": [NONE], "base-uri": [NONE],
+    "object-src": [NONE]}}
+
+AXES_FAILURE_LIMIT = WEB_SETTINGS.sign_in_failures
+AXES_COOLOFF_TIME = timedelta(seconds=WEB_SETTINGS.lockout_seconds)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one name from one address
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "edepot.web.sign_in.throttled_name"
+AXES_LOCKOUT_CALLABLE = "edepot.web.sign_in.locked_out"
+AXES_VERBOSE = False
+
+if WEB_SETTINGS.oidc is not None:
+    OIDC_RP_CLIENT_ID = WEB_SETTINGS.oidc.client_id
+    OIDC_RP_CLIENT_SECRET = WEB_SETTINGS.oidc.client_secret()
+    OIDC_RP_SIGN_ALGO = "RS256"
+    OIDC_TIMEOUT = 10
+    OIDC_RP_SCOPES = WEB_SETTINGS.oidc.scopes
+    OIDC_OP_AUTHORIZATION_ENDPOINT = WEB_SETTINGS.oidc.endpoints.get("authorization_endpoint")
+    OIDC_OP_TOKEN_ENDPOINT = WEB_SETTINGS.oidc.endpoints.get("token_endpoint")
+    OIDC_OP_USER_ENDPOINT = WEB_SETTINGS.oidc.endpoints.get("userinfo_endpoint")
+    OIDC_OP_JWKS_ENDPOINT = WEB_SETTINGS.oidc.endpoints.get("jwks_uri")
+    OIDC_CALLBACK_CLASS = "edepot.web.oidc.ProviderCallbackView"
+    LOGIN_REDIRECT_URL_FAILURE = "/sign-in/?sso=refused"

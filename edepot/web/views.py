@@ -2,17 +2,9 @@
 no rule lives here."""
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-
-
-class SignInView(auth_views.LoginView):
-    """Sign in with a name and password from the directory."""
-
-    template_name = "edepot/sign_in.html"
-    redirect_authenticated_user = True
 
 
 @login_required

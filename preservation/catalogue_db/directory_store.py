@@ -131,6 +131,37 @@ class DjangoDirectory:
         return self._objects(m.Person).filter(key=person_key(name), active=True).values_list(
             "password", flat=True).first() or ""
 
+    def revoke(self, name: str, grant: RoleGrant, *, by: str, at: datetime) -> RegisteredPerson:
+        """Take a role from a registered person (nothing changes when they do not hold it)."""
+        self._objects(m.RoleGrant).filter(person_id=self._person_id(name), role=grant.role,
+                                          organisation_id=grant.organisation).delete()
+        found = self.person(name)
+        assert found is not None
+        return found
+
+    def second_factor(self, name: str) -> tuple[str, int]:
+        """The TOTP secret (hex; "" none) of the active person `name`, and the last time step a code was accepted."""
+        row = self._objects(m.Person).filter(key=person_key(name), active=True).values_list(
+            "totp_secret", "totp_step").first()
+        return (row[0], row[1]) if row else ("", 0)
+
+    def set_second_factor(self, name: str, secret: str, *, step: int) -> None:
+        """Keep a person's TOTP secret and the time step of the code that confirmed it ("" and 0 remove it)."""
+        self._objects(m.Person).filter(person_id=self._person_id(name)).update(totp_secret=secret, totp_step=step)
+
+    def accept_step(self, name: str, step: int) -> bool:
+        """Record that a code of time step `step` was accepted; False when one of that step or a later one was
+        accepted already (one update, so two requests with one code cannot both pass)."""
+        return bool(self._objects(m.Person).filter(key=person_key(name), totp_step__lt=step).update(totp_step=step))
+
+    def provider_of(self, name: str) -> str:
+        """How the person `name` signs in: "" here (a password), else the single sign-on provider ("oidc")."""
+        return self._objects(m.Person).filter(key=person_key(name)).values_list("provider", flat=True).first() or ""
+
+    def set_provider(self, name: str, provider: str) -> None:
+        """Keep how a person signs in ("" here, "oidc" through the single sign-on provider)."""
+        self._objects(m.Person).filter(person_id=self._person_id(name)).update(provider=provider)
+
     def token_holder(self, digest: str) -> str | None:
         """The name of the active person holding the unrevoked token with this sha256, or None."""
         pk = (self._objects(m.PersonToken).filter(digest=digest, revoked=None)

@@ -390,6 +390,10 @@ class Person(models.Model):
     disabled = models.DateTimeField(null=True)
     disabled_by = models.CharField(max_length=300, default="")
     password = models.CharField(max_length=200, default="")  # a salted hash for the web's sign-in; "" none set
+    # the web's second factor: a TOTP secret (hex; "" none) and the last time step a code was accepted for
+    totp_secret = models.CharField(max_length=80, default="")
+    totp_step = models.BigIntegerField(default=0)
+    provider = models.CharField(max_length=50, default="")  # "" signs in here; "oidc": through the OIDC provider
 
     class Meta:
         db_table = "people"
