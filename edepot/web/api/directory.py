@@ -20,7 +20,8 @@ from preservation.directory import ROLES
 # every refusal an operation may answer, in the one error shape (edepot.web.api.errors)
 ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 503)}
 ABOUT_SOMEBODY: dict[int, Any] = {**ERRORS, 404: ErrorSerializer}
-NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="the person's registered name")
+NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="the person's registered name, a slash in it written %2F and a percent "
+                       "sign %25 before the path is URL-encoded (A. de Vries: A.%20de%20Vries)")
 
 
 class RoleRequestSerializer(serializers.Serializer):
