@@ -5,7 +5,6 @@ screen. In Debian's chromium too, by mouse and by keyboard only, with axe on eve
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote
 
@@ -273,3 +272,100 @@ def test_the_api_registers_grants_issues_and_disables_in_the_documented_shapes(s
     assert register["operationId"] == "people_register" and {"201", "400", "403"} <= set(register["responses"])
     assert schema["paths"]["/api/v1/people/{name}/roles/"]["post"]["responses"]["404"]["content"][
         "application/json"]["schema"]["$ref"] == "#/components/schemas/Error"
+
+
+def test_an_administrator_registers_grants_and_disables_in_a_browser(site: tuple[WebServer, People]) -> None:
+    server, _ = site
+    with chromium() as browser:
+        page: Any = dutch_page(browser)
+        sign_in_page(page, server, ADMIN)
+        page.get_by_role("link", name="Mensen").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Mensen"
+        check_screen(page, "people")
+        page.get_by_label("Naam", exact=True).fill("E. Browser")
+        page.get_by_label("Archivaris").check()
+        page.get_by_label("Voor organisatie").select_option(ONE)
+        page.get_by_label("Eerste wachtwoord voor het web").fill("kort")
+        page.get_by_role("button", name="Registreren").click()
+        assert "Dat kan zo niet." in page.get_by_role("alert").inner_text()
+        check_screen(page, "people-refused")
+        page.get_by_label("Eerste wachtwoord voor het web").fill(PASSWORD)
+        page.get_by_role("button", name="Registreren").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "E. Browser is geregistreerd"
+        token = page.locator("#token").inner_text()
+        assert len(token) > 30
+        check_screen(page, "token-issued")
+        page.get_by_role("link", name="Naar E. Browser").click()
+        assert token not in page.content()  # shown once
+        check_screen(page, "person")
+        page.get_by_label("Rol", exact=True).select_option("reviewer")
+        page.locator("#grant-organisation").select_option(TWO)
+        page.get_by_role("button", name="Rol toekennen").click()
+        page.get_by_role("status").filter(has_text="De rol is toegekend.").wait_for()
+        assert "Beoordelaar voor gm0002" in page.locator("#roles").inner_text()
+        page.get_by_role("button", name="E. Browser uitschakelen").click()
+        page.get_by_text("De persoon is uitgeschakeld.").wait_for()
+        assert "Uitgeschakeld" in page.get_by_role("main").inner_text()
+        page.get_by_role("link", name="Organisaties").click()
+        check_screen(page, "organisations")
+        page.get_by_role("button", name="Afmelden").click()
+        sign_in_page(page, server, "B. Medewerker")
+        page.wait_for_url(f"{server.url}/")
+        assert page.get_by_role("link", name="Mensen").count() == 0
+        page.goto(f"{server.url}/people/")
+        assert page.get_by_role("heading", level=1).inner_text() == "Geen toegang"
+        check_screen(page, "people-no-access")
+
+
+def keyboard_to(page: Any, selector: str, *, presses: int = 60) -> None:
+    """Tab until the element `selector` has the focus, as a keyboard user moves."""
+    for _ in range(presses):
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_an_administrator_does_it_all_by_keyboard_only(site: tuple[WebServer, People]) -> None:
+    server, people = site
+    with chromium() as browser:
+        page: Any = dutch_page(browser)
+        page.goto(f"{server.url}/sign-in/")
+        keyboard_to(page, "#id_username")
+        page.keyboard.type(ADMIN)
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{server.url}/")
+        keyboard_to(page, "a[href='/people/']")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{server.url}/people/")
+        keyboard_to(page, "#register-name")
+        page.keyboard.type("K. Toetsenbord")
+        keyboard_to(page, "#register-role-researcher")
+        page.keyboard.press("Space")
+        keyboard_to(page, "#register-organisation")
+        page.keyboard.type("Gemeente Een")
+        keyboard_to(page, "#register-password")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="K. Toetsenbord is geregistreerd").wait_for()
+        token = page.locator("#token").inner_text()
+        keyboard_to(page, "main a")
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", level=1, name="K. Toetsenbord").wait_for()
+        keyboard_to(page, "#grant-role")
+        page.keyboard.type("Beoordelaar")
+        keyboard_to(page, "#grant-organisation")
+        page.keyboard.type("Gemeente Twee")
+        keyboard_to(page, "#roles button")
+        page.keyboard.press("Enter")
+        page.get_by_role("status").filter(has_text="De rol is toegekend.").wait_for()
+        assert page.evaluate("document.activeElement.textContent") == "De rol is toegekend."  # focus kept near
+        keyboard_to(page, "button.danger")
+        page.keyboard.press("Enter")
+        page.get_by_text("De persoon is uitgeschakeld.").wait_for()
+    found = listed(server, people)["K. Toetsenbord"]
+    assert found["active"] is False and found["roles"] == [{"role": "researcher", "organisation": ONE},
+                                                           {"role": "reviewer", "organisation": TWO}]
+    assert api(server, token, "GET", "/api/v1/me/").status_code in (401, 403)
