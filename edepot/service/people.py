@@ -46,6 +46,11 @@ def within(person: RegisteredPerson, reach: frozenset[str] | None) -> Registered
     return replace(person, roles=roles) if roles else None
 
 
+def nobody_named(name: str) -> NotFound:
+    """The answer for a person not registered, or not seen by the administrator asking."""
+    return NotFound(f"nobody named {name!r} is registered", hint="list the registered people")
+
+
 def hashed_password(password: str) -> str:
     """The salted hash kept of a web password; InputError when it is too weak to keep (shorter than 12
     characters, or digits only)."""
@@ -200,8 +205,7 @@ class PeopleService(DepotBase):
         reach = self.reach(ADMINISTER)
         self._may_give([(role, organisation)], reach)
         grant = self._grant_of(role, organisation)
-        self._administered(name, reach, whole=False, unknown=NotFound(f"nobody named {name!r} is registered",
-                                                                      hint="list the registered people"))
+        self._administered(name, reach, whole=False, unknown=nobody_named(name))
         return self.store.directory.grant(name, grant, by=by, at=self.now())
 
     @audited("user disable")
@@ -210,8 +214,7 @@ class PeopleService(DepotBase):
         by = self.authorise(ADMINISTER).name
         if person_key(name) == person_key(by):
             raise InputError("an administrator does not disable themselves", hint="another administrator does")
-        self._administered(name, self.reach(ADMINISTER), whole=True,
-                           unknown=NotFound(f"nobody named {name!r} is registered", hint="list the registered people"))
+        self._administered(name, self.reach(ADMINISTER), whole=True, unknown=nobody_named(name))
         return self.store.directory.disable(name, by=by, at=self.now())
 
     @audited("user list")
@@ -232,7 +235,7 @@ class PeopleService(DepotBase):
         found = self.store.directory.person(name)
         seen = within(found, reach) if found is not None else None
         if seen is None:
-            raise NotFound(f"nobody named {name!r} is registered", hint="list the registered people")
+            raise nobody_named(name)
         return seen
 
     @audited("organisation list")

@@ -1,12 +1,10 @@
 """The URLs of the administrators' screens of people and organisations."""
 from __future__ import annotations
 
-from django.urls import URLPattern, path, register_converter
+from django.urls import URLPattern, path
 
+from edepot.web import converters  # noqa: F401  (registers <name:...>)
 from edepot.web import directory_views as views
-from edepot.web.converters import PersonName
-
-register_converter(PersonName, "name")
 
 urlpatterns: list[URLPattern] = [
     path("people/", views.people, name="people"),

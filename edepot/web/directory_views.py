@@ -18,12 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from edepot.service import Depot
+from edepot.web.api.errors import STATUS_OF
 from edepot.web.auth import depot_for
 from edepot.web.error_text import shown_error
-from kernel.errors import EdepotError, NotFound, NotPermitted
+from kernel.errors import EdepotError
 from preservation.directory import ADMINISTRATOR, ROLES, RegisteredPerson
-
-REFUSED_STATUS = {NotFound: 404, NotPermitted: 403}
 
 
 def administration_context(request: HttpRequest) -> dict[str, Any]:
@@ -34,13 +33,16 @@ def administration_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def status_of(error: EdepotError) -> int:
-    """The HTTP status of a page showing `error`: 403 refused, 404 not found (or not seen), else 400."""
-    return next((code for kind, code in REFUSED_STATUS.items() if isinstance(error, kind)), 400)
+    """The HTTP status of a page showing `error`: the API's for its reference (403 refused, 404 not found or not
+    seen, 400 bad input, ...)."""
+    return next((code for kind, code in STATUS_OF if isinstance(error, kind)), 500)
 
 
 def refused(request: HttpRequest, error: EdepotError) -> HttpResponse:
     """The page that says, in words, why the screen is not shown."""
-    return render(request, "edepot/refused.html", {"error": shown_error(error)}, status=status_of(error))
+    status = status_of(error)
+    heading = {404: _("Niet gevonden"), 403: _("Geen toegang"), 401: _("Geen toegang")}.get(status, _("Dat ging niet"))
+    return render(request, "edepot/refused.html", {"error": shown_error(error), "heading": heading}, status=status)
 
 
 def role_choices() -> list[tuple[str, str]]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, path, register_converter
+from django.urls import URLPattern, path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from edepot.web import converters  # noqa: F401  (registers <name:...>)
 from edepot.web.api.views import ErrorSerializer, PersonSerializer
 from edepot.web.auth import depot_for
-from edepot.web.converters import PersonName
 from preservation.directory import ROLES
 
 # every refusal an operation may answer, in the one error shape (edepot.web.api.errors)
@@ -135,8 +135,6 @@ class OrganisationsView(APIView):
             added = depot.add_organisation(body["organisation_id"], name=body["name"])
         return Response(added.to_dict(), status=status.HTTP_201_CREATED)
 
-
-register_converter(PersonName, "name")
 
 urlpatterns: list[URLPattern] = [
     path("people/", PeopleView.as_view(), name="api-people"),
