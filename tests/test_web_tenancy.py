@@ -38,7 +38,7 @@ def marked_routes(folder: Path = REPO / "tests") -> dict[str, list[str]]:
     for module in sorted(folder.glob(TEST_MODULES)):
         tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
         for function in ast.walk(tree):
-            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             for decorator in function.decorator_list:
                 if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute) \
