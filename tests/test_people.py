@@ -244,3 +244,11 @@ def test_records_ingested_before_organisations_were_registered_are_assigned_by_t
     assert fresh.ok("A. Beheer", "organisation", "assign")["assignments"] == [
         {"aip_id": stranger["aip_id"], "record_id": stranger["record_id"], "archiefvormer": "Elders",
          "organisation": ""}]
+
+
+def test_people_are_listed_for_administrators_and_organisations_for_whom_they_serve(depot: Depot) -> None:
+    assert [o["organisation_id"] for o in depot.ok("R. Een", "organisation", "list")["organisations"]] == ["gm0001"]
+    assert len(depot.ok("O. Zoeker", "organisation", "list")["organisations"]) == 2  # a role for every organisation
+    code, _, err = depot.run("R. Een", "user", "list")
+    assert code == 2 and "E114" in err and "needs the role administrator" in err
+    assert {"R. Een", "R. Twee"} <= {p["name"] for p in depot.ok("A. Beheer", "user", "list")["people"]}

@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
     "destroy records": Rule((ARCHIVIST,), credential=True),
     # administration
     "administer people and organisations": Rule((ADMINISTRATOR,), credential=True),
+    "see people": Rule((ADMINISTRATOR,)),
     "read the audit log": Rule((ADMINISTRATOR, ARCHIVIST)),
 }
 

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("second-factor/", sign_in.second_factor, name="second-factor"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("edepot.web.directory_urls")),
     path("api/v1/", include("edepot.web.api.urls")),
 ]
 
