@@ -26,6 +26,11 @@ PUBLIC_ROUTES = {
     "set_language": "the language switch",
     "api-schema": "the API's description, the same for everybody",
     "dashboard": "says who is signed in, and nothing of any organisation yet",
+    "sign-in-code": "the second step of a sign-in: a code, for the person who gave their password",
+    "sign-in-enrol": "enrolling one's own second factor during a sign-in",
+    "second-factor": "the signed-in person's own second factor, nothing of any organisation",
+    "oidc_authentication_init": "sends a person to their organisation's provider to sign in",
+    "oidc_authentication_callback": "the provider's answer: signs the person in with their mapped roles",
 }
 MARKER = "crosses_organisations"
 TEST_MODULES = "test_web*.py"
@@ -62,9 +67,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]
     """The web's routes (URL name: pattern) and its schema's operations (operationId: METHOD path)."""
     data_dir = tmp_path_factory.mktemp("tenancy") / "data"
     data_dir.mkdir()
-    (data_dir / "edepot.toml").write_text("[web]\nadmin = true\n", encoding="utf-8")
+    # the admin and single sign-on on, so that their routes exist too (the provider is never asked)
+    (data_dir / "edepot.toml").write_text(
+        '[web]\nadmin = true\n[web.oidc]\nclient_id = "edepot"\n'
+        'discovery_url = "https://login.example.nl/.well-known/openid-configuration"\n'
+        '[web.oidc.groups]\narchief = ["archivist"]\n', encoding="utf-8")
     env = {**{k: v for k, v in os.environ.items() if k not in ("EDEPOT_TOKEN",)},
-           "DJANGO_SETTINGS_MODULE": "edepot.web.settings", "EDEPOT_DATA": str(data_dir)}
+           "DJANGO_SETTINGS_MODULE": "edepot.web.settings", "EDEPOT_DATA": str(data_dir),
+           "EDEPOT_OIDC_CLIENT_SECRET": "geheim"}
     listed = subprocess.run([sys.executable, "tests/web_routes.py"], cwd=REPO, env=env, capture_output=True,
                             text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
