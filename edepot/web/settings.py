@@ -67,6 +67,7 @@ TEMPLATES = [{
         "django.contrib.auth.context_processors.auth",
         "django.contrib.messages.context_processors.messages",
         "edepot.web.auth.person_context",
+        "edepot.web.views.navigation",
     ]},
 }]
 

@@ -10,6 +10,7 @@ from edepot.web import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.dashboard, name="dashboard"),
+    path("audit/", views.audit, name="audit-log"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("i18n/", include("django.conf.urls.i18n")),

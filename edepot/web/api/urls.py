@@ -9,4 +9,6 @@ from edepot.web.api import views
 urlpatterns: list[URLPattern] = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="api-schema"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("dashboard/", views.DashboardView.as_view(), name="api-dashboard"),
+    path("audit/", views.AuditView.as_view(), name="api-audit"),
 ]
