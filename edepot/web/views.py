@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -11,7 +12,7 @@ from django.utils.http import urlencode
 
 from edepot.web.auth import depot_for
 from edepot.web.filters import AuditQuery, audit_query
-from kernel.errors import InputError
+from kernel.errors import InputError, NotPermitted
 
 
 class SignInView(auth_views.LoginView):
@@ -44,7 +45,10 @@ def audit(request: HttpRequest) -> HttpResponse:
     except InputError as error:
         query, problem = AuditQuery(), str(error)
     with depot_for(request) as depot:
-        entries = depot.audit_log(**query.filters())
+        try:
+            entries = depot.audit_log(**query.filters())
+        except NotPermitted as refused:
+            raise PermissionDenied(str(refused)) from None
         organisations = depot.served_organisations()
     more = ""
     if len(entries) > query.limit:
