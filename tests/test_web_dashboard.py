@@ -234,6 +234,8 @@ def test_the_audit_log_filters_pages_and_shows_dutch_time(regional: Regional) ->
     assert "<td>hold place</td>" in page and "<td>ingest</td>" not in page  # only R. Een's holds
     many = session.get(f"{server.url}/audit/", timeout=60).text
     assert "Meer (oudere handelingen)" in many and "before=" in many
+    signed_in = api(server, token, "GET", "/api/v1/audit/", params={"action": "sign in", "limit": 500}).json()
+    assert signed_in["entries"] and not [e for e in signed_in["entries"] if PASSWORD in e["target"] + e["detail"]]
     wrong = session.get(f"{server.url}/audit/?since=gisteren", timeout=60).text
     assert 'role="alert"' in wrong and "since must be a date" in wrong
 

@@ -183,9 +183,10 @@ class PeopleService(DepotBase):
         self.store.directory.set_password(person.name, hashed_password(password), by=acting.name, at=self.now())
 
     @audited("sign in")
-    def check_password(self, password: str) -> RegisteredPerson:
+    def check_password(self, *, password: str) -> RegisteredPerson:
         """The acting person, registered and active, when `password` is their web password; NotPermitted (E114)
-        otherwise, saying no more than that (not whether the name is registered)."""
+        otherwise, saying no more than that (not whether the name is registered). The password is a keyword, so
+        that the audit log, which names the first positional argument as the target, never holds it."""
         person = self.actor("signing in")
         if not password_matches(password, self.store.directory.password_of(person.name)):
             raise NotPermitted("the name or the password is not right")

@@ -43,7 +43,7 @@ def audit_query(params: Mapping[str, str]) -> AuditQuery:
         value = text(name)
         if value is None:
             return default
-        if not value.isdigit():
+        if not value.isdigit() or int(value) >= 2**63:
             raise InputError(f"{name} must be a whole number, not {value!r}")
         return int(value)
 
@@ -63,8 +63,11 @@ def _moment(value: str | None, name: str, *, end_of_day: bool) -> datetime | Non
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), zone)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), zone)
+        else:
+            moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError):
         raise InputError(f"{name} must be a date (2026-12-07) or a date and time, not {value!r}") from None
+    if not 1900 <= moment.year <= 9998:  # a moment the database can hold in any time zone
+        raise InputError(f"{name} must be a date from 1900 to 9998, not {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)

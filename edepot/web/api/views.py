@@ -73,7 +73,7 @@ class AttentionJobSerializer(serializers.Serializer):
 
 class DamageSerializer(serializers.Serializer):
     aip_id = serializers.CharField()
-    record_id = serializers.CharField()
+    record_id = serializers.CharField(allow_blank=True)
     organisation = serializers.CharField(allow_blank=True)
     what = serializers.ChoiceField(choices=["damaged", "missing", "lost"])
     where = serializers.CharField(help_text="the replica's storage location, or the lost file's path")
@@ -84,14 +84,14 @@ class ListToApproveSerializer(serializers.Serializer):
     list_id = serializers.CharField()
     created = serializers.DateTimeField()
     organisation = serializers.CharField(allow_blank=True)
-    drawn_up_by = serializers.CharField()
+    drawn_up_by = serializers.CharField(allow_blank=True)
     approved_by = serializers.ListField(child=serializers.CharField())
 
 
 class DueRecordSerializer(serializers.Serializer):
     record_id = serializers.CharField()
     aip_id = serializers.CharField()
-    title = serializers.CharField()
+    title = serializers.CharField(allow_blank=True)
     due = serializers.ChoiceField(choices=["destruction", "transfer"])
     date = serializers.DateField()
 
@@ -99,7 +99,7 @@ class DueRecordSerializer(serializers.Serializer):
 class HeldRecordSerializer(serializers.Serializer):
     record_id = serializers.CharField()
     organisation = serializers.CharField(allow_blank=True)
-    reason = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
     placed_by = serializers.CharField()
     placed_at = serializers.DateTimeField()
 
