@@ -56,7 +56,8 @@ def _sip(root: Path, name: str, organisation: tuple[str, str], day: int) -> Path
 
 @dataclass
 class Regional:
-    """The served data directory, its people's command line, Een's jobs (failed, packed) and destruction list."""
+    """The served data directory, its people's command line, Een's jobs (an ingest failed, a packed SIP's ingest
+    done, a fixity run and a destruction queued) and destruction list."""
 
     server: WebServer
     depot: Depot
@@ -107,6 +108,8 @@ def regional(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regional]:
     packed = shutil.make_archive(str(root / "een-3"), "zip", _sip(root, "een-3", EEN, 6).parent, "sip-een-3")
     jobs["packed"] = depot.ok("R. Een", "ingest", packed, "--queue")["job_id"]
     depot.ok("W. Orker", "worker", "--once")
+    jobs["fixity"] = depot.ok("A. Een", "fixity", "run", "--aip", depot.aips["een-1"], "--queue")["job_id"]
+    jobs["destroy"] = depot.ok("A. Een", "retention", "destroy", lists["R. Een"], "--queue")["job_id"]
     with served(depot.data) as server:
         yield Regional(server, depot, jobs, lists["R. Een"])
 
@@ -171,11 +174,10 @@ def test_a_list_approved_by_the_reviewer_waits_for_nobody_else(regional: Regiona
         assert api(server, depot.tokens[name], "GET", "/api/v1/dashboard/").json()["approvals"]["count"] == 0
 
 
-def test_the_jobs_list_follows_the_organisation_of_a_packed_sip_once_unpacked(regional: Regional) -> None:
+def test_every_job_on_one_organisations_records_is_that_organisations(regional: Regional) -> None:
     depot, jobs = regional.depot, regional.jobs
     followed = depot.ok("A. Een", "jobs", "list", "--organisation", "gm0001")["jobs"]
-    assert {(j["job_id"], j["organisation"]) for j in followed} == {(jobs["failed"], "gm0001"),
-                                                                    (jobs["packed"], "gm0001")}
+    assert {(j["job_id"], j["organisation"]) for j in followed} == {(job, "gm0001") for job in jobs.values()}
     assert depot.ok("A. Twee", "jobs", "list")["jobs"] == []
 
 
