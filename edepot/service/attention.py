@@ -35,6 +35,7 @@ class DueRecord:
     record_id: str
     aip_id: str
     title: str
+    organisation: str
     due: str  # "destruction" or "transfer"
     date: date
 
@@ -65,7 +66,8 @@ class Attention:
                                                          "drawn_up_by": a.drawn_up_by,
                                                          "approved_by": list(a.approved_by)}),
             "due": part(self.due, lambda r: {"record_id": r.record_id, "aip_id": r.aip_id, "title": r.title,
-                                             "due": r.due, "date": r.date.isoformat()}),
+                                             "organisation": r.organisation, "due": r.due,
+                                             "date": r.date.isoformat()}),
             "holds": part(self.holds, lambda h: {"record_id": h.hold.record_id, "organisation": h.organisation,
                                                  "reason": h.hold.reason, "placed_by": h.hold.placed_by,
                                                  "placed_at": h.hold.placed_at.isoformat()}),
@@ -139,25 +141,38 @@ class AttentionService(DepotBase):
         return Bounded(len(waiting), waiting[:FIRST])
 
     def _due(self, organisations: frozenset[str] | None) -> Bounded[DueRecord]:
-        """Kept records due for destruction (not held) or for transfer, longest overdue first."""
-        from preservation.retention import (
-            RetentionStatus,
-            compute_schedule,
-            due_cutoff,
-            held_records,
-            load_retention_settings,
-        )
+        """Kept records due for destruction (not held) or for transfer, longest overdue first. Their dates are
+        computed from each record's appraisal, so every organisation's are computed once and kept (in this
+        process) until the catalogue's retention, holds or AIPs change, or the day does."""
+        from preservation.retention import due_cutoff, load_retention_settings
 
         settings = load_retention_settings(self.config)
-        cutoff, held = due_cutoff(self.now(), settings), held_records(self.catalogue)
+        key = (self.store.attention.retention_fingerprint(), due_cutoff(self.now(), settings), settings)
+        kept = _DUE.get(self.config.catalogue_url)
+        if kept is None or kept[0] != key:
+            kept = (key, self._every_due_record(key[1]))
+            _DUE[self.config.catalogue_url] = kept
+        due = [r for r in kept[1] if organisations is None or r.organisation in organisations]
+        return Bounded(len(due), due[:FIRST])
+
+    def _every_due_record(self, cutoff: date) -> list[DueRecord]:
+        from preservation.retention import RetentionStatus, compute_schedule, held_records, load_retention_settings
+
+        settings, held = load_retention_settings(self.config), held_records(self.catalogue)
         due = []
-        for row in self.store.attention.kept_retention_rows(organisations=organisations):
+        for row, organisation in self.store.attention.kept_retention_rows(organisations=None):
             schedule = compute_schedule(row, settings)
             if (schedule.status is RetentionStatus.DESTROY and schedule.destruction_date is not None
                     and schedule.destruction_date < cutoff and schedule.record_id not in held):
-                due.append(DueRecord(row.record_id, row.aip_id, row.title, "destruction", schedule.destruction_date))
+                due.append(DueRecord(row.record_id, row.aip_id, row.title, organisation, "destruction",
+                                     schedule.destruction_date))
             elif (schedule.status is RetentionStatus.TRANSFER and schedule.transfer_date is not None
                   and schedule.transfer_date < cutoff):
-                due.append(DueRecord(row.record_id, row.aip_id, row.title, "transfer", schedule.transfer_date))
+                due.append(DueRecord(row.record_id, row.aip_id, row.title, organisation, "transfer",
+                                     schedule.transfer_date))
         due.sort(key=lambda r: (r.date, r.record_id))
-        return Bounded(len(due), due[:FIRST])
+        return due
+
+
+# Every organisation's records due, by catalogue URL, with what they were computed from.
+_DUE: dict[str, tuple[tuple[Any, ...], list[DueRecord]]] = {}

@@ -27,10 +27,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """What needs the signed-in person's attention now, for all their organisations or the one chosen; htmx asks
     for the parts alone when it refreshes them."""
     organisation = request.GET.get("organisation") or None
-    with depot_for(request) as depot:
-        context = {"attention": depot.attention(organisation=organisation),
-                   "organisations": depot.served_organisations(), "organisation": organisation}
     refreshing = request.headers.get("HX-Request") == "true"
+    with depot_for(request) as depot:
+        context = {"attention": depot.attention(organisation=organisation), "organisation": organisation,
+                   "organisations": [] if refreshing else depot.served_organisations()}
     response = render(request, "edepot/_attention.html" if refreshing else "edepot/dashboard.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

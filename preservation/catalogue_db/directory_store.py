@@ -167,6 +167,9 @@ class DjangoDirectory:
             rows = rows.filter(at__lt=until)
         if before is not None:
             rows = rows.filter(entry_id__lt=before)
+        for word in (person or "").split():  # narrowed in the database; the exact comparison is below
+            if word.isascii():  # SQLite's LIKE ignores the case of ASCII letters only
+                rows = rows.filter(person__icontains=word)
         if within is not None:  # a person's own entries by their name as written, case ignored
             rows = rows.filter(Q(organisation__in=sorted(within)) | Q(person__iexact=" ".join((own or "").split())))
         found = []

@@ -51,6 +51,7 @@ class Replica(models.Model):
     class Meta:
         db_table = "replicas"
         constraints = [models.UniqueConstraint(fields=["aip", "location"], name="replicas_aip_location")]
+        indexes = [models.Index(fields=["status"], name="replicas_status")]  # the few damaged or missing
 
 
 class File(models.Model):

@@ -92,6 +92,7 @@ class DueRecordSerializer(serializers.Serializer):
     record_id = serializers.CharField()
     aip_id = serializers.CharField()
     title = serializers.CharField(allow_blank=True)
+    organisation = serializers.CharField(allow_blank=True)
     due = serializers.ChoiceField(choices=["destruction", "transfer"])
     date = serializers.DateField()
 

@@ -1,4 +1,4 @@
-"""Jobs are asked for by organisation and state (the dashboard, the jobs list): an index for it."""
+"""What the dashboard asks: jobs by organisation and state, and the few replicas damaged or missing."""
 
 from django.db import migrations, models
 
@@ -13,5 +13,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='job',
             index=models.Index(fields=['organisation', 'state'], name='jobs_organisation_state'),
+        ),
+        migrations.AddIndex(
+            model_name='replica',
+            index=models.Index(fields=['status'], name='replicas_status'),
         ),
     ]
