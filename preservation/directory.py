@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Collection, Protocol
 
 RECORDS_MANAGER = "records-manager"  # the archiefvormer's producer: makes and submits SIPs, draws up lists
 REVIEWER = "reviewer"  # beoordelaar of destruction lists
@@ -131,7 +131,11 @@ class Directory(Protocol):
     def audit(self, entry: AuditRecord) -> None:
         """Append one entry to the audit log."""
     def audit_log(self, *, person: str | None = None, action: str | None = None, organisation: str | None = None,
-                  since: datetime | None = None, until: datetime | None = None) -> list[AuditRecord]:
-        """The audit log, oldest first, filtered (person case and spacing ignored; action by prefix)."""
+                  since: datetime | None = None, until: datetime | None = None,
+                  within: Collection[str] | None = None, own: str | None = None, newest_first: bool = False,
+                  before: int | None = None, limit: int | None = None) -> list[AuditRecord]:
+        """The audit log, oldest first (or newest first), filtered (person case and spacing ignored; action by
+        prefix); with `within`, only entries of those organisations and (`own`) that person's; with `before`,
+        entries older than that entry id; at most `limit`."""
     def drop_addresses(self, before: datetime) -> int:
         """Forget where actions before `before` came from; returns how many addresses were dropped."""

@@ -92,6 +92,8 @@ class JobRegister(Protocol):
         """The job, or None."""
     def jobs(self, state: str | None = None) -> list[JobRecord]:
         """Every job (in one state), newest first."""
+    def set_organisation(self, job_id: str, organisation: str) -> None:
+        """The organisation whose records the job works on, once it is known (an ingest's, when its SIP is read)."""
     def set_task(self, job_id: str, task_id: str, state: str) -> None:
         """The queue entry that runs the job now, and its state (queued again for a retry)."""
     def claim(self, job_id: str, worker: str, now: datetime, lease_expires: datetime) -> JobRecord | None:

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from preservation.access_register import AccessRegister
+from preservation.attention import AttentionQueries
 from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
 from preservation.directory import Directory
@@ -50,6 +51,9 @@ class UnitOfWork(Protocol):
     @property
     def woo(self) -> WooRegister:
         """Woo requests, their scope and the decision per document."""
+    @property
+    def attention(self) -> AttentionQueries:
+        """Bounded questions about what needs attention now (failed jobs, damage, open lists, holds)."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
     def fenced(self, check: Callable[[], None]) -> AbstractContextManager[None]:

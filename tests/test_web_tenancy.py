@@ -25,7 +25,6 @@ PUBLIC_ROUTES = {
     "sign-out": "ends the session of whoever is signed in",
     "set_language": "the language switch",
     "api-schema": "the API's description, the same for everybody",
-    "dashboard": "says who is signed in, and nothing of any organisation yet",
     "sign-in-code": "the second step of a sign-in: a code, for the person who gave their password",
     "sign-in-enrol": "enrolling one's own second factor during a sign-in",
     "second-factor": "the signed-in person's own second factor, nothing of any organisation",

@@ -20,8 +20,9 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_worker)
     area = verbs.add_parser("jobs", help="queued work: list, show, cancel, retry")
     actions = area.add_subparsers(metavar="ACTION", parser_class=type(common))
-    p = actions.add_parser("list", parents=[common], help="the jobs you queued (an archivist: everybody's)")
+    p = actions.add_parser("list", parents=[common], help="the jobs you queued (an archivist: their organisations')")
     p.add_argument("--state", choices=("queued", "running", "done", "failed", "error", "cancelled"))
+    p.add_argument("--organisation", metavar="ID", help="only the jobs on this organisation's records")
     p.set_defaults(handler=cmd_jobs_list)
     for verb, text in (("show", "one job: state, attempts, report or error"),
                        ("cancel", "cancel a job still queued"),
@@ -46,7 +47,7 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_jobs_list(args: argparse.Namespace, config: Config) -> int:
     with open_depot(args, config) as depot:
-        jobs = depot.jobs(args.state)
+        jobs = depot.jobs(args.state, organisation=args.organisation)
     emit(args, {"jobs": [j.to_dict() for j in jobs]},
          "\n".join(f"{j.job_id}  {j.kind}  {j.state}  {j.enqueued_by}  {j.created.isoformat()}"
                    + (f"  {j.error}" if j.error else "") for j in jobs) or "no jobs")

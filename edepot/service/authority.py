@@ -64,6 +64,7 @@ RULES: dict[str, Rule] = {
     "administer people and organisations": Rule((ADMINISTRATOR,), credential=True),
     "see people": Rule((ADMINISTRATOR,)),
     "read the audit log": Rule((ADMINISTRATOR, ARCHIVIST)),
+    "follow jobs": Rule((ADMINISTRATOR, ARCHIVIST)),  # everybody follows their own; these, their organisations'
 }
 
 # The Dutch names a configuration or an approval may use for a role.

@@ -203,6 +203,15 @@ class DepotBase:
             return None
         return frozenset(g.organisation for g in grants if g.organisation is not None)
 
+    def may(self, action: str) -> bool:
+        """Whether the acting person holds a role for `action` (for some organisation at least): what a screen
+        offers them."""
+        try:
+            self.reach(action)
+        except EdepotError:
+            return False
+        return True
+
     # -- whose records
 
     def organisation_of_archiefvormer(self, name: str, identifier: str | None) -> str:

@@ -7,6 +7,7 @@
     jobs done by workers      edepot/service/jobs.py
     people and organisations  edepot/service/people.py
     the web's sign-in         edepot/service/sign_in.py (the second factor, single sign-on)
+    what needs attention      edepot/service/attention.py (the dashboard)
     who may do what           edepot/service/authority.py (the roles of each action)
 
 Build it with `Depot(config, person=...)` (or `Depot.open`); use it as a context manager.
@@ -14,6 +15,7 @@ Build it with `Depot(config, person=...)` (or `Depot.open`); use it as a context
 from __future__ import annotations
 
 from edepot.service.access_and_delivery import AccessService
+from edepot.service.attention import AttentionService
 from edepot.service.ingest_and_preservation import PreservationService
 from edepot.service.jobs import JobsService
 from edepot.service.person import acting_person, acting_token
@@ -23,7 +25,8 @@ from edepot.service.woo import WooService
 from kernel.config import Config
 
 
-class Depot(PreservationService, AccessService, RetentionService, WooService, JobsService, SignInService):
+class Depot(PreservationService, AccessService, RetentionService, WooService, JobsService, SignInService,
+            AttentionService):
     """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
 
     @classmethod

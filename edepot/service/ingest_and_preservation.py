@@ -55,11 +55,13 @@ class PreservationService(SubmissionService):
     def ingest(self, source: Path, *, new_version: bool = False,
                on_stage: Callable[[str], None] = lambda _stage: None,
                on_progress: Callable[[str, int, int], None] = lambda _s, _d, _t: None,
-               fencing: Fencing | None = None) -> IngestResult:
+               fencing: Fencing | None = None,
+               on_admitted: Callable[[str], None] = lambda _organisation: None) -> IngestResult:
         """A SIP (folder, .zip, .7z or .tar) made an AIP on every storage location, every PREMIS event naming
         the acting person. With `new_version`, a SIP ingested before (or another SIP of a record held) becomes
         the next version of its AIP instead of being refused (E106, E108). `fencing` is the claim of the job
-        doing it (ingest/pipeline.py)."""
+        doing it (ingest/pipeline.py); `on_admitted` is told the organisation of the SIP's archiefvormer once
+        the acting person is found to ingest for it."""
         from ingest.pipeline import ingest
 
         person = self.authorise("ingest")
@@ -67,6 +69,7 @@ class PreservationService(SubmissionService):
         def admit(archiefvormer: str, identifier: str | None) -> str:
             organisation = self.organisation_of_archiefvormer(archiefvormer, identifier)
             self.authorise("ingest", [organisation])
+            on_admitted(organisation)
             return organisation
 
         return ingest(source, self.config, on_stage, new_version, on_progress, person=person.name, store=self.store,

@@ -33,9 +33,13 @@ class JobKind:
 
 
 def _ingest(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, Any]:
+    def admitted(organisation: str) -> None:  # a packed SIP's organisation is known once it is unpacked
+        if organisation != job.organisation:
+            depot.store.jobs.set_organisation(job.job_id, organisation)
+
     result = depot.ingest(depot.config.data_dir / job.arguments["sip"],
                           new_version=bool(job.arguments.get("new_version")), fencing=fencing,
-                          on_stage=fencing.progress, on_progress=fencing.progress)
+                          on_stage=fencing.progress, on_progress=fencing.progress, on_admitted=admitted)
     return _shared(depot, result.to_dict())
 
 

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from edepot.service.base import DepotBase, audited
-from edepot.service.job_kinds import INGEST, KINDS
+from edepot.service.job_kinds import BESLUIT, DESTRUCTION, DIP, FIXITY, INGEST, KINDS
 from edepot.service.person import Person
 from kernel.config import Config
-from kernel.errors import EdepotError, InputError, NotFound
-from preservation.directory import ADMINISTRATOR, ARCHIVIST
+from kernel.errors import EdepotError, InputError, NotFound, NotPermitted
 from preservation.job_register import CANCELLED, DONE, ERROR, FAILED, QUEUED, RUNNING, Fencing, JobRecord
 from preservation.work_locks import end_holders, holder_name, open_work_locks, sessions_gone, worker_holder
 
@@ -39,6 +38,9 @@ class JobsService(DepotBase):
         person = self.authorise(KINDS[INGEST].action)
         if not source.exists():
             raise InputError(f"{source} does not exist")
+        organisation = self._sip_organisation(source)
+        if organisation:
+            self.authorise(KINDS[INGEST].action, [organisation])
         job_id = str(uuid.uuid4())
         intake = intake_folder(self.config, job_id)
         staged = intake.with_name(f".{job_id}.partial")
@@ -53,7 +55,21 @@ class JobsService(DepotBase):
             shutil.rmtree(staged, ignore_errors=True)
             raise InputError(f"cannot copy {source} into the intake folder: {error.strerror}") from None
         return enqueue_job(self, INGEST, {"sip": f"intake/{job_id}/{source.name}", "new_version": new_version},
-                           by=person, job_id=job_id)
+                           by=person, job_id=job_id, organisation=organisation)
+
+    def _sip_organisation(self, source: Path) -> str:
+        """The organisation of a SIP folder's archiefvormer, read before it is queued; "" for a packed SIP (read
+        when the worker unpacks it) and for a SIP whose archiefvormer cannot be told (the worker refuses it)."""
+        from ingest.stages import read_record_summary
+        from ingest.unpack import find_bag_root
+
+        if not source.is_dir():
+            return ""
+        try:
+            record = read_record_summary(find_bag_root(source))
+            return self.organisation_of_archiefvormer(record.archiefvormer, record.archiefvormer_id)
+        except (EdepotError, OSError, ValueError):
+            return ""
 
     @audited("job queue")
     def queue(self, kind: str, arguments: dict[str, Any]) -> JobRecord:
@@ -64,12 +80,35 @@ class JobsService(DepotBase):
         if found is None or kind == INGEST:
             raise InputError(f"no kind of job {kind!r}", hint=f"one of: {', '.join(k for k in KINDS if k != INGEST)}")
         person = self.authorise(found.action, everywhere=found.everywhere)
-        return enqueue_job(self, kind, arguments, by=person)
+        return enqueue_job(self, kind, arguments, by=person, organisation=self._job_organisation(kind, arguments))
+
+    def _job_organisation(self, kind: str, arguments: dict[str, Any]) -> str:
+        """The one organisation whose records a job of `kind` works on, from its AIPs, list or Woo request; ""
+        when it works on several or on every organisation's."""
+        found: set[str] = set()
+        try:
+            if kind == FIXITY:
+                found = {self.catalogue.aip(a).organisation for a in arguments.get("aip_ids") or []}
+            elif kind == DESTRUCTION:
+                from preservation.destruction import read_list
+
+                found = {read_list(self.catalogue, arguments["list"])[0].content.get("organisation", "")}
+            elif kind == DIP:
+                found = {o for record in arguments.get("records") or [] for o in self.record_organisations(record)}
+            elif kind == BESLUIT:
+                request = self.store.woo.request(arguments["request_id"])
+                found = {request.organisation} if request else set()
+        except (EdepotError, KeyError, OSError, ValueError):  # the worker refuses what names nothing that is there
+            return ""
+        return found.pop() if len(found) == 1 else ""
 
     @audited("jobs list")
-    def jobs(self, state: str | None = None) -> list[JobRecord]:
-        """The jobs the acting person queued (everybody's for an archivist or administrator), newest first."""
-        return [j for j in self.store.jobs.jobs(state) if self._may_see(j)]
+    def jobs(self, state: str | None = None, *, organisation: str | None = None) -> list[JobRecord]:
+        """The jobs the acting person queued, and those of the organisations they follow the jobs of (as an
+        archivist or administrator; of every organisation for one of every organisation), newest first; with
+        `organisation`, only that organisation's."""
+        return [j for j in self.store.jobs.jobs(state) if self._may_see(j)
+                and (organisation is None or j.organisation == organisation)]
 
     @audited("jobs show")
     def job(self, job_id: str) -> JobRecord:
@@ -98,15 +137,19 @@ class JobsService(DepotBase):
         return self.job(job_id)
 
     def _may_see(self, job: JobRecord) -> bool:
-        """Everybody's jobs for an archivist or administrator of every organisation; else one's own."""
-        if self._anonymous_reading():
+        """One's own jobs, and those of the organisations one follows the jobs of (`followed_organisations`)."""
+        if self._anonymous_reading() or job.enqueued_by == self.identified("follow jobs").name:
             return True
-        person = self.identified("follow jobs")
-        if person.roles is None:
-            return True
-        if any(g.role in (ARCHIVIST, ADMINISTRATOR) and g.organisation is None for g in person.roles):
-            return True
-        return job.enqueued_by == person.name
+        followed = self.followed_organisations()
+        return followed is None or job.organisation in followed
+
+    def followed_organisations(self) -> frozenset[str] | None:
+        """The organisations whose jobs the acting person follows besides their own (None: every organisation's,
+        jobs of none too): an archivist's or administrator's."""
+        try:
+            return self.reach("follow jobs")
+        except NotPermitted:
+            return frozenset()
 
     # -- what a worker does
 
@@ -216,10 +259,11 @@ def intake_findings(depot: DepotBase, *, dry_run: bool = False) -> list[Finding]
 
 
 def enqueue_job(depot: DepotBase, kind: str, arguments: dict[str, Any], *, by: Person,
-                job_id: str | None = None) -> JobRecord:
-    """Record a job of `kind` queued by `by` (authorised by the caller) and put it in the queue, in one
-    transaction; `job_id` when the caller copied its input into the intake folder under it already."""
-    job = JobRecord(job_id or str(uuid.uuid4()), kind, arguments, QUEUED, by.name, "", depot.now(),
+                job_id: str | None = None, organisation: str = "") -> JobRecord:
+    """Record a job of `kind` queued by `by` (authorised by the caller) for the records of `organisation` ("":
+    not known yet, or several) and put it in the queue, in one transaction; `job_id` when the caller copied its
+    input into the intake folder under it already."""
+    job = JobRecord(job_id or str(uuid.uuid4()), kind, arguments, QUEUED, by.name, organisation, depot.now(),
                     verified=by.verified)
     with depot.store.atomic():
         depot.store.jobs.add(job)

@@ -43,7 +43,7 @@ class DirectoryBackend(BaseBackend):
             return None
         with depot_for(request, name=username) as depot:
             try:
-                person = depot.check_password(password)
+                person = depot.check_password(password=password)
             except EdepotError:
                 return None
         return shadow_user(person)

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sign-in/code/", sign_in.sign_in_code, name="sign-in-code"),
     path("sign-in/enrol/", sign_in.sign_in_enrol, name="sign-in-enrol"),
     path("second-factor/", sign_in.second_factor, name="second-factor"),
+    path("audit/", views.audit, name="audit-log"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("edepot.web.directory_urls")),

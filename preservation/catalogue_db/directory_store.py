@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Collection
 
 from django.db import IntegrityError, transaction
 
@@ -179,9 +179,15 @@ class DjangoDirectory:
                                            outcome=entry.outcome, detail=entry.detail, address=entry.address)
 
     def audit_log(self, *, person: str | None = None, action: str | None = None, organisation: str | None = None,
-                  since: datetime | None = None, until: datetime | None = None) -> list[AuditRecord]:
-        """The audit log, oldest first, filtered (person case and spacing ignored; action by prefix)."""
-        rows = self._objects(m.AuditEntry).order_by("entry_id")
+                  since: datetime | None = None, until: datetime | None = None,
+                  within: Collection[str] | None = None, own: str | None = None, newest_first: bool = False,
+                  before: int | None = None, limit: int | None = None) -> list[AuditRecord]:
+        """The audit log, oldest first (or newest first), filtered (person case and spacing ignored; action by
+        prefix); with `within`, only entries of those organisations and (`own`) that person's; with `before`,
+        entries older than that entry id; at most `limit`, read row by row so a long log is never loaded whole."""
+        from django.db.models import Q
+
+        rows = self._objects(m.AuditEntry).order_by("-entry_id" if newest_first else "entry_id")
         if action:
             rows = rows.filter(action__startswith=action)
         if organisation is not None:
@@ -190,9 +196,21 @@ class DjangoDirectory:
             rows = rows.filter(at__gte=since)
         if until:
             rows = rows.filter(at__lt=until)
-        found = [AuditRecord(**row) for row in rows.values(*_AUDIT_FIELDS)]
-        if person:
-            found = [e for e in found if person_key(e.person) == person_key(person)]
+        if before is not None:
+            rows = rows.filter(entry_id__lt=before)
+        for word in (person or "").split():  # narrowed in the database; the exact comparison is below
+            if word.isascii():  # SQLite's LIKE ignores the case of ASCII letters only
+                rows = rows.filter(person__icontains=word)
+        if within is not None:  # a person's own entries by their name as written, case ignored
+            rows = rows.filter(Q(organisation__in=sorted(within)) | Q(person__iexact=" ".join((own or "").split())))
+        found = []
+        for row in rows.values(*_AUDIT_FIELDS).iterator(chunk_size=500):
+            entry = AuditRecord(**row)
+            if person and person_key(entry.person) != person_key(person):
+                continue
+            found.append(entry)
+            if limit is not None and len(found) >= limit:
+                break
         return found
 
     def drop_addresses(self, before: datetime) -> int:

@@ -6,7 +6,7 @@ from typing import Any
 
 from preservation.job_register import CANCELLED, QUEUED, RUNNING, ClaimLost, JobRecord
 
-_FIELDS = ("job_id", "kind", "arguments", "state", "enqueued_by", "organisation", "created", "progress", "report",
+JOB_FIELDS = ("job_id", "kind", "arguments", "state", "enqueued_by", "organisation", "created", "progress", "report",
            "error", "attempts", "fencing", "worker", "lease_expires", "heartbeat", "task_id", "started", "finished", "verified")
 
 
@@ -23,11 +23,11 @@ class DjangoJobRegister:
 
     def add(self, job: JobRecord) -> None:
         """Record a new job."""
-        self._rows().create(**{name: getattr(job, name) for name in _FIELDS})
+        self._rows().create(**{name: getattr(job, name) for name in JOB_FIELDS})
 
     def job(self, job_id: str) -> JobRecord | None:
         """The job, or None."""
-        row = self._rows().filter(job_id=job_id).values_list(*_FIELDS).first()
+        row = self._rows().filter(job_id=job_id).values_list(*JOB_FIELDS).first()
         return JobRecord(*row) if row else None
 
     def jobs(self, state: str | None = None) -> list[JobRecord]:
@@ -35,7 +35,11 @@ class DjangoJobRegister:
         rows = self._rows().order_by("-created", "job_id")
         if state:
             rows = rows.filter(state=state)
-        return [JobRecord(*row) for row in rows.values_list(*_FIELDS)]
+        return [JobRecord(*row) for row in rows.values_list(*JOB_FIELDS)]
+
+    def set_organisation(self, job_id: str, organisation: str) -> None:
+        """The organisation whose records the job works on, once it is known."""
+        self._rows().filter(job_id=job_id).update(organisation=organisation)
 
     def set_task(self, job_id: str, task_id: str, state: str) -> None:
         """The queue entry that runs the job now, and its state."""
@@ -84,7 +88,7 @@ class DjangoJobRegister:
     def expired(self, now: datetime) -> list[JobRecord]:
         """Running jobs whose lease ran out before `now`."""
         rows = self._rows().filter(state=RUNNING, lease_expires__lt=now).order_by("created")
-        return [JobRecord(*row) for row in rows.values_list(*_FIELDS)]
+        return [JobRecord(*row) for row in rows.values_list(*JOB_FIELDS)]
 
     def requeue(self, job_id: str, fencing: int) -> bool:
         """Queue an expired running job again, unless it was claimed or ended since."""

@@ -51,6 +51,7 @@ class Replica(models.Model):
     class Meta:
         db_table = "replicas"
         constraints = [models.UniqueConstraint(fields=["aip", "location"], name="replicas_aip_location")]
+        indexes = [models.Index(fields=["status"], name="replicas_status")]  # the few damaged or missing
 
 
 class File(models.Model):
@@ -521,10 +522,11 @@ class Job(models.Model):
     task_id = models.CharField(max_length=100, default="")  # the queue entry that runs it
     enqueued_by = models.CharField(max_length=300)
     verified = models.BooleanField(default=False)  # the person gave their own token when queueing it
-    organisation = models.CharField(max_length=100, default="")
+    organisation = models.CharField(max_length=100, default="")  # whose records it works on ("": unknown, or all)
     created = models.DateTimeField()
     started = models.DateTimeField(null=True)
     finished = models.DateTimeField(null=True)
 
     class Meta:
         db_table = "jobs"
+        indexes = [models.Index(fields=["organisation", "state"], name="jobs_organisation_state")]

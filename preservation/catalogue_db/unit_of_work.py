@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from django.db import connections, transaction
 
+from preservation.catalogue_db.attention_store import DjangoAttention
 from preservation.catalogue_db.database import catalogue_alias
 from preservation.catalogue_db.directory_store import DjangoDirectory
 from preservation.catalogue_db.job_store import DjangoJobRegister
@@ -36,6 +37,7 @@ class DjangoUnitOfWork:
         self.directory = DjangoDirectory(self._alias)
         self.woo = DjangoWooRegister(self._alias)
         self.jobs = DjangoJobRegister(self._alias)
+        self.attention = DjangoAttention(self._alias)
         self._search: DjangoSearchIndex | None = None
         self._config = config
         self._storage: list[StorageLocation] | None = None

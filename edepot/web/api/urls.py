@@ -10,4 +10,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="api-schema"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("", include("edepot.web.api.directory")),
+    path("dashboard/", views.DashboardView.as_view(), name="api-dashboard"),
+    path("audit/", views.AuditView.as_view(), name="api-audit"),
 ]
