@@ -27,6 +27,8 @@ from tests.web_server import (
     dutch_page,
     http_session,
     served,
+    sign_in_by_keyboard,
+    tab_to,
 )
 
 EEN, TWEE = ("gm0001", "Gemeente Een"), ("gm0002", "Gemeente Twee")
@@ -257,44 +259,25 @@ def test_the_audit_log_filters_pages_and_shows_dutch_time(regional: Regional) ->
     assert 'role="alert"' in wrong and "since must be a date" in wrong
 
 
-def _tab_to(page: Any, target: Any, *, most: int = 60) -> None:
-    """Press Tab until `target` has the focus, as a keyboard user would (fails when it is never reached)."""
-    for _ in range(most):
-        if target.evaluate("element => element === document.activeElement"):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"{target} is not reached with Tab")
-
-
-def _sign_in_by_keyboard(page: Any, server: WebServer, name: str) -> None:
-    page.goto(f"{server.url}/sign-in/")
-    _tab_to(page, page.get_by_label("Naam"))
-    page.keyboard.type(name)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{server.url}/")
-
-
 def test_the_dashboard_and_the_audit_log_in_a_browser_by_keyboard_only(regional: Regional) -> None:
     server, jobs = regional.server, regional.jobs
     with chromium() as browser:
         page: Any = dutch_page(browser)
-        _sign_in_by_keyboard(page, server, "A. Een")
+        sign_in_by_keyboard(page, server, "A. Een")
         attention = page.locator("#attention")
         assert jobs["failed"][:12] in attention.inner_text() and "Woo-verzoek Een" in attention.inner_text()
         check_screen(page, "dashboard-archivist")
-        _tab_to(page, page.get_by_role("button", name="Vernieuwen"))
+        tab_to(page, page.get_by_role("button", name="Vernieuwen"))
         with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true") as refreshed:
             page.keyboard.press("Enter")
         assert refreshed.value.status == 200
         page.wait_for_function("document.querySelectorAll('#attention').length === 1")
         assert "Woo-verzoek Een" in page.locator("#attention").inner_text()
-        _tab_to(page, page.get_by_role("link", name="Auditlog"))
+        tab_to(page, page.get_by_role("link", name="Auditlog"))
         page.keyboard.press("Enter")
         page.wait_for_url(f"{server.url}/audit/")
         check_screen(page, "audit-log")
-        _tab_to(page, page.get_by_label("Persoon"))
+        tab_to(page, page.get_by_label("Persoon"))
         page.keyboard.type("R. Een")
         page.keyboard.press("Tab")
         page.keyboard.type("hold")
@@ -306,11 +289,11 @@ def test_the_dashboard_and_the_audit_log_in_a_browser_by_keyboard_only(regional:
         check_screen(page, "audit-log-filtered")
         # The administrator narrows the dashboard to one organisation: htmx swaps the parts and keeps the address.
         admin: Any = dutch_page(browser)
-        _sign_in_by_keyboard(admin, server, ADMIN)
+        sign_in_by_keyboard(admin, server, ADMIN)
         assert "Mislukte taken (1)" in admin.locator("#attention").inner_text()
-        _tab_to(admin, admin.get_by_label("Organisatie"))
+        tab_to(admin, admin.get_by_label("Organisatie"))
         admin.keyboard.type("Gemeente Twee")
-        _tab_to(admin, admin.get_by_role("button", name="Toon"))
+        tab_to(admin, admin.get_by_role("button", name="Toon"))
         admin.keyboard.press("Enter")
         admin.wait_for_url(f"{server.url}/?organisation=gm0002")
         admin.wait_for_function("document.querySelector('#attention').innerText.includes('Mislukte taken (0)')")

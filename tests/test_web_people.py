@@ -19,12 +19,12 @@ from tests.web_server import (
     check_screen,
     chromium,
     dutch_page,
-    enrolled_key,
     http_session,
-    next_code,
     register_admin,
     served,
+    sign_in_by_keyboard,
     sign_in_page,
+    tab_to,
 )
 
 ONE, TWO = "gm0001", "gm0002"
@@ -319,58 +319,38 @@ def test_an_administrator_registers_grants_and_disables_in_a_browser(site: tuple
         check_screen(page, "people-no-access")
 
 
-def keyboard_to(page: Any, selector: str, *, presses: int = 60) -> None:
-    """Tab until the element `selector` has the focus, as a keyboard user moves."""
-    for _ in range(presses):
-        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
-
-
 def test_an_administrator_does_it_all_by_keyboard_only(site: tuple[WebServer, People]) -> None:
     server, people = site
     with chromium() as browser:
         page: Any = dutch_page(browser)
-        page.goto(f"{server.url}/sign-in/")
-        keyboard_to(page, "#id_username")
-        page.keyboard.type(ADMIN)
-        page.keyboard.press("Tab")
-        page.keyboard.type(PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: not url.endswith("/sign-in/"))
-        if page.url.endswith(("/sign-in/enrol/", "/sign-in/code/")):  # an administrator's second step
-            enrol_key = enrolled_key(page.content()) if page.url.endswith("/enrol/") else None
-            keyboard_to(page, "#id_code")
-            page.keyboard.type(next_code(server, ADMIN, enrol_key=enrol_key))
-            page.keyboard.press("Enter")
+        sign_in_by_keyboard(page, server, ADMIN)
         page.wait_for_url(f"{server.url}/")
-        keyboard_to(page, "a[href='/people/']")
+        tab_to(page, "a[href='/people/']")
         page.keyboard.press("Enter")
         page.wait_for_url(f"{server.url}/people/")
-        keyboard_to(page, "#register-name")
+        tab_to(page, "#register-name")
         page.keyboard.type("K. Toetsenbord")
-        keyboard_to(page, "#register-role-researcher")
+        tab_to(page, "#register-role-researcher")
         page.keyboard.press("Space")
-        keyboard_to(page, "#register-organisation")
+        tab_to(page, "#register-organisation")
         page.keyboard.type("Gemeente Een")
-        keyboard_to(page, "#register-password")
+        tab_to(page, "#register-password")
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         page.get_by_role("heading", name="K. Toetsenbord is geregistreerd").wait_for()
         token = page.locator("#token").inner_text()
-        keyboard_to(page, "main a")
+        tab_to(page, "main a")
         page.keyboard.press("Enter")
         page.get_by_role("heading", level=1, name="K. Toetsenbord").wait_for()
-        keyboard_to(page, "#grant-role")
+        tab_to(page, "#grant-role")
         page.keyboard.type("Beoordelaar")
-        keyboard_to(page, "#grant-organisation")
+        tab_to(page, "#grant-organisation")
         page.keyboard.type("Gemeente Twee")
-        keyboard_to(page, "#roles button")
+        tab_to(page, "#roles button")
         page.keyboard.press("Enter")
         page.get_by_role("status").filter(has_text="De rol is toegekend.").wait_for()
         assert page.evaluate("document.activeElement.textContent") == "De rol is toegekend."  # focus kept near
-        keyboard_to(page, "button.danger")
+        tab_to(page, "button.danger")
         page.keyboard.press("Enter")
         page.get_by_text("De persoon is uitgeschakeld.").wait_for()
     found = listed(server, people)["K. Toetsenbord"]

@@ -33,6 +33,7 @@ from tests.web_server import (
     register_admin,
     served,
     sign_in_page,
+    tab_to,
     totp,
 )
 
@@ -111,15 +112,6 @@ def csp_watched(page: Any) -> list[str]:
     page.on("console", lambda message: complaints.append(message.text)
             if "Content Security Policy" in message.text else None)
     return complaints
-
-
-def tab_to(page: Any, selector: str) -> None:
-    """Press Tab until the element `selector` has the focus, as a keyboard user would."""
-    for _ in range(40):
-        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def test_an_archivist_enrols_a_second_factor_and_then_signs_in_with_its_codes(site: tuple[WebServer, People],

@@ -260,6 +260,34 @@ def sign_in_page(page: Any, server: WebServer, name: str, password: str = PASSWO
     page.wait_for_load_state()
 
 
+def tab_to(page: Any, target: Any, *, most: int = 60) -> None:
+    """Press Tab until `target` (a CSS selector or a locator) has the focus, as a keyboard user moves; fails when
+    it is never reached."""
+    locator = page.locator(target) if isinstance(target, str) else target
+    for _ in range(most):
+        if locator.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{target} is not reached with Tab")
+
+
+def sign_in_by_keyboard(page: Any, server: WebServer, name: str, password: str = PASSWORD) -> None:
+    """Sign in by keyboard only, the second step too (enrolling when the role needs it and they have none)."""
+    page.goto(f"{server.url}/sign-in/")
+    tab_to(page, page.get_by_label("Naam"))
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: not url.endswith("/sign-in/"))
+    if page.url.endswith(("/sign-in/enrol/", "/sign-in/code/")):
+        enrol_key = enrolled_key(page.content()) if page.url.endswith("/enrol/") else None
+        tab_to(page, "#id_code")
+        page.keyboard.type(next_code(server, name, enrol_key=enrol_key))
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/sign-in/" not in url)
+
+
 def axe_violations(page: Any) -> list[str]:
     """The WCAG 2.1 A and AA violations axe finds on the page, one line each (empty: none)."""
     from axe_playwright_python.sync_playwright import Axe
