@@ -151,6 +151,8 @@ def test_the_dashboard_shows_each_person_what_needs_their_attention(regional: Re
     manager = api(server, depot.tokens["R. Een"], "GET", "/api/v1/dashboard/").json()
     assert manager["approvals"] == {"count": 0, "first": []} and manager["damage"] is None
     assert [j["job_id"] for j in manager["jobs"]["first"]] == [jobs["failed"]]  # their own
+    (failed,) = manager["jobs"]["first"]  # its error names the SIP in the data directory, not the server's path
+    assert failed["error"].startswith(f"E300: the SIP at intake/{jobs['failed']}/") and str(server.data_dir) not in page
     reviewer = api(server, depot.tokens["V. Een"], "GET", "/api/v1/dashboard/").json()
     assert reviewer["jobs"] is None and reviewer["due"] is None and reviewer["approvals"]["count"] == 1
     assert "Mislukte taken" not in _dashboard(server, "V. Een")

@@ -172,9 +172,9 @@ class JobsService(DepotBase):
                 try:
                     report = work(job, claim)
                 except EdepotError as refused:  # the content or the request was refused: the job's own problem
-                    state, error = FAILED, f"{refused.ref}: {refused.message}"
+                    state, error = FAILED, self._shown(f"{refused.ref}: {refused.message}")
                 except Exception as failure:  # the system failed (or the claim was lost: then nothing is recorded)
-                    state, error = ERROR, f"{type(failure).__name__}: {failure}"
+                    state, error = ERROR, self._shown(f"{type(failure).__name__}: {failure}")
                 finally:
                     self.job_locks = None
             if report is None:  # kept when the work was committed before it failed: a retry then ends it done
@@ -183,6 +183,11 @@ class JobsService(DepotBase):
             report = self._index_and_schedule(report)
         self.store.jobs.finish(job_id, job.fencing, state, self.now(), report=report, error=error)
         return self.store.jobs.job(job_id)
+
+    def _shown(self, error: str) -> str:
+        """A job's error as its followers see it (on the command line, the dashboard, the API): the places in the
+        data directory named relative to it, so that no server path is shown."""
+        return error.replace(f"{self.config.data_dir.resolve()}/", "").replace(f"{self.config.data_dir}/", "")
 
     def _index_and_schedule(self, report: dict[str, Any]) -> dict[str, Any]:
         """Finish an ingest an earlier claim committed but did not index: its AIP indexed for search and its record
