@@ -3,6 +3,7 @@ the unit of work, and the audit log every action is written to."""
 from __future__ import annotations
 
 import functools
+import inspect
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,18 +33,26 @@ if TYPE_CHECKING:  # the ports' types only: importing them costs every command's
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
+# Parameters that carry a credential: never the audit log's target, whatever their place.
+CREDENTIALS = frozenset({"password", "code", "secret", "token"})
+
+
 def audited(action: str) -> Callable[[Method], Method]:
     """Write the outcome of every call of a public Depot method to the audit log: who, `action`, on what (the
-    first argument naming a record, AIP, list or DIP), for which organisation, when, from where; done, refused
-    (with the error's reference) or failed. Calls made inside another audited call are part of that one."""
+    first positional argument naming a record, AIP, list, DIP or person, never a credential: see `CREDENTIALS`),
+    for which organisation, when, from where; done, refused (with the error's reference) or failed. Calls made
+    inside another audited call are part of that one."""
 
     def wrap(method: Method) -> Method:
+        names = list(inspect.signature(method).parameters)[1:]  # after self
+        may_name = [name not in CREDENTIALS for name in names]
+
         @functools.wraps(method)
         def run(self: DepotBase, *args: Any, **kwargs: Any) -> Any:
             if self._audit_depth:
                 return method(self, *args, **kwargs)
             self._audit_depth, self._audit_organisation = 1, ""
-            target = next((str(a) for a in args if isinstance(a, (str, Path))), "")
+            target = next((str(a) for a, named in zip(args, may_name) if named and isinstance(a, (str, Path))), "")
             try:
                 result = method(self, *args, **kwargs)
             except EdepotError as error:
