@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from edepot.service import Depot
 from edepot.service.sign_in import new_totp_secret, second_factor_required
 from edepot.web.auth import depot_for, shadow_user
 from kernel.errors import EdepotError
@@ -117,18 +118,11 @@ def second_step(view: Callable[[HttpRequest, str], HttpResponse]) -> Callable[[H
 @second_step
 def sign_in_code(request: HttpRequest, name: str) -> HttpResponse:
     """The code of the person's second factor, after their password."""
-    wrong = False
-    if request.method == "POST":
-        with depot_for(request, name=name) as depot:
-            try:
-                person = depot.check_second_factor(request.POST.get("code", ""))
-            except EdepotError:
-                person = None
-        if person is not None:
-            return _finish(request, person)
-        _wrong_code(request, name)
-        wrong = True
-    return render(request, "edepot/sign_in_code.html", {"wrong": wrong})
+    code = request.POST.get("code", "")
+    done = _confirmed(request, name, lambda depot: depot.check_second_factor(code))
+    if done is not None:
+        return done
+    return render(request, "edepot/sign_in_code.html", {"wrong": request.method == "POST"})
 
 
 @second_step
@@ -137,18 +131,27 @@ def sign_in_enrol(request: HttpRequest, name: str) -> HttpResponse:
     app's first code."""
     secret = request.session.get(ENROL_SECRET) or new_totp_secret()
     request.session[ENROL_SECRET] = secret
-    wrong = False
-    if request.method == "POST":
-        with depot_for(request, name=name) as depot:
-            try:
-                person = depot.enrol_second_factor(secret, request.POST.get("code", ""))
-            except EdepotError:
-                person = None
-        if person is not None:
-            return _finish(request, person)
-        _wrong_code(request, name)
-        wrong = True
-    return render(request, "edepot/sign_in_enrol.html", {"wrong": wrong, **enrolment(name, secret)})
+    code = request.POST.get("code", "")
+    done = _confirmed(request, name, lambda depot: depot.enrol_second_factor(secret, code))
+    if done is not None:
+        return done
+    return render(request, "edepot/sign_in_enrol.html", {"wrong": request.method == "POST", **enrolment(name, secret)})
+
+
+def _confirmed(request: HttpRequest, name: str, step: Callable[[Depot], RegisteredPerson]) -> HttpResponse | None:
+    """On a POST, the second step `step` done by the service as `name`: the sign-in finished when it passed; a
+    wrong code counted (towards the lockout) when it did not, and None then, as for a GET."""
+    if request.method != "POST":
+        return None
+    with depot_for(request, name=name) as depot:
+        try:
+            person = step(depot)
+        except EdepotError:
+            person = None
+    if person is not None:
+        return _finish(request, person)
+    _wrong_code(request, name)
+    return None
 
 
 @login_required
