@@ -77,7 +77,7 @@ TEMPLATES = [{
         "django.contrib.messages.context_processors.messages",
         "edepot.web.auth.person_context",
         "edepot.web.directory_views.administration_context",
-        "edepot.web.views.navigation",
+        "edepot.web.navigation.navigation",
     ]},
 }]
 

@@ -51,10 +51,3 @@ def audit(request: HttpRequest) -> HttpResponse:
                                                  "query": request.GET, "problem": problem, "more": more,
                                                  "paged": query.before is not None})
 
-
-def navigation(request: HttpRequest) -> dict[str, bool]:
-    """The templates' `may_read_audit`: whether the signed-in person's menu shows the audit log."""
-    if getattr(request, "person", None) is None:
-        return {"may_read_audit": False}
-    with depot_for(request) as depot:
-        return {"may_read_audit": depot.may("read the audit log")}
