@@ -91,8 +91,11 @@ class Replication:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _verified(self, location: StorageLocation, sealed: SealedFile) -> bool:
-        if self._copies[(location.id, sealed.path)].result() == sealed.sha256:
-            return True
+        try:
+            if self._copies[(location.id, sealed.path)].result() == sealed.sha256:
+                return True
+        except FileNotFoundError:  # the staged file was replaced while it was being sent early
+            pass
         # copied before its last change (or damaged on the way): copy it once more from the sealed staging file
         target = self.incoming[location.id] / sealed.path
         return _copy(self.aip.path(sealed.path), target, link=location.id == self._linking) == sealed.sha256

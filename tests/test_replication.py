@@ -33,3 +33,20 @@ def test_the_first_location_on_stagings_file_system_takes_links_every_other_a_co
     assert first.read_bytes() == second.read_bytes() == b"\xff\xd8 the photo as sealed"
     assert first.stat().st_ino == staged.stat().st_ino  # removing staging frees no blocks
     assert second.stat().st_ino != staged.stat().st_ino and second.stat().st_nlink == 1
+
+
+def test_a_file_replaced_while_it_was_sent_early_is_sent_again_from_the_sealed_staging_file(tmp_path: Path) -> None:
+    aip = AipBuilder(tmp_path / "staging" / "aip")
+    aip.add_bytes("data/preservation/media/photo.jpg", b"\xff\xd8 a photo", "preservation")
+    locations = [LocalDirectoryLocation(root=tmp_path / f"location-{n}", id=f"location-{n}", name=f"location-{n}")
+                 for n in (1, 2)]
+    replication = Replication(aip, locations, AIP_ID)
+    try:
+        aip.path("data/preservation/media/photo.jpg").unlink()  # gone while the early copy starts: it fails
+        replication.send(["data/preservation/media/photo.jpg"])
+        aip.add_bytes("data/preservation/media/photo.jpg", b"\xff\xd8 the photo as sealed", "preservation")
+        bags = replication.finish(list(aip.digest_payload().values()))
+    finally:
+        replication.abandon()
+    assert [(Path(bag) / "data/preservation/media/photo.jpg").read_bytes() for bag in bags] == \
+        [b"\xff\xd8 the photo as sealed"] * 2
