@@ -444,6 +444,8 @@ class AuditEntry(models.Model):
 
     class Meta:
         db_table = "audit_log"
+        # one person's entries, newest first, however few they are in a long log
+        indexes = [models.Index(fields=["person", "entry_id"], name="audit_log_person_entry")]
 
 
 # -- Woo requests: the request, its scope, a decision per document (seq 0: a whole chat as one document)
