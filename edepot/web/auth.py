@@ -42,7 +42,7 @@ def depot_for(request: HttpRequest, *, name: str | None = None) -> Depot:
         held = RequestDepot(settings.EDEPOT_CONFIG, person=Person(signed_in) if signed_in else None,
                             address=client_address(request), vouched=signed_in is not None)
         held.signed_in = signed_in
-        request.edepot_depot = held  # type: ignore[attr-defined]
+        request.edepot_depot = held
     return held
 
 
