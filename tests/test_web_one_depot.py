@@ -1,7 +1,9 @@
 """A web request opens the catalogue once: the sign-in middleware, the main menu and the view share the request's
-Depot, counted by PostgreSQL itself (the sessions its statistics record for the catalogue's database)."""
+Depot, counted by PostgreSQL itself (the sessions its statistics record for the catalogue's database). Served with
+$EDEPOT_SERVER_TIMING, each response says how long the server worked on it."""
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ def test_a_page_opens_the_catalogue_once(postgres: Any, tmp_path: Path) -> None:
     (data / "edepot.toml").write_text(f'[catalogue]\nurl = "{url}"\n', encoding="utf-8")
     people = register_admin(data)
     register(data, people, "R. Beheer", "records-manager")
-    with served(data) as server:
+    with served(data, extra_env={"EDEPOT_SERVER_TIMING": "1"}) as server:
         import requests
 
         from tests.web_server import form_post
@@ -51,6 +53,7 @@ def test_a_page_opens_the_catalogue_once(postgres: Any, tmp_path: Path) -> None:
         for _ in range(REQUESTS):
             page = session.get(f"{server.url}/", timeout=30)
             assert page.status_code == 200 and "R. Beheer" in page.text
+            assert re.fullmatch(r"app;dur=[0-9]+\.[0-9]{2}", page.headers["Server-Timing"])  # the benchmarks' measure
         opened = _sessions(postgres, database) - before
     # one connection for the web's own tables (the session, the signed-in user) and one for the catalogue
     assert opened == 2 * REQUESTS, f"{opened} connections for {REQUESTS} pages"
