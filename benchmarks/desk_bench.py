@@ -165,14 +165,17 @@ def signed_in(server: Served, people: list[Sitter], secrets: Path) -> dict[str, 
     return cookies
 
 
-def plan(people: list[Sitter], cookies: dict[str, str], built: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each session's cookie and the pages it visits in turn (with the peer among them)."""
+def plan(people: list[Sitter], cookies: dict[str, str], built: dict[str, Any],
+         pages: list[str] | None = None) -> list[dict[str, Any]]:
+    """Each session's cookie and the pages it visits in turn (those named in `pages`, else all; with the peer
+    among them)."""
     sessions = []
     for n, sitter in enumerate(people):
         roles = {r.split("@")[0] for r in sitter.roles}
         fill = {"org": sitter.organisation, "aip": built["aip"][sitter.organisation],
                 "job": built["job"][sitter.organisation], "list": built["list"][sitter.organisation]}
-        visits = [[name, path.format(**fill)] for name, path, who in PAGES if roles & set(who)] + [list(PEER)]
+        visits = [[name, path.format(**fill)] for name, path, who in PAGES
+                  if roles & set(who) and (not pages or name in pages)] + [list(PEER)]
         sessions.append({"cookie": cookies[sitter.name], "visits": visits, "offset": n % len(visits)})
     return sessions
 
@@ -229,14 +232,11 @@ def report(backend: str, samples: list[tuple[str, float | None, float, int]], se
     print(f"{'page':32} {'visits':>6} {'server p50':>10} {'p95':>8}  {'< 300 ms':8} {'client p95':>10} "
           f"{'vs peer':>8}  statuses")
     ok = True
-    for page in [name for name, _, _ in PAGES] + [PEER[0]]:
+    for page in [name for name, _, _ in PAGES if name in by_page or name in absent] + [PEER[0]]:
         rows = by_page.get(page, [])
         statuses = sorted({status for _, _, status in rows})
         if page in absent:
             print(f"{page:32} {0:>6}  absent")
-            continue
-        if not rows:
-            print(f"{page:32} {0:>6}  (no session's roles visit it)")
             continue
         server = [s for s, _, status in rows if s is not None]
         client = [c for _, c, _ in rows]
@@ -263,6 +263,8 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.0, help="at most this many seconds between a session's "
                         "visits (default none: each session asks again as soon as it is answered)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: cores)")
+    parser.add_argument("--pages", nargs="+", metavar="NAME",
+                        help="only the pages of PAGES whose name is one of these (the peer is always visited)")
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args()
     from preservation.catalogue_db.database import ensure_django
@@ -289,7 +291,7 @@ def main() -> int:
             server = serve(data, args.workers)
             try:
                 cookies = signed_in(server, people, args.work / backend.lower() / "second-factors.json")
-                sessions = plan(people, cookies, built)
+                sessions = plan(people, cookies, built, args.pages)
                 absent = absent_pages(server, sessions)
                 samples = run_locust(server, sessions, args.work / backend.lower(), seconds=args.seconds,
                                      think=args.think)
