@@ -28,10 +28,32 @@ def client_address(request: HttpRequest) -> str:
 def depot_for(request: HttpRequest, *, name: str | None = None) -> Depot:
     """The Depot service acting as the person signed in on `request` (or `name`), from the request's address.
 
-    A signed-in session stands for the person's own credential, as a personal token does on the command line."""
-    person = Person(name or request.user.get_username()) if (name or request.user.is_authenticated) else None
-    return Depot(settings.EDEPOT_CONFIG, person=person, address=client_address(request),
-                 vouched=person is not None and name is None)
+    A signed-in session stands for the person's own credential, as a personal token does on the command line.
+    Without `name` it is the request's one Depot, opened on first use and kept (with its catalogue connection)
+    until the response is done, however often the middleware, the menu and the view ask for it: `with` leaves it
+    open. A Depot acting as `name` (a sign-in's checks, before anybody is signed in) is the caller's to close."""
+    if name is not None:
+        return Depot(settings.EDEPOT_CONFIG, person=Person(name), address=client_address(request))
+    signed_in = request.user.get_username() if request.user.is_authenticated else None
+    held: RequestDepot | None = getattr(request, "edepot_depot", None)
+    if held is None or held.signed_in != signed_in:  # the first ask, or somebody signed in or out since
+        if held is not None:
+            held.close()
+        held = RequestDepot(settings.EDEPOT_CONFIG, person=Person(signed_in) if signed_in else None,
+                            address=client_address(request), vouched=signed_in is not None)
+        held.signed_in = signed_in
+        request.edepot_depot = held
+    return held
+
+
+class RequestDepot(Depot):
+    """The Depot of one web request: a `with` block leaves it open; RegisteredPersonMiddleware closes it once the
+    response is made."""
+
+    signed_in: str | None = None
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
 
 class DirectoryBackend(BaseBackend):
@@ -60,21 +82,27 @@ def shadow_user(person: RegisteredPerson) -> Any:
 
 class RegisteredPersonMiddleware:
     """Puts the signed-in person, as the directory knows them now, on `request.person`; signs out a person who
-    was disabled (or is no longer registered) since they signed in."""
+    was disabled (or is no longer registered) since they signed in; closes the request's Depot when the response
+    is made (a streamed response that reaches the catalogue again has that connection closed by Django when it
+    is done)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.person = None
-        if request.user.is_authenticated:
-            with depot_for(request) as depot:
-                found = depot.store.directory.person(request.user.get_username())
-            if found is None or not found.active:
-                logout(request)
-            else:
-                request.person = found
-        return self.get_response(request)
+        try:
+            if request.user.is_authenticated:
+                found = depot_for(request).store.directory.person(request.user.get_username())
+                if found is None or not found.active:
+                    logout(request)
+                else:
+                    request.person = found
+            return self.get_response(request)
+        finally:
+            held = getattr(request, "edepot_depot", None)
+            if held is not None:
+                held.close()
 
 
 def person_context(request: HttpRequest) -> dict[str, Any]:

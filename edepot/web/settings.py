@@ -10,6 +10,7 @@ limits and security headers: `edepot.web.sign_in`, `edepot.web.oidc`, and the bl
 """
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+if os.environ.get("EDEPOT_SERVER_TIMING"):  # the server's time per response, for benchmarks (edepot.web.timing)
+    MIDDLEWARE.insert(0, "edepot.web.timing.ServerTimingMiddleware")
 ROOT_URLCONF = "edepot.web.urls"
 WSGI_APPLICATION = "edepot.web.wsgi.application"
 TEMPLATES = [{

@@ -27,6 +27,8 @@ class Aip(models.Model):
 
     class Meta:
         db_table = "aips"
+        indexes = [models.Index(fields=["record_id", "organisation"], name="aips_record_organisation"),
+                   models.Index(fields=["state"], name="aips_state")]
 
 
 class StorageLocation(models.Model):
@@ -154,6 +156,7 @@ class Retention(models.Model):
 
     class Meta:
         db_table = "retention"
+        indexes = [models.Index(fields=["updated"], name="retention_updated")]
 
 
 class AppraisalChange(models.Model):
@@ -182,6 +185,7 @@ class Hold(models.Model):
 
     class Meta:
         db_table = "holds"
+        indexes = [models.Index(fields=["lifted_at"], name="holds_lifted_at")]
 
 
 class DestructionList(models.Model):
@@ -444,6 +448,8 @@ class AuditEntry(models.Model):
 
     class Meta:
         db_table = "audit_log"
+        # one person's entries, newest first, however few they are in a long log
+        indexes = [models.Index(fields=["person", "entry_id"], name="audit_log_person_entry")]
 
 
 # -- Woo requests: the request, its scope, a decision per document (seq 0: a whole chat as one document)
