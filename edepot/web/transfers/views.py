@@ -76,6 +76,8 @@ def _tus(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             response["Tus-Version"] = TUS_VERSION
         else:
             response = view(request, *args, **kwargs)
+        if request.method == "HEAD":  # never a body (the server would send one, and break the connection's next answer)
+            response.content = b""
         response["Tus-Resumable"] = TUS_VERSION
         response["Cache-Control"] = "no-store"
         return response
