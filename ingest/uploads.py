@@ -24,7 +24,7 @@ from typing import BinaryIO, Iterator
 from kernel.atomic import fsync_dir, write_bytes_atomic
 from kernel.errors import InputError, InvalidPackage, UploadConflict, UploadTooLarge
 
-BLOCK = 1024 * 1024  # bytes read from the request and written at a time
+BLOCK = 256 * 1024  # bytes read from the request and written at a time
 NO_ORGANISATION = "_"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
