@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -122,6 +123,15 @@ def _job_state(session: Any, server: WebServer, job: str, *, until: tuple[str, .
     raise AssertionError(f"{job} did not end")
 
 
+def _erred_job(server: WebServer) -> JobRecord:
+    """An ingest job of R. Een's that ended in an error of the system, recorded as a worker records one."""
+    with Depot(load_config(server.data_dir), person=None) as depot:
+        erred = JobRecord(uuid.uuid4().hex, "ingest", {"sip": "intake/x/x.zip"}, ERROR, "R. Een", EEN[0],
+                          depot.now(), error="OSError: [Errno 5] Input/output error", finished=depot.now())
+        depot.store.jobs.add(erred)
+    return erred
+
+
 def test_the_server_says_what_it_takes_and_refuses_what_the_protocol_forbids(transfers: Transfers) -> None:
     server, session = transfers.server, _session(transfers, "R. Een")
     told = session.options(f"{server.url}/transfers/uploads/", timeout=30)
@@ -206,11 +216,7 @@ def test_a_failed_ingest_is_told_from_a_system_error_with_its_report_and_a_retry
     assert 'hx-trigger' not in page  # ended: no more polling
     report = session.get(f"{server.url}{job}report.json", timeout=30).json()
     assert report["status"] == "rejected" and report["error"]["problems"]
-    # a job the system failed (recorded as the worker records it), on the same page, in other words
-    with Depot(load_config(server.data_dir), person=None) as depot:
-        erred = JobRecord("e" * 32, "ingest", {"sip": "intake/x/x.zip"}, ERROR, "R. Een", EEN[0],
-                          depot.now(), error="OSError: [Errno 5] Input/output error", finished=depot.now())
-        depot.store.jobs.add(erred)
+    erred = _erred_job(server)  # a job the system failed, on the same page, in other words
     page = session.get(f"{server.url}/jobs/{erred.job_id}/", timeout=30).text
     assert "Fout in het systeem" in page and "Afgewezen om de inhoud" not in page and "Input/output" in page
     retried = session.post(f"{server.url}/jobs/{erred.job_id}/retry/", timeout=30, allow_redirects=False)
@@ -256,6 +262,7 @@ def test_in_the_browser_an_upload_survives_a_broken_connection_and_a_reload(tran
     sip = _sip_zip(transfers.root, "een-browser", EEN)
     bogus = transfers.root / "geen-sip.zip"
     bogus.write_bytes(b"Geen archief, wel een bestand met een zip-naam.\n" * 100)
+    erred = _erred_job(server)  # (before the browser: Playwright's event loop keeps Django's ORM out)
     with chromium() as browser:
         page = dutch_page(browser)
         sign_in_page(page, server, "R. Een")
@@ -317,6 +324,9 @@ def test_in_the_browser_an_upload_survives_a_broken_connection_and_a_reload(tran
         assert href and re.fullmatch(r"/aips/[^/]+/", href)
         link.click()
         page.wait_for_url(f"{server.url}{href}")
+        page.goto(f"{server.url}/jobs/{erred.job_id}/")
+        assert page.locator(".verdict-error h2").inner_text() == "Fout in het systeem"
+        check_screen(page, "job-error")
         page.close()
 
 
