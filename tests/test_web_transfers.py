@@ -170,6 +170,8 @@ def test_an_upload_resumes_from_the_servers_offset_and_is_queued_as_an_ingest(tr
     assert last.status_code == 204, last.text
     job = last.headers["Edepot-Job"]
     assert session.head(url, timeout=30).headers["Edepot-Job"] == job
+    asked_again = _patch(session, url, len(body), b"")  # the last answer lost: an empty chunk asks for it
+    assert (asked_again.status_code, asked_again.headers["Edepot-Job"]) == (204, job)
     assert _job_state(session, server, job, until=("done", "failed", "error")) == "done"
     page = session.get(f"{server.url}{job}", timeout=30).text
     aip = re.search(r'href="/aips/([^/"]+)/"', page)
@@ -188,6 +190,8 @@ def test_a_file_that_is_no_archive_is_refused_in_one_line_and_its_bytes_removed(
     assert refused.status_code == 422
     assert "\n" not in refused.text and "brief.zip is not a zip, 7z or tar archive" in refused.text
     assert session.head(url, timeout=30).headers["Edepot-Refused"] == "1"
+    again = _patch(session, url, len(body), b"")
+    assert again.status_code == 422 and "brief.zip is not a zip, 7z or tar archive" in again.text
     upload_id = url.rstrip("/").rsplit("/", 1)[-1]
     folder = next((server.data_dir / "uploads").glob(f"*/{upload_id}"))
     assert not (folder / "data").exists() and not (folder / "sip").exists()

@@ -84,12 +84,15 @@ class TransfersService(JobsService):
 
     def receive_chunk(self, upload_id: str, stream: BinaryIO, *, offset: int, count: int) -> Upload:
         """`count` bytes of `stream` added to the acting person's upload at `offset` (UploadConflict, E130, when
-        that is not its offset); with its last byte it is checked and queued (`complete_upload`). Not audited
-        chunk by chunk: the start, the end and a removal are."""
+        that is not its offset); with its last byte it is checked and queued (`complete_upload`). An empty chunk
+        at the end of a complete upload gives its outcome again (queueing it, when a crash came between its last
+        byte and its queueing). Not audited chunk by chunk: the start, the end and a removal are."""
         upload = self.own_upload(upload_id)
         self.authorise(INGEST, [upload.organisation] if upload.organisation else None)
-        if upload.complete:
-            raise InputError(f"upload {upload_id} is complete", hint="start a new upload")
+        if upload.refused:  # asked again (its answer was lost): the same answer
+            raise InvalidPackage(upload.refused.partition(": ")[2], hint="pack the SIP again and upload it anew")
+        if upload.complete and count == 0 and offset == upload.length:  # an empty chunk asks for the outcome
+            return upload if upload.job_id else self.complete_upload(upload_id)  # (one a crash interrupted)
         grown = self.upload_area.append(upload, stream, offset=offset, count=count, now=self.now())
         return self.complete_upload(upload_id) if grown.complete else grown
 

@@ -99,8 +99,9 @@ class Upload {
     return 0;
   }
 
+  // Chunks from `offset` on; at the end, an empty one asks the outcome of an upload whose answer was lost.
   async send(offset) {
-    while (offset < this.file.size) {
+    for (;;) {
       this.show(offset);
       let answer;
       try {
@@ -115,7 +116,7 @@ class Upload {
         this.failures = 0;
         offset = Number(answer.headers.get("Upload-Offset"));
         const job = answer.headers.get("Edepot-Job");
-        if (job) return this.finished(job);
+        if (job) return this.finished(job); // (the answer at the last offset always names the job, or refuses)
       } else if (answer.status === 409 || answer.status >= 500) {
         offset = await this.recover();
       } else {
@@ -126,7 +127,6 @@ class Upload {
         return null;
       }
     }
-    return null;
   }
 
   // After a failure: pause (1, 2, 4 … 30 s), then the server's offset; again while the server cannot be reached.
