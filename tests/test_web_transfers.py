@@ -308,13 +308,17 @@ def test_in_the_browser_an_upload_survives_a_broken_connection_and_a_reload(tran
         page.set_input_files("#sip-file", str(bogus))
         page.get_by_role("button", name="Uploaden").click()
         page.get_by_text("De verbinding is weggevallen").wait_for(timeout=30_000)
+        page.reload()  # while the client waits to retry (the route still breaks the uploads' requests)
         page.unroute("**/transfers/uploads/**")
-        page.reload()
         assert "onderbroken" in page.locator("table.uploads").inner_text()
+        check_screen(page, "transfers-interrupted")
         page.evaluate(small_chunks)
+        offsets: list[str] = []
+        page.on("request", lambda r: offsets.append(r.headers.get("upload-offset", "")) if r.method == "PATCH" else None)
         page.set_input_files("#sip-file", str(bogus))
         page.get_by_role("button", name="Uploaden").click()
         page.locator("#upload-error").wait_for(state="visible", timeout=60_000)
+        assert offsets[0] == "2048"  # two chunks were in before the connection broke: resumed, not restarted
         assert "geen-sip.zip is not a zip, 7z or tar archive" in page.locator("#upload-error").inner_text()
         # the SIP's job, followed until its AIP is there
         page.goto(f"{server.url}/jobs/")
