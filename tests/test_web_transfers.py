@@ -100,14 +100,14 @@ def _metadata(**values: str) -> str:
     return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
 
 
-def _start(session: Any, server: WebServer, length: int, *, name: str = "sip.zip",
+def _start(session: Any, server: WebServer, *, length: int, name: str = "sip.zip",
            organisation: str = EEN[0]) -> Any:
     return session.post(f"{server.url}/transfers/uploads/", headers={
         "Upload-Length": str(length), "Upload-Metadata": _metadata(filename=name, organisation=organisation)},
         timeout=30)
 
 
-def _patch(session: Any, url: str, offset: int, body: bytes) -> Any:
+def _patch(session: Any, url: str, *, offset: int, body: bytes) -> Any:
     return session.patch(url, data=body, timeout=60, headers={
         "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
 
@@ -142,35 +142,35 @@ def test_the_server_says_what_it_takes_and_refuses_what_the_protocol_forbids(tra
                                                                            "Upload-Length": "10"}, timeout=30)
     assert no_version.status_code == 412
     assert session.post(f"{server.url}/transfers/uploads/", timeout=30).status_code == 400  # no Upload-Length
-    too_large = _start(session, server, MAX_BYTES + 1)
+    too_large = _start(session, server, length=MAX_BYTES + 1)
     assert too_large.status_code == 413 and "E131" in too_large.text
-    assert _start(session, server, 0).status_code == 422  # an empty file is no SIP
+    assert _start(session, server, length=0).status_code == 422  # an empty file is no SIP
 
 
 def test_an_upload_resumes_from_the_servers_offset_and_is_queued_as_an_ingest(transfers: Transfers) -> None:
     server, session = transfers.server, _session(transfers, "R. Een")
     body = _sip_zip(transfers.root, "een-hervat", EEN).read_bytes()
-    started = _start(session, server, len(body), name="een-hervat.zip")
+    started = _start(session, server, length=len(body), name="een-hervat.zip")
     assert started.status_code == 201, started.text
     url = started.headers["Location"]
     assert started.headers["Upload-Offset"] == "0" and started.headers["Upload-Expires"]
     half = len(body) // 2
-    first = _patch(session, url, 0, body[:half])
+    first = _patch(session, url, offset=0, body=body[:half])
     assert (first.status_code, first.headers["Upload-Offset"]) == (204, str(half))
-    again = _patch(session, url, 0, body[:half])  # the same chunk again, as after a lost answer
+    again = _patch(session, url, offset=0, body=body[:half])  # the same chunk again, as after a lost answer
     assert again.status_code == 409 and "E130" in again.text
-    assert _patch(session, url, half + 5, body[half + 5:]).status_code == 409
+    assert _patch(session, url, offset=half + 5, body=body[half + 5:]).status_code == 409
     asked = session.head(url, timeout=30)
     assert (asked.status_code, asked.headers["Upload-Offset"], asked.headers["Upload-Length"]) == (
         200, str(half), str(len(body)))
-    assert _patch(session, url, half, body[half:] + b"x").status_code == 413  # past the announced length
+    assert _patch(session, url, offset=half, body=body[half:] + b"x").status_code == 413  # past the announced length
     unframed = session.patch(url, data=body[half:], timeout=30, headers={"Upload-Offset": str(half)})
     assert unframed.status_code == 415
-    last = _patch(session, url, half, body[half:])
+    last = _patch(session, url, offset=half, body=body[half:])
     assert last.status_code == 204, last.text
     job = last.headers["Edepot-Job"]
     assert session.head(url, timeout=30).headers["Edepot-Job"] == job
-    asked_again = _patch(session, url, len(body), b"")  # the last answer lost: an empty chunk asks for it
+    asked_again = _patch(session, url, offset=len(body), body=b"")  # the last answer lost: an empty chunk asks for it
     assert (asked_again.status_code, asked_again.headers["Edepot-Job"]) == (204, job)
     assert _job_state(session, server, job, until=("done", "failed", "error")) == "done"
     page = session.get(f"{server.url}{job}", timeout=30).text
@@ -185,12 +185,12 @@ def test_an_upload_resumes_from_the_servers_offset_and_is_queued_as_an_ingest(tr
 def test_a_file_that_is_no_archive_is_refused_in_one_line_and_its_bytes_removed(transfers: Transfers) -> None:
     server, session = transfers.server, _session(transfers, "R. Een")
     body = b"Dit is geen zip maar een brief.\n" * 40
-    url = _start(session, server, len(body), name="brief.zip").headers["Location"]
-    refused = _patch(session, url, 0, body)
+    url = _start(session, server, length=len(body), name="brief.zip").headers["Location"]
+    refused = _patch(session, url, offset=0, body=body)
     assert refused.status_code == 422
     assert "\n" not in refused.text and "brief.zip is not a zip, 7z or tar archive" in refused.text
     assert session.head(url, timeout=30).headers["Edepot-Refused"] == "1"
-    again = _patch(session, url, len(body), b"")
+    again = _patch(session, url, offset=len(body), body=b"")
     assert again.status_code == 422 and "brief.zip is not a zip, 7z or tar archive" in again.text
     upload_id = url.rstrip("/").rsplit("/", 1)[-1]
     folder = next((server.data_dir / "uploads").glob(f"*/{upload_id}"))
@@ -201,18 +201,18 @@ def test_a_file_that_is_no_archive_is_refused_in_one_line_and_its_bytes_removed(
 
 def test_an_upload_is_terminated_by_its_starter(transfers: Transfers) -> None:
     server, session = transfers.server, _session(transfers, "R. Een")
-    url = _start(session, server, 1000).headers["Location"]
-    assert _patch(session, url, 0, b"PK\x03\x04" + b"0" * 96).status_code == 204
+    url = _start(session, server, length=1000).headers["Location"]
+    assert _patch(session, url, offset=0, body=b"PK\x03\x04" + b"0" * 96).status_code == 204
     assert session.delete(url, timeout=30).status_code == 204
     assert session.head(url, timeout=30).status_code == 404
-    assert _patch(session, url, 100, b"1" * 10).status_code == 404
+    assert _patch(session, url, offset=100, body=b"1" * 10).status_code == 404
 
 
 def test_a_failed_ingest_is_told_from_a_system_error_with_its_report_and_a_retry(transfers: Transfers) -> None:
     server, session = transfers.server, _session(transfers, "R. Een")
     body = _sip_zip(transfers.root, "een-kapot", EEN, broken=True).read_bytes()
-    url = _start(session, server, len(body), name="een-kapot.zip").headers["Location"]
-    job = _patch(session, url, 0, body).headers["Edepot-Job"]
+    url = _start(session, server, length=len(body), name="een-kapot.zip").headers["Location"]
+    job = _patch(session, url, offset=0, body=body).headers["Edepot-Job"]
     assert _job_state(session, server, job, until=("done", "failed", "error")) == "failed"
     page = session.get(f"{server.url}{job}", timeout=30).text
     assert "Afgewezen om de inhoud" in page and "Fout in het systeem" not in page
@@ -233,11 +233,11 @@ def test_a_failed_ingest_is_told_from_a_system_error_with_its_report_and_a_retry
 def test_a_person_of_another_organisation_sees_none_of_it(transfers: Transfers) -> None:
     server, een = transfers.server, _session(transfers, "R. Een")
     body = _sip_zip(transfers.root, "een-geheim", EEN).read_bytes()
-    url = _start(een, server, len(body), name="een-geheim.zip").headers["Location"]
-    assert _patch(een, url, 0, body[:100]).status_code == 204
+    url = _start(een, server, length=len(body), name="een-geheim.zip").headers["Location"]
+    assert _patch(een, url, offset=0, body=body[:100]).status_code == 204
     unfinished = url.rstrip("/").rsplit("/", 1)[-1]
-    queued = _start(een, server, len(body), name="een-geheim-2.zip").headers["Location"]
-    job = _patch(een, queued, 0, body).headers["Edepot-Job"]
+    queued = _start(een, server, length=len(body), name="een-geheim-2.zip").headers["Location"]
+    job = _patch(een, queued, offset=0, body=body).headers["Edepot-Job"]
     _job_state(een, server, job, until=("done", "failed", "error"))
     job_id = job.strip("/").rsplit("/", 1)[-1]
     archivist = _session(transfers, "A. Een")
@@ -245,13 +245,13 @@ def test_a_person_of_another_organisation_sees_none_of_it(transfers: Transfers) 
     for name in ("R. Twee", "A. Twee", "Q. Een"):  # another organisation; a colleague, for the upload itself
         other = _session(transfers, name)
         assert other.head(url, timeout=30).status_code == 404
-        assert _patch(other, url, 100, body[100:]).status_code == 404
+        assert _patch(other, url, offset=100, body=body[100:]).status_code == 404
         assert other.delete(url, timeout=30).status_code == 404
         listed = other.get(f"{server.url}/transfers/", timeout=30).text
         assert unfinished not in listed and "een-geheim" not in listed
         if name == "Q. Een":
             continue
-        assert _start(other, server, len(body), organisation=EEN[0]).status_code == 404
+        assert _start(other, server, length=len(body), organisation=EEN[0]).status_code == 404
         assert job_id not in other.get(f"{server.url}/jobs/", timeout=30).text
         for path in (job, f"{job}report.json"):
             assert other.get(f"{server.url}{path}", timeout=30).status_code == 404, path

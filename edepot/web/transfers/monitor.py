@@ -84,17 +84,19 @@ def job_report(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, job_id: str) -> HttpResponse:
     """Queue a failed, erred or cancelled job once more."""
-    return _act(request, job_id, lambda depot: depot.retry_job(job_id), _("De taak staat opnieuw in de wachtrij."))
+    return _act(request, job_id, action=lambda depot: depot.retry_job(job_id),
+                done=_("De taak staat opnieuw in de wachtrij."))
 
 
 @login_required
 @require_POST
 def job_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
     """Cancel a job still waiting in the queue."""
-    return _act(request, job_id, lambda depot: depot.cancel_job(job_id), _("De taak is geannuleerd."))
+    return _act(request, job_id, action=lambda depot: depot.cancel_job(job_id), done=_("De taak is geannuleerd."))
 
 
-def _act(request: HttpRequest, job_id: str, action: Any, done: str) -> HttpResponse:
+def _act(request: HttpRequest, job_id: str, *, action: Any, done: str) -> HttpResponse:
+    """`action` on the job, said in a message on its page (a refusal of the action too); 404 for a job not seen."""
     with depot_for(request) as depot:
         try:
             depot.job(job_id)

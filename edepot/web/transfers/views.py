@@ -99,7 +99,7 @@ def upload_create(request: HttpRequest) -> HttpResponse:
                                         organisation=metadata.get("organisation", ""))
         except EdepotError as error:
             return _error(error)
-        response = _state(HttpResponse(status=201), depot, upload)
+        response = _state(HttpResponse(status=201), upload, depot=depot)
     response["Location"] = request.build_absolute_uri(reverse("upload", args=[upload.upload_id]))
     return response
 
@@ -114,7 +114,7 @@ def upload(request: HttpRequest, upload_id: str) -> HttpResponse:
                 depot.delete_upload(upload_id)
                 return HttpResponse(status=204)
             if request.method == "HEAD":
-                return _state(HttpResponse(status=200), depot, depot.own_upload(upload_id))
+                return _state(HttpResponse(status=200), depot.own_upload(upload_id), depot=depot)
             return _patch(request, depot, upload_id)
         except EdepotError as error:
             return _error(error)
@@ -128,10 +128,10 @@ def _patch(request: HttpRequest, depot: Depot, upload_id: str) -> HttpResponse:
     except ValueError:
         return _text(400, "Upload-Offset and Content-Length (whole numbers) are required")
     grown = depot.receive_chunk(upload_id, request, offset=offset, count=count)
-    return _state(HttpResponse(status=204), depot, grown)
+    return _state(HttpResponse(status=204), grown, depot=depot)
 
 
-def _state(response: HttpResponse, depot: Depot, upload: Upload) -> HttpResponse:
+def _state(response: HttpResponse, upload: Upload, *, depot: Depot) -> HttpResponse:
     """`response` with the upload's offset, length, expiry, and the page of its job once it is queued."""
     response["Upload-Offset"] = str(upload.offset)
     response["Upload-Length"] = str(upload.length)
