@@ -60,7 +60,7 @@ def unpack_transfer(source: Path, staging: Path, limits: UnpackLimits = UnpackLi
     if source.is_dir():
         _refuse_links_in_folder(source)
         return find_bag_root(source)
-    kind = _archive_kind(source)
+    kind = archive_kind(source)
     staging.mkdir(parents=True, exist_ok=True)
     target = staging / temporary_name(_stem(source), "partial")  # within a name's limit, however long the source's
     target.mkdir()
@@ -406,7 +406,7 @@ class _SevenZipWriter(py7zr.io.Py7zIO):
 _EXTRACTORS = {"zip": _extract_zip, "7z": _extract_7z, "tar": _extract_tar}
 
 
-def _archive_kind(source: Path) -> str:
+def archive_kind(source: Path) -> str:
     """'zip', '7z' or 'tar' (plain or compressed), recognised by content, not by name."""
     with open(source, "rb") as stream:
         head = stream.read(8)

@@ -48,6 +48,10 @@ Read from `<data-dir>/edepot.toml` when it exists, over the defaults below. The 
     sign_in_failures = 5          # failed sign-ins of one name from one address before it is locked out
     lockout_seconds = 900         # ... for this long
 
+    [transfers]                   # SIPs uploaded through the web, in chunks (resumable)
+    max_bytes = 21474836480       # an upload larger than this is refused (default 20 GiB)
+    expire_hours = 24             # an upload not added to for this long is removed (default 24)
+
     [web.oidc]                    # single sign-on through the organisation's OpenID Connect provider
     discovery_url = "https://login.example.nl/realms/gemeente/.well-known/openid-configuration"
     # or the endpoints: authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri
@@ -134,6 +138,15 @@ class ObjectStoreSetting:
 
 
 @dataclass(frozen=True)
+class TransferSettings:
+    """SIPs uploaded through the web ([transfers] in edepot.toml): the largest accepted, and how long an upload
+    nobody adds to is kept."""
+
+    max_bytes: int = 20 * 1024**3
+    expire_hours: int = 24
+
+
+@dataclass(frozen=True)
 class WebSettings:
     """What the web application may show and to whom it answers ([web] in edepot.toml)."""
 
@@ -202,6 +215,7 @@ class Config:
         """What the configuration says of the location at `root` (nothing but its root when it gives no id)."""
         return next((s for s in self.location_settings if s.root == root), LocationSetting(root))
     web: WebSettings = field(default_factory=WebSettings)  # [web]
+    transfers: TransferSettings = field(default_factory=TransferSettings)  # [transfers]
     audit_address_days: int = 365  # [audit] keep_addresses_days: where an action came from is kept this long
     job_lease_seconds: int = 300  # [jobs] lease_seconds: a worker silent this long loses its job to another
 
@@ -276,6 +290,9 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, clock: Clock = u
         location_settings=tuple(location for location in locations if location.id or location.name),
         object_stores=object_stores,
         web=_web_settings(settings.get("web", {}), config_file),
+        transfers=TransferSettings(**{key: _positive(settings.get("transfers", {}), key,
+                                                     getattr(TransferSettings, key), config_file)
+                                      for key in ("max_bytes", "expire_hours")}),
         audit_address_days=_positive(settings.get("audit", {}), "keep_addresses_days", 365, config_file),
         job_lease_seconds=_positive(settings.get("jobs", {}), "lease_seconds", 300, config_file),
     )

@@ -155,6 +155,18 @@ class DamagedBackupDatabase(InputError):
     ref = "E122"
 
 
+class UploadConflict(InputError):
+    """A chunk of an upload sent for another offset than the one the server holds (resume from the server's)."""
+
+    ref = "E130"
+
+
+class UploadTooLarge(InputError):
+    """An upload larger than it was announced, or than the configured maximum."""
+
+    ref = "E131"
+
+
 class ToolMissing(EdepotError):
     """A component edepot needs is not installed; the setup script installs it."""
 

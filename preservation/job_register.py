@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Collection, Protocol
 
 from preservation.work_locks import WorkLocks
 
@@ -92,6 +92,10 @@ class JobRegister(Protocol):
         """The job, or None."""
     def jobs(self, state: str | None = None) -> list[JobRecord]:
         """Every job (in one state), newest first."""
+    def followed(self, *, organisations: Collection[str] | None, queued_by: str, limit: int,
+                 after: tuple[datetime, str] | None = None) -> list[JobRecord]:
+        """Jobs of those organisations (None: every job) and those `queued_by` that person, newest first, at most
+        `limit`, those after `after` (created, job id) on that list when given."""
     def set_organisation(self, job_id: str, organisation: str) -> None:
         """The organisation whose records the job works on, once it is known (an ingest's, when its SIP is read)."""
     def set_task(self, job_id: str, task_id: str, state: str) -> None:

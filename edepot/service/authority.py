@@ -65,6 +65,7 @@ RULES: dict[str, Rule] = {
     "see people": Rule((ADMINISTRATOR,)),
     "read the audit log": Rule((ADMINISTRATOR, ARCHIVIST)),
     "follow jobs": Rule((ADMINISTRATOR, ARCHIVIST)),  # everybody follows their own; these, their organisations'
+    "watch jobs": Rule((ADMINISTRATOR, ARCHIVIST, RECORDS_MANAGER, WOO_OFFICER)),  # those who queue jobs: the monitor
 }
 
 # The Dutch names a configuration or an approval may use for a role.

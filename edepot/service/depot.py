@@ -5,6 +5,7 @@
     retention and holds       edepot/service/retention_and_holds.py
     Woo requests              edepot/service/woo.py
     jobs done by workers      edepot/service/jobs.py
+    SIPs uploaded in chunks   edepot/service/transfers.py
     people and organisations  edepot/service/people.py
     the web's sign-in         edepot/service/sign_in.py (the second factor, single sign-on)
     what needs attention      edepot/service/attention.py (the dashboard)
@@ -17,15 +18,15 @@ from __future__ import annotations
 from edepot.service.access_and_delivery import AccessService
 from edepot.service.attention import AttentionService
 from edepot.service.ingest_and_preservation import PreservationService
-from edepot.service.jobs import JobsService
 from edepot.service.person import acting_person, acting_token
 from edepot.service.retention_and_holds import RetentionService
 from edepot.service.sign_in import SignInService
+from edepot.service.transfers import TransfersService
 from edepot.service.woo import WooService
 from kernel.config import Config
 
 
-class Depot(PreservationService, AccessService, RetentionService, WooService, JobsService, SignInService,
+class Depot(PreservationService, AccessService, RetentionService, WooService, TransfersService, SignInService,
             AttentionService):
     """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
 

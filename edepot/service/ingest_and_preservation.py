@@ -170,9 +170,11 @@ class PreservationService(SubmissionService):
         """The installation, data directory, storage locations and catalogue checked, and what interrupted
         commands left behind cleared (only listed with `dry_run`)."""
         from edepot.service.jobs import intake_findings
+        from edepot.service.transfers import expired_uploads
         from preservation.doctor import run_doctor
 
-        return installation_findings() + run_doctor(self.config, dry_run=dry_run) + intake_findings(self, dry_run=dry_run)
+        return (installation_findings() + run_doctor(self.config, dry_run=dry_run)
+                + intake_findings(self, dry_run=dry_run) + expired_uploads(self, dry_run=dry_run))
 
     def write_trial_database(self, folder: Path | None = None) -> Path:
         """edepot's TEST virus-signature database (EICAR only) for a trial of ingest without a real one, in

@@ -32,9 +32,10 @@ class JobsService(DepotBase):
     """Jobs queued by people and done by workers."""
 
     @audited("ingest queue")
-    def queue_ingest(self, source: Path, *, new_version: bool = False) -> JobRecord:
-        """Queue the ingest of a SIP (folder or packed file): it is copied into the intake folder and a worker
-        ingests it as the acting person. InputError when the SIP is not there."""
+    def queue_ingest(self, source: Path, *, new_version: bool = False, move: bool = False) -> JobRecord:
+        """Queue the ingest of a SIP (folder or packed file): it is copied into the intake folder (a packed SIP
+        moved there with `move`: one received into the data directory) and a worker ingests it as the acting
+        person. InputError when the SIP is not there."""
         person = self.authorise(KINDS[INGEST].action)
         if not source.exists():
             raise InputError(f"{source} does not exist")
@@ -49,7 +50,10 @@ class JobsService(DepotBase):
                 shutil.copytree(source, staged / source.name, symlinks=True)
             else:
                 staged.mkdir(parents=True)
-                shutil.copy2(source, staged / source.name)
+                if move:
+                    source.rename(staged / source.name)
+                else:
+                    shutil.copy2(source, staged / source.name)
             staged.rename(intake)
         except OSError as error:
             shutil.rmtree(staged, ignore_errors=True)
@@ -110,13 +114,53 @@ class JobsService(DepotBase):
         return [j for j in self.store.jobs.jobs(state) if self._may_see(j)
                 and (organisation is None or j.organisation == organisation)]
 
-    @audited("jobs show")
-    def job(self, job_id: str) -> JobRecord:
-        """One job; NotFound for a job the acting person may not see."""
+    def followed_jobs(self, *, limit: int, before: str | None = None) -> list[JobRecord]:
+        """A page of the jobs `jobs` gives (newest first, at most `limit`), asked of the catalogue with the bound
+        in the query; `before`: the jobs after that job on the list (the next page). Not audited: it is read
+        again and again while a screen is open."""
+        followed = self.followed_organisations()
+        after = self.store.jobs.job(before) if before else None
+        return self.store.jobs.followed(organisations=followed, queued_by=self.identified("follow jobs").name,
+                                        limit=limit, after=(after.created, after.job_id) if after else None)
+
+    def job_status(self, job_id: str) -> JobRecord:
+        """One job, as `job` gives it, in one query by its id: what a screen polls while the job runs (not
+        audited, for that reason)."""
         found = self.store.jobs.job(job_id)
         if found is None or not self._may_see(found):
             raise NotFound(f"no job {job_id!r}", hint="list the jobs you queued")
         return found
+
+    @audited("jobs show")
+    def job(self, job_id: str) -> JobRecord:
+        """One job; NotFound for a job the acting person may not see."""
+        return self.job_status(job_id)
+
+    def ingest_report(self, job_id: str) -> dict[str, Any] | None:
+        """The ingest report (its JSON document) of an ingest job the acting person may see that ended, accepted or
+        refused, with every place in the data directory named relative to it; None when there is none (the job
+        did not reach a report, or is not an ingest)."""
+        import json
+
+        job = self.job_status(job_id)
+        if job.kind != INGEST or job.finished is None:
+            return None
+        reports = self.config.data_dir / "reports"
+        if job.report and job.report.get("report"):
+            found: list[Path] = [self.config.data_dir / job.report["report"][0]]
+        else:  # a refusal's report is named by time and SIP: the ones written while the job ran, for its intake copy
+            start, end = (job.started or job.created) - timedelta(seconds=1), job.finished + timedelta(seconds=1)
+            found = [p for p in sorted(reports.glob("*-rejected-*.json"))
+                     if f"{start:%Y%m%dT%H%M%SZ}" <= p.name[:16] <= f"{end:%Y%m%dT%H%M%SZ}"]
+        for path in found:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if job.report or f"/intake/{job_id}/" in text:
+                document: dict[str, Any] = json.loads(self._shown(text))
+                return document
+        return None
 
     @audited("jobs cancel")
     def cancel_job(self, job_id: str) -> JobRecord:

@@ -20,6 +20,7 @@ def run_worker(config: Config, *, once: bool = False, interval: float = 1.0) -> 
 
         with Depot(config, person=None) as depot:
             depot.reap()
+            depot.expire_uploads()
 
     return work(config.catalogue_url, tasks_module="edepot.service.job_runner", once=once, interval=interval,
                 worker_id=worker_name(), reap=reap,

@@ -15,6 +15,9 @@ TEXT = {
     "E113": gettext_lazy("U staat niet (meer) als actieve gebruiker geregistreerd."),
     "E114": gettext_lazy("Dat mag u niet doen."),
     "E115": gettext_lazy("Hiervoor moet u zich opnieuw aanmelden."),
+    "E130": gettext_lazy("Dit deel van de upload past niet op wat de server al heeft."),
+    "E131": gettext_lazy("Dat bestand is te groot."),
+    "E300": gettext_lazy("Het pakket is afgewezen."),
     "E500": gettext_lazy("De opslag gaf een fout. Probeer het later opnieuw of waarschuw de beheerder."),
 }
 

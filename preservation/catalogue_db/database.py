@@ -43,6 +43,7 @@ _SQLITE_OPTIONS = {
 QUEUE_APPS = ("django_tasks", "django_tasks_db")
 QUEUE_SETTINGS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 QUEUE_ROUTER = "preservation.catalogue_db.database.QueueRouter"
+WEB_QUEUE_ROUTER = "preservation.catalogue_db.database.WebQueueRouter"
 _queue_alias: str | None = None
 _TEMPLATE_FORM = "wal"  # how a template is made beside its migrations: part of a cached template's name
 
@@ -386,5 +387,16 @@ class QueueRouter:
                 raise InputError("no catalogue holds this process's job queue", hint="open a data directory first")
             return _queue_alias
         return None
+
+    db_for_write = db_for_read
+
+
+class WebQueueRouter(QueueRouter):
+    """The queue's queries in a process with a default database (the web application's, the catalogue itself): on
+    the catalogue's own connection once a job is queued, so that the job and its queue entry are one transaction;
+    on the default one before (its migrations at start)."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        return _queue_alias and super().db_for_read(model, **hints)
 
     db_for_write = db_for_read

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Collection
 
 from preservation.job_register import CANCELLED, QUEUED, RUNNING, ClaimLost, JobRecord
 
@@ -36,6 +36,19 @@ class DjangoJobRegister:
         if state:
             rows = rows.filter(state=state)
         return [JobRecord(*row) for row in rows.values_list(*JOB_FIELDS)]
+
+    def followed(self, *, organisations: Collection[str] | None, queued_by: str, limit: int,
+                 after: tuple[datetime, str] | None = None) -> list[JobRecord]:
+        """Jobs of those organisations and those `queued_by` that person, newest first, a page after `after`."""
+        from django.db.models import Q
+
+        rows = self._rows()
+        if organisations is not None:
+            rows = rows.filter(Q(organisation__in=sorted(organisations))
+                               | Q(enqueued_by__iexact=" ".join(queued_by.split())))
+        if after is not None:
+            rows = rows.filter(Q(created__lt=after[0]) | Q(created=after[0], job_id__gt=after[1]))
+        return [JobRecord(*row) for row in rows.order_by("-created", "job_id").values_list(*JOB_FIELDS)[:limit]]
 
     def set_organisation(self, job_id: str, organisation: str) -> None:
         """The organisation whose records the job works on, once it is known."""

@@ -535,4 +535,5 @@ class Job(models.Model):
 
     class Meta:
         db_table = "jobs"
-        indexes = [models.Index(fields=["organisation", "state"], name="jobs_organisation_state")]
+        indexes = [models.Index(fields=["organisation", "state"], name="jobs_organisation_state"),
+                   models.Index(fields=["-created", "job_id"], name="jobs_newest")]  # the monitor's pages
