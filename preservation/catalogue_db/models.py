@@ -27,6 +27,9 @@ class Aip(models.Model):
 
     class Meta:
         db_table = "aips"
+        # the AIP screens list newest first, of every organisation or of some
+        indexes = [models.Index(fields=["created", "aip_id"], name="aips_created"),
+                   models.Index(fields=["organisation", "created", "aip_id"], name="aips_organisation_created")]
 
 
 class StorageLocation(models.Model):
@@ -67,6 +70,7 @@ class File(models.Model):
     class Meta:
         db_table = "files"
         constraints = [models.UniqueConstraint(fields=["aip", "path"], name="files_aip_path")]
+        indexes = [models.Index(fields=["puid"], name="files_puid")]  # the AIPs holding a format
 
 
 class Event(models.Model):

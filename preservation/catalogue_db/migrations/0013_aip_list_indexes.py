@@ -1,0 +1,25 @@
+"""What the AIP screens ask: AIPs newest first (of some organisations), and the AIPs holding a file of a format."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('catalogue', '0012_attention_indexes'),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name='aip',
+            index=models.Index(fields=['created', 'aip_id'], name='aips_created'),
+        ),
+        migrations.AddIndex(
+            model_name='aip',
+            index=models.Index(fields=['organisation', 'created', 'aip_id'], name='aips_organisation_created'),
+        ),
+        migrations.AddIndex(
+            model_name='file',
+            index=models.Index(fields=['puid'], name='files_puid'),
+        ),
+    ]
