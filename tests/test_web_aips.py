@@ -28,6 +28,7 @@ from tests.cli_runner import Depot
 from tests.web_server import (
     PASSWORD,
     WebServer,
+    api,
     check_screen,
     chromium,
     dutch_page,
@@ -231,6 +232,29 @@ def test_a_person_of_the_other_organisation_sees_none_of_its_aips(regional: Regi
         assert depot.aip_page(AipFilters(organisation=EEN[0])).count == 0
         with pytest.raises(NotFound):
             depot.own_dip_download(aips["een-zip"], link.rstrip("/").rsplit("/", 1)[1])
+
+
+@pytest.mark.crosses_organisations("api-aips", "api-aip", "aips_list", "aip")
+def test_the_api_lists_and_shows_the_aips_of_ones_own_organisation_only(regional: Regional) -> None:
+    server, depot = regional.server, regional.depot
+    een, twee = depot.tokens["A. Een"], depot.tokens["A. Twee"]
+    page = api(server, een, "GET", "/api/v1/aips/?state=held&limit=1").json()
+    assert page["count"] == 2 and len(page["aips"]) == 1 and page["more"] == page["aips"][0]["aip_id"]
+    older = api(server, een, "GET", f"/api/v1/aips/?state=held&limit=1&before={page['more']}").json()
+    assert {page["aips"][0]["aip_id"], older["aips"][0]["aip_id"]} == {depot.aips["een-vast"], depot.aips["een-vast-2"]}
+    assert older["more"] is None
+    shown = api(server, een, "GET", f"/api/v1/aips/{depot.aips['een-vast']}/").json()
+    assert shown["description"]["archiefvormer"] == "Gemeente Een" and shown["held"] is True
+    assert [v["version"] for v in shown["versions"]] == [1, 2]
+    assert any(f["puid"] == "x-fmt/111" and f["role"] == "original" for f in shown["files"])
+    assert {r["status"] for r in shown["replicas"]} == {"intact"}
+    assert any(e["type"] == "ingestion" and "person:R. Een" in e["agents"] for e in shown["events"])
+    assert api(server, een, "GET", "/api/v1/aips/?state=lost").status_code == 400
+    seen = api(server, twee, "GET", "/api/v1/aips/").json()
+    assert [a["aip_id"] for a in seen["aips"]] == [depot.aips["twee"]]
+    assert api(server, twee, "GET", "/api/v1/aips/?organisation=gm0001").json()["count"] == 0
+    refused = api(server, twee, "GET", f"/api/v1/aips/{depot.aips['een-vast']}/")
+    assert refused.status_code == 404 and refused.json()["error"]["reference"] == "E105"
 
 
 def test_the_list_and_the_aip_page_in_the_browser(regional: Regional) -> None:

@@ -70,7 +70,7 @@ class File(models.Model):
     class Meta:
         db_table = "files"
         constraints = [models.UniqueConstraint(fields=["aip", "path"], name="files_aip_path")]
-        indexes = [models.Index(fields=["puid"], name="files_puid")]  # the AIPs holding a format
+        indexes = [models.Index(fields=["puid", "aip"], name="files_puid")]  # the AIPs holding a format
 
 
 class Event(models.Model):

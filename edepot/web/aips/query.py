@@ -39,3 +39,9 @@ def aip_query(params: Mapping[str, str]) -> AipQuery:
     filters = AipFilters(organisation=text("organisation"), since=day("since"), until=day("until"),
                          state=text("state"), format=text("format"))
     return AipQuery(filters, before=text("before"), limit=int(limit))
+
+
+def place(value: str) -> int | None:
+    """A place in a list given as a query parameter (`files_from`, `events_before`): a whole number the database
+    can hold, else None (from the start)."""
+    return int(value) if value.isdigit() and len(value) < 18 else None

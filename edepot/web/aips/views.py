@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from edepot.service import Depot
 from edepot.service.aip_pages import STATES
-from edepot.web.aips.query import AipQuery, aip_query
+from edepot.web.aips.query import AipQuery, aip_query, place
 from edepot.web.auth import depot_for
 from edepot.web.directory_views import refused
 from edepot.web.error_text import shown_error
@@ -74,12 +74,10 @@ def aip_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def aip(request: HttpRequest, aip_id: str) -> HttpResponse:
     """One AIP: its record's description, versions, files, replicas, events and the archive's own DIPs."""
-    events_before = request.GET.get("events_before", "")
-    files_from = request.GET.get("files_from", "")
+    events_before, files_from = place(request.GET.get("events_before", "")), place(request.GET.get("files_from", ""))
 
     def screen(depot: Depot) -> HttpResponse:
-        overview = depot.aip_overview(aip_id, events_before=int(events_before) if events_before.isdigit() else None,
-                                      files_from=int(files_from) if files_from.isdigit() else 0)
+        overview = depot.aip_overview(aip_id, events_before=events_before, files_from=files_from or 0)
         events = [(place, event, [a.removeprefix("person:") for a in event.agents if a.startswith("person:")])
                   for place, event in overview.events.events]
         files = overview.files

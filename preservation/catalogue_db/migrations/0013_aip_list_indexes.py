@@ -20,6 +20,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='file',
-            index=models.Index(fields=['puid'], name='files_puid'),
+            index=models.Index(fields=['puid', 'aip'], name='files_puid'),
         ),
     ]
