@@ -31,7 +31,7 @@ TARGET_MS = 300.0
 BUSY_AIP = "aip-0000042"
 
 
-def build(data: Path, aips: int) -> dict[str, str]:
+def build(data: Path, aips: int, events_per_aip: int = 30) -> dict[str, str]:
     """Ten organisations, an archivist of one and of all, and the rows; their tokens."""
     from edepot.service import Depot
     from edepot.service.person import Person
@@ -71,8 +71,8 @@ def build(data: Path, aips: int) -> dict[str, str]:
                                    mdto=_appraisal(a.record_id, a.title, rng)) for a in rows])
     bulk(m.Hold, [m.Hold(hold_id=f"hold-{n}", record_id=rows[n].record_id, reason="Woo-verzoek", placed_by="R. X",
                          placed_at=start) for n in range(0, aips, 100)])
-    events = [(a.aip_id, start + timedelta(days=e)) for a in rows for e in range(30)]
-    events += [(BUSY_AIP, start + timedelta(hours=e)) for e in range(100_000)]
+    events = [(a.aip_id, start + timedelta(days=e)) for a in rows for e in range(events_per_aip)]
+    events += [(BUSY_AIP, start + timedelta(hours=e)) for e in range(100_000 if events_per_aip else 0)]
     bulk(m.Event, [m.Event(event_id=f"ev-{n}", aip_id=aip_id, type="fixity check", date_time=at, outcome="success",
                            detail="", outcome_detail="", agents=["person:A. Een"], source_objects=[],
                            outcome_objects=[]) for n, (aip_id, at) in enumerate(events)])

@@ -216,7 +216,7 @@ def test_a_person_of_the_other_organisation_sees_none_of_its_aips(regional: Regi
     een = [aips[n] for n in ("een-oud", "een-vast", "een-vast-2", "een-zip")]
     link = _made_dip(regional, http_session(server, "A. Een"), aips["een-zip"])
     twee = http_session(server, "A. Twee")
-    for query in ("", "?organisation=gm0001", "?state=held", "?format=zip"):
+    for query in ("", "?organisation=gm0001", "?state=held", "?file_format=zip"):
         listed = twee.get(f"{server.url}/aips/{query}", timeout=60)
         assert listed.status_code == 200 and not any(a in listed.text for a in een), query
         assert "Gesprek een" not in listed.text
@@ -250,6 +250,8 @@ def test_the_api_lists_and_shows_the_aips_of_ones_own_organisation_only(regional
     assert {r["status"] for r in shown["replicas"]} == {"intact"}
     assert any(e["type"] == "ingestion" and "person:R. Een" in e["agents"] for e in shown["events"])
     assert api(server, een, "GET", "/api/v1/aips/?state=lost").status_code == 400
+    assert [a["aip_id"] for a in api(server, een, "GET", "/api/v1/aips/?file_format=x-fmt/263").json()["aips"]] == [
+        depot.aips["een-zip"]]
     seen = api(server, twee, "GET", "/api/v1/aips/").json()
     assert [a["aip_id"] for a in seen["aips"]] == [depot.aips["twee"]]
     assert api(server, twee, "GET", "/api/v1/aips/?organisation=gm0001").json()["count"] == 0

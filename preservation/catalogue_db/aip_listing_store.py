@@ -7,8 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any, Collection
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.fields.json import KT
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 
 from preservation.aip_listing import (
@@ -36,6 +35,7 @@ OWN_USE_ROLE = "own-use"  # the access register's role of the archive's own DIP 
 DIPS_SHOWN = 20
 VERSIONS_SHOWN = 100
 DIP_JOB = "dip"  # the job kind that makes a DIP (edepot.service.job_kinds.DIP)
+PUIDS_NAMED = 200  # formats a name may stand for
 JOBS_LOOKED_AT = 500  # DIP jobs under way looked at for one AIP's
 
 
@@ -57,7 +57,7 @@ class DjangoAipQueries:
         if filters.since is not None or filters.until is not None:
             # The record's period (dekkingInTijd, as ISO text) overlaps since..until; a period with one end known
             # is that day. Its dates may carry a time, so "on or before until" is "before the day after".
-            begin, end = KT("mdto__dekking_begin"), KT("mdto__dekking_eind")
+            begin, end = JsonText("mdto", "dekking_begin"), JsonText("mdto", "dekking_eind")
             period = self._objects(m.Retention).annotate(first=Coalesce(begin, end), last=Coalesce(end, begin))
             if filters.since is not None:
                 period = period.filter(last__gte=filters.since.isoformat())
@@ -66,12 +66,17 @@ class DjangoAipQueries:
             rows = rows.filter(record_id__in=period.values("record_id"))
         rows = self._in_state(rows, filters.state, due)
         if filters.format is not None:
-            wanted = filters.format.strip()
-            files = self._objects(m.File).filter(aip_id=OuterRef("aip_id"))
-            files = files.filter(puid=wanted.lower()) if PUID.fullmatch(wanted) else files.filter(
-                format_name__icontains=wanted)
-            rows = rows.filter(Exists(files))
+            rows = rows.filter(Exists(self._objects(m.File).filter(aip_id=OuterRef("aip_id"),
+                                                                   puid__in=self._puids(filters.format.strip()))))
         return rows
+
+    def _puids(self, wanted: str) -> list[str]:
+        """The PUIDs a format filter stands for: the PUID itself, or those of the formats whose name holds it (read
+        off the index of format names, so that the AIPs are then found by the index of PUIDs)."""
+        if PUID.fullmatch(wanted):
+            return [wanted.lower()]
+        named = self._objects(m.File).filter(format_name__icontains=wanted, puid__isnull=False)
+        return sorted(set(named.values_list("puid", flat=True).distinct()[:PUIDS_NAMED]))
 
     def _in_state(self, rows: Any, state: str | None, due: Collection[str]) -> Any:
         if state is None:
@@ -159,3 +164,20 @@ class DjangoAipQueries:
         row = (self._objects(m.RestrictionDecision).filter(record_id=record_id).order_by("-entry_id")
                .values_list("label", "grounds", "until").first())
         return None if row is None else Restriction(row[0], tuple(row[1]), row[2])
+
+
+class JsonText(Func):
+    """A text member of a JSON column, SQL NULL when it is null or absent (Django's KT gives 'null' on SQLite)."""
+
+    output_field = CharField()
+
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__(F(column), Value(f"$.{key}"))
+        self.key = key
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSON_EXTRACT", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"({column} ->> %s)", [*params, self.key]

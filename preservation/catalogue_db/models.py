@@ -70,7 +70,9 @@ class File(models.Model):
     class Meta:
         db_table = "files"
         constraints = [models.UniqueConstraint(fields=["aip", "path"], name="files_aip_path")]
-        indexes = [models.Index(fields=["puid", "aip"], name="files_puid")]  # the AIPs holding a format
+        # the AIPs holding a format, by its PUID or by its name
+        indexes = [models.Index(fields=["puid", "aip"], name="files_puid"),
+                   models.Index(fields=["format_name", "puid"], name="files_format_name")]
 
 
 class Event(models.Model):

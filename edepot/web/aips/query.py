@@ -21,7 +21,7 @@ class AipQuery:
 
 
 def aip_query(params: Mapping[str, str]) -> AipQuery:
-    """The query in `params` (organisation, since, until: dates YYYY-MM-DD, state, format: a PUID or part of a
+    """The query in `params` (organisation, since, until: dates YYYY-MM-DD, state, file_format: a PUID or part of a
     format's name, before: an AIP id, limit); InputError for a value that is none of these."""
     def text(name: str) -> str | None:
         return " ".join(params.get(name, "").split()) or None
@@ -37,7 +37,7 @@ def aip_query(params: Mapping[str, str]) -> AipQuery:
     if not limit.isdigit() or not 1 <= int(limit) <= MOST:
         raise InputError(f"limit must be a whole number from 1 to {MOST}, not {limit!r}")
     filters = AipFilters(organisation=text("organisation"), since=day("since"), until=day("until"),
-                         state=text("state"), format=text("format"))
+                         state=text("state"), format=text("file_format"))
     return AipQuery(filters, before=text("before"), limit=int(limit))
 
 

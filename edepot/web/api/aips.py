@@ -54,7 +54,7 @@ class AipListView(APIView):
         OpenApiParameter("until", str, description="the record's period begins on or before this date"),
         OpenApiParameter("state", str, enum=list(STATES), description="kept: not destroyed; held: under a hold; "
                                                                       "due: due for destruction or transfer"),
-        OpenApiParameter("format", str, description="holding a file of this PUID, or whose format's name holds this"),
+        OpenApiParameter("file_format", str, description="holding a file of this PUID, or whose format's name holds this"),
         OpenApiParameter("before", str, description="AIPs older than this AIP (`more` of the page before)"),
         OpenApiParameter("limit", int, description=f"AIPs on the page (default {PAGE}, at most {MOST})"),
     ])

@@ -22,4 +22,8 @@ class Migration(migrations.Migration):
             model_name='file',
             index=models.Index(fields=['puid', 'aip'], name='files_puid'),
         ),
+        migrations.AddIndex(
+            model_name='file',
+            index=models.Index(fields=['format_name', 'puid'], name='files_format_name'),
+        ),
     ]
