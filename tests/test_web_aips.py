@@ -154,6 +154,25 @@ def test_the_list_is_paged_newest_first_with_its_count(regional: Regional) -> No
     assert seen[0].aip_id == regional.depot.aips["een-vast-2"]  # ingested last (a second after the others)
 
 
+def test_an_aips_events_and_files_come_a_page_at_a_time(regional: Regional) -> None:
+    aip_id = regional.depot.aips["een-vast"]
+    with regional.service("A. Een") as depot:
+        queries, everything = depot.store.aip_queries, depot.catalogue.events(aip_id)
+        paged: list[Any] = []
+        before = None
+        while True:
+            page = queries.events(aip_id, before=before, limit=4)
+            assert len(page.events) <= 4
+            paged += [event for _, event in page.events]
+            if not page.more:
+                break
+            before = page.events[-1][0]
+        files = [queries.files(aip_id, offset=n, limit=3) for n in range(0, 30, 3)]
+        every_file = depot.catalogue.files(aip_id)
+    assert len(everything) > 8 and [e.identifier for e in paged] == [e.identifier for e in reversed(everything)]
+    assert [f for page in files for f in page.files] == every_file and {p.count for p in files} == {len(every_file)}
+
+
 def test_the_aip_page_shows_the_record_its_versions_files_replicas_and_events(regional: Regional) -> None:
     server, aips = regional.server, regional.depot.aips
     page = http_session(server, "A. Een").get(f"{server.url}/aips/{aips['een-vast']}/", timeout=60)
