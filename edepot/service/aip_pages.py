@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from edepot.service.access_and_delivery import AccessService
+from edepot.service.access_and_delivery import AccessService, DipOrder
 from edepot.service.attention import AttentionService
 from edepot.service.base import audited
 from kernel.errors import EdepotError, InputError, NotFound
@@ -45,7 +45,8 @@ class Replica:
 class AipOverview:
     """One AIP as its page shows it: the record's description as its MDTO gives it (None when it could not be
     read: `description_problem` says why), its retention schedule, the record's versions, a page of files and of
-    events, the replicas, declared losses, the archive's own DIPs and the DIP jobs under way."""
+    events, the replicas, declared losses, and for those who may make them the archive's own DIPs and the DIP jobs
+    under way."""
 
     aip: AipRecord
     organisation_name: str
@@ -60,6 +61,7 @@ class AipOverview:
     events: EventPage
     dips: list[OwnDip]
     dips_under_way: list[JobRecord]
+    delivers: bool  # the acting person may make (and download) the archive's own DIP of it
 
     @property
     def gone(self) -> bool:
@@ -101,7 +103,7 @@ class AipPagesService(AccessService, AttentionService):
         """One AIP of the acting person's organisations, destroyed ones too (NotFound, E105, for another
         organisation's, as for one the catalogue does not know), with a page of its files (from `files_from`)
         and of its events (newest first, older than `events_before`)."""
-        from preservation.retention import compute_schedule, held_records, load_retention_settings
+        from preservation.retention import compute_schedule, load_retention_settings
 
         queries = self.store.aip_queries
         aip = self._visible(aip_id, "view aips")
@@ -111,23 +113,22 @@ class AipPagesService(AccessService, AttentionService):
         names = {o.organisation_id: o.name for o in self.store.directory.organisations()}
         locations = {loc.location_id: loc.name for loc in catalogue.locations()}
         description, problem = self._description(aip)
+        delivers = self._may_on("make a DIP", aip.organisation)
         return AipOverview(
             aip=aip, organisation_name=names.get(aip.organisation, aip.organisation),
             description=description, description_problem=problem, schedule=schedule,
-            held=aip.record_id in held_records(catalogue), versions=queries.versions(aip.record_id),
+            held=bool(catalogue.holds(aip.record_id, active_only=True)), versions=queries.versions(aip.record_id),
             files=queries.files(aip.aip_id, offset=max(0, files_from), limit=FILES_SHOWN),
             replicas=[Replica(r, locations.get(r.location, r.location)) for r in catalogue.replicas(aip.aip_id)],
             losses=catalogue.losses(aip.aip_id),
             events=queries.events(aip.aip_id, before=events_before, limit=EVENTS_SHOWN),
-            dips=queries.own_dips(aip.aip_id) if self.may("make a DIP") else [],
-            dips_under_way=queries.dip_jobs(aip.aip_id) if self.may("make a DIP") else [])
+            dips=queries.own_dips(aip.aip_id) if delivers else [],
+            dips_under_way=queries.dip_jobs(aip.aip_id) if delivers else [], delivers=delivers)
 
     @audited("dip queue")
     def queue_own_dip(self, aip_id: str) -> JobRecord:
         """Queue the making of the archive's own DIP of the whole AIP (unredacted, for nobody outside the
         archive) by a worker, as the acting person; NotFound for an AIP they may not see or that was destroyed."""
-        from edepot.service.access_and_delivery import DipOrder
-
         aip = self._visible(aip_id, "make a DIP")
         if gone(aip):
             raise NotFound(f"AIP {aip_id!r} was destroyed: there is nothing to deliver")
@@ -157,6 +158,14 @@ class AipPagesService(AccessService, AttentionService):
         if not self._anonymous_reading():
             self.authorise(action, [aip.organisation])
         return aip
+
+    def _may_on(self, action: str, organisation: str) -> bool:
+        """Whether the acting person may `action` on records of `organisation`."""
+        try:
+            reach = self.reach(action)
+        except EdepotError:
+            return False
+        return reach is None or organisation in reach
 
     def _description(self, aip: AipRecord) -> tuple[RecordAccess | None, str]:
         """The record's description from the AIP's MDTO informatieobject (read from a replica that verifies),

@@ -83,7 +83,6 @@ def aip(request: HttpRequest, aip_id: str) -> HttpResponse:
         files = overview.files
         return render(request, "edepot/aips/aip.html", {
             "o": overview, "aip": overview.aip, "events": events, "state_names": state_names(),
-            "may_make_dip": depot.may("make a DIP"),
             "older_events": events[-1][0] if overview.events.more else None,
             "next_files": files.offset + len(files.files) if files.offset + len(files.files) < files.count else None,
             "files_to": files.offset + len(files.files)})
