@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from preservation.access_register import AccessRegister
+from preservation.aip_listing import AipQueries
 from preservation.attention import AttentionQueries
 from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
@@ -54,6 +55,9 @@ class UnitOfWork(Protocol):
     @property
     def attention(self) -> AttentionQueries:
         """Bounded questions about what needs attention now (failed jobs, damage, open lists, holds)."""
+    @property
+    def aip_queries(self) -> AipQueries:
+        """AIPs filtered and paged, and one AIP's files, events, versions and DIPs a page at a time."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
     def fenced(self, check: Callable[[], None]) -> AbstractContextManager[None]:

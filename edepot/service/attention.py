@@ -141,9 +141,14 @@ class AttentionService(DepotBase):
         return Bounded(len(waiting), waiting[:FIRST])
 
     def _due(self, organisations: frozenset[str] | None) -> Bounded[DueRecord]:
-        """Kept records due for destruction (not held) or for transfer, longest overdue first. Their dates are
-        computed from each record's appraisal, so every organisation's are computed once and kept (in this
-        process) until the catalogue's retention, holds or AIPs change, or the day does."""
+        """Kept records due for destruction (not held) or for transfer, longest overdue first (`due_records`)."""
+        due = self.due_records(organisations)
+        return Bounded(len(due), due[:FIRST])
+
+    def due_records(self, organisations: frozenset[str] | None) -> list[DueRecord]:
+        """Kept records of those organisations (None: all) due for destruction (not held) or for transfer,
+        longest overdue first: computed for every organisation once and kept in this process until the
+        catalogue's retention, holds or AIPs change, or the day does."""
         from preservation.retention import due_cutoff, load_retention_settings
 
         settings = load_retention_settings(self.config)
@@ -152,8 +157,7 @@ class AttentionService(DepotBase):
         if kept is None or kept[0] != key:
             kept = (key, self._every_due_record(key[1]))
             _DUE[self.config.catalogue_url] = kept
-        due = [r for r in kept[1] if organisations is None or r.organisation in organisations]
-        return Bounded(len(due), due[:FIRST])
+        return [r for r in kept[1] if organisations is None or r.organisation in organisations]
 
     def _every_due_record(self, cutoff: date) -> list[DueRecord]:
         from preservation.retention import RetentionStatus, compute_schedule, held_records, load_retention_settings

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from edepot.service.aip_pages import AipPagesService
 from edepot.service.base import audited
 from edepot.service.person import Person
 from edepot.service.submission import SubmissionService
@@ -48,7 +49,7 @@ class AipDetails:
     events: list[PremisEvent]
 
 
-class PreservationService(SubmissionService):
+class PreservationService(SubmissionService, AipPagesService):
     """Ingest and preservation, each done by the acting person."""
 
     @audited("ingest")

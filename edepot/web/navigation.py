@@ -28,6 +28,7 @@ class MenuEntry:
 DESK: list[MenuEntry] = [
     MenuEntry("transfers", gettext_lazy("Overdrachten"), "ingest"),
     MenuEntry("jobs", gettext_lazy("Taken"), "watch jobs", beneath=("job",)),
+    MenuEntry("aips", gettext_lazy("AIP's"), "view aips", beneath=("aip",)),
 ]
 
 

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("edepot.web.directory_urls")),
     path("", include("edepot.web.transfers.urls")),
+    path("", include("edepot.web.aips.urls")),
     path("api/v1/", include("edepot.web.api.urls")),
 ]
 

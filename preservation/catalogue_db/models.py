@@ -28,7 +28,10 @@ class Aip(models.Model):
     class Meta:
         db_table = "aips"
         indexes = [models.Index(fields=["record_id", "organisation"], name="aips_record_organisation"),
-                   models.Index(fields=["state"], name="aips_state")]
+                   models.Index(fields=["state"], name="aips_state"),
+                   # the AIP screens list newest first, of every organisation or of some
+                   models.Index(fields=["created", "aip_id"], name="aips_created"),
+                   models.Index(fields=["organisation", "created", "aip_id"], name="aips_organisation_created")]
 
 
 class StorageLocation(models.Model):
@@ -69,6 +72,9 @@ class File(models.Model):
     class Meta:
         db_table = "files"
         constraints = [models.UniqueConstraint(fields=["aip", "path"], name="files_aip_path")]
+        # the AIPs holding a format, by its PUID or by its name
+        indexes = [models.Index(fields=["puid", "aip"], name="files_puid"),
+                   models.Index(fields=["format_name", "puid"], name="files_format_name")]
 
 
 class Event(models.Model):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from django.db import connections, transaction
 
+from preservation.catalogue_db.aip_listing_store import DjangoAipQueries
 from preservation.catalogue_db.attention_store import DjangoAttention
 from preservation.catalogue_db.database import catalogue_alias
 from preservation.catalogue_db.directory_store import DjangoDirectory
@@ -38,6 +39,7 @@ class DjangoUnitOfWork:
         self.woo = DjangoWooRegister(self._alias)
         self.jobs = DjangoJobRegister(self._alias)
         self.attention = DjangoAttention(self._alias)
+        self.aip_queries = DjangoAipQueries(self._alias)
         self._search: DjangoSearchIndex | None = None
         self._config = config
         self._storage: list[StorageLocation] | None = None

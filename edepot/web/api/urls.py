@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="api-schema"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("", include("edepot.web.api.directory")),
+    path("", include("edepot.web.api.aips")),
     path("dashboard/", views.DashboardView.as_view(), name="api-dashboard"),
     path("audit/", views.AuditView.as_view(), name="api-audit"),
 ]
