@@ -133,6 +133,9 @@ def declare_loss(config: Config, catalogue: Catalogue, *, locations: Sequence[Bl
         agents=(EDEPOT_AGENT_ID, f"person:{person}"), source_objects=(loss.path,), outcome_objects=(),
     ) for loss in losses]
     catalogue.declare_losses(aip_id, losses, events)
+    declared = state.lost.keys() | {loss.path for loss in losses}
+    if len(state.checks) == len(catalogue.replicas(aip_id)) and set(state.damaged()) <= declared:
+        catalogue.set_state(aip_id, AipState.INCOMPLETE)  # as fixity finds it: nothing but known losses is wrong
     return losses
 
 

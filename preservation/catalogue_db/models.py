@@ -141,6 +141,31 @@ class FileLoss(models.Model):
         constraints = [models.UniqueConstraint(fields=["aip", "path"], name="file_losses_aip_path")]
 
 
+class FixityTally(models.Model):
+    """What one fixity run (or one restore from an outside copy) did at one storage location to one
+    organisation's AIPs: a summary for the fixity overview, written after the run. The PREMIS events remain the
+    record (journalled, rebuilt); this table is not rebuilt by `catalogue rebuild`."""
+
+    run_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)  # "run" or "restore"
+    location = models.CharField(max_length=200)
+    organisation = models.CharField(max_length=100, default="")
+    started = models.DateTimeField()
+    finished = models.DateTimeField()
+    by = models.CharField(max_length=300)
+    scheduled = models.BooleanField(default=False)  # by the data directory's operator (the scheduled run)
+    aips = models.IntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+    found = models.IntegerField(default=0)  # damage found
+    repaired = models.IntegerField(default=0)  # of it mended (or files restored, for a restore)
+    unrepaired = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fixity_tallies"
+        indexes = [models.Index(fields=["location", "kind", "finished"], name="fixity_tallies_location"),
+                   models.Index(fields=["run_id"], name="fixity_tallies_run")]
+
+
 # -- retention: schedules, appraisal history, holds, destruction
 
 
