@@ -116,8 +116,9 @@ class FixityQueries(Protocol):
         """Files declared lost; most recently declared first."""
     def record_tallies(self, tallies: Sequence[Tally]) -> None:
         """Keep what a run or restore did, per location and organisation."""
-    def aip_events(self, aip_id: str, types: Sequence[str], *, limit: int) -> list[PremisEvent]:
-        """The AIP's newest events of these types, newest first."""
+    def aip_events(self, aip_id: str, types: Sequence[str], *, limit: int,
+                   at: datetime | None = None) -> list[PremisEvent]:
+        """The AIP's newest events of these types (at the moment `at` only, when given), newest first."""
     def replicas_of(self, aip_ids: Collection[str]) -> list[tuple[str, str, str, int]]:
         """(AIP, location, organisation, payload bytes) of every replica of these AIPs."""
     def last_scheduled_run(self, *, organisations: Collection[str] | None, operator: str) -> LastRun | None:

@@ -149,21 +149,22 @@ class FixityService(PreservationService, JobsService):
         aip = self.visible_aip(aip_id, "restore files")
         replicas = self.catalogue.replicas(aip_id)
         events = self.store.fixity.aip_events(aip_id, ("fixity check", "repair", "recovery", "loss declaration"),
-                                              limit=EVENTS + 2 * len(replicas))
+                                              limit=EVENTS)
         losses = self.catalogue.losses(aip_id)
         found: dict[str, list[str]] = {}
         for replica in replicas if aip.state is AipState.DAMAGED else []:
-            if replica.status.value not in ("damaged", "missing"):
+            if replica.status.value not in ("damaged", "missing") or replica.last_verified is None:
                 continue
-            check = next((e for e in events if e.type == "fixity check"
-                          and e.detail.endswith(f" replica {replica.location}")), None)
+            checked = self.store.fixity.aip_events(aip_id, ("fixity check",), limit=len(replicas),
+                                                   at=replica.last_verified)  # the check that found it damaged
+            check = next((e for e in checked if e.detail.endswith(f" replica {replica.location}")), None)
             for entry in (check.outcome_detail.split("; ") if check and check.outcome != "success" else []):
                 matched = _FINDING.match(entry)
                 if matched and matched.group(1) not in ("extra", "known loss"):
                     found.setdefault(matched.group(2), []).append(f"{replica.location}: {matched.group(1)}")
         lost = {loss.path for loss in losses}
         damaged = [DamagedFile(path, tuple(found.get(path, [])), path in lost) for path in sorted(set(found) | lost)]
-        return AipFixity(aip, replicas, self.catalogue.files(aip_id), damaged, losses, events[:EVENTS])
+        return AipFixity(aip, replicas, self.catalogue.files(aip_id), damaged, losses, events)
 
     @audited("aip restore upload")
     def restore_uploaded(self, aip_id: str, uploads: Sequence[tuple[str, IO[bytes]]]) -> RestoreResult:

@@ -112,12 +112,15 @@ class DjangoFixityQueries:
             finished=t.finished, by=t.by, scheduled=t.scheduled, aips=t.aips, bytes=t.bytes, found=t.found,
             repaired=t.repaired, unrepaired=t.unrepaired) for t in tallies])
 
-    def aip_events(self, aip_id: str, types: Sequence[str], *, limit: int) -> list[PremisEvent]:
-        """The AIP's newest events of these types, newest first."""
+    def aip_events(self, aip_id: str, types: Sequence[str], *, limit: int,
+                   at: datetime | None = None) -> list[PremisEvent]:
+        """The AIP's newest events of these types (at the moment `at` only, when given), newest first."""
         from preservation.catalogue_db.store import _EVENT_FIELDS, _event
 
-        rows = (self._objects(m.Event).filter(aip_id=aip_id, type__in=list(types)).order_by("-date_time", "-id")
-                .values_list(*_EVENT_FIELDS)[:limit])
+        rows = self._objects(m.Event).filter(aip_id=aip_id, type__in=list(types))
+        if at is not None:
+            rows = rows.filter(date_time=at)
+        rows = rows.order_by("-date_time", "-id").values_list(*_EVENT_FIELDS)[:limit]
         return [_event(row) for row in rows]
 
     def replicas_of(self, aip_ids: Collection[str]) -> list[tuple[str, str, str, int]]:
