@@ -90,12 +90,12 @@ def _figures(regional: Regional, name: str, *, days: float) -> dict[str, Any]:
     left) or None)."""
     with regional.service(name, days=days) as depot:
         shown = depot.fixity_overview()
-    return {l.location_id: (l.figures.replicas, l.figures.bytes, l.figures.verified_bytes, l.figures.damaged,
-                            l.figures.repairs, l.figures.losses,
-                            None if l.figures.last_run is None else (l.figures.last_run.by, l.figures.last_run.found,
-                                                                     l.figures.last_run.repaired,
-                                                                     l.figures.last_run.unrepaired))
-            for l in shown.locations}
+    return {loc.location_id: (loc.figures.replicas, loc.figures.bytes, loc.figures.verified_bytes, loc.figures.damaged,
+                            loc.figures.repairs, loc.figures.losses,
+                            None if loc.figures.last_run is None else (loc.figures.last_run.by, loc.figures.last_run.found,
+                                                                     loc.figures.last_run.repaired,
+                                                                     loc.figures.last_run.unrepaired))
+            for loc in shown.locations}
 
 
 def test_the_figures_follow_damage_verification_restore_and_loss(regional: Regional) -> None:
@@ -159,7 +159,7 @@ def test_a_person_of_another_organisation_sees_and_touches_none_of_it(regional: 
     with regional.service("A. Twee") as service:
         twee = service.catalogue.aip(aips["twee-1"]).payload_bytes
         shown = service.fixity_overview()
-        assert {(l.location_id, l.figures.replicas, l.figures.bytes) for l in shown.locations} == {
+        assert {(loc.location_id, loc.figures.replicas, loc.figures.bytes) for loc in shown.locations} == {
             ("location-1", 1, twee), ("location-2", 1, twee)}
         assert shown.damage.count == 0 and shown.losses.count == 0
         for act in (lambda: service.aip_fixity(aips["een-2"]), lambda: service.queue_fixity(aips["een-2"]),
@@ -179,8 +179,8 @@ def test_the_schedule_shows_the_operators_last_run_of_ones_own_aips(regional: Re
         shown = service.fixity_overview()
     assert shown.schedule.operator == OPERATOR and shown.schedule.last_run is not None
     assert shown.schedule.last_run.by == OPERATOR and shown.schedule.last_run.scheduled
-    assert {(l.figures.last_run.by, l.figures.last_run.scheduled) for l in shown.locations
-            if l.figures.last_run} == {("A. Twee", False)}
+    assert {(loc.figures.last_run.by, loc.figures.last_run.scheduled) for loc in shown.locations
+            if loc.figures.last_run} == {("A. Twee", False)}
     with regional.service("A. Een") as service:  # it checked none of Een's AIPs
         assert service.fixity_overview().schedule.last_run is None
 

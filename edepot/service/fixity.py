@@ -78,7 +78,7 @@ class DamagedFile:
     """A file of an AIP that its last fixity check of a replica found damaged, or that is declared lost."""
 
     path: str
-    findings: tuple[str, ...]  # "location: kind"
+    findings: tuple[tuple[str, str], ...]  # (location, kind: modified, truncated, missing, renamed, unreadable)
     lost: bool
 
 
@@ -151,7 +151,7 @@ class FixityService(PreservationService, JobsService):
         events = self.store.fixity.aip_events(aip_id, ("fixity check", "repair", "recovery", "loss declaration"),
                                               limit=EVENTS)
         losses = self.catalogue.losses(aip_id)
-        found: dict[str, list[str]] = {}
+        found: dict[str, list[tuple[str, str]]] = {}
         for replica in replicas if aip.state is AipState.DAMAGED else []:
             if replica.status.value not in ("damaged", "missing") or replica.last_verified is None:
                 continue
@@ -161,7 +161,7 @@ class FixityService(PreservationService, JobsService):
             for entry in (check.outcome_detail.split("; ") if check and check.outcome != "success" else []):
                 matched = _FINDING.match(entry)
                 if matched and matched.group(1) not in ("extra", "known loss"):
-                    found.setdefault(matched.group(2), []).append(f"{replica.location}: {matched.group(1)}")
+                    found.setdefault(matched.group(2), []).append((replica.location, matched.group(1)))
         lost = {loss.path for loss in losses}
         damaged = [DamagedFile(path, tuple(found.get(path, [])), path in lost) for path in sorted(set(found) | lost)]
         return AipFixity(aip, replicas, self.catalogue.files(aip_id), damaged, losses, events)
