@@ -1,12 +1,11 @@
 """The fixity overview port (`preservation.fixity_overview.FixityQueries`) on the catalogue's Django models: the
-figures of every location in a few grouped queries (one over the replicas, one over the tallies, two per
-location), the lists counted in the database and cut to their first rows there."""
+figures of every location in a few queries (one over the replicas grouped by location, four per location), the lists counted in the database and cut to their first rows there."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Collection, Sequence
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from preservation.attention import Bounded
 from preservation.catalogue import GONE_STATES, AipState, ReplicaStatus
@@ -55,16 +54,16 @@ class DjangoFixityQueries:
                        n=Count("pk"), total=Sum("aip__payload_bytes"),
                        verified=Sum("aip__payload_bytes", filter=Q(last_verified__gte=since)),
                        damaged=Count("pk", filter=_STILL_OPEN))}
-        repairs = dict(self._tallies(organisations).filter(finished__gte=since).values("location").order_by()
-                       .annotate(n=Sum("repaired")).values_list("location", "n"))
         figures = []
         for location in [*locations, *sorted(set(grouped) - set(locations))]:
             row = grouped.get(location, {})
             lost = self._kept(self._objects(m.FileLoss), organisations).filter(Exists(
                 self._objects(m.Replica).filter(aip_id=OuterRef("aip_id"), location=location))).count()
+            repairs = self._tallies(organisations).filter(location=location, finished__gte=since).aggregate(
+                n=Sum("repaired"))["n"]
             figures.append(LocationFigures(location, row.get("n") or 0, row.get("total") or 0,
-                                           row.get("verified") or 0, row.get("damaged") or 0,
-                                           repairs.get(location) or 0, lost, self._last_run(location, organisations)))
+                                           row.get("verified") or 0, row.get("damaged") or 0, repairs or 0, lost,
+                                           self._last_run(location, organisations)))
         return figures
 
     def _last_run(self, location: str | None, organisations: Collection[str] | None, *,
@@ -78,14 +77,13 @@ class DjangoFixityQueries:
         last = rows.order_by("-finished", "-id").values_list("run_id", "by", "scheduled").first()
         if last is None:
             return None
-        run = rows.filter(run_id=last[0]).aggregate(started=Min("started"), finished=Max("finished"),
-                                                    found=Sum("found"), repaired=Sum("repaired"),
-                                                    unrepaired=Sum("unrepaired"))
-        # The AIPs checked: at one location, or at the location where the run checked most (each AIP once).
-        per_location = rows.filter(run_id=last[0]).values("location").order_by().annotate(n=Sum("aips"))
-        return LastRun(last[0], run["started"], run["finished"], last[1], last[2],
-                       max((r["n"] for r in per_location), default=0),
-                       run["found"] or 0, run["repaired"] or 0, run["unrepaired"] or 0)
+        tallies = list(rows.filter(run_id=last[0]).values_list(
+            "location", "started", "finished", "aips", "found", "repaired", "unrepaired"))
+        checked: dict[str, int] = {}  # per location: an AIP is counted once however many replicas it has
+        for row in tallies:
+            checked[row[0]] = checked.get(row[0], 0) + row[3]
+        return LastRun(last[0], min(row[1] for row in tallies), max(row[2] for row in tallies), last[1], last[2],
+                       max(checked.values()), *(sum(row[i] for row in tallies) for i in (4, 5, 6)))
 
     def last_scheduled_run(self, *, organisations: Collection[str] | None, operator: str) -> LastRun | None:
         """The last run by the data directory's `operator` that checked AIPs of those organisations."""

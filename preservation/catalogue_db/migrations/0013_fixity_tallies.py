@@ -1,4 +1,5 @@
-"""The fixity overview: what each fixity run and restore did per storage location and organisation."""
+"""The fixity overview: what each fixity run and restore did per storage location and organisation, and the
+indexes its figures per location are read from."""
 
 from django.db import migrations, models
 
@@ -30,8 +31,16 @@ class Migration(migrations.Migration):
             ],
             options={
                 'db_table': 'fixity_tallies',
-                'indexes': [models.Index(fields=['location', 'kind', 'finished'], name='fixity_tallies_location'),
+                'indexes': [models.Index(fields=['location', 'finished'], name='fixity_tallies_location'),
                             models.Index(fields=['run_id'], name='fixity_tallies_run')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='aip',
+            index=models.Index(fields=['aip_id', 'state', 'organisation', 'payload_bytes'], name='aips_fixity'),
+        ),
+        migrations.AddIndex(
+            model_name='replica',
+            index=models.Index(fields=['location', 'aip', 'last_verified', 'status'], name='replicas_fixity'),
         ),
     ]
