@@ -9,6 +9,7 @@ import dataclasses
 import re
 import shutil
 import time
+import zipfile
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 from pathlib import Path
@@ -132,7 +133,12 @@ def test_the_figures_follow_damage_verification_restore_and_loss(regional: Regio
     with regional.service("A. Een", days=42) as service:
         with pytest.raises(InputError, match="none of the uploaded files"):
             service.restore_uploaded(aips["een-2"], [("kopie.txt", BytesIO(b"iets anders"))])
-        restored = service.restore_uploaded(aips["een-2"], [(Path(path).name, BytesIO(original))])
+        packed = BytesIO()  # a copy of the SIP as the producer kept it, in a zip: its layout is not the AIP's
+        with zipfile.ZipFile(packed, "w") as archive:
+            archive.writestr(f"sip-een-2/{path}", original)
+            archive.writestr("sip-een-2/bagit.txt", "BagIt-Version: 1.0\n")
+        packed.seek(0)
+        restored = service.restore_uploaded(aips["een-2"], [("kopie.zip", packed)])
     assert [(r.path, r.locations) for r in restored.restored] == [(path, ("location-1", "location-2"))]
     assert {k: v[3:6] for k, v in _figures(regional, "A. Een", days=42).items()} == {
         "location-1": (0, 2, 0), "location-2": (0, 1, 0)}
