@@ -143,6 +143,9 @@ def test_the_figures_follow_damage_verification_restore_and_loss(regional: Regio
     assert {k: v[3:6] for k, v in _figures(regional, "A. Een", days=42).items()} == {
         "location-1": (0, 2, 0), "location-2": (0, 1, 0)}
     assert not list((depot.data / "intake").glob("restore-*"))  # the received copy is gone
+    with regional.service("A. Een") as service:
+        (recovery,) = [e for e in service.catalogue.events(aips["een-2"]) if e.type == "recovery"]
+    assert "person:A. Een" in recovery.agents and "from an outside copy (uploaded: kopie.zip)" in recovery.detail
     # No copy anywhere: the loss is declared (with a reason) and counted at both locations; no damage stays open.
     regional.damage("een-3")
     with regional.service("A. Een", days=43) as service:
@@ -278,6 +281,7 @@ def test_an_archivist_runs_fixity_restores_and_declares_a_loss_in_the_browser(re
         page.wait_for_url(f"{url}/fixity/aip/{aips['een-1']}/")
         assert f"Hersteld: {path}." in page.locator("ul.messages").inner_text()
         assert "in orde" in page.locator("main").inner_text()
+        assert "herstel van buiten" in page.content() and str(regional.depot.data) not in page.content()  # no path
         for bag in sorted((regional.depot.data / "storage").glob(f"*/*/{aips['een-1']}")):
             assert (bag / path).read_bytes() == original
         # Another AIP with no copy left anywhere: its loss is declared, after a confirmation.

@@ -205,7 +205,8 @@ class FixityService(PreservationService, JobsService):
                                  "sha256); nothing was written", hint="upload the damaged files as the producer "
                                  "sent them, or a backup of a storage location")
             try:
-                return self.restore_files(aip_id, source=copy)
+                named = ", ".join(Path(name).name for name, _ in uploads)
+                return self.restore_files(aip_id, source=copy, source_named=f"uploaded: {named}"[:500])
             except InputError as refused:
                 raise InputError(refused.message.replace(f"{copy}/", "").replace(str(copy), "the uploaded copy"),
                                  refused.hint) from None

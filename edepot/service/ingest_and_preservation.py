@@ -161,9 +161,10 @@ class PreservationService(SubmissionService):
         return copy_catalogue(self.config.catalogue_url, to, by=person.agent_id, now=self.now())
 
     @audited("aip restore")
-    def restore_files(self, aip_id: str, *, source: Path) -> RestoreResult:
+    def restore_files(self, aip_id: str, *, source: Path, source_named: str | None = None) -> RestoreResult:
         """Put back an AIP's damaged or lost files from an outside copy (verified against the catalogue's
-        checksums); a declared loss of a restored file is lifted."""
+        checksums; named `source_named` in its PREMIS event, else by its path); a declared loss of a restored
+        file is lifted."""
         from preservation.fixity_overview import RESTORE, Tally
         from preservation.recovery import restore_files
         from preservation.storage import configured_locations
@@ -173,7 +174,7 @@ class PreservationService(SubmissionService):
         started = self.now()
         result = restore_files(self.config, self.catalogue,
                                locations=configured_locations(self.config, self.catalogue),
-                               aip_id=aip_id, source=source, person=person.name)
+                               aip_id=aip_id, source=source, person=person.name, source_named=source_named)
         written = Counter(location for restored in result.restored for location in restored.locations)
         self.store.fixity.record_tallies([
             Tally(str(uuid.uuid4()), RESTORE, location, aip.organisation, started, self.now(), person.name,
