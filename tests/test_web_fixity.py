@@ -20,8 +20,9 @@ import pytest
 from edepot.service import Depot as Service
 from edepot.service.person import Person
 from kernel.config import load_config
-from kernel.errors import InputError, NotFound, NotPermitted
+from kernel.errors import InputError, NotFound, NotPermitted, StorageFailure
 from tests.cli_runner import Depot
+from tests.test_faults import tmpfs
 from tests.test_web_dashboard import _sip, _stdin
 from tests.web_server import (
     PASSWORD,
@@ -161,6 +162,14 @@ def test_the_figures_follow_damage_verification_restore_and_loss(regional: Regio
     assert any(e.type == "loss declaration" and "person:A. Een" in e.agents for e in events)
     assert {k: v[3:6] for k, v in _figures(regional, "A. Een", days=43).items()} == {
         "location-1": (0, 2, 1), "location-2": (0, 1, 1)}
+
+
+def test_an_upload_the_data_directory_cannot_hold_is_a_storage_failure_leaving_nothing(regional: Regional) -> None:
+    intake = regional.depot.data / "intake"
+    with tmpfs(intake, "64k"), regional.service("A. Twee") as service:
+        with pytest.raises(StorageFailure, match="could not be received in the data directory"):
+            service.restore_uploaded(regional.depot.aips["twee-1"], [("groot.bin", BytesIO(b"x" * 200_000))])
+        assert list(intake.iterdir()) == []
 
 
 def test_a_person_of_another_organisation_sees_and_touches_none_of_it(regional: Regional) -> None:

@@ -22,7 +22,7 @@ from edepot.service.base import audited
 from edepot.service.ingest_and_preservation import PreservationService
 from edepot.service.job_kinds import FIXITY
 from edepot.service.jobs import JobsService
-from kernel.errors import InputError
+from kernel.errors import InputError, StorageFailure
 from kernel.hashing import digest_file
 
 if TYPE_CHECKING:
@@ -172,8 +172,6 @@ class FixityService(PreservationService, JobsService):
         archive of such files in any layout): each is received into the data directory's intake folder, taken by
         its size and sha256 as the AIP's file it is, and restored as `restore_files` does (checked against the
         manifest, written atomically, a PREMIS event naming the person); the received copy is removed after."""
-        from ingest.unpack import is_archive, unpack_archive
-
         self.authorise("restore files", [self.visible_aip(aip_id, "restore files").organisation])
         if not uploads:
             raise InputError("no outside copy was given", hint="upload the damaged files, or a zip holding them")
@@ -181,35 +179,23 @@ class FixityService(PreservationService, JobsService):
         for record in self.catalogue.files(aip_id):
             by_digest.setdefault((record.size, record.sha256), []).append(record.path)
         intake = self.config.data_dir / "intake" / f"restore-{uuid.uuid4()}"
-        received, copy = intake / "received", intake / "copy"
         try:
-            received.mkdir(parents=True)
-            taken = 0
-            for number, (name, stream) in enumerate(uploads):
-                target = received / str(number) / (Path(name).name or "upload")
-                target.parent.mkdir()
-                with open(target, "wb") as out:
-                    shutil.copyfileobj(stream, out, 1 << 20)
-                found = {target: _matches(target, by_digest)}
-                if not found[target] and is_archive(target):
-                    unpacked = received / f"{number}-unpacked"
-                    unpack_archive(target, unpacked)
-                    found = {p: _matches(p, by_digest) for p in sorted(unpacked.rglob("*")) if p.is_file()}
-                for candidate, paths in found.items():
-                    for path in paths:
-                        (copy / path).parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(candidate, copy / path)
-                        taken += 1
-            if not taken:
+            copy = _arrange(uploads, by_digest, intake)
+            if copy is None:
                 raise InputError(f"none of the uploaded files is a file of AIP {aip_id} (compared by size and "
                                  "sha256); nothing was written", hint="upload the damaged files as the producer "
                                  "sent them, or a backup of a storage location")
+            named = ", ".join(Path(name).name for name, _ in uploads)
             try:
-                named = ", ".join(Path(name).name for name, _ in uploads)
                 return self.restore_files(aip_id, source=copy, source_named=f"uploaded: {named}"[:500])
             except InputError as refused:
                 raise InputError(refused.message.replace(f"{copy}/", "").replace(str(copy), "the uploaded copy"),
                                  refused.hint) from None
+        except OSError as error:
+            from preservation.fixity import os_error
+
+            raise StorageFailure(f"the upload could not be received in the data directory: {os_error(error)}",
+                                 location="intake") from None
         finally:
             shutil.rmtree(intake, ignore_errors=True)
 
@@ -226,6 +212,33 @@ class FixityService(PreservationService, JobsService):
             raise InputError(f"AIP {aip_id} has no file {unknown[0]!r}" if unknown else "no file was chosen",
                              hint="choose files of the AIP")
         return [files[path] for path in dict.fromkeys(paths)]
+
+
+def _arrange(uploads: Sequence[tuple[str, IO[bytes]]], by_digest: dict[tuple[int, str], list[str]],
+             intake: Path) -> Path | None:
+    """Receive the uploads into `intake` and lay out under `intake/copy` every received file (an archive's
+    members, when the archive itself is no file of the AIP) at the path in the AIP whose size and sha256 it has;
+    that folder, or None when no file matched."""
+    from ingest.unpack import is_archive, unpack_archive
+
+    received, copy, taken = intake / "received", intake / "copy", 0
+    received.mkdir(parents=True)
+    for number, (name, stream) in enumerate(uploads):
+        target = received / str(number) / (Path(name).name or "upload")
+        target.parent.mkdir()
+        with open(target, "wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        found = {target: _matches(target, by_digest)}
+        if not found[target] and is_archive(target):
+            unpacked = received / f"{number}-unpacked"
+            unpack_archive(target, unpacked)
+            found = {p: _matches(p, by_digest) for p in sorted(unpacked.rglob("*")) if p.is_file()}
+        for candidate, paths in found.items():
+            for path in paths:
+                (copy / path).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(candidate, copy / path)
+                taken += 1
+    return copy if taken else None
 
 
 def _matches(path: Path, by_digest: dict[tuple[int, str], list[str]]) -> list[str]:
