@@ -32,12 +32,13 @@ def _screen(request: HttpRequest, show: Callable[[Depot], HttpResponse]) -> Http
             return refused(request, error)
 
 
-def _overview_page(request: HttpRequest, depot: Depot, **extra: Any) -> HttpResponse:
-    context = {"overview": depot.fixity_overview(), "queued": request.session.pop(QUEUED, None), **extra}
-    status = status_of(extra["error_shown"]) if "error_shown" in extra else 200
-    if "error_shown" in extra:
-        context["error"] = shown_error(extra.pop("error_shown"))
-    return render(request, "edepot/fixity/overview.html", context, status=status)
+def _overview_page(request: HttpRequest, depot: Depot, *, error: EdepotError | None = None) -> HttpResponse:
+    """The overview; with `error`, the refusal of the "run now" form said beside it, the form as it was given."""
+    context: dict[str, Any] = {"overview": depot.fixity_overview(), "queued": request.session.pop(QUEUED, None),
+                               "given": request.POST}
+    if error is not None:
+        context["error"] = shown_error(error)
+    return render(request, "edepot/fixity/overview.html", context, status=status_of(error) if error else 200)
 
 
 @never_cache
@@ -54,20 +55,17 @@ def run(request: HttpRequest) -> HttpResponse:
     """Queue a fixity run of the person's organisations' AIPs, or of one AIP; back to where it was asked, which
     shows the job."""
     aip_id = request.POST.get("aip_id", "").strip() if request.POST.get("scope") == "aip" else ""
-
-    back_to_aip = request.POST.get("back") == "aip" and bool(aip_id)
+    back_to_aip = request.POST.get("back") == "aip" and bool(aip_id)  # asked on the AIP's own page
 
     def queue(depot: Depot) -> HttpResponse:
         try:
             job = depot.queue_fixity(aip_id or None)
-        except NotFound as error:
-            if back_to_aip:
-                raise
-            return _overview_page(request, depot, error_shown=error, given=request.POST)
         except EdepotError as error:
-            if back_to_aip:
-                return _aip_page(request, depot, aip_id, error=error, failed="run")
-            return _overview_page(request, depot, error_shown=error, given=request.POST)
+            if not back_to_aip:
+                return _overview_page(request, depot, error=error)
+            if isinstance(error, NotFound):
+                raise
+            return _aip_page(request, depot, aip_id, error=error, failed="run")
         request.session[QUEUED] = job.job_id
         return redirect("fixity-aip", aip_id=aip_id) if back_to_aip else redirect("fixity")
     return _screen(request, queue)
@@ -125,7 +123,8 @@ def declare_loss(request: HttpRequest, aip_id: str) -> HttpResponse:
             if request.POST.get("confirm") != "yes":
                 files = depot.declared_loss_preview(aip_id, paths, reason=reason)
                 return render(request, "edepot/fixity/confirm_loss.html",
-                              {"aip": depot.aip_fixity(aip_id).aip, "files": files, "reason": reason})
+                              {"aip": depot.visible_aip(aip_id, "declare a loss"), "files": files,
+                               "reason": reason})
             declared = depot.declare_loss(aip_id, paths=paths, reason=reason)
         except NotFound:
             raise
