@@ -72,6 +72,28 @@ def unpack_transfer(source: Path, staging: Path, limits: UnpackLimits = UnpackLi
         raise
 
 
+def unpack_archive(source: Path, target: Path, limits: UnpackLimits = UnpackLimits()) -> None:
+    """Stream the members of the archive `source` (.zip, .7z, .tar, recognised by content) into the new folder
+    `target`, with every check `unpack_transfer` makes, but holding anything (no bag needed). On any error
+    nothing of `target` is left."""
+    kind = _archive_kind(source)
+    target.mkdir(parents=True)
+    try:
+        _EXTRACTORS[kind](source, target, _Budget(limits))
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def is_archive(source: Path) -> bool:
+    """Whether `source` is a zip, 7z or tar archive, by its content."""
+    try:
+        _archive_kind(source)
+    except InputError:
+        return False
+    return True
+
+
 def find_bag_root(top: Path) -> Path:
     """The one folder holding bagit.txt: `top` itself or one folder directly inside it; else InputError."""
     if (top / BAG_DECLARATION).is_file():

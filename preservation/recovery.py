@@ -65,12 +65,13 @@ class _AipCheck:
 
 
 def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[BlobStore],
-                  aip_id: str, source: Path, person: str) -> RestoreResult:
+                  aip_id: str, source: Path, person: str, source_named: str | None = None) -> RestoreResult:
     """Write the AIP's damaged (or lost) files back from `source`: one file, or a folder (a bag, a copy of the
     AIP) holding them by their path in the AIP. Every file taken must match the catalogue's size and sha256 and
     the bag's sha512; any mismatch refuses the whole restore (InputError) before anything is written. A restored
     file is written atomically into each replica whose copy does not verify and read back; a loss declared for it
-    is lifted. StorageFailure when a location refuses the write."""
+    is lifted. StorageFailure when a location refuses the write. The PREMIS event names the copy `source_named`
+    (e.g. what was uploaded), else by its path."""
     catalogue.aip(aip_id)
     if not source.exists():
         raise InputError(f"{source} does not exist")
@@ -89,7 +90,7 @@ def restore_files(config: Config, catalogue: Catalogue, *, locations: Sequence[B
     now = config.clock()
     events = [PremisEvent(
         identifier=str(uuid.uuid4()), type="recovery", date_time=now,
-        detail=f"{r.path} restored by {person} from an outside copy ({source}) into {', '.join(r.locations) or '-'}",
+        detail=f"{r.path} restored by {person} from an outside copy ({source_named or source}) into {', '.join(r.locations) or '-'}",
         outcome="success",
         outcome_detail=f"size and sha256 {state.expected[r.path].sha256} match the manifest; read back in every "
                        "replica written" + (f"; lifts the loss declared on {_day(state.lost[r.path])} by "
@@ -133,6 +134,9 @@ def declare_loss(config: Config, catalogue: Catalogue, *, locations: Sequence[Bl
         agents=(EDEPOT_AGENT_ID, f"person:{person}"), source_objects=(loss.path,), outcome_objects=(),
     ) for loss in losses]
     catalogue.declare_losses(aip_id, losses, events)
+    declared = state.lost.keys() | {loss.path for loss in losses}
+    if len(state.checks) == len(catalogue.replicas(aip_id)) and set(state.damaged()) <= declared:
+        catalogue.set_state(aip_id, AipState.INCOMPLETE)  # as fixity finds it: nothing but known losses is wrong
     return losses
 
 

@@ -19,6 +19,7 @@ from preservation.attention import AttentionQueries
 from preservation.blobstore import BlobStore
 from preservation.catalogue import Catalogue
 from preservation.directory import Directory
+from preservation.fixity_overview import FixityQueries
 from preservation.job_register import JobRegister
 from preservation.search_index import SearchIndex
 from preservation.woo_register import WooRegister
@@ -58,6 +59,10 @@ class UnitOfWork(Protocol):
     @property
     def aip_queries(self) -> AipQueries:
         """AIPs filtered and paged, and one AIP's files, events, versions and DIPs a page at a time."""
+
+    @property
+    def fixity(self) -> FixityQueries:
+        """Bounded questions for the fixity overview, and the tallies of runs and restores it reads."""
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction over every port: all that is written inside is kept together, or none of it."""
     def fenced(self, check: Callable[[], None]) -> AbstractContextManager[None]:

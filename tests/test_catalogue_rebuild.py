@@ -25,7 +25,7 @@ from tests.test_destruction import acting, ingest_record
 NOT_IN_STORAGE = {"access_permits", "access_dips", "access_dip_aips", "access_log", "access_restrictions",
                   "search_meta", "search_records", "search_senders", "search_messages", "organisations", "people",
                   "role_grants", "person_tokens", "audit_log", "dips", "woo_requests", "woo_scope", "woo_decisions",
-                  "jobs"}
+                  "jobs", "fixity_tallies"}
 REGISTERED_AGAIN = {"storage_locations": "registered"}  # the rebuild registers the configured locations anew
 
 

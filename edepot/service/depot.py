@@ -9,6 +9,7 @@
     people and organisations  edepot/service/people.py
     the web's sign-in         edepot/service/sign_in.py (the second factor, single sign-on)
     what needs attention      edepot/service/attention.py (the dashboard)
+    the fixity overview       edepot/service/fixity.py (per location; run, restore, declare a loss)
     who may do what           edepot/service/authority.py (the roles of each action)
 
 Build it with `Depot(config, person=...)` (or `Depot.open`); use it as a context manager.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from edepot.service.access_and_delivery import AccessService
 from edepot.service.attention import AttentionService
+from edepot.service.fixity import FixityService
 from edepot.service.ingest_and_preservation import PreservationService
 from edepot.service.person import acting_person, acting_token
 from edepot.service.retention_and_holds import RetentionService
@@ -26,8 +28,8 @@ from edepot.service.woo import WooService
 from kernel.config import Config
 
 
-class Depot(PreservationService, AccessService, RetentionService, WooService, TransfersService, SignInService,
-            AttentionService):
+class Depot(FixityService, PreservationService, AccessService, RetentionService, WooService, TransfersService,
+            SignInService, AttentionService):
     """The e-Depot as a service: what may be done, by whom, with which PREMIS events."""
 
     @classmethod

@@ -7,6 +7,8 @@ The producer's side (making SIPs) is in submission.py; the demo of the whole cha
 """
 from __future__ import annotations
 
+import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -79,25 +81,41 @@ class PreservationService(SubmissionService, AipPagesService):
     @audited("fixity run")
     def run_fixity(self, aip_ids: list[str] | None = None, *, every_aip: bool = False,
                    max_bytes: int | None = None, max_seconds: float | None = None,
-                   progress: Callable[[int], None] | None = None) -> FixityRun:
-        """Verify and repair AIPs (those named, else the least recently verified first, within the budget unless
-        `every_aip`), each fixity and repair event naming the acting person; the report is written under
-        `<data>/reports/fixity/`."""
-        from preservation.fixity import run_fixity
+                   progress: Callable[[int], None] | None = None,
+                   organisations: list[str] | None = None) -> FixityRun:
+        """Verify and repair AIPs (those named, or those of `organisations`, else every one; the least recently
+        verified first, within the budget unless `every_aip`), each fixity and repair event naming the acting
+        person; the report is written under `<data>/reports/fixity/`, and what the run did per location is kept
+        for the fixity overview."""
+        from preservation.fixity import FixityReport, run_fixity
+        from preservation.fixity_overview import run_tallies
         from preservation.fixity_report import write_fixity_report
         from preservation.storage import configured_locations
 
         if aip_ids:
             person = self.authorise("run fixity", [self.visible_aip(a, "run fixity").organisation for a in aip_ids])
+        elif organisations:
+            person = self.authorise("run fixity", organisations)
+            aip_ids = [a.aip_id for a in self.catalogue.aips_by_last_verified() if a.organisation in organisations]
         else:
             person = self.authorise("run fixity", everywhere=True)
         with self.work_locks() as locks:
-            report = run_fixity(self.config, self.catalogue, configured_locations(self.config, self.catalogue),
-                                aip_ids, None if every_aip else max_bytes, None if every_aip else max_seconds,
-                                progress, person=person.name, locks=locks)
+            report = FixityReport(started=self.now()) if organisations and not aip_ids else run_fixity(
+                self.config, self.catalogue, configured_locations(self.config, self.catalogue), aip_ids,
+                None if every_aip else max_bytes, None if every_aip else max_seconds, progress,
+                person=person.name, locks=locks)
+        self.store.fixity.record_tallies(run_tallies(
+            report, self.store.fixity.replicas_of(report.aips_checked), run_id=str(uuid.uuid4()), by=person.name,
+            scheduled=self._is_operator(person.name), finished=self.now()))
         json_report, html_report = write_fixity_report(report, self.catalogue,
                                                        self.config.data_dir / "reports" / "fixity")
         return FixityRun(report, json_report, html_report)
+
+    def _is_operator(self, name: str) -> bool:
+        """Whether `name` is the data directory's operator, whom a scheduled run acts as."""
+        from preservation.directory import person_key
+
+        return bool(self.config.operator) and person_key(name) == person_key(self.config.operator or "")
 
     def scheduled_operator(self) -> Person:
         """The person a scheduled (unattended) run acts as: the data directory's configured operator, never
@@ -144,15 +162,25 @@ class PreservationService(SubmissionService, AipPagesService):
         return copy_catalogue(self.config.catalogue_url, to, by=person.agent_id, now=self.now())
 
     @audited("aip restore")
-    def restore_files(self, aip_id: str, *, source: Path) -> RestoreResult:
+    def restore_files(self, aip_id: str, *, source: Path, source_named: str | None = None) -> RestoreResult:
         """Put back an AIP's damaged or lost files from an outside copy (verified against the catalogue's
-        checksums); a declared loss of a restored file is lifted."""
+        checksums; named `source_named` in its PREMIS event, else by its path); a declared loss of a restored
+        file is lifted."""
+        from preservation.fixity_overview import RESTORE, Tally
         from preservation.recovery import restore_files
         from preservation.storage import configured_locations
 
-        person = self.authorise("restore files", [self.visible_aip(aip_id, "restore files").organisation])
-        return restore_files(self.config, self.catalogue, locations=configured_locations(self.config, self.catalogue),
-                             aip_id=aip_id, source=source, person=person.name)
+        aip = self.visible_aip(aip_id, "restore files")
+        person = self.authorise("restore files", [aip.organisation])
+        started = self.now()
+        result = restore_files(self.config, self.catalogue,
+                               locations=configured_locations(self.config, self.catalogue),
+                               aip_id=aip_id, source=source, person=person.name, source_named=source_named)
+        written = Counter(location for restored in result.restored for location in restored.locations)
+        self.store.fixity.record_tallies([
+            Tally(str(uuid.uuid4()), RESTORE, location, aip.organisation, started, self.now(), person.name,
+                  scheduled=False, aips=1, repaired=files) for location, files in sorted(written.items())])
+        return result
 
     @audited("aip declare-loss")
     def declare_loss(self, aip_id: str, *, paths: list[str], reason: str) -> list[FileLoss]:

@@ -53,7 +53,8 @@ def _fixity(depot: Depot, job: JobRecord, fencing: Fencing) -> dict[str, Any]:
         fencing.progress("verifying bytes", verified)
 
     run = depot.run_fixity(args.get("aip_ids") or None, every_aip=bool(args.get("every_aip")),
-                           max_bytes=args.get("max_bytes"), max_seconds=args.get("max_seconds"), progress=advance)
+                           max_bytes=args.get("max_bytes"), max_seconds=args.get("max_seconds"), progress=advance,
+                           organisations=args.get("organisations") or None)
     return _shared(depot, {**run.report.to_dict(), "report_json": str(run.json_report),
                            "report_html": str(run.html_report)})
 

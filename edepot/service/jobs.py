@@ -93,6 +93,7 @@ class JobsService(DepotBase):
         try:
             if kind == FIXITY:
                 found = {self.catalogue.aip(a).organisation for a in arguments.get("aip_ids") or []}
+                found |= set(arguments.get("organisations") or [])
             elif kind == DESTRUCTION:
                 from preservation.destruction import read_list
 

@@ -29,6 +29,7 @@ DESK: list[MenuEntry] = [
     MenuEntry("transfers", gettext_lazy("Overdrachten"), "ingest"),
     MenuEntry("jobs", gettext_lazy("Taken"), "watch jobs", beneath=("job",)),
     MenuEntry("aips", gettext_lazy("AIP's"), "view aips", beneath=("aip",)),
+    MenuEntry("fixity", gettext_lazy("Integriteit"), "run fixity", beneath=("fixity-aip", "fixity-declare-loss")),
 ]
 
 

@@ -31,7 +31,9 @@ class Aip(models.Model):
                    models.Index(fields=["state"], name="aips_state"),
                    # the AIP screens list newest first, of every organisation or of some
                    models.Index(fields=["created", "aip_id"], name="aips_created"),
-                   models.Index(fields=["organisation", "created", "aip_id"], name="aips_organisation_created")]
+                   models.Index(fields=["organisation", "created", "aip_id"], name="aips_organisation_created"),
+                   # the fixity overview sums each replica's AIP: read from this index alone, not from the AIP's row
+                   models.Index(fields=["aip_id", "state", "organisation", "payload_bytes"], name="aips_fixity")]
 
 
 class StorageLocation(models.Model):
@@ -56,7 +58,9 @@ class Replica(models.Model):
     class Meta:
         db_table = "replicas"
         constraints = [models.UniqueConstraint(fields=["aip", "location"], name="replicas_aip_location")]
-        indexes = [models.Index(fields=["status"], name="replicas_status")]  # the few damaged or missing
+        indexes = [models.Index(fields=["status"], name="replicas_status"),  # the few damaged or missing
+                   # the fixity overview's figures per location, from this index alone
+                   models.Index(fields=["location", "aip", "last_verified", "status"], name="replicas_fixity")]
 
 
 class File(models.Model):
@@ -147,6 +151,31 @@ class FileLoss(models.Model):
     class Meta:
         db_table = "file_losses"
         constraints = [models.UniqueConstraint(fields=["aip", "path"], name="file_losses_aip_path")]
+
+
+class FixityTally(models.Model):
+    """What one fixity run (or one restore from an outside copy) did at one storage location to one
+    organisation's AIPs: a summary for the fixity overview, written after the run. The PREMIS events remain the
+    record (journalled, rebuilt); this table is not rebuilt by `catalogue rebuild`."""
+
+    run_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)  # "run" or "restore"
+    location = models.CharField(max_length=200)
+    organisation = models.CharField(max_length=100, default="")
+    started = models.DateTimeField()
+    finished = models.DateTimeField()
+    by = models.CharField(max_length=300)
+    scheduled = models.BooleanField(default=False)  # by the data directory's operator (the scheduled run)
+    aips = models.IntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+    found = models.IntegerField(default=0)  # damage found
+    repaired = models.IntegerField(default=0)  # of it mended (or files restored, for a restore)
+    unrepaired = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fixity_tallies"
+        indexes = [models.Index(fields=["location", "finished"], name="fixity_tallies_location"),
+                   models.Index(fields=["run_id"], name="fixity_tallies_run")]
 
 
 # -- retention: schedules, appraisal history, holds, destruction

@@ -13,6 +13,7 @@ from preservation.catalogue_db.aip_listing_store import DjangoAipQueries
 from preservation.catalogue_db.attention_store import DjangoAttention
 from preservation.catalogue_db.database import catalogue_alias
 from preservation.catalogue_db.directory_store import DjangoDirectory
+from preservation.catalogue_db.fixity_store import DjangoFixityQueries
 from preservation.catalogue_db.job_store import DjangoJobRegister
 from preservation.catalogue_db.register_store import DjangoAccessRegister
 from preservation.catalogue_db.search_store import DjangoSearchIndex, search_index_at
@@ -40,6 +41,7 @@ class DjangoUnitOfWork:
         self.jobs = DjangoJobRegister(self._alias)
         self.attention = DjangoAttention(self._alias)
         self.aip_queries = DjangoAipQueries(self._alias)
+        self.fixity = DjangoFixityQueries(self._alias)
         self._search: DjangoSearchIndex | None = None
         self._config = config
         self._storage: list[StorageLocation] | None = None
