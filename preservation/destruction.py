@@ -57,7 +57,7 @@ from preservation.retention import (
     premis_event,
     refresh_schedules,
 )
-from preservation.retention_catalogue import Approval, StoredList
+from preservation.retention_catalogue import Approval, Rejection, StoredList
 from preservation.retention_render import render_pdf
 from preservation.search_index import SearchIndex
 from preservation.storage import TRASH, location_of_bag
@@ -240,6 +240,18 @@ def record_approval(catalogue: Catalogue, stored: StoredList, approval: Approval
               for item in stored.content["items"] for aip_id in item["aips"]]
     catalogue.add_approval(approval, events)
     return approval
+
+
+def record_rejection(catalogue: Catalogue, stored: StoredList, rejection: Rejection) -> Rejection:
+    """Record that the list was rejected, and why, with an event naming who rejected it on each listed AIP.
+    Whether it may be rejected is checked by the Depot service, its only caller."""
+    by, role = rejection.approval.by, rejection.approval.role
+    events = [(aip_id, premis_event("appraisal", rejection.approval.at, f"destruction list {stored.list_id} rejected "
+                                    f"by {by} ({role}): {rejection.reason}", f"list digest sha256:{stored.digest}",
+                                    person_agents(by)))
+              for item in stored.content["items"] for aip_id in item["aips"]]
+    catalogue.add_rejection(rejection, events)
+    return rejection
 
 
 def executed(catalogue: Catalogue, stored: StoredList) -> bool:

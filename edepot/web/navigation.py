@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from edepot.web.auth import depot_for
 
@@ -24,7 +25,10 @@ class MenuEntry:
         return url_name == self.url_name or url_name in self.beneath
 
 
-DESK: list[MenuEntry] = []
+DESK: list[MenuEntry] = [
+    MenuEntry("retention", _("Bewaren en vernietigen"), "view retention",
+              beneath=("retention-due", "retention-list", "retention-holds", "retention-transfer", "retention-record")),
+]
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("edepot.web.directory_urls")),
+    path("", include("edepot.web.retention.urls")),
     path("api/v1/", include("edepot.web.api.urls")),
 ]
 
