@@ -361,10 +361,11 @@ class RetentionService(DepotBase):
                                 person=person.name, locks=locks, out=out, progress=progress)
 
     @audited("retention lists")
-    def destruction_lists(self) -> list[ListState]:
-        """Every destruction list of the organisations the acting person serves, as it stands (`ListState`)."""
+    def destruction_lists(self, *, newest: int | None = None) -> list[ListState]:
+        """Every destruction list of the organisations the acting person serves (the `newest` so many, when
+        given), oldest first, as it stands (`ListState`)."""
         reach = self.reach("view retention")
-        return [self._state(stored) for stored in self.catalogue.destruction_lists()
+        return [self._state(stored) for stored in self.catalogue.destruction_lists(organisations=reach, newest=newest)
                 if reach is None or stored.content.get("organisation", "") in reach]
 
     @audited("retention list")

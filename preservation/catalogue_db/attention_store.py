@@ -11,7 +11,7 @@ from preservation.catalogue import GONE_STATES, ReplicaStatus
 from preservation.catalogue_db import models as m
 from preservation.catalogue_db.job_store import JOB_FIELDS
 from preservation.job_register import JobRecord
-from preservation.retention_catalogue import Hold, RetentionRow
+from preservation.retention_catalogue import Hold
 
 _HOLD_FIELDS = ("hold_id", "record_id", "reason", "placed_by", "placed_at", "lifted_by", "lifted_at", "lift_reason")
 
@@ -86,26 +86,3 @@ class DjangoAttention:
         owners = dict(self._objects(m.Aip).filter(record_id__in=[h.record_id for h in first])
                       .values_list("record_id", "organisation"))
         return Bounded(rows.count(), [HeldRecord(h, owners.get(h.record_id, "")) for h in first])
-
-    def kept_retention_rows(self, *, organisations: Collection[str] | None) -> list[tuple[RetentionRow, str]]:
-        """The retention entries of records still kept (some AIP not destroyed, no tombstone), each with its
-        organisation, in one query."""
-        from django.db.models import OuterRef, Subquery
-
-        owner = self._objects(m.Aip).filter(aip_id=OuterRef("aip_id")).values("organisation")[:1]
-        rows = (self._objects(m.Retention).filter(record_id__in=self._kept_records(organisations))
-                .exclude(record_id__in=self._objects(m.Tombstone).values("record_id"))
-                .annotate(owner=Subquery(owner)).order_by("record_id"))
-        return [(RetentionRow(*row[:6]), row[6] or "") for row in rows.values_list(
-            "record_id", "aip_id", "title", "mdto", "override", "updated", "owner")]
-
-    def retention_fingerprint(self) -> tuple[Any, ...]:
-        """A value that changes whenever which records are due may change (a few counts and maxima)."""
-        from django.db.models import Count, Max
-
-        retention = self._objects(m.Retention).aggregate(n=Count("pk"), at=Max("updated"))
-        holds = self._objects(m.Hold).aggregate(n=Count("pk"), at=Max("lifted_at"))
-        aips = self._objects(m.Aip).aggregate(n=Count("pk"), gone=Count("pk", filter=Q(state__in=GONE_STATES)),
-                                              unowned=Count("pk", filter=Q(organisation="")))
-        return (retention["n"], retention["at"], self._objects(m.AppraisalChange).count(), holds["n"], holds["at"],
-                aips["n"], aips["gone"], aips["unowned"], self._objects(m.Tombstone).count())

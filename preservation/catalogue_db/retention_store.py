@@ -108,16 +108,18 @@ class RetentionStore:
         return [DueGroup(r["category"], r["label"] or "", r["owner"] or "", r["n"]) for r in rows]
 
     def due_records(self, before: date, *, organisations: Collection[str] | None,
-                    categories: Collection[str] | None = None, after: str = "",
-                    limit: int | None = None) -> list[tuple[RetentionRow, str]]:
+                    categories: Collection[str] | None = None, after: str = "", limit: int | None = None,
+                    oldest_first: bool = False) -> list[tuple[RetentionRow, str]]:
         """The kept, unheld records of those organisations (and categories) due for destruction before `before`,
-        each with its organisation, by record identifier from after `after`, at most `limit`."""
+        each with its organisation, by record identifier from after `after` (or with `oldest_first` by
+        destruction date), at most `limit`."""
         rows = self._due(before, organisations)
         if categories is not None:
             rows = rows.filter(category__in=sorted(categories))
         if after:
             rows = rows.filter(record_id__gt=after)
-        rows = rows.order_by("record_id").values_list(*_ROW_FIELDS, "owner")
+        order = ("destruction_date", "record_id") if oldest_first else ("record_id",)
+        rows = rows.order_by(*order).values_list(*_ROW_FIELDS, "owner")
         return [(RetentionRow(*r[:6]), r[6] or "") for r in (rows[:limit] if limit is not None else rows)]
 
     def transfer_records(self, latest_start: date, *, organisations: Collection[str] | None,
@@ -127,6 +129,13 @@ class RetentionStore:
         rows = (self._kept(organisations).filter(status="transfer", term_start__lte=latest_start)
                 .order_by("term_start", "record_id").values_list(*_ROW_FIELDS, "owner"))
         return [(RetentionRow(*r[:6]), r[6] or "") for r in (rows[:limit] if limit is not None else rows)]
+
+    def count_due(self, before: date, latest_start: date, *,
+                  organisations: Collection[str] | None) -> tuple[int, int]:
+        """How many kept records of those organisations are due for destruction before `before` (not held), and
+        how many B records' terms started on or before `latest_start` (due for transfer)."""
+        return (self._due(before, organisations).count(),
+                self._kept(organisations).filter(status="transfer", term_start__lte=latest_start).count())
 
     def appraisal_history(self, record_id: str) -> list[dict[str, Any]]:
         """Every change of the record's appraisal, oldest first."""
@@ -189,11 +198,17 @@ class RetentionStore:
                .values_list("list_id", "created", "digest", "content").first())
         return StoredList(*row) if row else None
 
-    def destruction_lists(self) -> list[StoredList]:
-        """Every destruction list, oldest first."""
-        rows = (self._objects(m.DestructionList).order_by("created", "list_id")
-                .values_list("list_id", "created", "digest", "content"))
-        return [StoredList(*r) for r in rows]
+    def destruction_lists(self, *, organisations: Collection[str] | None = None,
+                          newest: int | None = None) -> list[StoredList]:
+        """Every destruction list (of those organisations), oldest first; only the `newest` so many when given."""
+        rows = self._objects(m.DestructionList)
+        if organisations is not None:
+            rows = rows.filter(content__organisation__in=sorted(organisations))
+        if newest is not None:
+            picked = rows.order_by("-created", "-list_id").values_list("list_id", "created", "digest", "content")
+            return [StoredList(*r) for r in reversed(picked[:newest])]
+        return [StoredList(*r) for r in rows.order_by("created", "list_id")
+                .values_list("list_id", "created", "digest", "content")]
 
     def destruction_list_ids_since(self, prefix: str) -> list[str]:
         """The ids of destruction lists whose id starts with `prefix`."""

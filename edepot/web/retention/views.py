@@ -31,6 +31,7 @@ from preservation.directory import ARCHIVIST, RECORDS_MANAGER, REVIEWER
 from preservation.metadata.record import BEPERKING_GEBRUIK_TYPES, WAARDERINGEN
 
 PAGE = 50
+LISTS = 20  # the newest destruction lists shown
 JUDGING_ROLES = (REVIEWER, ARCHIVIST, RECORDS_MANAGER)
 
 
@@ -59,7 +60,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         return render(request, "edepot/retention/overview.html", {
             "rows": rows, "total": sum(g.count for g in groups), "names": names, "organisation": organisation,
             "categories": sorted({(g.category, g.label) for g in groups}),
-            "lists": list(reversed(depot.destruction_lists())),
+            "lists": list(reversed(depot.destruction_lists(newest=LISTS))),
             "may_draw_up": depot.may("draw up a destruction list"), "steps": depot.approval_steps()})
     return _shown(request, screen)
 
