@@ -10,14 +10,27 @@ import pytest
 
 from kernel.config import Config
 from kernel.errors import InputError
+from tests.conftest import on_catalogue
 from tests.test_destruction import acting, catalogue_of, ingest_record, require_roles
 
 CORRESPONDENTIE = {"waardering": "V", "bewaartermijn": "P1Y",
                    "informatiecategorie": {"code": "1.1", "label": "Correspondentie", "begrippenlijst": "SL 2020"}}
+
+
 OVERLEG = {"waardering": "V", "bewaartermijn": "P1Y",
            "informatiecategorie": {"code": "2.3", "label": "Overleg", "begrippenlijst": "SL 2020"}}
 
 
+@pytest.fixture
+def config(config: Config, catalogue_url: str) -> Config:
+    """Each test on a catalogue in SQLite and in PostgreSQL (the records due are selected and grouped there)."""
+    return on_catalogue(config, catalogue_url)
+
+
+SQLITE_ONLY = pytest.mark.parametrize("catalogue_url", ["sqlite"], indirect=True)  # rules of the service alone
+
+
+@SQLITE_ONLY
 def test_the_archivist_approves_only_after_the_reviewer_and_names_of_roles_in_either_language_match(
         config: Config, tmp_path: Path) -> None:
     result, _ = ingest_record(config, tmp_path)
@@ -39,6 +52,7 @@ def test_the_archivist_approves_only_after_the_reviewer_and_names_of_roles_in_ei
     assert state.state == "destroyed" and drafter.destruction_certificate(drawn.list_id).read_bytes()[:5] == b"%PDF-"
 
 
+@SQLITE_ONLY
 def test_a_rejected_list_is_neither_approved_nor_destroyed_and_a_new_one_can_be_drawn_up(
         config: Config, tmp_path: Path) -> None:
     result, _ = ingest_record(config, tmp_path)
