@@ -3,6 +3,7 @@
 records due selected by category, and the dates the catalogue keeps for that."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def test_the_archivist_approves_only_after_the_reviewer_and_names_of_roles_in_ei
 
 @SQLITE_ONLY
 def test_a_rejected_list_is_neither_approved_nor_destroyed_and_a_new_one_can_be_drawn_up(
-        config: Config, tmp_path: Path) -> None:
+        config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from edepot.cli import main
+
     result, _ = ingest_record(config, tmp_path)
     drafter, reviewer = acting(config, "R. Opsteller"), acting(config, "V. Beoordelaar")
     drawn = drafter.draw_up_destruction_list()
@@ -64,17 +67,20 @@ def test_a_rejected_list_is_neither_approved_nor_destroyed_and_a_new_one_can_be_
     with pytest.raises(InputError, match="drew the list up"):
         acting(config, "r. opsteller").reject_destruction_list(drawn.list_id, role="records-manager",
                                                                reason="toch niet")
-    reviewer.reject_destruction_list(drawn.list_id, role="reviewer", reason="dossier loopt nog")
+    assert main(["--data-dir", str(config.data_dir), "retention", "reject", drawn.list_id, "--user", "V. Beoordelaar",
+                 "--role", "beoordelaar", "--reason", "dossier loopt nog", "--json"]) == 0  # on the command line too
+    assert json.loads(capsys.readouterr().out)["reason"] == "dossier loopt nog"
     state = drafter.destruction_list_state(drawn.list_id)
     assert state.state == "rejected" and [(r.approval.by, r.reason) for r in state.rejections] == [
         ("V. Beoordelaar", "dossier loopt nog")]
+    assert state.rejections[0].approval.role == "beoordelaar"
     with pytest.raises(InputError, match="was rejected by V. Beoordelaar"):
         acting(config, "A. Archivaris").approve_destruction_list(drawn.list_id, role="archivaris")
     with pytest.raises(InputError, match="rejected.*nothing was destroyed"):
         drafter.destroy_destruction_list(drawn.list_id)
     with catalogue_of(config) as catalogue:
         assert catalogue.tombstone(result.record_id) is None
-        assert any("rejected by V. Beoordelaar (reviewer): dossier loopt nog" in e.detail
+        assert any("rejected by V. Beoordelaar (beoordelaar): dossier loopt nog" in e.detail
                    for e in catalogue.events(result.aip_id))
     again = drafter.draw_up_destruction_list()
     assert again is not None and again.list_id != drawn.list_id

@@ -272,7 +272,7 @@ class RetentionService(DepotBase):
         person = self.authorise(action, [chosen.organisation_id] if chosen else None)
         return draw_up_list(self.config, self.catalogue, self.retention_settings, self.due_before(before),
                             stores=self.store.storage, person=person.name, out=out, organisation=chosen,
-                            categories=[c for c in categories if c.strip()] or None if categories else None)
+                            categories=_chosen(categories))
 
     def _list_organisation(self, action: str, organisation: str | None) -> Organisation | None:
         """The organisation a destruction list is drawn up for (None: nobody registered organisations)."""
@@ -499,6 +499,12 @@ def order_problem(earlier: Sequence[Approval], approval: Approval, required: Seq
 
 def _same_person(name: str) -> str:
     return " ".join(name.split()).casefold()
+
+
+def _chosen(categories: Sequence[str] | None) -> list[str] | None:
+    """The categories given (blank ones left out), or None for every category."""
+    chosen = [c.strip() for c in categories or () if c.strip()]
+    return chosen or None
 
 
 def _require(value: str, what: str) -> None:
