@@ -163,6 +163,12 @@ def test_a_destruction_list_is_drawn_up_reviewed_approved_destroyed_and_its_cert
         assert "Woo-verzoek Een" in archivist.locator("table").inner_text()
         assert "Woo-verzoek Twee" not in archivist.content()
         check_screen(archivist, "retention-holds")
+        archivist.get_by_label("Record (kenmerk)").fill(depot.records["een-overleg"])
+        archivist.get_by_role("button", name="Blokkering opheffen").click()  # no reason: refused, said beside the form
+        assert "give the reason for lifting the hold" in archivist.get_by_role("alert").inner_text()
+        archivist.get_by_label("Reden").fill("Woo-verzoek afgehandeld")
+        archivist.get_by_role("button", name="Blokkering opheffen").click()
+        assert "Geen actieve blokkeringen." in archivist.content()
         archivist.goto(f"{server.url}/retention/transfer/?before=2040-01-01")
         assert depot.records["een-besluit"] in archivist.content()
         assert depot.records["twee-besluit"] not in archivist.content()
