@@ -7,8 +7,7 @@ The rows are written straight into the catalogue's tables (SQLite) in bulk, not 
 with two replicas (1% damaged), a retention entry (waardering V or B, dekking from 1990 on, so many are due),
 holds on 1%, a job per ten records (5% failed), fifty open destruction lists, and `--audit` audit entries.
 Prints the median of `--runs` calls per part at both sizes and the ratio of the big to the small: a bounded part
-stays near 1; the records due grow with the records of the person's organisations (their dates are computed from
-each record's appraisal, not stored).
+stays near 1, the records due too (their dates are kept with each record's appraisal and counted in the catalogue).
 """
 from __future__ import annotations
 
@@ -60,8 +59,11 @@ def build(data: Path, records: int, audit: int) -> dict[str, str]:
     bulk(m.Replica, [m.Replica(aip_id=a.aip_id, location=location, path=f"/srv/{location}/{a.aip_id}",
                                last_verified=now, status="damaged" if n % 100 == 0 and location == "b" else "intact")
                      for n, a in enumerate(aips) for location in ("a", "b")])
+    from preservation.retention import stored_schedule
+
+    appraisals = [_appraisal(a.record_id, a.title, rng) for a in aips]
     bulk(m.Retention, [m.Retention(record_id=a.record_id, aip_id=a.aip_id, title=a.title, override={}, updated=now,
-                                   mdto=_appraisal(a.record_id, a.title, rng)) for a in aips])
+                                   mdto=mdto, **stored_schedule(mdto, {})) for a, mdto in zip(aips, appraisals)])
     bulk(m.Hold, [m.Hold(hold_id=f"hold-{n}", record_id=aips[n].record_id, reason="Woo-verzoek", placed_by="R. X",
                          placed_at=now) for n in range(0, records, 100)])
     bulk(m.Job, [m.Job(job_id=f"job-{n:07}", kind="ingest", arguments={}, state="failed" if n % 20 == 0 else "done",
@@ -80,7 +82,8 @@ def _appraisal(record_id: str, title: str, rng: random.Random) -> dict[str, Any]
     day = date(1990, 1, 1) + timedelta(days=rng.randrange(13000))
     return {"record_id": record_id, "title": title, "waardering": rng.choice("VB"), "looptijd": "P10Y",
             "trigger": None, "startdatum": None, "einddatum": None, "dekking_begin": day.isoformat(),
-            "dekking_eind": day.isoformat(), "category": {"code": None, "label": None, "list": None}}
+            "dekking_eind": day.isoformat(),
+            "category": {"code": f"1.{rng.randrange(20)}", "label": "Categorie", "list": "Selectielijst 2020"}}
 
 
 def timings(data: Path, tokens: dict[str, str], runs: int) -> dict[str, float]:

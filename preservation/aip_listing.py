@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the rows' types only: the screens' constants below are impo
 # What an AIP's state filter may ask for: its lifecycle state, or one of these.
 KEPT = "kept"  # not destroyed or being destroyed
 HELD = "held"  # kept, its record under a hold not lifted
-DUE = "due"  # kept, its record due for destruction or transfer (the service says which records those are)
+DUE = "due"  # kept, its record due for destruction or transfer (by the dates the service gives: DueBy)
 GONE = "destroyed"  # destroyed or being destroyed: a tombstone says what was there
 
 
@@ -32,6 +32,15 @@ class AipFilters:
     until: date | None = None
     state: str | None = None
     format: str | None = None
+
+
+@dataclass(frozen=True)
+class DueBy:
+    """When a record counts as due: due for destruction before `destruction_before` (and not held), or a B
+    record whose term started on or before `term_started_by` (due for transfer)."""
+
+    destruction_before: date
+    term_started_by: date
 
 
 @dataclass(frozen=True)
@@ -84,9 +93,9 @@ class OwnDip:
 class AipQueries(Protocol):
     """Bounded questions about AIPs, each for `organisations` (None: every organisation's, records of none too)."""
 
-    def page(self, filters: AipFilters, *, organisations: Collection[str] | None, due: Collection[str],
+    def page(self, filters: AipFilters, *, organisations: Collection[str] | None, due: DueBy | None,
              before: str | None, limit: int) -> AipPage:
-        """AIPs matching `filters` (DUE: those of the records `due`), newest first, after the AIP `before`."""
+        """AIPs matching `filters` (DUE: records due by the dates of `due`), newest first, after the AIP `before`."""
     def find(self, aip_id: str) -> AipRecord | None:
         """The AIP, destroyed ones too; None when the catalogue does not know it."""
     def files(self, aip_id: str, *, offset: int, limit: int) -> FilePage:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Collection, Generic, Protocol, Sequence, TypeVar
+from typing import Collection, Generic, Protocol, Sequence, TypeVar
 
 from preservation.job_register import JobRecord
-from preservation.retention_catalogue import Hold, RetentionRow
+from preservation.retention_catalogue import Hold
 
 Row = TypeVar("Row")
 
@@ -67,9 +67,3 @@ class AttentionQueries(Protocol):
         """Destruction lists of which no record was destroyed yet, oldest first."""
     def active_holds(self, *, organisations: Collection[str] | None, limit: int) -> Bounded[HeldRecord]:
         """Holds not lifted, on records of those organisations; newest first."""
-    def kept_retention_rows(self, *, organisations: Collection[str] | None) -> list[tuple[RetentionRow, str]]:
-        """The retention entries of records still kept (some AIP not destroyed, no tombstone), each with its
-        organisation, in one query."""
-    def retention_fingerprint(self) -> tuple[Any, ...]:
-        """A value that changes whenever which records are due may change: a retention entry saved, a hold placed
-        or lifted, an AIP ingested, destroyed or given its organisation (a few counts and maxima)."""

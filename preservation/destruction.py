@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from lxml import etree
 
@@ -57,7 +57,7 @@ from preservation.retention import (
     premis_event,
     refresh_schedules,
 )
-from preservation.retention_catalogue import Approval, StoredList
+from preservation.retention_catalogue import Approval, Rejection, StoredList
 from preservation.retention_render import render_pdf
 from preservation.search_index import SearchIndex
 from preservation.storage import TRASH, location_of_bag
@@ -120,19 +120,19 @@ def list_digest(content: dict[str, Any]) -> str:
 
 def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettings, before: date | None, *,
                  stores: Sequence[BlobStore], person: str, out: Path | None = None,
-                 organisation: Organisation | None = None) -> DrawnUpList | None:
+                 organisation: Organisation | None = None,
+                 categories: Collection[str] | None = None) -> DrawnUpList | None:
     """The vernietigingslijst of every record due before `before` (default: due today or earlier) — of one
-    `organisation`'s records when given — drawn up by `person`, stored and written as JSON, CSV and PDF/A; None
-    when nothing is due. Missing schedules are computed first."""
+    `organisation`'s records, and of the selectielijst `categories` (codes, else labels), when given — drawn up
+    by `person`, stored and written as JSON, CSV and PDF/A; None when nothing is due. Missing schedules are
+    computed first."""
     now = config.clock()
     drafter = " ".join(person.split())
     refresh_schedules(config, catalogue, stores=stores, person=drafter, only_missing=True)
     today = local_today(now, settings)
     cutoff = before or due_cutoff(now, settings)
-    due = due_for_destruction(catalogue, settings, cutoff)
-    if organisation is not None:
-        owner = {a.record_id: a.organisation for a in catalogue.aips()}
-        due = [s for s in due if owner.get(s.record_id) == organisation.organisation_id]
+    due = due_for_destruction(catalogue, settings, cutoff, categories=categories,
+                              organisations=None if organisation is None else [organisation.organisation_id])
     if not due:
         return None
     prefix = f"VL-{today:%Y%m%d}-"
@@ -144,6 +144,7 @@ def draw_up_list(config: Config, catalogue: Catalogue, settings: RetentionSettin
         "before": cutoff.isoformat(),
         "archiefvormer": organisation.name if organisation else config.organisation.archiefvormer,
         **({"organisation": organisation.organisation_id} if organisation else {}),
+        **({"categories": sorted(categories)} if categories else {}),
         "drawn_up_by": drafter,
         "items": [_item(catalogue, s) for s in due],
     }
@@ -239,6 +240,18 @@ def record_approval(catalogue: Catalogue, stored: StoredList, approval: Approval
               for item in stored.content["items"] for aip_id in item["aips"]]
     catalogue.add_approval(approval, events)
     return approval
+
+
+def record_rejection(catalogue: Catalogue, stored: StoredList, rejection: Rejection) -> Rejection:
+    """Record that the list was rejected, and why, with an event naming who rejected it on each listed AIP.
+    Whether it may be rejected is checked by the Depot service, its only caller."""
+    by, role = rejection.approval.by, rejection.approval.role
+    events = [(aip_id, premis_event("appraisal", rejection.approval.at, f"destruction list {stored.list_id} rejected "
+                                    f"by {by} ({role}): {rejection.reason}", f"list digest sha256:{stored.digest}",
+                                    person_agents(by)))
+              for item in stored.content["items"] for aip_id in item["aips"]]
+    catalogue.add_rejection(rejection, events)
+    return rejection
 
 
 def executed(catalogue: Catalogue, stored: StoredList) -> bool:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kernel.config import Config
@@ -220,6 +220,33 @@ def compute_schedule(row: RetentionRow, settings: RetentionSettings) -> Schedule
     )
 
 
+def stored_schedule(mdto: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns the catalogue keeps beside a record's appraisal so the records due are found in the database:
+    its status, destruction date, the start of a B record's transfer term and its selectielijst category. None
+    of them depends on the `[retention]` settings (a transfer date does, and is the start plus the term)."""
+    row = RetentionRow("", "", "", dict(mdto), dict(override), datetime.min)
+    schedule = compute_schedule(row, RetentionSettings())
+    category = schedule.category
+    return {"status": schedule.status.value, "destruction_date": schedule.destruction_date,
+            "term_start": schedule.start if schedule.status is RetentionStatus.TRANSFER else None,
+            "category": category.get("code") or category.get("label") or "",
+            "category_label": category.get("label") or category.get("code") or ""}
+
+
+def latest_transfer_start(before: date, settings: RetentionSettings) -> date:
+    """The last day a B record's term may start and its transfer date (start plus the transfer term) still lie
+    before `before`: end_of_term is monotonic in its start, so a search over the days finds it."""
+    low, high = date.min.toordinal(), before.toordinal()
+    while low < high:
+        middle = (low + high + 1) // 2
+        end = end_of_term(date.fromordinal(middle), settings.transfer_term)
+        if end is not None and end < before:
+            low = middle
+        else:
+            high = middle - 1
+    return date.fromordinal(low)
+
+
 def _start(a: Mapping[str, Any]) -> tuple[date | None, str]:
     if a.get("start_override"):
         return date.fromisoformat(a["start_override"]), "de later vastgestelde datum"
@@ -349,21 +376,24 @@ def held_records(catalogue: Catalogue) -> set[str]:
     return {h.record_id for h in catalogue.holds(active_only=True)}
 
 
-def due_for_destruction(catalogue: Catalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
-    """Records with waardering V whose destruction date lies before `before`, not held, not destroyed;
-    by selectielijst category, then date."""
-    held = held_records(catalogue)
-    due = [s for s in schedules(catalogue, settings)
-           if s.status is RetentionStatus.DESTROY and s.destruction_date is not None
-           and s.destruction_date < before and s.record_id not in held]
+def due_for_destruction(catalogue: Catalogue, settings: RetentionSettings, before: date, *,
+                        organisations: Collection[str] | None = None,
+                        categories: Collection[str] | None = None) -> list[Schedule]:
+    """Records with waardering V whose destruction date lies before `before`, not held, not destroyed (of those
+    organisations and selectielijst categories, when given); by category, then date. Selected in the catalogue
+    by the dates stored with each schedule."""
+    rows = catalogue.due_records(before, organisations=organisations, categories=categories)
+    due = [s for s in (compute_schedule(row, settings) for row, _owner in rows)
+           if s.status is RetentionStatus.DESTROY and s.destruction_date is not None and s.destruction_date < before]
     return sorted(due, key=lambda s: (s.category.get("code") or "", s.destruction_date or date.min, s.record_id))
 
 
-def due_for_transfer(catalogue: Catalogue, settings: RetentionSettings, before: date) -> list[Schedule]:
-    """Permanent (B) records whose transfer date lies before `before`."""
-    due = [s for s in schedules(catalogue, settings)
-           if s.status is RetentionStatus.TRANSFER and s.transfer_date is not None and s.transfer_date < before]
-    return sorted(due, key=lambda s: (s.transfer_date or date.min, s.record_id))
+def due_for_transfer(catalogue: Catalogue, settings: RetentionSettings, before: date, *,
+                     organisations: Collection[str] | None = None, limit: int | None = None) -> list[Schedule]:
+    """Permanent (B) records whose transfer date lies before `before` (of those organisations), oldest first."""
+    rows = catalogue.transfer_records(latest_transfer_start(before, settings), organisations=organisations,
+                                      limit=limit)
+    return [compute_schedule(row, settings) for row, _owner in rows]
 
 
 def to_appraise(catalogue: Catalogue, settings: RetentionSettings) -> list[Schedule]:

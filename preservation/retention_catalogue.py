@@ -56,3 +56,22 @@ class StoredList:
     created: datetime
     digest: str
     content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Who rejected which destruction list (by its content digest), in what role, when (`approval`), and why: the
+    list goes back to its drafter, who may draw up a new one."""
+
+    approval: Approval
+    reason: str
+
+
+@dataclass(frozen=True)
+class DueGroup:
+    """How many records of one organisation and selectielijst category (its code, else its label) are due."""
+
+    category: str
+    label: str
+    organisation: str
+    count: int

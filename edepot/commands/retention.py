@@ -25,12 +25,20 @@ def register(verbs: Verbs, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="folder for the list's files (default <data-dir>/reports/retention/ID)")
     p.add_argument("--by", help=f"who draws the list up {BY}; may not approve it")
     p.add_argument("--organisation", metavar="ID", help="whose records (needed when you serve several organisations)")
+    p.add_argument("--category", action="append", metavar="CODE",
+                   help="only records of this selectielijst category (its code, else its label); repeatable")
     p.set_defaults(handler=cmd_due)
     p = actions.add_parser("approve", parents=[common], help="approve a destruction list")
     p.add_argument("list", metavar="LIST", help="the list's id, or its JSON file")
     p.add_argument("--by", help=f"who approves {BY}")
     p.add_argument("--role", required=True, help="in what role (e.g. archivaris)")
     p.set_defaults(handler=cmd_approve)
+    p = actions.add_parser("reject", parents=[common], help="reject a destruction list, with the reason")
+    p.add_argument("list", metavar="LIST", help="the list's id, or its JSON file")
+    p.add_argument("--by", help=f"who rejects it {BY}")
+    p.add_argument("--role", required=True, help="in what role (e.g. beoordelaar)")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_reject)
     p = actions.add_parser("destroy", parents=[common], help="execute an approved destruction list")
     p.add_argument("list", metavar="LIST", help="the list's id, or its JSON file")
     p.add_argument("--by", help=f"who executes it {BY}")
@@ -82,7 +90,8 @@ def cmd_due(args: argparse.Namespace, config: Config) -> int:
     with open_depot(args, config, by=args.by) as depot, stage_display(args) as show:
         before = depot.due_before(_day(args.before, "--before"))
         show("drawing up the destruction list")
-        drawn = depot.draw_up_destruction_list(before=before, out=args.out, organisation=args.organisation)
+        drawn = depot.draw_up_destruction_list(before=before, out=args.out, organisation=args.organisation,
+                                               categories=args.category)
     if drawn is None:
         emit(args, {"list_id": None, "records": 0, "before": before.isoformat(), "items": []},
              f"nothing due for destruction before {before}")
@@ -102,6 +111,16 @@ def cmd_approve(args: argparse.Namespace, config: Config) -> int:
     emit(args, {"list_id": approval.list_id, "digest": approval.digest, "by": approval.by, "role": approval.role,
                 "at": approval.at.isoformat()},
          f"destruction list {approval.list_id} approved by {approval.by} ({approval.role}) at {approval.at}")
+    return 0
+
+
+def cmd_reject(args: argparse.Namespace, config: Config) -> int:
+    with open_depot(args, config, by=args.by) as depot:
+        rejection = depot.reject_destruction_list(args.list, role=args.role, reason=args.reason)
+    by = rejection.approval
+    emit(args, {"list_id": by.list_id, "digest": by.digest, "by": by.by, "role": by.role, "at": by.at.isoformat(),
+                "reason": rejection.reason},
+         f"destruction list {by.list_id} rejected by {by.by} ({by.role}) at {by.at}: {rejection.reason}")
     return 0
 
 

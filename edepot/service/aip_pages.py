@@ -13,10 +13,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from edepot.service.access_and_delivery import AccessService, DipOrder
-from edepot.service.attention import AttentionService
 from edepot.service.base import audited
 from kernel.errors import EdepotError, InputError, NotFound
-from preservation.aip_listing import DUE, GONE, HELD, KEPT, AipFilters, AipPage, EventPage, FilePage, OwnDip, VersionRow
+from preservation.aip_listing import (
+    DUE,
+    GONE,
+    HELD,
+    KEPT,
+    AipFilters,
+    AipPage,
+    DueBy,
+    EventPage,
+    FilePage,
+    OwnDip,
+    VersionRow,
+)
 
 if TYPE_CHECKING:
     from preservation.catalogue import AipRecord, FileLoss, ReplicaRecord
@@ -78,7 +89,7 @@ class DipDownload:
     size: int
 
 
-class AipPagesService(AccessService, AttentionService):
+class AipPagesService(AccessService):
     """The AIP screens' questions, each for the acting person's organisations."""
 
     @audited("aip list")
@@ -95,8 +106,16 @@ class AipPagesService(AccessService, AttentionService):
         reach = self.reach("view aips")
         if reach is not None and filters.organisation is not None and filters.organisation not in reach:
             return AipPage([], 0, False)
-        due = {r.record_id for r in self.due_records(reach)} if filters.state == DUE else set()
-        return self.store.aip_queries.page(filters, organisations=reach, due=due, before=before, limit=limit)
+        return self.store.aip_queries.page(filters, organisations=reach, due=self._due_by(), before=before,
+                                           limit=limit)
+
+    def _due_by(self) -> DueBy:
+        """The dates by which a record counts as due today, as the dashboard and the retention screens count."""
+        from preservation.retention import due_cutoff, latest_transfer_start, load_retention_settings
+
+        settings = load_retention_settings(self.config)
+        before = due_cutoff(self.now(), settings)
+        return DueBy(before, latest_transfer_start(before, settings))
 
     @audited("aip show")
     def aip_overview(self, aip_id: str, *, events_before: int | None = None, files_from: int = 0) -> AipOverview:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
+from edepot.service.authority import role_key
 from edepot.service.base import DepotBase
 from kernel.errors import NotPermitted
 from preservation.attention import Bounded, Damage, HeldRecord, OpenList
@@ -132,51 +133,32 @@ class AttentionService(DepotBase):
         from preservation.retention import load_retention_settings
 
         me = person_key(name)
-        required = {r.casefold() for r in load_retention_settings(self.config).required_roles}
+        required = {role_key(r) for r in load_retention_settings(self.config).required_roles}
         waiting = [
             found for found in self.store.attention.open_destruction_lists(organisations=organisations)
             if person_key(found.drawn_up_by) != me and me not in {person_key(by) for by in found.approved_by}
-            and (not found.approved_by or not required <= {r.casefold() for r in found.approval_roles})
+            and (not found.approved_by or not required <= {role_key(r) for r in found.approval_roles})
         ]
         return Bounded(len(waiting), waiting[:FIRST])
 
     def _due(self, organisations: frozenset[str] | None) -> Bounded[DueRecord]:
-        """Kept records due for destruction (not held) or for transfer, longest overdue first (`due_records`)."""
-        due = self.due_records(organisations)
-        return Bounded(len(due), due[:FIRST])
-
-    def due_records(self, organisations: frozenset[str] | None) -> list[DueRecord]:
-        """Kept records of those organisations (None: all) due for destruction (not held) or for transfer,
-        longest overdue first: computed for every organisation once and kept in this process until the
-        catalogue's retention, holds or AIPs change, or the day does."""
-        from preservation.retention import due_cutoff, load_retention_settings
+        """Kept records due for destruction (not held) or for transfer, longest overdue first: counted and cut
+        in the catalogue by the dates it keeps with each record's appraisal."""
+        from preservation.retention import compute_schedule, due_cutoff, latest_transfer_start, load_retention_settings
 
         settings = load_retention_settings(self.config)
-        key = (self.store.attention.retention_fingerprint(), due_cutoff(self.now(), settings), settings)
-        kept = _DUE.get(self.config.catalogue_url)
-        if kept is None or kept[0] != key:
-            kept = (key, self._every_due_record(key[1]))
-            _DUE[self.config.catalogue_url] = kept
-        return [r for r in kept[1] if organisations is None or r.organisation in organisations]
-
-    def _every_due_record(self, cutoff: date) -> list[DueRecord]:
-        from preservation.retention import RetentionStatus, compute_schedule, held_records, load_retention_settings
-
-        settings, held = load_retention_settings(self.config), held_records(self.catalogue)
+        before = due_cutoff(self.now(), settings)
+        latest = latest_transfer_start(before, settings)
+        catalogue = self.catalogue
         due = []
-        for row, organisation in self.store.attention.kept_retention_rows(organisations=None):
+        for row, organisation in catalogue.due_records(before, organisations=organisations, limit=FIRST,
+                                                       oldest_first=True):
             schedule = compute_schedule(row, settings)
-            if (schedule.status is RetentionStatus.DESTROY and schedule.destruction_date is not None
-                    and schedule.destruction_date < cutoff and schedule.record_id not in held):
-                due.append(DueRecord(row.record_id, row.aip_id, row.title, organisation, "destruction",
-                                     schedule.destruction_date))
-            elif (schedule.status is RetentionStatus.TRANSFER and schedule.transfer_date is not None
-                  and schedule.transfer_date < cutoff):
-                due.append(DueRecord(row.record_id, row.aip_id, row.title, organisation, "transfer",
-                                     schedule.transfer_date))
+            due.append(DueRecord(row.record_id, row.aip_id, row.title, organisation, "destruction",
+                                 schedule.destruction_date or before))
+        for row, organisation in catalogue.transfer_records(latest, organisations=organisations, limit=FIRST):
+            schedule = compute_schedule(row, settings)
+            due.append(DueRecord(row.record_id, row.aip_id, row.title, organisation, "transfer",
+                                 schedule.transfer_date or before))
         due.sort(key=lambda r: (r.date, r.record_id))
-        return due
-
-
-# Every organisation's records due, by catalogue URL, with what they were computed from.
-_DUE: dict[str, tuple[tuple[Any, ...], list[DueRecord]]] = {}
+        return Bounded(sum(catalogue.count_due(before, latest, organisations=organisations)), due[:FIRST])

@@ -80,3 +80,9 @@ def role_named(name: str) -> str | None:
     """The role a name stands for (a role key or one of its Dutch names), or None."""
     key = name.strip().casefold().replace(" ", "-")
     return key if key in ROLES else ROLE_NAMES.get(key)
+
+
+def role_key(name: str) -> str:
+    """What a role name given with an approval or in `[retention] required_roles` stands for, for comparing two
+    such names: the role it names (in English or Dutch), else the name itself with case and spacing ignored."""
+    return role_named(name) or " ".join(name.split()).casefold()

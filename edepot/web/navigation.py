@@ -30,6 +30,8 @@ DESK: list[MenuEntry] = [
     MenuEntry("jobs", gettext_lazy("Taken"), "watch jobs", beneath=("job",)),
     MenuEntry("aips", gettext_lazy("AIP's"), "view aips", beneath=("aip",)),
     MenuEntry("fixity", gettext_lazy("Integriteit"), "run fixity", beneath=("fixity-aip", "fixity-declare-loss")),
+    MenuEntry("retention", gettext_lazy("Bewaren en vernietigen"), "view retention",
+              beneath=("retention-due", "retention-list", "retention-holds", "retention-transfer", "retention-record")),
 ]
 
 

@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("edepot.web.transfers.urls")),
     path("", include("edepot.web.aips.urls")),
     path("", include("edepot.web.fixity.urls")),
+    path("", include("edepot.web.retention.urls")),
     path("api/v1/", include("edepot.web.api.urls")),
 ]
 

@@ -17,6 +17,7 @@ from preservation.aip_listing import (
     KEPT,
     AipFilters,
     AipPage,
+    DueBy,
     EventPage,
     FilePage,
     OwnDip,
@@ -48,7 +49,7 @@ class DjangoAipQueries:
     def _objects(self, model: Any) -> Any:
         return model.objects.using(self._alias)
 
-    def _matching(self, filters: AipFilters, organisations: Collection[str] | None, due: Collection[str]) -> Any:
+    def _matching(self, filters: AipFilters, organisations: Collection[str] | None, due: DueBy | None) -> Any:
         rows = self._objects(m.Aip).all()
         if organisations is not None:
             rows = rows.filter(organisation__in=sorted(organisations))
@@ -78,7 +79,7 @@ class DjangoAipQueries:
         named = self._objects(m.File).filter(format_name__icontains=wanted, puid__isnull=False)
         return sorted(set(named.values_list("puid", flat=True).distinct()[:PUIDS_NAMED]))
 
-    def _in_state(self, rows: Any, state: str | None, due: Collection[str]) -> Any:
+    def _in_state(self, rows: Any, state: str | None, due: DueBy | None) -> Any:
         if state is None:
             return rows
         if state == GONE:
@@ -90,12 +91,17 @@ class DjangoAipQueries:
             held = self._objects(m.Hold).filter(lifted_at__isnull=True)
             return rows.filter(record_id__in=held.values("record_id"))
         if state == DUE:
-            return rows.filter(record_id__in=sorted(due))
+            if due is None:
+                raise ValueError("the AIPs due need the dates they are due by")
+            held = self._objects(m.Hold).filter(lifted_at__isnull=True).values("record_id")
+            destroy = Q(status="destroy", destruction_date__lt=due.destruction_before) & ~Q(record_id__in=held)
+            transfer = Q(status="transfer", term_start__lte=due.term_started_by)
+            return rows.filter(record_id__in=self._objects(m.Retention).filter(destroy | transfer).values("record_id"))
         return rows.filter(state=state)
 
-    def page(self, filters: AipFilters, *, organisations: Collection[str] | None, due: Collection[str],
+    def page(self, filters: AipFilters, *, organisations: Collection[str] | None, due: DueBy | None,
              before: str | None, limit: int) -> AipPage:
-        """AIPs matching `filters` (DUE: those of the records `due`), newest first, after the AIP `before` (a page
+        """AIPs matching `filters` (DUE: records due by the dates of `due`), newest first, after the AIP `before` (a page
         older than it; an AIP not known: from the newest)."""
         rows = self._matching(filters, organisations, due)
         count = rows.count()

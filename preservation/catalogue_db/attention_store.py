@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Collection, Sequence
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from preservation.attention import Bounded, Damage, HeldRecord, OpenList
 from preservation.catalogue import GONE_STATES, ReplicaStatus
 from preservation.catalogue_db import models as m
 from preservation.catalogue_db.job_store import JOB_FIELDS
 from preservation.job_register import JobRecord
-from preservation.retention_catalogue import Hold, RetentionRow
+from preservation.retention_catalogue import Hold
 
 _HOLD_FIELDS = ("hold_id", "record_id", "reason", "placed_by", "placed_at", "lifted_by", "lifted_at", "lift_reason")
 
@@ -27,16 +27,10 @@ class DjangoAttention:
 
     def _kept_records(self, organisations: Collection[str] | None) -> Any:
         """The record ids of AIPs still kept, of those organisations (a subquery)."""
-        return self._kept_aips(organisations).values("record_id")
-
-    def _kept_aips(self, organisations: Collection[str] | None, **outer: str) -> Any:
-        """The AIPs still kept, of those organisations; with `outer` (field: the outer row's field), those of the
-        outer row: asked as EXISTS per row of a small table (damage, holds), so an organisation's many AIPs
-        are never read to find its few such rows."""
         aips = self._objects(m.Aip).exclude(state__in=GONE_STATES)
         if organisations is not None:
             aips = aips.filter(organisation__in=sorted(organisations))
-        return aips.filter(**{field: OuterRef(name) for field, name in outer.items()})
+        return aips.values("record_id")
 
     def jobs(self, states: Sequence[str], *, organisations: Collection[str] | None, queued_by: str | None,
              limit: int) -> Bounded[JobRecord]:
@@ -51,7 +45,8 @@ class DjangoAttention:
     def damage(self, *, organisations: Collection[str] | None, limit: int) -> Bounded[Damage]:
         """Replicas damaged or missing, and files declared lost, of AIPs still kept; most recent first."""
         def scope(rows: Any) -> Any:
-            return rows.filter(Exists(self._kept_aips(organisations, aip_id="aip_id")))
+            rows = rows.exclude(aip__state__in=GONE_STATES)
+            return rows if organisations is None else rows.filter(aip__organisation__in=sorted(organisations))
 
         replicas = scope(self._objects(m.Replica).filter(
             status__in=[ReplicaStatus.DAMAGED.value, ReplicaStatus.MISSING.value]))
@@ -86,33 +81,8 @@ class DjangoAttention:
         """Holds not lifted, on records of those organisations; newest first."""
         rows = self._objects(m.Hold).filter(lifted_at__isnull=True)
         if organisations is not None:
-            rows = rows.filter(Exists(self._kept_aips(organisations, record_id="record_id")))
+            rows = rows.filter(record_id__in=self._kept_records(organisations))
         first = [Hold(*row) for row in rows.order_by("-placed_at", "-id").values_list(*_HOLD_FIELDS)[:limit]]
         owners = dict(self._objects(m.Aip).filter(record_id__in=[h.record_id for h in first])
                       .values_list("record_id", "organisation"))
         return Bounded(rows.count(), [HeldRecord(h, owners.get(h.record_id, "")) for h in first])
-
-    def kept_retention_rows(self, *, organisations: Collection[str] | None) -> list[tuple[RetentionRow, str]]:
-        """The retention entries of records still kept (some AIP not destroyed, no tombstone), each with its
-        organisation, in one query."""
-        from django.db.models import OuterRef, Subquery
-
-        owner = self._objects(m.Aip).filter(aip_id=OuterRef("aip_id")).values("organisation")[:1]
-        rows = (self._objects(m.Retention).filter(record_id__in=self._kept_records(organisations))
-                .exclude(record_id__in=self._objects(m.Tombstone).values("record_id"))
-                .annotate(owner=Subquery(owner)).order_by("record_id"))
-        return [(RetentionRow(*row[:6]), row[6] or "") for row in rows.values_list(
-            "record_id", "aip_id", "title", "mdto", "override", "updated", "owner")]
-
-    def retention_fingerprint(self) -> tuple[Any, ...]:
-        """A value that changes whenever which records are due may change (a few counts and maxima)."""
-        from django.db.models import Max
-
-        # Each asked so that the database answers it from an index alone (a count of rows from the smallest
-        # index, a maximum from the end of its index), never from the tables' rows.
-        aips = self._objects(m.Aip)
-        return (self._objects(m.Retention).count(), self._objects(m.Retention).aggregate(at=Max("updated"))["at"],
-                self._objects(m.AppraisalChange).count(), self._objects(m.Hold).count(),
-                self._objects(m.Hold).aggregate(at=Max("lifted_at"))["at"], aips.count(),
-                aips.filter(state__in=GONE_STATES).count(), aips.filter(organisation="").count(),
-                self._objects(m.Tombstone).count())

@@ -77,7 +77,8 @@ class JournalBackfill:
         list_id = listed["list_id"]
         found = [change("destruction_list", **listed)]
         found += [change("approval", list_id=list_id, **a) for a in self._objects(m.DestructionApproval)
-                  .filter(destruction_list_id=list_id).order_by("at", "id").values("digest", "by", "role", "at")]
+                  .filter(destruction_list_id=list_id).order_by("at", "id")
+                  .values("digest", "by", "role", "at", "verdict", "reason")]
         found += [change("destruction_step", **s) for s in self._objects(m.DestructionStep).filter(list_id=list_id)
                   .order_by("id").values("list_id", "record_id", "step", "target", "state", "at")]
         for tomb in self._objects(m.Tombstone).filter(list_id=list_id).order_by("record_id").values():

@@ -188,10 +188,18 @@ class Retention(models.Model):
     mdto = models.JSONField()
     override = models.JSONField()
     updated = models.DateTimeField()
+    # What the schedule says, computed from mdto and override whenever they are written, so that the records due
+    # are selected, counted and grouped in the database (`preservation.retention.stored_schedule`).
+    status = models.CharField(max_length=20, default="", db_default="")
+    destruction_date = models.DateField(null=True)
+    term_start = models.DateField(null=True)  # of a B record: its transfer date is this plus the transfer term
+    category = models.CharField(max_length=200, default="", db_default="")  # selectielijst code, else label
+    category_label = models.TextField(default="", db_default="")
 
     class Meta:
         db_table = "retention"
-        indexes = [models.Index(fields=["updated"], name="retention_updated")]
+        indexes = [models.Index(fields=["status", "destruction_date"], name="retention_due"),
+                   models.Index(fields=["status", "term_start"], name="retention_transfer")]
 
 
 class AppraisalChange(models.Model):
@@ -240,6 +248,8 @@ class DestructionApproval(models.Model):
     by = models.CharField(max_length=200)
     role = models.CharField(max_length=100)
     at = models.DateTimeField()
+    verdict = models.CharField(max_length=20, default="approved", db_default="approved")  # or "rejected"
+    reason = models.TextField(default="", db_default="")
 
     class Meta:
         db_table = "destruction_approvals"

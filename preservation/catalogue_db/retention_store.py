@@ -9,18 +9,22 @@ rebuild replays.
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ContextManager, Sequence
+from datetime import date, datetime
+from typing import Any, Collection, ContextManager, Sequence
 
 from django.db import connections
+from django.db.models import Count, Max, OuterRef, Subquery
 
+from preservation.catalogue import GONE_STATES
 from preservation.catalogue_db import models as m
 from preservation.event_journal import Change
 from preservation.metadata.premis import PremisEvent
-from preservation.retention_catalogue import Approval, Hold, RetentionRow, StoredList
+from preservation.retention_catalogue import Approval, DueGroup, Hold, Rejection, RetentionRow, StoredList
 
 _HOLD_FIELDS = ("hold_id", "record_id", "reason", "placed_by", "placed_at", "lifted_by", "lifted_at", "lift_reason")
 _JOURNAL_FIELDS = ("list_id", "record_id", "step", "target", "state", "at")
+_ROW_FIELDS = ("record_id", "aip_id", "title", "mdto", "override", "updated")
+APPROVED, REJECTED = "approved", "rejected"
 
 
 class RetentionStore:
@@ -64,17 +68,74 @@ class RetentionStore:
             self._insert_events(row.aip_id, events)
 
     def _apply_retention(self, c: Change) -> None:
-        self._objects(m.Retention).update_or_create(record_id=c["record_id"], defaults={
-            k: c[k] for k in ("aip_id", "title", "mdto", "override", "updated")})
+        self._save_row(c)
         self._objects(m.AppraisalChange).create(
             record_id=c["record_id"], at=c["updated"], action=c["action"], by=c["by"], reason=c["reason"],
             before=c["before"], after={**c["mdto"], **c["override"]})
 
     def _apply_retention_restored(self, c: Change) -> None:  # a schedule older than the journal, with its history
-        self._objects(m.Retention).update_or_create(record_id=c["record_id"], defaults={
-            k: c[k] for k in ("aip_id", "title", "mdto", "override", "updated")})
+        self._save_row(c)
         self._objects(m.AppraisalChange).bulk_create([m.AppraisalChange(record_id=c["record_id"], **line)
                                                       for line in c["history"]])
+
+    def _save_row(self, c: Change) -> None:
+        from preservation.retention import stored_schedule
+
+        self._objects(m.Retention).update_or_create(record_id=c["record_id"], defaults={
+            **{k: c[k] for k in _ROW_FIELDS[1:]}, **stored_schedule(c["mdto"], c["override"])})
+
+    def _kept(self, organisations: Collection[str] | None) -> Any:
+        """The retention rows of records still kept (an AIP not gone, no tombstone), each annotated with its
+        `owner` (the organisation of its newest AIP), of those organisations."""
+        owner = self._objects(m.Aip).filter(aip_id=OuterRef("aip_id")).values("organisation")[:1]
+        rows = (self._objects(m.Retention)
+                .filter(record_id__in=self._objects(m.Aip).exclude(state__in=GONE_STATES).values("record_id"))
+                .exclude(record_id__in=self._objects(m.Tombstone).values("record_id"))
+                .annotate(owner=Subquery(owner)))
+        return rows if organisations is None else rows.filter(owner__in=sorted(organisations))
+
+    def _due(self, before: date, organisations: Collection[str] | None) -> Any:
+        held = self._objects(m.Hold).filter(lifted_at__isnull=True).values("record_id")
+        return (self._kept(organisations).filter(status="destroy", destruction_date__lt=before)
+                .exclude(record_id__in=held))
+
+    def due_groups(self, before: date, *, organisations: Collection[str] | None) -> list[DueGroup]:
+        """How many kept, unheld records of those organisations are due for destruction before `before`, per
+        selectielijst category and organisation; one grouped query."""
+        rows = (self._due(before, organisations).values("category", "owner")
+                .annotate(n=Count("pk"), label=Max("category_label"))
+                .order_by("category", "owner"))
+        return [DueGroup(r["category"], r["label"] or "", r["owner"] or "", r["n"]) for r in rows]
+
+    def due_records(self, before: date, *, organisations: Collection[str] | None,
+                    categories: Collection[str] | None = None, after: str = "", limit: int | None = None,
+                    oldest_first: bool = False) -> list[tuple[RetentionRow, str]]:
+        """The kept, unheld records of those organisations (and categories) due for destruction before `before`,
+        each with its organisation, by record identifier from after `after` (or with `oldest_first` by
+        destruction date), at most `limit`."""
+        rows = self._due(before, organisations)
+        if categories is not None:
+            rows = rows.filter(category__in=sorted(categories))
+        if after:
+            rows = rows.filter(record_id__gt=after)
+        order = ("destruction_date", "record_id") if oldest_first else ("record_id",)
+        rows = rows.order_by(*order).values_list(*_ROW_FIELDS, "owner")
+        return [(RetentionRow(*r[:6]), r[6] or "") for r in (rows[:limit] if limit is not None else rows)]
+
+    def transfer_records(self, latest_start: date, *, organisations: Collection[str] | None,
+                         limit: int | None = None) -> list[tuple[RetentionRow, str]]:
+        """The kept B records of those organisations whose term started on or before `latest_start`, each with
+        its organisation, oldest start first, at most `limit`."""
+        rows = (self._kept(organisations).filter(status="transfer", term_start__lte=latest_start)
+                .order_by("term_start", "record_id").values_list(*_ROW_FIELDS, "owner"))
+        return [(RetentionRow(*r[:6]), r[6] or "") for r in (rows[:limit] if limit is not None else rows)]
+
+    def count_due(self, before: date, latest_start: date, *,
+                  organisations: Collection[str] | None) -> tuple[int, int]:
+        """How many kept records of those organisations are due for destruction before `before` (not held), and
+        how many B records' terms started on or before `latest_start` (due for transfer)."""
+        return (self._due(before, organisations).count(),
+                self._kept(organisations).filter(status="transfer", term_start__lte=latest_start).count())
 
     def appraisal_history(self, record_id: str) -> list[dict[str, Any]]:
         """Every change of the record's appraisal, oldest first."""
@@ -137,11 +198,17 @@ class RetentionStore:
                .values_list("list_id", "created", "digest", "content").first())
         return StoredList(*row) if row else None
 
-    def destruction_lists(self) -> list[StoredList]:
-        """Every destruction list, oldest first."""
-        rows = (self._objects(m.DestructionList).order_by("created", "list_id")
-                .values_list("list_id", "created", "digest", "content"))
-        return [StoredList(*r) for r in rows]
+    def destruction_lists(self, *, organisations: Collection[str] | None = None,
+                          newest: int | None = None) -> list[StoredList]:
+        """Every destruction list (of those organisations), oldest first; only the `newest` so many when given."""
+        rows = self._objects(m.DestructionList)
+        if organisations is not None:
+            rows = rows.filter(content__organisation__in=sorted(organisations))
+        if newest is not None:
+            picked = rows.order_by("-created", "-list_id").values_list("list_id", "created", "digest", "content")
+            return [StoredList(*r) for r in reversed(picked[:newest])]
+        return [StoredList(*r) for r in rows.order_by("created", "list_id")
+                .values_list("list_id", "created", "digest", "content")]
 
     def destruction_list_ids_since(self, prefix: str) -> list[str]:
         """The ids of destruction lists whose id starts with `prefix`."""
@@ -150,21 +217,36 @@ class RetentionStore:
 
     def add_approval(self, approval: Approval, events: Sequence[tuple[str, PremisEvent]]) -> None:
         """Record an approval of a list's content digest, with an event per AIP on the list."""
+        self._add_verdict(approval, APPROVED, "", events)
+
+    def add_rejection(self, rejection: Rejection, events: Sequence[tuple[str, PremisEvent]]) -> None:
+        """Record that a list (its content digest) was rejected, with the reason and an event per AIP on it."""
+        self._add_verdict(rejection.approval, REJECTED, rejection.reason, events)
+
+    def _add_verdict(self, approval: Approval, verdict: str, reason: str,
+                     events: Sequence[tuple[str, PremisEvent]]) -> None:
         with self.batch():
             self._change("approval", list_id=approval.list_id, digest=approval.digest, by=approval.by,
-                         role=approval.role, at=approval.at)
+                         role=approval.role, at=approval.at, verdict=verdict, reason=reason)
             for aip_id, event in events:
                 self._insert_events(aip_id, [event])
 
     def _apply_approval(self, c: Change) -> None:
         self._objects(m.DestructionApproval).create(
-            destruction_list_id=c["list_id"], digest=c["digest"], by=c["by"], role=c["role"], at=c["at"])
+            destruction_list_id=c["list_id"], digest=c["digest"], by=c["by"], role=c["role"], at=c["at"],
+            verdict=c.get("verdict", APPROVED), reason=c.get("reason", ""))
 
     def approvals(self, list_id: str) -> list[Approval]:
         """The approvals of one list, oldest first."""
-        rows = (self._objects(m.DestructionApproval).filter(destruction_list_id=list_id).order_by("at", "id")
-                .values_list("destruction_list_id", "digest", "by", "role", "at"))
+        rows = (self._objects(m.DestructionApproval).filter(destruction_list_id=list_id, verdict=APPROVED)
+                .order_by("at", "id").values_list("destruction_list_id", "digest", "by", "role", "at"))
         return [Approval(*r) for r in rows]
+
+    def rejections(self, list_id: str) -> list[Rejection]:
+        """The rejections of one list, oldest first."""
+        rows = (self._objects(m.DestructionApproval).filter(destruction_list_id=list_id, verdict=REJECTED)
+                .order_by("at", "id").values_list("destruction_list_id", "digest", "by", "role", "at", "reason"))
+        return [Rejection(Approval(*r[:5]), r[5]) for r in rows]
 
     def journal(self, list_id: str, record_id: str, step: str, target: str, state: str, at: datetime) -> None:
         """Write one step of a destruction to the journal (before doing it: "started"; after: "done")."""

@@ -1,6 +1,5 @@
-"""What the dashboard asks of an organisation's few held or damaged records, and whether the records due may have
-changed, each answered from an index: an AIP by record and organisation, AIPs by state, holds by when they were
-lifted, retention entries by when they changed."""
+"""What the dashboard asks of an organisation's few held or damaged records, each answered from an index: an AIP by
+record and organisation, AIPs by state, holds by when they were lifted."""
 
 from django.db import migrations, models
 
@@ -23,9 +22,5 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='hold',
             index=models.Index(fields=['lifted_at'], name='holds_lifted_at'),
-        ),
-        migrations.AddIndex(
-            model_name='retention',
-            index=models.Index(fields=['updated'], name='retention_updated'),
         ),
     ]
