@@ -21,7 +21,7 @@ def compute_stored_schedules(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalogue', '0012_attention_indexes'),
+        ('catalogue', '0017_fixity_tallies'),
     ]
 
     operations = [
