@@ -4,7 +4,7 @@ events. The implementation on Django is `preservation.catalogue_db.aip_listing_s
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Collection, Protocol
 
@@ -45,11 +45,13 @@ class DueBy:
 
 @dataclass(frozen=True)
 class AipPage:
-    """One page of AIPs newest first, how many AIPs the filters match in all, and whether older ones follow."""
+    """One page of AIPs newest first, how many AIPs the filters match in all, whether older ones follow, and the
+    version of each AIP of the page after the first of its record."""
 
     aips: list[AipRecord]
     count: int
     more: bool
+    versions: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -287,7 +287,7 @@ def test_the_list_and_the_aip_page_in_the_browser(regional: Regional) -> None:
         page.get_by_label("Status").select_option("held")
         page.get_by_role("button", name="Filter").click()
         page.wait_for_load_state()
-        assert "2 AIP's gevonden" in page.content()
+        assert "2 AIP's gevonden" in page.content() and "(versie 2)" in page.content()
         check_screen(page, "aips-list-held")
         page.get_by_role("link", name="Gesprek een-vast").first.click()
         page.wait_for_load_state()

@@ -110,7 +110,9 @@ class DjangoAipQueries:
             if start is not None:
                 rows = rows.filter(Q(created__lt=start) | Q(created=start, aip_id__lt=before))
         found = [_aip(r) for r in rows.order_by("-created", "-aip_id").values_list(*_AIP_FIELDS)[:limit + 1]]
-        return AipPage(found[:limit], count, len(found) > limit)
+        versions = dict(self._objects(m.AipVersion).filter(aip_id__in=[a.aip_id for a in found[:limit]], version__gt=1)
+                        .values_list("aip_id", "version"))
+        return AipPage(found[:limit], count, len(found) > limit, versions)
 
     def find(self, aip_id: str) -> AipRecord | None:
         """The AIP, destroyed ones too; None when the catalogue does not know it."""

@@ -62,7 +62,8 @@ def aip_list(request: HttpRequest) -> HttpResponse:
         more = "?" + urlencode({**kept, "before": page.aips[-1].aip_id}) if page.more else ""
         names = {o.organisation_id: o.name for o in organisations}
         return render(request, "edepot/aips/list.html", {
-            "page": page, "rows": [(a, names.get(a.organisation, a.organisation)) for a in page.aips],
+            "page": page, "rows": [(a, names.get(a.organisation, a.organisation), page.versions.get(a.aip_id))
+                                   for a in page.aips],
             "organisations": organisations, "query": request.GET, "problem": problem, "more": more,
             "paged": query.before is not None, "states": [(s, state_names()[s]) for s in STATES],
             "state_names": state_names()})
