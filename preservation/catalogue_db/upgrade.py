@@ -167,6 +167,18 @@ def _migrate_copy(staged: Path) -> None:
         connections[alias].close()
 
 
+def _derived(row: Any) -> Any:
+    """The row with what a later catalogue keeps beside what 0.2.0 had: a retention entry's stored schedule."""
+    from preservation.catalogue_db import models as m
+
+    if isinstance(row, m.Retention):
+        from preservation.retention import stored_schedule
+
+        for name, value in stored_schedule(row.mdto, row.override).items():
+            setattr(row, name, value)
+    return row
+
+
 def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
     """Copy every row of a 0.2.0 catalogue into the migrated one; the counts must match table by table."""
     from django.apps import apps
@@ -191,7 +203,8 @@ def _copy_legacy_rows(legacy: Path, staged: Path) -> dict[str, int]:
                               for f in model._meta.concrete_fields if f.column in columns or f.primary_key]
                 batch = []
                 for row in rows:
-                    batch.append(model(**{attname: convert(row[column]) for attname, column, convert in converters}))
+                    batch.append(_derived(model(**{attname: convert(row[column])
+                                                   for attname, column, convert in converters})))
                     if len(batch) == COPY_CHUNK:  # memory stays flat however many rows a table holds
                         model.objects.using(alias).bulk_create(batch, batch_size=500)
                         batch = []
