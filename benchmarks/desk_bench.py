@@ -154,14 +154,14 @@ def signed_in(server: Served, people: list[Sitter], secrets: Path) -> dict[str, 
     from tests import web_server as web
 
     kept = json.loads(secrets.read_text()) if secrets.is_file() else {}
-    for name, key in kept.items():
-        web.SECOND_FACTORS[(server.data_dir, name.casefold())] = web.SecondFactor(key)
+    for name, (key, last_step) in kept.items():  # (a code's time step is accepted once, also across runs)
+        web.SECOND_FACTORS[(server.data_dir, name.casefold())] = web.SecondFactor(key, last_step)
     cookies = {}
     for sitter in people:
         session = web.http_session(server, sitter.name, PASSWORD)  # type: ignore[arg-type]
         cookies[sitter.name] = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-    secrets.write_text(json.dumps({name: factor.key for (data, name), factor in web.SECOND_FACTORS.items()
-                                   if data == server.data_dir}))
+    secrets.write_text(json.dumps({name: [factor.key, factor.last_step]
+                                   for (data, name), factor in web.SECOND_FACTORS.items() if data == server.data_dir}))
     return cookies
 
 
