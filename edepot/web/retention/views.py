@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Any, Callable
 
@@ -98,6 +99,8 @@ def draw_up(request: HttpRequest) -> HttpResponse:
         return redirect("retention-list", list_id=drawn.list_id)
     return _shown(request, screen)
 
+JOB_ID = re.compile(r"[0-9A-Za-z-]{1,64}")  # the job a redirect after queueing names (anything else is not shown)
+
 
 def _one_line(error: EdepotError) -> str:
     shown = shown_error(error)
@@ -119,7 +122,8 @@ def _list_page(request: HttpRequest, depot: Depot, list_id: str, *, error: Edepo
                "roles": _judging_roles(request, organisation), "steps": depot.approval_steps(),
                "may_destroy": state.state == "approved" and depot.may("destroy records"),
                "certificate": any(p.endswith(".pdf") for p in state.certificate),
-               "error": shown_error(error) if error else None}
+               "error": shown_error(error) if error else None,
+               "queued_job": queued if JOB_ID.fullmatch(queued := request.GET.get("job", "")) else ""}
     return render(request, "edepot/retention/list.html", context, status=status_of(error) if error else 200)
 
 
