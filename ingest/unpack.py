@@ -76,7 +76,7 @@ def unpack_archive(source: Path, target: Path, limits: UnpackLimits = UnpackLimi
     """Stream the members of the archive `source` (.zip, .7z, .tar, recognised by content) into the new folder
     `target`, with every check `unpack_transfer` makes, but holding anything (no bag needed). On any error
     nothing of `target` is left."""
-    kind = _archive_kind(source)
+    kind = archive_kind(source)
     target.mkdir(parents=True)
     try:
         _EXTRACTORS[kind](source, target, _Budget(limits))
@@ -88,7 +88,7 @@ def unpack_archive(source: Path, target: Path, limits: UnpackLimits = UnpackLimi
 def is_archive(source: Path) -> bool:
     """Whether `source` is a zip, 7z or tar archive, by its content."""
     try:
-        _archive_kind(source)
+        archive_kind(source)
     except InputError:
         return False
     return True
