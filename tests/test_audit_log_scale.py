@@ -58,6 +58,8 @@ def test_one_persons_entries_are_found_with_case_and_spacing_folded(catalogue_ur
     assert [e.entry_id for e in busy] == sorted((e.entry_id for e in busy), reverse=True)
     within = store.directory.audit_log(person="Zeldzaam Iemand", within={"gm0002"}, own="Iemand Anders")
     assert within == []  # a reader of another organisation does not see them
+    own = store.directory.audit_log(person="zeldzaam iemand", within={"gm0002"}, own="Zeldzaam Iemand")
+    assert len(own) == 3  # but their own, of whichever organisation
     assert store.directory.audit_log(person="Niemand") == []
     store.close()
 
@@ -69,6 +71,11 @@ def test_a_seldom_acting_persons_entries_cost_the_same_in_a_log_ten_times_as_lon
         found, steps = _steps(store, lambda: store.directory.audit_log(person="zeldzaam iemand", newest_first=True,
                                                                        limit=51))
         assert len(found) == 3
+        # a busy person's entries, none of them of the reader's organisation
+        hidden, more = _steps(store, lambda: store.directory.audit_log(
+            person="Medewerker 7", within={"gm0002"}, own="Iemand Anders", newest_first=True, limit=51))
+        assert hidden == []
+        steps += more
         costs.append(steps)
         store.close()
     assert costs[1] <= 2 * max(costs[0], 1), f"{costs[0]}k steps in 2,000 entries, {costs[1]}k in 20,000"

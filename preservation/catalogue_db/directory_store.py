@@ -201,7 +201,11 @@ class DjangoDirectory:
             rows = rows.filter(entry_id__lt=before)
         if person:
             rows = rows.filter(person__in=self._spellings(person))
-        if within is not None:  # a person's own entries by their name as written, case ignored
+        if within is None or (person and own and person_key(person) == person_key(own)):
+            pass  # every entry, or the reader's own entries: all theirs to see
+        elif person:  # another person's entries: those of the reader's organisations
+            rows = rows.filter(organisation__in=sorted(within))
+        else:  # a person's own entries by their name as written, case ignored
             rows = rows.filter(Q(organisation__in=sorted(within)) | Q(person__iexact=" ".join((own or "").split())))
         rows = rows.values(*_AUDIT_FIELDS)
         return [AuditRecord(**row) for row in (rows if limit is None else rows[:limit]).iterator(chunk_size=500)]

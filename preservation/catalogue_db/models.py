@@ -493,8 +493,9 @@ class AuditEntry(models.Model):
 
     class Meta:
         db_table = "audit_log"
-        # one person's entries, newest first, however few they are in a long log
-        indexes = [models.Index(fields=["person", "entry_id"], name="audit_log_person_entry")]
+        # one person's entries, newest first, however few they are in a long log (of some organisations)
+        indexes = [models.Index(fields=["person", "entry_id"], name="audit_log_person_entry"),
+                   models.Index(fields=["person", "organisation", "entry_id"], name="audit_log_person_organisation")]
 
 
 # -- Woo requests: the request, its scope, a decision per document (seq 0: a whole chat as one document)
