@@ -21,7 +21,7 @@ def compute_stored_schedules(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalogue', '0017_fixity_tallies'),
+        ('catalogue', '0018_fixity_tallies'),
     ]
 
     operations = [

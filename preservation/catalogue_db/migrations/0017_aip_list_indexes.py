@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalogue', '0015_jobs_newest'),
+        ('catalogue', '0016_jobs_newest'),
     ]
 
     operations = [

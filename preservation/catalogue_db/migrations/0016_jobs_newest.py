@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalogue', '0014_dashboard_indexes'),
+        ('catalogue', '0015_audit_person_organisation_index'),
     ]
 
     operations = [

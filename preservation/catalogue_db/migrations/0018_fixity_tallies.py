@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalogue', '0016_aip_list_indexes'),
+        ('catalogue', '0017_aip_list_indexes'),
     ]
 
     operations = [
