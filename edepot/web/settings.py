@@ -17,7 +17,7 @@ from csp.constants import NONE, SELF
 
 from edepot.web.secret import secret_key
 from kernel.config import DEFAULT_TIMEZONE, load_config
-from preservation.catalogue_db.database import QUEUE_ROUTER, database_settings
+from preservation.catalogue_db.database import WEB_QUEUE_ROUTER, database_settings
 
 WEB = Path(__file__).resolve().parent
 EDEPOT_CONFIG = load_config()
@@ -83,9 +83,7 @@ TEMPLATES = [{
 
 DATABASES = {"default": database_settings(EDEPOT_CONFIG.catalogue_url)}
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the job queue, in the catalogue
-# A job queued from a screen goes into the queue on the catalogue's own connection, in the same transaction as its
-# job record (on a second connection to the same SQLite file it would wait for the first to commit: never).
-DATABASE_ROUTERS = [QUEUE_ROUTER]
+DATABASE_ROUTERS = [WEB_QUEUE_ROUTER]  # a job queued from a screen: into the queue in its record's transaction
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Dutch first; English through Django's i18n (the language switch, or the browser's Accept-Language)

@@ -43,6 +43,7 @@ _SQLITE_OPTIONS = {
 QUEUE_APPS = ("django_tasks", "django_tasks_db")
 QUEUE_SETTINGS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 QUEUE_ROUTER = "preservation.catalogue_db.database.QueueRouter"
+WEB_QUEUE_ROUTER = "preservation.catalogue_db.database.WebQueueRouter"
 _queue_alias: str | None = None
 _TEMPLATE_FORM = "wal"  # how a template is made beside its migrations: part of a cached template's name
 
@@ -380,11 +381,24 @@ def use_queue_of(url: str) -> str:
 class QueueRouter:
     """Sends the job queue's queries to the catalogue `use_queue_of` named (Django's database router)."""
 
+    named_first = True  # a query of the queue before a catalogue was named is an error
+
     def db_for_read(self, model: Any, **hints: Any) -> str | None:
         if model._meta.app_label == "django_tasks_database":
             if _queue_alias is None:
+                if not self.named_first:
+                    return None
                 raise InputError("no catalogue holds this process's job queue", hint="open a data directory first")
             return _queue_alias
         return None
 
     db_for_write = db_for_read
+
+
+class WebQueueRouter(QueueRouter):
+    """The web's: a job queued from a screen goes into the queue on the catalogue's own connection, in the same
+    transaction as its job record (on the default connection to the same SQLite file it would wait for that
+    transaction to end: never); before any is queued (migrating the web's tables) the default database, which is
+    that catalogue, holds the queue."""
+
+    named_first = False
