@@ -17,7 +17,7 @@ from csp.constants import NONE, SELF
 
 from edepot.web.secret import secret_key
 from kernel.config import DEFAULT_TIMEZONE, load_config
-from preservation.catalogue_db.database import QUEUE_ROUTER, database_settings
+from preservation.catalogue_db.database import QUEUE_ROUTER_OR_DEFAULT, database_settings
 
 WEB = Path(__file__).resolve().parent
 EDEPOT_CONFIG = load_config()
@@ -83,7 +83,7 @@ TEMPLATES = [{
 
 DATABASES = {"default": database_settings(EDEPOT_CONFIG.catalogue_url)}
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the job queue, in the catalogue
-DATABASE_ROUTERS = [QUEUE_ROUTER]  # a job is queued on the catalogue's connection, in the transaction recording it
+DATABASE_ROUTERS = [QUEUE_ROUTER_OR_DEFAULT]  # a job is queued on the catalogue's connection, in its transaction
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Dutch first; English through Django's i18n (the language switch, or the browser's Accept-Language)

@@ -43,6 +43,7 @@ _SQLITE_OPTIONS = {
 QUEUE_APPS = ("django_tasks", "django_tasks_db")
 QUEUE_SETTINGS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 QUEUE_ROUTER = "preservation.catalogue_db.database.QueueRouter"
+QUEUE_ROUTER_OR_DEFAULT = "preservation.catalogue_db.database.QueueRouterOrDefault"
 _queue_alias: str | None = None
 _TEMPLATE_FORM = "wal"  # how a template is made beside its migrations: part of a cached template's name
 
@@ -386,5 +387,18 @@ class QueueRouter:
                 raise InputError("no catalogue holds this process's job queue", hint="open a data directory first")
             return _queue_alias
         return None
+
+    db_for_write = db_for_read
+
+
+class QueueRouterOrDefault(QueueRouter):
+    """The web's router (its default database is the catalogue): the job queue's queries go to the default
+    database until a job is queued (`use_queue_of`), then to the catalogue's own connection, so that a job is
+    queued in the transaction that records it rather than on a second connection waiting for that one's lock."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        if model._meta.app_label == "django_tasks_database" and _queue_alias is None:
+            return None
+        return super().db_for_read(model, **hints)
 
     db_for_write = db_for_read
