@@ -40,8 +40,11 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The admin's checks run on an upgraded copy of the 0.2.0 data dir."""
     data_dir = copy_data_dir(tmp_path_factory.mktemp("web") / "data")
     assert edepot(data_dir, ["upgrade", "--user", "A. Archivaris"])["exit"] == 0
-    # a Woo request with a document decided, an organisation and a person too, so that every table has a row to show
-    record = edepot(data_dir, ["aip", "list"])["json"]["aips"][0]["record_id"]
+    # a fixity run, a Woo request with a document decided, an organisation and a person too, so that every table has
+    # a row to show
+    first = edepot(data_dir, ["aip", "list"])["json"]["aips"][0]
+    record = first["record_id"]
+    assert edepot(data_dir, ["fixity", "run", "--aip", first["aip_id"], "--user", "A. Archivaris"])["exit"] == 0
     for argv in (["woo", "open", "2026-001", "--requester", "K. Krant", "--subject", "toets"],
                  ["woo", "scope", "2026-001", "--record", record, "--messages", "1"],
                  ["woo", "decide", "2026-001", "--document", f"{record}-0001", "--beoordeling", "Geen openbaarmaking",
