@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONE, SELF
 
 from edepot.web.secret import secret_key
 from kernel.config import DEFAULT_TIMEZONE, load_config
-from preservation.catalogue_db.database import QUEUE_ROUTER, database_settings
+from kernel.errors import InputError
+from preservation.catalogue_db.database import QueueRouter, database_settings
 
 WEB = Path(__file__).resolve().parent
 EDEPOT_CONFIG = load_config()
@@ -83,9 +85,23 @@ TEMPLATES = [{
 
 DATABASES = {"default": database_settings(EDEPOT_CONFIG.catalogue_url)}
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the job queue, in the catalogue
-# A job is queued on the catalogue's own connection, in the transaction that records it (on another connection to
-# the same SQLite file the insert would wait on that transaction's lock).
-DATABASE_ROUTERS = [QUEUE_ROUTER]
+
+
+class _QueueOnTheCatalogueConnection(QueueRouter):
+    """Queues a job on the catalogue's own connection, in the transaction that records it (on another connection
+    to the same SQLite file the insert would wait on that transaction's lock); before anything is queued in this
+    process (the web's own migrations at start), on the web's database, which is the same catalogue."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        try:
+            return super().db_for_read(model, **hints)
+        except InputError:
+            return None
+
+    db_for_write = db_for_read
+
+
+DATABASE_ROUTERS = [_QueueOnTheCatalogueConnection()]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Dutch first; English through Django's i18n (the language switch, or the browser's Accept-Language)
