@@ -223,6 +223,8 @@ def test_a_person_of_another_organisation_sees_and_changes_none_of_it(archive: A
         answer = _post(twee, form, f"{server.url}{path}", data)
         assert answer.status_code == 404, path
     assert _post(twee, form, f"{server.url}/retention/holds/", {"record_id": record, "reason": "x"}).status_code == 404
+    code, _out, err = depot.run("A. Twee", "retention", "destroy", een_list_id, "--queue")  # the service itself
+    assert code == 2 and "E105" in err, err
     drawn = _post(twee, form, f"{server.url}/retention/lists/", {"organisation": "gm0001"})
     assert drawn.status_code == 302 and "Gemeente Een" not in twee.get(f"{server.url}/retention/", timeout=60).text
     assert depot.ok("A. Een", "retention", "show", "--record", record)["schedule"]["waardering"] == "B"  # nothing changed

@@ -84,7 +84,11 @@ class JobsService(DepotBase):
         if found is None or kind == INGEST:
             raise InputError(f"no kind of job {kind!r}", hint=f"one of: {', '.join(k for k in KINDS if k != INGEST)}")
         person = self.authorise(found.action, everywhere=found.everywhere)
-        return enqueue_job(self, kind, arguments, by=person, organisation=self._job_organisation(kind, arguments))
+        organisation = self._job_organisation(kind, arguments)
+        reach = self.reach(found.action)
+        if organisation and reach is not None and organisation not in reach:  # another's: not found, as on a screen
+            raise NotFound(f"nothing to queue a {kind} job of: not found", hint="name your own organisation's")
+        return enqueue_job(self, kind, arguments, by=person, organisation=organisation)
 
     def _job_organisation(self, kind: str, arguments: dict[str, Any]) -> str:
         """The one organisation whose records a job of `kind` works on, from its AIPs, list or Woo request; ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Collection, Sequence
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from preservation.attention import Bounded, Damage, HeldRecord, OpenList
 from preservation.catalogue import GONE_STATES, ReplicaStatus
@@ -27,10 +27,16 @@ class DjangoAttention:
 
     def _kept_records(self, organisations: Collection[str] | None) -> Any:
         """The record ids of AIPs still kept, of those organisations (a subquery)."""
+        return self._kept_aips(organisations).values("record_id")
+
+    def _kept_aips(self, organisations: Collection[str] | None, **outer: str) -> Any:
+        """The AIPs still kept, of those organisations; with `outer` (field: the outer row's field), those of the
+        outer row: asked as EXISTS per row of a small table (damage, holds), so an organisation's many AIPs
+        are never read to find its few such rows."""
         aips = self._objects(m.Aip).exclude(state__in=GONE_STATES)
         if organisations is not None:
             aips = aips.filter(organisation__in=sorted(organisations))
-        return aips.values("record_id")
+        return aips.filter(**{field: OuterRef(name) for field, name in outer.items()})
 
     def jobs(self, states: Sequence[str], *, organisations: Collection[str] | None, queued_by: str | None,
              limit: int) -> Bounded[JobRecord]:
@@ -45,8 +51,7 @@ class DjangoAttention:
     def damage(self, *, organisations: Collection[str] | None, limit: int) -> Bounded[Damage]:
         """Replicas damaged or missing, and files declared lost, of AIPs still kept; most recent first."""
         def scope(rows: Any) -> Any:
-            rows = rows.exclude(aip__state__in=GONE_STATES)
-            return rows if organisations is None else rows.filter(aip__organisation__in=sorted(organisations))
+            return rows.filter(Exists(self._kept_aips(organisations, aip_id="aip_id")))
 
         replicas = scope(self._objects(m.Replica).filter(
             status__in=[ReplicaStatus.DAMAGED.value, ReplicaStatus.MISSING.value]))
@@ -81,7 +86,7 @@ class DjangoAttention:
         """Holds not lifted, on records of those organisations; newest first."""
         rows = self._objects(m.Hold).filter(lifted_at__isnull=True)
         if organisations is not None:
-            rows = rows.filter(record_id__in=self._kept_records(organisations))
+            rows = rows.filter(Exists(self._kept_aips(organisations, record_id="record_id")))
         first = [Hold(*row) for row in rows.order_by("-placed_at", "-id").values_list(*_HOLD_FIELDS)[:limit]]
         owners = dict(self._objects(m.Aip).filter(record_id__in=[h.record_id for h in first])
                       .values_list("record_id", "organisation"))

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Collection, ContextManager, Sequence
 
 from django.db import connections
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
 
 from preservation.catalogue import GONE_STATES
 from preservation.catalogue_db import models as m
@@ -88,9 +88,12 @@ class RetentionStore:
         """The retention rows of records still kept (an AIP not gone, no tombstone), each annotated with its
         `owner` (the organisation of its newest AIP), of those organisations."""
         owner = self._objects(m.Aip).filter(aip_id=OuterRef("aip_id")).values("organisation")[:1]
+        # Asked per retention row (EXISTS by index), so that the few rows the caller's dates select are checked,
+        # never a list of every kept AIP or tombstone made first.
+        kept = self._objects(m.Aip).filter(record_id=OuterRef("record_id")).exclude(state__in=GONE_STATES)
         rows = (self._objects(m.Retention)
-                .filter(record_id__in=self._objects(m.Aip).exclude(state__in=GONE_STATES).values("record_id"))
-                .exclude(record_id__in=self._objects(m.Tombstone).values("record_id"))
+                .filter(Exists(kept))
+                .exclude(Exists(self._objects(m.Tombstone).filter(record_id=OuterRef("record_id"))))
                 .annotate(owner=Subquery(owner)))
         return rows if organisations is None else rows.filter(owner__in=sorted(organisations))
 
