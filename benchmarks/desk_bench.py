@@ -56,13 +56,15 @@ PAGES: list[tuple[str, str, tuple[str, ...]]] = [
     ("job", "/jobs/{job}/", ALL),
     ("transfers", "/transfers/", ALL),
     ("AIPs", "/aips/", ALL),
-    ("AIPs, filtered", "/aips/?q=gesprek&organisation={org}", ALL),
+    ("AIPs, held, one organisation", "/aips/?organisation={org}&state=held", ALL),
+    ("AIPs, a period", "/aips/?since=2020-01-01&until=2020-12-31", ALL),
+    ("AIPs due", "/aips/?state=due", ALL),
     ("AIP", "/aips/{aip}/", ALL),
     ("fixity", "/fixity/", ARCHIVISTS),
     ("retention", "/retention/", ALL),
     ("retention: records due", "/retention/due/", ALL),
     ("retention: holds", "/retention/holds/", ALL),
-    ("retention: destruction lists", "/retention/lists/", ALL),
+    ("retention: transfer list", "/retention/transfer/", ALL),
     ("retention: destruction list", "/retention/lists/{list}/", ALL),
 ]
 PEER = ("peer: a static file", "/static/edepot/edepot.css")
