@@ -53,8 +53,8 @@ PAGES: list[tuple[str, str, tuple[str, ...]]] = [
     ("audit log, one person", "/audit/?person=Medewerker+7", ARCHIVISTS),
     ("audit log, one organisation", "/audit/?organisation={org}", ARCHIVISTS),
     ("jobs", "/jobs/", ALL),
-    ("job", "/jobs/{job}/", ALL),
-    ("transfers", "/transfers/", ALL),
+    ("job", "/jobs/{job}/", ARCHIVISTS),  # another's job: a records manager's and a reviewer's 404
+    ("transfers", "/transfers/", ("archivist", "records-manager")),  # who may upload
     ("AIPs", "/aips/", ALL),
     ("AIPs, held, one organisation", "/aips/?organisation={org}&state=held", ALL),
     ("AIPs, a period", "/aips/?since=2020-01-01&until=2020-12-31", ALL),

@@ -78,6 +78,7 @@ def _rows(url: str, *, aips: int, messages: int, audit: int) -> list[Any]:
 
     from preservation.catalogue_db import models as m
     from preservation.catalogue_db.database import catalogue_alias
+    from preservation.retention import stored_schedule
 
     alias = catalogue_alias(url)
     rng = random.Random(7)
@@ -114,13 +115,15 @@ def _rows(url: str, *, aips: int, messages: int, audit: int) -> list[Any]:
                                last_verified=NOW - timedelta(days=n % 90),
                                status="damaged" if n % 200 == 0 and location == "b" else "intact")
                      for n, a in enumerate(made) for location in ("a", "b")))
-    agents = [{"name": "Archivaris 1", "type": "person", "role": "executing"}]
+    agents = ["person:Archivaris 1"]  # as the catalogue keeps an event's agents
     bulk(m.Event, (m.Event(event_id=f"ev-{a.aip_id}-{k}", aip_id=a.aip_id, type="ingestion" if k == 0 else
                            "fixity check", date_time=a.created + timedelta(days=30 * k), outcome="success",
                            detail="", outcome_detail="", agents=agents, source_objects=[], outcome_objects=[])
                    for a in made for k in range(7)))
+    appraisals = [_appraisal(a.record_id, a.title, rng) for a in made]
     bulk(m.Retention, (m.Retention(record_id=a.record_id, aip_id=a.aip_id, title=a.title, override={},
-                                   updated=NOW, mdto=_appraisal(a.record_id, a.title, rng)) for a in made))
+                                   updated=NOW, mdto=mdto, **stored_schedule(mdto, {}))  # with its due dates
+                       for a, mdto in zip(made, appraisals)))
     bulk(m.Hold, (m.Hold(hold_id=f"hold-{n}", record_id=made[n].record_id, reason="Woo-verzoek",
                          placed_by="Recordmanager 1", placed_at=NOW) for n in range(0, aips, 100)))
     jobs = [m.Job(job_id=f"job-ingest-{n:06}", kind="ingest", arguments={"sip": f"/intake/sip-{n}"},
