@@ -2,14 +2,15 @@
 
 As soon as the virus check has passed, the files that are final already (the originals, the SIP's metadata and
 the export's unpacked members: the bulk of the bytes) are copied into a private incoming folder on every
-location and fsynced, in the background, while identification, validation, normalisation and rendering keep
-the processor busy. `finish` copies what came after (preservation copies, metadata, PREMIS, tag files), reads
-every copy back and checks it against the sealed digests, and only then makes each bag visible with one rename.
+location, in the background, while identification, validation, normalisation and rendering keep the processor
+busy. `finish` copies what came after (preservation copies, metadata, PREMIS, tag files), reads every copy back
+and checks it against the sealed digests, puts each location's file system on disk (one syncfs, not an fsync per
+file: kernel/atomic.py) and only then makes each bag visible with one rename.
 A failure leaves nothing visible and removes the incoming folders; a crash leaves only incoming folders, which
 the next ingest of the same AIP removes (preservation/storage.py).
 
 The first location on the staging folder's file system takes the staged files as hard links instead of copies
-(fsynced and read back all the same; every other location gets copies of its own, so no two replicas share a
+(flushed and read back all the same; every other location gets copies of its own, so no two replicas share a
 file). Removing the staging folder then frees no disk blocks: on a file system mounted with `discard`, freeing
 the blocks of ten thousand files that reached the disk costs the device a trim each, seconds in all.
 """
@@ -23,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from kernel.atomic import COPY_THREADS, copy_file_durably
+from kernel.atomic import COPY_THREADS, flush_file_system
 from kernel.errors import InvalidPackage
 from kernel.hashing import digest_file
 from preservation.aip import AipBuilder, SealedFile
@@ -69,6 +70,13 @@ class Replication:
                 if name == location.id and relative not in wanted:  # sent early, not part of the bag after all
                     (self.incoming[name] / relative).unlink(missing_ok=True)
         self._pool.shutdown()
+        flushed: set[int] = set()
+        for location in self.locations:  # once per file system: every file of every incoming bag on disk
+            incoming = self.incoming[location.id]
+            device = incoming.stat().st_dev
+            if device not in flushed:
+                _named(location.address, flush_file_system, incoming)
+                flushed.add(device)
         bags: list[Path | str] = []
         try:
             for location in self.locations:
@@ -109,18 +117,19 @@ def _sharing_file_system(staging: Path, incoming: Sequence[tuple[str, Path]]) ->
 
 
 def _copy(source: Path, target: Path, *, link: bool = False) -> str:
-    """Copy (or, with `link`, hard-link a staged file that is no link itself), fsync, and read the copy back: the
-    sha256 of what the location holds."""
+    """Copy (or, with `link`, hard-link a staged file that is no link itself) and read the copy back: the sha256
+    of what the location holds. `finish` puts it on disk."""
     if link:
         target.unlink(missing_ok=True)  # sent before, linked to a staged file since written anew
-    if not (link and not source.is_symlink() and _named(target, _link_durably, source, target)):
-        _named(target, copy_file_durably, source, target)
+    if not (link and not source.is_symlink() and _named(target, _link, source, target)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _named(target, shutil.copy2, source, target)
     return digest_file(target, ("sha256",))[0]["sha256"]
 
 
-def _link_durably(source: Path, target: Path) -> bool:
-    """Make `target` a hard link to `source`, its data on disk when this returns; False when the file system
-    cannot link them (then the file is to be copied)."""
+def _link(source: Path, target: Path) -> bool:
+    """Make `target` a hard link to `source`; False when the file system cannot link them (then the file is to
+    be copied)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target)
@@ -128,11 +137,6 @@ def _link_durably(source: Path, target: Path) -> bool:
         if error.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP):
             return False
         raise
-    fd = os.open(target, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
     return True
 
 

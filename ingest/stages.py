@@ -663,7 +663,9 @@ def render_conversation(aip: AipBuilder, conversation: Conversation, media: dict
     job.begin("render PDF/A")
     context = RenderContext(title=record.title, identifier=record.identifier, archiefvormer=record.archiefvormer,
                             description_rows=record.rows, created=job.config.clock())
-    pdf = render_conversation_pdf(conversation, media, context, aip.known_sha256())
+    identified = {aip.path(relative): found.mime_type for relative, found in job.identifications.items()
+                  if found is not None and found.mime_type}
+    pdf = render_conversation_pdf(conversation, media, context, aip.known_sha256(), known_formats=identified)
     aip.add_bytes(layout.RENDERING_PDF, pdf, "preservation")
     originals = tuple(p for p in aip.roles if p.startswith(layout.ORIGINAL + "/"))
     job.event("migration", "conversation rendered to PDF/A-2b (typst), images inline, media listed with checksums",

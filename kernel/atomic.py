@@ -1,6 +1,9 @@
 """Atomic writes: stage beside the target, fsync, rename. A crash leaves the old state or the new, never half."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import hashlib
 import os
 import re
@@ -8,7 +11,7 @@ import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, Mapping
+from typing import BinaryIO, Callable, Mapping, cast
 
 COPY_THREADS = 4  # copies wait on the disk, not the processor: a few more than cores keeps it busy
 NAME_MAX_BYTES = 255  # the limit of ext4, xfs, btrfs, tmpfs and most others for one name in a folder
@@ -50,6 +53,35 @@ def fsync_tree(root: Path, *, files: bool = True) -> None:
             finally:
                 os.close(fd)
         fsync_dir(Path(dirpath))
+
+
+def flush_file_system(folder: Path) -> None:
+    """Put on disk every file written so far on the file system that holds `folder`, its folders' entries
+    included; raises OSError (naming `folder`) when the file system could not write them.
+
+    On Linux this is one syncfs(2) call, which costs a journal commit where an fsync per file costs one per
+    file (ten thousand files: a second of the processor and seconds of the disk). Elsewhere every file and
+    folder below `folder` is fsynced."""
+    syncfs = _syncfs()
+    if syncfs is None:
+        fsync_tree(folder)
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(folder))
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return cast(Callable[[int], int], libc.syncfs)
+    except (OSError, AttributeError):  # not Linux, or a C library without syncfs
+        return None
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

@@ -67,8 +67,8 @@ class StorageLocation(BlobStore, Protocol):
         its path before it is made (to claim it, kernel/locks.py)."""
 
     def publish_bag(self, incoming: Path, aip_id: str) -> Path | str:
-        """Make the bag assembled in `incoming` (every file of it fsynced when written) the AIP's bag, whole or
-        not at all; returns where it is."""
+        """Make the bag assembled in `incoming` (every file of it on disk already: fsynced when written, or its
+        file system flushed) the AIP's bag, whole or not at all; returns where it is."""
 
     def read_marker(self) -> dict[str, str] | None:
         """The identity and name the location holds, if it holds them."""

@@ -1,6 +1,7 @@
 """The PDF/A-2b reading copy of a conversation, and the PDF/A check."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from kernel.model import Attachment, Conversation, Custodian, Message, MessageKind, Source, participants_of
+from preservation.normalise import conversation_pdf
 from preservation.normalise.conversation_pdf import (
     ZERO_WIDTH_SPACE,
     RenderContext,
@@ -326,3 +328,30 @@ def test_an_arabic_iphone_export_shows_its_left_out_files_as_not_exported(shared
         1 for m in conversation.messages for a in m.attachments if not a.present) >= 10
     assert markers and not any(marker in text for marker in markers)
     assert "21:41:35 · bericht 2" in text  # this export gives seconds, so they are shown
+
+
+def test_an_attachment_identified_as_no_image_is_listed_without_being_opened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest knows each file's format already: thousands of PDFs in a chat are not opened once more to learn
+    that they are no image; a file of no known format is still looked at."""
+    Image.new("RGB", (300, 200), (10, 60, 90)).save(tmp_path / "IMG-0001.jpg", "JPEG")
+    (tmp_path / "Stuk.pdf").write_bytes(b"%PDF-1.4\n% not shown inline\n")
+    (tmp_path / "Nota.pdf").write_bytes(b"%PDF-1.4\n% of no known format\n")
+    media = {name: tmp_path / name for name in ("IMG-0001.jpg", "Stuk.pdf", "Nota.pdf")}
+    messages = tuple(Message(n, at(15, 10, n), "Anna", MessageKind.MEDIA, "", (Attachment(name, True, None),))
+                     for n, name in enumerate(media, start=1))
+    opened: list[str] = []
+    real_is_pdf = conversation_pdf._is_pdf
+    monkeypatch.setattr(conversation_pdf, "_is_pdf", lambda path: (opened.append(path.name), real_is_pdf(path))[1])
+    pdf_bytes = render_conversation_pdf(
+        Conversation(build_conversation().source, participants_of(messages), messages), media,
+        RenderContext(title="Stukken", identifier="X", archiefvormer="Gemeente"),
+        known_formats={media["IMG-0001.jpg"]: "image/jpeg", media["Stuk.pdf"]: "application/pdf"})
+    assert "Stuk.pdf" not in opened and "Nota.pdf" in opened
+    shown = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf_bytes)).pages)
+    assert "Stuk.pdf" in shown and hashlib.sha256((tmp_path / "Stuk.pdf").read_bytes()).hexdigest()[:16] in \
+        shown.replace("\n", "")
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        widths = {int(x["/Width"]) for page in pdf.pages for x in _xobjects(page.obj.get("/Resources"))
+                  if x.get("/Subtype") == "/Image"}
+    assert 300 in widths

@@ -120,6 +120,7 @@ class _Stage:
     linked_folders: dict[Path, Path | None] = field(default_factory=dict)  # see _linked_folder_path()
     sources: dict[Path, Path | None] = field(default_factory=dict)  # see _source()
     known_sha256: dict[Path, str] = field(default_factory=dict)  # digests the caller knows already
+    known_formats: dict[Path, str] = field(default_factory=dict)  # MIME types the caller identified already
     time_format: str = "%H:%M:%S"  # see time_format()
     gaps: dict[int, int] = field(default_factory=dict)  # see gaps_before()
     notes: dict[int, list[str]] = field(default_factory=dict)  # replies, reactions, earlier versions (message_notes)
@@ -391,8 +392,10 @@ def _stage_images(messages: Iterable[Message], media: Mapping[str, Path], stage:
         if message.kind is MessageKind.DELETED:
             continue
         for attachment in message.attachments:
-            source = None if attachment.name in shown else _source(media.get(attachment.name), stage)
-            staged = None if source is None else _stage_image(source, stage)
+            path = media.get(attachment.name)
+            source = None if attachment.name in shown else _source(path, stage)
+            staged = None if source is None or path is None else _stage_image(source, stage,
+                                                                              stage.known_formats.get(path))
             if staged is not None:
                 shown[attachment.name] = staged.pixels
     return shown
@@ -404,7 +407,7 @@ def _attachment_entry(attachment: Attachment, media: Mapping[str, Path], stage: 
     source = _source(path, stage)
     if path is None or source is None:
         return {"k": "absent", "n": name} if is_file_name(attachment.name) else {"k": "placeholder"}
-    staged = _stage_image(source, stage)
+    staged = _stage_image(source, stage, stage.known_formats.get(path))
     if staged is not None:
         entry = {"k": "image", "n": name, "p": staged.path, "w": staged.width_cm}
         if staged.note:
@@ -429,16 +432,18 @@ def _source(path: Path | None, stage: _Stage) -> Path | None:
     return stage.sources[path]
 
 
-def _stage_image(source: Path, stage: _Stage) -> _Staged | None:
+def _stage_image(source: Path, stage: _Stage, known_format: str | None = None) -> _Staged | None:
     """How the image at `source` (a resolved path) is shown: its path under the typst root, its width in cm, a
     note when it is shown reduced, its pixels; None when it is not shown inline. Pillow's format of every file it
-    opens is kept in `stage.image_formats`."""
+    opens is kept in `stage.image_formats`. A file whose `known_format` (MIME type) is no image is not opened."""
     from PIL import Image
 
     if source in stage.image_formats:  # opened before
         return stage.staged.get(source)
     note = ""
     stage.image_formats[source] = None
+    if known_format and not known_format.startswith("image/"):  # a chat's thousands of PDFs, voice notes…
+        return None
     try:
         if _is_pdf(source):  # no Pillow reader takes a PDF: spare trying each of them (chats carry many)
             return None
@@ -450,7 +455,8 @@ def _stage_image(source: Path, stage: _Stage) -> _Staged | None:
             width_px, height_px = image.size
             stage.images += 1
             target = stage.root / "media" / f"{stage.images}.{extension}"
-            target.parent.mkdir(exist_ok=True)
+            if stage.images == 1:
+                target.parent.mkdir(exist_ok=True)
             if max(width_px, height_px) > MAX_INLINE_PIXELS:
                 note = f"verkleind weergegeven; origineel {width_px}×{height_px} pixels"
                 image.thumbnail((MAX_INLINE_PIXELS, MAX_INLINE_PIXELS))  # JPEG: decoded at 1/2, 1/4… when it can
@@ -799,7 +805,8 @@ def _stamp_footers(pdf: Any, footers_file: Path) -> None:
 
 
 def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path],
-                            context: RenderContext, known_sha256: Mapping[Path, str] | None = None) -> bytes:
+                            context: RenderContext, known_sha256: Mapping[Path, str] | None = None, *,
+                            known_formats: Mapping[Path, str] | None = None) -> bytes:
     """The conversation as a PDF/A-2b document (bytes), ready to be stored as its preservation copy.
 
     Promises: a title page with the record's metadata; every message in export order under a heading
@@ -810,7 +817,8 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     meegeëxporteerd" (by name when the export names a file); the kenmerk at the top and "pagina X van Y"
     at the foot of every page; all fonts embedded. The
     output depends only on the arguments when `context.created` is given. `known_sha256` (path → digest)
-    spares hashing attachments whose digest the caller has already.
+    spares hashing attachments whose digest the caller has already; `known_formats` (path → MIME type, as
+    identified) spares opening attachments that are no image.
     Raises ToolMissing when the fonts are not installed, RenderingFailed when typst fails.
     """
     import pikepdf
@@ -822,6 +830,7 @@ def render_conversation_pdf(conversation: Conversation, media: Mapping[str, Path
     with tempfile.TemporaryDirectory(prefix="edepot-pdf-") as tmp:
         work = Path(tmp)
         stage = _Stage(work / "root", covered, known_sha256=dict(known_sha256 or {}),
+                       known_formats=dict(known_formats or {}),
                        time_format=time_format(conversation.messages), gaps=gaps_before(conversation.messages),
                        notes=message_notes(conversation.source.inferred))
         last_seq = max((m.seq for m in conversation.messages), default=0)
