@@ -19,6 +19,7 @@ from ingest import stages
 from ingest.file_workers import file_workers
 from ingest.job import IngestJob, ProgressListener, StageListener
 from ingest.report import write_rejection_report, write_report
+from kernel.collector import fewer_collections
 from kernel.config import Config
 from kernel.errors import EdepotError, is_storage_fault
 from preservation.format_policy import load_policy
@@ -83,7 +84,8 @@ def ingest(source: Path, config: Config, on_stage: StageListener = lambda _stage
     job.fencing = fencing
     job.work_locks = fencing.locks if fencing else open_work_locks(config)
     try:
-        return _ingest(source, job, store)
+        with fewer_collections():
+            return _ingest(source, job, store)
     finally:
         if fencing is None:
             job.work_locks.close()
