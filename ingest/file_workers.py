@@ -1,4 +1,5 @@
-"""Identification, format validation and normalisation of a SIP of many files, on every core.
+"""Identification, format validation and normalisation of a SIP of many files, on every core (and the check of
+its PREMIS document against the schema, while the ingest writes the bag's manifests).
 
 FIDO's matching, the validators and the policy's checks (pdf-keep's PDF/A check) are Python that holds the GIL, so for a SIP of MANY_FILES files or more they
 run in worker processes, forked before the virus check (so before the background copies start any thread) with
@@ -14,7 +15,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from kernel.errors import RenderingFailed, ToolMissing
 from preservation.identify import Identification, shared_identifier
 from preservation.normalise import NormaliseOutcome, Status, normaliser
 from preservation.validate_formats import FormatCheck, validate_format
+from preservation.xsd import SchemaName, validate_xml
 
 MANY_FILES = 1000
 BATCH = 64  # files handed to a worker at once
@@ -49,6 +51,17 @@ class FileWorkers:
             return self._processes.map(_validate, files, chunksize=BATCH)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # decoders and ffprobe free the GIL
             return list(pool.map(_validate, files))
+
+    def check_xml(self, document: bytes, schema: SchemaName, schema_dir: Path) -> Future[list[str]]:
+        """`validate_xml` of `document`: in a worker, while this process goes on, or done here already."""
+        if self._processes is not None:
+            return self._processes.submit(validate_xml, document, schema, schema_dir)
+        done: Future[list[str]] = Future()
+        try:
+            done.set_result(validate_xml(document, schema, schema_dir))
+        except Exception as error:  # noqa: BLE001 - raised where the answer is asked for, as from a worker
+            done.set_exception(error)
+        return done
 
     def normalise(self, actions: Sequence[Action]) -> Iterator[NormaliseOutcome]:
         """`run_action` of each action, in order."""

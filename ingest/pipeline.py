@@ -142,7 +142,7 @@ def _run(source: Path, job: IngestJob, store: UnitOfWork) -> IngestResult:
                 shown = stages.normalise_files(aip, media, policy, job, workers=workers)
                 stages.render_conversation(aip, conversation, shown, record, job)
                 stages.update_metadata(sip, aip, job)
-                sealed = stages.seal(aip, record, job)
+                sealed = stages.seal(aip, record, job, workers=workers)
                 if job.fencing:  # a storage completion, like the catalogue commit, only while the claim holds
                     job.fencing.check()
                 stored = stages.replicate(sealed, replication, job)

@@ -722,8 +722,11 @@ def update_metadata(sip: Path, aip: AipBuilder, job: IngestJob) -> None:
               f"{len(copies)} preservation copies described", sources=received_names, outcomes=tuple(sorted(written)))
 
 
-def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedFile]:
-    """Digests of every file, the PREMIS document, and the bag's manifests; returns every sealed file."""
+def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob, *,
+         workers: FileWorkers = FileWorkers(None)) -> list[SealedFile]:
+    """Digests of every file, the PREMIS document (checked against the schema by `workers` while the manifests
+    are written), and the bag's manifests; returns every sealed file. InvalidPackage when the PREMIS does not
+    validate."""
     job.begin("seal AIP")
     payload = aip.digest_payload()
     job.event("message digest calculation", "sha256 and sha512 of every file of the AIP",
@@ -743,10 +746,8 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
             original_name=job.original_names.get(f.path, f.path.rpartition("/")[2]),
         ))
     document = premis_xml(objects, job.events, list(job.agents.values()))
-    if job.config.schema_dir is not None:
-        problems = validate_xml(document, SchemaName.PREMIS, job.config.schema_dir)
-        if problems:
-            raise InvalidPackage("the PREMIS edepot wrote does not validate", problems)
+    schema_dir = job.config.schema_dir
+    checked = None if schema_dir is None else workers.check_xml(document, SchemaName.PREMIS, schema_dir)
     aip.add_bytes(layout.PREMIS, document, "metadata")
     premis_digest = aip.digest_payload()[layout.PREMIS]
     bag_info = {
@@ -756,7 +757,11 @@ def seal(aip: AipBuilder, record: RecordSummary, job: IngestJob) -> list[SealedF
         "Internal-Sender-Identifier": record.identifier,
         "Bag-Software-Agent": f"edepot {edepot_version()}",
     }
-    return aip.seal({**payload, layout.PREMIS: premis_digest}, bag_info, job.config.clock().date())
+    sealed = aip.seal({**payload, layout.PREMIS: premis_digest}, bag_info, job.config.clock().date())
+    problems = checked.result() if checked is not None else []
+    if problems:
+        raise InvalidPackage("the PREMIS edepot wrote does not validate", problems)
+    return sealed
 
 
 @contextmanager

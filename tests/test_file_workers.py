@@ -11,10 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from ingest.file_workers import MANY_FILES, file_workers, run_action
+from ingest import stages
+from ingest.file_workers import MANY_FILES, FileWorkers, file_workers, run_action
+from ingest.pipeline import ingest
+from ingest.sip import create_sip
+from kernel.config import Config
+from kernel.errors import InvalidPackage
 from preservation.identify import shared_identifier
+from preservation.metadata.premis import PremisObject, premis_xml
 from preservation.validate_formats import validate_format
-from tests.media_factory import make_media, pdf_of_objects
+from preservation.xsd import SchemaName
+from tests.media_factory import make_media, pdf_of_objects, whatsapp_export
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: files are done in the ingest's process")
@@ -67,3 +74,29 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"  # a worker the kernel ended stays a zombie until reaped, which is no worker
+
+
+def test_the_premis_is_checked_against_its_schema_by_a_worker_as_here(shared: Path) -> None:
+    """The ingest's PREMIS is validated in a worker while the manifests are written: the same problems as here."""
+    objects = [PremisObject(identifier="data/original/a.txt", size=1, digests={"sha256": "0" * 64}, puid=None,
+                            format_name=None, format_version=None, role="original", original_name="a.txt")]
+    valid = premis_xml(objects, [], [])
+    invalid = valid.replace(b"<size>1</size>", b"<size>een</size>")
+    with file_workers(MANY_FILES) as workers:
+        assert workers._processes is not None
+        answers = [workers.check_xml(document, SchemaName.PREMIS, shared / "standards").result()
+                   for document in (valid, invalid)]
+    here = [FileWorkers(None).check_xml(document, SchemaName.PREMIS, shared / "standards").result()
+            for document in (valid, invalid)]
+    assert answers == here and answers[0] == [] and any("size" in problem for problem in answers[1])
+
+
+def test_an_ingest_whose_premis_does_not_validate_is_refused_and_stores_nothing(
+        config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: Path) -> None:
+    export = whatsapp_export(tmp_path / "WhatsApp Chat - Schema.zip", {"00001-notitie.txt": b"notitie"}, "Schema")
+    sip = create_sip([export], tmp_path / "sip", config).path
+    written = stages.premis_xml
+    monkeypatch.setattr(stages, "premis_xml", lambda *args: written(*args).replace(b"<size>", b"<size>x", 1))
+    with pytest.raises(InvalidPackage, match="PREMIS edepot wrote does not validate"):
+        ingest(sip, config)
+    assert not [bag for bag in (config.data_dir / "storage").rglob("bagit.txt")]
