@@ -531,7 +531,7 @@ def test_an_ingest_stopped_after_the_background_copies_began_leaves_nothing_in_s
 
     sip = create_sip([IOS_SAMPLE], tmp_path / "sip", config).path
 
-    def refuse(*_args: object) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
         raise InvalidPackage("stopped on purpose after the originals went out to storage")
 
     monkeypatch.setattr(stages, "seal", refuse)

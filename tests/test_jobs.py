@@ -229,7 +229,9 @@ def test_work_committed_before_its_worker_stopped_is_not_done_twice(tmp_path: Pa
         with pytest.raises(KeyboardInterrupt):
             service.run(job_id, worker="stalled:1", work=commit_then_stall)
     assert depot.ok("R. Beheer", "jobs", "show", job_id)["state"] == "running"
-    time.sleep(1.1)  # its lease runs out: the next worker's reaper queues it again, and that worker takes it
+    # its lease runs out (the clock counts whole seconds, so a lease of 1 s ends 1 to 2 s after the last
+    # heartbeat): the next worker's reaper queues it again, and that worker takes it
+    time.sleep(2.1)
     assert worker(data, "--once").returncode == 0
     shown = depot.ok("R. Beheer", "jobs", "show", job_id)
     (aip,) = depot.ok("R. Beheer", "aip", "list")["aips"]
