@@ -83,7 +83,7 @@ def test_an_empty_postgresql_database_becomes_a_current_catalogue_and_a_newer_on
         cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal "
                        "ORDER BY tgname")
         assert [r[0] for r in cursor.fetchall()] == ["audit_log_append_only_delete", "audit_log_append_only_update"]
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'search_fts'")
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'search_messages'")
         assert any("USING gin (doc)" in r[0] for r in cursor.fetchall())
         cursor.execute("INSERT INTO django_migrations (app, name, applied) VALUES ('catalogue', '9999_future', now())")
     catalogue.close()

@@ -149,7 +149,7 @@ def test_removing_an_aip_leaves_the_others_and_a_reindexed_record_replaces_the_o
         if on_sqlite(url):
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
         else:
-            cursor.execute("SELECT COUNT(*) FROM search_fts")
+            cursor.execute("SELECT COUNT(*) FROM search_messages WHERE doc @@ 'vergunning'::tsquery")
             assert cursor.fetchone()[0] == 1
     # A second AIP of record R-2 (a new version) hides the first from searches without --aip.
     db.index("aip-3", make_messages(["vergunning drie"]), RecordAccess("R-2", "twee", Openness.OPEN),
@@ -252,7 +252,7 @@ def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(
             cursor.execute("INSERT INTO search_fts(rowid, body, stems) SELECT message_id, body, '' "
                            "FROM search_messages")
         else:
-            cursor.execute("UPDATE search_fts SET doc = ts_delete(doc, 'wethouder'::text)")
+            cursor.execute("UPDATE search_messages SET doc = ts_delete(doc, 'wethouder'::text)")
         cursor.execute("UPDATE search_meta SET value = 'dutch_porter PyStemmer 0.0' WHERE key = 'stemmer'")
     assert db.find_messages(parse_query("wethouder"), Filters(), None, None) == []
     script = ("import sys; from preservation.search_index import open_index, parse_query, Filters; "
@@ -288,35 +288,40 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
                        for i, t in enumerate(texts[50:])], RecordAccess("R-2", "twee", Openness.OPEN),
              datetime(2026, 1, 1, tzinfo=timezone.utc))
     records = db.records()
+    withins = {"every": None, "second": records[1:], "both": records}
     pages = {}
     for query in ("vergunning", "vergun*", "vergunning -oud", "iets OR oud"):
         terms = parse_query(query)
         everything = db.find_messages(terms, Filters(), None, None)
         for sort in ("chat", "newest", "oldest", "relevance"):
-            for within in (None, records[1:]):
-                pages[query, sort, within is None] = [m.message_id for m in db.find_messages(
+            for name, within in withins.items():
+                pages[query, sort, name] = [m.message_id for m in db.find_messages(
                     terms, Filters(), within, 4, sort, offset=3)]
+            assert pages[query, sort, "both"] == pages[query, sort, "every"]  # each record on its own, merged
         ranked = rank_by_relevance(everything, terms)
-        assert pages[query, "relevance", True] == [m.message_id for m in ranked[3:7]]
+        assert pages[query, "relevance", "every"] == [m.message_id for m in ranked[3:7]]
         newest = sorted(everything, key=lambda m: (m.timestamp, m.message_id), reverse=True)
-        assert pages[query, "newest", True] == [m.message_id for m in newest[3:7]]
+        assert pages[query, "newest", "every"] == [m.message_id for m in newest[3:7]]
     monkeypatch.setattr(search_store, "COUNTED_UP_TO", 5)
     monkeypatch.setattr(search_store, "SORTED_UP_TO", 5)
     monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)
     monkeypatch.setattr(search_store, "_WALK_BATCH", 3)
-    monkeypatch.setattr(search_postgres, "COUNTED_UP_TO", 5)
-    # PostgreSQL reads a page past COUNTED_UP_TO matches in its order when a query is frequent (along the primary
-    # key, or the index on time), and sorts every match from the GIN index when it is not
-    for frequent in ([True, False] if not on_sqlite(catalogue_url) else [None]):
-        monkeypatch.setattr(search_postgres.PostgresSearchIndex, "_frequent", lambda *_, **__: frequent)
-        for (query, sort, whole), page in pages.items():
-            within = None if whole else records[1:]
+    # PostgreSQL finds the matches from the GIN index, by reading messages in the page's order (along the primary
+    # key, or the index on time), or record by record: whichever way a search takes, the same page
+    # (a walk that its budget of rows leaves short of the page gives way to the GIN index's)
+    ways = [("matches", 1_000), ("walk", 1_000), ("walk", 2), ("window", 1_000), ("window", 2), ("records", 1_000)]
+    for way, budget in (ways if not on_sqlite(catalogue_url) else [(None, 0)]):
+        monkeypatch.setattr(search_postgres.PostgresSearchIndex, "_costs",
+                            lambda *_, way=way, **__: {w: float(w != way) for w in ("matches", "walk", "window", "records")})
+        monkeypatch.setattr(search_postgres, "_WALK_FIRST", budget)
+        for (query, sort, name), page in pages.items():
+            within = withins[name]
             found = [m.message_id for m in db.find_messages(parse_query(query), Filters(), within, 4, sort, offset=3)]
             if sort == "relevance":  # the first 12 matches in chat order, ranked
                 first = db.find_messages(parse_query(query), Filters(), within, 12, "chat")
                 assert found == [m.message_id for m in rank_by_relevance(first, parse_query(query))[3:7]]
             else:
-                assert found == page, (query, sort, whole, frequent)
+                assert found == page, (query, sort, name, way, budget)
         assert db.count_messages(parse_query("vergunning"), Filters(), None, up_to=5) == 6
     assert db.count_messages(parse_query("vergunning"), Filters(), None) == 60
 

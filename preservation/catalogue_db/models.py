@@ -409,7 +409,9 @@ class SearchMessage(models.Model):
 
     class Meta:
         db_table = "search_messages"
-        indexes = [models.Index(fields=["record_key", "seq"], name="search_messages_record"),
+        # by record and time: a record's messages in time order (a search of a few records by time), and all of a
+        # record's messages (removing them)
+        indexes = [models.Index(fields=["record_key", "ts", "message_id"], name="search_messages_record_time"),
                    models.Index(fields=["ts", "message_id"], name="search_messages_time")]
 
 

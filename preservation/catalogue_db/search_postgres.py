@@ -1,47 +1,104 @@
-"""The search index on a PostgreSQL catalogue: the same tables and queries as on SQLite, with the full text in
-a tsvector per message (table search_fts, GIN index, migration 0005) instead of FTS5.
+"""The search index on a PostgreSQL catalogue: the same tables and query language as on SQLite, with the full
+text in a tsvector in each message's own row (search_messages.doc, GIN index search_messages_doc, migration 0020)
+instead of FTS5.
 
 edepot builds each tsvector itself, from the words and Snowball Dutch stems `preservation.search_stems` computes
 (PostgreSQL's own `dutch` configuration stems differently and would split words otherwise): every folded word
 at its position with weight A (the text: phrases and prefixes match only these), every stem that differs from
 its word at weight B. Today's query language maps onto a tsquery term by term, as `fts_expression` maps it onto
 FTS5: a word matches itself or its stem, "a phrase" is `a:A <-> b:A`, word* is `word:*A`, OR is `|`, -word is
-`& !`. Relevance is ts_rank. User text never reaches the tsquery as syntax: every lexeme is quoted.
+`& !`. User text never reaches the tsquery as syntax: every lexeme is quoted.
+
+How a page is read. The matches of a search can be found in three ways, and each search takes the one expected
+to read the fewest rows, judged from a sample of about _SAMPLED messages (how many match the words, pass the
+filters, and both), remembered per query:
+
+- "matches": every message the GIN index finds for the words, each one's row read and tested against the
+  filters, the page sorted from those (costs a row per match, however few pass);
+- "walk" (searching every record, or many): messages read in the page's order, along the primary key (chat
+  order) or the index on time, each one's tsvector and filters tested, until the page is full (costs the page's
+  size over the share that passes); given up for "matches" when as many rows as that way would read do not fill
+  the page (the sample can be wrong: a filter can pass many messages, but not the newest);
+- "window" (chat order, searching every record or many): the GIN index's matches among the first messages
+  only, as many as the sample says hold the page (the bitmaps of both indexes and-ed before any row is read),
+  the window widened until the page is full;
+- "records" (searching up to RANGE_QUERIES_UP_TO records): each record read on its own, in the page's order,
+  along its id range (chat order) or the index on record and time, until the page is full; counted by reading
+  their id ranges until enough match.
+
+Counting up to a bound takes the same choice.
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from django.db import connections, transaction
 from django.db.backends.utils import CursorWrapper
 
 from preservation.catalogue_db.nul_text import read_text, stored_text
-from preservation.catalogue_db.search_store import _ORDER, _SELECT, _SENDER, DjangoSearchIndex, _message, _Query, _run
-from preservation.search_index import COUNTED_UP_TO, IndexedMessage, Term
+from preservation.catalogue_db.search_store import (
+    _ORDER,
+    DjangoSearchIndex,
+    _id_ranges,
+    _message,
+    _Query,
+    _run,
+)
+from preservation.search_index import IndexedMessage, IndexedRecord, Term
 from preservation.search_stems import TOKEN, fold_fast, stem, stems
 
 _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
 _POSITION_MAX = 16383  # later positions are all this one
 _INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
-# A query a sample finds in many messages is read along an index in order (the primary key, the index on time),
-# each message's tsvector tested, rather than from its GIN index: a bitmap of every match costs about as much per
-# match as testing a message does, and reading in order stops once enough are found (`_frequent`)
-_SAMPLED = 5_000  # messages sampled to tell how frequent a query is
-# what testing one message costs, against a match from the GIN index (whose row is on a page of its own): read in
-# the table's order (pages one after another) and by the index on time (a message and its tsvector looked up)
-_IN_ORDER, _BY_TIME = 0.1, 2.0
-_shares: dict[tuple[str, str], float] = {}  # (alias, tsquery) → the share of messages a sample found it in
+_SAMPLED = 5_000  # messages sampled to tell how many a query matches
+# microseconds, measured over 10,000,000 messages (benchmarks/search_10m.py): a match in the GIN index's bitmap,
+# and its row read from a page of its own and tested; a row read along an index, in its order, and tested
+_PER_MATCH_FOUND, _PER_MATCH_READ, _PER_ROW = 0.3, 1.6, 0.45
+_PER_ID = 0.04  # a message id in the primary key's bitmap of a range of ids
+_WINDOW_MARGIN = 1.5  # a window of ids is made this much wider than the sample says the page needs
+_WALK_FIRST = 1_000  # rows a walk may read at least
+_COLUMNS = "m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, m.sender_key, m.kind, m.body"
+_PLANS = {  # what the planner may use, per way (the module's docstring)
+    "matches": {"enable_bitmapscan": "on", "enable_indexscan": "off", "enable_seqscan": "off", "enable_sort": "on"},
+    "walk": {"enable_bitmapscan": "off", "enable_indexscan": "on", "enable_seqscan": "off", "enable_sort": "off"},
+    "window": {"enable_bitmapscan": "on", "enable_indexscan": "off", "enable_seqscan": "off", "enable_sort": "on"},
+    "records": {"enable_bitmapscan": "on", "enable_indexscan": "on", "enable_seqscan": "off", "enable_sort": "on"},
+}
+_shares: dict[tuple[str, str, str], "_Shares"] = {}
 
 
-@contextmanager
-def _without_bitmaps(cursor: CursorWrapper) -> Iterator[None]:
-    """The queries inside read along an index in its order (or the table), never a GIN index's bitmap."""
-    cursor.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
-    try:
-        yield
-    finally:
-        cursor.execute("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on")
+@dataclass(frozen=True)
+class _Shares:
+    """Shares of the sampled messages: matching the words, passing the filters, and both."""
+
+    words: float
+    filters: float
+    both: float
+
+
+@dataclass(frozen=True)
+class _Conditions:
+    """A search's conditions: the words' match (its parameters first), the filters, and, when few records are
+    searched, their id ranges and keys."""
+
+    match: str
+    match_params: list[Any]
+    filters: list[str]
+    filter_params: list[Any]
+    ranges: list[tuple[int, int]] | None
+    in_ranges: int  # messages in those ranges
+    records: list[int]  # the keys of those records
+
+    @property
+    def where(self) -> str:
+        return " AND ".join([self.match, *self.filters])
+
+    @property
+    def params(self) -> list[Any]:
+        return self.match_params + self.filter_params
 
 
 def _lexeme(word: str) -> str:
@@ -87,19 +144,21 @@ def tsquery_expression(terms: Sequence[Term]) -> str:
 class PostgresSearchIndex(DjangoSearchIndex):
     """The full-text index in a PostgreSQL catalogue."""
 
-    _FULL_TEXT_ID = "f.message_id"
+    _FULL_TEXT_ID = "m.message_id"
+    _TEXT_ONLY: dict[str, str] = {}
 
     def rebuild_full_text(self) -> None:
         with connections[self._alias].cursor() as cursor:
-            cursor.execute("DELETE FROM search_fts")
             after = 0
             while True:
                 cursor.execute("SELECT message_id, body FROM search_messages WHERE message_id > %s "
                                "ORDER BY message_id LIMIT 50000", [after])
-                rows = [(message_id, tsvector_of(read_text(body))) for message_id, body in cursor.fetchall()]
+                rows = cursor.fetchall()
                 if not rows:
                     return
-                cursor.executemany("INSERT INTO search_fts (message_id, doc) VALUES (%s, %s::tsvector)", rows)
+                cursor.execute("UPDATE search_messages m SET doc = v.doc::tsvector FROM unnest(%s::bigint[], "
+                               "%s::text[]) AS v(message_id, doc) WHERE m.message_id = v.message_id",
+                               [[r[0] for r in rows], [tsvector_of(read_text(r[1])) for r in rows]])
                 after = rows[-1][0]
 
     def _insert(self, rows: Sequence[tuple]) -> int:
@@ -111,100 +170,198 @@ class PostgresSearchIndex(DjangoSearchIndex):
         # time of INSERTs
         with connections[self._alias].connection.cursor() as raw:
             with raw.copy("COPY search_messages (message_id, record_key, seq, ts, utc_offset, sender_key, kind, "
-                          "body) FROM STDIN") as copy:
+                          "body, doc) FROM STDIN") as copy:
                 for i, row in enumerate(rows):
-                    copy.write_row((first + i, *row[:6], stored_text(row[6])))
-            with raw.copy("COPY search_fts (message_id, doc) FROM STDIN") as copy:
-                for i, row in enumerate(rows):
-                    copy.write_row((first + i, tsvector_of(row[6])))
+                    copy.write_row((first + i, *row[:6], stored_text(row[6]), tsvector_of(row[6])))
         return first
 
     def _delete_full_text(self, record_key: int) -> None:
-        with connections[self._alias].cursor() as cursor:
-            cursor.execute("DELETE FROM search_fts WHERE message_id IN "
-                           "(SELECT message_id FROM search_messages WHERE record_key = %s)", [record_key])
-
-    _MATCHES = "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery OFFSET 0) f"
-    _JOINED = _MATCHES + " JOIN search_messages m ON m.message_id = f.message_id"
-    _RANGED = "FROM search_fts f JOIN search_messages m ON m.message_id = f.message_id AND f.doc @@ %s::tsquery"
-    _TEXT_ONLY = {_JOINED: _MATCHES, _RANGED: "FROM (SELECT message_id FROM search_fts WHERE doc @@ %s::tsquery) f"}
+        """Nothing: a message's tsvector goes with its row."""
 
     def _matching(self, terms: Sequence[Term]) -> tuple[str, str, str, list[Any]]:
-        # Every match from the GIN index first (the subquery keeps the planner from reading messages in some order
-        # and testing each, which it may misjudge badly); within a range of ids, the planner's own way.
-        return self._JOINED, self._RANGED, "1 = 1", [tsquery_expression(terms)]
-
-    def _share(self, cursor: CursorWrapper, tsquery: str) -> float:
-        """The share of messages a tsquery matches, as a sample of about _SAMPLED messages from pages all over the
-        table finds it (the planner's own estimate knows only its statistics' most common words, not a prefix's
-        or a rarer word's share)."""
-        known = _shares.get((self._alias, tsquery))
-        if known is not None:
-            return known
-        percent = min(100.0, 100.0 * _SAMPLED / max(1.0, self._messages(cursor)))
-        cursor.execute("SELECT COUNT(*) FILTER (WHERE doc @@ %s::tsquery), COUNT(*) FROM search_fts "
-                       "TABLESAMPLE SYSTEM (%s) REPEATABLE (0)", [tsquery, percent])
-        matching, sampled = cursor.fetchone()
-        share = matching / sampled if sampled else 0.0
-        if len(_shares) > 1024:
-            _shares.clear()
-        _shares[(self._alias, tsquery)] = share
-        return share
-
-    def _frequent(self, cursor: CursorWrapper, tsquery: str, wanted: int, *, cost: float) -> bool:
-        """Whether `wanted` matches are found sooner by reading messages in an order, testing each (about wanted /
-        share of them, at `cost` each), than from the GIN index's bitmap of every match (share × messages, each
-        match's row on a page of its own)."""
-        share = self._share(cursor, tsquery)
-        return share > 0 and share * share >= cost * wanted / max(1.0, self._messages(cursor))
-
-    def _messages(self, cursor: CursorWrapper) -> float:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'search_fts'::regclass")
-        return float(cursor.fetchone()[0])
-
-    def _count(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any],
-               up_to: int | None, *, remember: bool = False) -> int:
-        """As on SQLite; a frequent query without conditions on the messages counted by reading the tsvectors
-        until more than `up_to` match."""
-        if (up_to is None or source != self._JOINED or any(c.startswith("m.") for c in where)
-                or not self._frequent(cursor, params[0], up_to, cost=_IN_ORDER)):
-            return super()._count(cursor, source, where, params, up_to, remember=remember)
-        with _without_bitmaps(cursor):
-            return super()._count(cursor, self._RANGED, where, params, up_to, remember=remember)
-
-    def _walks(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any], sort: str) -> bool:
-        """A GIN index finds matches in no order: up to COUNTED_UP_TO matches (the count the total takes) are
-        sorted whole; with more, a page is read in its order (`_walk`)."""
-        return self._count(cursor, query.source, where, params, COUNTED_UP_TO, remember=True) > COUNTED_UP_TO
-
-    def _walk(self, cursor: CursorWrapper, query: _Query, where: list[str], params: list[Any], sort: str,
-              wanted: int) -> list[Any]:
-        """The first `wanted` of many matches. A frequent query: messages read in the order, along the primary key
-        or the index on time, each one's tsvector tested, with no bitmap of every match. Another: every match from
-        the GIN index, sorted (reading it window by window of ids would visit every match's row for each window)."""
-        if not self._frequent(cursor, params[0], wanted, cost=_IN_ORDER if sort == "chat" else _BY_TIME):
-            return self._sorted(cursor, query.source, where, params, query.identity if sort == "chat"
-                                else _ORDER[sort], wanted)
-        if sort == "chat":
-            sql = (_SELECT + self._RANGED + _SENDER + " WHERE " + " AND ".join(where)
-                   + " ORDER BY f.message_id LIMIT %s")
-        else:
-            sql = (_SELECT + "FROM search_messages m JOIN search_fts f ON f.message_id = m.message_id" + _SENDER
-                   + " WHERE " + " AND ".join(["f.doc @@ %s::tsquery"] + where[1:])
-                   + f" ORDER BY {_ORDER[sort]} LIMIT %s")
-        with _without_bitmaps(cursor):
-            return _run(cursor, sql, params + [wanted])
-
-    @contextmanager
-    def _reading(self) -> Iterator[CursorWrapper]:
-        # Joins message by message (the primary key): the planner would otherwise merge-join along the whole
-        # messages table to save sorting a handful of matches, which it cannot tell from a million.
-        with transaction.atomic(using=self._alias), connections[self._alias].cursor() as cursor:
-            cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
-            yield cursor
+        source = "FROM search_messages m"
+        return source, source, "m.doc @@ %s::tsquery", [tsquery_expression(terms)]
 
     def _in_records(self, keys: list[int]) -> tuple[str, Any]:
         return "m.record_key = ANY(%s)", keys
+
+    # -- reading: the way of each search (the module's docstring)
+
+    def count_messages(self, terms: Sequence[Term], filters: Any, within: Sequence[IndexedRecord] | None,
+                       *, up_to: int | None = None) -> int:
+        query = _Query.of(self, terms, filters, within)
+        if query is None or not terms or up_to is None:
+            return super().count_messages(terms, filters, within, up_to=up_to)
+        conditions = _conditions_of(query, within)
+
+        def count() -> int:
+            with self._reading() as cursor:
+                way = self._way(cursor, conditions, up_to + 1, sort=None)
+                if way == "walk":  # the first up_to + 1 in message order, if a budget's rows hold them
+                    sql, params = _walked(conditions, "chat", self._walk_budget(cursor, conditions, up_to + 1))
+                    counted = self._counted(cursor, way, sql, params, up_to)
+                    if counted > up_to:
+                        return counted
+                    way = "matches"
+                return self._counted(cursor, way, *_query(way, conditions), up_to)
+        return self._remembered((conditions.where, repr((conditions.params, conditions.ranges, up_to))), count)
+
+    def _counted(self, cursor: CursorWrapper, way: str, sql: str, params: list[Any], up_to: int) -> int:
+        return int(self._planned(cursor, way, f"SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT %s) c",
+                                 params + [up_to + 1])[0][0])
+
+    def _ordered(self, query: _Query, within: Sequence[IndexedRecord] | None, sort: str,
+                 wanted: int | None) -> list[Any]:
+        if not query.terms:
+            return super()._ordered(query, within, sort, wanted)
+        conditions = _conditions_of(query, within)
+        with self._reading() as cursor:
+            way = self._way(cursor, conditions, wanted, sort=sort)
+            if way == "walk" and wanted is not None:
+                rows = self._walk_rows(cursor, conditions, sort, wanted)
+                if rows is not None:
+                    return rows
+                way = "matches"
+            if way == "window" and wanted is not None:
+                return self._named(cursor, self._in_windows(cursor, conditions, wanted))
+            if way == "records" and wanted is not None:
+                return self._named(cursor, self._by_record(cursor, conditions, sort, wanted))
+            sql, params = _query(way, conditions)
+            sql = f"SELECT {_COLUMNS} {sql} ORDER BY {_ORDER[sort]}"
+            if wanted is not None:
+                sql, params = sql + " LIMIT %s", params + [wanted]
+            return self._named(cursor, self._planned(cursor, way, sql, params))
+
+    def _way(self, cursor: CursorWrapper, conditions: _Conditions, wanted: int | None, *, sort: str | None) -> str:
+        """The way expected to read the fewest rows to find `wanted` matches (None: every match) in the sort
+        order (None: any `wanted`, for counting)."""
+        costs = self._costs(cursor, conditions, wanted, sort=sort)
+        if conditions.ranges is None:
+            costs.pop("records", None)
+        else:
+            costs.pop("walk", None)
+        if conditions.ranges is not None or sort != "chat":
+            costs.pop("window", None)
+        return min(costs, key=lambda way: costs[way])
+
+    def _costs(self, cursor: CursorWrapper, conditions: _Conditions, wanted: int | None, *,
+               sort: str | None) -> dict[str, float]:
+        """Microseconds each way is expected to take (the module's docstring)."""
+        shares = self._shares(cursor, conditions)
+        messages = self._messages(cursor)
+        matches = shares.words * messages
+        read = matches if sort or wanted is None or not shares.both else min(
+            matches, wanted * shares.words / shares.both)
+        costs = {"matches": matches * _PER_MATCH_FOUND + read * _PER_MATCH_READ}
+        if wanted is not None:
+            costs["walk"] = wanted / shares.both * _PER_ROW if shares.both else math.inf
+            span = _WINDOW_MARGIN * wanted / shares.both if shares.both else math.inf
+            costs["window"] = matches * _PER_MATCH_FOUND + span * (_PER_ID + shares.words * _PER_MATCH_READ)
+        if conditions.ranges is not None:
+            # in the records' own messages, a share `density` passes; by time each record is read on its own
+            density = shares.both * messages / max(1, conditions.in_ranges)
+            reads = len(conditions.records) if sort in ("newest", "oldest") else 1
+            needed = conditions.in_ranges if wanted is None or not density else reads * wanted / density
+            costs["records"] = min(conditions.in_ranges, needed) * _PER_ROW
+        return costs
+
+    def _shares(self, cursor: CursorWrapper, conditions: _Conditions) -> _Shares:
+        """The shares of messages that match the words, pass the filters, and both, in a sample of about
+        _SAMPLED messages from pages all over the table (the planner's own estimate knows only its statistics'
+        most common words, not a prefix's or a rarer word's share, nor how filters and words go together)."""
+        key = (self._alias, conditions.where, repr((conditions.params, conditions.ranges)))
+        known = _shares.get(key)
+        if known is not None:
+            return known
+        percent = min(100.0, 100.0 * _SAMPLED / max(1.0, self._messages(cursor)))
+        ranges, range_params = _range_conditions(conditions)
+        filters = " AND ".join(conditions.filters + ranges) or "true"
+        filter_params = conditions.filter_params + range_params
+        cursor.execute(f"SELECT COUNT(*) FILTER (WHERE {conditions.match}), COUNT(*) FILTER (WHERE {filters}), "
+                       f"COUNT(*) FILTER (WHERE {conditions.match} AND {filters}), COUNT(*) "
+                       "FROM search_messages m TABLESAMPLE SYSTEM (%s) REPEATABLE (0)",
+                       conditions.match_params + filter_params + conditions.match_params + filter_params + [percent])
+        words, passing, both, sampled = cursor.fetchone()
+        found = _Shares(*(n / sampled if sampled else 0.0 for n in (words, passing, both)))
+        if len(_shares) > 1024:
+            _shares.clear()
+        _shares[key] = found
+        return found
+
+    def _messages(self, cursor: CursorWrapper) -> float:
+        """How many messages are indexed (as the records tell: the planner's statistics can lag far behind)."""
+        return float(sum(record.messages for record in self.records()))
+
+    def _walk_rows(self, cursor: CursorWrapper, conditions: _Conditions, sort: str, wanted: int) -> list[Any] | None:
+        """The first `wanted` matches in the sort order, read along its index; None when they are not all among
+        as many rows as finding every match from the GIN index would read (the sample misjudged the query, or
+        fewer match): then that way serves."""
+        sql, params = _walked(conditions, sort, self._walk_budget(cursor, conditions, wanted))
+        rows = self._planned(cursor, "walk", f"SELECT {_COLUMNS} {sql} ORDER BY {_ORDER[sort]} LIMIT %s",
+                             params + [wanted])
+        return self._named(cursor, rows) if len(rows) == wanted else None
+
+    def _in_windows(self, cursor: CursorWrapper, conditions: _Conditions, wanted: int) -> list[Any]:
+        """The first `wanted` matches in chat order, from windows of message ids one after another, each as wide
+        as the sample says `wanted` matches need, and twice the last."""
+        records = self.records()
+        after = min(r.first_id for r in records) - 1
+        last = max(r.last_id for r in records)
+        span = max(_WALK_FIRST, int(_WINDOW_MARGIN * wanted / max(self._shares(cursor, conditions).both, 1e-9)))
+        rows: list[Any] = []
+        while len(rows) < wanted and after < last:
+            end = min(last, after + span)
+            rows += self._planned(cursor, "window", f"SELECT {_COLUMNS} FROM search_messages m WHERE "
+                                  f"m.message_id > %s AND m.message_id <= %s AND {conditions.where} "
+                                  "ORDER BY m.message_id LIMIT %s", [after, end] + conditions.params
+                                  + [wanted - len(rows)])
+            after, span = end, span * 2
+        return rows
+
+    def _by_record(self, cursor: CursorWrapper, conditions: _Conditions, sort: str, wanted: int) -> list[Any]:
+        """The first `wanted` matches in the few records searched: in chat order each record's id range in turn
+        until the page is full; by time each record's first `wanted` along the index on record and time, merged."""
+        where, params = conditions.where, conditions.params
+        if sort == "chat":
+            rows: list[Any] = []
+            for first, last in conditions.ranges or []:
+                rows += self._planned(cursor, "walk", f"SELECT {_COLUMNS} FROM search_messages m WHERE "
+                                      f"m.message_id BETWEEN %s AND %s AND {where} ORDER BY m.message_id LIMIT %s",
+                                      [first, last] + params + [wanted - len(rows)])
+                if len(rows) >= wanted:
+                    break
+            return rows
+        order = _ORDER[sort]
+        return self._planned(cursor, "walk", f"SELECT m.* FROM unnest(%s::bigint[]) AS r(record_key), LATERAL "
+                             f"(SELECT {_COLUMNS} FROM search_messages m WHERE m.record_key = r.record_key AND "
+                             f"{where} ORDER BY {order} LIMIT %s) m ORDER BY {order} LIMIT %s",
+                             [conditions.records] + params + [wanted, wanted])
+
+    def _walk_budget(self, cursor: CursorWrapper, conditions: _Conditions, wanted: int) -> int:
+        """The most rows a walk reads: as many as the GIN index's way would cost."""
+        return max(_WALK_FIRST, int(self._costs(cursor, conditions, wanted, sort="chat")["matches"] / _PER_ROW))
+
+    def _planned(self, cursor: CursorWrapper, way: str, sql: str, params: list[Any]) -> list[Any]:
+        """The rows of `sql`, planned the way named (`_PLANS`)."""
+        cursor.execute("; ".join(f"SET LOCAL {name} = {value}" for name, value in _PLANS[way].items()))
+        return _run(cursor, sql, params)
+
+    def _named(self, cursor: CursorWrapper, rows: list[Any]) -> list[Any]:
+        """Result rows with each sender's name in place of its key."""
+        keys = sorted({r[5] for r in rows if r[5] is not None})
+        names: dict[int, str] = {}
+        if keys:
+            cursor.execute("SELECT sender_key, name FROM search_senders WHERE sender_key = ANY(%s)", [keys])
+            names = dict(cursor.fetchall())
+        return [(*r[:5], names.get(r[5]), *r[6:]) for r in rows]
+
+    @contextmanager
+    def _reading(self) -> Iterator[CursorWrapper]:
+        # A search without words joins messages to senders message by message (the primary key): the planner
+        # would otherwise merge-join along the whole messages table to save sorting a handful of them.
+        with transaction.atomic(using=self._alias), connections[self._alias].cursor() as cursor:
+            cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off")
+            yield cursor
 
     def _message(self, row: Sequence[Any]) -> IndexedMessage:
         sender, body = row[5], row[7]
@@ -216,6 +373,49 @@ class PostgresSearchIndex(DjangoSearchIndex):
     def size(self) -> int:
         """Bytes the index's tables and their indexes take."""
         with connections[self._alias].cursor() as cursor:
-            cursor.execute("SELECT SUM(pg_total_relation_size(t)) FROM unnest(ARRAY['search_fts', 'search_messages', "
+            cursor.execute("SELECT SUM(pg_total_relation_size(t)) FROM unnest(ARRAY['search_messages', "
                            "'search_records', 'search_senders']) AS t")
             return int(cursor.fetchone()[0] or 0)
+
+
+def _conditions_of(query: _Query, within: Sequence[IndexedRecord] | None) -> _Conditions:
+    """The conditions of a search with words, in the records `within` (None: every record)."""
+    matched = len(query.match_params)
+    filters, filter_params = list(query.where[1:]), list(query.params[matched:])
+    ranges = _id_ranges(within)
+    if within is not None and ranges is None:
+        condition, param = query.index._in_records([r.record_key for r in within])
+        filters, filter_params = filters + [condition], filter_params + [param]
+    few = list(within) if ranges is not None and within is not None else []
+    return _Conditions(query.where[0], list(query.params[:matched]), filters, filter_params, ranges,
+                       sum(r.messages for r in few), [r.record_key for r in few])
+
+
+def _range_conditions(conditions: _Conditions) -> tuple[list[str], list[Any]]:
+    """The condition (none, or one) that a message is in one of the id ranges, and its parameters."""
+    if conditions.ranges is None:
+        return [], []
+    return (["(" + " OR ".join(["m.message_id BETWEEN %s AND %s"] * len(conditions.ranges)) + ")"],
+            [bound for pair in conditions.ranges for bound in pair])
+
+
+def _query(way: str, conditions: _Conditions) -> tuple[str, list[Any]]:
+    """The FROM and WHERE parts reading the matches the way named ("matches", or "records": every message in the
+    records' id ranges), and their parameters. A subquery that cannot be flattened (OFFSET 0) is read first: the
+    GIN index's matches, or the ranges' rows."""
+    ranges, range_params = _range_conditions(conditions)
+    if way == "records":
+        return (f"FROM (SELECT * FROM search_messages m WHERE {ranges[0]} OFFSET 0) m WHERE {conditions.where}",
+                range_params + conditions.params)
+    rest = " AND ".join(conditions.filters + ranges) or "true"
+    return (f"FROM (SELECT * FROM search_messages m WHERE {conditions.match} OFFSET 0) m WHERE {rest}",
+            conditions.match_params + conditions.filter_params + range_params)
+
+
+def _walked(conditions: _Conditions, sort: str, budget: int) -> tuple[str, list[Any]]:
+    """The FROM and WHERE parts of a walk: at most `budget` messages passing the filters, read in the sort order
+    along its index, of which those matching the words."""
+    ranges, range_params = _range_conditions(conditions)
+    filters = " AND ".join(conditions.filters + ranges) or "true"
+    return (f"FROM (SELECT * FROM search_messages m WHERE {filters} ORDER BY {_ORDER[sort]} LIMIT %s) m "
+            f"WHERE {conditions.match}", conditions.filter_params + range_params + [budget] + conditions.match_params)

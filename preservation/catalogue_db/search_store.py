@@ -267,11 +267,16 @@ class DjangoSearchIndex:
         # for as long as nothing is indexed or removed
         if not remember:
             return int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0])
-        key, state = (sql, repr(params)), self._state()
+        return self._remembered((sql, repr(params)),
+                                lambda: int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0]))
+
+    def _remembered(self, key: tuple[str, str], count: Callable[[], int]) -> int:
+        """The count of a query (its SQL and parameters), counted again only when the index changed."""
+        state = self._state()
         known = _counted.get(key)
         if known is not None and known[0] == state:
             return known[1]
-        counted = int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0])
+        counted = count()
         if len(_counted) > 256:
             _counted.clear()
         _counted[key] = (state, counted)
