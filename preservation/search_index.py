@@ -225,8 +225,8 @@ def matches_terms(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
 
 SORTS = ("chat", "relevance", "newest", "oldest")
 COUNTED_UP_TO = 1_000  # a search counts its matches up to this many ("more than" beyond)
-SORTED_UP_TO = 10_000  # up to this many matches are sorted whole; with more, a page is read in its order until it
-# is full, so it costs about the same however many match
+SORTED_UP_TO = 100_000  # matches counted (on SQLite) to choose between sorting every match and reading a page
+# in its order until it is full
 RANKED_UP_TO = 2_000  # relevance ranks the first this many matches in chat order (all of them when no more match)
 _K1, _B = 1.2, 0.75  # BM25's usual constants
 
@@ -312,13 +312,16 @@ class TextMatcher:
         # what the folded text holds when a term matches: its first word, or the start of a word's stem (Dutch
         # stemming changes at most a word's last two letters): most texts are passed by without splitting them
         self.needles = [tuple(_needle(t) for t in options) for options in self.positive]
+        # only a single word matches by its stem: phrases and prefixes need no text's stems
+        self.stemmed = any(len(t.words) == 1 and not t.prefix
+                           for t in [t for options in self.positive for t in options] + self.negative)
 
     def __call__(self, text: str) -> bool:
         folded = fold_fast(text)
         if not all(any(needle in folded for needle in needles) for needles in self.needles):
             return False
         tokens = TOKEN.findall(folded)
-        token_stems = stems(tokens)
+        token_stems = stems(tokens) if self.stemmed else None
         return (all(any(_occurrences(t, tokens, token_stems) for t in options) for options in self.positive)
                 and not any(_occurrences(t, tokens, token_stems) for t in self.negative))
 

@@ -268,9 +268,9 @@ def test_stems_of_another_stemmer_version_are_derived_again_by_the_next_process(
 
 def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives(
         catalogue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past SORTED_UP_TO matches a page by time is read in its order, on PostgreSQL also one in message order (a
-    frequent query's), and relevance ranks the first RANKED_UP_TO: the pages are those of sorting every match, on
-    both backends."""
+    """Whichever way a search reads its matches (on SQLite: sorted from every match, or read in time order; on
+    PostgreSQL: from the GIN index, along an index in the page's order, in windows of ids, record by record), the
+    page is that of sorting every match, filters and all; relevance ranks the first RANKED_UP_TO."""
     from preservation.search_index import rank_by_relevance
 
     start = datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=1)))
@@ -281,45 +281,54 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
     import preservation.catalogue_db.search_postgres as search_postgres
     import preservation.catalogue_db.search_store as search_store
 
-    db.index("aip-1", [Message(i + 1, start + timedelta(minutes=minutes[i]), "A", MessageKind.TEXT, t)
-                       for i, t in enumerate(texts[:50])], RecordAccess("R-1", "een", Openness.OPEN),
-             datetime(2026, 1, 1, tzinfo=timezone.utc))
+    db.index("aip-1", [Message(i + 1, start + timedelta(minutes=minutes[i]), "A" if i % 3 else "B",
+                               MessageKind.TEXT, t) for i, t in enumerate(texts[:50])],
+             RecordAccess("R-1", "een", Openness.OPEN), datetime(2026, 1, 1, tzinfo=timezone.utc))
     db.index("aip-2", [Message(i + 1, start + timedelta(minutes=minutes[i + 50]), "B", MessageKind.TEXT, t)
                        for i, t in enumerate(texts[50:])], RecordAccess("R-2", "twee", Openness.OPEN),
              datetime(2026, 1, 1, tzinfo=timezone.utc))
     records = db.records()
     withins = {"every": None, "second": records[1:], "both": records}
+    searches = {"vergunning": Filters(), "vergun*": Filters(), "vergunning -oud": Filters(),
+                "iets OR oud": Filters(), "vergunningen": Filters(participant="B")}
     pages = {}
-    for query in ("vergunning", "vergun*", "vergunning -oud", "iets OR oud"):
+    for query, filters in searches.items():
         terms = parse_query(query)
-        everything = db.find_messages(terms, Filters(), None, None)
+        everything = db.find_messages(terms, filters, None, None)
+        assert len(everything) > 5
         for sort in ("chat", "newest", "oldest", "relevance"):
             for name, within in withins.items():
                 pages[query, sort, name] = [m.message_id for m in db.find_messages(
-                    terms, Filters(), within, 4, sort, offset=3)]
+                    terms, filters, within, 4, sort, offset=3)]
             assert pages[query, sort, "both"] == pages[query, sort, "every"]  # each record on its own, merged
         ranked = rank_by_relevance(everything, terms)
         assert pages[query, "relevance", "every"] == [m.message_id for m in ranked[3:7]]
         newest = sorted(everything, key=lambda m: (m.timestamp, m.message_id), reverse=True)
         assert pages[query, "newest", "every"] == [m.message_id for m in newest[3:7]]
     monkeypatch.setattr(search_store, "COUNTED_UP_TO", 5)
-    monkeypatch.setattr(search_store, "SORTED_UP_TO", 5)
     monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)
     monkeypatch.setattr(search_store, "_WALK_BATCH", 3)
-    # PostgreSQL finds the matches from the GIN index, by reading messages in the page's order (along the primary
-    # key, or the index on time), or record by record: whichever way a search takes, the same page
-    # (a walk that its budget of rows leaves short of the page gives way to the GIN index's)
-    ways = [("matches", 1_000), ("walk", 1_000), ("walk", 2), ("window", 1_000), ("window", 2), ("records", 1_000)]
-    for way, budget in (ways if not on_sqlite(catalogue_url) else [(None, 0)]):
-        monkeypatch.setattr(search_postgres.PostgresSearchIndex, "_costs",
-                            lambda *_, way=way, **__: {w: float(w != way) for w in ("matches", "walk", "window", "records")})
+    # (a PostgreSQL walk that its budget of rows leaves short of the page gives way to the GIN index's; so does a
+    # window of ids too narrow for the page to the next)
+    ways = ([("matches", 1_000), ("walk", 1_000), ("walk", 2), ("window", 1_000), ("window", 2), ("records", 1_000)]
+            if not on_sqlite(catalogue_url) else [("sorted", 0), ("walk", 0), ("weighed", 0)])
+    for way, budget in ways:
+        monkeypatch.setattr(search_postgres.PostgresSearchIndex, "_costs", lambda *_, way=way, **__: {
+            w: float(w != way) for w in ("matches", "walk", "window", "records")})
         monkeypatch.setattr(search_postgres, "_WALK_FIRST", budget)
+        if way == "weighed":  # SQLite's own choice, by the count and the share the filters pass
+            monkeypatch.undo()
+            monkeypatch.setattr(search_store, "COUNTED_UP_TO", 5)
+            monkeypatch.setattr(search_store, "RANKED_UP_TO", 12)
+        elif on_sqlite(catalogue_url):
+            monkeypatch.setattr(search_store.DjangoSearchIndex, "_walks",  # (FTS5 reads chat order as it is)
+                                lambda *args, way=way: way == "walk" and args[5] != "chat")
         for (query, sort, name), page in pages.items():
-            within = withins[name]
-            found = [m.message_id for m in db.find_messages(parse_query(query), Filters(), within, 4, sort, offset=3)]
+            terms, filters, within = parse_query(query), searches[query], withins[name]
+            found = [m.message_id for m in db.find_messages(terms, filters, within, 4, sort, offset=3)]
             if sort == "relevance":  # the first 12 matches in chat order, ranked
-                first = db.find_messages(parse_query(query), Filters(), within, 12, "chat")
-                assert found == [m.message_id for m in rank_by_relevance(first, parse_query(query))[3:7]]
+                first = db.find_messages(terms, filters, within, 12, "chat")
+                assert found == [m.message_id for m in rank_by_relevance(first, terms)[3:7]]
             else:
                 assert found == page, (query, sort, name, way, budget)
         assert db.count_messages(parse_query("vergunning"), Filters(), None, up_to=5) == 6

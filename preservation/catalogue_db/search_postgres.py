@@ -19,9 +19,9 @@ filters, and both), remembered per query:
   order) or the index on time, each one's tsvector and filters tested, until the page is full (costs the page's
   size over the share that passes); given up for "matches" when as many rows as that way would read do not fill
   the page (the sample can be wrong: a filter can pass many messages, but not the newest);
-- "window" (chat order, searching every record or many): the GIN index's matches among the first messages
-  only, as many as the sample says hold the page (the bitmaps of both indexes and-ed before any row is read),
-  the window widened until the page is full;
+- "window": the GIN index's matches among some messages only, the bitmaps of both indexes and-ed before any
+  row is read: in chat order the first messages, as many as the sample says hold the page, the window widened
+  until the page is full; searching a few records, their id ranges;
 - "records" (searching up to RANGE_QUERIES_UP_TO records): each record read on its own, in the page's order,
   along its id range (chat order) or the index on record and time, until the page is full; counted by reading
   their id ranges until enough match.
@@ -57,7 +57,7 @@ _SAMPLED = 5_000  # messages sampled to tell how many a query matches
 # microseconds, measured over 10,000,000 messages (benchmarks/search_10m.py): a match in the GIN index's bitmap,
 # and its row read from a page of its own and tested; a row read along an index, in its order, and tested
 _PER_MATCH_FOUND, _PER_MATCH_READ, _PER_ROW = 0.3, 1.6, 0.45
-_PER_ID = 0.04  # a message id in the primary key's bitmap of a range of ids
+_PER_ID = 0.06  # a message id in the primary key's bitmap of a range of ids
 _WINDOW_MARGIN = 1.5  # a window of ids is made this much wider than the sample says the page needs
 _WALK_FIRST = 1_000  # rows a walk may read at least
 _COLUMNS = "m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, m.sender_key, m.kind, m.body"
@@ -222,7 +222,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
                 if rows is not None:
                     return rows
                 way = "matches"
-            if way == "window" and wanted is not None:
+            if way == "window" and conditions.ranges is None and wanted is not None:
                 return self._named(cursor, self._in_windows(cursor, conditions, wanted))
             if way == "records" and wanted is not None:
                 return self._named(cursor, self._by_record(cursor, conditions, sort, wanted))
@@ -238,10 +238,10 @@ class PostgresSearchIndex(DjangoSearchIndex):
         costs = self._costs(cursor, conditions, wanted, sort=sort)
         if conditions.ranges is None:
             costs.pop("records", None)
+            if sort != "chat":
+                costs.pop("window", None)
         else:
             costs.pop("walk", None)
-        if conditions.ranges is not None or sort != "chat":
-            costs.pop("window", None)
         return min(costs, key=lambda way: costs[way])
 
     def _costs(self, cursor: CursorWrapper, conditions: _Conditions, wanted: int | None, *,
@@ -255,6 +255,10 @@ class PostgresSearchIndex(DjangoSearchIndex):
         costs = {"matches": matches * _PER_MATCH_FOUND + read * _PER_MATCH_READ}
         if wanted is not None:
             costs["walk"] = wanted / shares.both * _PER_ROW if shares.both else math.inf
+        if conditions.ranges is not None:  # the records' ids are the window
+            costs["window"] = matches * _PER_MATCH_FOUND + conditions.in_ranges * (
+                _PER_ID + shares.words * _PER_MATCH_READ)
+        elif wanted is not None:
             span = _WINDOW_MARGIN * wanted / shares.both if shares.both else math.inf
             costs["window"] = matches * _PER_MATCH_FOUND + span * (_PER_ID + shares.words * _PER_MATCH_READ)
         if conditions.ranges is not None:
@@ -302,20 +306,22 @@ class PostgresSearchIndex(DjangoSearchIndex):
         return self._named(cursor, rows) if len(rows) == wanted else None
 
     def _in_windows(self, cursor: CursorWrapper, conditions: _Conditions, wanted: int) -> list[Any]:
-        """The first `wanted` matches in chat order, from windows of message ids one after another, each as wide
-        as the sample says `wanted` matches need, and twice the last."""
+        """The first `wanted` matches in chat order, from windows of message ids one after another, each as wide as
+        the share of matches says the rest of the page needs: the sample's share first, then the share found."""
         records = self.records()
         after = min(r.first_id for r in records) - 1
         last = max(r.last_id for r in records)
-        span = max(_WALK_FIRST, int(_WINDOW_MARGIN * wanted / max(self._shares(cursor, conditions).both, 1e-9)))
+        share = max(self._shares(cursor, conditions).both, 1e-9)
         rows: list[Any] = []
+        read = 0
         while len(rows) < wanted and after < last:
-            end = min(last, after + span)
+            end = min(last, after + max(_WALK_FIRST, int(_WINDOW_MARGIN * (wanted - len(rows)) / share)))
             rows += self._planned(cursor, "window", f"SELECT {_COLUMNS} FROM search_messages m WHERE "
                                   f"m.message_id > %s AND m.message_id <= %s AND {conditions.where} "
                                   "ORDER BY m.message_id LIMIT %s", [after, end] + conditions.params
                                   + [wanted - len(rows)])
-            after, span = end, span * 2
+            read, after = read + end - after, end
+            share = max(len(rows) / read, share / 4)  # fewer than the sample said: at most four times as wide
         return rows
 
     def _by_record(self, cursor: CursorWrapper, conditions: _Conditions, sort: str, wanted: int) -> list[Any]:
@@ -400,10 +406,13 @@ def _range_conditions(conditions: _Conditions) -> tuple[list[str], list[Any]]:
 
 
 def _query(way: str, conditions: _Conditions) -> tuple[str, list[Any]]:
-    """The FROM and WHERE parts reading the matches the way named ("matches", or "records": every message in the
-    records' id ranges), and their parameters. A subquery that cannot be flattened (OFFSET 0) is read first: the
+    """The FROM and WHERE parts reading the matches the way named ("matches"; "records": every message in the
+    records' id ranges; "window": the GIN index's matches in those ranges), and their parameters. A subquery that cannot be flattened (OFFSET 0) is read first: the
     GIN index's matches, or the ranges' rows."""
     ranges, range_params = _range_conditions(conditions)
+    if way == "window":  # both indexes' bitmaps and-ed: the GIN index's, and the primary key's of the ranges
+        return (f"FROM search_messages m WHERE {' AND '.join([conditions.where] + ranges)}",
+                conditions.params + range_params)
     if way == "records":
         return (f"FROM (SELECT * FROM search_messages m WHERE {ranges[0]} OFFSET 0) m WHERE {conditions.where}",
                 range_params + conditions.params)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from bisect import bisect_right
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
-from itertools import islice
+from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
@@ -42,14 +43,24 @@ RANGE_QUERIES_UP_TO = 64  # records: up to this many, each record's id range is 
 _SELECT = "SELECT m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, s.name, m.kind, m.body "
 _SENDER = " LEFT JOIN search_senders s ON s.sender_key = m.sender_key"
 _WALK_BATCH = 2_000  # messages read at first when a page is read in time order
+# microseconds, measured over 10,000,000 messages (benchmarks/search_10m.py): a full-text match's message read by
+# its id; a message read along the index on time and its text tested for the words here
+_JOINED_PER_MATCH, _WALKED_PER_MESSAGE = 1.0, 3.0
+_MERGED_PER_MATCH = 0.1  # a match of a prefix in the list FTS5 merges from every word the prefix begins
+_SAMPLED = 2_000  # messages, spread over every record, whose texts tell how many a prefix query matches
+_MAPPED_BYTES = 2**31 - 2**16  # of the catalogue's file, at most (SQLite's own limit)
+_FILTER_SAMPLE = 200  # first matches tested against the filters to tell the share they let through
 _ORDER = {"chat": "m.message_id", "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}
+_AFTER = {"chat": "m.message_id > %s", "newest": "(m.ts, m.message_id) < (%s, %s)",
+          "oldest": "(m.ts, m.message_id) > (%s, %s)"}  # a walk's next batch: the messages after the last read
 _TIME_ORDER: dict[str, Callable[[Sequence[Any]], tuple[int, int]]] = {
     "newest": lambda r: (-r[3], -r[0]), "oldest": lambda r: (r[3], r[0])}
 _CHANGED = "changed"  # the search_meta key of the mark each change of the index leaves
 _stems_checked: set[str] = set()
 _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
-_counted: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
-_senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}  # per alias: the greatest key, the senders
+_counted: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
+_senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}
+_prefix_shares: dict[tuple[str, ...], tuple[float, float]] = {}  # per prefix query: (matching, and passing filters)  # per alias: the greatest key, the senders
 
 
 class DjangoSearchIndex:
@@ -246,6 +257,10 @@ class DjangoSearchIndex:
             ranges = _id_ranges(within)
             if ranges is None:
                 where, params = query.within_records(within)
+                if up_to is not None and self._walks_past_prefix(cursor, query, where, params, None, up_to + 1):
+                    share = self._prefix_share(cursor, query, where, params)
+                    return self._remembered(("walk", repr(where), repr(params), str(up_to)), lambda: len(self._walk(
+                        cursor, query, where, params, "chat", up_to + 1, share=share[1] if share else None)))
                 return self._count(cursor, query.source, where, params, up_to, remember=True)
             counted = 0
             for first, last in ranges:
@@ -270,7 +285,7 @@ class DjangoSearchIndex:
         return self._remembered((sql, repr(params)),
                                 lambda: int(_run(cursor, f"SELECT COUNT(*) FROM ({sql}) c", params)[0][0]))
 
-    def _remembered(self, key: tuple[str, str], count: Callable[[], int]) -> int:
+    def _remembered(self, key: tuple[str, ...], count: Callable[[], int]) -> int:
         """The count of a query (its SQL and parameters), counted again only when the index changed."""
         state = self._state()
         known = _counted.get(key)
@@ -306,19 +321,85 @@ class DjangoSearchIndex:
 
     def _in_order(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
                   wanted: int | None) -> list[Any]:
-        """Result rows of one query in the sort order, up to `wanted`: few matches sorted whole, many read in that
+        """Result rows of one query in the sort order, up to `wanted`: sorted from every match, or read in that
         order (by the index on it), each tested (`_walks`)."""
-        if query.terms and wanted is not None and self._walks(cursor, query, where, params, sort):
-            return self._walk(cursor, query, where, params, sort, wanted)
+        if query.terms and wanted is not None:
+            if self._walks_past_prefix(cursor, query, where, params, sort, wanted):
+                share = self._prefix_share(cursor, query, where, params)
+                return self._walk(cursor, query, where, params, sort, wanted, share=share[1] if share else None)
+            if self._walks(cursor, query, where, params, sort, wanted):
+                return self._walk(cursor, query, where, params, sort, wanted)
         return self._sorted(cursor, query.source, where, params,
                             query.identity if sort == "chat" else _ORDER[sort], wanted)
 
-    def _walks(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str) -> bool:
-        """Whether a page is read in its order rather than sorted: by time, when more than SORTED_UP_TO match
-        (counted that far only past the COUNTED_UP_TO the total takes; FTS5 yields matches in message order: a page
-        in chat order is read, never sorted)."""
-        return sort != "chat" and all(self._count(cursor, query.source, where, params, up_to, remember=True) > up_to
-                                      for up_to in (COUNTED_UP_TO, SORTED_UP_TO))
+    def _walks(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
+               wanted: int) -> bool:
+        """Whether a page by time is read in its order (along the index on time, each text tested here) rather
+        than sorted from every match: whichever is expected to take less, from how many messages the full-text
+        index matches (counted up to SORTED_UP_TO) and the share of its first matches the filters let through.
+        FTS5 yields matches in message order: a page in chat order is read, never sorted."""
+        if sort == "chat":
+            return False
+        matched = len(query.match_params)
+        found = self._count(cursor, query.source, where[:1], params[:matched], SORTED_UP_TO, remember=True)
+        if found <= COUNTED_UP_TO:
+            return False
+        passing = self._passing(cursor, query, where, params) if len(where) > 1 else 1.0
+        share = found / max(1, sum(r.messages for r in self.records())) * passing
+        return found * _JOINED_PER_MATCH > wanted / max(share, 1e-9) * _WALKED_PER_MESSAGE
+
+    def _walks_past_prefix(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any],
+                           sort: str | None, wanted: int) -> bool:
+        """Whether a query with a prefix finds `wanted` matches (in the sort order; None: any, for counting) sooner
+        by reading messages in order and testing each text here than from FTS5, which merges the lists of every
+        word the prefix begins before it yields the first match (a prefix that begins a tenth of all words costs a
+        tenth of a second at every search): judged from a sample of the messages' texts."""
+        shares = self._prefix_share(cursor, query, where, params)
+        if shares is None:
+            return False
+        matching, passing = shares
+        messages = sum(r.messages for r in self.records())
+        full_text = matching * messages * (_MERGED_PER_MATCH + (_JOINED_PER_MATCH if sort in ("newest", "oldest")
+                                                                 or len(where) > 1 else 0))
+        return passing > 0 and wanted / passing * _WALKED_PER_MESSAGE < full_text
+
+    def _prefix_share(self, cursor: CursorWrapper, query: "_Query", where: list[str],
+                      params: list[Any]) -> tuple[float, float] | None:
+        """For a query with a prefix term, the shares of _SAMPLED messages spread evenly over every record whose
+        text matches it, and that also pass the other conditions (None without a prefix term)."""
+        if not any(t.prefix for term in query.terms for t in (term.either or (term,))):
+            return None
+        matched = len(query.match_params)
+        key = (self._alias, repr(query.terms), repr(where[1:]), repr(params[matched:]))
+        known = _prefix_shares.get(key)
+        if known is not None:
+            return known
+        records = sorted((r.first_id, r.messages) for r in self.records() if r.messages)
+        starts = list(accumulate(n for _, n in records))
+        total = starts[-1] if starts else 0
+        sample = []
+        for k in range(min(_SAMPLED, total)):
+            position = k * total // min(_SAMPLED, total)
+            at = bisect_right(starts, position)
+            sample.append(records[at][0] + position - (starts[at - 1] if at else 0))
+        rows = _run(cursor, f"SELECT m.body, {' AND '.join(where[1:]) or '1'} FROM search_messages m WHERE "
+                            "m.message_id IN (SELECT value FROM json_each(%s))", params[matched:] + [json.dumps(sample)])
+        matches = TextMatcher(query.terms)
+        hits = [bool(passes) for body, passes in rows if matches(self._text(body))]
+        shares = (len(hits) / len(rows), sum(hits) / len(rows)) if rows else (0.0, 0.0)
+        if len(_prefix_shares) > 1024:
+            _prefix_shares.clear()
+        _prefix_shares[key] = shares
+        return shares
+
+    def _passing(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any]) -> float:
+        """The share of the full-text index's first matches (up to _FILTER_SAMPLE) that pass the other
+        conditions."""
+        matched = len(query.match_params)
+        sampled, passed = _run(cursor, f"SELECT COUNT(*), COALESCE(SUM({' AND '.join(where[1:])}), 0) FROM (SELECT "
+                                       f"m.* {query.source} WHERE {where[0]} LIMIT {_FILTER_SAMPLE}) m",
+                               params[matched:] + params[:matched])[0]
+        return passed / sampled if sampled else 1.0
 
     def _sorted(self, cursor: CursorWrapper, source: str, where: list[str], params: list[Any], order: str,
                 wanted: int | None) -> list[Any]:
@@ -329,21 +410,25 @@ class DjangoSearchIndex:
 
     @contextmanager
     def _reading(self) -> Iterator[CursorWrapper]:
-        """A cursor for the queries of one search."""
+        """A cursor for the queries of one search, reading the catalogue's file through memory mapped pages (a
+        search reads thousands of messages by their ids: a copy through SQLite's small page cache for each costs
+        twice the time)."""
         with connections[self._alias].cursor() as cursor:
+            cursor.execute(f"PRAGMA mmap_size = {_MAPPED_BYTES}")
             yield cursor
 
     def _walk(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any], sort: str,
-              wanted: int) -> list[Any]:
-        """The first `wanted` matches in time order, many matching: the messages the filters let through are read
-        by the index on time, in growing batches, and each one's text is tested for the terms here (asking FTS5
-        about one message at a time costs a prefix's whole expansion each time)."""
+              wanted: int, *, share: float | None = None) -> list[Any]:
+        """The first `wanted` matches in the sort order ("chat", "newest", "oldest"), many matching: the messages
+        the filters let through are read by the index on that order, in growing batches, and each one's text is
+        tested for the terms here (asking FTS5 about one message at a time costs a prefix's whole expansion each
+        time). With the `share` of messages that match (a sample's), the first batch holds the page, it says."""
         matches = TextMatcher(query.terms)
         filters, filter_params = where[1:], params[len(query.match_params):]
-        after = ("(m.ts, m.message_id) < (%s, %s)" if sort == "newest" else "(m.ts, m.message_id) > (%s, %s)")
+        after = _AFTER[sort]
         found: list[Any] = []
         last: list[Any] = []
-        batch = _WALK_BATCH
+        batch = _WALK_BATCH if not share else max(_WALK_BATCH, min(50_000, int(1.2 * wanted / share)))
         while True:
             conditions = filters + ([after] if last else [])
             rows = _run(cursor, _SELECT + "FROM search_messages m" + _SENDER + " WHERE "
@@ -356,7 +441,8 @@ class DjangoSearchIndex:
                         return found
             if len(rows) < batch:
                 return found
-            last, batch = [rows[-1][3], rows[-1][0]], min(batch * 4, 50_000)
+            last = [rows[-1][0]] if sort == "chat" else [rows[-1][3], rows[-1][0]]
+            batch = min(batch * 4, 50_000)
 
     def size(self) -> int:
         """Bytes the index's database takes (the catalogue's SQLite file with its WAL)."""
