@@ -9,9 +9,9 @@ its word at weight B. Today's query language maps onto a tsquery term by term, a
 FTS5: a word matches itself or its stem, "a phrase" is `a:A <-> b:A`, word* is `word:*A`, OR is `|`, -word is
 `& !`. User text never reaches the tsquery as syntax: every lexeme is quoted.
 
-How a page is read. The matches of a search can be found in three ways, and each search takes the one expected
-to read the fewest rows, judged from a sample of about _SAMPLED messages (how many match the words, pass the
-filters, and both), remembered per query:
+How a page is read. The matches of a search can be found in four ways, and each search takes the one expected
+to read the fewest rows, judged from a sample of about _SAMPLED messages (how many match the words, and how many
+of those also pass the filters), remembered per query:
 
 - "matches": every message the GIN index finds for the words, each one's row read and tested against the
   filters, the page sorted from those (costs a row per match, however few pass);
@@ -72,10 +72,9 @@ _shares: dict[tuple[str, str, str], "_Shares"] = {}
 
 @dataclass(frozen=True)
 class _Shares:
-    """Shares of the sampled messages: matching the words, passing the filters, and both."""
+    """Shares of the sampled messages: matching the words, and matching them and passing the filters."""
 
     words: float
-    filters: float
     both: float
 
 
@@ -270,7 +269,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
         return costs
 
     def _shares(self, cursor: CursorWrapper, conditions: _Conditions) -> _Shares:
-        """The shares of messages that match the words, pass the filters, and both, in a sample of about
+        """The shares of messages that match the words, and that also pass the filters, in a sample of about
         _SAMPLED messages from pages all over the table (the planner's own estimate knows only its statistics'
         most common words, not a prefix's or a rarer word's share, nor how filters and words go together)."""
         key = (self._alias, conditions.where, repr((conditions.params, conditions.ranges)))
@@ -281,12 +280,12 @@ class PostgresSearchIndex(DjangoSearchIndex):
         ranges, range_params = _range_conditions(conditions)
         filters = " AND ".join(conditions.filters + ranges) or "true"
         filter_params = conditions.filter_params + range_params
-        cursor.execute(f"SELECT COUNT(*) FILTER (WHERE {conditions.match}), COUNT(*) FILTER (WHERE {filters}), "
-                       f"COUNT(*) FILTER (WHERE {conditions.match} AND {filters}), COUNT(*) "
-                       "FROM search_messages m TABLESAMPLE SYSTEM (%s) REPEATABLE (0)",
-                       conditions.match_params + filter_params + conditions.match_params + filter_params + [percent])
-        words, passing, both, sampled = cursor.fetchone()
-        found = _Shares(*(n / sampled if sampled else 0.0 for n in (words, passing, both)))
+        cursor.execute(f"SELECT COUNT(*) FILTER (WHERE {conditions.match}), COUNT(*) FILTER (WHERE "
+                       f"{conditions.match} AND {filters}), COUNT(*) FROM search_messages m "
+                       "TABLESAMPLE SYSTEM (%s) REPEATABLE (0)",
+                       conditions.match_params + conditions.match_params + filter_params + [percent])
+        words, both, sampled = cursor.fetchone()
+        found = _Shares(*(n / sampled if sampled else 0.0 for n in (words, both)))
         if len(_shares) > 1024:
             _shares.clear()
         _shares[key] = found
