@@ -128,9 +128,12 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
         def fetch(at: int, size: int) -> list[IndexedMessage]:
             return index.find_messages(guard.index_terms, request.filters, within, size, request.sort, at)
 
-        found, count = (guarded_page(fetch, guard, request.limit, request.offset, up_to=COUNTED_UP_TO)
-                        if allowed else ([], 0))
-        if allowed and request.sort == "relevance":  # it ranks only the first matches: count them all in chat order
+        # in chat order one read gives the page and the count; in another order the page is read alone, and the
+        # hits are counted in chat order, which the index reads fastest (and relevance ranks only the first hits)
+        in_chat_order = request.sort == "chat"
+        found, count = (guarded_page(fetch, guard, request.limit, request.offset, up_to=COUNTED_UP_TO if in_chat_order
+                                     else request.offset + request.limit) if allowed else ([], 0))
+        if allowed and not in_chat_order:
             _, count = guarded_page(
                 lambda at, size: index.find_messages(guard.index_terms, request.filters, within, size, "chat", at),
                 guard, 0, up_to=COUNTED_UP_TO)

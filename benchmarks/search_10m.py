@@ -16,6 +16,7 @@ the postgres user) unless `--postgres URL` names an empty database. Data goes un
 benchmarks/.work/search10m), removed at the end unless `--keep`; a kept build of the same size is used again.
 
     .venv/bin/python benchmarks/search_10m.py [--messages 10000000] [--queries 200] [--work DIR] [--keep]
+        [--buffers MB] [--cold]
 """
 from __future__ import annotations
 
@@ -271,7 +272,7 @@ def slowest(times: dict[str, dict[tuple[str, str], list[float]]], chosen: list[t
 class Server:
     """A PostgreSQL 15 cluster in `folder` (made there the first time, started again on a later run)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, buffers_mb: int | None = None) -> None:
         from tests.postgres_cluster import BIN, _as_postgres, _free_port
 
         self.folder, self.port, self._run, self._bin = folder, _free_port(), _as_postgres, BIN
@@ -283,7 +284,7 @@ class Server:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20  # MB
         # the usual sizing of a database server: a quarter of the memory its own, three quarters the OS's cache
         options = (f"-p {self.port} -k {folder} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                   f"-c full_page_writes=off -c shared_buffers={memory // 4}MB -c work_mem=64MB "
+                   f"-c full_page_writes=off -c shared_buffers={buffers_mb or memory // 4}MB -c work_mem=64MB "
                    f"-c effective_cache_size={memory * 3 // 4}MB -c max_parallel_workers_per_gather=0 -c jit=off")
         _as_postgres(str(BIN / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"), "-o", options,
                      "-w", "start")
@@ -314,6 +315,9 @@ def main() -> int:
     parser.add_argument("--roles", nargs="+", default=["archivist"], choices=["archivist", "researcher"],
                         help="who searches (a researcher's hits are judged on the redacted text: see README)")
     parser.add_argument("--build-only", action="store_true", help="build (with --keep: for later runs) and stop")
+    parser.add_argument("--buffers", type=int, metavar="MB",
+                        help="PostgreSQL's shared buffers (default: a quarter of the machine's memory)")
+    parser.add_argument("--cold", action="store_true", help="measure without reading the catalogues first")
     parser.add_argument("--keep", action="store_true",
                         help="keep the data under --work (a later run of the same size uses it)")
     args = parser.parse_args()
@@ -324,7 +328,7 @@ def main() -> int:
     if not marker.is_file():  # data of another size, or a build that did not finish: start again
         shutil.rmtree(args.work, ignore_errors=True)
         args.work.mkdir(parents=True)
-    server = None if args.postgres else Server(args.work / "postgres")
+    server = None if args.postgres else Server(args.work / "postgres", args.buffers)
     try:
         postgres_url = args.postgres or server.database()  # type: ignore[union-attr]
         sqlite_path = args.work / "catalogue.sqlite"
@@ -340,7 +344,8 @@ def main() -> int:
             print(f"{backend}: built in {built[backend]:.0f} s; {shown}")
         if args.build_only:
             return 0
-        warm(sqlite_path, postgres_url)
+        if not args.cold:
+            warm(sqlite_path, postgres_url)
         chosen = queries(random.Random(2), args.queries)
         times, answers = {}, {}
         for backend, url in (("SQLite", f"sqlite:///{sqlite_path}"), ("PostgreSQL", postgres_url)):

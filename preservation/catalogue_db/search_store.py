@@ -53,6 +53,9 @@ _FILTER_SAMPLE = 200  # first matches tested against the filters to tell the sha
 _ORDER = {"chat": "m.message_id", "newest": "m.ts DESC, m.message_id DESC", "oldest": "m.ts, m.message_id"}
 _AFTER = {"chat": "m.message_id > %s", "newest": "(m.ts, m.message_id) < (%s, %s)",
           "oldest": "(m.ts, m.message_id) > (%s, %s)"}  # a walk's next batch: the messages after the last read
+# the index a walk reads along, named: with a condition on records SQLite would rather read theirs and sort them all
+_WALKED_ALONG = {"chat": "NOT INDEXED", "newest": "INDEXED BY search_messages_time",
+                 "oldest": "INDEXED BY search_messages_time"}
 _TIME_ORDER: dict[str, Callable[[Sequence[Any]], tuple[int, int]]] = {
     "newest": lambda r: (-r[3], -r[0]), "oldest": lambda r: (r[3], r[0])}
 _CHANGED = "changed"  # the search_meta key of the mark each change of the index leaves
@@ -112,8 +115,9 @@ class DjangoSearchIndex:
         source = "FROM search_fts f JOIN search_messages m ON m.message_id = f.rowid"
         return source, source, "search_fts MATCH %s", [fts_expression(terms)]
 
-    def _in_records(self, keys: list[int]) -> tuple[str, Any]:
-        return "m.record_key IN (SELECT value FROM json_each(%s))", json.dumps(keys)
+    def _in_records(self, keys: list[int]) -> tuple[str, list[Any]]:
+        """The condition that a message is in one of the records `keys`, and its parameters."""
+        return "m.record_key IN (SELECT value FROM json_each(%s))", [json.dumps(keys)]
 
     def _message(self, row: Sequence[Any]) -> IndexedMessage:
         """The message of a result row (message_id, record_key, seq, ts, utc_offset, sender, kind, body)."""
@@ -431,7 +435,7 @@ class DjangoSearchIndex:
         batch = _WALK_BATCH if not share else max(_WALK_BATCH, min(50_000, int(1.2 * wanted / share)))
         while True:
             conditions = filters + ([after] if last else [])
-            rows = _run(cursor, _SELECT + "FROM search_messages m" + _SENDER + " WHERE "
+            rows = _run(cursor, _SELECT + f"FROM search_messages m {_WALKED_ALONG[sort]}" + _SENDER + " WHERE "
                         + " AND ".join(conditions or ["1 = 1"]) + f" ORDER BY {_ORDER[sort]} LIMIT %s",
                         filter_params + last + [batch])
             for row in rows:
@@ -559,8 +563,8 @@ class _Query:
         """The conditions, limited to the records `within` (None: every record)."""
         if within is None:
             return list(self.where), list(self.params)
-        condition, param = self.index._in_records([r.record_key for r in within])
-        return self.where + [condition], self.params + [param]
+        condition, params = self.index._in_records([r.record_key for r in within])
+        return self.where + [condition], self.params + params
 
 
 def _id_ranges(within: Sequence[IndexedRecord] | None) -> list[tuple[int, int]] | None:
