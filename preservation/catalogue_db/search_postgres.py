@@ -312,11 +312,15 @@ class PostgresSearchIndex(DjangoSearchIndex):
         records = self.records()
         after = min(r.first_id for r in records) - 1
         last = max(r.last_id for r in records)
-        share = max(self._shares(cursor, conditions).both, 1e-9)
+        shares = self._shares(cursor, conditions)
+        share = max(shares.both, 1e-9)
+        # each window costs the GIN index's bitmap of every match: a window narrower than costs as much is not worth
+        # a read of its own
+        least = max(_WALK_FIRST, int(shares.words * self._messages(cursor) * _PER_MATCH_FOUND / _PER_ID))
         rows: list[Any] = []
         read = 0
         while len(rows) < wanted and after < last:
-            end = min(last, after + max(_WALK_FIRST, int(_WINDOW_MARGIN * (wanted - len(rows)) / share)))
+            end = min(last, after + max(least, int(_WINDOW_MARGIN * (wanted - len(rows)) / share)))
             rows += self._planned(cursor, "window", f"SELECT {_COLUMNS} FROM search_messages m WHERE "
                                   f"m.message_id > %s AND m.message_id <= %s AND {conditions.where} "
                                   "ORDER BY m.message_id LIMIT %s", [after, end] + conditions.params
