@@ -69,9 +69,9 @@ def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: Query
     page: list[IndexedMessage] = []
     end = None if limit is None else offset + limit
     kept = position = 0
-    # enough to count in one read, mostly: a fifth more than the count needs, for the hits the guard drops (a
-    # second read starts again from the first hit, in every index)
-    size = FIRST_BATCH if up_to is None else max(FIRST_BATCH, (up_to + 1) * 6 // 5)
+    # enough to count (or fill the page) in one read, mostly: a fifth more than needed, for the hits the guard
+    # drops (a second read starts again from the first hit, in every index)
+    size = FIRST_BATCH if up_to is None else (up_to + 1) * 6 // 5 + 1
     while True:
         batch = fetch(position, size)
         for message in batch:

@@ -290,7 +290,8 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
     records = db.records()
     withins = {"every": None, "second": records[1:], "both": records}
     searches = {"vergunning": Filters(), "vergun*": Filters(), "vergunning -oud": Filters(),
-                "iets OR oud": Filters(), "vergunningen": Filters(participant="B")}
+                "iets OR oud": Filters(), "vergunningen": Filters(participant="B"),
+                "vergun* -oud": Filters(participant="B")}
     pages = {}
     for query, filters in searches.items():
         terms = parse_query(query)
