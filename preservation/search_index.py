@@ -10,6 +10,8 @@ The index lives in the catalogue (its models and migrations, `preservation.catal
     search_fts       SQLite FTS5 over two columns, `body` (the text) and `stems` (Dutch stems), both with the
                      unicode61 tokenizer and remove_diacritics 2 (case and accents folded: "cafe" finds
                      "Café"). The text itself is kept once, in search_messages (external content).
+                     On PostgreSQL there is no such table: each message's row holds its tsvector
+                     (`preservation.catalogue_db.search_postgres`).
 
 Dutch words: each word is also indexed by its Snowball Dutch (Porter) stem, where the stem differs from
 the word, so "vergunningen" finds "vergunning" and "wethouder" finds "wethouders". The stem column is
