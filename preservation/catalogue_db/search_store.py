@@ -63,6 +63,7 @@ _stems_checked: set[str] = set()
 _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
 _counted: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
 _senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}
+_first_read: dict[str, tuple[tuple[Any, ...], int, list[Any]]] = {}  # per alias: the last read in chat order
 _prefix_shares: dict[tuple[str, ...], tuple[float, float]] = {}  # per prefix query: (matching, and passing filters)  # per alias: the greatest key, the senders
 
 
@@ -235,8 +236,9 @@ class DjangoSearchIndex:
                       limit: int | None, sort: str = "chat", offset: int = 0) -> list[IndexedMessage]:
         """Messages matching every term and filter, in the records `within` (None: every record); without terms,
         every message the filters let through, in the order SORTS describes. A page costs about the same however
-        many messages match: up to SORTED_UP_TO matches are sorted whole, more are read in the order asked for
-        (the index on time, or on message order) until the page is full."""
+        many messages match: the matches are sorted whole, or read in the order asked for until the page is full,
+        whichever reads less. The first matches in chat order are remembered until the next search asks for
+        others or the index changes: relevance ranks 2,000 of them, and a researcher's count reads them again."""
         if sort not in SORTS:
             raise InputError(f"unknown sort {sort!r}", hint=f"use one of {', '.join(SORTS)}")
         query = _Query.of(self, terms, filters, within)
@@ -244,11 +246,27 @@ class DjangoSearchIndex:
             return []
         wanted = None if limit is None else limit + offset
         if sort == "relevance" and terms:
-            rows = self._ordered(query, within, "chat", RANKED_UP_TO)
+            rows = self._first_in_chat_order(query, filters, within, RANKED_UP_TO)
             ranked = relevance_order([(r[0], self._text(r[7])) for r in rows], terms)
             return [self._message(rows[at]) for at in ranked[offset:wanted]]
-        return [self._message(r) for r in self._ordered(query, within, "chat" if sort == "relevance" else sort,
-                                                          wanted)[offset:]]
+        if sort in ("chat", "relevance"):
+            return [self._message(r) for r in self._first_in_chat_order(query, filters, within, wanted)[offset:]]
+        return [self._message(r) for r in self._ordered(query, within, sort, wanted)[offset:]]
+
+    def _first_in_chat_order(self, query: "_Query", filters: Filters, within: Sequence[IndexedRecord] | None,
+                             wanted: int | None) -> list[Any]:
+        """The result rows of the first `wanted` matches in chat order (None: all), from the last such read of the
+        same search when it holds them."""
+        if wanted is None:
+            return self._ordered(query, within, "chat", None)
+        key = (self._state(), repr(query.terms), repr(filters),
+               None if within is None else tuple(r.record_key for r in within))
+        known = _first_read.get(self._alias)
+        if known is not None and known[0] == key and (wanted <= len(known[2]) or len(known[2]) < known[1]):
+            return known[2][:wanted]
+        rows = self._ordered(query, within, "chat", wanted)
+        _first_read[self._alias] = (key, wanted, rows)
+        return rows
 
     def count_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                        *, up_to: int | None = None) -> int:
