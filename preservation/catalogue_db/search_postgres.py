@@ -249,7 +249,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
                sort: str | None) -> dict[str, float]:
         """Microseconds each way is expected to take (the module's docstring)."""
         shares = self._shares(cursor, conditions)
-        messages = self._messages(cursor)
+        messages = self._indexed_messages()
         matches = shares.words * messages
         read = matches if sort or wanted is None or not shares.both else min(
             matches, wanted * shares.words / shares.both)
@@ -259,15 +259,14 @@ class PostgresSearchIndex(DjangoSearchIndex):
         if conditions.ranges is not None:  # the records' ids are the window
             costs["window"] = matches * _PER_MATCH_FOUND + conditions.in_ranges * (
                 _PER_ID + shares.words * _PER_MATCH_READ)
-        elif wanted is not None:
-            span = _WINDOW_MARGIN * wanted / shares.both if shares.both else math.inf
-            costs["window"] = matches * _PER_MATCH_FOUND + span * (_PER_ID + shares.words * _PER_MATCH_READ)
-        if conditions.ranges is not None:
             # in the records' own messages, a share `density` passes; by time each record is read on its own
             density = shares.both * messages / max(1, conditions.in_ranges)
             reads = len(conditions.records) if sort in ("newest", "oldest") else 1
             needed = conditions.in_ranges if wanted is None or not density else reads * wanted / density
             costs["records"] = min(conditions.in_ranges, needed) * _PER_ROW
+        elif wanted is not None:
+            span = _WINDOW_MARGIN * wanted / shares.both if shares.both else math.inf
+            costs["window"] = matches * _PER_MATCH_FOUND + span * (_PER_ID + shares.words * _PER_MATCH_READ)
         return costs
 
     def _shares(self, cursor: CursorWrapper, conditions: _Conditions) -> _Shares:
@@ -278,7 +277,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
         known = _shares.get(key)
         if known is not None:
             return known
-        percent = min(100.0, 100.0 * _SAMPLED / max(1.0, self._messages(cursor)))
+        percent = min(100.0, 100.0 * _SAMPLED / max(1.0, self._indexed_messages()))
         ranges, range_params = _range_conditions(conditions)
         filters = " AND ".join(conditions.filters + ranges) or "true"
         filter_params = conditions.filter_params + range_params
@@ -292,10 +291,6 @@ class PostgresSearchIndex(DjangoSearchIndex):
             _shares.clear()
         _shares[key] = found
         return found
-
-    def _messages(self, cursor: CursorWrapper) -> float:
-        """How many messages are indexed (as the records tell: the planner's statistics can lag far behind)."""
-        return float(sum(record.messages for record in self.records()))
 
     def _walk_rows(self, cursor: CursorWrapper, conditions: _Conditions, sort: str, wanted: int) -> list[Any] | None:
         """The first `wanted` matches in the sort order, read along its index; None when they are not all among
@@ -316,7 +311,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
         share = max(shares.both, 1e-9)
         # each window costs the GIN index's bitmap of every match: a window narrower than costs as much is not worth
         # a read of its own
-        least = max(_WALK_FIRST, int(shares.words * self._messages(cursor) * _PER_MATCH_FOUND / _PER_ID))
+        least = max(_WALK_FIRST, int(shares.words * self._indexed_messages() * _PER_MATCH_FOUND / _PER_ID))
         rows: list[Any] = []
         read = 0
         while len(rows) < wanted and after < last:

@@ -62,9 +62,9 @@ _CHANGED = "changed"  # the search_meta key of the mark each change of the index
 _stems_checked: set[str] = set()
 _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # per alias: its records, as of a state
 _counted: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
-_senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}
+_senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}  # per alias: the greatest key, the senders
 _first_read: dict[str, tuple[tuple[Any, ...], int, list[Any]]] = {}  # per alias: the last read in chat order
-_prefix_shares: dict[tuple[str, ...], tuple[float, float]] = {}  # per prefix query: (matching, and passing filters)  # per alias: the greatest key, the senders
+_prefix_shares: dict[tuple[str, ...], tuple[float, float]] = {}  # per prefix query: (matching, and passing filters)
 
 
 class DjangoSearchIndex:
@@ -228,6 +228,10 @@ class DjangoSearchIndex:
                                                         in senders.values_list("sender_key", "name")])
         return known[1]
 
+    def _indexed_messages(self) -> int:
+        """How many messages are indexed, as the records tell (a database's own statistics can lag far behind)."""
+        return sum(record.messages for record in self.records())
+
     def indexed_count(self) -> int:
         """How many AIPs are indexed (every version)."""
         return len(self.records())
@@ -279,10 +283,10 @@ class DjangoSearchIndex:
             ranges = _id_ranges(within)
             if ranges is None:
                 where, params = query.within_records(within)
-                if up_to is not None and self._walks_past_prefix(cursor, query, where, params, None, up_to + 1):
-                    share = self._prefix_share(cursor, query, where, params)
-                    return self._remembered(("walk", repr(where), repr(params), str(up_to)), lambda: len(self._walk(
-                        cursor, query, where, params, "chat", up_to + 1, share=share[1] if share else None)))
+                share = None if up_to is None else self._prefix_walk(cursor, query, where, params, None, up_to + 1)
+                if up_to is not None and share is not None:
+                    return self._remembered(("walk", repr(where), repr(params), str(up_to)), lambda: len(
+                        self._walk(cursor, query, where, params, "chat", up_to + 1, share=share)))
                 return self._count(cursor, query.source, where, params, up_to, remember=True)
             counted = 0
             for first, last in ranges:
@@ -346,9 +350,9 @@ class DjangoSearchIndex:
         """Result rows of one query in the sort order, up to `wanted`: sorted from every match, or read in that
         order (by the index on it), each tested (`_walks`)."""
         if query.terms and wanted is not None:
-            if self._walks_past_prefix(cursor, query, where, params, sort, wanted):
-                share = self._prefix_share(cursor, query, where, params)
-                return self._walk(cursor, query, where, params, sort, wanted, share=share[1] if share else None)
+            share = self._prefix_walk(cursor, query, where, params, sort, wanted)
+            if share is not None:
+                return self._walk(cursor, query, where, params, sort, wanted, share=share)
             if self._walks(cursor, query, where, params, sort, wanted):
                 return self._walk(cursor, query, where, params, sort, wanted)
         return self._sorted(cursor, query.source, where, params,
@@ -367,23 +371,23 @@ class DjangoSearchIndex:
         if found <= COUNTED_UP_TO:
             return False
         passing = self._passing(cursor, query, where, params) if len(where) > 1 else 1.0
-        share = found / max(1, sum(r.messages for r in self.records())) * passing
+        share = found / max(1, self._indexed_messages()) * passing
         return found * _JOINED_PER_MATCH > wanted / max(share, 1e-9) * _WALKED_PER_MESSAGE
 
-    def _walks_past_prefix(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any],
-                           sort: str | None, wanted: int) -> bool:
-        """Whether a query with a prefix finds `wanted` matches (in the sort order; None: any, for counting) sooner
+    def _prefix_walk(self, cursor: CursorWrapper, query: "_Query", where: list[str], params: list[Any],
+                     sort: str | None, wanted: int) -> float | None:
+        """For a query with a prefix that finds `wanted` matches (in the sort order; None: any, for counting) sooner
         by reading messages in order and testing each text here than from FTS5, which merges the lists of every
         word the prefix begins before it yields the first match (a prefix that begins a tenth of all words costs a
-        tenth of a second at every search): judged from a sample of the messages' texts."""
+        tenth of a second at every search): the share of messages that match and pass the filters, as a sample
+        of the messages' texts tells; None when FTS5 serves."""
         shares = self._prefix_share(cursor, query, where, params)
         if shares is None:
-            return False
+            return None
         matching, passing = shares
-        messages = sum(r.messages for r in self.records())
-        full_text = matching * messages * (_MERGED_PER_MATCH + (_JOINED_PER_MATCH if sort in ("newest", "oldest")
-                                                                 or len(where) > 1 else 0))
-        return passing > 0 and wanted / passing * _WALKED_PER_MESSAGE < full_text
+        full_text = matching * self._indexed_messages() * (
+            _MERGED_PER_MATCH + (_JOINED_PER_MATCH if sort in ("newest", "oldest") or len(where) > 1 else 0))
+        return passing if passing > 0 and wanted / passing * _WALKED_PER_MESSAGE < full_text else None
 
     def _prefix_share(self, cursor: CursorWrapper, query: "_Query", where: list[str],
                       params: list[Any]) -> tuple[float, float] | None:
@@ -399,9 +403,9 @@ class DjangoSearchIndex:
         records = sorted((r.first_id, r.messages) for r in self.records() if r.messages)
         starts = list(accumulate(n for _, n in records))
         total = starts[-1] if starts else 0
+        size = min(_SAMPLED, total)
         sample = []
-        for k in range(min(_SAMPLED, total)):
-            position = k * total // min(_SAMPLED, total)
+        for position in (k * total // size for k in range(size)):
             at = bisect_right(starts, position)
             sample.append(records[at][0] + position - (starts[at - 1] if at else 0))
         rows = _run(cursor, f"SELECT m.body, {' AND '.join(where[1:]) or '1'} FROM search_messages m WHERE "
