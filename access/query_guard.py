@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from access.redaction import Redactor
 from preservation.record_access import fold
-from preservation.search_index import IndexedMessage, Term, matches_terms
+from preservation.search_index import IndexedMessage, Term, TextMatcher
 
 FIRST_BATCH = 200
 
@@ -29,6 +29,13 @@ class QueryGuard:
     redactor: Redactor
     participant: str | None = None
     _senders: dict[str | None, bool] = field(default_factory=dict, init=False, repr=False)  # sender → shown matches
+    _matches: TextMatcher = field(init=False, repr=False)  # every term, on a delivered text
+    _excluded: TextMatcher | None = field(init=False, repr=False)  # no excluded term (None: the query has none)
+
+    def __post_init__(self) -> None:
+        self._matches = TextMatcher(self.terms)
+        excluded = [t for t in self.terms if t.negated]
+        self._excluded = TextMatcher(excluded) if excluded else None
 
     @property
     def index_terms(self) -> list[Term]:
@@ -40,9 +47,9 @@ class QueryGuard:
         if self.participant and not self._shown_sender_matches(message.sender):
             return False
         delivered = self.redactor.visible(message.text)
-        if delivered == message.text and not any(t.negated for t in self.terms):
-            return True  # nothing is hidden from this text, and the index found every term in it
-        return delivered_text_matches(delivered, self.terms)
+        if delivered == message.text:  # nothing is hidden: the index found every positive term in this text
+            return self._excluded is None or self._excluded(delivered)
+        return self._matches(delivered)
 
     def _shown_sender_matches(self, sender: str | None) -> bool:
         known = self._senders.get(sender)
@@ -50,14 +57,6 @@ class QueryGuard:
             known = self._senders[sender] = fold(self.participant or "") in fold(self.redactor.person(sender) or "")
         return known
 
-
-def delivered_text_matches(text: str, terms: Sequence[Term]) -> bool:
-    """Every positive term occurs in `text` and no excluded one does (words, stems, phrases, prefixes)."""
-    for term in terms:
-        found = bool(matches_terms(text, [Term(term.words, term.prefix, False, term.either)]))
-        if found == term.negated:
-            return False
-    return True
 
 
 def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: QueryGuard, limit: int | None,

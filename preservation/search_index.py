@@ -314,6 +314,7 @@ class TextMatcher:
         # what the folded text holds when a term matches: its first word, or the start of a word's stem (Dutch
         # stemming changes at most a word's last two letters): most texts are passed by without splitting them
         self.needles = [tuple(_needle(t) for t in options) for options in self.positive]
+        self.negative_needles = [_needle(t) for t in self.negative]
         # only a single word matches by its stem: phrases and prefixes need no text's stems
         self.stemmed = any(len(t.words) == 1 and not t.prefix
                            for t in [t for options in self.positive for t in options] + self.negative)
@@ -322,10 +323,13 @@ class TextMatcher:
         folded = fold_fast(text)
         if not all(any(needle in folded for needle in needles) for needles in self.needles):
             return False
+        negative = [t for t, needle in zip(self.negative, self.negative_needles) if needle in folded]
+        if not self.positive and not negative:
+            return True
         tokens = TOKEN.findall(folded)
         token_stems = stems(tokens) if self.stemmed else None
         return (all(any(_occurrences(t, tokens, token_stems) for t in options) for options in self.positive)
-                and not any(_occurrences(t, tokens, token_stems) for t in self.negative))
+                and not any(_occurrences(t, tokens, token_stems) for t in negative))
 
 
 def _needle(term: Term) -> str:
