@@ -57,7 +57,7 @@ _SAMPLED = 5_000  # messages sampled to tell how many a query matches
 # microseconds, measured over 10,000,000 messages (benchmarks/search_10m.py): a match in the GIN index's bitmap,
 # and its row read from a page of its own and tested; a row read along an index, in its order, and tested
 _PER_MATCH_FOUND, _PER_MATCH_READ, _PER_ROW = 0.3, 1.6, 0.45
-_PER_ID = 0.06  # a message id in the primary key's bitmap of a range of ids
+_PER_ID = 0.02  # a message id in a window of ids: its share of the BRIN index's pages (0021), measured
 _WINDOW_MARGIN = 1.5  # a window of ids is made this much wider than the sample says the page needs
 _WALK_FIRST = 1_000  # rows a walk may read at least
 _WORK_MEM = "64MB"  # a search's bitmaps and sorts: exact for millions of matches
