@@ -63,7 +63,8 @@ def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: Query
                  offset: int = 0, *, up_to: int | None = None) -> tuple[list[IndexedMessage], int]:
     """One page of the hits `guard` keeps (`limit` None: all from `offset`), and how many it keeps on all pages
     (counted here, on the delivered text: an index count would tell of hidden text); with `up_to`, counting stops
-    past that many once the page is full (a number above `up_to` means "more than `up_to`"). `fetch(offset,
+    past that many and past the page (a number above `up_to` means "more than `up_to`"; one above the page's end,
+    that more follow). `fetch(offset,
     size)` reads raw index hits in a stable order, in growing batches, each once; only the page's hits are kept."""
     page: list[IndexedMessage] = []
     end = None if limit is None else offset + limit
@@ -78,9 +79,23 @@ def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: Query
                 if kept >= offset and (end is None or kept < end):
                     page.append(message)
                 kept += 1
-                if up_to is not None and kept > up_to and end is not None and kept >= end:
+                if up_to is not None and kept > up_to and end is not None and kept > end:
                     return page, kept
         position += len(batch)
         if len(batch) < size:
             return page, kept
         size = min(size * 2, 20_000)
+
+
+def guarded_count(read: Callable[[int], list[IndexedMessage]], fetch: Callable[[int, int], list[IndexedMessage]],
+                  guard: QueryGuard, *, up_to: int) -> int:
+    """How many hits `guard` keeps, counted up to `up_to` (a number above `up_to` means "more than `up_to`").
+    `read(size)` gives up to that many raw index hits in any order, the index's fastest; when those hold too few
+    kept ones to tell, the hits are counted through `fetch` as `guarded_page` reads them."""
+    size = (up_to + 1) * 6 // 5 + 1
+    hits = read(size)
+    kept = sum(1 for message in hits if guard.keeps(message))
+    if kept > up_to or len(hits) < size:
+        return kept
+    return guarded_page(fetch, guard, 0, up_to=up_to)[1]
+

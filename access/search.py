@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Sequence
 
 from access.aip_files import file_of, informatieobject_file, read_verified
-from access.query_guard import QueryGuard, guarded_page
+from access.query_guard import QueryGuard, guarded_count, guarded_page
 from access.redaction import NameList, Redactor
 from access.rules import AccessDecision, Role, current_facts, decide, role_of, viewer_for
 from kernel.config import Config
@@ -129,15 +129,18 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
             return index.find_messages(guard.index_terms, request.filters, within, size, request.sort, at)
 
         # in chat order one read gives the page and the count; in another order the page is read alone, and the
-        # hits are counted in chat order, which the index reads fastest (and relevance ranks only the first hits)
+        # hits are counted from those the index reads fastest (by relevance: the first hits it ranked)
         in_chat_order = request.sort == "chat"
-        found, count = (guarded_page(fetch, guard, request.limit, request.offset, up_to=COUNTED_UP_TO if in_chat_order
-                                     else request.offset + request.limit) if allowed else ([], 0))
+        found, through_page = (guarded_page(fetch, guard, request.limit, request.offset, up_to=COUNTED_UP_TO
+                                            if in_chat_order else request.offset + request.limit)
+                               if allowed else ([], 0))
+        count = through_page
         if allowed and not in_chat_order:
-            _, count = guarded_page(
+            count = guarded_count(
+                lambda size: index.find_any_messages(guard.index_terms, request.filters, within, size),
                 lambda at, size: index.find_messages(guard.index_terms, request.filters, within, size, "chat", at),
-                guard, 0, up_to=COUNTED_UP_TO)
-        more = count > request.offset + request.limit
+                guard, up_to=COUNTED_UP_TO)
+        more = through_page > request.offset + request.limit  # (counted on past the page when there are more)
     hits = []
     for message in found[:request.limit]:
         record = by_key[message.record_key]

@@ -372,6 +372,10 @@ class SearchIndex(Protocol):
                        *, up_to: int | None = None) -> int:
         """How many messages `find_messages` would find with no limit; with `up_to`, counting stops past that many
         (a number above `up_to` means "more than `up_to`")."""
+    def find_any_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
+                          limit: int) -> list[IndexedMessage]:
+        """Up to `limit` of the messages `find_messages` finds, whichever the index reads fastest, in no order
+        (for counting what a caller judges message by message: all of them when fewer match)."""
     def size(self) -> int:
         """Bytes the index takes on disk."""
 

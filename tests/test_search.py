@@ -333,12 +333,18 @@ def test_many_matches_are_read_in_order_and_give_the_page_sorting_them_all_gives
                 assert found == [m.message_id for m in rank_by_relevance(first, terms)[3:7]]
             else:
                 assert found == page, (query, sort, name, way, budget)
+        for query, filters in searches.items():  # any 5 of the matches, for counting: none that does not match
+            for name, within in withins.items():
+                terms = parse_query(query)
+                every = {m.message_id for m in db.find_messages(terms, filters, within, None)}
+                some = [m.message_id for m in db.find_any_messages(terms, filters, within, 5)]
+                assert len(set(some)) == len(some) == min(5, len(every)) and set(some) <= every, (query, name, way)
         assert db.count_messages(parse_query("vergunning"), Filters(), None, up_to=5) == 6
     assert db.count_messages(parse_query("vergunning"), Filters(), None) == 60
 
 
 def test_a_researchers_count_stops_past_the_bound_and_never_counts_what_redaction_hides(tmp_path) -> None:  # noqa: ANN001
-    from access.query_guard import QueryGuard, guarded_page
+    from access.query_guard import QueryGuard, guarded_count, guarded_page
     from access.redaction import Redactor
     from preservation.search_index import IndexedMessage
 
@@ -370,6 +376,15 @@ def test_a_researchers_count_stops_past_the_bound_and_never_counts_what_redactio
     assert [m.message_id for m in page] == [0, 1, 2] and counted == 251 and sum(read) < 1000
     assert guarded_page(fetch, guard, 3, 0)[1] == 5000  # without a bound, every hit counted
 
+    # counted from any hits the index reads fastest; when too few of those are kept to tell, through `fetch`
+    messages = [IndexedMessage(n, 1, n, datetime(2026, 1, 1, tzinfo=timezone.utc), "A", "text",
+                               "vergunning verleend" if n < 20 else "vergunning") for n in range(30)]
+    guard = QueryGuard(parse_query("vergunning -verleend"), Redactor())
+    read.clear()
+    assert guarded_count(lambda size: messages[20:20 + size], fetch, guard, up_to=5) > 5 and read == []
+    assert guarded_count(lambda size: messages[:size], fetch, guard, up_to=5) > 5 and read
+    assert guarded_count(lambda size: messages[:size], fetch, guard, up_to=50) == 10
+
 
 def test_a_researchers_total_by_relevance_counts_past_the_matches_ranked(tmp_path, monkeypatch) -> None:  # noqa: ANN001
     url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
@@ -382,3 +397,17 @@ def test_a_researchers_total_by_relevance_counts_past_the_matches_ranked(tmp_pat
         found = search(open_unit_of_work(url), SearchRequest("vergunning", role=role, on=BEFORE, limit=3,
                                                              sort="relevance"))
         assert (found.total, found.total_exact, len(found.hits)) == (30, True, 3), role
+
+
+def test_a_researchers_page_past_the_counted_bound_still_tells_of_more(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
+    open_index(url).index("aip-1", make_messages(["vergunning verleend"] * 30), RecordAccess("R-1", "een", Openness.OPEN),
+                          datetime(2026, 1, 1, tzinfo=timezone.utc))
+    import access.search
+
+    monkeypatch.setattr(access.search, "COUNTED_UP_TO", 5)  # counting stops past 5: the pages go on
+    for sort in ("chat", "newest", "relevance"):
+        found = search(open_unit_of_work(url), SearchRequest("vergunning", on=BEFORE, limit=3, offset=9, sort=sort))
+        assert (len(found.hits), found.more, found.total, found.total_exact) == (3, True, 5, False), sort
+        last = search(open_unit_of_work(url), SearchRequest("vergunning", on=BEFORE, limit=3, offset=27, sort=sort))
+        assert (len(last.hits), last.more) == (3, False), sort

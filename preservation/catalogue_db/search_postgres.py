@@ -198,19 +198,42 @@ class PostgresSearchIndex(DjangoSearchIndex):
 
         def count() -> int:
             with self._reading() as cursor:
-                way = self._way(cursor, conditions, up_to + 1, sort=None)
-                if way == "walk":  # the first up_to + 1 in message order, if a budget's rows hold them
-                    sql, params = _walked(conditions, "chat", self._walk_budget(cursor, conditions, up_to + 1))
-                    counted = self._counted(cursor, way, sql, params, up_to)
-                    if counted > up_to:
+                for way, sql, params in self._unordered(cursor, conditions, up_to + 1):
+                    counted = int(self._planned(cursor, way, f"SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT %s) c",
+                                                params + [up_to + 1])[0][0])
+                    if counted > up_to or way != "walk":
                         return counted
-                    way = "matches"
-                return self._counted(cursor, way, *_query(way, conditions), up_to)
+                return 0
         return self._remembered((conditions.where, repr((conditions.params, conditions.ranges, up_to))), count)
 
-    def _counted(self, cursor: CursorWrapper, way: str, sql: str, params: list[Any], up_to: int) -> int:
-        return int(self._planned(cursor, way, f"SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT %s) c",
-                                 params + [up_to + 1])[0][0])
+    def find_any_messages(self, terms: Sequence[Term], filters: Any, within: Sequence[IndexedRecord] | None,
+                          limit: int) -> list[IndexedMessage]:
+        """Up to `limit` matching messages, read the way that reads fewest for any `limit` of them: without a sort,
+        the GIN index's way stops after `limit` rows (the pages in its bitmap are read in order)."""
+        query = _Query.of(self, terms, filters, within)
+        if query is None or not terms:
+            return self.find_messages(terms, filters, within, limit)
+        known = self._first_known(query, filters, within, limit)  # relevance's ranked matches, read already
+        if known is not None:
+            return [self._message(r) for r in known]
+        conditions = _conditions_of(query, within)
+        with self._reading() as cursor:
+            for way, sql, params in self._unordered(cursor, conditions, limit):
+                rows = self._planned(cursor, way, f"SELECT {_COLUMNS} {sql} LIMIT %s", params + [limit])
+                if len(rows) == limit or way != "walk":
+                    return [self._message(r) for r in self._named(cursor, rows)]
+        return []
+
+    def _unordered(self, cursor: CursorWrapper, conditions: _Conditions,
+                   wanted: int) -> Iterator[tuple[str, str, list[Any]]]:
+        """The ways to read any `wanted` matches (their way, FROM and WHERE parts, parameters), in the order to try
+        them: the cheapest first; a walk (the first in message order, if a budget's rows hold them) is followed by
+        the GIN index's way."""
+        way = self._way(cursor, conditions, wanted, sort=None)
+        if way == "walk":
+            yield (way, *_walked(conditions, "chat", self._walk_budget(cursor, conditions, wanted)))
+            way = "matches"
+        yield (way, *_query(way, conditions))
 
     def _ordered(self, query: _Query, within: Sequence[IndexedRecord] | None, sort: str,
                  wanted: int | None) -> list[Any]:

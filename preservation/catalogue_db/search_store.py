@@ -257,20 +257,37 @@ class DjangoSearchIndex:
             return [self._message(r) for r in self._first_in_chat_order(query, filters, within, wanted)[offset:]]
         return [self._message(r) for r in self._ordered(query, within, sort, wanted)[offset:]]
 
+    def find_any_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
+                          limit: int) -> list[IndexedMessage]:
+        """Up to `limit` matching messages in no promised order (here: the first in chat order, which FTS5 reads
+        fastest)."""
+        return self.find_messages(terms, filters, within, limit)
+
     def _first_in_chat_order(self, query: "_Query", filters: Filters, within: Sequence[IndexedRecord] | None,
                              wanted: int | None) -> list[Any]:
         """The result rows of the first `wanted` matches in chat order (None: all), from the last such read of the
         same search when it holds them."""
         if wanted is None:
             return self._ordered(query, within, "chat", None)
-        key = (self._state(), repr(query.terms), repr(filters),
-               None if within is None else tuple(r.record_key for r in within))
-        known = _first_read.get(self._alias)
-        if known is not None and known[0] == key and (wanted <= len(known[2]) or len(known[2]) < known[1]):
-            return known[2][:wanted]
+        known = self._first_known(query, filters, within, wanted)
+        if known is not None:
+            return known
         rows = self._ordered(query, within, "chat", wanted)
-        _first_read[self._alias] = (key, wanted, rows)
+        _first_read[self._alias] = (self._first_key(query, filters, within), wanted, rows)
         return rows
+
+    def _first_known(self, query: "_Query", filters: Filters, within: Sequence[IndexedRecord] | None,
+                     wanted: int) -> list[Any] | None:
+        """The result rows of the first `wanted` matches in chat order, if the last such read holds them."""
+        known = _first_read.get(self._alias)
+        if known is not None and known[0] == self._first_key(query, filters, within) and (
+                wanted <= len(known[2]) or len(known[2]) < known[1]):
+            return known[2][:wanted]
+        return None
+
+    def _first_key(self, query: "_Query", filters: Filters, within: Sequence[IndexedRecord] | None) -> tuple:
+        return (self._state(), repr(query.terms), repr(filters),
+                None if within is None else tuple(r.record_key for r in within))
 
     def count_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                        *, up_to: int | None = None) -> int:
