@@ -107,6 +107,12 @@ def search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None 
     without both is the Depot service's rule). A researcher's hits, and their number, are judged on the text as
     delivered to them (redacted, also of the `names` of the organisation's list). With `organisations`, only
     records of those organisations are searched."""
+    with store.search.reading():  # the page, its count and the records they are in: one view of the index
+        return _search(store, request, names=names, organisations=organisations)
+
+
+def _search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None,
+            organisations: frozenset[str] | None) -> SearchResult:
     role = role_of(request.role) if isinstance(request.role, str) else request.role
     on = request.on or date.today()
     terms = parse_query(request.query) if request.query.strip() else []

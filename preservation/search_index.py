@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import cached_property
@@ -372,6 +373,9 @@ class SearchIndex(Protocol):
                        *, up_to: int | None = None) -> int:
         """How many messages `find_messages` would find with no limit; with `up_to`, counting stops past that many
         (a number above `up_to` means "more than `up_to`")."""
+    def reading(self) -> AbstractContextManager[None]:
+        """Reads inside see the index as it was when the first began (a page and its count from the same
+        messages)."""
     def find_any_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                           limit: int) -> list[IndexedMessage]:
         """Up to `limit` of the messages `find_messages` finds, whichever the index reads fastest, in no order

@@ -391,7 +391,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
         # would otherwise merge-join along the whole messages table to save sorting a handful of them. A bitmap of
         # a frequent word's matches fits in _WORK_MEM (in the default 4 MB it turns lossy: every row on a page it
         # names is read and tested again), and compiling a plan (JIT, 15 ms) never pays for reading one page.
-        with transaction.atomic(using=self._alias), connections[self._alias].cursor() as cursor:
+        with transaction.atomic(using=self._alias, savepoint=False), connections[self._alias].cursor() as cursor:
             cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off; "
                            f"SET LOCAL work_mem = '{_WORK_MEM}'; SET LOCAL jit = off")
             yield cursor

@@ -8,6 +8,7 @@ User text never reaches FTS5 as syntax: every term is quoted.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from bisect import bisect_right
 from contextlib import contextmanager
@@ -64,6 +65,7 @@ _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # pe
 _counted: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
 _senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}  # per alias: the greatest key, the senders
 _first_read: dict[str, tuple[tuple[Any, ...], int, list[Any]]] = {}  # per alias: the last read in chat order
+_viewed = threading.local()  # per alias: the index's state a `reading` block in this thread sees
 _prefix_shares: dict[tuple[str, ...], tuple[float, float]] = {}  # per prefix query: (matching, and passing filters)
 
 
@@ -206,9 +208,33 @@ class DjangoSearchIndex:
         _records_read[self._alias] = (state, read)
         return list(read)
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Reads inside see the index as it was when the first began: one transaction (on PostgreSQL repeatable
+        read: a page and its count from the same messages), its state read once. Inside a transaction begun
+        elsewhere, that transaction's isolation holds."""
+        if getattr(_viewed, self._alias, None) is not None:
+            yield
+            return
+        connection = connections[self._alias]
+        begins = not connection.in_atomic_block
+        with transaction.atomic(using=self._alias, savepoint=False):
+            if begins and connection.vendor == "postgresql":  # (the transaction's first statement)
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            setattr(_viewed, self._alias, self._read_state())
+            try:
+                yield
+            finally:
+                setattr(_viewed, self._alias, None)
+
     def _state(self) -> tuple[Any, ...]:
         """What changes whenever anything is indexed or removed: the mark each change leaves, and (for records
-        written in bulk, without one) the count and the greatest key, which only grows. Reads no record's row."""
+        written in bulk, without one) the count and the greatest key, which only grows. Reads no record's row;
+        inside `reading`, none at all."""
+        return getattr(_viewed, self._alias, None) or self._read_state()
+
+    def _read_state(self) -> tuple[Any, ...]:
         with connections[self._alias].cursor() as cursor:
             cursor.execute("SELECT (SELECT value FROM search_meta WHERE key = %s), (SELECT COUNT(*) FROM "
                            "search_records), (SELECT MAX(record_key) FROM search_records)", [_CHANGED])
