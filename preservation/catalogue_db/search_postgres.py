@@ -57,7 +57,10 @@ _SAMPLED = 5_000  # messages sampled to tell how many a query matches
 # microseconds, measured over 10,000,000 messages (benchmarks/search_10m.py): a match in the GIN index's bitmap,
 # and its row read from a page of its own and tested; a row read along an index, in its order, and tested
 _PER_MATCH_FOUND, _PER_MATCH_READ, _PER_ROW = 0.3, 1.6, 0.45
-_PER_ID = 0.02  # a message id in a window of ids: its share of the BRIN index's pages (0021), measured
+# a window of ids (0021's BRIN index): every block summary read, and each message in the window on a page that
+# holds a match read and tested again (whichever bitmap the planner and-s first, the pages may stay lossy)
+_PER_SUMMARY, _ROWS_PER_PAGE = 0.0008, 15
+_PREFIX_FOUND = 2.0  # a prefix's matches cost this much more in the GIN index (every word it begins, merged)
 _WINDOW_MARGIN = 1.5  # a window of ids is made this much wider than the sample says the page needs
 _WALK_FIRST = 1_000  # rows a walk may read at least
 _WORK_MEM = "64MB"  # a search's bitmaps and sorts: exact for millions of matches
@@ -277,12 +280,12 @@ class PostgresSearchIndex(DjangoSearchIndex):
         matches = shares.words * messages
         read = matches if sort or wanted is None or not shares.both else min(
             matches, wanted * shares.words / shares.both)
-        costs = {"matches": matches * _PER_MATCH_FOUND + read * _PER_MATCH_READ}
+        found = matches * _PER_MATCH_FOUND * (_PREFIX_FOUND if ":*" in conditions.match_params[0] else 1.0)
+        costs = {"matches": found + read * _PER_MATCH_READ}
         if wanted is not None:
             costs["walk"] = wanted / shares.both * _PER_ROW if shares.both else math.inf
         if conditions.ranges is not None:  # the records' ids are the window
-            costs["window"] = matches * _PER_MATCH_FOUND + conditions.in_ranges * (
-                _PER_ID + shares.words * _PER_MATCH_READ)
+            costs["window"] = found + messages * _PER_SUMMARY + conditions.in_ranges * _per_window_id(shares)
             # in the records' own messages, a share `density` passes; by time each record is read on its own
             density = shares.both * messages / max(1, conditions.in_ranges)
             reads = len(conditions.records) if sort in ("newest", "oldest") else 1
@@ -290,7 +293,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
             costs["records"] = min(conditions.in_ranges, needed) * _PER_ROW
         elif wanted is not None:
             span = _WINDOW_MARGIN * wanted / shares.both if shares.both else math.inf
-            costs["window"] = matches * _PER_MATCH_FOUND + span * (_PER_ID + shares.words * _PER_MATCH_READ)
+            costs["window"] = found + messages * _PER_SUMMARY + span * _per_window_id(shares)
         return costs
 
     def _shares(self, cursor: CursorWrapper, conditions: _Conditions) -> _Shares:
@@ -335,7 +338,8 @@ class PostgresSearchIndex(DjangoSearchIndex):
         share = max(shares.both, 1e-9)
         # each window costs the GIN index's bitmap of every match: a window narrower than costs as much is not worth
         # a read of its own
-        least = max(_WALK_FIRST, int(shares.words * self._indexed_messages() * _PER_MATCH_FOUND / _PER_ID))
+        least = max(_WALK_FIRST, int(shares.words * self._indexed_messages() * _PER_MATCH_FOUND
+                                     / _per_window_id(shares)))
         rows: list[Any] = []
         read = 0
         while len(rows) < wanted and after < last:
@@ -409,6 +413,11 @@ class PostgresSearchIndex(DjangoSearchIndex):
             cursor.execute("SELECT SUM(pg_total_relation_size(t)) FROM unnest(ARRAY['search_messages', "
                            "'search_records', 'search_senders']) AS t")
             return int(cursor.fetchone()[0] or 0)
+
+
+def _per_window_id(shares: _Shares) -> float:
+    """Microseconds a message id in a window costs: its row read and tested when its page holds a match."""
+    return max(1e-6, min(1.0, _ROWS_PER_PAGE * shares.words)) * _PER_ROW
 
 
 def _conditions_of(query: _Query, within: Sequence[IndexedRecord] | None) -> _Conditions:
