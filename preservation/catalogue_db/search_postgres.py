@@ -65,6 +65,7 @@ _WINDOW_MARGIN = 1.5  # a window of ids is made this much wider than the sample 
 _WALK_FIRST = 1_000  # rows a walk may read at least
 _WORK_MEM = "64MB"  # a search's bitmaps and sorts: exact for millions of matches
 _COLUMNS = "m.message_id, m.record_key, m.seq, m.ts, m.utc_offset, m.sender_key, m.kind, m.body"
+_READING = {"enable_mergejoin": "off", "enable_hashjoin": "off", "work_mem": f"'{_WORK_MEM}'", "jit": "off"}
 _PLANS = {  # what the planner may use, per way (the module's docstring)
     "matches": {"enable_bitmapscan": "on", "enable_indexscan": "off", "enable_seqscan": "off", "enable_sort": "on"},
     "walk": {"enable_bitmapscan": "off", "enable_indexscan": "on", "enable_seqscan": "off", "enable_sort": "off"},
@@ -377,7 +378,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
 
     def _planned(self, cursor: CursorWrapper, way: str, sql: str, params: list[Any]) -> list[Any]:
         """The rows of `sql`, planned the way named (`_PLANS`)."""
-        cursor.execute("; ".join(f"SET LOCAL {name} = {value}" for name, value in _PLANS[way].items()))
+        self._set(cursor, _PLANS[way])
         return _run(cursor, sql, params)
 
     def _named(self, cursor: CursorWrapper, rows: list[Any]) -> list[Any]:
@@ -396,9 +397,17 @@ class PostgresSearchIndex(DjangoSearchIndex):
         # a frequent word's matches fits in _WORK_MEM (in the default 4 MB it turns lossy: every row on a page it
         # names is read and tested again), and compiling a plan (JIT, 15 ms) never pays for reading one page.
         with transaction.atomic(using=self._alias, savepoint=False), connections[self._alias].cursor() as cursor:
-            cursor.execute("SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off; "
-                           f"SET LOCAL work_mem = '{_WORK_MEM}'; SET LOCAL jit = off")
+            self._set(cursor, _READING)
             yield cursor
+
+    def _set(self, cursor: CursorWrapper, settings: dict[str, str]) -> None:
+        """SET LOCAL each setting, but those a `reading` block's transaction has made so already."""
+        made = self._settings_made()
+        needed = {name: value for name, value in settings.items() if made is None or made.get(name) != value}
+        if needed:
+            cursor.execute("; ".join(f"SET LOCAL {name} = {value}" for name, value in needed.items()))
+            if made is not None:
+                made.update(needed)
 
     def _message(self, row: Sequence[Any]) -> IndexedMessage:
         sender, body = row[5], row[7]

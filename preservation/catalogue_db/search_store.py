@@ -66,6 +66,7 @@ _counted: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}  # per count q
 _senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}  # per alias: the greatest key, the senders
 _first_read: dict[str, tuple[tuple[Any, ...], int, list[Any]]] = {}  # per alias: the last read in chat order
 _viewed = threading.local()  # per alias: the index's state a `reading` block in this thread sees
+_view_settings = threading.local()  # per alias: the settings a `reading` block's transaction has made
 _prefix_shares: dict[tuple[str, ...], tuple[float, float]] = {}  # per prefix query: (matching, and passing filters)
 
 
@@ -223,10 +224,16 @@ class DjangoSearchIndex:
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             setattr(_viewed, self._alias, self._read_state())
+            setattr(_view_settings, self._alias, {})
             try:
                 yield
             finally:
                 setattr(_viewed, self._alias, None)
+                setattr(_view_settings, self._alias, None)
+
+    def _settings_made(self) -> dict[str, str] | None:
+        """The settings (SET LOCAL) this thread's `reading` block has made in its transaction; None outside one."""
+        return getattr(_view_settings, self._alias, None)
 
     def _state(self) -> tuple[Any, ...]:
         """What changes whenever anything is indexed or removed: the mark each change leaves, and (for records
