@@ -91,12 +91,16 @@ def effective(record: RecordAccess, decided: Mapping[str, Restriction]) -> Recor
     return with_restriction(record, restriction) if restriction is not None else record
 
 
+_ARCHIVE_USE = AccessDecision(True, "eigen gebruik archief")
+_OPEN = AccessDecision(True, "openbaar")  # (decisions are immutable: a search decides thousands of records)
+
+
 def decide(record: RecordAccess, who: Viewer) -> AccessDecision:
     """May `who` see the content of `record` (facts already `effective`)?"""
     if who.archive:
-        return AccessDecision(True, "eigen gebruik archief")
+        return _ARCHIVE_USE
     if record.openness is Openness.OPEN:
-        return AccessDecision(True, "openbaar")
+        return _OPEN
     if record.record_id in who.permitted:
         return AccessDecision(True, "toestemming van de archivaris (vergunning)", record.grounds)
     if record.openness is Openness.RESTRICTED and record.until is not None:
