@@ -13,6 +13,7 @@ import uuid
 from bisect import bisect_right
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
 from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -655,6 +656,10 @@ def _run(cursor: CursorWrapper, sql: str, params: Sequence[Any]) -> list[Any]:
 
 
 def _message(r: Sequence[Any]) -> IndexedMessage:
-    zone = timezone(timedelta(minutes=r[4]))
-    return IndexedMessage(r[0], r[1], r[2], datetime.fromtimestamp(r[3], zone), r[5], r[6], r[7])
+    return IndexedMessage(r[0], r[1], r[2], datetime.fromtimestamp(r[3], _zone(r[4])), r[5], r[6], r[7])
+
+
+@lru_cache(maxsize=None)
+def _zone(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
 
