@@ -351,8 +351,11 @@ class Redactor:
 
     def visible(self, text: str) -> str:
         """The text with every passage removed (a space in its place, no label): what a query may match."""
+        passages = self.passages(text)
+        if not passages:
+            return text
         out, last = [], 0
-        for p in sorted(self.passages(text), key=lambda p: (p.start, p.end)):
+        for p in sorted(passages, key=lambda p: (p.start, p.end)):
             if p.end <= last:
                 continue
             out += [text[last:max(last, p.start)], " "]
