@@ -73,6 +73,9 @@ _PLANS = {  # what the planner may use, per way (the module's docstring)
     "records": {"enable_bitmapscan": "on", "enable_indexscan": "on", "enable_seqscan": "off", "enable_sort": "on"},
 }
 _shares: dict[tuple[str, str, str], "_Shares"] = {}
+# per alias: sender key → name, as read while the index is in one state
+_sender_names: dict[str, tuple[tuple[Any, ...], dict[int, str]]] = {}
+_SENDER_NAMES_KEPT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -382,12 +385,17 @@ class PostgresSearchIndex(DjangoSearchIndex):
         return _run(cursor, sql, params)
 
     def _named(self, cursor: CursorWrapper, rows: list[Any]) -> list[Any]:
-        """Result rows with each sender's name in place of its key."""
-        keys = sorted({r[5] for r in rows if r[5] is not None})
-        names: dict[int, str] = {}
-        if keys:
-            cursor.execute("SELECT sender_key, name FROM search_senders WHERE sender_key = ANY(%s)", [keys])
-            names = dict(cursor.fetchall())
+        """Result rows with each sender's name in place of its key (each name read once while the index stays as it
+        is)."""
+        state = self._state()
+        known = _sender_names.get(self._alias)
+        if known is None or known[0] != state or len(known[1]) > _SENDER_NAMES_KEPT:
+            known = _sender_names[self._alias] = (state, {})
+        names = known[1]
+        missing = sorted({r[5] for r in rows if r[5] is not None} - names.keys())
+        if missing:
+            cursor.execute("SELECT sender_key, name FROM search_senders WHERE sender_key = ANY(%s)", [missing])
+            names.update(cursor.fetchall())
         return [(*r[:5], names.get(r[5]), *r[6:]) for r in rows]
 
     @contextmanager
