@@ -53,7 +53,7 @@ from preservation.search_stems import TOKEN, fold_fast, stem, stems
 _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
 _POSITION_MAX = 16383  # later positions are all this one
 _INDEXING_LOCK = 0x6564_6570_7473  # one indexer at a time numbers messages
-_SAMPLED = 5_000  # messages sampled to tell how many a query matches
+_SAMPLED = 2_500  # messages sampled to tell how many a query matches
 # microseconds, measured over 10,000,000 messages (benchmarks/search_10m.py): a match in the GIN index's bitmap,
 # and its row read from a page of its own and tested; a row read along an index, in its order, and tested
 _PER_MATCH_FOUND, _PER_MATCH_READ, _PER_ROW = 0.3, 1.6, 0.45
