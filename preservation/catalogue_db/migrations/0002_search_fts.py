@@ -5,6 +5,8 @@ Other databases get their own full-text migration.
 """
 from django.db import migrations
 
+from preservation.catalogue_db.migrations._on_database import run_on
+
 SQLITE_FTS = [
     "CREATE VIEW IF NOT EXISTS search_content AS "
     "SELECT message_id, body, edepot_stems(body) AS stems FROM search_messages",
@@ -15,14 +17,6 @@ SQLITE_FTS = [
 SQLITE_FTS_DROP = ["DROP TABLE IF EXISTS search_fts", "DROP VIEW IF EXISTS search_content"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "sqlite":
-            for statement in statements:
-                schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalogue", "0001_initial")]
-    operations = [migrations.RunPython(_run(SQLITE_FTS), _run(SQLITE_FTS_DROP))]
+    operations = [run_on("sqlite", SQLITE_FTS, SQLITE_FTS_DROP)]

@@ -6,6 +6,8 @@ address (which is kept for a configured period). Other databases get their own t
 import django.db.models.deletion
 from django.db import migrations, models
 
+from preservation.catalogue_db.migrations._on_database import run_on
+
 SQLITE_AUDIT_TRIGGERS = [
     "CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append only'); END",
@@ -18,14 +20,6 @@ SQLITE_AUDIT_TRIGGERS = [
 ]
 SQLITE_AUDIT_TRIGGERS_DROP = ["DROP TRIGGER IF EXISTS audit_log_append_only_delete",
                               "DROP TRIGGER IF EXISTS audit_log_append_only_update"]
-
-
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "sqlite":
-            for statement in statements:
-                schema_editor.execute(statement)
-    return run
 
 
 class Migration(migrations.Migration):
@@ -113,5 +107,5 @@ class Migration(migrations.Migration):
                 'db_table': 'role_grants',
             },
         ),
-        migrations.RunPython(_run(SQLITE_AUDIT_TRIGGERS), _run(SQLITE_AUDIT_TRIGGERS_DROP)),
+        run_on("sqlite", SQLITE_AUDIT_TRIGGERS, SQLITE_AUDIT_TRIGGERS_DROP),
     ]

@@ -7,6 +7,8 @@ stems at weight B. A GIN index serves the matches. Nothing here runs on SQLite.
 """
 from django.db import migrations
 
+from preservation.catalogue_db.migrations._on_database import run_on
+
 POSTGRES = [
     "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "IF TG_OP = 'DELETE' OR NEW.entry_id IS DISTINCT FROM OLD.entry_id OR NEW.at IS DISTINCT FROM OLD.at "
@@ -31,14 +33,6 @@ POSTGRES_DROP = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalogue", "0004_storage_identity")]
-    operations = [migrations.RunPython(_run(POSTGRES), _run(POSTGRES_DROP))]
+    operations = [run_on("postgresql", POSTGRES, POSTGRES_DROP)]

@@ -9,6 +9,8 @@ another. Nothing here runs on SQLite (its FTS5 index stays as 0002 made it).
 """
 from django.db import migrations, models
 
+from preservation.catalogue_db.migrations._on_database import run_on
+
 POSTGRES = [
     "ALTER TABLE search_messages ADD COLUMN doc tsvector NOT NULL DEFAULT ''",
     "UPDATE search_messages m SET doc = f.doc FROM search_fts f WHERE f.message_id = m.message_id",
@@ -25,18 +27,10 @@ POSTGRES_BACK = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalogue", "0019_retention_due_dates")]
     operations = [
-        migrations.RunPython(_run(POSTGRES), _run(POSTGRES_BACK)),
+        run_on("postgresql", POSTGRES, POSTGRES_BACK),
         migrations.RemoveIndex(model_name="searchmessage", name="search_messages_record"),
         migrations.AddIndex(model_name="searchmessage", index=models.Index(
             fields=["record_key", "ts", "message_id"], name="search_messages_record_time")),

@@ -9,19 +9,13 @@ every page of theirs is in each window that reaches them). Nothing here runs on 
 """
 from django.db import migrations
 
+from preservation.catalogue_db.migrations._on_database import run_on
+
 POSTGRES = ["CREATE INDEX search_messages_id_blocks ON search_messages USING brin (message_id) "
             "WITH (pages_per_range = 8, autosummarize = on)"]
 POSTGRES_BACK = ["DROP INDEX search_messages_id_blocks"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalogue", "0020_search_text_in_messages")]
-    operations = [migrations.RunPython(_run(POSTGRES), _run(POSTGRES_BACK))]
+    operations = [run_on("postgresql", POSTGRES, POSTGRES_BACK)]
