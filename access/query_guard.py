@@ -64,14 +64,12 @@ def guarded_page(fetch: Callable[[int, int], list[IndexedMessage]], guard: Query
     """One page of the hits `guard` keeps (`limit` None: all from `offset`), and how many it keeps on all pages
     (counted here, on the delivered text: an index count would tell of hidden text); with `up_to`, counting stops
     past that many and past the page (a number above `up_to` means "more than `up_to`"; one above the page's end,
-    that more follow). `fetch(offset,
-    size)` reads raw index hits in a stable order, in growing batches, each once; only the page's hits are kept."""
+    that more follow). `fetch(offset, size)` reads raw index hits in a stable order, in growing batches, each
+    once; only the page's hits are kept."""
     page: list[IndexedMessage] = []
     end = None if limit is None else offset + limit
     kept = position = 0
-    # enough to count (or fill the page) in one read, mostly: a fifth more than needed, for the hits the guard
-    # drops (a second read starts again from the first hit, in every index)
-    size = FIRST_BATCH if up_to is None else (up_to + 1) * 6 // 5 + 1
+    size = FIRST_BATCH if up_to is None else _first_read(up_to)
     while True:
         batch = fetch(position, size)
         for message in batch:
@@ -92,10 +90,15 @@ def guarded_count(read: Callable[[int], list[IndexedMessage]], fetch: Callable[[
     """How many hits `guard` keeps, counted up to `up_to` (a number above `up_to` means "more than `up_to`").
     `read(size)` gives up to that many raw index hits in any order, the index's fastest; when those hold too few
     kept ones to tell, the hits are counted through `fetch` as `guarded_page` reads them."""
-    size = (up_to + 1) * 6 // 5 + 1
+    size = _first_read(up_to)
     hits = read(size)
     kept = sum(1 for message in hits if guard.keeps(message))
     if kept > up_to or len(hits) < size:
         return kept
     return guarded_page(fetch, guard, 0, up_to=up_to)[1]
 
+
+def _first_read(up_to: int) -> int:
+    """Hits read at first to count past `up_to` in one read, mostly: a fifth more, for the hits the guard drops (a
+    second read starts again from the first hit, in every index)."""
+    return (up_to + 1) * 6 // 5 + 1

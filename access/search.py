@@ -140,12 +140,10 @@ def _search(store: UnitOfWork, request: SearchRequest, *, names: NameList | None
         found, through_page = (guarded_page(fetch, guard, request.limit, request.offset, up_to=COUNTED_UP_TO
                                             if in_chat_order else request.offset + request.limit)
                                if allowed else ([], 0))
-        count = through_page
-        if allowed and not in_chat_order:
-            count = guarded_count(
-                lambda size: index.find_any_messages(guard.index_terms, request.filters, within, size),
-                lambda at, size: index.find_messages(guard.index_terms, request.filters, within, size, "chat", at),
-                guard, up_to=COUNTED_UP_TO)
+        count = guarded_count(
+            lambda size: index.find_any_messages(guard.index_terms, request.filters, within, size),
+            lambda at, size: index.find_messages(guard.index_terms, request.filters, within, size, "chat", at),
+            guard, up_to=COUNTED_UP_TO) if allowed and not in_chat_order else through_page
         more = through_page > request.offset + request.limit  # (counted on past the page when there are more)
     hits = []
     for message in found[:request.limit]:

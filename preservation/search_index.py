@@ -304,6 +304,11 @@ def _occurrence_counter(term: Term) -> Callable[[str], int]:
     return count
 
 
+def has_prefix(terms: Sequence[Term]) -> bool:
+    """Whether any term, or any alternative of one, is a prefix (word*)."""
+    return any(t.prefix for term in terms for t in (term.either or (term,)))
+
+
 class TextMatcher:
     """Whether a message's text matches parsed terms as the index matches them (every positive term, no negated
     one), tested here on the text: for reading messages in an order no full-text index keeps."""

@@ -47,7 +47,7 @@ from preservation.catalogue_db.search_store import (
     _Query,
     _run,
 )
-from preservation.search_index import IndexedMessage, IndexedRecord, Term
+from preservation.search_index import Filters, IndexedMessage, IndexedRecord, Term, has_prefix
 from preservation.search_stems import TOKEN, fold_fast, stem, stems
 
 _LEXEME_BYTES = 2046  # PostgreSQL's longest lexeme; a longer "word" (a run of base64) is not indexed
@@ -98,6 +98,7 @@ class _Conditions:
     ranges: list[tuple[int, int]] | None
     in_ranges: int  # messages in those ranges
     records: list[int]  # the keys of those records
+    prefixed: bool  # a term is a prefix: the GIN index merges every word it begins
 
     @property
     def where(self) -> str:
@@ -213,7 +214,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
                 return 0
         return self._remembered((conditions.where, repr((conditions.params, conditions.ranges, up_to))), count)
 
-    def find_any_messages(self, terms: Sequence[Term], filters: Any, within: Sequence[IndexedRecord] | None,
+    def find_any_messages(self, terms: Sequence[Term], filters: Filters, within: Sequence[IndexedRecord] | None,
                           limit: int) -> list[IndexedMessage]:
         """Up to `limit` matching messages, read the way that reads fewest for any `limit` of them: without a sort,
         the GIN index's way stops after `limit` rows (the pages in its bitmap are read in order)."""
@@ -284,7 +285,7 @@ class PostgresSearchIndex(DjangoSearchIndex):
         matches = shares.words * messages
         read = matches if sort or wanted is None or not shares.both else min(
             matches, wanted * shares.words / shares.both)
-        found = matches * _PER_MATCH_FOUND * (_PREFIX_FOUND if ":*" in conditions.match_params[0] else 1.0)
+        found = matches * _PER_MATCH_FOUND * (_PREFIX_FOUND if conditions.prefixed else 1.0)
         costs = {"matches": found + read * _PER_MATCH_READ}
         if wanted is not None:
             costs["walk"] = wanted / shares.both * _PER_ROW if shares.both else math.inf
@@ -410,7 +411,8 @@ class PostgresSearchIndex(DjangoSearchIndex):
 
     def _set(self, cursor: CursorWrapper, settings: dict[str, str]) -> None:
         """SET LOCAL each setting, but those a `reading` block's transaction has made so already."""
-        made = self._settings_made()
+        view = self._view()
+        made = view.settings if view is not None else None
         needed = {name: value for name, value in settings.items() if made is None or made.get(name) != value}
         if needed:
             cursor.execute("; ".join(f"SET LOCAL {name} = {value}" for name, value in needed.items()))
@@ -447,7 +449,7 @@ def _conditions_of(query: _Query, within: Sequence[IndexedRecord] | None) -> _Co
         filters, filter_params = filters + [condition], filter_params + params
     few = list(within) if ranges is not None and within is not None else []
     return _Conditions(query.where[0], list(query.params[:matched]), filters, filter_params, ranges,
-                       sum(r.messages for r in few), [r.record_key for r in few])
+                       sum(r.messages for r in few), [r.record_key for r in few], has_prefix(query.terms))
 
 
 def _range_conditions(conditions: _Conditions) -> tuple[list[str], list[Any]]:
@@ -460,10 +462,10 @@ def _range_conditions(conditions: _Conditions) -> tuple[list[str], list[Any]]:
 
 def _query(way: str, conditions: _Conditions) -> tuple[str, list[Any]]:
     """The FROM and WHERE parts reading the matches the way named ("matches"; "records": every message in the
-    records' id ranges; "window": the GIN index's matches in those ranges), and their parameters. A subquery that cannot be flattened (OFFSET 0) is read first: the
-    GIN index's matches, or the ranges' rows."""
+    records' id ranges; "window": the GIN index's matches in those ranges), and their parameters. A subquery that
+    cannot be flattened (OFFSET 0) is read first: the GIN index's matches, or the ranges' rows."""
     ranges, range_params = _range_conditions(conditions)
-    if way == "window":  # both indexes' bitmaps and-ed: the GIN index's, and the primary key's of the ranges
+    if way == "window":  # bitmaps and-ed: the GIN index's, and the ranges' (the BRIN index's or the primary key's)
         return (f"FROM search_messages m WHERE {' AND '.join([conditions.where] + ranges)}",
                 conditions.params + range_params)
     if way == "records":

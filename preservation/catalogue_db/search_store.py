@@ -12,6 +12,7 @@ import threading
 import uuid
 from bisect import bisect_right
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from itertools import accumulate, islice
@@ -37,6 +38,7 @@ from preservation.search_index import (
     IndexedRecord,
     Term,
     TextMatcher,
+    has_prefix,
     relevance_order,
 )
 from preservation.search_stems import stem, stemmer_version, stems_of
@@ -66,9 +68,16 @@ _records_read: dict[str, tuple[tuple[Any, ...], list[IndexedRecord]]] = {}  # pe
 _counted: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}  # per count query: its count, as of a state
 _senders_read: dict[str, tuple[int | None, list[tuple[int, str]]]] = {}  # per alias: the greatest key, the senders
 _first_read: dict[str, tuple[tuple[Any, ...], int, list[Any]]] = {}  # per alias: the last read in chat order
-_viewed = threading.local()  # per alias: the index's state a `reading` block in this thread sees
-_view_settings = threading.local()  # per alias: the settings a `reading` block's transaction has made
+_views = threading.local()  # per alias: the `reading` block this thread is in (a _View), if any
 _prefix_shares: dict[tuple[str, ...], tuple[float, float]] = {}  # per prefix query: (matching, and passing filters)
+
+
+@dataclass
+class _View:
+    """A `reading` block: the index's state it sees, and the settings (SET LOCAL) its transaction has made."""
+
+    state: tuple[Any, ...]
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 class DjangoSearchIndex:
@@ -215,7 +224,7 @@ class DjangoSearchIndex:
         """Reads inside see the index as it was when the first began: one transaction (on PostgreSQL repeatable
         read: a page and its count from the same messages), its state read once. Inside a transaction begun
         elsewhere, that transaction's isolation holds."""
-        if getattr(_viewed, self._alias, None) is not None:
+        if self._view() is not None:
             yield
             return
         connection = connections[self._alias]
@@ -224,23 +233,22 @@ class DjangoSearchIndex:
             if begins and connection.vendor == "postgresql":  # (the transaction's first statement)
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            setattr(_viewed, self._alias, self._read_state())
-            setattr(_view_settings, self._alias, {})
+            setattr(_views, self._alias, _View(self._read_state()))
             try:
                 yield
             finally:
-                setattr(_viewed, self._alias, None)
-                setattr(_view_settings, self._alias, None)
+                setattr(_views, self._alias, None)
 
-    def _settings_made(self) -> dict[str, str] | None:
-        """The settings (SET LOCAL) this thread's `reading` block has made in its transaction; None outside one."""
-        return getattr(_view_settings, self._alias, None)
+    def _view(self) -> _View | None:
+        """The `reading` block this thread is in, None outside one."""
+        return getattr(_views, self._alias, None)
 
     def _state(self) -> tuple[Any, ...]:
         """What changes whenever anything is indexed or removed: the mark each change leaves, and (for records
         written in bulk, without one) the count and the greatest key, which only grows. Reads no record's row;
         inside `reading`, none at all."""
-        return getattr(_viewed, self._alias, None) or self._read_state()
+        view = self._view()
+        return view.state if view is not None else self._read_state()
 
     def _read_state(self) -> tuple[Any, ...]:
         with connections[self._alias].cursor() as cursor:
@@ -444,7 +452,7 @@ class DjangoSearchIndex:
                       params: list[Any]) -> tuple[float, float] | None:
         """For a query with a prefix term, the shares of _SAMPLED messages spread evenly over every record whose
         text matches it, and that also pass the other conditions (None without a prefix term)."""
-        if not any(t.prefix for term in query.terms for t in (term.either or (term,))):
+        if not has_prefix(query.terms):
             return None
         matched = len(query.match_params)
         key = (self._alias, repr(query.terms), repr(where[1:]), repr(params[matched:]))
